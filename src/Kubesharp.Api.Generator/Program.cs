@@ -1,0 +1,2 @@
+Console.Error.WriteLine("usage: Kubesharp.Api.Generator SPEC OUTDIR");
+return 2;

@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Kubesharp;
+
+/// <summary>The executable's verbs; each verb only composes components.</summary>
+internal static class KubesharpCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Kubesharp: a Kubernetes-compatible container orchestrator in one executable.");
+        return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,1 @@
+return await Kubesharp.KubesharpCommand.RunAsync(args).ConfigureAwait(false);

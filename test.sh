@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. As root on Debian it first installs the system packages the tests use
+# (etcd, containerd, runc, CNI plugins, a registry, busybox for test images).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+
+packages=(etcd-server containerd runc containernetworking-plugins docker-registry busybox-static iptables nftables iproute2 curl)
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  missing=()
+  for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+dotnet build Kubesharp.slnx -c Release --nologo -v quiet
+dotnet test Kubesharp.slnx -c Release --no-build --nologo --logger "console;verbosity=normal" "$@"
