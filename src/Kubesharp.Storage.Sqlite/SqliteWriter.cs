@@ -175,6 +175,13 @@ internal sealed class SqliteWriter : IDisposable
         return free;
     }
 
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     private void SetMeta(string name, long value)
     {
         _setMetaName.Value = name;
@@ -228,7 +235,9 @@ internal sealed class SqliteWriter : IDisposable
         var failures = new Exception?[batch.Count];
         try
         {
-            using (var transaction = _connection.BeginTransaction())
+            // Plain BEGIN/COMMIT statements: the prepared commands stay usable inside and outside transactions.
+            Execute("BEGIN IMMEDIATE");
+            try
             {
                 for (var i = 0; i < batch.Count; i++)
                 {
@@ -247,7 +256,16 @@ internal sealed class SqliteWriter : IDisposable
                     SetMeta("revision", _pendingRevision);
                 }
 
-                transaction.Commit();
+                Execute("COMMIT");
+            }
+            catch
+            {
+                if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0)
+                {
+                    Execute("ROLLBACK");
+                }
+
+                throw;
             }
 
             Volatile.Write(ref _revision, _pendingRevision);
