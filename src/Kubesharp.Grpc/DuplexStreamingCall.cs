@@ -95,7 +95,11 @@ public sealed class DuplexStreamingCall<TRequest, TResponse> : IDisposable
 
     public void Dispose()
     {
-        content.Complete();
+        if (!call.IsFinished)
+        {
+            content.Abort();
+        }
+
         call.Dispose();
         writeLock.Dispose();
     }

@@ -15,6 +15,13 @@ internal sealed class StreamingRequestContent : HttpContent
 
     public void Complete() => completed.TrySetResult();
 
+    /// <summary>Abandons the request body, which resets the HTTP/2 stream instead of ending it cleanly.</summary>
+    public void Abort()
+    {
+        stream.TrySetCanceled();
+        completed.TrySetCanceled();
+    }
+
     public void Fail(Exception exception)
     {
         stream.TrySetException(exception);
@@ -31,7 +38,7 @@ internal sealed class StreamingRequestContent : HttpContent
         {
             await completed.Task.WaitAsync(cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The stream ended from the other side; later writes fail on the closed stream.
         }
