@@ -42,3 +42,12 @@ public sealed class ValueTooLargeException(string key, int size)
 /// <summary>The store cannot serve right now (closed, backend unreachable); callers may retry.</summary>
 public sealed class StoreUnavailableException(string message, Exception? innerException = null)
     : StorageException(message, innerException);
+
+/// <summary>The requested revision is newer than the store's current revision.</summary>
+public sealed class FutureRevisionException(long requestedRevision, long currentRevision)
+    : StorageException($"required revision {requestedRevision} is a future revision (current revision {currentRevision})")
+{
+    public long RequestedRevision { get; } = requestedRevision;
+
+    public long CurrentRevision { get; } = currentRevision;
+}

@@ -1,0 +1,57 @@
+namespace Kubesharp.Storage.Sqlite;
+
+/// <summary>
+/// The database layout: <c>kv</c> is a log with one row per change (revision = row id), tombstones mark
+/// deletes, <c>prev_revision</c> links a row to the key's previous row; <c>meta</c> holds counters.
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>Marks a file as a Kubesharp store ("KSHP").</summary>
+    public const int ApplicationId = 0x4B534850;
+
+    public const int Version = 1;
+
+    // auto_vacuum must be chosen before the first table exists; WAL and synchronous=FULL make each
+    // commit durable with one fsync of the log.
+    public const string ConnectionPragmas = """
+        PRAGMA synchronous = FULL;
+        PRAGMA journal_size_limit = 67108864;
+        PRAGMA cache_size = -32768;
+        """;
+
+    public const string Create = """
+        PRAGMA auto_vacuum = INCREMENTAL;
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS kv (
+            revision INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            create_revision INTEGER NOT NULL,
+            prev_revision INTEGER NOT NULL,
+            deleted INTEGER NOT NULL,
+            value BLOB NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS kv_key_revision ON kv (key, revision);
+        CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+        INSERT OR IGNORE INTO meta (name, value) VALUES ('revision', 0), ('compact_revision', 0), ('compacted_through', 0);
+        """;
+
+    public const string SelectLatest =
+        "SELECT revision, create_revision, deleted, value FROM kv WHERE key = $key ORDER BY revision DESC LIMIT 1";
+
+    public const string SelectAtRevision =
+        "SELECT revision, create_revision, deleted, value FROM kv WHERE key = $key AND revision <= $rev ORDER BY revision DESC LIMIT 1";
+
+    public const string Insert =
+        "INSERT INTO kv (revision, key, create_revision, prev_revision, deleted, value) VALUES ($rev, $key, $create, $prev, $deleted, $value)";
+
+    public const string SetMeta = "UPDATE meta SET value = $value WHERE name = $name";
+
+    public const string SelectMeta = "SELECT name, value FROM meta";
+
+    // Rows superseded inside (lo, hi] and tombstones inside (lo, hi] are history below the compacted
+    // revision; the newest row of each key at or below it stays.
+    public const string CompactRange = """
+        DELETE FROM kv WHERE revision IN (SELECT prev_revision FROM kv WHERE revision > $lo AND revision <= $hi AND prev_revision > 0);
+        DELETE FROM kv WHERE revision > $lo AND revision <= $hi AND deleted = 1;
+        """;
+}

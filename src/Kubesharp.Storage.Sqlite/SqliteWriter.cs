@@ -1,0 +1,312 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Kubesharp.Storage.Sqlite;
+
+/// <summary>
+/// The only connection that writes. It assigns revisions, drains every queued write into one
+/// transaction (group commit: one fsync acknowledges them all) and, after the commit, hands the
+/// transaction's events to the watchers.
+/// </summary>
+internal sealed class SqliteWriter : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly WatchFanOut _fanOut;
+    private readonly int _maxBatch;
+    private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+
+    private readonly SqliteCommand _selectLatest;
+    private readonly SqliteParameter _selectLatestKey;
+    private readonly SqliteCommand _insert;
+    private readonly SqliteParameter _insertRevision;
+    private readonly SqliteParameter _insertKey;
+    private readonly SqliteParameter _insertCreate;
+    private readonly SqliteParameter _insertPrevious;
+    private readonly SqliteParameter _insertDeleted;
+    private readonly SqliteParameter _insertValue;
+    private readonly SqliteCommand _setMeta;
+    private readonly SqliteParameter _setMetaName;
+    private readonly SqliteParameter _setMetaValue;
+
+    private long _revision;
+    private long _pendingRevision;
+    private long _compactRevision;
+    private long _pendingCompactRevision;
+    private long _compactedThrough;
+    private long _pendingCompactedThrough;
+    private Task? _loop;
+
+    public SqliteWriter(SqliteConnection connection, WatchFanOut fanOut, int maxBatch)
+    {
+        _connection = connection;
+        _fanOut = fanOut;
+        _maxBatch = Math.Max(1, maxBatch);
+
+        using (var read = connection.CreateCommand())
+        {
+            read.CommandText = SqliteSchema.SelectMeta;
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
+            {
+                var value = reader.GetInt64(1);
+                switch (reader.GetString(0))
+                {
+                    case "revision": _revision = value; break;
+                    case "compact_revision": _compactRevision = value; break;
+                    case "compacted_through": _compactedThrough = value; break;
+                }
+            }
+        }
+
+        using (var max = connection.CreateCommand())
+        {
+            // The counter is written in the same transaction as the rows; the maximum guards against a file edited by hand.
+            max.CommandText = "SELECT COALESCE(MAX(revision), 0) FROM kv";
+            _revision = Math.Max(_revision, (long)max.ExecuteScalar()!);
+        }
+
+        _pendingRevision = _revision;
+        _pendingCompactRevision = _compactRevision;
+        _pendingCompactedThrough = _compactedThrough;
+
+        _selectLatest = connection.CreateCommand();
+        _selectLatest.CommandText = SqliteSchema.SelectLatest;
+        _selectLatestKey = _selectLatest.Parameters.Add("$key", SqliteType.Text);
+
+        _insert = connection.CreateCommand();
+        _insert.CommandText = SqliteSchema.Insert;
+        _insertRevision = _insert.Parameters.Add("$rev", SqliteType.Integer);
+        _insertKey = _insert.Parameters.Add("$key", SqliteType.Text);
+        _insertCreate = _insert.Parameters.Add("$create", SqliteType.Integer);
+        _insertPrevious = _insert.Parameters.Add("$prev", SqliteType.Integer);
+        _insertDeleted = _insert.Parameters.Add("$deleted", SqliteType.Integer);
+        _insertValue = _insert.Parameters.Add("$value", SqliteType.Blob);
+
+        _setMeta = connection.CreateCommand();
+        _setMeta.CommandText = SqliteSchema.SetMeta;
+        _setMetaName = _setMeta.Parameters.Add("$name", SqliteType.Text);
+        _setMetaValue = _setMeta.Parameters.Add("$value", SqliteType.Integer);
+    }
+
+    /// <summary>The newest committed revision.</summary>
+    public long Revision => Volatile.Read(ref _revision);
+
+    /// <summary>The compacted revision as seen by the writer (inside a transaction: including uncommitted changes).</summary>
+    public long CompactRevision => _pendingCompactRevision;
+
+    public long CommittedCompactRevision => Volatile.Read(ref _compactRevision);
+
+    public long CompactedThrough => _pendingCompactedThrough;
+
+    public void Start() => _loop = Task.Run(RunAsync);
+
+    public bool TryEnqueue(WriteOperation operation) => _queue.Writer.TryWrite(operation);
+
+    public async Task StopAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (_loop is not null)
+        {
+            await _loop.ConfigureAwait(false);
+        }
+    }
+
+    public StoredRow? ReadLatest(string key)
+    {
+        _selectLatestKey.Value = key;
+        using var reader = _selectLatest.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        return new StoredRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2) != 0, (byte[])reader.GetValue(3));
+    }
+
+    public long NextRevision() => ++_pendingRevision;
+
+    public void Insert(long revision, string key, long createRevision, long previousRevision, bool deleted, byte[] value)
+    {
+        _insertRevision.Value = revision;
+        _insertKey.Value = key;
+        _insertCreate.Value = createRevision;
+        _insertPrevious.Value = previousRevision;
+        _insertDeleted.Value = deleted ? 1 : 0;
+        _insertValue.Value = value;
+        _insert.ExecuteNonQuery();
+    }
+
+    public void SetCompactRevision(long revision)
+    {
+        SetMeta("compact_revision", revision);
+        _pendingCompactRevision = revision;
+    }
+
+    public long CompactRange(long after, long through)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = SqliteSchema.CompactRange;
+        command.Parameters.AddWithValue("$lo", after);
+        command.Parameters.AddWithValue("$hi", through);
+        var removed = command.ExecuteNonQuery();
+        if (through > _pendingCompactedThrough)
+        {
+            SetMeta("compacted_through", through);
+            _pendingCompactedThrough = through;
+        }
+
+        return removed;
+    }
+
+    public long ReclaimSpace(int pages, bool checkpoint)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = $"PRAGMA incremental_vacuum({pages}); ";
+        command.ExecuteNonQuery();
+        command.CommandText = "PRAGMA freelist_count";
+        var free = (long)command.ExecuteScalar()!;
+        if (checkpoint && free == 0)
+        {
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            command.ExecuteNonQuery();
+        }
+
+        return free;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private void SetMeta(string name, long value)
+    {
+        _setMetaName.Value = name;
+        _setMetaValue.Value = value;
+        _setMeta.ExecuteNonQuery();
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<WriteOperation>(_maxBatch);
+        var events = new List<WatchEvent>(_maxBatch);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < _maxBatch && reader.TryRead(out var operation))
+            {
+                if (operation.RunsOutsideTransaction)
+                {
+                    Commit(batch, events);
+                    RunAlone(operation);
+                    continue;
+                }
+
+                batch.Add(operation);
+            }
+
+            Commit(batch, events);
+        }
+    }
+
+    private void RunAlone(WriteOperation operation)
+    {
+        try
+        {
+            operation.Apply(this, []);
+            operation.Succeed();
+        }
+        catch (Exception e) when (e is SqliteException or StorageException)
+        {
+            operation.Fail(e is StorageException ? e : new StoreUnavailableException("database maintenance failed", e));
+        }
+    }
+
+    private void Commit(List<WriteOperation> batch, List<WatchEvent> events)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var failures = new Exception?[batch.Count];
+        try
+        {
+            // Plain BEGIN/COMMIT statements: the prepared commands stay usable inside and outside transactions.
+            Execute("BEGIN IMMEDIATE");
+            try
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    try
+                    {
+                        batch[i].Apply(this, events);
+                    }
+                    catch (StorageException e)
+                    {
+                        failures[i] = e;
+                    }
+                }
+
+                if (_pendingRevision != _revision)
+                {
+                    SetMeta("revision", _pendingRevision);
+                }
+
+                Execute("COMMIT");
+            }
+            catch
+            {
+                if (SQLitePCL.raw.sqlite3_get_autocommit(_connection.Handle) == 0)
+                {
+                    Execute("ROLLBACK");
+                }
+
+                throw;
+            }
+
+            Volatile.Write(ref _revision, _pendingRevision);
+            Volatile.Write(ref _compactRevision, _pendingCompactRevision);
+            _compactedThrough = _pendingCompactedThrough;
+            _fanOut.Publish(events);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (failures[i] is { } failure)
+                {
+                    batch[i].Fail(failure);
+                }
+                else
+                {
+                    batch[i].Succeed();
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // Nothing of the batch is durable: the transaction rolled back and no revision was used.
+            _pendingRevision = _revision;
+            _pendingCompactRevision = _compactRevision;
+            _pendingCompactedThrough = _compactedThrough;
+            var unavailable = new StoreUnavailableException("the database refused the write", e);
+            foreach (var operation in batch)
+            {
+                operation.Fail(unavailable);
+            }
+        }
+        finally
+        {
+            batch.Clear();
+            events.Clear();
+        }
+    }
+
+    public void Dispose()
+    {
+        _selectLatest.Dispose();
+        _insert.Dispose();
+        _setMeta.Dispose();
+    }
+}
