@@ -260,7 +260,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
             throw StatusError.Invalid("DeleteOptions", string.Empty, string.Empty, [ResourceStrategy.Unsupported("propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"])]);
         }
 
-        var grace = body?["gracePeriodSeconds"] is JsonValue g && g.TryGetValue<long>(out var gs) ? gs : ParseLong(query["gracePeriodSeconds"], "gracePeriodSeconds");
+        var grace = JsonNumber.Int64(body?["gracePeriodSeconds"]) ?? ParseLong(query["gracePeriodSeconds"], "gracePeriodSeconds");
         var dryRun = IsDryRun(context) || (body?["dryRun"] is JsonArray dr && dr.Any(x => (string?)x == "All"));
         return new DeleteOptions
         {
@@ -348,7 +348,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         {
             var scale = change(ToScale(request.Resource, current));
             var replicas = scale["spec"]?["replicas"];
-            if (replicas is not JsonValue value || !value.TryGetValue<long>(out var count) || count < 0)
+            if (JsonNumber.Int64(replicas) is not { } count || count < 0)
             {
                 throw StatusError.Invalid("Scale", "autoscaling", request.Name!, [ResourceStrategy.Invalid("spec.replicas", replicas?.ToJsonString() ?? "null", "must be greater than or equal to 0")]);
             }
@@ -606,7 +606,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
             {
                 var node = JsonNode.Parse(Convert.FromBase64String(token)) as JsonObject;
                 var key = (string?)node?["start"];
-                var rv = (long?)node?["rv"];
+                var rv = JsonNumber.Int64(node?["rv"]);
                 if (key is null || rv is null or <= 0)
                 {
                     throw new FormatException();
