@@ -1,3 +1,5 @@
+using Kubesharp.ApiMachinery.Schema;
+
 namespace Kubesharp.ApiMachinery.Discovery;
 
 /// <summary>
@@ -31,6 +33,12 @@ public sealed record ApiResource
 
     /// <summary>Subresources with their verbs (status → get, patch, update; scale → …; binding → create).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Subresources { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>
+    /// The kind each subresource reads and writes, as the spec gives it (pods/status → v1 Pod,
+    /// deployments/scale → autoscaling/v1 Scale, pods/eviction → policy/v1 Eviction, pods/exec → v1 PodExecOptions).
+    /// </summary>
+    public IReadOnlyDictionary<string, GroupVersionKind> SubresourceKinds { get; init; } = new Dictionary<string, GroupVersionKind>();
 
     /// <summary>Definition name of the kind's schema (io.k8s.api.core.v1.Pod).</summary>
     public required string DefinitionName { get; init; }
