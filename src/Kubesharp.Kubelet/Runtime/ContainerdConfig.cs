@@ -8,7 +8,7 @@ public static class ContainerdConfig
 {
     private const string Cri = "plugins.\"io.containerd.grpc.v1.cri\"";
 
-    public static string Render(ContainerdOptions options, ContainerdLayout layout)
+    public static string Render(ContainerdOptions options, ContainerdLayout layout, bool restrictOomScoreAdj = false)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(layout);
@@ -37,6 +37,8 @@ public static class ContainerdConfig
         Line(toml, "    stream_server_port", "0");
         toml.AppendLine("    enable_selinux = false");
         toml.AppendLine("    max_container_log_line_size = 16384");
+        // Where lowering oom_score_adj is not allowed (nested in another container), runc would fail every start.
+        toml.AppendLine("    restrict_oom_score_adj = " + (restrictOomScoreAdj ? "true" : "false"));
         // Network namespaces under containerd's state, so everything the runtime makes stays in the data dir.
         toml.AppendLine("    netns_mounts_under_state_dir = true");
         toml.AppendLine($"    [{Cri}.containerd]");
@@ -47,6 +49,13 @@ public static class ContainerdConfig
         Line(toml, "        runtime_type", "io.containerd.runc.v2");
         toml.AppendLine($"        [{Cri}.containerd.runtimes.runc.options]");
         toml.AppendLine("          SystemdCgroup = " + (options.SystemdCgroup ? "true" : "false"));
+        // runc's own state next to containerd's, not in the machine-wide /run/containerd.
+        Line(toml, "          Root", Path.Combine(layout.State, "runc"));
+        if (options.RuncPath is { } runc)
+        {
+            Line(toml, "          BinaryName", runc);
+        }
+
         toml.AppendLine($"    [{Cri}.cni]");
         Line(toml, "      bin_dir", options.CniBinDir);
         Line(toml, "      conf_dir", layout.CniConfDir);
@@ -78,7 +87,7 @@ public static class ContainerdConfig
         Directory.CreateDirectory(layout.Directory);
         Directory.CreateDirectory(layout.CniConfDir);
         Directory.CreateDirectory(layout.RegistryConfigDir);
-        File.WriteAllText(layout.ConfigFile, Render(options, layout));
+        File.WriteAllText(layout.ConfigFile, Render(options, layout, options.RestrictOomScoreAdj ?? !CanLowerOomScoreAdj()));
         foreach (var registry in options.InsecureRegistries)
         {
             AddInsecureRegistry(layout, registry);
@@ -97,6 +106,33 @@ public static class ContainerdConfig
         var dir = Path.Combine(layout.RegistryConfigDir, hostAndPort);
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "hosts.toml"), RenderInsecureRegistryHosts(hostAndPort));
+    }
+
+    /// <summary>Whether a child process may lower its oom_score_adj (not allowed in some nested containers).</summary>
+    internal static bool CanLowerOomScoreAdj()
+    {
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
+            {
+                ArgumentList = { "-c", "echo -999 > /proc/self/oom_score_adj" },
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            using var probe = System.Diagnostics.Process.Start(start);
+            if (probe is null)
+            {
+                return false;
+            }
+
+            probe.StandardError.ReadToEnd();
+            probe.WaitForExit();
+            return probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
     }
 
     private static void Line(StringBuilder toml, string key, string value) =>

@@ -25,6 +25,12 @@ public sealed class ContainerdOptions
     /// <summary>Use the systemd cgroup driver; only right when systemd manages cgroups on this machine.</summary>
     public bool SystemdCgroup { get; init; } = ContainerdLayout.SystemdIsInit();
 
+    /// <summary>The OCI runtime binary; null uses runc from PATH.</summary>
+    public string? RuncPath { get; init; }
+
+    /// <summary>Keep containers' oom_score_adj at or above containerd's; null detects whether lowering it is allowed here.</summary>
+    public bool? RestrictOomScoreAdj { get; init; }
+
     public string LogLevel { get; init; } = "info";
 
     /// <summary>How long to wait for a started containerd to answer CRI calls.</summary>
