@@ -67,7 +67,7 @@ public sealed class OpenApiDocumentsTests
         foreach (var (_, document) in OpenApiDocuments.V3.GroupVersions)
         {
             var schemas = JsonNode.Parse(document.Json.Span)!["components"]!.ToJsonString();
-            Assert.DoesNotContain("\"description\"", schemas, StringComparison.Ordinal);
+            Assert.DoesNotContain("\"description\":\"", schemas, StringComparison.Ordinal);
         }
     }
 
@@ -84,7 +84,7 @@ public sealed class OpenApiDocumentsTests
         Assert.Equal("Pod", (string?)podPatch["x-kubernetes-group-version-kind"]!["kind"]);
         Assert.Contains(podPatch["parameters"]!.AsArray(), p => (string?)p!["name"] == "fieldValidation");
         Assert.Equal("string", (string?)root["definitions"]!["io.k8s.apimachinery.pkg.api.resource.Quantity"]!["type"]);
-        Assert.DoesNotContain("\"description\"", root["definitions"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("\"description\":\"", root["definitions"]!.ToJsonString(), StringComparison.Ordinal);
     }
 
     [Fact]
