@@ -18,6 +18,18 @@ public sealed class FieldManager
     /// <summary>Most Update entries kept per object.</summary>
     public const int MaxUpdateManagers = 10;
 
+    /// <summary>Owner of the fields of an object that had no managed fields when it was first applied.</summary>
+    public const string BeforeFirstApplyManager = "before-first-apply";
+
+    /// <summary>The field manager name kubectl uses for server-side apply.</summary>
+    public const string KubectlManager = "kubectl";
+
+    /// <summary>kubectl's client-side apply annotation.</summary>
+    public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+    // Annotation values above this are dropped rather than kept stale (upstream keeps the total under 256 KiB).
+    private const int MaxLastAppliedBytes = 256 * 1024 / 2;
+
     // Metadata nobody owns: identity and bookkeeping the server sets.
     private static readonly FieldSet Stripped = FieldSet.Of(
         [PathElement.Field("apiVersion")],
@@ -66,8 +78,48 @@ public sealed class FieldManager
             throw StatusException.BadRequest("metadata.managedFields must be nil");
         }
 
+        var (result, conflicts) = ApplyCore(live, applied, manager, apiVersion, force, subresource, ignoredFields);
+        if (conflicts.Count > 0 && manager == KubectlManager && AllowedByLastApplied(live, conflicts))
+        {
+            // kubectl moving from client-side to server-side apply: fields it set through the annotation are its own.
+            (result, conflicts) = ApplyCore(live, applied, manager, apiVersion, true, subresource, ignoredFields);
+        }
+
+        if (conflicts.Count > 0)
+        {
+            throw ConflictError(conflicts);
+        }
+
+        if (manager == KubectlManager && LastApplied(live) is not null)
+        {
+            SetLastApplied(result!, applied);
+        }
+
+        return result!;
+    }
+
+    private (JsonObject? Result, List<ApplyConflict> Conflicts) ApplyCore(JsonObject? live, JsonObject applied, string manager,
+        string apiVersion, bool force, string subresource, FieldSet ignoredFields)
+    {
         var liveObject = WithoutManagedFields(live);
         var managers = Group(ManagedFieldsEntry.Read(live));
+        if (live is not null && managers.Count == 0)
+        {
+            // Fields of an object nobody tracked yet belong to a placeholder, so a first apply cannot silently take them.
+            var existing = FieldsOf(liveObject).RecursiveDifference(ignoredFields);
+            if (!existing.IsEmpty)
+            {
+                var placeholder = new ManagedFieldsEntry
+                {
+                    Manager = BeforeFirstApplyManager,
+                    Operation = ManagedFieldsEntry.UpdateOperation,
+                    ApiVersion = apiVersion,
+                    Time = _time.GetUtcNow(),
+                    Fields = existing,
+                };
+                managers[placeholder.Identity] = placeholder;
+            }
+        }
         var identity = (manager, ManagedFieldsEntry.ApplyOperation, "", subresource);
         managers.TryGetValue(identity, out var previous);
 
@@ -104,12 +156,75 @@ public sealed class FieldManager
 
         if (conflicts.Count > 0 && !force)
         {
-            throw ConflictError(conflicts);
+            return (null, conflicts);
         }
 
         Release(managers, identity, comparison.Modified.Union(comparison.Added), comparison.Removed);
         ManagedFieldsEntry.Write(merged, Cap(managers.Values));
-        return merged;
+        return (merged, []);
+    }
+
+    /// <summary>
+    /// True when every conflicting field was set by kubectl's client-side apply (it is in the last-applied
+    /// annotation with the value the object still has).
+    /// </summary>
+    private bool AllowedByLastApplied(JsonObject? live, List<ApplyConflict> conflicts)
+    {
+        if (LastApplied(live) is not { } text)
+        {
+            return false;
+        }
+
+        JsonObject lastApplied;
+        try
+        {
+            if (JsonNode.Parse(text) is not JsonObject parsed)
+            {
+                return false;
+            }
+
+            lastApplied = parsed;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+
+        var liveObject = WithoutManagedFields(live);
+        var changed = _walker.Compare(lastApplied, liveObject, _root);
+        var allowed = FieldsOf(lastApplied).Difference(changed.Modified).Difference(changed.Removed);
+        return conflicts.All(c => allowed.Has(c.Path));
+    }
+
+    private static string? LastApplied(JsonObject? obj) =>
+        JsonTree.AsString(obj?["metadata"]?["annotations"]?[LastAppliedAnnotation]) is { Length: > 0 } text ? text : null;
+
+    /// <summary>Keeps kubectl's client-side annotation in step with what kubectl applied server-side.</summary>
+    private static void SetLastApplied(JsonObject result, JsonObject applied)
+    {
+        var config = (JsonObject)applied.DeepClone();
+        if (config["metadata"]?["annotations"] is JsonObject configAnnotations)
+        {
+            configAnnotations.Remove(LastAppliedAnnotation);
+            if (configAnnotations.Count == 0)
+            {
+                config["metadata"]!.AsObject().Remove("annotations");
+            }
+        }
+
+        var text = config.ToJsonString() + "\n";
+        if (result["metadata"]?["annotations"] is not JsonObject annotations)
+        {
+            return;
+        }
+
+        if (text.Length > MaxLastAppliedBytes)
+        {
+            annotations.Remove(LastAppliedAnnotation);
+            return;
+        }
+
+        annotations[LastAppliedAnnotation] = text;
     }
 
     /// <summary>

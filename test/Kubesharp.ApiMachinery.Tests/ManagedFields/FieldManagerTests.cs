@@ -146,7 +146,7 @@ public sealed class FieldManagerTests
             """);
         var config = Obj("""{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"c2"},{"name":"a","image":"a"}]}}}}""");
 
-        var result = _deployments.Apply(live, config, "kubectl", "apps/v1", false);
+        var result = _deployments.Apply(live, config, "kubectl", "apps/v1", force: true);
 
         var names = result["spec"]!["template"]!["spec"]!["containers"]!.AsArray().Select(c => (string?)c!["name"]).ToList();
         Assert.Equal(["injected", "c", "a"], names);
@@ -169,7 +169,7 @@ public sealed class FieldManagerTests
     {
         var live = Obj("""{"spec":{"selector":{"matchLabels":{"app":"web","old":"x"}}}}""");
 
-        var result = _deployments.Apply(live, Obj("""{"spec":{"selector":{"matchLabels":{"app":"web"}}}}"""), "kubectl", "apps/v1", false);
+        var result = _deployments.Apply(live, Obj("""{"spec":{"selector":{"matchLabels":{"app":"web"}}}}"""), "kubectl", "apps/v1", force: true);
 
         Assert.Equal("""{"matchLabels":{"app":"web"}}""", result["spec"]!["selector"]!.ToJsonString());
     }
@@ -303,9 +303,50 @@ public sealed class FieldManagerTests
         var pods = new FieldManager(TestSchemas.Pod, _time);
         var live = Obj("""{"metadata":{"finalizers":["a","b"]}}""");
 
-        var result = pods.Apply(live, Obj("""{"metadata":{"finalizers":["c","a"]}}"""), "kubectl", "v1", false);
+        var result = pods.Apply(live, Obj("""{"metadata":{"finalizers":["c","a"]}}"""), "kubectl", "v1", force: true);
 
         Assert.Equal("""["c","a","b"]""", result["metadata"]!["finalizers"]!.ToJsonString());
-        Assert.True(ManagedFieldsEntry.Read(result).Single().Fields.Has([PathElement.Field("metadata"), PathElement.Field("finalizers"), PathElement.Value("c")]));
+        Assert.True(ManagedFieldsEntry.Read(result).Single(e => e.Manager == "kubectl").Fields.Has([PathElement.Field("metadata"), PathElement.Field("finalizers"), PathElement.Value("c")]));
+    }
+
+    [Fact]
+    public void Apply_ObjectWithoutManagedFields_ConflictsWithBeforeFirstApply()
+    {
+        var live = Obj(Config.Replace("\"replicas\":3", "\"replicas\":2", StringComparison.Ordinal));
+
+        var error = Assert.Throws<StatusException>(() => _deployments.Apply(live, Obj(Config), "kubectl", "apps/v1", false));
+
+        Assert.Equal("Apply failed with 1 conflict: conflict with \"before-first-apply\" using apps/v1: .spec.replicas", error.Message);
+    }
+
+    [Fact]
+    public void Apply_KubectlAfterClientSideApply_UpgradesWithoutConflictAndSyncsAnnotation()
+    {
+        var csa = Obj(Config.Replace("\"replicas\":3", "\"replicas\":2", StringComparison.Ordinal));
+        var lastApplied = csa.ToJsonString();
+        csa["metadata"]!["annotations"] = new JsonObject { [FieldManager.LastAppliedAnnotation] = lastApplied };
+        var live = _deployments.Update(null, csa, "kubectl-client-side-apply", "apps/v1");
+
+        var result = _deployments.Apply(live, Obj(Config), "kubectl", "apps/v1", false);
+
+        Assert.Equal(3, (int?)result["spec"]!["replicas"]);
+        var annotation = (string)result["metadata"]!["annotations"]![FieldManager.LastAppliedAnnotation]!;
+        Assert.EndsWith("\n", annotation, StringComparison.Ordinal);
+        Assert.Equal(3, (int?)JsonNode.Parse(annotation)!["spec"]!["replicas"]);
+    }
+
+    [Fact]
+    public void Apply_OtherManagerChangedValueAfterClientSideApply_StillConflicts()
+    {
+        var csa = Obj(Config.Replace("\"replicas\":3", "\"replicas\":2", StringComparison.Ordinal));
+        csa["metadata"]!["annotations"] = new JsonObject { [FieldManager.LastAppliedAnnotation] = csa.ToJsonString() };
+        var live = _deployments.Update(null, csa, "kubectl-client-side-apply", "apps/v1");
+        var scaled = (JsonObject)live.DeepClone();
+        scaled["spec"]!["replicas"] = 5;
+        live = _deployments.Update(live, scaled, "hpa", "apps/v1");
+
+        var error = Assert.Throws<StatusException>(() => _deployments.Apply(live, Obj(Config), "kubectl", "apps/v1", false));
+
+        Assert.Contains("conflict with \"hpa\" using apps/v1: .spec.replicas", error.Message, StringComparison.Ordinal);
     }
 }
