@@ -9,5 +9,5 @@ internal static class ServerCatalog
 {
     public static IReadOnlyList<ApiResource> Resources => BuiltinResources.Complete(ApiCatalog.Resources);
 
-    public static OpenApiDocuments? OpenApi => null;
+    public static OpenApiEndpoint OpenApi => OpenApiEndpoint.BuiltIn();
 }

@@ -34,7 +34,7 @@ public sealed class BadInputTests(TestServer server)
     [Fact]
     public async Task Create_YamlAliasBomb_Answers400()
     {
-        var yaml = "a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\nmetadata: {name: bomb}\n";
+        var yaml = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\nmetadata: {name: bomb}\n";
         var (status, _) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", yaml, "application/yaml");
         Assert.Equal(HttpStatusCode.BadRequest, status);
     }
