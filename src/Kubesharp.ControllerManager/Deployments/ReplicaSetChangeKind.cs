@@ -1,0 +1,8 @@
+namespace Kubesharp.ControllerManager.Deployments;
+
+internal enum ReplicaSetChangeKind
+{
+    Create,
+    Update,
+    Delete,
+}
