@@ -34,7 +34,7 @@ internal sealed class SchemaEmitter(SpecDefinitions definitions, GeneratedOutput
             w.WriteEndObject();
         }
 
-        output.Add("src/Kubesharp.Api/Schema/ApiSchema.g.json", Encoding.UTF8.GetString(stream.ToArray()) + "\n");
+        output.Add("src/Kubesharp.Api/ApiSchema.g.json", Encoding.UTF8.GetString(stream.ToArray()) + "\n");
     }
 
     private static void WriteDefinition(Utf8JsonWriter w, Definition d)

@@ -31,6 +31,8 @@ public sealed class SqliteStore : IStore
 
     public string Path => _options.Path;
 
+    internal long CommitCount => _writer.Commits;
+
     /// <summary>Opens (creating when missing) the store file and starts its writer and compactor.</summary>
     public static async Task<SqliteStore> OpenAsync(SqliteStoreOptions options, CancellationToken cancellationToken)
     {

@@ -36,6 +36,7 @@ internal sealed class SqliteWriter : IDisposable
     private long _compactedThrough;
     private long _pendingCompactedThrough;
     private Task? _loop;
+    private long _commits;
 
     public SqliteWriter(SqliteConnection connection, WatchFanOut fanOut, int maxBatch)
     {
@@ -98,6 +99,9 @@ internal sealed class SqliteWriter : IDisposable
     public long CommittedCompactRevision => Volatile.Read(ref _compactRevision);
 
     public long CompactedThrough => _pendingCompactedThrough;
+
+    /// <summary>Transactions committed so far; concurrent writes share them.</summary>
+    public long Commits => Volatile.Read(ref _commits);
 
     public void Start() => _loop = Task.Run(RunAsync);
 
@@ -268,6 +272,7 @@ internal sealed class SqliteWriter : IDisposable
                 throw;
             }
 
+            Interlocked.Increment(ref _commits);
             Volatile.Write(ref _revision, _pendingRevision);
             Volatile.Write(ref _compactRevision, _pendingCompactRevision);
             _compactedThrough = _pendingCompactedThrough;

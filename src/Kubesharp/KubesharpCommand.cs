@@ -8,6 +8,7 @@ internal static class KubesharpCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Kubesharp: a Kubernetes-compatible container orchestrator in one executable.");
+        root.Subcommands.Add(Commands.DatastoreCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }

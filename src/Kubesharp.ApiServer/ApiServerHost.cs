@@ -1,0 +1,154 @@
+using System.Net;
+using System.Security.Authentication;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiServer.Caching;
+using Kubesharp.ApiServer.Discovery;
+using Kubesharp.ApiServer.Http;
+using Kubesharp.ApiServer.Registry;
+using Kubesharp.ApiServer.Security;
+using Kubesharp.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.ApiServer;
+
+/// <summary>
+/// The running API server: Kestrel over HTTPS with client-certificate and token authentication, health and
+/// version endpoints, discovery, OpenAPI and REST for every resource of the catalog, served from a watch cache.
+/// </summary>
+public sealed partial class ApiServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly WatchCache _cache;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ILogger _logger;
+    private Task _startup = Task.CompletedTask;
+
+    private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, ILogger logger)
+    {
+        _app = app;
+        _cache = cache;
+        Certificates = certificates;
+        Options = options;
+        _logger = logger;
+    }
+
+    public ApiServerOptions Options { get; }
+
+    public ClusterCertificates Certificates { get; }
+
+    /// <summary>https://host:port clients should use.</summary>
+    public Uri Url { get; private set; } = null!;
+
+    public string KubeconfigPath => Path.Combine(Options.DataDir, "kubeconfig.yaml");
+
+    /// <summary>Completes when the cache is filled and the bootstrap objects exist (what /readyz reports).</summary>
+    public Task Ready => _startup;
+
+    public static async Task<ApiServerHost> StartAsync(
+        ApiServerOptions options,
+        IStore store,
+        IReadOnlyList<ApiResource> resources,
+        OpenApiDocuments? openApi,
+        ILoggerFactory loggerFactory,
+        TimeProvider timeProvider,
+        CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(options.DataDir);
+        var certificates = ClusterCertificates.LoadOrCreate(options.DataDir, options.BindAddress, timeProvider);
+        var authenticator = new RequestAuthenticator(certificates.Ca, RequestAuthenticator.LoadOrCreateTokens(options.DataDir));
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            kestrel.Listen(options.BindAddress, options.HttpsPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificates.Serving,
+                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                    // Chains are verified per certificate by the authenticator, so a bad certificate gets a 401 Status.
+                    ClientCertificateValidation = (_, _, _) => true,
+                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    CheckCertificateRevocation = false,
+                });
+            });
+        });
+
+        var app = builder.Build();
+        var logger = loggerFactory.CreateLogger<ApiServerHost>();
+        var cache = new WatchCache(store, resources, options.WatchCacheEventsPerResource, loggerFactory.CreateLogger<WatchCache>());
+        var host = new ApiServerHost(app, cache, certificates, options, logger);
+        var registry = new ResourceRegistry(resources, cache, store, options, timeProvider, loggerFactory);
+        var handler = new RequestHandler(registry, authenticator, host, openApi ?? new OpenApiDocuments(null, null), loggerFactory.CreateLogger<RequestHandler>());
+        app.Run(handler.HandleAsync);
+
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var port = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)).Port;
+        var hostName = options.BindAddress.Equals(IPAddress.Any) || options.BindAddress.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(options.BindAddress)
+            ? "127.0.0.1"
+            : options.BindAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{options.BindAddress}]" : options.BindAddress.ToString();
+        host.Url = new Uri($"https://{hostName}:{port}");
+        Kubeconfig.Write(host.KubeconfigPath, Kubeconfig.Render(host.Url.ToString().TrimEnd('/'), certificates.CaPem, certificates.AdminCertificatePem, certificates.AdminKeyPem));
+
+        registry.AdvertisedUrl = host.Url;
+        host._startup = host.RunStartupAsync(registry, host._stopping.Token);
+        LogListening(logger, host.Url);
+        return host;
+    }
+
+    private async Task RunStartupAsync(ResourceRegistry registry, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _cache.StartAsync(cancellationToken).ConfigureAwait(false);
+            await registry.BootstrapAsync(cancellationToken).ConfigureAwait(false);
+            registry.StartBackgroundWork(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            LogStartupFailed(_logger, ex);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            await _cache.DisposeAsync().ConfigureAwait(false);
+            await _app.DisposeAsync().ConfigureAwait(false);
+            _stopping.Dispose();
+            Certificates.Dispose();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "API server listening on {Url}")]
+    private static partial void LogListening(ILogger logger, Uri url);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "API server startup failed")]
+    private static partial void LogStartupFailed(ILogger logger, Exception exception);
+}

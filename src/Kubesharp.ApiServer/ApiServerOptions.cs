@@ -1,0 +1,29 @@
+using System.Net;
+
+namespace Kubesharp.ApiServer;
+
+/// <summary>What the API server needs to listen, keep its credentials and expire events.</summary>
+public sealed class ApiServerOptions
+{
+    public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
+
+    /// <summary>HTTPS port; 0 picks a free port (tests).</summary>
+    public int HttpsPort { get; init; } = 6443;
+
+    /// <summary>Holds server/tls (CA, serving and admin certificates), server/token-auth.csv and kubeconfig.yaml.</summary>
+    public required string DataDir { get; init; }
+
+    public TimeSpan EventTtl { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Largest accepted request body.</summary>
+    public int MaxRequestBodyBytes { get; init; } = 3 * 1024 * 1024;
+
+    /// <summary>Watch events kept per resource for watches that resume from an older resourceVersion.</summary>
+    public int WatchCacheEventsPerResource { get; init; } = 1000;
+
+    /// <summary>The default data directory: /var/lib/kubesharp for root, ~/.kubesharp otherwise.</summary>
+    public static string DefaultDataDir =>
+        Environment.UserName == "root" || (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("USER") == "root")
+            ? "/var/lib/kubesharp"
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kubesharp");
+}

@@ -1,0 +1,176 @@
+using System.Collections.Immutable;
+using System.Threading.Channels;
+
+namespace Kubesharp.ApiServer.Caching;
+
+/// <summary>
+/// The current objects of one group-resource plus a bounded history of its changes for resuming watches.
+/// Readers take lock-free snapshots; the single store-watch loop applies changes.
+/// </summary>
+internal sealed class ResourceCache
+{
+    private readonly Lock _gate = new();
+    private readonly Queue<CacheEvent> _history = new();
+    private readonly int _historyLimit;
+    private readonly List<CacheSubscription> _subscriptions = [];
+    private long _lastRevision;
+    private ImmutableSortedDictionary<string, CachedObject> _objects = ImmutableSortedDictionary.Create<string, CachedObject>(StringComparer.Ordinal);
+
+    public ResourceCache(string groupResource, int historyLimit)
+    {
+        GroupResource = groupResource;
+        _historyLimit = historyLimit;
+    }
+
+    public string GroupResource { get; }
+
+    /// <summary>Every change with a revision above this one is in the history.</summary>
+    public long HistoryStartRevision { get; private set; }
+
+    public ImmutableSortedDictionary<string, CachedObject> Snapshot => Volatile.Read(ref _objects);
+
+    /// <summary>
+    /// The objects and the revision they are consistent at, given the global cache revision read just before:
+    /// the later of it and this resource's last applied change.
+    /// </summary>
+    public (ImmutableSortedDictionary<string, CachedObject> Objects, long Revision) SnapshotAt(long globalRevision)
+    {
+        lock (_gate)
+        {
+            return (_objects, Math.Max(globalRevision, _lastRevision));
+        }
+    }
+
+    public CachedObject? Get(string key) => Snapshot.TryGetValue(key, out var value) ? value : null;
+
+    public int SubscriberCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _subscriptions.Count;
+            }
+        }
+    }
+
+    /// <summary>Replaces the whole content (initial fill or re-list); ends every watch, which must start over.</summary>
+    public void Reset(IEnumerable<CachedObject> objects, long revision)
+    {
+        lock (_gate)
+        {
+            var builder = ImmutableSortedDictionary.CreateBuilder<string, CachedObject>(StringComparer.Ordinal);
+            foreach (var o in objects)
+            {
+                builder[o.Key] = o;
+            }
+
+            Volatile.Write(ref _objects, builder.ToImmutable());
+            _history.Clear();
+            HistoryStartRevision = revision;
+            _lastRevision = revision;
+            foreach (var s in _subscriptions)
+            {
+                s.Channel.Writer.TryComplete();
+            }
+
+            _subscriptions.Clear();
+        }
+    }
+
+    public void Apply(CacheEvent change)
+    {
+        lock (_gate)
+        {
+            var obj = change.Object!;
+            Volatile.Write(ref _objects, change.Type == CacheEventType.Deleted ? _objects.Remove(obj.Key) : _objects.SetItem(obj.Key, obj));
+            _lastRevision = change.Revision;
+            _history.Enqueue(change);
+            while (_history.Count > _historyLimit)
+            {
+                HistoryStartRevision = _history.Dequeue().Revision;
+            }
+
+            Publish(change);
+        }
+    }
+
+    /// <summary>Sends a bookmark at <paramref name="revision"/> to every watch that asked for them.</summary>
+    public void Bookmark(long revision)
+    {
+        lock (_gate)
+        {
+            Publish(new CacheEvent(CacheEventType.Bookmark, Math.Max(revision, _lastRevision), null, null));
+        }
+    }
+
+    private void Publish(CacheEvent change)
+    {
+        for (var i = _subscriptions.Count - 1; i >= 0; i--)
+        {
+            var s = _subscriptions[i];
+            if (change.Type == CacheEventType.Bookmark && !s.WantsBookmarks)
+            {
+                continue;
+            }
+
+            if (!s.Channel.Writer.TryWrite(change))
+            {
+                // A watcher that cannot keep up is ended; its client resumes from the last resourceVersion it saw.
+                s.Channel.Writer.TryComplete();
+                _subscriptions.RemoveAt(i);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts a watch of changes after <paramref name="afterRevision"/>, returning the buffered ones; null when they
+    /// are no longer in the history (the client gets 410 Gone).
+    /// </summary>
+    public CacheSubscription? Subscribe(long afterRevision, long globalRevision, bool wantsBookmarks, out List<CacheEvent> backlog, out ImmutableSortedDictionary<string, CachedObject> snapshot, out long snapshotRevision)
+    {
+        lock (_gate)
+        {
+            snapshot = _objects;
+            snapshotRevision = Math.Max(globalRevision, _lastRevision);
+            backlog = [];
+            if (afterRevision < HistoryStartRevision)
+            {
+                return null;
+            }
+
+            foreach (var e in _history)
+            {
+                if (e.Revision > afterRevision)
+                {
+                    backlog.Add(e);
+                }
+            }
+
+            var subscription = new CacheSubscription(this, wantsBookmarks);
+            _subscriptions.Add(subscription);
+            return subscription;
+        }
+    }
+
+    public void Unsubscribe(CacheSubscription subscription)
+    {
+        lock (_gate)
+        {
+            _subscriptions.Remove(subscription);
+        }
+
+        subscription.Channel.Writer.TryComplete();
+    }
+}
+
+/// <summary>A live watch on a <see cref="ResourceCache"/>; dispose to stop it.</summary>
+internal sealed class CacheSubscription(ResourceCache owner, bool wantsBookmarks) : IDisposable
+{
+    public Channel<CacheEvent> Channel { get; } = System.Threading.Channels.Channel.CreateBounded<CacheEvent>(
+        new BoundedChannelOptions(10_000) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+
+    public bool WantsBookmarks { get; } = wantsBookmarks;
+
+    public void Dispose() => owner.Unsubscribe(this);
+}

@@ -1,0 +1,243 @@
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.ApiServer.Caching;
+
+/// <summary>
+/// Keeps every resource's objects in memory, current through one store watch on /registry/: one revision clock
+/// for all resources, so a write can wait until its revision is visible and reads stay consistent across resources.
+/// </summary>
+internal sealed partial class WatchCache : IAsyncDisposable
+{
+    public const string RegistryPrefix = "/registry/";
+
+    private readonly IStore _store;
+    private readonly Dictionary<string, ResourceCache> _resources = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _revision;
+    private Task _loop = Task.CompletedTask;
+    private Task _bookmarks = Task.CompletedTask;
+
+    public WatchCache(IStore store, IEnumerable<ApiResource> resources, int historyLimit, ILogger<WatchCache> logger)
+    {
+        _store = store;
+        _logger = logger;
+        foreach (var resource in resources)
+        {
+            if (!_resources.ContainsKey(resource.GroupResource))
+            {
+                _resources[resource.GroupResource] = new ResourceCache(resource.GroupResource, historyLimit);
+            }
+        }
+    }
+
+    /// <summary>The newest store revision whose changes every resource cache has applied.</summary>
+    public long Revision => Volatile.Read(ref _revision);
+
+    public Task Synced => _synced.Task;
+
+    public ResourceCache For(ApiResource resource) => _resources[resource.GroupResource];
+
+    public static string KeyPrefix(ApiResource resource) => RegistryPrefix + resource.GroupResource + "/";
+
+    public static string Key(ApiResource resource, string? @namespace, string name) =>
+        resource.Namespaced ? $"{RegistryPrefix}{resource.GroupResource}/{@namespace}/{name}" : $"{RegistryPrefix}{resource.GroupResource}/{name}";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var revision = await FillAsync(cancellationToken).ConfigureAwait(false);
+        _synced.TrySetResult();
+        _loop = Task.Run(() => WatchLoopAsync(revision, _stopping.Token), CancellationToken.None);
+        _bookmarks = Task.Run(() => BookmarkLoopAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    /// <summary>Waits until changes up to <paramref name="revision"/> are visible in the cache.</summary>
+    public async Task WaitForRevisionAsync(long revision, CancellationToken cancellationToken)
+    {
+        while (Revision < revision)
+        {
+            var advanced = Volatile.Read(ref _advanced).Task;
+            if (Revision >= revision)
+            {
+                return;
+            }
+
+            await advanced.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<long> FillAsync(CancellationToken cancellationToken)
+    {
+        var byResource = new Dictionary<string, List<CachedObject>>(StringComparer.Ordinal);
+        long revision = 0;
+        string? after = null;
+        while (true)
+        {
+            var page = await _store.ListAsync(RegistryPrefix, new ListOptions(revision, 5000, after), cancellationToken).ConfigureAwait(false);
+            revision = page.Revision;
+            foreach (var kv in page.Items)
+            {
+                if (ResourceOf(kv.Key) is { } cache)
+                {
+                    if (!byResource.TryGetValue(cache.GroupResource, out var list))
+                    {
+                        byResource[cache.GroupResource] = list = [];
+                    }
+
+                    try
+                    {
+                        list.Add(CachedObject.FromStored(kv.Key, kv.Value.Span, kv.ModRevision));
+                    }
+                    catch (System.Text.Json.JsonException ex)
+                    {
+                        LogUndecodable(_logger, kv.Key, ex);
+                    }
+                }
+
+                after = kv.Key;
+            }
+
+            if (!page.More || page.Items.Count == 0)
+            {
+                break;
+            }
+        }
+
+        foreach (var (name, cache) in _resources)
+        {
+            cache.Reset(byResource.TryGetValue(name, out var list) ? list : [], revision);
+        }
+
+        SetRevision(revision);
+        return revision;
+    }
+
+    private ResourceCache? ResourceOf(string key)
+    {
+        if (!key.StartsWith(RegistryPrefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = key.IndexOf('/', RegistryPrefix.Length);
+        if (end < 0)
+        {
+            return null;
+        }
+
+        return _resources.GetValueOrDefault(key[RegistryPrefix.Length..end]);
+    }
+
+    private async Task WatchLoopAsync(long revision, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await foreach (var change in _store.WatchAsync(RegistryPrefix, revision, cancellationToken).ConfigureAwait(false))
+                {
+                    Dispatch(change);
+                    revision = change.Revision;
+                    SetRevision(revision);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogWatchFailed(_logger, ex);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+                    if (ex is CompactedException)
+                    {
+                        revision = await FillAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                catch (Exception refill)
+                {
+                    LogWatchFailed(_logger, refill);
+                }
+            }
+        }
+    }
+
+    private void Dispatch(WatchEvent change)
+    {
+        var cache = ResourceOf(change.Current.Key);
+        if (cache is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (change.Type == WatchEventType.Delete)
+            {
+                var previous = change.Previous is { } p ? CachedObject.FromStored(p.Key, p.Value.Span, p.ModRevision) : cache.Get(change.Current.Key);
+                if (previous is not null)
+                {
+                    cache.Apply(new CacheEvent(CacheEventType.Deleted, change.Revision, previous.WithRevision(change.Revision), previous));
+                }
+            }
+            else
+            {
+                var current = CachedObject.FromStored(change.Current.Key, change.Current.Value.Span, change.Current.ModRevision);
+                var previous = cache.Get(change.Current.Key);
+                cache.Apply(new CacheEvent(previous is null ? CacheEventType.Added : CacheEventType.Modified, change.Revision, current, previous));
+            }
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            LogUndecodable(_logger, change.Current.Key, ex);
+        }
+    }
+
+    private void SetRevision(long revision)
+    {
+        Volatile.Write(ref _revision, revision);
+        Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
+    private async Task BookmarkLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(30));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var revision = Revision;
+                foreach (var cache in _resources.Values)
+                {
+                    cache.Bookmark(revision);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_loop, _bookmarks).ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Store watch failed; resuming")]
+    private static partial void LogWatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stored value under {Key} is not a JSON object; skipped")]
+    private static partial void LogUndecodable(ILogger logger, string key, Exception exception);
+}

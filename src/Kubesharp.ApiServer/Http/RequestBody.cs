@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+
+namespace Kubesharp.ApiServer.Http;
+
+/// <summary>Reads request bodies within the size limit and decodes them as JSON objects.</summary>
+internal static class RequestBody
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 100, AllowDuplicateProperties = false };
+
+    public static async Task<byte[]> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            throw StatusError.TooLarge();
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    throw StatusError.TooLarge();
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw StatusError.TooLarge();
+        }
+
+        return buffer.ToArray();
+    }
+
+    public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        var bytes = await ReadAsync(request, limit, cancellationToken).ConfigureAwait(false);
+        var type = MediaTypes.BaseType(request.ContentType);
+        if (type is "application/yaml" or "application/x-yaml" or "text/yaml")
+        {
+            return YamlBody.ToJsonObject(bytes);
+        }
+
+        if (type.Length > 0 && type != "application/json" && type != "*/*" && !type.EndsWith("+json", StringComparison.Ordinal))
+        {
+            throw StatusError.UnsupportedMediaType(request.ContentType ?? string.Empty);
+        }
+
+        return ParseObject(bytes);
+    }
+
+    public static JsonObject ParseObject(ReadOnlySpan<byte> bytes)
+    {
+        var node = Parse(bytes);
+        return node as JsonObject ?? throw StatusError.BadRequest("Object 'Kind' is missing in '" + System.Text.Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 200)]) + "'");
+    }
+
+    public static JsonNode? Parse(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            throw StatusError.BadRequest("the request body is empty");
+        }
+
+        try
+        {
+            return JsonNode.Parse(bytes, null, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw StatusError.BadRequest($"json parse error: {ex.Message}");
+        }
+    }
+}

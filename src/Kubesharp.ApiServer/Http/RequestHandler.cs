@@ -1,0 +1,286 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kubesharp.ApiServer.Discovery;
+using Kubesharp.ApiServer.Printing;
+using Kubesharp.ApiServer.Registry;
+using Kubesharp.ApiServer.Security;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.ApiServer.Http;
+
+/// <summary>
+/// The one request delegate: authentication, health and version, discovery, OpenAPI and resource routing,
+/// with every failure answered as a Status.
+/// </summary>
+internal sealed partial class RequestHandler
+{
+    private static readonly string[] HealthChecks = ["ping", "log", "etcd", "informer-sync", "poststarthook/bootstrap-controller"];
+
+    private readonly ResourceRegistry _registry;
+    private readonly RequestAuthenticator _authenticator;
+    private readonly ApiServerHost _host;
+    private readonly ILogger _logger;
+    private readonly DiscoveryDocuments _discovery;
+    private readonly ResourceEndpoint _resources;
+    private readonly OpenApiDocuments _openApi;
+
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, ApiServerHost host, OpenApiDocuments openApi, ILogger<RequestHandler> logger)
+    {
+        _registry = registry;
+        _authenticator = authenticator;
+        _host = host;
+        _logger = logger;
+        _discovery = new DiscoveryDocuments(registry.Resources);
+        _resources = new ResourceEndpoint(registry, new TablePrinter(registry.TimeProvider));
+        _openApi = openApi;
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        try
+        {
+            var path = context.Request.Path.Value ?? "/";
+            if (path.Length > 1 && path.EndsWith('/'))
+            {
+                path = path.TrimEnd('/');
+            }
+
+            if (await TryHandlePublicAsync(context, path).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            var user = _authenticator.Authenticate(context.Connection.ClientCertificate, context.Request.Headers.Authorization);
+            if (user is null)
+            {
+                throw new StatusError(401, "Unauthorized", "Unauthorized");
+            }
+
+            await RouteAsync(context, path).ConfigureAwait(false);
+        }
+        catch (StatusError error)
+        {
+            await TryWriteStatusAsync(context, error).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await TryWriteStatusAsync(context, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusError.TooLarge() : StatusError.BadRequest(ex.Message)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogUnexpected(_logger, context.Request.Method, context.Request.Path.Value ?? string.Empty, ex);
+            await TryWriteStatusAsync(context, new StatusError(500, "InternalError", "Internal error occurred: the server could not complete the request")).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task TryWriteStatusAsync(HttpContext context, StatusError error)
+    {
+        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        context.Response.Clear();
+        await JsonResponses.WriteStatusAsync(context, error).ConfigureAwait(false);
+    }
+
+    private async Task<bool> TryHandlePublicAsync(HttpContext context, string path)
+    {
+        if (path == "/version")
+        {
+            await JsonResponses.WriteAsync(context, 200, VersionInfo()).ConfigureAwait(false);
+            return true;
+        }
+
+        var check = path switch
+        {
+            "/healthz" or "/livez" or "/readyz" => path[1..],
+            _ when path.StartsWith("/healthz/", StringComparison.Ordinal) || path.StartsWith("/livez/", StringComparison.Ordinal) || path.StartsWith("/readyz/", StringComparison.Ordinal) => path[1..],
+            _ => null,
+        };
+        if (check is null)
+        {
+            return false;
+        }
+
+        var endpoint = check.Split('/')[0];
+        var ready = endpoint != "readyz" || _host.Ready.IsCompletedSuccessfully;
+        var single = check.Contains('/', StringComparison.Ordinal) ? check[(check.IndexOf('/', StringComparison.Ordinal) + 1)..] : null;
+        if (single is not null && !HealthChecks.Contains(single))
+        {
+            throw StatusError.PathNotFound();
+        }
+
+        string body;
+        if (context.Request.Query.ContainsKey("verbose") && single is null)
+        {
+            var text = new StringBuilder();
+            foreach (var name in HealthChecks)
+            {
+                var ok = name != "informer-sync" && name != "poststarthook/bootstrap-controller" || ready;
+                text.Append(ok ? $"[+]{name} ok\n" : $"[-]{name} failed: reason withheld\n");
+            }
+
+            text.Append(ready ? $"{endpoint} check passed\n" : $"{endpoint} check failed\n");
+            body = text.ToString();
+        }
+        else
+        {
+            body = ready ? "ok" : $"[-]informer-sync failed: reason withheld\n{endpoint} check failed";
+        }
+
+        context.Response.StatusCode = ready ? 200 : 500;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
+        await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task RouteAsync(HttpContext context, string path)
+    {
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var get = HttpMethods.IsGet(context.Request.Method);
+        if (segments.Length == 0)
+        {
+            await JsonResponses.WriteAsync(context, 200, new JsonObject { ["paths"] = new JsonArray("/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v2", "/openapi/v3", "/readyz", "/version") }).ConfigureAwait(false);
+            return;
+        }
+
+        switch (segments[0])
+        {
+            case "api":
+                if (segments.Length == 1 && get)
+                {
+                    if (WantsAggregated(context))
+                    {
+                        await JsonResponses.WriteRawAsync(context, 200, _discovery.AggregatedCore, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await JsonResponses.WriteAsync(context, 200, _discovery.ApiVersions($"{_host.Url.Host}:{_host.Url.Port}")).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+
+                if (segments.Length == 2 && get && _discovery.ResourceList(string.Empty, segments[1]) is { } coreList)
+                {
+                    await JsonResponses.WriteAsync(context, 200, coreList).ConfigureAwait(false);
+                    return;
+                }
+
+                if (segments.Length >= 3)
+                {
+                    await RouteResourceAsync(context, string.Empty, segments[1], segments.AsSpan(2).ToArray()).ConfigureAwait(false);
+                    return;
+                }
+
+                break;
+            case "apis":
+                if (segments.Length == 1 && get)
+                {
+                    if (WantsAggregated(context))
+                    {
+                        await JsonResponses.WriteRawAsync(context, 200, _discovery.AggregatedGroups, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await JsonResponses.WriteRawAsync(context, 200, _discovery.ApiGroupList).ConfigureAwait(false);
+                    }
+
+                    return;
+                }
+
+                if (segments.Length == 2 && get && _discovery.ApiGroup(segments[1]) is { } group)
+                {
+                    await JsonResponses.WriteAsync(context, 200, group).ConfigureAwait(false);
+                    return;
+                }
+
+                if (segments.Length == 3 && get && _discovery.ResourceList(segments[1], segments[2]) is { } list)
+                {
+                    await JsonResponses.WriteAsync(context, 200, list).ConfigureAwait(false);
+                    return;
+                }
+
+                if (segments.Length >= 4)
+                {
+                    await RouteResourceAsync(context, segments[1], segments[2], segments.AsSpan(3).ToArray()).ConfigureAwait(false);
+                    return;
+                }
+
+                break;
+            case "openapi" when get:
+                if (await _openApi.TryWriteAsync(context, segments).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                break;
+        }
+
+        throw StatusError.PathNotFound();
+    }
+
+    private async Task RouteResourceAsync(HttpContext context, string group, string version, string[] rest)
+    {
+        if (!_registry.HasGroupVersion(group, version))
+        {
+            throw StatusError.PathNotFound();
+        }
+
+        ResourceRequest? request = null;
+        if (rest.Length >= 3 && rest[0] == "namespaces" && _registry.Find(group, version, rest[2]) is { Namespaced: true } namespaced)
+        {
+            if (rest.Length <= 5)
+            {
+                request = new ResourceRequest(namespaced, rest[1], rest.Length > 3 ? rest[3] : null, rest.Length > 4 ? rest[4] : null);
+            }
+        }
+        else if (_registry.Find(group, version, rest[0]) is { } resource && rest.Length <= 3)
+        {
+            request = new ResourceRequest(resource, null, rest.Length > 1 ? rest[1] : null, rest.Length > 2 ? rest[2] : null);
+            if (resource.Namespaced && request.Name is not null)
+            {
+                // A namespaced resource addressed without a namespace exists only as a collection.
+                request = null;
+            }
+        }
+
+        if (request is null)
+        {
+            throw StatusError.PathNotFound();
+        }
+
+        await _resources.HandleAsync(context, request).ConfigureAwait(false);
+    }
+
+    private static bool WantsAggregated(HttpContext context)
+    {
+        var accept = context.Request.Headers.Accept.ToString();
+        return accept.Contains("as=APIGroupDiscoveryList", StringComparison.Ordinal) &&
+               accept.Split(',').FirstOrDefault()?.Contains("as=APIGroupDiscoveryList", StringComparison.Ordinal) == true &&
+               accept.Contains("v=v2", StringComparison.Ordinal);
+    }
+
+    public static JsonObject VersionInfo() => new()
+    {
+        ["major"] = "1",
+        ["minor"] = "32",
+        ["gitVersion"] = "v1.32.0+kubesharp",
+        ["gitCommit"] = "0000000000000000000000000000000000000000",
+        ["gitTreeState"] = "clean",
+        ["buildDate"] = "2025-01-01T00:00:00Z",
+        ["goVersion"] = "go1.23.0",
+        ["compiler"] = "gc",
+        ["platform"] = OperatingSystem.IsLinux() ? "linux/amd64" : "unknown",
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure serving {Method} {Path}")]
+    private static partial void LogUnexpected(ILogger logger, string method, string path, Exception exception);
+}

@@ -1,0 +1,221 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiServer.Caching;
+using Kubesharp.ApiServer.Registry;
+using Microsoft.AspNetCore.Http;
+
+namespace Kubesharp.ApiServer.Http;
+
+/// <summary>Watches: a chunked stream of {"type":…,"object":…} lines from the watch cache.</summary>
+internal sealed partial class ResourceEndpoint
+{
+    private const string InitialEventsEndAnnotation = "k8s.io/initial-events-end";
+
+    private async Task WatchAsync(HttpContext context, ResourceRequest request)
+    {
+        var query = context.Request.Query;
+        var resource = request.Resource;
+        var filter = ObjectFilter.Parse(resource.GroupResource, request.Namespace, query["labelSelector"], query["fieldSelector"]);
+        var resourceVersion = (string?)query["resourceVersion"];
+        var bookmarks = IsTrue(query["allowWatchBookmarks"]);
+        var sendInitialEvents = query["sendInitialEvents"].Count > 0 ? IsTrue(query["sendInitialEvents"]) : (bool?)null;
+        if (sendInitialEvents is not null && (string?)query["resourceVersionMatch"] != "NotOlderThan")
+        {
+            throw StatusError.Invalid("ListOptions", "meta.k8s.io", string.Empty,
+                [new StatusCause("FieldValueForbidden", "Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled and resourceVersionMatch is set to NotOlderThan", "sendInitialEvents")]);
+        }
+
+        var timeoutSeconds = ParseLong(query["timeoutSeconds"], "timeoutSeconds") ?? 1800 + Random.Shared.Next(1800);
+        var form = MediaTypes.Negotiate(context.Request);
+        var specificVersion = resourceVersion is { Length: > 0 } and not "0";
+        var initial = sendInitialEvents ?? !specificVersion;
+        long after = 0;
+        if (specificVersion)
+        {
+            after = ParseRevision(resourceVersion!);
+            await WaitForCacheAsync(after, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        var cache = registry.Cache.For(resource);
+        using var subscription = cache.Subscribe(initial ? long.MaxValue : after, registry.Cache.Revision, bookmarks, out var backlog, out var snapshot, out var snapshotRevision);
+        if (initial && specificVersion && snapshotRevision < after)
+        {
+            snapshotRevision = after;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = form == ResponseForm.Table ? MediaTypes.TableContentType : JsonResponses.Json;
+        context.Response.Headers.CacheControl = "no-cache, private";
+        var stream = new WatchStream(context, resource, this, form);
+        if (subscription is null)
+        {
+            var oldest = cache.HistoryStartRevision;
+            var gone = new StatusError(410, "Expired", $"too old resource version: {after} ({oldest})");
+            await stream.WriteAsync("ERROR", gone.ToStatus()).ConfigureAwait(false);
+            await stream.FlushAsync().ConfigureAwait(false);
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, timeoutSeconds)));
+        try
+        {
+            await context.Response.StartAsync(timeout.Token).ConfigureAwait(false);
+            if (initial)
+            {
+                foreach (var obj in snapshot.Values)
+                {
+                    if (filter.Matches(obj))
+                    {
+                        await stream.WriteAsync("ADDED", obj).ConfigureAwait(false);
+                    }
+                }
+
+                if (sendInitialEvents == true && bookmarks)
+                {
+                    await stream.WriteBookmarkAsync(snapshotRevision, initialEventsEnd: true).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var change in backlog)
+            {
+                await WriteChangeAsync(stream, change, filter).ConfigureAwait(false);
+            }
+
+            await stream.FlushAsync().ConfigureAwait(false);
+            var reader = subscription.Channel.Reader;
+            while (await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var change))
+                {
+                    await WriteChangeAsync(stream, change, filter).ConfigureAwait(false);
+                }
+
+                await stream.FlushAsync().ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Timeout or client gone: the watch simply ends.
+        }
+    }
+
+    private static async Task WriteChangeAsync(WatchStream stream, CacheEvent change, ObjectFilter filter)
+    {
+        switch (change.Type)
+        {
+            case CacheEventType.Bookmark:
+                await stream.WriteBookmarkAsync(change.Revision, initialEventsEnd: false).ConfigureAwait(false);
+                return;
+            case CacheEventType.Added:
+                if (filter.Matches(change.Object!))
+                {
+                    await stream.WriteAsync("ADDED", change.Object!).ConfigureAwait(false);
+                }
+
+                return;
+            case CacheEventType.Deleted:
+                if (filter.Matches(change.Object!))
+                {
+                    await stream.WriteAsync("DELETED", change.Object!).ConfigureAwait(false);
+                }
+
+                return;
+            default:
+                var now = filter.Matches(change.Object!);
+                var before = change.Previous is not null && filter.Matches(change.Previous);
+                if (now && before)
+                {
+                    await stream.WriteAsync("MODIFIED", change.Object!).ConfigureAwait(false);
+                }
+                else if (now)
+                {
+                    await stream.WriteAsync("ADDED", change.Object!).ConfigureAwait(false);
+                }
+                else if (before)
+                {
+                    await stream.WriteAsync("DELETED", change.Object!).ConfigureAwait(false);
+                }
+
+                return;
+        }
+    }
+
+    /// <summary>Encodes watch events into the response body, one JSON document per line.</summary>
+    private sealed class WatchStream(HttpContext context, ApiResource resource, ResourceEndpoint endpoint, ResponseForm form)
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
+        private bool _columnsSent;
+
+        public Task WriteAsync(string type, CachedObject obj)
+        {
+            using var writer = new Utf8JsonWriter(_buffer, WriterOptions);
+            writer.WriteStartObject();
+            writer.WriteString("type", type);
+            writer.WritePropertyName("object");
+            switch (form)
+            {
+                case ResponseForm.Table:
+                    endpoint.Table(context, resource, [obj], obj.Revision, null, null, withColumns: !_columnsSent).WriteTo(writer);
+                    _columnsSent = true;
+                    break;
+                case ResponseForm.PartialObjectMetadata:
+                    PartialMetadata(obj).WriteTo(writer);
+                    break;
+                default:
+                    writer.WriteRawValue(obj.Json, skipInputValidation: true);
+                    break;
+            }
+
+            writer.WriteEndObject();
+            writer.Flush();
+            _buffer.Write("\n"u8);
+            return _buffer.WrittenCount > 64 * 1024 ? FlushAsync() : Task.CompletedTask;
+        }
+
+        public Task WriteAsync(string type, JsonObject obj)
+        {
+            using var writer = new Utf8JsonWriter(_buffer, WriterOptions);
+            writer.WriteStartObject();
+            writer.WriteString("type", type);
+            writer.WritePropertyName("object");
+            obj.WriteTo(writer);
+            writer.WriteEndObject();
+            writer.Flush();
+            _buffer.Write("\n"u8);
+            return Task.CompletedTask;
+        }
+
+        public Task WriteBookmarkAsync(long revision, bool initialEventsEnd)
+        {
+            var metadata = new JsonObject
+            {
+                ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture),
+                ["creationTimestamp"] = null,
+            };
+            if (initialEventsEnd)
+            {
+                metadata["annotations"] = new JsonObject { [InitialEventsEndAnnotation] = "true" };
+            }
+
+            var bookmark = form == ResponseForm.Table
+                ? new JsonObject { ["kind"] = "Table", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = new JsonObject { ["resourceVersion"] = metadata["resourceVersion"]!.DeepClone() }, ["columnDefinitions"] = null, ["rows"] = null }
+                : new JsonObject { ["kind"] = resource.Kind, ["apiVersion"] = resource.ApiVersion, ["metadata"] = metadata };
+            return WriteAsync("BOOKMARK", bookmark);
+        }
+
+        public async Task FlushAsync()
+        {
+            if (_buffer.WrittenCount > 0)
+            {
+                await context.Response.Body.WriteAsync(_buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+                _buffer.ResetWrittenCount();
+            }
+
+            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,623 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiServer.Caching;
+using Kubesharp.ApiServer.Printing;
+using Kubesharp.ApiServer.Registry;
+using Kubesharp.ApiServer.Registry.Strategies;
+using Kubesharp.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Kubesharp.ApiServer.Http;
+
+/// <summary>The REST verbs on resources and their subresources, over the registry and the watch cache.</summary>
+internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TablePrinter printer)
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
+
+    public Task HandleAsync(HttpContext context, ResourceRequest request)
+    {
+        var method = context.Request.Method;
+        var resource = request.Resource;
+        if (request.Subresource is { } sub && !resource.Subresources.ContainsKey(sub))
+        {
+            throw StatusError.PathNotFound();
+        }
+
+        return (method, request.Name is null, request.Subresource) switch
+        {
+            ("GET", true, null) when IsTrue(context.Request.Query["watch"]) => WatchAsync(context, request),
+            ("GET", true, null) => ListAsync(context, request),
+            ("GET", false, "scale") => GetScaleAsync(context, request),
+            ("GET", false, _) => GetAsync(context, request),
+            ("POST", true, null) => CreateAsync(context, request),
+            ("POST", false, "binding") => BindAsync(context, request),
+            ("PUT", false, "scale") => UpdateScaleAsync(context, request, patch: false),
+            ("PUT", false, _) => UpdateAsync(context, request),
+            ("PATCH", false, "scale") => UpdateScaleAsync(context, request, patch: true),
+            ("PATCH", false, _) => PatchAsync(context, request),
+            ("DELETE", false, null) => DeleteAsync(context, request),
+            ("DELETE", true, null) => DeleteCollectionAsync(context, request),
+            _ => throw StatusError.MethodNotAllowed($"the server does not allow this method on the requested resource"),
+        };
+    }
+
+    private async Task GetAsync(HttpContext context, ResourceRequest request)
+    {
+        var obj = registry.Get(request.Resource, request.Namespace, request.Name!) ?? throw StatusError.NotFound(request.Resource.Resource, request.Resource.Group, request.Name!);
+        await WriteObjectAsync(context, request.Resource, obj, StatusCodes.Status200OK).ConfigureAwait(false);
+    }
+
+    private async Task ListAsync(HttpContext context, ResourceRequest request)
+    {
+        var query = context.Request.Query;
+        var resource = request.Resource;
+        var filter = ObjectFilter.Parse(resource.GroupResource, request.Namespace, query["labelSelector"], query["fieldSelector"]);
+        var limit = ParseLong(query["limit"], "limit") ?? 0;
+        var continueToken = (string?)query["continue"];
+        var resourceVersion = (string?)query["resourceVersion"];
+        var match = (string?)query["resourceVersionMatch"];
+        if (match is { Length: > 0 } && match is not ("Exact" or "NotOlderThan"))
+        {
+            throw StatusError.BadRequest($"resourceVersionMatch: Unsupported value: \"{match}\": supported values: \"Exact\", \"NotOlderThan\"");
+        }
+
+        if (match is { Length: > 0 } && string.IsNullOrEmpty(resourceVersion))
+        {
+            throw StatusError.Invalid("ListOptions", "meta.k8s.io", string.Empty, [new StatusCause("FieldValueForbidden", "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided", "resourceVersionMatch")]);
+        }
+
+        var items = new List<CachedObject>();
+        long listRevision;
+        string? nextToken = null;
+        long? remaining = null;
+        var prefix = request.Namespace is null || !resource.Namespaced ? WatchCache.KeyPrefix(resource) : WatchCache.KeyPrefix(resource) + request.Namespace + "/";
+        if (!string.IsNullOrEmpty(continueToken) || (match == "Exact" && resourceVersion is not (null or "0")))
+        {
+            string? startAfter = null;
+            long atRevision;
+            if (!string.IsNullOrEmpty(continueToken))
+            {
+                (startAfter, atRevision) = ContinueToken.Decode(continueToken);
+            }
+            else
+            {
+                atRevision = ParseRevision(resourceVersion!);
+            }
+
+            (listRevision, nextToken) = await ListFromStoreAsync(prefix, atRevision, startAfter, limit, filter, resource, items, context.RequestAborted).ConfigureAwait(false);
+        }
+        else
+        {
+            if (resourceVersion is { Length: > 0 } and not "0")
+            {
+                await WaitForCacheAsync(ParseRevision(resourceVersion), context.RequestAborted).ConfigureAwait(false);
+            }
+
+            var (snapshot, revision) = registry.Cache.For(resource).SnapshotAt(registry.Cache.Revision);
+            listRevision = revision;
+            var count = 0L;
+            var takeAll = limit <= 0;
+            string? lastKey = null;
+            foreach (var (key, obj) in snapshot)
+            {
+                if (!key.StartsWith(prefix, StringComparison.Ordinal) || !filter.Matches(obj))
+                {
+                    continue;
+                }
+
+                if (!takeAll && items.Count >= limit)
+                {
+                    count++;
+                    continue;
+                }
+
+                items.Add(obj);
+                lastKey = key;
+            }
+
+            if (!takeAll && count > 0 && lastKey is not null)
+            {
+                nextToken = ContinueToken.Encode(lastKey, revision);
+                remaining = filter.IsEverything || (filter.Namespace is not null && query["labelSelector"].Count == 0 && query["fieldSelector"].Count == 0) ? count : null;
+            }
+        }
+
+        await WriteListAsync(context, resource, items, listRevision, nextToken, remaining).ConfigureAwait(false);
+    }
+
+    private async Task<(long Revision, string? Next)> ListFromStoreAsync(string prefix, long revision, string? startAfter, long limit, ObjectFilter filter, ApiResource resource, List<CachedObject> items, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var page = await registry.Store.ListAsync(prefix, new ListOptions(revision, limit > 0 ? (int)Math.Min(limit - items.Count, 10_000) : 0, startAfter), cancellationToken).ConfigureAwait(false);
+                revision = page.Revision;
+                foreach (var kv in page.Items)
+                {
+                    var obj = CachedObject.FromStored(kv.Key, kv.Value.Span, kv.ModRevision);
+                    if (filter.Matches(obj))
+                    {
+                        items.Add(obj);
+                    }
+
+                    startAfter = kv.Key;
+                }
+
+                if (!page.More || page.Items.Count == 0)
+                {
+                    return (revision, null);
+                }
+
+                if (limit > 0 && items.Count >= limit)
+                {
+                    return (revision, ContinueToken.Encode(startAfter!, revision));
+                }
+            }
+        }
+        catch (CompactedException)
+        {
+            throw StatusError.Expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.");
+        }
+    }
+
+    private async Task WaitForCacheAsync(long revision, CancellationToken cancellationToken)
+    {
+        if (registry.Cache.Revision >= revision)
+        {
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(3));
+        try
+        {
+            await registry.Cache.WaitForRevisionAsync(revision, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new StatusError(504, "Timeout", $"Too large resource version: {revision}, current: {registry.Cache.Revision}", retryAfterSeconds: 1);
+        }
+    }
+
+    private async Task CreateAsync(HttpContext context, ResourceRequest request)
+    {
+        var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        var created = await registry.CreateAsync(request.Resource, request.Namespace, body, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        await WriteObjectAsync(context, request.Resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
+    }
+
+    private async Task UpdateAsync(HttpContext context, ResourceRequest request)
+    {
+        var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, _ => body.DeepClone().AsObject(), request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
+    }
+
+    private async Task PatchAsync(HttpContext context, ResourceRequest request)
+    {
+        var patchType = MediaTypes.BaseType(context.Request.ContentType);
+        var bytes = await RequestBody.ReadAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        var patcher = Patches.For(patchType, request.Resource, bytes);
+        var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current => patcher(current.ToNode()), request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
+    }
+
+    private async Task DeleteAsync(HttpContext context, ResourceRequest request)
+    {
+        var options = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
+        var (obj, _) = await registry.DeleteAsync(request.Resource, request.Namespace, request.Name!, options, context.RequestAborted).ConfigureAwait(false);
+        await WriteObjectAsync(context, request.Resource, obj, StatusCodes.Status200OK).ConfigureAwait(false);
+    }
+
+    private async Task DeleteCollectionAsync(HttpContext context, ResourceRequest request)
+    {
+        var options = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
+        var query = context.Request.Query;
+        var filter = ObjectFilter.Parse(request.Resource.GroupResource, request.Namespace, query["labelSelector"], query["fieldSelector"]);
+        var deleted = new List<CachedObject>();
+        foreach (var obj in registry.Cache.For(request.Resource).Snapshot.Values.Where(filter.Matches).ToList())
+        {
+            try
+            {
+                var (result, _) = await registry.DeleteAsync(request.Resource, obj.Namespace.Length == 0 ? null : obj.Namespace, obj.Name, options, context.RequestAborted).ConfigureAwait(false);
+                deleted.Add(result);
+            }
+            catch (StatusError error) when (error.Reason == "NotFound")
+            {
+            }
+        }
+
+        await WriteListAsync(context, request.Resource, deleted, registry.Cache.Revision, null, null).ConfigureAwait(false);
+    }
+
+    private async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context)
+    {
+        var query = context.Request.Query;
+        JsonObject? body = null;
+        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            var bytes = await RequestBody.ReadAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+            if (bytes.Length > 0)
+            {
+                body = RequestBody.ParseObject(bytes);
+            }
+        }
+
+        var policy = (string?)body?["propagationPolicy"] ?? (string?)query["propagationPolicy"];
+        var orphan = body?["orphanDependents"] is JsonValue o && o.TryGetValue<bool>(out var b) ? b : IsTrue(query["orphanDependents"]) ? true : (bool?)null;
+        if (policy is null && orphan is { } orphanDependents)
+        {
+            policy = orphanDependents ? "Orphan" : "Background";
+        }
+
+        if (policy is not (null or "Foreground" or "Background" or "Orphan"))
+        {
+            throw StatusError.Invalid("DeleteOptions", string.Empty, string.Empty, [ResourceStrategy.Unsupported("propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"])]);
+        }
+
+        var grace = body?["gracePeriodSeconds"] is JsonValue g && g.TryGetValue<long>(out var gs) ? gs : ParseLong(query["gracePeriodSeconds"], "gracePeriodSeconds");
+        var dryRun = IsDryRun(context) || (body?["dryRun"] is JsonArray dr && dr.Any(x => (string?)x == "All"));
+        return new DeleteOptions
+        {
+            PropagationPolicy = policy,
+            GracePeriodSeconds = grace,
+            PreconditionUid = (string?)body?["preconditions"]?["uid"],
+            PreconditionResourceVersion = (string?)body?["preconditions"]?["resourceVersion"],
+            DryRun = dryRun,
+        };
+    }
+
+    private async Task BindAsync(HttpContext context, ResourceRequest request)
+    {
+        var body = await RequestBody.ReadObjectAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        var node = (string?)body["target"]?["name"];
+        if (string.IsNullOrEmpty(node))
+        {
+            throw StatusError.Invalid("Binding", string.Empty, request.Name!, [ResourceStrategy.Required("target.name")]);
+        }
+
+        var now = registry.Now();
+        await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
+        {
+            var pod = current.ToNode();
+            if (pod["metadata"]?["deletionTimestamp"] is not null)
+            {
+                throw StatusError.Conflict("pods", string.Empty, request.Name!, "pod is being deleted, cannot be assigned to a host");
+            }
+
+            var spec = (JsonObject)(pod["spec"] ??= new JsonObject());
+            if ((string?)spec["nodeName"] is { Length: > 0 } existing)
+            {
+                throw StatusError.Conflict("pods/binding", string.Empty, request.Name!, $"pod {request.Name} is already assigned to node \"{existing}\"");
+            }
+
+            spec["nodeName"] = node;
+            var status = (JsonObject)(pod["status"] ??= new JsonObject());
+            var conditions = status["conditions"] as JsonArray ?? [];
+            status["conditions"] = conditions;
+            var scheduled = conditions.OfType<JsonObject>().FirstOrDefault(c => (string?)c["type"] == "PodScheduled");
+            if (scheduled is null)
+            {
+                scheduled = new JsonObject { ["type"] = "PodScheduled" };
+                conditions.Add(scheduled);
+            }
+
+            scheduled["status"] = "True";
+            scheduled["lastProbeTime"] = null;
+            scheduled["lastTransitionTime"] = now;
+            scheduled.Remove("reason");
+            scheduled.Remove("message");
+            return pod;
+        }, "binding", IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        await JsonResponses.WriteAsync(context, StatusCodes.Status201Created, new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["code"] = 201,
+        }).ConfigureAwait(false);
+    }
+
+    private async Task GetScaleAsync(HttpContext context, ResourceRequest request)
+    {
+        var obj = registry.Get(request.Resource, request.Namespace, request.Name!) ?? throw StatusError.NotFound(request.Resource.Resource, request.Resource.Group, request.Name!);
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(request.Resource, obj)).ConfigureAwait(false);
+    }
+
+    private async Task UpdateScaleAsync(HttpContext context, ResourceRequest request, bool patch)
+    {
+        var bytes = await RequestBody.ReadAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        Func<JsonObject, JsonObject> change;
+        if (patch)
+        {
+            change = Patches.For(MediaTypes.BaseType(context.Request.ContentType), ScaleResource, bytes);
+        }
+        else
+        {
+            var body = MediaTypes.BaseType(context.Request.ContentType) is "application/yaml" ? YamlBody.ToJsonObject(bytes) : RequestBody.ParseObject(bytes);
+            change = _ => body.DeepClone().AsObject();
+        }
+
+        var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
+        {
+            var scale = change(ToScale(request.Resource, current));
+            var replicas = scale["spec"]?["replicas"];
+            if (replicas is not JsonValue value || !value.TryGetValue<long>(out var count) || count < 0)
+            {
+                throw StatusError.Invalid("Scale", "autoscaling", request.Name!, [ResourceStrategy.Invalid("spec.replicas", replicas?.ToJsonString() ?? "null", "must be greater than or equal to 0")]);
+            }
+
+            var node = current.ToNode();
+            ((JsonObject)(node["spec"] ??= new JsonObject()))["replicas"] = count;
+            var rv = (string?)scale["metadata"]?["resourceVersion"];
+            ((JsonObject)node["metadata"]!)["resourceVersion"] = string.IsNullOrEmpty(rv) ? null : rv;
+            return node;
+        }, null, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(request.Resource, updated)).ConfigureAwait(false);
+    }
+
+    private static readonly ApiResource ScaleResource = new()
+    {
+        Group = "autoscaling",
+        Version = "v1",
+        Resource = "scale",
+        Kind = "Scale",
+        ListKind = "ScaleList",
+        SingularName = "scale",
+        Namespaced = true,
+        Verbs = [],
+        DefinitionName = "io.k8s.api.autoscaling.v1.Scale",
+    };
+
+    private static JsonObject ToScale(ApiResource resource, CachedObject obj)
+    {
+        var root = obj.Root;
+        var meta = obj.Metadata;
+        var spec = root.TryGetProperty("spec", out var s) ? s : default;
+        var status = root.TryGetProperty("status", out var st) ? st : default;
+        long Number(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.TryGetInt64(out var n) ? n : 0;
+        var selector = string.Empty;
+        if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("selector", out var sel))
+        {
+            var labels = resource.Kind == "ReplicationController" ? sel : sel.TryGetProperty("matchLabels", out var ml) ? ml : default;
+            if (labels.ValueKind == JsonValueKind.Object)
+            {
+                selector = string.Join(",", labels.EnumerateObject().Select(p => $"{p.Name}={p.Value.GetString()}"));
+            }
+        }
+
+        var scaleMeta = new JsonObject
+        {
+            ["name"] = obj.Name,
+            ["uid"] = obj.Uid,
+            ["resourceVersion"] = obj.Revision.ToString(CultureInfo.InvariantCulture),
+            ["creationTimestamp"] = meta.TryGetProperty("creationTimestamp", out var ct) ? ct.GetString() : null,
+        };
+        if (obj.Namespace.Length > 0)
+        {
+            scaleMeta["namespace"] = obj.Namespace;
+        }
+
+        var statusNode = new JsonObject { ["replicas"] = Number(status, "replicas") };
+        if (selector.Length > 0)
+        {
+            statusNode["selector"] = selector;
+        }
+
+        return new JsonObject
+        {
+            ["kind"] = "Scale",
+            ["apiVersion"] = "autoscaling/v1",
+            ["metadata"] = scaleMeta,
+            ["spec"] = new JsonObject { ["replicas"] = Number(spec, "replicas") },
+            ["status"] = statusNode,
+        };
+    }
+
+    private async Task<JsonObject> ReadBodyAsync(HttpContext context) =>
+        await RequestBody.ReadObjectAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+
+    private static bool IsDryRun(HttpContext context)
+    {
+        var values = context.Request.Query["dryRun"];
+        foreach (var value in values)
+        {
+            if (value != "All")
+            {
+                throw StatusError.Invalid("CreateOptions", "meta.k8s.io", string.Empty, [ResourceStrategy.Unsupported("dryRun", value ?? string.Empty, ["All"])]);
+            }
+        }
+
+        return values.Count > 0;
+    }
+
+    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) => value.Count > 0 && (value[0] is "true" or "1" or "True");
+
+    private static long? ParseLong(Microsoft.Extensions.Primitives.StringValues value, string name)
+    {
+        if (value.Count == 0 || string.IsNullOrEmpty(value[0]))
+        {
+            return null;
+        }
+
+        return long.TryParse(value[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw StatusError.BadRequest($"invalid value for {name}: {value[0]}");
+    }
+
+    private static long ParseRevision(string resourceVersion) =>
+        long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw StatusError.BadRequest($"Invalid value: \"{resourceVersion}\": strconv.ParseUint: parsing \"{resourceVersion}\": invalid syntax");
+
+    private async Task WriteObjectAsync(HttpContext context, ApiResource resource, CachedObject obj, int statusCode)
+    {
+        switch (MediaTypes.Negotiate(context.Request))
+        {
+            case ResponseForm.Table:
+                await JsonResponses.WriteAsync(context, statusCode, Table(context, resource, [obj], obj.Revision, null, null, withColumns: true), MediaTypes.TableContentType).ConfigureAwait(false);
+                break;
+            case ResponseForm.PartialObjectMetadata:
+                await JsonResponses.WriteAsync(context, statusCode, PartialMetadata(obj), "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io").ConfigureAwait(false);
+                break;
+            default:
+                await JsonResponses.WriteRawAsync(context, statusCode, obj.Json).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async Task WriteListAsync(HttpContext context, ApiResource resource, List<CachedObject> items, long revision, string? next, long? remaining)
+    {
+        var form = MediaTypes.Negotiate(context.Request);
+        if (form == ResponseForm.Table)
+        {
+            await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, Table(context, resource, items, revision, next, remaining, withColumns: true), MediaTypes.TableContentType).ConfigureAwait(false);
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(256, items.Sum(i => i.Json.Length) + 256));
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            if (form == ResponseForm.PartialObjectMetadata)
+            {
+                writer.WriteString("kind", "PartialObjectMetadataList");
+                writer.WriteString("apiVersion", "meta.k8s.io/v1");
+            }
+            else
+            {
+                writer.WriteString("kind", resource.ListKind);
+                writer.WriteString("apiVersion", resource.ApiVersion);
+            }
+
+            writer.WriteStartObject("metadata");
+            writer.WriteString("resourceVersion", revision.ToString(CultureInfo.InvariantCulture));
+            if (next is not null)
+            {
+                writer.WriteString("continue", next);
+            }
+
+            if (remaining is { } r)
+            {
+                writer.WriteNumber("remainingItemCount", r);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteStartArray("items");
+            foreach (var item in items)
+            {
+                if (form == ResponseForm.PartialObjectMetadata)
+                {
+                    PartialMetadata(item).WriteTo(writer);
+                }
+                else
+                {
+                    writer.WriteRawValue(item.Json, skipInputValidation: true);
+                }
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        await JsonResponses.WriteRawAsync(context, StatusCodes.Status200OK, buffer.WrittenMemory,
+            form == ResponseForm.PartialObjectMetadata ? "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io" : JsonResponses.Json).ConfigureAwait(false);
+    }
+
+    private static JsonObject PartialMetadata(CachedObject obj) => new()
+    {
+        ["kind"] = "PartialObjectMetadata",
+        ["apiVersion"] = "meta.k8s.io/v1",
+        ["metadata"] = JsonNode.Parse(obj.Metadata.GetRawText()),
+    };
+
+    private JsonObject Table(HttpContext context, ApiResource resource, IEnumerable<CachedObject> items, long revision, string? next, long? remaining, bool withColumns)
+    {
+        var include = (string?)context.Request.Query["includeObject"] ?? "Metadata";
+        var rows = new JsonArray();
+        foreach (var item in items)
+        {
+            var row = new JsonObject { ["cells"] = printer.Cells(resource, item.Root) };
+            switch (include)
+            {
+                case "Object":
+                    row["object"] = JsonNode.Parse(item.Json);
+                    break;
+                case "None":
+                    break;
+                default:
+                    row["object"] = PartialMetadata(item);
+                    break;
+            }
+
+            rows.Add(row);
+        }
+
+        var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
+        if (next is not null)
+        {
+            metadata["continue"] = next;
+        }
+
+        if (remaining is { } r)
+        {
+            metadata["remainingItemCount"] = r;
+        }
+
+        var table = new JsonObject
+        {
+            ["kind"] = "Table",
+            ["apiVersion"] = "meta.k8s.io/v1",
+            ["metadata"] = metadata,
+        };
+        if (withColumns)
+        {
+            var columns = new JsonArray();
+            foreach (var c in TablePrinter.Columns(resource))
+            {
+                columns.Add(new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
+            }
+
+            table["columnDefinitions"] = columns;
+        }
+
+        table["rows"] = rows;
+        return table;
+    }
+
+    /// <summary>Opaque continue tokens: base64 of {"key":..., "rv":...}.</summary>
+    private static class ContinueToken
+    {
+        public static string Encode(string key, long revision)
+        {
+            var json = new JsonObject { ["v"] = 1, ["rv"] = revision, ["start"] = key };
+            return Convert.ToBase64String(Encoding.UTF8.GetBytes(json.ToJsonString()));
+        }
+
+        public static (string Key, long Revision) Decode(string token)
+        {
+            try
+            {
+                var node = JsonNode.Parse(Convert.FromBase64String(token)) as JsonObject;
+                var key = (string?)node?["start"];
+                var rv = (long?)node?["rv"];
+                if (key is null || rv is null or <= 0)
+                {
+                    throw new FormatException();
+                }
+
+                return (key, rv.Value);
+            }
+            catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException)
+            {
+                throw StatusError.BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+            }
+        }
+    }
+}

@@ -1,0 +1,6 @@
+using Kubesharp.ApiMachinery.Discovery;
+
+namespace Kubesharp.ApiServer.Http;
+
+/// <summary>A request addressed to a resource: /api/v1/namespaces/ns/pods/name/status and friends.</summary>
+internal sealed record ResourceRequest(ApiResource Resource, string? Namespace, string? Name, string? Subresource);

@@ -1,0 +1,230 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kubesharp.ApiServer.Http;
+using Kubesharp.ApiServer.Registry.Strategies;
+
+namespace Kubesharp.ApiServer.Registry;
+
+/// <summary>Bootstrap objects, event expiry and the emptying of terminating namespaces.</summary>
+internal sealed partial class ResourceRegistry
+{
+    public static readonly string[] SystemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+    /// <summary>The address clients reach the API at, for the kubernetes Service's endpoints.</summary>
+    public Uri? AdvertisedUrl { get; set; }
+
+    public async Task BootstrapAsync(CancellationToken cancellationToken)
+    {
+        if (Namespaces is not null)
+        {
+            foreach (var name in SystemNamespaces)
+            {
+                await EnsureAsync(Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (FindByGroupResource("services") is { } services)
+        {
+            var service = new JsonObject
+            {
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = "kubernetes",
+                    ["labels"] = new JsonObject { ["component"] = "apiserver", ["provider"] = "kubernetes" },
+                },
+                ["spec"] = new JsonObject
+                {
+                    ["clusterIP"] = "10.43.0.1",
+                    ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = AdvertisedUrl?.Port ?? Options.HttpsPort }),
+                },
+            };
+            await EnsureAsync(services, "default", service, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (FindByGroupResource("endpoints") is { } endpoints && AdvertisedUrl is not null)
+        {
+            var ip = AdvertisedUrl.Host.Trim('[', ']');
+            var desired = new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Endpoints",
+                ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["namespace"] = "default", ["labels"] = new JsonObject { ["endpointslice.kubernetes.io/skip-mirror"] = "true" } },
+                ["subsets"] = new JsonArray(new JsonObject
+                {
+                    ["addresses"] = new JsonArray(new JsonObject { ["ip"] = ip }),
+                    ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = AdvertisedUrl.Port, ["protocol"] = "TCP" }),
+                }),
+            };
+            if (Get(endpoints, "default", "kubernetes") is null)
+            {
+                await EnsureAsync(endpoints, "default", desired, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await UpdateAsync(endpoints, "default", "kubernetes", _ => desired.DeepClone().AsObject(), null, false, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task EnsureAsync(Kubesharp.ApiMachinery.Discovery.ApiResource resource, string? @namespace, JsonObject obj, CancellationToken cancellationToken)
+    {
+        var name = (string)obj["metadata"]!["name"]!;
+        if (Get(resource, @namespace, name) is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            await CreateAsync(resource, @namespace, obj, dryRun: false, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StatusError error) when (error.Reason == "AlreadyExists")
+        {
+        }
+    }
+
+    public void StartBackgroundWork(CancellationToken cancellationToken)
+    {
+        _ = Task.Run(() => RunPeriodicallyAsync(TimeSpan.FromSeconds(1), ReconcileTerminatingNamespacesAsync, cancellationToken), CancellationToken.None);
+        _ = Task.Run(() => RunPeriodicallyAsync(TimeSpan.FromSeconds(30), ExpireEventsAsync, cancellationToken), CancellationToken.None);
+    }
+
+    private async Task RunPeriodicallyAsync(TimeSpan period, Func<CancellationToken, Task> work, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(period, TimeProvider);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await work(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogBackgroundFailed(_logger, ex);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Deletes what a terminating namespace holds, then lets the namespace go.</summary>
+    public async Task ReconcileTerminatingNamespacesAsync(CancellationToken cancellationToken)
+    {
+        if (Namespaces is null)
+        {
+            return;
+        }
+
+        foreach (var ns in Cache.For(Namespaces).Snapshot.Values)
+        {
+            if (!ns.Metadata.TryGetProperty("deletionTimestamp", out _))
+            {
+                continue;
+            }
+
+            var remaining = 0;
+            foreach (var resource in Resources.Where(r => r.Namespaced).DistinctBy(r => r.GroupResource))
+            {
+                foreach (var obj in Cache.For(resource).Snapshot.Values.Where(o => o.Namespace == ns.Name).ToList())
+                {
+                    remaining++;
+                    if (obj.Metadata.TryGetProperty("deletionTimestamp", out _))
+                    {
+                        continue;
+                    }
+
+                    try
+                    {
+                        await DeleteAsync(resource, obj.Namespace, obj.Name, new DeleteOptions { PropagationPolicy = "Background" }, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (StatusError)
+                    {
+                    }
+                }
+            }
+
+            if (remaining > 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                await UpdateAsync(Namespaces, null, ns.Name, current =>
+                {
+                    var node = current.ToNode();
+                    if (node["spec"] is JsonObject spec && spec["finalizers"] is JsonArray finalizers)
+                    {
+                        var left = finalizers.Where(f => (string?)f != NamespaceStrategy.KubernetesFinalizer).Select(f => f?.DeepClone()).ToArray();
+                        spec["finalizers"] = new JsonArray(left);
+                    }
+
+                    return node;
+                }, "finalize", dryRun: false, cancellationToken).ConfigureAwait(false);
+                LogNamespaceRemoved(_logger, ns.Name);
+            }
+            catch (StatusError)
+            {
+            }
+        }
+    }
+
+    /// <summary>Events live for the event TTL after their last change.</summary>
+    public async Task ExpireEventsAsync(CancellationToken cancellationToken)
+    {
+        var now = TimeProvider.GetUtcNow();
+        foreach (var resource in Resources.Where(r => r.GroupResource is "events" or "events.events.k8s.io").DistinctBy(r => r.GroupResource))
+        {
+            foreach (var ev in Cache.For(resource).Snapshot.Values)
+            {
+                var last = LastChange(ev.Root);
+                if (last + Options.EventTtl > now)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    await DeleteAsync(resource, ev.Namespace, ev.Name, new DeleteOptions(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (StatusError)
+                {
+                }
+            }
+        }
+    }
+
+    private static DateTimeOffset LastChange(JsonElement ev)
+    {
+        var latest = DateTimeOffset.MinValue;
+        void Consider(JsonElement parent, string property)
+        {
+            if (parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String &&
+                DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) && at > latest)
+            {
+                latest = at;
+            }
+        }
+
+        Consider(ev, "lastTimestamp");
+        Consider(ev, "eventTime");
+        Consider(ev, "deprecatedLastTimestamp");
+        if (ev.TryGetProperty("series", out var series))
+        {
+            Consider(series, "lastObservedTime");
+        }
+
+        if (ev.TryGetProperty("metadata", out var meta))
+        {
+            Consider(meta, "creationTimestamp");
+        }
+
+        return latest;
+    }
+}

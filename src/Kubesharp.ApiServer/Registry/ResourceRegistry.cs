@@ -1,0 +1,537 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiServer.Caching;
+using Kubesharp.ApiServer.Http;
+using Kubesharp.ApiServer.Registry.Strategies;
+using Kubesharp.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.ApiServer.Registry;
+
+/// <summary>
+/// Generic storage of every resource as JSON under /registry/&lt;group-resource&gt;/[&lt;namespace&gt;/]&lt;name&gt;:
+/// create, update, delete with upstream metadata rules, plus the kind strategies and the bootstrap objects.
+/// Reads come from the watch cache; every write waits until the cache shows it.
+/// </summary>
+internal sealed partial class ResourceRegistry
+{
+    private const int MaxRetries = 8;
+    private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+    private readonly Dictionary<(string Group, string Version), Dictionary<string, ApiResource>> _byGroupVersion = [];
+    private readonly Dictionary<string, ResourceStrategy> _strategies = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
+
+    public ResourceRegistry(IReadOnlyList<ApiResource> resources, WatchCache cache, IStore store, ApiServerOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
+    {
+        Resources = resources;
+        Cache = cache;
+        Store = store;
+        Options = options;
+        TimeProvider = timeProvider;
+        _logger = loggerFactory.CreateLogger<ResourceRegistry>();
+        Context = new RegistryContext(cache, timeProvider, options);
+        foreach (var resource in resources)
+        {
+            if (!_byGroupVersion.TryGetValue((resource.Group, resource.Version), out var map))
+            {
+                _byGroupVersion[(resource.Group, resource.Version)] = map = new Dictionary<string, ApiResource>(StringComparer.Ordinal);
+            }
+
+            map[resource.Resource] = resource;
+            if (!_strategies.ContainsKey(resource.GroupResource))
+            {
+                _strategies[resource.GroupResource] = ResourceStrategy.For(resource, Context);
+            }
+        }
+
+        Namespaces = resources.FirstOrDefault(r => r.GroupResource == "namespaces");
+    }
+
+    public IReadOnlyList<ApiResource> Resources { get; }
+
+    public WatchCache Cache { get; }
+
+    public IStore Store { get; }
+
+    public ApiServerOptions Options { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    public RegistryContext Context { get; }
+
+    public ApiResource? Namespaces { get; }
+
+    public bool HasGroupVersion(string group, string version) => _byGroupVersion.ContainsKey((group, version));
+
+    public ApiResource? Find(string group, string version, string resource) =>
+        _byGroupVersion.TryGetValue((group, version), out var map) && map.TryGetValue(resource, out var found) ? found : null;
+
+    public ApiResource? FindByGroupResource(string groupResource) => Resources.FirstOrDefault(r => r.GroupResource == groupResource);
+
+    public ResourceStrategy StrategyFor(ApiResource resource) => _strategies[resource.GroupResource];
+
+    public CachedObject? Get(ApiResource resource, string? @namespace, string name) =>
+        Cache.For(resource).Get(WatchCache.Key(resource, @namespace, name));
+
+    public string Now() => TimeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public async Task<CachedObject> CreateAsync(ApiResource resource, string? @namespace, JsonObject obj, bool dryRun, CancellationToken cancellationToken)
+    {
+        CheckKind(resource, obj);
+        var meta = obj["metadata"] as JsonObject;
+        if (meta is null)
+        {
+            obj["metadata"] = meta = [];
+        }
+
+        if (resource.Namespaced)
+        {
+            var bodyNamespace = (string?)meta["namespace"];
+            if (!string.IsNullOrEmpty(bodyNamespace) && @namespace is not null && bodyNamespace != @namespace)
+            {
+                throw StatusError.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+            }
+
+            @namespace ??= bodyNamespace;
+            if (string.IsNullOrEmpty(@namespace))
+            {
+                throw StatusError.BadRequest("the server could not find the requested resource");
+            }
+
+            meta["namespace"] = @namespace;
+            AdmitNamespace(resource, @namespace, (string?)meta["name"] ?? (string?)meta["generateName"] ?? string.Empty);
+        }
+        else
+        {
+            meta.Remove("namespace");
+            @namespace = null;
+        }
+
+        var generateName = (string?)meta["generateName"];
+        var generated = string.IsNullOrEmpty((string?)meta["name"]) && !string.IsNullOrEmpty(generateName);
+        var strategy = StrategyFor(resource);
+        for (var attempt = 0; ; attempt++)
+        {
+            if (generated)
+            {
+                meta["name"] = generateName + RandomSuffix();
+            }
+
+            var name = (string?)meta["name"];
+            if (string.IsNullOrEmpty(name))
+            {
+                throw StatusError.Invalid(resource.Kind, resource.Group, string.Empty, [ResourceStrategy.Required("metadata.name", "name or generateName is required")]);
+            }
+
+            meta["uid"] = Guid.NewGuid().ToString();
+            meta["creationTimestamp"] = Now();
+            meta.Remove("resourceVersion");
+            meta.Remove("deletionTimestamp");
+            meta.Remove("deletionGracePeriodSeconds");
+            meta.Remove("selfLink");
+            if (strategy.TracksGeneration)
+            {
+                meta["generation"] = 1;
+            }
+            else
+            {
+                meta.Remove("generation");
+            }
+
+            strategy.PrepareForCreate(obj);
+            var causes = new List<StatusCause>();
+            strategy.Validate(obj, null, causes);
+            if (causes.Count > 0)
+            {
+                throw StatusError.Invalid(resource.Kind, resource.Group, name, causes);
+            }
+
+            var key = WatchCache.Key(resource, @namespace, name);
+            if (dryRun)
+            {
+                if (Cache.For(resource).Get(key) is not null)
+                {
+                    throw StatusError.AlreadyExists(resource.Resource, resource.Group, name);
+                }
+
+                return CachedObject.FromNode(key, obj, 0);
+            }
+
+            try
+            {
+                var stored = await Store.CreateAsync(key, Serialize(obj), cancellationToken).ConfigureAwait(false);
+                return await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false);
+            }
+            catch (KeyExistsException) when (generated && attempt < MaxRetries)
+            {
+            }
+            catch (KeyExistsException)
+            {
+                throw StatusError.AlreadyExists(resource.Resource, resource.Group, name);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Read-modify-write of one object. <paramref name="mutate"/> builds the desired object from a fresh copy of the
+    /// current one; a resourceVersion it carries is a precondition. Without one, lost races are retried.
+    /// </summary>
+    public async Task<CachedObject> UpdateAsync(
+        ApiResource resource,
+        string? @namespace,
+        string name,
+        Func<CachedObject, JsonObject> mutate,
+        string? subresource,
+        bool dryRun,
+        CancellationToken cancellationToken)
+    {
+        var key = WatchCache.Key(resource, @namespace, name);
+        var strategy = StrategyFor(resource);
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = Cache.For(resource).Get(key) ?? throw StatusError.NotFound(resource.Resource, resource.Group, name);
+            var old = current.ToNode();
+            var desired = mutate(current);
+            CheckKind(resource, desired);
+            var meta = desired["metadata"] as JsonObject;
+            if (meta is null)
+            {
+                desired["metadata"] = meta = [];
+            }
+
+            var bodyName = (string?)meta["name"];
+            if (!string.IsNullOrEmpty(bodyName) && bodyName != name)
+            {
+                throw StatusError.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+            }
+
+            if (resource.Namespaced && (string?)meta["namespace"] is { Length: > 0 } bodyNamespace && bodyNamespace != @namespace)
+            {
+                throw StatusError.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+            }
+
+            var precondition = (string?)meta["resourceVersion"];
+            if (!string.IsNullOrEmpty(precondition) && precondition != current.Revision.ToString(CultureInfo.InvariantCulture))
+            {
+                throw StatusError.Conflict(resource.Resource, resource.Group, name);
+            }
+
+            var updated = subresource switch
+            {
+                "status" => strategy.PrepareForStatusUpdate(desired, old),
+                "finalize" => Finalize(desired, old),
+                _ => desired,
+            };
+            var updatedMeta = (JsonObject)updated["metadata"]!;
+            var oldMeta = (JsonObject)old["metadata"]!;
+            updatedMeta["name"] = name;
+            if (resource.Namespaced)
+            {
+                updatedMeta["namespace"] = @namespace;
+            }
+
+            foreach (var field in new[] { "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation" })
+            {
+                if (oldMeta[field] is { } value)
+                {
+                    updatedMeta[field] = value.DeepClone();
+                }
+                else
+                {
+                    updatedMeta.Remove(field);
+                }
+            }
+
+            updatedMeta.Remove("selfLink");
+            if (subresource is not ("status" or "finalize" or "binding"))
+            {
+                strategy.PrepareForUpdate(updated, old);
+            }
+
+            if (strategy.TracksGeneration && !JsonNode.DeepEquals(old["spec"], updated["spec"]))
+            {
+                updatedMeta["generation"] = ((long?)oldMeta["generation"] ?? 0) + 1;
+            }
+
+            var causes = new List<StatusCause>();
+            strategy.Validate(updated, old, causes);
+            if (causes.Count > 0)
+            {
+                throw StatusError.Invalid(resource.Kind, resource.Group, name, causes);
+            }
+
+            updatedMeta.Remove("resourceVersion");
+            oldMeta.Remove("resourceVersion");
+            if (JsonNode.DeepEquals(updated, old))
+            {
+                return current;
+            }
+
+            if (dryRun)
+            {
+                return CachedObject.FromNode(key, updated, current.Revision);
+            }
+
+            try
+            {
+                if (updatedMeta["deletionTimestamp"] is not null && FinalizerCount(updated) == 0 && !IsHeldBack(resource, updated))
+                {
+                    var deleted = await Store.DeleteAsync(key, current.Revision, cancellationToken).ConfigureAwait(false);
+                    await Cache.WaitForRevisionAsync(deleted.ModRevision, cancellationToken).ConfigureAwait(false);
+                    return CachedObject.FromNode(key, updated, deleted.ModRevision);
+                }
+
+                var stored = await Store.UpdateAsync(key, Serialize(updated), current.Revision, cancellationToken).ConfigureAwait(false);
+                return await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConflictException conflict) when (string.IsNullOrEmpty(precondition) && attempt < MaxRetries)
+            {
+                await Cache.WaitForRevisionAsync(conflict.Current?.ModRevision ?? 0, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConflictException)
+            {
+                throw StatusError.Conflict(resource.Resource, resource.Group, name);
+            }
+            catch (KeyNotFoundStorageException)
+            {
+                throw StatusError.NotFound(resource.Resource, resource.Group, name);
+            }
+        }
+    }
+
+    /// <summary>Deletes an object, or marks it with a deletionTimestamp while finalizers or a grace period hold it.</summary>
+    public async Task<(CachedObject Object, bool Deleted)> DeleteAsync(ApiResource resource, string? @namespace, string name, DeleteOptions options, CancellationToken cancellationToken)
+    {
+        var key = WatchCache.Key(resource, @namespace, name);
+        for (var attempt = 0; ; attempt++)
+        {
+            var current = Cache.For(resource).Get(key) ?? throw StatusError.NotFound(resource.Resource, resource.Group, name);
+            if (options.PreconditionUid is { Length: > 0 } uid && uid != current.Uid)
+            {
+                throw StatusError.Conflict(resource.Resource, resource.Group, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid}");
+            }
+
+            var currentVersion = current.Revision.ToString(CultureInfo.InvariantCulture);
+            if (options.PreconditionResourceVersion is { Length: > 0 } rv && rv != currentVersion)
+            {
+                throw StatusError.Conflict(resource.Resource, resource.Group, name, $"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {currentVersion}");
+            }
+
+            var node = current.ToNode();
+            var meta = (JsonObject)node["metadata"]!;
+            var finalizers = (meta["finalizers"] as JsonArray)?.Select(f => (string?)f).OfType<string>().ToList() ?? [];
+            var policy = options.PropagationPolicy;
+            if (policy == "Foreground" && !finalizers.Contains("foregroundDeletion"))
+            {
+                finalizers.Add("foregroundDeletion");
+            }
+            else if (policy == "Orphan" && !finalizers.Contains("orphan"))
+            {
+                finalizers.Add("orphan");
+            }
+
+            var alreadyDeleting = meta["deletionTimestamp"] is not null;
+            // A pod already terminating keeps its grace period unless the new request shortens it to zero.
+            var graceSeconds = alreadyDeleting && options.GracePeriodSeconds != 0 && resource.GroupResource == "pods" ? ((long?)meta["deletionGracePeriodSeconds"] ?? 0) : GracePeriod(resource, node, options);
+            var isNamespace = resource.GroupResource == "namespaces";
+            var hold = finalizers.Count > 0 || graceSeconds > 0 || (isNamespace && ((node["spec"]?["finalizers"] as JsonArray)?.Count ?? 0) > 0);
+            if (options.DryRun)
+            {
+                return (current, !hold);
+            }
+
+            try
+            {
+                if (hold)
+                {
+                    var unchanged = finalizers.Count == ((meta["finalizers"] as JsonArray)?.Count ?? 0);
+                    if (alreadyDeleting && unchanged)
+                    {
+                        return (current, false);
+                    }
+
+                    if (!alreadyDeleting)
+                    {
+                        meta["deletionTimestamp"] = graceSeconds > 0
+                            ? TimeProvider.GetUtcNow().UtcDateTime.AddSeconds(graceSeconds).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)
+                            : Now();
+                        meta["deletionGracePeriodSeconds"] = graceSeconds;
+                    }
+
+                    if (finalizers.Count > 0)
+                    {
+                        meta["finalizers"] = new JsonArray(finalizers.Select(f => (JsonNode)JsonValue.Create(f)!).ToArray());
+                    }
+
+                    if (isNamespace)
+                    {
+                        Ensure(node, "status")["phase"] = "Terminating";
+                    }
+
+                    meta.Remove("resourceVersion");
+                    var stored = await Store.UpdateAsync(key, Serialize(node), current.Revision, cancellationToken).ConfigureAwait(false);
+                    return (await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false), false);
+                }
+
+                var deleted = await Store.DeleteAsync(key, current.Revision, cancellationToken).ConfigureAwait(false);
+                await Cache.WaitForRevisionAsync(deleted.ModRevision, cancellationToken).ConfigureAwait(false);
+                return (current, true);
+            }
+            catch (ConflictException) when (attempt < MaxRetries)
+            {
+                await Cache.WaitForRevisionAsync(await Store.GetCurrentRevisionAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ConflictException)
+            {
+                throw StatusError.Conflict(resource.Resource, resource.Group, name);
+            }
+            catch (KeyNotFoundStorageException)
+            {
+                throw StatusError.NotFound(resource.Resource, resource.Group, name);
+            }
+        }
+    }
+
+    /// <summary>Pods bound to a node get a grace period the node agent honours; everything else goes at once.</summary>
+    private static long GracePeriod(ApiResource resource, JsonObject node, DeleteOptions options)
+    {
+        if (resource.GroupResource != "pods")
+        {
+            return 0;
+        }
+
+        var spec = node["spec"] as JsonObject;
+        if (string.IsNullOrEmpty((string?)spec?["nodeName"]))
+        {
+            return 0;
+        }
+
+        var phase = (string?)node["status"]?["phase"];
+        if (phase is "Succeeded" or "Failed")
+        {
+            return 0;
+        }
+
+        var grace = options.GracePeriodSeconds ?? (long?)spec?["terminationGracePeriodSeconds"] ?? 30;
+        return Math.Max(grace, 0);
+    }
+
+    /// <summary>A pod within its grace period, or a namespace whose spec finalizers have not run.</summary>
+    private static bool IsHeldBack(ApiResource resource, JsonObject obj) => resource.GroupResource switch
+    {
+        "pods" => ((long?)obj["metadata"]?["deletionGracePeriodSeconds"] ?? 0) > 0,
+        "namespaces" => ((obj["spec"]?["finalizers"] as JsonArray)?.Count ?? 0) > 0,
+        _ => false,
+    };
+
+    /// <summary>The finalize subresource changes only spec.finalizers.</summary>
+    private static JsonObject Finalize(JsonObject desired, JsonObject old)
+    {
+        var result = old.DeepClone().AsObject();
+        Ensure(result, "spec")["finalizers"] = desired["spec"]?["finalizers"]?.DeepClone() ?? new JsonArray();
+        return result;
+    }
+
+    private static int FinalizerCount(JsonObject obj) => (obj["metadata"]?["finalizers"] as JsonArray)?.Count ?? 0;
+
+    private async Task<CachedObject> VisibleAsync(ApiResource resource, string key, long revision, CancellationToken cancellationToken)
+    {
+        await Cache.WaitForRevisionAsync(revision, cancellationToken).ConfigureAwait(false);
+        var visible = Cache.For(resource).Get(key);
+        if (visible is not null && visible.Revision == revision)
+        {
+            return visible;
+        }
+
+        // A later write already replaced it; answer with what this write stored.
+        var stored = await Store.GetAsync(key, revision, cancellationToken).ConfigureAwait(false);
+        return stored is null ? visible! : CachedObject.FromStored(key, stored.Value.Span, stored.ModRevision);
+    }
+
+    private void AdmitNamespace(ApiResource resource, string @namespace, string name)
+    {
+        if (Namespaces is null)
+        {
+            return;
+        }
+
+        var ns = Get(Namespaces, null, @namespace) ?? throw StatusError.NotFound("namespaces", string.Empty, @namespace);
+        if (ns.Metadata.TryGetProperty("deletionTimestamp", out _) ||
+            (ns.Root.TryGetProperty("status", out var status) && status.TryGetProperty("phase", out var phase) && phase.GetString() == "Terminating"))
+        {
+            if (resource.GroupResource is not ("events" or "events.events.k8s.io"))
+            {
+                throw StatusError.Forbidden(resource.Resource, resource.Group, name, $"unable to create new content in namespace {@namespace} because it is being terminated",
+                    [new StatusCause("NamespaceTerminating", $"namespace {@namespace} is being terminated", "metadata.namespace")]);
+            }
+        }
+    }
+
+    private static void CheckKind(ApiResource resource, JsonObject obj)
+    {
+        var apiVersion = (string?)obj["apiVersion"];
+        var kind = (string?)obj["kind"];
+        if (string.IsNullOrEmpty(kind))
+        {
+            obj["kind"] = resource.Kind;
+        }
+        else if (kind != resource.Kind)
+        {
+            throw StatusError.BadRequest($"the kind in the data ({kind}) does not match the expected kind ({resource.Kind})");
+        }
+
+        if (string.IsNullOrEmpty(apiVersion))
+        {
+            obj["apiVersion"] = resource.ApiVersion;
+        }
+        else if (apiVersion != resource.ApiVersion)
+        {
+            throw StatusError.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({resource.ApiVersion})");
+        }
+    }
+
+    public static byte[] Serialize(JsonObject obj)
+    {
+        if (obj["metadata"] is JsonObject meta && meta["resourceVersion"] is not null)
+        {
+            var copy = obj.DeepClone().AsObject();
+            ((JsonObject)copy["metadata"]!).Remove("resourceVersion");
+            obj = copy;
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(obj, StoredJsonContext.Default.JsonObject);
+    }
+
+    private static JsonObject Ensure(JsonObject parent, string field)
+    {
+        if (parent[field] is JsonObject existing)
+        {
+            return existing;
+        }
+
+        var created = new JsonObject();
+        parent[field] = created;
+        return created;
+    }
+
+    private static string RandomSuffix()
+    {
+        Span<char> chars = stackalloc char[5];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = NameAlphabet[RandomNumberGenerator.GetInt32(NameAlphabet.Length)];
+        }
+
+        return new string(chars);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Background registry work failed")]
+    private static partial void LogBackgroundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Namespace {Name} emptied and removed")]
+    private static partial void LogNamespaceRemoved(ILogger logger, string name);
+}

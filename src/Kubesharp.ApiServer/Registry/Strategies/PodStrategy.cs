@@ -1,0 +1,236 @@
+using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiServer.Http;
+
+namespace Kubesharp.ApiServer.Registry.Strategies;
+
+internal sealed class PodStrategy(ApiResource resource) : ResourceStrategy(resource)
+{
+    public override bool TracksGeneration => true;
+
+    public override void PrepareForCreate(JsonObject obj)
+    {
+        base.PrepareForCreate(obj);
+        if (obj["spec"] is JsonObject spec)
+        {
+            DefaultPodSpec(spec);
+        }
+
+        obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = QosClass(obj["spec"] as JsonObject) };
+    }
+
+    public override void PrepareForUpdate(JsonObject updated, JsonObject old)
+    {
+        base.PrepareForUpdate(updated, old);
+        if (updated["spec"] is JsonObject spec)
+        {
+            DefaultPodSpec(spec);
+        }
+    }
+
+    public override void Validate(JsonObject obj, JsonObject? old, List<StatusCause> causes)
+    {
+        base.Validate(obj, old, causes);
+        if (obj["spec"] is not JsonObject spec)
+        {
+            causes.Add(Required("spec.containers"));
+            return;
+        }
+
+        ValidatePodSpec(spec, "spec", causes);
+        if (old?["spec"] is JsonObject oldSpec && causes.Count == 0 && !SameExceptMutable(spec, oldSpec))
+        {
+            causes.Add(Forbidden("spec", "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"));
+        }
+    }
+
+    private static bool SameExceptMutable(JsonObject spec, JsonObject oldSpec)
+    {
+        var a = spec.DeepClone().AsObject();
+        var b = oldSpec.DeepClone().AsObject();
+        foreach (var s in new[] { a, b })
+        {
+            s.Remove("activeDeadlineSeconds");
+            s.Remove("tolerations");
+            // The scheduler binds through the binding subresource; a nodeName set by an update is allowed only when unset before.
+            s.Remove("nodeName");
+            foreach (var list in new[] { "containers", "initContainers" })
+            {
+                if (s[list] is JsonArray containers)
+                {
+                    foreach (var c in containers.OfType<JsonObject>())
+                    {
+                        c.Remove("image");
+                    }
+                }
+            }
+        }
+
+        return JsonNode.DeepEquals(a, b) && ((string?)oldSpec["nodeName"] is null or "" || (string?)oldSpec["nodeName"] == (string?)spec["nodeName"]);
+    }
+
+    public static void DefaultPodSpec(JsonObject spec)
+    {
+        Default(spec, "restartPolicy", "Always");
+        Default(spec, "terminationGracePeriodSeconds", 30);
+        Default(spec, "dnsPolicy", "ClusterFirst");
+        Default(spec, "securityContext", new JsonObject());
+        Default(spec, "schedulerName", "default-scheduler");
+        Default(spec, "enableServiceLinks", true);
+        Default(spec, "preemptionPolicy", "PreemptLowerPriority");
+        Default(spec, "priority", 0);
+        if (spec["serviceAccountName"] is null && spec["serviceAccount"] is null)
+        {
+            spec["serviceAccountName"] = "default";
+            spec["serviceAccount"] = "default";
+        }
+
+        foreach (var list in new[] { "containers", "initContainers" })
+        {
+            if (spec[list] is not JsonArray containers)
+            {
+                continue;
+            }
+
+            foreach (var c in containers.OfType<JsonObject>())
+            {
+                Default(c, "terminationMessagePath", "/dev/termination-log");
+                Default(c, "terminationMessagePolicy", "File");
+                Default(c, "resources", new JsonObject());
+                if (c["imagePullPolicy"] is null && c["image"] is JsonValue imageValue && imageValue.TryGetValue<string>(out var image))
+                {
+                    var lastSegment = image.Split('/')[^1];
+                    var latest = !lastSegment.Contains(':', StringComparison.Ordinal) && !image.Contains('@', StringComparison.Ordinal) || lastSegment.EndsWith(":latest", StringComparison.Ordinal);
+                    c["imagePullPolicy"] = latest ? "Always" : "IfNotPresent";
+                }
+
+                if (c["ports"] is JsonArray ports)
+                {
+                    foreach (var p in ports.OfType<JsonObject>())
+                    {
+                        Default(p, "protocol", "TCP");
+                    }
+                }
+            }
+        }
+
+        if (spec["tolerations"] is not JsonArray tolerations)
+        {
+            tolerations = [];
+            spec["tolerations"] = tolerations;
+        }
+
+        foreach (var taint in new[] { "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable" })
+        {
+            if (!tolerations.OfType<JsonObject>().Any(t => (string?)t["key"] == taint))
+            {
+                tolerations.Add(new JsonObject { ["key"] = taint, ["operator"] = "Exists", ["effect"] = "NoExecute", ["tolerationSeconds"] = 300 });
+            }
+        }
+    }
+
+    public static void ValidatePodSpec(JsonObject spec, string path, List<StatusCause> causes)
+    {
+        if (spec["containers"] is not JsonArray containers || containers.Count == 0)
+        {
+            causes.Add(Required($"{path}.containers"));
+        }
+        else
+        {
+            ValidateContainers(containers, $"{path}.containers", causes);
+        }
+
+        if (spec["initContainers"] is JsonArray init)
+        {
+            ValidateContainers(init, $"{path}.initContainers", causes);
+        }
+
+        if (spec["restartPolicy"] is JsonValue rp && rp.TryGetValue<string>(out var policy) && policy is not ("Always" or "OnFailure" or "Never"))
+        {
+            causes.Add(Unsupported($"{path}.restartPolicy", policy, ["Always", "OnFailure", "Never"]));
+        }
+    }
+
+    private static void ValidateContainers(JsonArray containers, string path, List<StatusCause> causes)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < containers.Count; i++)
+        {
+            if (containers[i] is not JsonObject c)
+            {
+                continue;
+            }
+
+            var name = (string?)c["name"];
+            if (string.IsNullOrEmpty(name))
+            {
+                causes.Add(Required($"{path}[{i}].name"));
+            }
+            else if (CheckLabel(name) is { } problem)
+            {
+                causes.Add(Invalid($"{path}[{i}].name", name, problem));
+            }
+            else if (!names.Add(name))
+            {
+                causes.Add(new StatusCause("FieldValueDuplicate", $"Duplicate value: \"{name}\"", $"{path}[{i}].name"));
+            }
+
+            if (string.IsNullOrWhiteSpace((string?)c["image"]))
+            {
+                causes.Add(Required($"{path}[{i}].image"));
+            }
+
+            if (c["ports"] is JsonArray ports)
+            {
+                for (var p = 0; p < ports.Count; p++)
+                {
+                    var port = ports[p]?["containerPort"];
+                    if (port is null)
+                    {
+                        causes.Add(Required($"{path}[{i}].ports[{p}].containerPort"));
+                    }
+                    else if (port.GetValueKind() != System.Text.Json.JsonValueKind.Number || port.GetValue<long>() is < 1 or > 65535)
+                    {
+                        causes.Add(Invalid($"{path}[{i}].ports[{p}].containerPort", port.ToJsonString(), "must be between 1 and 65535, inclusive"));
+                    }
+                }
+            }
+        }
+    }
+
+    private static string QosClass(JsonObject? spec)
+    {
+        if (spec?["containers"] is not JsonArray containers)
+        {
+            return "BestEffort";
+        }
+
+        var any = false;
+        var guaranteed = true;
+        foreach (var c in containers.OfType<JsonObject>())
+        {
+            var requests = c["resources"]?["requests"] as JsonObject;
+            var limits = c["resources"]?["limits"] as JsonObject;
+            if ((requests?.Count ?? 0) > 0 || (limits?.Count ?? 0) > 0)
+            {
+                any = true;
+            }
+
+            if (limits?["cpu"] is null || limits["memory"] is null)
+            {
+                guaranteed = false;
+                continue;
+            }
+
+            foreach (var r in new[] { "cpu", "memory" })
+            {
+                if (requests?[r] is { } req && !JsonNode.DeepEquals(req, limits[r]))
+                {
+                    guaranteed = false;
+                }
+            }
+        }
+
+        return !any ? "BestEffort" : guaranteed ? "Guaranteed" : "Burstable";
+    }
+}

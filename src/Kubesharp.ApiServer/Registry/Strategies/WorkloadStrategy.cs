@@ -1,0 +1,122 @@
+using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiServer.Http;
+
+namespace Kubesharp.ApiServer.Registry.Strategies;
+
+/// <summary>Deployments, ReplicaSets, StatefulSets, DaemonSets and ReplicationControllers: defaults and selector rules.</summary>
+internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(resource)
+{
+    public override void PrepareForCreate(JsonObject obj)
+    {
+        base.PrepareForCreate(obj);
+        ApplyDefaults(obj);
+    }
+
+    public override void PrepareForUpdate(JsonObject updated, JsonObject old)
+    {
+        base.PrepareForUpdate(updated, old);
+        ApplyDefaults(updated);
+    }
+
+    private void ApplyDefaults(JsonObject obj)
+    {
+        var spec = Ensure(obj, "spec");
+        var kind = Resource.Kind;
+        if (kind == "ReplicationController")
+        {
+            if (spec["selector"] is null && spec["template"]?["metadata"]?["labels"] is JsonObject templateLabels)
+            {
+                spec["selector"] = templateLabels.DeepClone();
+            }
+        }
+
+        if (kind != "DaemonSet")
+        {
+            Default(spec, "replicas", 1);
+        }
+
+        if (kind is "Deployment" or "DaemonSet" or "StatefulSet")
+        {
+            Default(spec, "revisionHistoryLimit", 10);
+        }
+
+        switch (kind)
+        {
+            case "Deployment":
+                Default(spec, "progressDeadlineSeconds", 600);
+                if (spec["strategy"] is not JsonObject strategy)
+                {
+                    spec["strategy"] = strategy = [];
+                }
+
+                Default(strategy, "type", "RollingUpdate");
+                if ((string?)strategy["type"] == "RollingUpdate")
+                {
+                    var rolling = Ensure(strategy, "rollingUpdate");
+                    Default(rolling, "maxUnavailable", "25%");
+                    Default(rolling, "maxSurge", "25%");
+                }
+
+                break;
+            case "StatefulSet":
+                Default(spec, "podManagementPolicy", "OrderedReady");
+                Default(spec, "updateStrategy", new JsonObject { ["type"] = "RollingUpdate", ["rollingUpdate"] = new JsonObject { ["partition"] = 0 } });
+                Default(spec, "persistentVolumeClaimRetentionPolicy", new JsonObject { ["whenDeleted"] = "Retain", ["whenScaled"] = "Retain" });
+                break;
+            case "DaemonSet":
+                Default(spec, "updateStrategy", new JsonObject { ["type"] = "RollingUpdate", ["rollingUpdate"] = new JsonObject { ["maxUnavailable"] = 1, ["maxSurge"] = 0 } });
+                break;
+        }
+
+        if (spec["template"]?["spec"] is JsonObject podSpec)
+        {
+            PodStrategy.DefaultPodSpec(podSpec);
+        }
+    }
+
+    public override void Validate(JsonObject obj, JsonObject? old, List<StatusCause> causes)
+    {
+        base.Validate(obj, old, causes);
+        var spec = obj["spec"] as JsonObject;
+        if (spec?["replicas"] is JsonValue r && r.TryGetValue<long>(out var replicas) && replicas < 0)
+        {
+            causes.Add(Invalid("spec.replicas", replicas.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be greater than or equal to 0"));
+        }
+
+        var selector = spec?["selector"];
+        var templateLabels = spec?["template"]?["metadata"]?["labels"] as JsonObject;
+        if (Resource.Kind != "ReplicationController")
+        {
+            if (selector is not JsonObject selectorObject || ((selectorObject["matchLabels"] as JsonObject)?.Count ?? 0) + ((selectorObject["matchExpressions"] as JsonArray)?.Count ?? 0) == 0)
+            {
+                causes.Add(Required("spec.selector"));
+            }
+            else if (selectorObject["matchLabels"] is JsonObject matchLabels && !matchLabels.All(kv => templateLabels is not null && JsonNode.DeepEquals(templateLabels[kv.Key], kv.Value)))
+            {
+                causes.Add(Invalid("spec.template.metadata.labels", LabelString(templateLabels), "`selector` does not match template `labels`"));
+            }
+
+            if (old is not null && !JsonNode.DeepEquals(old["spec"]?["selector"], selector))
+            {
+                causes.Add(Invalid("spec.selector", "v1.LabelSelector{...}", "field is immutable"));
+            }
+        }
+
+        if (spec?["template"]?["spec"] is JsonObject podSpec)
+        {
+            PodStrategy.ValidatePodSpec(podSpec, "spec.template.spec", causes);
+            if ((string?)podSpec["restartPolicy"] is { } policy && policy != "Always")
+            {
+                causes.Add(Unsupported("spec.template.spec.restartPolicy", policy, ["Always"]));
+            }
+        }
+        else
+        {
+            causes.Add(Required("spec.template.spec.containers"));
+        }
+    }
+
+    private static string LabelString(JsonObject? labels) =>
+        labels is null ? "map[string]string(nil)" : "map[string]string{" + string.Join(", ", labels.Select(kv => $"\"{kv.Key}\":\"{(string?)kv.Value}\"")) + "}";
+}

@@ -1,0 +1,164 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Kubesharp.ApiServer.Security;
+
+/// <summary>
+/// The cluster CA, the API server's serving certificate and the admin client certificate, kept as PEM files
+/// under DATA/server/tls and reused on restart. The serving certificate is re-issued when its names change.
+/// </summary>
+public sealed class ClusterCertificates : IDisposable
+{
+    public const string AdminUser = "kubesharp-admin";
+    public const string MastersGroup = "system:masters";
+
+    private ClusterCertificates(X509Certificate2 ca, X509Certificate2 serving, string adminCertPem, string adminKeyPem, string directory)
+    {
+        Ca = ca;
+        Serving = serving;
+        AdminCertificatePem = adminCertPem;
+        AdminKeyPem = adminKeyPem;
+        Directory = directory;
+    }
+
+    /// <summary>The CA with its private key (signs serving and client certificates).</summary>
+    public X509Certificate2 Ca { get; }
+
+    public X509Certificate2 Serving { get; }
+
+    public string CaPem => Ca.ExportCertificatePem();
+
+    public string AdminCertificatePem { get; }
+
+    public string AdminKeyPem { get; }
+
+    public string Directory { get; }
+
+    public static ClusterCertificates LoadOrCreate(string dataDir, IPAddress bindAddress, TimeProvider timeProvider)
+    {
+        var dir = Path.Combine(dataDir, "server", "tls");
+        System.IO.Directory.CreateDirectory(dir);
+        var now = timeProvider.GetUtcNow();
+
+        var ca = LoadPair(dir, "ca");
+        if (ca is null)
+        {
+            using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest($"CN=kubesharp-ca@{now.ToUnixTimeSeconds()}", caKey, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
+            request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+            ca = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
+            SavePair(dir, "ca", ca.ExportCertificatePem(), caKey.ExportPkcs8PrivateKeyPem());
+        }
+
+        var names = ServingNames(bindAddress);
+        var sansFile = Path.Combine(dir, "serving.names");
+        var serving = LoadPair(dir, "serving");
+        if (serving is null || !File.Exists(sansFile) || File.ReadAllText(sansFile) != string.Join('\n', names) || serving.NotAfter < now.AddDays(30).UtcDateTime)
+        {
+            var (certPem, keyPem) = Issue(ca, "CN=kube-apiserver", names, serverAuth: true, now);
+            SavePair(dir, "serving", certPem, keyPem);
+            File.WriteAllText(sansFile, string.Join('\n', names));
+            serving = LoadPair(dir, "serving")!;
+        }
+
+        var adminCert = Path.Combine(dir, "client-admin.crt");
+        var adminKey = Path.Combine(dir, "client-admin.key");
+        if (!File.Exists(adminCert) || !File.Exists(adminKey))
+        {
+            var (certPem, keyPem) = Issue(ca, $"CN={AdminUser},O={MastersGroup}", [], serverAuth: false, now);
+            SavePair(dir, "client-admin", certPem, keyPem);
+        }
+
+        return new ClusterCertificates(ca, serving, File.ReadAllText(adminCert), File.ReadAllText(adminKey), dir);
+    }
+
+    /// <summary>Issues a client certificate for <paramref name="user"/> in <paramref name="groups"/>, as PEM.</summary>
+    public (string CertificatePem, string KeyPem) IssueClientCertificate(string user, IReadOnlyList<string> groups, TimeProvider timeProvider)
+    {
+        var subject = new X500DistinguishedNameBuilder();
+        foreach (var group in groups)
+        {
+            subject.AddOrganizationName(group);
+        }
+
+        subject.AddCommonName(user);
+        return Issue(Ca, subject.Build().Name, [], serverAuth: false, timeProvider.GetUtcNow());
+    }
+
+    private static List<string> ServingNames(IPAddress bindAddress)
+    {
+        var names = new List<string> { "127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "10.43.0.1" };
+        if (!bindAddress.Equals(IPAddress.Any) && !bindAddress.Equals(IPAddress.IPv6Any))
+        {
+            names.Add(bindAddress.ToString());
+        }
+
+        names.Add(Dns.GetHostName());
+        return names.Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    private static (string CertificatePem, string KeyPem) Issue(X509Certificate2 ca, string subject, IReadOnlyList<string> names, bool serverAuth, DateTimeOffset now)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        var usage = new OidCollection { new Oid(serverAuth ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2") };
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usage, false));
+        if (names.Count > 0)
+        {
+            var san = new SubjectAlternativeNameBuilder();
+            foreach (var name in names)
+            {
+                if (IPAddress.TryParse(name, out var ip))
+                {
+                    san.AddIpAddress(ip);
+                }
+                else
+                {
+                    san.AddDnsName(name);
+                }
+            }
+
+            request.CertificateExtensions.Add(san.Build());
+        }
+
+        var serial = new byte[16];
+        RandomNumberGenerator.Fill(serial);
+        serial[0] &= 0x7f;
+        using var issued = request.Create(ca, now.AddMinutes(-5), now.AddYears(serverAuth ? 1 : 10), serial);
+        return (issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
+
+    private static X509Certificate2? LoadPair(string dir, string name)
+    {
+        var cert = Path.Combine(dir, name + ".crt");
+        var key = Path.Combine(dir, name + ".key");
+        if (!File.Exists(cert) || !File.Exists(key))
+        {
+            return null;
+        }
+
+        return X509Certificate2.CreateFromPemFile(cert, key);
+    }
+
+    private static void SavePair(string dir, string name, string certPem, string keyPem)
+    {
+        File.WriteAllText(Path.Combine(dir, name + ".crt"), certPem);
+        var keyPath = Path.Combine(dir, name + ".key");
+        File.WriteAllText(keyPath, keyPem);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(keyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    public void Dispose()
+    {
+        Ca.Dispose();
+        Serving.Dispose();
+    }
+}

@@ -1,0 +1,4 @@
+namespace Kubesharp.ApiServer.Security;
+
+/// <summary>An authenticated requester.</summary>
+public sealed record UserInfo(string Name, IReadOnlyList<string> Groups);

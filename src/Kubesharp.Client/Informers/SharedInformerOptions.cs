@@ -1,0 +1,17 @@
+namespace Kubesharp.Client.Informers;
+
+public sealed record SharedInformerOptions
+{
+    /// <summary>Watch one namespace; null watches all.</summary>
+    public string? Namespace { get; init; }
+
+    public string? LabelSelector { get; init; }
+
+    public string? FieldSelector { get; init; }
+
+    /// <summary>How often every cached object is redelivered as an update; zero disables resync.</summary>
+    public TimeSpan ResyncPeriod { get; init; }
+
+    /// <summary>Page size of the initial list and relists.</summary>
+    public long PageSize { get; init; } = 500;
+}

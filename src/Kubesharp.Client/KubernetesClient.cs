@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using Kubesharp.Api;
+using Kubesharp.ApiMachinery;
+using Kubesharp.ApiMachinery.Discovery;
+
+namespace Kubesharp.Client;
+
+/// <summary>
+/// A connection to one API server (HTTP/2 over TLS when offered, HTTP/1.1 otherwise) and the factory of typed
+/// resource clients. Thread-safe; share one per process and component.
+/// </summary>
+public sealed class KubernetesClient : IDisposable
+{
+    private static readonly Dictionary<(string Group, string Version, string Kind), ApiResource> ResourcesByKind = BuildKindIndex();
+
+    private readonly HttpClient http;
+    private readonly ConcurrentDictionary<Type, object> resourceClients = new();
+    private readonly X509Certificate2? clientCertificate;
+    private readonly X509Certificate2Collection? trustedAuthorities;
+
+    public KubernetesClient(KubernetesClientOptions options)
+        : this(options, null)
+    {
+    }
+
+    /// <summary>With <paramref name="handler"/> the caller supplies the transport (and owns TLS).</summary>
+    public KubernetesClient(KubernetesClientOptions options, HttpMessageHandler? handler)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        if (handler is null)
+        {
+            var sockets = new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+                MaxConnectionsPerServer = options.MaxConnectionsPerServer,
+                EnableMultipleHttp2Connections = true,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(15),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+                AutomaticDecompression = DecompressionMethods.None,
+                ConnectTimeout = TimeSpan.FromSeconds(10),
+            };
+            if (options.ClientCertificatePem is { } cert && options.ClientKeyPem is { } key)
+            {
+                clientCertificate = LoadClientCertificate(cert, key);
+                sockets.SslOptions.ClientCertificates = [clientCertificate];
+            }
+
+            if (options.InsecureSkipTlsVerify)
+            {
+#pragma warning disable CA5359 // insecure-skip-tls-verify is an explicit opt-in of the kubeconfig
+                sockets.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+#pragma warning restore CA5359
+            }
+            else if (options.CertificateAuthorityPem is { } ca)
+            {
+                trustedAuthorities = [];
+                trustedAuthorities.ImportFromPem(ca);
+                sockets.SslOptions.RemoteCertificateValidationCallback = ValidateServerCertificate;
+            }
+
+            handler = sockets;
+        }
+
+        http = new HttpClient(handler, disposeHandler: true)
+        {
+            BaseAddress = options.Server,
+            Timeout = Timeout.InfiniteTimeSpan,
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        http.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
+        http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (options.BearerToken is { Length: > 0 } token)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+    }
+
+    public KubernetesClientOptions Options { get; }
+
+    /// <summary>Reads a kubeconfig file and connects with its current (or the named) context.</summary>
+    public static KubernetesClient FromKubeconfig(string path, string? context = null) =>
+        new(KubernetesClientOptions.FromKubeconfig(path, context));
+
+    /// <summary>The typed client of a kind, resolved through the API catalog.</summary>
+    public ResourceClient<T> Resource<T>()
+        where T : class, IKubernetesObject, IKubernetesKind =>
+        (ResourceClient<T>)resourceClients.GetOrAdd(typeof(T), _ => new ResourceClient<T>(this, ResourceFor<T>()));
+
+    /// <summary>The catalog entry (plural, scope) of a kind.</summary>
+    public static ApiResource ResourceFor<T>()
+        where T : IKubernetesKind
+    {
+        var gvk = T.GroupVersionKind;
+        return ResourcesByKind.TryGetValue((gvk.Group, gvk.Version, gvk.Kind), out var resource)
+            ? resource
+            : throw new InvalidOperationException($"no resource serves {gvk}");
+    }
+
+    public void Dispose()
+    {
+        http.Dispose();
+        clientCertificate?.Dispose();
+    }
+
+    /// <summary>Sends a request; a non-success answer becomes a StatusException.</summary>
+    internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, bool streaming, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        if (streaming)
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Options.RequestTimeout);
+            try
+            {
+                response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw ApiMachinery.Errors.StatusException.Timeout($"request to {request.RequestUri} did not complete in {Options.RequestTimeout.TotalSeconds}s", 1);
+            }
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        using (response)
+        {
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            throw KubernetesJson.ToException((int)response.StatusCode, body);
+        }
+    }
+
+    private static X509Certificate2 LoadClientCertificate(string certificatePem, string keyPem)
+    {
+        using var pem = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+
+        // Re-import so the private key is usable by SslStream on every platform.
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+
+    private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (errors == SslPolicyErrors.None)
+        {
+            return true;
+        }
+
+        if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
+        {
+            return false;
+        }
+
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.CustomTrustStore.AddRange(trustedAuthorities!);
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (chain is not null)
+        {
+            foreach (var element in chain.ChainElements)
+            {
+                custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+
+        using var leaf = new X509Certificate2(certificate);
+        if (!custom.Build(leaf))
+        {
+            return false;
+        }
+
+        // Name mismatches still fail: only the trust anchor is ours to decide.
+        return (errors & SslPolicyErrors.RemoteCertificateNameMismatch) == 0;
+    }
+
+    private static Dictionary<(string, string, string), ApiResource> BuildKindIndex()
+    {
+        var index = new Dictionary<(string, string, string), ApiResource>();
+        foreach (var resource in ApiCatalog.Resources)
+        {
+            index.TryAdd((resource.Group, resource.Version, resource.Kind), resource);
+        }
+
+        return index;
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Kubesharp.Api;
+using Kubesharp.ApiMachinery.Errors;
+using Kubesharp.ApiMachinery.Meta.V1;
+
+namespace Kubesharp.Client;
+
+/// <summary>Serialization through the source-generated context, plus the Status-to-exception mapping.</summary>
+public static class KubernetesJson
+{
+    /// <summary>The source-generated metadata of an API type.</summary>
+    public static JsonTypeInfo<T> TypeInfo<T>() => TypeInfoCache<T>.Info;
+
+    public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>());
+
+    public static T Deserialize<T>(ReadOnlySpan<byte> json) =>
+        JsonSerializer.Deserialize(json, TypeInfo<T>()) ?? throw new JsonException($"null {typeof(T).Name}");
+
+    /// <summary>
+    /// A deep copy by JSON round trip: objects from informer caches are shared and read-only, so copy before changing.
+    /// </summary>
+    public static T DeepCopy<T>(T value)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return Deserialize<T>(Serialize(value));
+    }
+
+    /// <summary>Turns a Status (or any error body) of a failed response into the typed exception.</summary>
+    internal static StatusException ToException(int code, ReadOnlySpan<byte> body)
+    {
+        Status? status = null;
+        try
+        {
+            if (body.Length > 0 && body[0] == (byte)'{')
+            {
+                status = JsonSerializer.Deserialize(body, TypeInfo<Status>());
+            }
+        }
+        catch (JsonException)
+        {
+            // Not a Status: fall through to a reason derived from the code.
+        }
+
+        if (status is not null && status.Kind == "Status")
+        {
+            return FromStatus(status, code);
+        }
+
+        var text = System.Text.Encoding.UTF8.GetString(body).Trim();
+        return new StatusException(code, ReasonForCode(code), text.Length > 0 ? text : $"the server responded with status code {code}");
+    }
+
+    internal static StatusException FromStatus(Status status, int fallbackCode)
+    {
+        var details = status.Details is { } d
+            ? new ApiMachinery.Errors.StatusDetails
+            {
+                Name = d.Name ?? "",
+                Group = d.Group ?? "",
+                Kind = d.Kind ?? "",
+                Uid = d.Uid ?? "",
+                RetryAfterSeconds = d.RetryAfterSeconds ?? 0,
+                Causes = d.Causes?.Select(c => new ApiMachinery.Errors.StatusCause(c.Reason ?? "", c.Message ?? "", c.Field ?? "")).ToList() ?? [],
+            }
+            : null;
+        var code = status.Code ?? fallbackCode;
+        return new StatusException(code, status.Reason ?? ReasonForCode(code), status.Message ?? "", details);
+    }
+
+    private static string ReasonForCode(int code) => code switch
+    {
+        400 => StatusReason.BadRequest,
+        401 => StatusReason.Unauthorized,
+        403 => StatusReason.Forbidden,
+        404 => StatusReason.NotFound,
+        405 => StatusReason.MethodNotAllowed,
+        406 => StatusReason.NotAcceptable,
+        409 => StatusReason.Conflict,
+        410 => StatusReason.Gone,
+        413 => StatusReason.RequestEntityTooLarge,
+        415 => StatusReason.UnsupportedMediaType,
+        422 => StatusReason.Invalid,
+        429 => StatusReason.TooManyRequests,
+        500 => StatusReason.InternalError,
+        503 => StatusReason.ServiceUnavailable,
+        504 => StatusReason.Timeout,
+        _ => StatusReason.Unknown,
+    };
+
+    private static class TypeInfoCache<T>
+    {
+        public static readonly JsonTypeInfo<T> Info =
+            KubernetesJsonContext.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
+            ?? throw new InvalidOperationException($"{typeof(T)} is not in the API's JSON context");
+    }
+}

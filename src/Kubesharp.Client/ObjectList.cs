@@ -1,0 +1,4 @@
+namespace Kubesharp.Client;
+
+/// <summary>One page of a list: its items and list metadata.</summary>
+public sealed record ObjectList<T>(IReadOnlyList<T> Items, string ResourceVersion, string? Continue, long? RemainingItemCount);

@@ -1,0 +1,91 @@
+using Kubesharp.Client.WorkQueues;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kubesharp.Client.Reconciliation;
+
+/// <summary>
+/// Worker loops that take keys from a work queue and reconcile them: success forgets the key's backoff
+/// (and honours RequeueAfter); a failure re-adds it rate-limited. Call <see cref="RunAsync"/> from a hosted
+/// service's ExecuteAsync; it returns after cancellation once in-flight reconciles finish.
+/// </summary>
+public sealed partial class ReconcileWorker
+{
+    private readonly string name;
+    private readonly WorkQueue<string> queue;
+    private readonly Func<string, CancellationToken, Task<ReconcileResult>> reconcile;
+    private readonly ILogger logger;
+
+    public ReconcileWorker(string name, WorkQueue<string> queue, IReconciler reconciler, ILogger? logger = null)
+        : this(name, queue, (reconciler ?? throw new ArgumentNullException(nameof(reconciler))).ReconcileAsync, logger)
+    {
+    }
+
+    public ReconcileWorker(string name, WorkQueue<string> queue, Func<string, CancellationToken, Task<ReconcileResult>> reconcile, ILogger? logger = null)
+    {
+        this.name = name;
+        this.queue = queue;
+        this.reconcile = reconcile;
+        this.logger = logger ?? NullLogger.Instance;
+    }
+
+    public WorkQueue<string> Queue => queue;
+
+    public async Task RunAsync(int workers, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(workers);
+        using var registration = cancellationToken.Register(queue.ShutDown);
+        var loops = Enumerable.Range(0, workers).Select(_ => Task.Run(() => WorkAsync(cancellationToken), CancellationToken.None)).ToArray();
+        await Task.WhenAll(loops).ConfigureAwait(false);
+    }
+
+    /// <summary>Processes one key; false when the queue is shut down.</summary>
+    public async Task<bool> ProcessNextAsync(CancellationToken cancellationToken)
+    {
+        var (ok, key) = await queue.GetAsync(cancellationToken).ConfigureAwait(false);
+        if (!ok)
+        {
+            return false;
+        }
+
+        try
+        {
+            var result = await reconcile(key, cancellationToken).ConfigureAwait(false);
+            queue.Forget(key);
+            if (result.RequeueAfter is { } after)
+            {
+                queue.AddAfter(key, after);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogReconcileFailed(logger, name, key, queue.NumRequeues(key), e);
+            queue.AddRateLimited(key);
+        }
+        finally
+        {
+            queue.Done(key);
+        }
+
+        return true;
+    }
+
+    private async Task WorkAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await ProcessNextAsync(cancellationToken).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Controller}: reconcile of {Key} failed (requeues {Requeues})")]
+    private static partial void LogReconcileFailed(ILogger logger, string controller, string key, int requeues, Exception exception);
+}

@@ -1,0 +1,479 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Kubesharp.ApiMachinery;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiMachinery.Errors;
+using Kubesharp.ApiMachinery.Meta.V1;
+
+namespace Kubesharp.Client;
+
+/// <summary>
+/// Typed REST operations on one resource. <c>namespace</c> arguments are ignored for cluster-scoped
+/// resources and mean "all namespaces" when null on list and watch.
+/// </summary>
+public sealed class ResourceClient<T>
+    where T : class, IKubernetesObject, IKubernetesKind
+{
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
+    private readonly KubernetesClient client;
+
+    internal ResourceClient(KubernetesClient client, ApiResource resource)
+    {
+        this.client = client;
+        Resource = resource;
+    }
+
+    public ApiResource Resource { get; }
+
+    public async Task<T> GetAsync(string? @namespace, string name, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, name, null));
+        return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One page (or everything when <see cref="ListOptions.Limit"/> is 0).</summary>
+    public async Task<ObjectList<T>> ListAsync(string? @namespace, ListOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, null, null) + Query(options, watch: false));
+        using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return ReadList(body);
+    }
+
+    /// <summary>Every page of a list, following continue tokens.</summary>
+    public async Task<ObjectList<T>> ListAllAsync(string? @namespace, ListOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new ListOptions();
+        var items = new List<T>();
+        var page = await ListAsync(@namespace, options, cancellationToken).ConfigureAwait(false);
+        items.AddRange(page.Items);
+        while (!string.IsNullOrEmpty(page.Continue))
+        {
+            page = await ListAsync(@namespace, options with { Continue = page.Continue, ResourceVersion = null, ResourceVersionMatch = null }, cancellationToken).ConfigureAwait(false);
+            items.AddRange(page.Items);
+        }
+
+        return new ObjectList<T>(items, page.ResourceVersion, null, null);
+    }
+
+    public async Task<T> CreateAsync(T obj, string? fieldManager = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        using var request = new HttpRequestMessage(HttpMethod.Post, Path(NamespaceOf(obj), null, null) + ManagerQuery(fieldManager))
+        {
+            Content = Body(Stamp(obj)),
+        };
+        return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>PUT with the object's resourceVersion: a stale one fails with Conflict.</summary>
+    public Task<T> UpdateAsync(T obj, string? fieldManager = null, CancellationToken cancellationToken = default) =>
+        PutAsync(obj, null, fieldManager, cancellationToken);
+
+    /// <summary>PUT on the status subresource.</summary>
+    public Task<T> UpdateStatusAsync(T obj, string? fieldManager = null, CancellationToken cancellationToken = default) =>
+        PutAsync(obj, "status", fieldManager, cancellationToken);
+
+    public async Task<T> PatchAsync(string? @namespace, string name, PatchType type, string patch, PatchOptions? options = null, string? subresource = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        var query = new StringBuilder();
+        if (options?.FieldManager is { } manager)
+        {
+            Append(query, "fieldManager", manager);
+        }
+        else if (type == PatchType.Apply)
+        {
+            Append(query, "fieldManager", client.Options.UserAgent);
+        }
+
+        if (options?.Force == true)
+        {
+            Append(query, "force", "true");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Patch, Path(@namespace, name, subresource) + query)
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(patch)),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(type switch
+        {
+            PatchType.Json => "application/json-patch+json",
+            PatchType.Merge => "application/merge-patch+json",
+            PatchType.StrategicMerge => "application/strategic-merge-patch+json",
+            PatchType.Apply => "application/apply-patch+yaml",
+            _ => throw new ArgumentOutOfRangeException(nameof(type)),
+        });
+        return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes; returns the object when the deletion is pending (finalizers, grace period), null when the
+    /// server answered with a Status (gone at once).
+    /// </summary>
+    public async Task<T?> DeleteAsync(string? @namespace, string name, DeleteOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, Path(@namespace, name, null));
+        if (options is not null)
+        {
+            options.ApiVersion ??= "meta.k8s.io/v1";
+            options.Kind ??= "DeleteOptions";
+            request.Content = Body(options);
+        }
+
+        using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return KindOf(body) == "Status" ? null : KubernetesJson.Deserialize<T>(body);
+    }
+
+    /// <summary>GET of a subresource (scale → autoscaling/v1 Scale).</summary>
+    public async Task<TSub> GetSubresourceAsync<TSub>(string? @namespace, string name, string subresource, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, name, subresource));
+        return await ReadAsync<TSub>(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>PUT of a subresource (scale).</summary>
+    public async Task<TSub> UpdateSubresourceAsync<TSub>(string? @namespace, string name, string subresource, TSub body, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, Path(@namespace, name, subresource)) { Content = Body(body) };
+        return await ReadAsync<TSub>(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>POST to a subresource (binding, eviction); the answer (usually a Status) is discarded.</summary>
+    public async Task CreateSubresourceAsync<TBody>(string? @namespace, string name, string subresource, TBody body, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Path(@namespace, name, subresource)) { Content = Body(body) };
+        using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A watch as a stream of typed events. An ERROR event ends the stream with a StatusException; 410
+    /// (<see cref="StatusExceptionExtensions.IsResourceExpired"/>) means the caller must relist.
+    /// </summary>
+    public async IAsyncEnumerable<WatchEvent<T>> WatchAsync(string? @namespace, ListOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, null, null) + Query(options, watch: true));
+        using var response = await client.SendAsync(request, streaming: true, cancellationToken).ConfigureAwait(false);
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                int start = 0, end = 0;
+                while (true)
+                {
+                    var newline = Array.IndexOf(buffer, (byte)'\n', start, end - start);
+                    if (newline >= 0)
+                    {
+                        var line = ParseEvent(buffer, start, newline - start);
+                        start = newline + 1;
+                        if (line is not null)
+                        {
+                            yield return line;
+                        }
+
+                        continue;
+                    }
+
+                    if (start > 0)
+                    {
+                        Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                        end -= start;
+                        start = 0;
+                    }
+
+                    if (end == buffer.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                        Buffer.BlockCopy(buffer, 0, larger, 0, end);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+
+                    int read;
+                    try
+                    {
+                        read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (IOException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        // The server or the connection ended the watch; the caller resumes from its last resourceVersion.
+                        read = 0;
+                    }
+                    catch (HttpRequestException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        read = 0;
+                    }
+
+                    if (read == 0)
+                    {
+                        var last = ParseEvent(buffer, start, end - start);
+                        if (last is not null)
+                        {
+                            yield return last;
+                        }
+
+                        yield break;
+                    }
+
+                    end += read;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    internal string Path(string? @namespace, string? name, string? subresource)
+    {
+        var path = new StringBuilder(96);
+        path.Append(Resource.Group.Length == 0 ? "/api/" : "/apis/");
+        if (Resource.Group.Length > 0)
+        {
+            path.Append(Resource.Group).Append('/');
+        }
+
+        path.Append(Resource.Version);
+        if (Resource.Namespaced && !string.IsNullOrEmpty(@namespace))
+        {
+            path.Append("/namespaces/").Append(Uri.EscapeDataString(@namespace));
+        }
+
+        path.Append('/').Append(Resource.Resource);
+        if (name is not null)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name);
+            path.Append('/').Append(Uri.EscapeDataString(name));
+            if (subresource is not null)
+            {
+                path.Append('/').Append(subresource);
+            }
+        }
+
+        return path.ToString();
+    }
+
+    internal static string Query(ListOptions? options, bool watch)
+    {
+        var query = new StringBuilder();
+        if (watch)
+        {
+            Append(query, "watch", "true");
+        }
+
+        if (options is null)
+        {
+            return query.ToString();
+        }
+
+        if (!string.IsNullOrEmpty(options.LabelSelector))
+        {
+            Append(query, "labelSelector", options.LabelSelector);
+        }
+
+        if (!string.IsNullOrEmpty(options.FieldSelector))
+        {
+            Append(query, "fieldSelector", options.FieldSelector);
+        }
+
+        if (options.Limit > 0)
+        {
+            Append(query, "limit", options.Limit.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (!string.IsNullOrEmpty(options.Continue))
+        {
+            Append(query, "continue", options.Continue);
+        }
+
+        if (options.ResourceVersion is not null)
+        {
+            Append(query, "resourceVersion", options.ResourceVersion);
+        }
+
+        if (!string.IsNullOrEmpty(options.ResourceVersionMatch))
+        {
+            Append(query, "resourceVersionMatch", options.ResourceVersionMatch);
+        }
+
+        if (options.TimeoutSeconds is { } timeout)
+        {
+            Append(query, "timeoutSeconds", timeout.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (options.AllowWatchBookmarks)
+        {
+            Append(query, "allowWatchBookmarks", "true");
+        }
+
+        if (options.SendInitialEvents is { } initial)
+        {
+            Append(query, "sendInitialEvents", initial ? "true" : "false");
+        }
+
+        return query.ToString();
+    }
+
+    internal static ObjectList<T> ReadList(ReadOnlySpan<byte> json)
+    {
+        var info = KubernetesJson.TypeInfo<T>();
+        var reader = new Utf8JsonReader(json);
+        var items = new List<T>();
+        ListMeta? meta = null;
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("a list must be a JSON object");
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("metadata"u8))
+            {
+                reader.Read();
+                meta = JsonSerializer.Deserialize(ref reader, KubernetesJson.TypeInfo<ListMeta>());
+            }
+            else if (reader.ValueTextEquals("items"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartArray)
+                {
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        items.Add(JsonSerializer.Deserialize(ref reader, info)!);
+                    }
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return new ObjectList<T>(items, meta?.ResourceVersion ?? "", meta?.Continue, meta?.RemainingItemCount);
+    }
+
+    internal static WatchEvent<T>? ParseEvent(byte[] buffer, int offset, int count)
+    {
+        var span = buffer.AsSpan(offset, count);
+        if (span.Trim(" \r\t"u8).IsEmpty)
+        {
+            return null;
+        }
+
+        var reader = new Utf8JsonReader(span);
+        string? type = null;
+        int objectStart = -1, objectEnd = -1;
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                type = reader.GetString();
+            }
+            else if (reader.ValueTextEquals("object"u8))
+            {
+                reader.Read();
+                objectStart = (int)reader.TokenStartIndex;
+                reader.Skip();
+                objectEnd = (int)reader.BytesConsumed;
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (objectStart < 0)
+        {
+            throw new JsonException("watch event without object");
+        }
+
+        var obj = span[objectStart..objectEnd];
+        var eventType = type switch
+        {
+            "ADDED" => WatchEventType.Added,
+            "MODIFIED" => WatchEventType.Modified,
+            "DELETED" => WatchEventType.Deleted,
+            "BOOKMARK" => WatchEventType.Bookmark,
+            "ERROR" => throw KubernetesJson.ToException(500, obj),
+            _ => throw new JsonException($"unknown watch event type {type}"),
+        };
+        return new WatchEvent<T>(eventType, KubernetesJson.Deserialize<T>(obj));
+    }
+
+    private async Task<T> PutAsync(T obj, string? subresource, string? fieldManager, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        var name = obj.Metadata?.Name ?? throw new ArgumentException("metadata.name is required", nameof(obj));
+        using var request = new HttpRequestMessage(HttpMethod.Put, Path(NamespaceOf(obj), name, subresource) + ManagerQuery(fieldManager))
+        {
+            Content = Body(Stamp(obj)),
+        };
+        return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<TResult> ReadAsync<TResult>(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return KubernetesJson.Deserialize<TResult>(body);
+    }
+
+    private string? NamespaceOf(T obj) =>
+        Resource.Namespaced ? obj.Metadata?.Namespace is { Length: > 0 } ns ? ns : "default" : null;
+
+    private static T Stamp(T obj)
+    {
+        var gvk = T.GroupVersionKind;
+        obj.ApiVersion ??= gvk.ApiVersion;
+        obj.Kind ??= gvk.Kind;
+        return obj;
+    }
+
+    private static ByteArrayContent Body<TBody>(TBody body)
+    {
+        var content = new ByteArrayContent(KubernetesJson.Serialize(body));
+        content.Headers.ContentType = JsonContentType;
+        return content;
+    }
+
+    private static string ManagerQuery(string? fieldManager) =>
+        fieldManager is null ? "" : "?fieldManager=" + Uri.EscapeDataString(fieldManager);
+
+    private static void Append(StringBuilder query, string key, string value) =>
+        query.Append(query.Length == 0 ? '?' : '&').Append(key).Append('=').Append(Uri.EscapeDataString(value));
+
+    private static string? KindOf(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isKind = reader.ValueTextEquals("kind"u8);
+            reader.Read();
+            if (isKind)
+            {
+                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+            }
+
+            reader.Skip();
+        }
+
+        return null;
+    }
+}

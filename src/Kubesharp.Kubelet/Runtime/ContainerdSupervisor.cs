@@ -1,0 +1,362 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Kubesharp.Cri;
+using Kubesharp.Cri.V1;
+using Kubesharp.Grpc;
+using Kubesharp.Kubelet.Images;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.Kubelet.Runtime;
+
+/// <summary>
+/// Runs the agent's own containerd: writes its config, starts it, waits until CRI answers, imports the
+/// locally built sandbox image, restarts containerd when it dies, and stops it on shutdown. Containers
+/// run under their shims, so they outlive a containerd restart (and the agent's).
+/// </summary>
+public sealed partial class ContainerdSupervisor : IAsyncDisposable
+{
+    private const int SigTerm = 15;
+
+    private readonly ContainerdOptions options;
+    private readonly ILogger logger;
+    private readonly TimeProvider timeProvider;
+    private readonly CancellationTokenSource stopping = new();
+    private readonly object processLock = new();
+    private Process? process;
+    private Task? watchTask;
+    private GrpcChannel? channel;
+    private int restartCount;
+
+    public ContainerdSupervisor(ContainerdOptions options, ILogger<ContainerdSupervisor> logger, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        this.options = options;
+        this.logger = logger;
+        this.timeProvider = timeProvider ?? TimeProvider.System;
+        Layout = new ContainerdLayout(options.DataDir);
+    }
+
+    public ContainerdLayout Layout { get; }
+
+    /// <summary>The CRI endpoint ("unix:///…/containerd.sock").</summary>
+    public string Endpoint => Layout.Endpoint;
+
+    /// <summary>The running containerd's process ID, or null when it is not running.</summary>
+    public int? ProcessId
+    {
+        get
+        {
+            lock (processLock)
+            {
+                return process is { HasExited: false } p ? p.Id : null;
+            }
+        }
+    }
+
+    /// <summary>How many times containerd was restarted after it died.</summary>
+    public int RestartCount => Volatile.Read(ref restartCount);
+
+    public IRuntimeService Runtime { get; private set; } = null!;
+
+    public IImageService Images { get; private set; } = null!;
+
+    /// <summary>The channel to containerd's socket (CRI and containerd's own services).</summary>
+    public GrpcChannel Channel => channel ?? throw new InvalidOperationException("containerd has not been started.");
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!File.Exists(options.ContainerdPath))
+        {
+            throw new FileNotFoundException($"containerd not found at {options.ContainerdPath}; install the containerd package.", options.ContainerdPath);
+        }
+
+        Layout.EnsureSocketPathFits();
+        ContainerdConfig.Write(options, Layout);
+        channel = GrpcChannel.ForUnixSocket(Layout.Socket, new GrpcChannelOptions { TimeProvider = timeProvider });
+        Runtime = new CriRuntimeClient(channel);
+        Images = new CriImageClient(channel);
+
+        if (TryAdopt() is { } adopted)
+        {
+            LogAdopted(logger, adopted.Id, Endpoint);
+            lock (processLock)
+            {
+                process = adopted;
+            }
+        }
+        else
+        {
+            StartProcess();
+        }
+
+        await WaitReadyAsync(cancellationToken);
+        await EnsureSandboxImageAsync(cancellationToken);
+        watchTask = WatchAsync(stopping.Token);
+    }
+
+    /// <summary>Stops containerd: SIGTERM, then SIGKILL after the stop timeout. Containers keep running under their shims.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await stopping.CancelAsync();
+        if (watchTask is not null)
+        {
+            await watchTask;
+        }
+
+        Process? current;
+        lock (processLock)
+        {
+            current = process;
+            process = null;
+        }
+
+        if (current is not null)
+        {
+            await TerminateAsync(current, cancellationToken);
+            current.Dispose();
+        }
+
+        TryDelete(Layout.PidFile);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!stopping.IsCancellationRequested)
+        {
+            await StopAsync(CancellationToken.None);
+        }
+
+        channel?.Dispose();
+        stopping.Dispose();
+    }
+
+    private void StartProcess()
+    {
+        // A socket left by a crashed containerd would make the new one fail to listen.
+        TryDelete(Layout.Socket);
+        TryDelete(Layout.TtrpcSocket);
+
+        // The shell only sets up the log redirection, then becomes containerd (same PID).
+        var start = new ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList =
+            {
+                "-c", "exec \"$0\" --config \"$1\" >>\"$2\" 2>&1 </dev/null",
+                options.ContainerdPath, Layout.ConfigFile, Layout.LogFile,
+            },
+            UseShellExecute = false,
+        };
+        var started = Process.Start(start) ?? throw new InvalidOperationException("Could not start containerd.");
+        File.WriteAllText(Layout.PidFile, started.Id.ToString(CultureInfo.InvariantCulture));
+        lock (processLock)
+        {
+            process = started;
+        }
+
+        LogStarted(logger, started.Id, Endpoint);
+    }
+
+    /// <summary>A containerd left running with this data dir's config (the agent restarted) is reused.</summary>
+    private Process? TryAdopt()
+    {
+        try
+        {
+            if (!File.Exists(Layout.PidFile)
+                || !int.TryParse(File.ReadAllText(Layout.PidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                return null;
+            }
+
+            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            if (!cmdline.Contains(Layout.ConfigFile, StringComparison.Ordinal) || !cmdline.StartsWith(options.ContainerdPath, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            return Process.GetProcessById(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private async Task WaitReadyAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(options.StartTimeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        Exception? last = null;
+        while (true)
+        {
+            Process? current;
+            lock (processLock)
+            {
+                current = process;
+            }
+
+            if (current is null || current.HasExited)
+            {
+                throw new ContainerRuntimeUnavailableException(
+                    $"containerd exited during start{(current is null ? "" : $" with code {current.ExitCode}")}; see {Layout.LogFile}.", last);
+            }
+
+            try
+            {
+                var version = await Runtime.VersionAsync(linked.Token);
+                LogReady(logger, version.RuntimeName, version.RuntimeVersion, version.RuntimeApiVersion);
+                return;
+            }
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                last = e;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ContainerRuntimeUnavailableException($"containerd did not answer within {options.StartTimeout}; see {Layout.LogFile}.", last);
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), timeProvider, linked.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new ContainerRuntimeUnavailableException($"containerd did not answer within {options.StartTimeout}; see {Layout.LogFile}.", last);
+            }
+        }
+    }
+
+    private async Task EnsureSandboxImageAsync(CancellationToken cancellationToken)
+    {
+        if (await Images.ImageStatusAsync(new ImageSpec { Image = options.SandboxImage }, cancellationToken) is not null)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(Layout.ImagesDir);
+        var archive = Path.Combine(Layout.ImagesDir, "pause.oci.tar");
+        var pause = await OciImageBuilder.BuildPauseAsync(options.SandboxImage, options.BusyboxPath, cancellationToken);
+        await OciImageBuilder.WriteOciArchiveAsync(archive, [pause], cancellationToken);
+        var importer = new ContainerdImageImporter(Layout.Socket, options.CtrPath);
+        await importer.ImportAndWaitAsync(archive, Images, timeProvider, cancellationToken);
+        LogSandboxImported(logger, options.SandboxImage, pause.Manifest.Digest);
+    }
+
+    private async Task WatchAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Process? current;
+            lock (processLock)
+            {
+                current = process;
+            }
+
+            if (current is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await current.WaitForExitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            LogExited(logger, current.Id, SafeExitCode(current), backoff);
+            try
+            {
+                await Task.Delay(backoff, timeProvider, stoppingToken);
+                StartProcess();
+                Interlocked.Increment(ref restartCount);
+                await WaitReadyAsync(stoppingToken);
+                backoff = TimeSpan.FromSeconds(1);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is ContainerRuntimeUnavailableException or IOException or InvalidOperationException
+                or System.ComponentModel.Win32Exception)
+            {
+                LogRestartFailed(logger, e);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
+    }
+
+    private async Task TerminateAsync(Process target, CancellationToken cancellationToken)
+    {
+        if (target.HasExited)
+        {
+            return;
+        }
+
+        LogStopping(logger, target.Id);
+        _ = Kill(target.Id, SigTerm);
+        using var timeout = new CancellationTokenSource(options.StopTimeout, timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            await target.WaitForExitAsync(linked.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            target.Kill();
+            await target.WaitForExitAsync(CancellationToken.None);
+        }
+    }
+
+    private static int SafeExitCode(Process target)
+    {
+        try
+        {
+            return target.ExitCode;
+        }
+        catch (InvalidOperationException)
+        {
+            return -1;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Started containerd (pid {Pid}) at {Endpoint}")]
+    private static partial void LogStarted(ILogger logger, int pid, string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reusing running containerd (pid {Pid}) at {Endpoint}")]
+    private static partial void LogAdopted(ILogger logger, int pid, string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Container runtime ready: {Name} {Version} (CRI {ApiVersion})")]
+    private static partial void LogReady(ILogger logger, string name, string version, string apiVersion);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Imported sandbox image {Image} ({Digest})")]
+    private static partial void LogSandboxImported(ILogger logger, string image, string digest);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "containerd (pid {Pid}) exited with code {ExitCode}; restarting in {Backoff}")]
+    private static partial void LogExited(ILogger logger, int pid, int exitCode, TimeSpan backoff);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Restarting containerd failed")]
+    private static partial void LogRestartFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping containerd (pid {Pid})")]
+    private static partial void LogStopping(ILogger logger, int pid);
+}

@@ -1,0 +1,19 @@
+using Kubesharp.Storage;
+using Kubesharp.Storage.Etcd;
+using Kubesharp.Storage.Sqlite;
+
+namespace Kubesharp.Commands;
+
+/// <summary>The store backends this executable ships, by endpoint scheme.</summary>
+internal static class StoreBackends
+{
+    public static StoreFactory CreateFactory() => new StoreFactory()
+        .Register(DatastoreEndpoint.SqliteScheme, async (endpoint, cancellationToken) =>
+            await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = endpoint.Address }, cancellationToken).ConfigureAwait(false))
+        .Register(DatastoreEndpoint.EtcdScheme, async (endpoint, cancellationToken) =>
+            await EtcdStore.OpenAsync(new EtcdStoreOptions { Endpoints = endpoint.Hosts }, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Opens the store named by <paramref name="endpointUrl"/> (null: the SQLite file in <paramref name="dataDirectory"/>).</summary>
+    public static Task<IStore> OpenAsync(string? endpointUrl, string dataDirectory, CancellationToken cancellationToken) =>
+        CreateFactory().OpenAsync(DatastoreEndpoint.Parse(endpointUrl, dataDirectory), cancellationToken);
+}

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Kubesharp.Cri.Tests.Support;
+
+/// <summary>Removes what a test runtime left on the host: processes, mounts, the bridge and its NAT rules.</summary>
+public static class HostCleanup
+{
+    private const int MntDetach = 2;
+
+    /// <summary>Kills processes whose command line names the directory (containerd shims started for the test).</summary>
+    public static void KillProcessesMentioning(string directory)
+    {
+        foreach (var proc in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(proc), out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' ');
+                if (cmdline.Contains(directory, StringComparison.Ordinal))
+                {
+                    using var process = Process.GetProcessById(pid);
+                    process.Kill();
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Lazily unmounts every mount point under the directory, deepest first.</summary>
+    public static void UnmountUnder(string directory)
+    {
+        var prefix = directory.TrimEnd('/') + "/";
+        var mounts = File.ReadAllLines("/proc/self/mountinfo")
+            .Select(line => line.Split(' ')[4].Replace("\\040", " ", StringComparison.Ordinal))
+            .Where(mountPoint => mountPoint.StartsWith(prefix, StringComparison.Ordinal))
+            .Distinct()
+            .OrderByDescending(mountPoint => mountPoint.Length);
+        foreach (var mountPoint in mounts)
+        {
+            _ = Umount2(mountPoint, MntDetach);
+        }
+    }
+
+    public static async Task DeleteLinkAsync(string name)
+    {
+        await RunAsync("ip", "link", "del", name);
+    }
+
+    /// <summary>Deletes NAT rules that mention the CNI network (left only if a sandbox was not torn down) and their chains.</summary>
+    public static async Task DeleteNatRulesAsync(string networkName)
+    {
+        var (_, rules) = await RunAsync("iptables-save", "-t", "nat");
+        var chains = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var rule in rules.Split('\n').Where(r => r.StartsWith("-A ", StringComparison.Ordinal) && r.Contains($"\"{networkName}\"", StringComparison.Ordinal)))
+        {
+            var jump = rule.IndexOf(" -j ", StringComparison.Ordinal);
+            if (jump > 0)
+            {
+                var target = rule[(jump + 4)..].Split(' ')[0];
+                if (target.StartsWith("CNI-", StringComparison.Ordinal) && !target.StartsWith("CNI-HOSTPORT", StringComparison.Ordinal))
+                {
+                    chains.Add(target);
+                }
+            }
+
+            await RunAsync("/bin/sh", "-c", "iptables -t nat -D " + rule[3..]);
+        }
+
+        foreach (var chain in chains)
+        {
+            await RunAsync("iptables", "-t", "nat", "-F", chain);
+            await RunAsync("iptables", "-t", "nat", "-X", chain);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, await output);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return (-1, "");
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "umount2", SetLastError = true)]
+    private static extern int Umount2(string target, int flags);
+}

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Kubesharp.Storage.Etcd;
+
+namespace Kubesharp.Storage.Tests.Etcd;
+
+/// <summary>A real etcd (Debian etcd-server) on free loopback ports in a temporary directory; stopped by its PID.</summary>
+public sealed class EtcdServer : IAsyncLifetime
+{
+    public const string Executable = "/usr/bin/etcd";
+
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kubesharp-etcd-" + Guid.NewGuid().ToString("N"));
+    private Process? _process;
+
+    public string Endpoint { get; private set; } = string.Empty;
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(Executable))
+        {
+            throw new InvalidOperationException($"{Executable} is missing: install the etcd-server package");
+        }
+
+        var client = FreePort();
+        var peer = FreePort();
+        Endpoint = $"127.0.0.1:{client}";
+        var start = new ProcessStartInfo(Executable)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+        {
+            "--name", "test",
+            "--data-dir", Path.Combine(_directory, "data"),
+            "--listen-client-urls", $"http://127.0.0.1:{client}",
+            "--advertise-client-urls", $"http://127.0.0.1:{client}",
+            "--listen-peer-urls", $"http://127.0.0.1:{peer}",
+            "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}",
+            "--initial-cluster", $"test=http://127.0.0.1:{peer}",
+            // Requests carry values up to the store's 1.5 MiB limit plus the key and framing.
+            "--max-request-bytes", "4194304",
+            "--log-level", "error",
+        })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException("etcd did not start");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            try
+            {
+                await using var store = await EtcdStore.OpenAsync(new EtcdStoreOptions { Endpoints = [Endpoint], RequestTimeout = TimeSpan.FromSeconds(2) }, deadline.Token);
+                return;
+            }
+            catch (StorageException) when (!deadline.IsCancellationRequested && !_process.HasExited)
+            {
+                // Not listening yet.
+                await Task.Delay(50, deadline.Token);
+            }
+        }
+    }
+
+    public Task<EtcdStore> OpenStoreAsync() =>
+        EtcdStore.OpenAsync(new EtcdStoreOptions { Endpoints = [Endpoint] }, default);
+
+    public async Task DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+                await _process.WaitForExitAsync();
+            }
+
+            _process.Dispose();
+        }
+
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
