@@ -101,7 +101,7 @@ public sealed class FieldManager
     private (JsonObject? Result, List<ApplyConflict> Conflicts) ApplyCore(JsonObject? live, JsonObject applied, string manager,
         string apiVersion, bool force, string subresource, FieldSet ignoredFields)
     {
-        var liveObject = WithoutManagedFields(live);
+        var liveObject = live ?? [];
         var managers = Group(ManagedFieldsEntry.Read(live));
         if (live is not null && managers.Count == 0)
         {
@@ -190,8 +190,7 @@ public sealed class FieldManager
             return false;
         }
 
-        var liveObject = WithoutManagedFields(live);
-        var changed = _walker.Compare(lastApplied, liveObject, _root);
+        var changed = _walker.Compare(lastApplied, live!, _root);
         var allowed = FieldsOf(lastApplied).Difference(changed.Modified).Difference(changed.Removed);
         return conflicts.All(c => allowed.Has(c.Path));
     }
@@ -240,10 +239,8 @@ public sealed class FieldManager
         ignoredFields ??= FieldSet.Empty;
         var source = updated["metadata"]?["managedFields"] is JsonArray ? updated : live;
         var managers = Group(ManagedFieldsEntry.Read(source));
-        var liveObject = WithoutManagedFields(live);
-        var result = WithoutManagedFields(updated);
-
-        var comparison = _walker.Compare(liveObject, result, _root).Excluding(ignoredFields);
+        var comparison = _walker.Compare(live ?? [], updated, _root).Excluding(ignoredFields);
+        var result = (JsonObject)updated.DeepClone();
         var identity = (manager, ManagedFieldsEntry.UpdateOperation, apiVersion, subresource);
         var changed = comparison.Modified.Union(comparison.Added);
         Release(managers, identity, changed, comparison.Removed);
@@ -388,17 +385,6 @@ public sealed class FieldManager
         }
 
         return StatusException.ApplyConflict(causes, message);
-    }
-
-    private static JsonObject WithoutManagedFields(JsonObject? obj)
-    {
-        var copy = (JsonObject?)obj?.DeepClone() ?? [];
-        if (copy["metadata"] is JsonObject metadata)
-        {
-            metadata.Remove("managedFields");
-        }
-
-        return copy;
     }
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : (a > b ? a : b);
