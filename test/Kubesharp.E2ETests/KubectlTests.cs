@@ -201,7 +201,10 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
     {
         await ApplyManifestAsync();
         var editor = await WriteAsync("editor.sh", "#!/bin/sh\nsed -i 's/mode: fast/mode: edited/' \"$1\"\n");
-        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         (await _kubectl.RunAsync(["edit", "cm", "settings", "-n", _ns], null, new Dictionary<string, string> { ["EDITOR"] = editor, ["KUBE_EDITOR"] = editor })).Ok();
         Assert.Equal("edited", (await K("get", "cm", "settings", "-n", _ns, "-o", "jsonpath={.data.mode}")).Ok().Output);
     }
