@@ -32,7 +32,7 @@ internal sealed class TestApiServer : IAsyncDisposable
         var host = await ApiServerHost.StartAsync(
             new ApiServerOptions { DataDir = dataDir, HttpsPort = 0, WatchCacheEventsPerResource = watchCacheEventsPerResource },
             store,
-            ApiCatalog.Resources,
+            Kubesharp.ApiServer.Discovery.BuiltinResources.Complete(ApiCatalog.Resources),
             null,
             NullLoggerFactory.Instance,
             TimeProvider.System,

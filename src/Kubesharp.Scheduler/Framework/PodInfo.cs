@@ -79,8 +79,8 @@ public sealed class PodInfo
         {
             var requests = container.Resources?.Requests;
             total.Add(ResourceSet.FromList(requests));
-            nonZeroCpu += requests is not null && requests.TryGetValue(ResourceSet.Cpu, out var cpu) ? cpu.MilliValue() : DefaultMilliCpuRequest;
-            nonZeroMemory += requests is not null && requests.TryGetValue(ResourceSet.Memory, out var memory) ? memory.Value() : DefaultMemoryRequest;
+            nonZeroCpu += requests is not null && requests.TryGetValue(ResourceSet.CpuName, out var cpu) ? cpu.MilliValue() : DefaultMilliCpuRequest;
+            nonZeroMemory += requests is not null && requests.TryGetValue(ResourceSet.MemoryName, out var memory) ? memory.Value() : DefaultMemoryRequest;
         }
 
         // Sidecars (restartPolicy Always) run beside the app containers; other init containers run alone first.

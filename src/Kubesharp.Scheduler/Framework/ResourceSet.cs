@@ -5,10 +5,10 @@ namespace Kubesharp.Scheduler.Framework;
 /// <summary>Amounts of schedulable resources: cpu in millicores, bytes, pod count and extended resources.</summary>
 public sealed class ResourceSet
 {
-    public const string Cpu = "cpu";
-    public const string Memory = "memory";
-    public const string EphemeralStorage = "ephemeral-storage";
-    public const string Pods = "pods";
+    public const string CpuName = "cpu";
+    public const string MemoryName = "memory";
+    public const string EphemeralStorageName = "ephemeral-storage";
+    public const string PodsName = "pods";
 
     public long MilliCpu { get; set; }
 
@@ -39,16 +39,16 @@ public sealed class ResourceSet
     {
         switch (name)
         {
-            case Cpu:
+            case CpuName:
                 MilliCpu = quantity.MilliValue();
                 break;
-            case Memory:
+            case MemoryName:
                 Memory = quantity.Value();
                 break;
-            case EphemeralStorage:
+            case EphemeralStorageName:
                 EphemeralStorage = quantity.Value();
                 break;
-            case Pods:
+            case PodsName:
                 AllowedPods = quantity.Value();
                 break;
             default:

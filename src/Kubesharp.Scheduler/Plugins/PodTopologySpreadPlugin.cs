@@ -39,7 +39,7 @@ public sealed class PodTopologySpreadPlugin : IFilterPlugin, IScorePlugin
 
         foreach (var c in counts)
         {
-            if (!node.Labels.TryGetValue(c.Constraint.TopologyKey, out var domain))
+            if (!node.Labels.TryGetValue(c.Constraint.TopologyKey!, out var domain))
             {
                 return FilterResult.Unresolvable(MissingLabelReason);
             }
@@ -83,7 +83,7 @@ public sealed class PodTopologySpreadPlugin : IFilterPlugin, IScorePlugin
         long score = 0;
         foreach (var c in counts)
         {
-            if (node.Labels.TryGetValue(c.Constraint.TopologyKey, out var domain))
+            if (node.Labels.TryGetValue(c.Constraint.TopologyKey!, out var domain))
             {
                 // Domains are weighted by log(count+2) so constraints over many domains count more, as upstream does.
                 var weight = Math.Log(c.Counts.Count + 2);
@@ -124,14 +124,14 @@ public sealed class PodTopologySpreadPlugin : IFilterPlugin, IScorePlugin
         foreach (var node in nodes)
         {
             // Only nodes the pod could go to by node affinity count as domains (nodeAffinityPolicy Honor).
-            if (!result.All(c => node.Labels.ContainsKey(c.Constraint.TopologyKey)) || !NodeAffinityPlugin.RequiredMatches(pod.Pod, node))
+            if (!result.All(c => node.Labels.ContainsKey(c.Constraint.TopologyKey!)) || !NodeAffinityPlugin.RequiredMatches(pod.Pod, node))
             {
                 continue;
             }
 
             foreach (var c in result)
             {
-                var domain = node.Labels[c.Constraint.TopologyKey];
+                var domain = node.Labels[c.Constraint.TopologyKey!];
                 var matching = 0L;
                 foreach (var existing in node.Pods)
                 {
