@@ -1,6 +1,7 @@
 using Kubesharp.Client;
 using Kubesharp.Client.Events;
 using Kubesharp.Client.Informers;
+using Kubesharp.Client.LeaderElection;
 using Kubesharp.ControllerManager.Deployments;
 using Kubesharp.ControllerManager.Disruption;
 using Kubesharp.ControllerManager.GarbageCollection;
@@ -20,6 +21,33 @@ namespace Kubesharp.ControllerManager;
 /// </summary>
 public static class ControllerManager
 {
+    public const string LeaseName = "kube-controller-manager";
+
+    /// <summary>
+    /// Runs the controllers while this process holds the kube-system/kube-controller-manager Lease (or always,
+    /// when leader election is off) until <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public static async Task RunAsync(KubernetesClient client, ControllerManagerOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        if (!options.LeaderElect)
+        {
+            await RunControllersAsync(client, options, timeProvider, loggerFactory, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var identity = options.Identity ?? $"{Environment.MachineName}_{Guid.NewGuid():N}";
+        var elector = new LeaderElector(client, new LeaderElectionOptions { LeaseName = LeaseName, Identity = identity }, timeProvider, loggerFactory.CreateLogger<LeaderElector>());
+        try
+        {
+            await elector.RunAsync(ct => RunControllersAsync(client, options, timeProvider, loggerFactory, ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
     /// <summary>Runs every controller until <paramref name="cancellationToken"/> fires (without leader election).</summary>
     public static async Task RunControllersAsync(KubernetesClient client, ControllerManagerOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
