@@ -93,6 +93,8 @@ internal static class ServerCommand
                 export KUBECONFIG={server.KubeconfigPath}
                 kubectl get namespaces
             """);
+        using var controllerClient = Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath);
+        var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(controllerClient, new Kubesharp.ControllerManager.ControllerManagerOptions(), TimeProvider.System, loggerFactory, stop.Token);
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
@@ -101,6 +103,7 @@ internal static class ServerCommand
         {
         }
 
+        await controllers.ConfigureAwait(false);
         return 0;
     }
 
