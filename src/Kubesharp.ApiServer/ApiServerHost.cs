@@ -56,7 +56,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         ApiServerOptions options,
         IStore store,
         IReadOnlyList<ApiResource> resources,
-        OpenApiDocuments? openApi,
+        OpenApiEndpoint? openApi,
         ILoggerFactory loggerFactory,
         TimeProvider timeProvider,
         CancellationToken cancellationToken)
@@ -93,7 +93,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var cache = new WatchCache(store, resources, options.WatchCacheEventsPerResource, loggerFactory.CreateLogger<WatchCache>());
         var host = new ApiServerHost(app, cache, certificates, options, logger);
         var registry = new ResourceRegistry(resources, cache, store, options, timeProvider, loggerFactory);
-        var handler = new RequestHandler(registry, authenticator, host, openApi ?? new OpenApiDocuments(null, null), loggerFactory.CreateLogger<RequestHandler>());
+        var handler = new RequestHandler(registry, authenticator, host, openApi ?? new OpenApiEndpoint(null, null), loggerFactory.CreateLogger<RequestHandler>());
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -106,7 +106,13 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         Kubeconfig.Write(host.KubeconfigPath, Kubeconfig.Render(host.Url.ToString().TrimEnd('/'), certificates.CaPem, certificates.AdminCertificatePem, certificates.AdminKeyPem));
 
         registry.AdvertisedUrl = host.Url;
+        registry.Authenticator = authenticator;
         host._startup = host.RunStartupAsync(registry, host._stopping.Token);
+        if (openApi is not null)
+        {
+            // Build the OpenAPI documents once the server is ready, before kubectl first asks for them.
+            _ = host._startup.ContinueWith(_ => openApi.Warm(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
         LogListening(logger, host.Url);
         return host;
     }

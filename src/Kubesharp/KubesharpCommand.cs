@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kubesharp.Commands;
 
 namespace Kubesharp;
 
@@ -8,6 +9,7 @@ internal static class KubesharpCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var root = new RootCommand("Kubesharp: a Kubernetes-compatible container orchestrator in one executable.");
+        root.Subcommands.Add(ServerCommand.Create());
         root.Subcommands.Add(Commands.DatastoreCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }

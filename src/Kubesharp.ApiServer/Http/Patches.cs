@@ -1,5 +1,8 @@
 using System.Text.Json.Nodes;
+using Kubesharp.Api;
 using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiMachinery.Patching;
+using Kubesharp.ApiMachinery.Schema;
 
 namespace Kubesharp.ApiServer.Http;
 
@@ -13,59 +16,27 @@ internal static class Patches
             case MediaTypes.MergePatch:
             {
                 var patch = RequestBody.Parse(body) as JsonObject ?? throw StatusError.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}");
-                return current => (JsonObject)MergePatch(current, patch)!;
+                return current => JsonMergePatch.Apply(current, patch) as JsonObject ?? throw StatusError.BadRequest("the patch removed the whole object");
             }
 
             case MediaTypes.StrategicMergePatch:
             {
                 var patch = RequestBody.Parse(body) as JsonObject ?? throw StatusError.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}");
-                return current => (JsonObject)MergePatch(current, StripDirectives(patch))!;
+                var schema = SchemaOf(resource);
+                return current => StrategicMergePatch.Apply(current, patch, schema);
             }
 
-            case MediaTypes.JsonPatch or MediaTypes.ApplyPatch:
-                throw new StatusError(415, "UnsupportedMediaType", $"the server does not support patch type {contentType} yet");
+            case MediaTypes.JsonPatch:
+            {
+                var patch = RequestBody.Parse(body) as JsonArray ?? throw StatusError.BadRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
+                return current => JsonPatch.Apply(current, patch) as JsonObject ?? throw StatusError.BadRequest("the patch did not produce an object");
+            }
+
             default:
                 throw new StatusError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {MediaTypes.JsonPatch}, {MediaTypes.MergePatch}, {MediaTypes.StrategicMergePatch}, {MediaTypes.ApplyPatch}");
         }
     }
 
-    /// <summary>RFC 7386 JSON merge patch.</summary>
-    public static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
-    {
-        if (patch is not JsonObject patchObject)
-        {
-            return patch?.DeepClone();
-        }
-
-        var result = target is JsonObject targetObject ? targetObject.DeepClone().AsObject() : [];
-        foreach (var (key, value) in patchObject)
-        {
-            if (value is null)
-            {
-                result.Remove(key);
-            }
-            else
-            {
-                result[key] = MergePatch(result[key], value);
-            }
-        }
-
-        return result;
-    }
-
-    private static JsonObject StripDirectives(JsonObject patch)
-    {
-        var result = new JsonObject();
-        foreach (var (key, value) in patch)
-        {
-            if (key.StartsWith('$'))
-            {
-                continue;
-            }
-
-            result[key] = value is JsonObject nested ? StripDirectives(nested) : value?.DeepClone();
-        }
-
-        return result;
-    }
+    public static TypeSchema? SchemaOf(ApiResource resource) =>
+        resource.DefinitionName.Length > 0 && ApiSchema.TryGetDefinition(resource.DefinitionName, out var schema) ? schema : null;
 }

@@ -48,6 +48,11 @@ internal static class RequestBody
             return YamlBody.ToJsonObject(bytes);
         }
 
+        if (type == MediaTypes.ApplyPatch)
+        {
+            return YamlBody.ToJsonObject(bytes);
+        }
+
         if (type.Length > 0 && type != "application/json" && type != "*/*" && !type.EndsWith("+json", StringComparison.Ordinal))
         {
             throw StatusError.UnsupportedMediaType(request.ContentType ?? string.Empty);

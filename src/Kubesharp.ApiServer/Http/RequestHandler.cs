@@ -24,9 +24,9 @@ internal sealed partial class RequestHandler
     private readonly ILogger _logger;
     private readonly DiscoveryDocuments _discovery;
     private readonly ResourceEndpoint _resources;
-    private readonly OpenApiDocuments _openApi;
+    private readonly OpenApiEndpoint _openApi;
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, ApiServerHost host, OpenApiDocuments openApi, ILogger<RequestHandler> logger)
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, ApiServerHost host, OpenApiEndpoint openApi, ILogger<RequestHandler> logger)
     {
         _registry = registry;
         _authenticator = authenticator;
@@ -58,11 +58,21 @@ internal sealed partial class RequestHandler
                 throw new StatusError(401, "Unauthorized", "Unauthorized");
             }
 
+            context.Items[VirtualResources.UserItem] = user;
+
             await RouteAsync(context, path).ConfigureAwait(false);
         }
         catch (StatusError error)
         {
             await TryWriteStatusAsync(context, error).ConfigureAwait(false);
+        }
+        catch (Kubesharp.ApiMachinery.Errors.StatusException error)
+        {
+            if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                context.Response.Clear();
+                await JsonResponses.WriteRawAsync(context, error.Code, error.ToJsonBytes()).ConfigureAwait(false);
+            }
         }
         catch (BadHttpRequestException ex)
         {

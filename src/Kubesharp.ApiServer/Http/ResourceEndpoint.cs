@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiMachinery.ManagedFields;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Printing;
 using Kubesharp.ApiServer.Registry;
@@ -25,6 +26,30 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         if (request.Subresource is { } sub && !resource.Subresources.ContainsKey(sub))
         {
             throw StatusError.PathNotFound();
+        }
+
+        if (!resource.Verbs.Contains("get") && !resource.Verbs.Contains("list"))
+        {
+            return VirtualResources.HandleAsync(context, request, registry);
+        }
+
+        if (request.Subresource is null)
+        {
+            var verb = (method, request.Name is null) switch
+            {
+                ("GET", true) => IsTrue(context.Request.Query["watch"]) ? "watch" : "list",
+                ("GET", false) => "get",
+                ("POST", _) => "create",
+                ("PUT", _) => "update",
+                ("PATCH", _) => "patch",
+                ("DELETE", false) => "delete",
+                ("DELETE", true) => "deletecollection",
+                _ => method.ToLowerInvariant(),
+            };
+            if (!resource.Verbs.Contains(verb) && !(verb == "watch" && resource.Verbs.Contains("list")))
+            {
+                throw new StatusError(405, "MethodNotAllowed", $"{verb} is not supported on resources of kind \"{StatusError.Qualified(resource.Resource, resource.Group)}\"", group: resource.Group, kind: resource.Resource);
+            }
         }
 
         return (method, request.Name is null, request.Subresource) switch
@@ -187,6 +212,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
     private async Task CreateAsync(HttpContext context, ResourceRequest request)
     {
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        ValidateFields(context, request.Resource, body);
         var created = await registry.CreateAsync(request.Resource, request.Namespace, body, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
     }
@@ -194,6 +220,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
     private async Task UpdateAsync(HttpContext context, ResourceRequest request)
     {
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        ValidateFields(context, request.Resource, body);
         var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, _ => body.DeepClone().AsObject(), request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
@@ -202,9 +229,103 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
     {
         var patchType = MediaTypes.BaseType(context.Request.ContentType);
         var bytes = await RequestBody.ReadAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+        if (patchType == MediaTypes.ApplyPatch)
+        {
+            await ApplyAsync(context, request, bytes).ConfigureAwait(false);
+            return;
+        }
+
         var patcher = Patches.For(patchType, request.Resource, bytes);
-        var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current => patcher(current.ToNode()), request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        var warned = false;
+        var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
+        {
+            var patched = patcher(current.ToNode());
+            ValidateFields(context, request.Resource, patched, warn: !warned);
+            warned = true;
+            return patched;
+        }, request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
+    }
+
+    /// <summary>Server-side apply: creates or merges the applied configuration, tracking field ownership.</summary>
+    private async Task ApplyAsync(HttpContext context, ResourceRequest request, byte[] bytes)
+    {
+        var query = context.Request.Query;
+        var manager = (string?)query["fieldManager"];
+        if (string.IsNullOrEmpty(manager))
+        {
+            throw StatusError.Invalid("PatchOptions", "meta.k8s.io", string.Empty, [ResourceStrategy.Required("fieldManager", "is required for apply patch")]);
+        }
+
+        var force = IsTrue(query["force"]);
+        var applied = YamlBody.ToJsonObject(bytes);
+        ValidateFields(context, request.Resource, applied);
+        var resource = request.Resource;
+        var fieldManager = new FieldManager(Patches.SchemaOf(resource), registry.TimeProvider);
+        var preconditioned = !string.IsNullOrEmpty((string?)applied["metadata"]?["resourceVersion"]);
+        var dryRun = IsDryRun(context);
+        if (request.Subresource is null && registry.Get(resource, request.Namespace, request.Name!) is null)
+        {
+            var fresh = fieldManager.Apply(null, applied, manager, resource.ApiVersion, force);
+            var meta = (JsonObject)(fresh["metadata"] ??= new JsonObject());
+            meta["name"] ??= request.Name;
+            try
+            {
+                var created = await registry.CreateAsync(resource, request.Namespace, fresh, dryRun, context.RequestAborted).ConfigureAwait(false);
+                await WriteObjectAsync(context, resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
+                return;
+            }
+            catch (StatusError error) when (error.Reason == "AlreadyExists")
+            {
+                // Created concurrently: apply to it below.
+            }
+        }
+
+        var updated = await registry.UpdateAsync(resource, request.Namespace, request.Name!, current =>
+        {
+            var result = fieldManager.Apply(current.ToNode(), applied.DeepClone().AsObject(), manager, resource.ApiVersion, force, request.Subresource ?? string.Empty);
+            if (!preconditioned && result["metadata"] is JsonObject meta)
+            {
+                meta.Remove("resourceVersion");
+            }
+
+            return result;
+        }, request.Subresource, dryRun, context.RequestAborted).ConfigureAwait(false);
+        await WriteObjectAsync(context, resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
+    }
+
+    /// <summary>fieldValidation: Strict rejects unknown fields, Warn (the default) reports them in Warning headers; both drop them.</summary>
+    private static void ValidateFields(HttpContext context, ApiResource resource, JsonObject body, bool warn = true)
+    {
+        var mode = (string?)context.Request.Query["fieldValidation"] ?? "Warn";
+        if (mode is not ("Strict" or "Warn" or "Ignore"))
+        {
+            throw StatusError.BadRequest($"fieldValidation: Unsupported value: \"{mode}\": supported values: \"Ignore\", \"Strict\", \"Warn\"");
+        }
+
+        if (Patches.SchemaOf(resource) is not { } schema)
+        {
+            return;
+        }
+
+        var unknown = SchemaPruner.Prune(body, schema, remove: mode != "Strict");
+        if (unknown.Count == 0)
+        {
+            return;
+        }
+
+        if (mode == "Strict")
+        {
+            throw StatusError.BadRequest("strict decoding error: " + string.Join(", ", unknown.Select(u => $"unknown field \"{u}\"")));
+        }
+
+        if (mode == "Warn" && warn)
+        {
+            foreach (var field in unknown)
+            {
+                context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{field}\\\"\"");
+            }
+        }
     }
 
     private async Task DeleteAsync(HttpContext context, ResourceRequest request)
@@ -260,7 +381,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
             throw StatusError.Invalid("DeleteOptions", string.Empty, string.Empty, [ResourceStrategy.Unsupported("propagationPolicy", policy, ["Foreground", "Background", "Orphan", "nil"])]);
         }
 
-        var grace = body?["gracePeriodSeconds"] is JsonValue g && g.TryGetValue<long>(out var gs) ? gs : ParseLong(query["gracePeriodSeconds"], "gracePeriodSeconds");
+        var grace = JsonNumber.Int64(body?["gracePeriodSeconds"]) ?? ParseLong(query["gracePeriodSeconds"], "gracePeriodSeconds");
         var dryRun = IsDryRun(context) || (body?["dryRun"] is JsonArray dr && dr.Any(x => (string?)x == "All"));
         return new DeleteOptions
         {
@@ -348,7 +469,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         {
             var scale = change(ToScale(request.Resource, current));
             var replicas = scale["spec"]?["replicas"];
-            if (replicas is not JsonValue value || !value.TryGetValue<long>(out var count) || count < 0)
+            if (JsonNumber.Int64(replicas) is not { } count || count < 0)
             {
                 throw StatusError.Invalid("Scale", "autoscaling", request.Name!, [ResourceStrategy.Invalid("spec.replicas", replicas?.ToJsonString() ?? "null", "must be greater than or equal to 0")]);
             }
@@ -606,7 +727,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
             {
                 var node = JsonNode.Parse(Convert.FromBase64String(token)) as JsonObject;
                 var key = (string?)node?["start"];
-                var rv = (long?)node?["rv"];
+                var rv = JsonNumber.Int64(node?["rv"]);
                 if (key is null || rv is null or <= 0)
                 {
                     throw new FormatException();

@@ -14,6 +14,9 @@ internal sealed partial class ResourceRegistry
     /// <summary>The address clients reach the API at, for the kubernetes Service's endpoints.</summary>
     public Uri? AdvertisedUrl { get; set; }
 
+    /// <summary>Checks tokens for TokenReviews.</summary>
+    internal Security.RequestAuthenticator? Authenticator { get; set; }
+
     public async Task BootstrapAsync(CancellationToken cancellationToken)
     {
         if (Namespaces is not null)

@@ -254,7 +254,7 @@ internal sealed partial class ResourceRegistry
 
             if (strategy.TracksGeneration && !JsonNode.DeepEquals(old["spec"], updated["spec"]))
             {
-                updatedMeta["generation"] = ((long?)oldMeta["generation"] ?? 0) + 1;
+                updatedMeta["generation"] = (JsonNumber.Int64(oldMeta["generation"]) ?? 0) + 1;
             }
 
             var causes = new List<StatusCause>();
@@ -336,7 +336,7 @@ internal sealed partial class ResourceRegistry
 
             var alreadyDeleting = meta["deletionTimestamp"] is not null;
             // A pod already terminating keeps its grace period unless the new request shortens it to zero.
-            var graceSeconds = alreadyDeleting && options.GracePeriodSeconds != 0 && resource.GroupResource == "pods" ? ((long?)meta["deletionGracePeriodSeconds"] ?? 0) : GracePeriod(resource, node, options);
+            var graceSeconds = alreadyDeleting && options.GracePeriodSeconds != 0 && resource.GroupResource == "pods" ? (JsonNumber.Int64(meta["deletionGracePeriodSeconds"]) ?? 0) : GracePeriod(resource, node, options);
             var isNamespace = resource.GroupResource == "namespaces";
             var hold = finalizers.Count > 0 || graceSeconds > 0 || (isNamespace && ((node["spec"]?["finalizers"] as JsonArray)?.Count ?? 0) > 0);
             if (options.DryRun)
@@ -416,14 +416,14 @@ internal sealed partial class ResourceRegistry
             return 0;
         }
 
-        var grace = options.GracePeriodSeconds ?? (long?)spec?["terminationGracePeriodSeconds"] ?? 30;
+        var grace = options.GracePeriodSeconds ?? JsonNumber.Int64(spec?["terminationGracePeriodSeconds"]) ?? 30;
         return Math.Max(grace, 0);
     }
 
     /// <summary>A pod within its grace period, or a namespace whose spec finalizers have not run.</summary>
     private static bool IsHeldBack(ApiResource resource, JsonObject obj) => resource.GroupResource switch
     {
-        "pods" => ((long?)obj["metadata"]?["deletionGracePeriodSeconds"] ?? 0) > 0,
+        "pods" => (JsonNumber.Int64(obj["metadata"]?["deletionGracePeriodSeconds"]) ?? 0) > 0,
         "namespaces" => ((obj["spec"]?["finalizers"] as JsonArray)?.Count ?? 0) > 0,
         _ => false,
     };

@@ -23,6 +23,10 @@ public sealed partial class ContainerdImageImporter
         this.ctrPath = ctrPath;
     }
 
+    /// <summary>An importer for the containerd the agent runs with this data directory ("kubesharp images import").</summary>
+    public static ContainerdImageImporter ForDataDir(string dataDir, string ctrPath = "/usr/bin/ctr") =>
+        new(new ContainerdLayout(dataDir).Socket, ctrPath);
+
     /// <summary>Imports every image named in the archive; returns the names containerd stored.</summary>
     public async Task<IReadOnlyList<string>> ImportAsync(string archivePath, CancellationToken cancellationToken = default)
     {

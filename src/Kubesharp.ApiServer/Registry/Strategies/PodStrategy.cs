@@ -189,7 +189,7 @@ internal sealed class PodStrategy(ApiResource resource) : ResourceStrategy(resou
                     {
                         causes.Add(Required($"{path}[{i}].ports[{p}].containerPort"));
                     }
-                    else if (port.GetValueKind() != System.Text.Json.JsonValueKind.Number || port.GetValue<long>() is < 1 or > 65535)
+                    else if (JsonNumber.Int64(port) is not (>= 1 and <= 65535))
                     {
                         causes.Add(Invalid($"{path}[{i}].ports[{p}].containerPort", port.ToJsonString(), "must be between 1 and 65535, inclusive"));
                     }

@@ -110,7 +110,7 @@ internal sealed class ServiceStrategy(ApiResource resource, RegistryContext cont
                 {
                     causes.Add(Required($"spec.ports[{i}].port"));
                 }
-                else if (port.GetValueKind() != JsonValueKind.Number || port.GetValue<long>() is < 1 or > 65535)
+                else if (JsonNumber.Int64(port) is not (>= 1 and <= 65535))
                 {
                     causes.Add(Invalid($"spec.ports[{i}].port", port.ToJsonString(), "must be between 1 and 65535, inclusive"));
                 }

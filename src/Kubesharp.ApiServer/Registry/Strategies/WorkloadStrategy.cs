@@ -79,7 +79,7 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
     {
         base.Validate(obj, old, causes);
         var spec = obj["spec"] as JsonObject;
-        if (spec?["replicas"] is JsonValue r && r.TryGetValue<long>(out var replicas) && replicas < 0)
+        if (JsonNumber.Int64(spec?["replicas"]) is { } replicas && replicas < 0)
         {
             causes.Add(Invalid("spec.replicas", replicas.ToString(System.Globalization.CultureInfo.InvariantCulture), "must be greater than or equal to 0"));
         }

@@ -1,0 +1,280 @@
+using System.Net;
+using System.Text.Json.Nodes;
+
+namespace Kubesharp.IntegrationTests.ApiServer;
+
+[Collection(ServerCollection.Name)]
+public sealed class RestTests(TestServer server)
+{
+    private static string Ns() => "t" + Guid.NewGuid().ToString("N")[..10];
+
+    private async Task<string> CreateNamespaceAsync()
+    {
+        var ns = Ns();
+        var (status, _) = await server.PostAsync("/api/v1/namespaces", $$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{ns}}"}}""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        return ns;
+    }
+
+    private static string ConfigMap(string name, string labels = "{}") =>
+        $$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{name}}","labels":{{labels}}},"data":{"k":"v"}}""";
+
+    [Fact]
+    public async Task Create_SetsServerFields_AndGetReturnsIt()
+    {
+        var ns = await CreateNamespaceAsync();
+        var (status, created) = await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("a"));
+        Assert.Equal(HttpStatusCode.Created, status);
+        var meta = created!["metadata"]!;
+        Assert.False(string.IsNullOrEmpty((string?)meta["uid"]));
+        Assert.False(string.IsNullOrEmpty((string?)meta["resourceVersion"]));
+        Assert.False(string.IsNullOrEmpty((string?)meta["creationTimestamp"]));
+        var (getStatus, fetched) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps/a");
+        Assert.Equal(HttpStatusCode.OK, getStatus);
+        Assert.Equal((string?)meta["uid"], (string?)fetched!["metadata"]!["uid"]);
+    }
+
+    [Fact]
+    public async Task Create_Twice_Answers409AlreadyExists()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("a"));
+        var (status, body) = await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("a"));
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("AlreadyExists", (string?)body!["reason"]);
+        Assert.Equal("configmaps \"a\" already exists", (string?)body["message"]);
+    }
+
+    [Fact]
+    public async Task Create_WithGenerateName_GeneratesName()
+    {
+        var ns = await CreateNamespaceAsync();
+        var (status, body) = await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"generateName":"gen-"}}""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        var name = (string?)body!["metadata"]!["name"];
+        Assert.StartsWith("gen-", name, StringComparison.Ordinal);
+        Assert.Equal(9, name!.Length);
+    }
+
+    [Fact]
+    public async Task Create_InMissingNamespace_Answers404ForNamespace()
+    {
+        var (status, body) = await server.PostAsync("/api/v1/namespaces/does-not-exist/configmaps", ConfigMap("a"));
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal("namespaces \"does-not-exist\" not found", (string?)body!["message"]);
+    }
+
+    [Fact]
+    public async Task Create_InvalidPod_Answers422WithFieldPaths()
+    {
+        var ns = await CreateNamespaceAsync();
+        var (status, body) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"Bad_Name"},"spec":{"containers":[{"name":"c"}]}}""");
+        Assert.Equal((HttpStatusCode)422, status);
+        Assert.Equal("Invalid", (string?)body!["reason"]);
+        var fields = body["details"]!["causes"]!.AsArray().Select(c => (string?)c!["field"]).ToList();
+        Assert.Contains("metadata.name", fields);
+        Assert.Contains("spec.containers[0].image", fields);
+    }
+
+    [Fact]
+    public async Task Update_WithStaleResourceVersion_Answers409Conflict()
+    {
+        var ns = await CreateNamespaceAsync();
+        var (_, created) = await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("a"));
+        created!["data"]!["k"] = "v2";
+        var (okStatus, updated) = await server.SendAsync(HttpMethod.Put, $"/api/v1/namespaces/{ns}/configmaps/a", created.ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, okStatus);
+        Assert.NotEqual((string?)created["metadata"]!["resourceVersion"], (string?)updated!["metadata"]!["resourceVersion"]);
+        created["data"]!["k"] = "v3";
+        var (status, body) = await server.SendAsync(HttpMethod.Put, $"/api/v1/namespaces/{ns}/configmaps/a", created.ToJsonString());
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("Conflict", (string?)body!["reason"]);
+    }
+
+    [Fact]
+    public async Task Update_SpecChange_BumpsGeneration_StatusChangeDoesNot()
+    {
+        var ns = await CreateNamespaceAsync();
+        var deployment = $$"""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}}}""";
+        var (status, created) = await server.PostAsync($"/apis/apps/v1/namespaces/{ns}/deployments", deployment);
+        Assert.Equal(HttpStatusCode.Created, status);
+        Assert.Equal(1, (int?)created!["metadata"]!["generation"]);
+        Assert.Equal(1, (int?)created["spec"]!["replicas"]);
+        var (_, patched) = await server.SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{ns}/deployments/d", """{"spec":{"replicas":3}}""", "application/merge-patch+json");
+        Assert.Equal(2, (int?)patched!["metadata"]!["generation"]);
+        var (_, statusPatched) = await server.SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{ns}/deployments/d/status", """{"status":{"replicas":3}}""", "application/merge-patch+json");
+        Assert.Equal(2, (int?)statusPatched!["metadata"]!["generation"]);
+        Assert.Equal(3, (int?)statusPatched["status"]!["replicas"]);
+        var (_, mainIgnoresStatus) = await server.SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{ns}/deployments/d", """{"status":{"replicas":9}}""", "application/merge-patch+json");
+        Assert.Equal(3, (int?)mainIgnoresStatus!["status"]!["replicas"]);
+    }
+
+    [Fact]
+    public async Task Scale_GetAndPatch_ChangesReplicas()
+    {
+        var ns = await CreateNamespaceAsync();
+        var deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}}}""";
+        await server.PostAsync($"/apis/apps/v1/namespaces/{ns}/deployments", deployment);
+        var (status, scale) = await server.GetAsync($"/apis/apps/v1/namespaces/{ns}/deployments/d/scale");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Scale", (string?)scale!["kind"]);
+        Assert.Equal(2, (int?)scale["spec"]!["replicas"]);
+        var (patchStatus, patched) = await server.SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{ns}/deployments/d/scale", """{"spec":{"replicas":5}}""", "application/merge-patch+json");
+        Assert.Equal(HttpStatusCode.OK, patchStatus);
+        Assert.Equal(5, (int?)patched!["spec"]!["replicas"]);
+        var (_, after) = await server.GetAsync($"/apis/apps/v1/namespaces/{ns}/deployments/d");
+        Assert.Equal(5, (int?)after!["spec"]!["replicas"]);
+    }
+
+    [Fact]
+    public async Task List_LabelAndFieldSelectors_Filter()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("a", """{"tier":"web"}"""));
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("b", """{"tier":"db"}"""));
+        var (_, web) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps?labelSelector=tier%3Dweb");
+        Assert.Equal(["a"], web!["items"]!.AsArray().Select(i => (string?)i!["metadata"]!["name"]));
+        var (_, notWeb) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps?labelSelector=tier+notin+(web)");
+        Assert.Equal(["b"], notWeb!["items"]!.AsArray().Select(i => (string?)i!["metadata"]!["name"]));
+        var (_, byName) = await server.GetAsync($"/api/v1/configmaps?fieldSelector=metadata.name%3Db,metadata.namespace%3D{ns}");
+        Assert.Equal(["b"], byName!["items"]!.AsArray().Select(i => (string?)i!["metadata"]!["name"]));
+        var (badStatus, _) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps?fieldSelector=spec.nothing%3Dx");
+        Assert.Equal(HttpStatusCode.BadRequest, badStatus);
+    }
+
+    [Fact]
+    public async Task List_WithLimit_PagesThroughContinueTokens()
+    {
+        var ns = await CreateNamespaceAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap($"c{i}"));
+        }
+
+        var names = new List<string?>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var (status, page) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=2" + (token is null ? string.Empty : "&continue=" + Uri.EscapeDataString(token)));
+            Assert.Equal(HttpStatusCode.OK, status);
+            names.AddRange(page!["items"]!.AsArray().Select(i => (string?)i!["metadata"]!["name"]));
+            token = (string?)page["metadata"]!["continue"];
+            pages++;
+        }
+        while (!string.IsNullOrEmpty(token));
+        Assert.Equal(["c0", "c1", "c2", "c3", "c4"], names);
+        Assert.Equal(3, pages);
+    }
+
+    [Fact]
+    public async Task List_WithGarbageContinueToken_Answers400()
+    {
+        var (status, _) = await server.GetAsync("/api/v1/configmaps?limit=1&continue=garbage");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+    }
+
+    [Fact]
+    public async Task Delete_WithFinalizer_SetsDeletionTimestamp_UntilFinalizerRemoved()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"f","finalizers":["example.com/hold"]}}""");
+        var (status, deleting) = await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}/configmaps/f");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.NotNull(deleting!["metadata"]!["deletionTimestamp"]);
+        var (stillThere, _) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps/f");
+        Assert.Equal(HttpStatusCode.OK, stillThere);
+        await server.SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/{ns}/configmaps/f", """{"metadata":{"finalizers":null}}""", "application/merge-patch+json");
+        var (gone, _) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps/f");
+        Assert.Equal(HttpStatusCode.NotFound, gone);
+    }
+
+    [Fact]
+    public async Task Delete_WithStaleUidPrecondition_Answers409()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("p"));
+        var (status, body) = await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}/configmaps/p", """{"preconditions":{"uid":"00000000-0000-0000-0000-000000000000"}}""");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("Precondition failed: UID in precondition", (string?)body!["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DryRun_Create_DoesNotStore()
+    {
+        var ns = await CreateNamespaceAsync();
+        var (status, _) = await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps?dryRun=All", ConfigMap("dry"));
+        Assert.Equal(HttpStatusCode.Created, status);
+        var (getStatus, _) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps/dry");
+        Assert.Equal(HttpStatusCode.NotFound, getStatus);
+    }
+
+    [Fact]
+    public async Task DeleteNamespace_MarksTerminating_RefusesNewContent_ThenRemovesEverything()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("x"));
+        var (status, deleting) = await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Terminating", (string?)deleting!["status"]!["phase"]);
+        var (createStatus, refused) = await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("y"));
+        if (createStatus != HttpStatusCode.NotFound)
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, createStatus);
+            Assert.Contains("because it is being terminated", (string?)refused!["message"], StringComparison.Ordinal);
+        }
+
+        await WaitUntilAsync(async () => (await server.GetAsync($"/api/v1/namespaces/{ns}")).Status == HttpStatusCode.NotFound);
+        var (_, list) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps");
+        Assert.Empty(list!["items"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task Service_GetsClusterIpAllocated()
+    {
+        var ns = await CreateNamespaceAsync();
+        var (status, svc) = await server.PostAsync($"/api/v1/namespaces/{ns}/services", """{"apiVersion":"v1","kind":"Service","metadata":{"name":"web"},"spec":{"selector":{"app":"web"},"ports":[{"port":80}]}}""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        var ip = (string?)svc!["spec"]!["clusterIP"];
+        Assert.StartsWith("10.43.", ip, StringComparison.Ordinal);
+        Assert.Equal(80, (int?)svc["spec"]!["ports"]![0]!["targetPort"]);
+    }
+
+    [Fact]
+    public async Task Binding_AssignsNode_SecondBindingConflicts()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/pods", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""");
+        var binding = """{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},"target":{"kind":"Node","name":"n1"}}""";
+        var (status, _) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods/p/binding", binding);
+        Assert.Equal(HttpStatusCode.Created, status);
+        var (_, pod) = await server.GetAsync($"/api/v1/namespaces/{ns}/pods/p");
+        Assert.Equal("n1", (string?)pod!["spec"]!["nodeName"]);
+        var (again, _) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods/p/binding", binding);
+        Assert.Equal(HttpStatusCode.Conflict, again);
+    }
+
+    [Fact]
+    public async Task Table_ForPods_HasUpstreamColumns()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/pods", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""");
+        var (status, table) = await server.GetAsync($"/api/v1/namespaces/{ns}/pods", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Table", (string?)table!["kind"]);
+        Assert.Equal(["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"], table["columnDefinitions"]!.AsArray().Select(c => (string?)c!["name"]));
+        var cells = table["rows"]![0]!["cells"]!.AsArray();
+        Assert.Equal("p", (string?)cells[0]);
+        Assert.Equal("0/1", (string?)cells[1]);
+        Assert.Equal("Pending", (string?)cells[2]);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            await Task.Delay(100, timeout.Token);
+        }
+    }
+}

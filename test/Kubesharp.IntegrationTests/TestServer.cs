@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using Kubesharp.Api;
+using Kubesharp.ApiServer;
+using Kubesharp.ApiServer.Discovery;
+using Kubesharp.Storage.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kubesharp.IntegrationTests;
+
+/// <summary>An in-process API server on a random loopback port over a SQLite file in a temp directory.</summary>
+public sealed class TestServer : IAsyncLifetime
+{
+    private SqliteStore? _store;
+
+    public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "kubesharp-it-" + Guid.NewGuid().ToString("N"));
+
+    public ApiServerHost Host { get; private set; } = null!;
+
+    public HttpClient Client { get; private set; } = null!;
+
+    public HttpClient Anonymous { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(DataDir, "db", "state.db") }, CancellationToken.None);
+        Host = await ApiServerHost.StartAsync(
+            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0 },
+            _store,
+            BuiltinResources.Complete(ApiCatalog.Resources),
+            null,
+            NullLoggerFactory.Instance,
+            TimeProvider.System,
+            CancellationToken.None);
+        await Host.Ready;
+        var ca = X509Certificate2.CreateFromPem(Host.Certificates.CaPem);
+        using var admin = X509Certificate2.CreateFromPem(Host.Certificates.AdminCertificatePem, Host.Certificates.AdminKeyPem);
+        Client = NewClient(ca, X509CertificateLoader.LoadPkcs12(admin.Export(X509ContentType.Pkcs12), null));
+        Anonymous = NewClient(ca, null);
+    }
+
+    private HttpClient NewClient(X509Certificate2 ca, X509Certificate2? clientCertificate)
+    {
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            if (certificate is null)
+            {
+                return false;
+            }
+
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(new X509Certificate2(certificate));
+        };
+        if (clientCertificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+
+        return new HttpClient(handler) { BaseAddress = Host.Url, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public async Task<(HttpStatusCode Status, JsonObject? Body)> SendAsync(HttpMethod method, string path, string? body = null, string contentType = "application/json", string? accept = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        using var response = await Client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length > 0 && text.TrimStart().StartsWith('{') ? JsonNode.Parse(text)!.AsObject() : null);
+    }
+
+    public Task<(HttpStatusCode Status, JsonObject? Body)> GetAsync(string path, string? accept = null) => SendAsync(HttpMethod.Get, path, accept: accept);
+
+    public Task<(HttpStatusCode Status, JsonObject? Body)> PostAsync(string path, string body) => SendAsync(HttpMethod.Post, path, body);
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        Anonymous?.Dispose();
+        if (Host is not null)
+        {
+            await Host.DisposeAsync();
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
