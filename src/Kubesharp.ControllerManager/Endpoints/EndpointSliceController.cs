@@ -14,7 +14,7 @@ namespace Kubesharp.ControllerManager.Endpoints;
 /// Keeps each selector Service's EndpointSlices equal to the pods it selects (upstream's endpointslice
 /// controller): informer driven, one reconcile per Service key.
 /// </summary>
-public sealed partial class EndpointSliceController : IReconciler
+public sealed partial class EndpointSliceController : IReconciler, IDisposable
 {
     private readonly KubernetesClient client;
     private readonly SharedInformerFactory informers;
@@ -98,7 +98,7 @@ public sealed partial class EndpointSliceController : IReconciler
                 {
                 }
 
-                writes[slice.Metadata.Name!] = null;
+                writes[slice.Metadata!.Name!] = null;
             }
 
             foreach (var slice in plan.Update)
@@ -163,6 +163,8 @@ public sealed partial class EndpointSliceController : IReconciler
             return true;
         }
     }
+
+    public void Dispose() => queue.Dispose();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "EndpointSlices of {Namespace}/{Name} synced: {Created} created, {Updated} updated, {Deleted} deleted")]
     private static partial void LogSynced(ILogger logger, string @namespace, string name, int created, int updated, int deleted);

@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kubesharp.ControllerManager.Endpoints;
 
 /// <summary>Keeps the core/v1 Endpoints object of each selector Service equal to the pods it selects.</summary>
-public sealed partial class EndpointsController : IReconciler
+public sealed partial class EndpointsController : IReconciler, IDisposable
 {
     private readonly KubernetesClient client;
     private readonly SharedInformerFactory informers;
@@ -76,7 +76,7 @@ public sealed partial class EndpointsController : IReconciler
         {
             var changed = ObjectCopy.Clone(current);
             changed.Subsets = desired.Subsets;
-            changed.Metadata!.Labels = desired.Metadata.Labels;
+            changed.Metadata!.Labels = desired.Metadata!.Labels;
             await resource.UpdateAsync(changed, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         else
@@ -87,6 +87,8 @@ public sealed partial class EndpointsController : IReconciler
         LogSynced(logger, ns, name);
         return ReconcileResult.Done;
     }
+
+    public void Dispose() => queue.Dispose();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Endpoints of {Namespace}/{Name} synced")]
     private static partial void LogSynced(ILogger logger, string @namespace, string name);
