@@ -111,7 +111,7 @@ public sealed partial class SimulatedNodeHost : BackgroundService
 
     private void Enqueue(WorkQueue<string> queue, Pod pod)
     {
-        if (pod.Spec?.NodeName is { Length: > 0 } nodeName && nodes.ContainsKey(nodeName))
+        if (options.ServePods && pod.Spec?.NodeName is { Length: > 0 } nodeName && nodes.ContainsKey(nodeName))
         {
             queue.Add(ObjectKey.Of(pod));
         }

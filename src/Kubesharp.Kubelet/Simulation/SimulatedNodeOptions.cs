@@ -35,6 +35,9 @@ public sealed record SimulatedNodeOptions
     /// <summary>Concurrent requests while registering nodes and renewing leases.</summary>
     public int Concurrency { get; init; } = 16;
 
+    /// <summary>Turn bound pods Running and complete deletions; off leaves pods as bound (scheduler benchmarks).</summary>
+    public bool ServePods { get; init; } = true;
+
     /// <summary>Pod status workers.</summary>
     public int PodWorkers { get; init; } = 4;
 }
