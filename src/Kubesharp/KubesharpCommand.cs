@@ -10,6 +10,7 @@ internal static class KubesharpCommand
     {
         var root = new RootCommand("Kubesharp: a Kubernetes-compatible container orchestrator in one executable.");
         root.Subcommands.Add(ServerCommand.Create());
+        root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(Commands.DatastoreCommand.Create());
         root.Subcommands.Add(ImagesCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -46,12 +46,12 @@ internal static class ServerCommand
                 DataDir = Path.GetFullPath(result.GetValue(dataDir)!),
                 EventTtl = ttl,
             };
-            return await RunAsync(options, result.GetValue(datastore), result.GetValue(verbose), cancellationToken).ConfigureAwait(false);
+            return await RunAsync(options, result.GetValue(datastore), result.GetValue(verbose), result.GetValue(disableAgent), cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(ApiServerOptions options, string? datastoreEndpoint, bool verbose, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ApiServerOptions options, string? datastoreEndpoint, bool verbose, bool disableAgent, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
         using var loggerFactory = LoggerFactory.Create(builder => builder
@@ -87,6 +87,8 @@ internal static class ServerCommand
             return 1;
         }
 
+        // The server's own node (a single-node cluster), unless the control plane runs alone.
+        using var agent = disableAgent ? null : await AgentCommand.StartInProcessAsync(server, loggerFactory, stop.Token).ConfigureAwait(false);
         Console.Out.WriteLine($"""
             Kubesharp API server ready at {server.Url} ({started.ElapsedMilliseconds} ms).
             Use it with kubectl:
@@ -104,6 +106,11 @@ internal static class ServerCommand
         }
 
         await controllers.ConfigureAwait(false);
+        if (agent is not null)
+        {
+            await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
         return 0;
     }
 

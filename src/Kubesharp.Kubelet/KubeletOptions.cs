@@ -1,0 +1,62 @@
+using Kubesharp.Kubelet.Runtime;
+
+namespace Kubesharp.Kubelet;
+
+/// <summary>What a node agent needs: who it is, where it keeps its files, which runtime and pod network it uses.</summary>
+public sealed class KubeletOptions
+{
+    /// <summary>The Node's name; null uses the machine's host name.</summary>
+    public string? NodeName { get; init; }
+
+    /// <summary>The agent's data directory (pods, volumes, logs, containerd, CNI state).</summary>
+    public required string DataDir { get; init; }
+
+    /// <summary>The node's pod CIDR ("10.42.0.0/24"); the CNI network hands out addresses from it.</summary>
+    public string PodCidr { get; init; } = "10.42.0.0/24";
+
+    /// <summary>The node's InternalIP; null picks the first non-loopback IPv4 address (loopback when none).</summary>
+    public string? NodeIp { get; init; }
+
+    /// <summary>The runtime: the agent's own containerd (default) or an existing CRI endpoint.</summary>
+    public ContainerRuntimeOptions? ContainerRuntime { get; init; }
+
+    /// <summary>HTTPS port of the agent's endpoint (logs, exec); 0 picks a free port.</summary>
+    public int KubeletPort { get; init; } = 10250;
+
+    public int MaxPods { get; init; } = 110;
+
+    /// <summary>How many pods are synced at once.</summary>
+    public int PodWorkers { get; init; } = 16;
+
+    /// <summary>How often the node's Lease is renewed.</summary>
+    public TimeSpan LeaseRenewInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int LeaseDurationSeconds { get; init; } = 40;
+
+    /// <summary>How often the Node's status is written even when nothing changed.</summary>
+    public TimeSpan NodeStatusReportFrequency { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the runtime is listed to notice containers that changed state (the pod lifecycle event generator).</summary>
+    public TimeSpan RelistPeriod { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>First delay before restarting a crashed container; doubles up to <see cref="MaxBackOff"/>.</summary>
+    public TimeSpan InitialBackOff { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan MaxBackOff { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The CNI bridge's name (15 characters at most).</summary>
+    public string BridgeName { get; init; } = Network.CniNetworkOptions.DefaultBridgeName;
+
+    public string NetworkName { get; init; } = Network.CniNetworkOptions.DefaultNetworkName;
+
+    /// <summary>Cluster DNS servers written into pods' resolv.conf; empty copies nothing.</summary>
+    public IReadOnlyList<string> ClusterDns { get; init; } = [];
+
+    public string ClusterDomain { get; init; } = "cluster.local";
+
+    public string ResolvedNodeName => string.IsNullOrEmpty(NodeName) ? Environment.MachineName.ToLowerInvariant() : NodeName;
+
+    public string PodsDir => Path.Combine(DataDir, "pods");
+
+    public string PodLogsDir => Path.Combine(DataDir, "pod-logs");
+}

@@ -1,0 +1,244 @@
+using Kubesharp.Api.Core.V1;
+using Kubesharp.Client;
+using Kubesharp.Client.Informers;
+using Kubesharp.Client.Reconciliation;
+using Kubesharp.Client.WorkQueues;
+using Kubesharp.Kubelet.Network;
+using Kubesharp.Kubelet.Nodes;
+using Kubesharp.Kubelet.Pods;
+using Kubesharp.Kubelet.Probes;
+using Kubesharp.Kubelet.Runtime;
+using Kubesharp.Kubelet.Streaming;
+using Kubesharp.Kubelet.Volumes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.Kubelet;
+
+/// <summary>
+/// The node agent: starts (or connects to) the container runtime, writes the CNI network, registers the
+/// Node and keeps its Lease, syncs the pods bound to the node, and serves logs over HTTPS. Stopping it
+/// leaves containers running; the next start adopts them.
+/// </summary>
+public sealed partial class KubeletService : BackgroundService
+{
+    private readonly KubeletOptions options;
+    private readonly KubernetesClient client;
+    private readonly ILoggerFactory loggerFactory;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <param name="client">The agent's API connection (its own credentials); the caller owns it.</param>
+    public KubeletService(KubeletOptions options, KubernetesClient client, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        this.options = options;
+        this.client = client;
+        this.loggerFactory = loggerFactory;
+        time = timeProvider ?? TimeProvider.System;
+        logger = loggerFactory.CreateLogger<KubeletService>();
+    }
+
+    public string NodeName => options.ResolvedNodeName;
+
+    /// <summary>Completes once the node is registered and pods are being synced; fails if startup failed.</summary>
+    public Task Ready => ready.Task;
+
+    /// <summary>The runtime connection, once started.</summary>
+    public ContainerRuntime? Runtime { get; private set; }
+
+    /// <summary>The port the HTTPS endpoint listens on, once started.</summary>
+    public int KubeletPort { get; private set; }
+
+    /// <summary>PEM of the CA whose client certificates the endpoint accepts (the API server's proxy); null accepts the token only.</summary>
+    public string? ClientCaPem { get; init; }
+
+    /// <summary>A bearer token the endpoint accepts.</summary>
+    public string? EndpointToken { get; init; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        ContainerRuntime? runtime = null;
+        KubeletServer? server = null;
+        ProbeManager? probes = null;
+        ActionRunner? runner = null;
+        try
+        {
+            runtime = await ContainerRuntime.StartAsync(
+                options.ContainerRuntime ?? new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = options.DataDir } },
+                loggerFactory, time, stoppingToken);
+            Runtime = runtime;
+            if (runtime.Supervisor is { } supervisor)
+            {
+                CniConfigWriter.Write(supervisor.Layout.CniConfDir, new CniNetworkOptions
+                {
+                    PodCidr = options.PodCidr,
+                    BridgeName = options.BridgeName,
+                    NetworkName = options.NetworkName,
+                    IpamDataDir = supervisor.Layout.CniIpamDir,
+                });
+            }
+
+            var machine = MachineInfo.Read(options.DataDir);
+            var nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
+            var queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(time), time);
+            runner = new ActionRunner(runtime.Runtime);
+            probes = new ProbeManager(runner, queue.Add, time, loggerFactory.CreateLogger<ProbeManager>());
+            var volumes = new PodVolumes(client, options.PodsDir, time);
+            var configs = new PodConfigBuilder(client, options, machine.Cpus, machine.MemoryBytes);
+            var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>());
+
+            using var certificate = KubeletServingCertificate.LoadOrCreate(options.DataDir, NodeName, nodeIp, time);
+            server = await KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, loggerFactory, time, stoppingToken);
+            KubeletPort = server.Port;
+
+            var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>());
+            await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
+            var lease = new NodeLeaseController(client, NodeName, options.LeaseDurationSeconds, time);
+
+            var informer = new SharedInformer<Pod>(
+                client.Resource<Pod>(),
+                new SharedInformerOptions { FieldSelector = "spec.nodeName=" + NodeName },
+                time,
+                loggerFactory.CreateLogger("Kubesharp.Kubelet.PodInformer"));
+            informer.AddEventHandler(
+                onAdd: pod => { syncer.Upsert(pod); queue.Add(pod.Metadata!.Uid!); },
+                onUpdate: (_, pod) => { syncer.Upsert(pod); queue.Add(pod.Metadata!.Uid!); },
+                onDelete: pod => { syncer.Remove(pod); queue.Add(pod.Metadata!.Uid!); });
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var informerTask = informer.RunAsync(stopping.Token);
+            await informer.WaitForSyncAsync(stoppingToken);
+
+            // Pods deleted while the agent was down: whatever the runtime or the disk has of them goes.
+            var pleg = new PodLifecycleEventGenerator(runtime.Runtime);
+            await pleg.RelistAsync(stoppingToken);
+            foreach (var uid in pleg.KnownUids().Concat(volumes.KnownPodUids()).Distinct())
+            {
+                if (!syncer.Pods.ContainsKey(uid))
+                {
+                    queue.Add(uid);
+                }
+            }
+
+            var worker = new ReconcileWorker("pod-sync", queue, syncer.SyncAsync, loggerFactory.CreateLogger("Kubesharp.Kubelet.PodWorkers"));
+            var loops = new[]
+            {
+                worker.RunAsync(options.PodWorkers, stopping.Token),
+                EveryAsync(options.LeaseRenewInterval, ct => lease.RenewAsync(nodeStatus.NodeUid, ct), stopping.Token),
+                EveryAsync(TimeSpan.FromSeconds(10), ct => nodeStatus.UpdateStatusAsync(false, ct), stopping.Token),
+                EveryAsync(options.RelistPeriod, async ct =>
+                {
+                    foreach (var uid in await pleg.RelistAsync(ct))
+                    {
+                        queue.Add(uid);
+                    }
+                }, stopping.Token),
+                informerTask,
+            };
+            LogStarted(logger, NodeName, server.Port);
+            ready.TrySetResult();
+            await Task.WhenAny(loops);
+            await stopping.CancelAsync();
+            queue.ShutDown();
+            await Task.WhenAll(loops.Select(IgnoreCancellation));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            ready.TrySetCanceled(stoppingToken);
+        }
+        catch (Exception e)
+        {
+            LogFailed(logger, e);
+            ready.TrySetException(e);
+            throw;
+        }
+        finally
+        {
+            if (server is not null)
+            {
+                await server.DisposeAsync();
+            }
+
+            if (probes is not null)
+            {
+                await probes.DisposeAsync();
+            }
+
+            runner?.Dispose();
+            if (runtime is not null)
+            {
+                await runtime.DisposeAsync();
+            }
+        }
+    }
+
+    private async Task EveryAsync(TimeSpan period, Func<CancellationToken, Task> action, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await action(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogLoopFailed(logger, e);
+            }
+
+            try
+            {
+                await Task.Delay(period, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RetryAsync(Func<CancellationToken, Task> action, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                await action(cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
+            {
+                LogLoopFailed(logger, e);
+                await Task.Delay(delay, time, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    private static async Task IgnoreCancellation(Task task)
+    {
+        try
+        {
+            await task;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node agent for {Node} running; endpoint on port {Port}")]
+    private static partial void LogStarted(ILogger logger, string node, int port);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Node agent failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node agent loop failed; retrying")]
+    private static partial void LogLoopFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery;
+using Kubesharp.ApiMachinery.Errors;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client;
+using Kubesharp.Cri;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.Kubelet.Nodes;
+
+/// <summary>
+/// Registers the Node and keeps its status true: capacity from the machine, addresses, nodeInfo with the
+/// runtime's version, and the Ready condition from the runtime's own status.
+/// </summary>
+internal sealed partial class NodeStatusController
+{
+    /// <summary>The version the agent reports; kubectl shows it and compares it with its own.</summary>
+    public const string KubeletVersion = "v1.32.0-kubesharp";
+
+    private readonly KubernetesClient client;
+    private readonly IRuntimeService runtime;
+    private readonly KubeletOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly MachineInfo machine;
+    private readonly string nodeIp;
+    private string lastReported = "";
+    private DateTimeOffset lastReportedAt;
+    private DateTimeOffset readySince;
+    private bool lastReady;
+
+    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger)
+    {
+        this.client = client;
+        this.runtime = runtime;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+        KubeletPort = kubeletPort;
+        machine = MachineInfo.Read(options.DataDir);
+        nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
+    }
+
+    public string NodeName => options.ResolvedNodeName;
+
+    public string NodeIp => nodeIp;
+
+    public int KubeletPort { get; }
+
+    /// <summary>The registered Node's UID (owner of its Lease).</summary>
+    public string? NodeUid { get; private set; }
+
+    /// <summary>Creates the Node, or takes over the existing one and sets its pod CIDR; then writes the status.</summary>
+    public async Task RegisterAsync(CancellationToken cancellationToken)
+    {
+        var nodes = client.Resource<Node>();
+        var node = new Node
+        {
+            ApiVersion = "v1",
+            Kind = "Node",
+            Metadata = new ObjectMeta { Name = NodeName, Labels = Labels() },
+            Spec = new NodeSpec { PodCIDR = options.PodCidr, PodCIDRs = [options.PodCidr] },
+        };
+        Node registered;
+        try
+        {
+            registered = await nodes.CreateAsync(node, cancellationToken: cancellationToken);
+            LogRegistered(logger, NodeName);
+        }
+        catch (StatusException e) when (e.IsAlreadyExists())
+        {
+            registered = await nodes.GetAsync(null, NodeName, cancellationToken);
+            if (registered.Spec?.PodCIDR != options.PodCidr || !HasLabels(registered))
+            {
+                var patch = "{\"metadata\":{\"labels\":" + Json(Labels()) + "},\"spec\":{\"podCIDR\":\"" + options.PodCidr + "\",\"podCIDRs\":[\"" + options.PodCidr + "\"]}}";
+                registered = await nodes.PatchAsync(null, NodeName, PatchType.Merge, patch, cancellationToken: cancellationToken);
+            }
+        }
+
+        NodeUid = registered.Metadata?.Uid;
+        await UpdateStatusAsync(force: true, cancellationToken);
+    }
+
+    /// <summary>Writes the status when it changed or when the report period passed.</summary>
+    public async Task UpdateStatusAsync(bool force, CancellationToken cancellationToken)
+    {
+        var status = await BuildStatusAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        var fingerprint = Encoding.UTF8.GetString(KubernetesJson.Serialize(status with { Conditions = status.Conditions!.Select(c => c with { LastHeartbeatTime = null }).ToList() }));
+        if (!force && fingerprint == lastReported && now - lastReportedAt < options.NodeStatusReportFrequency)
+        {
+            return;
+        }
+
+        var body = "{\"status\":" + Encoding.UTF8.GetString(KubernetesJson.Serialize(status)) + "}";
+        await client.Resource<Node>().PatchAsync(null, NodeName, PatchType.Merge, body, subresource: "status", cancellationToken: cancellationToken);
+        lastReported = fingerprint;
+        lastReportedAt = now;
+    }
+
+    private async Task<Api.Core.V1.NodeStatus> BuildStatusAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        string runtimeVersion;
+        bool ready;
+        string message;
+        try
+        {
+            var version = await runtime.VersionAsync(cancellationToken);
+            runtimeVersion = $"{version.RuntimeName}://{version.RuntimeVersion}";
+            var runtimeStatus = await runtime.StatusAsync(cancellationToken: cancellationToken);
+            var notReady = runtimeStatus.Status.Conditions.Where(c => !c.Status).Select(c => $"{c.Type}={c.Reason}: {c.Message}").ToList();
+            ready = notReady.Count == 0;
+            message = ready ? "kubelet is posting ready status" : "container runtime not ready: " + string.Join("; ", notReady);
+        }
+        catch (Grpc.RpcException e)
+        {
+            runtimeVersion = "unknown://";
+            ready = false;
+            message = "container runtime is down: " + e.Detail;
+        }
+
+        if (ready != lastReady || readySince == default)
+        {
+            readySince = now;
+            lastReady = ready;
+        }
+
+        var memory = new Quantity(machine.MemoryBytes, QuantityFormat.BinarySI);
+        var capacity = new Dictionary<string, Quantity>
+        {
+            ["cpu"] = new Quantity(machine.Cpus),
+            ["memory"] = memory,
+            ["pods"] = new Quantity(options.MaxPods),
+            ["ephemeral-storage"] = new Quantity(machine.EphemeralStorageBytes, QuantityFormat.BinarySI),
+        };
+        NodeCondition Pressure(string type, string reason, string text) => new()
+        {
+            Type = type, Status = "False", Reason = reason, Message = text,
+            LastHeartbeatTime = now, LastTransitionTime = readySince,
+        };
+        return new Api.Core.V1.NodeStatus
+        {
+            Capacity = capacity,
+            Allocatable = new Dictionary<string, Quantity>(capacity),
+            Addresses =
+            [
+                new NodeAddress { Type = "InternalIP", Address = nodeIp },
+                new NodeAddress { Type = "Hostname", Address = NodeName },
+            ],
+            Conditions =
+            [
+                Pressure("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+                Pressure("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+                Pressure("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                new NodeCondition
+                {
+                    Type = "Ready",
+                    Status = ready ? "True" : "False",
+                    Reason = ready ? "KubeletReady" : "KubeletNotReady",
+                    Message = message,
+                    LastHeartbeatTime = now,
+                    LastTransitionTime = readySince,
+                },
+            ],
+            DaemonEndpoints = new NodeDaemonEndpoints { KubeletEndpoint = new DaemonEndpoint { Port = KubeletPort } },
+            NodeInfo = new NodeSystemInfo
+            {
+                MachineID = machine.MachineId,
+                SystemUUID = machine.MachineId,
+                BootID = machine.BootId,
+                KernelVersion = machine.KernelVersion,
+                OsImage = machine.OsImage,
+                ContainerRuntimeVersion = runtimeVersion,
+                KubeletVersion = KubeletVersion,
+                KubeProxyVersion = "",
+                OperatingSystem = "linux",
+                Architecture = machine.Architecture,
+            },
+        };
+    }
+
+    private Dictionary<string, string> Labels() => new()
+    {
+        ["kubernetes.io/hostname"] = NodeName,
+        ["kubernetes.io/os"] = "linux",
+        ["kubernetes.io/arch"] = machine.Architecture,
+        ["beta.kubernetes.io/os"] = "linux",
+        ["beta.kubernetes.io/arch"] = machine.Architecture,
+    };
+
+    private bool HasLabels(Node node) =>
+        Labels().All(l => node.Metadata?.Labels?.TryGetValue(l.Key, out var v) == true && v == l.Value);
+
+    private static string Json(Dictionary<string, string> labels) =>
+        "{" + string.Join(",", labels.Select(l => string.Create(CultureInfo.InvariantCulture, $"\"{l.Key}\":\"{l.Value}\""))) + "}";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Registered node {Node}")]
+    private static partial void LogRegistered(ILogger logger, string node);
+}

@@ -1,0 +1,8 @@
+namespace Kubesharp.Kubelet.Probes;
+
+internal enum ProbeKind
+{
+    Liveness,
+    Readiness,
+    Startup,
+}

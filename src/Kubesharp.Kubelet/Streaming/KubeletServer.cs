@@ -1,0 +1,278 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.Client;
+using Kubesharp.Cri;
+using Kubesharp.Kubelet.Pods;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using CriContainerState = Kubesharp.Cri.V1.ContainerState;
+
+namespace Kubesharp.Kubelet.Streaming;
+
+/// <summary>
+/// The agent's HTTPS endpoint (the API server proxies pods/log to it): /healthz, /pods and
+/// /containerLogs/NAMESPACE/POD/CONTAINER with follow, previous, tailLines, sinceSeconds, sinceTime,
+/// timestamps and limitBytes. Callers authenticate with a client certificate of the cluster CA or the agent's token.
+/// </summary>
+internal sealed partial class KubeletServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly PodSyncer pods;
+    private readonly IRuntimeService runtime;
+    private readonly X509Certificate2Collection? clientCa;
+    private readonly string? token;
+    private readonly TimeProvider time;
+
+    private KubeletServer(WebApplication app, PodSyncer pods, IRuntimeService runtime, X509Certificate2Collection? clientCa, string? token, TimeProvider time)
+    {
+        this.app = app;
+        this.pods = pods;
+        this.runtime = runtime;
+        this.clientCa = clientCa;
+        this.token = token;
+        this.time = time;
+    }
+
+    public int Port { get; private set; }
+
+    public static async Task<KubeletServer> StartAsync(
+        int port, X509Certificate2 certificate, string? clientCaPem, string? token, PodSyncer pods, IRuntimeService runtime,
+        ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Any, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = certificate,
+                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
+                    ClientCertificateValidation = (_, _, _) => true,
+                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                });
+            });
+        });
+        var app = builder.Build();
+        X509Certificate2Collection? ca = null;
+        if (clientCaPem is { Length: > 0 })
+        {
+            ca = [];
+            ca.ImportFromPem(clientCaPem);
+        }
+
+        var server = new KubeletServer(app, pods, runtime, ca, token, time);
+        app.Run(server.HandleAsync);
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        server.Port = new Uri(address.Replace("0.0.0.0", "localhost", StringComparison.Ordinal).Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync(CancellationToken.None);
+        await app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        if (path == "/healthz")
+        {
+            await context.Response.WriteAsync("ok", context.RequestAborted);
+            return;
+        }
+
+        if (!Authorized(context))
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            await context.Response.WriteAsync("Unauthorized", context.RequestAborted);
+            return;
+        }
+
+        var segments = path.Trim('/').Split('/');
+        if (segments is ["pods"])
+        {
+            var list = new PodList { ApiVersion = "v1", Kind = "PodList", Items = [.. pods.Pods.Values], Metadata = new ApiMachinery.Meta.V1.ListMeta() };
+            context.Response.ContentType = "application/json";
+            await context.Response.Body.WriteAsync(KubernetesJson.Serialize(list), context.RequestAborted);
+            return;
+        }
+
+        if (segments is ["containerLogs", var ns, var podName, var containerName])
+        {
+            await ServeLogsAsync(context, ns, podName, containerName);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        await context.Response.WriteAsync("404 page not found", context.RequestAborted);
+    }
+
+    private bool Authorized(HttpContext context)
+    {
+        if (clientCa is null && token is null)
+        {
+            return true;
+        }
+
+        if (token is not null && context.Request.Headers.Authorization.ToString() is { } header
+            && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[7..].Trim()), Encoding.UTF8.GetBytes(token)))
+        {
+            return true;
+        }
+
+        if (clientCa is not null && context.Connection.ClientCertificate is { } certificate)
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(clientCa);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(certificate);
+        }
+
+        return false;
+    }
+
+    private async Task ServeLogsAsync(HttpContext context, string ns, string podName, string containerName)
+    {
+        var query = context.Request.Query;
+        var cancellationToken = context.RequestAborted;
+        var pod = pods.Find(ns, podName);
+        if (pod is null)
+        {
+            await NotFoundAsync(context, $"pod \"{podName}\" not found on this node");
+            return;
+        }
+
+        var state = await RuntimePod.LoadAsync(runtime, pod.Metadata!.Uid!, cancellationToken);
+        var previous = Flag(query["previous"]);
+        var container = previous ? state.Previous(containerName) : state.Latest(containerName);
+        if (container is null || !File.Exists(container.LogPath))
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync(
+                previous ? $"previous terminated container \"{containerName}\" in pod \"{podName}\" not found"
+                : $"container \"{containerName}\" in pod \"{podName}\" is waiting to start: ContainerCreating", cancellationToken);
+            return;
+        }
+
+        var timestamps = Flag(query["timestamps"]);
+        var follow = Flag(query["follow"]) && !previous;
+        DateTimeOffset? since = null;
+        if (long.TryParse(query["sinceSeconds"], CultureInfo.InvariantCulture, out var sinceSeconds))
+        {
+            since = time.GetUtcNow() - TimeSpan.FromSeconds(sinceSeconds);
+        }
+        else if (DateTimeOffset.TryParse(query["sinceTime"], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var sinceTime))
+        {
+            since = sinceTime;
+        }
+
+        long? tail = long.TryParse(query["tailLines"], CultureInfo.InvariantCulture, out var t) ? t : null;
+        long limit = long.TryParse(query["limitBytes"], CultureInfo.InvariantCulture, out var l) ? l : long.MaxValue;
+        context.Response.ContentType = "text/plain";
+        await context.Response.StartAsync(cancellationToken);
+
+        var written = 0L;
+        async Task<bool> WriteAsync(CriLogLine line)
+        {
+            if (since is { } s && line.Timestamp < s)
+            {
+                return true;
+            }
+
+            var text = timestamps ? line.TimestampText + " " + line.Content : line.Content;
+            var bytes = Encoding.UTF8.GetBytes(text);
+            var room = limit - written;
+            if (room <= 0)
+            {
+                return false;
+            }
+
+            await context.Response.Body.WriteAsync(bytes.AsMemory(0, (int)Math.Min(bytes.Length, room)), cancellationToken);
+            written += bytes.Length;
+            return written < limit;
+        }
+
+        long offset;
+        List<CriLogLine> existing;
+        using (var probe = new FileStream(container.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            offset = probe.Length;
+        }
+
+        existing = CriLogReader.ReadAll(container.LogPath).ToList();
+        var start = tail is { } n ? Math.Max(0, existing.Count - (int)Math.Min(n, existing.Count)) : 0;
+        foreach (var line in existing.Skip(start))
+        {
+            if (!await WriteAsync(line))
+            {
+                return;
+            }
+        }
+
+        await context.Response.Body.FlushAsync(cancellationToken);
+        if (!follow)
+        {
+            return;
+        }
+
+        var containerId = container.Id;
+        async Task<bool> StillRunningAsync(CancellationToken ct)
+        {
+            try
+            {
+                var status = await runtime.ContainerStatusAsync(containerId, cancellationToken: ct);
+                return status.Status.State is CriContainerState.ContainerRunning or CriContainerState.ContainerCreated;
+            }
+            catch (Grpc.RpcException)
+            {
+                return false;
+            }
+        }
+
+        try
+        {
+            await foreach (var line in CriLogReader.FollowAsync(container.LogPath, offset, StillRunningAsync, time, cancellationToken))
+            {
+                if (!await WriteAsync(line))
+                {
+                    return;
+                }
+
+                await context.Response.Body.FlushAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task NotFoundAsync(HttpContext context, string message)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        await context.Response.WriteAsync(message, context.RequestAborted);
+    }
+
+    private static bool Flag(Microsoft.Extensions.Primitives.StringValues value) =>
+        value.Count > 0 && (value[0] is "true" or "1" or "");
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using Kubesharp.Client;
+using Kubesharp.Kubelet;
+using Kubesharp.Kubelet.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.Commands;
+
+/// <summary><c>kubesharp agent</c>: a node that joins a server with its token, and the in-process agent of <c>kubesharp server</c>.</summary>
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var server = new Option<string>("--server") { Description = "The API server's URL (https://HOST:6443).", Required = true };
+        var token = new Option<string>("--token") { Description = "The node token (the first field of DATA/server/token-auth.csv on the server).", Required = true };
+        var caFile = new Option<string?>("--certificate-authority") { Description = "PEM file of the server's CA (DATA/server/tls/ca.crt); without it the server's certificate is not verified." };
+        var dataDir = new Option<string>("--data-dir") { Description = "The agent's directory (pods, containerd, CNI state).", DefaultValueFactory = _ => Path.Combine(ApiServer.ApiServerOptions.DefaultDataDir, "agent") };
+        var nodeName = new Option<string?>("--node-name") { Description = "The Node's name (default: the host name)." };
+        var nodeIp = new Option<string?>("--node-ip") { Description = "The node's InternalIP (default: the first non-loopback IPv4 address)." };
+        var podCidr = new Option<string>("--pod-cidr") { Description = "The node's pod CIDR.", DefaultValueFactory = _ => "10.42.1.0/24" };
+        var endpoint = new Option<string?>("--container-runtime-endpoint") { Description = "Use this CRI endpoint instead of running containerd." };
+        var port = new Option<int>("--kubelet-port") { Description = "HTTPS port of the agent's endpoint (logs).", DefaultValueFactory = _ => 10250 };
+
+        var command = new Command("agent", "Run a node that joins a Kubesharp server.")
+        {
+            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var clientOptions = new KubernetesClientOptions
+            {
+                Server = new Uri(result.GetValue(server)!),
+                BearerToken = result.GetValue(token),
+                CertificateAuthorityPem = result.GetValue(caFile) is { } ca ? await File.ReadAllTextAsync(ca, cancellationToken).ConfigureAwait(false) : null,
+                InsecureSkipTlsVerify = result.GetValue(caFile) is null,
+                UserAgent = "kubesharp-agent",
+            };
+            var options = NewOptions(
+                Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(nodeName), result.GetValue(nodeIp), result.GetValue(podCidr)!,
+                result.GetValue(endpoint), result.GetValue(port));
+            using var loggerFactory = CreateLoggerFactory();
+            using var client = new KubernetesClient(clientOptions);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            });
+            using var agent = new KubeletService(options, client, loggerFactory) { EndpointToken = clientOptions.BearerToken };
+            await agent.StartAsync(stop.Token).ConfigureAwait(false);
+            try
+            {
+                await agent.Ready.WaitAsync(stop.Token).ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: the agent could not start: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+            finally
+            {
+                await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The server's own node: talks to the API like a remote agent, over HTTPS with the node token from the
+    /// server's data directory; its files live in DATA/agent and its pods get 10.42.0.0/24.
+    /// </summary>
+    public static async Task<KubeletService> StartInProcessAsync(ApiServer.ApiServerHost server, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var tokenLine = (await File.ReadAllLinesAsync(Path.Combine(server.Options.DataDir, "server", "token-auth.csv"), cancellationToken).ConfigureAwait(false))
+            .First(l => l.Length > 0 && !l.StartsWith('#'));
+        var client = new KubernetesClient(new KubernetesClientOptions
+        {
+            Server = server.Url,
+            BearerToken = tokenLine.Split(',')[0],
+            CertificateAuthorityPem = server.Certificates.CaPem,
+            UserAgent = "kubesharp-agent",
+        });
+        var options = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, null, "10.42.0.0/24", null, 10250);
+        var agent = new KubeletService(options, client, loggerFactory) { ClientCaPem = server.Certificates.CaPem };
+        await agent.StartAsync(cancellationToken).ConfigureAwait(false);
+        return agent;
+    }
+
+    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port) => new()
+    {
+        DataDir = dataDir,
+        NodeName = nodeName,
+        NodeIp = nodeIp,
+        PodCidr = podCidr,
+        KubeletPort = port,
+        ContainerRuntime = new ContainerRuntimeOptions
+        {
+            ContainerRuntimeEndpoint = endpoint,
+            Containerd = endpoint is null ? new ContainerdOptions { DataDir = dataDir } : null,
+        },
+    };
+
+    private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder => builder
+        .AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.TimestampFormat = "HH:mm:ss.fff ";
+        })
+        .SetMinimumLevel(LogLevel.Information)
+        .AddFilter("Microsoft", LogLevel.Warning));
+}

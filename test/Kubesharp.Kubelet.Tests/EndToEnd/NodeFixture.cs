@@ -1,0 +1,147 @@
+using Kubesharp.Api;
+using Kubesharp.ApiServer;
+using Kubesharp.ApiServer.Discovery;
+using Kubesharp.Client;
+using Kubesharp.Cri.Tests.Support;
+using Kubesharp.Kubelet.Images;
+using Kubesharp.Kubelet.Runtime;
+using Kubesharp.Storage.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kubesharp.Kubelet.Tests.EndToEnd;
+
+/// <summary>
+/// An in-process API server on loopback plus a real node agent with its own containerd, pod network
+/// (unique bridge and subnet) and the busybox test image imported. Everything is removed at the end.
+/// </summary>
+public sealed class NodeFixture : IAsyncLifetime
+{
+    public const string BusyboxImage = "docker.io/kubesharp/busybox:test";
+
+    private SqliteStore? store;
+
+    public string? SkipReason { get; } = RuntimeFactAttribute.SkipReason();
+
+    public string Root { get; private set; } = "";
+
+    public ApiServerHost Server { get; private set; } = null!;
+
+    public KubernetesClient Client { get; private set; } = null!;
+
+    public KubeletService Agent { get; private set; } = null!;
+
+    public KubeletOptions Options { get; private set; } = null!;
+
+    public string NodeName => Options.ResolvedNodeName;
+
+    public async Task InitializeAsync()
+    {
+        if (SkipReason is not null)
+        {
+            return;
+        }
+
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        Root = Directory.CreateTempSubdirectory("ksn-").FullName;
+        store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(Root, "server", "db", "state.db") }, CancellationToken.None);
+        Server = await ApiServerHost.StartAsync(
+            new ApiServerOptions { DataDir = Path.Combine(Root, "server"), HttpsPort = 0 },
+            store,
+            BuiltinResources.Complete(ApiCatalog.Resources),
+            null,
+            NullLoggerFactory.Instance,
+            TimeProvider.System,
+            CancellationToken.None);
+        await Server.Ready;
+        Client = new KubernetesClient(new KubernetesClientOptions
+        {
+            Server = Server.Url,
+            CertificateAuthorityPem = Server.Certificates.CaPem,
+            ClientCertificatePem = Server.Certificates.AdminCertificatePem,
+            ClientKeyPem = Server.Certificates.AdminKeyPem,
+        });
+        Options = new KubeletOptions
+        {
+            NodeName = "node-" + id,
+            DataDir = Path.Combine(Root, "a"),
+            PodCidr = $"10.{200 + Random.Shared.Next(50)}.{Random.Shared.Next(256)}.0/24",
+            BridgeName = "ksn" + id,
+            NetworkName = "ksn-test-" + id,
+            NodeIp = "127.0.0.1",
+            KubeletPort = 0,
+            InitialBackOff = TimeSpan.FromSeconds(1),
+            MaxBackOff = TimeSpan.FromSeconds(4),
+        };
+        await StartAgentAsync();
+
+        var busybox = await OciImageBuilder.BuildBusyboxAsync(BusyboxImage, [], ["sh"]);
+        var archive = Path.Combine(Root, "busybox.oci.tar");
+        await OciImageBuilder.WriteOciArchiveAsync(archive, [busybox]);
+        await new ContainerdImageImporter(Agent.Runtime!.Supervisor!.Layout.Socket).ImportAndWaitAsync(archive, Agent.Runtime.Images, TimeProvider.System);
+    }
+
+    /// <summary>Starts a (new) agent on the same data directory, as after a restart of the process.</summary>
+    public async Task StartAgentAsync()
+    {
+        Agent = new KubeletService(Options, Client, NullLoggerFactory.Instance);
+        await Agent.StartAsync(CancellationToken.None);
+        await Agent.Ready.WaitAsync(TimeSpan.FromMinutes(2));
+    }
+
+    /// <summary>Stops the agent and its containerd; containers keep running under their shims.</summary>
+    public async Task StopAgentAsync()
+    {
+        await Agent.StopAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (SkipReason is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (Agent?.Runtime is { } runtime)
+            {
+                foreach (var sandbox in await runtime.Runtime.ListPodSandboxAsync())
+                {
+                    await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
+                    await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
+                }
+            }
+        }
+        finally
+        {
+            if (Agent is not null)
+            {
+                await StopAgentAsync();
+                Agent.Dispose();
+            }
+
+            Client?.Dispose();
+            if (Server is not null)
+            {
+                await Server.DisposeAsync();
+            }
+
+            if (store is not null)
+            {
+                await store.DisposeAsync();
+            }
+
+            HostCleanup.KillProcessesMentioning(Root);
+            HostCleanup.UnmountUnder(Root);
+            await HostCleanup.DeleteNatRulesAsync(Options.NetworkName);
+            await HostCleanup.DeleteLinkAsync(Options.BridgeName);
+            Directory.Delete(Root, recursive: true);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class NodeCollection : ICollectionFixture<NodeFixture>
+{
+    public const string Name = "node";
+}
