@@ -6,9 +6,14 @@ namespace Kubesharp.Api.Generator;
 /// Collects generated files and writes them at the end, removing generated files that are no longer
 /// produced, so that regenerating is deterministic and leaves no stale types behind.
 /// </summary>
-internal sealed class GeneratedOutput(string root)
+internal sealed class GeneratedOutput(string root, IReadOnlyList<string>? generatedRoots = null)
 {
-    private static readonly string[] GeneratedRoots = ["src/Kubesharp.Api", "src/Kubesharp.ApiMachinery/Meta"];
+    private static readonly string[] SpecRoots = ["src/Kubesharp.Api", "src/Kubesharp.ApiMachinery/Meta"];
+
+    // Written by the protobuf mode from other input: the spec mode leaves it alone.
+    private const string ProtobufRoot = "src/Kubesharp.Api/Protobuf/";
+
+    private readonly IReadOnlyList<string> roots = generatedRoots ?? SpecRoots;
 
     private readonly SortedDictionary<string, string> files = new(StringComparer.Ordinal);
 
@@ -28,7 +33,7 @@ internal sealed class GeneratedOutput(string root)
 
     public void Commit()
     {
-        foreach (var generatedRoot in GeneratedRoots)
+        foreach (var generatedRoot in roots)
         {
             var dir = Path.Combine(root, generatedRoot);
             if (!Directory.Exists(dir))
@@ -39,7 +44,8 @@ internal sealed class GeneratedOutput(string root)
             foreach (var existing in Directory.EnumerateFiles(dir, "*.g.*", SearchOption.AllDirectories))
             {
                 var relative = Path.GetRelativePath(root, existing).Replace('\\', '/');
-                if (!files.ContainsKey(relative) && !relative.Contains("/obj/", StringComparison.Ordinal) && !relative.Contains("/bin/", StringComparison.Ordinal))
+                var foreign = generatedRoots is null && relative.StartsWith(ProtobufRoot, StringComparison.Ordinal);
+                if (!foreign && !files.ContainsKey(relative) && !relative.Contains("/obj/", StringComparison.Ordinal) && !relative.Contains("/bin/", StringComparison.Ordinal))
                 {
                     File.Delete(existing);
                     DeletedCount++;

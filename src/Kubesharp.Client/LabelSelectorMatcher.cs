@@ -26,6 +26,9 @@ public sealed class LabelSelectorMatcher
 
     public bool IsEmpty => !MatchesNothing && Requirements.Count == 0;
 
+    /// <summary>A selector from requirements (all must match).</summary>
+    public static LabelSelectorMatcher Create(IEnumerable<LabelRequirement> requirements) => new([.. requirements], false);
+
     public bool Matches(IReadOnlyDictionary<string, string>? labels)
     {
         if (MatchesNothing)

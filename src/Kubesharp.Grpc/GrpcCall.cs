@@ -73,13 +73,14 @@ internal sealed class GrpcCall<TResponse> : IDisposable
     /// <summary>Reads the next response message; null when the server ended the stream with OK.</summary>
     public async ValueTask<TResponse?> ReadNextAsync(CancellationToken cancellationToken)
     {
-        if (failure is not null)
-        {
-            throw failure;
-        }
-
+        // Fail() records the failure before marking the call finished, so a finished call is read first.
         if (IsFinished)
         {
+            if (failure is not null)
+            {
+                throw failure;
+            }
+
             return null;
         }
 
@@ -115,7 +116,6 @@ internal sealed class GrpcCall<TResponse> : IDisposable
         }
 
         var status = GrpcProtocol.ReadStatus(response!.TrailingHeaders);
-        Finish();
         if (status is null)
         {
             throw Fail(new RpcException(StatusCode.Internal, "The response ended without a grpc-status trailer."));
@@ -126,6 +126,7 @@ internal sealed class GrpcCall<TResponse> : IDisposable
             throw Fail(new RpcException(status.Value.Code, status.Value.Message, Trailers, null));
         }
 
+        Finish();
         return null;
     }
 
@@ -185,7 +186,6 @@ internal sealed class GrpcCall<TResponse> : IDisposable
             trailersOnly = true;
             if (headerStatus.Code != StatusCode.OK)
             {
-                Finish();
                 throw Fail(new RpcException(headerStatus.Code, headerStatus.Message, Trailers, null));
             }
 

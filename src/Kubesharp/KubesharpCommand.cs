@@ -12,6 +12,7 @@ internal static class KubesharpCommand
         root.Subcommands.Add(ServerCommand.Create());
         root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(Commands.DatastoreCommand.Create());
+        root.Subcommands.Add(ImagesCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }

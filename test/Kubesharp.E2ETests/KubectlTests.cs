@@ -56,7 +56,8 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
     {
         if (!_namespaceCreated)
         {
-            (await K("create", "namespace", _ns)).Ok();
+            // kubectl's generator verbs (create namespace, create configmap) send protobuf bodies; files are sent as JSON.
+            (await _kubectl.RunAsync(["apply", "-f", "-"], $"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {_ns}\n", null)).Ok();
             _namespaceCreated = true;
         }
     }
@@ -67,6 +68,9 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
         await File.WriteAllTextAsync(path, content);
         return path;
     }
+
+    private Task<Kubectl.Result> CreateConfigMapAsync(string name) =>
+        _kubectl.RunAsync(["create", "-n", _ns, "-f", "-"], $"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: b\n", null);
 
     private async Task ApplyManifestAsync()
     {
@@ -201,7 +205,10 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
     {
         await ApplyManifestAsync();
         var editor = await WriteAsync("editor.sh", "#!/bin/sh\nsed -i 's/mode: fast/mode: edited/' \"$1\"\n");
-        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
         (await _kubectl.RunAsync(["edit", "cm", "settings", "-n", _ns], null, new Dictionary<string, string> { ["EDITOR"] = editor, ["KUBE_EDITOR"] = editor })).Ok();
         Assert.Equal("edited", (await K("get", "cm", "settings", "-n", _ns, "-o", "jsonpath={.data.mode}")).Ok().Output);
     }
@@ -236,7 +243,7 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
     public async Task Wait_ForConditionAndDelete()
     {
         await NamespaceAsync();
-        (await K("create", "cm", "gone", "-n", _ns, "--from-literal=a=b")).Ok();
+        (await CreateConfigMapAsync("gone")).Ok();
         var waiter = _kubectl.Start(["wait", "--for=delete", "cm/gone", "-n", _ns, "--timeout=60s"]);
         try
         {
@@ -267,7 +274,7 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(2));
-            (await K("create", "cm", "watched", "-n", _ns, "--from-literal=a=b")).Ok();
+            (await CreateConfigMapAsync("watched")).Ok();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             string? line;
             do
@@ -290,7 +297,7 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
         var diff = await K("diff", "-n", _ns, "-f", await WriteAsync("diff.yaml", Manifest.Replace("mode: fast", "mode: diffed", StringComparison.Ordinal)));
         Assert.Equal(1, diff.ExitCode);
         Assert.Contains("+  mode: diffed", diff.Output, StringComparison.Ordinal);
-        (await K("create", "cm", "dry", "-n", _ns, "--from-literal=a=b", "--dry-run=server")).Ok();
+        (await K("create", "-n", _ns, "--dry-run=server", "-f", await WriteAsync("dry.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dry\n"))).Ok();
         Assert.NotEqual(0, (await K("get", "cm", "dry", "-n", _ns)).ExitCode);
     }
 

@@ -101,7 +101,7 @@ public sealed class FieldManager
     private (JsonObject? Result, List<ApplyConflict> Conflicts) ApplyCore(JsonObject? live, JsonObject applied, string manager,
         string apiVersion, bool force, string subresource, FieldSet ignoredFields)
     {
-        var liveObject = WithoutManagedFields(live);
+        var liveObject = live ?? [];
         var managers = Group(ManagedFieldsEntry.Read(live));
         if (live is not null && managers.Count == 0)
         {
@@ -125,7 +125,8 @@ public sealed class FieldManager
 
         var config = (JsonObject)applied.DeepClone();
         var merged = (JsonObject)_walker.Merge(liveObject, true, config, _root)!;
-        var appliedSet = _walker.ToFieldSet(config, _root).Difference(Stripped).RecursiveDifference(ignoredFields);
+        var appliedFields = _walker.ToFieldSet(config, _root);
+        var appliedSet = appliedFields.Difference(Stripped).RecursiveDifference(ignoredFields);
         managers[identity] = new ManagedFieldsEntry
         {
             Manager = manager,
@@ -138,10 +139,18 @@ public sealed class FieldManager
 
         if (previous is { Fields.IsEmpty: false })
         {
-            merged = Prune(merged, managers, previous.Fields);
+            // Identity fields are not stored as owned, but the configuration still holds them: keep them.
+            merged = Prune(merged, managers, previous.Fields, appliedFields);
         }
 
         var comparison = _walker.Compare(liveObject, merged, _root).Excluding(ignoredFields);
+        if (previous is not null && comparison.Added.IsEmpty && comparison.Modified.IsEmpty && comparison.Removed.IsEmpty
+            && previous.Fields.SetEquals(appliedSet))
+        {
+            // A no-op apply leaves the object, including its managed fields, as it was.
+            managers[identity] = managers[identity] with { Time = previous.Time, ApiVersion = previous.ApiVersion };
+        }
+
         var conflicts = new List<ApplyConflict>();
         foreach (var (key, entry) in managers)
         {
@@ -190,8 +199,7 @@ public sealed class FieldManager
             return false;
         }
 
-        var liveObject = WithoutManagedFields(live);
-        var changed = _walker.Compare(lastApplied, liveObject, _root);
+        var changed = _walker.Compare(lastApplied, live!, _root);
         var allowed = FieldsOf(lastApplied).Difference(changed.Modified).Difference(changed.Removed);
         return conflicts.All(c => allowed.Has(c.Path));
     }
@@ -240,10 +248,8 @@ public sealed class FieldManager
         ignoredFields ??= FieldSet.Empty;
         var source = updated["metadata"]?["managedFields"] is JsonArray ? updated : live;
         var managers = Group(ManagedFieldsEntry.Read(source));
-        var liveObject = WithoutManagedFields(live);
-        var result = WithoutManagedFields(updated);
-
-        var comparison = _walker.Compare(liveObject, result, _root).Excluding(ignoredFields);
+        var comparison = _walker.Compare(live ?? [], updated, _root).Excluding(ignoredFields);
+        var result = (JsonObject)updated.DeepClone();
         var identity = (manager, ManagedFieldsEntry.UpdateOperation, apiVersion, subresource);
         var changed = comparison.Modified.Union(comparison.Added);
         Release(managers, identity, changed, comparison.Removed);
@@ -273,6 +279,54 @@ public sealed class FieldManager
         return result;
     }
 
+    /// <summary>Longest field manager name accepted.</summary>
+    public const int MaxManagerNameLength = 128;
+
+    /// <summary>
+    /// The manager of a write that names none: the User-Agent up to its first '/' (<c>kubectl/v1.32.0 …</c> gives
+    /// <c>kubectl</c>), cut to <see cref="MaxManagerNameLength"/>, as upstream derives it.
+    /// </summary>
+    public static string ManagerFromUserAgent(string? userAgent)
+    {
+        var name = (userAgent ?? "").Split('/')[0];
+        name = new string(name.Where(c => !char.IsControl(c)).ToArray());
+        return name.Length > MaxManagerNameLength ? name[..MaxManagerNameLength] : name;
+    }
+
+    /// <summary>
+    /// Checks the <c>fieldManager</c> query parameter: required for apply, at most 128 printable characters.
+    /// Throws upstream's 422 on PatchOptions.meta.k8s.io.
+    /// </summary>
+    public static void ValidateManagerName(string? manager, bool apply)
+    {
+        var errors = new List<FieldError>();
+        var path = FieldPath.Root("fieldManager");
+        manager ??= "";
+        if (apply && manager.Length == 0)
+        {
+            errors.Add(FieldError.Required(path, "is required for apply patch"));
+        }
+
+        if (manager.Length > MaxManagerNameLength)
+        {
+            errors.Add(FieldError.TooLong(path, MaxManagerNameLength));
+        }
+
+        for (var i = 0; i < manager.Length; i++)
+        {
+            if (char.IsControl(manager[i]) || char.GetUnicodeCategory(manager[i]) is System.Globalization.UnicodeCategory.Format)
+            {
+                errors.Add(FieldError.Invalid(path, manager,
+                    string.Create(CultureInfo.InvariantCulture, $"invalid character U+{(int)manager[i]:X4} (at position {i})")));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw StatusException.Invalid("meta.k8s.io", apply ? "PatchOptions" : "UpdateOptions", "", errors);
+        }
+    }
+
     /// <summary>The fields a value specifies against this kind's schema (what applying it would own).</summary>
     public FieldSet FieldsOf(JsonNode? value) => _walker.ToFieldSet(value, _root).Difference(Stripped);
 
@@ -280,10 +334,10 @@ public sealed class FieldManager
     /// Removes from the merged object the fields the applier applied last time and no longer does, unless some
     /// manager (including the applier, through its new configuration) still owns them.
     /// </summary>
-    private JsonObject Prune(JsonObject merged, Dictionary<(string, string, string, string), ManagedFieldsEntry> managers, FieldSet lastApplied)
+    private JsonObject Prune(JsonObject merged, Dictionary<(string, string, string, string), ManagedFieldsEntry> managers, FieldSet lastApplied, FieldSet applied)
     {
         var last = TypedWalker.EnsureNamedFieldsAreMembers(lastApplied, _root);
-        var owned = new FieldSet();
+        var owned = applied.Clone();
         foreach (var entry in managers.Values)
         {
             owned.UnionWith(entry.Fields);
@@ -388,17 +442,6 @@ public sealed class FieldManager
         }
 
         return StatusException.ApplyConflict(causes, message);
-    }
-
-    private static JsonObject WithoutManagedFields(JsonObject? obj)
-    {
-        var copy = (JsonObject?)obj?.DeepClone() ?? [];
-        if (copy["metadata"] is JsonObject metadata)
-        {
-            metadata.Remove("managedFields");
-        }
-
-        return copy;
     }
 
     private static DateTimeOffset? Max(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : (a > b ? a : b);

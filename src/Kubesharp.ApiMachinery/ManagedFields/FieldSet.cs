@@ -168,32 +168,29 @@ public sealed class FieldSet
     public JsonObject ToFieldsV1()
     {
         var obj = new JsonObject();
+        WriteFieldsV1(obj);
+        return obj;
+    }
+
+    private void WriteFieldsV1(JsonObject into)
+    {
         var keys = new SortedSet<PathElement>(_members);
         keys.UnionWith(_children.Keys);
         foreach (var key in keys)
         {
+            var inner = new JsonObject();
             if (_children.TryGetValue(key, out var child))
             {
-                var inner = new JsonObject();
                 if (_members.Contains(key))
                 {
                     inner["."] = new JsonObject();
                 }
 
-                foreach (var (k, v) in child.ToFieldsV1().ToList())
-                {
-                    inner[k] = v?.DeepClone();
-                }
+                child.WriteFieldsV1(inner);
+            }
 
-                obj[key.Encoded] = inner;
-            }
-            else
-            {
-                obj[key.Encoded] = new JsonObject();
-            }
+            into[key.Encoded] = inner;
         }
-
-        return obj;
     }
 
     /// <summary>Reads the FieldsV1 form; malformed input is a 400 BadRequest.</summary>

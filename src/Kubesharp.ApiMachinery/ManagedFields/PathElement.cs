@@ -15,6 +15,10 @@ public readonly record struct PathElement : IComparable<PathElement>
 {
     private static readonly JsonSerializerOptions CanonicalJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    // Managed fields of every object repeat the same item keys; parsing each once keeps reads cheap.
+    private const int MaxParsedElements = 65536;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, PathElement> ParsedElements = new(StringComparer.Ordinal);
+
     private PathElement(string encoded) => Encoded = encoded;
 
     /// <summary>The FieldsV1 key of this element.</summary>
@@ -51,7 +55,7 @@ public readonly record struct PathElement : IComparable<PathElement>
             }
 
             first = false;
-            builder.Append(JsonSerializer.Serialize(name, CanonicalJson)).Append(':').Append(Canonical(value));
+            builder.Append(Canonical(JsonValue.Create(name))).Append(':').Append(Canonical(value));
         }
 
         return new(builder.Append('}').ToString());
@@ -61,6 +65,28 @@ public readonly record struct PathElement : IComparable<PathElement>
     public static PathElement Parse(string encoded)
     {
         ArgumentNullException.ThrowIfNull(encoded);
+        if (encoded.StartsWith("f:", StringComparison.Ordinal))
+        {
+            return new(encoded);
+        }
+
+        if (ParsedElements.TryGetValue(encoded, out var cached))
+        {
+            return cached;
+        }
+
+        var parsed = ParseUncached(encoded);
+        if (ParsedElements.Count >= MaxParsedElements)
+        {
+            ParsedElements.Clear();
+        }
+
+        ParsedElements[encoded] = parsed;
+        return parsed;
+    }
+
+    private static PathElement ParseUncached(string encoded)
+    {
         if (encoded.Length < 2 || encoded[1] != ':')
         {
             throw Invalid(encoded);
@@ -122,7 +148,43 @@ public readonly record struct PathElement : IComparable<PathElement>
 
     public static bool operator >=(PathElement left, PathElement right) => left.CompareTo(right) >= 0;
 
-    internal static string Canonical(JsonNode? value) => value is null ? "null" : Canonicalize(value).ToJsonString(CanonicalJson);
+    internal static string Canonical(JsonNode? value)
+    {
+        switch (value)
+        {
+            case null:
+                return "null";
+            case JsonValue scalar:
+                switch (scalar.GetValueKind())
+                {
+                    case JsonValueKind.String:
+                        var text = scalar.GetValue<string>();
+                        return NeedsEscaping(text) ? scalar.ToJsonString(CanonicalJson) : string.Concat("\"", text, "\"");
+                    case JsonValueKind.True:
+                        return "true";
+                    case JsonValueKind.False:
+                        return "false";
+                    default:
+                        return scalar.ToJsonString(CanonicalJson);
+                }
+
+            default:
+                return Canonicalize(value).ToJsonString(CanonicalJson);
+        }
+    }
+
+    private static bool NeedsEscaping(string text)
+    {
+        foreach (var c in text)
+        {
+            if (c < 0x20 || c is '"' or '\\' || c > 0x7e)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static JsonNode Canonicalize(JsonNode node) => node switch
     {

@@ -31,8 +31,7 @@ internal readonly record struct Shape(TypeSchema? Type, FieldSchema? Field)
                 return listType == "map" && ListKeys.Count == 0 ? "atomic" : listType;
             }
 
-            var strategies = (Field?.PatchStrategy ?? "").Split(',', StringSplitOptions.TrimEntries);
-            if (!strategies.Contains("merge", StringComparer.Ordinal))
+            if (!(Field?.PatchStrategy ?? "").Split(',', StringSplitOptions.TrimEntries).Contains("merge", StringComparer.Ordinal))
             {
                 return "atomic";
             }

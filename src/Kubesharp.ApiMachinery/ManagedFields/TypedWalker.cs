@@ -8,6 +8,8 @@ namespace Kubesharp.ApiMachinery.ManagedFields;
 /// </summary>
 internal sealed class TypedWalker(IReadOnlyDictionary<string, JsonNode?> keyDefaults)
 {
+    private static readonly PathElement MetadataElement = PathElement.Field("metadata");
+
     /// <summary>The set of fields a value specifies (leaves, list items, map entries, empty or null fields).</summary>
     public FieldSet ToFieldSet(JsonNode? value, Shape shape)
     {
@@ -118,6 +120,12 @@ internal sealed class TypedWalker(IReadOnlyDictionary<string, JsonNode?> keyDefa
                 var right = hasAfter ? (JsonObject)after! : [];
                 foreach (var key in left.Select(p => p.Key).Union(right.Select(p => p.Key), StringComparer.Ordinal))
                 {
+                    if (path.Count == 1 && key == "managedFields" && path[0] == MetadataElement)
+                    {
+                        // Bookkeeping, not content: callers compare objects with their managed fields still attached.
+                        continue;
+                    }
+
                     var inLeft = left.TryGetPropertyValue(key, out var l);
                     var inRight = right.TryGetPropertyValue(key, out var r);
                     path.Add(PathElement.Field(key));

@@ -60,6 +60,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
             ("GET", false, _) => GetAsync(context, request),
             ("POST", true, null) => CreateAsync(context, request),
             ("POST", false, "binding") => BindAsync(context, request),
+            ("POST", false, "eviction") => EvictAsync(context, request),
             ("PUT", false, "scale") => UpdateScaleAsync(context, request, patch: false),
             ("PUT", false, _) => UpdateAsync(context, request),
             ("PATCH", false, "scale") => UpdateScaleAsync(context, request, patch: true),

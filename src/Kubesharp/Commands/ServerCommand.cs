@@ -95,6 +95,8 @@ internal static class ServerCommand
                 export KUBECONFIG={server.KubeconfigPath}
                 kubectl get namespaces
             """);
+        using var controllerClient = Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath);
+        var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(controllerClient, new Kubesharp.ControllerManager.ControllerManagerOptions(), TimeProvider.System, loggerFactory, stop.Token);
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
@@ -103,6 +105,7 @@ internal static class ServerCommand
         {
         }
 
+        await controllers.ConfigureAwait(false);
         if (agent is not null)
         {
             await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);

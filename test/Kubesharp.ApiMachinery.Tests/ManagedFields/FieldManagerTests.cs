@@ -349,4 +349,25 @@ public sealed class FieldManagerTests
 
         Assert.Contains("conflict with \"hpa\" using apps/v1: .spec.replicas", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("kubectl/v1.32.0 (linux/amd64) kubernetes/abc", "kubectl")]
+    [InlineData("curl", "curl")]
+    [InlineData(null, "")]
+    public void ManagerFromUserAgent_TakesProductName(string? userAgent, string expected)
+    {
+        Assert.Equal(expected, FieldManager.ManagerFromUserAgent(userAgent));
+    }
+
+    [Fact]
+    public void ValidateManagerName_ApplyWithoutManager_UpstreamInvalid()
+    {
+        var error = Assert.Throws<StatusException>(() => FieldManager.ValidateManagerName("", apply: true));
+
+        Assert.Equal(422, error.Code);
+        Assert.Equal("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", error.Message);
+        FieldManager.ValidateManagerName("", apply: false);
+        FieldManager.ValidateManagerName("kubectl", apply: true);
+        Assert.Throws<StatusException>(() => FieldManager.ValidateManagerName(new string('a', 129), apply: false));
+    }
 }

@@ -1,0 +1,94 @@
+using Kubesharp.Client;
+using Kubesharp.Client.Events;
+using Kubesharp.Client.Informers;
+using Kubesharp.Client.LeaderElection;
+using Kubesharp.ControllerManager.Deployments;
+using Kubesharp.ControllerManager.Disruption;
+using Kubesharp.ControllerManager.GarbageCollection;
+using Kubesharp.ControllerManager.Namespaces;
+using Kubesharp.ControllerManager.NodeLifecycle;
+using Kubesharp.ControllerManager.PodGarbageCollection;
+using Kubesharp.ControllerManager.ReplicaSets;
+using Kubesharp.ControllerManager.Resources;
+using Kubesharp.ControllerManager.ServiceAccounts;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.ControllerManager;
+
+/// <summary>
+/// Runs the built-in controllers over one set of shared informers: ReplicaSet, Deployment, garbage collector,
+/// namespace, node lifecycle (with taint eviction), ServiceAccount, pod garbage collection and disruption budgets.
+/// </summary>
+public static class ControllerManager
+{
+    public const string LeaseName = "kube-controller-manager";
+
+    /// <summary>
+    /// Runs the controllers while this process holds the kube-system/kube-controller-manager Lease (or always,
+    /// when leader election is off) until <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public static async Task RunAsync(KubernetesClient client, ControllerManagerOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        if (!options.LeaderElect)
+        {
+            await RunControllersAsync(client, options, timeProvider, loggerFactory, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var identity = options.Identity ?? $"{Environment.MachineName}_{Guid.NewGuid():N}";
+        var elector = new LeaderElector(client, new LeaderElectionOptions { LeaseName = LeaseName, Identity = identity }, timeProvider, loggerFactory.CreateLogger<LeaderElector>());
+        try
+        {
+            await elector.RunAsync(ct => RunControllersAsync(client, options, timeProvider, loggerFactory, ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Runs every controller until <paramref name="cancellationToken"/> fires (without leader election).</summary>
+    public static async Task RunControllersAsync(KubernetesClient client, ControllerManagerOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        await using var informers = new SharedInformerFactory(client, options.ResyncPeriod, timeProvider: timeProvider, loggerFactory: loggerFactory);
+        var events = new EventRecorder(client, "kube-controller-manager", timeProvider: timeProvider, logger: loggerFactory.CreateLogger<EventRecorder>());
+        var context = new ControllerContext(client, informers, events, options, timeProvider, loggerFactory);
+        var catalog = new ResourceAccessCatalog(client);
+        IController[] controllers =
+        [
+            new ReplicaSetController(context),
+            new DeploymentController(context),
+            new GarbageCollector(context, catalog),
+            new NamespaceController(context, catalog),
+            new NodeLifecycleController(context),
+            new ServiceAccountController(context),
+            new PodGarbageCollector(context),
+            new DisruptionController(context),
+        ];
+        try
+        {
+            foreach (var controller in controllers)
+            {
+                controller.Register();
+            }
+
+            informers.Start(cancellationToken);
+            var recording = events.RunAsync(cancellationToken);
+            await informers.WaitForCacheSyncAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(controllers.Select(c => Task.Run(() => c.RunAsync(cancellationToken), CancellationToken.None)).Append(recording)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            foreach (var controller in controllers)
+            {
+                controller.Dispose();
+            }
+        }
+    }
+}

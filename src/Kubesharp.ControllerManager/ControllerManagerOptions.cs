@@ -1,0 +1,34 @@
+namespace Kubesharp.ControllerManager;
+
+/// <summary>Settings of the controller manager, with upstream's defaults.</summary>
+public sealed class ControllerManagerOptions
+{
+    /// <summary>Identity in the leader election Lease (defaults to host name plus a random suffix).</summary>
+    public string? Identity { get; init; }
+
+    /// <summary>Run only while holding the kube-system/kube-controller-manager Lease.</summary>
+    public bool LeaderElect { get; init; } = true;
+
+    public int ReplicaSetWorkers { get; init; } = 5;
+
+    public int DeploymentWorkers { get; init; } = 5;
+
+    public int GarbageCollectorWorkers { get; init; } = 20;
+
+    public int NamespaceWorkers { get; init; } = 10;
+
+    /// <summary>How long a node may go without a heartbeat before it is considered unreachable.</summary>
+    public TimeSpan NodeMonitorGracePeriod { get; init; } = TimeSpan.FromSeconds(40);
+
+    /// <summary>How often node health is checked.</summary>
+    public TimeSpan NodeMonitorPeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Terminated pods beyond this count are deleted, oldest first.</summary>
+    public int TerminatedPodGcThreshold { get; init; } = 12500;
+
+    /// <summary>How often the pod garbage collector runs.</summary>
+    public TimeSpan PodGcPeriod { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Informer resync period (0 disables resyncs).</summary>
+    public TimeSpan ResyncPeriod { get; init; }
+}

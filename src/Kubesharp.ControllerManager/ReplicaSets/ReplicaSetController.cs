@@ -1,0 +1,281 @@
+using Kubesharp.Api.Apps.V1;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery.Errors;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client;
+using Kubesharp.Client.Informers;
+using Kubesharp.Client.Reconciliation;
+using Kubesharp.Client.WorkQueues;
+using Kubesharp.ControllerManager.Expectations;
+using Kubesharp.ControllerManager.Objects;
+using Kubesharp.ControllerManager.Ownership;
+using Kubesharp.ControllerManager.Pods;
+using Kubesharp.ControllerManager.Selection;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.ControllerManager.ReplicaSets;
+
+/// <summary>Keeps the number of pods of each ReplicaSet at its replicas and reports their readiness.</summary>
+internal sealed partial class ReplicaSetController : IController, IReconciler
+{
+    private readonly ControllerContext context;
+    private readonly WorkQueue<string> queue;
+    private readonly ControllerExpectations expectations;
+    private readonly ILogger logger;
+    private Lister<ReplicaSet> replicaSets = null!;
+    private Lister<Pod> pods = null!;
+
+    public ReplicaSetController(ControllerContext context)
+    {
+        this.context = context;
+        queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
+        expectations = new ControllerExpectations(context.Time);
+        logger = context.LoggerFactory.CreateLogger<ReplicaSetController>();
+    }
+
+    public string Name => "replicaset";
+
+    public void Register()
+    {
+        var rsInformer = context.Informers.Informer<ReplicaSet>();
+        var podInformer = context.Informers.Informer<Pod>();
+        replicaSets = rsInformer.Lister;
+        pods = podInformer.Lister;
+        rsInformer.AddEventHandler(
+            rs => queue.Add(ObjectKey.Of(rs)),
+            (_, rs) => queue.Add(ObjectKey.Of(rs)),
+            rs =>
+            {
+                expectations.Forget(ObjectKey.Of(rs));
+                queue.Add(ObjectKey.Of(rs));
+            });
+        podInformer.AddEventHandler(OnPodAdd, OnPodUpdate, OnPodDelete);
+    }
+
+    public void Dispose() => queue.Dispose();
+
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.ReplicaSetWorkers, cancellationToken);
+
+    private void OnPodAdd(Pod pod)
+    {
+        if (pod.Metadata?.DeletionTimestamp is not null)
+        {
+            OnPodDelete(pod);
+            return;
+        }
+
+        if (Owner(pod) is { } owner)
+        {
+            expectations.CreationObserved(ObjectKey.Of(owner));
+            queue.Add(ObjectKey.Of(owner));
+            return;
+        }
+
+        EnqueueSelecting(pod);
+    }
+
+    private void OnPodUpdate(Pod old, Pod current)
+    {
+        if (current.Metadata?.DeletionTimestamp is not null && old.Metadata?.DeletionTimestamp is null)
+        {
+            OnPodDelete(current);
+            return;
+        }
+
+        var oldOwner = Owner(old);
+        var newOwner = Owner(current);
+        if (oldOwner is not null && !ReferenceEquals(oldOwner, newOwner))
+        {
+            queue.Add(ObjectKey.Of(oldOwner));
+        }
+
+        if (newOwner is not null)
+        {
+            queue.Add(ObjectKey.Of(newOwner));
+            return;
+        }
+
+        EnqueueSelecting(current);
+    }
+
+    private void OnPodDelete(Pod pod)
+    {
+        if (Owner(pod) is { } owner)
+        {
+            var key = ObjectKey.Of(owner);
+            expectations.DeletionObserved(key, ObjectKey.Of(pod));
+            queue.Add(key);
+        }
+    }
+
+    /// <summary>An orphan may be adopted by any ReplicaSet selecting it.</summary>
+    private void EnqueueSelecting(Pod pod)
+    {
+        var ns = pod.Metadata?.Namespace ?? string.Empty;
+        foreach (var rs in replicaSets.List(ns))
+        {
+            if (LabelSelectorEvaluator.Matches(rs.Spec?.Selector, pod.Metadata?.Labels))
+            {
+                queue.Add(ObjectKey.Of(rs));
+            }
+        }
+    }
+
+    private ReplicaSet? Owner(Pod pod)
+    {
+        var reference = ControllerRef.Of(pod.Metadata);
+        if (reference is null || reference.Kind != ReplicaSet.KubeKind || reference.Name is null)
+        {
+            return null;
+        }
+
+        var rs = replicaSets.Get(pod.Metadata?.Namespace, reference.Name);
+        return rs?.Metadata?.Uid == reference.Uid ? rs : null;
+    }
+
+    public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
+    {
+        var (ns, name) = ObjectKey.Split(key);
+        var cached = replicaSets.Get(ns, name);
+        if (cached is null)
+        {
+            expectations.Forget(key);
+            return ReconcileResult.Done;
+        }
+
+        var rs = ObjectCopy.Clone(cached);
+        var needsSync = expectations.Satisfied(key);
+        var client = context.Client.Resource<Pod>();
+        var meta = rs.Metadata!;
+        var candidates = pods.List(ns).Where(PodReadiness.IsActive).ToList();
+        var owned = await ControllerRefManager.ClaimAsync(
+            client,
+            meta,
+            ControllerRef.New(ReplicaSet.KubeApiVersion, ReplicaSet.KubeKind, meta),
+            rs.Spec?.Selector,
+            candidates,
+            ct => CanAdoptAsync(meta, ct),
+            cancellationToken).ConfigureAwait(false);
+
+        (bool Create, string Message)? failure = null;
+        if (needsSync && meta.DeletionTimestamp is null)
+        {
+            failure = await ManageReplicasAsync(key, rs, owned, cancellationToken).ConfigureAwait(false);
+        }
+
+        var now = context.Time.GetUtcNow();
+        var status = ReplicaSetStatusCalculator.Calculate(rs, owned, now, failure);
+        if (!ObjectCopy.SemanticEquals(rs.Status ?? new ReplicaSetStatus(), status))
+        {
+            rs.Status = status;
+            await context.Client.Resource<ReplicaSet>().UpdateStatusAsync(rs, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        if (failure is null && ReplicaSetStatusCalculator.NextAvailabilityCheck(rs, owned, now) is { } after)
+        {
+            return ReconcileResult.RequeueIn(after);
+        }
+
+        return failure is null ? ReconcileResult.Done : throw new InvalidOperationException(failure.Value.Message);
+    }
+
+    private async Task<bool> CanAdoptAsync(ObjectMeta meta, CancellationToken cancellationToken)
+    {
+        var fresh = await context.Client.Resource<ReplicaSet>().GetAsync(meta.Namespace, meta.Name!, cancellationToken).ConfigureAwait(false);
+        return fresh.Metadata?.Uid == meta.Uid && fresh.Metadata?.DeletionTimestamp is null;
+    }
+
+    private async Task<(bool Create, string Message)?> ManageReplicasAsync(string key, ReplicaSet rs, List<Pod> owned, CancellationToken cancellationToken)
+    {
+        var related = RelatedPods(rs);
+        var (create, delete) = ReplicaSetScaling.Plan(rs, owned, related);
+        var client = context.Client.Resource<Pod>();
+        if (create > 0)
+        {
+            expectations.ExpectCreations(key, create);
+            var remaining = create;
+            foreach (var batch in ReplicaSetScaling.SlowStartBatches(create))
+            {
+                var results = await Task.WhenAll(Enumerable.Range(0, batch).Select(_ => CreatePodAsync(client, rs, cancellationToken))).ConfigureAwait(false);
+                remaining -= batch;
+                var failed = results.Where(r => r is not null).ToList();
+                if (failed.Count > 0)
+                {
+                    expectations.LowerCreations(key, failed.Count + remaining);
+                    return (true, failed[0]!);
+                }
+            }
+
+            return null;
+        }
+
+        if (delete.Count > 0)
+        {
+            expectations.ExpectDeletions(key, delete.Select(p => ObjectKey.Of(p)));
+            var results = await Task.WhenAll(delete.Select(async pod =>
+            {
+                try
+                {
+                    await client.DeleteAsync(pod.Metadata!.Namespace, pod.Metadata.Name!, new DeleteOptions { Preconditions = new Preconditions { Uid = pod.Metadata.Uid } }, cancellationToken).ConfigureAwait(false);
+                    context.Events.Record(rs, "Normal", "SuccessfulDelete", $"Deleted pod: {pod.Metadata.Name}");
+                    return null;
+                }
+                catch (StatusException e) when (e.IsNotFound())
+                {
+                    expectations.DeletionObserved(key, ObjectKey.Of(pod));
+                    return null;
+                }
+                catch (StatusException e)
+                {
+                    expectations.DeletionObserved(key, ObjectKey.Of(pod));
+                    context.Events.Record(rs, "Warning", "FailedDelete", $"Error deleting: {e.Message}");
+                    return e.Message;
+                }
+            })).ConfigureAwait(false);
+            if (results.FirstOrDefault(r => r is not null) is { } message)
+            {
+                return (false, message);
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<string?> CreatePodAsync(ResourceClient<Pod> client, ReplicaSet rs, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var created = await client.CreateAsync(ReplicaSetScaling.NewPod(rs), cancellationToken: cancellationToken).ConfigureAwait(false);
+            context.Events.Record(rs, "Normal", "SuccessfulCreate", $"Created pod: {created.Metadata?.Name}");
+            return null;
+        }
+        catch (StatusException e)
+        {
+            context.Events.Record(rs, "Warning", "FailedCreate", $"Error creating: {e.Message}");
+            LogCreateFailed(logger, rs.Metadata?.Namespace, rs.Metadata?.Name, e.Message);
+            return e.Message;
+        }
+    }
+
+    /// <summary>Pods of the other ReplicaSets of the same Deployment, used to spread deletions across nodes.</summary>
+    private List<Pod> RelatedPods(ReplicaSet rs)
+    {
+        var owner = ControllerRef.Of(rs.Metadata);
+        if (owner is null)
+        {
+            return [];
+        }
+
+        var siblings = replicaSets.List(rs.Metadata!.Namespace!)
+            .Where(other => ControllerRef.Of(other.Metadata)?.Uid == owner.Uid)
+            .Select(other => other.Metadata!.Uid)
+            .ToHashSet(StringComparer.Ordinal);
+        return pods.List(rs.Metadata.Namespace!)
+            .Where(p => ControllerRef.Of(p.Metadata)?.Uid is { } uid && siblings.Contains(uid))
+            .ToList();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ReplicaSet {Namespace}/{Name}: creating a pod failed: {Error}")]
+    private static partial void LogCreateFailed(ILogger logger, string? @namespace, string? name, string error);
+}

@@ -1,0 +1,55 @@
+using Kubesharp.ApiMachinery;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiMachinery.Errors;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client;
+using Kubesharp.Client.Informers;
+
+namespace Kubesharp.ControllerManager.Resources;
+
+internal sealed class TypedResourceAccess<T>(KubernetesClient client, ApiResource resource) : ResourceAccess(resource)
+    where T : class, IKubernetesObject, IKubernetesKind
+{
+    private readonly ResourceClient<T> resourceClient = client.Resource<T>();
+    private Lister<T>? lister;
+
+    public override void Watch(SharedInformerFactory informers, Action<IKubernetesObject> onUpsert, Action<IKubernetesObject> onDelete)
+    {
+        var informer = informers.Informer<T>();
+        lister = informer.Lister;
+        informer.AddEventHandler(o => onUpsert(o), (_, o) => onUpsert(o), o => onDelete(o));
+    }
+
+    public override IKubernetesObject? GetCached(string? @namespace, string name) => lister?.Get(@namespace, name);
+
+    public override async Task<IKubernetesObject?> GetAsync(string? @namespace, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await resourceClient.GetAsync(@namespace, name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StatusException e) when (e.IsNotFound())
+        {
+            return null;
+        }
+    }
+
+    public override async Task<IReadOnlyList<IKubernetesObject>> ListAsync(string? @namespace, CancellationToken cancellationToken) =>
+        (await resourceClient.ListAllAsync(@namespace, cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+
+    public override async Task<bool> DeleteAsync(string? @namespace, string name, DeleteOptions options, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await resourceClient.DeleteAsync(@namespace, name, options, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (StatusException e) when (e.IsNotFound())
+        {
+            return false;
+        }
+    }
+
+    public override Task PatchAsync(string? @namespace, string name, PatchType type, string patch, CancellationToken cancellationToken) =>
+        resourceClient.PatchAsync(@namespace, name, type, patch, cancellationToken: cancellationToken);
+}

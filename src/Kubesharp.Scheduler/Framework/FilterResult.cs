@@ -1,0 +1,13 @@
+namespace Kubesharp.Scheduler.Framework;
+
+/// <summary>A filter plugin's verdict on one node, with upstream's reason texts.</summary>
+public sealed record FilterResult(FilterCode Code, IReadOnlyList<string> Reasons)
+{
+    public static FilterResult Success { get; } = new(FilterCode.Success, []);
+
+    public bool IsSuccess => Code == FilterCode.Success;
+
+    public static FilterResult Unschedulable(params string[] reasons) => new(FilterCode.Unschedulable, reasons);
+
+    public static FilterResult Unresolvable(params string[] reasons) => new(FilterCode.UnschedulableAndUnresolvable, reasons);
+}

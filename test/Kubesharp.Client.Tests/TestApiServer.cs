@@ -1,0 +1,58 @@
+using Kubesharp.Api;
+using Kubesharp.ApiServer;
+using Kubesharp.Storage.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kubesharp.Client.Tests;
+
+/// <summary>An in-process API server on a random loopback port over a temporary SQLite store.</summary>
+internal sealed class TestApiServer : IAsyncDisposable
+{
+    private readonly string dataDir;
+    private readonly SqliteStore store;
+    private readonly ApiServerHost host;
+
+    private TestApiServer(string dataDir, SqliteStore store, ApiServerHost host, KubernetesClient client)
+    {
+        this.dataDir = dataDir;
+        this.store = store;
+        this.host = host;
+        Client = client;
+    }
+
+    public KubernetesClient Client { get; }
+
+    public string KubeconfigPath => host.KubeconfigPath;
+
+    public static async Task<TestApiServer> StartAsync(int watchCacheEventsPerResource = 1000)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
+        var store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(dataDir, "state.db") }, CancellationToken.None);
+        var host = await ApiServerHost.StartAsync(
+            new ApiServerOptions { DataDir = dataDir, HttpsPort = 0, WatchCacheEventsPerResource = watchCacheEventsPerResource },
+            store,
+            Kubesharp.ApiServer.Discovery.BuiltinResources.Complete(ApiCatalog.Resources),
+            null,
+            NullLoggerFactory.Instance,
+            TimeProvider.System,
+            CancellationToken.None);
+        await host.Ready;
+        var client = KubernetesClient.FromKubeconfig(host.KubeconfigPath);
+        return new TestApiServer(dataDir, store, host, client);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await host.DisposeAsync();
+        await store.DisposeAsync();
+        try
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

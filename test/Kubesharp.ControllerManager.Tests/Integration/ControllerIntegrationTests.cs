@@ -1,0 +1,200 @@
+using Kubesharp.Api.Apps.V1;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client;
+using Kubesharp.ControllerManager.Deployments;
+
+namespace Kubesharp.ControllerManager.Tests.Integration;
+
+public sealed class ControllerIntegrationTests(ControllerCluster cluster) : IClassFixture<ControllerCluster>
+{
+    private async Task<string> NewNamespaceAsync()
+    {
+        var name = "t-" + Guid.NewGuid().ToString("N")[..10];
+        await cluster.Client.Resource<Namespace>().CreateAsync(new Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new ObjectMeta { Name = name } });
+        return name;
+    }
+
+    private async Task<Deployment> CreateDeploymentAsync(string ns, string name, int replicas)
+    {
+        var deployment = Objects.Deployment(name, replicas);
+        deployment.Metadata = new ObjectMeta { Name = name, Namespace = ns };
+        return await cluster.Client.Resource<Deployment>().CreateAsync(deployment);
+    }
+
+    private Task<Deployment> WaitForRolloutAsync(string ns, string name, string revision) =>
+        ControllerCluster.EventuallyAsync(
+            () => cluster.Client.Resource<Deployment>().GetAsync(ns, name),
+            d => d.Metadata?.Annotations?.GetValueOrDefault(DeploymentAnnotations.Revision) == revision &&
+                 d.Status is { } s && s.ObservedGeneration >= d.Metadata.Generation && DeploymentConditions.IsComplete(d, s) &&
+                 DeploymentConditions.Get(s, DeploymentConditions.Progressing)?.Reason == DeploymentConditions.NewReplicaSetAvailable,
+            $"deployment {name} to complete revision {revision}");
+
+    private async Task<List<ReplicaSet>> ReplicaSetsAsync(string ns) =>
+        [.. (await cluster.Client.Resource<ReplicaSet>().ListAsync(ns)).Items];
+
+    private async Task<List<Pod>> PodsAsync(string ns) =>
+        [.. (await cluster.Client.Resource<Pod>().ListAsync(ns)).Items];
+
+    [Fact]
+    public async Task Deployment_Created_BecomesAvailableWithOwnedPods()
+    {
+        var ns = await NewNamespaceAsync();
+
+        await CreateDeploymentAsync(ns, "web", 3);
+        var deployment = await WaitForRolloutAsync(ns, "web", "1");
+
+        Assert.Equal(3, deployment.Status!.AvailableReplicas);
+        var available = DeploymentConditions.Get(deployment.Status, DeploymentConditions.Available)!;
+        Assert.Equal(("True", DeploymentConditions.MinimumReplicasAvailable), (available.Status, available.Reason));
+        var rs = Assert.Single(await ReplicaSetsAsync(ns));
+        Assert.Equal(deployment.Metadata!.Uid, rs.Metadata!.OwnerReferences![0].Uid);
+        Assert.Equal(3, rs.Status!.ReadyReplicas);
+        var pods = await PodsAsync(ns);
+        Assert.Equal(3, pods.Count);
+        Assert.All(pods, p => Assert.StartsWith(rs.Metadata.Name + "-", p.Metadata!.Name, StringComparison.Ordinal));
+        Assert.All(pods, p => Assert.Equal(rs.Metadata.Uid, p.Metadata!.OwnerReferences!.Single().Uid));
+    }
+
+    [Fact]
+    public async Task Deployment_ImageChangedThenReverted_RollsOutAndBack()
+    {
+        var ns = await NewNamespaceAsync();
+        await CreateDeploymentAsync(ns, "app", 2);
+        await WaitForRolloutAsync(ns, "app", "1");
+        var deployments = cluster.Client.Resource<Deployment>();
+        const string setImage = """{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:2"}]}}}}""";
+
+        await deployments.PatchAsync(ns, "app", PatchType.StrategicMerge, setImage);
+        await WaitForRolloutAsync(ns, "app", "2");
+        var afterUpdate = await ReplicaSetsAsync(ns);
+        Assert.Equal(2, afterUpdate.Count);
+        Assert.Equal(2, afterUpdate.Single(r => r.Spec!.Template!.Spec!.Containers![0].Image == "nginx:2").Spec!.Replicas);
+        Assert.Equal(0, afterUpdate.Single(r => r.Spec!.Template!.Spec!.Containers![0].Image == "nginx:1").Spec!.Replicas);
+
+        const string undo = """{"spec":{"template":{"spec":{"containers":[{"name":"main","image":"nginx:1"}]}}}}""";
+        await deployments.PatchAsync(ns, "app", PatchType.StrategicMerge, undo);
+        await WaitForRolloutAsync(ns, "app", "3");
+        var afterUndo = await ReplicaSetsAsync(ns);
+        Assert.Equal(2, afterUndo.Count);
+        var reused = afterUndo.Single(r => r.Spec!.Template!.Spec!.Containers![0].Image == "nginx:1");
+        Assert.Equal("3", reused.Metadata!.Annotations![DeploymentAnnotations.Revision]);
+        Assert.Equal("1", reused.Metadata.Annotations[DeploymentAnnotations.RevisionHistory]);
+        var pods = await ControllerCluster.EventuallyAsync(() => PodsAsync(ns), p => p.Count == 2, "old pods to go");
+        Assert.All(pods, p => Assert.Equal(reused.Metadata.Uid, p.Metadata!.OwnerReferences!.Single().Uid));
+    }
+
+    [Fact]
+    public async Task ReplicaSet_PodDeleted_IsReplaced()
+    {
+        var ns = await NewNamespaceAsync();
+        await CreateDeploymentAsync(ns, "heal", 2);
+        await WaitForRolloutAsync(ns, "heal", "1");
+        var victim = (await PodsAsync(ns))[0];
+
+        await cluster.Client.Resource<Pod>().DeleteAsync(ns, victim.Metadata!.Name!, new DeleteOptions { GracePeriodSeconds = 0 });
+
+        var pods = await ControllerCluster.EventuallyAsync(
+            () => PodsAsync(ns),
+            p => p.Count == 2 && p.All(x => x.Metadata!.Uid != victim.Metadata.Uid),
+            "a replacement pod");
+        Assert.Equal(2, pods.Count);
+    }
+
+    [Fact]
+    public async Task Delete_Background_RemovesReplicaSetsAndPods()
+    {
+        var ns = await NewNamespaceAsync();
+        await CreateDeploymentAsync(ns, "bg", 2);
+        await WaitForRolloutAsync(ns, "bg", "1");
+
+        await cluster.Client.Resource<Deployment>().DeleteAsync(ns, "bg", new DeleteOptions { PropagationPolicy = "Background" });
+
+        await ControllerCluster.EventuallyAsync(() => ReplicaSetsAsync(ns), r => r.Count == 0, "replica sets to be collected");
+        await ControllerCluster.EventuallyAsync(() => PodsAsync(ns), p => p.Count == 0, "pods to be collected");
+    }
+
+    [Fact]
+    public async Task Delete_Foreground_KeepsOwnerUntilDependentsAreGone()
+    {
+        var ns = await NewNamespaceAsync();
+        await CreateDeploymentAsync(ns, "fg", 2);
+        await WaitForRolloutAsync(ns, "fg", "1");
+
+        await cluster.Client.Resource<Deployment>().DeleteAsync(ns, "fg", new DeleteOptions { PropagationPolicy = "Foreground" });
+
+        var held = await cluster.TryGetAsync<Deployment>(ns, "fg");
+        Assert.NotNull(held);
+        Assert.Contains("foregroundDeletion", held!.Metadata!.Finalizers!);
+        await ControllerCluster.EventuallyAsync(() => cluster.TryGetAsync<Deployment>(ns, "fg"), d => d is null, "the deployment to go");
+        Assert.Empty(await ReplicaSetsAsync(ns));
+        Assert.Empty(await PodsAsync(ns));
+    }
+
+    [Fact]
+    public async Task Delete_Orphan_LeavesReplicaSetWithoutOwner()
+    {
+        var ns = await NewNamespaceAsync();
+        await CreateDeploymentAsync(ns, "orph", 1);
+        await WaitForRolloutAsync(ns, "orph", "1");
+
+        await cluster.Client.Resource<Deployment>().DeleteAsync(ns, "orph", new DeleteOptions { PropagationPolicy = "Orphan" });
+
+        await ControllerCluster.EventuallyAsync(() => cluster.TryGetAsync<Deployment>(ns, "orph"), d => d is null, "the deployment to go");
+        var rs = Assert.Single(await ReplicaSetsAsync(ns));
+        Assert.True(rs.Metadata!.OwnerReferences is null or { Count: 0 });
+        Assert.Single(await PodsAsync(ns));
+    }
+
+    [Fact]
+    public async Task Namespace_Created_GetsDefaultServiceAccount()
+    {
+        var ns = await NewNamespaceAsync();
+
+        var sa = await ControllerCluster.EventuallyAsync(() => cluster.TryGetAsync<ServiceAccount>(ns, "default"), s => s is not null, "the default service account");
+
+        Assert.Equal("default", sa!.Metadata!.Name);
+    }
+
+    [Fact]
+    public async Task Namespace_Deleted_ContentRemovedAndNamespaceGone()
+    {
+        var ns = await NewNamespaceAsync();
+        await CreateDeploymentAsync(ns, "gone", 1);
+        await cluster.Client.Resource<ConfigMap>().CreateAsync(new ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = new ObjectMeta { Name = "c", Namespace = ns } });
+        await WaitForRolloutAsync(ns, "gone", "1");
+
+        await cluster.Client.Resource<Namespace>().DeleteAsync(null, ns);
+
+        await ControllerCluster.EventuallyAsync(() => cluster.TryGetAsync<Namespace>(null, ns), n => n is null, "the namespace to be finalized");
+        Assert.Empty(await PodsAsync(ns));
+        Assert.Empty((await cluster.Client.Resource<ConfigMap>().ListAsync(ns)).Items);
+    }
+
+    [Fact]
+    public async Task Evict_BudgetExhausted_TooManyRequestsThenAllowedAfterBudgetRelaxed()
+    {
+        var ns = await NewNamespaceAsync();
+        await CreateDeploymentAsync(ns, "pdb", 2);
+        await WaitForRolloutAsync(ns, "pdb", "1");
+        var budgets = cluster.Client.Resource<Kubesharp.Api.Policy.V1.PodDisruptionBudget>();
+        await budgets.CreateAsync(new Kubesharp.Api.Policy.V1.PodDisruptionBudget
+        {
+            ApiVersion = "policy/v1",
+            Kind = "PodDisruptionBudget",
+            Metadata = new ObjectMeta { Name = "budget", Namespace = ns },
+            Spec = new Kubesharp.Api.Policy.V1.PodDisruptionBudgetSpec { MinAvailable = 2, Selector = new LabelSelector { MatchLabels = new() { ["app"] = "pdb" } } },
+        });
+        await ControllerCluster.EventuallyAsync(() => budgets.GetAsync(ns, "budget"), b => b.Status?.CurrentHealthy == 2 && b.Status.ObservedGeneration == b.Metadata!.Generation, "the budget status");
+        var victim = (await PodsAsync(ns))[0].Metadata!.Name!;
+
+        var refused = await Assert.ThrowsAsync<Kubesharp.ApiMachinery.Errors.StatusException>(() => cluster.Client.Resource<Pod>().EvictAsync(ns, victim));
+        Assert.Equal(429, refused.Code);
+
+        await budgets.PatchAsync(ns, "budget", PatchType.Merge, """{"spec":{"minAvailable":1}}""");
+        await ControllerCluster.EventuallyAsync(() => budgets.GetAsync(ns, "budget"), b => b.Status?.DisruptionsAllowed == 1 && b.Status.ObservedGeneration == b.Metadata!.Generation, "the relaxed budget");
+        await cluster.Client.Resource<Pod>().EvictAsync(ns, victim);
+
+        await ControllerCluster.EventuallyAsync(() => PodsAsync(ns), p => p.Count == 2 && p.All(x => x.Metadata!.Name != victim), "a replacement for the evicted pod");
+    }
+}
