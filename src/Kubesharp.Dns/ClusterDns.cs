@@ -21,7 +21,10 @@ public static partial class ClusterDns
         var upstreams = options.Upstreams.Count > 0 ? [.. options.Upstreams] : await ReadUpstreamsAsync(options, cancellationToken).ConfigureAwait(false);
         await using var server = new ClusterDnsServer(zone, new DnsForwarder(upstreams, options.ForwardTimeout), options, logger);
         server.Start();
-        LogUpstreams(logger, string.Join(", ", upstreams));
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            LogUpstreams(logger, string.Join(", ", upstreams));
+        }
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

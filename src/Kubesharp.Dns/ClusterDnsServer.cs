@@ -48,7 +48,7 @@ public sealed partial class ClusterDnsServer : IAsyncDisposable
         TcpEndpoint = (IPEndPoint)tcp.LocalEndpoint;
         loops.Add(Task.Run(() => ServeUdpAsync(udp, stopping.Token)));
         loops.Add(Task.Run(() => ServeTcpAsync(tcp, stopping.Token)));
-        LogListening(logger, UdpEndpoint.ToString());
+        LogListening(logger, UdpEndpoint);
     }
 
     /// <summary>Answers one query message (exposed for benchmarks and tests of the decision logic).</summary>
@@ -108,7 +108,7 @@ public sealed partial class ClusterDnsServer : IAsyncDisposable
     }
 
     private static int MaxSize(DnsMessage request, bool overTcp) =>
-        overTcp ? ushort.MaxValue : Math.Clamp(request.EdnsUdpSize ?? DnsMessage.ClassicUdpSize, DnsMessage.ClassicUdpSize, EdnsPayloadSize);
+        overTcp ? ushort.MaxValue : Math.Clamp((int)(request.EdnsUdpSize ?? DnsMessage.ClassicUdpSize), DnsMessage.ClassicUdpSize, (int)EdnsPayloadSize);
 
     private static byte[] Reply(DnsMessage request, DnsResponseCode code, bool overTcp) =>
         DnsMessageWriter.Write(new DnsMessage
@@ -241,7 +241,7 @@ public sealed partial class ClusterDnsServer : IAsyncDisposable
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cluster DNS listening on {Endpoint} (UDP and TCP)")]
-    private static partial void LogListening(ILogger logger, string endpoint);
+    private static partial void LogListening(ILogger logger, IPEndPoint endpoint);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No upstream resolver answered for {Name}")]
     private static partial void LogForwardFailed(ILogger logger, string name);
