@@ -53,6 +53,11 @@ internal static class RequestBody
             return YamlBody.ToJsonObject(bytes);
         }
 
+        if (ProtobufBody.IsProtobuf(type))
+        {
+            return ProtobufBody.ToJsonObject(bytes);
+        }
+
         if (type.Length > 0 && type != "application/json" && type != "*/*" && !type.EndsWith("+json", StringComparison.Ordinal))
         {
             throw StatusError.UnsupportedMediaType(request.ContentType ?? string.Empty);
@@ -63,6 +68,11 @@ internal static class RequestBody
 
     public static JsonObject ParseObject(ReadOnlySpan<byte> bytes)
     {
+        if (Kubesharp.Api.Protobuf.ProtobufEnvelope.HasMagic(bytes))
+        {
+            return ProtobufBody.ToJsonObject(bytes);
+        }
+
         var node = Parse(bytes);
         return node as JsonObject ?? throw StatusError.BadRequest("Object 'Kind' is missing in '" + System.Text.Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 200)]) + "'");
     }
