@@ -21,10 +21,8 @@ public static partial class ClusterDns
         var upstreams = options.Upstreams.Count > 0 ? [.. options.Upstreams] : await ReadUpstreamsAsync(options, cancellationToken).ConfigureAwait(false);
         await using var server = new ClusterDnsServer(zone, new DnsForwarder(upstreams, options.ForwardTimeout), options, logger);
         server.Start();
-        if (logger.IsEnabled(LogLevel.Information))
-        {
-            LogUpstreams(logger, string.Join(", ", upstreams));
-        }
+        var upstreamList = string.Join(", ", upstreams);
+        LogUpstreams(logger, upstreamList);
         try
         {
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

@@ -40,11 +40,25 @@ public sealed partial class ClusterDnsServer : IAsyncDisposable
     public void Start()
     {
         var endpoint = options.ListenEndpoint;
-        udp = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        udp.Bind(endpoint);
-        UdpEndpoint = (IPEndPoint)udp.LocalEndPoint!;
-        tcp = new TcpListener(new IPEndPoint(endpoint.Address, UdpEndpoint.Port));
-        tcp.Start(512);
+        for (var attempt = 0; ; attempt++)
+        {
+            udp = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(endpoint);
+            UdpEndpoint = (IPEndPoint)udp.LocalEndPoint!;
+            tcp = new TcpListener(new IPEndPoint(endpoint.Address, UdpEndpoint.Port));
+            try
+            {
+                tcp.Start(512);
+                break;
+            }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse && endpoint.Port == 0 && attempt < 20)
+            {
+                // The ephemeral UDP port is taken for TCP: pick another pair.
+                tcp.Dispose();
+                udp.Dispose();
+            }
+        }
+
         TcpEndpoint = (IPEndPoint)tcp.LocalEndpoint;
         loops.Add(Task.Run(() => ServeUdpAsync(udp, stopping.Token)));
         loops.Add(Task.Run(() => ServeTcpAsync(tcp, stopping.Token)));
@@ -180,8 +194,9 @@ public sealed partial class ClusterDnsServer : IAsyncDisposable
             {
                 client = await listener.AcceptTcpClientAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or InvalidOperationException)
             {
+                // InvalidOperationException: the listener was stopped before this loop first accepted.
                 if (cancellationToken.IsCancellationRequested)
                 {
                     return;

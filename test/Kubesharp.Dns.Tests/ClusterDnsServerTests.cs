@@ -3,6 +3,7 @@ using Kubesharp.Dns.Wire;
 
 namespace Kubesharp.Dns.Tests;
 
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "xunit disposes through IAsyncLifetime")]
 public sealed class ClusterDnsServerTests : IAsyncLifetime
 {
     private readonly DnsTestCluster cluster = DnsTestCluster.Create();

@@ -74,7 +74,7 @@ internal sealed class FakeUpstreamResolver : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or IOException)
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException or IOException or InvalidOperationException)
         {
         }
     }

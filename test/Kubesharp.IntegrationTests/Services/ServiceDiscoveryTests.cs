@@ -16,6 +16,7 @@ namespace Kubesharp.IntegrationTests.Services;
 /// The endpoint controllers and cluster DNS against an in-process API server: pods with status written
 /// through the API become EndpointSlices, Endpoints and DNS answers.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "xunit disposes through IAsyncLifetime")]
 [Collection(ServerCollection.Name)]
 public sealed class ServiceDiscoveryTests(TestServer server) : IAsyncLifetime
 {
