@@ -17,4 +17,15 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 
 dotnet build Kubesharp.slnx -c Release --nologo -v quiet
-dotnet test Kubesharp.slnx -c Release --no-build --nologo --logger "console;verbosity=normal" "$@"
+
+# One test project at a time: several of them start their own containerd, etcd or network namespaces,
+# and the machine is small; sequential runs keep them from competing for the same resources.
+failed=()
+for project in test/*Tests/*.csproj; do
+  echo "== $(basename "$project" .csproj)"
+  dotnet test "$project" -c Release --no-build --nologo "$@" || failed+=("$(basename "$project" .csproj)")
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "failed: ${failed[*]}" >&2
+  exit 1
+fi

@@ -77,7 +77,6 @@ public static class ControllerManager
 
             informers.Start(cancellationToken);
             var recording = events.RunAsync(cancellationToken);
-            await informers.WaitForCacheSyncAsync(cancellationToken).ConfigureAwait(false);
             await Task.WhenAll(controllers.Select(c => Task.Run(() => c.RunAsync(cancellationToken), CancellationToken.None)).Append(recording)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

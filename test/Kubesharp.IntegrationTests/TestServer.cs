@@ -12,9 +12,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kubesharp.IntegrationTests;
 
 /// <summary>An in-process API server on a random loopback port over a SQLite file in a temp directory.</summary>
-public sealed class TestServer : IAsyncLifetime
+public class TestServer : IAsyncLifetime
 {
     private SqliteStore? _store;
+
+    /// <summary>Watch events kept per resource.</summary>
+    protected virtual int HistoryLimit => 1000;
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "kubesharp-it-" + Guid.NewGuid().ToString("N"));
 
@@ -28,7 +31,7 @@ public sealed class TestServer : IAsyncLifetime
     {
         _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(DataDir, "db", "state.db") }, CancellationToken.None);
         Host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0 },
+            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit },
             _store,
             BuiltinResources.Complete(ApiCatalog.Resources),
             null,

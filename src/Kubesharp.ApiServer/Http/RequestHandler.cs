@@ -78,6 +78,11 @@ internal sealed partial class RequestHandler
         {
             await TryWriteStatusAsync(context, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusError.TooLarge() : StatusError.BadRequest(ex.Message)).ConfigureAwait(false);
         }
+        catch (InvalidOperationException ex) when (ex.Source == "System.Text.Json")
+        {
+            // A field of the wrong JSON type reached a typed read: the body was malformed, not the server.
+            await TryWriteStatusAsync(context, StatusError.BadRequest($"the object could not be decoded: {ex.Message}")).ConfigureAwait(false);
+        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
         }

@@ -473,6 +473,7 @@ internal sealed partial class ResourceRegistry
 
     private static void CheckKind(ApiResource resource, JsonObject obj)
     {
+        CheckShape(obj);
         var apiVersion = (string?)obj["apiVersion"];
         var kind = (string?)obj["kind"];
         if (string.IsNullOrEmpty(kind))
@@ -491,6 +492,75 @@ internal sealed partial class ResourceRegistry
         else if (apiVersion != resource.ApiVersion)
         {
             throw StatusError.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({resource.ApiVersion})");
+        }
+    }
+
+    /// <summary>Type checks of the fields the registry reads, answered like upstream's decoder (400, not a crash).</summary>
+    private static void CheckShape(JsonObject obj)
+    {
+        static void String(JsonNode? node, string field)
+        {
+            if (node is not null && node.GetValueKind() != System.Text.Json.JsonValueKind.String)
+            {
+                throw StatusError.BadRequest($"json: cannot unmarshal {Describe(node)} into Go struct field {field} of type string");
+            }
+        }
+
+        static string Describe(JsonNode node) => node.GetValueKind() switch
+        {
+            System.Text.Json.JsonValueKind.Number => "number",
+            System.Text.Json.JsonValueKind.Array => "array",
+            System.Text.Json.JsonValueKind.Object => "object",
+            System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False => "bool",
+            _ => "value",
+        };
+
+        String(obj["apiVersion"], ".apiVersion");
+        String(obj["kind"], ".kind");
+        if (obj["metadata"] is null)
+        {
+            return;
+        }
+
+        if (obj["metadata"] is not JsonObject meta)
+        {
+            throw StatusError.BadRequest($"json: cannot unmarshal {Describe(obj["metadata"]!)} into Go struct field .metadata of type v1.ObjectMeta");
+        }
+
+        foreach (var field in new[] { "name", "generateName", "namespace", "uid", "resourceVersion", "creationTimestamp", "deletionTimestamp" })
+        {
+            String(meta[field], "ObjectMeta.metadata." + field);
+        }
+
+        foreach (var map in new[] { "labels", "annotations" })
+        {
+            if (meta[map] is null)
+            {
+                continue;
+            }
+
+            if (meta[map] is not JsonObject values)
+            {
+                throw StatusError.BadRequest($"json: cannot unmarshal {Describe(meta[map]!)} into Go struct field ObjectMeta.metadata.{map} of type map[string]string");
+            }
+
+            foreach (var (_, value) in values)
+            {
+                String(value, $"ObjectMeta.metadata.{map}");
+            }
+        }
+
+        if (meta["finalizers"] is { } finalizers)
+        {
+            if (finalizers is not JsonArray list)
+            {
+                throw StatusError.BadRequest($"json: cannot unmarshal {Describe(finalizers)} into Go struct field ObjectMeta.metadata.finalizers of type []string");
+            }
+
+            foreach (var item in list)
+            {
+                String(item, "ObjectMeta.metadata.finalizers");
+            }
         }
     }
 

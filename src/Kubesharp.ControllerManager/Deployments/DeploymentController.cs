@@ -19,6 +19,7 @@ internal sealed partial class DeploymentController : IController, IReconciler
     private readonly ControllerContext context;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
+    private readonly InformerSyncs syncs = new();
     private Lister<Deployment> deployments = null!;
     private Lister<ReplicaSet> replicaSets = null!;
     private Lister<Pod> pods = null!;
@@ -69,12 +70,18 @@ internal sealed partial class DeploymentController : IController, IReconciler
                 queue.Add(owner);
             }
         });
+        syncs.Add(deploymentInformer.WaitForSyncAsync);
+        syncs.Add(rsInformer.WaitForSyncAsync);
+        syncs.Add(podInformer.WaitForSyncAsync);
     }
 
     public void Dispose() => queue.Dispose();
 
-    public Task RunAsync(CancellationToken cancellationToken) =>
-        new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.DeploymentWorkers, cancellationToken);
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.DeploymentWorkers, cancellationToken).ConfigureAwait(false);
+    }
 
     private string? Owner(ReplicaSet rs)
     {

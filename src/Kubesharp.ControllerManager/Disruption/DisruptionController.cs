@@ -20,6 +20,7 @@ internal sealed class DisruptionController : IController, IReconciler
     private readonly ControllerContext context;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
+    private readonly InformerSyncs syncs = new();
     private Lister<PodDisruptionBudget> budgets = null!;
     private Lister<Pod> pods = null!;
     private Lister<ReplicaSet> replicaSets = null!;
@@ -46,12 +47,17 @@ internal sealed class DisruptionController : IController, IReconciler
         statefulSets = context.Informers.Lister<StatefulSet>();
         pdbInformer.AddEventHandler(p => queue.Add(ObjectKey.Of(p)), (_, p) => queue.Add(ObjectKey.Of(p)));
         podInformer.AddEventHandler(EnqueueBudgets, (_, p) => EnqueueBudgets(p), EnqueueBudgets);
+        syncs.Add(pdbInformer.WaitForSyncAsync);
+        syncs.Add(podInformer.WaitForSyncAsync);
     }
 
     public void Dispose() => queue.Dispose();
 
-    public Task RunAsync(CancellationToken cancellationToken) =>
-        new ReconcileWorker(Name, queue, this, logger).RunAsync(2, cancellationToken);
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await new ReconcileWorker(Name, queue, this, logger).RunAsync(2, cancellationToken).ConfigureAwait(false);
+    }
 
     private void EnqueueBudgets(Pod pod)
     {

@@ -24,6 +24,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
     private readonly ResourceAccessCatalog catalog;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
+    private readonly InformerSyncs syncs = new();
     private readonly Lock gate = new();
     private readonly Dictionary<string, GraphNode> nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> dependents = new(StringComparer.Ordinal);
@@ -48,14 +49,18 @@ internal sealed partial class GarbageCollector : IController, IReconciler
                 continue;
             }
 
-            access.Watch(context.Informers, obj => OnUpsert(access, obj), obj => OnDelete(obj));
+            syncs.Add(access.Watch(context.Informers, obj => OnUpsert(access, obj), obj => OnDelete(obj)));
         }
     }
 
     public void Dispose() => queue.Dispose();
 
-    public Task RunAsync(CancellationToken cancellationToken) =>
-        new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.GarbageCollectorWorkers, cancellationToken);
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        // A resource that cannot be listed must not stop collection of the others; owners are confirmed live anyway.
+        await syncs.WaitAsync(cancellationToken, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        await new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.GarbageCollectorWorkers, cancellationToken).ConfigureAwait(false);
+    }
 
     private void OnUpsert(ResourceAccess access, IKubernetesObject obj)
     {

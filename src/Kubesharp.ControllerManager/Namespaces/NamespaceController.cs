@@ -25,6 +25,7 @@ internal sealed partial class NamespaceController : IController, IReconciler
     private readonly ResourceAccessCatalog catalog;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
+    private readonly InformerSyncs syncs = new();
     private Lister<Namespace> namespaces = null!;
 
     public NamespaceController(ControllerContext context, ResourceAccessCatalog catalog)
@@ -42,12 +43,16 @@ internal sealed partial class NamespaceController : IController, IReconciler
         var informer = context.Informers.Informer<Namespace>();
         namespaces = informer.Lister;
         informer.AddEventHandler(ns => Enqueue(ns), (_, ns) => Enqueue(ns));
+        syncs.Add(informer.WaitForSyncAsync);
     }
 
     public void Dispose() => queue.Dispose();
 
-    public Task RunAsync(CancellationToken cancellationToken) =>
-        new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.NamespaceWorkers, cancellationToken);
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.NamespaceWorkers, cancellationToken).ConfigureAwait(false);
+    }
 
     private void Enqueue(Namespace ns)
     {
@@ -74,6 +79,11 @@ internal sealed partial class NamespaceController : IController, IReconciler
             try
             {
                 items = await access.ListAsync(key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StatusException e) when (e.IsNotFound())
+            {
+                // Not served by this server: nothing of it can be in the namespace.
+                continue;
             }
             catch (StatusException e)
             {

@@ -26,6 +26,7 @@ internal sealed partial class NodeLifecycleController : IController, IReconciler
     private readonly WorkQueue<string> queue;
     private readonly NodeHealth health = new();
     private readonly ILogger logger;
+    private readonly InformerSyncs syncs = new();
     private Lister<Node> nodes = null!;
     private Lister<Lease> leases = null!;
     private SharedInformer<Pod> podInformer = null!;
@@ -50,12 +51,16 @@ internal sealed partial class NodeLifecycleController : IController, IReconciler
         nodeInformer.AddEventHandler(n => queue.Add(n.Metadata!.Name!), (_, n) => queue.Add(n.Metadata!.Name!), n => health.Forget(n.Metadata!.Name!));
         leaseInformer.AddEventHandler(OnLease, (_, l) => OnLease(l));
         podInformer.AddEventHandler(OnPod, (_, p) => OnPod(p));
+        syncs.Add(nodeInformer.WaitForSyncAsync);
+        syncs.Add(leaseInformer.WaitForSyncAsync);
+        syncs.Add(podInformer.WaitForSyncAsync);
     }
 
     public void Dispose() => queue.Dispose();
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
         var workers = new ReconcileWorker(Name, queue, this, logger).RunAsync(1, cancellationToken);
         using var timer = new PeriodicTimer(context.Options.NodeMonitorPeriod, context.Time);
         try

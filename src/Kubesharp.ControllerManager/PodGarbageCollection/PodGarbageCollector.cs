@@ -14,6 +14,7 @@ namespace Kubesharp.ControllerManager.PodGarbageCollection;
 internal sealed partial class PodGarbageCollector(ControllerContext context) : IController
 {
     private readonly ILogger logger = context.LoggerFactory.CreateLogger<PodGarbageCollector>();
+    private readonly InformerSyncs syncs = new();
     private Lister<Pod> pods = null!;
     private Lister<Node> nodes = null!;
 
@@ -21,8 +22,12 @@ internal sealed partial class PodGarbageCollector(ControllerContext context) : I
 
     public void Register()
     {
-        pods = context.Informers.Lister<Pod>();
-        nodes = context.Informers.Lister<Node>();
+        var podInformer = context.Informers.Informer<Pod>();
+        var nodeInformer = context.Informers.Informer<Node>();
+        pods = podInformer.Lister;
+        nodes = nodeInformer.Lister;
+        syncs.Add(podInformer.WaitForSyncAsync);
+        syncs.Add(nodeInformer.WaitForSyncAsync);
     }
 
     public void Dispose()
@@ -34,6 +39,7 @@ internal sealed partial class PodGarbageCollector(ControllerContext context) : I
         using var timer = new PeriodicTimer(context.Options.PodGcPeriod, context.Time);
         try
         {
+            await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
             do
             {
                 try

@@ -22,6 +22,7 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
     private readonly WorkQueue<string> queue;
     private readonly ControllerExpectations expectations;
     private readonly ILogger logger;
+    private readonly InformerSyncs syncs = new();
     private Lister<ReplicaSet> replicaSets = null!;
     private Lister<Pod> pods = null!;
 
@@ -50,12 +51,17 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
                 queue.Add(ObjectKey.Of(rs));
             });
         podInformer.AddEventHandler(OnPodAdd, OnPodUpdate, OnPodDelete);
+        syncs.Add(rsInformer.WaitForSyncAsync);
+        syncs.Add(podInformer.WaitForSyncAsync);
     }
 
     public void Dispose() => queue.Dispose();
 
-    public Task RunAsync(CancellationToken cancellationToken) =>
-        new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.ReplicaSetWorkers, cancellationToken);
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.ReplicaSetWorkers, cancellationToken).ConfigureAwait(false);
+    }
 
     private void OnPodAdd(Pod pod)
     {

@@ -14,8 +14,8 @@ internal abstract class ResourceAccess(ApiResource resource)
 {
     public ApiResource Resource { get; } = resource;
 
-    /// <summary>Starts caching the resource and reports every change of it.</summary>
-    public abstract void Watch(SharedInformerFactory informers, Action<IKubernetesObject> onUpsert, Action<IKubernetesObject> onDelete);
+    /// <summary>Starts caching the resource and reports every change of it; returns the wait for the first list.</summary>
+    public abstract Func<CancellationToken, Task> Watch(SharedInformerFactory informers, Action<IKubernetesObject> onUpsert, Action<IKubernetesObject> onDelete);
 
     /// <summary>From the cache; valid after <see cref="Watch"/>.</summary>
     public abstract IKubernetesObject? GetCached(string? @namespace, string name);

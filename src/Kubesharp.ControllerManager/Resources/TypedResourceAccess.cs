@@ -13,11 +13,12 @@ internal sealed class TypedResourceAccess<T>(KubernetesClient client, ApiResourc
     private readonly ResourceClient<T> resourceClient = client.Resource<T>();
     private Lister<T>? lister;
 
-    public override void Watch(SharedInformerFactory informers, Action<IKubernetesObject> onUpsert, Action<IKubernetesObject> onDelete)
+    public override Func<CancellationToken, Task> Watch(SharedInformerFactory informers, Action<IKubernetesObject> onUpsert, Action<IKubernetesObject> onDelete)
     {
         var informer = informers.Informer<T>();
         lister = informer.Lister;
         informer.AddEventHandler(o => onUpsert(o), (_, o) => onUpsert(o), o => onDelete(o));
+        return informer.WaitForSyncAsync;
     }
 
     public override IKubernetesObject? GetCached(string? @namespace, string name) => lister?.Get(@namespace, name);

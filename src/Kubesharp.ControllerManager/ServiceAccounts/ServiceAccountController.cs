@@ -17,6 +17,7 @@ internal sealed class ServiceAccountController : IController, IReconciler
     private readonly ControllerContext context;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
+    private readonly InformerSyncs syncs = new();
     private Lister<Namespace> namespaces = null!;
     private Lister<ServiceAccount> serviceAccounts = null!;
 
@@ -37,12 +38,17 @@ internal sealed class ServiceAccountController : IController, IReconciler
         serviceAccounts = saInformer.Lister;
         nsInformer.AddEventHandler(ns => queue.Add(ns.Metadata!.Name!), (_, ns) => queue.Add(ns.Metadata!.Name!));
         saInformer.AddEventHandler(onDelete: sa => queue.Add(sa.Metadata!.Namespace!));
+        syncs.Add(nsInformer.WaitForSyncAsync);
+        syncs.Add(saInformer.WaitForSyncAsync);
     }
 
     public void Dispose() => queue.Dispose();
 
-    public Task RunAsync(CancellationToken cancellationToken) =>
-        new ReconcileWorker(Name, queue, this, logger).RunAsync(1, cancellationToken);
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await new ReconcileWorker(Name, queue, this, logger).RunAsync(1, cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {

@@ -208,8 +208,10 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
                 LogReady(logger, version.RuntimeName, version.RuntimeVersion, version.RuntimeApiVersion);
                 return;
             }
-            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
+                || (e.StatusCode == StatusCode.Unknown && e.Detail.Contains("not initialized", StringComparison.Ordinal)))
             {
+                // The CRI plugin answers "server is not initialized yet" while it loads its state after a restart.
                 last = e;
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace Kubesharp.Kubelet.Volumes;
 
@@ -7,7 +8,7 @@ namespace Kubesharp.Kubelet.Volumes;
 /// the files go into a fresh timestamped directory, the "..data" symlink is swapped to it with one rename,
 /// and each visible name is a symlink through "..data". The previous directory is removed afterwards.
 /// </summary>
-internal static class AtomicWriter
+internal static partial class AtomicWriter
 {
     public const string DataLink = "..data";
 
@@ -43,13 +44,12 @@ internal static class AtomicWriter
 
         // rename(2) over the old link is the atomic step.
         var temp = Path.Combine(directory, "..data_tmp");
-        if (File.Exists(temp) || Directory.Exists(temp))
-        {
-            File.Delete(temp);
-        }
-
+        _ = Unlink(temp);
         File.CreateSymbolicLink(temp, stamp);
-        File.Move(temp, dataLink, overwrite: true);
+        if (Rename(temp, dataLink) != 0)
+        {
+            throw new VolumeSetupException($"swapping {dataLink} failed (errno {Marshal.GetLastPInvokeError()})");
+        }
 
         var visible = files.Keys.Select(k => k.Split('/')[0]).ToHashSet(StringComparer.Ordinal);
         foreach (var name in visible)
@@ -73,7 +73,7 @@ internal static class AtomicWriter
             }
             else if (!visible.Contains(name) && new FileInfo(entry).LinkTarget is not null)
             {
-                File.Delete(entry);
+                _ = Unlink(entry);
             }
         }
 
@@ -108,4 +108,10 @@ internal static class AtomicWriter
 
         return true;
     }
+
+    [LibraryImport("libc", EntryPoint = "rename", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Rename(string oldPath, string newPath);
+
+    [LibraryImport("libc", EntryPoint = "unlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Unlink(string path);
 }

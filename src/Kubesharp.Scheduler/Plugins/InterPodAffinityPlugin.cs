@@ -84,11 +84,15 @@ public sealed class InterPodAffinityPlugin : IFilterPlugin, IScorePlugin
     public FilterResult Filter(CycleState state, PodInfo pod, NodeInfo node)
     {
         var data = state.Read<FilterData>(FilterKey) ?? new FilterData();
-        foreach (var ((key, value), count) in data.ExistingAntiAffinity)
+        if (pod.RequiredAffinity.Count > 0)
         {
-            if (count > 0 && node.Labels.TryGetValue(key, out var nodeValue) && nodeValue == value)
+            var satisfied = pod.RequiredAffinity.All(term =>
+                node.Labels.TryGetValue(term.TopologyKey, out var value) && data.Affinity.GetValueOrDefault((term.TopologyKey, value)) > 0);
+
+            // The first pod of a group that selects itself may go anywhere that has the topology keys.
+            if (!satisfied && !(!data.AnyAffinityMatch && data.SelfMatchesAffinity && pod.RequiredAffinity.All(t => node.Labels.ContainsKey(t.TopologyKey))))
             {
-                return FilterResult.Unschedulable(ExistingAntiAffinityReason);
+                return FilterResult.Unresolvable(AffinityReason);
             }
         }
 
@@ -100,15 +104,11 @@ public sealed class InterPodAffinityPlugin : IFilterPlugin, IScorePlugin
             }
         }
 
-        if (pod.RequiredAffinity.Count > 0)
+        foreach (var ((key, value), count) in data.ExistingAntiAffinity)
         {
-            var satisfied = pod.RequiredAffinity.All(term =>
-                node.Labels.TryGetValue(term.TopologyKey, out var value) && data.Affinity.GetValueOrDefault((term.TopologyKey, value)) > 0);
-
-            // The first pod of a group that selects itself may go anywhere that has the topology keys.
-            if (!satisfied && !(!data.AnyAffinityMatch && data.SelfMatchesAffinity && pod.RequiredAffinity.All(t => node.Labels.ContainsKey(t.TopologyKey))))
+            if (count > 0 && node.Labels.TryGetValue(key, out var nodeValue) && nodeValue == value)
             {
-                return FilterResult.Unresolvable(AffinityReason);
+                return FilterResult.Unschedulable(ExistingAntiAffinityReason);
             }
         }
 

@@ -23,11 +23,23 @@ public sealed class ControllerCluster : IAsyncLifetime
     public const string NodeName = "node-1";
 
     private readonly CancellationTokenSource stopping = new();
+    private readonly TimeSpan nodeMonitorGracePeriod;
     private SqliteStore? store;
     private ApiServerHost? host;
     private Task? controllers;
     private Task? agent;
     private SharedInformerFactory? agentInformers;
+
+    public ControllerCluster()
+        : this(TimeSpan.FromHours(1))
+    {
+    }
+
+    /// <param name="nodeMonitorGracePeriod">How long the node may stay silent (it never heartbeats here).</param>
+    internal ControllerCluster(TimeSpan nodeMonitorGracePeriod)
+    {
+        this.nodeMonitorGracePeriod = nodeMonitorGracePeriod;
+    }
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "kubesharp-cm-" + Guid.NewGuid().ToString("N"));
 
@@ -53,7 +65,13 @@ public sealed class ControllerCluster : IAsyncLifetime
             Metadata = new ObjectMeta { Name = NodeName },
             Status = new NodeStatus { Conditions = [new NodeCondition { Type = "Ready", Status = "True", LastHeartbeatTime = DateTimeOffset.UtcNow }] },
         });
-        controllers = ControllerManager.RunAsync(Client, new ControllerManagerOptions { LeaderElect = false, PodGcPeriod = TimeSpan.FromSeconds(1) }, TimeProvider.System, NullLoggerFactory.Instance, stopping.Token);
+        controllers = ControllerManager.RunAsync(Client, new ControllerManagerOptions
+        {
+            LeaderElect = false,
+            PodGcPeriod = TimeSpan.FromSeconds(1),
+            NodeMonitorGracePeriod = nodeMonitorGracePeriod,
+            NodeMonitorPeriod = TimeSpan.FromMilliseconds(500),
+        }, TimeProvider.System, NullLoggerFactory.Instance, stopping.Token);
         agentInformers = new SharedInformerFactory(Client);
         var pods = agentInformers.Informer<Pod>();
         var pending = System.Threading.Channels.Channel.CreateUnbounded<Pod>();

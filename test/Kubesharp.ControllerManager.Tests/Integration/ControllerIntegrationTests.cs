@@ -170,4 +170,31 @@ public sealed class ControllerIntegrationTests(ControllerCluster cluster) : ICla
         Assert.Empty(await PodsAsync(ns));
         Assert.Empty((await cluster.Client.Resource<ConfigMap>().ListAsync(ns)).Items);
     }
+
+    [Fact]
+    public async Task Evict_BudgetExhausted_TooManyRequestsThenAllowedAfterBudgetRelaxed()
+    {
+        var ns = await NewNamespaceAsync();
+        await CreateDeploymentAsync(ns, "pdb", 2);
+        await WaitForRolloutAsync(ns, "pdb", "1");
+        var budgets = cluster.Client.Resource<Kubesharp.Api.Policy.V1.PodDisruptionBudget>();
+        await budgets.CreateAsync(new Kubesharp.Api.Policy.V1.PodDisruptionBudget
+        {
+            ApiVersion = "policy/v1",
+            Kind = "PodDisruptionBudget",
+            Metadata = new ObjectMeta { Name = "budget", Namespace = ns },
+            Spec = new Kubesharp.Api.Policy.V1.PodDisruptionBudgetSpec { MinAvailable = 2, Selector = new LabelSelector { MatchLabels = new() { ["app"] = "pdb" } } },
+        });
+        await ControllerCluster.EventuallyAsync(() => budgets.GetAsync(ns, "budget"), b => b.Status?.CurrentHealthy == 2 && b.Status.ObservedGeneration == b.Metadata!.Generation, "the budget status");
+        var victim = (await PodsAsync(ns))[0].Metadata!.Name!;
+
+        var refused = await Assert.ThrowsAsync<Kubesharp.ApiMachinery.Errors.StatusException>(() => cluster.Client.Resource<Pod>().EvictAsync(ns, victim));
+        Assert.Equal(429, refused.Code);
+
+        await budgets.PatchAsync(ns, "budget", PatchType.Merge, """{"spec":{"minAvailable":1}}""");
+        await ControllerCluster.EventuallyAsync(() => budgets.GetAsync(ns, "budget"), b => b.Status?.DisruptionsAllowed == 1 && b.Status.ObservedGeneration == b.Metadata!.Generation, "the relaxed budget");
+        await cluster.Client.Resource<Pod>().EvictAsync(ns, victim);
+
+        await ControllerCluster.EventuallyAsync(() => PodsAsync(ns), p => p.Count == 2 && p.All(x => x.Metadata!.Name != victim), "a replacement for the evicted pod");
+    }
 }

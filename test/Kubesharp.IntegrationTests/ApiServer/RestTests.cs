@@ -11,13 +11,13 @@ public sealed class RestTests(TestServer server)
     private async Task<string> CreateNamespaceAsync()
     {
         var ns = Ns();
-        var (status, _) = await server.PostAsync("/api/v1/namespaces", $$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{ns}}"}}""");
+        var (status, _) = await server.PostAsync("/api/v1/namespaces", "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"" + ns + "\"}}");
         Assert.Equal(HttpStatusCode.Created, status);
         return ns;
     }
 
     private static string ConfigMap(string name, string labels = "{}") =>
-        $$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{name}}","labels":{{labels}}},"data":{"k":"v"}}""";
+        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"" + name + "\",\"labels\":" + labels + "},\"data\":{\"k\":\"v\"}}";
 
     [Fact]
     public async Task Create_SetsServerFields_AndGetReturnsIt()
@@ -95,7 +95,7 @@ public sealed class RestTests(TestServer server)
     public async Task Update_SpecChange_BumpsGeneration_StatusChangeDoesNot()
     {
         var ns = await CreateNamespaceAsync();
-        var deployment = $$"""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}}}""";
+        var deployment = """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}}}""";
         var (status, created) = await server.PostAsync($"/apis/apps/v1/namespaces/{ns}/deployments", deployment);
         Assert.Equal(HttpStatusCode.Created, status);
         Assert.Equal(1, (int?)created!["metadata"]!["generation"]);

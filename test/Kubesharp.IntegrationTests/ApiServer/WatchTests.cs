@@ -9,7 +9,7 @@ public sealed class WatchTests(TestServer server)
     private async Task<string> CreateNamespaceAsync()
     {
         var ns = "w" + Guid.NewGuid().ToString("N")[..10];
-        await server.PostAsync("/api/v1/namespaces", $$"""{"metadata":{"name":"{{ns}}"}}""");
+        await server.PostAsync("/api/v1/namespaces", "{\"metadata\":{\"name\":\"" + ns + "\"}}");
         return ns;
     }
 
@@ -94,23 +94,31 @@ public sealed class WatchTests(TestServer server)
             Assert.Equal("DELETED", (string?)(await NextAsync(reader))["type"]);
         }
     }
+}
 
+/// <summary>A server keeping only two watch events per resource, so older resourceVersions fall out of history.</summary>
+public sealed class ShortHistoryServer : TestServer
+{
+    protected override int HistoryLimit => 2;
+}
+
+public sealed class WatchHistoryTests(ShortHistoryServer server) : IClassFixture<ShortHistoryServer>
+{
     [Fact]
     public async Task Watch_TooOldResourceVersion_SendsGoneError()
     {
-        var ns = await CreateNamespaceAsync();
-        for (var i = 0; i < 3; i++)
+        var (_, list) = await server.GetAsync("/api/v1/namespaces/default/configmaps");
+        var rv = (string?)list!["metadata"]!["resourceVersion"];
+        for (var i = 0; i < 4; i++)
         {
-            await server.PostAsync($"/api/v1/namespaces/{ns}/leases", $$"""{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"l{{i}}"}}""");
+            await server.PostAsync("/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"name\":\"h" + i + "\"}}");
         }
 
-        // Revision 1 predates the server's start, so no history reaches back to it.
-        var (response, reader) = await OpenWatchAsync("/api/v1/configmaps?watch=1&resourceVersion=1");
-        using (response)
-        {
-            var error = await NextAsync(reader);
-            Assert.Equal("ERROR", (string?)error["type"]);
-            Assert.Equal(410, (int?)error["object"]!["code"]);
-        }
+        using var response = await server.Client.GetAsync($"/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={rv}", HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var error = JsonNode.Parse((await reader.ReadLineAsync())!)!;
+        Assert.Equal("ERROR", (string?)error["type"]);
+        Assert.Equal(410, (int?)error["object"]!["code"]);
+        Assert.StartsWith("too old resource version", (string?)error["object"]!["message"], StringComparison.Ordinal);
     }
 }

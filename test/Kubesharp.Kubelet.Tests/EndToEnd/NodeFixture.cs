@@ -6,6 +6,8 @@ using Kubesharp.Cri.Tests.Support;
 using Kubesharp.Kubelet.Images;
 using Kubesharp.Kubelet.Runtime;
 using Kubesharp.Storage.Sqlite;
+using Kubesharp.Kubelet.Tests.Support;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kubesharp.Kubelet.Tests.EndToEnd;
@@ -19,6 +21,7 @@ public sealed class NodeFixture : IAsyncLifetime
     public const string BusyboxImage = "docker.io/kubesharp/busybox:test";
 
     private SqliteStore? store;
+    private ILoggerFactory? loggerFactory;
 
     public string? SkipReason { get; } = RuntimeFactAttribute.SkipReason();
 
@@ -83,7 +86,8 @@ public sealed class NodeFixture : IAsyncLifetime
     /// <summary>Starts a (new) agent on the same data directory, as after a restart of the process.</summary>
     public async Task StartAgentAsync()
     {
-        Agent = new KubeletService(Options, Client, NullLoggerFactory.Instance);
+        loggerFactory ??= LoggerFactory.Create(builder => builder.AddProvider(new FileLoggerProvider(Path.Combine(Path.GetTempPath(), "kubesharp-kubelet-e2e.log"))));
+        Agent = new KubeletService(Options, Client, loggerFactory);
         await Agent.StartAsync(CancellationToken.None);
         await Agent.Ready.WaitAsync(TimeSpan.FromMinutes(2));
     }
@@ -121,6 +125,7 @@ public sealed class NodeFixture : IAsyncLifetime
             }
 
             Client?.Dispose();
+            loggerFactory?.Dispose();
             if (Server is not null)
             {
                 await Server.DisposeAsync();

@@ -1,0 +1,4 @@
+namespace Kubesharp.Proxy.Iptables;
+
+/// <summary>iptables refused a change.</summary>
+public sealed class IptablesException(string message) : Exception(message);

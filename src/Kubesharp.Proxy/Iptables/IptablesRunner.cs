@@ -1,0 +1,104 @@
+namespace Kubesharp.Proxy.Iptables;
+
+/// <summary>
+/// Applies rules with one atomic <c>iptables-restore --noflush</c> per sync, keeps the jumps from the
+/// built-in chains into ours, and removes everything of ours on cleanup.
+/// </summary>
+public sealed class IptablesRunner(HostCommand command)
+{
+    private static readonly (string Table, string Chain, string[] Match, string Target)[] Jumps =
+    [
+        ("nat", "PREROUTING", [], IptablesChains.Services),
+        ("nat", "OUTPUT", [], IptablesChains.Services),
+        ("nat", "POSTROUTING", [], IptablesChains.Postrouting),
+        ("filter", "FORWARD", [], IptablesChains.Forward),
+        ("filter", "FORWARD", ["-m", "conntrack", "--ctstate", "NEW"], IptablesChains.Reject),
+        ("filter", "OUTPUT", ["-m", "conntrack", "--ctstate", "NEW"], IptablesChains.Reject),
+        ("filter", "INPUT", ["-m", "conntrack", "--ctstate", "NEW"], IptablesChains.Reject),
+    ];
+
+    public async Task RestoreAsync(string input, CancellationToken cancellationToken)
+    {
+        var result = await command.RunAsync(["iptables-restore", "--noflush", "-w", "5"], input, cancellationToken).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            throw new IptablesException($"iptables-restore failed ({result.ExitCode}): {result.StandardError.Trim()}");
+        }
+    }
+
+    /// <summary>Inserts the jumps into our chains where missing (after the chains exist).</summary>
+    public async Task EnsureJumpsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (table, chain, match, target) in Jumps)
+        {
+            string[] rule = [.. match, "-m", "comment", "--comment", "kubesharp", "-j", target];
+            var check = await command.RunAsync(["iptables", "-w", "5", "-t", table, "-C", chain, .. rule], null, cancellationToken).ConfigureAwait(false);
+            if (!check.Succeeded)
+            {
+                var insert = await command.RunAsync(["iptables", "-w", "5", "-t", table, "-I", chain, "1", .. rule], null, cancellationToken).ConfigureAwait(false);
+                if (!insert.Succeeded)
+                {
+                    throw new IptablesException($"iptables -I {chain} failed: {insert.StandardError.Trim()}");
+                }
+            }
+        }
+    }
+
+    /// <summary>Removes our jumps and chains from both tables.</summary>
+    public async Task CleanupAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (table, chain, match, target) in Jumps)
+        {
+            string[] rule = [.. match, "-m", "comment", "--comment", "kubesharp", "-j", target];
+            while ((await command.RunAsync(["iptables", "-w", "5", "-t", table, "-D", chain, .. rule], null, cancellationToken).ConfigureAwait(false)).Succeeded)
+            {
+            }
+        }
+
+        var input = new System.Text.StringBuilder();
+        foreach (var table in new[] { "filter", "nat" })
+        {
+            var saved = await command.RunAsync(["iptables-save", "-t", table], null, cancellationToken).ConfigureAwait(false);
+            var ours = saved.StandardOutput.Split('\n')
+                .Where(l => l.StartsWith(":KUBESHARP-", StringComparison.Ordinal))
+                .Select(l => l[1..].Split(' ')[0])
+                .ToList();
+            if (ours.Count == 0)
+            {
+                continue;
+            }
+
+            input.Append('*').Append(table).Append('\n');
+            foreach (var chain in ours)
+            {
+                input.Append(':').Append(chain).Append(" - [0:0]\n");
+            }
+
+            foreach (var chain in ours)
+            {
+                input.Append("-X ").Append(chain).Append('\n');
+            }
+
+            input.Append("COMMIT\n");
+        }
+
+        if (input.Length > 0)
+        {
+            await RestoreAsync(input.ToString(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Drops UDP conntrack entries that still send a service's traffic to a removed endpoint.</summary>
+    public async Task ClearUdpConntrackAsync(string serviceIp, string endpointIp, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Exit code 1 means no entries matched, which is fine.
+            await command.RunAsync(["conntrack", "-D", "-p", "udp", "--orig-dst", serviceIp, "--dst-nat", endpointIp], null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // conntrack-tools not installed: stale UDP flows then expire on their own timeout.
+        }
+    }
+}

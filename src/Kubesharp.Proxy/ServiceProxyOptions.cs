@@ -1,0 +1,23 @@
+namespace Kubesharp.Proxy;
+
+/// <summary>How the service proxy programs the node.</summary>
+public sealed class ServiceProxyOptions
+{
+    /// <summary>The pod CIDR of the cluster; traffic to services from outside it is masqueraded.</summary>
+    public string ClusterCidr { get; set; } = "10.42.0.0/16";
+
+    /// <summary>Commands run prefixed with this (e.g. <c>ip netns exec NAME</c>); empty runs them directly.</summary>
+    public IList<string> CommandPrefix { get; init; } = [];
+
+    /// <summary>Coalesces bursts of changes into one sync (kube-proxy's minSyncPeriod).</summary>
+    public TimeSpan MinSyncInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Full resync even without changes, repairing rules removed by others.</summary>
+    public TimeSpan SyncPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The node's name, to prefer nothing yet but report endpoints as local.</summary>
+    public string? NodeName { get; set; }
+
+    /// <summary>The mark bit that asks POSTROUTING to masquerade.</summary>
+    public int MasqueradeBit { get; set; } = 14;
+}

@@ -1,0 +1,326 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.Api.Scheduling.V1;
+using Kubesharp.ApiMachinery.Errors;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client;
+using Kubesharp.Client.Events;
+using Kubesharp.Client.Informers;
+using Kubesharp.Scheduler.Framework;
+using Kubesharp.Scheduler.Preemption;
+using Kubesharp.Scheduler.Queue;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kubesharp.Scheduler;
+
+/// <summary>
+/// The scheduler as a hosted service: informers on nodes, pods and PriorityClasses feed the cache and the
+/// scheduling queue; one loop pops pods, runs the algorithm on a snapshot, assumes the placement and binds
+/// asynchronously; failures get PodScheduled=False, a FailedScheduling event, a verdict annotation and
+/// (when it helps) preemption.
+/// </summary>
+public sealed partial class SchedulerService : BackgroundService
+{
+    private const int MaxKeptVerdicts = 10_000;
+    private readonly KubernetesClient client;
+    private readonly SchedulerOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly IBinder binder;
+    private readonly SchedulerCache cache = new();
+    private readonly ConcurrentQueue<Action<SchedulerCache>> cacheUpdates = new();
+    private readonly SchedulingQueue queue;
+    private readonly SchedulingAlgorithm algorithm;
+    private readonly DefaultPreemption preemption;
+    private readonly EventRecorder events;
+    private readonly ResourceClient<Pod> pods;
+    private readonly ConcurrentDictionary<string, string> verdicts = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim bindSlots;
+    private SharedInformer<PriorityClass>? priorityClasses;
+
+    public SchedulerService(KubernetesClient client, SchedulerOptions? options = null, IBinder? binder = null, TimeProvider? timeProvider = null, ILogger<SchedulerService>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        this.client = client;
+        this.options = options ?? new SchedulerOptions();
+        time = timeProvider ?? TimeProvider.System;
+        this.logger = logger ?? (ILogger)NullLogger.Instance;
+        this.binder = binder ?? new ApiBinder(client);
+        queue = new SchedulingQueue(time);
+        algorithm = new SchedulingAlgorithm(SchedulerProfile.Default(), this.options.PercentageOfNodesToScore);
+        preemption = new DefaultPreemption(algorithm);
+        events = new EventRecorder(client, this.options.SchedulerName, timeProvider: time);
+        pods = client.Resource<Pod>();
+        bindSlots = new SemaphoreSlim(this.options.BindConcurrency);
+    }
+
+    /// <summary>Completes once the informers have synced and the loop runs.</summary>
+    public Task Started => started.Task;
+
+    private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The JSON verdict of the pod's last attempt (see <see cref="SchedulingVerdict"/>), if kept.</summary>
+    public string? LastVerdict(string @namespace, string name) => verdicts.GetValueOrDefault(ObjectKey.Of(@namespace, name));
+
+    public override void Dispose()
+    {
+        queue.Dispose();
+        bindSlots.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var nodeInformer = new SharedInformer<Node>(client.Resource<Node>(), null, time);
+        var podInformer = new SharedInformer<Pod>(client.Resource<Pod>(), null, time);
+        priorityClasses = new SharedInformer<PriorityClass>(client.Resource<PriorityClass>(), null, time);
+        nodeInformer.AddEventHandler(
+            onAdd: n => NodeChanged(n),
+            onUpdate: (o, n) => NodeChanged(n),
+            onDelete: n => cacheUpdates.Enqueue(c => c.RemoveNode(n.Metadata?.Name ?? "")));
+        podInformer.AddEventHandler(onAdd: PodAdded, onUpdate: (_, p) => PodAdded(p), onDelete: PodDeleted);
+        var running = new[]
+        {
+            nodeInformer.RunAsync(stoppingToken),
+            podInformer.RunAsync(stoppingToken),
+            priorityClasses.RunAsync(stoppingToken),
+            events.RunAsync(stoppingToken),
+        };
+        try
+        {
+            await Task.WhenAll(nodeInformer.WaitForSyncAsync(stoppingToken), podInformer.WaitForSyncAsync(stoppingToken), priorityClasses.WaitForSyncAsync(stoppingToken)).ConfigureAwait(false);
+            started.TrySetResult();
+            await ScheduleLoopAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            queue.Close();
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ScheduleLoopAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var queued = await queue.PopAsync(cancellationToken).ConfigureAwait(false);
+            if (queued is null)
+            {
+                return;
+            }
+
+            while (cacheUpdates.TryDequeue(out var update))
+            {
+                update(cache);
+            }
+
+            if (cache.IsPlaced(queued.Pod.Key))
+            {
+                queue.Done(queued.Pod.Key);
+                continue;
+            }
+
+            ScheduleOne(queued, cancellationToken);
+        }
+    }
+
+    private void ScheduleOne(QueuedPod queued, CancellationToken cancellationToken)
+    {
+        var pod = queued.Pod;
+        var snapshot = cache.Snapshot();
+        var result = algorithm.Schedule(pod, snapshot);
+        if (result.NodeName is { } nodeName)
+        {
+            cache.Assume(pod, nodeName);
+            verdicts[pod.Key] = SchedulingVerdict.ToJson(result, queued.Attempts, time.GetUtcNow(), null);
+            TrimVerdicts();
+            _ = BindAsync(queued, nodeName, cancellationToken);
+            return;
+        }
+
+        var message = result.FailureMessage ?? "";
+        var preempted = preemption.Find(pod, snapshot, result);
+        if (preempted.Message.Length > 0)
+        {
+            message += " " + preempted.Message;
+        }
+
+        var verdict = SchedulingVerdict.ToJson(result, queued.Attempts, time.GetUtcNow(), message);
+        verdicts[pod.Key] = verdict;
+        TrimVerdicts();
+        LogUnschedulable(logger, pod.Namespace, pod.Name, message);
+        queue.AddUnschedulable(queued);
+        _ = ReportFailureAsync(pod, message, verdict, preempted.Candidate, cancellationToken);
+    }
+
+    private async Task BindAsync(QueuedPod queued, string nodeName, CancellationToken cancellationToken)
+    {
+        var pod = queued.Pod;
+        await bindSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await binder.BindAsync(pod.Namespace, pod.Name, pod.Pod.Metadata?.Uid ?? "", nodeName, cancellationToken).ConfigureAwait(false);
+            queue.Done(pod.Key);
+            if (options.RecordScheduledEvents)
+            {
+                events.Record(pod.Pod, EventType.Normal, "Scheduled", $"Successfully assigned {pod.Namespace}/{pod.Name} to {nodeName}");
+            }
+
+            if (pod.Pod.Metadata?.Annotations?.ContainsKey(SchedulingVerdict.AnnotationKey) == true)
+            {
+                await pods.PatchAsync(pod.Namespace, pod.Name, PatchType.Merge, "{\"metadata\":{\"annotations\":{" + Quote(SchedulingVerdict.AnnotationKey) + ":null}}}", cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (StatusException e) when (e.IsNotFound())
+        {
+            cacheUpdates.Enqueue(c => c.Forget(pod.Key));
+            queue.Done(pod.Key);
+        }
+        catch (Exception e) when (e is StatusException or HttpRequestException or IOException)
+        {
+            LogBindFailed(logger, pod.Namespace, pod.Name, nodeName, e.Message);
+            cacheUpdates.Enqueue(c => c.Forget(pod.Key));
+            queue.AddBackoff(queued);
+        }
+        finally
+        {
+            bindSlots.Release();
+        }
+    }
+
+    private async Task ReportFailureAsync(PodInfo pod, string message, string verdict, PreemptionCandidate? candidate, CancellationToken cancellationToken)
+    {
+        events.Record(pod.Pod, EventType.Warning, "FailedScheduling", message);
+        var now = ApiMachinery.Meta.V1.Rfc3339.FormatTime(time.GetUtcNow());
+        try
+        {
+            var nominated = candidate is null ? "" : $",\"nominatedNodeName\":{Quote(candidate.NodeName)}";
+            var status = "{\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\",\"reason\":\"Unschedulable\",\"message\":" + Quote(message)
+                + ",\"lastTransitionTime\":\"" + now + "\",\"lastProbeTime\":null}]" + nominated + "}}";
+            await pods.PatchAsync(pod.Namespace, pod.Name, PatchType.StrategicMerge, status, subresource: "status", cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (options.RecordVerdictAnnotation)
+            {
+                var annotation = "{\"metadata\":{\"annotations\":{" + Quote(SchedulingVerdict.AnnotationKey) + ":" + Quote(verdict) + "}}}";
+                await pods.PatchAsync(pod.Namespace, pod.Name, PatchType.Merge, annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            if (candidate is not null)
+            {
+                foreach (var victim in candidate.Victims)
+                {
+                    events.Record(victim.Pod, EventType.Normal, "Preempted", $"Preempted by pod {pod.Pod.Metadata?.Uid} on node {candidate.NodeName}");
+                    await pods.DeleteAsync(victim.Namespace, victim.Name, null, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is StatusException or HttpRequestException or IOException)
+        {
+            LogReportFailed(logger, pod.Namespace, pod.Name, e.Message);
+        }
+    }
+
+    private void NodeChanged(Node node)
+    {
+        cacheUpdates.Enqueue(c => c.SetNode(node));
+        queue.MoveAllToActiveOrBackoff();
+    }
+
+    private void PodAdded(Pod pod)
+    {
+        var key = ObjectKey.Of(pod);
+        var terminal = pod.Status?.Phase is "Succeeded" or "Failed";
+        if (!string.IsNullOrEmpty(pod.Spec?.NodeName))
+        {
+            queue.Delete(key);
+            if (terminal)
+            {
+                cacheUpdates.Enqueue(c => c.RemovePod(key));
+                queue.MoveAllToActiveOrBackoff();
+            }
+            else
+            {
+                var info = new PodInfo(pod, ResolvePriority(pod));
+                cacheUpdates.Enqueue(c => c.SetPod(info));
+            }
+
+            return;
+        }
+
+        if (terminal || pod.Metadata?.DeletionTimestamp is not null || (pod.Spec?.SchedulerName ?? "default-scheduler") != options.SchedulerName)
+        {
+            return;
+        }
+
+        queue.Add(new PodInfo(pod, ResolvePriority(pod)));
+    }
+
+    private void PodDeleted(Pod pod)
+    {
+        var key = ObjectKey.Of(pod);
+        queue.Delete(key);
+        verdicts.TryRemove(key, out _);
+        if (!string.IsNullOrEmpty(pod.Spec?.NodeName))
+        {
+            cacheUpdates.Enqueue(c => c.RemovePod(key));
+            queue.MoveAllToActiveOrBackoff();
+        }
+    }
+
+    /// <summary>
+    /// The API server defaults spec.priority to 0 without resolving PriorityClasses, so the class named in
+    /// spec.priorityClassName (or the global default class) is resolved here.
+    /// </summary>
+    private int ResolvePriority(Pod pod)
+    {
+        var lister = priorityClasses?.Lister;
+        if (lister is not null)
+        {
+            if (pod.Spec?.PriorityClassName is { Length: > 0 } className && lister.Get(null, className) is { } named)
+            {
+                return named.Value ?? 0;
+            }
+
+            if (pod.Spec?.Priority is null or 0 && string.IsNullOrEmpty(pod.Spec?.PriorityClassName)
+                && lister.List().FirstOrDefault(c => c.GlobalDefault == true) is { } global)
+            {
+                return global.Value ?? 0;
+            }
+        }
+
+        return pod.Spec?.Priority ?? 0;
+    }
+
+    private void TrimVerdicts()
+    {
+        if (verdicts.Count > MaxKeptVerdicts)
+        {
+            foreach (var key in verdicts.Keys.Take(verdicts.Count - MaxKeptVerdicts))
+            {
+                verdicts.TryRemove(key, out _);
+            }
+        }
+    }
+
+    private static string Quote(string value) => System.Text.Json.JsonSerializer.Serialize(value, SchedulerJsonContext.Default.String);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Unable to schedule {Namespace}/{Name}: {Reason}")]
+    private static partial void LogUnschedulable(ILogger logger, string @namespace, string name, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Binding {Namespace}/{Name} to {Node} failed: {Error}")]
+    private static partial void LogBindFailed(ILogger logger, string @namespace, string name, string node, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting the scheduling failure of {Namespace}/{Name} failed: {Error}")]
+    private static partial void LogReportFailed(ILogger logger, string @namespace, string name, string error);
+}

@@ -1,0 +1,88 @@
+using Kubesharp.Api.Coordination.V1;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client.Tests;
+using Kubesharp.Kubelet.Simulation;
+
+namespace Kubesharp.Kubelet.Tests.Simulation;
+
+public sealed class SimulatedNodeHostTests
+{
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe)
+        where T : class
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
+    }
+
+    [Fact]
+    public async Task Start_ThreeNodes_RegisteredReadyTaintedWithLeases()
+    {
+        await using var server = await TestApiServer.StartAsync();
+        using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 3 });
+        await host.StartAsync(CancellationToken.None);
+        await host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+
+        var nodes = (await server.Client.Resource<Node>().ListAsync(null)).Items.OrderBy(n => n.Metadata!.Name).ToList();
+        var lease = await server.Client.Resource<Lease>().GetAsync("kube-node-lease", "sim-node-2");
+        await host.StopAsync(CancellationToken.None);
+
+        Assert.Equal(["sim-node-0", "sim-node-1", "sim-node-2"], nodes.Select(n => n.Metadata!.Name));
+        Assert.All(nodes, n => Assert.Equal("True", n.Status!.Conditions!.Single(c => c.Type == "Ready").Status));
+        Assert.Equal("10.42.1.0/24", nodes[1].Spec!.PodCIDR);
+        Assert.Equal("kubesharp.io/simulated", Assert.Single(nodes[0].Spec!.Taints!).Key);
+        Assert.Equal("sim-node-2", lease.Spec!.HolderIdentity);
+    }
+
+    [Fact]
+    public async Task BoundPod_BecomesRunningReady_ThenDeletionCompletes()
+    {
+        await using var server = await TestApiServer.StartAsync();
+        using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 1 });
+        await host.StartAsync(CancellationToken.None);
+        await host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var pods = server.Client.Resource<Pod>();
+        await pods.CreateAsync(new Pod
+        {
+            Metadata = new ObjectMeta { Name = "p", Namespace = "default" },
+            Spec = new PodSpec { NodeName = "sim-node-0", TerminationGracePeriodSeconds = 1, Containers = [new Container { Name = "c", Image = "busybox" }] },
+        });
+
+        var running = await EventuallyAsync(async () =>
+        {
+            var pod = await pods.GetAsync("default", "p");
+            return pod.Status?.Phase == "Running" ? pod : null;
+        });
+        await pods.DeleteAsync("default", "p");
+        var gone = await EventuallyAsync(async () => (await pods.ListAsync("default")).Items.Count == 0 ? "gone" : null);
+        await host.StopAsync(CancellationToken.None);
+
+        Assert.Equal("10.42.0.2", running.Status!.PodIP);
+        Assert.Equal("True", running.Status.Conditions!.Single(c => c.Type == "Ready").Status);
+        Assert.True(Assert.Single(running.Status.ContainerStatuses!).Ready);
+        Assert.Equal("gone", gone);
+    }
+
+    [Fact]
+    public async Task FailNode_NotReady_ReportsReadyFalse()
+    {
+        await using var server = await TestApiServer.StartAsync();
+        using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 1 });
+        await host.StartAsync(CancellationToken.None);
+        await host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+
+        await host.FailNode("sim-node-0", notReady: true, CancellationToken.None);
+        var node = await server.Client.Resource<Node>().GetAsync(null, "sim-node-0");
+        await host.StopAsync(CancellationToken.None);
+
+        Assert.Equal("False", node.Status!.Conditions!.Single(c => c.Type == "Ready").Status);
+    }
+}

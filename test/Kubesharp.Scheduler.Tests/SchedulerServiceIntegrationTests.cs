@@ -1,0 +1,92 @@
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client.Tests;
+using Kubesharp.Kubelet.Simulation;
+
+namespace Kubesharp.Scheduler.Tests;
+
+public sealed class SchedulerServiceIntegrationTests
+{
+    private static Pod Tolerating(string name, string cpu, Dictionary<string, string>? selector = null) => new()
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = "default", Labels = new() { ["app"] = "web" } },
+        Spec = new PodSpec
+        {
+            NodeSelector = selector,
+            Tolerations = [new Toleration { Key = SimulatedNodeOptions.TaintKey, Operator = "Exists", Effect = "NoSchedule" }],
+            Containers = [new Container { Name = "c", Image = "busybox", Resources = new ResourceRequirements { Requests = new() { ["cpu"] = Quantity.Parse(cpu) } } }],
+        },
+    };
+
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T?>> probe)
+        where T : class
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        while (true)
+        {
+            if (await probe() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
+    }
+
+    [Fact]
+    public async Task Scheduler_SimulatedNodes_SpreadsRunningPodsAndReportsUnschedulable()
+    {
+        await using var server = await TestApiServer.StartAsync();
+        using var nodes = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 3, Cpu = "2" });
+        using var scheduler = new SchedulerService(server.Client);
+        await nodes.StartAsync(CancellationToken.None);
+        await nodes.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        await scheduler.StartAsync(CancellationToken.None);
+        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(60));
+        var pods = server.Client.Resource<Pod>();
+
+        for (var i = 0; i < 6; i++)
+        {
+            await pods.CreateAsync(Tolerating($"web-{i}", "500m"));
+        }
+
+        await pods.CreateAsync(Tolerating("huge", "64"));
+        await pods.CreateAsync(Tolerating("nowhere", "100m", new() { ["disk"] = "ssd" }));
+        var running = await EventuallyAsync(async () =>
+        {
+            var list = (await pods.ListAsync("default", new Client.ListOptions { LabelSelector = "app=web" })).Items;
+            var web = list.Where(p => p.Metadata!.Name!.StartsWith("web-", StringComparison.Ordinal)).ToList();
+            return web.Count == 6 && web.All(p => p.Status?.Phase == "Running") ? web : null;
+        });
+        var huge = await EventuallyAsync(async () =>
+        {
+            var pod = await pods.GetAsync("default", "huge");
+            return pod.Status?.Conditions?.Any(c => c.Type == "PodScheduled" && c.Status == "False") == true
+                && pod.Metadata?.Annotations?.ContainsKey(SchedulingVerdict.AnnotationKey) == true ? pod : null;
+        });
+        var nowhere = await EventuallyAsync(async () =>
+        {
+            var pod = await pods.GetAsync("default", "nowhere");
+            return pod.Status?.Conditions?.Any(c => c.Type == "PodScheduled" && c.Status == "False") == true ? pod : null;
+        });
+        var events = await EventuallyAsync(async () =>
+        {
+            var list = (await server.Client.Resource<Event>().ListAsync("default")).Items;
+            return list.Any(e => e.Reason == "FailedScheduling" && e.InvolvedObject?.Name == "huge") ? list : null;
+        });
+        await scheduler.StopAsync(CancellationToken.None);
+        await nodes.StopAsync(CancellationToken.None);
+
+        Assert.Equal(3, running.Select(p => p.Spec!.NodeName).Distinct().Count());
+        Assert.All(running, p => Assert.StartsWith("10.42.", p.Status!.PodIP, StringComparison.Ordinal));
+        var condition = huge.Status!.Conditions!.Single(c => c.Type == "PodScheduled");
+        Assert.Equal("Unschedulable", condition.Reason);
+        Assert.Equal("0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.", condition.Message);
+        Assert.Equal(
+            "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+            nowhere.Status!.Conditions!.Single(c => c.Type == "PodScheduled").Message);
+        Assert.Contains("Insufficient cpu", huge.Metadata!.Annotations![SchedulingVerdict.AnnotationKey], StringComparison.Ordinal);
+        Assert.Contains(events, e => e.Reason == "Scheduled" && e.Type == "Normal");
+    }
+}
