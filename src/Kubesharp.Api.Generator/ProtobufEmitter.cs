@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Google.Protobuf;
 using Google.Protobuf.Reflection;
 
 namespace Kubesharp.Api.Generator;
@@ -64,10 +65,13 @@ internal sealed class ProtobufEmitter(IReadOnlyList<FileDescriptorProto> files, 
 
                 MessageCount++;
                 w.WriteStartArray(name);
-                var properties = schema.RootElement.TryGetProperty(DefinitionName(name), out var definition) && definition.TryGetProperty("properties", out var p) ? p : default;
+                var hasDefinition = schema.RootElement.TryGetProperty(DefinitionName(name), out var definition);
+                var properties = hasDefinition && definition.TryGetProperty("properties", out var p) ? p : default;
+                var required = hasDefinition && definition.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(e => e.GetString()!).ToHashSet(StringComparer.Ordinal) : [];
                 foreach (var field in message.Field.OrderBy(f => f.Number))
                 {
-                    WriteField(w, field, JsonName(name, field, properties, messages, warnings), mapEntries);
+                    var jsonName = JsonName(name, field, properties, messages, warnings);
+                    WriteField(w, field, jsonName, OmitsZero(field) && !required.Contains(jsonName), mapEntries);
                 }
 
                 w.WriteEndArray();
@@ -125,7 +129,33 @@ internal sealed class ProtobufEmitter(IReadOnlyList<FileDescriptorProto> files, 
         return field.Name;
     }
 
-    private static void WriteField(Utf8JsonWriter w, FieldDescriptorProto field, string jsonName, Dictionary<string, DescriptorProto> mapEntries)
+    /// <summary>
+    /// A scalar held by value in Go (gogoproto.nullable=false among the field's options, extension 65001)
+    /// is written even when zero; its JSON form omits the zero, unlike a pointer's, whose zero is meaningful.
+    /// </summary>
+    private static bool OmitsZero(FieldDescriptorProto field)
+    {
+        if (field.Label == FieldDescriptorProto.Types.Label.Repeated || field.Type is FieldDescriptorProto.Types.Type.Message or FieldDescriptorProto.Types.Type.Group || field.Options is null)
+        {
+            return false;
+        }
+
+        var input = new CodedInputStream(field.Options.ToByteArray());
+        uint tag;
+        while ((tag = input.ReadTag()) != 0)
+        {
+            if (tag == WireFormat.MakeTag(65001, WireFormat.WireType.Varint))
+            {
+                return !input.ReadBool();
+            }
+
+            input.SkipLastField();
+        }
+
+        return false;
+    }
+
+    private static void WriteField(Utf8JsonWriter w, FieldDescriptorProto field, string jsonName, bool omitsZero, Dictionary<string, DescriptorProto> mapEntries)
     {
         w.WriteStartArray();
         w.WriteNumberValue(field.Number);
@@ -146,6 +176,10 @@ internal sealed class ProtobufEmitter(IReadOnlyList<FileDescriptorProto> files, 
             if (repeated)
             {
                 w.WriteStringValue("repeated");
+            }
+            else if (omitsZero)
+            {
+                w.WriteStringValue("omitempty");
             }
         }
 

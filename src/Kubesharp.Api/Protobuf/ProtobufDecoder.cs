@@ -11,9 +11,9 @@ namespace Kubesharp.Api.Protobuf;
 /// as base64, maps as objects, embedded structs inline, unknown field numbers skipped.
 /// </summary>
 /// <remarks>
-/// The wire cannot tell a Go pointer from a plain value, and generated marshallers write plain values
-/// even when zero. Numbers and booleans that are present stay present (zero can matter: replicas: 0,
-/// enableServiceLinks: false); empty singular strings are dropped, as JSON's omitempty would drop them.
+/// Generated marshallers write fields held by value in Go even when zero; JSON's omitempty drops those
+/// zeros, so the decoder drops them too (fields the table marks OmitsZero). A pointer field's zero is
+/// meaningful (replicas: 0, enableServiceLinks: false) and stays.
 /// </remarks>
 public static class ProtobufDecoder
 {
@@ -158,7 +158,7 @@ public static class ProtobufDecoder
                     }
 
                     var node = ReadValue(ref reader, field, wireType, depth + 1);
-                    if (field.Type == "string" && node is JsonValue v && v.TryGetValue<string>(out var s) && s.Length == 0)
+                    if (field.OmitsZero && IsZero(node))
                     {
                         target.Remove(field.JsonName);
                     }
@@ -171,6 +171,14 @@ public static class ProtobufDecoder
             }
         }
     }
+
+    private static bool IsZero(JsonNode? node) => node?.GetValueKind() switch
+    {
+        JsonValueKind.String => node.GetValue<string>().Length == 0,
+        JsonValueKind.False => true,
+        JsonValueKind.Number => node.ToJsonString() is "0" or "-0",
+        _ => false,
+    };
 
     private static (string Key, JsonNode? Value) DecodeMapEntry(ProtobufField field, ReadOnlySpan<byte> data, int depth)
     {

@@ -53,7 +53,7 @@ public static class ProtobufSchema
                     "map" => ProtobufFieldKind.Map,
                     _ => ProtobufFieldKind.Singular,
                 };
-                fields.Add(new ProtobufField(f[0].GetInt32(), f[1].GetString()!, f[2].GetString()!, f[3].GetString()!, kind, kind == ProtobufFieldKind.Map ? f[5].GetString() : null));
+                fields.Add(new ProtobufField(f[0].GetInt32(), f[1].GetString()!, f[2].GetString()!, f[3].GetString()!, kind, kind == ProtobufFieldKind.Map ? f[5].GetString() : null, mode == "omitempty"));
             }
 
             messages.Add(message.Name, new ProtobufMessage(message.Name, fields, lists.Contains(message.Name)));
