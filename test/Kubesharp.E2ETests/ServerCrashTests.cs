@@ -71,7 +71,7 @@ public sealed class ServerCrashTests : IDisposable
         for (var i = 0; i < 1000 && !cancellationToken.IsCancellationRequested; i++)
         {
             var name = $"crash-{round}-{writer}-{i}";
-            var manifest = $$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{name}}","namespace":"default"},"data":{"n":"{{i}}"}}""";
+            var manifest = $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}","namespace":"default"},"data":{"n":"{{{i}}}"}}""";
             var result = await RunKubectlAsync(["create", "-f", "-", "--request-timeout=20s"], manifest, CancellationToken.None);
             if (result.ExitCode == 0)
             {
