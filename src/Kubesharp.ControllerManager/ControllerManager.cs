@@ -4,6 +4,7 @@ using Kubesharp.Client.Informers;
 using Kubesharp.Client.LeaderElection;
 using Kubesharp.ControllerManager.Deployments;
 using Kubesharp.ControllerManager.Disruption;
+using Kubesharp.ControllerManager.Endpoints;
 using Kubesharp.ControllerManager.GarbageCollection;
 using Kubesharp.ControllerManager.Namespaces;
 using Kubesharp.ControllerManager.NodeLifecycle;
@@ -17,7 +18,8 @@ namespace Kubesharp.ControllerManager;
 
 /// <summary>
 /// Runs the built-in controllers over one set of shared informers: ReplicaSet, Deployment, garbage collector,
-/// namespace, node lifecycle (with taint eviction), ServiceAccount, pod garbage collection and disruption budgets.
+/// namespace, node lifecycle (with taint eviction), ServiceAccount, pod garbage collection, disruption budgets,
+/// EndpointSlices and Endpoints.
 /// </summary>
 public static class ControllerManager
 {
@@ -68,6 +70,8 @@ public static class ControllerManager
             new PodGarbageCollector(context),
             new DisruptionController(context),
         ];
+        using var endpointSlices = new EndpointSliceController(client, informers, loggerFactory.CreateLogger<EndpointSliceController>(), timeProvider);
+        using var endpoints = new EndpointsController(client, informers, loggerFactory.CreateLogger<EndpointsController>(), timeProvider);
         try
         {
             foreach (var controller in controllers)
@@ -77,7 +81,12 @@ public static class ControllerManager
 
             informers.Start(cancellationToken);
             var recording = events.RunAsync(cancellationToken);
-            await Task.WhenAll(controllers.Select(c => Task.Run(() => c.RunAsync(cancellationToken), CancellationToken.None)).Append(recording)).ConfigureAwait(false);
+            var endpointWork = new[]
+            {
+                Task.Run(() => endpointSlices.RunAsync(options.EndpointWorkers, cancellationToken), CancellationToken.None),
+                Task.Run(() => endpoints.RunAsync(options.EndpointWorkers, cancellationToken), CancellationToken.None),
+            };
+            await Task.WhenAll(controllers.Select(c => Task.Run(() => c.RunAsync(cancellationToken), CancellationToken.None)).Concat(endpointWork).Append(recording)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

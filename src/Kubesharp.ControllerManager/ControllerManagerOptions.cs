@@ -17,6 +17,9 @@ public sealed class ControllerManagerOptions
 
     public int NamespaceWorkers { get; init; } = 10;
 
+    /// <summary>Workers of the EndpointSlice controller and of the Endpoints controller, each.</summary>
+    public int EndpointWorkers { get; init; } = 5;
+
     /// <summary>How long a node may go without a heartbeat before it is considered unreachable.</summary>
     public TimeSpan NodeMonitorGracePeriod { get; init; } = TimeSpan.FromSeconds(40);
 

@@ -3,7 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using Kubesharp.ApiServer;
 using Kubesharp.Storage;
-using Kubesharp.Storage.Sqlite;
+using Kubesharp.Kubelet.Simulation;
+using Kubesharp.Scheduler;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.Commands;
@@ -19,11 +20,18 @@ internal static class ServerCommand
         var datastore = new Option<string?>("--datastore-endpoint") { Description = "sqlite://PATH (default: DATA/db/state.db) or etcd://HOST:PORT[,HOST:PORT…]." };
         var disableAgent = new Option<bool>("--disable-agent") { Description = "Run the control plane only, without a node." };
         var eventTtl = new Option<string>("--event-ttl") { Description = "How long events are kept (e.g. 1h, 30m).", DefaultValueFactory = _ => "1h" };
+        var disableScheduler = new Option<bool>("--disable-scheduler") { Description = "Do not run the scheduler (another one binds pods)." };
+        var simulatedNodes = new Option<int>("--simulated-nodes") { Description = "Serve this many simulated nodes in-process (for tests and capacity planning)." };
+        var simulatedCpu = new Option<string>("--simulated-node-cpu") { Description = "CPU capacity of each simulated node.", DefaultValueFactory = _ => "32" };
+        var simulatedMemory = new Option<string>("--simulated-node-memory") { Description = "Memory capacity of each simulated node.", DefaultValueFactory = _ => "256Gi" };
+        var simulatedPods = new Option<int>("--simulated-node-pods") { Description = "Pod capacity of each simulated node.", DefaultValueFactory = _ => 110 };
+        var simulatedTaint = new Option<bool>("--simulated-node-taint") { Description = $"Taint simulated nodes with {SimulatedNodeOptions.TaintKey}:NoSchedule so only pods that tolerate it land there.", DefaultValueFactory = _ => true };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug details." };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
-            bindAddress, httpsPort, dataDir, datastore, disableAgent, eventTtl, verbose,
+            bindAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, verbose,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -46,12 +54,31 @@ internal static class ServerCommand
                 DataDir = Path.GetFullPath(result.GetValue(dataDir)!),
                 EventTtl = ttl,
             };
-            return await RunAsync(options, result.GetValue(datastore), result.GetValue(verbose), result.GetValue(disableAgent), cancellationToken).ConfigureAwait(false);
+            if (result.GetValue(simulatedNodes) < 0)
+            {
+                await Console.Error.WriteLineAsync("kubesharp: --simulated-nodes must not be negative").ConfigureAwait(false);
+                return 2;
+            }
+
+            var roles = new ServerRoles
+            {
+                Agent = !result.GetValue(disableAgent),
+                Scheduler = !result.GetValue(disableScheduler),
+                SimulatedNodes = new SimulatedNodeOptions
+                {
+                    Count = result.GetValue(simulatedNodes),
+                    Cpu = result.GetValue(simulatedCpu)!,
+                    Memory = result.GetValue(simulatedMemory)!,
+                    Pods = result.GetValue(simulatedPods),
+                    Taint = result.GetValue(simulatedTaint),
+                },
+            };
+            return await RunAsync(options, result.GetValue(datastore), result.GetValue(verbose), roles, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(ApiServerOptions options, string? datastoreEndpoint, bool verbose, bool disableAgent, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ApiServerOptions options, string? datastoreEndpoint, bool verbose, ServerRoles roles, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
         using var loggerFactory = LoggerFactory.Create(builder => builder
@@ -62,7 +89,6 @@ internal static class ServerCommand
             })
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
             .AddFilter("Microsoft", LogLevel.Warning));
-        var logger = loggerFactory.CreateLogger("kubesharp");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
@@ -71,8 +97,35 @@ internal static class ServerCommand
             stop.Cancel();
         });
 
-        await using var store = await OpenStoreAsync(options.DataDir, datastoreEndpoint, stop.Token).ConfigureAwait(false);
-        await using var server = await ApiServerHost.StartAsync(options, store, ServerCatalog.Resources, ServerCatalog.OpenApi, loggerFactory, TimeProvider.System, stop.Token).ConfigureAwait(false);
+        IStore store;
+        try
+        {
+            store = await StoreBackends.OpenAsync(datastoreEndpoint, options.DataDir, stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or InvalidOperationException or StorageException or System.Data.Common.DbException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"kubesharp: cannot open the datastore: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        await using var storeLifetime = store.ConfigureAwait(false);
+        ApiServerHost server;
+        try
+        {
+            server = await ApiServerHost.StartAsync(options, store, ServerCatalog.Resources, ServerCatalog.OpenApi, loggerFactory, TimeProvider.System, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return 0;
+        }
+        catch (IOException ex)
+        {
+            // Typically the port is taken: one line, no stack trace.
+            await Console.Error.WriteLineAsync($"kubesharp: the API server could not listen on {options.BindAddress}:{options.HttpsPort}: {ex.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        await using var serverLifetime = server.ConfigureAwait(false);
         try
         {
             await server.Ready.WaitAsync(stop.Token).ConfigureAwait(false);
@@ -87,16 +140,33 @@ internal static class ServerCommand
             return 1;
         }
 
+        // The control-plane components talk to the API over HTTPS with the admin credentials, like remote ones would.
+        using var client = Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath);
+        var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, new Kubesharp.ControllerManager.ControllerManagerOptions(), TimeProvider.System, loggerFactory, stop.Token);
+        using var scheduler = roles.Scheduler
+            ? new SchedulerService(client, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
+            : null;
+        if (scheduler is not null)
+        {
+            await scheduler.StartAsync(stop.Token).ConfigureAwait(false);
+        }
+
+        using var simulated = roles.SimulatedNodes.Count > 0
+            ? new SimulatedNodeHost(client, roles.SimulatedNodes, TimeProvider.System, loggerFactory.CreateLogger<SimulatedNodeHost>())
+            : null;
+        if (simulated is not null)
+        {
+            await simulated.StartAsync(stop.Token).ConfigureAwait(false);
+        }
+
         // The server's own node (a single-node cluster), unless the control plane runs alone.
-        using var agent = disableAgent ? null : await AgentCommand.StartInProcessAsync(server, loggerFactory, stop.Token).ConfigureAwait(false);
-        Console.Out.WriteLine($"""
+        using var agent = roles.Agent ? await AgentCommand.StartInProcessAsync(server, loggerFactory, stop.Token).ConfigureAwait(false) : null;
+        await Console.Out.WriteLineAsync($"""
             Kubesharp API server ready at {server.Url} ({started.ElapsedMilliseconds} ms).
             Use it with kubectl:
                 export KUBECONFIG={server.KubeconfigPath}
-                kubectl get namespaces
-            """);
-        using var controllerClient = Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath);
-        var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(controllerClient, new Kubesharp.ControllerManager.ControllerManagerOptions(), TimeProvider.System, loggerFactory, stop.Token);
+                kubectl get nodes
+            """).ConfigureAwait(false);
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
@@ -105,31 +175,33 @@ internal static class ServerCommand
         {
         }
 
-        await controllers.ConfigureAwait(false);
         if (agent is not null)
         {
             await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
+        if (simulated is not null)
+        {
+            await simulated.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        if (scheduler is not null)
+        {
+            await scheduler.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        await controllers.ConfigureAwait(false);
         return 0;
     }
 
-    private static async Task<IStore> OpenStoreAsync(string dataDir, string? endpoint, CancellationToken cancellationToken)
+    /// <summary>What runs beside the API server.</summary>
+    private sealed record ServerRoles
     {
-        var path = Path.Combine(dataDir, "db", "state.db");
-        if (!string.IsNullOrEmpty(endpoint))
-        {
-            if (endpoint.StartsWith("sqlite://", StringComparison.Ordinal))
-            {
-                path = endpoint["sqlite://".Length..];
-            }
-            else
-            {
-                throw new ArgumentException($"unsupported --datastore-endpoint {endpoint}");
-            }
-        }
+        public bool Agent { get; init; } = true;
 
-        return await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = path }, cancellationToken).ConfigureAwait(false);
+        public bool Scheduler { get; init; } = true;
+
+        public required SimulatedNodeOptions SimulatedNodes { get; init; }
     }
 
     private static bool TryParseDuration(string text, out TimeSpan duration)
