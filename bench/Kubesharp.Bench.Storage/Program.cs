@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Kubesharp.Bench.Common;
 using Kubesharp.Bench.Storage;
 using Kubesharp.Storage;
 using Kubesharp.Storage.Etcd;
@@ -19,6 +20,7 @@ for (var i = 0; i < args.Length; i++)
     {
         case "--seconds": seconds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--write": markdownPath = args[++i]; break;
+        case "--quick": seconds = 2; break;
     }
 }
 
@@ -111,20 +113,7 @@ Console.WriteLine(section);
 
 if (markdownPath is not null)
 {
-    var existing = File.Exists(markdownPath) ? await File.ReadAllTextAsync(markdownPath) : "# Benchmarks\n";
-    var start = existing.IndexOf("## Storage", StringComparison.Ordinal);
-    string updated;
-    if (start < 0)
-    {
-        updated = existing.TrimEnd() + "\n\n" + section;
-    }
-    else
-    {
-        var next = existing.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
-        updated = existing[..start] + section + (next < 0 ? string.Empty : "\n" + existing[(next + 1)..]);
-    }
-
-    await File.WriteAllTextAsync(markdownPath, updated);
+    await BenchmarkReport.WriteSectionAsync(markdownPath, "## Storage", section);
 }
 
 static async Task<double> MeasureWritesAsync(LoadTarget target, int writers, TimeSpan duration, byte[] value)
