@@ -2,7 +2,7 @@ using System.CommandLine;
 using Kubesharp.Client;
 using Kubesharp.Kubelet;
 using Kubesharp.Kubelet.Runtime;
-using Kubesharp.Node;
+using Kubesharp.NodeAgents;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.Commands;

@@ -11,7 +11,7 @@ using Kubesharp.Dns;
 using Kubesharp.Kubelet.Images;
 using Kubesharp.Kubelet.Runtime;
 using Kubesharp.Kubelet.Tests.Support;
-using Kubesharp.Node;
+using Kubesharp.NodeAgents;
 using Kubesharp.Proxy.Iptables;
 using Kubesharp.Scheduler;
 using Kubesharp.Storage.Sqlite;
@@ -27,7 +27,7 @@ namespace Kubesharp.Kubelet.Tests.EndToEnd;
 /// machine with other clusters. The service CIDR is routed into a dummy link that drops whatever the proxy
 /// does not translate, so no test traffic leaves the machine. Everything is removed at the end.
 /// </summary>
-public sealed class ServiceNetworkFixture : IAsyncLifetime
+public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
 {
     public const string BusyboxImage = "docker.io/kubesharp/busybox:svc-test";
 
@@ -179,7 +179,6 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime
             if (scheduler is not null)
             {
                 await scheduler.StopAsync(CancellationToken.None);
-                scheduler.Dispose();
             }
 
             await IgnoreCancellation(controllers);
@@ -204,8 +203,13 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime
             await HostCleanup.DeleteLinkAsync(DnsLink);
             await HostCleanup.DeleteLinkAsync(BlackholeLink);
             Directory.Delete(Root, recursive: true);
-            stopping.Dispose();
         }
+    }
+
+    public void Dispose()
+    {
+        scheduler?.Dispose();
+        stopping.Dispose();
     }
 
     private static async Task IgnoreCancellation(Task task)

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Kubesharp.Node;
+namespace Kubesharp.NodeAgents;
 
 /// <summary>
 /// Kernel settings a node's service traffic depends on: forwarding, and bridged pod traffic passing

@@ -2,7 +2,7 @@ using Kubesharp.Dns;
 using Kubesharp.Kubelet;
 using Kubesharp.Proxy;
 
-namespace Kubesharp.Node;
+namespace Kubesharp.NodeAgents;
 
 /// <summary>Everything a node runs: the kubelet, the service proxy and (optionally) node-local cluster DNS.</summary>
 internal sealed record NodeAgentOptions

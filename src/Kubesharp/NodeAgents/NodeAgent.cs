@@ -5,7 +5,7 @@ using Kubesharp.Kubelet;
 using Kubesharp.Proxy;
 using Microsoft.Extensions.Logging;
 
-namespace Kubesharp.Node;
+namespace Kubesharp.NodeAgents;
 
 /// <summary>
 /// A node: the kubelet, the service proxy and node-local cluster DNS, started and stopped together. Stopping
