@@ -6,7 +6,7 @@ namespace Kubesharp.Dns;
 /// <summary>
 /// The node's hold on the cluster DNS address: a dummy link carrying the address as /32, so the server can
 /// bind it and pods (through their gateway) and the node itself reach it locally. Removing the link removes
-/// the address.
+/// the address. Kernels without the dummy driver get a bridge without ports instead, which behaves the same.
 /// </summary>
 public sealed class ClusterDnsLink(string name, IPAddress address)
 {
@@ -21,9 +21,9 @@ public sealed class ClusterDnsLink(string name, IPAddress address)
     public async Task EnsureAsync(CancellationToken cancellationToken)
     {
         var show = await RunAsync(["ip", "link", "show", "dev", Name], cancellationToken).ConfigureAwait(false);
-        if (show.ExitCode != 0)
+        if (show.ExitCode != 0 && (await RunAsync(["ip", "link", "add", Name, "type", "dummy"], cancellationToken).ConfigureAwait(false)).ExitCode != 0)
         {
-            await CheckAsync(["ip", "link", "add", Name, "type", "dummy"], cancellationToken).ConfigureAwait(false);
+            await CheckAsync(["ip", "link", "add", Name, "type", "bridge"], cancellationToken).ConfigureAwait(false);
         }
 
         var prefix = Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32;

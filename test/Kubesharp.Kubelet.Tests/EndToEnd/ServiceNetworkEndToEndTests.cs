@@ -80,7 +80,8 @@ public sealed class ServiceNetworkEndToEndTests(ServiceNetworkFixture fixture)
         Assert.Contains($"search {Ns}.svc.cluster.local svc.cluster.local cluster.local", resolvConf, StringComparison.Ordinal);
         Assert.Contains("options ndots:5", resolvConf, StringComparison.Ordinal);
 
-        // Every replica answers through the Service, by full and by short name.
+        // Every replica answers through the ClusterIP, then by full and by short name.
+        Assert.Equal(names, await AnswersFromPodAsync(clientContainer, $"http://{web.Spec!.ClusterIP}", names));
         Assert.Equal(names, await AnswersFromPodAsync(clientContainer, $"http://web.{Ns}.svc.cluster.local", names));
         Assert.Equal(names, await AnswersFromPodAsync(clientContainer, "http://web", names));
 
@@ -110,7 +111,7 @@ public sealed class ServiceNetworkEndToEndTests(ServiceNetworkFixture fixture)
             var endpoints = rules.Split('\n').Count(l => l.Contains($"{Ns}/web:http -> ", StringComparison.Ordinal));
             return endpoints == 1 && rules.Contains($"{Ns}/web:http -> {survivor.Status!.PodIP}:8080", StringComparison.Ordinal) ? rules : null;
         });
-        var after = await ExecAsync(clientContainer, $"for i in $(seq 1 20); do wget -qO- -T 3 http://web.{Ns}.svc.cluster.local; done");
+        var after = await ExecAsync(clientContainer, $"for i in $(seq 1 20); do timeout 5 wget -qO- http://web.{Ns}.svc.cluster.local; done");
         var answers = after.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Equal(20, answers.Length);
         Assert.All(answers, a => Assert.Equal(survivor.Metadata!.Name, a));
@@ -173,7 +174,7 @@ public sealed class ServiceNetworkEndToEndTests(ServiceNetworkFixture fixture)
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var round = 0; round < Attempts / 10 && !expected.IsSubsetOf(seen); round++)
         {
-            var output = await ExecAsync(containerId, $"for i in $(seq 1 10); do wget -qO- -T 3 {url}; done");
+            var output = await ExecAsync(containerId, $"for i in $(seq 1 10); do timeout 5 wget -qO- {url}; done");
             seen.UnionWith(output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
 

@@ -37,6 +37,8 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
     private Task controllers = Task.CompletedTask;
     private SchedulerService? scheduler;
     private string id = "";
+    private KubernetesClient? controlPlaneClient;
+    private KubernetesClient? agentClient;
 
     public string? SkipReason { get; } = RuntimeFactAttribute.SkipReason();
 
@@ -81,7 +83,12 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
         var podCidr = $"10.{250 + Random.Shared.Next(5)}.{Random.Shared.Next(256)}.0/24";
         NodeIp = podCidr.Replace(".0/24", ".1", StringComparison.Ordinal);
         ServiceCidr = ServiceIpRange.Parse($"10.{150 + Random.Shared.Next(50)}.0.0/16");
-        await RunAsync("ip", "link", "add", BlackholeLink, "type", "dummy");
+        if ((await RunAsync("ip", "link", "add", BlackholeLink, "type", "dummy")).ExitCode != 0)
+        {
+            // No dummy driver: a bridge without ports drops what it is given just the same.
+            await RunAsync("ip", "link", "add", BlackholeLink, "type", "bridge");
+        }
+
         await RunAsync("ip", "link", "set", BlackholeLink, "up");
         await RunAsync("ip", "route", "add", ServiceCidr.ToString(), "dev", BlackholeLink);
 
@@ -95,19 +102,16 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
             TimeProvider.System,
             CancellationToken.None);
         await Server.Ready;
-        Client = new KubernetesClient(new KubernetesClientOptions
-        {
-            Server = Server.Url,
-            CertificateAuthorityPem = Server.Certificates.CaPem,
-            ClientCertificatePem = Server.Certificates.AdminCertificatePem,
-            ClientKeyPem = Server.Certificates.AdminKeyPem,
-        });
+        // The test, the control plane and the node each have their own connection, as in kubesharp server.
+        Client = NewClient();
+        controlPlaneClient = NewClient();
+        agentClient = NewClient();
 
-        controllers = ControllerManager.ControllerManager.RunAsync(Client, new ControllerManagerOptions { LeaderElect = false }, TimeProvider.System, loggerFactory, stopping.Token);
-        scheduler = new SchedulerService(Client, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>());
+        controllers = ControllerManager.ControllerManager.RunAsync(controlPlaneClient, new ControllerManagerOptions { LeaderElect = false }, TimeProvider.System, loggerFactory, stopping.Token);
+        scheduler = new SchedulerService(controlPlaneClient, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>());
         await scheduler.StartAsync(CancellationToken.None);
         var dnsIp = ServiceCidr.DnsServiceIp;
-        await ClusterDnsService.EnsureAsync(Client, dnsIp.ToString(), CancellationToken.None);
+        await ClusterDnsService.EnsureAsync(controlPlaneClient, dnsIp.ToString(), CancellationToken.None);
 
         var kubelet = new KubeletOptions
         {
@@ -134,7 +138,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
                 Upstreams = [new IPEndPoint(IPAddress.Loopback, 9)],
             },
         };
-        Agent = await NodeAgent.StartAsync(options, Client, loggerFactory, CancellationToken.None);
+        Agent = await NodeAgent.StartAsync(options, agentClient, loggerFactory, CancellationToken.None);
         await Agent.Kubelet.Ready.WaitAsync(TimeSpan.FromMinutes(2));
 
         var busybox = await OciImageBuilder.BuildBusyboxAsync(BusyboxImage, [], ["sh"]);
@@ -183,6 +187,8 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
 
             await IgnoreCancellation(controllers);
             Client?.Dispose();
+            controlPlaneClient?.Dispose();
+            agentClient?.Dispose();
             if (Server is not null)
             {
                 await Server.DisposeAsync();
@@ -211,6 +217,14 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
         scheduler?.Dispose();
         stopping.Dispose();
     }
+
+    private KubernetesClient NewClient() => new(new KubernetesClientOptions
+    {
+        Server = Server.Url,
+        CertificateAuthorityPem = Server.Certificates.CaPem,
+        ClientCertificatePem = Server.Certificates.AdminCertificatePem,
+        ClientKeyPem = Server.Certificates.AdminKeyPem,
+    });
 
     private static async Task IgnoreCancellation(Task task)
     {
