@@ -62,7 +62,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.DataDir);
-        var certificates = ClusterCertificates.LoadOrCreate(options.DataDir, options.BindAddress, timeProvider);
+        var certificates = ClusterCertificates.LoadOrCreate(options.DataDir, options.BindAddress, timeProvider, options.ServiceCidr.KubernetesServiceIp);
         var authenticator = new RequestAuthenticator(certificates.Ca, RequestAuthenticator.LoadOrCreateTokens(options.DataDir));
 
         var builder = WebApplication.CreateSlimBuilder();

@@ -13,6 +13,9 @@ public sealed class ApiServerOptions
     /// <summary>Holds server/tls (CA, serving and admin certificates), server/token-auth.csv and kubeconfig.yaml.</summary>
     public required string DataDir { get; init; }
 
+    /// <summary>Cluster IPs come from here; the kubernetes Service gets its first address.</summary>
+    public Registry.Strategies.ServiceIpRange ServiceCidr { get; init; } = Registry.Strategies.ServiceIpRange.Default;
+
     public TimeSpan EventTtl { get; init; } = TimeSpan.FromHours(1);
 
     /// <summary>Largest accepted request body.</summary>

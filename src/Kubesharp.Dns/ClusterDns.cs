@@ -19,16 +19,29 @@ public static partial class ClusterDns
         informers.Start(cancellationToken);
         await informers.WaitForCacheSyncAsync(cancellationToken).ConfigureAwait(false);
         var upstreams = options.Upstreams.Count > 0 ? [.. options.Upstreams] : await ReadUpstreamsAsync(options, cancellationToken).ConfigureAwait(false);
-        await using var server = new ClusterDnsServer(zone, new DnsForwarder(upstreams, options.ForwardTimeout), options, logger);
-        server.Start();
-        var upstreamList = string.Join(", ", upstreams);
-        LogUpstreams(logger, upstreamList);
+        var link = options.InterfaceName is { } name ? new ClusterDnsLink(name, options.ListenEndpoint.Address) : null;
         try
         {
+            if (link is not null)
+            {
+                await link.EnsureAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using var server = new ClusterDnsServer(zone, new DnsForwarder(upstreams, options.ForwardTimeout), options, logger);
+            server.Start();
+            var upstreamList = string.Join(", ", upstreams);
+            LogUpstreams(logger, upstreamList);
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            if (link is not null)
+            {
+                await link.RemoveAsync(CancellationToken.None).ConfigureAwait(false);
+            }
         }
     }
 

@@ -10,6 +10,12 @@ public sealed class ClusterDnsOptions
 
     public IPEndPoint ListenEndpoint { get; set; } = new(IPAddress.Parse(DefaultServiceIp), 53);
 
+    /// <summary>
+    /// A dummy link the server creates to hold the listen address and deletes when it stops; null when the
+    /// address already exists on the node (or is loopback).
+    /// </summary>
+    public string? InterfaceName { get; set; }
+
     public string ClusterDomain { get; set; } = "cluster.local";
 
     /// <summary>Resolvers for names outside the cluster; empty means read <see cref="ResolvConfPath"/>.</summary>

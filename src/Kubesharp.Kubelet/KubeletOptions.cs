@@ -54,6 +54,9 @@ public sealed class KubeletOptions
 
     public string ClusterDomain { get; init; } = "cluster.local";
 
+    /// <summary>The node's resolver file: pods with dnsPolicy Default get its servers, ClusterFirst pods its search paths.</summary>
+    public string ResolvConf { get; init; } = "/etc/resolv.conf";
+
     public string ResolvedNodeName => string.IsNullOrEmpty(NodeName) ? Environment.MachineName.ToLowerInvariant() : NodeName;
 
     public string PodsDir => Path.Combine(DataDir, "pods");

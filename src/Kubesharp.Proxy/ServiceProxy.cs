@@ -32,7 +32,7 @@ public sealed partial class ServiceProxy
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
         time = timeProvider ?? TimeProvider.System;
-        iptables = new IptablesRunner(new HostCommand([.. options.CommandPrefix]));
+        iptables = new IptablesRunner(new HostCommand([.. options.CommandPrefix]), options.Chains);
         informers.Informer<Service>().AddEventHandler(onAdd: _ => Changed(), onUpdate: (_, _) => Changed(), onDelete: _ => Changed());
         informers.Informer<EndpointSlice>().AddEventHandler(onAdd: _ => Changed(), onUpdate: (_, _) => Changed(), onDelete: _ => Changed());
     }
@@ -99,7 +99,7 @@ public sealed partial class ServiceProxy
 
     private async Task SyncAsync(CancellationToken cancellationToken)
     {
-        var model = ServiceProxyModel.Build(informers.Lister<Service>().List(), informers.Lister<EndpointSlice>().List());
+        var model = ServiceProxyModel.Build(informers.Lister<Service>().List().Where(s => ServiceProxyModel.HandledBy(s, options.ServiceProxyName)), informers.Lister<EndpointSlice>().List());
         var rules = IptablesRuleRenderer.Render(model, options, natChains);
         if (rules.Restore != applied)
         {

@@ -8,6 +8,17 @@ public static class ServiceProxyModel
 {
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
+    /// <summary>Names the proxy that serves a Service; proxies serve only Services naming them, or none.</summary>
+    public const string ServiceProxyNameLabel = "service.kubernetes.io/service-proxy-name";
+
+    /// <summary>Whether a proxy called <paramref name="proxyName"/> (null: the default proxy) serves the Service.</summary>
+    public static bool HandledBy(Service service, string? proxyName)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var named = service.Metadata?.Labels?.GetValueOrDefault(ServiceProxyNameLabel);
+        return string.IsNullOrEmpty(named) ? proxyName is null : named == proxyName;
+    }
+
     public static List<ServicePortRule> Build(IEnumerable<Service> services, IEnumerable<EndpointSlice> slices)
     {
         ArgumentNullException.ThrowIfNull(services);

@@ -18,6 +18,22 @@ public sealed class ServiceProxyOptions
     /// <summary>The node's name, to prefer nothing yet but report endpoints as local.</summary>
     public string? NodeName { get; set; }
 
+    /// <summary>Prefix of every chain the proxy owns (see <see cref="Iptables.IptablesChains"/>).</summary>
+    public string ChainPrefix
+    {
+        get => Chains.Prefix;
+        set => Chains = new Iptables.IptablesChains(value);
+    }
+
+    /// <summary>The chain names under <see cref="ChainPrefix"/>.</summary>
+    public Iptables.IptablesChains Chains { get; private set; } = Iptables.IptablesChains.Default;
+
+    /// <summary>
+    /// The value of <c>service.kubernetes.io/service-proxy-name</c> this proxy handles; Services carrying the
+    /// label with any other value (or any value, when null) are left to whoever serves them, as kube-proxy does.
+    /// </summary>
+    public string? ServiceProxyName { get; set; }
+
     /// <summary>The mark bit that asks POSTROUTING to masquerade.</summary>
     public int MasqueradeBit { get; set; } = 14;
 }

@@ -38,7 +38,7 @@ internal sealed partial class ResourceRegistry
                 },
                 ["spec"] = new JsonObject
                 {
-                    ["clusterIP"] = "10.43.0.1",
+                    ["clusterIP"] = Options.ServiceCidr.KubernetesServiceIp.ToString(),
                     ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = AdvertisedUrl?.Port ?? Options.HttpsPort }),
                 },
             };

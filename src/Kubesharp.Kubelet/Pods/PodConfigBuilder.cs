@@ -5,6 +5,7 @@ using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.Client;
 using Kubesharp.Cri.V1;
+using Kubesharp.Kubelet.Network;
 using Kubesharp.Kubelet.Volumes;
 using CriContainerConfig = Kubesharp.Cri.V1.ContainerConfig;
 
@@ -63,10 +64,7 @@ internal sealed class PodConfigBuilder
             config.Linux.Sysctls[sysctl.Name] = sysctl.Value;
         }
 
-        if (DnsConfig(pod) is { } dns)
-        {
-            config.DnsConfig = dns;
-        }
+        config.DnsConfig = DnsConfig(pod);
 
         foreach (var container in spec.Containers ?? [])
         {
@@ -300,48 +298,19 @@ internal sealed class PodConfigBuilder
         }
     }
 
-    private DNSConfig? DnsConfig(Pod pod)
+    /// <summary>
+    /// The sandbox's resolv.conf per dnsPolicy (see <see cref="PodDnsConfig"/>), always spelled out: the runtime
+    /// would otherwise copy the node's file, which is wrong for None and misses dnsConfig for Default.
+    /// </summary>
+    private DNSConfig DnsConfig(Pod pod)
     {
-        var spec = pod.Spec!;
-        var policy = spec.DnsPolicy ?? "ClusterFirst";
-        if (policy == "ClusterFirstWithHostNet" || (policy == "ClusterFirst" && spec.HostNetwork != true))
-        {
-            if (options.ClusterDns.Count == 0)
-            {
-                return null;
-            }
-
-            var ns = pod.Metadata!.Namespace;
-            var dns = new DNSConfig { Options = { "ndots:5" } };
-            dns.Servers.AddRange(options.ClusterDns);
-            dns.Searches.AddRange([$"{ns}.svc.{options.ClusterDomain}", $"svc.{options.ClusterDomain}", options.ClusterDomain]);
-            AddCustom(dns, spec.DnsConfig);
-            return dns;
-        }
-
-        if (policy == "None")
-        {
-            var dns = new DNSConfig();
-            AddCustom(dns, spec.DnsConfig);
-            return dns;
-        }
-
-        return null;
-    }
-
-    private static void AddCustom(DNSConfig dns, PodDNSConfig? custom)
-    {
-        if (custom is null)
-        {
-            return;
-        }
-
-        dns.Servers.AddRange(custom.Nameservers ?? []);
-        dns.Searches.AddRange(custom.Searches ?? []);
-        foreach (var option in custom.Options ?? [])
-        {
-            dns.Options.Add(option.Value is { } v ? $"{option.Name}:{v}" : option.Name);
-        }
+        var host = File.Exists(options.ResolvConf) ? ResolvConf.Parse(File.ReadAllText(options.ResolvConf)) : ResolvConf.Empty;
+        var conf = PodDnsConfig.For(pod, options.ClusterDns, options.ClusterDomain, host);
+        var dns = new DNSConfig();
+        dns.Servers.AddRange(conf.Nameservers);
+        dns.Searches.AddRange(conf.Searches);
+        dns.Options.AddRange(conf.Options);
+        return dns;
     }
 
     private static LinuxContainerSecurityContext SecurityContext(Pod pod, Container container)

@@ -15,15 +15,16 @@ public static class IptablesRuleRenderer
         ArgumentNullException.ThrowIfNull(rules);
         ArgumentNullException.ThrowIfNull(options);
         var mark = $"0x{1 << options.MasqueradeBit:x}";
-        var chains = new List<string> { IptablesChains.Services, IptablesChains.NodePorts, IptablesChains.Postrouting, IptablesChains.MarkMasquerade };
+        var names = options.Chains;
+        var chains = new List<string> { names.Services, names.NodePorts, names.Postrouting, names.MarkMasquerade };
         var body = new StringBuilder();
         var filter = new StringBuilder();
         var nodePortRules = new StringBuilder();
 
-        body.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Postrouting} -m mark ! --mark {mark}/{mark} -j RETURN\n");
-        body.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Postrouting} -j MARK --xor-mark {mark}\n");
-        body.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Postrouting} -m comment --comment \"kubesharp service traffic requiring SNAT\" -j MASQUERADE --random-fully\n");
-        body.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.MarkMasquerade} -j MARK --or-mark {mark}\n");
+        body.Append(CultureInfo.InvariantCulture, $"-A {names.Postrouting} -m mark ! --mark {mark}/{mark} -j RETURN\n");
+        body.Append(CultureInfo.InvariantCulture, $"-A {names.Postrouting} -j MARK --xor-mark {mark}\n");
+        body.Append(CultureInfo.InvariantCulture, $"-A {names.Postrouting} -m comment --comment \"kubesharp service traffic requiring SNAT\" -j MASQUERADE --random-fully\n");
+        body.Append(CultureInfo.InvariantCulture, $"-A {names.MarkMasquerade} -j MARK --or-mark {mark}\n");
 
         foreach (var rule in rules)
         {
@@ -35,38 +36,38 @@ public static class IptablesRuleRenderer
                 // No endpoints: refuse quickly instead of letting connections time out.
                 foreach (var ip in rule.ClusterIps.Concat(rule.ExternalIps))
                 {
-                    filter.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Reject} {comment} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j REJECT\n");
+                    filter.Append(CultureInfo.InvariantCulture, $"-A {names.Reject} {comment} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j REJECT\n");
                 }
 
                 if (rule.NodePort is { } closed)
                 {
-                    filter.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Reject} {comment} -m addrtype --dst-type LOCAL -p {protocol} -m {protocol} --dport {closed} -j REJECT\n");
+                    filter.Append(CultureInfo.InvariantCulture, $"-A {names.Reject} {comment} -m addrtype --dst-type LOCAL -p {protocol} -m {protocol} --dport {closed} -j REJECT\n");
                 }
 
                 continue;
             }
 
-            var svc = IptablesChains.ServiceChain(rule);
+            var svc = names.ServiceChain(rule);
             chains.Add(svc);
             foreach (var ip in rule.ClusterIps)
             {
-                body.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Services} {comment} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j {svc}\n");
-                body.Append(CultureInfo.InvariantCulture, $"-A {svc} {comment} ! -s {options.ClusterCidr} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j {IptablesChains.MarkMasquerade}\n");
+                body.Append(CultureInfo.InvariantCulture, $"-A {names.Services} {comment} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j {svc}\n");
+                body.Append(CultureInfo.InvariantCulture, $"-A {svc} {comment} ! -s {options.ClusterCidr} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j {names.MarkMasquerade}\n");
             }
 
             foreach (var ip in rule.ExternalIps)
             {
-                body.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Services} {comment} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j {IptablesChains.MarkMasquerade}\n");
-                body.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Services} {comment} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j {svc}\n");
+                body.Append(CultureInfo.InvariantCulture, $"-A {names.Services} {comment} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j {names.MarkMasquerade}\n");
+                body.Append(CultureInfo.InvariantCulture, $"-A {names.Services} {comment} -d {ip}/32 -p {protocol} -m {protocol} --dport {rule.Port} -j {svc}\n");
             }
 
             if (rule.NodePort is { } nodePort)
             {
-                nodePortRules.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.NodePorts} {comment} -p {protocol} -m {protocol} --dport {nodePort} -j {IptablesChains.MarkMasquerade}\n");
-                nodePortRules.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.NodePorts} {comment} -p {protocol} -m {protocol} --dport {nodePort} -j {svc}\n");
+                nodePortRules.Append(CultureInfo.InvariantCulture, $"-A {names.NodePorts} {comment} -p {protocol} -m {protocol} --dport {nodePort} -j {names.MarkMasquerade}\n");
+                nodePortRules.Append(CultureInfo.InvariantCulture, $"-A {names.NodePorts} {comment} -p {protocol} -m {protocol} --dport {nodePort} -j {svc}\n");
             }
 
-            var endpointChains = usable.Select(e => (Endpoint: e, Chain: IptablesChains.EndpointChain(rule, e))).ToList();
+            var endpointChains = usable.Select(e => (Endpoint: e, Chain: names.EndpointChain(rule, e))).ToList();
             if (rule.AffinityTimeoutSeconds is { } timeout)
             {
                 foreach (var (_, chain) in endpointChains)
@@ -94,14 +95,14 @@ public static class IptablesRuleRenderer
             {
                 chains.Add(chain);
                 // A pod reaching itself through its Service must be masqueraded, or the reply would bypass conntrack.
-                body.Append(CultureInfo.InvariantCulture, $"-A {chain} {comment} -s {endpoint.Address}/32 -j {IptablesChains.MarkMasquerade}\n");
+                body.Append(CultureInfo.InvariantCulture, $"-A {chain} {comment} -s {endpoint.Address}/32 -j {names.MarkMasquerade}\n");
                 var recent = rule.AffinityTimeoutSeconds is null ? string.Empty : $" -m recent --name {chain} --set";
                 body.Append(CultureInfo.InvariantCulture, $"-A {chain} {comment} -p {protocol}{recent} -m {protocol} -j DNAT --to-destination {endpoint.Address}:{endpoint.Port}\n");
             }
         }
 
         body.Append(nodePortRules);
-        body.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Services} -m comment --comment \"kubesharp service nodeports\" -m addrtype --dst-type LOCAL -j {IptablesChains.NodePorts}\n");
+        body.Append(CultureInfo.InvariantCulture, $"-A {names.Services} -m comment --comment \"kubesharp service nodeports\" -m addrtype --dst-type LOCAL -j {names.NodePorts}\n");
 
         var nat = new StringBuilder("*nat\n");
         var current = new HashSet<string>(chains, StringComparer.Ordinal);
@@ -120,10 +121,10 @@ public static class IptablesRuleRenderer
         nat.Append("COMMIT\n");
 
         var filterText = new StringBuilder("*filter\n");
-        filterText.Append(CultureInfo.InvariantCulture, $":{IptablesChains.Reject} - [0:0]\n:{IptablesChains.Forward} - [0:0]\n");
+        filterText.Append(CultureInfo.InvariantCulture, $":{names.Reject} - [0:0]\n:{names.Forward} - [0:0]\n");
         filterText.Append(filter);
-        filterText.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Forward} -m comment --comment \"kubesharp forwarding of marked service traffic\" -m mark --mark {mark}/{mark} -j ACCEPT\n");
-        filterText.Append(CultureInfo.InvariantCulture, $"-A {IptablesChains.Forward} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n");
+        filterText.Append(CultureInfo.InvariantCulture, $"-A {names.Forward} -m comment --comment \"kubesharp forwarding of marked service traffic\" -m mark --mark {mark}/{mark} -j ACCEPT\n");
+        filterText.Append(CultureInfo.InvariantCulture, $"-A {names.Forward} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n");
         filterText.Append("COMMIT\n");
         return new IptablesRules(nat.ToString(), filterText.ToString(), current);
     }

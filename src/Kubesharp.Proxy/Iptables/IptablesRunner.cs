@@ -4,17 +4,19 @@ namespace Kubesharp.Proxy.Iptables;
 /// Applies rules with one atomic <c>iptables-restore --noflush</c> per sync, keeps the jumps from the
 /// built-in chains into ours, and removes everything of ours on cleanup.
 /// </summary>
-public sealed class IptablesRunner(HostCommand command)
+public sealed class IptablesRunner(HostCommand command, IptablesChains? chains = null)
 {
-    private static readonly (string Table, string Chain, string[] Match, string Target)[] Jumps =
+    private readonly IptablesChains names = chains ?? IptablesChains.Default;
+
+    private (string Table, string Chain, string[] Match, string Target)[] Jumps =>
     [
-        ("nat", "PREROUTING", [], IptablesChains.Services),
-        ("nat", "OUTPUT", [], IptablesChains.Services),
-        ("nat", "POSTROUTING", [], IptablesChains.Postrouting),
-        ("filter", "FORWARD", [], IptablesChains.Forward),
-        ("filter", "FORWARD", ["-m", "conntrack", "--ctstate", "NEW"], IptablesChains.Reject),
-        ("filter", "OUTPUT", ["-m", "conntrack", "--ctstate", "NEW"], IptablesChains.Reject),
-        ("filter", "INPUT", ["-m", "conntrack", "--ctstate", "NEW"], IptablesChains.Reject),
+        ("nat", "PREROUTING", [], names.Services),
+        ("nat", "OUTPUT", [], names.Services),
+        ("nat", "POSTROUTING", [], names.Postrouting),
+        ("filter", "FORWARD", [], names.Forward),
+        ("filter", "FORWARD", ["-m", "conntrack", "--ctstate", "NEW"], names.Reject),
+        ("filter", "OUTPUT", ["-m", "conntrack", "--ctstate", "NEW"], names.Reject),
+        ("filter", "INPUT", ["-m", "conntrack", "--ctstate", "NEW"], names.Reject),
     ];
 
     public async Task RestoreAsync(string input, CancellationToken cancellationToken)
@@ -60,8 +62,9 @@ public sealed class IptablesRunner(HostCommand command)
         {
             var saved = await command.RunAsync(["iptables-save", "-t", table], null, cancellationToken).ConfigureAwait(false);
             var ours = saved.StandardOutput.Split('\n')
-                .Where(l => l.StartsWith(":KUBESHARP-", StringComparison.Ordinal))
+                .Where(l => l.StartsWith(':'))
                 .Select(l => l[1..].Split(' ')[0])
+                .Where(names.Owns)
                 .ToList();
             if (ours.Count == 0)
             {

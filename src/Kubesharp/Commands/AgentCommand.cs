@@ -2,6 +2,7 @@ using System.CommandLine;
 using Kubesharp.Client;
 using Kubesharp.Kubelet;
 using Kubesharp.Kubelet.Runtime;
+using Kubesharp.NodeAgents;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.Commands;
@@ -20,10 +21,12 @@ internal static class AgentCommand
         var podCidr = new Option<string>("--pod-cidr") { Description = "The node's pod CIDR.", DefaultValueFactory = _ => "10.42.1.0/24" };
         var endpoint = new Option<string?>("--container-runtime-endpoint") { Description = "Use this CRI endpoint instead of running containerd." };
         var port = new Option<int>("--kubelet-port") { Description = "HTTPS port of the agent's endpoint (logs).", DefaultValueFactory = _ => 10250 };
+        var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network (service traffic from outside it is masqueraded).", DefaultValueFactory = _ => DefaultClusterCidr };
+        var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS address, served on this node and written into pods' resolv.conf.", DefaultValueFactory = _ => "10.43.0.10" };
 
         var command = new Command("agent", "Run a node that joins a Kubesharp server.")
         {
-            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port,
+            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -35,9 +38,16 @@ internal static class AgentCommand
                 InsecureSkipTlsVerify = result.GetValue(caFile) is null,
                 UserAgent = "kubesharp-agent",
             };
-            var options = NewOptions(
+            if (!System.Net.IPAddress.TryParse(result.GetValue(clusterDns), out var dnsAddress))
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --cluster-dns {result.GetValue(clusterDns)} is not an IP address").ConfigureAwait(false);
+                return 2;
+            }
+
+            var kubelet = NewOptions(
                 Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(nodeName), result.GetValue(nodeIp), result.GetValue(podCidr)!,
-                result.GetValue(endpoint), result.GetValue(port));
+                result.GetValue(endpoint), result.GetValue(port), dnsAddress);
+            var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
             using var loggerFactory = CreateLoggerFactory();
             using var client = new KubernetesClient(clientOptions);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -46,11 +56,11 @@ internal static class AgentCommand
                 context.Cancel = true;
                 stop.Cancel();
             });
-            using var agent = new KubeletService(options, client, loggerFactory) { EndpointToken = clientOptions.BearerToken };
-            await agent.StartAsync(stop.Token).ConfigureAwait(false);
+            var agent = await NodeAgent.StartAsync(options, client, loggerFactory, stop.Token).ConfigureAwait(false);
+            await using var agentLifetime = agent.ConfigureAwait(false);
             try
             {
-                await agent.Ready.WaitAsync(stop.Token).ConfigureAwait(false);
+                await agent.Kubelet.Ready.WaitAsync(stop.Token).ConfigureAwait(false);
                 await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -71,11 +81,15 @@ internal static class AgentCommand
         return command;
     }
 
+    /// <summary>The cluster's pod network; each node's pod CIDR is a /24 of it.</summary>
+    public const string DefaultClusterCidr = "10.42.0.0/16";
+
     /// <summary>
     /// The server's own node: talks to the API like a remote agent, over HTTPS with the node token from the
-    /// server's data directory; its files live in DATA/agent and its pods get 10.42.0.0/24.
+    /// server's data directory; its files live in DATA/agent and its pods get 10.42.0.0/24. It runs the
+    /// service proxy and serves cluster DNS on <paramref name="clusterDns"/>.
     /// </summary>
-    public static async Task<KubeletService> StartInProcessAsync(ApiServer.ApiServerHost server, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var tokenLine = (await File.ReadAllLinesAsync(Path.Combine(server.Options.DataDir, "server", "token-auth.csv"), cancellationToken).ConfigureAwait(false))
             .First(l => l.Length > 0 && !l.StartsWith('#'));
@@ -86,19 +100,19 @@ internal static class AgentCommand
             CertificateAuthorityPem = server.Certificates.CaPem,
             UserAgent = "kubesharp-agent",
         });
-        var options = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, null, "10.42.0.0/24", null, 10250);
-        var agent = new KubeletService(options, client, loggerFactory) { ClientCaPem = server.Certificates.CaPem };
-        await agent.StartAsync(cancellationToken).ConfigureAwait(false);
-        return agent;
+        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, null, "10.42.0.0/24", null, 10250, clusterDns);
+        var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
+        return await NodeAgent.StartAsync(options, client, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
-    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port) => new()
+    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns) => new()
     {
         DataDir = dataDir,
         NodeName = nodeName,
         NodeIp = nodeIp,
         PodCidr = podCidr,
         KubeletPort = port,
+        ClusterDns = [clusterDns.ToString()],
         ContainerRuntime = new ContainerRuntimeOptions
         {
             ContainerRuntimeEndpoint = endpoint,

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Net;
 using Kubesharp.ApiServer;
+using Kubesharp.ApiServer.Registry.Strategies;
 using Kubesharp.Storage;
 using Kubesharp.Kubelet.Simulation;
 using Kubesharp.Scheduler;
@@ -10,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Kubesharp.Commands;
 
 /// <summary><c>kubesharp server</c>: the control plane (API server on the chosen datastore), plus a node agent unless disabled.</summary>
-internal static class ServerCommand
+internal static partial class ServerCommand
 {
     public static Command Create()
     {
@@ -26,12 +27,15 @@ internal static class ServerCommand
         var simulatedMemory = new Option<string>("--simulated-node-memory") { Description = "Memory capacity of each simulated node.", DefaultValueFactory = _ => "256Gi" };
         var simulatedPods = new Option<int>("--simulated-node-pods") { Description = "Pod capacity of each simulated node.", DefaultValueFactory = _ => 110 };
         var simulatedTaint = new Option<bool>("--simulated-node-taint") { Description = $"Taint simulated nodes with {SimulatedNodeOptions.TaintKey}:NoSchedule so only pods that tolerate it land there.", DefaultValueFactory = _ => true };
+        var serviceCidr = new Option<string>("--service-cidr") { Description = "Cluster IPs come from here; the kubernetes Service gets the first address, cluster DNS the tenth.", DefaultValueFactory = _ => "10.43.0.0/16" };
+        var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network; the server's node gets its first /24.", DefaultValueFactory = _ => AgentCommand.DefaultClusterCidr };
+        var clusterDns = new Option<string?>("--cluster-dns") { Description = "The cluster DNS address (default: the tenth address of --service-cidr)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug details." };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
-            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, verbose,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, serviceCidr, clusterCidr, clusterDns, verbose,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -47,8 +51,27 @@ internal static class ServerCommand
                 return 2;
             }
 
+            ServiceIpRange services;
+            try
+            {
+                services = ServiceIpRange.Parse(result.GetValue(serviceCidr)!);
+            }
+            catch (FormatException e)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --service-cidr: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            var dnsAddress = services.DnsServiceIp;
+            if (result.GetValue(clusterDns) is { } dnsText && (!IPAddress.TryParse(dnsText, out dnsAddress) || !services.Contains(dnsText)))
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --cluster-dns {dnsText} is not an address inside --service-cidr {services}").ConfigureAwait(false);
+                return 2;
+            }
+
             var options = new ApiServerOptions
             {
+                ServiceCidr = services,
                 BindAddress = address,
                 HttpsPort = result.GetValue(httpsPort),
                 DataDir = Path.GetFullPath(result.GetValue(dataDir)!),
@@ -64,6 +87,8 @@ internal static class ServerCommand
             {
                 Agent = !result.GetValue(disableAgent),
                 Scheduler = !result.GetValue(disableScheduler),
+                ClusterCidr = result.GetValue(clusterCidr)!,
+                ClusterDns = dnsAddress,
                 SimulatedNodes = new SimulatedNodeOptions
                 {
                     Count = result.GetValue(simulatedNodes),
@@ -143,6 +168,7 @@ internal static class ServerCommand
         // The control-plane components talk to the API over HTTPS with the admin credentials, like remote ones would.
         using var client = Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath);
         var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, new Kubesharp.ControllerManager.ControllerManagerOptions(), TimeProvider.System, loggerFactory, stop.Token);
+        var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, loggerFactory, stop.Token);
         using var scheduler = roles.Scheduler
             ? new SchedulerService(client, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
             : null;
@@ -160,7 +186,7 @@ internal static class ServerCommand
         }
 
         // The server's own node (a single-node cluster), unless the control plane runs alone.
-        using var agent = roles.Agent ? await AgentCommand.StartInProcessAsync(server, loggerFactory, stop.Token).ConfigureAwait(false) : null;
+        var agent = roles.Agent ? await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, loggerFactory, stop.Token).ConfigureAwait(false) : null;
         await Console.Out.WriteLineAsync($"""
             Kubesharp API server ready at {server.Url} ({started.ElapsedMilliseconds} ms).
             Use it with kubectl:
@@ -177,7 +203,7 @@ internal static class ServerCommand
 
         if (agent is not null)
         {
-            await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await agent.DisposeAsync().ConfigureAwait(false);
         }
 
         if (simulated is not null)
@@ -191,8 +217,32 @@ internal static class ServerCommand
         }
 
         await controllers.ConfigureAwait(false);
+        await clusterServices.ConfigureAwait(false);
         return 0;
     }
+
+    /// <summary>
+    /// Cluster-level pieces of service networking: the kube-dns Service (kept, as k3s ships CoreDNS's) and
+    /// the status of LoadBalancer Services.
+    /// </summary>
+    private static async Task RunClusterServicesAsync(Kubesharp.Client.KubernetesClient client, IPAddress clusterDns, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var logger = loggerFactory.CreateLogger("Kubesharp.Dns.ClusterDnsService");
+        var informers = new Kubesharp.Client.Informers.SharedInformerFactory(client, loggerFactory: loggerFactory);
+        await using var informersLifetime = informers.ConfigureAwait(false);
+        using var loadBalancers = new Kubesharp.Proxy.ServiceLoadBalancerController(client, informers, loggerFactory.CreateLogger<Kubesharp.Proxy.ServiceLoadBalancerController>());
+        var keep = Kubesharp.Dns.ClusterDnsService.KeepAsync(client, clusterDns.ToString(), TimeSpan.FromSeconds(30), TimeProvider.System, e => LogKubeDnsFailed(logger, e.Message), cancellationToken);
+        try
+        {
+            await Task.WhenAll(keep, loadBalancers.RunAsync(cancellationToken)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the kube-dns Service: {Reason}")]
+    private static partial void LogKubeDnsFailed(ILogger logger, string reason);
 
     /// <summary>What runs beside the API server.</summary>
     private sealed record ServerRoles
@@ -202,6 +252,10 @@ internal static class ServerCommand
         public bool Scheduler { get; init; } = true;
 
         public required SimulatedNodeOptions SimulatedNodes { get; init; }
+
+        public required string ClusterCidr { get; init; }
+
+        public required IPAddress ClusterDns { get; init; }
     }
 
     private static bool TryParseDuration(string text, out TimeSpan duration)

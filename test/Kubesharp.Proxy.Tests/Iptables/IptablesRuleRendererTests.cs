@@ -16,7 +16,7 @@ public sealed class IptablesRuleRendererTests
 
         var nat = IptablesRuleRenderer.Render(model, Options).Nat;
 
-        var svc = IptablesChains.ServiceChain(model[0]);
+        var svc = IptablesChains.Default.ServiceChain(model[0]);
         Assert.Contains($"-A KUBESHARP-SERVICES -m comment --comment \"default/web:p\" -d 10.43.0.20/32 -p tcp -m tcp --dport 80 -j {svc}\n", nat);
         Assert.Contains("--probability 0.3333333333", nat);
         Assert.Contains("--probability 0.5000000000", nat);
@@ -57,7 +57,7 @@ public sealed class IptablesRuleRendererTests
         var nat = IptablesRuleRenderer.Render(model, Options).Nat;
 
         Assert.Contains("-A KUBESHARP-NODEPORTS -m comment --comment \"default/web:p\" -p tcp -m tcp --dport 30080 -j KUBESHARP-MARK-MASQ", nat);
-        Assert.Contains($"-A KUBESHARP-NODEPORTS -m comment --comment \"default/web:p\" -p tcp -m tcp --dport 30080 -j {IptablesChains.ServiceChain(model[0])}", nat);
+        Assert.Contains($"-A KUBESHARP-NODEPORTS -m comment --comment \"default/web:p\" -p tcp -m tcp --dport 30080 -j {IptablesChains.Default.ServiceChain(model[0])}", nat);
         Assert.Contains("-m addrtype --dst-type LOCAL -j KUBESHARP-NODEPORTS", nat);
     }
 
@@ -94,7 +94,7 @@ public sealed class IptablesRuleRendererTests
 
         var second = IptablesRuleRenderer.Render([], Options, first.NatChains);
 
-        var svc = IptablesChains.ServiceChain(model[0]);
+        var svc = IptablesChains.Default.ServiceChain(model[0]);
         Assert.Contains($":{svc} - [0:0]\n", second.Nat);
         Assert.Contains($"-X {svc}\n", second.Nat);
         Assert.DoesNotContain(svc, second.NatChains);
@@ -105,8 +105,43 @@ public sealed class IptablesRuleRendererTests
     {
         var model = Model(ProxyObjects.Service(new string('a', 63), "10.43.0.20", 80), ProxyObjects.Slice(new string('a', 63), 8080, "TCP", ("10.42.0.1", true)));
 
-        Assert.InRange(IptablesChains.ServiceChain(model[0]).Length, 1, 28);
-        Assert.InRange(IptablesChains.EndpointChain(model[0], model[0].Endpoints[0]).Length, 1, 28);
+        Assert.InRange(IptablesChains.Default.ServiceChain(model[0]).Length, 1, 28);
+        Assert.InRange(IptablesChains.Default.EndpointChain(model[0], model[0].Endpoints[0]).Length, 1, 28);
+    }
+
+    [Fact]
+    public void Render_OtherChainPrefix_EveryChainUnderIt()
+    {
+        var options = new ServiceProxyOptions { ChainPrefix = "KST1A2B3C" };
+        var model = Model(ProxyObjects.Service("web", "10.43.0.20", 80, type: "NodePort", nodePort: 30080), ProxyObjects.Slice("web", 8080, "TCP", ("10.42.0.1", true)), ProxyObjects.Service("idle", "10.43.0.21", 80));
+
+        var rules = IptablesRuleRenderer.Render(model, options);
+
+        Assert.DoesNotContain("KUBESHARP", rules.Restore, StringComparison.Ordinal);
+        Assert.Contains("-A KST1A2B3C-SERVICES ", rules.Nat, StringComparison.Ordinal);
+        Assert.Contains("-A KST1A2B3C-REJECT ", rules.Filter, StringComparison.Ordinal);
+        Assert.All(rules.NatChains, c => Assert.InRange(c.Length, 1, 28));
+        Assert.All(rules.NatChains, c => Assert.StartsWith("KST1A2B3C-", c, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("lower")]
+    [InlineData("TOOLONGPREFIX")]
+    public void ChainPrefix_Invalid_Throws(string prefix) =>
+        Assert.Throws<ArgumentException>(() => new ServiceProxyOptions { ChainPrefix = prefix });
+
+    [Fact]
+    public void HandledBy_ServiceProxyNameLabel_OnlyThatProxy()
+    {
+        var plain = ProxyObjects.Service("web", "10.43.0.20", 80);
+        var named = ProxyObjects.Service("kube-dns", "10.43.0.10", 53);
+        named.Metadata!.Labels = new() { [ServiceProxyModel.ServiceProxyNameLabel] = "node-local" };
+
+        Assert.True(ServiceProxyModel.HandledBy(plain, null));
+        Assert.False(ServiceProxyModel.HandledBy(named, null));
+        Assert.True(ServiceProxyModel.HandledBy(named, "node-local"));
+        Assert.False(ServiceProxyModel.HandledBy(plain, "node-local"));
     }
 
     [Fact]

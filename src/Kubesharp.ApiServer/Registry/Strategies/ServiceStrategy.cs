@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
@@ -6,10 +5,9 @@ using Kubesharp.ApiServer.Http;
 
 namespace Kubesharp.ApiServer.Registry.Strategies;
 
-/// <summary>Services: defaults, cluster IP allocation from 10.43.0.0/16 and node port allocation from 30000-32767.</summary>
+/// <summary>Services: defaults, cluster IP allocation from the service CIDR (10.43.0.0/16 unless configured) and node port allocation from 30000-32767.</summary>
 internal sealed class ServiceStrategy(ApiResource resource, RegistryContext context) : ResourceStrategy(resource)
 {
-    public const string ServiceCidrBase = "10.43.0.0";
     private readonly Lock _allocationGate = new();
 
     // Allocations not yet visible in the cache (a create in flight); forgotten after a while.
@@ -188,6 +186,11 @@ internal sealed class ServiceStrategy(ApiResource resource, RegistryContext cont
     {
         lock (_allocationGate)
         {
+            if (!context.Options.ServiceCidr.Contains(ip))
+            {
+                throw StatusError.Invalid("Service", string.Empty, string.Empty, [new StatusCause("FieldValueInvalid", $"Invalid value: []string{{\"{ip}\"}}: failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {context.Options.ServiceCidr}", "spec.clusterIPs")]);
+            }
+
             if (UsedClusterIps().Contains(ip) || !TryPend(ip))
             {
                 throw StatusError.Invalid("Service", string.Empty, string.Empty, [new StatusCause("FieldValueInvalid", $"Invalid value: []string{{\"{ip}\"}}: failed to allocate IP {ip}: provided IP is already allocated", "spec.clusterIPs")]);
@@ -200,11 +203,11 @@ internal sealed class ServiceStrategy(ApiResource resource, RegistryContext cont
         lock (_allocationGate)
         {
             var used = UsedClusterIps();
-            var start = BitConverter.ToUInt32(IPAddress.Parse(ServiceCidrBase).GetAddressBytes().Reverse().ToArray());
+            var range = context.Options.ServiceCidr;
             // .1 is the kubernetes Service and .10 is customarily DNS; dynamic allocation starts above them.
-            for (uint offset = 11; offset < 65534; offset++)
+            for (uint offset = 11; offset < range.Size - 1; offset++)
             {
-                var candidate = new IPAddress(BitConverter.GetBytes(start + offset).Reverse().ToArray()).ToString();
+                var candidate = range.Address(offset).ToString();
                 if (!used.Contains(candidate) && TryPend(candidate))
                 {
                     return candidate;

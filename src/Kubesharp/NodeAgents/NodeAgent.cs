@@ -1,0 +1,95 @@
+using Kubesharp.Client;
+using Kubesharp.Client.Informers;
+using Kubesharp.Dns;
+using Kubesharp.Kubelet;
+using Kubesharp.Proxy;
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.NodeAgents;
+
+/// <summary>
+/// A node: the kubelet, the service proxy and node-local cluster DNS, started and stopped together. Stopping
+/// removes the proxy's rules and the DNS link; containers keep running (the next start adopts them).
+/// </summary>
+internal sealed partial class NodeAgent : IAsyncDisposable
+{
+    private readonly CancellationTokenSource stopping = new();
+    private readonly SharedInformerFactory informers;
+    private readonly ILogger logger;
+    private Task proxyRun = Task.CompletedTask;
+    private Task dnsRun = Task.CompletedTask;
+    private bool stopped;
+
+    private NodeAgent(NodeAgentOptions options, KubernetesClient client, ILoggerFactory loggerFactory)
+    {
+        logger = loggerFactory.CreateLogger<NodeAgent>();
+        informers = new SharedInformerFactory(client, loggerFactory: loggerFactory);
+        Kubelet = new KubeletService(options.Kubelet, client, loggerFactory) { ClientCaPem = options.ClientCaPem, EndpointToken = options.EndpointToken };
+        Proxy = new ServiceProxy(informers, options.Proxy, loggerFactory.CreateLogger<ServiceProxy>());
+        Options = options;
+    }
+
+    public NodeAgentOptions Options { get; }
+
+    public KubeletService Kubelet { get; }
+
+    public ServiceProxy Proxy { get; }
+
+    /// <summary>Starts the kubelet (which readies asynchronously, see <see cref="KubeletService.Ready"/>), the proxy and DNS.</summary>
+    public static async Task<NodeAgent> StartAsync(NodeAgentOptions options, KubernetesClient client, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        await NodeKernelSettings.ApplyAsync(loggerFactory.CreateLogger<NodeAgent>(), cancellationToken).ConfigureAwait(false);
+        var agent = new NodeAgent(options, client, loggerFactory);
+        await agent.Kubelet.StartAsync(cancellationToken).ConfigureAwait(false);
+        agent.proxyRun = agent.RunLoggedAsync("service proxy", agent.Proxy.RunAsync);
+        if (options.Dns is { } dns)
+        {
+            var dnsLogger = loggerFactory.CreateLogger<ClusterDnsServer>();
+            agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => ClusterDns.RunAsync(agent.informers, dns, dnsLogger, ct));
+        }
+
+        return agent;
+    }
+
+    /// <summary>Stops the kubelet, then the proxy (removing its rules) and DNS (removing its link).</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (stopped)
+        {
+            return;
+        }
+
+        stopped = true;
+        await Kubelet.StopAsync(cancellationToken).ConfigureAwait(false);
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(proxyRun, dnsRun).ConfigureAwait(false);
+        await informers.DisposeAsync().ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        Kubelet.Dispose();
+        stopping.Dispose();
+    }
+
+    private Task RunLoggedAsync(string component, Func<CancellationToken, Task> run) => Task.Run(async () =>
+    {
+        try
+        {
+            await run(stopping.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogComponentFailed(logger, component, e);
+        }
+    });
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The node's {Component} stopped")]
+    private static partial void LogComponentFailed(ILogger logger, string component, Exception exception);
+}
