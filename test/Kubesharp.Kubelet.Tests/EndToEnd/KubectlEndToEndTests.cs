@@ -163,7 +163,14 @@ public sealed partial class KubectlEndToEndTests(NodeFixture fixture)
             Assert.True(node.ExitCode == 0, node.Stderr);
             Assert.Matches($@"(?m)^{Regex.Escape(fixture.NodeName)}\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%\s*$", node.Stdout);
 
+            // Like metrics-server, a pod shows up once a sample of the agent includes it.
             var pods = await Kubectl.RunAsync(["top", "pod", "measured", "--containers"]);
+            for (var attempt = 0; pods.ExitCode != 0 && attempt < 15; attempt++)
+            {
+                await Task.Delay(1000);
+                pods = await Kubectl.RunAsync(["top", "pod", "measured", "--containers"]);
+            }
+
             Assert.True(pods.ExitCode == 0, pods.Stderr);
             Assert.Matches(@"(?m)^measured\s+app\s+\d+m\s+\d+Mi\s*$", pods.Stdout);
 
