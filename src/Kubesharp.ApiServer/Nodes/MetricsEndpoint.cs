@@ -18,7 +18,7 @@ namespace Kubesharp.ApiServer.Nodes;
 internal sealed class MetricsEndpoint(ResourceRegistry registry, KubeletClient kubelets)
 {
     private static readonly TimeSpan AgentTimeout = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan RetryUnreachableAfter = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan RetryUnreachableAfter = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, DateTimeOffset> unreachable = new(StringComparer.Ordinal);
 
     /// <param name="rest">The path after /apis/metrics.k8s.io/VERSION/.</param>
