@@ -4,6 +4,7 @@ using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Discovery;
 using Kubesharp.ApiServer.Http;
+using Kubesharp.ApiServer.Nodes;
 using Kubesharp.ApiServer.Registry;
 using Kubesharp.ApiServer.Security;
 using Kubesharp.Storage;
@@ -29,10 +30,12 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly WatchCache _cache;
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
+    private readonly KubeletClient _kubelets;
     private Task _startup = Task.CompletedTask;
 
-    private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, ILogger logger)
+    private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
     {
+        _kubelets = kubelets;
         _app = app;
         _cache = cache;
         Certificates = certificates;
@@ -63,7 +66,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     {
         Directory.CreateDirectory(options.DataDir);
         var certificates = ClusterCertificates.LoadOrCreate(options.DataDir, options.BindAddress, timeProvider, options.ServiceCidr.KubernetesServiceIp);
-        var authenticator = new RequestAuthenticator(certificates.Ca, RequestAuthenticator.LoadOrCreateTokens(options.DataDir));
+        var tokens = RequestAuthenticator.LoadOrCreateTokens(options.DataDir);
+        var authenticator = new RequestAuthenticator(certificates.Ca, tokens);
+        var kubelets = new KubeletClient(certificates, tokens.FirstOrDefault(t => t.Value.Name == RequestAuthenticator.AgentUser).Key, timeProvider);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -91,9 +96,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var cache = new WatchCache(store, resources, options.WatchCacheEventsPerResource, loggerFactory.CreateLogger<WatchCache>());
-        var host = new ApiServerHost(app, cache, certificates, options, logger);
+        var host = new ApiServerHost(app, cache, certificates, options, kubelets, logger);
         var registry = new ResourceRegistry(resources, cache, store, options, timeProvider, loggerFactory);
-        var handler = new RequestHandler(registry, authenticator, host, openApi ?? new OpenApiEndpoint(null, null), loggerFactory.CreateLogger<RequestHandler>());
+        var handler = new RequestHandler(registry, authenticator, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>());
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -148,6 +153,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             await _cache.DisposeAsync().ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
             _stopping.Dispose();
+            _kubelets.Dispose();
             Certificates.Dispose();
         }
     }

@@ -92,7 +92,7 @@ public sealed partial class KubeletService : BackgroundService
             var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>());
 
             using var certificate = KubeletServingCertificate.LoadOrCreate(options.DataDir, NodeName, nodeIp, time);
-            server = await KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, loggerFactory, time, stoppingToken);
+            server = await KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken);
             KubeletPort = server.Port;
 
             var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>());

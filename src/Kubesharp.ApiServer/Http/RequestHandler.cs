@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiServer.Discovery;
+using Kubesharp.ApiServer.Nodes;
 using Kubesharp.ApiServer.Printing;
 using Kubesharp.ApiServer.Registry;
 using Kubesharp.ApiServer.Security;
@@ -25,14 +26,18 @@ internal sealed partial class RequestHandler
     private readonly DiscoveryDocuments _discovery;
     private readonly ResourceEndpoint _resources;
     private readonly OpenApiEndpoint _openApi;
+    private readonly PodConnections _podConnections;
+    private readonly MetricsEndpoint _metrics;
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, ApiServerHost host, OpenApiEndpoint openApi, ILogger<RequestHandler> logger)
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger)
     {
+        _podConnections = new PodConnections(registry, kubelets);
+        _metrics = new MetricsEndpoint(registry, kubelets);
         _registry = registry;
         _authenticator = authenticator;
         _host = host;
         _logger = logger;
-        _discovery = new DiscoveryDocuments(registry.Resources);
+        _discovery = new DiscoveryDocuments([.. registry.Resources, .. MetricsResources.All]);
         _resources = new ResourceEndpoint(registry, new TablePrinter(registry.TimeProvider));
         _openApi = openApi;
     }
@@ -244,6 +249,12 @@ internal sealed partial class RequestHandler
 
     private async Task RouteResourceAsync(HttpContext context, string group, string version, string[] rest)
     {
+        if (group == MetricsResources.Group)
+        {
+            await _metrics.HandleAsync(context, version, rest).ConfigureAwait(false);
+            return;
+        }
+
         if (!_registry.HasGroupVersion(group, version))
         {
             throw StatusError.PathNotFound();
@@ -270,6 +281,12 @@ internal sealed partial class RequestHandler
         if (request is null)
         {
             throw StatusError.PathNotFound();
+        }
+
+        if (PodConnections.Handles(request))
+        {
+            await _podConnections.HandleAsync(context, request).ConfigureAwait(false);
+            return;
         }
 
         await _resources.HandleAsync(context, request).ConfigureAwait(false);

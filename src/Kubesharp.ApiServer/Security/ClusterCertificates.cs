@@ -129,7 +129,14 @@ public sealed class ClusterCertificates : IDisposable
         var serial = new byte[16];
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7f;
-        using var issued = request.Create(ca, now.AddMinutes(-5), now.AddYears(serverAuth ? 1 : 10), serial);
+        // Never past the CA's own expiry: a certificate issued after the CA was made would otherwise outlive it.
+        var notAfter = now.AddYears(serverAuth ? 1 : 10);
+        if (notAfter > ca.NotAfter.ToUniversalTime())
+        {
+            notAfter = ca.NotAfter.ToUniversalTime();
+        }
+
+        using var issued = request.Create(ca, now.AddMinutes(-5), notAfter, serial);
         return (issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 

@@ -11,6 +11,9 @@ namespace Kubesharp.ApiServer.Security;
 /// </summary>
 internal sealed class RequestAuthenticator
 {
+    /// <summary>The user of the node token the token file starts with.</summary>
+    public const string AgentUser = "kubesharp-agent";
+
     private readonly X509Certificate2 _ca;
     private readonly Dictionary<string, UserInfo> _tokens;
     private readonly ConcurrentDictionary<string, UserInfo?> _verifiedCertificates = new(StringComparer.Ordinal);
@@ -97,7 +100,7 @@ internal sealed class RequestAuthenticator
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
-            File.WriteAllText(path, $"{token},kubesharp-agent,kubesharp-agent,\"system:nodes,system:masters\"\n");
+            File.WriteAllText(path, $"{token},{AgentUser},{AgentUser},\"system:nodes,system:masters\"\n");
             if (!OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -7,7 +7,9 @@ using System.Text;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.Client;
 using Kubesharp.Cri;
+using Kubesharp.Cri.V1;
 using Kubesharp.Kubelet.Pods;
+using Kubesharp.Kubelet.Stats;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -22,9 +24,12 @@ using CriContainerState = Kubesharp.Cri.V1.ContainerState;
 namespace Kubesharp.Kubelet.Streaming;
 
 /// <summary>
-/// The agent's HTTPS endpoint (the API server proxies pods/log to it): /healthz, /pods and
-/// /containerLogs/NAMESPACE/POD/CONTAINER with follow, previous, tailLines, sinceSeconds, sinceTime,
-/// timestamps and limitBytes. Callers authenticate with a client certificate of the cluster CA or the agent's token.
+/// The agent's HTTPS endpoint, which the API server proxies pods/log, exec, attach and portforward to: /healthz,
+/// /pods, /containerLogs/NAMESPACE/POD/CONTAINER (follow, previous, tailLines, sinceSeconds, sinceTime, timestamps,
+/// limitBytes), /exec/NAMESPACE/POD/CONTAINER and /attach/NAMESPACE/POD/CONTAINER (command, stdin, stdout, stderr,
+/// tty), /portForward/NAMESPACE/POD and /stats/summary. Streaming requests are upgrades that the runtime's streaming
+/// server answers; this endpoint passes the connection through unchanged. Callers authenticate with a client
+/// certificate of the cluster CA or the agent's token.
 /// </summary>
 internal sealed partial class KubeletServer : IAsyncDisposable
 {
@@ -34,9 +39,11 @@ internal sealed partial class KubeletServer : IAsyncDisposable
     private readonly X509Certificate2Collection? clientCa;
     private readonly string? token;
     private readonly TimeProvider time;
+    private readonly SummaryProvider summary;
 
-    private KubeletServer(WebApplication app, PodSyncer pods, IRuntimeService runtime, X509Certificate2Collection? clientCa, string? token, TimeProvider time)
+    private KubeletServer(WebApplication app, PodSyncer pods, IRuntimeService runtime, X509Certificate2Collection? clientCa, string? token, SummaryProvider summary, TimeProvider time)
     {
+        this.summary = summary;
         this.app = app;
         this.pods = pods;
         this.runtime = runtime;
@@ -49,7 +56,7 @@ internal sealed partial class KubeletServer : IAsyncDisposable
 
     public static async Task<KubeletServer> StartAsync(
         int port, X509Certificate2 certificate, string? clientCaPem, string? token, PodSyncer pods, IRuntimeService runtime,
-        ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
+        string nodeName, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -77,7 +84,7 @@ internal sealed partial class KubeletServer : IAsyncDisposable
             ca.ImportFromPem(clientCaPem);
         }
 
-        var server = new KubeletServer(app, pods, runtime, ca, token, time);
+        var server = new KubeletServer(app, pods, runtime, ca, token, new SummaryProvider(runtime, nodeName, () => NodeUsage.Read(), time), time);
         app.Run(server.HandleAsync);
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -89,6 +96,7 @@ internal sealed partial class KubeletServer : IAsyncDisposable
     {
         await app.StopAsync(CancellationToken.None);
         await app.DisposeAsync();
+        summary.Dispose();
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -119,6 +127,26 @@ internal sealed partial class KubeletServer : IAsyncDisposable
         if (segments is ["containerLogs", var ns, var podName, var containerName])
         {
             await ServeLogsAsync(context, ns, podName, containerName);
+            return;
+        }
+
+        if (segments is ["exec" or "attach", var streamNs, var streamPod, var streamContainer])
+        {
+            await ServeContainerStreamAsync(context, segments[0] == "attach", streamNs, streamPod, streamContainer);
+            return;
+        }
+
+        if (segments is ["portForward", var forwardNs, var forwardPod])
+        {
+            await ServePortForwardAsync(context, forwardNs, forwardPod);
+            return;
+        }
+
+        if (segments is ["stats", "summary"])
+        {
+            var body = await summary.GetAsync(context.RequestAborted);
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
             return;
         }
 
@@ -265,6 +293,100 @@ internal sealed partial class KubeletServer : IAsyncDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>exec and attach: the runtime hands out a streaming URL for the running container; the client's upgrade goes there.</summary>
+    private async Task ServeContainerStreamAsync(HttpContext context, bool attach, string ns, string podName, string containerName)
+    {
+        var cancellationToken = context.RequestAborted;
+        var query = context.Request.Query;
+        var pod = pods.Find(ns, podName);
+        if (pod is null)
+        {
+            await NotFoundAsync(context, $"pod \"{podName}\" not found on this node");
+            return;
+        }
+
+        var state = await RuntimePod.LoadAsync(runtime, pod.Metadata!.Uid!, cancellationToken);
+        var container = state.Latest(containerName);
+        if (container is null || container.State != CriContainerState.ContainerRunning)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync($"container \"{containerName}\" in pod \"{podName}\" is not running", cancellationToken);
+            return;
+        }
+
+        var stdin = Flag(query["stdin"]) || Flag(query["input"]);
+        var stdout = Flag(query["stdout"]) || Flag(query["output"]);
+        var stderr = Flag(query["stderr"]) || Flag(query["error"]);
+        var tty = Flag(query["tty"]);
+        string url;
+        try
+        {
+            if (attach)
+            {
+                url = (await runtime.AttachAsync(new AttachRequest { ContainerId = container.Id, Stdin = stdin, Stdout = stdout, Stderr = stderr, Tty = tty }, cancellationToken)).Url;
+            }
+            else
+            {
+                var request = new ExecRequest { ContainerId = container.Id, Stdin = stdin, Stdout = stdout, Stderr = stderr, Tty = tty };
+                request.Cmd.AddRange(query["command"].Select(c => c ?? ""));
+                url = (await runtime.ExecAsync(request, cancellationToken)).Url;
+            }
+        }
+        catch (Grpc.RpcException e)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync(e.Detail, cancellationToken);
+            return;
+        }
+
+        await UpgradeRelay.RelayAsync(context, new Uri(url), null, cancellationToken);
+    }
+
+    private async Task ServePortForwardAsync(HttpContext context, string ns, string podName)
+    {
+        var cancellationToken = context.RequestAborted;
+        var pod = pods.Find(ns, podName);
+        if (pod is null)
+        {
+            await NotFoundAsync(context, $"pod \"{podName}\" not found on this node");
+            return;
+        }
+
+        var sandbox = (await RuntimePod.LoadAsync(runtime, pod.Metadata!.Uid!, cancellationToken)).ReadySandbox;
+        if (sandbox is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync($"pod \"{podName}\" has no running sandbox", cancellationToken);
+            return;
+        }
+
+        var request = new PortForwardRequest { PodSandboxId = sandbox.Id };
+        foreach (var value in context.Request.Query["port"].Concat(context.Request.Query["ports"]))
+        {
+            foreach (var port in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+                {
+                    request.Port.Add(number);
+                }
+            }
+        }
+
+        string url;
+        try
+        {
+            url = (await runtime.PortForwardAsync(request, cancellationToken)).Url;
+        }
+        catch (Grpc.RpcException e)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsync(e.Detail, cancellationToken);
+            return;
+        }
+
+        await UpgradeRelay.RelayAsync(context, new Uri(url), null, cancellationToken);
     }
 
     private static async Task NotFoundAsync(HttpContext context, string message)

@@ -259,6 +259,8 @@ public sealed class KubeletEndToEndTests(NodeFixture fixture)
 #pragma warning disable CA5359 // the agent's endpoint has a self-signed certificate
         handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
 #pragma warning restore CA5359
+        using var client = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(fixture.Server.Certificates.AdminCertificatePem, fixture.Server.Certificates.AdminKeyPem);
+        handler.SslOptions.ClientCertificates = [client];
         using var http = new HttpClient(handler);
         return await http.GetStringAsync(new Uri($"https://127.0.0.1:{fixture.Agent.KubeletPort}/containerLogs/{Ns}/{pod}/{container}?{query}"));
     }

@@ -87,7 +87,8 @@ public sealed class NodeFixture : IAsyncLifetime
     public async Task StartAgentAsync()
     {
         loggerFactory ??= LoggerFactory.Create(builder => builder.AddProvider(new FileLoggerProvider(Path.Combine(Path.GetTempPath(), "kubesharp-kubelet-e2e.log"))));
-        Agent = new KubeletService(Options, Client, loggerFactory);
+        // The endpoint accepts client certificates of the cluster CA, as the API server's proxy presents.
+        Agent = new KubeletService(Options, Client, loggerFactory) { ClientCaPem = Server.Certificates.CaPem };
         await Agent.StartAsync(CancellationToken.None);
         await Agent.Ready.WaitAsync(TimeSpan.FromMinutes(2));
     }
