@@ -19,6 +19,8 @@ internal sealed class DockerSwarm : IAsyncDisposable
     private readonly string directory;
     private readonly string socket;
 
+    private string forwardPolicy = "ACCEPT";
+
     private DockerSwarm(Process process, string directory)
     {
         this.process = process;
@@ -35,6 +37,9 @@ internal sealed class DockerSwarm : IAsyncDisposable
     public static async Task<DockerSwarm> StartAsync(string directory, string dockerArchive, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(directory);
+        // dockerd may set the FORWARD policy to DROP; the host's policy is put back when it is stopped.
+        var (_, forward, _) = await HostCommand.RunAsync("iptables", ["-S", "FORWARD"], cancellationToken: cancellationToken);
+        var policy = forward.Split('\n').FirstOrDefault(l => l.StartsWith("-P FORWARD ", StringComparison.Ordinal))?["-P FORWARD ".Length..].Trim();
         var info = new ProcessStartInfo("/usr/sbin/dockerd") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[]
         {
@@ -51,7 +56,7 @@ internal sealed class DockerSwarm : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Write(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var swarm = new DockerSwarm(process, directory);
+        var swarm = new DockerSwarm(process, directory) { forwardPolicy = policy is "ACCEPT" or "DROP" ? policy : "ACCEPT" };
         try
         {
             var clock = Stopwatch.StartNew();
@@ -163,6 +168,7 @@ internal sealed class DockerSwarm : IAsyncDisposable
         // Shims and docker's own containerd run under the exec root; they were started for this run.
         HostCommand.KillProcessesMentioning(directory);
         await HostCommand.RunAsync(Path.Combine(AppContext.BaseDirectory, "docker-cleanup.sh"), [directory]);
+        await HostCommand.RunAsync("iptables", ["-P", "FORWARD", forwardPolicy]);
     }
 
     private async Task<(int ExitCode, string Output, string Error)> DockerAsync(string[] arguments, bool check = true, CancellationToken cancellationToken = default)
