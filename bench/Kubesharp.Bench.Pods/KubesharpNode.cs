@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using Kubesharp.Cri;
+using Kubesharp.Cri.V1;
+using Kubesharp.Grpc;
+using Kubesharp.Kubelet.Network;
+using Kubesharp.Kubelet.Runtime;
+
+namespace Kubesharp.Bench.Pods;
+
+/// <summary>
+/// The real <c>kubesharp server</c> process with its node (its own containerd and CNI bridge), driven over HTTPS
+/// with the admin certificate. Stopped by its PID; what its containers left is removed at the end.
+/// </summary>
+internal sealed class KubesharpNode : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly GrpcChannel criChannel;
+
+    private KubesharpNode(Process process, string dataDir, Uri url, HttpClient client)
+    {
+        this.process = process;
+        DataDir = dataDir;
+        Url = url;
+        Client = client;
+        criChannel = GrpcChannel.ForAddress(new ContainerdLayout(AgentDir).Endpoint);
+        Runtime = new CriRuntimeClient(criChannel);
+        Images = new CriImageClient(criChannel);
+    }
+
+    public string DataDir { get; }
+
+    public string AgentDir => Path.Combine(DataDir, "agent");
+
+    public Uri Url { get; }
+
+    public HttpClient Client { get; }
+
+    /// <summary>The node's containerd, read only to see when sandboxes are gone.</summary>
+    public IRuntimeService Runtime { get; }
+
+    public IImageService Images { get; }
+
+    public static async Task<KubesharpNode> StartAsync(string dataDir, CancellationToken cancellationToken)
+    {
+        var port = FreePort();
+        var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
+        var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
+        foreach (var argument in new[] { "server", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        var log = new StreamWriter(Path.Combine(Path.GetTempPath(), "kubesharp-bench-pods-server.log"), append: false) { AutoFlush = true };
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => WriteLine(log, e.Data);
+        process.ErrorDataReceived += (_, e) => WriteLine(log, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var url = new Uri($"https://127.0.0.1:{port}");
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(Path.Combine(dataDir, "kubeconfig.yaml")))
+        {
+            if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(120))
+            {
+                throw new InvalidOperationException("kubesharp server did not start (see kubesharp-bench-pods-server.log in the temp directory)");
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        var client = CreateClient(dataDir);
+        var node = new KubesharpNode(process, dataDir, url, client);
+        // Ready when the node reports Ready (its containerd answers and the network is configured).
+        while (true)
+        {
+            if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(180))
+            {
+                await node.DisposeAsync();
+                throw new InvalidOperationException("the kubesharp node did not become Ready (see kubesharp-bench-pods-server.log in the temp directory)");
+            }
+
+            try
+            {
+                var nodes = await node.GetJsonAsync("/api/v1/nodes", cancellationToken);
+                var ready = nodes?["items"]?.AsArray().Any(n => n?["status"]?["conditions"]?.AsArray().Any(c => (string?)c?["type"] == "Ready" && (string?)c?["status"] == "True") == true) == true;
+                var account = await client.GetAsync(new Uri(url, "/api/v1/namespaces/default/serviceaccounts/default"), cancellationToken);
+                if (ready && account.IsSuccessStatusCode)
+                {
+                    return node;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
+
+    public async Task<JsonNode?> GetJsonAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await Client.GetAsync(new Uri(Url, path), cancellationToken);
+        response.EnsureSuccessStatusCode();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+    }
+
+    public async Task SendAsync(HttpMethod method, string path, string? json, CancellationToken cancellationToken, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, new Uri(Url, path));
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        }
+
+        using var response = await Client.SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode && !(method == HttpMethod.Delete && response.StatusCode == HttpStatusCode.NotFound))
+        {
+            throw new InvalidOperationException($"{method} {path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+    }
+
+    /// <summary>Imports an image archive into the node's containerd and waits until its CRI plugin lists the images.</summary>
+    public async Task ImportAsync(string archive, CancellationToken cancellationToken)
+    {
+        await new ContainerdImageImporter(new ContainerdLayout(AgentDir).Socket).ImportAndWaitAsync(archive, Images, TimeProvider.System, cancellationToken);
+    }
+
+    /// <summary>Waits (bounded) until the namespace has no pods and the node's containerd no ready sandboxes.</summary>
+    public async Task WaitEmptyAsync(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(180))
+        {
+            var pods = await GetJsonAsync("/api/v1/namespaces/default/pods", cancellationToken);
+            var sandboxes = await Runtime.ListPodSandboxAsync(new PodSandboxFilter { State = new PodSandboxStateValue { State = PodSandboxState.SandboxReady } }, cancellationToken);
+            if (pods?["items"]?.AsArray().Count == 0 && sandboxes.Count == 0)
+            {
+                return;
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
+
+        throw new TimeoutException("pods were not gone from the kubesharp node within 180 s");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        criChannel.Dispose();
+        Client.Dispose();
+        await HostCommand.StopAsync(process, TimeSpan.FromSeconds(30));
+        process.Dispose();
+        await HostCommand.RemoveNodeLeftoversAsync(DataDir, CniNetworkOptions.DefaultNetworkName, CniNetworkOptions.DefaultBridgeName);
+    }
+
+    private static void WriteLine(StreamWriter log, string? line)
+    {
+        if (line is not null)
+        {
+            lock (log)
+            {
+                log.WriteLine(line);
+            }
+        }
+    }
+
+    /// <summary>An HTTP/2 client with the admin certificate of <paramref name="dataDir"/>, trusting its CA.</summary>
+    private static HttpClient CreateClient(string dataDir)
+    {
+        var tls = Path.Combine(dataDir, "server", "tls");
+        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
+        var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions =
+            {
+                ClientCertificates = [X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null)],
+                RemoteCertificateValidationCallback = (_, presented, _, _) =>
+                {
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.Add(ca);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return presented is X509Certificate2 leaf && chain.Build(leaf);
+                },
+            },
+            EnableMultipleHttp2Connections = true,
+        };
+        return new HttpClient(handler)
+        {
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

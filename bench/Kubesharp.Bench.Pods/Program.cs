@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Kubesharp.Bench.Common;
+using Kubesharp.Bench.Pods;
+using Kubesharp.Kubelet.Images;
+
+// Pod benchmark, as root, on real containers (containerd, runc, CNI bridge):
+// 1. pod start-up (create → Running as seen by a watch) on the real `kubesharp server` node, 1 pod at a time and
+//    50 at once, beside the floor: the same RunPodSandbox + CreateContainer + StartContainer calls issued directly
+//    to a containerd of the same configuration at the same concurrency;
+// 2. replicated workloads against Docker Swarm (dockerd started here, loopback only): seconds until 20 and 50
+//    replicas run, and a rolling image update of 20, Kubesharp doing the same with a Deployment.
+// Usage: Kubesharp.Bench.Pods [--quick] [--skip-swarm] [--write BENCHMARKS.md]
+var quick = args.Contains("--quick");
+var skipSwarm = args.Contains("--skip-swarm");
+var writeIndex = Array.IndexOf(args, "--write");
+var markdownPath = writeIndex >= 0 && writeIndex + 1 < args.Length ? args[writeIndex + 1] : null;
+var singleRuns = 10;
+var burstRounds = quick ? 1 : 3;
+const int Burst = 50;
+const string Image = "docker.io/kubesharp/busybox:bench";
+const string UpdatedImage = "docker.io/kubesharp/busybox:bench-v2";
+var cancellationToken = CancellationToken.None;
+
+if (Environment.UserName != "root")
+{
+    Console.Error.WriteLine("Kubesharp.Bench.Pods runs containers and must run as root.");
+    return 2;
+}
+
+var root = Directory.CreateTempSubdirectory("ksb-pods-").FullName;
+var startup = new List<(string Measurement, double Ours, double Floor)>();
+var peers = new List<(string Measurement, double Ours, double Swarm)>();
+string? swarmVersion = null;
+string? swarmUnavailable = null;
+
+try
+{
+    // Two images from Debian's busybox-static (nothing can be pulled here), differing only in their command.
+    const string Sleep = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
+    var first = await OciImageBuilder.BuildBusyboxAsync(Image, [], ["/bin/sh", "-c", Sleep], cancellationToken: cancellationToken);
+    var second = OciImageBuilder.Assemble(UpdatedImage, first.Layers[0], [], ["/bin/sh", "-c", "version=2; " + Sleep]);
+    var ociArchive = Path.Combine(root, "images.oci.tar");
+    var dockerArchive = Path.Combine(root, "images.docker.tar");
+    await OciImageBuilder.WriteOciArchiveAsync(ociArchive, [first, second], cancellationToken);
+    await DockerSwarm.WriteDockerArchiveAsync(dockerArchive, [first, second], cancellationToken);
+
+    // Floor first, then Kubesharp: never both at once on this machine.
+    List<double> floorSingle = [];
+    List<double> floorBurst = [];
+    var floor = await CriFloor.StartAsync(Path.Combine(root, "floor"), ociArchive, cancellationToken);
+    await using (floor)
+    {
+        await floor.StartPodsAsync(1, Image, cancellationToken);
+        await floor.RemoveAllAsync(cancellationToken);
+        for (var run = 0; run < singleRuns; run++)
+        {
+            floorSingle.AddRange(await floor.StartPodsAsync(1, Image, cancellationToken));
+            await floor.RemoveAllAsync(cancellationToken);
+        }
+
+        for (var round = 0; round < burstRounds; round++)
+        {
+            floorBurst.AddRange(await floor.StartPodsAsync(Burst, Image, cancellationToken));
+            await floor.RemoveAllAsync(cancellationToken);
+        }
+    }
+
+    Console.Error.WriteLine($"floor: 1 pod p50 {BenchmarkReport.Percentile(floorSingle, 0.5):F0} ms; {Burst} pods p50 {BenchmarkReport.Percentile(floorBurst, 0.5):F0} ms p99 {BenchmarkReport.Percentile(floorBurst, 0.99):F0} ms");
+
+    List<double> ourSingle = [];
+    List<double> ourBurst = [];
+    var deployments = new Dictionary<string, double>(StringComparer.Ordinal);
+    var node = await KubesharpNode.StartAsync(Path.Combine(root, "kubesharp"), cancellationToken);
+    await using (node)
+    {
+        await node.ImportAsync(ociArchive, cancellationToken);
+        var watch = await PodWatch.StartAsync(node, "default", cancellationToken);
+        await using (watch)
+        {
+            var sequence = 0;
+            async Task<double[]> StartPodsAsync(int count)
+            {
+                var latencies = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => Task.Run(async () =>
+                {
+                    var name = "pod-" + Interlocked.Increment(ref sequence).ToString(CultureInfo.InvariantCulture);
+                    var running = watch.RunningAsync(name);
+                    var started = Stopwatch.GetTimestamp();
+                    await node.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods", PodJson(name, Image), cancellationToken);
+                    var seen = await running.WaitAsync(TimeSpan.FromMinutes(3), cancellationToken);
+                    return Stopwatch.GetElapsedTime(started, seen).TotalMilliseconds;
+                }, cancellationToken)));
+                await Task.WhenAll(Enumerable.Range(sequence - count + 1, count).Select(n =>
+                    node.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/default/pods/pod-{n}?gracePeriodSeconds=0", null, cancellationToken)));
+                await node.WaitEmptyAsync(cancellationToken);
+                return latencies;
+            }
+
+            await StartPodsAsync(1);
+            for (var run = 0; run < singleRuns; run++)
+            {
+                ourSingle.AddRange(await StartPodsAsync(1));
+            }
+
+            for (var round = 0; round < burstRounds; round++)
+            {
+                ourBurst.AddRange(await StartPodsAsync(Burst));
+            }
+        }
+
+        Console.Error.WriteLine($"kubesharp: 1 pod p50 {BenchmarkReport.Percentile(ourSingle, 0.5):F0} ms; {Burst} pods p50 {BenchmarkReport.Percentile(ourBurst, 0.5):F0} ms p99 {BenchmarkReport.Percentile(ourBurst, 0.99):F0} ms");
+        if (!skipSwarm)
+        {
+            foreach (var replicas in new[] { 20, 50 })
+            {
+                var name = "replicas-" + replicas.ToString(CultureInfo.InvariantCulture);
+                deployments[name] = await DeploymentAsync(node, name, replicas, Image, cancellationToken);
+                await node.SendAsync(HttpMethod.Delete, $"/apis/apps/v1/namespaces/default/deployments/{name}?propagationPolicy=Background", null, cancellationToken);
+                await node.WaitEmptyAsync(cancellationToken);
+                Console.Error.WriteLine($"kubesharp: {replicas} replicas in {deployments[name]:F2} s");
+            }
+
+            await DeploymentAsync(node, "rolling", 20, Image, cancellationToken);
+            var started = Stopwatch.GetTimestamp();
+            await node.SendAsync(
+                HttpMethod.Patch,
+                "/apis/apps/v1/namespaces/default/deployments/rolling",
+                $$$$$"""{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"{{{{{UpdatedImage}}}}}","imagePullPolicy":"Never"}]}}}}""",
+                cancellationToken,
+                "application/merge-patch+json");
+            await WaitDeploymentAsync(node, "rolling", 20, cancellationToken);
+            deployments["rolling"] = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            Console.Error.WriteLine($"kubesharp: rolling update of 20 in {deployments["rolling"]:F2} s");
+            await node.SendAsync(HttpMethod.Delete, "/apis/apps/v1/namespaces/default/deployments/rolling?propagationPolicy=Background", null, cancellationToken);
+            await node.WaitEmptyAsync(cancellationToken);
+        }
+    }
+
+    startup.Add(("1 pod at a time: p50 ms", BenchmarkReport.Percentile(ourSingle, 0.5), BenchmarkReport.Percentile(floorSingle, 0.5)));
+    startup.Add(("1 pod at a time: p99 ms", BenchmarkReport.Percentile(ourSingle, 0.99), BenchmarkReport.Percentile(floorSingle, 0.99)));
+    startup.Add(($"{Burst} pods at once: p50 ms", BenchmarkReport.Percentile(ourBurst, 0.5), BenchmarkReport.Percentile(floorBurst, 0.5)));
+    startup.Add(($"{Burst} pods at once: p99 ms", BenchmarkReport.Percentile(ourBurst, 0.99), BenchmarkReport.Percentile(floorBurst, 0.99)));
+
+    if (!skipSwarm)
+    {
+        swarmUnavailable = DockerSwarm.Unavailable();
+        if (swarmUnavailable is null)
+        {
+            try
+            {
+                var swarm = await DockerSwarm.StartAsync(Path.Combine(root, "docker"), dockerArchive, cancellationToken);
+                await using (swarm)
+                {
+                    swarmVersion = swarm.Version;
+                    var seconds = new Dictionary<string, double>(StringComparer.Ordinal);
+                    foreach (var replicas in new[] { 20, 50 })
+                    {
+                        var name = "replicas-" + replicas.ToString(CultureInfo.InvariantCulture);
+                        seconds[name] = await swarm.CreateServiceAsync(name, replicas, Image, cancellationToken);
+                        Console.Error.WriteLine($"swarm: {replicas} replicas in {seconds[name]:F2} s");
+                        await swarm.RemoveServiceAsync(name, cancellationToken);
+                    }
+
+                    await swarm.CreateServiceAsync("rolling", 20, Image, cancellationToken);
+                    seconds["rolling"] = await swarm.UpdateImageAsync("rolling", UpdatedImage, cancellationToken);
+                    Console.Error.WriteLine($"swarm: rolling update of 20 in {seconds["rolling"]:F2} s");
+                    await swarm.RemoveServiceAsync("rolling", cancellationToken);
+                    peers.Add(("20 replicas: seconds from create to all running", deployments["replicas-20"], seconds["replicas-20"]));
+                    peers.Add(("50 replicas: seconds from create to all running", deployments["replicas-50"], seconds["replicas-50"]));
+                    peers.Add(("rolling image update of 20 replicas: seconds to complete", deployments["rolling"], seconds["rolling"]));
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
+            {
+                swarmUnavailable = e.Message;
+            }
+        }
+
+        if (swarmUnavailable is not null)
+        {
+            Console.Error.WriteLine($"Docker Swarm not measured: {swarmUnavailable}");
+            peers.Add(("20 replicas: seconds from create to all running", deployments["replicas-20"], double.NaN));
+            peers.Add(("50 replicas: seconds from create to all running", deployments["replicas-50"], double.NaN));
+            peers.Add(("rolling image update of 20 replicas: seconds to complete", deployments["rolling"], double.NaN));
+        }
+    }
+}
+finally
+{
+    try
+    {
+        Directory.Delete(root, recursive: true);
+    }
+    catch (IOException)
+    {
+    }
+}
+
+var section = new StringBuilder();
+section.AppendLine("## Pod start-up");
+section.AppendLine();
+section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Pods`{(quick ? " (--quick)" : string.Empty)}, as root. The real `kubesharp server` process and its node (its own containerd 1.6,");
+section.AppendLine("runc, CNI bridge) against the floor: a containerd of the same configuration (same conflist shape, its own bridge)");
+section.AppendLine("receiving RunPodSandbox + CreateContainer + StartContainer directly at the same concurrency. Kubesharp's time runs");
+section.AppendLine("from the pod's POST to the watch event that shows it Running; the floor's from RunPodSandbox to StartContainer's answer.");
+section.AppendLine(CultureInfo.InvariantCulture, $"Image: busybox built locally from Debian's busybox-static and imported (imagePullPolicy Never). 1 pod: {singleRuns} runs, one at a time;");
+section.AppendLine(CultureInfo.InvariantCulture, $"{Burst} pods created at once, {burstRounds} round(s). Targets: 1 pod p50 ≤ 300 ms; {Burst} pods within 1.3× the floor.");
+section.AppendLine();
+section.AppendLine("| measurement | Kubesharp | floor (CRI direct) | Kubesharp / floor |");
+section.AppendLine("|---|--:|--:|--:|");
+foreach (var (measurement, ours, theirs) in startup)
+{
+    section.AppendLine(CultureInfo.InvariantCulture, $"| {measurement} | {BenchmarkReport.Format(ours, "N0")} | {BenchmarkReport.Format(theirs, "N0")} | {BenchmarkReport.Ratio(ours, theirs)} |");
+}
+
+section.AppendLine("| Kubernetes pod start-up SLO, p99 (published SIG Scalability SLO, not measured here) | – | 5,000 | – |");
+if (!skipSwarm)
+{
+    section.AppendLine();
+    section.AppendLine("## Docker Swarm");
+    section.AppendLine();
+    section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Pods`{(quick ? " (--quick)" : string.Empty)}, as root. Docker {swarmVersion ?? "(not run)"} (Debian `docker.io`): a dockerd started by the");
+    section.AppendLine("benchmark with its own data root, exec root and unix socket, a single-node swarm on 127.0.0.1, the same two locally");
+    section.AppendLine("built busybox images loaded with `docker load`. Seconds from `docker service create --replicas N` until `N/N` run,");
+    section.AppendLine("and from `docker service update --image` until swarm reports the update completed (swarm's defaults: one task at a");
+    section.AppendLine("time). Kubesharp: a Deployment on the real `kubesharp server` node, seconds from the POST until readyReplicas = N,");
+    section.AppendLine("and from a merge patch of the container image until all 20 replicas are updated and ready (Deployment defaults:");
+    section.AppendLine("maxSurge 25 %, maxUnavailable 25 %). Both observed by polling every 100 ms.");
+    if (swarmUnavailable is not null)
+    {
+        section.AppendLine();
+        section.AppendLine(CultureInfo.InvariantCulture, $"Docker Swarm was not measured in this run: {swarmUnavailable}");
+    }
+
+    section.AppendLine();
+    section.AppendLine("| measurement | Kubesharp | Docker Swarm | Kubesharp / Swarm |");
+    section.AppendLine("|---|--:|--:|--:|");
+    foreach (var (measurement, ours, theirs) in peers)
+    {
+        section.AppendLine(CultureInfo.InvariantCulture, $"| {measurement} | {BenchmarkReport.Format(ours, "0.00")} | {BenchmarkReport.Format(theirs, "0.00")} | {BenchmarkReport.Ratio(ours, theirs)} |");
+    }
+}
+
+var text = section.ToString();
+Console.WriteLine(text);
+if (markdownPath is not null)
+{
+    var split = text.IndexOf("\n## Docker Swarm", StringComparison.Ordinal);
+    await BenchmarkReport.WriteSectionAsync(markdownPath, "## Pod start-up", split < 0 ? text : text[..split]);
+    if (split >= 0)
+    {
+        await BenchmarkReport.WriteSectionAsync(markdownPath, "## Docker Swarm", text[(split + 1)..]);
+    }
+}
+
+return 0;
+
+static string PodJson(string name, string image) =>
+    $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{{name}}}","labels":{"app":"bench-pods"}},"spec":{"terminationGracePeriodSeconds":0,"automountServiceAccountToken":false,"containers":[{"name":"c","image":"{{{image}}}","imagePullPolicy":"Never"}]}}""";
+
+static async Task<double> DeploymentAsync(KubesharpNode node, string name, int replicas, string image, CancellationToken cancellationToken)
+{
+    var started = Stopwatch.GetTimestamp();
+    await node.SendAsync(
+        HttpMethod.Post,
+        "/apis/apps/v1/namespaces/default/deployments",
+        $$$$$"""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"{{{{{name}}}}}"},"spec":{"replicas":{{{{{replicas}}}}},"selector":{"matchLabels":{"app":"{{{{{name}}}}}"}},"template":{"metadata":{"labels":{"app":"{{{{{name}}}}}"}},"spec":{"terminationGracePeriodSeconds":1,"automountServiceAccountToken":false,"containers":[{"name":"c","image":"{{{{{image}}}}}","imagePullPolicy":"Never"}]}}}}""",
+        cancellationToken);
+    await WaitDeploymentAsync(node, name, replicas, cancellationToken);
+    return Stopwatch.GetElapsedTime(started).TotalSeconds;
+}
+
+static async Task WaitDeploymentAsync(KubesharpNode node, string name, int replicas, CancellationToken cancellationToken)
+{
+    var clock = Stopwatch.StartNew();
+    while (true)
+    {
+        var deployment = await node.GetJsonAsync($"/apis/apps/v1/namespaces/default/deployments/{name}", cancellationToken);
+        var status = deployment?["status"];
+        if ((long?)status?["observedGeneration"] >= (long?)deployment?["metadata"]?["generation"]
+            && (int?)status?["replicas"] == replicas && (int?)status?["updatedReplicas"] == replicas
+            && (int?)status?["readyReplicas"] == replicas && (int?)status?["availableReplicas"] == replicas)
+        {
+            return;
+        }
+
+        if (clock.Elapsed > TimeSpan.FromMinutes(5))
+        {
+            throw new TimeoutException($"deployment {name} did not reach {replicas} ready replicas within 5 minutes: {status?.ToJsonString()}");
+        }
+
+        await Task.Delay(100, cancellationToken);
+    }
+}
