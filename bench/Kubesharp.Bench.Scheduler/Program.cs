@@ -13,6 +13,12 @@ using Kubesharp.Scheduler;
 using Kubesharp.Storage.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
+if (args.Length > 0 && args[0] is "deploy" or "pods" or "nodes")
+{
+    // Modes against a running `kubesharp server` (see server-bench.sh): MODE KUBECONFIG COUNT.
+    return await ServerLoad.RunAsync(args[0], args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
+}
+
 // Scheduler throughput: an in-process API server on loopback over SQLite, N simulated nodes, the scheduler,
 // and P pods created as fast as the API accepts them; a pod's latency runs from its create request to the
 // watch event that shows it bound. Usage: Kubesharp.Bench.Scheduler [nodes] [pods]
@@ -119,3 +125,5 @@ finally
     {
     }
 }
+
+return 0;

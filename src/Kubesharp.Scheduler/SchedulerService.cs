@@ -203,16 +203,17 @@ public sealed partial class SchedulerService : BackgroundService
         var now = ApiMachinery.Meta.V1.Rfc3339.FormatTime(time.GetUtcNow());
         try
         {
-            var nominated = candidate is null ? "" : $",\"nominatedNodeName\":{Quote(candidate.NodeName)}";
-            var status = "{\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\",\"reason\":\"Unschedulable\",\"message\":" + Quote(message)
-                + ",\"lastTransitionTime\":\"" + now + "\",\"lastProbeTime\":null}]" + nominated + "}}";
-            await pods.PatchAsync(pod.Namespace, pod.Name, PatchType.StrategicMerge, status, subresource: "status", cancellationToken: cancellationToken).ConfigureAwait(false);
+            // The verdict first: once PodScheduled=False is visible, so is the verdict that explains it.
             if (options.RecordVerdictAnnotation)
             {
                 var annotation = "{\"metadata\":{\"annotations\":{" + Quote(SchedulingVerdict.AnnotationKey) + ":" + Quote(verdict) + "}}}";
                 await pods.PatchAsync(pod.Namespace, pod.Name, PatchType.Merge, annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
+            var nominated = candidate is null ? "" : $",\"nominatedNodeName\":{Quote(candidate.NodeName)}";
+            var status = "{\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\",\"reason\":\"Unschedulable\",\"message\":" + Quote(message)
+                + ",\"lastTransitionTime\":\"" + now + "\",\"lastProbeTime\":null}]" + nominated + "}}";
+            await pods.PatchAsync(pod.Namespace, pod.Name, PatchType.StrategicMerge, status, subresource: "status", cancellationToken: cancellationToken).ConfigureAwait(false);
             if (candidate is not null)
             {
                 foreach (var victim in candidate.Victims)
