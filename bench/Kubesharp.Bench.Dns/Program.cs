@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Kubesharp.Api.Core.V1;
+using Kubesharp.Bench.Common;
 using Kubesharp.Api.Discovery.V1;
 using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.Client.Informers;
@@ -10,9 +12,20 @@ using Kubesharp.Dns;
 using Kubesharp.Dns.Wire;
 
 // Cluster DNS throughput and latency over real UDP on loopback: 1000 Services in caches, a fixed number of
-// concurrent clients each sending queries back to back. Usage: [seconds] [clients]
-var seconds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 10;
-var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 8;
+// concurrent clients each sending queries back to back; beside it the floor, a UDP responder on loopback that
+// answers every query with a canned reply. Usage: [--quick] [--seconds N] [--clients N] [--write BENCHMARKS.md]
+var seconds = args.Contains("--quick") ? 3 : 10;
+var clients = 8;
+string? markdownPath = null;
+for (var i = 0; i < args.Length - 1; i++)
+{
+    switch (args[i])
+    {
+        case "--seconds": seconds = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--clients": clients = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--write": markdownPath = args[i + 1]; break;
+    }
+}
 
 var services = new Indexer<Service>();
 for (var i = 0; i < 1000; i++)
@@ -29,36 +42,80 @@ var zone = new ClusterDnsZone(options, services, new Indexer<EndpointSlice>(), n
 await using var server = new ClusterDnsServer(zone, new DnsForwarder([], TimeSpan.FromMilliseconds(100)), options);
 server.Start();
 
-var latencies = new List<double>[clients];
-using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-var watch = Stopwatch.StartNew();
-await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+var ours = await MeasureAsync(server.UdpEndpoint!, clients, TimeSpan.FromSeconds(seconds));
+var canned = DnsMessageWriter.Write(new DnsMessage { Id = 0, RecursionDesired = true, Questions = [new DnsQuestion("svc1.bench.svc.cluster.local", DnsType.A)] });
+using var floorSocket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+floorSocket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+using var floorStop = new CancellationTokenSource();
+var floorLoop = Task.Run(async () =>
 {
-    var own = latencies[c] = [];
-    using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-    await socket.ConnectAsync(server.UdpEndpoint!);
     var buffer = new byte[2048];
-    var n = 0;
-    while (!stop.IsCancellationRequested)
+    while (!floorStop.IsCancellationRequested)
     {
-        var query = DnsMessageWriter.Write(new DnsMessage { Id = (ushort)n, RecursionDesired = true, Questions = [new DnsQuestion($"svc{n % 1000}.bench.svc.cluster.local", DnsType.A)] });
-        var started = Stopwatch.GetTimestamp();
-        await socket.SendAsync(query, SocketFlags.None);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         try
         {
-            await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
-            own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            var received = await floorSocket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), floorStop.Token);
+            canned[0] = buffer[0];
+            canned[1] = buffer[1];
+            await floorSocket.SendToAsync(canned, SocketFlags.None, received.RemoteEndPoint);
         }
         catch (OperationCanceledException)
         {
         }
-
-        n++;
     }
-})));
-watch.Stop();
+});
+var floor = await MeasureAsync((IPEndPoint)floorSocket.LocalEndPoint!, clients, TimeSpan.FromSeconds(seconds));
+await floorStop.CancelAsync();
+await floorLoop;
 
-var all = latencies.SelectMany(l => l).Order().ToList();
-double Percentile(double p) => all.Count == 0 ? double.NaN : all[Math.Min(all.Count - 1, (int)(p * all.Count))];
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"queries {all.Count} in {watch.Elapsed.TotalSeconds:F1} s with {clients} clients: {all.Count / watch.Elapsed.TotalSeconds:F0} queries/s, p50 {Percentile(0.50):F3} ms, p99 {Percentile(0.99):F3} ms"));
+var section = new StringBuilder();
+section.AppendLine("## Cluster DNS");
+section.AppendLine();
+section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Dns`. Real UDP on loopback, {clients} clients sending A queries back to back for {seconds} s against");
+section.AppendLine("the cluster DNS server with 1,000 Services in its caches; the floor is a loopback UDP responder that returns a canned answer.");
+section.AppendLine();
+section.AppendLine("| measurement | cluster DNS | floor | cluster DNS / floor |");
+section.AppendLine("|---|--:|--:|--:|");
+section.AppendLine(CultureInfo.InvariantCulture, $"| queries/s | {BenchmarkReport.Format(ours.Rate, "N0")} | {BenchmarkReport.Format(floor.Rate, "N0")} | {BenchmarkReport.Ratio(ours.Rate, floor.Rate)} |");
+section.AppendLine(CultureInfo.InvariantCulture, $"| p50 ms | {BenchmarkReport.Format(ours.P50, "0.000")} | {BenchmarkReport.Format(floor.P50, "0.000")} | {BenchmarkReport.Ratio(ours.P50, floor.P50)} |");
+section.AppendLine(CultureInfo.InvariantCulture, $"| p99 ms | {BenchmarkReport.Format(ours.P99, "0.000")} | {BenchmarkReport.Format(floor.P99, "0.000")} | {BenchmarkReport.Ratio(ours.P99, floor.P99)} |");
+Console.WriteLine(section);
+if (markdownPath is not null)
+{
+    await BenchmarkReport.WriteSectionAsync(markdownPath, "## Cluster DNS", section.ToString());
+}
+
+static async Task<(double Rate, double P50, double P99)> MeasureAsync(IPEndPoint endpoint, int clients, TimeSpan duration)
+{
+    var latencies = new List<double>[clients];
+    using var stop = new CancellationTokenSource(duration);
+    var watch = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(async () =>
+    {
+        var own = latencies[c] = [];
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        await socket.ConnectAsync(endpoint);
+        var buffer = new byte[2048];
+        var n = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            var query = DnsMessageWriter.Write(new DnsMessage { Id = (ushort)n, RecursionDesired = true, Questions = [new DnsQuestion($"svc{n % 1000}.bench.svc.cluster.local", DnsType.A)] });
+            var started = Stopwatch.GetTimestamp();
+            await socket.SendAsync(query, SocketFlags.None);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            try
+            {
+                await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+                own.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            n++;
+        }
+    })));
+    watch.Stop();
+    var all = latencies.SelectMany(l => l).ToList();
+    return (all.Count / watch.Elapsed.TotalSeconds, BenchmarkReport.Percentile(all, 0.5), BenchmarkReport.Percentile(all, 0.99));
+}

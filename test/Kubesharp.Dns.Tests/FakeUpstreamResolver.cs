@@ -9,7 +9,7 @@ internal sealed class FakeUpstreamResolver : IAsyncDisposable
 {
     public static readonly IPAddress Answer = IPAddress.Parse("192.0.2.7");
 
-    private readonly Socket udp = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    private readonly Socket udp;
     private readonly TcpListener tcp;
     private readonly CancellationTokenSource stopping = new();
     private readonly Task[] loops;
@@ -17,10 +17,23 @@ internal sealed class FakeUpstreamResolver : IAsyncDisposable
 
     public FakeUpstreamResolver()
     {
-        udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        Endpoint = (IPEndPoint)udp.LocalEndPoint!;
-        tcp = new TcpListener(IPAddress.Loopback, Endpoint.Port);
-        tcp.Start();
+        // UDP and TCP share one port number; the TCP side of an ephemeral UDP port may be taken, so try a few.
+        for (var attempt = 0; ; attempt++)
+        {
+            udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            Endpoint = (IPEndPoint)udp.LocalEndPoint!;
+            tcp = new TcpListener(IPAddress.Loopback, Endpoint.Port);
+            try
+            {
+                tcp.Start();
+                break;
+            }
+            catch (SocketException) when (attempt < 20)
+            {
+                udp.Dispose();
+            }
+        }
         loops = [Task.Run(ServeUdpAsync), Task.Run(ServeTcpAsync)];
     }
 

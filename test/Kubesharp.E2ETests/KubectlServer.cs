@@ -1,46 +1,34 @@
-using Kubesharp.Api;
-using Kubesharp.ApiServer;
-using Kubesharp.ApiServer.Discovery;
-using Kubesharp.Storage.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 
 namespace Kubesharp.E2ETests;
 
-/// <summary>An API server on a random loopback port (SQLite in a temp directory) that the real kubectl talks to.</summary>
+/// <summary>
+/// The real <c>kubesharp server</c> process, started the way a user starts it, on a random loopback port
+/// with SQLite in a temp directory: control plane, scheduler and controllers, no agent, and
+/// <see cref="SimulatedNodes"/> simulated nodes to run pods on.
+/// </summary>
 public sealed class KubectlServer : IAsyncLifetime
 {
-    private SqliteStore? _store;
+    public const int SimulatedNodes = 5;
+
+    private Process? _process;
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "kubesharp-e2e-" + Guid.NewGuid().ToString("N"));
 
-    public ApiServerHost Host { get; private set; } = null!;
-
-    public string Kubeconfig => Host.KubeconfigPath;
+    public string Kubeconfig => Path.Combine(DataDir, "kubeconfig.yaml");
 
     public async Task InitializeAsync()
     {
-        _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(DataDir, "db", "state.db") }, CancellationToken.None);
-        Host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0 },
-            _store,
-            BuiltinResources.Complete(ApiCatalog.Resources),
-            OpenApiEndpoint.BuiltIn(),
-            NullLoggerFactory.Instance,
-            TimeProvider.System,
-            CancellationToken.None);
-        await Host.Ready;
+        _process = await StartAsync(DataDir, ["--disable-agent", "--simulated-nodes", SimulatedNodes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
     }
 
     public async Task DisposeAsync()
     {
-        if (Host is not null)
+        if (_process is not null)
         {
-            await Host.DisposeAsync();
-        }
-
-        if (_store is not null)
-        {
-            await _store.DisposeAsync();
+            await StopAsync(_process);
         }
 
         try
@@ -50,6 +38,90 @@ public sealed class KubectlServer : IAsyncLifetime
         catch (IOException)
         {
         }
+    }
+
+    /// <summary>Starts <c>kubesharp server</c> with <paramref name="arguments"/> and waits until it says it is ready.</summary>
+    public static async Task<Process> StartAsync(string dataDir, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"));
+        info.ArgumentList.Add("server");
+        info.ArgumentList.Add("--data-dir");
+        info.ArgumentList.Add(dataDir);
+        info.ArgumentList.Add("--https-port");
+        info.ArgumentList.Add(FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info)!;
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("ready at", StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null && errors.Count < 50)
+            {
+                errors.Enqueue(e.Data);
+            }
+        };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("kubesharp server exited before it was ready: " + string.Join('\n', errors)));
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+
+        return process;
+    }
+
+    /// <summary>Stops the server with SIGTERM (as a user would), then kills it if it does not exit.</summary>
+    public static async Task StopAsync(Process process)
+    {
+        if (!process.HasExited)
+        {
+            using var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await term.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+
+        process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

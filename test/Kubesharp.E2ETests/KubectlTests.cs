@@ -33,6 +33,8 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
             metadata:
               labels: {app: web}
             spec:
+              tolerations:
+              - {key: kubesharp.io/simulated, operator: Exists}
               containers:
               - name: web
                 image: nginx:1.25
@@ -231,12 +233,23 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
         await ApplyManifestAsync();
         (await K("delete", "cm", "settings", "-n", _ns, "--wait")).Ok();
         Assert.NotEqual(0, (await K("get", "cm", "settings", "-n", _ns)).ExitCode);
-        (await K("delete", "svc", "web", "-n", _ns, "--cascade=orphan")).Ok();
-        var foreground = (await K("delete", "deploy", "web", "-n", _ns, "--cascade=foreground", "--wait=false")).Ok();
+        (await K("wait", "--for=condition=Available", "deploy/web", "-n", _ns, "--timeout=90s")).Ok();
+
+        // Orphan: the Deployment goes, its ReplicaSet stays without an owner.
+        (await K("delete", "deploy", "web", "-n", _ns, "--cascade=orphan", "--wait")).Ok();
+        var orphaned = JsonNode.Parse((await K("get", "rs", "-n", _ns, "-l", "app=web", "-o", "json")).Ok().Output)!["items"]!.AsArray();
+        var replicaSet = Assert.Single(orphaned)!;
+        Assert.Null(replicaSet["metadata"]!["ownerReferences"]);
+
+        // Foreground: the ReplicaSet is gone only after its pods are.
+        var name = (string)replicaSet["metadata"]!["name"]!;
+        var foreground = (await K("delete", "rs", name, "-n", _ns, "--cascade=foreground", "--wait", "--timeout=90s")).Ok();
         Assert.Contains("deleted", foreground.Output, StringComparison.Ordinal);
-        var pending = JsonNode.Parse((await K("get", "deploy", "web", "-n", _ns, "-o", "json")).Ok().Output)!;
-        Assert.Contains(pending["metadata"]!["finalizers"]!.AsArray(), f => (string?)f == "foregroundDeletion");
-        Assert.NotNull(pending["metadata"]!["deletionTimestamp"]);
+        Assert.Empty(JsonNode.Parse((await K("get", "pods", "-n", _ns, "-l", "app=web", "-o", "json")).Ok().Output)!["items"]!.AsArray());
+
+        // Background (the default): the Service goes at once.
+        (await K("delete", "svc", "web", "-n", _ns, "--cascade=background", "--wait")).Ok();
+        Assert.NotEqual(0, (await K("get", "svc", "web", "-n", _ns)).ExitCode);
     }
 
     [Fact]

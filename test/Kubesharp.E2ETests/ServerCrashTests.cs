@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Kubesharp.E2ETests;
 
@@ -85,51 +83,7 @@ public sealed class ServerCrashTests : IDisposable
         }
     }
 
-    private async Task<Process> StartServerAsync()
-    {
-        var port = FreePort();
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-                 {
-                     Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "server", "--data-dir", dataDir,
-                     "--https-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--disable-agent",
-                 })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info)!;
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data?.Contains("ready at", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        process.ErrorDataReceived += (_, _) => { };
-        process.EnableRaisingEvents = true;
-        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("kubesharp server exited before it was ready"));
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
-        {
-            await ready.Task.WaitAsync(TimeSpan.FromSeconds(120));
-        }
-        catch
-        {
-            process.Kill();
-            process.Dispose();
-            throw;
-        }
-
-        return process;
-    }
+    private Task<Process> StartServerAsync() => KubectlServer.StartAsync(dataDir, ["--disable-agent"]);
 
     private async Task<Kubectl.Result> RunKubectlAsync(string[] args, string? stdin, CancellationToken cancellationToken)
     {
@@ -168,12 +122,5 @@ public sealed class ServerCrashTests : IDisposable
         }
 
         return new Kubectl.Result(process.ExitCode, await output, await error);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -237,10 +237,17 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         }
 
         var patcher = Patches.For(patchType, request.Resource, bytes);
+        var mentionsVersion = bytes.AsSpan().IndexOf("resourceVersion"u8) >= 0;
         var warned = false;
         var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
         {
             var patched = patcher(current.ToNode());
+            if (!mentionsVersion && patched["metadata"] is JsonObject patchedMeta)
+            {
+                // Only a resourceVersion the patch itself names is a precondition; otherwise lost races are retried.
+                patchedMeta.Remove("resourceVersion");
+            }
+
             ValidateFields(context, request.Resource, patched, warn: !warned);
             warned = true;
             return patched;
@@ -407,6 +414,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
         {
             var pod = current.ToNode();
+            ((JsonObject)pod["metadata"]!).Remove("resourceVersion");
             if (pod["metadata"]?["deletionTimestamp"] is not null)
             {
                 throw StatusError.Conflict("pods", string.Empty, request.Name!, "pod is being deleted, cannot be assigned to a host");

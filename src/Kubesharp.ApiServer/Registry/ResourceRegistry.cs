@@ -18,7 +18,9 @@ namespace Kubesharp.ApiServer.Registry;
 /// </summary>
 internal sealed partial class ResourceRegistry
 {
-    private const int MaxRetries = 8;
+    // A write without a precondition is retried on the latest object until it lands, as upstream does;
+    // the bound only guards against a livelock under pathological contention.
+    private const int MaxRetries = 256;
     private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
 
     private readonly Dictionary<(string Group, string Version), Dictionary<string, ApiResource>> _byGroupVersion = [];
@@ -133,6 +135,7 @@ internal sealed partial class ResourceRegistry
             meta.Remove("deletionTimestamp");
             meta.Remove("deletionGracePeriodSeconds");
             meta.Remove("selfLink");
+            DropEmptyCollections(meta);
             if (strategy.TracksGeneration)
             {
                 meta["generation"] = 1;
@@ -247,6 +250,7 @@ internal sealed partial class ResourceRegistry
             }
 
             updatedMeta.Remove("selfLink");
+            DropEmptyCollections(updatedMeta);
             if (subresource is not ("status" or "finalize" or "binding"))
             {
                 strategy.PrepareForUpdate(updated, old);
@@ -450,6 +454,18 @@ internal sealed partial class ResourceRegistry
         // A later write already replaced it; answer with what this write stored.
         var stored = await Store.GetAsync(key, revision, cancellationToken).ConfigureAwait(false);
         return stored is null ? visible! : CachedObject.FromStored(key, stored.Value.Span, stored.ModRevision);
+    }
+
+    /// <summary>Empty lists and maps in metadata are stored as absent, as upstream's omitempty fields are.</summary>
+    private static void DropEmptyCollections(JsonObject meta)
+    {
+        foreach (var field in new[] { "labels", "annotations", "ownerReferences", "finalizers", "managedFields" })
+        {
+            if (meta[field] is JsonArray { Count: 0 } or JsonObject { Count: 0 })
+            {
+                meta.Remove(field);
+            }
+        }
     }
 
     private void AdmitNamespace(ApiResource resource, string @namespace, string name)

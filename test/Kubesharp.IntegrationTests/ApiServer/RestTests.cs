@@ -277,4 +277,67 @@ public sealed class RestTests(TestServer server)
             await Task.Delay(100, timeout.Token);
         }
     }
+    [Fact]
+    public async Task Create_DeploymentTemplate_GetsSchemeDefaultsButNoPodAdmissionDefaults()
+    {
+        var ns = await CreateNamespaceAsync();
+        var (status, created) = await server.PostAsync($"/apis/apps/v1/namespaces/{ns}/deployments", """
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"selector":{"matchLabels":{"app":"web"}},
+             "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"busybox:1"}]}}}}
+            """);
+        Assert.Equal(HttpStatusCode.Created, status);
+        var podSpec = created!["spec"]!["template"]!["spec"]!.AsObject();
+        Assert.Equal("ClusterFirst", (string?)podSpec["dnsPolicy"]);
+        Assert.Equal("Always", (string?)podSpec["restartPolicy"]);
+        Assert.False(podSpec.ContainsKey("tolerations"));
+        Assert.False(podSpec.ContainsKey("serviceAccountName"));
+        Assert.False(podSpec.ContainsKey("priority"));
+
+        var (podStatus, pod) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods", """
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}
+            """);
+        Assert.Equal(HttpStatusCode.Created, podStatus);
+        Assert.Equal("default", (string?)pod!["spec"]!["serviceAccountName"]);
+        Assert.Equal(2, pod["spec"]!["tolerations"]!.AsArray().Count);
+    }
+
+    [Fact]
+    public async Task Patch_WithoutResourceVersion_AppliesToLatestAndNeverConflicts()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("a"));
+        var patches = Enumerable.Range(0, 16).Select(i => server.SendAsync(
+            HttpMethod.Patch, $"/api/v1/namespaces/{ns}/configmaps/a", "{\"data\":{\"k" + i + "\":\"v\"}}", "application/merge-patch+json"));
+        var results = await Task.WhenAll(patches);
+        Assert.All(results, r => Assert.Equal(HttpStatusCode.OK, r.Status));
+        var (_, fetched) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps/a");
+        Assert.Equal(17, fetched!["data"]!.AsObject().Count);
+    }
+
+    [Fact]
+    public async Task Patch_NamingStaleResourceVersion_Conflicts()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("a"));
+        var (status, body) = await server.SendAsync(
+            HttpMethod.Patch, $"/api/v1/namespaces/{ns}/configmaps/a", """{"metadata":{"resourceVersion":"1"},"data":{"x":"y"}}""", "application/merge-patch+json");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Equal("Conflict", (string?)body!["reason"]);
+    }
+
+    [Fact]
+    public async Task Patch_RemovingLastOwnerReferenceAndFinalizer_OmitsTheEmptyLists()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", """
+            {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"owned","finalizers":["example.com/hold"],
+             "ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":"0b7c1f4e-0000-4000-8000-000000000001"}]}}
+            """);
+        var (status, patched) = await server.SendAsync(
+            HttpMethod.Patch, $"/api/v1/namespaces/{ns}/configmaps/owned", """[{"op":"remove","path":"/metadata/ownerReferences/0"},{"op":"remove","path":"/metadata/finalizers/0"}]""", "application/json-patch+json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var meta = patched!["metadata"]!.AsObject();
+        Assert.False(meta.ContainsKey("ownerReferences"));
+        Assert.False(meta.ContainsKey("finalizers"));
+    }
 }

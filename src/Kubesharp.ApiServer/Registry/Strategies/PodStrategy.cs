@@ -14,6 +14,7 @@ internal sealed class PodStrategy(ApiResource resource) : ResourceStrategy(resou
         if (obj["spec"] is JsonObject spec)
         {
             DefaultPodSpec(spec);
+            AdmitNewPod(spec);
         }
 
         obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = QosClass(obj["spec"] as JsonObject) };
@@ -69,6 +70,7 @@ internal sealed class PodStrategy(ApiResource resource) : ResourceStrategy(resou
         return JsonNode.DeepEquals(a, b) && ((string?)oldSpec["nodeName"] is null or "" || (string?)oldSpec["nodeName"] == (string?)spec["nodeName"]);
     }
 
+    /// <summary>The scheme defaults of a pod spec, which pod templates get too.</summary>
     public static void DefaultPodSpec(JsonObject spec)
     {
         Default(spec, "restartPolicy", "Always");
@@ -77,13 +79,6 @@ internal sealed class PodStrategy(ApiResource resource) : ResourceStrategy(resou
         Default(spec, "securityContext", new JsonObject());
         Default(spec, "schedulerName", "default-scheduler");
         Default(spec, "enableServiceLinks", true);
-        Default(spec, "preemptionPolicy", "PreemptLowerPriority");
-        Default(spec, "priority", 0);
-        if (spec["serviceAccountName"] is null && spec["serviceAccount"] is null)
-        {
-            spec["serviceAccountName"] = "default";
-            spec["serviceAccount"] = "default";
-        }
 
         foreach (var list in new[] { "containers", "initContainers" })
         {
@@ -112,6 +107,22 @@ internal sealed class PodStrategy(ApiResource resource) : ResourceStrategy(resou
                     }
                 }
             }
+        }
+
+    }
+
+    /// <summary>
+    /// What admission adds to a new Pod (priority, service account, the default not-ready/unreachable
+    /// tolerations); templates never get these, so applying a Deployment twice stays unchanged.
+    /// </summary>
+    private static void AdmitNewPod(JsonObject spec)
+    {
+        Default(spec, "preemptionPolicy", "PreemptLowerPriority");
+        Default(spec, "priority", 0);
+        if (spec["serviceAccountName"] is null && spec["serviceAccount"] is null)
+        {
+            spec["serviceAccountName"] = "default";
+            spec["serviceAccount"] = "default";
         }
 
         if (spec["tolerations"] is not JsonArray tolerations)

@@ -1,0 +1,337 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Kubesharp.Bench.Api;
+using Kubesharp.Bench.Common;
+
+// API server benchmark: the real `kubesharp server --disable-agent` process on loopback (SQLite), against a
+// floor measured in the same run (bare Kestrel with the same TLS, answering with captured bodies):
+// seconds to /readyz, idle RSS, and GET / LIST (1,000 objects) / CREATE latency and throughput at 1 and 32
+// concurrent clients over one HTTP/2 connection, as client-go uses.
+// Usage: Kubesharp.Bench.Api [--quick] [--write BENCHMARKS.md]
+//        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
+if (args.Length == 4 && args[0] == "--serve-floor")
+{
+    await FloorServer.RunAsync(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture));
+    return 0;
+}
+
+var quick = args.Contains("--quick");
+var writeIndex = Array.IndexOf(args, "--write");
+var markdownPath = writeIndex >= 0 && writeIndex + 1 < args.Length ? args[writeIndex + 1] : null;
+var startRuns = quick ? 2 : 5;
+var duration = TimeSpan.FromSeconds(quick ? 2 : 8);
+var settle = TimeSpan.FromSeconds(quick ? 3 : 10);
+var root = Directory.CreateTempSubdirectory("kubesharp-bench-api-").FullName;
+var rows = new List<(string Measurement, double Ours, double Floor, string Format)>();
+
+try
+{
+    // Start-up: a fresh data directory each time (certificates and the database are created), as on first use.
+    var readySeconds = new List<double>();
+    var floorReadySeconds = new List<double>();
+    ServerProcess? server = null;
+    for (var run = 0; run < startRuns; run++)
+    {
+        server?.Dispose();
+        server = await ServerProcess.StartKubesharpAsync(Path.Combine(root, "server-" + run.ToString(CultureInfo.InvariantCulture)));
+        readySeconds.Add(server.ReadySeconds);
+        Console.Error.WriteLine($"kubesharp ready in {server.ReadySeconds:F2} s");
+    }
+
+    await Task.Delay(settle);
+    var idleRss = server!.RssKilobytes();
+    using var client = ServerProcess.CreateClient(server.DataDir);
+    var baseUrl = server.Url;
+
+    await PrepareAsync(client, baseUrl);
+    var bodies = Path.Combine(root, "bodies");
+    Directory.CreateDirectory(bodies);
+    await File.WriteAllBytesAsync(Path.Combine(bodies, "get.json"), await client.GetByteArrayAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps/get-me")));
+    await File.WriteAllBytesAsync(Path.Combine(bodies, "list.json"), await client.GetByteArrayAsync(new Uri(baseUrl, "/api/v1/namespaces/bench-list/configmaps")));
+
+    ServerProcess? floor = null;
+    for (var run = 0; run < startRuns; run++)
+    {
+        floor?.Dispose();
+        floor = await ServerProcess.StartFloorAsync(Path.Combine(server.DataDir, "server", "tls"), bodies);
+        floorReadySeconds.Add(floor.ReadySeconds);
+    }
+
+    await Task.Delay(settle);
+    var floorRss = floor!.RssKilobytes();
+    rows.Add(("seconds from start to /readyz, median", BenchmarkReport.Percentile(readySeconds, 0.5), BenchmarkReport.Percentile(floorReadySeconds, 0.5), "0.00"));
+    rows.Add(("seconds from start to /readyz, worst", readySeconds.Max(), floorReadySeconds.Max(), "0.00"));
+    rows.Add(("idle RSS, MB", idleRss / 1024.0, floorRss / 1024.0, "0.0"));
+
+    foreach (var clients in new[] { 1, 32 })
+    {
+        await MeasureAsync($"GET one ConfigMap, {clients} client(s)", clients, (c, _) => c.GetAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps/get-me")), (c, _) => c.GetAsync(new Uri(floor.Url, "/api/v1/namespaces/bench/configmaps/get-me")));
+        await MeasureAsync($"LIST 1,000 ConfigMaps, {clients} client(s)", clients, (c, _) => c.GetAsync(new Uri(baseUrl, "/api/v1/namespaces/bench-list/configmaps")), (c, _) => c.GetAsync(new Uri(floor.Url, "/api/v1/namespaces/bench-list/configmaps")));
+        await MeasureAsync($"CREATE ConfigMap, {clients} client(s)", clients, (c, n) => c.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"c{clients}-{n}")), (c, n) => c.PostAsync(new Uri(floor.Url, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"c{clients}-{n}")));
+    }
+
+    async Task MeasureAsync(string name, int clients, Func<HttpClient, long, Task<HttpResponseMessage>> ours, Func<HttpClient, long, Task<HttpResponseMessage>> theirs)
+    {
+        var (oursLatencies, oursRate) = await LoadAsync(client, clients, duration, ours);
+        using var floorClient = ServerProcess.CreateClient(server.DataDir);
+        var (floorLatencies, floorRate) = await LoadAsync(floorClient, clients, duration, theirs);
+        rows.Add(($"{name}: p50 ms", BenchmarkReport.Percentile(oursLatencies, 0.5), BenchmarkReport.Percentile(floorLatencies, 0.5), "0.00"));
+        rows.Add(($"{name}: p99 ms", BenchmarkReport.Percentile(oursLatencies, 0.99), BenchmarkReport.Percentile(floorLatencies, 0.99), "0.00"));
+        rows.Add(($"{name}: requests/s", oursRate, floorRate, "N0"));
+        Console.Error.WriteLine($"{name}: p50 {BenchmarkReport.Percentile(oursLatencies, 0.5):F2} ms p99 {BenchmarkReport.Percentile(oursLatencies, 0.99):F2} ms {oursRate:F0}/s (floor {floorRate:F0}/s)");
+    }
+
+    floor.Dispose();
+    server.Dispose();
+}
+finally
+{
+    try
+    {
+        Directory.Delete(root, recursive: true);
+    }
+    catch (IOException)
+    {
+    }
+}
+
+var section = new StringBuilder();
+section.AppendLine("## API server");
+section.AppendLine();
+section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}. The real `kubesharp server --disable-agent` process (SQLite) against");
+section.AppendLine("the floor: bare Kestrel in its own process with the same certificate and TLS settings, answering GET and LIST with");
+section.AppendLine("bodies captured from the server and echoing CREATE bodies. One HTTP/2 connection per client set, as client-go uses;");
+section.AppendLine(CultureInfo.InvariantCulture, $"each load runs {duration.TotalSeconds:0} s; start-up is measured {startRuns} times on a fresh data directory (certificates and database created).");
+section.AppendLine("Targets: GET p99 ≤ 5 ms and CREATE p99 ≤ 20 ms at 32 clients, idle RSS ≤ 100 MB, ready ≤ 2 s.");
+section.AppendLine();
+section.AppendLine("| measurement | Kubesharp | floor | Kubesharp / floor |");
+section.AppendLine("|---|--:|--:|--:|");
+foreach (var (measurement, ours, floor, format) in rows)
+{
+    section.AppendLine(CultureInfo.InvariantCulture, $"| {measurement} | {BenchmarkReport.Format(ours, format)} | {BenchmarkReport.Format(floor, format)} | {BenchmarkReport.Ratio(ours, floor)} |");
+}
+
+section.AppendLine("| k3s server RSS (published k3s resource profiling, not measured here) | – | 1,400–1,600 MB | – |");
+Console.WriteLine(section);
+if (markdownPath is not null)
+{
+    await BenchmarkReport.WriteSectionAsync(markdownPath, "## API server", section.ToString());
+}
+
+return 0;
+
+static async Task PrepareAsync(HttpClient client, Uri baseUrl)
+{
+    foreach (var ns in new[] { "bench", "bench-list" })
+    {
+        using var created = await client.PostAsync(new Uri(baseUrl, "/api/v1/namespaces"), Json($$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{ns}}}"}}"""));
+        created.EnsureSuccessStatusCode();
+    }
+
+    using (var getMe = await client.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps"), ConfigMap("get-me")))
+    {
+        getMe.EnsureSuccessStatusCode();
+    }
+
+    var next = 0;
+    await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+    {
+        int n;
+        while ((n = Interlocked.Increment(ref next)) <= 1000)
+        {
+            using var response = await client.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench-list/configmaps"), ConfigMap("item-" + n.ToString(CultureInfo.InvariantCulture)));
+            response.EnsureSuccessStatusCode();
+        }
+    })));
+}
+
+static StringContent ConfigMap(string name) =>
+    Json($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}","labels":{"app":"bench"}},"data":{"key":"{{{new string('v', 256)}}}"}}""");
+
+static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+static async Task<(List<double> Latencies, double Rate)> LoadAsync(HttpClient client, int clients, TimeSpan duration, Func<HttpClient, long, Task<HttpResponseMessage>> send)
+{
+    var latencies = new List<double>[clients];
+    long sequence = 0;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(worker => Task.Run(async () =>
+    {
+        var mine = latencies[worker] = [];
+        while (clock.Elapsed < duration)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await send(client, Interlocked.Increment(ref sequence));
+            await response.Content.CopyToAsync(Stream.Null);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}");
+            }
+
+            mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    })));
+    var all = latencies.SelectMany(l => l).ToList();
+    return (all, all.Count / clock.Elapsed.TotalSeconds);
+}
+
+namespace Kubesharp.Bench.Api
+{
+    /// <summary>A server process the benchmark started (Kubesharp or the floor), stopped by its PID on dispose.</summary>
+    internal sealed class ServerProcess : IDisposable
+    {
+        private readonly Process process;
+
+        private ServerProcess(Process process, Uri url, string dataDir, double readySeconds)
+        {
+            this.process = process;
+            Url = url;
+            DataDir = dataDir;
+            ReadySeconds = readySeconds;
+        }
+
+        public Uri Url { get; }
+
+        public string DataDir { get; }
+
+        public double ReadySeconds { get; }
+
+        public static async Task<ServerProcess> StartKubesharpAsync(string dataDir)
+        {
+            var port = FreePort();
+            var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
+            var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
+            foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            return await StartAsync(info, new Uri($"https://127.0.0.1:{port}"), dataDir);
+        }
+
+        public static async Task<ServerProcess> StartFloorAsync(string tlsDirectory, string bodiesDirectory)
+        {
+            var port = FreePort();
+            var info = new ProcessStartInfo(Environment.ProcessPath!);
+            if (!Path.GetFileNameWithoutExtension(Environment.ProcessPath!).StartsWith("Kubesharp.Bench.Api", StringComparison.Ordinal))
+            {
+                info.ArgumentList.Add(typeof(ServerProcess).Assembly.Location);
+            }
+
+            foreach (var argument in new[] { "--serve-floor", tlsDirectory, bodiesDirectory, port.ToString(CultureInfo.InvariantCulture) })
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            return await StartAsync(info, new Uri($"https://127.0.0.1:{port}"), Path.GetDirectoryName(Path.GetDirectoryName(tlsDirectory))!);
+        }
+
+        private static async Task<ServerProcess> StartAsync(ProcessStartInfo info, Uri url, string dataDir)
+        {
+            info.RedirectStandardOutput = true;
+            info.RedirectStandardError = true;
+            info.UseShellExecute = false;
+            var clock = Stopwatch.StartNew();
+            var process = Process.Start(info)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            // The CA is created by the server being started, so the loopback readiness probe cannot check it yet.
+#pragma warning disable CA5359
+            using var probe = new HttpClient(new SocketsHttpHandler
+            {
+                SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
+            })
+#pragma warning restore CA5359
+            { Timeout = TimeSpan.FromSeconds(2) };
+            while (clock.Elapsed < TimeSpan.FromSeconds(120) && !process.HasExited)
+            {
+                try
+                {
+                    using var response = await probe.GetAsync(new Uri(url, "/readyz"));
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        return new ServerProcess(process, url, dataDir, clock.Elapsed.TotalSeconds);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException)
+                {
+                }
+
+                await Task.Delay(10);
+            }
+
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException($"{info.FileName} did not become ready at {url}");
+        }
+
+        /// <summary>An HTTP/2 client with the admin certificate of <paramref name="dataDir"/>, trusting its CA.</summary>
+        public static HttpClient CreateClient(string dataDir)
+        {
+            var tls = Path.Combine(dataDir, "server", "tls");
+            var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
+            var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
+            var handler = new SocketsHttpHandler
+            {
+                SslOptions =
+                {
+                    ClientCertificates = [X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null)],
+                    RemoteCertificateValidationCallback = (_, presented, _, _) =>
+                    {
+                        using var chain = new X509Chain();
+                        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                        chain.ChainPolicy.CustomTrustStore.Add(ca);
+                        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                        return presented is X509Certificate2 leaf && chain.Build(leaf);
+                    },
+                },
+                EnableMultipleHttp2Connections = false,
+            };
+            return new HttpClient(handler)
+            {
+                DefaultRequestVersion = HttpVersion.Version20,
+                DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Timeout = TimeSpan.FromSeconds(60),
+            };
+        }
+
+        public long RssKilobytes()
+        {
+            foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+                }
+            }
+
+            return 0;
+        }
+
+        public void Dispose()
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+
+            process.Dispose();
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+}
