@@ -1,20 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
 
 namespace Kubesharp.E2ETests;
 
 /// <summary>
-/// The real <c>kubesharp server --disable-agent --simulated-nodes 5</c> process on a free loopback port, with its
-/// own data directory, and the real kubectl (and <c>kubesharp</c> verbs) run against it.
+/// The real <c>kubesharp server --disable-agent --simulated-nodes 5</c> process (started as <see cref="KubectlServer"/>
+/// starts it) apart from the shared one, since these tests cordon and drain its nodes, and the real kubectl (and <c>kubesharp</c> verbs) run against it.
 /// </summary>
 public sealed class SimulatedCluster : IAsyncLifetime
 {
     public const int Nodes = 5;
 
-    private readonly StringBuilder serverOutput = new();
     private Process? server;
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "kubesharp-sim-" + Guid.NewGuid().ToString("N"));
@@ -25,33 +21,7 @@ public sealed class SimulatedCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = FreePort();
-        server = StartDotnet(["server", "--data-dir", DataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture), "--disable-agent", "--simulated-nodes", Nodes.ToString(CultureInfo.InvariantCulture)]);
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        server.OutputDataReceived += (_, e) =>
-        {
-            lock (serverOutput)
-            {
-                serverOutput.AppendLine(e.Data);
-            }
-
-            if (e.Data?.Contains("ready at", StringComparison.Ordinal) == true)
-            {
-                ready.TrySetResult();
-            }
-        };
-        server.ErrorDataReceived += (_, e) =>
-        {
-            lock (serverOutput)
-            {
-                serverOutput.AppendLine(e.Data);
-            }
-        };
-        server.EnableRaisingEvents = true;
-        server.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("kubesharp server exited before it was ready:\n" + Output));
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
-        await ready.Task.WaitAsync(TimeSpan.FromSeconds(120));
+        server = await KubectlServer.StartAsync(DataDir, ["--disable-agent", "--simulated-nodes", Nodes.ToString(CultureInfo.InvariantCulture)]);
 
         // The simulated nodes register right after the API is ready: wait (bounded) until all five exist and are Ready.
         for (var i = 0; i < 120; i++)
@@ -72,13 +42,7 @@ public sealed class SimulatedCluster : IAsyncLifetime
     {
         if (server is not null)
         {
-            if (!server.HasExited)
-            {
-                server.Kill(entireProcessTree: true);
-                await server.WaitForExitAsync();
-            }
-
-            server.Dispose();
+            await KubectlServer.StopAsync(server);
         }
 
         try
@@ -87,19 +51,6 @@ public sealed class SimulatedCluster : IAsyncLifetime
         }
         catch (IOException)
         {
-        }
-    }
-
-    /// <summary>What the server printed so far (for failure messages).</summary>
-    public string Output
-    {
-        get
-        {
-            lock (serverOutput)
-            {
-                var text = serverOutput.ToString();
-                return text.Length > 4000 ? text[^4000..] : text;
-            }
         }
     }
 
@@ -148,30 +99,6 @@ public sealed class SimulatedCluster : IAsyncLifetime
         }
 
         return new Kubectl.Result(process.ExitCode, await output, await error);
-    }
-
-    private static Process StartDotnet(string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        return Process.Start(info)!;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
