@@ -66,8 +66,7 @@ if (markdownPath is not null)
 
         | scenario | pods/s | p50 create→bound | p99 create→bound | ratio to upstream floor | source |
         |---|--:|--:|--:|--:|---|
-        {string.Join("
-", rows)}
+        {string.Join('\n', rows)}
         | upstream kube-scheduler CI floor, 5,000 nodes | 680–810 | – | – | – | published by upstream's scheduler_perf, not measured here |
         """);
 }
