@@ -78,10 +78,10 @@ public sealed partial class SchedulerService : BackgroundService
         var podInformer = new SharedInformer<Pod>(client.Resource<Pod>(), null, time);
         priorityClasses = new SharedInformer<PriorityClass>(client.Resource<PriorityClass>(), null, time);
         nodeInformer.AddEventHandler(
-            onAdd: n => NodeChanged(n),
-            onUpdate: (o, n) => NodeChanged(n),
+            onAdd: n => NodeChanged(null, n),
+            onUpdate: NodeChanged,
             onDelete: n => cacheUpdates.Enqueue(c => c.RemoveNode(n.Metadata?.Name ?? "")));
-        podInformer.AddEventHandler(onAdd: PodAdded, onUpdate: (_, p) => PodAdded(p), onDelete: PodDeleted);
+        podInformer.AddEventHandler(onAdd: p => PodAdded(null, p), onUpdate: PodAdded, onDelete: PodDeleted);
         var running = new[]
         {
             nodeInformer.RunAsync(stoppingToken),
@@ -203,16 +203,17 @@ public sealed partial class SchedulerService : BackgroundService
         var now = ApiMachinery.Meta.V1.Rfc3339.FormatTime(time.GetUtcNow());
         try
         {
-            var nominated = candidate is null ? "" : $",\"nominatedNodeName\":{Quote(candidate.NodeName)}";
-            var status = "{\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\",\"reason\":\"Unschedulable\",\"message\":" + Quote(message)
-                + ",\"lastTransitionTime\":\"" + now + "\",\"lastProbeTime\":null}]" + nominated + "}}";
-            await pods.PatchAsync(pod.Namespace, pod.Name, PatchType.StrategicMerge, status, subresource: "status", cancellationToken: cancellationToken).ConfigureAwait(false);
+            // The verdict first: once PodScheduled=False is visible, so is the verdict that explains it.
             if (options.RecordVerdictAnnotation)
             {
                 var annotation = "{\"metadata\":{\"annotations\":{" + Quote(SchedulingVerdict.AnnotationKey) + ":" + Quote(verdict) + "}}}";
                 await pods.PatchAsync(pod.Namespace, pod.Name, PatchType.Merge, annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
+            var nominated = candidate is null ? "" : $",\"nominatedNodeName\":{Quote(candidate.NodeName)}";
+            var status = "{\"status\":{\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\",\"reason\":\"Unschedulable\",\"message\":" + Quote(message)
+                + ",\"lastTransitionTime\":\"" + now + "\",\"lastProbeTime\":null}]" + nominated + "}}";
+            await pods.PatchAsync(pod.Namespace, pod.Name, PatchType.StrategicMerge, status, subresource: "status", cancellationToken: cancellationToken).ConfigureAwait(false);
             if (candidate is not null)
             {
                 foreach (var victim in candidate.Victims)
@@ -231,13 +232,18 @@ public sealed partial class SchedulerService : BackgroundService
         }
     }
 
-    private void NodeChanged(Node node)
+    private void NodeChanged(Node? old, Node node)
     {
         cacheUpdates.Enqueue(c => c.SetNode(node));
-        queue.MoveAllToActiveOrBackoff();
+
+        // Heartbeats and other status churn cannot make a pod fit: only what the filters read moves parked pods.
+        if (old is null || SchedulingEvents.NodeSchedulingPropertiesChanged(old, node))
+        {
+            queue.MoveAllToActiveOrBackoff();
+        }
     }
 
-    private void PodAdded(Pod pod)
+    private void PodAdded(Pod? old, Pod pod)
     {
         var key = ObjectKey.Of(pod);
         var terminal = pod.Status?.Phase is "Succeeded" or "Failed";
@@ -253,6 +259,11 @@ public sealed partial class SchedulerService : BackgroundService
             {
                 var info = new PodInfo(pod, ResolvePriority(pod));
                 cacheUpdates.Enqueue(c => c.SetPod(info));
+                if (string.IsNullOrEmpty(old?.Spec?.NodeName))
+                {
+                    // A newly placed pod can only satisfy pod affinity or topology spread of parked pods.
+                    queue.MoveAllToActiveOrBackoff(SchedulingEvents.MayBeHelpedByAssignedPod);
+                }
             }
 
             return;
@@ -263,7 +274,8 @@ public sealed partial class SchedulerService : BackgroundService
             return;
         }
 
-        queue.Add(new PodInfo(pod, ResolvePriority(pod)));
+        // The scheduler's own status and verdict patches come back as updates: they must not retry the pod.
+        queue.Add(new PodInfo(pod, ResolvePriority(pod)), old is null || SchedulingEvents.PodSchedulingPropertiesChanged(old, pod));
     }
 
     private void PodDeleted(Pod pod)

@@ -13,6 +13,7 @@ internal static class KubesharpCommand
         root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(Commands.DatastoreCommand.Create());
         root.Subcommands.Add(ImagesCommand.Create());
+        root.Subcommands.Add(ExplainCommand.Create());
         return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
     }
 }

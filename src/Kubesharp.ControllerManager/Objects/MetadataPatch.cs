@@ -12,12 +12,23 @@ internal static class MetadataPatch
 {
     public static string OwnerReferences(ObjectMeta meta, IReadOnlyList<OwnerReference> references)
     {
+        if (references.Count == 0 && meta.OwnerReferences is { Count: > 0 })
+        {
+            // Upstream never shows an empty list (omitempty): the field goes away with its last element.
+            return Guarded(meta, new JsonObject { ["op"] = "remove", ["path"] = "/metadata/ownerReferences" });
+        }
+
         var value = new JsonArray(references.Select(r => JsonNode.Parse(KubernetesJson.Serialize(r))).ToArray());
         return Guarded(meta, new JsonObject { ["op"] = "add", ["path"] = "/metadata/ownerReferences", ["value"] = value });
     }
 
     public static string Finalizers(ObjectMeta meta, IReadOnlyList<string> finalizers)
     {
+        if (finalizers.Count == 0 && meta.Finalizers is { Count: > 0 })
+        {
+            return Guarded(meta, new JsonObject { ["op"] = "remove", ["path"] = "/metadata/finalizers" });
+        }
+
         var value = new JsonArray(finalizers.Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
         return Guarded(meta, new JsonObject { ["op"] = "add", ["path"] = "/metadata/finalizers", ["value"] = value });
     }
