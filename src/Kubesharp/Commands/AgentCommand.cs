@@ -54,7 +54,14 @@ internal static class AgentCommand
             using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
             {
                 context.Cancel = true;
-                stop.Cancel();
+                // A signal can arrive while the process is already shutting down and the source is gone.
+                try
+                {
+                    stop.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
             });
             var agent = await NodeAgent.StartAsync(options, client, loggerFactory, stop.Token).ConfigureAwait(false);
             await using var agentLifetime = agent.ConfigureAwait(false);

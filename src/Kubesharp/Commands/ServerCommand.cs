@@ -119,7 +119,14 @@ internal static partial class ServerCommand
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
         {
             context.Cancel = true;
-            stop.Cancel();
+            // A signal can arrive while the process is already shutting down and the source is gone.
+            try
+            {
+                stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
         });
 
         IStore store;
