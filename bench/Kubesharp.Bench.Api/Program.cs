@@ -273,35 +273,7 @@ namespace Kubesharp.Bench.Api
             throw new InvalidOperationException($"{info.FileName} did not become ready at {url}");
         }
 
-        /// <summary>An HTTP/2 client with the admin certificate of <paramref name="dataDir"/>, trusting its CA.</summary>
-        public static HttpClient CreateClient(string dataDir)
-        {
-            var tls = Path.Combine(dataDir, "server", "tls");
-            var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
-            var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
-            var handler = new SocketsHttpHandler
-            {
-                SslOptions =
-                {
-                    ClientCertificates = [X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null)],
-                    RemoteCertificateValidationCallback = (_, presented, _, _) =>
-                    {
-                        using var chain = new X509Chain();
-                        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                        chain.ChainPolicy.CustomTrustStore.Add(ca);
-                        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                        return presented is X509Certificate2 leaf && chain.Build(leaf);
-                    },
-                },
-                EnableMultipleHttp2Connections = false,
-            };
-            return new HttpClient(handler)
-            {
-                DefaultRequestVersion = HttpVersion.Version20,
-                DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                Timeout = TimeSpan.FromSeconds(60),
-            };
-        }
+        public static HttpClient CreateClient(string dataDir) => AdminClient.Create(dataDir, multipleConnections: false, TimeSpan.FromSeconds(60));
 
         public long RssKilobytes()
         {

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using Kubesharp.Bench.Common;
 using Kubesharp.Cri;
 using Kubesharp.Cri.V1;
 using Kubesharp.Grpc;
@@ -174,35 +175,7 @@ internal sealed class KubesharpNode : IAsyncDisposable
         }
     }
 
-    /// <summary>An HTTP/2 client with the admin certificate of <paramref name="dataDir"/>, trusting its CA.</summary>
-    private static HttpClient CreateClient(string dataDir)
-    {
-        var tls = Path.Combine(dataDir, "server", "tls");
-        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
-        var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions =
-            {
-                ClientCertificates = [X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null)],
-                RemoteCertificateValidationCallback = (_, presented, _, _) =>
-                {
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(ca);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return presented is X509Certificate2 leaf && chain.Build(leaf);
-                },
-            },
-            EnableMultipleHttp2Connections = true,
-        };
-        return new HttpClient(handler)
-        {
-            DefaultRequestVersion = HttpVersion.Version20,
-            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-    }
+    private static HttpClient CreateClient(string dataDir) => AdminClient.Create(dataDir, multipleConnections: true, Timeout.InfiniteTimeSpan);
 
     private static int FreePort()
     {
