@@ -78,7 +78,15 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
-            kestrel.Listen(options.BindAddress, options.HttpsPort, listen =>
+            var addresses = ListenAddresses(options);
+            // One port on every address: with "any free port" asked for, take one first.
+            var port = options.HttpsPort == 0 && addresses.Count > 1 ? FreePort(options.BindAddress) : options.HttpsPort;
+            foreach (var address in addresses)
+            {
+                kestrel.Listen(address, port, Configure);
+            }
+
+            void Configure(ListenOptions listen)
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 listen.UseHttps(new HttpsConnectionAdapterOptions
@@ -90,7 +98,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
                     SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                     CheckCertificateRevocation = false,
                 });
-            });
+            }
         });
 
         var app = builder.Build();
@@ -120,6 +128,26 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         }
         LogListening(logger, host.Url);
         return host;
+    }
+
+    /// <summary>The bind address, plus the advertised one when the bind address is a single other address.</summary>
+    internal static List<IPAddress> ListenAddresses(ApiServerOptions options)
+    {
+        var addresses = new List<IPAddress> { options.BindAddress };
+        var wildcard = options.BindAddress.Equals(IPAddress.Any) || options.BindAddress.Equals(IPAddress.IPv6Any);
+        if (options.AdvertiseAddress is { } advertised && !wildcard && !advertised.Equals(options.BindAddress) && !IPAddress.IsLoopback(advertised))
+        {
+            addresses.Add(advertised);
+        }
+
+        return addresses;
+    }
+
+    private static int FreePort(IPAddress address)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(address, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private async Task RunStartupAsync(ResourceRegistry registry, CancellationToken cancellationToken)

@@ -7,6 +7,12 @@ public sealed class ApiServerOptions
 {
     public IPAddress BindAddress { get; init; } = IPAddress.Loopback;
 
+    /// <summary>
+    /// The address nodes and pods reach the API at (the kubernetes Service's endpoint). When the server binds a
+    /// single other address (loopback by default) it listens here too, so pods can reach it.
+    /// </summary>
+    public IPAddress? AdvertiseAddress { get; init; }
+
     /// <summary>HTTPS port; 0 picks a free port (tests).</summary>
     public int HttpsPort { get; init; } = 6443;
 

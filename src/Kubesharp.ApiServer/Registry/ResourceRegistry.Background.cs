@@ -45,29 +45,8 @@ internal sealed partial class ResourceRegistry
             await EnsureAsync(services, "default", service, cancellationToken).ConfigureAwait(false);
         }
 
-        if (FindByGroupResource("endpoints") is { } endpoints && AdvertisedUrl is not null)
-        {
-            var ip = AdvertisedUrl.Host.Trim('[', ']');
-            var desired = new JsonObject
-            {
-                ["apiVersion"] = "v1",
-                ["kind"] = "Endpoints",
-                ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["namespace"] = "default", ["labels"] = new JsonObject { ["endpointslice.kubernetes.io/skip-mirror"] = "true" } },
-                ["subsets"] = new JsonArray(new JsonObject
-                {
-                    ["addresses"] = new JsonArray(new JsonObject { ["ip"] = ip }),
-                    ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = AdvertisedUrl.Port, ["protocol"] = "TCP" }),
-                }),
-            };
-            if (Get(endpoints, "default", "kubernetes") is null)
-            {
-                await EnsureAsync(endpoints, "default", desired, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await UpdateAsync(endpoints, "default", "kubernetes", _ => desired.DeepClone().AsObject(), null, false, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        // The kubernetes Service's Endpoints and EndpointSlice name the address pods reach the API at; the
+        // server keeps them through the API (see KubernetesServiceEndpoints), not here.
     }
 
     private async Task EnsureAsync(Kubesharp.ApiMachinery.Discovery.ApiResource resource, string? @namespace, JsonObject obj, CancellationToken cancellationToken)

@@ -107,7 +107,9 @@ internal static class AgentCommand
             CertificateAuthorityPem = server.Certificates.CaPem,
             UserAgent = "kubesharp-agent",
         });
-        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, null, "10.42.0.0/24", null, 10250, clusterDns);
+        // The node's InternalIP is the address the API server advertises (and so listens on), when that is reachable.
+        var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
+        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
         return await NodeAgent.StartAsync(options, client, loggerFactory, cancellationToken).ConfigureAwait(false);
     }

@@ -16,6 +16,7 @@ internal static partial class ServerCommand
     public static Command Create()
     {
         var bindAddress = new Option<string>("--bind-address") { Description = "Address the API server listens on.", DefaultValueFactory = _ => "127.0.0.1" };
+        var advertiseAddress = new Option<string?>("--advertise-address") { Description = "Address pods and nodes reach the API server at, listened on as well (default: the --bind-address unless loopback or any, else the node's first non-loopback IPv4 address)." };
         var httpsPort = new Option<int>("--https-port") { Description = "HTTPS port of the API server.", DefaultValueFactory = _ => 6443 };
         var dataDir = new Option<string>("--data-dir") { Description = "Directory for certificates, the kubeconfig and the embedded datastore.", DefaultValueFactory = _ => ApiServerOptions.DefaultDataDir };
         var datastore = new Option<string?>("--datastore-endpoint") { Description = "sqlite://PATH (default: DATA/db/state.db) or etcd://HOST:PORT[,HOST:PORT…]." };
@@ -34,7 +35,7 @@ internal static partial class ServerCommand
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
-            bindAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
+            bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, serviceCidr, clusterCidr, clusterDns, verbose,
         };
         command.SetAction(async (result, cancellationToken) =>
@@ -42,6 +43,13 @@ internal static partial class ServerCommand
             if (!IPAddress.TryParse(result.GetValue(bindAddress), out var address))
             {
                 await Console.Error.WriteLineAsync($"kubesharp: --bind-address {result.GetValue(bindAddress)} is not an IP address").ConfigureAwait(false);
+                return 2;
+            }
+
+            var advertised = AdvertisedAddress(address);
+            if (result.GetValue(advertiseAddress) is { } advertiseText && !IPAddress.TryParse(advertiseText, out advertised))
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --advertise-address {advertiseText} is not an IP address").ConfigureAwait(false);
                 return 2;
             }
 
@@ -73,6 +81,7 @@ internal static partial class ServerCommand
             {
                 ServiceCidr = services,
                 BindAddress = address,
+                AdvertiseAddress = advertised,
                 HttpsPort = result.GetValue(httpsPort),
                 DataDir = Path.GetFullPath(result.GetValue(dataDir)!),
                 EventTtl = ttl,
@@ -175,7 +184,7 @@ internal static partial class ServerCommand
         // The control-plane components talk to the API over HTTPS with the admin credentials, like remote ones would.
         using var client = Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath);
         var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, new Kubesharp.ControllerManager.ControllerManagerOptions(), TimeProvider.System, loggerFactory, stop.Token);
-        var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, loggerFactory, stop.Token);
+        var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
         using var scheduler = roles.Scheduler
             ? new SchedulerService(client, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
             : null;
@@ -228,25 +237,36 @@ internal static partial class ServerCommand
         return 0;
     }
 
+    /// <summary>Upstream's default: the bind address when it is one reachable address, else the node's own.</summary>
+    private static IPAddress AdvertisedAddress(IPAddress bindAddress) =>
+        bindAddress.Equals(IPAddress.Any) || bindAddress.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(bindAddress)
+            ? Kubesharp.NodeAgents.NodeAddress.Default()
+            : bindAddress;
+
     /// <summary>
-    /// Cluster-level pieces of service networking: the kube-dns Service (kept, as k3s ships CoreDNS's) and
-    /// the status of LoadBalancer Services.
+    /// Cluster-level pieces of service networking: the kube-dns Service (kept, as k3s ships CoreDNS's), the
+    /// kubernetes Service's endpoints (the address pods reach the API at) and the status of LoadBalancer Services.
     /// </summary>
-    private static async Task RunClusterServicesAsync(Kubesharp.Client.KubernetesClient client, IPAddress clusterDns, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task RunClusterServicesAsync(Kubesharp.Client.KubernetesClient client, IPAddress clusterDns, IPEndPoint api, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger("Kubesharp.Dns.ClusterDnsService");
         var informers = new Kubesharp.Client.Informers.SharedInformerFactory(client, loggerFactory: loggerFactory);
         await using var informersLifetime = informers.ConfigureAwait(false);
         using var loadBalancers = new Kubesharp.Proxy.ServiceLoadBalancerController(client, informers, loggerFactory.CreateLogger<Kubesharp.Proxy.ServiceLoadBalancerController>());
         var keep = Kubesharp.Dns.ClusterDnsService.KeepAsync(client, clusterDns.ToString(), TimeSpan.FromSeconds(30), TimeProvider.System, e => LogKubeDnsFailed(logger, e.Message), cancellationToken);
+        var apiEndpoints = Kubesharp.ControllerManager.Endpoints.KubernetesServiceEndpoints.KeepAsync(
+            client, api.Address, api.Port, TimeSpan.FromSeconds(10), TimeProvider.System, e => LogApiEndpointsFailed(logger, e.Message), cancellationToken);
         try
         {
-            await Task.WhenAll(keep, loadBalancers.RunAsync(cancellationToken)).ConfigureAwait(false);
+            await Task.WhenAll(keep, apiEndpoints, loadBalancers.RunAsync(cancellationToken)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the kubernetes Service's endpoints: {Reason}")]
+    private static partial void LogApiEndpointsFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the kube-dns Service: {Reason}")]
     private static partial void LogKubeDnsFailed(ILogger logger, string reason);

@@ -120,6 +120,77 @@ public sealed class ServiceNetworkEndToEndTests(ServiceNetworkFixture fixture)
     }
 
     [RuntimeFact]
+    public async Task KubernetesService_FromPod_ReachesApiServer()
+    {
+        const string ns = "api-reach";
+        var client = fixture.Client;
+        await client.Resource<Namespace>().CreateAsync(new Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new ObjectMeta { Name = ns } });
+        await client.Resource<Pod>().CreateAsync(new Pod
+        {
+            ApiVersion = "v1", Kind = "Pod",
+            Metadata = new ObjectMeta { Name = "client", Namespace = ns },
+            Spec = new PodSpec
+            {
+                TerminationGracePeriodSeconds = 1,
+                Containers = [new Container { Name = "client", Image = ServiceNetworkFixture.BusyboxImage, ImagePullPolicy = "Never", Command = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"] }],
+            },
+        });
+        var slice = await WaitAsync("the kubernetes EndpointSlice", async ct =>
+        {
+            try
+            {
+                return await client.Resource<EndpointSlice>().GetAsync("default", "kubernetes", ct);
+            }
+            catch (Kubesharp.ApiMachinery.Errors.StatusException e) when (e.IsNotFound())
+            {
+                return null;
+            }
+        });
+        Assert.Equal(fixture.NodeIp, Assert.Single(Assert.Single(slice.Endpoints!).Addresses!));
+        Assert.Equal("kubernetes", slice.Metadata!.Labels![ServiceProxyModelLabel]);
+        var pod = await WaitAsync("a running client pod", async ct =>
+        {
+            var p = await client.Resource<Pod>().GetAsync(ns, "client", ct);
+            return p.Status?.ContainerStatuses is [{ Ready: true, ContainerID: { } }] ? p : null;
+        });
+        var container = pod.Status!.ContainerStatuses![0].ContainerID!["containerd://".Length..];
+
+        // The API server answers TLS through the Service's cluster IP (and by name). busybox's own TLS cannot finish
+        // a handshake with the server's ECDSA certificate, so the server's handshake alert counts as its answer too;
+        // without the Service's rules the connection would go nowhere (the service CIDR is a blackhole here).
+        var url = $"https://{fixture.ServiceCidr.KubernetesServiceIp}/version";
+        var last = "";
+        string answer;
+        try
+        {
+            answer = await WaitAsync("an answer from the API server through the kubernetes Service", async _ =>
+            {
+                last = await ExecAsync(container, $"timeout 10 wget -S -qO- --no-check-certificate {url} 2>&1");
+                return TlsAnswered(last) ? last : null;
+            });
+        }
+        catch (TimeoutException)
+        {
+            var rules = string.Join('\n', (await fixture.NatRulesAsync()).Split('\n').Where(l => l.Contains("default/kubernetes", StringComparison.Ordinal)));
+            var direct = await ExecAsync(container, $"timeout 10 wget -S -qO- --no-check-certificate https://{fixture.NodeIp}:{fixture.Server.Url.Port}/version 2>&1");
+            Assert.Fail($"no answer through the kubernetes Service; last: {last}\nrules:\n{rules}\ndirect to the node: {direct}");
+            throw;
+        }
+
+        Assert.Matches(ApiAnswer, answer);
+        var byName = await ExecAsync(container, "timeout 10 wget -S -qO- --no-check-certificate https://kubernetes.default.svc/version 2>&1");
+        Assert.Matches(ApiAnswer, byName);
+
+        await client.Resource<Namespace>().DeleteAsync(null, ns);
+    }
+
+    private const string ServiceProxyModelLabel = "kubernetes.io/service-name";
+
+    private const string ApiAnswer = "HTTP/1.1 (200|401|403)|TLS error from peer";
+
+    private static bool TlsAnswered(string output) => System.Text.RegularExpressions.Regex.IsMatch(output, ApiAnswer);
+
+    [RuntimeFact]
     public async Task ClusterDns_AgentRunning_LinkHoldsDnsAddress()
     {
         var started = await WaitAsync("the DNS link", _ => Task.FromResult(System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(i => i.Name == fixture.DnsLink)));

@@ -6,6 +6,7 @@ using Kubesharp.ApiServer.Discovery;
 using Kubesharp.ApiServer.Registry.Strategies;
 using Kubesharp.Client;
 using Kubesharp.ControllerManager;
+using Kubesharp.ControllerManager.Endpoints;
 using Kubesharp.Cri.Tests.Support;
 using Kubesharp.Dns;
 using Kubesharp.Kubelet.Images;
@@ -35,6 +36,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
     private SqliteStore? store;
     private ILoggerFactory? loggerFactory;
     private Task controllers = Task.CompletedTask;
+    private Task apiEndpoints = Task.CompletedTask;
     private SchedulerService? scheduler;
     private string id = "";
     private KubernetesClient? controlPlaneClient;
@@ -94,7 +96,9 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
 
         store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(Root, "server", "db", "state.db") }, CancellationToken.None);
         Server = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = Path.Combine(Root, "server"), HttpsPort = 0, ServiceCidr = ServiceCidr },
+            // Listening on every address, as kubesharp server --bind-address 0.0.0.0 does: pods reach the API
+            // at the node address (the bridge gateway, which exists once the first pod is networked).
+            new ApiServerOptions { DataDir = Path.Combine(Root, "server"), HttpsPort = 0, ServiceCidr = ServiceCidr, BindAddress = IPAddress.Any, AdvertiseAddress = IPAddress.Parse(NodeIp) },
             store,
             BuiltinResources.Complete(ApiCatalog.Resources),
             null,
@@ -112,6 +116,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
         await scheduler.StartAsync(CancellationToken.None);
         var dnsIp = ServiceCidr.DnsServiceIp;
         await ClusterDnsService.EnsureAsync(controlPlaneClient, dnsIp.ToString(), CancellationToken.None);
+        apiEndpoints = KubernetesServiceEndpoints.KeepAsync(controlPlaneClient, IPAddress.Parse(NodeIp), Server.Url.Port, TimeSpan.FromSeconds(10), TimeProvider.System, _ => { }, stopping.Token);
 
         var kubelet = new KubeletOptions
         {
@@ -186,6 +191,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
             }
 
             await IgnoreCancellation(controllers);
+            await IgnoreCancellation(apiEndpoints);
             Client?.Dispose();
             controlPlaneClient?.Dispose();
             agentClient?.Dispose();
