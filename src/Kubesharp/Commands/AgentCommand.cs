@@ -23,10 +23,11 @@ internal static class AgentCommand
         var port = new Option<int>("--kubelet-port") { Description = "HTTPS port of the agent's endpoint (logs).", DefaultValueFactory = _ => 10250 };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network (service traffic from outside it is masqueraded).", DefaultValueFactory = _ => DefaultClusterCidr };
         var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS address, served on this node and written into pods' resolv.conf.", DefaultValueFactory = _ => "10.43.0.10" };
+        var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => ClusterDomain.Default };
 
         var command = new Command("agent", "Run a node that joins a Kubesharp server.")
         {
-            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns,
+            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -44,9 +45,15 @@ internal static class AgentCommand
                 return 2;
             }
 
+            if (!ClusterDomain.TryParse(result.GetValue(clusterDomain), out var domain))
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --cluster-domain {result.GetValue(clusterDomain)} is not a DNS name").ConfigureAwait(false);
+                return 2;
+            }
+
             var kubelet = NewOptions(
                 Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(nodeName), result.GetValue(nodeIp), result.GetValue(podCidr)!,
-                result.GetValue(endpoint), result.GetValue(port), dnsAddress);
+                result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain);
             var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
             using var loggerFactory = CreateLoggerFactory();
             using var client = new KubernetesClient(clientOptions);
@@ -94,9 +101,9 @@ internal static class AgentCommand
     /// <summary>
     /// The server's own node: talks to the API like a remote agent, over HTTPS with the node token from the
     /// server's data directory; its files live in DATA/agent and its pods get 10.42.0.0/24. It runs the
-    /// service proxy and serves cluster DNS on <paramref name="clusterDns"/>.
+    /// service proxy and serves cluster DNS for <paramref name="clusterDomain"/> on <paramref name="clusterDns"/>.
     /// </summary>
-    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var tokenLine = (await File.ReadAllLinesAsync(Path.Combine(server.Options.DataDir, "server", "token-auth.csv"), cancellationToken).ConfigureAwait(false))
             .First(l => l.Length > 0 && !l.StartsWith('#'));
@@ -109,13 +116,14 @@ internal static class AgentCommand
         });
         // The node's InternalIP is the address the API server advertises (and so listens on), when that is reachable.
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
-        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns);
+        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns, clusterDomain);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
         return await NodeAgent.StartAsync(options, client, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
-    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns) => new()
+    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain) => new()
     {
+        ClusterDomain = clusterDomain,
         DataDir = dataDir,
         NodeName = nodeName,
         NodeIp = nodeIp,

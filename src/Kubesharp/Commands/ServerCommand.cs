@@ -30,13 +30,14 @@ internal static partial class ServerCommand
         var simulatedTaint = new Option<bool>("--simulated-node-taint") { Description = $"Taint simulated nodes with {SimulatedNodeOptions.TaintKey}:NoSchedule so only pods that tolerate it land there.", DefaultValueFactory = _ => true };
         var serviceCidr = new Option<string>("--service-cidr") { Description = "Cluster IPs come from here; the kubernetes Service gets the first address, cluster DNS the tenth.", DefaultValueFactory = _ => "10.43.0.0/16" };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network; the server's node gets its first /24.", DefaultValueFactory = _ => AgentCommand.DefaultClusterCidr };
+        var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => Kubesharp.NodeAgents.ClusterDomain.Default };
         var clusterDns = new Option<string?>("--cluster-dns") { Description = "The cluster DNS address (default: the tenth address of --service-cidr)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug details." };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
-            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, serviceCidr, clusterCidr, clusterDns, verbose,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, serviceCidr, clusterCidr, clusterDns, clusterDomain, verbose,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -77,6 +78,12 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            if (!Kubesharp.NodeAgents.ClusterDomain.TryParse(result.GetValue(clusterDomain), out var domain))
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --cluster-domain {result.GetValue(clusterDomain)} is not a DNS name").ConfigureAwait(false);
+                return 2;
+            }
+
             var options = new ApiServerOptions
             {
                 ServiceCidr = services,
@@ -98,6 +105,7 @@ internal static partial class ServerCommand
                 Scheduler = !result.GetValue(disableScheduler),
                 ClusterCidr = result.GetValue(clusterCidr)!,
                 ClusterDns = dnsAddress,
+                ClusterDomain = domain,
                 SimulatedNodes = new SimulatedNodeOptions
                 {
                     Count = result.GetValue(simulatedNodes),
@@ -202,7 +210,7 @@ internal static partial class ServerCommand
         }
 
         // The server's own node (a single-node cluster), unless the control plane runs alone.
-        var agent = roles.Agent ? await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, loggerFactory, stop.Token).ConfigureAwait(false) : null;
+        var agent = roles.Agent ? await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, loggerFactory, stop.Token).ConfigureAwait(false) : null;
         await Console.Out.WriteLineAsync($"""
             Kubesharp API server ready at {server.Url} ({started.ElapsedMilliseconds} ms).
             Use it with kubectl:
@@ -283,6 +291,8 @@ internal static partial class ServerCommand
         public required string ClusterCidr { get; init; }
 
         public required IPAddress ClusterDns { get; init; }
+
+        public required string ClusterDomain { get; init; }
     }
 
     private static bool TryParseDuration(string text, out TimeSpan duration)

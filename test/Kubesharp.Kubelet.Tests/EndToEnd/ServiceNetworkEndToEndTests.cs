@@ -77,20 +77,21 @@ public sealed class ServiceNetworkEndToEndTests(ServiceNetworkFixture fixture)
         // The pod's resolv.conf points at cluster DNS with the namespace's search path.
         var resolvConf = await ExecAsync(clientContainer, "cat /etc/resolv.conf");
         Assert.Contains($"nameserver {fixture.ServiceCidr.DnsServiceIp}\n", resolvConf, StringComparison.Ordinal);
-        Assert.Contains($"search {Ns}.svc.cluster.local svc.cluster.local cluster.local", resolvConf, StringComparison.Ordinal);
+        var domain = fixture.ClusterDomain;
+        Assert.Contains($"search {Ns}.svc.{domain} svc.{domain} {domain}", resolvConf, StringComparison.Ordinal);
         Assert.Contains("options ndots:5", resolvConf, StringComparison.Ordinal);
 
         // Every replica answers through the ClusterIP, then by full and by short name.
         Assert.Equal(names, await AnswersFromPodAsync(clientContainer, $"http://{web.Spec!.ClusterIP}", names));
-        Assert.Equal(names, await AnswersFromPodAsync(clientContainer, $"http://web.{Ns}.svc.cluster.local", names));
+        Assert.Equal(names, await AnswersFromPodAsync(clientContainer, $"http://web.{Ns}.svc.{domain}", names));
         Assert.Equal(names, await AnswersFromPodAsync(clientContainer, "http://web", names));
 
         // Cluster names resolve: the kubernetes Service and every pod behind the headless Service.
-        var kubernetes = await ExecAsync(clientContainer, "nslookup kubernetes.default.svc.cluster.local");
+        var kubernetes = await ExecAsync(clientContainer, $"nslookup kubernetes.default.svc.{domain}");
         Assert.Contains(fixture.ServiceCidr.KubernetesServiceIp.ToString(), kubernetes, StringComparison.Ordinal);
         var kubeDns = await ExecAsync(clientContainer, $"nslookup {ClusterDnsService.Name}.{ClusterDnsService.Namespace}");
         Assert.Contains(fixture.ServiceCidr.DnsServiceIp.ToString(), kubeDns, StringComparison.Ordinal);
-        var headless = await ExecAsync(clientContainer, $"nslookup web-headless.{Ns}.svc.cluster.local");
+        var headless = await ExecAsync(clientContainer, $"nslookup web-headless.{Ns}.svc.{domain}");
         Assert.All(replicas, p => Assert.Contains(p.Status!.PodIP!, headless, StringComparison.Ordinal));
 
         // The node reaches the ClusterIP and the NodePort on its own address.
@@ -111,7 +112,7 @@ public sealed class ServiceNetworkEndToEndTests(ServiceNetworkFixture fixture)
             var endpoints = rules.Split('\n').Count(l => l.Contains($"{Ns}/web:http -> ", StringComparison.Ordinal));
             return endpoints == 1 && rules.Contains($"{Ns}/web:http -> {survivor.Status!.PodIP}:8080", StringComparison.Ordinal) ? rules : null;
         });
-        var after = await ExecAsync(clientContainer, $"for i in $(seq 1 20); do timeout 5 wget -qO- http://web.{Ns}.svc.cluster.local; done");
+        var after = await ExecAsync(clientContainer, $"for i in $(seq 1 20); do timeout 5 wget -qO- http://web.{Ns}.svc.{domain}; done");
         var answers = after.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Equal(20, answers.Length);
         Assert.All(answers, a => Assert.Equal(survivor.Metadata!.Name, a));

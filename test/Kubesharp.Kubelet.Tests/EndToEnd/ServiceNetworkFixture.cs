@@ -59,6 +59,9 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
 
     public string ChainPrefix { get; private set; } = "";
 
+    /// <summary>Not cluster.local: the kubelet's search paths and cluster DNS both follow the configured domain.</summary>
+    public string ClusterDomain => "ksv.test";
+
     public string DnsLink => "ksd" + id;
 
     private string BlackholeLink => "ksb" + id;
@@ -130,6 +133,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
             InitialBackOff = TimeSpan.FromSeconds(1),
             MaxBackOff = TimeSpan.FromSeconds(4),
             ClusterDns = [dnsIp.ToString()],
+            ClusterDomain = ClusterDomain,
         };
         var options = NodeAgentOptions.Create(kubelet, podCidr, DnsLink);
         options.Proxy.ChainPrefix = ChainPrefix;
@@ -140,6 +144,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
             {
                 ListenEndpoint = options.Dns!.ListenEndpoint,
                 InterfaceName = DnsLink,
+                ClusterDomain = options.Dns.ClusterDomain,
                 Upstreams = [new IPEndPoint(IPAddress.Loopback, 9)],
             },
         };
