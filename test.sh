@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. As root on Debian it first installs the system packages the tests use
-# (etcd, containerd, runc, CNI plugins, a registry, busybox for test images).
+# (etcd, containerd, runc, CNI plugins, a registry, busybox for test images, conntrack for the proxy's UDP cleanup).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
-packages=(etcd-server containerd runc containernetworking-plugins docker-registry busybox-static iptables nftables iproute2 curl)
+packages=(etcd-server containerd runc containernetworking-plugins docker-registry busybox-static iptables nftables conntrack iproute2 curl)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -129,4 +129,28 @@ public sealed class NetworkNamespaceTests : IAsyncLifetime
         Assert.Contains("ConnectionRefusedError", refused.StandardOutput, StringComparison.Ordinal);
         await runner.CleanupAsync(CancellationToken.None);
     }
+
+    [Fact]
+    public async Task ClearUdpConntrack_EndpointRemoved_DropsTheServiceFlow()
+    {
+        var runner = new IptablesRunner(new HostCommand(["ip", "netns", "exec", ClientNs]));
+        var model = ServiceProxyModel.Build(
+            [ProxyObjects.Service("dns", "10.43.0.97", 53, "UDP")],
+            [ProxyObjects.Slice("dns", 5353, "UDP", ("10.250.0.2", true))]);
+        await runner.RestoreAsync(IptablesRuleRenderer.Render(model, new ServiceProxyOptions()).Restore, CancellationToken.None);
+        await runner.EnsureJumpsAsync(CancellationToken.None);
+        var inNs = new HostCommand(["ip", "netns", "exec", ClientNs]);
+        // A datagram to the service leaves a DNATed, unreplied flow (reply expected from the endpoint) in the conntrack table.
+        await inNs.RunAsync(["python3", "-c", "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'q', ('10.43.0.97', 53))"], null, CancellationToken.None);
+        string[] list = ["conntrack", "-L", "-p", "udp", "--orig-dst", "10.43.0.97"];
+        var before = await inNs.RunAsync(list, null, CancellationToken.None);
+        Assert.True(before.Succeeded, $"conntrack (Debian package conntrack) must be installed: {before.StandardError}");
+        Assert.Contains("src=10.250.0.2", before.StandardOutput, StringComparison.Ordinal);
+
+        await runner.ClearUdpConntrackAsync("10.43.0.97", "10.250.0.2", CancellationToken.None);
+
+        var after = await inNs.RunAsync(list, null, CancellationToken.None);
+        Assert.DoesNotContain("10.43.0.97", after.StandardOutput, StringComparison.Ordinal);
+        await runner.CleanupAsync(CancellationToken.None);
+    }
 }
