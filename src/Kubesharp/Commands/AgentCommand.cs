@@ -96,7 +96,11 @@ internal static class AgentCommand
     /// server's data directory; its files live in DATA/agent and its pods get 10.42.0.0/24. It runs the
     /// service proxy and serves cluster DNS on <paramref name="clusterDns"/>.
     /// </summary>
-    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    /// <summary>Starts the containerd of the server's own node ahead of the node (see <see cref="StartingContainerRuntime"/>).</summary>
+    public static StartingContainerRuntime StartInProcessRuntime(string serverDataDir, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
+        StartingContainerRuntime.Start(Path.Combine(serverDataDir, "agent"), loggerFactory, cancellationToken);
+
+    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var tokenLine = (await File.ReadAllLinesAsync(Path.Combine(server.Options.DataDir, "server", "token-auth.csv"), cancellationToken).ConfigureAwait(false))
             .First(l => l.Length > 0 && !l.StartsWith('#'));
@@ -109,7 +113,7 @@ internal static class AgentCommand
         });
         var kubelet = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, null, "10.42.0.0/24", null, 10250, clusterDns);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
-        return await NodeAgent.StartAsync(options, client, loggerFactory, cancellationToken).ConfigureAwait(false);
+        return await NodeAgent.StartAsync(options, client, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
     private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns) => new()
