@@ -19,17 +19,24 @@ internal sealed class CriFloor : IAsyncDisposable
     private readonly string dataDir;
     private int sequence;
 
-    private CriFloor(ContainerRuntime runtime, string dataDir)
+    private CriFloor(ContainerRuntime runtime, string dataDir, double startupSeconds)
     {
         this.runtime = runtime;
         this.dataDir = dataDir;
+        StartupSeconds = startupSeconds;
     }
+
+    /// <summary>Seconds from starting containerd until its CRI service answered: the floor under a node's start.</summary>
+    public double StartupSeconds { get; }
+
+    public int? ContainerdProcessId => runtime.Supervisor?.ProcessId;
 
     public static async Task<CriFloor> StartAsync(string dataDir, string archive, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
         var runtime = await ContainerRuntime.StartAsync(
             new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = dataDir } }, NullLoggerFactory.Instance, TimeProvider.System, cancellationToken);
-        var floor = new CriFloor(runtime, dataDir);
+        var floor = new CriFloor(runtime, dataDir, Stopwatch.GetElapsedTime(started).TotalSeconds);
         var layout = runtime.Supervisor!.Layout;
         CniConfigWriter.Write(layout.CniConfDir, new CniNetworkOptions
         {

@@ -36,6 +36,15 @@ internal sealed class KubesharpNode : IAsyncDisposable
 
     public string DataDir { get; }
 
+    /// <summary>The server's process id (control plane and agent in one process; containerd is its child).</summary>
+    public int ProcessId => process.Id;
+
+    /// <summary>Seconds from the process start until /readyz answered OK.</summary>
+    public double ReadyzSeconds { get; private set; } = double.NaN;
+
+    /// <summary>Seconds from the process start until the node reported Ready and the default ServiceAccount existed.</summary>
+    public double NodeReadySeconds { get; private set; } = double.NaN;
+
     public string AgentDir => Path.Combine(DataDir, "agent");
 
     public Uri Url { get; }
@@ -61,13 +70,13 @@ internal sealed class KubesharpNode : IAsyncDisposable
         info.RedirectStandardError = true;
         info.UseShellExecute = false;
         var log = new StreamWriter(Path.Combine(Path.GetTempPath(), "kubesharp-bench-pods-server.log"), append: false) { AutoFlush = true };
+        var clock = Stopwatch.StartNew();
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) => WriteLine(log, e.Data);
         process.ErrorDataReceived += (_, e) => WriteLine(log, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var url = new Uri($"https://127.0.0.1:{port}");
-        var clock = Stopwatch.StartNew();
         while (!File.Exists(Path.Combine(dataDir, "kubeconfig.yaml")))
         {
             if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(120))
@@ -75,7 +84,7 @@ internal sealed class KubesharpNode : IAsyncDisposable
                 throw new InvalidOperationException("kubesharp server did not start (see kubesharp-bench-pods-server.log in the temp directory)");
             }
 
-            await Task.Delay(50, cancellationToken);
+            await Task.Delay(10, cancellationToken);
         }
 
         var client = CreateClient(dataDir);
@@ -83,6 +92,21 @@ internal sealed class KubesharpNode : IAsyncDisposable
         // Ready when the node reports Ready (its containerd answers and the network is configured).
         while (true)
         {
+            if (double.IsNaN(node.ReadyzSeconds))
+            {
+                try
+                {
+                    using var readyz = await client.GetAsync(new Uri(url, "/readyz"), cancellationToken);
+                    if (readyz.IsSuccessStatusCode)
+                    {
+                        node.ReadyzSeconds = clock.Elapsed.TotalSeconds;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+            }
+
             if (process.HasExited || clock.Elapsed > TimeSpan.FromSeconds(180))
             {
                 await node.DisposeAsync();
@@ -94,8 +118,9 @@ internal sealed class KubesharpNode : IAsyncDisposable
                 var nodes = await node.GetJsonAsync("/api/v1/nodes", cancellationToken);
                 var ready = nodes?["items"]?.AsArray().Any(n => n?["status"]?["conditions"]?.AsArray().Any(c => (string?)c?["type"] == "Ready" && (string?)c?["status"] == "True") == true) == true;
                 var account = await client.GetAsync(new Uri(url, "/api/v1/namespaces/default/serviceaccounts/default"), cancellationToken);
-                if (ready && account.IsSuccessStatusCode)
+                if (ready && account.IsSuccessStatusCode && !double.IsNaN(node.ReadyzSeconds))
                 {
+                    node.NodeReadySeconds = clock.Elapsed.TotalSeconds;
                     return node;
                 }
             }
@@ -103,7 +128,7 @@ internal sealed class KubesharpNode : IAsyncDisposable
             {
             }
 
-            await Task.Delay(100, cancellationToken);
+            await Task.Delay(20, cancellationToken);
         }
     }
 

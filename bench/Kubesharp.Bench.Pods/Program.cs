@@ -19,6 +19,9 @@ var writeIndex = Array.IndexOf(args, "--write");
 var markdownPath = writeIndex >= 0 && writeIndex + 1 < args.Length ? args[writeIndex + 1] : null;
 var singleRuns = 10;
 var burstRounds = quick ? 1 : 3;
+// Node starts and replicated-workload runs are repeated in a full run; each figure is then a median and a worst case.
+var rounds = quick ? 1 : 3;
+var idleSeconds = quick ? 5 : 15;
 const int Burst = 50;
 const string Image = "docker.io/kubesharp/busybox:bench";
 const string UpdatedImage = "docker.io/kubesharp/busybox:bench-v2";
@@ -33,6 +36,7 @@ if (Environment.UserName != "root")
 var root = Directory.CreateTempSubdirectory("ksb-pods-").FullName;
 var startup = new List<(string Measurement, double Ours, double Floor)>();
 var peers = new List<(string Measurement, double Ours, double Swarm)>();
+var nodeRows = new List<(string Measurement, double Ours, double Floor)>();
 string? swarmVersion = null;
 string? swarmUnavailable = null;
 
@@ -50,9 +54,20 @@ try
     // Floor first, then Kubesharp: never both at once on this machine.
     List<double> floorSingle = [];
     List<double> floorBurst = [];
+    List<double> floorStarts = [];
+    var floorRss = double.NaN;
+    for (var start = 1; start < rounds; start++)
+    {
+        await using var extra = await CriFloor.StartAsync(Path.Combine(root, $"floor-start-{start}"), ociArchive, cancellationToken);
+        floorStarts.Add(extra.StartupSeconds);
+    }
+
     var floor = await CriFloor.StartAsync(Path.Combine(root, "floor"), ociArchive, cancellationToken);
     await using (floor)
     {
+        floorStarts.Add(floor.StartupSeconds);
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds), cancellationToken);
+        floorRss = floor.ContainerdProcessId is { } floorPid ? ProcessMemory.ResidentMegabytes(floorPid) : double.NaN;
         await floor.StartPodsAsync(1, Image, cancellationToken);
         await floor.RemoveAllAsync(cancellationToken);
         for (var run = 0; run < singleRuns; run++)
@@ -72,11 +87,34 @@ try
 
     List<double> ourSingle = [];
     List<double> ourBurst = [];
-    var deployments = new Dictionary<string, double>(StringComparer.Ordinal);
+    var deployments = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+    List<double> readyz = [];
+    List<double> nodeReady = [];
+    for (var start = 1; start < rounds; start++)
+    {
+        await using var extra = await KubesharpNode.StartAsync(Path.Combine(root, $"kubesharp-start-{start}"), cancellationToken);
+        readyz.Add(extra.ReadyzSeconds);
+        nodeReady.Add(extra.NodeReadySeconds);
+    }
+
     var node = await KubesharpNode.StartAsync(Path.Combine(root, "kubesharp"), cancellationToken);
     await using (node)
     {
+        readyz.Add(node.ReadyzSeconds);
+        nodeReady.Add(node.NodeReadySeconds);
         await node.ImportAsync(ociArchive, cancellationToken);
+        // Idle: the node is Ready, the images are in, no pods run.
+        await Task.Delay(TimeSpan.FromSeconds(idleSeconds), cancellationToken);
+        var serverRss = ProcessMemory.ResidentMegabytes(node.ProcessId);
+        var containerdRss = ProcessMemory.Children(node.ProcessId, "containerd").Sum(ProcessMemory.ResidentMegabytes);
+        Console.Error.WriteLine($"kubesharp: /readyz {BenchmarkReport.Percentile(readyz, 0.5):F2} s, node Ready {BenchmarkReport.Percentile(nodeReady, 0.5):F2} s; idle RSS server {serverRss:F1} MB + containerd {containerdRss:F1} MB");
+        nodeRows.Add(("seconds from start to node Ready, median (floor: containerd start until CRI answers)", BenchmarkReport.Percentile(nodeReady, 0.5), BenchmarkReport.Percentile(floorStarts, 0.5)));
+        nodeRows.Add(("seconds from start to node Ready, worst", BenchmarkReport.Percentile(nodeReady, 0.99), BenchmarkReport.Percentile(floorStarts, 0.99)));
+        nodeRows.Add(("seconds from start to /readyz, median", BenchmarkReport.Percentile(readyz, 0.5), double.NaN));
+        nodeRows.Add(("seconds from start to /readyz, worst", BenchmarkReport.Percentile(readyz, 0.99), double.NaN));
+        nodeRows.Add(("idle RSS of the node's containerd, MB (floor: the same containerd started alone)", containerdRss, floorRss));
+        nodeRows.Add(("idle RSS of the server process (control plane + agent), MB", serverRss, double.NaN));
+        nodeRows.Add(("idle RSS of server + its containerd, MB (peer: k3s server, published, lower end)", serverRss + containerdRss, 1400));
         var watch = await PodWatch.StartAsync(node, "default", cancellationToken);
         await using (watch)
         {
@@ -113,28 +151,33 @@ try
         Console.Error.WriteLine($"kubesharp: 1 pod p50 {BenchmarkReport.Percentile(ourSingle, 0.5):F0} ms; {Burst} pods p50 {BenchmarkReport.Percentile(ourBurst, 0.5):F0} ms p99 {BenchmarkReport.Percentile(ourBurst, 0.99):F0} ms");
         if (!skipSwarm)
         {
-            foreach (var replicas in new[] { 20, 50 })
+            for (var round = 0; round < rounds; round++)
             {
-                var name = "replicas-" + replicas.ToString(CultureInfo.InvariantCulture);
-                deployments[name] = await DeploymentAsync(node, name, replicas, Image, cancellationToken);
-                await node.SendAsync(HttpMethod.Delete, $"/apis/apps/v1/namespaces/default/deployments/{name}?propagationPolicy=Background", null, cancellationToken);
-                await node.WaitEmptyAsync(cancellationToken);
-                Console.Error.WriteLine($"kubesharp: {replicas} replicas in {deployments[name]:F2} s");
-            }
+                foreach (var replicas in new[] { 20, 50 })
+                {
+                    var name = "replicas-" + replicas.ToString(CultureInfo.InvariantCulture);
+                    var seconds = await DeploymentAsync(node, name, replicas, Image, cancellationToken);
+                    Add(deployments, name, seconds);
+                    await node.SendAsync(HttpMethod.Delete, $"/apis/apps/v1/namespaces/default/deployments/{name}?propagationPolicy=Background", null, cancellationToken);
+                    await node.WaitEmptyAsync(cancellationToken);
+                    Console.Error.WriteLine($"kubesharp: {replicas} replicas in {seconds:F2} s");
+                }
 
-            await DeploymentAsync(node, "rolling", 20, Image, cancellationToken);
-            var started = Stopwatch.GetTimestamp();
-            await node.SendAsync(
-                HttpMethod.Patch,
-                "/apis/apps/v1/namespaces/default/deployments/rolling",
-                $$$$$"""{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"{{{{{UpdatedImage}}}}}","imagePullPolicy":"Never"}]}}}}""",
-                cancellationToken,
-                "application/merge-patch+json");
-            await WaitDeploymentAsync(node, "rolling", 20, cancellationToken);
-            deployments["rolling"] = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            Console.Error.WriteLine($"kubesharp: rolling update of 20 in {deployments["rolling"]:F2} s");
-            await node.SendAsync(HttpMethod.Delete, "/apis/apps/v1/namespaces/default/deployments/rolling?propagationPolicy=Background", null, cancellationToken);
-            await node.WaitEmptyAsync(cancellationToken);
+                await DeploymentAsync(node, "rolling", 20, Image, cancellationToken);
+                var started = Stopwatch.GetTimestamp();
+                await node.SendAsync(
+                    HttpMethod.Patch,
+                    "/apis/apps/v1/namespaces/default/deployments/rolling",
+                    $$$$$"""{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"{{{{{UpdatedImage}}}}}","imagePullPolicy":"Never"}]}}}}""",
+                    cancellationToken,
+                    "application/merge-patch+json");
+                await WaitDeploymentAsync(node, "rolling", 20, cancellationToken);
+                var rolled = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                Add(deployments, "rolling", rolled);
+                Console.Error.WriteLine($"kubesharp: rolling update of 20 in {rolled:F2} s");
+                await node.SendAsync(HttpMethod.Delete, "/apis/apps/v1/namespaces/default/deployments/rolling?propagationPolicy=Background", null, cancellationToken);
+                await node.WaitEmptyAsync(cancellationToken);
+            }
         }
     }
 
@@ -154,22 +197,26 @@ try
                 await using (swarm)
                 {
                     swarmVersion = swarm.Version;
-                    var seconds = new Dictionary<string, double>(StringComparer.Ordinal);
-                    foreach (var replicas in new[] { 20, 50 })
+                    var seconds = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+                    for (var round = 0; round < rounds; round++)
                     {
-                        var name = "replicas-" + replicas.ToString(CultureInfo.InvariantCulture);
-                        seconds[name] = await swarm.CreateServiceAsync(name, replicas, Image, cancellationToken);
-                        Console.Error.WriteLine($"swarm: {replicas} replicas in {seconds[name]:F2} s");
-                        await swarm.RemoveServiceAsync(name, cancellationToken);
+                        foreach (var replicas in new[] { 20, 50 })
+                        {
+                            var name = "replicas-" + replicas.ToString(CultureInfo.InvariantCulture);
+                            var created = await swarm.CreateServiceAsync(name, replicas, Image, cancellationToken);
+                            Add(seconds, name, created);
+                            Console.Error.WriteLine($"swarm: {replicas} replicas in {created:F2} s");
+                            await swarm.RemoveServiceAsync(name, cancellationToken);
+                        }
+
+                        await swarm.CreateServiceAsync("rolling", 20, Image, cancellationToken);
+                        var updated = await swarm.UpdateImageAsync("rolling", UpdatedImage, cancellationToken);
+                        Add(seconds, "rolling", updated);
+                        Console.Error.WriteLine($"swarm: rolling update of 20 in {updated:F2} s");
+                        await swarm.RemoveServiceAsync("rolling", cancellationToken);
                     }
 
-                    await swarm.CreateServiceAsync("rolling", 20, Image, cancellationToken);
-                    seconds["rolling"] = await swarm.UpdateImageAsync("rolling", UpdatedImage, cancellationToken);
-                    Console.Error.WriteLine($"swarm: rolling update of 20 in {seconds["rolling"]:F2} s");
-                    await swarm.RemoveServiceAsync("rolling", cancellationToken);
-                    peers.Add(("20 replicas: seconds from create to all running", deployments["replicas-20"], seconds["replicas-20"]));
-                    peers.Add(("50 replicas: seconds from create to all running", deployments["replicas-50"], seconds["replicas-50"]));
-                    peers.Add(("rolling image update of 20 replicas: seconds to complete", deployments["rolling"], seconds["rolling"]));
+                    AddPeerRows(peers, deployments, seconds, rounds);
                 }
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException)
@@ -181,9 +228,7 @@ try
         if (swarmUnavailable is not null)
         {
             Console.Error.WriteLine($"Docker Swarm not measured: {swarmUnavailable}");
-            peers.Add(("20 replicas: seconds from create to all running", deployments["replicas-20"], double.NaN));
-            peers.Add(("50 replicas: seconds from create to all running", deployments["replicas-50"], double.NaN));
-            peers.Add(("rolling image update of 20 replicas: seconds to complete", deployments["rolling"], double.NaN));
+            AddPeerRows(peers, deployments, null, rounds);
         }
     }
 }
@@ -199,6 +244,25 @@ finally
 }
 
 var section = new StringBuilder();
+section.AppendLine("## Node start and idle memory");
+section.AppendLine();
+section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Pods`{(quick ? " (--quick)" : string.Empty)}, as root. The real `kubesharp server` (control plane and agent in one process,");
+section.AppendLine(CultureInfo.InvariantCulture, $"SQLite, its own containerd) started {rounds} time(s) on a fresh data directory: seconds from the process start to /readyz and");
+section.AppendLine("to the node reporting Ready (with the default ServiceAccount present). The floor for node Ready is a containerd of the same");
+section.AppendLine(CultureInfo.InvariantCulture, $"configuration started until its CRI service answers. Idle RSS is read from /proc after the node has been Ready for {idleSeconds} s");
+section.AppendLine("with the benchmark images imported and no pods, beside that same containerd started alone.");
+section.AppendLine();
+section.AppendLine("| measurement | Kubesharp | floor or peer | Kubesharp / floor or peer |");
+section.AppendLine("|---|--:|--:|--:|");
+foreach (var (measurement, ours, theirs) in nodeRows)
+{
+    section.AppendLine(CultureInfo.InvariantCulture, $"| {measurement} | {BenchmarkReport.Format(ours, "0.00")} | {BenchmarkReport.Format(theirs, "0.00")} | {BenchmarkReport.Ratio(ours, theirs)} |");
+}
+
+section.AppendLine("| k3s server idle RSS (published k3s resource profiling, not measured here) | – | 1,400–1,600 | – |");
+section.AppendLine("| k3s agent idle RSS (published k3s resource profiling, not measured here) | – | 275 | – |");
+section.AppendLine("| k0s controller idle RSS (published, not measured here) | – | 510 | – |");
+section.AppendLine();
 section.AppendLine("## Pod start-up");
 section.AppendLine();
 section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Pods`{(quick ? " (--quick)" : string.Empty)}, as root. The real `kubesharp server` process and its node (its own containerd 1.6,");
@@ -247,15 +311,43 @@ var text = section.ToString();
 Console.WriteLine(text);
 if (markdownPath is not null)
 {
-    var split = text.IndexOf("\n## Docker Swarm", StringComparison.Ordinal);
-    await BenchmarkReport.WriteSectionAsync(markdownPath, "## Pod start-up", split < 0 ? text : text[..split]);
-    if (split >= 0)
+    foreach (var part in text.Split("\n## ", StringSplitOptions.RemoveEmptyEntries))
     {
-        await BenchmarkReport.WriteSectionAsync(markdownPath, "## Docker Swarm", text[(split + 1)..]);
+        var body = part.StartsWith("## ", StringComparison.Ordinal) ? part : "## " + part;
+        await BenchmarkReport.WriteSectionAsync(markdownPath, body[..body.IndexOf('\n', StringComparison.Ordinal)], body);
     }
 }
 
 return 0;
+
+static void Add(Dictionary<string, List<double>> samples, string name, double value)
+{
+    if (!samples.TryGetValue(name, out var list))
+    {
+        samples[name] = list = [];
+    }
+
+    list.Add(value);
+}
+
+// One row per workload (median); with repeated runs, a second row with the worst run.
+static void AddPeerRows(List<(string, double, double)> peers, Dictionary<string, List<double>> ours, Dictionary<string, List<double>>? swarm, int rounds)
+{
+    foreach (var (name, label) in new[]
+    {
+        ("replicas-20", "20 replicas: seconds from create to all running"),
+        ("replicas-50", "50 replicas: seconds from create to all running"),
+        ("rolling", "rolling image update of 20 replicas: seconds to complete"),
+    })
+    {
+        var theirs = swarm is null ? [] : swarm[name];
+        peers.Add((rounds > 1 ? label + ", median" : label, BenchmarkReport.Percentile(ours[name], 0.5), BenchmarkReport.Percentile(theirs, 0.5)));
+        if (rounds > 1)
+        {
+            peers.Add((label + ", worst", BenchmarkReport.Percentile(ours[name], 0.99), BenchmarkReport.Percentile(theirs, 0.99)));
+        }
+    }
+}
 
 static string PodJson(string name, string image) =>
     $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{{name}}}","labels":{"app":"bench-pods"}},"spec":{"terminationGracePeriodSeconds":0,"automountServiceAccountToken":false,"containers":[{"name":"c","image":"{{{image}}}","imagePullPolicy":"Never"}]}}""";

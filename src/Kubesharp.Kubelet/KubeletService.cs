@@ -56,6 +56,10 @@ public sealed partial class KubeletService : BackgroundService
     /// <summary>PEM of the CA whose client certificates the endpoint accepts (the API server's proxy); null accepts the token only.</summary>
     public string? ClientCaPem { get; init; }
 
+    /// <summary>A container runtime the caller already started (the server starts containerd while its API server
+    /// starts); the kubelet owns it from then on. When null the kubelet starts the one its options name.</summary>
+    public Task<ContainerRuntime>? StartingRuntime { get; init; }
+
     /// <summary>A bearer token the endpoint accepts.</summary>
     public string? EndpointToken { get; init; }
 
@@ -67,9 +71,11 @@ public sealed partial class KubeletService : BackgroundService
         ActionRunner? runner = null;
         try
         {
-            runtime = await ContainerRuntime.StartAsync(
-                options.ContainerRuntime ?? new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = options.DataDir } },
-                loggerFactory, time, stoppingToken);
+            runtime = StartingRuntime is { } starting
+                ? await starting.WaitAsync(stoppingToken)
+                : await ContainerRuntime.StartAsync(
+                    options.ContainerRuntime ?? new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = options.DataDir } },
+                    loggerFactory, time, stoppingToken);
             Runtime = runtime;
             if (runtime.Supervisor is { } supervisor)
             {
@@ -128,7 +134,9 @@ public sealed partial class KubeletService : BackgroundService
             {
                 worker.RunAsync(options.PodWorkers, stopping.Token),
                 EveryAsync(options.LeaseRenewInterval, ct => lease.RenewAsync(nodeStatus.NodeUid, ct), stopping.Token),
-                EveryAsync(TimeSpan.FromSeconds(10), ct => nodeStatus.UpdateStatusAsync(false, ct), stopping.Token),
+                // Until the node is first Ready (containerd loads the CNI configuration a moment after it starts), the
+                // status is checked every 200 ms so the node does not sit NotReady for a whole 10 s period.
+                EveryAsync(() => nodeStatus.Ready ? TimeSpan.FromSeconds(10) : TimeSpan.FromMilliseconds(200), ct => nodeStatus.UpdateStatusAsync(false, ct), stopping.Token),
                 EveryAsync(options.RelistPeriod, async ct =>
                 {
                     foreach (var uid in await pleg.RelistAsync(ct))
@@ -175,7 +183,10 @@ public sealed partial class KubeletService : BackgroundService
         }
     }
 
-    private async Task EveryAsync(TimeSpan period, Func<CancellationToken, Task> action, CancellationToken cancellationToken)
+    private Task EveryAsync(TimeSpan period, Func<CancellationToken, Task> action, CancellationToken cancellationToken) =>
+        EveryAsync(() => period, action, cancellationToken);
+
+    private async Task EveryAsync(Func<TimeSpan> period, Func<CancellationToken, Task> action, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -194,7 +205,7 @@ public sealed partial class KubeletService : BackgroundService
 
             try
             {
-                await Task.Delay(period, time, cancellationToken);
+                await Task.Delay(period(), time, cancellationToken);
             }
             catch (OperationCanceledException)
             {

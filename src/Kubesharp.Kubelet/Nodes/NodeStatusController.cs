@@ -49,6 +49,9 @@ internal sealed partial class NodeStatusController
 
     public int KubeletPort { get; }
 
+    /// <summary>Whether the last status built said Ready (the runtime and its network are ready).</summary>
+    public bool Ready => lastReady;
+
     /// <summary>The registered Node's UID (owner of its Lease).</summary>
     public string? NodeUid { get; private set; }
 

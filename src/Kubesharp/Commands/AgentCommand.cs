@@ -98,12 +98,16 @@ internal static class AgentCommand
     /// <summary>The cluster's pod network; each node's pod CIDR is a /24 of it.</summary>
     public const string DefaultClusterCidr = "10.42.0.0/16";
 
+    /// <summary>Starts the containerd of the server's own node ahead of the node (see <see cref="StartingContainerRuntime"/>).</summary>
+    public static StartingContainerRuntime StartInProcessRuntime(string serverDataDir, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
+        StartingContainerRuntime.Start(Path.Combine(serverDataDir, "agent"), loggerFactory, cancellationToken);
+
     /// <summary>
     /// The server's own node: talks to the API like a remote agent, over HTTPS with the node token from the
     /// server's data directory; its files live in DATA/agent and its pods get 10.42.0.0/24. It runs the
     /// service proxy and serves cluster DNS for <paramref name="clusterDomain"/> on <paramref name="clusterDns"/>.
     /// </summary>
-    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var tokenLine = (await File.ReadAllLinesAsync(Path.Combine(server.Options.DataDir, "server", "token-auth.csv"), cancellationToken).ConfigureAwait(false))
             .First(l => l.Length > 0 && !l.StartsWith('#'));
@@ -118,7 +122,7 @@ internal static class AgentCommand
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
         var kubelet = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns, clusterDomain);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
-        return await NodeAgent.StartAsync(options, client, loggerFactory, cancellationToken).ConfigureAwait(false);
+        return await NodeAgent.StartAsync(options, client, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
     private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain) => new()

@@ -146,6 +146,8 @@ internal static partial class ServerCommand
             }
         });
 
+        // The node's containerd starts while the API server does; it is stopped here if the server never gets that far.
+        await using var startingRuntime = roles.Agent ? AgentCommand.StartInProcessRuntime(options.DataDir, loggerFactory, stop.Token) : null;
         IStore store;
         try
         {
@@ -210,7 +212,7 @@ internal static partial class ServerCommand
         }
 
         // The server's own node (a single-node cluster), unless the control plane runs alone.
-        var agent = roles.Agent ? await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, loggerFactory, stop.Token).ConfigureAwait(false) : null;
+        var agent = roles.Agent ? await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, startingRuntime, loggerFactory, stop.Token).ConfigureAwait(false) : null;
         await Console.Out.WriteLineAsync($"""
             Kubesharp API server ready at {server.Url} ({started.ElapsedMilliseconds} ms).
             Use it with kubectl:

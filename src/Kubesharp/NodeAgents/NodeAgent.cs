@@ -20,11 +20,11 @@ internal sealed partial class NodeAgent : IAsyncDisposable
     private Task dnsRun = Task.CompletedTask;
     private bool stopped;
 
-    private NodeAgent(NodeAgentOptions options, KubernetesClient client, ILoggerFactory loggerFactory)
+    private NodeAgent(NodeAgentOptions options, KubernetesClient client, Task<Kubelet.Runtime.ContainerRuntime>? startingRuntime, ILoggerFactory loggerFactory)
     {
         logger = loggerFactory.CreateLogger<NodeAgent>();
         informers = new SharedInformerFactory(client, loggerFactory: loggerFactory);
-        Kubelet = new KubeletService(options.Kubelet, client, loggerFactory) { ClientCaPem = options.ClientCaPem, EndpointToken = options.EndpointToken };
+        Kubelet = new KubeletService(options.Kubelet, client, loggerFactory) { ClientCaPem = options.ClientCaPem, EndpointToken = options.EndpointToken, StartingRuntime = startingRuntime };
         Proxy = new ServiceProxy(informers, options.Proxy, loggerFactory.CreateLogger<ServiceProxy>());
         Options = options;
     }
@@ -36,12 +36,16 @@ internal sealed partial class NodeAgent : IAsyncDisposable
     public ServiceProxy Proxy { get; }
 
     /// <summary>Starts the kubelet (which readies asynchronously, see <see cref="KubeletService.Ready"/>), the proxy and DNS.</summary>
-    public static async Task<NodeAgent> StartAsync(NodeAgentOptions options, KubernetesClient client, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static Task<NodeAgent> StartAsync(NodeAgentOptions options, KubernetesClient client, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
+        StartAsync(options, client, null, loggerFactory, cancellationToken);
+
+    /// <param name="startingRuntime">A container runtime already being started for this node (see <see cref="StartingContainerRuntime"/>).</param>
+    public static async Task<NodeAgent> StartAsync(NodeAgentOptions options, KubernetesClient client, StartingContainerRuntime? startingRuntime, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         await NodeKernelSettings.ApplyAsync(loggerFactory.CreateLogger<NodeAgent>(), cancellationToken).ConfigureAwait(false);
-        var agent = new NodeAgent(options, client, loggerFactory);
+        var agent = new NodeAgent(options, client, startingRuntime?.HandOver(), loggerFactory);
         await agent.Kubelet.StartAsync(cancellationToken).ConfigureAwait(false);
         agent.proxyRun = agent.RunLoggedAsync("service proxy", agent.Proxy.RunAsync);
         if (options.Dns is { } dns)
