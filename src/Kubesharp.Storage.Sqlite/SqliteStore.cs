@@ -96,7 +96,7 @@ public sealed class SqliteStore : IStore
         {
             _compactor = Task.Run(() => CompactPeriodicallyAsync(_stopping.Token));
         }
-        else if (_writer.CompactedThrough < _writer.CommittedCompactRevision)
+        else if (_writer.DurableCompactedThrough < _writer.CommittedCompactRevision)
         {
             // A compaction was cut short by a crash: finish removing its history.
             _compactor = Task.Run(() => CompactAsync(_writer.CommittedCompactRevision, _stopping.Token));
@@ -158,9 +158,10 @@ public sealed class SqliteStore : IStore
     {
         ArgumentNullException.ThrowIfNull(key);
         ThrowIfDisposed();
+        var durable = _writer.Revision;
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = connection.BeginTransaction(deferred: true);
-        var at = ResolveRevision(connection, revision);
+        var at = ResolveRevision(connection, revision, durable);
         using var command = connection.CreateCommand();
         command.CommandText = SqliteSchema.SelectAtRevision;
         command.Parameters.AddWithValue("$key", key);
@@ -179,9 +180,10 @@ public sealed class SqliteStore : IStore
         ArgumentNullException.ThrowIfNull(prefix);
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfDisposed();
+        var durable = _writer.Revision;
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = connection.BeginTransaction(deferred: true);
-        var at = ResolveRevision(connection, options.Revision);
+        var at = ResolveRevision(connection, options.Revision, durable);
         var range = KeyRange.ForPrefix(prefix);
         var start = options.StartAfter is { } after && string.CompareOrdinal(after, range.Start) >= 0 ? after : null;
 
@@ -264,9 +266,15 @@ public sealed class SqliteStore : IStore
         return (revision, compacted);
     }
 
-    private static long ResolveRevision(SqliteConnection connection, long requested)
+    /// <summary>
+    /// The revision a read runs at. Reads never go past <paramref name="durable"/> (taken before the read
+    /// transaction began, so the snapshot holds it): a commit whose log flush is still running stays
+    /// invisible until its writes are acknowledged.
+    /// </summary>
+    private static long ResolveRevision(SqliteConnection connection, long requested, long durable)
     {
-        var (revision, compacted) = ReadMeta(connection);
+        var (committed, compacted) = ReadMeta(connection);
+        var revision = Math.Min(committed, durable);
         if (requested == 0)
         {
             return revision;
@@ -359,6 +367,8 @@ public sealed class SqliteStore : IStore
 
     private async Task<List<WatchEvent>> ReadHistoryAsync(string prefix, long after, CancellationToken cancellationToken)
     {
+        // Live events come only after the flush; history stops at the same point.
+        var durable = _writer.Revision;
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = connection.BeginTransaction(deferred: true);
         var (_, compacted) = ReadMeta(connection);
@@ -371,11 +381,12 @@ public sealed class SqliteStore : IStore
         using var command = connection.CreateCommand();
         command.CommandText =
             "SELECT a.revision, a.key, a.create_revision, a.deleted, a.value, p.revision, p.create_revision, p.deleted, p.value " +
-            "FROM kv AS a LEFT JOIN kv AS p ON p.revision = a.prev_revision WHERE a.revision > $after" +
+            "FROM kv AS a LEFT JOIN kv AS p ON p.revision = a.prev_revision WHERE a.revision > $after AND a.revision <= $durable" +
             (range.Start.Length == 0 ? string.Empty : " AND a.key >= $start") +
             (range.End is null ? string.Empty : " AND a.key < $end") +
             $" ORDER BY a.revision LIMIT {ReplayPageSize}";
         command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$durable", durable);
         command.Parameters.AddWithValue("$start", range.Start);
         if (range.End is not null)
         {
@@ -449,7 +460,7 @@ public sealed class SqliteStore : IStore
             do
             {
                 var target = _writer.Revision - _options.CompactionKeepRevisions;
-                if (target > _writer.CommittedCompactRevision || _writer.CompactedThrough < _writer.CommittedCompactRevision)
+                if (target > _writer.CommittedCompactRevision || _writer.DurableCompactedThrough < _writer.CommittedCompactRevision)
                 {
                     await CompactAsync(Math.Max(target, _writer.CommittedCompactRevision), cancellationToken).ConfigureAwait(false);
                     await ReclaimSpaceAsync(cancellationToken).ConfigureAwait(false);
