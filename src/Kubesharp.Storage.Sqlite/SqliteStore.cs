@@ -12,6 +12,7 @@ public sealed class SqliteStore : IStore
     private const int ReplayPageSize = 512;
 
     private readonly SqliteStoreOptions _options;
+    private readonly FileStream _lock;
     private readonly string _readConnectionString;
     private readonly SqliteConnection _writeConnection;
     private readonly SqliteWriter _writer;
@@ -21,9 +22,10 @@ public sealed class SqliteStore : IStore
     private Task? _compactor;
     private int _disposed;
 
-    private SqliteStore(SqliteStoreOptions options, string readConnectionString, SqliteConnection writeConnection)
+    private SqliteStore(SqliteStoreOptions options, FileStream fileLock, string readConnectionString, SqliteConnection writeConnection)
     {
         _options = options;
+        _lock = fileLock;
         _readConnectionString = readConnectionString;
         _writeConnection = writeConnection;
         _writer = new SqliteWriter(writeConnection, _fanOut, options.MaxWritesPerCommit);
@@ -56,19 +58,44 @@ public sealed class SqliteStore : IStore
             Pooling = true,
         }.ToString();
 
+        var fileLock = AcquireLock(fullPath);
         var connection = new SqliteConnection(write);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await InitializeAsync(connection, cancellationToken).ConfigureAwait(false);
-            var store = new SqliteStore(options, read, connection);
+            var store = new SqliteStore(options, fileLock, read, connection);
             store.Start();
             return store;
         }
         catch
         {
             await connection.DisposeAsync().ConfigureAwait(false);
+            await fileLock.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>The lock file that keeps a second store (in this or another process) off the database while this one has it open.</summary>
+    public static string LockPath(string databasePath) => System.IO.Path.GetFullPath(databasePath) + ".lock";
+
+    /// <summary>
+    /// Takes the exclusive lock on <c>PATH.lock</c>, held until the store is disposed. On Linux an open
+    /// with <see cref="FileShare.None"/> takes a non-blocking flock, which belongs to this open file: a
+    /// second open fails at once, also within one process, and the kernel drops the lock when the
+    /// process dies, so a crash never leaves a stale lock behind.
+    /// </summary>
+    /// <exception cref="DatastoreInUseException">Another store holds the lock.</exception>
+    internal static FileStream AcquireLock(string databasePath)
+    {
+        var path = LockPath(databasePath);
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1, FileOptions.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException and not PathTooLongException)
+        {
+            throw new DatastoreInUseException(System.IO.Path.GetFullPath(databasePath), e);
         }
     }
 
@@ -538,5 +565,6 @@ public sealed class SqliteStore : IStore
 
         _stopping.Dispose();
         _compactionGate.Dispose();
+        await _lock.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -163,4 +163,41 @@ public sealed class DatastoreCommandTests : IDisposable
     {
         Assert.Throws<FormatException>(() => DatastoreEndpoint.Parse(url, "/data"));
     }
+
+    [Fact]
+    public async Task Migrate_SourceOpenByAnotherStore_FailsWithOneLine()
+    {
+        var serverData = Path.Combine(_directory.Path, "server");
+        await using var serving = await OpenDataDirectoryAsync(serverData);
+        await FillAsync(serving, 3);
+        var source = "sqlite://" + DatastoreEndpoint.DefaultSqlitePath(serverData);
+        var target = "sqlite://" + Path.Combine(_directory.Path, "copy.db");
+
+        var (exit, _, error) = await RunAsync("datastore", "migrate", "--from", source, "--to", target);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("in use", error, StringComparison.Ordinal);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Restore_DataDirectoryInUse_FailsAndKeepsServingFile()
+    {
+        var serverData = Path.Combine(_directory.Path, "server");
+        var backup = Path.Combine(_directory.Path, "backup.db");
+        await using (var other = await OpenDataDirectoryAsync(Path.Combine(_directory.Path, "other")))
+        {
+            await FillAsync(other, 1);
+            await other.BackupAsync(backup, default);
+        }
+
+        await using var serving = await OpenDataDirectoryAsync(serverData);
+        await FillAsync(serving, 2);
+
+        var (exit, _, error) = await RunAsync("datastore", "restore", backup, "--data-dir", serverData, "--force");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("in use", error, StringComparison.Ordinal);
+        await AssertFilledAsync(serving, 2);
+    }
 }
