@@ -200,4 +200,27 @@ public sealed class DatastoreCommandTests : IDisposable
         Assert.Contains("in use", error, StringComparison.Ordinal);
         await AssertFilledAsync(serving, 2);
     }
+
+    [Theory]
+    [InlineData("https://127.0.0.1:2379,https://10.0.0.2:2379", null, true, "127.0.0.1:2379,10.0.0.2:2379")]
+    [InlineData("http://127.0.0.1:2379", null, false, "127.0.0.1:2379")]
+    [InlineData("etcd://127.0.0.1:2379", null, false, "127.0.0.1:2379")]
+    [InlineData("etcd://127.0.0.1:2379", "/pki/ca.crt", true, "127.0.0.1:2379")]
+    [InlineData("https://127.0.0.1:2379", "/pki/ca.crt", true, "127.0.0.1:2379")]
+    public void Parse_EtcdEndpointWithTls_SpeaksTlsWhenAsked(string url, string? caFile, bool useTls, string address)
+    {
+        var endpoint = DatastoreEndpoint.Parse(url, "/data", new DatastoreTls(caFile, null, null));
+
+        Assert.Equal(DatastoreEndpoint.EtcdScheme, endpoint.Scheme);
+        Assert.Equal(address, endpoint.Address);
+        Assert.Equal(useTls, endpoint.UseTls);
+        Assert.Equal(caFile, endpoint.Tls?.CaFile);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:2379")]
+    [InlineData("sqlite:///var/x.db")]
+    [InlineData(null)]
+    public void Parse_TlsFilesForEndpointWithoutTls_ThrowsFormat(string? url) =>
+        Assert.Throws<FormatException>(() => DatastoreEndpoint.Parse(url, "/data", new DatastoreTls("/pki/ca.crt", null, null)));
 }
