@@ -23,7 +23,12 @@ public sealed class EtcdStore : IStore
     private EtcdStore(EtcdStoreOptions options)
     {
         _options = options;
-        _channels = options.Endpoints.Select(e => GrpcChannel.ForAddress(e.Contains("://", StringComparison.Ordinal) ? e : "http://" + e)).ToArray();
+        var useTls = options.UseTls || options.Endpoints.Any(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+        var channelOptions = new GrpcChannelOptions { SslOptions = useTls ? EtcdTls.CreateOptions(options) : null };
+        var bareScheme = options.UseTls ? "https://" : "http://";
+        _channels = options.Endpoints
+            .Select(e => GrpcChannel.ForAddress(e.Contains("://", StringComparison.Ordinal) ? e : bareScheme + e, channelOptions))
+            .ToArray();
     }
 
     /// <summary>Connects to the first member that answers a status request.</summary>
@@ -303,7 +308,7 @@ public sealed class EtcdStore : IStore
                 Interlocked.CompareExchange(ref _current, (index + 1) % _channels.Length, index);
                 if (attempt >= attempts)
                 {
-                    throw new StoreUnavailableException($"etcd is unavailable: {e.Detail}", e);
+                    throw new StoreUnavailableException($"etcd is unavailable: {(e.InnerException is { } inner ? Describe(inner) : e.Detail)}", e);
                 }
             }
             catch (HttpRequestException e)
@@ -311,7 +316,7 @@ public sealed class EtcdStore : IStore
                 Interlocked.CompareExchange(ref _current, (index + 1) % _channels.Length, index);
                 if (attempt >= attempts)
                 {
-                    throw new StoreUnavailableException($"etcd is unavailable: {e.Message}", e);
+                    throw new StoreUnavailableException($"etcd is unavailable: {Describe(e)}", e);
                 }
             }
             catch (RpcException e) when (!translateCompaction && IsCompaction(e))
@@ -327,6 +332,21 @@ public sealed class EtcdStore : IStore
                 throw Translate(e, requested);
             }
         }
+    }
+
+    /// <summary>One line with the causes too: a TLS failure hides its reason (untrusted certificate, name mismatch) in an inner exception.</summary>
+    private static string Describe(Exception exception)
+    {
+        var messages = new List<string>();
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (!messages.Contains(e.Message, StringComparer.Ordinal))
+            {
+                messages.Add(e.Message.ReplaceLineEndings(" "));
+            }
+        }
+
+        return string.Join(": ", messages);
     }
 
     private static bool IsUnreachable(StatusCode code) => code is StatusCode.Unavailable or StatusCode.DeadlineExceeded;

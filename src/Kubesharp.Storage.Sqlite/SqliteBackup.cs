@@ -64,6 +64,9 @@ public static class SqliteBackup
             Directory.CreateDirectory(directory);
         }
 
+        // A server still serving the old file would go on writing into the replaced one's log.
+        await using var fileLock = SqliteStore.AcquireLock(full);
+
         // Copy beside the target, flush, then rename: a crash leaves either the old or the new file.
         var staging = full + ".restore";
         File.Copy(backup, staging, overwrite: true);

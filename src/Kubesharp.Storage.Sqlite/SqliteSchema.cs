@@ -11,10 +11,11 @@ internal static class SqliteSchema
 
     public const int Version = 1;
 
-    // auto_vacuum must be chosen before the first table exists; WAL and synchronous=FULL make each
-    // commit durable with one fsync of the log.
+    // auto_vacuum must be chosen before the first table exists. For the writer connection,
+    // synchronous=NORMAL keeps SQLite's syncs around checkpoints; SqliteWriter syncs the log after each
+    // commit itself, before acknowledging, which makes every acknowledged commit durable.
     public const string ConnectionPragmas = """
-        PRAGMA synchronous = FULL;
+        PRAGMA synchronous = NORMAL;
         PRAGMA journal_size_limit = 67108864;
         PRAGMA cache_size = -32768;
         """;

@@ -12,6 +12,7 @@ public sealed class SqliteStore : IStore
     private const int ReplayPageSize = 512;
 
     private readonly SqliteStoreOptions _options;
+    private readonly FileStream _lock;
     private readonly string _readConnectionString;
     private readonly SqliteConnection _writeConnection;
     private readonly SqliteWriter _writer;
@@ -21,9 +22,10 @@ public sealed class SqliteStore : IStore
     private Task? _compactor;
     private int _disposed;
 
-    private SqliteStore(SqliteStoreOptions options, string readConnectionString, SqliteConnection writeConnection)
+    private SqliteStore(SqliteStoreOptions options, FileStream fileLock, string readConnectionString, SqliteConnection writeConnection)
     {
         _options = options;
+        _lock = fileLock;
         _readConnectionString = readConnectionString;
         _writeConnection = writeConnection;
         _writer = new SqliteWriter(writeConnection, _fanOut, options.MaxWritesPerCommit);
@@ -56,19 +58,44 @@ public sealed class SqliteStore : IStore
             Pooling = true,
         }.ToString();
 
+        var fileLock = AcquireLock(fullPath);
         var connection = new SqliteConnection(write);
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             await InitializeAsync(connection, cancellationToken).ConfigureAwait(false);
-            var store = new SqliteStore(options, read, connection);
+            var store = new SqliteStore(options, fileLock, read, connection);
             store.Start();
             return store;
         }
         catch
         {
             await connection.DisposeAsync().ConfigureAwait(false);
+            await fileLock.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>The lock file that keeps a second store (in this or another process) off the database while this one has it open.</summary>
+    public static string LockPath(string databasePath) => System.IO.Path.GetFullPath(databasePath) + ".lock";
+
+    /// <summary>
+    /// Takes the exclusive lock on <c>PATH.lock</c>, held until the store is disposed. On Linux an open
+    /// with <see cref="FileShare.None"/> takes a non-blocking flock, which belongs to this open file: a
+    /// second open fails at once, also within one process, and the kernel drops the lock when the
+    /// process dies, so a crash never leaves a stale lock behind.
+    /// </summary>
+    /// <exception cref="DatastoreInUseException">Another store holds the lock.</exception>
+    internal static FileStream AcquireLock(string databasePath)
+    {
+        var path = LockPath(databasePath);
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 1, FileOptions.None);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException and not PathTooLongException)
+        {
+            throw new DatastoreInUseException(System.IO.Path.GetFullPath(databasePath), e);
         }
     }
 
@@ -96,7 +123,7 @@ public sealed class SqliteStore : IStore
         {
             _compactor = Task.Run(() => CompactPeriodicallyAsync(_stopping.Token));
         }
-        else if (_writer.CompactedThrough < _writer.CommittedCompactRevision)
+        else if (_writer.DurableCompactedThrough < _writer.CommittedCompactRevision)
         {
             // A compaction was cut short by a crash: finish removing its history.
             _compactor = Task.Run(() => CompactAsync(_writer.CommittedCompactRevision, _stopping.Token));
@@ -158,9 +185,10 @@ public sealed class SqliteStore : IStore
     {
         ArgumentNullException.ThrowIfNull(key);
         ThrowIfDisposed();
+        var durable = _writer.Revision;
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = connection.BeginTransaction(deferred: true);
-        var at = ResolveRevision(connection, revision);
+        var at = ResolveRevision(connection, revision, durable);
         using var command = connection.CreateCommand();
         command.CommandText = SqliteSchema.SelectAtRevision;
         command.Parameters.AddWithValue("$key", key);
@@ -179,9 +207,10 @@ public sealed class SqliteStore : IStore
         ArgumentNullException.ThrowIfNull(prefix);
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfDisposed();
+        var durable = _writer.Revision;
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = connection.BeginTransaction(deferred: true);
-        var at = ResolveRevision(connection, options.Revision);
+        var at = ResolveRevision(connection, options.Revision, durable);
         var range = KeyRange.ForPrefix(prefix);
         var start = options.StartAfter is { } after && string.CompareOrdinal(after, range.Start) >= 0 ? after : null;
 
@@ -264,9 +293,15 @@ public sealed class SqliteStore : IStore
         return (revision, compacted);
     }
 
-    private static long ResolveRevision(SqliteConnection connection, long requested)
+    /// <summary>
+    /// The revision a read runs at. Reads never go past <paramref name="durable"/> (taken before the read
+    /// transaction began, so the snapshot holds it): a commit whose log flush is still running stays
+    /// invisible until its writes are acknowledged.
+    /// </summary>
+    private static long ResolveRevision(SqliteConnection connection, long requested, long durable)
     {
-        var (revision, compacted) = ReadMeta(connection);
+        var (committed, compacted) = ReadMeta(connection);
+        var revision = Math.Min(committed, durable);
         if (requested == 0)
         {
             return revision;
@@ -359,6 +394,8 @@ public sealed class SqliteStore : IStore
 
     private async Task<List<WatchEvent>> ReadHistoryAsync(string prefix, long after, CancellationToken cancellationToken)
     {
+        // Live events come only after the flush; history stops at the same point.
+        var durable = _writer.Revision;
         await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = connection.BeginTransaction(deferred: true);
         var (_, compacted) = ReadMeta(connection);
@@ -371,11 +408,12 @@ public sealed class SqliteStore : IStore
         using var command = connection.CreateCommand();
         command.CommandText =
             "SELECT a.revision, a.key, a.create_revision, a.deleted, a.value, p.revision, p.create_revision, p.deleted, p.value " +
-            "FROM kv AS a LEFT JOIN kv AS p ON p.revision = a.prev_revision WHERE a.revision > $after" +
+            "FROM kv AS a LEFT JOIN kv AS p ON p.revision = a.prev_revision WHERE a.revision > $after AND a.revision <= $durable" +
             (range.Start.Length == 0 ? string.Empty : " AND a.key >= $start") +
             (range.End is null ? string.Empty : " AND a.key < $end") +
             $" ORDER BY a.revision LIMIT {ReplayPageSize}";
         command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$durable", durable);
         command.Parameters.AddWithValue("$start", range.Start);
         if (range.End is not null)
         {
@@ -449,7 +487,7 @@ public sealed class SqliteStore : IStore
             do
             {
                 var target = _writer.Revision - _options.CompactionKeepRevisions;
-                if (target > _writer.CommittedCompactRevision || _writer.CompactedThrough < _writer.CommittedCompactRevision)
+                if (target > _writer.CommittedCompactRevision || _writer.DurableCompactedThrough < _writer.CommittedCompactRevision)
                 {
                     await CompactAsync(Math.Max(target, _writer.CommittedCompactRevision), cancellationToken).ConfigureAwait(false);
                     await ReclaimSpaceAsync(cancellationToken).ConfigureAwait(false);
@@ -527,5 +565,6 @@ public sealed class SqliteStore : IStore
 
         _stopping.Dispose();
         _compactionGate.Dispose();
+        await _lock.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -4,10 +4,18 @@ using Microsoft.Data.Sqlite;
 namespace Kubesharp.Storage.Sqlite;
 
 /// <summary>
-/// The only connection that writes. It assigns revisions, drains every queued write into one
-/// transaction (group commit: one fsync acknowledges them all) and, after the commit, hands the
-/// transaction's events to the watchers.
+/// The only connection that writes. It assigns revisions and drains every queued write into one
+/// transaction (group commit). Commits are made durable by a second loop, which flushes the
+/// write-ahead log once for every transaction committed since its last flush and only then
+/// acknowledges the writes and hands their events to the watchers; meanwhile the writer already builds
+/// the next transaction, so a flush and the next batch overlap.
 /// </summary>
+/// <remarks>
+/// The connection runs with synchronous=NORMAL, under which SQLite itself syncs only around checkpoints
+/// (the log before pages are copied out of it, the database file before the log is reused); the flush
+/// of the log after each commit supplies the one sync that NORMAL leaves out, so an acknowledged write
+/// survives power loss as it would under FULL.
+/// </remarks>
 internal sealed class SqliteWriter : IDisposable
 {
     private readonly SqliteConnection _connection;
@@ -15,6 +23,11 @@ internal sealed class SqliteWriter : IDisposable
     private readonly int _maxBatch;
     private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>(
         new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+
+    private readonly Channel<CommittedGroup> _committed = Channel.CreateUnbounded<CommittedGroup>(
+        new UnboundedChannelOptions { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = false });
+
+    private readonly WalFile _wal;
 
     private readonly SqliteCommand _selectLatest;
     private readonly SqliteParameter _selectLatestKey;
@@ -29,14 +42,23 @@ internal sealed class SqliteWriter : IDisposable
     private readonly SqliteParameter _setMetaName;
     private readonly SqliteParameter _setMetaValue;
 
+    // Durable state, published by the flush loop; any thread reads it.
     private long _revision;
-    private long _pendingRevision;
     private long _compactRevision;
-    private long _pendingCompactRevision;
     private long _compactedThrough;
+
+    // The writer loop's own state: committed (perhaps not yet durable) and inside the open transaction.
+    private long _committedRevision;
+    private long _pendingRevision;
+    private long _committedCompactRevision;
+    private long _pendingCompactRevision;
+    private long _committedCompactedThrough;
     private long _pendingCompactedThrough;
+
     private Task? _loop;
+    private Task? _flushLoop;
     private long _commits;
+    private StoreUnavailableException? _flushFailure;
 
     public SqliteWriter(SqliteConnection connection, WatchFanOut fanOut, int maxBatch)
     {
@@ -67,9 +89,13 @@ internal sealed class SqliteWriter : IDisposable
             _revision = Math.Max(_revision, (long)max.ExecuteScalar()!);
         }
 
-        _pendingRevision = _revision;
-        _pendingCompactRevision = _compactRevision;
-        _pendingCompactedThrough = _compactedThrough;
+        _pendingRevision = _committedRevision = _revision;
+        _pendingCompactRevision = _committedCompactRevision = _compactRevision;
+        _pendingCompactedThrough = _committedCompactedThrough = _compactedThrough;
+        _wal = new WalFile(connection.DataSource);
+
+        // A previous process may have committed without living to flush; what it left is served as durable only once flushed.
+        _wal.Flush();
 
         _selectLatest = connection.CreateCommand();
         _selectLatest.CommandText = SqliteSchema.SelectLatest;
@@ -90,20 +116,29 @@ internal sealed class SqliteWriter : IDisposable
         _setMetaValue = _setMeta.Parameters.Add("$value", SqliteType.Integer);
     }
 
-    /// <summary>The newest committed revision.</summary>
+    /// <summary>The newest durable revision: every write at or below it is acknowledged or about to be.</summary>
     public long Revision => Volatile.Read(ref _revision);
 
     /// <summary>The compacted revision as seen by the writer (inside a transaction: including uncommitted changes).</summary>
     public long CompactRevision => _pendingCompactRevision;
 
+    /// <summary>The durable compacted revision.</summary>
     public long CommittedCompactRevision => Volatile.Read(ref _compactRevision);
 
+    /// <summary>Inside a writer transaction: the revision up to which history is removed, including uncommitted changes.</summary>
     public long CompactedThrough => _pendingCompactedThrough;
+
+    /// <summary>The durable revision up to which history is removed.</summary>
+    public long DurableCompactedThrough => Volatile.Read(ref _compactedThrough);
 
     /// <summary>Transactions committed so far; concurrent writes share them.</summary>
     public long Commits => Volatile.Read(ref _commits);
 
-    public void Start() => _loop = Task.Run(RunAsync);
+    public void Start()
+    {
+        _flushLoop = Task.Run(FlushAsync);
+        _loop = Task.Run(RunAsync);
+    }
 
     public bool TryEnqueue(WriteOperation operation) => _queue.Writer.TryWrite(operation);
 
@@ -113,6 +148,12 @@ internal sealed class SqliteWriter : IDisposable
         if (_loop is not null)
         {
             await _loop.ConfigureAwait(false);
+        }
+
+        _committed.Writer.TryComplete();
+        if (_flushLoop is not null)
+        {
+            await _flushLoop.ConfigureAwait(false);
         }
     }
 
@@ -218,15 +259,21 @@ internal sealed class SqliteWriter : IDisposable
 
     private void RunAlone(WriteOperation operation)
     {
-        try
+        Exception? failure = _flushFailure;
+        if (failure is null)
         {
-            operation.Apply(this, []);
-            operation.Succeed();
+            try
+            {
+                operation.Apply(this, []);
+            }
+            catch (Exception e) when (e is SqliteException or StorageException)
+            {
+                failure = e is StorageException ? e : new StoreUnavailableException("database maintenance failed", e);
+            }
         }
-        catch (Exception e) when (e is SqliteException or StorageException)
-        {
-            operation.Fail(e is StorageException ? e : new StoreUnavailableException("database maintenance failed", e));
-        }
+
+        // What maintenance wrote is acknowledged, like any commit, once the log is flushed.
+        _committed.Writer.TryWrite(new CommittedGroup([operation], [failure], [], _committedRevision, _committedCompactRevision, _committedCompactedThrough));
     }
 
     private void Commit(List<WriteOperation> batch, List<WatchEvent> events)
@@ -239,6 +286,11 @@ internal sealed class SqliteWriter : IDisposable
         var failures = new Exception?[batch.Count];
         try
         {
+            if (_flushFailure is { } broken)
+            {
+                throw broken;
+            }
+
             // Plain BEGIN/COMMIT statements: the prepared commands stay usable inside and outside transactions.
             Execute("BEGIN IMMEDIATE");
             try
@@ -255,7 +307,7 @@ internal sealed class SqliteWriter : IDisposable
                     }
                 }
 
-                if (_pendingRevision != _revision)
+                if (_pendingRevision != _committedRevision)
                 {
                     SetMeta("revision", _pendingRevision);
                 }
@@ -273,29 +325,19 @@ internal sealed class SqliteWriter : IDisposable
             }
 
             Interlocked.Increment(ref _commits);
-            Volatile.Write(ref _revision, _pendingRevision);
-            Volatile.Write(ref _compactRevision, _pendingCompactRevision);
-            _compactedThrough = _pendingCompactedThrough;
-            _fanOut.Publish(events);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                if (failures[i] is { } failure)
-                {
-                    batch[i].Fail(failure);
-                }
-                else
-                {
-                    batch[i].Succeed();
-                }
-            }
+            _committedRevision = _pendingRevision;
+            _committedCompactRevision = _pendingCompactRevision;
+            _committedCompactedThrough = _pendingCompactedThrough;
+            _committed.Writer.TryWrite(new CommittedGroup(
+                [.. batch], failures, [.. events], _committedRevision, _committedCompactRevision, _committedCompactedThrough));
         }
         catch (Exception e)
         {
             // Nothing of the batch is durable: the transaction rolled back and no revision was used.
-            _pendingRevision = _revision;
-            _pendingCompactRevision = _compactRevision;
-            _pendingCompactedThrough = _compactedThrough;
-            var unavailable = new StoreUnavailableException("the database refused the write", e);
+            _pendingRevision = _committedRevision;
+            _pendingCompactRevision = _committedCompactRevision;
+            _pendingCompactedThrough = _committedCompactedThrough;
+            var unavailable = e as StoreUnavailableException ?? new StoreUnavailableException("the database refused the write", e);
             foreach (var operation in batch)
             {
                 operation.Fail(unavailable);
@@ -308,10 +350,77 @@ internal sealed class SqliteWriter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Flushes the log once for every group of transactions committed since the previous flush, then,
+    /// in commit order, publishes their revisions, feeds the watchers and acknowledges the writes.
+    /// </summary>
+    private async Task FlushAsync()
+    {
+        var reader = _committed.Reader;
+        var groups = new List<CommittedGroup>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var group))
+            {
+                groups.Add(group);
+            }
+
+            var failure = _flushFailure;
+            if (failure is null)
+            {
+                try
+                {
+                    _wal.Flush();
+                }
+                catch (IOException e)
+                {
+                    // After a failed flush the kernel may have dropped the dirty pages: nothing after this point can be trusted.
+                    failure = new StoreUnavailableException("the write-ahead log could not be made durable", e);
+                    Volatile.Write(ref _flushFailure, failure);
+                }
+            }
+
+            foreach (var group in groups)
+            {
+                if (failure is null)
+                {
+                    Volatile.Write(ref _revision, group.Revision);
+                    Volatile.Write(ref _compactRevision, group.CompactRevision);
+                    Volatile.Write(ref _compactedThrough, group.CompactedThrough);
+                    _fanOut.Publish(group.Events);
+                }
+
+                for (var i = 0; i < group.Operations.Length; i++)
+                {
+                    if ((failure ?? group.Failures[i]) is { } error)
+                    {
+                        group.Operations[i].Fail(error);
+                    }
+                    else
+                    {
+                        group.Operations[i].Succeed();
+                    }
+                }
+            }
+
+            groups.Clear();
+        }
+    }
+
+    /// <summary>One committed transaction waiting for the log flush that makes it durable.</summary>
+    private sealed record CommittedGroup(
+        WriteOperation[] Operations,
+        Exception?[] Failures,
+        WatchEvent[] Events,
+        long Revision,
+        long CompactRevision,
+        long CompactedThrough);
+
     public void Dispose()
     {
         _selectLatest.Dispose();
         _insert.Dispose();
         _setMeta.Dispose();
+        _wal.Dispose();
     }
 }

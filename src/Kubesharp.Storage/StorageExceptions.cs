@@ -43,6 +43,13 @@ public sealed class ValueTooLargeException(string key, int size)
 public sealed class StoreUnavailableException(string message, Exception? innerException = null)
     : StorageException(message, innerException);
 
+/// <summary>Another process (or another store in this one) has the datastore file open.</summary>
+public sealed class DatastoreInUseException(string path, Exception? innerException = null)
+    : StorageException($"the datastore {path} is in use by another kubesharp process (it holds {path}.lock); stop that process first", innerException)
+{
+    public string Path { get; } = path;
+}
+
 /// <summary>The requested revision is newer than the store's current revision.</summary>
 public sealed class FutureRevisionException(long requestedRevision, long currentRevision)
     : StorageException($"required revision {requestedRevision} is a future revision (current revision {currentRevision})")

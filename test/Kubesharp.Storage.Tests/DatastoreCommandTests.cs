@@ -163,4 +163,64 @@ public sealed class DatastoreCommandTests : IDisposable
     {
         Assert.Throws<FormatException>(() => DatastoreEndpoint.Parse(url, "/data"));
     }
+
+    [Fact]
+    public async Task Migrate_SourceOpenByAnotherStore_FailsWithOneLine()
+    {
+        var serverData = Path.Combine(_directory.Path, "server");
+        await using var serving = await OpenDataDirectoryAsync(serverData);
+        await FillAsync(serving, 3);
+        var source = "sqlite://" + DatastoreEndpoint.DefaultSqlitePath(serverData);
+        var target = "sqlite://" + Path.Combine(_directory.Path, "copy.db");
+
+        var (exit, _, error) = await RunAsync("datastore", "migrate", "--from", source, "--to", target);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("in use", error, StringComparison.Ordinal);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Restore_DataDirectoryInUse_FailsAndKeepsServingFile()
+    {
+        var serverData = Path.Combine(_directory.Path, "server");
+        var backup = Path.Combine(_directory.Path, "backup.db");
+        await using (var other = await OpenDataDirectoryAsync(Path.Combine(_directory.Path, "other")))
+        {
+            await FillAsync(other, 1);
+            await other.BackupAsync(backup, default);
+        }
+
+        await using var serving = await OpenDataDirectoryAsync(serverData);
+        await FillAsync(serving, 2);
+
+        var (exit, _, error) = await RunAsync("datastore", "restore", backup, "--data-dir", serverData, "--force");
+
+        Assert.Equal(1, exit);
+        Assert.Contains("in use", error, StringComparison.Ordinal);
+        await AssertFilledAsync(serving, 2);
+    }
+
+    [Theory]
+    [InlineData("https://127.0.0.1:2379,https://10.0.0.2:2379", null, true, "127.0.0.1:2379,10.0.0.2:2379")]
+    [InlineData("http://127.0.0.1:2379", null, false, "127.0.0.1:2379")]
+    [InlineData("etcd://127.0.0.1:2379", null, false, "127.0.0.1:2379")]
+    [InlineData("etcd://127.0.0.1:2379", "/pki/ca.crt", true, "127.0.0.1:2379")]
+    [InlineData("https://127.0.0.1:2379", "/pki/ca.crt", true, "127.0.0.1:2379")]
+    public void Parse_EtcdEndpointWithTls_SpeaksTlsWhenAsked(string url, string? caFile, bool useTls, string address)
+    {
+        var endpoint = DatastoreEndpoint.Parse(url, "/data", new DatastoreTls(caFile, null, null));
+
+        Assert.Equal(DatastoreEndpoint.EtcdScheme, endpoint.Scheme);
+        Assert.Equal(address, endpoint.Address);
+        Assert.Equal(useTls, endpoint.UseTls);
+        Assert.Equal(caFile, endpoint.Tls?.CaFile);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:2379")]
+    [InlineData("sqlite:///var/x.db")]
+    [InlineData(null)]
+    public void Parse_TlsFilesForEndpointWithoutTls_ThrowsFormat(string? url) =>
+        Assert.Throws<FormatException>(() => DatastoreEndpoint.Parse(url, "/data", new DatastoreTls("/pki/ca.crt", null, null)));
 }

@@ -33,6 +33,26 @@ internal static class DatastoreCommand
         return option;
     }
 
+    /// <summary>The TLS flags k3s names for its etcd datastore; they apply to every etcd endpoint of the command.</summary>
+    internal sealed record TlsOptions(Option<string?> CaFile, Option<string?> CertFile, Option<string?> KeyFile)
+    {
+        public static TlsOptions Create() => new(
+            new Option<string?>("--datastore-cafile") { Description = "PEM file of the CA that signs the etcd members' certificates." },
+            new Option<string?>("--datastore-certfile") { Description = "PEM client certificate presented to etcd." },
+            new Option<string?>("--datastore-keyfile") { Description = "PEM private key of --datastore-certfile." });
+
+        public IEnumerable<Option> All => [CaFile, CertFile, KeyFile];
+
+        public DatastoreTls Read(ParseResult result) => new(result.GetValue(CaFile), result.GetValue(CertFile), result.GetValue(KeyFile));
+    }
+
+    /// <summary>Parses an endpoint; the TLS files go to etcd endpoints only, so one flag set serves both sides of a migration.</summary>
+    private static DatastoreEndpoint ParseEndpoint(string? url, string dataDirectory, DatastoreTls tls)
+    {
+        var endpoint = DatastoreEndpoint.Parse(url, dataDirectory);
+        return endpoint.Scheme == DatastoreEndpoint.EtcdScheme ? DatastoreEndpoint.Parse(url, dataDirectory, tls) : endpoint;
+    }
+
     private static Command CreateBackup()
     {
         var file = new Argument<string>("FILE") { Description = "The backup file to write; it must not exist." };
@@ -41,14 +61,20 @@ internal static class DatastoreCommand
         {
             Description = "Back up this datastore instead (sqlite://PATH or etcd://HOST:PORT[,...]).",
         };
+        var tls = TlsOptions.Create();
         var command = new Command("backup", "Write a consistent copy of the datastore to FILE while the server keeps running.")
         {
             file, dataDirectory, endpoint,
         };
+        foreach (var option in tls.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((result, cancellationToken) => RunAsync(result, async () =>
         {
             var destination = result.GetRequiredValue(file);
-            var source = DatastoreEndpoint.Parse(result.GetValue(endpoint), result.GetRequiredValue(dataDirectory));
+            var source = ParseEndpoint(result.GetValue(endpoint), result.GetRequiredValue(dataDirectory), tls.Read(result));
             if (source.Scheme == DatastoreEndpoint.SqliteScheme)
             {
                 await SqliteBackup.BackupFileAsync(source.Address, destination, cancellationToken).ConfigureAwait(false);
@@ -91,14 +117,20 @@ internal static class DatastoreCommand
     {
         var from = new Option<string>("--from") { Description = "The source datastore endpoint.", Required = true };
         var to = new Option<string>("--to") { Description = "The target datastore endpoint; it must be empty.", Required = true };
+        var tls = TlsOptions.Create();
         var command = new Command("migrate", "Copy every key from one datastore to another (SQLite to etcd or etcd to SQLite).")
         {
             from, to,
         };
+        foreach (var option in tls.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((result, cancellationToken) => RunAsync(result, async () =>
         {
-            var source = DatastoreEndpoint.Parse(result.GetRequiredValue(from), DefaultDataDirectory);
-            var target = DatastoreEndpoint.Parse(result.GetRequiredValue(to), DefaultDataDirectory);
+            var source = ParseEndpoint(result.GetRequiredValue(from), DefaultDataDirectory, tls.Read(result));
+            var target = ParseEndpoint(result.GetRequiredValue(to), DefaultDataDirectory, tls.Read(result));
             if (source.Scheme == DatastoreEndpoint.SqliteScheme && !File.Exists(source.Address))
             {
                 throw new FileNotFoundException($"no datastore at {source.Address}");

@@ -19,7 +19,8 @@ internal static partial class ServerCommand
         var advertiseAddress = new Option<string?>("--advertise-address") { Description = "Address pods and nodes reach the API server at, listened on as well (default: the --bind-address unless loopback or any, else the node's first non-loopback IPv4 address)." };
         var httpsPort = new Option<int>("--https-port") { Description = "HTTPS port of the API server.", DefaultValueFactory = _ => 6443 };
         var dataDir = new Option<string>("--data-dir") { Description = "Directory for certificates, the kubeconfig and the embedded datastore.", DefaultValueFactory = _ => ApiServerOptions.DefaultDataDir };
-        var datastore = new Option<string?>("--datastore-endpoint") { Description = "sqlite://PATH (default: DATA/db/state.db) or etcd://HOST:PORT[,HOST:PORT…]." };
+        var datastore = new Option<string?>("--datastore-endpoint") { Description = "sqlite://PATH (default: DATA/db/state.db), etcd://HOST:PORT[,HOST:PORT…], http://… or https://… (etcd over TLS)." };
+        var datastoreTls = DatastoreCommand.TlsOptions.Create();
         var disableAgent = new Option<bool>("--disable-agent") { Description = "Run the control plane only, without a node." };
         var eventTtl = new Option<string>("--event-ttl") { Description = "How long events are kept (e.g. 1h, 30m).", DefaultValueFactory = _ => "1h" };
         var disableScheduler = new Option<bool>("--disable-scheduler") { Description = "Do not run the scheduler (another one binds pods)." };
@@ -39,6 +40,11 @@ internal static partial class ServerCommand
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, serviceCidr, clusterCidr, clusterDns, clusterDomain, verbose,
         };
+        foreach (var option in datastoreTls.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (result, cancellationToken) =>
         {
             if (!IPAddress.TryParse(result.GetValue(bindAddress), out var address))
@@ -115,12 +121,12 @@ internal static partial class ServerCommand
                     Taint = result.GetValue(simulatedTaint),
                 },
             };
-            return await RunAsync(options, result.GetValue(datastore), result.GetValue(verbose), roles, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(options, result.GetValue(datastore), datastoreTls.Read(result), result.GetValue(verbose), roles, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(ApiServerOptions options, string? datastoreEndpoint, bool verbose, ServerRoles roles, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ApiServerOptions options, string? datastoreEndpoint, DatastoreTls datastoreTls, bool verbose, ServerRoles roles, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
         using var loggerFactory = LoggerFactory.Create(builder => builder
@@ -151,7 +157,7 @@ internal static partial class ServerCommand
         IStore store;
         try
         {
-            store = await StoreBackends.OpenAsync(datastoreEndpoint, options.DataDir, stop.Token).ConfigureAwait(false);
+            store = await StoreBackends.OpenAsync(datastoreEndpoint, options.DataDir, datastoreTls, stop.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or InvalidOperationException or StorageException or System.Data.Common.DbException or UnauthorizedAccessException)
         {

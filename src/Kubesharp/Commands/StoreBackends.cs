@@ -11,9 +11,22 @@ internal static class StoreBackends
         .Register(DatastoreEndpoint.SqliteScheme, async (endpoint, cancellationToken) =>
             await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = endpoint.Address }, cancellationToken).ConfigureAwait(false))
         .Register(DatastoreEndpoint.EtcdScheme, async (endpoint, cancellationToken) =>
-            await EtcdStore.OpenAsync(new EtcdStoreOptions { Endpoints = endpoint.Hosts }, cancellationToken).ConfigureAwait(false));
+            await EtcdStore.OpenAsync(
+                new EtcdStoreOptions
+                {
+                    Endpoints = endpoint.Hosts,
+                    UseTls = endpoint.UseTls,
+                    CaFile = endpoint.Tls?.CaFile,
+                    CertFile = endpoint.Tls?.CertFile,
+                    KeyFile = endpoint.Tls?.KeyFile,
+                },
+                cancellationToken).ConfigureAwait(false));
 
     /// <summary>Opens the store named by <paramref name="endpointUrl"/> (null: the SQLite file in <paramref name="dataDirectory"/>).</summary>
     public static Task<IStore> OpenAsync(string? endpointUrl, string dataDirectory, CancellationToken cancellationToken) =>
-        CreateFactory().OpenAsync(DatastoreEndpoint.Parse(endpointUrl, dataDirectory), cancellationToken);
+        OpenAsync(endpointUrl, dataDirectory, tls: null, cancellationToken);
+
+    /// <summary>Opens the store named by <paramref name="endpointUrl"/>, with TLS files for etcd.</summary>
+    public static Task<IStore> OpenAsync(string? endpointUrl, string dataDirectory, DatastoreTls? tls, CancellationToken cancellationToken) =>
+        CreateFactory().OpenAsync(DatastoreEndpoint.Parse(endpointUrl, dataDirectory, tls), cancellationToken);
 }

@@ -13,7 +13,30 @@ public sealed class EtcdServer : IAsyncLifetime
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kubesharp-etcd-" + Guid.NewGuid().ToString("N"));
     private Process? _process;
 
+    public EtcdServer()
+    {
+    }
+
+    /// <summary>An etcd that serves clients over TLS only and demands a client certificate signed by <paramref name="certificates"/>' CA.</summary>
+    internal EtcdServer(TestCertificates certificates)
+    {
+        Certificates = certificates;
+    }
+
+    internal TestCertificates? Certificates { get; }
+
     public string Endpoint { get; private set; } = string.Empty;
+
+    /// <summary>The options a client needs: the endpoint and, for a TLS server, the CA and a client certificate.</summary>
+    public EtcdStoreOptions StoreOptions(TimeSpan? requestTimeout = null) => new()
+    {
+        Endpoints = [Endpoint],
+        RequestTimeout = requestTimeout ?? TimeSpan.FromSeconds(15),
+        UseTls = Certificates is not null,
+        CaFile = Certificates?.CaFile,
+        CertFile = Certificates?.ClientCertFile,
+        KeyFile = Certificates?.ClientKeyFile,
+    };
 
     public async Task InitializeAsync()
     {
@@ -31,12 +54,27 @@ public sealed class EtcdServer : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        var clientScheme = Certificates is null ? "http" : "https";
+        if (Certificates is { } certificates)
+        {
+            foreach (var argument in new[]
+            {
+                "--cert-file", certificates.ServerCertFile,
+                "--key-file", certificates.ServerKeyFile,
+                "--trusted-ca-file", certificates.CaFile,
+                "--client-cert-auth",
+            })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
         foreach (var argument in new[]
         {
             "--name", "test",
             "--data-dir", Path.Combine(_directory, "data"),
-            "--listen-client-urls", $"http://127.0.0.1:{client}",
-            "--advertise-client-urls", $"http://127.0.0.1:{client}",
+            "--listen-client-urls", $"{clientScheme}://127.0.0.1:{client}",
+            "--advertise-client-urls", $"{clientScheme}://127.0.0.1:{client}",
             "--listen-peer-urls", $"http://127.0.0.1:{peer}",
             "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}",
             "--initial-cluster", $"test=http://127.0.0.1:{peer}",
@@ -59,7 +97,7 @@ public sealed class EtcdServer : IAsyncLifetime
         {
             try
             {
-                await using var store = await EtcdStore.OpenAsync(new EtcdStoreOptions { Endpoints = [Endpoint], RequestTimeout = TimeSpan.FromSeconds(2) }, deadline.Token);
+                await using var store = await EtcdStore.OpenAsync(StoreOptions(TimeSpan.FromSeconds(2)), deadline.Token);
                 return;
             }
             catch (StorageException) when (!deadline.IsCancellationRequested && !_process.HasExited)
@@ -70,8 +108,7 @@ public sealed class EtcdServer : IAsyncLifetime
         }
     }
 
-    public Task<EtcdStore> OpenStoreAsync() =>
-        EtcdStore.OpenAsync(new EtcdStoreOptions { Endpoints = [Endpoint] }, default);
+    public Task<EtcdStore> OpenStoreAsync() => EtcdStore.OpenAsync(StoreOptions(), default);
 
     public async Task DisposeAsync()
     {
