@@ -66,7 +66,7 @@ public static class SchedulingVerdict
 
             writer.WriteEndArray();
             writer.WriteStartArray("scored");
-            foreach (var verdict in result.Verdicts.Where(v => v.Feasible && v.Scores.Count > 0).OrderByDescending(v => v.TotalScore).Take(ScoredNodes))
+            foreach (var verdict in result.Verdicts.Where(v => v.Feasible && v.HasScores).OrderByDescending(v => v.TotalScore).Take(ScoredNodes))
             {
                 writer.WriteStartObject();
                 writer.WriteString("node", verdict.Node);
