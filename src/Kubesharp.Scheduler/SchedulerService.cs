@@ -37,7 +37,7 @@ public sealed partial class SchedulerService : BackgroundService
     private readonly DefaultPreemption preemption;
     private readonly EventRecorder events;
     private readonly ResourceClient<Pod> pods;
-    private readonly ConcurrentDictionary<string, string> verdicts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, object> verdicts = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim bindSlots;
     private SharedInformer<PriorityClass>? priorityClasses;
     private long attempts;
@@ -71,7 +71,12 @@ public sealed partial class SchedulerService : BackgroundService
     private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The JSON verdict of the pod's last attempt (see <see cref="SchedulingVerdict"/>), if kept.</summary>
-    public string? LastVerdict(string @namespace, string name) => verdicts.GetValueOrDefault(ObjectKey.Of(@namespace, name));
+    public string? LastVerdict(string @namespace, string name) => verdicts.GetValueOrDefault(ObjectKey.Of(@namespace, name)) switch
+    {
+        string json => json,
+        ScheduledVerdict scheduled => SchedulingVerdict.ToJson(scheduled.Result, scheduled.Attempt, scheduled.Time, null),
+        _ => null,
+    };
 
     /// <summary>Counters since start (see <see cref="SchedulerStatistics"/>).</summary>
     public SchedulerStatistics Statistics => new()
@@ -160,7 +165,10 @@ public sealed partial class SchedulerService : BackgroundService
         if (result.NodeName is { } nodeName)
         {
             cache.Assume(pod, nodeName);
-            verdicts[pod.Key] = SchedulingVerdict.ToJson(result, queued.Attempts, time.GetUtcNow(), null);
+            // Rendered only when asked for: every bound pod would otherwise pay for JSON nobody reads.
+            verdicts[pod.Key] = SchedulingVerdict.Compact(result) is { } compact
+                ? new ScheduledVerdict(compact, queued.Attempts, time.GetUtcNow())
+                : SchedulingVerdict.ToJson(result, queued.Attempts, time.GetUtcNow(), null);
             TrimVerdicts();
             algorithmTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
             _ = BindAsync(queued, nodeName, cancellationToken);
@@ -362,6 +370,8 @@ public sealed partial class SchedulerService : BackgroundService
             }
         }
     }
+
+    private sealed record ScheduledVerdict(ScheduleResult Result, int Attempt, DateTimeOffset Time);
 
     private static string Quote(string value) => System.Text.Json.JsonSerializer.Serialize(value, SchedulerJsonContext.Default.String);
 

@@ -34,15 +34,22 @@ public sealed class SchedulingAlgorithm
         ArgumentNullException.ThrowIfNull(snapshot);
         var nodes = snapshot.Nodes;
         var state = new CycleState();
-        var verdicts = new List<NodeVerdict>();
+        var verdicts = new List<NodeVerdict>(Math.Min(nodes.Count, NumFeasibleNodesToFind(nodes.Count)));
         if (nodes.Count == 0)
         {
             return new ScheduleResult { TotalNodes = 0, Verdicts = verdicts, FailureMessage = "no nodes available to schedule pods" };
         }
 
+        var filters = new List<IFilterPlugin>(profile.Filters.Count);
         foreach (var plugin in profile.Filters)
         {
             var pre = plugin.PreFilter(state, pod, snapshot);
+            if (pre.IsSkip)
+            {
+                continue;
+            }
+
+            filters.Add(plugin);
             if (!pre.IsSuccess)
             {
                 foreach (var node in nodes)
@@ -66,7 +73,7 @@ public sealed class SchedulingAlgorithm
             var node = nodes[(start + i) % nodes.Count];
             evaluated++;
             var verdict = new NodeVerdict(node.Name);
-            foreach (var plugin in profile.Filters)
+            foreach (var plugin in filters)
             {
                 var result = plugin.Filter(state, pod, node);
                 // Upstream stops at the first failure; the remaining filters still run so the verdict explains every reason.
