@@ -54,13 +54,16 @@ else if (sizes.Count == 0)
 }
 
 var rows = new List<string>();
+var loads = new List<double>();
 foreach (var (nodeCount, podCount) in sizes)
 {
+    loads.Add(LoadAverage());
     var core = MeasureAlgorithm(nodeCount, podCount);
     var run = await MeasureAsync(nodeCount, podCount);
     rows.Add($"| {podCount:N0} pods on {nodeCount:N0} simulated nodes | {run.Throughput:F0} | {run.CreateRate:F0} | {run.P50:F0} ms | {run.P99:F0} ms | "
         + $"{run.AlgorithmMicros:F0} µs | {run.BindRate:F0} | {core:F0} | "
         + (nodeCount == 5000 ? $"{BenchmarkReport.Ratio(run.Throughput, 810)}–{BenchmarkReport.Ratio(run.Throughput, 680)}" : "–") + " | this program |");
+    loads.Add(LoadAverage());
 }
 
 if (markdownPath is not null)
@@ -76,7 +79,7 @@ if (markdownPath is not null)
         verdict) and binding calls completed per second while binding ran. "cycle only" runs the same scheduling
         algorithm over the same number of nodes without any API (placements applied directly): what the scheduler
         alone could sustain on this machine. The ratio column divides our pods/s by upstream's published floor at the
-        same node count.
+        same node count. Load average (1 min) around the runs: {loads.Min():F1}–{loads.Max():F1} on {Environment.ProcessorCount} cores.
 
         | scenario | pods/s | creates/s | p50 create→bound | p99 create→bound | cycle per pod | binds/s | cycle only, pods/s | ratio to upstream floor | source |
         |---|--:|--:|--:|--:|--:|--:|--:|--:|---|
@@ -236,5 +239,8 @@ static double MeasureAlgorithm(int nodeCount, int podCount)
     Console.WriteLine($"cycle only: nodes={nodeCount} pods={podCount} {rate:F0} pods/s ({clock.Elapsed.TotalMicroseconds / podCount:F0} us/pod)");
     return rate;
 }
+
+static double LoadAverage() =>
+    File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : double.NaN;
 
 internal sealed record RunFigures(double Throughput, double CreateRate, double P50, double P99, double AlgorithmMicros, double BindRate);
