@@ -11,6 +11,7 @@ using Kubesharp.Bench.Common;
 using Kubesharp.Client;
 using Kubesharp.Kubelet.Simulation;
 using Kubesharp.Scheduler;
+using Kubesharp.Scheduler.Framework;
 using Kubesharp.Storage.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -18,6 +19,12 @@ if (args.Length > 0 && args[0] is "deploy" or "pods" or "nodes")
 {
     // Modes against a running `kubesharp server` (see server-bench.sh): MODE KUBECONFIG COUNT.
     return await ServerLoad.RunAsync(args[0], args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
+}
+
+if (args.Length > 0 && args[0] == "server-report")
+{
+    // server-bench.sh --write: its figures become their own section of BENCHMARKS.md.
+    return await ServerReport.WriteAsync(args[1..]);
 }
 
 // Scheduler throughput: an in-process API server on loopback over SQLite, N simulated nodes, the scheduler,
@@ -47,11 +54,16 @@ else if (sizes.Count == 0)
 }
 
 var rows = new List<string>();
+var loads = new List<double>();
 foreach (var (nodeCount, podCount) in sizes)
 {
-    var (throughput, p50, p99) = await MeasureAsync(nodeCount, podCount);
-    rows.Add($"| {podCount:N0} pods on {nodeCount:N0} simulated nodes | {throughput:F0} | {p50:F0} ms | {p99:F0} ms | "
-        + (nodeCount == 5000 ? $"{BenchmarkReport.Ratio(throughput, 680)}–{BenchmarkReport.Ratio(throughput, 810)}" : "–") + " | this program |");
+    loads.Add(LoadAverage());
+    var core = MeasureAlgorithm(nodeCount, podCount);
+    var run = await MeasureAsync(nodeCount, podCount);
+    rows.Add($"| {podCount:N0} pods on {nodeCount:N0} simulated nodes | {run.Throughput:F0} | {run.CreateRate:F0} | {run.P50:F0} ms | {run.P99:F0} ms | "
+        + $"{run.AlgorithmMicros:F0} µs | {run.BindRate:F0} | {core:F0} | "
+        + (nodeCount == 5000 ? $"{BenchmarkReport.Ratio(run.Throughput, 810)}–{BenchmarkReport.Ratio(run.Throughput, 680)}" : "–") + " | this program |");
+    loads.Add(LoadAverage());
 }
 
 if (markdownPath is not null)
@@ -61,19 +73,24 @@ if (markdownPath is not null)
 
         Program: `bench/Kubesharp.Bench.Scheduler`. An in-process API server over SQLite on loopback, simulated nodes
         (no taint, pods left bound rather than run), the scheduler, and pods (100m cpu, 128Mi each) created by 32
-        concurrent clients; latency runs from a pod's create request to the watch event showing it bound. The ratio
-        column divides our pods/s by upstream's published floor at the same node count.
+        concurrent clients; latency runs from a pod's create request to the watch event showing it bound. pods/s is
+        pods over the time from the first create to the last pod bound; creates/s is the creators' rate alone; the
+        scheduler columns come from its own counters: time in the scheduling cycle per pod (snapshot, filters, scores,
+        verdict) and binding calls completed per second while binding ran. "cycle only" runs the same scheduling
+        algorithm over the same number of nodes without any API (placements applied directly): what the scheduler
+        alone could sustain on this machine. The ratio column divides our pods/s by upstream's published floor at the
+        same node count. Load average (1 min) around the runs: {loads.Min():F1}–{loads.Max():F1} on {Environment.ProcessorCount} cores.
 
-        | scenario | pods/s | p50 create→bound | p99 create→bound | ratio to upstream floor | source |
-        |---|--:|--:|--:|--:|---|
+        | scenario | pods/s | creates/s | p50 create→bound | p99 create→bound | cycle per pod | binds/s | cycle only, pods/s | ratio to upstream floor | source |
+        |---|--:|--:|--:|--:|--:|--:|--:|--:|---|
         {string.Join('\n', rows)}
-        | upstream kube-scheduler CI floor, 5,000 nodes | 680–810 | – | – | – | published by upstream's scheduler_perf, not measured here |
+        | upstream kube-scheduler CI floor, 5,000 nodes | 680–810 | – | – | – | – | – | – | – | published by upstream's scheduler_perf, not measured here |
         """);
 }
 
 return 0;
 
-static async Task<(double Throughput, double P50, double P99)> MeasureAsync(int nodeCount, int podCount)
+static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount)
 {
     var dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-bench-" + Guid.NewGuid().ToString("N"));
     Directory.CreateDirectory(dataDir);
@@ -164,8 +181,19 @@ static async Task<(double Throughput, double P50, double P99)> MeasureAsync(int 
 
         var latencies = created.Select(c => Stopwatch.GetElapsedTime(c.Value, bound[c.Key]).TotalMilliseconds).Order().ToList();
         double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
-        Console.WriteLine($"nodes={nodeCount} pods={podCount} created-in={createSeconds:F1}s all-bound-in={total:F1}s throughput={podCount / total:F0} pods/s p50={Percentile(0.50):F0}ms p99={Percentile(0.99):F0}ms");
-        return (podCount / total, Percentile(0.50), Percentile(0.99));
+        var stats = scheduler.Statistics;
+        var bindSpan = Stopwatch.GetElapsedTime(bound.Values.Min(), bound.Values.Max()).TotalSeconds;
+        var figures = new RunFigures(
+            podCount / total,
+            podCount / createSeconds,
+            Percentile(0.50),
+            Percentile(0.99),
+            stats.AlgorithmTime.TotalMicroseconds / Math.Max(1, stats.Attempts),
+            bindSpan > 0 ? stats.Bound / bindSpan : double.NaN);
+        Console.WriteLine($"nodes={nodeCount} pods={podCount} created-in={createSeconds:F1}s all-bound-in={total:F1}s throughput={figures.Throughput:F0} pods/s "
+            + $"creates={figures.CreateRate:F0}/s p50={figures.P50:F0}ms p99={figures.P99:F0}ms attempts={stats.Attempts} cycle={figures.AlgorithmMicros:F0}us/pod "
+            + $"bound={stats.Bound} bind-failures={stats.BindFailures} binds={figures.BindRate:F0}/s mean-bind={stats.BindTime.TotalMilliseconds / Math.Max(1, stats.Bound):F0}ms max-in-flight={stats.MaxBindsInFlight}");
+        return figures;
     }
     finally
     {
@@ -178,3 +206,41 @@ static async Task<(double Throughput, double P50, double P99)> MeasureAsync(int 
         }
     }
 }
+
+// The scheduling cycle alone: the default profile over nodeCount nodes like the simulated ones, each placement
+// applied to the snapshot directly (what the scheduler's cache does on assume). Pods per second of one thread.
+static double MeasureAlgorithm(int nodeCount, int podCount)
+{
+    var capacity = new Dictionary<string, Quantity> { ["cpu"] = Quantity.Parse("32"), ["memory"] = Quantity.Parse("256Gi"), ["pods"] = new Quantity(110) };
+    var nodeObjects = Enumerable.Range(0, nodeCount).Select(i => new Node
+    {
+        Metadata = new ObjectMeta { Name = "sim-node-" + i.ToString(CultureInfo.InvariantCulture), Labels = new() { ["kubernetes.io/hostname"] = "sim-node-" + i.ToString(CultureInfo.InvariantCulture) } },
+        Status = new NodeStatus { Capacity = capacity, Allocatable = capacity },
+    });
+    var snapshot = ClusterSnapshot.Build(nodeObjects, []);
+    var algorithm = new SchedulingAlgorithm(SchedulerProfile.Default());
+    var pods = Enumerable.Range(0, podCount).Select(i => new PodInfo(new Pod
+    {
+        Metadata = new ObjectMeta { Name = "pod-" + i.ToString(CultureInfo.InvariantCulture), Namespace = "bench", Labels = new() { ["app"] = "bench" } },
+        Spec = new PodSpec
+        {
+            Containers = [new Container { Name = "c", Image = "registry.k8s.io/pause:3.10", Resources = new ResourceRequirements { Requests = new() { ["cpu"] = Quantity.Parse("100m"), ["memory"] = Quantity.Parse("128Mi") } } }],
+        },
+    })).ToList();
+    var clock = Stopwatch.StartNew();
+    foreach (var pod in pods)
+    {
+        var result = algorithm.Schedule(pod, snapshot);
+        _ = SchedulingVerdict.ToJson(result, 1, DateTimeOffset.UtcNow, null);
+        snapshot.Get(result.NodeName!)!.AddPod(pod);
+    }
+
+    var rate = podCount / clock.Elapsed.TotalSeconds;
+    Console.WriteLine($"cycle only: nodes={nodeCount} pods={podCount} {rate:F0} pods/s ({clock.Elapsed.TotalMicroseconds / podCount:F0} us/pod)");
+    return rate;
+}
+
+static double LoadAverage() =>
+    File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : double.NaN;
+
+internal sealed record RunFigures(double Throughput, double CreateRate, double P50, double P99, double AlgorithmMicros, double BindRate);

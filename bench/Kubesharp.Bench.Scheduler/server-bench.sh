@@ -1,22 +1,41 @@
 #!/usr/bin/env bash
 # Figures against the real `kubesharp server --disable-agent`: seconds from creating a Deployment to all
 # replicas Ready, and the server's resident memory idle, with NODES simulated nodes, and with PODS pods on them.
-# Usage: server-bench.sh [REPLICAS=1000] [NODES=5000] [PODS=50000]
+# Usage: server-bench.sh [--write BENCHMARKS.md] [--no-build] [REPLICAS=1000] [NODES=5000] [PODS=50000]
+# --write puts the figures into the file's "Scheduler: whole server" section; --no-build uses the Release
+# outputs already built (bench/run builds the solution first).
 set -euo pipefail
+write=
+build=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --write) write=$2; shift 2 ;;
+    --no-build) build=; shift ;;
+    *) break ;;
+  esac
+done
 replicas=${1:-1000}
 nodes=${2:-5000}
 pods=${3:-50000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d /tmp/kubesharp-server-bench.XXXXXX)
-dotnet build -c Release "$root/src/Kubesharp" -o "$out/server" >/dev/null
-dotnet build -c Release "$root/bench/Kubesharp.Bench.Scheduler" -o "$out/bench" >/dev/null
-load() { dotnet "$out/bench/Kubesharp.Bench.Scheduler.dll" "$@"; }
+if [ -n "$build" ]; then
+  dotnet build -c Release "$root/src/Kubesharp" -o "$out/server" >/dev/null
+  dotnet build -c Release "$root/bench/Kubesharp.Bench.Scheduler" -o "$out/bench" >/dev/null
+  server_dll="$out/server/kubesharp.dll"
+  bench_dll="$out/bench/Kubesharp.Bench.Scheduler.dll"
+else
+  server_dll="$root/src/Kubesharp/bin/Release/net10.0/kubesharp.dll"
+  bench_dll="$root/bench/Kubesharp.Bench.Scheduler/bin/Release/net10.0/Kubesharp.Bench.Scheduler.dll"
+fi
+load() { dotnet "$bench_dll" "$@"; }
 pid=
+loads=()
 
 start() { # start NODES [extra server flags]
   local n=$1; shift
   rm -rf "$out/data"
-  dotnet "$out/server/kubesharp.dll" server --disable-agent --data-dir "$out/data" --https-port 0 \
+  dotnet "$server_dll" server --disable-agent --data-dir "$out/data" --https-port 0 \
     --simulated-nodes "$n" "$@" >"$out/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 240); do grep -q "ready at" "$out/server.log" && return 0; sleep 0.5; done
@@ -24,13 +43,18 @@ start() { # start NODES [extra server flags]
 }
 stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+sample_load() { loads+=("$(cut -d' ' -f1 /proc/loadavg)"); }
 trap '[ -n "$pid" ] && kill -KILL "$pid"; rm -rf "$out"' EXIT
 
 # 1. Deployment to all Ready, on enough nodes for the replicas (110 pods each).
 deploy_nodes=$(( (replicas + 99) / 100 ))
 start "$deploy_nodes"
 load nodes "$out/data/kubeconfig.yaml" "$deploy_nodes"
-load deploy "$out/data/kubeconfig.yaml" "$replicas"
+sample_load
+deploy_line=$(load deploy "$out/data/kubeconfig.yaml" "$replicas")
+echo "$deploy_line"
+deploy_seconds=$(sed -n 's/.*all-ready-in=\([0-9.]*\)s.*/\1/p' <<<"$deploy_line")
+sample_load
 stop
 
 # 2. Memory: idle, with the nodes, with the pods (after a settle of 30 s each, GC'd state as it stands).
@@ -39,8 +63,16 @@ sleep 30; idle=$(rss)
 stop
 start "$nodes" --simulated-node-pods 110
 load nodes "$out/data/kubeconfig.yaml" "$nodes"
-sleep 30; with_nodes=$(rss)
+sleep 30; with_nodes=$(rss); sample_load
 load pods "$out/data/kubeconfig.yaml" "$pods"
-sleep 30; with_pods=$(rss)
+sample_load
+sleep 30; with_pods=$(rss); sample_load
+# Nodes must still be Ready after the pods: heartbeats kept up under the load.
+load nodes "$out/data/kubeconfig.yaml" "$nodes"
 stop
+echo "deploy replicas=$replicas seconds=$deploy_seconds"
 echo "rss idle=${idle}kB nodes=$nodes:${with_nodes}kB pods=$pods:${with_pods}kB per-node=$(( (with_nodes - idle) / nodes ))kB per-pod=$(( (with_pods - with_nodes) / pods ))kB"
+if [ -n "$write" ]; then
+  load_range=$(printf '%s\n' "${loads[@]}" | sort -n | sed -n '1p;$p' | paste -sd'-' | sed 's/-/–/')
+  load server-report "$write" "$replicas" "$deploy_nodes" "$deploy_seconds" "$idle" "$nodes" "$with_nodes" "$pods" "$with_pods" "$load_range"
+fi

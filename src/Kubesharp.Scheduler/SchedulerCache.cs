@@ -7,7 +7,9 @@ namespace Kubesharp.Scheduler;
 /// <summary>
 /// The scheduler's live view of nodes and placed pods, including pods assumed on a node while their binding
 /// is in flight. Owned by the scheduling loop: informer callbacks queue changes that the loop applies
-/// between attempts, so a cycle's snapshot never changes under it.
+/// between attempts, so a cycle's snapshot never changes under it. The snapshot is kept across cycles and
+/// rebuilt only when nodes come or go or a pod with inter-pod affinity terms is placed or removed (the lists of
+/// nodes with such pods are computed once per snapshot).
 /// </summary>
 internal sealed class SchedulerCache
 {
@@ -15,11 +17,11 @@ internal sealed class SchedulerCache
     private readonly Dictionary<string, string> podNodes = new(StringComparer.Ordinal);
     private readonly HashSet<string> assumed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> imageCounts = new(StringComparer.Ordinal);
-    private List<NodeInfo>? nodeList;
+    private ClusterSnapshot? snapshot;
 
     public int NodeCount => nodes.Count;
 
-    public ClusterSnapshot Snapshot() => new(nodeList ??= [.. nodes.Values], imageCounts);
+    public ClusterSnapshot Snapshot() => snapshot ??= new ClusterSnapshot([.. nodes.Values], new Dictionary<string, NodeInfo>(nodes, StringComparer.Ordinal), imageCounts);
 
     public bool IsPlaced(string podKey) => podNodes.ContainsKey(podKey);
 
@@ -34,7 +36,7 @@ internal sealed class SchedulerCache
         else
         {
             nodes[name] = info = new NodeInfo(node);
-            nodeList = null;
+            snapshot = null;
         }
 
         CountImages(info, 1);
@@ -45,7 +47,7 @@ internal sealed class SchedulerCache
         if (nodes.Remove(name, out var info))
         {
             CountImages(info, -1);
-            nodeList = null;
+            snapshot = null;
             foreach (var pod in info.Pods)
             {
                 podNodes.Remove(pod.Key);
@@ -63,6 +65,7 @@ internal sealed class SchedulerCache
         {
             node.AddPod(pod);
             podNodes[pod.Key] = nodeName;
+            InvalidateFor(pod);
         }
     }
 
@@ -74,6 +77,7 @@ internal sealed class SchedulerCache
             node.AddPod(pod);
             podNodes[pod.Key] = nodeName;
             assumed.Add(pod.Key);
+            InvalidateFor(pod);
         }
     }
 
@@ -91,7 +95,20 @@ internal sealed class SchedulerCache
         assumed.Remove(podKey);
         if (podNodes.Remove(podKey, out var nodeName) && nodes.TryGetValue(nodeName, out var node))
         {
+            var affinityPods = node.PodsWithAffinity;
             node.RemovePod(podKey);
+            if (node.PodsWithAffinity != affinityPods)
+            {
+                snapshot = null;
+            }
+        }
+    }
+
+    private void InvalidateFor(PodInfo pod)
+    {
+        if (pod.HasAffinity)
+        {
+            snapshot = null;
         }
     }
 

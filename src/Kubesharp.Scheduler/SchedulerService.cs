@@ -37,9 +37,17 @@ public sealed partial class SchedulerService : BackgroundService
     private readonly DefaultPreemption preemption;
     private readonly EventRecorder events;
     private readonly ResourceClient<Pod> pods;
-    private readonly ConcurrentDictionary<string, string> verdicts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, object> verdicts = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim bindSlots;
     private SharedInformer<PriorityClass>? priorityClasses;
+    private long attempts;
+    private long unschedulable;
+    private long bound;
+    private long bindFailures;
+    private long algorithmTicks;
+    private long bindTicks;
+    private int bindsInFlight;
+    private int maxBindsInFlight;
 
     public SchedulerService(KubernetesClient client, SchedulerOptions? options = null, IBinder? binder = null, TimeProvider? timeProvider = null, ILogger<SchedulerService>? logger = null)
     {
@@ -63,7 +71,24 @@ public sealed partial class SchedulerService : BackgroundService
     private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The JSON verdict of the pod's last attempt (see <see cref="SchedulingVerdict"/>), if kept.</summary>
-    public string? LastVerdict(string @namespace, string name) => verdicts.GetValueOrDefault(ObjectKey.Of(@namespace, name));
+    public string? LastVerdict(string @namespace, string name) => verdicts.GetValueOrDefault(ObjectKey.Of(@namespace, name)) switch
+    {
+        string json => json,
+        ScheduledVerdict scheduled => SchedulingVerdict.ToJson(scheduled.Result, scheduled.Attempt, scheduled.Time, null),
+        _ => null,
+    };
+
+    /// <summary>Counters since start (see <see cref="SchedulerStatistics"/>).</summary>
+    public SchedulerStatistics Statistics => new()
+    {
+        Attempts = Interlocked.Read(ref attempts),
+        Unschedulable = Interlocked.Read(ref unschedulable),
+        Bound = Interlocked.Read(ref bound),
+        BindFailures = Interlocked.Read(ref bindFailures),
+        AlgorithmTime = TimeSpan.FromSeconds((double)Interlocked.Read(ref algorithmTicks) / System.Diagnostics.Stopwatch.Frequency),
+        BindTime = TimeSpan.FromSeconds((double)Interlocked.Read(ref bindTicks) / System.Diagnostics.Stopwatch.Frequency),
+        MaxBindsInFlight = Volatile.Read(ref maxBindsInFlight),
+    };
 
     public override void Dispose()
     {
@@ -133,16 +158,24 @@ public sealed partial class SchedulerService : BackgroundService
     private void ScheduleOne(QueuedPod queued, CancellationToken cancellationToken)
     {
         var pod = queued.Pod;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        attempts++;
         var snapshot = cache.Snapshot();
         var result = algorithm.Schedule(pod, snapshot);
         if (result.NodeName is { } nodeName)
         {
             cache.Assume(pod, nodeName);
-            verdicts[pod.Key] = SchedulingVerdict.ToJson(result, queued.Attempts, time.GetUtcNow(), null);
+            // Rendered only when asked for: every bound pod would otherwise pay for JSON nobody reads.
+            verdicts[pod.Key] = SchedulingVerdict.Compact(result) is { } compact
+                ? new ScheduledVerdict(compact, queued.Attempts, time.GetUtcNow())
+                : SchedulingVerdict.ToJson(result, queued.Attempts, time.GetUtcNow(), null);
             TrimVerdicts();
+            algorithmTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
             _ = BindAsync(queued, nodeName, cancellationToken);
             return;
         }
+
+        unschedulable++;
 
         var message = result.FailureMessage ?? "";
         var preempted = preemption.Find(pod, snapshot, result);
@@ -156,6 +189,7 @@ public sealed partial class SchedulerService : BackgroundService
         TrimVerdicts();
         LogUnschedulable(logger, pod.Namespace, pod.Name, message);
         queue.AddUnschedulable(queued);
+        algorithmTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
         _ = ReportFailureAsync(pod, message, verdict, preempted.Candidate, cancellationToken);
     }
 
@@ -163,9 +197,18 @@ public sealed partial class SchedulerService : BackgroundService
     {
         var pod = queued.Pod;
         await bindSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var inFlight = Interlocked.Increment(ref bindsInFlight);
+        if (inFlight > Volatile.Read(ref maxBindsInFlight))
+        {
+            Volatile.Write(ref maxBindsInFlight, inFlight);
+        }
+
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             await binder.BindAsync(pod.Namespace, pod.Name, pod.Pod.Metadata?.Uid ?? "", nodeName, cancellationToken).ConfigureAwait(false);
+            Interlocked.Add(ref bindTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+            Interlocked.Increment(ref bound);
             queue.Done(pod.Key);
             if (options.RecordScheduledEvents)
             {
@@ -187,12 +230,14 @@ public sealed partial class SchedulerService : BackgroundService
         }
         catch (Exception e) when (e is StatusException or HttpRequestException or IOException)
         {
+            Interlocked.Increment(ref bindFailures);
             LogBindFailed(logger, pod.Namespace, pod.Name, nodeName, e.Message);
             cacheUpdates.Enqueue(c => c.Forget(pod.Key));
             queue.AddBackoff(queued);
         }
         finally
         {
+            Interlocked.Decrement(ref bindsInFlight);
             bindSlots.Release();
         }
     }
@@ -316,7 +361,8 @@ public sealed partial class SchedulerService : BackgroundService
 
     private void TrimVerdicts()
     {
-        if (verdicts.Count > MaxKeptVerdicts)
+        // In batches: listing the keys copies them all, which per pod would make every attempt O(kept verdicts).
+        if (verdicts.Count > MaxKeptVerdicts + (MaxKeptVerdicts / 10))
         {
             foreach (var key in verdicts.Keys.Take(verdicts.Count - MaxKeptVerdicts))
             {
@@ -324,6 +370,8 @@ public sealed partial class SchedulerService : BackgroundService
             }
         }
     }
+
+    private sealed record ScheduledVerdict(ScheduleResult Result, int Attempt, DateTimeOffset Time);
 
     private static string Quote(string value) => System.Text.Json.JsonSerializer.Serialize(value, SchedulerJsonContext.Default.String);
 

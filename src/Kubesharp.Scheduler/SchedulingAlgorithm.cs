@@ -14,6 +14,7 @@ public sealed class SchedulingAlgorithm
     private readonly SchedulerProfile profile;
     private readonly Random random;
     private int nextStartNodeIndex;
+    private string[]? scoreNames;
 
     public SchedulingAlgorithm(SchedulerProfile profile, int percentageOfNodesToScore = 0, Random? random = null)
     {
@@ -33,21 +34,28 @@ public sealed class SchedulingAlgorithm
         ArgumentNullException.ThrowIfNull(snapshot);
         var nodes = snapshot.Nodes;
         var state = new CycleState();
-        var verdicts = new List<NodeVerdict>();
+        var verdicts = new List<NodeVerdict>(Math.Min(nodes.Count, NumFeasibleNodesToFind(nodes.Count)));
         if (nodes.Count == 0)
         {
             return new ScheduleResult { TotalNodes = 0, Verdicts = verdicts, FailureMessage = "no nodes available to schedule pods" };
         }
 
+        var filters = new List<IFilterPlugin>(profile.Filters.Count);
         foreach (var plugin in profile.Filters)
         {
             var pre = plugin.PreFilter(state, pod, snapshot);
+            if (pre.IsSkip)
+            {
+                continue;
+            }
+
+            filters.Add(plugin);
             if (!pre.IsSuccess)
             {
                 foreach (var node in nodes)
                 {
                     var verdict = new NodeVerdict(node.Name);
-                    verdict.Failures.Add((plugin.Name, pre));
+                    verdict.AddFailure(plugin.Name, pre);
                     verdicts.Add(verdict);
                 }
 
@@ -65,13 +73,13 @@ public sealed class SchedulingAlgorithm
             var node = nodes[(start + i) % nodes.Count];
             evaluated++;
             var verdict = new NodeVerdict(node.Name);
-            foreach (var plugin in profile.Filters)
+            foreach (var plugin in filters)
             {
                 var result = plugin.Filter(state, pod, node);
                 // Upstream stops at the first failure; the remaining filters still run so the verdict explains every reason.
                 if (!result.IsSuccess)
                 {
-                    verdict.Failures.Add((plugin.Name, result));
+                    verdict.AddFailure(plugin.Name, result);
                 }
             }
 
@@ -136,10 +144,14 @@ public sealed class SchedulingAlgorithm
 
     private string Score(CycleState state, PodInfo pod, ClusterSnapshot snapshot, List<NodeInfo> feasible, List<NodeVerdict> verdicts)
     {
+        var plugins = profile.Scores;
+        var names = scoreNames ??= plugins.Select(p => p.Plugin.Name).ToArray();
+        var weighted = new long[feasible.Count * plugins.Count];
         var totals = new long[feasible.Count];
         var scores = new long[feasible.Count];
-        foreach (var (plugin, weight) in profile.Scores)
+        for (var p = 0; p < plugins.Count; p++)
         {
+            var (plugin, weight) = plugins[p];
             plugin.PreScore(state, pod, feasible, snapshot);
             for (var i = 0; i < feasible.Count; i++)
             {
@@ -149,10 +161,15 @@ public sealed class SchedulingAlgorithm
             plugin.Normalize(state, pod, scores);
             for (var i = 0; i < feasible.Count; i++)
             {
-                var weighted = scores[i] * weight;
-                verdicts[i].Scores[plugin.Name] = weighted;
-                totals[i] += weighted;
+                var score = scores[i] * weight;
+                weighted[(i * plugins.Count) + p] = score;
+                totals[i] += score;
             }
+        }
+
+        for (var i = 0; i < feasible.Count; i++)
+        {
+            verdicts[i].SetScores(names, weighted, i * plugins.Count);
         }
 
         var best = 0;

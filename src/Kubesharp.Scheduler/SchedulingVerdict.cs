@@ -17,6 +17,56 @@ public static class SchedulingVerdict
     private const int NodesPerGroup = 20;
     private const int ScoredNodes = 10;
 
+    /// <summary>
+    /// The part of a successful attempt its verdict shows (the best-scored nodes, scores copied out of the attempt's
+    /// shared arrays), small enough to keep per pod; null when nodes were filtered out (their reasons are rendered
+    /// at once instead).
+    /// </summary>
+    internal static ScheduleResult? Compact(ScheduleResult result)
+    {
+        var best = new List<NodeVerdict>(ScoredNodes + 1);
+        foreach (var verdict in result.Verdicts)
+        {
+            if (!verdict.Feasible)
+            {
+                return null;
+            }
+
+            if (!verdict.HasScores)
+            {
+                continue;
+            }
+
+            // Insertion into a short sorted list: the top few of hundreds without sorting them all.
+            var at = best.Count;
+            while (at > 0 && best[at - 1].TotalScore < verdict.TotalScore)
+            {
+                at--;
+            }
+
+            if (at < ScoredNodes)
+            {
+                best.Insert(at, verdict);
+                if (best.Count > ScoredNodes)
+                {
+                    best.RemoveAt(ScoredNodes);
+                }
+            }
+        }
+
+        var kept = best.Select(v =>
+        {
+            var copy = new NodeVerdict(v.Node) { TotalScore = v.TotalScore };
+            foreach (var (plugin, score) in v.Scores)
+            {
+                copy.Scores[plugin] = score;
+            }
+
+            return copy;
+        }).ToList();
+        return result with { Verdicts = kept };
+    }
+
     public static string ToJson(ScheduleResult result, int attempt, DateTimeOffset time, string? message)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -66,7 +116,7 @@ public static class SchedulingVerdict
 
             writer.WriteEndArray();
             writer.WriteStartArray("scored");
-            foreach (var verdict in result.Verdicts.Where(v => v.Feasible && v.Scores.Count > 0).OrderByDescending(v => v.TotalScore).Take(ScoredNodes))
+            foreach (var verdict in result.Verdicts.Where(v => v.Feasible && v.HasScores).OrderByDescending(v => v.TotalScore).Take(ScoredNodes))
             {
                 writer.WriteStartObject();
                 writer.WriteString("node", verdict.Node);

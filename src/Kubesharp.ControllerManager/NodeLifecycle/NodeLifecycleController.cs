@@ -106,24 +106,32 @@ internal sealed partial class NodeLifecycleController : IController, IReconciler
         }
 
         var now = context.Time.GetUtcNow();
-        var node = ObjectCopy.Clone(cached);
         var client = context.Client.Resource<Node>();
+
+        // Every lease renewal lands here (hundreds a second with thousands of nodes): the cached node is only
+        // read, and copied only when it is to be written.
+        var node = cached;
         var probe = health.Observe(node, leases.Get(LeaseNamespace, key), now);
         var grace = context.Options.NodeMonitorGracePeriod;
-        if (now - probe > grace && NodeHealth.MarkUnknown(node, now))
+        if (now - probe > grace)
         {
-            LogUnreachable(logger, key);
-            node = await client.UpdateStatusAsync(node, cancellationToken: cancellationToken).ConfigureAwait(false);
-            context.Events.Record(node, "Normal", "NodeNotReady", $"Node {key} status is now: NodeNotReady");
-            await MarkPodsNotReadyAsync(key, now, cancellationToken).ConfigureAwait(false);
+            var copy = ObjectCopy.Clone(node);
+            if (NodeHealth.MarkUnknown(copy, now))
+            {
+                LogUnreachable(logger, key);
+                node = await client.UpdateStatusAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
+                context.Events.Record(node, "Normal", "NodeNotReady", $"Node {key} status is now: NodeNotReady");
+                await MarkPodsNotReadyAsync(key, now, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var desired = NodeTaints.Desired(node, now);
         if (!NodeTaints.SameTaints(node.Spec?.Taints, desired))
         {
-            node.Spec ??= new NodeSpec();
-            node.Spec.Taints = desired.Count > 0 ? desired : null;
-            node = await client.UpdateAsync(node, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var copy = ReferenceEquals(node, cached) ? ObjectCopy.Clone(node) : node;
+            copy.Spec ??= new NodeSpec();
+            copy.Spec.Taints = desired.Count > 0 ? desired : null;
+            node = await client.UpdateAsync(copy, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
         var next = await EvictAsync(node, now, cancellationToken).ConfigureAwait(false);

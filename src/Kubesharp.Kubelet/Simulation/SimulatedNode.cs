@@ -13,6 +13,9 @@ internal sealed class SimulatedNode(string name, int index)
 
     public volatile bool Failed;
 
+    /// <summary>The Lease as last written, so a renewal is one update rather than a read and an update.</summary>
+    public Api.Coordination.V1.Lease? Lease { get; set; }
+
     /// <summary>The pod's IP, allocating one from the node's /24 on first use; null when the range is full.</summary>
     public string? IpFor(string podUid)
     {

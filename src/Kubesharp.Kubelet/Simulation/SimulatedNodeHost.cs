@@ -59,7 +59,7 @@ public sealed partial class SimulatedNodeHost : BackgroundService
         node.Failed = true;
         if (notReady)
         {
-            await ReportStatusAsync(node, ready: false, cancellationToken).ConfigureAwait(false);
+            await ReportStatusAsync(node, ready: false, null, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -68,7 +68,7 @@ public sealed partial class SimulatedNodeHost : BackgroundService
     {
         var node = nodes[name];
         node.Failed = false;
-        await ReportStatusAsync(node, ready: true, cancellationToken).ConfigureAwait(false);
+        await ReportStatusAsync(node, ready: true, null, cancellationToken).ConfigureAwait(false);
         await RenewLeaseAsync(node, cancellationToken).ConfigureAwait(false);
     }
 
@@ -77,6 +77,15 @@ public sealed partial class SimulatedNodeHost : BackgroundService
         try
         {
             await ForEachNodeAsync(RegisterAsync, stoppingToken).ConfigureAwait(false);
+            if (!options.ServePods)
+            {
+                // Without pods to serve there is no reason to hold (and decode) every pod in the cluster.
+                ready.TrySetResult();
+                LogReady(logger, nodes.Count);
+                await HeartbeatLoopAsync(stoppingToken).ConfigureAwait(false);
+                return;
+            }
+
             using var queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(time), time);
             podInformer = new SharedInformer<Pod>(pods, null, time);
             podInformer.AddEventHandler(
@@ -199,31 +208,78 @@ public sealed partial class SimulatedNodeHost : BackgroundService
     private static PodCondition Condition(string type, DateTimeOffset at) =>
         new() { Type = type, Status = "True", LastTransitionTime = at };
 
+    /// <summary>
+    /// Each node renews its Lease every <see cref="SimulatedNodeOptions.LeaseRenewInterval"/> and reports its status
+    /// every <see cref="SimulatedNodeOptions.StatusReportInterval"/>, each node at its own phase of the interval, so
+    /// thousands of nodes make an even stream of requests instead of a burst per interval that a busy API server
+    /// answers too late. When the server falls behind, the most overdue heartbeat goes first and the next one is
+    /// due a full interval after it completes, so no node is starved and no backlog of catch-up renewals forms.
+    /// </summary>
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
     {
-        var lastStatus = time.GetUtcNow();
-        while (!cancellationToken.IsCancellationRequested)
+        var due = new PriorityQueue<(SimulatedNode Node, bool Status), DateTimeOffset>();
+        var ordered = nodes.Values.OrderBy(n => n.Index).ToList();
+        var start = time.GetUtcNow();
+        for (var i = 0; i < ordered.Count; i++)
         {
-            await Task.Delay(options.LeaseRenewInterval, time, cancellationToken).ConfigureAwait(false);
-            await ForEachNodeAsync(async (node, ct) =>
+            // Registration has just renewed and reported: the first round is spread over one interval.
+            var phase = (double)(i + 1) / ordered.Count;
+            due.Enqueue((ordered[i], false), start + (options.LeaseRenewInterval * phase));
+            due.Enqueue((ordered[i], true), start + (options.StatusReportInterval * phase));
+        }
+
+        if (due.Count == 0)
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        async Task WorkAsync()
+        {
+            while (!cancellationToken.IsCancellationRequested)
             {
-                if (!node.Failed)
+                (SimulatedNode Node, bool Status) item;
+                DateTimeOffset at;
+                lock (due)
                 {
-                    await RenewLeaseAsync(node, ct).ConfigureAwait(false);
+                    due.TryDequeue(out item, out at);
                 }
-            }, cancellationToken).ConfigureAwait(false);
-            if (time.GetUtcNow() - lastStatus >= options.StatusReportInterval)
-            {
-                lastStatus = time.GetUtcNow();
-                await ForEachNodeAsync(async (node, ct) =>
+
+                var wait = at - time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
                 {
-                    if (!node.Failed)
+                    await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (!item.Node.Failed)
+                {
+                    try
                     {
-                        await ReportStatusAsync(node, ready: true, ct).ConfigureAwait(false);
+                        if (item.Status)
+                        {
+                            await ReportStatusAsync(item.Node, ready: true, null, cancellationToken).ConfigureAwait(false);
+                        }
+                        else
+                        {
+                            await RenewLeaseAsync(item.Node, cancellationToken).ConfigureAwait(false);
+                        }
                     }
-                }, cancellationToken).ConfigureAwait(false);
+                    catch (Exception e) when (e is StatusException or HttpRequestException or IOException)
+                    {
+                        LogHeartbeatFailed(logger, item.Node.Name, e.Message);
+                    }
+                }
+
+                lock (due)
+                {
+                    due.Enqueue(item, time.GetUtcNow() + (item.Status ? options.StatusReportInterval : options.LeaseRenewInterval));
+                }
             }
         }
+
+        // Never more workers than heartbeats: each worker holds one heartbeat while it waits for it.
+        var workers = Enumerable.Range(0, Math.Min(options.Concurrency, due.Count)).Select(_ => Task.Run(WorkAsync, cancellationToken)).ToArray();
+        await Task.WhenAll(workers).ConfigureAwait(false);
     }
 
     private async Task ForEachNodeAsync(Func<SimulatedNode, CancellationToken, Task> action, CancellationToken cancellationToken) =>
@@ -241,17 +297,36 @@ public sealed partial class SimulatedNodeHost : BackgroundService
 
     private async Task RegisterAsync(SimulatedNode node, CancellationToken cancellationToken)
     {
+        // Three requests per node on a fresh cluster: create the Node, report its status, create its Lease.
         var nodes = client.Resource<Node>();
+        Node current;
         try
         {
-            await nodes.CreateAsync(NodeObject(node), cancellationToken: cancellationToken).ConfigureAwait(false);
+            current = await nodes.CreateAsync(NodeObject(node), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (StatusException e) when (e.IsAlreadyExists())
         {
+            current = await nodes.GetAsync(null, node.Name, cancellationToken).ConfigureAwait(false);
         }
 
-        await ReportStatusAsync(node, ready: true, cancellationToken).ConfigureAwait(false);
-        await RenewLeaseAsync(node, cancellationToken).ConfigureAwait(false);
+        await ReportStatusAsync(node, ready: true, current, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            node.Lease = await client.Resource<Lease>().CreateAsync(new Lease
+            {
+                Metadata = new ObjectMeta
+                {
+                    Name = node.Name,
+                    Namespace = LeaseNamespace,
+                    OwnerReferences = [new OwnerReference { ApiVersion = "v1", Kind = "Node", Name = node.Name, Uid = current.Metadata?.Uid ?? "" }],
+                },
+                Spec = new LeaseSpec { HolderIdentity = node.Name, LeaseDurationSeconds = options.LeaseDurationSeconds, RenewTime = time.GetUtcNow() },
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (StatusException e) when (e.IsAlreadyExists())
+        {
+            await RenewLeaseAsync(node, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private Node NodeObject(SimulatedNode node)
@@ -280,10 +355,10 @@ public sealed partial class SimulatedNodeHost : BackgroundService
         };
     }
 
-    private async Task ReportStatusAsync(SimulatedNode node, bool ready, CancellationToken cancellationToken)
+    private async Task ReportStatusAsync(SimulatedNode node, bool ready, Node? current, CancellationToken cancellationToken)
     {
         var nodes = client.Resource<Node>();
-        var current = await nodes.GetAsync(null, node.Name, cancellationToken).ConfigureAwait(false);
+        current ??= await nodes.GetAsync(null, node.Name, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var capacity = new Dictionary<string, Quantity>
         {
@@ -350,15 +425,29 @@ public sealed partial class SimulatedNodeHost : BackgroundService
     {
         var leases = client.Resource<Lease>();
         var now = time.GetUtcNow();
+        if (node.Lease is { } known)
+        {
+            try
+            {
+                node.Lease = await leases.UpdateAsync(Renewed(known, node, now), cancellationToken: cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (StatusException e) when (e.IsConflict() || e.IsNotFound())
+            {
+                // Someone else wrote it (or deleted it): read it again below.
+                node.Lease = null;
+            }
+        }
+
         try
         {
             var lease = await leases.GetAsync(LeaseNamespace, node.Name, cancellationToken).ConfigureAwait(false);
-            await leases.UpdateAsync(lease with { Spec = (lease.Spec ?? new LeaseSpec()) with { HolderIdentity = node.Name, RenewTime = now, LeaseDurationSeconds = options.LeaseDurationSeconds } }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            node.Lease = await leases.UpdateAsync(Renewed(lease, node, now), cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (StatusException e) when (e.IsNotFound())
         {
             var owner = await client.Resource<Node>().GetAsync(null, node.Name, cancellationToken).ConfigureAwait(false);
-            await leases.CreateAsync(new Lease
+            node.Lease = await leases.CreateAsync(new Lease
             {
                 Metadata = new ObjectMeta
                 {
@@ -370,6 +459,9 @@ public sealed partial class SimulatedNodeHost : BackgroundService
             }, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
+
+    private Lease Renewed(Lease lease, SimulatedNode node, DateTimeOffset now) =>
+        lease with { Spec = (lease.Spec ?? new LeaseSpec()) with { HolderIdentity = node.Name, RenewTime = now, LeaseDurationSeconds = options.LeaseDurationSeconds } };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Count} simulated nodes registered")]
     private static partial void LogReady(ILogger logger, int count);

@@ -27,6 +27,15 @@ public sealed class ClusterSnapshot
         this.namespaceLabels = namespaceLabels ?? new Dictionary<string, IReadOnlyDictionary<string, string>>();
     }
 
+    /// <summary>A snapshot over the scheduler cache's live node index (no copy; the cache rebuilds it when nodes come or go).</summary>
+    internal ClusterSnapshot(IReadOnlyList<NodeInfo> nodes, Dictionary<string, NodeInfo> byName, IReadOnlyDictionary<string, int> imageNodeCounts)
+    {
+        Nodes = nodes;
+        this.byName = byName;
+        this.imageNodeCounts = imageNodeCounts;
+        namespaceLabels = new Dictionary<string, IReadOnlyDictionary<string, string>>();
+    }
+
     public IReadOnlyList<NodeInfo> Nodes { get; }
 
     /// <summary>Nodes with a pod that has any pod (anti-)affinity.</summary>

@@ -5,6 +5,14 @@ public sealed record FilterResult(FilterCode Code, IReadOnlyList<string> Reasons
 {
     public static FilterResult Success { get; } = new(FilterCode.Success, []);
 
+    /// <summary>
+    /// A PreFilter result (compared by reference) saying the plugin has nothing to check for this pod, so its
+    /// Filter is not called this cycle: most pods have no node name, host ports, selectors or affinity terms.
+    /// </summary>
+    public static FilterResult Skip { get; } = new(FilterCode.Success, []);
+
+    public bool IsSkip => ReferenceEquals(this, Skip);
+
     public bool IsSuccess => Code == FilterCode.Success;
 
     public static FilterResult Unschedulable(params string[] reasons) => new(FilterCode.Unschedulable, reasons);

@@ -24,6 +24,11 @@ public sealed class InterPodAffinityPlugin : IFilterPlugin, IScorePlugin
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(snapshot);
+        if (pod.RequiredAffinity.Count == 0 && pod.RequiredAntiAffinity.Count == 0 && snapshot.NodesWithRequiredAntiAffinityPods.Count == 0)
+        {
+            return FilterResult.Skip;
+        }
+
         var data = new FilterData();
         foreach (var node in snapshot.NodesWithRequiredAntiAffinityPods)
         {

@@ -10,6 +10,11 @@ public sealed class NodeAffinityPlugin : IFilterPlugin, IScorePlugin
 
     public string Name => "NodeAffinity";
 
+    public FilterResult PreFilter(CycleState state, PodInfo pod, ClusterSnapshot snapshot) =>
+        pod?.Pod.Spec is { } spec && (spec.NodeSelector is { Count: > 0 } || spec.Affinity?.NodeAffinity?.RequiredDuringSchedulingIgnoredDuringExecution is not null)
+            ? FilterResult.Success
+            : FilterResult.Skip;
+
     /// <summary>Whether the node satisfies the pod's nodeSelector and required node affinity.</summary>
     public static bool RequiredMatches(Pod pod, NodeInfo node)
     {

@@ -9,6 +9,9 @@ public sealed class NodeNamePlugin : IFilterPlugin
 
     public string Name => "NodeName";
 
+    public FilterResult PreFilter(CycleState state, PodInfo pod, ClusterSnapshot snapshot) =>
+        string.IsNullOrEmpty(pod?.Pod.Spec?.NodeName) ? FilterResult.Skip : FilterResult.Success;
+
     public FilterResult Filter(CycleState state, PodInfo pod, NodeInfo node) =>
         pod.Pod.Spec?.NodeName is { Length: > 0 } wanted && wanted != node.Name ? FilterResult.Unresolvable(Reason) : FilterResult.Success;
 }

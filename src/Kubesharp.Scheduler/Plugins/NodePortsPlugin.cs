@@ -9,6 +9,9 @@ public sealed class NodePortsPlugin : IFilterPlugin
 
     public string Name => "NodePorts";
 
+    public FilterResult PreFilter(CycleState state, PodInfo pod, ClusterSnapshot snapshot) =>
+        pod?.HostPorts.Count is null or 0 ? FilterResult.Skip : FilterResult.Success;
+
     public FilterResult Filter(CycleState state, PodInfo pod, NodeInfo node)
     {
         foreach (var wanted in pod.HostPorts)

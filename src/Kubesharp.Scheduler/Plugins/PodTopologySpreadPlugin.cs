@@ -24,9 +24,10 @@ public sealed class PodTopologySpreadPlugin : IFilterPlugin, IScorePlugin
         if (constraints.Count > 0)
         {
             state.Write(FilterKey, Count(pod, constraints, snapshot.Nodes));
+            return FilterResult.Success;
         }
 
-        return FilterResult.Success;
+        return FilterResult.Skip;
     }
 
     public FilterResult Filter(CycleState state, PodInfo pod, NodeInfo node)

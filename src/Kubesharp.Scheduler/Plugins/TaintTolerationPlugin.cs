@@ -35,6 +35,11 @@ public sealed class TaintTolerationPlugin : IFilterPlugin, IScorePlugin
 
     public FilterResult Filter(CycleState state, PodInfo pod, NodeInfo node)
     {
+        if (node.Taints.Count == 0)
+        {
+            return FilterResult.Success;
+        }
+
         var tolerations = pod.Pod.Spec?.Tolerations ?? [];
         foreach (var taint in node.Taints)
         {
@@ -54,6 +59,11 @@ public sealed class TaintTolerationPlugin : IFilterPlugin, IScorePlugin
 
     public long Score(CycleState state, PodInfo pod, NodeInfo node)
     {
+        if (node.Taints.Count == 0)
+        {
+            return 0;
+        }
+
         var tolerations = (pod.Pod.Spec?.Tolerations ?? []).Where(t => string.IsNullOrEmpty(t.Effect) || t.Effect == "PreferNoSchedule").ToList();
         return node.Taints.Count(taint => taint.Effect == "PreferNoSchedule" && !tolerations.Any(t => Tolerates(t, taint)));
     }

@@ -1,6 +1,7 @@
 using Kubesharp.Api.Coordination.V1;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client;
 using Kubesharp.Client.Tests;
 using Kubesharp.Kubelet.Simulation;
 
@@ -84,5 +85,37 @@ public sealed class SimulatedNodeHostTests
         await host.StopAsync(CancellationToken.None);
 
         Assert.Equal("False", node.Status!.Conditions!.Single(c => c.Type == "Ready").Status);
+    }
+
+    [Fact]
+    public async Task Heartbeats_LeaseWrittenByAnotherClient_KeepRenewing()
+    {
+        await using var server = await TestApiServer.StartAsync();
+        using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 2, LeaseRenewInterval = TimeSpan.FromMilliseconds(200), ServePods = false });
+        await host.StartAsync(CancellationToken.None);
+        await host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var leases = server.Client.Resource<Lease>();
+
+        // A write the node did not make leaves its remembered Lease stale: the next renewal must recover.
+        var foreign = await EventuallyAsync(async () =>
+        {
+            var before = await leases.GetAsync("kube-node-lease", "sim-node-1");
+            try
+            {
+                return await leases.UpdateAsync(before with { Spec = before.Spec! with { HolderIdentity = "someone-else" } });
+            }
+            catch (Kubesharp.ApiMachinery.Errors.StatusException e) when (e.IsConflict())
+            {
+                return null; // renewed between the read and the write: try again
+            }
+        });
+        var renewed = await EventuallyAsync(async () =>
+        {
+            var lease = await leases.GetAsync("kube-node-lease", "sim-node-1");
+            return lease.Spec?.HolderIdentity == "sim-node-1" && lease.Spec.RenewTime > foreign.Spec!.RenewTime ? lease : null;
+        });
+        await host.StopAsync(CancellationToken.None);
+
+        Assert.Equal("sim-node-1", renewed.Spec!.HolderIdentity);
     }
 }
