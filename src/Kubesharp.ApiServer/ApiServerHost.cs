@@ -126,12 +126,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
         registry.AdvertisedUrl = host.Url;
         registry.Authenticator = authenticator;
+        // The OpenAPI documents are built on first request: most clients never ask, and built eagerly they would
+        // hold several megabytes for the life of the process.
         host._startup = host.RunStartupAsync(registry, host._stopping.Token);
-        if (openApi is not null)
-        {
-            // Build the OpenAPI documents once the server is ready, before kubectl first asks for them.
-            _ = host._startup.ContinueWith(_ => openApi.Warm(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-        }
         LogListening(logger, host.Url);
         return host;
     }
