@@ -217,7 +217,9 @@ namespace Kubesharp.Bench.Api
         {
             var port = FreePort();
             var info = new ProcessStartInfo(Environment.ProcessPath!);
-            if (!Path.GetFileNameWithoutExtension(Environment.ProcessPath!).StartsWith("Kubesharp.Bench.Api", StringComparison.Ordinal))
+            // Under `dotnet Kubesharp.Bench.Api.dll` the host needs the assembly; the apphost (whose name ends in ".Api",
+            // which a file-extension check would strip) must not get it, or it would run the whole benchmark again.
+            if (Path.GetFileName(Environment.ProcessPath!) is "dotnet" or "dotnet.exe")
             {
                 info.ArgumentList.Add(typeof(ServerProcess).Assembly.Location);
             }

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Discovery;
@@ -70,9 +72,16 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var authenticator = new RequestAuthenticator(certificates.Ca, tokens);
         var kubelets = new KubeletClient(certificates, tokens.FirstOrDefault(t => t.Value.Name == RequestAuthenticator.AgentUser).Key, timeProvider);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        // Building the serving certificate's TLS context reads the system's trust store (hundreds of milliseconds);
+        // it runs beside the rest of start-up, and the first handshake waits for it.
+        var serving = certificates.Serving;
+        var servingContext = Task.Run(() => SslStreamCertificateContext.Create(serving, additionalCertificates: null, offline: true), CancellationToken.None);
+
+        // The empty builder: no configuration files (a default builder watches the working directory tree for
+        // appsettings changes, which costs start-up time and memory), no environment configuration, no routing.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = options.DataDir });
         builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -89,14 +98,19 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             void Configure(ListenOptions listen)
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(new HttpsConnectionAdapterOptions
+                listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
-                    ServerCertificate = certificates.Serving,
-                    ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                    // Chains are verified per certificate by the authenticator, so a bad certificate gets a 401 Status.
-                    ClientCertificateValidation = (_, _, _) => true,
-                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                    CheckCertificateRevocation = false,
+                    OnConnection = async _ => new SslServerAuthenticationOptions
+                    {
+                        ServerCertificateContext = await servingContext.ConfigureAwait(false),
+                        // Asked for, not required: token clients send none.
+                        ClientCertificateRequired = true,
+#pragma warning disable CA5359 // chains are verified per certificate by the authenticator, so a bad certificate gets a 401 Status
+                        RemoteCertificateValidationCallback = (_, _, _, _) => true,
+#pragma warning restore CA5359
+                        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    },
                 });
             }
         });
@@ -120,12 +134,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
         registry.AdvertisedUrl = host.Url;
         registry.Authenticator = authenticator;
+        // The OpenAPI documents are built on first request: most clients never ask, and built eagerly they would
+        // hold several megabytes for the life of the process.
         host._startup = host.RunStartupAsync(registry, host._stopping.Token);
-        if (openApi is not null)
-        {
-            // Build the OpenAPI documents once the server is ready, before kubectl first asks for them.
-            _ = host._startup.ContinueWith(_ => openApi.Warm(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-        }
         LogListening(logger, host.Url);
         return host;
     }

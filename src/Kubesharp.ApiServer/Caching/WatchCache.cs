@@ -17,7 +17,10 @@ internal sealed partial class WatchCache : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Writers waiting for their revision, soonest first: an advance wakes only those it satisfies, so many
+    // concurrent writers do not all wake (and wait again) on every change.
+    private readonly Lock _waitersGate = new();
+    private readonly PriorityQueue<TaskCompletionSource, long> _waiters = new();
     private long _revision;
     private Task _loop = Task.CompletedTask;
     private Task _bookmarks = Task.CompletedTask;
@@ -56,18 +59,28 @@ internal sealed partial class WatchCache : IAsyncDisposable
     }
 
     /// <summary>Waits until changes up to <paramref name="revision"/> are visible in the cache.</summary>
-    public async Task WaitForRevisionAsync(long revision, CancellationToken cancellationToken)
+    public Task WaitForRevisionAsync(long revision, CancellationToken cancellationToken)
     {
-        while (Revision < revision)
+        if (Revision >= revision)
         {
-            var advanced = Volatile.Read(ref _advanced).Task;
+            return Task.CompletedTask;
+        }
+
+        TaskCompletionSource waiter;
+        lock (_waitersGate)
+        {
+            // Checked again under the lock that SetRevision takes after publishing: no advance is missed.
             if (Revision >= revision)
             {
-                return;
+                return Task.CompletedTask;
             }
 
-            await advanced.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(waiter, revision);
         }
+
+        // A cancelled wait stays queued until the revision passes; completing it then is harmless.
+        return cancellationToken.CanBeCanceled ? waiter.Task.WaitAsync(cancellationToken) : waiter.Task;
     }
 
     private async Task<long> FillAsync(CancellationToken cancellationToken)
@@ -206,7 +219,14 @@ internal sealed partial class WatchCache : IAsyncDisposable
     private void SetRevision(long revision)
     {
         Volatile.Write(ref _revision, revision);
-        Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        lock (_waitersGate)
+        {
+            while (_waiters.TryPeek(out var waiter, out var wanted) && wanted <= revision)
+            {
+                _waiters.Dequeue();
+                waiter.TrySetResult();
+            }
+        }
     }
 
     private async Task BookmarkLoopAsync(CancellationToken cancellationToken)

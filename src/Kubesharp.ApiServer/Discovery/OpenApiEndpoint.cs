@@ -13,13 +13,6 @@ public sealed class OpenApiEndpoint(Func<OpenApiDocument>? v2, Func<OpenApiV3Doc
     /// <summary>The built-in API's documents.</summary>
     public static OpenApiEndpoint BuiltIn() => new(() => OpenApiDocuments.V2, () => OpenApiDocuments.V3);
 
-    /// <summary>Builds the documents ahead of the first request (in the background after start).</summary>
-    public void Warm()
-    {
-        _ = _v3.Value;
-        _ = _v2.Value;
-    }
-
     internal async Task<bool> TryWriteAsync(HttpContext context, string[] segments)
     {
         OpenApiDocument? document = null;

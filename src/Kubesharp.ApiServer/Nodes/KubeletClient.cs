@@ -18,23 +18,29 @@ internal sealed class KubeletClient : IDisposable
 {
     public const string User = "kube-apiserver-kubelet-client";
 
-    private readonly X509Certificate2 certificate;
+    // Issued on first use: a control plane without nodes never needs it, and start-up does not wait for it.
+    private readonly Lazy<X509Certificate2> certificate;
     private readonly string? nodeToken;
-    private readonly HttpClient http;
+    private readonly Lazy<HttpClient> http;
 
     public KubeletClient(ClusterCertificates certificates, string? nodeToken, TimeProvider timeProvider)
     {
-        var (certPem, keyPem) = certificates.IssueClientCertificate(User, [ClusterCertificates.MastersGroup], timeProvider);
-        using var ephemeral = X509Certificate2.CreateFromPem(certPem, keyPem);
-        certificate = X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+        certificate = new(() =>
+        {
+            var (certPem, keyPem) = certificates.IssueClientCertificate(User, [ClusterCertificates.MastersGroup], timeProvider);
+            using var ephemeral = X509Certificate2.CreateFromPem(certPem, keyPem);
+            return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+        });
         this.nodeToken = nodeToken;
-        var handler = new SocketsHttpHandler
+        http = new(() => new HttpClient(new SocketsHttpHandler
         {
             ConnectTimeout = TimeSpan.FromSeconds(5),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             SslOptions = TlsOptions(),
-        };
-        http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        });
     }
 
     /// <summary>https://ADDRESS:PORT of a Node's agent: InternalIP first, then ExternalIP, then Hostname; null when it has none.</summary>
@@ -76,7 +82,7 @@ internal sealed class KubeletClient : IDisposable
             request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", nodeToken);
         }
 
-        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        return await http.Value.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
     }
 
     public Task<UpgradeResponse> UpgradeAsync(Uri uri, string method, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
@@ -92,13 +98,20 @@ internal sealed class KubeletClient : IDisposable
 
     public void Dispose()
     {
-        http.Dispose();
-        certificate.Dispose();
+        if (http.IsValueCreated)
+        {
+            http.Value.Dispose();
+        }
+
+        if (certificate.IsValueCreated)
+        {
+            certificate.Value.Dispose();
+        }
     }
 
     private SslClientAuthenticationOptions TlsOptions() => new()
     {
-        ClientCertificates = [certificate],
+        ClientCertificates = [certificate.Value],
 #pragma warning disable CA5359 // agents serve self-signed certificates that no CA vouches for
         RemoteCertificateValidationCallback = (_, _, _, _) => true,
 #pragma warning restore CA5359

@@ -1,3 +1,4 @@
+using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.Client.WorkQueues;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -60,6 +61,18 @@ public sealed partial class ReconcileWorker
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        catch (StatusException e) when (e.IsConflict())
+        {
+            // A stale read lost an optimistic-concurrency race: expected, the retry reads the newer object.
+            LogReconcileConflict(logger, name, key, e.Message);
+            queue.AddRateLimited(key);
+        }
+        catch (StatusException e)
+        {
+            // The API answered with a Status: its message says it all, a stack trace adds nothing.
+            LogReconcileRejected(logger, name, key, queue.NumRequeues(key), e.Code, e.Reason, e.Message);
+            queue.AddRateLimited(key);
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogReconcileFailed(logger, name, key, queue.NumRequeues(key), e);
@@ -85,6 +98,12 @@ public sealed partial class ReconcileWorker
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Controller}: reconcile of {Key} hit a conflict, requeued: {Error}")]
+    private static partial void LogReconcileConflict(ILogger logger, string controller, string key, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Controller}: reconcile of {Key} failed (requeues {Requeues}): {Code} {Reason}: {Error}")]
+    private static partial void LogReconcileRejected(ILogger logger, string controller, string key, int requeues, int code, string reason, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Controller}: reconcile of {Key} failed (requeues {Requeues})")]
     private static partial void LogReconcileFailed(ILogger logger, string controller, string key, int requeues, Exception exception);
