@@ -138,12 +138,15 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
         TryDelete(Layout.Socket);
         TryDelete(Layout.TtrpcSocket);
 
-        // The shell only sets up the log redirection, then becomes containerd (same PID).
+        // The shell only sets up the log redirection, then becomes containerd (same PID). setsid gives containerd a
+        // session of its own, so a Ctrl+C meant for the server does not reach it: the supervisor stops it in order.
         var start = new ProcessStartInfo("/bin/sh")
         {
             ArgumentList =
             {
-                "-c", "exec \"$0\" --config \"$1\" >>\"$2\" 2>&1 </dev/null",
+                "-c",
+                "if command -v setsid >/dev/null; then exec setsid \"$0\" --config \"$1\" >>\"$2\" 2>&1 </dev/null; fi; "
+                    + "exec \"$0\" --config \"$1\" >>\"$2\" 2>&1 </dev/null",
                 options.ContainerdPath, Layout.ConfigFile, Layout.LogFile,
             },
             UseShellExecute = false,
