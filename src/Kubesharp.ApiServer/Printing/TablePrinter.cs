@@ -11,7 +11,7 @@ internal sealed class TablePrinter(TimeProvider timeProvider)
     private const string None = "<none>";
 
     private static readonly TableColumn NameColumn = new("Name", "string", "name", "Name must be unique within a namespace.");
-    private static readonly TableColumn AgeColumn = new("Age", "string", string.Empty, "CreationTimestamp is a timestamp representing the server time when this object was created.");
+    private static readonly TableColumn AgeColumn = new("Age", "string", string.Empty, "How long ago the object was created.");
 
     public static IReadOnlyList<TableColumn> Columns(ApiResource resource) => resource.GroupResource switch
     {

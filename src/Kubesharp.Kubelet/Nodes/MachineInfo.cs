@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
 namespace Kubesharp.Kubelet.Nodes;
@@ -47,28 +44,7 @@ internal sealed record MachineInfo(
     }
 
     /// <summary>The first up, non-loopback IPv4 address; loopback when the machine has none.</summary>
-    public static string DefaultNodeIp()
-    {
-        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
-        {
-            if (nic.OperationalStatus != OperationalStatus.Up || nic.NetworkInterfaceType == NetworkInterfaceType.Loopback
-                || nic.Name.StartsWith("veth", StringComparison.Ordinal) || nic.Name.StartsWith("cni", StringComparison.Ordinal)
-                || nic.Name.StartsWith("kubesharp", StringComparison.Ordinal) || nic.Name.StartsWith("docker", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            foreach (var address in nic.GetIPProperties().UnicastAddresses)
-            {
-                if (address.Address.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(address.Address))
-                {
-                    return address.Address.ToString();
-                }
-            }
-        }
-
-        return "127.0.0.1";
-    }
+    public static string DefaultNodeIp() => DefaultNodeAddress.Find().ToString();
 
     private static long MemTotal()
     {

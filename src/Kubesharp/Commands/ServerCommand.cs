@@ -256,7 +256,7 @@ internal static partial class ServerCommand
     /// <summary>Upstream's default: the bind address when it is one reachable address, else the node's own.</summary>
     private static IPAddress AdvertisedAddress(IPAddress bindAddress) =>
         bindAddress.Equals(IPAddress.Any) || bindAddress.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(bindAddress)
-            ? Kubesharp.NodeAgents.NodeAddress.Default()
+            ? Kubesharp.Kubelet.Nodes.DefaultNodeAddress.Find()
             : bindAddress;
 
     /// <summary>

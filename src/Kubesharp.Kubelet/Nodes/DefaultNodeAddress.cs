@@ -2,15 +2,15 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 
-namespace Kubesharp.NodeAgents;
+namespace Kubesharp.Kubelet.Nodes;
 
 /// <summary>
 /// The address a node is reached at when none is given: the first up, non-loopback IPv4 address of an
 /// interface that is not the node's own (pod bridge, veth, DNS link, docker); loopback when there is none.
 /// </summary>
-internal static class NodeAddress
+public static class DefaultNodeAddress
 {
-    public static IPAddress Default()
+    public static IPAddress Find()
     {
         foreach (var nic in NetworkInterface.GetAllNetworkInterfaces())
         {
