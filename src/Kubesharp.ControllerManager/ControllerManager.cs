@@ -63,6 +63,8 @@ public static class ControllerManager
         [
             new ReplicaSetController(context),
             new DeploymentController(context),
+            new StatefulSets.StatefulSetController(context),
+            new DaemonSets.DaemonSetController(context),
             new GarbageCollector(context, catalog),
             new NamespaceController(context, catalog),
             new NodeLifecycleController(context),
