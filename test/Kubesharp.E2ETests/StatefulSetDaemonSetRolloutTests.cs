@@ -72,7 +72,7 @@ public sealed class StatefulSetDaemonSetRolloutTests(SimulatedCluster cluster) :
         """;
 
     private static List<string> Revisions(string history) =>
-        history.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]).ToList();
+        history.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(2).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0]).ToList();
 
     private async Task<string> JsonPathAsync(string resource, string path) =>
         (await K("get", resource, "-o", "jsonpath=" + path)).Ok().Output;

@@ -144,6 +144,11 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
             }
         }
 
+        if (Resource.Kind == "StatefulSet" && old?["spec"] is JsonObject oldSpec && spec is not null && !SameApartFromMutable(oldSpec, spec))
+        {
+            causes.Add(Forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+        }
+
         if (spec?["template"]?["spec"] is JsonObject podSpec)
         {
             PodStrategy.ValidatePodSpec(podSpec, "spec.template.spec", causes);
@@ -156,6 +161,21 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
         {
             causes.Add(Required("spec.template.spec.containers"));
         }
+    }
+
+    /// <summary>A StatefulSet's identity (service, selector, claims, pod management) is fixed once created.</summary>
+    private static bool SameApartFromMutable(JsonObject oldSpec, JsonObject spec)
+    {
+        string[] mutable = ["replicas", "ordinals", "template", "updateStrategy", "revisionHistoryLimit", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"];
+        var before = oldSpec.DeepClone().AsObject();
+        var after = spec.DeepClone().AsObject();
+        foreach (var field in mutable)
+        {
+            before.Remove(field);
+            after.Remove(field);
+        }
+
+        return JsonNode.DeepEquals(before, after);
     }
 
     private static string LabelString(JsonObject? labels) =>
