@@ -20,9 +20,9 @@ public sealed class StatefulSetDaemonSetStrategyTests(TestServer server)
     public async Task Create_StatefulSet_GetsUpstreamDefaults_AndItsIdentityIsImmutable()
     {
         var ns = await CreateNamespaceAsync();
-        var (status, created) = await server.PostAsync($"/apis/apps/v1/namespaces/{ns}/statefulsets", $$"""
+        var (status, created) = await server.PostAsync($"/apis/apps/v1/namespaces/{ns}/statefulsets", $$$"""
             {"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"db"},"spec":{"serviceName":"db","selector":{"matchLabels":{"app":"x"}},
-             "updateStrategy":{"type":"RollingUpdate","rollingUpdate":{}},"template":{{Template}}}}
+             "updateStrategy":{"type":"RollingUpdate","rollingUpdate":{}},"template":{{{Template}}}}}
             """);
 
         Assert.Equal(HttpStatusCode.Created, status);
@@ -46,8 +46,8 @@ public sealed class StatefulSetDaemonSetStrategyTests(TestServer server)
     public async Task DaemonSet_DefaultsAndTemplateGeneration_FollowTemplateChangesOnly()
     {
         var ns = await CreateNamespaceAsync();
-        var (status, created) = await server.PostAsync($"/apis/apps/v1/namespaces/{ns}/daemonsets", $$"""
-            {"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"agent"},"spec":{"selector":{"matchLabels":{"app":"x"}},"template":{{Template}}}}
+        var (status, created) = await server.PostAsync($"/apis/apps/v1/namespaces/{ns}/daemonsets", $$$"""
+            {"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"agent"},"spec":{"selector":{"matchLabels":{"app":"x"}},"template":{{{Template}}}}}
             """);
 
         Assert.Equal(HttpStatusCode.Created, status);
