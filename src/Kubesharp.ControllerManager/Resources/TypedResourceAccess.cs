@@ -35,8 +35,24 @@ internal sealed class TypedResourceAccess<T>(KubernetesClient client, ApiResourc
         }
     }
 
-    public override async Task<IReadOnlyList<IKubernetesObject>> ListAsync(string? @namespace, CancellationToken cancellationToken) =>
-        (await resourceClient.ListAllAsync(@namespace, cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+    public override async Task<IReadOnlyList<IKubernetesObject>> ListAsync(string? @namespace, CancellationToken cancellationToken)
+    {
+        var list = await resourceClient.ListAllAsync(@namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (list.Undecodable.Count == 0)
+        {
+            return list.Items;
+        }
+
+        // Objects that do not decode exist all the same: stand-ins carrying their names let namespace deletion remove them.
+        return [.. list.Items, .. list.Undecodable.Select(StandIn)];
+    }
+
+    private static T StandIn(UndecodableObject undecodable)
+    {
+        var obj = KubernetesJson.Deserialize<T>("{}"u8);
+        obj.Metadata = new ObjectMeta { Namespace = undecodable.Namespace, Name = undecodable.Name, ResourceVersion = undecodable.ResourceVersion };
+        return obj;
+    }
 
     public override async Task<bool> DeleteAsync(string? @namespace, string name, DeleteOptions options, CancellationToken cancellationToken)
     {
