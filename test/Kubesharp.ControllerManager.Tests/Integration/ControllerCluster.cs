@@ -45,6 +45,9 @@ public sealed class ControllerCluster : IAsyncLifetime
 
     public KubernetesClient Client { get; private set; } = null!;
 
+    /// <summary>The store under the server, for objects the API would refuse (written by an older server).</summary>
+    internal Kubesharp.Storage.IStore Store => store!;
+
     public async Task InitializeAsync()
     {
         store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(DataDir, "db", "state.db") }, CancellationToken.None);
