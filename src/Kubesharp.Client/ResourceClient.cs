@@ -32,7 +32,16 @@ public sealed class ResourceClient<T>
     public async Task<T> GetAsync(string? @namespace, string name, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, name, null));
-        return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
+        using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return KubernetesJson.Deserialize<T>(body);
+        }
+        catch (Exception e) when (UndecodableObject.IsDecodingFailure(e))
+        {
+            throw new UndecodableObjectException(UndecodableObject.From(body, T.GroupVersionKind.Kind, e), e);
+        }
     }
 
     /// <summary>One page (or everything when <see cref="ListOptions.Limit"/> is 0).</summary>
@@ -445,16 +454,8 @@ public sealed class ResourceClient<T>
         catch (Exception e) when (UndecodableObject.IsDecodingFailure(e))
         {
             var undecodable = UndecodableObject.From(obj, T.GroupVersionKind.Kind, e);
-            return new WatchEvent<T>(eventType, StandIn(undecodable)) { Undecodable = undecodable };
+            return new WatchEvent<T>(eventType, undecodable.StandIn<T>()) { Undecodable = undecodable };
         }
-    }
-
-    /// <summary>An empty object of the type carrying an undecodable object's identity.</summary>
-    private static T StandIn(UndecodableObject undecodable)
-    {
-        var obj = KubernetesJson.Deserialize<T>("{}"u8);
-        obj.Metadata = new ObjectMeta { Namespace = undecodable.Namespace, Name = undecodable.Name, ResourceVersion = undecodable.ResourceVersion };
-        return obj;
     }
 
     private async Task<T> PutAsync(T obj, string? subresource, string? fieldManager, CancellationToken cancellationToken)

@@ -8,13 +8,16 @@ namespace Kubesharp.Client;
 /// </summary>
 public sealed record UndecodableObject(string Kind, string? Namespace, string Name, string? ResourceVersion, string Reason)
 {
+    /// <summary>metadata.uid when it was readable.</summary>
+    public string? Uid { get; init; }
+
     /// <summary>The cache and work-queue key, as <see cref="ObjectKey.Of(string?, string)"/>.</summary>
     public string Key => ObjectKey.Of(Namespace, Name);
 
     /// <summary>Reads what identifies the object without its type: only string values of metadata are taken.</summary>
     internal static UndecodableObject From(ReadOnlySpan<byte> json, string kind, Exception error)
     {
-        string? ns = null, name = null, resourceVersion = null;
+        string? ns = null, name = null, resourceVersion = null, uid = null;
         try
         {
             using var document = JsonDocument.Parse(json.ToArray());
@@ -25,6 +28,7 @@ public sealed record UndecodableObject(string Kind, string? Namespace, string Na
                 ns = StringOf(metadata, "namespace");
                 name = StringOf(metadata, "name");
                 resourceVersion = StringOf(metadata, "resourceVersion");
+                uid = StringOf(metadata, "uid");
             }
         }
         catch (JsonException)
@@ -32,7 +36,16 @@ public sealed record UndecodableObject(string Kind, string? Namespace, string Na
             // Not even JSON: nothing identifies it beyond the reason.
         }
 
-        return new UndecodableObject(kind, string.IsNullOrEmpty(ns) ? null : ns, name ?? "", resourceVersion, Describe(error));
+        return new UndecodableObject(kind, string.IsNullOrEmpty(ns) ? null : ns, name ?? "", resourceVersion, Describe(error)) { Uid = uid };
+    }
+
+    /// <summary>An empty object of the type carrying this one's identity (name, namespace, uid, resourceVersion).</summary>
+    public T StandIn<T>()
+        where T : class, ApiMachinery.IKubernetesObject
+    {
+        var obj = KubernetesJson.Deserialize<T>("{}"u8);
+        obj.Metadata = new ApiMachinery.Meta.V1.ObjectMeta { Namespace = Namespace, Name = Name, Uid = Uid, ResourceVersion = ResourceVersion };
+        return obj;
     }
 
     /// <summary>The decoding failures of a well-formed document whose values do not fit the type.</summary>

@@ -33,6 +33,11 @@ internal sealed class TypedResourceAccess<T>(KubernetesClient client, ApiResourc
         {
             return null;
         }
+        catch (UndecodableObjectException e)
+        {
+            // It exists though it does not fit its type: an owner that cannot be read is still an owner.
+            return e.Object.StandIn<T>();
+        }
     }
 
     public override async Task<IReadOnlyList<IKubernetesObject>> ListAsync(string? @namespace, CancellationToken cancellationToken)
@@ -44,14 +49,7 @@ internal sealed class TypedResourceAccess<T>(KubernetesClient client, ApiResourc
         }
 
         // Objects that do not decode exist all the same: stand-ins carrying their names let namespace deletion remove them.
-        return [.. list.Items, .. list.Undecodable.Select(StandIn)];
-    }
-
-    private static T StandIn(UndecodableObject undecodable)
-    {
-        var obj = KubernetesJson.Deserialize<T>("{}"u8);
-        obj.Metadata = new ObjectMeta { Namespace = undecodable.Namespace, Name = undecodable.Name, ResourceVersion = undecodable.ResourceVersion };
-        return obj;
+        return [.. list.Items, .. list.Undecodable.Select(u => u.StandIn<T>())];
     }
 
     public override async Task<bool> DeleteAsync(string? @namespace, string name, DeleteOptions options, CancellationToken cancellationToken)

@@ -73,4 +73,31 @@ public sealed class UndecodableObjectsTests(ControllerCluster cluster) : IClassF
         var left = await cluster.Store.ListAsync("/registry/", new Kubesharp.Storage.ListOptions(), CancellationToken.None);
         Assert.DoesNotContain(left.Items, kv => kv.Key.Contains($"/{ns}/", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task OwnerThatDoesNotDecode_StillOwnsItsDependents()
+    {
+        var ns = await NewNamespaceAsync();
+        var ownerUid = Guid.NewGuid().ToString();
+        await cluster.Store.CreateAsync(
+            $"/registry/deployments.apps/{ns}/bad-owner",
+            Encoding.UTF8.GetBytes($$$"""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"bad-owner","namespace":"{{{ns}}}","uid":"{{{ownerUid}}}"},"spec":{"replicas":1.5}}"""),
+            CancellationToken.None);
+        var maps = cluster.Client.Resource<ConfigMap>();
+        ConfigMap Owned(string name, string ownerName, string uid) => new()
+        {
+            Metadata = new ObjectMeta
+            {
+                Name = name,
+                Namespace = ns,
+                OwnerReferences = [new OwnerReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = ownerName, Uid = uid }],
+            },
+        };
+        await maps.CreateAsync(Owned("kept", "bad-owner", ownerUid));
+        await maps.CreateAsync(Owned("orphan", "missing-owner", Guid.NewGuid().ToString()));
+
+        // The collector removes the dependent of a missing owner; the other one's owner exists, readable or not.
+        await ControllerCluster.EventuallyAsync(() => cluster.TryGetAsync<ConfigMap>(ns, "orphan"), m => m is null, "the orphan to be collected");
+        Assert.NotNull(await cluster.TryGetAsync<ConfigMap>(ns, "kept"));
+    }
 }
