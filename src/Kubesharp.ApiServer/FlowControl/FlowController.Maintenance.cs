@@ -158,7 +158,7 @@ internal sealed partial class FlowController
             return value;
         }
 
-        return meta["generation"] is JsonValue generation && generation.TryGetValue<long>(out var number) && number == 1;
+        return Registry.JsonNumber.Int64(meta["generation"]) == 1;
     }
 
     private static bool? ParseBool(string? text) => text switch

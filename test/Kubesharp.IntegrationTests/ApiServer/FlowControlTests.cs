@@ -73,6 +73,44 @@ public sealed class FlowControlTests(TestServer server)
     }
 
     [Fact]
+    public async Task Create_WithoutOptionalFields_GetsUpstreamDefaults_AndInvalidSpecsAre422()
+    {
+        var id = Id();
+        var (levelStatus, level) = await server.PostAsync($"{Api}/prioritylevelconfigurations",
+            """{"metadata":{"name":"apf-ID"},"spec":{"type":"Limited","limited":{"limitResponse":{"type":"Queue"}}}}""".Replace("ID", id, StringComparison.Ordinal));
+        var (schemaStatus, schema) = await server.PostAsync($"{Api}/flowschemas",
+            """{"metadata":{"name":"apf-ID"},"spec":{"priorityLevelConfiguration":{"name":"apf-ID"},"rules":[{"subjects":[{"kind":"Group","group":{"name":"apf-ID"}}],"nonResourceRules":[{"verbs":["get"],"nonResourceURLs":["/version"]}]}]}}""".Replace("ID", id, StringComparison.Ordinal));
+        try
+        {
+            Assert.Equal(HttpStatusCode.Created, levelStatus);
+            var limited = level!["spec"]!["limited"]!;
+            Assert.Equal(30, (int)limited["nominalConcurrencyShares"]!);
+            Assert.Equal(0, (int)limited["lendablePercent"]!);
+            Assert.Equal(64, (int)limited["limitResponse"]!["queuing"]!["queues"]!);
+            Assert.Equal(8, (int)limited["limitResponse"]!["queuing"]!["handSize"]!);
+            Assert.Equal(50, (int)limited["limitResponse"]!["queuing"]!["queueLengthLimit"]!);
+            Assert.Equal(HttpStatusCode.Created, schemaStatus);
+            Assert.Equal(1000, (int)schema!["spec"]!["matchingPrecedence"]!);
+
+            var (precedence, invalid) = await server.PostAsync($"{Api}/flowschemas",
+                """{"metadata":{"name":"apf-invalid"},"spec":{"priorityLevelConfiguration":{"name":"x"},"matchingPrecedence":10001,"rules":[]}}""");
+            Assert.Equal((HttpStatusCode)422, precedence);
+            Assert.Equal("Invalid", (string?)invalid!["reason"]);
+            Assert.Equal("spec.matchingPrecedence", (string?)invalid["details"]!["causes"]![0]!["field"]);
+
+            var (hand, _) = await server.PostAsync($"{Api}/prioritylevelconfigurations",
+                """{"metadata":{"name":"apf-invalid"},"spec":{"type":"Limited","limited":{"limitResponse":{"type":"Queue","queuing":{"queues":2,"handSize":3,"queueLengthLimit":1}}}}}""");
+            Assert.Equal((HttpStatusCode)422, hand);
+            var (type, _) = await server.PostAsync($"{Api}/prioritylevelconfigurations", """{"metadata":{"name":"apf-invalid"},"spec":{"type":"Unlimited"}}""");
+            Assert.Equal((HttpStatusCode)422, type);
+        }
+        finally
+        {
+            await DeleteAsync("apf-" + id);
+        }
+    }
+
+    [Fact]
     public async Task SuggestedObject_DeletedOrChanged_IsRestoredUnlessAutoUpdateIsOff()
     {
         var (deleted, _) = await server.SendAsync(HttpMethod.Delete, $"{Api}/prioritylevelconfigurations/workload-low");
