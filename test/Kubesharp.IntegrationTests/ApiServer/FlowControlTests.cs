@@ -111,6 +111,26 @@ public sealed class FlowControlTests(TestServer server)
     }
 
     [Fact]
+    public async Task Table_ForFlowSchemasAndPriorityLevels_HasUpstreamColumns()
+    {
+        const string accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+        var (_, schemas) = await server.GetAsync($"{Api}/flowschemas", accept);
+        Assert.Equal(["Name", "PriorityLevel", "MatchingPrecedence", "DistinguisherMethod", "Age", "MissingPL"],
+            ((JsonArray)schemas!["columnDefinitions"]!).Select(c => (string)c!["name"]!).ToArray());
+        var exempt = ((JsonArray)schemas["rows"]!).Select(r => (JsonArray)r!["cells"]!).Single(c => (string?)c[0] == "exempt");
+        Assert.Equal("exempt", (string?)exempt[1]);
+        Assert.Equal(1, (int)exempt[2]!);
+        Assert.Equal("<none>", (string?)exempt[3]);
+        Assert.Equal("False", (string?)exempt[5]);
+
+        var (_, levels) = await server.GetAsync($"{Api}/prioritylevelconfigurations", accept);
+        Assert.Equal(["Name", "Type", "NominalConcurrencyShares", "Queues", "HandSize", "QueueLengthLimit", "Age"],
+            ((JsonArray)levels!["columnDefinitions"]!).Select(c => (string)c!["name"]!).ToArray());
+        var global = ((JsonArray)levels["rows"]!).Select(r => (JsonArray)r!["cells"]!).Single(c => (string?)c[0] == "global-default");
+        Assert.Equal(["global-default", "Limited", "20", "128", "6", "50"], global.Take(6).Select(c => c!.ToString()).ToArray());
+    }
+
+    [Fact]
     public async Task SuggestedObject_DeletedOrChanged_IsRestoredUnlessAutoUpdateIsOff()
     {
         var (deleted, _) = await server.SendAsync(HttpMethod.Delete, $"{Api}/prioritylevelconfigurations/workload-low");
