@@ -167,6 +167,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         {
             await _cache.StartAsync(cancellationToken).ConfigureAwait(false);
             await registry.BootstrapAsync(cancellationToken).ConfigureAwait(false);
+            await registry.StartCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
             registry.StartBackgroundWork(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
