@@ -168,6 +168,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         {
             await _cache.StartAsync(cancellationToken).ConfigureAwait(false);
             await registry.BootstrapAsync(cancellationToken).ConfigureAwait(false);
+            await registry.StartCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
             await (flowControl?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             registry.StartBackgroundWork(cancellationToken);
         }

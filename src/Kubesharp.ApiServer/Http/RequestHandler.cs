@@ -24,7 +24,7 @@ internal sealed partial class RequestHandler
     private readonly RequestAuthenticator _authenticator;
     private readonly ApiServerHost _host;
     private readonly ILogger _logger;
-    private readonly DiscoveryDocuments _discovery;
+    private CatalogDiscovery? _catalogDiscovery;
     private readonly ResourceEndpoint _resources;
     private readonly OpenApiEndpoint _openApi;
     private readonly PodConnections _podConnections;
@@ -40,10 +40,31 @@ internal sealed partial class RequestHandler
         _authenticator = authenticator;
         _host = host;
         _logger = logger;
-        _discovery = new DiscoveryDocuments([.. registry.Resources, .. MetricsResources.All]);
-        _resources = new ResourceEndpoint(registry, new TablePrinter(registry.TimeProvider));
+        _resources = new ResourceEndpoint(registry);
         _openApi = openApi;
+        _openApi.CustomDocuments = () =>
+        {
+            CurrentDiscovery(out var custom);
+            return custom;
+        };
     }
+
+    /// <summary>Discovery and the custom resources' OpenAPI documents of the current catalog, built once per catalog change.</summary>
+    private DiscoveryDocuments CurrentDiscovery(out CustomResourceOpenApi openApi)
+    {
+        var current = _registry.Catalog.Current;
+        var cached = Volatile.Read(ref _catalogDiscovery);
+        if (cached is null || !ReferenceEquals(cached.Snapshot, current))
+        {
+            cached = new CatalogDiscovery(current, new DiscoveryDocuments([.. current.Resources, .. MetricsResources.All]), new CustomResourceOpenApi(current));
+            Volatile.Write(ref _catalogDiscovery, cached);
+        }
+
+        openApi = cached.OpenApi;
+        return cached.Documents;
+    }
+
+    private sealed record CatalogDiscovery(CatalogSnapshot Snapshot, DiscoveryDocuments Documents, CustomResourceOpenApi OpenApi);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -181,17 +202,17 @@ internal sealed partial class RequestHandler
                 {
                     if (WantsAggregated(context))
                     {
-                        await JsonResponses.WriteRawAsync(context, 200, _discovery.AggregatedCore, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
+                        await JsonResponses.WriteRawAsync(context, 200, CurrentDiscovery(out _).AggregatedCore, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
                     }
                     else
                     {
-                        await JsonResponses.WriteAsync(context, 200, _discovery.ApiVersions($"{_host.Url.Host}:{_host.Url.Port}")).ConfigureAwait(false);
+                        await JsonResponses.WriteAsync(context, 200, CurrentDiscovery(out _).ApiVersions($"{_host.Url.Host}:{_host.Url.Port}")).ConfigureAwait(false);
                     }
 
                     return;
                 }
 
-                if (segments.Length == 2 && get && _discovery.ResourceList(string.Empty, segments[1]) is { } coreList)
+                if (segments.Length == 2 && get && CurrentDiscovery(out _).ResourceList(string.Empty, segments[1]) is { } coreList)
                 {
                     await JsonResponses.WriteAsync(context, 200, coreList).ConfigureAwait(false);
                     return;
@@ -209,23 +230,23 @@ internal sealed partial class RequestHandler
                 {
                     if (WantsAggregated(context))
                     {
-                        await JsonResponses.WriteRawAsync(context, 200, _discovery.AggregatedGroups, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
+                        await JsonResponses.WriteRawAsync(context, 200, CurrentDiscovery(out _).AggregatedGroups, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
                     }
                     else
                     {
-                        await JsonResponses.WriteRawAsync(context, 200, _discovery.ApiGroupList).ConfigureAwait(false);
+                        await JsonResponses.WriteRawAsync(context, 200, CurrentDiscovery(out _).ApiGroupList).ConfigureAwait(false);
                     }
 
                     return;
                 }
 
-                if (segments.Length == 2 && get && _discovery.ApiGroup(segments[1]) is { } group)
+                if (segments.Length == 2 && get && CurrentDiscovery(out _).ApiGroup(segments[1]) is { } group)
                 {
                     await JsonResponses.WriteAsync(context, 200, group).ConfigureAwait(false);
                     return;
                 }
 
-                if (segments.Length == 3 && get && _discovery.ResourceList(segments[1], segments[2]) is { } list)
+                if (segments.Length == 3 && get && CurrentDiscovery(out _).ResourceList(segments[1], segments[2]) is { } list)
                 {
                     await JsonResponses.WriteAsync(context, 200, list).ConfigureAwait(false);
                     return;
