@@ -199,11 +199,12 @@ internal static class JobSync
 
         var activeAfter = active.Count - delete.Count + create.Count;
         var terminatingAfter = terminating + delete.Count;
-        status.Active = activeAfter;
+        // Upstream omits zero counts, except ready and terminating (pointers there).
+        status.Active = activeAfter > 0 ? activeAfter : null;
         status.Ready = active.Except(delete).Count(PodReadiness.IsReady);
         status.Terminating = terminatingAfter;
-        status.Succeeded = succeeded;
-        status.Failed = failed;
+        status.Succeeded = succeeded > 0 ? succeeded : null;
+        status.Failed = failed > 0 ? failed : null;
         status.CompletedIndexes = indexed ? CompletionIndexes.Format(succeededIndexes) : null;
         status.FailedIndexes = perIndexLimit is not null ? CompletionIndexes.Format(failedIndexes) ?? string.Empty : null;
         status.UncountedTerminatedPods = new UncountedTerminatedPods();

@@ -220,7 +220,7 @@ public sealed class JobSyncTests
         world.Finish(world.Pods[0], 137);
         var plan = world.Sync();
 
-        Assert.Equal(0, world.Status.Failed);
+        Assert.Null(world.Status.Failed);
         Assert.Single(plan.Create);
         Assert.Null(Condition(world, JobConditions.FailureTarget));
     }
@@ -261,7 +261,7 @@ public sealed class JobSyncTests
         world.Sync();
         var failed = Condition(world, JobConditions.Failed)!;
         Assert.Equal((JobConditions.DeadlineExceeded, "Job was active longer than specified deadline"), (failed.Reason, failed.Message));
-        Assert.Equal(0, world.Status.Failed);
+        Assert.Null(world.Status.Failed);
     }
 
     [Fact]
@@ -278,7 +278,7 @@ public sealed class JobSyncTests
         Assert.Contains(world.Events, e => e.Reason == "Suspended");
         world.Reap();
         Assert.Empty(world.Sync().Create);
-        Assert.Equal(0, world.Status.Failed);
+        Assert.Null(world.Status.Failed);
 
         world.Change(s => s with { Suspend = false });
         world.Now = world.Now.AddMinutes(1);
@@ -334,7 +334,7 @@ public sealed class JobSyncTests
         Assert.Equal(2, world.Status.Terminating);
         world.Reap();
         world.Sync();
-        Assert.Equal(0, world.Status.Failed);
+        Assert.Null(world.Status.Failed);
     }
 
     [Fact]
