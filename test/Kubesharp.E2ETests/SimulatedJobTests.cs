@@ -50,7 +50,8 @@ public sealed class SimulatedJobTests(SimulatedCluster cluster) : IAsyncLifetime
         foreach (var pod in pods)
         {
             var (phase, code) = pod[1] == "1" ? ("Failed", 3) : ("Succeeded", 0);
-            var status = $$"""{"status":{"phase":"{{phase}}","containerStatuses":[{"name":"work","image":"busybox","imageID":"","ready":false,"restartCount":0,"state":{"terminated":{"exitCode":{{code}},"finishedAt":"{{DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ}}"}}}]}}""";
+            var finishedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            var status = "{\"status\":{\"phase\":\"" + phase + "\",\"containerStatuses\":[{\"name\":\"work\",\"image\":\"busybox\",\"imageID\":\"\",\"ready\":false,\"restartCount\":0,\"state\":{\"terminated\":{\"exitCode\":" + code.ToString(System.Globalization.CultureInfo.InvariantCulture) + ",\"finishedAt\":\"" + finishedAt + "\"}}}]}}";
             (await K("patch", "pod", pod[0], "--subresource=status", "--type=merge", "-p", status)).Ok();
         }
 
@@ -66,7 +67,8 @@ public sealed class SimulatedJobTests(SimulatedCluster cluster) : IAsyncLifetime
     [Fact]
     public async Task CreateJobFromCronJob_RunsTheCronJobsTemplateNow()
     {
-        (await K("create", "cronjob", "nightly", "--image=busybox", "--schedule=0 3 * * *", "--", "true")).Ok();
+        // The namespace goes before "--": after it, it would be part of the command.
+        (await cluster.KubectlAsync("-n", ns, "create", "cronjob", "nightly", "--image=busybox", "--schedule=0 3 * * *", "--", "true")).Ok();
         const string patch = """{"spec":{"jobTemplate":{"spec":{"template":{"metadata":{"annotations":{"kubesharp.io/simulated-exit-code":"0"}},"spec":{"tolerations":[{"key":"kubesharp.io/simulated","operator":"Exists","effect":"NoSchedule"}]}}}}}}""";
         (await K("patch", "cronjob", "nightly", "--type=merge", "-p", patch)).Ok();
         var defaults = (await K("get", "cronjob", "nightly", "-o", "jsonpath={.spec.concurrencyPolicy} {.spec.suspend} {.spec.successfulJobsHistoryLimit} {.spec.failedJobsHistoryLimit}")).Ok().Output;
