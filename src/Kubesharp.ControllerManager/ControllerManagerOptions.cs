@@ -13,6 +13,10 @@ public sealed class ControllerManagerOptions
 
     public int DeploymentWorkers { get; init; } = 5;
 
+    public int StatefulSetWorkers { get; init; } = 5;
+
+    public int DaemonSetWorkers { get; init; } = 2;
+
     public int JobWorkers { get; init; } = 5;
 
     public int CronJobWorkers { get; init; } = 5;
