@@ -2,16 +2,19 @@ using Kubesharp.Client;
 using Kubesharp.Client.Events;
 using Kubesharp.Client.Informers;
 using Kubesharp.Client.LeaderElection;
+using Kubesharp.ControllerManager.CronJobs;
 using Kubesharp.ControllerManager.Deployments;
 using Kubesharp.ControllerManager.Disruption;
 using Kubesharp.ControllerManager.Endpoints;
 using Kubesharp.ControllerManager.GarbageCollection;
+using Kubesharp.ControllerManager.Jobs;
 using Kubesharp.ControllerManager.Namespaces;
 using Kubesharp.ControllerManager.NodeLifecycle;
 using Kubesharp.ControllerManager.PodGarbageCollection;
 using Kubesharp.ControllerManager.ReplicaSets;
 using Kubesharp.ControllerManager.Resources;
 using Kubesharp.ControllerManager.ServiceAccounts;
+using Kubesharp.ControllerManager.TtlAfterFinished;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.ControllerManager;
@@ -19,7 +22,7 @@ namespace Kubesharp.ControllerManager;
 /// <summary>
 /// Runs the built-in controllers over one set of shared informers: ReplicaSet, Deployment, StatefulSet, DaemonSet, garbage collector,
 /// namespace, node lifecycle (with taint eviction), ServiceAccount, pod garbage collection, disruption budgets,
-/// EndpointSlices and Endpoints.
+/// EndpointSlices and Endpoints, Job, CronJob and TTL-after-finished.
 /// </summary>
 public static class ControllerManager
 {
@@ -71,6 +74,7 @@ public static class ControllerManager
             new ServiceAccountController(context),
             new PodGarbageCollector(context),
             new DisruptionController(context),
+            new JobController(context), new CronJobController(context), new TtlAfterFinishedController(context),
         ];
         using var endpointSlices = new EndpointSliceController(client, informers, loggerFactory.CreateLogger<EndpointSliceController>(), timeProvider);
         using var endpoints = new EndpointsController(client, informers, loggerFactory.CreateLogger<EndpointsController>(), timeProvider);

@@ -17,6 +17,10 @@ public sealed class ControllerManagerOptions
 
     public int DaemonSetWorkers { get; init; } = 2;
 
+    public int JobWorkers { get; init; } = 5;
+
+    public int CronJobWorkers { get; init; } = 5;
+
     public int GarbageCollectorWorkers { get; init; } = 20;
 
     public int NamespaceWorkers { get; init; } = 10;

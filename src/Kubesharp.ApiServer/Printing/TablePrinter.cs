@@ -57,6 +57,12 @@ internal sealed class TablePrinter(TimeProvider timeProvider)
             Col("Containers", "Container names.", 1), Col("Images", "Container images.", 1),
             Col("Selector", "Pod selector.", 1),
         ],
+        "cronjobs.batch" =>
+        [
+            NameColumn, Col("Schedule", "Cron schedule."), Col("Timezone", "Time zone of the schedule."), Col("Suspend", "Whether new Jobs are held back."),
+            Col("Active", "Running Jobs."), Col("Last Schedule", "Since the last schedule time."), AgeColumn,
+            Col("Containers", "Container names.", 1), Col("Images", "Container images.", 1), Col("Selector", "Job selector.", 1),
+        ],
         "services" =>
         [
             NameColumn, Col("Type", "Service type."), Col("Cluster-IP", "Cluster IP."), Col("External-IP", "External IP."),
@@ -117,6 +123,7 @@ internal sealed class TablePrinter(TimeProvider timeProvider)
             "daemonsets.apps" => Row(name, Int(status, "desiredNumberScheduled"), Int(status, "currentNumberScheduled"), Int(status, "numberReady"), Int(status, "updatedNumberScheduled"),
                 Int(status, "numberAvailable"), MapSelector(Prop(Prop(Prop(spec, "template"), "spec"), "nodeSelector")), age, Containers(o, true), Containers(o, false), Selector(Prop(spec, "selector"))),
             "jobs.batch" => JobCells(o, name, age),
+            "cronjobs.batch" => CronJobCells(o, name, age),
             "services" => ServiceCells(o, name, age),
             "nodes" => NodeCells(o, name, age),
             "namespaces" => Row(name, Str(status, "phase") ?? string.Empty, age),
@@ -275,6 +282,18 @@ internal sealed class TablePrinter(TimeProvider timeProvider)
         }
 
         return Row(name, state, completions, duration, age, Containers(o, true), Containers(o, false), Selector(Prop(spec, "selector")));
+    }
+
+    private JsonArray CronJobCells(JsonElement o, string name, string age)
+    {
+        var spec = Prop(o, "spec");
+        var status = Prop(o, "status");
+        var active = Prop(status, "active") is { ValueKind: JsonValueKind.Array } list ? list.GetArrayLength() : 0;
+        var last = Time(status, "lastScheduleTime") is { } at ? HumanDuration.Format(timeProvider.GetUtcNow() - at) : None;
+        var suspend = Prop(spec, "suspend") is { ValueKind: JsonValueKind.True } ? "True" : "False";
+        var template = Prop(spec, "jobTemplate");
+        return Row(name, Str(spec, "schedule") ?? string.Empty, Str(spec, "timeZone") ?? None, suspend, active, last, age,
+            Containers(template, true), Containers(template, false), Selector(Prop(Prop(template, "spec"), "selector")));
     }
 
     private static JsonArray ServiceCells(JsonElement o, string name, string age)

@@ -18,7 +18,8 @@ namespace Kubesharp.Kubelet.Simulation;
 /// Serves N nodes in-process, KWOK style, entirely through the API: registers the Nodes, renews their Leases
 /// in kube-node-lease, turns pods bound to them Running and Ready (pod IPs from the node's podCIDR), and
 /// completes deletions: at once by default (containers that exit on SIGTERM), or once the grace period has passed
-/// (<see cref="SimulatedPodTermination.Graceful"/>, per host or per pod annotation). <see cref="FailNode"/> stops a node's heartbeats.
+/// (<see cref="SimulatedPodTermination.Graceful"/>, per host or per pod annotation). <see cref="FailNode"/> stops a node's heartbeats. A pod
+/// annotated with <see cref="SimulatedExit.Annotation"/> runs to completion at once with that exit code.
 /// </summary>
 public sealed partial class SimulatedNodeHost : BackgroundService
 {
@@ -202,6 +203,11 @@ public sealed partial class SimulatedNodeHost : BackgroundService
                 State = new ContainerState { Running = new ContainerStateRunning { StartedAt = now } },
             }).ToList(),
         };
+        if (SimulatedExit.Of(pod) is { } exitCode)
+        {
+            status = SimulatedExit.Finish(status, exitCode, now);
+        }
+
         try
         {
             await pods.UpdateStatusAsync(pod with { Status = status }, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -11,12 +11,7 @@ internal sealed class JobStrategy(ApiResource resource) : ResourceStrategy(resou
     {
         base.PrepareForCreate(obj);
         var spec = Ensure(obj, "spec");
-        Default(spec, "parallelism", 1);
-        Default(spec, "completions", 1);
-        Default(spec, "backoffLimit", 6);
-        Default(spec, "completionMode", "NonIndexed");
-        Default(spec, "suspend", false);
-        Default(spec, "podReplacementPolicy", "TerminatingOrFailed");
+        DefaultSpec(spec);
         var manual = spec["manualSelector"] is JsonValue m && m.TryGetValue<bool>(out var b) && b;
         var uid = (string?)obj["metadata"]?["uid"];
         var template = Ensure(spec, "template");
@@ -31,10 +26,37 @@ internal sealed class JobStrategy(ApiResource resource) : ResourceStrategy(resou
             spec["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["batch.kubernetes.io/controller-uid"] = uid } };
         }
 
+        // A Job without labels of its own carries its pod template's, as upstream's defaulting on read gives it.
+        if (obj["metadata"] is JsonObject meta && meta["labels"] is not JsonObject { Count: > 0 } && templateMeta["labels"] is JsonObject { Count: > 0 } templateLabels)
+        {
+            meta["labels"] = templateLabels.DeepClone();
+        }
+
         if (template["spec"] is JsonObject podSpec)
         {
             PodStrategy.DefaultPodSpec(podSpec);
         }
+    }
+
+    /// <summary>
+    /// Upstream's Job defaults: one pod at a time and one completion unless either is given (a work queue gives
+    /// only parallelism), an unlimited backoff when failures are limited per index, and pods replaced only once
+    /// Failed when a pod failure policy decides on failures.
+    /// </summary>
+    public static void DefaultSpec(JsonObject spec)
+    {
+        if (spec["completions"] is null && spec["parallelism"] is null)
+        {
+            spec["completions"] = 1;
+            spec["parallelism"] = 1;
+        }
+
+        Default(spec, "parallelism", 1);
+        Default(spec, "backoffLimit", spec["backoffLimitPerIndex"] is null ? 6 : int.MaxValue);
+        Default(spec, "completionMode", "NonIndexed");
+        Default(spec, "suspend", false);
+        Default(spec, "manualSelector", false);
+        Default(spec, "podReplacementPolicy", spec["podFailurePolicy"] is null ? "TerminatingOrFailed" : "Failed");
     }
 
     public override void PrepareForUpdate(JsonObject updated, JsonObject old)
@@ -66,9 +88,73 @@ internal sealed class JobStrategy(ApiResource resource) : ResourceStrategy(resou
             causes.Add(Unsupported("spec.template.spec.restartPolicy", policy ?? string.Empty, ["OnFailure", "Never"]));
         }
 
+        ValidateSpec(obj["spec"]!.AsObject(), old?["spec"] as JsonObject, causes);
         if (old is not null && !JsonNode.DeepEquals(old["spec"]?["template"], obj["spec"]?["template"]) && !(obj["spec"]?["suspend"] is JsonValue s && s.TryGetValue<bool>(out var suspended) && suspended))
         {
             causes.Add(Invalid("spec.template", "{...}", "field is immutable"));
+        }
+    }
+
+    private static void ValidateSpec(JsonObject spec, JsonObject? old, List<StatusCause> causes)
+    {
+        foreach (var field in (string[])["parallelism", "completions", "backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"])
+        {
+            if (spec[field] is JsonValue v && v.TryGetValue<long>(out var n) && (n < 0 || (field == "activeDeadlineSeconds" && n == 0)))
+            {
+                causes.Add(Invalid("spec." + field, n.ToString(System.Globalization.CultureInfo.InvariantCulture), field == "activeDeadlineSeconds" ? "must be greater than 0" : "must be greater than or equal to 0"));
+            }
+        }
+
+        var mode = (string?)spec["completionMode"];
+        if (mode is not (null or "NonIndexed" or "Indexed"))
+        {
+            causes.Add(Unsupported("spec.completionMode", mode, ["NonIndexed", "Indexed"]));
+        }
+
+        if (mode == "Indexed" && spec["completions"] is null)
+        {
+            causes.Add(Required("spec.completions", "when completion mode is Indexed"));
+        }
+
+        if (mode != "Indexed" && spec["backoffLimitPerIndex"] is not null)
+        {
+            causes.Add(Invalid("spec.backoffLimitPerIndex", spec["backoffLimitPerIndex"]!.ToJsonString(), "requires indexed completion mode"));
+        }
+
+        if (spec["manualSelector"] is JsonValue m && m.TryGetValue<bool>(out var manual) && manual && spec["selector"] is null)
+        {
+            causes.Add(Required("spec.selector"));
+        }
+
+        if (old is not null)
+        {
+            foreach (var field in (string[])["completionMode", "selector", "podFailurePolicy", "backoffLimitPerIndex"])
+            {
+                if (!JsonNode.DeepEquals(old[field], spec[field]))
+                {
+                    causes.Add(Invalid("spec." + field, spec[field]?.ToJsonString() ?? "null", "field is immutable"));
+                }
+            }
+        }
+
+        if (spec["podFailurePolicy"]?["rules"] is JsonArray rules)
+        {
+            var i = 0;
+            foreach (var rule in rules)
+            {
+                var action = (string?)rule?["action"];
+                if (action is not ("FailJob" or "FailIndex" or "Ignore" or "Count"))
+                {
+                    causes.Add(Unsupported($"spec.podFailurePolicy.rules[{i}].action", action ?? string.Empty, ["Count", "FailIndex", "FailJob", "Ignore"]));
+                }
+
+                if ((rule?["onExitCodes"] is null) == (rule?["onPodConditions"] is null))
+                {
+                    causes.Add(Invalid($"spec.podFailurePolicy.rules[{i}]", "{...}", "specifying one of onExitCodes and onPodConditions is required, but not both"));
+                }
+
+                i++;
+            }
         }
     }
 }

@@ -34,6 +34,7 @@ internal partial class ResourceStrategy
         "nodes" => new NodeStrategy(resource),
         "deployments.apps" or "replicasets.apps" or "statefulsets.apps" or "daemonsets.apps" or "replicationcontrollers" => new WorkloadStrategy(resource),
         "jobs.batch" => new JobStrategy(resource),
+        "cronjobs.batch" => new CronJobStrategy(resource),
         "configmaps" or "secrets" => new ConfigStrategy(resource),
         "events" or "events.events.k8s.io" => new EventStrategy(resource),
         "flowschemas.flowcontrol.apiserver.k8s.io" => new FlowSchemaStrategy(resource),
