@@ -60,7 +60,8 @@ public static class JsonSize
                 total += 4;
                 return;
             case JsonObject obj:
-                total += 2;
+                // Braces, and per property its quotes, colon and separating comma (one fewer than properties).
+                total += 1 + (obj.Count == 0 ? 1 : 0);
                 foreach (var (key, value) in obj)
                 {
                     total += Encoding.UTF8.GetByteCount(key) + 4;
@@ -73,7 +74,7 @@ public static class JsonSize
 
                 return;
             case JsonArray array:
-                total += 2;
+                total += 1 + (array.Count == 0 ? 1 : 0);
                 foreach (var item in array)
                 {
                     total += 1;

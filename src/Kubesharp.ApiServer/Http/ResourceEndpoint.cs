@@ -336,7 +336,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         {
             foreach (var field in unknown)
             {
-                context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{field}\\\"\"");
+                context.Response.Headers.Append("Warning", WarningHeader.Format($"unknown field \"{field}\""));
             }
         }
     }

@@ -28,11 +28,24 @@ public sealed class ErrorStatusTests(TestServer server)
     [InlineData("application/json", "{\"metadata\":{\"name\":\"NAME\"},\"data\":{\"k\":\"\\udc00x\"}}")]
     [InlineData("application/json", "{\"metadata\":{\"name\":\"NAME\",\"labels\":{\"\\ud83d\":\"v\"}}}")]
     [InlineData("application/yaml", "metadata:\n  name: NAME\ndata:\n  k: \"\\ud800\"\n")]
+    [InlineData("application/yaml", "metadata:\n  name: NAME\ndata:\n  k: \"\\udc00\\ud800\"\n")]
     public async Task Create_LoneSurrogate_Answers400(string contentType, string body)
     {
         var (status, response) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", body.Replace("NAME", Name(), StringComparison.Ordinal), contentType);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal("Status", (string?)response!["kind"]);
+    }
+
+    [Fact]
+    public async Task Create_UnknownNonAsciiField_IsWarnedAboutInAnAsciiHeader()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/namespaces/default/configmaps?dryRun=All")
+        {
+            Content = new StringContent("{\"metadata\":{\"name\":\"" + Name() + "\"},\"\u00e9t\u00e9\":1}", Encoding.UTF8, "application/json"),
+        };
+        using var response = await server.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("299 - \"unknown field \\\"\\u00e9t\\u00e9\\\"\"", Assert.Single(response.Headers.GetValues("Warning")));
     }
 
     [Fact]
