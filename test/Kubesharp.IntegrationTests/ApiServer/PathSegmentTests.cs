@@ -70,6 +70,17 @@ public sealed class PathSegmentTests(TestServer server)
     }
 
     [Fact]
+    public async Task DotSegmentName_OverHttp2_Answers400()
+    {
+        var uri = new Uri(server.Host.Url + "api/v1/namespaces/default/configmaps/%2E%2E?dryRun=All", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
+        using var request = new HttpRequestMessage(HttpMethod.Delete, uri) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var response = await server.Client.SendAsync(request);
+        Assert.Equal(HttpVersion.Version20, response.Version);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Name parameter invalid", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Create_NameDotDot_Answers422()
     {
         var (status, response) = await server.PostAsync("/api/v1/namespaces/default/configmaps", "{\"metadata\":{\"name\":\"..\"}}");
