@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiServer.Discovery;
+using Kubesharp.ApiServer.FlowControl;
 using Kubesharp.ApiServer.Nodes;
 using Kubesharp.ApiServer.Printing;
 using Kubesharp.ApiServer.Registry;
@@ -28,9 +29,11 @@ internal sealed partial class RequestHandler
     private readonly OpenApiEndpoint _openApi;
     private readonly PodConnections _podConnections;
     private readonly MetricsEndpoint _metrics;
+    private readonly FlowController? _flowControl;
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger)
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger, FlowController? flowControl = null)
     {
+        _flowControl = flowControl;
         _podConnections = new PodConnections(registry, kubelets);
         _metrics = new MetricsEndpoint(registry, kubelets);
         _registry = registry;
@@ -65,7 +68,7 @@ internal sealed partial class RequestHandler
 
             context.Items[VirtualResources.UserItem] = user;
 
-            await RouteAsync(context, path).ConfigureAwait(false);
+            await (_flowControl is null ? RouteAsync(context, path) : _flowControl.ServeAsync(context, user, path, RouteAsync)).ConfigureAwait(false);
         }
         catch (StatusError error)
         {

@@ -36,6 +36,8 @@ internal partial class ResourceStrategy
         "jobs.batch" => new JobStrategy(resource),
         "configmaps" or "secrets" => new ConfigStrategy(resource),
         "events" or "events.events.k8s.io" => new EventStrategy(resource),
+        "flowschemas.flowcontrol.apiserver.k8s.io" => new FlowSchemaStrategy(resource),
+        "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io" => new PriorityLevelConfigurationStrategy(resource),
         _ => new ResourceStrategy(resource),
     };
 
