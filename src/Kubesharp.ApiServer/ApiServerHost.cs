@@ -86,6 +86,11 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
+            // Long label and field selectors fit, as in upstream's 1 MiB header budget; beyond RequestPath's limit the
+            // handler answers 414 with a Status, which Kestrel's own refusal would lack.
+            kestrel.Limits.MaxRequestLineSize = RequestPath.MaxServerTargetLength;
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestPath.MaxServerTargetLength;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = RequestPath.MaxServerTargetLength;
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             var addresses = ListenAddresses(options);
             // One port on every address: with "any free port" asked for, take one first.

@@ -4,7 +4,7 @@ using System.Text;
 namespace Kubesharp.ApiMachinery.Errors;
 
 /// <summary>Double-quoted string literals as upstream prints them (Go's %q), so messages match byte for byte.</summary>
-internal static class QuotedString
+public static class QuotedString
 {
     public static string Quote(string value)
     {

@@ -7,14 +7,16 @@ namespace Kubesharp.ApiMachinery.Patching;
 public static class JsonMergePatch
 {
     /// <summary>Applies <paramref name="patch"/> (a JSON object) to a copy of <paramref name="document"/>.</summary>
-    public static JsonNode? Apply(JsonNode? document, JsonNode? patch)
+    public static JsonNode? Apply(JsonNode? document, JsonNode? patch, PatchLimits? limits = null)
     {
         if (patch is not JsonObject)
         {
             throw StatusException.BadRequest("a merge patch must be a JSON object");
         }
 
-        return Merge(JsonTree.Clone(document), patch);
+        var result = Merge(JsonTree.Clone(document), patch);
+        (limits ?? PatchLimits.Default).CheckResult(result);
+        return result;
     }
 
     /// <summary>Merges into <paramref name="target"/> (owned by the caller, changed in place when an object).</summary>

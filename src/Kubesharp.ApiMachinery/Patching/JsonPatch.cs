@@ -14,8 +14,9 @@ public static class JsonPatch
     public const int MaxOperations = 10000;
 
     /// <summary>Applies <paramref name="patch"/> (a JSON array of operations) to a copy of <paramref name="document"/>.</summary>
-    public static JsonNode? Apply(JsonNode? document, JsonNode? patch)
+    public static JsonNode? Apply(JsonNode? document, JsonNode? patch, PatchLimits? limits = null)
     {
+        limits ??= PatchLimits.Default;
         if (patch is not JsonArray operations)
         {
             throw StatusException.BadRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
@@ -28,6 +29,7 @@ public static class JsonPatch
         }
 
         var root = new JsonArray(JsonTree.Clone(document));
+        long copied = 0;
         foreach (var node in operations)
         {
             if (node is not JsonObject operation)
@@ -65,7 +67,17 @@ public static class JsonPatch
                 case "copy":
                     var source = RequiredPath(operation, "from", op);
                     var (container, key) = Locate(root, source, op, isFrom: true);
-                    Add(root, path, JsonTree.Clone(Get(container, key, source, op, isFrom: true)), op);
+                    var value = Get(container, key, source, op, isFrom: true);
+
+                    // Priced before the copy is made: repeated self-copies double the document each time.
+                    copied += JsonSize.Measure(value, limits.MaxCopyBytes - copied + 1);
+                    if (copied > limits.MaxCopyBytes)
+                    {
+                        throw Unprocessable(string.Create(CultureInfo.InvariantCulture,
+                            $"Unable to complete the copy, the accumulated size increase of copy is {copied}, exceeding the limit {limits.MaxCopyBytes}"));
+                    }
+
+                    Add(root, path, JsonTree.Clone(value), op);
                     break;
                 case "test":
                     Test(root, path, operation.TryGetPropertyValue("value", out var expected) ? expected : null);
@@ -77,6 +89,7 @@ public static class JsonPatch
 
         var result = root[0];
         root.Clear();
+        limits.CheckResult(result);
         return result;
     }
 

@@ -20,7 +20,7 @@ public static class StrategicMergePatch
     private const string DeleteFromPrimitiveListPrefix = "$deleteFromPrimitiveList/";
 
     /// <summary>Applies <paramref name="patch"/> to a copy of <paramref name="original"/> with the type's schema.</summary>
-    public static JsonObject Apply(JsonNode? original, JsonNode? patch, TypeSchema? schema)
+    public static JsonObject Apply(JsonNode? original, JsonNode? patch, TypeSchema? schema, PatchLimits? limits = null)
     {
         if (patch is not JsonObject patchObject)
         {
@@ -33,7 +33,9 @@ public static class StrategicMergePatch
         }
 
         var target = (JsonObject?)original?.DeepClone() ?? [];
-        return MergeMap(target, (JsonObject)patchObject.DeepClone(), PatchMeta.Resolve(schema));
+        var result = MergeMap(target, (JsonObject)patchObject.DeepClone(), PatchMeta.Resolve(schema));
+        (limits ?? PatchLimits.Default).CheckResult(result);
+        return result;
     }
 
     private static JsonObject MergeMap(JsonObject original, JsonObject patch, TypeSchema? schema)

@@ -10,6 +10,7 @@ public static class JsonDecoder
     public static JsonNode? Decode(ReadOnlySpan<byte> utf8, DecodingLimits? limits = null)
     {
         limits ??= DecodingLimits.Default;
+        TextEncodingCheck.EnsureJsonText(utf8);
         try
         {
             var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = limits.MaxDepth });

@@ -57,6 +57,11 @@ public static partial class YamlDecoder
             var message = e.InnerException is YamlException inner ? inner.Message : e.Message;
             throw StatusException.BadRequest(string.Create(CultureInfo.InvariantCulture, $"error converting YAML to JSON: yaml: line {e.Start.Line}: {message}"));
         }
+        catch (ArgumentException)
+        {
+            // The scanner turns escapes such as "\udc00\ud800" into characters without checking them first.
+            throw StatusException.BadRequest("error converting YAML to JSON: yaml: invalid Unicode escape in a quoted scalar");
+        }
 
         return documents;
     }

@@ -9,32 +9,32 @@ namespace Kubesharp.ApiServer.Http;
 /// <summary>Turns a PATCH body and its content type into a function from the current object to the desired one.</summary>
 internal static class Patches
 {
-    public static Func<JsonObject, JsonObject> For(string contentType, ApiResource resource, byte[] body) =>
-        For(contentType, SchemaOf(resource), strategic: true, body);
+    public static Func<JsonObject, JsonObject> For(string contentType, ApiResource resource, byte[] body, PatchLimits limits) =>
+        For(contentType, SchemaOf(resource), strategic: true, body, limits);
 
-    public static Func<JsonObject, JsonObject> For(string contentType, Registry.ResourceDefinition definition, byte[] body) =>
-        For(contentType, definition.Schema, definition.SupportsStrategicMerge, body);
+    public static Func<JsonObject, JsonObject> For(string contentType, Registry.ResourceDefinition definition, byte[] body, PatchLimits limits) =>
+        For(contentType, definition.Schema, definition.SupportsStrategicMerge, body, limits);
 
-    private static Func<JsonObject, JsonObject> For(string contentType, TypeSchema? schema, bool strategic, byte[] body)
+    private static Func<JsonObject, JsonObject> For(string contentType, TypeSchema? schema, bool strategic, byte[] body, PatchLimits limits)
     {
         switch (contentType)
         {
             case MediaTypes.MergePatch:
             {
                 var patch = RequestBody.Parse(body) as JsonObject ?? throw StatusError.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}");
-                return current => JsonMergePatch.Apply(current, patch) as JsonObject ?? throw StatusError.BadRequest("the patch removed the whole object");
+                return current => JsonMergePatch.Apply(current, patch, limits) as JsonObject ?? throw StatusError.BadRequest("the patch removed the whole object");
             }
 
             case MediaTypes.StrategicMergePatch when strategic:
             {
                 var patch = RequestBody.Parse(body) as JsonObject ?? throw StatusError.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}");
-                return current => StrategicMergePatch.Apply(current, patch, schema);
+                return current => StrategicMergePatch.Apply(current, patch, schema, limits);
             }
 
             case MediaTypes.JsonPatch:
             {
                 var patch = RequestBody.Parse(body) as JsonArray ?? throw StatusError.BadRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
-                return current => JsonPatch.Apply(current, patch) as JsonObject ?? throw StatusError.BadRequest("the patch did not produce an object");
+                return current => JsonPatch.Apply(current, patch, limits) as JsonObject ?? throw StatusError.BadRequest("the patch did not produce an object");
             }
 
             default:

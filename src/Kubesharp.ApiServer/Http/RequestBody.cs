@@ -84,6 +84,7 @@ internal static class RequestBody
             throw StatusError.BadRequest("the request body is empty");
         }
 
+        Kubesharp.ApiMachinery.Serialization.TextEncodingCheck.EnsureJsonText(bytes);
         try
         {
             return JsonNode.Parse(bytes, null, DocumentOptions);

@@ -70,7 +70,7 @@ internal sealed partial class RequestHandler
     {
         try
         {
-            var path = context.Request.Path.Value ?? "/";
+            var path = RequestPath.Of(context);
             if (path.Length > 1 && path.EndsWith('/'))
             {
                 path = path.TrimEnd('/');
@@ -102,6 +102,10 @@ internal sealed partial class RequestHandler
                 context.Response.Clear();
                 await JsonResponses.WriteRawAsync(context, error.Code, error.ToJsonBytes()).ConfigureAwait(false);
             }
+        }
+        catch (Kubesharp.Storage.ValueTooLargeException ex)
+        {
+            await TryWriteStatusAsync(context, StatusError.StoredObjectTooLarge(ex.Size, Kubesharp.Storage.IStore.MaxValueBytes)).ConfigureAwait(false);
         }
         catch (BadHttpRequestException ex)
         {
@@ -307,6 +311,7 @@ internal sealed partial class RequestHandler
             throw StatusError.PathNotFound();
         }
 
+        RequestPath.CheckNames(request);
         if (PodConnections.Handles(request))
         {
             await _podConnections.HandleAsync(context, request).ConfigureAwait(false);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiMachinery.ManagedFields;
+using Kubesharp.ApiMachinery.Patching;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Printing;
 using Kubesharp.ApiServer.Registry;
@@ -213,6 +214,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     private async Task CreateAsync(HttpContext context, ResourceRequest request)
     {
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        SchemaTypeCheck.CheckBody(request.Resource, body);
         ValidateFields(context, request.Resource, body);
         var created = await registry.CreateAsync(request.Resource, request.Namespace, body, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
@@ -221,6 +223,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     private async Task UpdateAsync(HttpContext context, ResourceRequest request)
     {
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
+        SchemaTypeCheck.CheckBody(request.Resource, body);
         ValidateFields(context, request.Resource, body);
         var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, _ => body.DeepClone().AsObject(), request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
@@ -236,7 +239,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             return;
         }
 
-        var patcher = Patches.For(patchType, registry.DefinitionOf(request.Resource), bytes);
+        var patcher = Patches.For(patchType, registry.DefinitionOf(request.Resource), bytes, PatchLimitsFor(registry.Options));
         var mentionsVersion = bytes.AsSpan().IndexOf("resourceVersion"u8) >= 0;
         var warned = false;
         var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
@@ -248,6 +251,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
                 patchedMeta.Remove("resourceVersion");
             }
 
+            SchemaTypeCheck.CheckPatched(request.Resource, patched);
             ValidateFields(context, request.Resource, patched, warn: !warned);
             warned = true;
             return patched;
@@ -267,6 +271,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
         var force = IsTrue(query["force"]);
         var applied = YamlBody.ToJsonObject(bytes);
+        SchemaTypeCheck.CheckBody(request.Resource, applied);
         ValidateFields(context, request.Resource, applied);
         var resource = request.Resource;
         var fieldManager = new FieldManager(registry.DefinitionOf(resource).Schema, registry.TimeProvider);
@@ -326,7 +331,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         {
             foreach (var field in unknown)
             {
-                context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{field}\\\"\"");
+                context.Response.Headers.Append("Warning", WarningHeader.Format($"unknown field \"{field}\""));
             }
         }
     }
@@ -461,11 +466,12 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         Func<JsonObject, JsonObject> change;
         if (patch)
         {
-            change = Patches.For(MediaTypes.BaseType(context.Request.ContentType), ScaleResource, bytes);
+            change = Patches.For(MediaTypes.BaseType(context.Request.ContentType), ScaleResource, bytes, PatchLimitsFor(registry.Options));
         }
         else
         {
             var body = MediaTypes.BaseType(context.Request.ContentType) is "application/yaml" ? YamlBody.ToJsonObject(bytes) : RequestBody.ParseObject(bytes);
+            SchemaTypeCheck.CheckBody(ScaleResource, body);
             change = _ => body.DeepClone().AsObject();
         }
 
@@ -474,6 +480,11 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
         {
             var scale = change(ToScale(definition, current));
+            if (patch)
+            {
+                SchemaTypeCheck.CheckPatched(ScaleResource, scale);
+            }
+
             var replicas = scale["spec"]?["replicas"];
             if (JsonNumber.Int64(replicas) is not { } count || count < 0)
             {
@@ -575,6 +586,10 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             ["status"] = statusNode,
         };
     }
+
+    /// <summary>A patch may produce no more, and copy no more, than a request may carry.</summary>
+    private static PatchLimits PatchLimitsFor(ApiServerOptions options) =>
+        new() { MaxCopyBytes = options.MaxRequestBodyBytes, MaxResultBytes = options.MaxRequestBodyBytes };
 
     private async Task<JsonObject> ReadBodyAsync(HttpContext context) =>
         await RequestBody.ReadObjectAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);

@@ -73,6 +73,10 @@ internal sealed class StatusError : Exception
 
     public static StatusError TooLarge() => new(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728");
 
+    /// <summary>An object the store refuses for its size: the client's request, not the server, is at fault.</summary>
+    public static StatusError StoredObjectTooLarge(int size, int limit) =>
+        new(413, "RequestEntityTooLarge", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Request entity too large: the object is {size} bytes, more than the {limit} bytes the store accepts"));
+
     public static StatusError NotAcceptable(string message) => new(406, "NotAcceptable", message);
 
     public JsonObject ToStatus()

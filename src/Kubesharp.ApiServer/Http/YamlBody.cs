@@ -11,6 +11,7 @@ internal static class YamlBody
 
     public static JsonObject ToJsonObject(byte[] bytes)
     {
+        TextEncodingCheck.EnsureUtf8(bytes);
         var node = YamlDecoder.Decode(Encoding.UTF8.GetString(bytes), Limits);
         return node switch
         {

@@ -47,6 +47,7 @@ internal sealed partial class ConfigStrategy(ApiResource resource) : ResourceStr
             }
         }
 
+        ConfigDataSize.Validate(obj, Resource.Resource == "secrets", causes);
         if (old is not null && old["immutable"] is JsonValue immutable && immutable.TryGetValue<bool>(out var wasImmutable) && wasImmutable)
         {
             if (!JsonNode.DeepEquals(old["data"], obj["data"]) || !JsonNode.DeepEquals(old["binaryData"], obj["binaryData"]))
