@@ -22,6 +22,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
     private readonly Lock _waitersGate = new();
     private readonly PriorityQueue<TaskCompletionSource, long> _waiters = new();
     private long _revision;
+    private volatile string? _watchFailure;
     private Task _loop = Task.CompletedTask;
     private Task _bookmarks = Task.CompletedTask;
 
@@ -42,6 +43,11 @@ internal sealed partial class WatchCache : IAsyncDisposable
     public long Revision => Volatile.Read(ref _revision);
 
     public Task Synced => _synced.Task;
+
+    public IStore Store => _store;
+
+    /// <summary>Null while every resource's cache is filled and following the store, else why not (readiness).</summary>
+    public string? Problem => !_synced.Task.IsCompleted ? "the watch cache is loading the store" : _watchFailure;
 
     public ResourceCache For(ApiResource resource) => _resources[resource.GroupResource];
 
@@ -151,6 +157,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
         {
             try
             {
+                _watchFailure = null;
                 await foreach (var change in _store.WatchAsync(RegistryPrefix, revision, cancellationToken).ConfigureAwait(false))
                 {
                     Dispatch(change);
@@ -164,6 +171,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                _watchFailure = $"the store watch failed, resuming: {ex.Message}";
                 LogWatchFailed(_logger, ex);
                 try
                 {
