@@ -35,6 +35,12 @@ internal sealed partial class NodeAgent : IAsyncDisposable
 
     public ServiceProxy Proxy { get; }
 
+    /// <summary>
+    /// Completes once the kubelet is ready (registered, its pods listed) and the proxy's and DNS's informers have
+    /// listed; fails when the kubelet could not start.
+    /// </summary>
+    public Task Synced { get; private set; } = Task.CompletedTask;
+
     /// <summary>Starts the kubelet (which readies asynchronously, see <see cref="KubeletService.Ready"/>), the proxy and DNS.</summary>
     public static Task<NodeAgent> StartAsync(NodeAgentOptions options, KubernetesClient client, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
         StartAsync(options, client, null, loggerFactory, cancellationToken);
@@ -46,6 +52,8 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         await NodeKernelSettings.ApplyAsync(loggerFactory.CreateLogger<NodeAgent>(), cancellationToken).ConfigureAwait(false);
         var agent = new NodeAgent(options, client, startingRuntime?.HandOver(), loggerFactory);
+        var proxySynced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        agent.Proxy.Synced += () => proxySynced.TrySetResult();
         await agent.Kubelet.StartAsync(cancellationToken).ConfigureAwait(false);
         agent.proxyRun = agent.RunLoggedAsync("service proxy", agent.Proxy.RunAsync);
         if (options.Dns is { } dns)
@@ -54,7 +62,20 @@ internal sealed partial class NodeAgent : IAsyncDisposable
             agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => ClusterDns.RunAsync(agent.informers, dns, dnsLogger, ct));
         }
 
+        agent.Synced = agent.WaitForSyncAsync(proxySynced.Task);
         return agent;
+    }
+
+    private async Task WaitForSyncAsync(Task proxySynced)
+    {
+        await Kubelet.Ready.ConfigureAwait(false);
+        if (await Task.WhenAny(proxySynced, proxyRun).WaitAsync(stopping.Token).ConfigureAwait(false) != proxySynced)
+        {
+            throw new InvalidOperationException("the service proxy stopped before it first programmed the node's rules (see the log)");
+        }
+
+        // By now DNS has started its informers on the shared factory too.
+        await informers.WaitForCacheSyncAsync(stopping.Token).ConfigureAwait(false);
     }
 
     /// <summary>Stops the kubelet, then the proxy (removing its rules) and DNS (removing its link).</summary>
