@@ -41,28 +41,38 @@ public sealed class ReadinessTests : IAsyncLifetime
     [Fact]
     public async Task Restart_WhileLoadingManyObjects_NeverAnswersShortListOrMissingObject()
     {
-        const int count = 6000;
+        const int count = 30_000;
         await StartAsync();
         await _host!.Ready;
         await StopAsync();
 
         // Written straight into the store, as a long-running cluster would have left them.
         _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = DatabasePath }, CancellationToken.None);
-        var filler = new string('x', 512);
+        var filler = new string('x', 256);
         for (var start = 0; start < count; start += 500)
         {
             await Task.WhenAll(Enumerable.Range(start, 500).Select(i => _store.CreateAsync(
                 $"/registry/configmaps/default/cm-{i:D5}",
-                Encoding.UTF8.GetBytes($$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{i:D5}}","namespace":"default","uid":"{{Guid.NewGuid()}}","creationTimestamp":"2025-01-01T00:00:00Z"},"data":{"k":"{{filler}}"}}"""),
+                Encoding.UTF8.GetBytes($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-{{{i:D5}}}","namespace":"default","uid":"{{{Guid.NewGuid()}}}","creationTimestamp":"2025-01-01T00:00:00Z"},"data":{"k":"{{{filler}}}"}}"""),
                 CancellationToken.None)));
         }
 
         await _store.DisposeAsync();
         _store = null;
 
-        await StartAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var ready = _host!.Ready;
+        // Requests start before the server does: clients from the certificates the first start left, a port chosen up front.
+        var port = FreePort();
+        var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(_dataDir, "server", "tls", "ca.crt")));
+        using (var admin = X509Certificate2.CreateFromPemFile(Path.Combine(_dataDir, "server", "tls", "client-admin.crt"), Path.Combine(_dataDir, "server", "tls", "client-admin.key")))
+        {
+            var url = new Uri($"https://127.0.0.1:{port}");
+            _client = NewClient(url, ca, X509CertificateLoader.LoadPkcs12(admin.Export(X509ContentType.Pkcs12), null));
+            _anonymous = NewClient(url, ca, null);
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var starting = Task.Run(() => StartAsync(port));
+        var ready = starting.ContinueWith(t => t.IsCompletedSuccessfully ? _host!.Ready : t, TaskScheduler.Default).Unwrap();
         var tooMany = 0;
         var served = 0;
         var readyzOk = 0;
@@ -72,7 +82,7 @@ public sealed class ReadinessTests : IAsyncLifetime
             var after = 0;
             while (after < 5 && !deadline.IsCancellationRequested)
             {
-                if (ready.IsCompleted)
+                if (ready.IsCompletedSuccessfully)
                 {
                     after++;
                 }
@@ -80,11 +90,16 @@ public sealed class ReadinessTests : IAsyncLifetime
                 var path = (worker % 4) switch
                 {
                     0 => "/api/v1/namespaces/default/configmaps",
-                    1 => "/api/v1/namespaces/default/configmaps/cm-04242",
+                    1 => "/api/v1/namespaces/default/configmaps/cm-24242",
                     2 => "/api/v1/namespaces/default",
                     _ => "/api/v1/configmaps?limit=500",
                 };
-                using var response = await _client!.GetAsync(path, deadline.Token);
+                using var response = await SendUntilListeningAsync(_client!, path, deadline.Token);
+                if (response is null)
+                {
+                    continue;
+                }
+
                 var text = await response.Content.ReadAsStringAsync(deadline.Token);
                 var body = JsonNode.Parse(text)!.AsObject();
                 if (response.StatusCode == HttpStatusCode.TooManyRequests)
@@ -114,13 +129,21 @@ public sealed class ReadinessTests : IAsyncLifetime
         {
             while (!ready.IsCompleted && !deadline.IsCancellationRequested)
             {
-                using var response = await _anonymous!.GetAsync("/readyz?verbose", deadline.Token);
+                using var response = await SendUntilListeningAsync(_anonymous!, "/readyz?verbose", deadline.Token);
+                if (response is null)
+                {
+                    continue;
+                }
+
                 var text = await response.Content.ReadAsStringAsync(deadline.Token);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     // Ready is only ever said once the cache holds the whole store.
-                    Assert.True(ready.IsCompletedSuccessfully, "/readyz passed before the cache was loaded:\n" + text);
+                    using var list = await _client!.GetAsync("/api/v1/namespaces/default/configmaps", deadline.Token);
+                    Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+                    Assert.Equal(count, JsonNode.Parse(await list.Content.ReadAsStringAsync(deadline.Token))!["items"]!.AsArray().Count);
                     Interlocked.Increment(ref readyzOk);
+                    return;
                 }
                 else
                 {
@@ -130,8 +153,11 @@ public sealed class ReadinessTests : IAsyncLifetime
         }
 
         await Task.WhenAll(Enumerable.Range(0, 8).Select(HammerAsync).Append(WatchReadyzAsync()));
+        await starting;
         Assert.False(deadline.IsCancellationRequested, "the server did not become ready in time");
         Assert.True(served > 0);
+        // The start-up window was hit: without the gate these requests would have seen a short or empty cache.
+        Assert.True(tooMany > 0, "no request arrived while the cache was loading; the test did not exercise the start-up window");
         using var readyz = await _anonymous!.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.OK, readyz.StatusCode);
     }
@@ -224,21 +250,48 @@ public sealed class ReadinessTests : IAsyncLifetime
 
     private async Task<HttpResponseMessage> PostConfigMapAsync(string name)
     {
-        using var content = new StringContent($$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{name}}"}}""", Encoding.UTF8, "application/json");
+        using var content = new StringContent($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}"}}""", Encoding.UTF8, "application/json");
         return await _client!.PostAsync("/api/v1/namespaces/default/configmaps", content);
     }
 
-    private async Task StartAsync()
+    /// <summary>The response, or null while nothing listens on the port yet.</summary>
+    private static async Task<HttpResponseMessage?> SendUntilListeningAsync(HttpClient client, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await client.GetAsync(path, cancellationToken);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            await Task.Delay(5, cancellationToken);
+            return null;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private async Task StartAsync(int port = 0)
     {
         _store ??= await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = DatabasePath }, CancellationToken.None);
-        _host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = _dataDir, HttpsPort = 0 },
+        var host = await ApiServerHost.StartAsync(
+            new ApiServerOptions { DataDir = _dataDir, HttpsPort = port },
             _store,
             BuiltinResources.Complete(ApiCatalog.Resources),
             null,
             NullLoggerFactory.Instance,
             TimeProvider.System,
             CancellationToken.None);
+        _host = host;
+        if (port != 0)
+        {
+            return;
+        }
+
         var ca = X509Certificate2.CreateFromPem(_host.Certificates.CaPem);
         using var admin = X509Certificate2.CreateFromPem(_host.Certificates.AdminCertificatePem, _host.Certificates.AdminKeyPem);
         _client = NewClient(_host.Url, ca, X509CertificateLoader.LoadPkcs12(admin.Export(X509ContentType.Pkcs12), null));
