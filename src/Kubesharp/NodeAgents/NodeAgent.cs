@@ -55,15 +55,31 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         var proxySynced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         agent.Proxy.Synced += () => proxySynced.TrySetResult();
         await agent.Kubelet.StartAsync(cancellationToken).ConfigureAwait(false);
-        agent.proxyRun = agent.RunLoggedAsync("service proxy", agent.Proxy.RunAsync);
+        // The proxy and DNS change the host (rules, a link): only on a node whose kubelet came up.
+        agent.proxyRun = agent.RunLoggedAsync("service proxy", ct => agent.AfterKubeletReadyAsync(agent.Proxy.RunAsync, ct));
         if (options.Dns is { } dns)
         {
             var dnsLogger = loggerFactory.CreateLogger<ClusterDnsServer>();
-            agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => ClusterDns.RunAsync(agent.informers, dns, dnsLogger, ct));
+            agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => agent.AfterKubeletReadyAsync(c => ClusterDns.RunAsync(agent.informers, dns, dnsLogger, c), ct));
         }
 
         agent.Synced = agent.WaitForSyncAsync(proxySynced.Task);
         return agent;
+    }
+
+    private async Task AfterKubeletReadyAsync(Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Kubelet.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The kubelet reported its own failure; the node's readiness says so.
+            return;
+        }
+
+        await run(cancellationToken).ConfigureAwait(false);
     }
 
     private async Task WaitForSyncAsync(Task proxySynced)
