@@ -36,6 +36,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly KubeletClient _kubelets;
     // Pending until start-up runs: requests that arrive before it are kept out too.
     private Task _startup = new TaskCompletionSource().Task;
+    private Task _trimmer = Task.CompletedTask;
 
     private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
     {
@@ -168,6 +169,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         // The OpenAPI documents are built on first request: most clients never ask, and built eagerly they would
         // hold several megabytes for the life of the process.
         host._startup = host.RunStartupAsync(registry, host._stopping.Token);
+        host._trimmer = Memory.IdleMemoryTrimmer.RunAsync(TimeSpan.FromSeconds(20), timeProvider, logger, host._stopping.Token);
         LogListening(logger, host.Url);
         return host;
     }
@@ -214,6 +216,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _trimmer.ConfigureAwait(false);
         try
         {
             await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
