@@ -12,6 +12,7 @@ using Kubesharp.Bench.Common;
 // Usage: Kubesharp.Bench.Memory [--quick] [--gc-modes] [--write BENCHMARKS.md]
 var quick = args.Contains("--quick");
 var compareModes = args.Contains("--gc-modes");
+var watchesOnly = args.Contains("--watches-only");
 var writeIndex = Array.IndexOf(args, "--write");
 var markdownPath = writeIndex >= 0 && writeIndex + 1 < args.Length ? args[writeIndex + 1] : null;
 const int Objects = 2000;
@@ -38,9 +39,14 @@ var results = new List<Result>();
 var root = Directory.CreateTempSubdirectory("kubesharp-bench-memory-").FullName;
 try
 {
-    foreach (var (name, environment) in modes)
+    foreach (var (name, environment) in watchesOnly ? [] : modes)
     {
         results.Add(await MeasureAsync(name, environment, burst: true));
+    }
+
+    if (watchesOnly)
+    {
+        results.Add(new Result(modes[0].Name, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN));
     }
 
     // On a server of its own: after a burst its heap has room to spare, which would hide what watches cost.
@@ -90,7 +96,7 @@ if (results.Count > 1)
 }
 
 Console.WriteLine(section);
-if (markdownPath is not null)
+if (markdownPath is not null && !watchesOnly)
 {
     await BenchmarkReport.WriteSectionAsync(markdownPath, "## Memory under load", section.ToString());
 }
@@ -180,6 +186,8 @@ async Task<(double Before, double With)> OpenWatchesAsync(ServerProcess server, 
     var url = server.Url;
     using var list = await client.GetAsync(new Uri(url, "/api/v1/namespaces/memory/configmaps?limit=1"));
     var rv = System.Text.Json.JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.GetProperty("metadata").GetProperty("resourceVersion").GetString();
+    // Long enough for the idle trimmer to have run, so it does not shrink the heap between the two readings.
+    await Task.Delay(TimeSpan.FromSeconds(45));
     var beforeWatches = server.Rss();
     using var stopWatches = new CancellationTokenSource();
     var opened = 0;
@@ -202,7 +210,7 @@ async Task<(double Before, double With)> OpenWatchesAsync(ServerProcess server, 
     }
 
     await Task.WhenAll(open);
-    await Task.Delay(settle);
+    await Task.Delay(TimeSpan.FromSeconds(45));
     var withWatches = server.Rss();
     Console.Error.WriteLine($"{opened} watches open: {beforeWatches:F1} -> {withWatches:F1} MB");
     await stopWatches.CancelAsync();
