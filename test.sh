@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. As root on Debian it first installs the system packages the tests use
-# (etcd, containerd, runc, CNI plugins, a registry, busybox for test images, conntrack for the proxy's UDP cleanup).
+# Runs the whole test suite. As root on Debian it first installs the system packages the tests use: what a
+# node needs (node-packages.txt, the launcher's list) plus etcd, a registry, nftables and curl.
+# ./test.sh --print-packages lists them and exits.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
-packages=(etcd-server containerd runc containernetworking-plugins docker-registry busybox-static iptables nftables conntrack iproute2 curl)
+mapfile -t packages < <(sed -e 's/#.*//' node-packages.txt | awk 'NF { print $1 }')
+packages+=(etcd-server docker-registry nftables curl)
+if [ "${1:-}" = "--print-packages" ]; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
+fi
+
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
   for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -152,7 +152,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var cache = new WatchCache(store, resources, options.WatchCacheEventsPerResource, loggerFactory.CreateLogger<WatchCache>());
         var host = new ApiServerHost(app, cache, certificates, options, kubelets, logger);
         var registry = new ResourceRegistry(resources, cache, store, options, timeProvider, loggerFactory);
-        var handler = new RequestHandler(registry, authenticator, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>());
+        var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
+        var handler = new RequestHandler(registry, authenticator, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -168,7 +169,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         registry.Authenticator = authenticator;
         // The OpenAPI documents are built on first request: most clients never ask, and built eagerly they would
         // hold several megabytes for the life of the process.
-        host._startup = host.RunStartupAsync(registry, host._stopping.Token);
+        host._startup = host.RunStartupAsync(registry, flowControl, host._stopping.Token);
         host._trimmer = Memory.IdleMemoryTrimmer.RunAsync(TimeSpan.FromSeconds(20), timeProvider, logger, host._stopping.Token);
         LogListening(logger, host.Url);
         return host;
@@ -194,12 +195,14 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private async Task RunStartupAsync(ResourceRegistry registry, CancellationToken cancellationToken)
+    private async Task RunStartupAsync(ResourceRegistry registry, FlowControl.FlowController? flowControl, CancellationToken cancellationToken)
     {
         try
         {
             await _cache.StartAsync(cancellationToken).ConfigureAwait(false);
             await registry.BootstrapAsync(cancellationToken).ConfigureAwait(false);
+            await registry.StartCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
+            await (flowControl?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             registry.StartBackgroundWork(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

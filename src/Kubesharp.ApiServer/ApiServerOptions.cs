@@ -27,6 +27,14 @@ public sealed class ApiServerOptions
     /// <summary>Largest accepted request body.</summary>
     public int MaxRequestBodyBytes { get; init; } = 3 * 1024 * 1024;
 
+    /// <summary>
+    /// Seats API Priority and Fairness shares among the limited priority levels by their nominal concurrency shares
+    /// (upstream: max-requests-inflight + max-mutating-requests-inflight, 400 + 200). A third of upstream's by
+    /// default: the server runs on one machine beside its own nodes, and each executing request may hold a whole
+    /// list response in memory.
+    /// </summary>
+    public int TotalConcurrencyLimit { get; init; } = 200;
+
     /// <summary>Watch events kept per resource for watches that resume from an older resourceVersion.</summary>
     public int WatchCacheEventsPerResource { get; init; } = 1000;
 

@@ -110,6 +110,33 @@ public sealed class KubernetesClient : IDisposable
         clientCertificate?.Dispose();
     }
 
+    /// <summary>
+    /// GETs an API path as JSON (discovery documents, objects of kinds without a generated type); null on 404.
+    /// </summary>
+    public Task<System.Text.Json.Nodes.JsonObject?> GetJsonAsync(string path, CancellationToken cancellationToken = default) =>
+        SendJsonAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    /// <summary>Sends a JSON body (or none) to an API path and reads the JSON answer; null on 404.</summary>
+    public async Task<System.Text.Json.Nodes.JsonObject?> SendJsonAsync(HttpMethod method, string path, System.Text.Json.Nodes.JsonObject? body, CancellationToken cancellationToken = default)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+        }
+
+        try
+        {
+            using var response = await SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
+            var answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            return System.Text.Json.Nodes.JsonNode.Parse(answer) as System.Text.Json.Nodes.JsonObject;
+        }
+        catch (ApiMachinery.Errors.StatusException e) when (e.Code == 404)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Sends a request; a non-success answer becomes a StatusException.</summary>
     internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, bool streaming, CancellationToken cancellationToken)
     {

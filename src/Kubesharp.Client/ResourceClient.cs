@@ -32,7 +32,16 @@ public sealed class ResourceClient<T>
     public async Task<T> GetAsync(string? @namespace, string name, CancellationToken cancellationToken = default)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, name, null));
-        return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
+        using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return KubernetesJson.Deserialize<T>(body);
+        }
+        catch (Exception e) when (UndecodableObject.IsDecodingFailure(e))
+        {
+            throw new UndecodableObjectException(UndecodableObject.From(body, T.GroupVersionKind.Kind, e), e);
+        }
     }
 
     /// <summary>One page (or everything when <see cref="ListOptions.Limit"/> is 0).</summary>
@@ -49,15 +58,18 @@ public sealed class ResourceClient<T>
     {
         options ??= new ListOptions();
         var items = new List<T>();
+        var undecodable = new List<UndecodableObject>();
         var page = await ListAsync(@namespace, options, cancellationToken).ConfigureAwait(false);
         items.AddRange(page.Items);
+        undecodable.AddRange(page.Undecodable);
         while (!string.IsNullOrEmpty(page.Continue))
         {
             page = await ListAsync(@namespace, options with { Continue = page.Continue, ResourceVersion = null, ResourceVersionMatch = null }, cancellationToken).ConfigureAwait(false);
             items.AddRange(page.Items);
+            undecodable.AddRange(page.Undecodable);
         }
 
-        return new ObjectList<T>(items, page.ResourceVersion, null, null);
+        return new ObjectList<T>(items, page.ResourceVersion, null, null) { Undecodable = undecodable };
     }
 
     public async Task<T> CreateAsync(T obj, string? fieldManager = null, CancellationToken cancellationToken = default)
@@ -153,9 +165,22 @@ public sealed class ResourceClient<T>
 
     /// <summary>
     /// A watch as a stream of typed events. An ERROR event ends the stream with a StatusException; 410
-    /// (<see cref="StatusExceptionExtensions.IsResourceExpired"/>) means the caller must relist.
+    /// (<see cref="StatusExceptionExtensions.IsResourceExpired"/>) means the caller must relist. Events whose
+    /// object does not fit the type are left out.
     /// </summary>
     public async IAsyncEnumerable<WatchEvent<T>> WatchAsync(string? @namespace, ListOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var change in WatchEventsAsync(@namespace, options, cancellationToken).ConfigureAwait(false))
+        {
+            if (change.Undecodable is null)
+            {
+                yield return change;
+            }
+        }
+    }
+
+    /// <summary>The watch with undecodable objects as stand-ins carrying their identity (for informers).</summary>
+    internal async IAsyncEnumerable<WatchEvent<T>> WatchEventsAsync(string? @namespace, ListOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, null, null) + Query(options, watch: true));
         using var response = await client.SendAsync(request, streaming: true, cancellationToken).ConfigureAwait(false);
@@ -327,6 +352,7 @@ public sealed class ResourceClient<T>
         var info = KubernetesJson.TypeInfo<T>();
         var reader = new Utf8JsonReader(json);
         var items = new List<T>();
+        List<UndecodableObject>? undecodable = null;
         ListMeta? meta = null;
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -347,7 +373,19 @@ public sealed class ResourceClient<T>
                 {
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
-                        items.Add(JsonSerializer.Deserialize(ref reader, info)!);
+                        // The reader is a struct: a copy taken before the item lets one bad item be skipped whole.
+                        var itemStart = reader;
+                        try
+                        {
+                            items.Add(JsonSerializer.Deserialize(ref reader, info)!);
+                        }
+                        catch (Exception e) when (UndecodableObject.IsDecodingFailure(e))
+                        {
+                            reader = itemStart;
+                            var start = (int)reader.TokenStartIndex;
+                            reader.Skip();
+                            (undecodable ??= []).Add(UndecodableObject.From(json[start..(int)reader.BytesConsumed], T.GroupVersionKind.Kind, e));
+                        }
                     }
                 }
             }
@@ -358,7 +396,7 @@ public sealed class ResourceClient<T>
             }
         }
 
-        return new ObjectList<T>(items, meta?.ResourceVersion ?? "", meta?.Continue, meta?.RemainingItemCount);
+        return new ObjectList<T>(items, meta?.ResourceVersion ?? "", meta?.Continue, meta?.RemainingItemCount) { Undecodable = undecodable ?? [] };
     }
 
     internal static WatchEvent<T>? ParseEvent(byte[] buffer, int offset, int count)
@@ -409,7 +447,15 @@ public sealed class ResourceClient<T>
             "ERROR" => throw KubernetesJson.ToException(500, obj),
             _ => throw new JsonException($"unknown watch event type {type}"),
         };
-        return new WatchEvent<T>(eventType, KubernetesJson.Deserialize<T>(obj));
+        try
+        {
+            return new WatchEvent<T>(eventType, KubernetesJson.Deserialize<T>(obj));
+        }
+        catch (Exception e) when (UndecodableObject.IsDecodingFailure(e))
+        {
+            var undecodable = UndecodableObject.From(obj, T.GroupVersionKind.Kind, e);
+            return new WatchEvent<T>(eventType, undecodable.StandIn<T>()) { Undecodable = undecodable };
+        }
     }
 
     private async Task<T> PutAsync(T obj, string? subresource, string? fieldManager, CancellationToken cancellationToken)

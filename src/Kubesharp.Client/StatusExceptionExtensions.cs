@@ -20,6 +20,16 @@ public static class StatusExceptionExtensions
         return error.Code == 410 || error.Reason is StatusReason.Expired or StatusReason.Gone;
     }
 
+    /// <summary>403 with the NamespaceTerminating cause: nothing new may be created in a namespace being deleted.</summary>
+    public static bool IsNamespaceTerminating(this StatusException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.Details?.Causes.Any(c => c.Reason == NamespaceTerminatingCause) == true;
+    }
+
+    /// <summary>The cause type of <see cref="IsNamespaceTerminating"/>.</summary>
+    public const string NamespaceTerminatingCause = "NamespaceTerminating";
+
     public static bool IsTooManyRequests(this StatusException error) => Is(error, 429, StatusReason.TooManyRequests);
 
     private static bool Is(StatusException error, int code, string reason)

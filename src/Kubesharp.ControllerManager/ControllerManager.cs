@@ -17,7 +17,7 @@ using Microsoft.Extensions.Logging;
 namespace Kubesharp.ControllerManager;
 
 /// <summary>
-/// Runs the built-in controllers over one set of shared informers: ReplicaSet, Deployment, garbage collector,
+/// Runs the built-in controllers over one set of shared informers: ReplicaSet, Deployment, StatefulSet, DaemonSet, garbage collector,
 /// namespace, node lifecycle (with taint eviction), ServiceAccount, pod garbage collection, disruption budgets,
 /// EndpointSlices and Endpoints.
 /// </summary>
@@ -63,6 +63,8 @@ public static class ControllerManager
         [
             new ReplicaSetController(context),
             new DeploymentController(context),
+            new StatefulSets.StatefulSetController(context),
+            new DaemonSets.DaemonSetController(context),
             new GarbageCollector(context, catalog),
             new NamespaceController(context, catalog),
             new NodeLifecycleController(context),

@@ -13,6 +13,10 @@ public sealed class ControllerManagerOptions
 
     public int DeploymentWorkers { get; init; } = 5;
 
+    public int StatefulSetWorkers { get; init; } = 5;
+
+    public int DaemonSetWorkers { get; init; } = 2;
+
     public int GarbageCollectorWorkers { get; init; } = 20;
 
     public int NamespaceWorkers { get; init; } = 10;

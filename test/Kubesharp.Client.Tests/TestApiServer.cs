@@ -22,6 +22,9 @@ internal sealed class TestApiServer : IAsyncDisposable
 
     public KubernetesClient Client { get; }
 
+    /// <summary>The store under the server: tests write objects the API would refuse straight into it.</summary>
+    public Kubesharp.Storage.IStore Store => store;
+
     public string KubeconfigPath => host.KubeconfigPath;
 
     public static async Task<TestApiServer> StartAsync(int watchCacheEventsPerResource = 1000)

@@ -256,7 +256,9 @@ public sealed class SimulatedClusterTests(SimulatedCluster cluster) : IAsyncLife
         (await K("rollout", "status", "deployment/doomed", "--timeout=120s")).Ok();
         (await cluster.KubectlAsync(["apply", "-n", ns, "-f", "-"], "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n")).Ok();
 
-        (await cluster.KubectlAsync("delete", "namespace", ns, "--timeout=120s")).Ok();
+        // Simulated pods end as soon as they are deleted (their 30 s grace period is not waited out), so the
+        // namespace goes in well under that.
+        (await cluster.KubectlAsync("delete", "namespace", ns, "--timeout=20s")).Ok();
 
         var get = await cluster.KubectlAsync("get", "namespace", ns);
         Assert.Contains("not found", get.Error, StringComparison.Ordinal);

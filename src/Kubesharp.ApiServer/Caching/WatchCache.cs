@@ -7,13 +7,16 @@ namespace Kubesharp.ApiServer.Caching;
 /// <summary>
 /// Keeps every resource's objects in memory, current through one store watch on /registry/: one revision clock
 /// for all resources, so a write can wait until its revision is visible and reads stay consistent across resources.
+/// Every group-resource found under /registry/ gets a cache, also one no definition serves yet: custom resources
+/// appear and go at run time, and their objects are cached from the first one on.
 /// </summary>
 internal sealed partial class WatchCache : IAsyncDisposable
 {
     public const string RegistryPrefix = "/registry/";
 
     private readonly IStore _store;
-    private readonly Dictionary<string, ResourceCache> _resources = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, ResourceCache> _resources = new(StringComparer.Ordinal);
+    private readonly int _historyLimit;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -30,12 +33,10 @@ internal sealed partial class WatchCache : IAsyncDisposable
     {
         _store = store;
         _logger = logger;
+        _historyLimit = historyLimit;
         foreach (var resource in resources)
         {
-            if (!_resources.ContainsKey(resource.GroupResource))
-            {
-                _resources[resource.GroupResource] = new ResourceCache(resource.GroupResource, historyLimit);
-            }
+            _resources.TryAdd(resource.GroupResource, new ResourceCache(resource.GroupResource, historyLimit));
         }
     }
 
@@ -49,7 +50,29 @@ internal sealed partial class WatchCache : IAsyncDisposable
     /// <summary>Null while every resource's cache is filled and following the store, else why not (readiness).</summary>
     public string? Problem => !_synced.Task.IsCompleted ? "the watch cache is loading the store" : _watchFailure;
 
-    public ResourceCache For(ApiResource resource) => _resources[resource.GroupResource];
+    public ResourceCache For(ApiResource resource) => CacheOf(resource.GroupResource);
+
+    /// <summary>
+    /// The cache of a group-resource, made empty at the current revision when it has none yet: no object of it was
+    /// stored, or it would have one, so every later change reaches it.
+    /// </summary>
+    private ResourceCache CacheOf(string groupResource)
+    {
+        if (_resources.TryGetValue(groupResource, out var cache))
+        {
+            return cache;
+        }
+
+        lock (_waitersGate)
+        {
+            return _resources.GetOrAdd(groupResource, name =>
+            {
+                var created = new ResourceCache(name, _historyLimit);
+                created.Reset([], Revision);
+                return created;
+            });
+        }
+    }
 
     public static string KeyPrefix(ApiResource resource) => RegistryPrefix + resource.GroupResource + "/";
 
@@ -100,7 +123,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
             revision = page.Revision;
             foreach (var kv in page.Items)
             {
-                if (ResourceOf(kv.Key) is { } cache)
+                if (ResourceOf(kv.Key, create: true) is { } cache)
                 {
                     if (!byResource.TryGetValue(cache.GroupResource, out var list))
                     {
@@ -135,7 +158,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
         return revision;
     }
 
-    private ResourceCache? ResourceOf(string key)
+    private ResourceCache? ResourceOf(string key, bool create)
     {
         if (!key.StartsWith(RegistryPrefix, StringComparison.Ordinal))
         {
@@ -148,7 +171,8 @@ internal sealed partial class WatchCache : IAsyncDisposable
             return null;
         }
 
-        return _resources.GetValueOrDefault(key[RegistryPrefix.Length..end]);
+        var groupResource = key[RegistryPrefix.Length..end];
+        return create ? CacheOf(groupResource) : _resources.GetValueOrDefault(groupResource);
     }
 
     private async Task WatchLoopAsync(long revision, CancellationToken cancellationToken)
@@ -195,7 +219,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
 
     private void Dispatch(WatchEvent change)
     {
-        var cache = ResourceOf(change.Current.Key);
+        var cache = ResourceOf(change.Current.Key, create: change.Type != WatchEventType.Delete);
         if (cache is null)
         {
             return;

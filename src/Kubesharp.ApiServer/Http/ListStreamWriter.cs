@@ -4,13 +4,12 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiServer.Caching;
-using Kubesharp.ApiServer.Printing;
 using Microsoft.AspNetCore.Http;
 
 namespace Kubesharp.ApiServer.Http;
 
 /// <summary>
-/// Writes a list (the resource's List kind, a PartialObjectMetadataList or a Table) straight into the response as
+/// Writes a list (the resource's List kind or a PartialObjectMetadataList) straight into the response as
 /// it encodes, a few tens of kilobytes at a time: the cached objects' bytes are copied out, never gathered into
 /// one buffer, so many concurrent lists of large collections cost little more memory than one.
 /// </summary>
@@ -19,12 +18,11 @@ internal static class ListStreamWriter
     private const int FlushBytes = 32 * 1024;
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
-    public static async Task WriteAsync(HttpContext context, TablePrinter printer, ApiResource resource, IReadOnlyList<CachedObject> items, ResponseForm form, long revision, string? next, long? remaining)
+    public static async Task WriteAsync(HttpContext context, ApiResource resource, IReadOnlyList<CachedObject> items, ResponseForm form, long revision, string? next, long? remaining)
     {
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = form switch
         {
-            ResponseForm.Table => MediaTypes.TableContentType,
             ResponseForm.PartialObjectMetadata => "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io",
             _ => JsonResponses.Json,
         };
@@ -35,10 +33,6 @@ internal static class ListStreamWriter
         writer.WriteStartObject();
         switch (form)
         {
-            case ResponseForm.Table:
-                writer.WriteString("kind", "Table");
-                writer.WriteString("apiVersion", "meta.k8s.io/v1");
-                break;
             case ResponseForm.PartialObjectMetadata:
                 writer.WriteString("kind", "PartialObjectMetadataList");
                 writer.WriteString("apiVersion", "meta.k8s.io/v1");
@@ -62,35 +56,11 @@ internal static class ListStreamWriter
         }
 
         writer.WriteEndObject();
-        if (form == ResponseForm.Table)
-        {
-            writer.WriteStartArray("columnDefinitions");
-            foreach (var c in TablePrinter.Columns(resource))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("name", c.Name);
-                writer.WriteString("type", c.Type);
-                writer.WriteString("format", c.Format);
-                writer.WriteString("description", c.Description);
-                writer.WriteNumber("priority", c.Priority);
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
-            writer.WriteStartArray("rows");
-        }
-        else
-        {
-            writer.WriteStartArray("items");
-        }
-
+        writer.WriteStartArray("items");
         foreach (var item in items)
         {
             switch (form)
             {
-                case ResponseForm.Table:
-                    WriteRow(writer, context, printer, resource, item);
-                    break;
                 case ResponseForm.PartialObjectMetadata:
                     PartialMetadata(item).WriteTo(writer);
                     break;
@@ -111,28 +81,6 @@ internal static class ListStreamWriter
         writer.WriteEndObject();
         writer.Flush();
         await FlushAsync(body, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static void WriteRow(Utf8JsonWriter writer, HttpContext context, TablePrinter printer, ApiResource resource, CachedObject item)
-    {
-        writer.WriteStartObject();
-        writer.WritePropertyName("cells");
-        printer.Cells(resource, item.Root).WriteTo(writer);
-        switch ((string?)context.Request.Query["includeObject"] ?? "Metadata")
-        {
-            case "Object":
-                writer.WritePropertyName("object");
-                writer.WriteRawValue(item.Json, skipInputValidation: true);
-                break;
-            case "None":
-                break;
-            default:
-                writer.WritePropertyName("object");
-                PartialMetadata(item).WriteTo(writer);
-                break;
-        }
-
-        writer.WriteEndObject();
     }
 
     private static JsonObject PartialMetadata(CachedObject obj) => new()

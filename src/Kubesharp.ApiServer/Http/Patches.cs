@@ -9,7 +9,13 @@ namespace Kubesharp.ApiServer.Http;
 /// <summary>Turns a PATCH body and its content type into a function from the current object to the desired one.</summary>
 internal static class Patches
 {
-    public static Func<JsonObject, JsonObject> For(string contentType, ApiResource resource, byte[] body)
+    public static Func<JsonObject, JsonObject> For(string contentType, ApiResource resource, byte[] body) =>
+        For(contentType, SchemaOf(resource), strategic: true, body);
+
+    public static Func<JsonObject, JsonObject> For(string contentType, Registry.ResourceDefinition definition, byte[] body) =>
+        For(contentType, definition.Schema, definition.SupportsStrategicMerge, body);
+
+    private static Func<JsonObject, JsonObject> For(string contentType, TypeSchema? schema, bool strategic, byte[] body)
     {
         switch (contentType)
         {
@@ -19,10 +25,9 @@ internal static class Patches
                 return current => JsonMergePatch.Apply(current, patch) as JsonObject ?? throw StatusError.BadRequest("the patch removed the whole object");
             }
 
-            case MediaTypes.StrategicMergePatch:
+            case MediaTypes.StrategicMergePatch when strategic:
             {
                 var patch = RequestBody.Parse(body) as JsonObject ?? throw StatusError.BadRequest("json: cannot unmarshal array into Go value of type map[string]interface {}");
-                var schema = SchemaOf(resource);
                 return current => StrategicMergePatch.Apply(current, patch, schema);
             }
 
@@ -33,7 +38,9 @@ internal static class Patches
             }
 
             default:
-                throw new StatusError(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {MediaTypes.JsonPatch}, {MediaTypes.MergePatch}, {MediaTypes.StrategicMergePatch}, {MediaTypes.ApplyPatch}");
+                throw new StatusError(415, "UnsupportedMediaType", strategic
+                    ? $"the body of the request was in an unknown format - accepted media types include: {MediaTypes.JsonPatch}, {MediaTypes.MergePatch}, {MediaTypes.StrategicMergePatch}, {MediaTypes.ApplyPatch}"
+                    : $"the body of the request was in an unknown format - accepted media types include: {MediaTypes.JsonPatch}, {MediaTypes.MergePatch}, {MediaTypes.ApplyPatch}");
         }
     }
 

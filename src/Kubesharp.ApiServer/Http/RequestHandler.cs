@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiServer.Discovery;
+using Kubesharp.ApiServer.FlowControl;
 using Kubesharp.ApiServer.Nodes;
 using Kubesharp.ApiServer.Printing;
 using Kubesharp.ApiServer.Registry;
@@ -21,24 +22,47 @@ internal sealed partial class RequestHandler
     private readonly RequestAuthenticator _authenticator;
     private readonly ApiServerHost _host;
     private readonly ILogger _logger;
-    private readonly DiscoveryDocuments _discovery;
+    private CatalogDiscovery? _catalogDiscovery;
     private readonly ResourceEndpoint _resources;
     private readonly OpenApiEndpoint _openApi;
     private readonly PodConnections _podConnections;
     private readonly MetricsEndpoint _metrics;
+    private readonly FlowController? _flowControl;
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger)
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger, FlowController? flowControl = null)
     {
+        _flowControl = flowControl;
         _podConnections = new PodConnections(registry, kubelets);
         _metrics = new MetricsEndpoint(registry, kubelets);
         _registry = registry;
         _authenticator = authenticator;
         _host = host;
         _logger = logger;
-        _discovery = new DiscoveryDocuments([.. registry.Resources, .. MetricsResources.All]);
-        _resources = new ResourceEndpoint(registry, new TablePrinter(registry.TimeProvider));
+        _resources = new ResourceEndpoint(registry);
         _openApi = openApi;
+        _openApi.CustomDocuments = () =>
+        {
+            CurrentDiscovery(out var custom);
+            return custom;
+        };
     }
+
+    /// <summary>Discovery and the custom resources' OpenAPI documents of the current catalog, built once per catalog change.</summary>
+    private DiscoveryDocuments CurrentDiscovery(out CustomResourceOpenApi openApi)
+    {
+        var current = _registry.Catalog.Current;
+        var cached = Volatile.Read(ref _catalogDiscovery);
+        if (cached is null || !ReferenceEquals(cached.Snapshot, current))
+        {
+            cached = new CatalogDiscovery(current, new DiscoveryDocuments([.. current.Resources, .. MetricsResources.All]), new CustomResourceOpenApi(current));
+            Volatile.Write(ref _catalogDiscovery, cached);
+        }
+
+        openApi = cached.OpenApi;
+        return cached.Documents;
+    }
+
+    private sealed record CatalogDiscovery(CatalogSnapshot Snapshot, DiscoveryDocuments Documents, CustomResourceOpenApi OpenApi);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -63,7 +87,7 @@ internal sealed partial class RequestHandler
 
             context.Items[VirtualResources.UserItem] = user;
 
-            await RouteAsync(context, path).ConfigureAwait(false);
+            await (_flowControl is null ? RouteAsync(context, path) : _flowControl.ServeAsync(context, user, path, RouteAsync)).ConfigureAwait(false);
         }
         catch (StatusError error)
         {
@@ -140,17 +164,17 @@ internal sealed partial class RequestHandler
                 {
                     if (WantsAggregated(context))
                     {
-                        await JsonResponses.WriteRawAsync(context, 200, _discovery.AggregatedCore, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
+                        await JsonResponses.WriteRawAsync(context, 200, CurrentDiscovery(out _).AggregatedCore, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
                     }
                     else
                     {
-                        await JsonResponses.WriteAsync(context, 200, _discovery.ApiVersions($"{_host.Url.Host}:{_host.Url.Port}")).ConfigureAwait(false);
+                        await JsonResponses.WriteAsync(context, 200, CurrentDiscovery(out _).ApiVersions($"{_host.Url.Host}:{_host.Url.Port}")).ConfigureAwait(false);
                     }
 
                     return;
                 }
 
-                if (segments.Length == 2 && get && _discovery.ResourceList(string.Empty, segments[1]) is { } coreList)
+                if (segments.Length == 2 && get && CurrentDiscovery(out _).ResourceList(string.Empty, segments[1]) is { } coreList)
                 {
                     await JsonResponses.WriteAsync(context, 200, coreList).ConfigureAwait(false);
                     return;
@@ -168,23 +192,23 @@ internal sealed partial class RequestHandler
                 {
                     if (WantsAggregated(context))
                     {
-                        await JsonResponses.WriteRawAsync(context, 200, _discovery.AggregatedGroups, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
+                        await JsonResponses.WriteRawAsync(context, 200, CurrentDiscovery(out _).AggregatedGroups, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
                     }
                     else
                     {
-                        await JsonResponses.WriteRawAsync(context, 200, _discovery.ApiGroupList).ConfigureAwait(false);
+                        await JsonResponses.WriteRawAsync(context, 200, CurrentDiscovery(out _).ApiGroupList).ConfigureAwait(false);
                     }
 
                     return;
                 }
 
-                if (segments.Length == 2 && get && _discovery.ApiGroup(segments[1]) is { } group)
+                if (segments.Length == 2 && get && CurrentDiscovery(out _).ApiGroup(segments[1]) is { } group)
                 {
                     await JsonResponses.WriteAsync(context, 200, group).ConfigureAwait(false);
                     return;
                 }
 
-                if (segments.Length == 3 && get && _discovery.ResourceList(segments[1], segments[2]) is { } list)
+                if (segments.Length == 3 && get && CurrentDiscovery(out _).ResourceList(segments[1], segments[2]) is { } list)
                 {
                     await JsonResponses.WriteAsync(context, 200, list).ConfigureAwait(false);
                     return;

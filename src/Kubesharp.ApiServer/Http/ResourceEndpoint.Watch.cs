@@ -18,7 +18,8 @@ internal sealed partial class ResourceEndpoint
     {
         var query = context.Request.Query;
         var resource = request.Resource;
-        var filter = ObjectFilter.Parse(resource.GroupResource, request.Namespace, query["labelSelector"], query["fieldSelector"]);
+        var definition = registry.DefinitionOf(resource);
+        var filter = ObjectFilter.Parse(definition.SelectableFields, request.Namespace, query["labelSelector"], query["fieldSelector"]);
         var resourceVersion = (string?)query["resourceVersion"];
         var bookmarks = IsTrue(query["allowWatchBookmarks"]);
         var sendInitialEvents = query["sendInitialEvents"].Count > 0 ? IsTrue(query["sendInitialEvents"]) : (bool?)null;
@@ -49,7 +50,7 @@ internal sealed partial class ResourceEndpoint
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = form == ResponseForm.Table ? MediaTypes.TableContentType : JsonResponses.Json;
         context.Response.Headers.CacheControl = "no-cache, private";
-        var stream = new WatchStream(context, resource, this, form);
+        var stream = new WatchStream(context, resource, definition, this, form);
         if (subscription is null)
         {
             var oldest = cache.HistoryStartRevision;
@@ -148,7 +149,7 @@ internal sealed partial class ResourceEndpoint
     /// Encodes watch events into the response body, one JSON document per line. Events are encoded straight into
     /// the response's pipe, whose pooled blocks go back once flushed: an idle watch holds no buffer of its own.
     /// </summary>
-    private sealed class WatchStream(HttpContext context, ApiResource resource, ResourceEndpoint endpoint, ResponseForm form)
+    private sealed class WatchStream(HttpContext context, ApiResource resource, ResourceDefinition definition, ResourceEndpoint endpoint, ResponseForm form)
     {
         private readonly System.IO.Pipelines.PipeWriter _buffer = context.Response.BodyWriter;
         private long _unflushed;
@@ -156,6 +157,7 @@ internal sealed partial class ResourceEndpoint
 
         public Task WriteAsync(string type, CachedObject obj)
         {
+            obj = definition.Present(obj);
             using var writer = new Utf8JsonWriter(_buffer, WriterOptions);
             writer.WriteStartObject();
             writer.WriteString("type", type);

@@ -15,7 +15,7 @@ using Microsoft.AspNetCore.Http;
 namespace Kubesharp.ApiServer.Http;
 
 /// <summary>The REST verbs on resources and their subresources, over the registry and the watch cache.</summary>
-internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TablePrinter printer)
+internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 {
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
@@ -81,7 +81,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
     {
         var query = context.Request.Query;
         var resource = request.Resource;
-        var filter = ObjectFilter.Parse(resource.GroupResource, request.Namespace, query["labelSelector"], query["fieldSelector"]);
+        var filter = ObjectFilter.Parse(registry.DefinitionOf(resource).SelectableFields, request.Namespace, query["labelSelector"], query["fieldSelector"]);
         var limit = ParseLong(query["limit"], "limit") ?? 0;
         var continueToken = (string?)query["continue"];
         var resourceVersion = (string?)query["resourceVersion"];
@@ -236,7 +236,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
             return;
         }
 
-        var patcher = Patches.For(patchType, request.Resource, bytes);
+        var patcher = Patches.For(patchType, registry.DefinitionOf(request.Resource), bytes);
         var mentionsVersion = bytes.AsSpan().IndexOf("resourceVersion"u8) >= 0;
         var warned = false;
         var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
@@ -269,7 +269,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         var applied = YamlBody.ToJsonObject(bytes);
         ValidateFields(context, request.Resource, applied);
         var resource = request.Resource;
-        var fieldManager = new FieldManager(Patches.SchemaOf(resource), registry.TimeProvider);
+        var fieldManager = new FieldManager(registry.DefinitionOf(resource).Schema, registry.TimeProvider);
         var preconditioned = !string.IsNullOrEmpty((string?)applied["metadata"]?["resourceVersion"]);
         var dryRun = IsDryRun(context);
         if (request.Subresource is null && registry.Get(resource, request.Namespace, request.Name!) is null)
@@ -303,7 +303,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
     }
 
     /// <summary>fieldValidation: Strict rejects unknown fields, Warn (the default) reports them in Warning headers; both drop them.</summary>
-    private static void ValidateFields(HttpContext context, ApiResource resource, JsonObject body, bool warn = true)
+    private void ValidateFields(HttpContext context, ApiResource resource, JsonObject body, bool warn = true)
     {
         var mode = (string?)context.Request.Query["fieldValidation"] ?? "Warn";
         if (mode is not ("Strict" or "Warn" or "Ignore"))
@@ -311,12 +311,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
             throw StatusError.BadRequest($"fieldValidation: Unsupported value: \"{mode}\": supported values: \"Ignore\", \"Strict\", \"Warn\"");
         }
 
-        if (Patches.SchemaOf(resource) is not { } schema)
-        {
-            return;
-        }
-
-        var unknown = SchemaPruner.Prune(body, schema, remove: mode != "Strict");
+        var unknown = registry.DefinitionOf(resource).UnknownFields(body, remove: mode != "Strict");
         if (unknown.Count == 0)
         {
             return;
@@ -347,7 +342,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
     {
         var options = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
         var query = context.Request.Query;
-        var filter = ObjectFilter.Parse(request.Resource.GroupResource, request.Namespace, query["labelSelector"], query["fieldSelector"]);
+        var filter = ObjectFilter.Parse(registry.DefinitionOf(request.Resource).SelectableFields, request.Namespace, query["labelSelector"], query["fieldSelector"]);
         var deleted = new List<CachedObject>();
         foreach (var obj in registry.Cache.For(request.Resource).Snapshot.Values.Where(filter.Matches).ToList())
         {
@@ -457,7 +452,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
     private async Task GetScaleAsync(HttpContext context, ResourceRequest request)
     {
         var obj = registry.Get(request.Resource, request.Namespace, request.Name!) ?? throw StatusError.NotFound(request.Resource.Resource, request.Resource.Group, request.Name!);
-        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(request.Resource, obj)).ConfigureAwait(false);
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(registry.DefinitionOf(request.Resource), obj)).ConfigureAwait(false);
     }
 
     private async Task UpdateScaleAsync(HttpContext context, ResourceRequest request, bool patch)
@@ -474,9 +469,11 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
             change = _ => body.DeepClone().AsObject();
         }
 
+        var definition = registry.DefinitionOf(request.Resource);
+        var specReplicas = (definition.Scale?.SpecReplicas ?? "spec.replicas").Split('.');
         var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
         {
-            var scale = change(ToScale(request.Resource, current));
+            var scale = change(ToScale(definition, current));
             var replicas = scale["spec"]?["replicas"];
             if (JsonNumber.Int64(replicas) is not { } count || count < 0)
             {
@@ -484,12 +481,18 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
             }
 
             var node = current.ToNode();
-            ((JsonObject)(node["spec"] ??= new JsonObject()))["replicas"] = count;
+            var parent = node;
+            foreach (var part in specReplicas[..^1])
+            {
+                parent = parent[part] as JsonObject ?? (JsonObject)(parent[part] = new JsonObject());
+            }
+
+            parent[specReplicas[^1]] = count;
             var rv = (string?)scale["metadata"]?["resourceVersion"];
             ((JsonObject)node["metadata"]!)["resourceVersion"] = string.IsNullOrEmpty(rv) ? null : rv;
             return node;
         }, null, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
-        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(request.Resource, updated)).ConfigureAwait(false);
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(definition, updated)).ConfigureAwait(false);
     }
 
     private static readonly ApiResource ScaleResource = new()
@@ -505,15 +508,38 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         DefinitionName = "io.k8s.api.autoscaling.v1.Scale",
     };
 
-    private static JsonObject ToScale(ApiResource resource, CachedObject obj)
+    private static JsonObject ToScale(ResourceDefinition definition, CachedObject obj)
     {
+        var resource = definition.Resource;
         var root = obj.Root;
         var meta = obj.Metadata;
         var spec = root.TryGetProperty("spec", out var s) ? s : default;
         var status = root.TryGetProperty("status", out var st) ? st : default;
         long Number(JsonElement e, string name) => e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.TryGetInt64(out var n) ? n : 0;
         var selector = string.Empty;
-        if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("selector", out var sel))
+        if (definition.Scale is { } paths)
+        {
+            // A custom resource names its own replica and selector fields.
+            static JsonElement At(JsonElement e, string path)
+            {
+                foreach (var part in path.Split('.'))
+                {
+                    if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(part, out e))
+                    {
+                        return default;
+                    }
+                }
+
+                return e;
+            }
+
+            var specReplicas = At(root, paths.SpecReplicas);
+            var statusReplicas = At(root, paths.StatusReplicas);
+            spec = JsonElement.Parse("{\"replicas\":" + (specReplicas.ValueKind == JsonValueKind.Number ? specReplicas.GetRawText() : "0") + "}");
+            status = JsonElement.Parse("{\"replicas\":" + (statusReplicas.ValueKind == JsonValueKind.Number ? statusReplicas.GetRawText() : "0") + "}");
+            selector = paths.LabelSelector is { } selectorPath && At(root, selectorPath) is { ValueKind: JsonValueKind.String } text ? text.GetString()! : string.Empty;
+        }
+        else if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("selector", out var sel))
         {
             var labels = resource.Kind == "ReplicationController" ? sel : sel.TryGetProperty("matchLabels", out var ml) ? ml : default;
             if (labels.ValueKind == JsonValueKind.Object)
@@ -588,6 +614,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
 
     private async Task WriteObjectAsync(HttpContext context, ApiResource resource, CachedObject obj, int statusCode)
     {
+        obj = registry.DefinitionOf(resource).Present(obj);
         switch (MediaTypes.Negotiate(context.Request))
         {
             case ResponseForm.Table:
@@ -602,8 +629,23 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         }
     }
 
-    private Task WriteListAsync(HttpContext context, ApiResource resource, List<CachedObject> items, long revision, string? next, long? remaining) =>
-        ListStreamWriter.WriteAsync(context, printer, resource, items, MediaTypes.Negotiate(context.Request), revision, next, remaining);
+    private async Task WriteListAsync(HttpContext context, ApiResource resource, List<CachedObject> items, long revision, string? next, long? remaining)
+    {
+        var definition = registry.DefinitionOf(resource);
+        if (definition.Converts)
+        {
+            items = items.ConvertAll(definition.Present);
+        }
+
+        var form = MediaTypes.Negotiate(context.Request);
+        if (form == ResponseForm.Table)
+        {
+            await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, Table(context, resource, items, revision, next, remaining, withColumns: true), MediaTypes.TableContentType).ConfigureAwait(false);
+            return;
+        }
+
+        await ListStreamWriter.WriteAsync(context, resource, items, form, revision, next, remaining).ConfigureAwait(false);
+    }
 
     private static JsonObject PartialMetadata(CachedObject obj) => new()
     {
@@ -615,10 +657,11 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
     private JsonObject Table(HttpContext context, ApiResource resource, IEnumerable<CachedObject> items, long revision, string? next, long? remaining, bool withColumns)
     {
         var include = (string?)context.Request.Query["includeObject"] ?? "Metadata";
+        var definition = registry.DefinitionOf(resource);
         var rows = new JsonArray();
         foreach (var item in items)
         {
-            var row = new JsonObject { ["cells"] = printer.Cells(resource, item.Root) };
+            var row = new JsonObject { ["cells"] = definition.Cells(item.Root) };
             switch (include)
             {
                 case "Object":
@@ -654,7 +697,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry, TableP
         if (withColumns)
         {
             var columns = new JsonArray();
-            foreach (var c in TablePrinter.Columns(resource))
+            foreach (var c in definition.Columns)
             {
                 columns.Add(new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
             }

@@ -83,6 +83,16 @@ internal sealed class TablePrinter(TimeProvider timeProvider)
             Col("Message", "Message."), Col("First Seen", "First seen.", 1), Col("Count", "Occurrences.", 1, "integer"),
             Col("Name", "Event name.", 1),
         ],
+        "flowschemas.flowcontrol.apiserver.k8s.io" =>
+        [
+            NameColumn, Col("PriorityLevel", "Priority level of matching requests."), Col("MatchingPrecedence", "Lower is consulted first.", type: "integer"),
+            Col("DistinguisherMethod", "How flows are told apart."), AgeColumn, Col("MissingPL", "Whether the priority level is missing (Dangling)."),
+        ],
+        "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io" =>
+        [
+            NameColumn, Col("Type", "Exempt or Limited."), Col("NominalConcurrencyShares", "Share of the server's seats."), Col("Queues", "Queues."),
+            Col("HandSize", "Queues dealt to each flow."), Col("QueueLengthLimit", "Requests per queue."), AgeColumn,
+        ],
         _ => [NameColumn, AgeColumn],
     };
 
@@ -117,8 +127,24 @@ internal sealed class TablePrinter(TimeProvider timeProvider)
             "leases.coordination.k8s.io" => Row(name, Str(spec, "holderIdentity") ?? string.Empty, age),
             "events" => EventCells(o, name, core: true),
             "events.events.k8s.io" => EventCells(o, name, core: false),
+            "flowschemas.flowcontrol.apiserver.k8s.io" => Row(name, Str(Prop(spec, "priorityLevelConfiguration"), "name") ?? string.Empty, Int(spec, "matchingPrecedence"),
+                Str(Prop(spec, "distinguisherMethod"), "type") ?? None, age, DanglingStatus(status)),
+            "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io" => PriorityLevelCells(spec, name, age),
             _ => Row(name, age),
         };
+    }
+
+    private static string DanglingStatus(JsonElement status) =>
+        Prop(status, "conditions") is { ValueKind: JsonValueKind.Array } conditions
+            ? conditions.EnumerateArray().Where(c => Str(c, "type") == "Dangling").Select(c => Str(c, "status")).FirstOrDefault() ?? "?"
+            : "?";
+
+    private static JsonArray PriorityLevelCells(JsonElement spec, string name, string age)
+    {
+        var limited = Prop(spec, "limited");
+        var queuing = Prop(Prop(limited, "limitResponse"), "queuing");
+        object Number(JsonElement e, string field) => Prop(e, field) is { ValueKind: JsonValueKind.Number } ? Long(e, field) : None;
+        return Row(name, Str(spec, "type") ?? string.Empty, Number(limited, "nominalConcurrencyShares"), Number(queuing, "queues"), Number(queuing, "handSize"), Number(queuing, "queueLengthLimit"), age);
     }
 
     private JsonArray PodCells(JsonElement o, string name, string age)

@@ -38,7 +38,14 @@ internal sealed class ObjectFilter
 
     public bool IsEverything => Namespace is null && _labels.Count == 0 && _fields.Count == 0;
 
-    public static ObjectFilter Parse(string groupResource, string? @namespace, string? labelSelector, string? fieldSelector)
+    /// <summary>The selectable fields of a built-in resource.</summary>
+    public static IReadOnlyCollection<string> FieldsOf(string groupResource) =>
+        FieldsByResource.TryGetValue(groupResource, out var fields) ? fields : [];
+
+    public static ObjectFilter Parse(string groupResource, string? @namespace, string? labelSelector, string? fieldSelector) =>
+        Parse(FieldsOf(groupResource), @namespace, labelSelector, fieldSelector);
+
+    public static ObjectFilter Parse(IReadOnlyCollection<string> selectableFields, string? @namespace, string? labelSelector, string? fieldSelector)
     {
         var labels = string.IsNullOrWhiteSpace(labelSelector) ? [] : ParseLabels(labelSelector);
         var fields = new List<(string, string, bool)>();
@@ -52,7 +59,7 @@ internal sealed class ObjectFilter
                     throw StatusError.BadRequest($"invalid selector: '{fieldSelector}'; can't understand '{term}'");
                 }
 
-                if (key != "metadata.name" && key != "metadata.namespace" && !(FieldsByResource.TryGetValue(groupResource, out var allowed) && allowed.Contains(key)))
+                if (key != "metadata.name" && key != "metadata.namespace" && !selectableFields.Contains(key))
                 {
                     throw StatusError.BadRequest($"field label not supported: {key}");
                 }

@@ -66,6 +66,15 @@ internal sealed partial class ResourceRegistry
         }
     }
 
+    /// <summary>Serves the stored CustomResourceDefinitions, then follows them (see <see cref="CustomResources.CustomResourceDefinitionController"/>).</summary>
+    public async Task StartCustomResourcesAsync(CancellationToken cancellationToken)
+    {
+        if (FindByGroupResource("customresourcedefinitions.apiextensions.k8s.io") is { } definitions)
+        {
+            await new CustomResources.CustomResourceDefinitionController(this, definitions, _logger).StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public void StartBackgroundWork(CancellationToken cancellationToken)
     {
         _ = Task.Run(() => RunPeriodicallyAsync(TimeSpan.FromSeconds(1), ReconcileTerminatingNamespacesAsync, cancellationToken), CancellationToken.None);

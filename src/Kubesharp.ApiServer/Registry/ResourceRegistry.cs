@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Http;
+using Kubesharp.ApiServer.Printing;
 using Kubesharp.ApiServer.Registry.Strategies;
 using Kubesharp.Storage;
 using Microsoft.Extensions.Logging;
@@ -23,37 +24,28 @@ internal sealed partial class ResourceRegistry
     private const int MaxRetries = 256;
     private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
 
-    private readonly Dictionary<(string Group, string Version), Dictionary<string, ApiResource>> _byGroupVersion = [];
-    private readonly Dictionary<string, ResourceStrategy> _strategies = new(StringComparer.Ordinal);
     private readonly ILogger _logger;
 
     public ResourceRegistry(IReadOnlyList<ApiResource> resources, WatchCache cache, IStore store, ApiServerOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
     {
-        Resources = resources;
         Cache = cache;
         Store = store;
         Options = options;
         TimeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger<ResourceRegistry>();
         Context = new RegistryContext(cache, timeProvider, options);
-        foreach (var resource in resources)
-        {
-            if (!_byGroupVersion.TryGetValue((resource.Group, resource.Version), out var map))
-            {
-                _byGroupVersion[(resource.Group, resource.Version)] = map = new Dictionary<string, ApiResource>(StringComparer.Ordinal);
-            }
-
-            map[resource.Resource] = resource;
-            if (!_strategies.ContainsKey(resource.GroupResource))
-            {
-                _strategies[resource.GroupResource] = ResourceStrategy.For(resource, Context);
-            }
-        }
-
+        Printer = new TablePrinter(timeProvider);
+        Catalog = new ResourceCatalog(BuiltinDefinitions.Create(resources, Context, Printer));
         Namespaces = resources.FirstOrDefault(r => r.GroupResource == "namespaces");
     }
 
-    public IReadOnlyList<ApiResource> Resources { get; }
+    /// <summary>Every served resource, built-in and custom; changes at run time.</summary>
+    public ResourceCatalog Catalog { get; }
+
+    /// <summary>The resources of the current catalog.</summary>
+    public IReadOnlyList<ApiResource> Resources => Catalog.Current.Resources;
+
+    public TablePrinter Printer { get; }
 
     public WatchCache Cache { get; }
 
@@ -67,14 +59,16 @@ internal sealed partial class ResourceRegistry
 
     public ApiResource? Namespaces { get; }
 
-    public bool HasGroupVersion(string group, string version) => _byGroupVersion.ContainsKey((group, version));
+    public bool HasGroupVersion(string group, string version) => Catalog.Current.HasGroupVersion(group, version);
 
-    public ApiResource? Find(string group, string version, string resource) =>
-        _byGroupVersion.TryGetValue((group, version), out var map) && map.TryGetValue(resource, out var found) ? found : null;
+    public ApiResource? Find(string group, string version, string resource) => Catalog.Current.Find(group, version, resource)?.Resource;
 
-    public ApiResource? FindByGroupResource(string groupResource) => Resources.FirstOrDefault(r => r.GroupResource == groupResource);
+    public ApiResource? FindByGroupResource(string groupResource) => Catalog.Current.FindByGroupResource(groupResource)?.Resource;
 
-    public ResourceStrategy StrategyFor(ApiResource resource) => _strategies[resource.GroupResource];
+    /// <summary>The definition serving a resource (404 when a custom resource went away meanwhile).</summary>
+    public ResourceDefinition DefinitionOf(ApiResource resource) => Catalog.Current.Of(resource);
+
+    public ResourceStrategy StrategyFor(ApiResource resource) => DefinitionOf(resource).Strategy;
 
     public CachedObject? Get(ApiResource resource, string? @namespace, string name) =>
         Cache.For(resource).Get(WatchCache.Key(resource, @namespace, name));
@@ -115,7 +109,8 @@ internal sealed partial class ResourceRegistry
 
         var generateName = (string?)meta["generateName"];
         var generated = string.IsNullOrEmpty((string?)meta["name"]) && !string.IsNullOrEmpty(generateName);
-        var strategy = StrategyFor(resource);
+        var definition = DefinitionOf(resource);
+        var strategy = definition.Strategy;
         for (var attempt = 0; ; attempt++)
         {
             if (generated)
@@ -166,7 +161,7 @@ internal sealed partial class ResourceRegistry
 
             try
             {
-                var stored = await Store.CreateAsync(key, Serialize(obj), cancellationToken).ConfigureAwait(false);
+                var stored = await Store.CreateAsync(key, Serialize(definition.ToStorage(obj)), cancellationToken).ConfigureAwait(false);
                 return await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false);
             }
             catch (KeyExistsException) when (generated && attempt < MaxRetries)
@@ -193,12 +188,13 @@ internal sealed partial class ResourceRegistry
         CancellationToken cancellationToken)
     {
         var key = WatchCache.Key(resource, @namespace, name);
-        var strategy = StrategyFor(resource);
+        var definition = DefinitionOf(resource);
+        var strategy = definition.Strategy;
         for (var attempt = 0; ; attempt++)
         {
             var current = Cache.For(resource).Get(key) ?? throw StatusError.NotFound(resource.Resource, resource.Group, name);
-            var old = current.ToNode();
-            var desired = mutate(current);
+            var old = definition.FromStorage(current.ToNode());
+            var desired = mutate(definition.Present(current));
             CheckKind(resource, desired);
             var meta = desired["metadata"] as JsonObject;
             if (meta is null)
@@ -289,7 +285,7 @@ internal sealed partial class ResourceRegistry
                     return CachedObject.FromNode(key, updated, deleted.ModRevision);
                 }
 
-                var stored = await Store.UpdateAsync(key, Serialize(updated), current.Revision, cancellationToken).ConfigureAwait(false);
+                var stored = await Store.UpdateAsync(key, Serialize(definition.ToStorage(updated)), current.Revision, cancellationToken).ConfigureAwait(false);
                 return await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false);
             }
             catch (ConflictException conflict) when (string.IsNullOrEmpty(precondition) && attempt < MaxRetries)
@@ -328,6 +324,11 @@ internal sealed partial class ResourceRegistry
             var node = current.ToNode();
             var meta = (JsonObject)node["metadata"]!;
             var finalizers = (meta["finalizers"] as JsonArray)?.Select(f => (string?)f).OfType<string>().ToList() ?? [];
+            if (meta["deletionTimestamp"] is null)
+            {
+                DefinitionOf(resource).Strategy.PrepareForDelete(node, finalizers);
+            }
+
             var policy = options.PropagationPolicy;
             if (policy == "Foreground" && !finalizers.Contains("foregroundDeletion"))
             {

@@ -8,7 +8,8 @@ namespace Kubesharp.Client.Informers;
 /// <summary>
 /// List + watch of one resource into an indexed in-memory cache, with event handlers and periodic resync
 /// (client-go's SharedIndexInformer). A 410 on watch triggers a relist; other failures re-watch from the last
-/// resourceVersion with exponential backoff.
+/// resourceVersion with exponential backoff. An object that does not fit the type is left out of the cache
+/// (as if absent) and logged once per resourceVersion; it never stops the list or the watch.
 /// </summary>
 public sealed partial class SharedInformer<T>
     where T : class, IKubernetesObject, IKubernetesKind
@@ -21,6 +22,7 @@ public sealed partial class SharedInformer<T>
     private readonly ILogger logger;
     private readonly Lock dispatchGate = new();
     private readonly List<IResourceEventHandler<T>> handlers = [];
+    private readonly Dictionary<string, string?> reportedUndecodable = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int started;
 
@@ -115,7 +117,7 @@ public sealed partial class SharedInformer<T>
                     AllowWatchBookmarks = true,
                     TimeoutSeconds = 300 + Random.Shared.Next(300),
                 };
-                await foreach (var change in client.WatchAsync(options.Namespace, watchOptions, cancellationToken).ConfigureAwait(false))
+                await foreach (var change in client.WatchEventsAsync(options.Namespace, watchOptions, cancellationToken).ConfigureAwait(false))
                 {
                     Apply(change);
                     failures = 0;
@@ -151,6 +153,18 @@ public sealed partial class SharedInformer<T>
         }, cancellationToken).ConfigureAwait(false);
         lock (dispatchGate)
         {
+            var stillUndecodable = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var undecodable in list.Undecodable)
+            {
+                ReportUndecodable(undecodable);
+                stillUndecodable.Add(undecodable.Key);
+            }
+
+            foreach (var key in reportedUndecodable.Keys.Where(k => !stillUndecodable.Contains(k)).ToList())
+            {
+                reportedUndecodable.Remove(key);
+            }
+
             var removed = Indexer.Replace(list.Items, out var upserts);
             foreach (var (old, obj) in upserts)
             {
@@ -180,6 +194,28 @@ public sealed partial class SharedInformer<T>
         var obj = change.Object;
         lock (dispatchGate)
         {
+            if (change.Undecodable is { } undecodable && change.Type is WatchEventType.Added or WatchEventType.Modified)
+            {
+                // The cache holds what can be read, as a relist would: a version that cannot be read withdraws the last one.
+                ReportUndecodable(undecodable);
+                if (Indexer.Delete(undecodable.Key) is { } withdrawn)
+                {
+                    Dispatch(h => h.OnDelete(withdrawn));
+                }
+
+                if (undecodable.ResourceVersion is { Length: > 0 } skippedRv)
+                {
+                    LastSyncResourceVersion = skippedRv;
+                }
+
+                return;
+            }
+
+            if (change.Type is not WatchEventType.Bookmark)
+            {
+                reportedUndecodable.Remove(ObjectKey.Of(obj));
+            }
+
             switch (change.Type)
             {
                 case WatchEventType.Added:
@@ -197,7 +233,11 @@ public sealed partial class SharedInformer<T>
                     break;
                 case WatchEventType.Deleted:
                     var removed = Indexer.Delete(ObjectKey.Of(obj));
-                    Dispatch(h => h.OnDelete(removed ?? obj));
+                    if (removed is not null || change.Undecodable is null)
+                    {
+                        Dispatch(h => h.OnDelete(removed ?? obj));
+                    }
+
                     break;
                 case WatchEventType.Bookmark:
                     break;
@@ -208,6 +248,18 @@ public sealed partial class SharedInformer<T>
                 LastSyncResourceVersion = rv;
             }
         }
+    }
+
+    /// <summary>Logs an undecodable object once per key and resourceVersion (a relist or re-watch meets it again).</summary>
+    private void ReportUndecodable(UndecodableObject undecodable)
+    {
+        if (reportedUndecodable.TryGetValue(undecodable.Key, out var rv) && rv == undecodable.ResourceVersion)
+        {
+            return;
+        }
+
+        reportedUndecodable[undecodable.Key] = undecodable.ResourceVersion;
+        LogUndecodable(logger, client.Resource.GroupResource, undecodable.Kind, undecodable.Key, undecodable.ResourceVersion ?? "", undecodable.Reason);
     }
 
     private async Task ResyncLoopAsync(CancellationToken cancellationToken)
@@ -251,6 +303,9 @@ public sealed partial class SharedInformer<T>
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Watch of {Resource} failed: {Reason}; retrying in {DelayMs} ms")]
     private static partial void LogWatchFailed(ILogger logger, string resource, string reason, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipping {Kind} {Key} of {Resource} (resourceVersion {ResourceVersion}): it does not decode: {Reason}")]
+    private static partial void LogUndecodable(ILogger logger, string resource, string kind, string key, string resourceVersion, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "An event handler of {Resource} failed")]
     private static partial void LogHandlerFailed(ILogger logger, string resource, Exception exception);

@@ -7,7 +7,9 @@ namespace Kubesharp.Client.Reconciliation;
 
 /// <summary>
 /// Worker loops that take keys from a work queue and reconcile them: success forgets the key's backoff
-/// (and honours RequeueAfter); a failure re-adds it rate-limited. Call <see cref="RunAsync"/> from a hosted
+/// (and honours RequeueAfter); a failure re-adds it rate-limited. As upstream's controllers, a NotFound of the
+/// queued object (or of its namespace) means it is gone and the key is done, and a write refused because the
+/// namespace is terminating is expected: neither is a warning. Call <see cref="RunAsync"/> from a hosted
 /// service's ExecuteAsync; it returns after cancellation once in-flight reconciles finish.
 /// </summary>
 public sealed partial class ReconcileWorker
@@ -61,6 +63,18 @@ public sealed partial class ReconcileWorker
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        catch (StatusException e) when (e.IsNotFound() && NamesKey(e, key))
+        {
+            // Deleted while queued: nothing is left to reconcile.
+            LogReconcileGone(logger, name, key, e.Message);
+            queue.Forget(key);
+        }
+        catch (StatusException e) when (e.IsNamespaceTerminating())
+        {
+            // Namespace deletion removes the object soon; until then every write in the namespace is refused.
+            LogReconcileNamespaceTerminating(logger, name, key, e.Message);
+            queue.AddRateLimited(key);
+        }
         catch (StatusException e) when (e.IsConflict())
         {
             // A stale read lost an optimistic-concurrency race: expected, the retry reads the newer object.
@@ -86,6 +100,14 @@ public sealed partial class ReconcileWorker
         return true;
     }
 
+    /// <summary>Whether a NotFound is about the queued object itself or its namespace.</summary>
+    private static bool NamesKey(StatusException error, string key)
+    {
+        var (ns, objectName) = ObjectKey.Split(key);
+        return error.Details is { Name: { Length: > 0 } missing } details
+            && (missing == objectName || (ns.Length > 0 && missing == ns && details.Kind == "namespaces"));
+    }
+
     private async Task WorkAsync(CancellationToken cancellationToken)
     {
         try
@@ -101,6 +123,12 @@ public sealed partial class ReconcileWorker
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Controller}: reconcile of {Key} hit a conflict, requeued: {Error}")]
     private static partial void LogReconcileConflict(ILogger logger, string controller, string key, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Controller}: {Key} is gone, done: {Error}")]
+    private static partial void LogReconcileGone(ILogger logger, string controller, string key, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Controller}: {Key} waits for its namespace to terminate, requeued: {Error}")]
+    private static partial void LogReconcileNamespaceTerminating(ILogger logger, string controller, string key, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Controller}: reconcile of {Key} failed (requeues {Requeues}): {Code} {Reason}: {Error}")]
     private static partial void LogReconcileRejected(ILogger logger, string controller, string key, int requeues, int code, string reason, string error);

@@ -20,8 +20,12 @@ internal sealed partial class GarbageCollector : IController, IReconciler
     /// <summary>Resources whose objects never own or depend on anything and change constantly.</summary>
     private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal) { "events", "events.events.k8s.io" };
 
+    /// <summary>Owners of kinds the collector does not watch (custom resources) are looked at again this often.</summary>
+    private static readonly TimeSpan UnwatchedOwnerRecheck = TimeSpan.FromSeconds(2);
+
     private readonly ControllerContext context;
     private readonly ResourceAccessCatalog catalog;
+    private readonly DiscoveredOwners discovered;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
     private readonly InformerSyncs syncs = new();
@@ -33,6 +37,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
     {
         this.context = context;
         this.catalog = catalog;
+        discovered = new DiscoveredOwners(context.Client, context.Time);
         queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
         logger = context.LoggerFactory.CreateLogger<GarbageCollector>();
     }
@@ -176,16 +181,20 @@ internal sealed partial class GarbageCollector : IController, IReconciler
         }
 
         var owners = new List<(OwnerReference, OwnerState)>();
+        var unwatched = false;
         foreach (var reference in references)
         {
-            owners.Add((reference, await OwnerStateAsync(node, reference, cancellationToken).ConfigureAwait(false)));
+            var (state, watched) = await OwnerStateAsync(node, reference, cancellationToken).ConfigureAwait(false);
+            owners.Add((reference, state));
+            unwatched |= !watched;
         }
 
         var (hasDependents, dependentDeleting) = DependentsOf(key);
         var decision = GarbageCollectionRules.ForDependent(meta, owners, hasDependents, dependentDeleting);
         if (decision.IsNone)
         {
-            return ReconcileResult.Done;
+            // No informer reports the deletion of an owner of a custom kind: its dependents look again.
+            return unwatched ? ReconcileResult.RequeueIn(UnwatchedOwnerRecheck) : ReconcileResult.Done;
         }
 
         if (decision.DeletePolicy is { } policy)
@@ -286,13 +295,28 @@ internal sealed partial class GarbageCollector : IController, IReconciler
     }
 
     /// <summary>Looks an owner up in the cache and, when the cache says it is gone, confirms with the server.</summary>
-    private async Task<OwnerState> OwnerStateAsync(GraphNode dependent, OwnerReference reference, CancellationToken cancellationToken)
+    private async Task<(OwnerState State, bool Watched)> OwnerStateAsync(GraphNode dependent, OwnerReference reference, CancellationToken cancellationToken)
     {
         var access = catalog.ForKind(reference.ApiVersion, reference.Kind);
+        if (access is null && reference is { ApiVersion: { } apiVersion, Kind: { } kind, Name: { } ownerName })
+        {
+            var found = await discovered.GetAsync(apiVersion, kind, dependent.Access.Resource.Namespaced ? dependent.Namespace : null, ownerName, cancellationToken).ConfigureAwait(false);
+            if (found is null)
+            {
+                // A kind no served resource has cannot be checked; keeping the dependent is the safe choice.
+                return (OwnerState.Solid, true);
+            }
+
+            var state = found.Uid != reference.Uid ? OwnerState.Dangling
+                : found.DeletingDependents ? OwnerState.WaitingForDependentsDeletion
+                : OwnerState.Solid;
+            return (state, false);
+        }
+
         if (access is null || reference.Name is null)
         {
             // An unknown kind cannot be checked; keeping the dependent is the safe choice.
-            return OwnerState.Solid;
+            return (OwnerState.Solid, true);
         }
 
         string? ns = null;
@@ -300,7 +324,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
         {
             if (!dependent.Access.Resource.Namespaced)
             {
-                return OwnerState.Dangling;
+                return (OwnerState.Dangling, true);
             }
 
             ns = dependent.Namespace;
@@ -314,10 +338,10 @@ internal sealed partial class GarbageCollector : IController, IReconciler
 
         if (owner?.Metadata is not { } meta || meta.Uid != reference.Uid)
         {
-            return OwnerState.Dangling;
+            return (OwnerState.Dangling, true);
         }
 
-        return GarbageCollectionRules.IsDeletingDependents(meta) ? OwnerState.WaitingForDependentsDeletion : OwnerState.Solid;
+        return (GarbageCollectionRules.IsDeletingDependents(meta) ? OwnerState.WaitingForDependentsDeletion : OwnerState.Solid, true);
     }
 
     private static async Task PatchAsync(GraphNode node, ObjectMeta meta, string patch, CancellationToken cancellationToken)

@@ -164,14 +164,14 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
             ct => CanAdoptAsync(meta, ct),
             cancellationToken).ConfigureAwait(false);
 
-        (bool Create, string Message)? failure = null;
+        (bool Create, StatusException Error)? failure = null;
         if (needsSync && meta.DeletionTimestamp is null)
         {
             failure = await ManageReplicasAsync(key, rs, owned, cancellationToken).ConfigureAwait(false);
         }
 
         var now = context.Time.GetUtcNow();
-        var status = ReplicaSetStatusCalculator.Calculate(rs, owned, now, failure);
+        var status = ReplicaSetStatusCalculator.Calculate(rs, owned, now, failure is { } f ? (f.Create, f.Error.Message) : null);
         if (!ObjectCopy.SemanticEquals(rs.Status ?? new ReplicaSetStatus(), status))
         {
             rs.Status = status;
@@ -183,7 +183,8 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
             return ReconcileResult.RequeueIn(after);
         }
 
-        return failure is null ? ReconcileResult.Done : throw new InvalidOperationException(failure.Value.Message);
+        // The API's own error goes to the worker: its Status says what failed, a stack trace would add nothing.
+        return failure is null ? ReconcileResult.Done : throw failure.Value.Error;
     }
 
     private async Task<bool> CanAdoptAsync(ObjectMeta meta, CancellationToken cancellationToken)
@@ -192,7 +193,7 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
         return fresh.Metadata?.Uid == meta.Uid && fresh.Metadata?.DeletionTimestamp is null;
     }
 
-    private async Task<(bool Create, string Message)?> ManageReplicasAsync(string key, ReplicaSet rs, List<Pod> owned, CancellationToken cancellationToken)
+    private async Task<(bool Create, StatusException Error)?> ManageReplicasAsync(string key, ReplicaSet rs, List<Pod> owned, CancellationToken cancellationToken)
     {
         var related = RelatedPods(rs);
         var (create, delete) = ReplicaSetScaling.Plan(rs, owned, related);
@@ -209,7 +210,14 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
                 if (failed.Count > 0)
                 {
                     expectations.LowerCreations(key, failed.Count + remaining);
-                    return (true, failed[0]!);
+                    if (failed.All(e => e!.IsNamespaceTerminating()))
+                    {
+                        // As upstream: the namespace is going and takes this ReplicaSet with it; not a failure.
+                        LogNamespaceTerminating(logger, rs.Metadata?.Namespace, rs.Metadata?.Name);
+                        return null;
+                    }
+
+                    return (true, failed.First(e => !e!.IsNamespaceTerminating())!);
                 }
             }
 
@@ -236,19 +244,19 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
                 {
                     expectations.DeletionObserved(key, ObjectKey.Of(pod));
                     context.Events.Record(rs, "Warning", "FailedDelete", $"Error deleting: {e.Message}");
-                    return e.Message;
+                    return e;
                 }
             })).ConfigureAwait(false);
-            if (results.FirstOrDefault(r => r is not null) is { } message)
+            if (results.FirstOrDefault(r => r is not null) is { } error)
             {
-                return (false, message);
+                return (false, error);
             }
         }
 
         return null;
     }
 
-    private async Task<string?> CreatePodAsync(ResourceClient<Pod> client, ReplicaSet rs, CancellationToken cancellationToken)
+    private async Task<StatusException?> CreatePodAsync(ResourceClient<Pod> client, ReplicaSet rs, CancellationToken cancellationToken)
     {
         try
         {
@@ -256,11 +264,15 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
             context.Events.Record(rs, "Normal", "SuccessfulCreate", $"Created pod: {created.Metadata?.Name}");
             return null;
         }
+        catch (StatusException e) when (e.IsNamespaceTerminating())
+        {
+            return e;
+        }
         catch (StatusException e)
         {
             context.Events.Record(rs, "Warning", "FailedCreate", $"Error creating: {e.Message}");
             LogCreateFailed(logger, rs.Metadata?.Namespace, rs.Metadata?.Name, e.Message);
-            return e.Message;
+            return e;
         }
     }
 
@@ -281,6 +293,9 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
             .Where(p => ControllerRef.Of(p.Metadata)?.Uid is { } uid && siblings.Contains(uid))
             .ToList();
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ReplicaSet {Namespace}/{Name}: its namespace is terminating, no pods are created")]
+    private static partial void LogNamespaceTerminating(ILogger logger, string? @namespace, string? name);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ReplicaSet {Namespace}/{Name}: creating a pod failed: {Error}")]
     private static partial void LogCreateFailed(ILogger logger, string? @namespace, string? name, string error);

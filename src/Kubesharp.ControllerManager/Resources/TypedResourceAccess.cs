@@ -33,10 +33,24 @@ internal sealed class TypedResourceAccess<T>(KubernetesClient client, ApiResourc
         {
             return null;
         }
+        catch (UndecodableObjectException e)
+        {
+            // It exists though it does not fit its type: an owner that cannot be read is still an owner.
+            return e.Object.StandIn<T>();
+        }
     }
 
-    public override async Task<IReadOnlyList<IKubernetesObject>> ListAsync(string? @namespace, CancellationToken cancellationToken) =>
-        (await resourceClient.ListAllAsync(@namespace, cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
+    public override async Task<IReadOnlyList<IKubernetesObject>> ListAsync(string? @namespace, CancellationToken cancellationToken)
+    {
+        var list = await resourceClient.ListAllAsync(@namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (list.Undecodable.Count == 0)
+        {
+            return list.Items;
+        }
+
+        // Objects that do not decode exist all the same: stand-ins carrying their names let namespace deletion remove them.
+        return [.. list.Items, .. list.Undecodable.Select(u => u.StandIn<T>())];
+    }
 
     public override async Task<bool> DeleteAsync(string? @namespace, string name, DeleteOptions options, CancellationToken cancellationToken)
     {

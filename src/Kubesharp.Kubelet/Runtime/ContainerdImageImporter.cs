@@ -23,9 +23,23 @@ public sealed partial class ContainerdImageImporter
         this.ctrPath = ctrPath;
     }
 
-    /// <summary>An importer for the containerd the agent runs with this data directory ("kubesharp images import").</summary>
+    /// <summary>
+    /// An importer for the containerd of a data directory ("kubesharp images import"): an agent's, whose containerd
+    /// is DIR/containerd, or the server's, whose node lives in DIR/agent.
+    /// </summary>
     public static ContainerdImageImporter ForDataDir(string dataDir, string ctrPath = "/usr/bin/ctr") =>
-        new(new ContainerdLayout(dataDir).Socket, ctrPath);
+        new(SocketForDataDir(dataDir), ctrPath);
+
+    /// <summary>The containerd socket of an agent's or a server's data directory (the agent's when neither runs).</summary>
+    public static string SocketForDataDir(string dataDir)
+    {
+        var agent = new ContainerdLayout(dataDir);
+        var serversNode = new ContainerdLayout(Path.Combine(dataDir, ServerNodeDirectory));
+        return !File.Exists(agent.Socket) && File.Exists(serversNode.Socket) ? serversNode.Socket : agent.Socket;
+    }
+
+    /// <summary>Where the server keeps its own node's files inside its data directory.</summary>
+    public const string ServerNodeDirectory = "agent";
 
     /// <summary>Imports every image named in the archive; returns the names containerd stored.</summary>
     public async Task<IReadOnlyList<string>> ImportAsync(string archivePath, CancellationToken cancellationToken = default)
@@ -34,6 +48,11 @@ public sealed partial class ContainerdImageImporter
         if (!File.Exists(archivePath))
         {
             throw new FileNotFoundException($"Image archive '{archivePath}' does not exist.", archivePath);
+        }
+
+        if (!File.Exists(socketPath))
+        {
+            throw new ContainerRuntimeUnavailableException($"no containerd socket at {socketPath}: is the node running with this data directory?");
         }
 
         if (!File.Exists(ctrPath))

@@ -17,7 +17,8 @@ namespace Kubesharp.Kubelet.Simulation;
 /// <summary>
 /// Serves N nodes in-process, KWOK style, entirely through the API: registers the Nodes, renews their Leases
 /// in kube-node-lease, turns pods bound to them Running and Ready (pod IPs from the node's podCIDR), and
-/// completes deletions once the grace period has passed. <see cref="FailNode"/> stops a node's heartbeats.
+/// completes deletions: at once by default (containers that exit on SIGTERM), or once the grace period has passed
+/// (<see cref="SimulatedPodTermination.Graceful"/>, per host or per pod annotation). <see cref="FailNode"/> stops a node's heartbeats.
 /// </summary>
 public sealed partial class SimulatedNodeHost : BackgroundService
 {
@@ -118,6 +119,14 @@ public sealed partial class SimulatedNodeHost : BackgroundService
         }
     }
 
+    private SimulatedPodTermination TerminationOf(Pod pod) =>
+        pod.Metadata?.Annotations?.GetValueOrDefault(SimulatedNodeOptions.TerminationAnnotation) switch
+        {
+            { } value when value.Equals("graceful", StringComparison.OrdinalIgnoreCase) => SimulatedPodTermination.Graceful,
+            { } value when value.Equals("prompt", StringComparison.OrdinalIgnoreCase) => SimulatedPodTermination.Prompt,
+            _ => options.Termination,
+        };
+
     private void Enqueue(WorkQueue<string> queue, Pod pod)
     {
         if (options.ServePods && pod.Spec?.NodeName is { Length: > 0 } nodeName && nodes.ContainsKey(nodeName))
@@ -140,7 +149,7 @@ public sealed partial class SimulatedNodeHost : BackgroundService
         {
             // The API server sets deletionTimestamp to the moment the grace period ends.
             var remaining = deletion - time.GetUtcNow();
-            if (remaining > TimeSpan.Zero)
+            if (TerminationOf(pod) == SimulatedPodTermination.Graceful && remaining > TimeSpan.Zero)
             {
                 return ReconcileResult.RequeueIn(remaining);
             }

@@ -5,6 +5,12 @@ public sealed record SimulatedNodeOptions
 {
     public const string TaintKey = "kubesharp.io/simulated";
 
+    /// <summary>
+    /// Pod annotation choosing how the pod's simulated containers end: <c>prompt</c> or <c>graceful</c>
+    /// (see <see cref="SimulatedPodTermination"/>); overrides <see cref="Termination"/> for that pod.
+    /// </summary>
+    public const string TerminationAnnotation = "kubesharp.io/simulated-termination";
+
     public int Count { get; init; }
 
     public string NamePrefix { get; init; } = "sim-node-";
@@ -37,6 +43,9 @@ public sealed record SimulatedNodeOptions
 
     /// <summary>Turn bound pods Running and complete deletions; off leaves pods as bound (scheduler benchmarks).</summary>
     public bool ServePods { get; init; } = true;
+
+    /// <summary>How deleted pods end unless their <see cref="TerminationAnnotation"/> says otherwise.</summary>
+    public SimulatedPodTermination Termination { get; init; } = SimulatedPodTermination.Prompt;
 
     /// <summary>Pod status workers.</summary>
     public int PodWorkers { get; init; } = 4;

@@ -100,7 +100,7 @@ internal static class AgentCommand
 
     /// <summary>Starts the containerd of the server's own node ahead of the node (see <see cref="StartingContainerRuntime"/>).</summary>
     public static StartingContainerRuntime StartInProcessRuntime(string serverDataDir, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
-        StartingContainerRuntime.Start(Path.Combine(serverDataDir, "agent"), loggerFactory, cancellationToken);
+        StartingContainerRuntime.Start(Path.Combine(serverDataDir, ContainerdImageImporter.ServerNodeDirectory), loggerFactory, cancellationToken);
 
     /// <summary>
     /// The server's own node: talks to the API like a remote agent, over HTTPS with the node token from the
@@ -120,7 +120,7 @@ internal static class AgentCommand
         });
         // The node's InternalIP is the address the API server advertises (and so listens on), when that is reachable.
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
-        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, "agent"), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns, clusterDomain);
+        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns, clusterDomain);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
         return await NodeAgent.StartAsync(options, client, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }

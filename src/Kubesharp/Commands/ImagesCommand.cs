@@ -5,7 +5,7 @@ using Kubesharp.Kubelet.Runtime;
 namespace Kubesharp.Commands;
 
 /// <summary><c>kubesharp images import FILE</c>: loads an OCI or docker image archive into the node's runtime,
-/// for machines that cannot reach a registry.</summary>
+/// for machines that cannot reach a registry. <c>--data-dir</c> takes the server's data directory or an agent's.</summary>
 internal static class ImagesCommand
 {
     public static Command Create()
@@ -20,7 +20,7 @@ internal static class ImagesCommand
         var file = new Argument<string>("FILE") { Description = "An OCI layout or docker-save archive (tar)." };
         var dataDir = new Option<string>("--data-dir")
         {
-            Description = "The node's data directory (its containerd socket is under DATA-DIR/containerd).",
+            Description = "The data directory of the server (its node's containerd is under DATA-DIR/agent/containerd) or of an agent (DATA-DIR/containerd).",
             DefaultValueFactory = _ => ApiServerOptions.DefaultDataDir,
         };
         var command = new Command("import", "Import the images of an archive into the node's containerd.") { file, dataDir };

@@ -29,6 +29,7 @@ internal static partial class ServerCommand
         var simulatedMemory = new Option<string>("--simulated-node-memory") { Description = "Memory capacity of each simulated node.", DefaultValueFactory = _ => "256Gi" };
         var simulatedPods = new Option<int>("--simulated-node-pods") { Description = "Pod capacity of each simulated node.", DefaultValueFactory = _ => 110 };
         var simulatedTaint = new Option<bool>("--simulated-node-taint") { Description = $"Taint simulated nodes with {SimulatedNodeOptions.TaintKey}:NoSchedule so only pods that tolerate it land there.", DefaultValueFactory = _ => true };
+        var simulatedTermination = new Option<SimulatedPodTermination>("--simulated-node-termination") { Description = $"How deleted pods on simulated nodes end: Prompt (at once, like a process that exits on SIGTERM) or Graceful (after their grace period); the pod annotation {SimulatedNodeOptions.TerminationAnnotation} overrides it.", DefaultValueFactory = _ => SimulatedPodTermination.Prompt };
         var serviceCidr = new Option<string>("--service-cidr") { Description = "Cluster IPs come from here; the kubernetes Service gets the first address, cluster DNS the tenth.", DefaultValueFactory = _ => "10.43.0.0/16" };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network; the server's node gets its first /24.", DefaultValueFactory = _ => AgentCommand.DefaultClusterCidr };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => Kubesharp.NodeAgents.ClusterDomain.Default };
@@ -38,7 +39,7 @@ internal static partial class ServerCommand
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
-            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, serviceCidr, clusterCidr, clusterDns, clusterDomain, verbose,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, clusterDns, clusterDomain, verbose,
         };
         foreach (var option in datastoreTls.All)
         {
@@ -119,6 +120,7 @@ internal static partial class ServerCommand
                     Memory = result.GetValue(simulatedMemory)!,
                     Pods = result.GetValue(simulatedPods),
                     Taint = result.GetValue(simulatedTaint),
+                    Termination = result.GetValue(simulatedTermination),
                 },
             };
             return await RunAsync(options, result.GetValue(datastore), datastoreTls.Read(result), result.GetValue(verbose), roles, cancellationToken).ConfigureAwait(false);

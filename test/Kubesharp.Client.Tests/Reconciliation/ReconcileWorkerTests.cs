@@ -29,7 +29,7 @@ public sealed class ReconcileWorkerTests
     {
         using var queue = new WorkQueue<string>();
         var logger = new RecordingLogger();
-        var worker = new ReconcileWorker("test", queue, (_, _) => throw StatusException.NotFound("", "pods", "p"), logger);
+        var worker = new ReconcileWorker("test", queue, (_, _) => throw StatusException.NotFound("", "secrets", "other"), logger);
         queue.Add("default/p");
 
         Assert.True(await worker.ProcessNextAsync(CancellationToken.None));
@@ -38,6 +38,46 @@ public sealed class ReconcileWorkerTests
         Assert.Equal(LogLevel.Warning, entry.Level);
         Assert.Null(entry.Exception);
         Assert.Contains("not found", entry.Message, StringComparison.Ordinal);
+        Assert.Equal(1, queue.NumRequeues("default/p"));
+    }
+
+    [Theory]
+    [InlineData("pods", "p")]
+    [InlineData("namespaces", "default")]
+    public async Task ProcessNextAsync_QueuedObjectOrItsNamespaceNotFound_DoneWithoutWarning(string resource, string name)
+    {
+        using var queue = new WorkQueue<string>();
+        var logger = new RecordingLogger();
+        var worker = new ReconcileWorker("test", queue, (_, _) => throw StatusException.NotFound("", resource, name), logger);
+        queue.Add("default/p");
+
+        Assert.True(await worker.ProcessNextAsync(CancellationToken.None));
+
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Debug, entry.Level);
+        Assert.Null(entry.Exception);
+        Assert.Equal(0, queue.NumRequeues("default/p"));
+        Assert.Equal(0, queue.Length);
+    }
+
+    [Fact]
+    public async Task ProcessNextAsync_NamespaceTerminating_OneDebugLineAndRequeue()
+    {
+        using var queue = new WorkQueue<string>();
+        var logger = new RecordingLogger();
+        var terminating = new StatusException(403, StatusReason.Forbidden,
+            "pods \"web-1\" is forbidden: unable to create new content in namespace t because it is being terminated",
+            new StatusDetails { Name = "web-1", Kind = "pods", Causes = [new StatusCause("NamespaceTerminating", "namespace t is being terminated", "metadata.namespace")] });
+        var worker = new ReconcileWorker("test", queue, (_, _) => throw terminating, logger);
+        queue.Add("t/web");
+
+        Assert.True(await worker.ProcessNextAsync(CancellationToken.None));
+
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Debug, entry.Level);
+        Assert.Null(entry.Exception);
+        Assert.Contains("t/web", entry.Message, StringComparison.Ordinal);
+        Assert.Equal(1, queue.NumRequeues("t/web"));
     }
 
     [Fact]
@@ -53,18 +93,5 @@ public sealed class ReconcileWorkerTests
         var entry = Assert.Single(logger.Entries);
         Assert.Equal(LogLevel.Warning, entry.Level);
         Assert.IsType<InvalidOperationException>(entry.Exception);
-    }
-
-    private sealed class RecordingLogger : ILogger
-    {
-        public List<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Entries.Add((logLevel, formatter(state, exception), exception));
     }
 }

@@ -7,6 +7,7 @@ using Kubesharp.ApiServer.Discovery;
 using Kubesharp.Client;
 using Kubesharp.Client.Informers;
 using Kubesharp.Storage.Sqlite;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kubesharp.ControllerManager.Tests.Integration;
@@ -29,6 +30,7 @@ public sealed class ControllerCluster : IAsyncLifetime
     private Task? controllers;
     private Task? agent;
     private SharedInformerFactory? agentInformers;
+    private ILoggerFactory? loggerFactory;
 
     public ControllerCluster()
         : this(TimeSpan.FromHours(1))
@@ -44,6 +46,12 @@ public sealed class ControllerCluster : IAsyncLifetime
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "kubesharp-cm-" + Guid.NewGuid().ToString("N"));
 
     public KubernetesClient Client { get; private set; } = null!;
+
+    /// <summary>Every line the controllers logged, debug and up.</summary>
+    internal Kubesharp.Client.Tests.RecordingLogger Logs { get; } = new();
+
+    /// <summary>The store under the server, for objects the API would refuse (written by an older server).</summary>
+    internal Kubesharp.Storage.IStore Store => store!;
 
     public async Task InitializeAsync()
     {
@@ -65,13 +73,14 @@ public sealed class ControllerCluster : IAsyncLifetime
             Metadata = new ObjectMeta { Name = NodeName },
             Status = new NodeStatus { Conditions = [new NodeCondition { Type = "Ready", Status = "True", LastHeartbeatTime = DateTimeOffset.UtcNow }] },
         });
+        loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
         controllers = ControllerManager.RunAsync(Client, new ControllerManagerOptions
         {
             LeaderElect = false,
             PodGcPeriod = TimeSpan.FromSeconds(1),
             NodeMonitorGracePeriod = nodeMonitorGracePeriod,
             NodeMonitorPeriod = TimeSpan.FromMilliseconds(500),
-        }, TimeProvider.System, NullLoggerFactory.Instance, stopping.Token);
+        }, TimeProvider.System, loggerFactory, stopping.Token);
         agentInformers = new SharedInformerFactory(Client);
         var pods = agentInformers.Informer<Pod>();
         var pending = System.Threading.Channels.Channel.CreateUnbounded<Pod>();
@@ -174,6 +183,8 @@ public sealed class ControllerCluster : IAsyncLifetime
         {
             await agent;
         }
+
+        loggerFactory?.Dispose();
 
         if (agentInformers is not null)
         {

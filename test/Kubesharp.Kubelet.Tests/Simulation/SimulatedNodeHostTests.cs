@@ -44,17 +44,17 @@ public sealed class SimulatedNodeHostTests
     }
 
     [Fact]
-    public async Task BoundPod_BecomesRunningReady_ThenDeletionCompletes()
+    public async Task BoundPod_BecomesRunningReady_ThenDeletionCompletesAfterItsGracePeriod()
     {
         await using var server = await TestApiServer.StartAsync();
-        using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 1 });
+        using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 1, Termination = SimulatedPodTermination.Graceful });
         await host.StartAsync(CancellationToken.None);
         await host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
         var pods = server.Client.Resource<Pod>();
         await pods.CreateAsync(new Pod
         {
             Metadata = new ObjectMeta { Name = "p", Namespace = "default" },
-            Spec = new PodSpec { NodeName = "sim-node-0", TerminationGracePeriodSeconds = 1, Containers = [new Container { Name = "c", Image = "busybox" }] },
+            Spec = new PodSpec { NodeName = "sim-node-0", TerminationGracePeriodSeconds = 2, Containers = [new Container { Name = "c", Image = "busybox" }] },
         });
 
         var running = await EventuallyAsync(async () =>
@@ -62,14 +62,57 @@ public sealed class SimulatedNodeHostTests
             var pod = await pods.GetAsync("default", "p");
             return pod.Status?.Phase == "Running" ? pod : null;
         });
+        var deletedAt = DateTimeOffset.UtcNow;
         await pods.DeleteAsync("default", "p");
         var gone = await EventuallyAsync(async () => (await pods.ListAsync("default")).Items.Count == 0 ? "gone" : null);
+        var took = DateTimeOffset.UtcNow - deletedAt;
         await host.StopAsync(CancellationToken.None);
 
         Assert.Equal("10.42.0.2", running.Status!.PodIP);
         Assert.Equal("True", running.Status.Conditions!.Single(c => c.Type == "Ready").Status);
         Assert.True(Assert.Single(running.Status.ContainerStatuses!).Ready);
         Assert.Equal("gone", gone);
+        // deletionTimestamp holds whole seconds, so the 2 s grace period ends between 1 and 2 s after the delete.
+        Assert.True(took >= TimeSpan.FromSeconds(0.9), $"removed after {took}, before its 2 s grace period");
+    }
+
+    [Fact]
+    public async Task DeletedPod_PromptByDefault_GoneLongBeforeItsGracePeriodUnlessAnnotatedGraceful()
+    {
+        await using var server = await TestApiServer.StartAsync();
+        using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 1 });
+        await host.StartAsync(CancellationToken.None);
+        await host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+        var pods = server.Client.Resource<Pod>();
+        Pod NewPod(string name, string? termination) => new()
+        {
+            Metadata = new ObjectMeta
+            {
+                Name = name,
+                Namespace = "default",
+                Annotations = termination is null ? null : new() { [SimulatedNodeOptions.TerminationAnnotation] = termination },
+            },
+            Spec = new PodSpec { NodeName = "sim-node-0", TerminationGracePeriodSeconds = 600, Containers = [new Container { Name = "c", Image = "busybox" }] },
+        };
+        await pods.CreateAsync(NewPod("graceful", "graceful"));
+        await pods.CreateAsync(NewPod("prompt", null));
+        foreach (var name in new[] { "graceful", "prompt" })
+        {
+            await EventuallyAsync(async () => (await pods.GetAsync("default", name)).Status?.Phase == "Running" ? "running" : null);
+        }
+
+        var deletedAt = DateTimeOffset.UtcNow;
+        await pods.DeleteAsync("default", "graceful");
+        await pods.DeleteAsync("default", "prompt");
+        await EventuallyAsync(async () => (await pods.ListAsync("default")).Items.Any(p => p.Metadata!.Name == "prompt") ? null : "gone");
+        var promptTook = DateTimeOffset.UtcNow - deletedAt;
+        var graceful = await pods.GetAsync("default", "graceful");
+        await host.StopAsync(CancellationToken.None);
+
+        // The wait is bounded by the 60 s of EventuallyAsync; the grace period is ten times that.
+        Assert.True(promptTook < TimeSpan.FromSeconds(60), $"took {promptTook}");
+        Assert.NotNull(graceful.Metadata!.DeletionTimestamp);
+        Assert.True(graceful.Metadata.DeletionTimestamp > DateTimeOffset.UtcNow.AddSeconds(500));
     }
 
     [Fact]

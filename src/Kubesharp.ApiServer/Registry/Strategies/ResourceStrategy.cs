@@ -36,6 +36,9 @@ internal partial class ResourceStrategy
         "jobs.batch" => new JobStrategy(resource),
         "configmaps" or "secrets" => new ConfigStrategy(resource),
         "events" or "events.events.k8s.io" => new EventStrategy(resource),
+        "flowschemas.flowcontrol.apiserver.k8s.io" => new FlowSchemaStrategy(resource),
+        "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io" => new PriorityLevelConfigurationStrategy(resource),
+        "customresourcedefinitions.apiextensions.k8s.io" => new CustomResourceDefinitionStrategy(resource, context),
         _ => new ResourceStrategy(resource),
     };
 
@@ -63,6 +66,11 @@ internal partial class ResourceStrategy
         var result = old.DeepClone().AsObject();
         CopyField(updated, result, "status");
         return result;
+    }
+
+    /// <summary>Before a delete: a kind may add finalizers that hold the object (and mark it) until work is done.</summary>
+    public virtual void PrepareForDelete(JsonObject obj, List<string> finalizers)
+    {
     }
 
     public virtual void Validate(JsonObject obj, JsonObject? old, List<StatusCause> causes)

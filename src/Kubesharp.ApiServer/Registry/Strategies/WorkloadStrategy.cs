@@ -7,16 +7,35 @@ namespace Kubesharp.ApiServer.Registry.Strategies;
 /// <summary>Deployments, ReplicaSets, StatefulSets, DaemonSets and ReplicationControllers: defaults and selector rules.</summary>
 internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(resource)
 {
+    /// <summary>The DaemonSet annotation counting template changes (upstream's deprecated templateGeneration).</summary>
+    public const string TemplateGenerationAnnotation = "deprecated.daemonset.template.generation";
+
     public override void PrepareForCreate(JsonObject obj)
     {
         base.PrepareForCreate(obj);
         ApplyDefaults(obj);
+        if (Resource.Kind == "DaemonSet")
+        {
+            Ensure(Ensure(obj, "metadata"), "annotations")[TemplateGenerationAnnotation] = "1";
+        }
     }
 
     public override void PrepareForUpdate(JsonObject updated, JsonObject old)
     {
         base.PrepareForUpdate(updated, old);
         ApplyDefaults(updated);
+        if (Resource.Kind == "DaemonSet")
+        {
+            // The generation moves with the template only; clients cannot set it.
+            var previous = (string?)old["metadata"]?["annotations"]?[TemplateGenerationAnnotation];
+            var generation = long.TryParse(previous, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var g) ? g : 1;
+            if (!JsonNode.DeepEquals(old["spec"]?["template"], updated["spec"]?["template"]))
+            {
+                generation++;
+            }
+
+            Ensure(Ensure(updated, "metadata"), "annotations")[TemplateGenerationAnnotation] = generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
     }
 
     private void ApplyDefaults(JsonObject obj)
@@ -61,11 +80,33 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
                 break;
             case "StatefulSet":
                 Default(spec, "podManagementPolicy", "OrderedReady");
-                Default(spec, "updateStrategy", new JsonObject { ["type"] = "RollingUpdate", ["rollingUpdate"] = new JsonObject { ["partition"] = 0 } });
-                Default(spec, "persistentVolumeClaimRetentionPolicy", new JsonObject { ["whenDeleted"] = "Retain", ["whenScaled"] = "Retain" });
+                var setStrategy = Ensure(spec, "updateStrategy");
+                if (setStrategy["type"] is null)
+                {
+                    setStrategy["type"] = "RollingUpdate";
+                    Ensure(setStrategy, "rollingUpdate");
+                }
+
+                if ((string?)setStrategy["type"] == "RollingUpdate" && setStrategy["rollingUpdate"] is JsonObject setRolling)
+                {
+                    Default(setRolling, "partition", 0);
+                    Default(setRolling, "maxUnavailable", 1);
+                }
+
+                var retention = Ensure(spec, "persistentVolumeClaimRetentionPolicy");
+                Default(retention, "whenDeleted", "Retain");
+                Default(retention, "whenScaled", "Retain");
                 break;
             case "DaemonSet":
-                Default(spec, "updateStrategy", new JsonObject { ["type"] = "RollingUpdate", ["rollingUpdate"] = new JsonObject { ["maxUnavailable"] = 1, ["maxSurge"] = 0 } });
+                var daemonStrategy = Ensure(spec, "updateStrategy");
+                Default(daemonStrategy, "type", "RollingUpdate");
+                if ((string?)daemonStrategy["type"] == "RollingUpdate")
+                {
+                    var daemonRolling = Ensure(daemonStrategy, "rollingUpdate");
+                    Default(daemonRolling, "maxUnavailable", 1);
+                    Default(daemonRolling, "maxSurge", 0);
+                }
+
                 break;
         }
 
@@ -103,6 +144,11 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
             }
         }
 
+        if (Resource.Kind == "StatefulSet" && old?["spec"] is JsonObject oldSpec && spec is not null && !SameApartFromMutable(oldSpec, spec))
+        {
+            causes.Add(Forbidden("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+        }
+
         if (spec?["template"]?["spec"] is JsonObject podSpec)
         {
             PodStrategy.ValidatePodSpec(podSpec, "spec.template.spec", causes);
@@ -115,6 +161,21 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
         {
             causes.Add(Required("spec.template.spec.containers"));
         }
+    }
+
+    /// <summary>A StatefulSet's identity (service, selector, claims, pod management) is fixed once created.</summary>
+    private static bool SameApartFromMutable(JsonObject oldSpec, JsonObject spec)
+    {
+        string[] mutable = ["replicas", "ordinals", "template", "updateStrategy", "revisionHistoryLimit", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"];
+        var before = oldSpec.DeepClone().AsObject();
+        var after = spec.DeepClone().AsObject();
+        foreach (var field in mutable)
+        {
+            before.Remove(field);
+            after.Remove(field);
+        }
+
+        return JsonNode.DeepEquals(before, after);
     }
 
     private static string LabelString(JsonObject? labels) =>

@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kubesharp.Api.OpenApi;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiMachinery.Schema;
+using Kubesharp.ApiServer.Caching;
+using Kubesharp.ApiServer.Printing;
+
+namespace Kubesharp.ApiServer.Registry.CustomResources;
+
+/// <summary>
+/// The definition of one served version of a custom resource, built from its CustomResourceDefinition: names and
+/// scope for discovery, the version's schema for validation, pruning and defaulting, printer columns, selectable
+/// fields, status and scale subresources. Objects are stored in the storage version; with conversion None another
+/// version is the same object with its apiVersion rewritten.
+/// </summary>
+internal sealed class CustomResourceVersion : ResourceDefinition
+{
+    private static readonly TableColumn NameColumn = new("Name", "string", "name", "Name must be unique within a namespace.");
+
+    private readonly CustomResourceSchema? _schema;
+    private readonly string _storageApiVersion;
+    private readonly bool _converts;
+
+    private CustomResourceVersion(
+        ApiResource resource,
+        CustomResourceStrategy strategy,
+        CustomResourceSchema? schema,
+        JsonObject? openApiSchema,
+        IReadOnlyCollection<string> selectableFields,
+        IReadOnlyList<TableColumn> columns,
+        Func<JsonElement, JsonArray> cells,
+        ScalePaths? scale,
+        string storageApiVersion,
+        bool converts)
+        : base(resource, strategy, schema?.ToTypeSchema(root: true), selectableFields, columns, cells)
+    {
+        _schema = schema;
+        _storageApiVersion = storageApiVersion;
+        _converts = converts;
+        Scale = scale;
+        OpenApiKind = new CustomResourceKind(resource, openApiSchema);
+    }
+
+    public override bool SupportsStrategicMerge => false;
+
+    public override ScalePaths? Scale { get; }
+
+    public override bool Converts => _converts;
+
+    /// <summary>What this version contributes to its group-version's OpenAPI document.</summary>
+    public CustomResourceKind OpenApiKind { get; }
+
+    /// <summary>The definitions of every served version of a CustomResourceDefinition, preferred version first.</summary>
+    public static IReadOnlyList<ResourceDefinition> FromDefinition(JsonObject crd, RegistryContext context)
+    {
+        var spec = crd["spec"] as JsonObject ?? [];
+        var names = spec["names"] as JsonObject ?? [];
+        var group = (string?)spec["group"] ?? string.Empty;
+        var plural = (string?)names["plural"] ?? string.Empty;
+        var kind = (string?)names["kind"] ?? string.Empty;
+        var versions = (spec["versions"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
+        var storage = versions.FirstOrDefault(v => (bool?)v["storage"] == true) is { } stored ? (string?)stored["name"] ?? string.Empty : string.Empty;
+        var served = versions.Where(v => (bool?)v["served"] == true).ToList();
+        var definitions = new List<ResourceDefinition>();
+        foreach (var version in served.OrderBy(v => (string?)v["name"] ?? string.Empty, VersionPriority.Ordering))
+        {
+            var name = (string?)version["name"] ?? string.Empty;
+            var subresources = version["subresources"] as JsonObject;
+            var subs = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            var subKinds = new Dictionary<string, GroupVersionKind>(StringComparer.Ordinal);
+            if (subresources?["status"] is JsonObject)
+            {
+                subs["status"] = ["get", "patch", "update"];
+                subKinds["status"] = new GroupVersionKind(group, name, kind);
+            }
+
+            ScalePaths? scale = null;
+            if (subresources?["scale"] is JsonObject scaleNode)
+            {
+                subs["scale"] = ["get", "patch", "update"];
+                subKinds["scale"] = new GroupVersionKind("autoscaling", "v1", "Scale");
+                scale = new ScalePaths(
+                    ((string?)scaleNode["specReplicasPath"] ?? ".spec.replicas").TrimStart('.'),
+                    ((string?)scaleNode["statusReplicasPath"] ?? ".status.replicas").TrimStart('.'),
+                    ((string?)scaleNode["labelSelectorPath"])?.TrimStart('.'));
+            }
+
+            var resource = new ApiResource
+            {
+                Group = group,
+                Version = name,
+                Resource = plural,
+                Kind = kind,
+                ListKind = (string?)names["listKind"] is { Length: > 0 } listKind ? listKind : kind + "List",
+                SingularName = (string?)names["singular"] is { Length: > 0 } singular ? singular : kind.ToLowerInvariant(),
+                Namespaced = (string?)spec["scope"] != "Cluster",
+                Verbs = ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"],
+                ShortNames = Strings(names["shortNames"]),
+                Categories = Strings(names["categories"]),
+                Subresources = subs,
+                SubresourceKinds = subKinds,
+                DefinitionName = CustomResourceDocuments.DefinitionName(group, name, kind),
+            };
+            var openApiSchema = version["schema"]?["openAPIV3Schema"] as JsonObject;
+            var schema = openApiSchema is null ? null : CustomResourceSchema.Parse(openApiSchema);
+            var (columns, cells) = Printing(version, context.TimeProvider);
+            var selectable = (version["selectableFields"] as JsonArray)?.OfType<JsonObject>()
+                .Select(f => ((string?)f["jsonPath"])?.TrimStart('.')).OfType<string>().ToList() ?? [];
+            definitions.Add(new CustomResourceVersion(
+                resource,
+                new CustomResourceStrategy(resource, schema),
+                schema,
+                openApiSchema,
+                selectable,
+                columns,
+                cells,
+                scale,
+                group + "/" + storage,
+                served.Count > 1 || storage != name));
+        }
+
+        return definitions;
+    }
+
+    public override List<string> UnknownFields(JsonObject body, bool remove) => _schema?.Prune(body, remove) ?? [];
+
+    public override CachedObject Present(CachedObject stored)
+    {
+        if (!_converts || (stored.Root.TryGetProperty("apiVersion", out var apiVersion) && apiVersion.ValueEquals(Resource.ApiVersion)))
+        {
+            return stored;
+        }
+
+        var node = stored.ToNode();
+        node["apiVersion"] = Resource.ApiVersion;
+        return CachedObject.FromNode(stored.Key, node, stored.Revision);
+    }
+
+    public override JsonObject ToStorage(JsonObject obj)
+    {
+        if ((string?)obj["apiVersion"] != _storageApiVersion)
+        {
+            obj = obj.DeepClone().AsObject();
+            obj["apiVersion"] = _storageApiVersion;
+        }
+
+        return obj;
+    }
+
+    public override JsonObject FromStorage(JsonObject obj)
+    {
+        obj["apiVersion"] = Resource.ApiVersion;
+        return obj;
+    }
+
+    /// <summary>Name, the version's additionalPrinterColumns (Age when it has none), and how a row's cells are read.</summary>
+    private static (IReadOnlyList<TableColumn> Columns, Func<JsonElement, JsonArray> Cells) Printing(JsonObject version, TimeProvider timeProvider)
+    {
+        var declared = (version["additionalPrinterColumns"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
+        var columns = new List<TableColumn> { NameColumn };
+        var paths = new List<(JsonPathExpression? Path, string Type)>();
+        if (declared.Count == 0)
+        {
+            columns.Add(new TableColumn("Age", "date", string.Empty, "How long ago the object was created."));
+            _ = JsonPathExpression.TryParse(".metadata.creationTimestamp", out var age, out _);
+            paths.Add((age, "date"));
+        }
+
+        foreach (var column in declared)
+        {
+            var type = (string?)column["type"] ?? "string";
+            columns.Add(new TableColumn((string?)column["name"] ?? string.Empty, type, (string?)column["format"] ?? string.Empty,
+                (string?)column["description"] ?? string.Empty, (int?)column["priority"] ?? 0));
+            _ = JsonPathExpression.TryParse((string?)column["jsonPath"] ?? string.Empty, out var path, out _);
+            paths.Add((path, type));
+        }
+
+        JsonArray Cells(JsonElement obj)
+        {
+            var cells = new JsonArray();
+            cells.Add(obj.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("name", out var n) ? n.GetString() : string.Empty);
+            foreach (var (path, type) in paths)
+            {
+                var values = path?.Evaluate(obj) ?? [];
+                if (values.Count == 0 || values[0].ValueKind == JsonValueKind.Null)
+                {
+                    cells.Add(null);
+                    continue;
+                }
+
+                if (values.Count > 1)
+                {
+                    cells.Add(string.Join(",", values.Select(JsonPathExpression.Text)));
+                    continue;
+                }
+
+                var value = values[0];
+                cells.Add(type switch
+                {
+                    "date" when value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) =>
+                        JsonValue.Create(HumanDuration.Format(timeProvider.GetUtcNow() - time)),
+                    "integer" when value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) => JsonValue.Create(number),
+                    "number" when value.ValueKind == JsonValueKind.Number => JsonValue.Create(value.GetDouble()),
+                    "boolean" when value.ValueKind is JsonValueKind.True or JsonValueKind.False => JsonValue.Create(value.GetBoolean()),
+                    _ when value.ValueKind is JsonValueKind.Object or JsonValueKind.Array => JsonValue.Create(value.GetRawText()),
+                    _ => JsonValue.Create(JsonPathExpression.Text(value)),
+                });
+            }
+
+            return cells;
+        }
+
+        return (columns, new Func<JsonElement, JsonArray>(Cells));
+    }
+
+    private static string[] Strings(JsonNode? node) =>
+        (node as JsonArray)?.Select(n => n?.GetValueKind() == JsonValueKind.String ? n.GetValue<string>() : null).OfType<string>().ToArray() ?? [];
+}
+
+/// <summary>Kubernetes version priority: GA before beta before alpha, higher numbers first, other names last by name.</summary>
+internal static class VersionPriority
+{
+    public static IComparer<string> Ordering { get; } = System.Collections.Generic.Comparer<string>.Create(Compare);
+
+    private static int Compare(string a, string b)
+    {
+        var (ka, ma, sa, na) = Parse(a);
+        var (kb, mb, sb, nb) = Parse(b);
+        if (ka != kb)
+        {
+            return ka.CompareTo(kb);
+        }
+
+        if (ka == 1)
+        {
+            return string.CompareOrdinal(a, b);
+        }
+
+        return sa != sb ? sb.CompareTo(sa) : ma != mb ? mb.CompareTo(ma) : nb.CompareTo(na);
+    }
+
+    private static (int Known, int Major, int Stage, int Minor) Parse(string v)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(v, "^v([0-9]+)(?:(alpha|beta)([0-9]+))?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        if (!match.Success)
+        {
+            return (1, 0, 0, 0);
+        }
+
+        var major = int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+        var stage = match.Groups[2].Value switch { "alpha" => 0, "beta" => 1, _ => 2 };
+        var minor = match.Groups[3].Success ? int.Parse(match.Groups[3].Value, CultureInfo.InvariantCulture) : 0;
+        return (0, major, stage, minor);
+    }
+}

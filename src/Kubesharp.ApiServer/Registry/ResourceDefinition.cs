@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiMachinery.Schema;
+using Kubesharp.ApiServer.Caching;
+using Kubesharp.ApiServer.Printing;
+using Kubesharp.ApiServer.Registry.Strategies;
+
+namespace Kubesharp.ApiServer.Registry;
+
+/// <summary>
+/// Everything the API server knows about one served resource (group, version, resource): what discovery publishes
+/// (<see cref="Resource"/>: scope, verbs, subresources, short names, categories), the strategy hooks (defaulting,
+/// validation, create/update/status), the schema that drives pruning, patches and apply, the fields a field selector
+/// may name and the table columns. The registry, the endpoints, discovery and OpenAPI ask the definition; nothing
+/// else knows a kind. Built-in kinds and custom resources are both definitions in the <see cref="ResourceCatalog"/>.
+/// </summary>
+internal class ResourceDefinition
+{
+    private readonly Func<JsonElement, JsonArray> _cells;
+
+    public ResourceDefinition(
+        ApiResource resource,
+        ResourceStrategy strategy,
+        TypeSchema? schema,
+        IReadOnlyCollection<string> selectableFields,
+        IReadOnlyList<TableColumn> columns,
+        Func<JsonElement, JsonArray> cells)
+    {
+        Resource = resource;
+        Strategy = strategy;
+        Schema = schema;
+        SelectableFields = selectableFields;
+        Columns = columns;
+        _cells = cells;
+    }
+
+    public ApiResource Resource { get; }
+
+    public ResourceStrategy Strategy { get; }
+
+    /// <summary>The structural schema of the kind (pruning of unknown fields, strategic merge, apply); null when unknown.</summary>
+    public TypeSchema? Schema { get; }
+
+    /// <summary>Field selector keys besides metadata.name and metadata.namespace, as dotted paths.</summary>
+    public IReadOnlyCollection<string> SelectableFields { get; }
+
+    public IReadOnlyList<TableColumn> Columns { get; }
+
+    /// <summary>Whether strategic merge patch is understood (built-in kinds); custom resources answer 415 as upstream.</summary>
+    public virtual bool SupportsStrategicMerge => true;
+
+    /// <summary>The scale subresource's view: paths of spec and status replicas and of the label selector.</summary>
+    public virtual ScalePaths? Scale => null;
+
+    public JsonArray Cells(JsonElement obj) => _cells(obj);
+
+    /// <summary>Whether <see cref="Present"/> may change objects (a resource with several versions).</summary>
+    public virtual bool Converts => false;
+
+    /// <summary>
+    /// The fields of <paramref name="body"/> the schema does not declare, as dotted paths; removed when
+    /// <paramref name="remove"/> (decoding upstream drops them).
+    /// </summary>
+    public virtual List<string> UnknownFields(JsonObject body, bool remove) =>
+        Schema is null ? [] : SchemaPruner.Prune(body, Schema, remove);
+
+    /// <summary>The object as this version serves it (the stored object may be of another version of the resource).</summary>
+    public virtual CachedObject Present(CachedObject stored) => stored;
+
+    /// <summary>An object of this version turned into the stored version before it is written.</summary>
+    public virtual JsonObject ToStorage(JsonObject obj) => obj;
+
+    /// <summary>A stored object turned into this version before a request changes it.</summary>
+    public virtual JsonObject FromStorage(JsonObject obj) => obj;
+}
+
+/// <summary>Where a resource keeps what the scale subresource reads and writes (dotted paths below the root).</summary>
+internal sealed record ScalePaths(string SpecReplicas, string StatusReplicas, string? LabelSelector);
