@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Discovery;
+using Kubesharp.ApiServer.Health;
 using Kubesharp.ApiServer.Http;
 using Kubesharp.ApiServer.Nodes;
 using Kubesharp.ApiServer.Registry;
@@ -33,7 +34,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ILogger _logger;
     private readonly KubeletClient _kubelets;
-    private Task _startup = Task.CompletedTask;
+    // Pending until start-up runs: requests that arrive before it are kept out too.
+    private Task _startup = new TaskCompletionSource().Task;
+    private Task _trimmer = Task.CompletedTask;
 
     private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
     {
@@ -43,6 +46,22 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         Certificates = certificates;
         Options = options;
         _logger = logger;
+        var storeHealth = cache.Store as IStoreHealth;
+        Liveness.Add("ping", () => null);
+        Liveness.Add("log", () => null);
+        Liveness.Add("etcd", () => storeHealth?.Problem);
+        Readiness.Add("ping", () => null);
+        Readiness.Add("log", () => null);
+        Readiness.Add("etcd", () => storeHealth?.Problem);
+        Readiness.Add("watch-cache", () => cache.Problem);
+        Readiness.Add("poststarthook/bootstrap-controller", () => _startup switch
+        {
+            { IsCompletedSuccessfully: true } => null,
+            { IsFaulted: true } failed => $"start-up failed: {failed.Exception!.GetBaseException().Message}",
+            _ => "the bootstrap objects are not created yet",
+        });
+        Health = new HealthEndpoint(Liveness, Readiness);
+        Gate = new StartupGate(() => _startup);
     }
 
     public ApiServerOptions Options { get; }
@@ -54,8 +73,21 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
     public string KubeconfigPath => Path.Combine(Options.DataDir, "kubeconfig.yaml");
 
-    /// <summary>Completes when the cache is filled and the bootstrap objects exist (what /readyz reports).</summary>
+    /// <summary>Completes when the cache is filled and the bootstrap objects exist; until then resource requests get 429.</summary>
     public Task Ready => _startup;
+
+    /// <summary>
+    /// The checks of /readyz. The API server's own come first (the store, the watch cache, the bootstrap objects);
+    /// the composition adds those of the components it runs beside it (informer sync, the node agent).
+    /// </summary>
+    public HealthChecks Readiness { get; } = new();
+
+    /// <summary>The checks of /livez and /healthz.</summary>
+    public HealthChecks Liveness { get; } = new();
+
+    internal HealthEndpoint Health { get; }
+
+    internal StartupGate Gate { get; }
 
     public static async Task<ApiServerHost> StartAsync(
         ApiServerOptions options,
@@ -143,6 +175,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         // The OpenAPI documents are built on first request: most clients never ask, and built eagerly they would
         // hold several megabytes for the life of the process.
         host._startup = host.RunStartupAsync(registry, flowControl, host._stopping.Token);
+        host._trimmer = Memory.IdleMemoryTrimmer.RunAsync(TimeSpan.FromSeconds(20), timeProvider, logger, host._stopping.Token);
         LogListening(logger, host.Url);
         return host;
     }
@@ -191,6 +224,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
+        await _trimmer.ConfigureAwait(false);
         try
         {
             await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);

@@ -86,6 +86,11 @@ public static class ControllerManager
             }
 
             informers.Start(cancellationToken);
+            if (options.InformersSynced is { } synced)
+            {
+                _ = informers.WaitForCacheSyncAsync(cancellationToken).ContinueWith(t => synced(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
+
             var recording = events.RunAsync(cancellationToken);
             var endpointWork = new[]
             {

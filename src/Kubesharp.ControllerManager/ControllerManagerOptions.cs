@@ -42,4 +42,7 @@ public sealed class ControllerManagerOptions
 
     /// <summary>Informer resync period (0 disables resyncs).</summary>
     public TimeSpan ResyncPeriod { get; init; }
+
+    /// <summary>Called once the controllers' informers have listed (each time this process starts leading).</summary>
+    public Action? InformersSynced { get; init; }
 }

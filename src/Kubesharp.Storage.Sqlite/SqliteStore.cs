@@ -7,7 +7,7 @@ namespace Kubesharp.Storage.Sqlite;
 /// The embedded store: one SQLite file in WAL mode, one writer that assigns revisions and commits
 /// queued writes in groups, watchers fed by the writer after each commit, readers on pooled connections.
 /// </summary>
-public sealed class SqliteStore : IStore
+public sealed class SqliteStore : IStore, IStoreHealth
 {
     private const int ReplayPageSize = 512;
 
@@ -32,6 +32,9 @@ public sealed class SqliteStore : IStore
     }
 
     public string Path => _options.Path;
+
+    /// <inheritdoc/>
+    public string? Problem => Volatile.Read(ref _disposed) != 0 ? "the store is closed" : _writer.Problem;
 
     internal long CommitCount => _writer.Commits;
 

@@ -28,6 +28,7 @@ internal sealed class SqliteWriter : IDisposable
         new UnboundedChannelOptions { SingleReader = true, SingleWriter = true, AllowSynchronousContinuations = false });
 
     private readonly WalFile _wal;
+    private readonly string _databasePath;
 
     private readonly SqliteCommand _selectLatest;
     private readonly SqliteParameter _selectLatestKey;
@@ -92,6 +93,7 @@ internal sealed class SqliteWriter : IDisposable
         _pendingRevision = _committedRevision = _revision;
         _pendingCompactRevision = _committedCompactRevision = _compactRevision;
         _pendingCompactedThrough = _committedCompactedThrough = _compactedThrough;
+        _databasePath = connection.DataSource;
         _wal = new WalFile(connection.DataSource);
 
         // A previous process may have committed without living to flush; what it left is served as durable only once flushed.
@@ -141,6 +143,31 @@ internal sealed class SqliteWriter : IDisposable
     }
 
     public bool TryEnqueue(WriteOperation operation) => _queue.Writer.TryWrite(operation);
+
+    /// <summary>Why writes are refused (a failed log flush, the database file gone), or null.</summary>
+    public string? Problem => CheckFiles()?.Message;
+
+    /// <summary>
+    /// Whether the database file is still where the store opened it. Once it is removed (or its directory is),
+    /// SQLite goes on writing to the unlinked file and a restart would lose everything since: from then on every
+    /// write is refused.
+    /// </summary>
+    private StoreUnavailableException? CheckFiles()
+    {
+        if (Volatile.Read(ref _flushFailure) is { } failure)
+        {
+            return failure;
+        }
+
+        if (File.Exists(_databasePath))
+        {
+            return null;
+        }
+
+        var gone = new StoreUnavailableException($"the database file {_databasePath} was removed while in use; writes are refused because a restart would lose them");
+        Interlocked.CompareExchange(ref _flushFailure, gone, null);
+        return Volatile.Read(ref _flushFailure);
+    }
 
     public async Task StopAsync()
     {
@@ -286,7 +313,7 @@ internal sealed class SqliteWriter : IDisposable
         var failures = new Exception?[batch.Count];
         try
         {
-            if (_flushFailure is { } broken)
+            if (Volatile.Read(ref _flushFailure) is { } broken)
             {
                 throw broken;
             }
@@ -378,6 +405,9 @@ internal sealed class SqliteWriter : IDisposable
                     failure = new StoreUnavailableException("the write-ahead log could not be made durable", e);
                     Volatile.Write(ref _flushFailure, failure);
                 }
+
+                // Checked after the flush, before anything is acknowledged: a write that reached only an unlinked file is refused.
+                failure ??= CheckFiles();
             }
 
             foreach (var group in groups)

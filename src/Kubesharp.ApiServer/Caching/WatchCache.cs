@@ -25,6 +25,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
     private readonly Lock _waitersGate = new();
     private readonly PriorityQueue<TaskCompletionSource, long> _waiters = new();
     private long _revision;
+    private volatile string? _watchFailure;
     private Task _loop = Task.CompletedTask;
     private Task _bookmarks = Task.CompletedTask;
 
@@ -43,6 +44,11 @@ internal sealed partial class WatchCache : IAsyncDisposable
     public long Revision => Volatile.Read(ref _revision);
 
     public Task Synced => _synced.Task;
+
+    public IStore Store => _store;
+
+    /// <summary>Null while every resource's cache is filled and following the store, else why not (readiness).</summary>
+    public string? Problem => !_synced.Task.IsCompleted ? "the watch cache is loading the store" : _watchFailure;
 
     public ResourceCache For(ApiResource resource) => CacheOf(resource.GroupResource);
 
@@ -175,6 +181,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
         {
             try
             {
+                _watchFailure = null;
                 await foreach (var change in _store.WatchAsync(RegistryPrefix, revision, cancellationToken).ConfigureAwait(false))
                 {
                     Dispatch(change);
@@ -188,6 +195,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                _watchFailure = $"the store watch failed, resuming: {ex.Message}";
                 LogWatchFailed(_logger, ex);
                 try
                 {

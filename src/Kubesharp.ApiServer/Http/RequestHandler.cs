@@ -18,8 +18,6 @@ namespace Kubesharp.ApiServer.Http;
 /// </summary>
 internal sealed partial class RequestHandler
 {
-    private static readonly string[] HealthChecks = ["ping", "log", "etcd", "informer-sync", "poststarthook/bootstrap-controller"];
-
     private readonly ResourceRegistry _registry;
     private readonly RequestAuthenticator _authenticator;
     private readonly ApiServerHost _host;
@@ -107,6 +105,11 @@ internal sealed partial class RequestHandler
         {
             await TryWriteStatusAsync(context, StatusError.StoredObjectTooLarge(ex.Size, Kubesharp.Storage.IStore.MaxValueBytes)).ConfigureAwait(false);
         }
+        catch (Kubesharp.Storage.StoreUnavailableException ex)
+        {
+            // The store cannot keep writes (closed, its files gone): refused, never acknowledged and then lost.
+            await TryWriteStatusAsync(context, new StatusError(503, "ServiceUnavailable", $"the datastore cannot serve this request: {ex.Message}", retryAfterSeconds: 1)).ConfigureAwait(false);
+        }
         catch (BadHttpRequestException ex)
         {
             await TryWriteStatusAsync(context, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusError.TooLarge() : StatusError.BadRequest(ex.Message)).ConfigureAwait(false);
@@ -145,48 +148,7 @@ internal sealed partial class RequestHandler
             return true;
         }
 
-        var check = path switch
-        {
-            "/healthz" or "/livez" or "/readyz" => path[1..],
-            _ when path.StartsWith("/healthz/", StringComparison.Ordinal) || path.StartsWith("/livez/", StringComparison.Ordinal) || path.StartsWith("/readyz/", StringComparison.Ordinal) => path[1..],
-            _ => null,
-        };
-        if (check is null)
-        {
-            return false;
-        }
-
-        var endpoint = check.Split('/')[0];
-        var ready = endpoint != "readyz" || _host.Ready.IsCompletedSuccessfully;
-        var single = check.Contains('/', StringComparison.Ordinal) ? check[(check.IndexOf('/', StringComparison.Ordinal) + 1)..] : null;
-        if (single is not null && !HealthChecks.Contains(single))
-        {
-            throw StatusError.PathNotFound();
-        }
-
-        string body;
-        if (context.Request.Query.ContainsKey("verbose") && single is null)
-        {
-            var text = new StringBuilder();
-            foreach (var name in HealthChecks)
-            {
-                var ok = name != "informer-sync" && name != "poststarthook/bootstrap-controller" || ready;
-                text.Append(ok ? $"[+]{name} ok\n" : $"[-]{name} failed: reason withheld\n");
-            }
-
-            text.Append(ready ? $"{endpoint} check passed\n" : $"{endpoint} check failed\n");
-            body = text.ToString();
-        }
-        else
-        {
-            body = ready ? "ok" : $"[-]informer-sync failed: reason withheld\n{endpoint} check failed";
-        }
-
-        context.Response.StatusCode = ready ? 200 : 500;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        context.Response.Headers["X-Content-Type-Options"] = "nosniff";
-        await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-        return true;
+        return await _host.Health.TryHandleAsync(context, path).ConfigureAwait(false);
     }
 
     private async Task RouteAsync(HttpContext context, string path)
@@ -277,6 +239,7 @@ internal sealed partial class RequestHandler
 
     private async Task RouteResourceAsync(HttpContext context, string group, string version, string[] rest)
     {
+        _host.Gate.ThrowIfStarting();
         if (group == MetricsResources.Group)
         {
             await _metrics.HandleAsync(context, version, rest).ConfigureAwait(false);

@@ -145,10 +145,14 @@ internal sealed partial class ResourceEndpoint
         }
     }
 
-    /// <summary>Encodes watch events into the response body, one JSON document per line.</summary>
+    /// <summary>
+    /// Encodes watch events into the response body, one JSON document per line. Events are encoded straight into
+    /// the response's pipe, whose pooled blocks go back once flushed: an idle watch holds no buffer of its own.
+    /// </summary>
     private sealed class WatchStream(HttpContext context, ApiResource resource, ResourceDefinition definition, ResourceEndpoint endpoint, ResponseForm form)
     {
-        private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
+        private readonly System.IO.Pipelines.PipeWriter _buffer = context.Response.BodyWriter;
+        private long _unflushed;
         private bool _columnsSent;
 
         public Task WriteAsync(string type, CachedObject obj)
@@ -175,7 +179,8 @@ internal sealed partial class ResourceEndpoint
             writer.WriteEndObject();
             writer.Flush();
             _buffer.Write("\n"u8);
-            return _buffer.WrittenCount > 64 * 1024 ? FlushAsync() : Task.CompletedTask;
+            _unflushed += writer.BytesCommitted + 1;
+            return _unflushed > 32 * 1024 ? FlushAsync() : Task.CompletedTask;
         }
 
         public Task WriteAsync(string type, JsonObject obj)
@@ -188,6 +193,7 @@ internal sealed partial class ResourceEndpoint
             writer.WriteEndObject();
             writer.Flush();
             _buffer.Write("\n"u8);
+            _unflushed += writer.BytesCommitted + 1;
             return Task.CompletedTask;
         }
 
@@ -211,13 +217,8 @@ internal sealed partial class ResourceEndpoint
 
         public async Task FlushAsync()
         {
-            if (_buffer.WrittenCount > 0)
-            {
-                await context.Response.Body.WriteAsync(_buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
-                _buffer.ResetWrittenCount();
-            }
-
-            await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+            _unflushed = 0;
+            await _buffer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
     }
 }

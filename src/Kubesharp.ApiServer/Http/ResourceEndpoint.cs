@@ -659,53 +659,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             return;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(Math.Max(256, items.Sum(i => i.Json.Length) + 256));
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            if (form == ResponseForm.PartialObjectMetadata)
-            {
-                writer.WriteString("kind", "PartialObjectMetadataList");
-                writer.WriteString("apiVersion", "meta.k8s.io/v1");
-            }
-            else
-            {
-                writer.WriteString("kind", resource.ListKind);
-                writer.WriteString("apiVersion", resource.ApiVersion);
-            }
-
-            writer.WriteStartObject("metadata");
-            writer.WriteString("resourceVersion", revision.ToString(CultureInfo.InvariantCulture));
-            if (next is not null)
-            {
-                writer.WriteString("continue", next);
-            }
-
-            if (remaining is { } r)
-            {
-                writer.WriteNumber("remainingItemCount", r);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteStartArray("items");
-            foreach (var item in items)
-            {
-                if (form == ResponseForm.PartialObjectMetadata)
-                {
-                    PartialMetadata(item).WriteTo(writer);
-                }
-                else
-                {
-                    writer.WriteRawValue(item.Json, skipInputValidation: true);
-                }
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        await JsonResponses.WriteRawAsync(context, StatusCodes.Status200OK, buffer.WrittenMemory,
-            form == ResponseForm.PartialObjectMetadata ? "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io" : JsonResponses.Json).ConfigureAwait(false);
+        await ListStreamWriter.WriteAsync(context, resource, items, form, revision, next, remaining).ConfigureAwait(false);
     }
 
     private static JsonObject PartialMetadata(CachedObject obj) => new()

@@ -199,9 +199,24 @@ internal static partial class ServerCommand
             return 1;
         }
 
+        // /readyz passes only once the components below have synced their informers and the node is up.
+        var componentSync = new Kubesharp.Readiness.ComponentSync();
+        server.Readiness.Add("informer-sync", componentSync.Check);
+        var nodeAgentCheck = new Kubesharp.Readiness.NodeAgentCheck();
+        if (roles.Agent)
+        {
+            server.Readiness.Add("node-agent", nodeAgentCheck.Check);
+        }
+
         // The control-plane components talk to the API over HTTPS with the admin credentials, like remote ones would.
         using var client = Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath);
-        var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, new Kubesharp.ControllerManager.ControllerManagerOptions(), TimeProvider.System, loggerFactory, stop.Token);
+        var controllerOptions = new Kubesharp.ControllerManager.ControllerManagerOptions
+        {
+            // Stable across restarts of this server, so one restarted after a crash takes its own lease back at once.
+            Identity = ControllerManagerIdentity(options.DataDir),
+            InformersSynced = componentSync.Track("controller-manager"),
+        };
+        var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, controllerOptions, TimeProvider.System, loggerFactory, stop.Token);
         var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
         using var scheduler = roles.Scheduler
             ? new SchedulerService(client, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
@@ -209,6 +224,7 @@ internal static partial class ServerCommand
         if (scheduler is not null)
         {
             await scheduler.StartAsync(stop.Token).ConfigureAwait(false);
+            componentSync.Track("scheduler", scheduler.Started);
         }
 
         using var simulated = roles.SimulatedNodes.Count > 0
@@ -217,16 +233,52 @@ internal static partial class ServerCommand
         if (simulated is not null)
         {
             await simulated.StartAsync(stop.Token).ConfigureAwait(false);
+            componentSync.Track("simulated nodes", simulated.Ready);
         }
 
         // The server's own node (a single-node cluster), unless the control plane runs alone.
-        var agent = roles.Agent ? await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, startingRuntime, loggerFactory, stop.Token).ConfigureAwait(false) : null;
-        await Console.Out.WriteLineAsync($"""
-            Kubesharp API server ready at {server.Url} ({started.ElapsedMilliseconds} ms).
-            Use it with kubectl:
-                export KUBECONFIG={server.KubeconfigPath}
-                kubectl get nodes
-            """).ConfigureAwait(false);
+        Kubesharp.NodeAgents.NodeAgent? agent = null;
+        if (roles.Agent)
+        {
+            try
+            {
+                agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, startingRuntime, loggerFactory, stop.Token).ConfigureAwait(false);
+                nodeAgentCheck.Started(agent.Kubelet.Ready);
+                componentSync.Track("node agent", agent.Synced);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+            {
+                nodeAgentCheck.Failed(e);
+            }
+        }
+
+        try
+        {
+            await componentSync.SettledAsync(stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        if (nodeAgentCheck.Failure is { } nodeFailure)
+        {
+            await Console.Error.WriteLineAsync($"kubesharp: the node agent could not start: {nodeFailure}. The cluster has no node; /readyz fails (see /readyz?verbose) until this is fixed and the server restarted.").ConfigureAwait(false);
+        }
+
+        if (!stop.IsCancellationRequested && server.Readiness.FirstFailure() is { } notReady)
+        {
+            await Console.Error.WriteLineAsync($"kubesharp: the API server at {server.Url} is serving but not ready: {notReady}").ConfigureAwait(false);
+        }
+        else if (!stop.IsCancellationRequested)
+        {
+            await Console.Out.WriteLineAsync($"""
+                Kubesharp API server ready at {server.Url} ({started.ElapsedMilliseconds} ms).
+                Use it with kubectl:
+                    export KUBECONFIG={server.KubeconfigPath}
+                    kubectl get nodes
+                """).ConfigureAwait(false);
+        }
+
         try
         {
             await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
@@ -254,6 +306,10 @@ internal static partial class ServerCommand
         await clusterServices.ConfigureAwait(false);
         return 0;
     }
+
+    /// <summary>The host name plus a digest of the data directory: one identity per server, the same after a restart.</summary>
+    private static string ControllerManagerIdentity(string dataDir) =>
+        $"{Environment.MachineName}_{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(dataDir)))[..16]}";
 
     /// <summary>Upstream's default: the bind address when it is one reachable address, else the node's own.</summary>
     private static IPAddress AdvertisedAddress(IPAddress bindAddress) =>

@@ -35,6 +35,12 @@ internal sealed partial class NodeAgent : IAsyncDisposable
 
     public ServiceProxy Proxy { get; }
 
+    /// <summary>
+    /// Completes once the kubelet is ready (registered, its pods listed) and the proxy's and DNS's informers have
+    /// listed; fails when the kubelet could not start.
+    /// </summary>
+    public Task Synced { get; private set; } = Task.CompletedTask;
+
     /// <summary>Starts the kubelet (which readies asynchronously, see <see cref="KubeletService.Ready"/>), the proxy and DNS.</summary>
     public static Task<NodeAgent> StartAsync(NodeAgentOptions options, KubernetesClient client, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
         StartAsync(options, client, null, loggerFactory, cancellationToken);
@@ -46,15 +52,46 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         await NodeKernelSettings.ApplyAsync(loggerFactory.CreateLogger<NodeAgent>(), cancellationToken).ConfigureAwait(false);
         var agent = new NodeAgent(options, client, startingRuntime?.HandOver(), loggerFactory);
+        var proxySynced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        agent.Proxy.Synced += () => proxySynced.TrySetResult();
         await agent.Kubelet.StartAsync(cancellationToken).ConfigureAwait(false);
-        agent.proxyRun = agent.RunLoggedAsync("service proxy", agent.Proxy.RunAsync);
+        // The proxy and DNS change the host (rules, a link): only on a node whose kubelet came up.
+        agent.proxyRun = agent.RunLoggedAsync("service proxy", ct => agent.AfterKubeletReadyAsync(agent.Proxy.RunAsync, ct));
         if (options.Dns is { } dns)
         {
             var dnsLogger = loggerFactory.CreateLogger<ClusterDnsServer>();
-            agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => ClusterDns.RunAsync(agent.informers, dns, dnsLogger, ct));
+            agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => agent.AfterKubeletReadyAsync(c => ClusterDns.RunAsync(agent.informers, dns, dnsLogger, c), ct));
         }
 
+        agent.Synced = agent.WaitForSyncAsync(proxySynced.Task);
         return agent;
+    }
+
+    private async Task AfterKubeletReadyAsync(Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Kubelet.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // The kubelet reported its own failure; the node's readiness says so.
+            return;
+        }
+
+        await run(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WaitForSyncAsync(Task proxySynced)
+    {
+        await Kubelet.Ready.ConfigureAwait(false);
+        if (await Task.WhenAny(proxySynced, proxyRun).WaitAsync(stopping.Token).ConfigureAwait(false) != proxySynced)
+        {
+            throw new InvalidOperationException("the service proxy stopped before it first programmed the node's rules (see the log)");
+        }
+
+        // By now DNS has started its informers on the shared factory too.
+        await informers.WaitForCacheSyncAsync(stopping.Token).ConfigureAwait(false);
     }
 
     /// <summary>Stops the kubelet, then the proxy (removing its rules) and DNS (removing its link).</summary>

@@ -44,6 +44,34 @@ public sealed class SqliteStoreTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task DatabaseRemovedWhileOpen_RefusesWritesAndReportsProblem(bool wholeDirectory)
+    {
+        await using var store = await OpenAsync();
+        var kept = await store.CreateAsync("/kept", Encoding.UTF8.GetBytes("one"), default);
+        Assert.Null(store.Problem);
+
+        if (wholeDirectory)
+        {
+            Directory.Delete(Path.GetDirectoryName(DatabasePath)!, recursive: true);
+        }
+        else
+        {
+            File.Delete(DatabasePath);
+        }
+
+        // SQLite would keep writing to the unlinked file; nothing may be acknowledged that a restart would lose.
+        var refused = await Assert.ThrowsAsync<StoreUnavailableException>(() => store.CreateAsync("/lost", Encoding.UTF8.GetBytes("two"), default));
+        Assert.Contains("removed", refused.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<StoreUnavailableException>(() => store.UpdateAsync("/kept", Encoding.UTF8.GetBytes("three"), kept.ModRevision, default));
+        Assert.Contains(DatabasePath, store.Problem, StringComparison.Ordinal);
+
+        // The durable revision (which watchers are fed up to) never covered the refused writes.
+        Assert.Equal(kept.ModRevision, await store.GetCurrentRevisionAsync(default));
+    }
+
     [Fact]
     public async Task Open_ForeignSqliteFile_ThrowsStoreUnavailable()
     {

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Logging;
+
+namespace Kubesharp.ApiServer.Memory;
+
+/// <summary>
+/// Gives memory back to the system after a burst (a wave of large lists, a relist storm): the garbage collector
+/// keeps the heap it grew for as long as nothing allocates enough to trigger a full collection, which an idle
+/// server never does. Every period, when the heap holds much more than it uses and little was allocated since the
+/// last look (the server is quiet, so a short pause harms no one), one aggressive full collection compacts the
+/// heap and releases the free memory, as Go's scavenger does for upstream's API server.
+/// </summary>
+internal sealed partial class IdleMemoryTrimmer
+{
+    /// <summary>Committed bytes beyond the live heap worth a collection.</summary>
+    public const long SlackBytes = 16L << 20;
+
+    /// <summary>At most this much allocated since the last look counts as quiet.</summary>
+    public const long QuietAllocationBytes = 64L << 20;
+
+    public static Task RunAsync(TimeSpan period, TimeProvider timeProvider, ILogger logger, CancellationToken cancellationToken) => Task.Run(async () =>
+    {
+        using var timer = new PeriodicTimer(period, timeProvider);
+        var allocated = GC.GetTotalAllocatedBytes();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var now = GC.GetTotalAllocatedBytes();
+                var quiet = now - allocated <= QuietAllocationBytes;
+                allocated = now;
+                var info = GC.GetGCMemoryInfo(GCKind.Any);
+                var slack = info.TotalCommittedBytes - info.HeapSizeBytes + info.FragmentedBytes;
+                if (!quiet || slack < SlackBytes)
+                {
+                    continue;
+                }
+
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                var after = GC.GetGCMemoryInfo(GCKind.Any);
+                LogTrimmed(logger, info.TotalCommittedBytes >> 20, after.TotalCommittedBytes >> 20);
+                allocated = GC.GetTotalAllocatedBytes();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }, CancellationToken.None);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Idle: heap trimmed from {Before} MB to {After} MB committed")]
+    private static partial void LogTrimmed(ILogger logger, long before, long after);
+}
