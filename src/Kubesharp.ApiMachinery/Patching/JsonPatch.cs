@@ -150,7 +150,14 @@ public static class JsonPatch
     private static void Replace(JsonArray root, string path, JsonNode? value)
     {
         var (container, key) = Locate(root, path, "replace", isFrom: false);
-        _ = Get(container, key, path, "replace", isFrom: false);
+
+        // Upstream's JSON patch library replaces an absent member of an existing object as if it were there
+        // (clients cordon with replace /spec/unschedulable); a missing parent or array index still fails.
+        if (container is not JsonObject)
+        {
+            _ = Get(container, key, path, "replace", isFrom: false);
+        }
+
         switch (container)
         {
             case JsonObject obj:

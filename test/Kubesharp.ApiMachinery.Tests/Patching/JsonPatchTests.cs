@@ -74,6 +74,16 @@ public sealed class JsonPatchTests
     }
 
     [Fact]
+    public void Apply_ReplaceAbsentMemberOfObject_AddsIt()
+    {
+        var node = Apply("""{"spec":{"taints":[]}}""", """[{"op":"replace","path":"/spec/unschedulable","value":true}]""");
+        Assert.Equal("""{"spec":{"taints":[],"unschedulable":true}}""", node!.ToJsonString());
+
+        var parent = Assert.Throws<StatusException>(() => Apply("""{"spec":{}}""", """[{"op":"replace","path":"/spec/template/metadata/annotations","value":{}}]"""));
+        Assert.Equal(422, parent.Code);
+    }
+
+    [Fact]
     public void Apply_MalformedPatch_BadRequest()
     {
         Assert.Equal(400, Assert.Throws<StatusException>(() => Apply("{}", """{"op":"add"}""")).Code);

@@ -30,8 +30,9 @@ public sealed class PatchLimitTests(TestServer server)
         Assert.Equal((HttpStatusCode)422, status);
         Assert.Equal("Status", (string?)body!["kind"]);
         Assert.StartsWith("Unable to complete the copy, the accumulated size increase of copy is", (string?)body["message"], StringComparison.Ordinal);
-        // A doubling document would pass 500 MB by the 20th copy; the budget stops it near 3 MiB.
-        Assert.True(after - before < 64L * 1024 * 1024, $"managed memory grew by {after - before} bytes");
+        // A doubling document would pass 500 MB by the 20th copy; the budget stops it near 3 MiB. The bound leaves
+        // room for the test classes that run beside this one in the same process.
+        Assert.True(after - before < 256L * 1024 * 1024, $"managed memory grew by {after - before} bytes");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
         var (_, stored) = await server.GetAsync(path);
         Assert.Null(stored!["x0"]);
