@@ -11,6 +11,7 @@ using Kubesharp.ControllerManager.Deployments;
 using Kubesharp.ControllerManager.Expectations;
 using Kubesharp.ControllerManager.Objects;
 using Kubesharp.ControllerManager.Ownership;
+using Kubesharp.ControllerManager.Pods;
 using Kubesharp.ControllerManager.ReplicaSets;
 using Kubesharp.ControllerManager.Selection;
 using Microsoft.Extensions.Logging;
@@ -349,28 +350,8 @@ internal sealed partial class DaemonSetController : IController, IReconciler
         var client = context.Client.Resource<Pod>();
         if (delete.Count > 0)
         {
-            expectations.ExpectDeletions(key, delete.Select(p => ObjectKey.Of(p)));
-            var errors = await Task.WhenAll(delete.Select(async pod =>
-            {
-                try
-                {
-                    await client.DeleteAsync(pod.Metadata!.Namespace, pod.Metadata.Name!, new DeleteOptions { Preconditions = new Preconditions { Uid = pod.Metadata.Uid } }, cancellationToken).ConfigureAwait(false);
-                    context.Events.Record(ds, "Normal", "SuccessfulDelete", $"Deleted pod: {pod.Metadata.Name}");
-                    return null;
-                }
-                catch (StatusException e) when (e.IsNotFound() || e.IsConflict())
-                {
-                    expectations.DeletionObserved(key, ObjectKey.Of(pod));
-                    return null;
-                }
-                catch (StatusException e)
-                {
-                    expectations.DeletionObserved(key, ObjectKey.Of(pod));
-                    context.Events.Record(ds, "Warning", "FailedDelete", $"Error deleting: {e.Message}");
-                    return e.Message;
-                }
-            })).ConfigureAwait(false);
-            if (errors.FirstOrDefault(e => e is not null) is { } error)
+            var error = await ControlledPodDeletion.DeleteAsync(context, expectations, key, ds, delete, cancellationToken).ConfigureAwait(false);
+            if (error is not null)
             {
                 return error;
             }

@@ -9,6 +9,7 @@ using Kubesharp.Client.WorkQueues;
 using Kubesharp.ControllerManager.Expectations;
 using Kubesharp.ControllerManager.Objects;
 using Kubesharp.ControllerManager.Ownership;
+using Kubesharp.ControllerManager.Pods;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.ControllerManager.Jobs;
@@ -297,29 +298,7 @@ internal sealed partial class JobController : IController, IReconciler
             return null;
         }
 
-        expectations.ExpectDeletions(key, targets.Select(p => ObjectKey.Of(p)));
-        var client = context.Client.Resource<Pod>();
-        var results = await Task.WhenAll(targets.Select(async pod =>
-        {
-            try
-            {
-                await client.DeleteAsync(pod.Metadata!.Namespace, pod.Metadata.Name!, new DeleteOptions { Preconditions = new Preconditions { Uid = pod.Metadata.Uid } }, cancellationToken).ConfigureAwait(false);
-                context.Events.Record(job, "Normal", "SuccessfulDelete", $"Deleted pod: {pod.Metadata.Name}");
-                return null;
-            }
-            catch (StatusException e) when (e.IsNotFound() || e.IsConflict())
-            {
-                expectations.DeletionObserved(key, ObjectKey.Of(pod));
-                return null;
-            }
-            catch (StatusException e)
-            {
-                expectations.DeletionObserved(key, ObjectKey.Of(pod));
-                context.Events.Record(job, "Warning", "FailedDelete", $"Error deleting: {e.Message}");
-                return e.Message;
-            }
-        })).ConfigureAwait(false);
-        return results.FirstOrDefault(r => r is not null);
+        return await ControlledPodDeletion.DeleteAsync(context, expectations, key, job, targets, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<string?> CreatePodsAsync(string key, Job job, IReadOnlyList<(int? Index, int FailureCount)> targets, CancellationToken cancellationToken)
