@@ -1,5 +1,6 @@
 using Kubesharp.Api.Core.V1;
 using Kubesharp.Client;
+using Kubesharp.Client.Events;
 using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
 using Kubesharp.Client.WorkQueues;
@@ -92,10 +93,12 @@ public sealed partial class KubeletService : BackgroundService
             var nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
             var queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(time), time);
             runner = new ActionRunner(runtime.Runtime);
-            probes = new ProbeManager(runner, queue.Add, time, loggerFactory.CreateLogger<ProbeManager>());
+            var recorder = new EventRecorder(client, "kubelet", NodeName, time, loggerFactory.CreateLogger<EventRecorder>());
+            var podEvents = new PodEvents(recorder);
+            probes = new ProbeManager(runner, queue.Add, time, loggerFactory.CreateLogger<ProbeManager>(), podEvents);
             var volumes = new PodVolumes(client, options.PodsDir, time);
             var configs = new PodConfigBuilder(client, options, machine.Cpus, machine.MemoryBytes);
-            var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>());
+            var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>(), podEvents);
 
             using var certificate = KubeletServingCertificate.LoadOrCreate(options.DataDir, NodeName, nodeIp, time);
             server = await KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken);
@@ -145,6 +148,7 @@ public sealed partial class KubeletService : BackgroundService
                     }
                 }, stopping.Token),
                 informerTask,
+                recorder.RunAsync(stopping.Token),
             };
             LogStarted(logger, NodeName, server.Port);
             ready.TrySetResult();

@@ -42,7 +42,12 @@ public sealed partial class EventRecorder
         where T : IKubernetesObject, IKubernetesKind =>
         Record(obj, T.GroupVersionKind.ApiVersion, T.GroupVersionKind.Kind, type, reason, message);
 
-    public void Record(IKubernetesObject obj, string apiVersion, string kind, string type, string reason, string message)
+    /// <summary>Queues an event about a part of <paramref name="obj"/>, such as one container of a pod (<c>spec.containers{web}</c>).</summary>
+    public void Record<T>(T obj, string fieldPath, string type, string reason, string message)
+        where T : IKubernetesObject, IKubernetesKind =>
+        Record(obj, T.GroupVersionKind.ApiVersion, T.GroupVersionKind.Kind, type, reason, message, fieldPath);
+
+    public void Record(IKubernetesObject obj, string apiVersion, string kind, string type, string reason, string message, string? fieldPath = null)
     {
         ArgumentNullException.ThrowIfNull(obj);
         var meta = obj.Metadata ?? new ObjectMeta();
@@ -55,6 +60,7 @@ public sealed partial class EventRecorder
             Name = meta.Name,
             Uid = meta.Uid,
             ResourceVersion = meta.ResourceVersion,
+            FieldPath = fieldPath,
         };
         pending.Writer.TryWrite(new Event
         {
@@ -103,7 +109,7 @@ public sealed partial class EventRecorder
     internal async Task SendAsync(Event e, CancellationToken cancellationToken)
     {
         var o = e.InvolvedObject!;
-        var key = string.Join('\u0001', o.Kind, o.Namespace, o.Name, o.Uid, e.Type, e.Reason, e.Message, component, host);
+        var key = string.Join('\u0001', o.Kind, o.Namespace, o.Name, o.Uid, o.FieldPath, e.Type, e.Reason, e.Message, component, host);
         if (seen.TryGetValue(key, out var existing))
         {
             var count = existing.Count + 1;

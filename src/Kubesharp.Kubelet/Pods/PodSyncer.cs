@@ -45,6 +45,8 @@ internal sealed partial class PodSyncer
     private readonly ConcurrentDictionary<string, (string Reason, string Message)> waiting = new();
     private readonly ConcurrentDictionary<string, string> lastStatus = new();
     private readonly ConcurrentDictionary<string, byte> adopted = new();
+    private readonly ConcurrentDictionary<string, int> sandboxFailures = new();
+    private readonly PodEvents events;
 
     public PodSyncer(
         KubernetesClient client,
@@ -57,8 +59,10 @@ internal sealed partial class PodSyncer
         KubeletOptions options,
         string hostIp,
         TimeProvider time,
-        ILogger logger)
+        ILogger logger,
+        PodEvents? events = null)
     {
+        this.events = events ?? new PodEvents(null);
         this.client = client;
         this.runtime = runtime;
         this.images = images;
@@ -191,6 +195,11 @@ internal sealed partial class PodSyncer
                 return null;
             }
 
+            if (state.Sandboxes.Count > 0 && !sandboxFailures.ContainsKey(uid))
+            {
+                events.SandboxChanged(pod);
+            }
+
             await KillPodAsync(state, pod, 0, cancellationToken);
             foreach (var old in state.Sandboxes)
             {
@@ -200,7 +209,21 @@ internal sealed partial class PodSyncer
             var attempt = state.Sandboxes.Count == 0 ? 0u : state.Sandboxes[0].Metadata.Attempt + 1;
             var sandboxConfig = configs.SandboxConfig(pod, attempt);
             Directory.CreateDirectory(sandboxConfig.LogDirectory);
-            var sandboxId = await runtime.RunPodSandboxAsync(sandboxConfig, cancellationToken: cancellationToken);
+            string sandboxId;
+            try
+            {
+                sandboxId = await runtime.RunPodSandboxAsync(sandboxConfig, cancellationToken: cancellationToken);
+            }
+            catch (Grpc.RpcException e) when (e.StatusCode != Grpc.StatusCode.Cancelled)
+            {
+                // Retried with a growing delay (1 s doubling to a minute); the event says why the pod is not starting.
+                var failures = sandboxFailures.AddOrUpdate(uid, 1, (_, n) => n + 1);
+                events.FailedCreatePodSandbox(pod, e.Detail);
+                LogSandboxFailed(logger, pod.Metadata.Namespace!, pod.Metadata.Name!, failures, e.Detail);
+                return TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures - 1, 6))));
+            }
+
+            sandboxFailures.TryRemove(uid, out _);
             LogSandboxStarted(logger, pod.Metadata.Namespace!, pod.Metadata.Name!, sandboxId);
             state = await RuntimePod.LoadAsync(runtime, uid, cancellationToken);
             sandbox = state.ReadySandbox ?? throw new InvalidOperationException($"sandbox {sandboxId} is not ready");
@@ -219,6 +242,8 @@ internal sealed partial class PodSyncer
             {
                 waiting[Key(uid, c.Name!)] = ("ContainerCreating", "MountVolume.SetUp failed: " + e.Message);
             }
+
+            events.FailedMount(pod, e.Message);
 
             return TimeSpan.FromSeconds(2);
         }
@@ -252,6 +277,7 @@ internal sealed partial class PodSyncer
                 if (remaining > TimeSpan.Zero)
                 {
                     waiting[initKey] = ("CrashLoopBackOff", $"back-off {Math.Ceiling(remaining.TotalSeconds)}s restarting failed container={init.Name} pod={pod.Metadata.Name}_{pod.Metadata.Namespace}({uid})");
+                    events.BackOff(pod, init, init: true);
                     return remaining;
                 }
 
@@ -275,7 +301,10 @@ internal sealed partial class PodSyncer
                 if (failedProbe is not null || specChanged)
                 {
                     LogRestarting(logger, pod.Metadata.Namespace!, pod.Metadata.Name!, container.Name!, failedProbe is null ? "spec changed" : $"{failedProbe} probe failed");
-                    await StopContainerAsync(pod, container, latest.Id, spec.TerminationGracePeriodSeconds ?? 30, cancellationToken);
+                    var why = failedProbe is null
+                        ? $"Container {container.Name} definition changed, will be restarted"
+                        : $"Container {container.Name} failed {failedProbe.ToLowerInvariant()} probe, will be restarted";
+                    await StopContainerAsync(pod, container, latest.Id, spec.TerminationGracePeriodSeconds ?? 30, cancellationToken, why);
                     probes.Forget(latest.Id);
                     if (restartPolicy == "Never")
                     {
@@ -309,6 +338,7 @@ internal sealed partial class PodSyncer
                 if (remaining > TimeSpan.Zero)
                 {
                     waiting[key] = ("CrashLoopBackOff", $"back-off {Math.Ceiling(remaining.TotalSeconds)}s restarting failed container={container.Name} pod={pod.Metadata.Name}_{pod.Metadata.Namespace}({uid})");
+                    events.BackOff(pod, container, init: false);
                     next = Min(next, remaining);
                     continue;
                 }
@@ -342,12 +372,13 @@ internal sealed partial class PodSyncer
         string imageRef;
         try
         {
-            imageRef = await EnsureImageAsync(pod, container, sandboxConfig, cancellationToken);
+            imageRef = await EnsureImageAsync(pod, container, init, sandboxConfig, cancellationToken);
         }
         catch (ImagePullException e)
         {
             var pulls = waiting.TryGetValue(key, out var previous) && previous.Reason is "ErrImagePull" or "ImagePullBackOff";
             waiting[key] = (pulls ? "ImagePullBackOff" : e.Reason, e.Message);
+            events.ImageFailed(pod, container, init, e, backingOff: pulls);
             return pulls ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(2);
         }
 
@@ -366,6 +397,7 @@ internal sealed partial class PodSyncer
         catch (VolumeSetupException e)
         {
             waiting[key] = ("CreateContainerConfigError", e.Message);
+            events.Failed(pod, container, init, e.Message);
             return TimeSpan.FromSeconds(2);
         }
 
@@ -373,13 +405,27 @@ internal sealed partial class PodSyncer
         try
         {
             containerId = await runtime.CreateContainerAsync(sandboxId, config, sandboxConfig, cancellationToken);
+        }
+        catch (Grpc.RpcException e) when (e.StatusCode != Grpc.StatusCode.Cancelled)
+        {
+            waiting[key] = ("CreateContainerError", e.Detail);
+            events.Failed(pod, container, init, e.Detail);
+            return TimeSpan.FromSeconds(5);
+        }
+
+        events.Created(pod, container, init);
+        try
+        {
             await runtime.StartContainerAsync(containerId, cancellationToken);
         }
         catch (Grpc.RpcException e) when (e.StatusCode != Grpc.StatusCode.Cancelled)
         {
             waiting[key] = ("CreateContainerError", e.Detail);
+            events.Failed(pod, container, init, e.Detail);
             return TimeSpan.FromSeconds(5);
         }
+
+        events.Started(pod, container, init);
 
         waiting.TryRemove(key, out _);
         LogContainerStarted(logger, pod.Metadata.Namespace!, pod.Metadata.Name!, container.Name!, containerId);
@@ -389,6 +435,7 @@ internal sealed partial class PodSyncer
             if (!ok)
             {
                 LogHookFailed(logger, "PostStart", pod.Metadata.Namespace!, pod.Metadata.Name!, container.Name!, message);
+                events.FailedPostStartHook(pod, container, init);
                 await runtime.StopContainerAsync(containerId, pod.Spec!.TerminationGracePeriodSeconds ?? 30, cancellationToken);
             }
         }
@@ -396,7 +443,7 @@ internal sealed partial class PodSyncer
         return null;
     }
 
-    private async Task<string> EnsureImageAsync(Pod pod, Container container, PodSandboxConfig sandboxConfig, CancellationToken cancellationToken)
+    private async Task<string> EnsureImageAsync(Pod pod, Container container, bool init, PodSandboxConfig sandboxConfig, CancellationToken cancellationToken)
     {
         var image = container.Image ?? throw new ImagePullException("InvalidImageName", "container has no image");
         var spec = new ImageSpec { Image = image };
@@ -406,6 +453,7 @@ internal sealed partial class PodSyncer
             var present = await images.ImageStatusAsync(spec, cancellationToken);
             if (present is not null)
             {
+                events.AlreadyPresent(pod, container, init);
                 return present.Id;
             }
 
@@ -417,11 +465,17 @@ internal sealed partial class PodSyncer
 
         var auths = await PullSecretsAsync(pod, image, cancellationToken);
         Grpc.RpcException? lastError = null;
+        events.Pulling(pod, container, init);
+        var started = time.GetTimestamp();
         foreach (var auth in auths.DefaultIfEmpty())
         {
             try
             {
-                return await images.PullImageAsync(spec, auth, sandboxConfig, cancellationToken);
+                var pulled = await images.PullImageAsync(spec, auth, sandboxConfig, cancellationToken);
+                var took = time.GetElapsedTime(started);
+                var size = (await images.ImageStatusAsync(new ImageSpec { Image = pulled }, cancellationToken))?.Size;
+                events.Pulled(pod, container, init, took, size);
+                return pulled;
             }
             catch (Grpc.RpcException e) when (e.StatusCode != Grpc.StatusCode.Cancelled)
             {
@@ -429,7 +483,7 @@ internal sealed partial class PodSyncer
             }
         }
 
-        throw new ImagePullException("ErrImagePull", $"failed to pull image \"{image}\": {lastError?.Detail}");
+        throw new ImagePullException("ErrImagePull", $"failed to pull image \"{image}\": {lastError?.Detail}", lastError?.Detail);
     }
 
     /// <summary>Credentials for the image's registry from the pod's imagePullSecrets (dockerconfigjson or dockercfg).</summary>
@@ -516,7 +570,7 @@ internal sealed partial class PodSyncer
             var container = pod?.Spec?.Containers?.Concat(pod.Spec.InitContainers ?? []).FirstOrDefault(s => s.Name == c.Metadata.Name);
             if (pod is not null && container is not null)
             {
-                await StopContainerAsync(pod, container, c.Id, gracePeriodSeconds, cancellationToken);
+                await StopContainerAsync(pod, container, c.Id, gracePeriodSeconds, cancellationToken, "Stopping container " + container.Name);
             }
             else
             {
@@ -527,8 +581,10 @@ internal sealed partial class PodSyncer
         }));
     }
 
-    private async Task StopContainerAsync(Pod pod, Container container, string containerId, long gracePeriodSeconds, CancellationToken cancellationToken)
+    private async Task StopContainerAsync(Pod pod, Container container, string containerId, long gracePeriodSeconds, CancellationToken cancellationToken, string why)
     {
+        var init = pod.Spec?.InitContainers?.Contains(container) == true;
+        events.Killing(pod, container, init, why);
         var started = time.GetTimestamp();
         if (container.Lifecycle?.PreStop is { } preStop && gracePeriodSeconds > 0)
         {
@@ -537,6 +593,7 @@ internal sealed partial class PodSyncer
             if (!ok)
             {
                 LogHookFailed(logger, "PreStop", pod.Metadata!.Namespace!, pod.Metadata.Name!, container.Name!, message);
+                events.FailedPreStopHook(pod, container, init);
             }
         }
 
@@ -635,6 +692,7 @@ internal sealed partial class PodSyncer
 
         lastStatus.TryRemove(uid, out _);
         adopted.TryRemove(uid, out _);
+        sandboxFailures.TryRemove(uid, out _);
     }
 
     private async Task WriteStatusAsync(Pod pod, RuntimePod state, string? deadlineReason, CancellationToken cancellationToken)
@@ -685,6 +743,9 @@ internal sealed partial class PodSyncer
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started sandbox {SandboxId} for pod {Namespace}/{Name}")]
     private static partial void LogSandboxStarted(ILogger logger, string @namespace, string name, string sandboxId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not create the sandbox of pod {Namespace}/{Name} (attempt {Attempt}): {Error}")]
+    private static partial void LogSandboxFailed(ILogger logger, string @namespace, string name, int attempt, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started container {Container} ({ContainerId}) of pod {Namespace}/{Name}")]
     private static partial void LogContainerStarted(ILogger logger, string @namespace, string name, string container, string containerId);

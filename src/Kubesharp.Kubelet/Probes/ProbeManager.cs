@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using Kubesharp.Api.Core.V1;
 using Microsoft.Extensions.Logging;
 
+using Kubesharp.Kubelet.Pods;
+
 namespace Kubesharp.Kubelet.Probes;
 
 /// <summary>
@@ -15,12 +17,14 @@ internal sealed partial class ProbeManager : IAsyncDisposable
     private readonly Action<string> podChanged;
     private readonly TimeProvider time;
     private readonly ILogger logger;
+    private readonly PodEvents? events;
     private readonly ConcurrentDictionary<(string ContainerId, ProbeKind Kind), bool> results = new();
     private readonly ConcurrentDictionary<(string Uid, string Container, ProbeKind Kind), Worker> workers = new();
     private readonly CancellationTokenSource stopping = new();
 
-    public ProbeManager(ActionRunner actions, Action<string> podChanged, TimeProvider time, ILogger logger)
+    public ProbeManager(ActionRunner actions, Action<string> podChanged, TimeProvider time, ILogger logger, PodEvents? events = null)
     {
+        this.events = events;
         this.actions = actions;
         this.podChanged = podChanged;
         this.time = time;
@@ -76,7 +80,7 @@ internal sealed partial class ProbeManager : IAsyncDisposable
                     Stop(key);
                 }
 
-                var worker = new Worker(uid, container, kind, probe, current.ContainerId, current.StartedAt, CancellationTokenSource.CreateLinkedTokenSource(stopping.Token));
+                var worker = new Worker(pod, uid, container, kind, probe, current.ContainerId, current.StartedAt, CancellationTokenSource.CreateLinkedTokenSource(stopping.Token));
                 if (workers.TryAdd(key, worker))
                 {
                     worker.Task = Task.Run(() => RunAsync(worker, podIp), CancellationToken.None);
@@ -156,6 +160,7 @@ internal sealed partial class ProbeManager : IAsyncDisposable
                     successes = 0;
                     failures++;
                     LogProbeFailed(logger, worker.Kind, worker.Container.Name!, worker.Uid, message);
+                    events?.Unhealthy(worker.Pod, worker.Container, worker.Kind.ToString(), message);
                 }
 
                 bool? result = successes >= successThreshold ? true : failures >= failureThreshold ? false : null;
@@ -225,8 +230,10 @@ internal sealed partial class ProbeManager : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "{Kind} probe of container {Container} in pod {Uid} failed: {Message}")]
     private static partial void LogProbeFailed(ILogger logger, ProbeKind kind, string container, string uid, string message);
 
-    private sealed class Worker(string uid, Container container, ProbeKind kind, Probe probe, string containerId, DateTimeOffset startedAt, CancellationTokenSource cancellation)
+    private sealed class Worker(Pod pod, string uid, Container container, ProbeKind kind, Probe probe, string containerId, DateTimeOffset startedAt, CancellationTokenSource cancellation)
     {
+        public Pod Pod { get; } = pod;
+
         public string Uid { get; } = uid;
 
         public Container Container { get; } = container;
