@@ -104,7 +104,7 @@ public sealed partial class KubeletService : BackgroundService
             server = await KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken);
             KubeletPort = server.Port;
 
-            var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>());
+            var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder);
             await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
             var lease = new NodeLeaseController(client, NodeName, options.LeaseDurationSeconds, time);
 

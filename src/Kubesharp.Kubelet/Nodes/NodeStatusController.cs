@@ -5,6 +5,7 @@ using Kubesharp.ApiMachinery;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.Client;
+using Kubesharp.Client.Events;
 using Kubesharp.Cri;
 using Microsoft.Extensions.Logging;
 
@@ -30,9 +31,12 @@ internal sealed partial class NodeStatusController
     private DateTimeOffset lastReportedAt;
     private DateTimeOffset readySince;
     private bool lastReady;
+    private bool? reportedReady;
+    private readonly EventRecorder? events;
 
-    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger)
+    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null)
     {
+        this.events = events;
         this.client = client;
         this.runtime = runtime;
         this.options = options;
@@ -59,6 +63,7 @@ internal sealed partial class NodeStatusController
     public async Task RegisterAsync(CancellationToken cancellationToken)
     {
         var nodes = client.Resource<Node>();
+        NodeEvent("Starting", "Starting kubelet.");
         var node = new Node
         {
             ApiVersion = "v1",
@@ -101,7 +106,31 @@ internal sealed partial class NodeStatusController
         await client.Resource<Node>().PatchAsync(null, NodeName, PatchType.Merge, body, subresource: "status", cancellationToken: cancellationToken);
         lastReported = fingerprint;
         lastReportedAt = now;
+        if (reportedReady is null)
+        {
+            foreach (var condition in new[] { "NodeHasSufficientMemory", "NodeHasNoDiskPressure", "NodeHasSufficientPID" })
+            {
+                NodeEvent(condition, $"Node {NodeName} status is now: {condition}");
+            }
+
+            NodeEvent("NodeAllocatableEnforced", "Updated Node Allocatable limit across pods");
+        }
+
+        if (reportedReady != lastReady)
+        {
+            var reason = lastReady ? "NodeReady" : "NodeNotReady";
+            if (lastReady || reportedReady is not null)
+            {
+                NodeEvent(reason, $"Node {NodeName} status is now: {reason}");
+            }
+
+            reportedReady = lastReady;
+        }
     }
+
+    /// <summary>An event about this node; upstream's kubelet names the node by its name in place of a UID.</summary>
+    private void NodeEvent(string reason, string message) =>
+        events?.Record(new Node { Metadata = new ObjectMeta { Name = NodeName, Uid = NodeName } }, EventType.Normal, reason, message);
 
     private async Task<Api.Core.V1.NodeStatus> BuildStatusAsync(CancellationToken cancellationToken)
     {

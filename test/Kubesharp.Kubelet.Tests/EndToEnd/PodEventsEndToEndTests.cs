@@ -72,6 +72,24 @@ public sealed class PodEventsEndToEndTests(NodeFixture fixture)
         await DeletePodAsync("never-pulled");
     }
 
+    [RuntimeFact]
+    public async Task Events_NodeRegistered_StartingAndReadyRecorded()
+    {
+        using var timeout = new CancellationTokenSource(WaitLimit);
+        List<Event> events = [];
+        while (!events.Any(e => e.Reason == "NodeReady"))
+        {
+            await Task.Delay(200, timeout.Token);
+            var list = await fixture.Client.Resource<Event>().ListAsync("default", cancellationToken: timeout.Token);
+            events = [.. list.Items.Where(e => e.InvolvedObject?.Kind == "Node" && e.InvolvedObject.Name == fixture.NodeName)];
+        }
+
+        Assert.Contains(events, e => e.Reason == "Starting" && e.Message == "Starting kubelet.");
+        Assert.Contains(events, e => e.Reason == "NodeHasSufficientMemory" && e.Message == $"Node {fixture.NodeName} status is now: NodeHasSufficientMemory");
+        Assert.Contains(events, e => e.Reason == "NodeReady" && e.Message == $"Node {fixture.NodeName} status is now: NodeReady");
+        Assert.All(events, e => Assert.Equal(fixture.NodeName, e.InvolvedObject!.Uid));
+    }
+
     private Pod NewPod(string name, Container container) => new()
     {
         ApiVersion = "v1",
