@@ -47,8 +47,8 @@ public sealed class SimulatedAutoscalerTests(SimulatedCluster cluster) : IAsyncL
 
         // kubectl autoscale writes autoscaling/v1; the v2 view carries the same target as a CPU resource metric.
         (await K("autoscale", "deployment", "web", "--cpu-percent=50", "--min=1", "--max=4")).Ok();
-        Assert.Equal("50", (await K("get", "hpa.v1.autoscaling", "web", "-o", "jsonpath={.spec.targetCPUUtilizationPercentage}")).Ok().Output);
-        Assert.Equal("Resource cpu Utilization 50 1 4", (await K("get", "hpa.v2.autoscaling", "web", "-o",
+        Assert.Equal("50", (await K("get", "horizontalpodautoscalers.v1.autoscaling", "web", "-o", "jsonpath={.spec.targetCPUUtilizationPercentage}")).Ok().Output);
+        Assert.Equal("Resource cpu Utilization 50 1 4", (await K("get", "horizontalpodautoscalers.v2.autoscaling", "web", "-o",
             "jsonpath={.spec.metrics[0].type} {.spec.metrics[0].resource.name} {.spec.metrics[0].resource.target.type} {.spec.metrics[0].resource.target.averageUtilization} {.spec.minReplicas} {.spec.maxReplicas}")).Ok().Output);
         (await K("patch", "hpa", "web", "--type=merge", "-p", """{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":10}}}}""")).Ok();
         Assert.Equal("10 Max 0", (await K("get", "hpa", "web", "-o",
@@ -86,7 +86,7 @@ public sealed class SimulatedAutoscalerTests(SimulatedCluster cluster) : IAsyncL
         Assert.Contains("New size: 1; reason: All metrics below target", events, StringComparison.Ordinal);
 
         // The v1 view reports the current utilization and keeps what v1 cannot say in annotations.
-        var v1 = (await K("get", "hpa.v1.autoscaling", "web", "-o", "jsonpath={.status.currentCPUUtilizationPercentage} {.metadata.annotations.autoscaling\\.alpha\\.kubernetes\\.io/behavior}")).Ok().Output;
+        var v1 = (await K("get", "horizontalpodautoscalers.v1.autoscaling", "web", "-o", "jsonpath={.status.currentCPUUtilizationPercentage} {.metadata.annotations.autoscaling\\.alpha\\.kubernetes\\.io/behavior}")).Ok().Output;
         Assert.Matches(@"^\d+ \{.*""scaleDown"":\{.*""stabilizationWindowSeconds"":10", v1);
     }
 

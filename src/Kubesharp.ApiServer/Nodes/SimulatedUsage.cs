@@ -31,8 +31,9 @@ internal static class SimulatedUsage
     public static JsonObject Summary(string nodeName, IEnumerable<CachedObject> pods, DateTimeOffset now)
     {
         var timestamp = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        JsonObject Cpu(long nanoCores) => new() { ["time"] = timestamp, ["usageNanoCores"] = nanoCores };
-        JsonObject Memory(long bytes) => new() { ["time"] = timestamp, ["workingSetBytes"] = bytes };
+        // Unsigned, as agents report them (and as the metrics endpoint reads them).
+        JsonObject Cpu(long nanoCores) => new() { ["time"] = timestamp, ["usageNanoCores"] = (ulong)Math.Max(nanoCores, 0) };
+        JsonObject Memory(long bytes) => new() { ["time"] = timestamp, ["workingSetBytes"] = (ulong)Math.Max(bytes, 0) };
         long nodeCpu = 0, nodeMemory = 0;
         var items = new JsonArray();
         foreach (var pod in pods)

@@ -17,6 +17,9 @@ internal static class HorizontalPodAutoscalerConversion
     public const string ConditionsAnnotation = "autoscaling.alpha.kubernetes.io/conditions";
     public const string BehaviorAnnotation = "autoscaling.alpha.kubernetes.io/behavior";
 
+    /// <summary>Annotation values are JSON written as upstream's encoder writes it (no escaping of quotes or apostrophes).</summary>
+    private static readonly System.Text.Json.JsonSerializerOptions AnnotationJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Upstream's target when an autoscaler names no metric: 80% of the pods' CPU requests.</summary>
     public const int DefaultCpuUtilization = 80;
 
@@ -152,7 +155,7 @@ internal static class HorizontalPodAutoscalerConversion
             metadata["annotations"] = annotations;
             foreach (var (key, value) in extra)
             {
-                annotations[key] = value.ToJsonString();
+                annotations[key] = value.ToJsonString(AnnotationJson);
             }
         }
 

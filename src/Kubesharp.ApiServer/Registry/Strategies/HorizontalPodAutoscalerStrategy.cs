@@ -53,25 +53,27 @@ internal sealed class HorizontalPodAutoscalerStrategy(ApiResource resource) : Re
         var min = Int(spec?["minReplicas"]);
         if (max is null || max < 1)
         {
-            causes.Add(Invalid("spec.maxReplicas", Text(max), "must be greater than or equal to 1"));
+            causes.Add(InvalidNumber("spec.maxReplicas", max, "must be greater than or equal to 1"));
         }
 
         if (min is { } m && m < 1)
         {
-            causes.Add(Invalid("spec.minReplicas", Text(min), "must be greater than or equal to 1"));
+            causes.Add(InvalidNumber("spec.minReplicas", min, "must be greater than or equal to 1"));
         }
         else if (min is { } low && max is { } high && low > high)
         {
-            causes.Add(Invalid("spec.minReplicas", Text(min), "must be less than or equal to maxReplicas"));
+            causes.Add(InvalidNumber("spec.minReplicas", min, "must be less than or equal to maxReplicas"));
         }
 
         if (Int(spec?["targetCPUUtilizationPercentage"]) is { } percent && percent < 1)
         {
-            causes.Add(Invalid("spec.targetCPUUtilizationPercentage", Text(percent), "must be greater than 0"));
+            causes.Add(InvalidNumber("spec.targetCPUUtilizationPercentage", percent, "must be greater than 0"));
         }
     }
 
     private static int? Int(JsonNode? node) => node is JsonValue value && value.TryGetValue<int>(out var i) ? i : null;
 
-    private static string Text(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "0";
+    /// <summary>Upstream prints a number it refuses without quotes.</summary>
+    private static StatusCause InvalidNumber(string field, int? value, string detail) =>
+        new("FieldValueInvalid", $"Invalid value: {(value ?? 0).ToString(CultureInfo.InvariantCulture)}: {detail}", field);
 }
