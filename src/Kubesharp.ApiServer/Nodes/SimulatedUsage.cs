@@ -71,7 +71,7 @@ internal static class SimulatedUsage
             ["node"] = new JsonObject { ["nodeName"] = nodeName, ["cpu"] = Cpu(nodeCpu), ["memory"] = Memory(nodeMemory) },
             ["pods"] = items,
             // Simulated usage is what it is at this instant: the shortest window an agent reports.
-            ["windowSeconds"] = 1,
+            ["windowSeconds"] = 1.0,
         };
     }
 
