@@ -21,6 +21,9 @@ public sealed class ControllerManagerOptions
 
     public int CronJobWorkers { get; init; } = 5;
 
+    /// <summary>Sync period, stabilization and tolerance of the HorizontalPodAutoscaler controller.</summary>
+    public HorizontalPodAutoscalers.HorizontalPodAutoscalerOptions HorizontalPodAutoscaler { get; init; } = new();
+
     public int GarbageCollectorWorkers { get; init; } = 20;
 
     public int NamespaceWorkers { get; init; } = 10;

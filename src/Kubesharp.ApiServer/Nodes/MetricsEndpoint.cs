@@ -165,14 +165,48 @@ internal sealed class MetricsEndpoint(ResourceRegistry registry, KubeletClient k
     private async Task<Dictionary<string, JsonObject>> SummariesAsync(IEnumerable<CachedObject> nodes, CancellationToken cancellationToken)
     {
         var now = registry.TimeProvider.GetUtcNow();
-        var asks = nodes
+        var all = nodes.ToList();
+        var simulated = SimulatedSummaries(all.Where(SimulatedUsage.IsSimulated).ToList(), now);
+        var asks = all
+            .Where(n => !SimulatedUsage.IsSimulated(n))
             .Where(n => !(unreachable.TryGetValue(n.Name, out var since) && now - since < RetryUnreachableAfter))
             .Select(n => (Node: n.Name, Endpoint: KubeletClient.EndpointOf(n)))
             .Where(n => n.Endpoint is not null)
             .Select(async n => (n.Node, Summary: await SummaryAsync(n.Node, n.Endpoint!, cancellationToken).ConfigureAwait(false)))
             .ToList();
         var results = await Task.WhenAll(asks).ConfigureAwait(false);
-        return results.Where(r => r.Summary is not null).ToDictionary(r => r.Node, r => r.Summary!, StringComparer.Ordinal);
+        foreach (var (node, summary) in results)
+        {
+            if (summary is not null)
+            {
+                simulated[node] = summary;
+            }
+        }
+
+        return simulated;
+    }
+
+    /// <summary>Simulated nodes run no agent to ask: their usage comes from their pods' declared usage.</summary>
+    private Dictionary<string, JsonObject> SimulatedSummaries(List<CachedObject> nodes, DateTimeOffset now)
+    {
+        var result = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+        if (nodes.Count == 0)
+        {
+            return result;
+        }
+
+        var names = nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var podResource = registry.FindByGroupResource("pods")!;
+        var byNode = registry.Cache.For(podResource).Snapshot.Values
+            .Select(p => (Node: NodeName(p), Pod: p))
+            .Where(p => p.Node is not null && names.Contains(p.Node))
+            .ToLookup(p => p.Node!, p => p.Pod, StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            result[name] = SimulatedUsage.Summary(name, byNode[name], now);
+        }
+
+        return result;
     }
 
     private async Task<JsonObject?> SummaryAsync(string node, Uri endpoint, CancellationToken cancellationToken)

@@ -20,13 +20,16 @@ internal static class BuiltinDefinitions
                 strategies[resource.GroupResource] = strategy = ResourceStrategy.For(resource, context);
             }
 
-            definitions.Add(new ResourceDefinition(
+            var definition = new ResourceDefinition(
                 resource,
                 strategy,
                 Patches.SchemaOf(resource),
                 ObjectFilter.FieldsOf(resource.GroupResource),
                 TablePrinter.Columns(resource),
-                o => printer.Cells(resource, o)));
+                o => printer.Cells(resource, o));
+
+            // Both versions of HorizontalPodAutoscaler serve the objects stored as autoscaling/v2.
+            definitions.Add(resource.GroupResource == "horizontalpodautoscalers.autoscaling" ? new Autoscaling.HorizontalPodAutoscalerVersion(definition) : definition);
         }
 
         return definitions;

@@ -4,16 +4,19 @@ namespace Kubesharp.ControllerManager.CronJobs;
 
 /// <summary>
 /// A CronJob's schedule in its time zone: five cron fields or a macro (<c>@hourly</c>, <c>@daily</c>,
-/// <c>@midnight</c>, <c>@weekly</c>, <c>@monthly</c>, <c>@yearly</c>, <c>@annually</c>), optionally prefixed with
+/// <c>@midnight</c>, <c>@weekly</c>, <c>@monthly</c>, <c>@yearly</c>, <c>@annually</c>) or <c>@every DURATION</c>
+/// (a Go duration such as <c>1h30m</c>, whole seconds, at least one: a fixed delay from the last whole second), optionally prefixed with
 /// <c>CRON_TZ=Zone</c> or <c>TZ=Zone</c>; <c>spec.timeZone</c> wins, and without either the schedule runs in UTC.
 /// </summary>
-internal sealed class CronJobSchedule
+internal sealed partial class CronJobSchedule
 {
-    private readonly CronExpression expression;
+    private readonly CronExpression? expression;
+    private readonly TimeSpan delay;
 
-    private CronJobSchedule(CronExpression expression, TimeZoneInfo zone)
+    private CronJobSchedule(CronExpression? expression, TimeSpan delay, TimeZoneInfo zone)
     {
         this.expression = expression;
+        this.delay = delay;
         Zone = zone;
     }
 
@@ -60,6 +63,20 @@ internal sealed class CronJobSchedule
             zone = named;
         }
 
+        if (text.StartsWith("@every ", StringComparison.Ordinal))
+        {
+            var duration = text["@every ".Length..].Trim();
+            if (!TryParseDuration(duration, out var every))
+            {
+                error = $"failed to parse duration {text}: time: invalid duration \"{duration}\"";
+                return null;
+            }
+
+            // As upstream's cron library: under a second counts as one, fractions of a second are dropped.
+            every = every < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(Math.Floor(every.TotalSeconds));
+            return new CronJobSchedule(null, every, zone);
+        }
+
         if (text.StartsWith('@') && text is not ("@yearly" or "@annually" or "@monthly" or "@weekly" or "@daily" or "@midnight" or "@hourly"))
         {
             error = $"unrecognized descriptor: {text}";
@@ -74,11 +91,12 @@ internal sealed class CronJobSchedule
             return null;
         }
 
-        return new CronJobSchedule(expression, zone);
+        return new CronJobSchedule(expression, TimeSpan.Zero, zone);
     }
 
     /// <summary>The first time after <paramref name="after"/> (exclusive), or null when the schedule never fires again.</summary>
-    public DateTimeOffset? Next(DateTimeOffset after) => expression.GetNextOccurrence(after, Zone, inclusive: false);
+    public DateTimeOffset? Next(DateTimeOffset after) =>
+        expression is null ? after.AddTicks(-(after.Ticks % TimeSpan.TicksPerSecond)) + delay : expression.GetNextOccurrence(after, Zone, inclusive: false);
 
     /// <summary>
     /// The latest time in (<paramref name="earliest"/>, <paramref name="now"/>] and how many there are (counting
@@ -89,6 +107,18 @@ internal sealed class CronJobSchedule
         if (earliest >= now)
         {
             return (null, 0);
+        }
+
+        if (expression is null)
+        {
+            var first = Next(earliest)!.Value;
+            if (first > now)
+            {
+                return (null, 0);
+            }
+
+            var times = ((now - first).Ticks / delay.Ticks) + 1;
+            return (first + (delay * (times - 1)), (int)Math.Min(times, 101));
         }
 
         DateTimeOffset? latest = null;
@@ -107,4 +137,36 @@ internal sealed class CronJobSchedule
 
         return (latest, count);
     }
+
+    /// <summary>A Go duration: one or more decimal numbers each with a unit (ns, us, µs, ms, s, m, h).</summary>
+    private static bool TryParseDuration(string text, out TimeSpan duration)
+    {
+        duration = TimeSpan.Zero;
+        var match = GoDuration().Match(text);
+        if (!match.Success)
+        {
+            return false;
+        }
+
+        double ticks = 0;
+        for (var i = 0; i < match.Groups[1].Captures.Count; i++)
+        {
+            var value = double.Parse(match.Groups[1].Captures[i].Value, System.Globalization.CultureInfo.InvariantCulture);
+            ticks += match.Groups[2].Captures[i].Value switch
+            {
+                "h" => value * TimeSpan.TicksPerHour,
+                "m" => value * TimeSpan.TicksPerMinute,
+                "s" => value * TimeSpan.TicksPerSecond,
+                "ms" => value * TimeSpan.TicksPerMillisecond,
+                "us" or "µs" => value * 10,
+                _ => value / 100,
+            };
+        }
+
+        duration = TimeSpan.FromTicks((long)ticks);
+        return true;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))+$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex GoDuration();
 }

@@ -35,11 +35,12 @@ internal static partial class ServerCommand
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => Kubesharp.NodeAgents.ClusterDomain.Default };
         var clusterDns = new Option<string?>("--cluster-dns") { Description = "The cluster DNS address (default: the tenth address of --service-cidr)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug details." };
+        var hpaSyncPeriod = new Option<string>("--horizontal-pod-autoscaler-sync-period") { Description = "How often HorizontalPodAutoscalers are evaluated (e.g. 15s).", DefaultValueFactory = _ => "15s" };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
-            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, clusterDns, clusterDomain, verbose,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, clusterDns, clusterDomain, verbose, hpaSyncPeriod,
         };
         foreach (var option in datastoreTls.All)
         {
@@ -64,6 +65,12 @@ internal static partial class ServerCommand
             if (!TryParseDuration(result.GetValue(eventTtl)!, out var ttl))
             {
                 await Console.Error.WriteLineAsync($"kubesharp: --event-ttl {result.GetValue(eventTtl)} is not a duration such as 1h or 30m").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (!TryParseDuration(result.GetValue(hpaSyncPeriod)!, out var hpaSync) || hpaSync <= TimeSpan.Zero)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --horizontal-pod-autoscaler-sync-period {result.GetValue(hpaSyncPeriod)} is not a positive duration such as 15s").ConfigureAwait(false);
                 return 2;
             }
 
@@ -113,6 +120,7 @@ internal static partial class ServerCommand
                 ClusterCidr = result.GetValue(clusterCidr)!,
                 ClusterDns = dnsAddress,
                 ClusterDomain = domain,
+                HorizontalPodAutoscalerSyncPeriod = hpaSync,
                 SimulatedNodes = new SimulatedNodeOptions
                 {
                     Count = result.GetValue(simulatedNodes),
@@ -215,6 +223,7 @@ internal static partial class ServerCommand
             // Stable across restarts of this server, so one restarted after a crash takes its own lease back at once.
             Identity = ControllerManagerIdentity(options.DataDir),
             InformersSynced = componentSync.Track("controller-manager"),
+            HorizontalPodAutoscaler = new Kubesharp.ControllerManager.HorizontalPodAutoscalers.HorizontalPodAutoscalerOptions { SyncPeriod = roles.HorizontalPodAutoscalerSyncPeriod },
         };
         var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, controllerOptions, TimeProvider.System, loggerFactory, stop.Token);
         var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
@@ -353,6 +362,8 @@ internal static partial class ServerCommand
         public bool Scheduler { get; init; } = true;
 
         public required SimulatedNodeOptions SimulatedNodes { get; init; }
+
+        public TimeSpan HorizontalPodAutoscalerSyncPeriod { get; init; } = TimeSpan.FromSeconds(15);
 
         public required string ClusterCidr { get; init; }
 

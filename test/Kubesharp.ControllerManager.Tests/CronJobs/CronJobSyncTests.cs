@@ -195,9 +195,41 @@ public sealed class CronJobSyncTests
     }
 
     [Theory]
+    [InlineData("@every 5m", 5 * 60)]
+    [InlineData("@every 1h30m", 90 * 60)]
+    [InlineData("@every 1.5s", 1)]
+    [InlineData("@every 200ms", 1)]
+    public void Schedule_Every_FiresAFixedDelayAfterTheLastWholeSecond(string schedule, int seconds)
+    {
+        var parsed = CronJobSchedule.TryParse(schedule, null, out var error)!;
+
+        Assert.Null(error);
+        Assert.Equal(Objects.Epoch.AddSeconds(seconds), parsed.Next(Objects.Epoch.AddMilliseconds(400)));
+    }
+
+    [Fact]
+    public void Plan_EverySchedule_StartsTheMostRecentMissedTimeOnly()
+    {
+        // Created at 00:00:30: every 10 minutes gives 00:10:30, 00:20:30, 00:30:30; at 00:35 the last is due.
+        var plan = CronJobSync.Plan(CronJob("@every 10m"), [], Objects.Epoch.AddMinutes(35));
+
+        Assert.Equal(Created.AddMinutes(30), plan.Status.LastScheduleTime);
+        Assert.NotNull(plan.Create);
+    }
+
+    [Fact]
+    public void Schedule_BadEveryDuration_SaysSoAsUpstream()
+    {
+        Assert.Null(CronJobSchedule.TryParse("@every 5x", null, out var error));
+
+        Assert.Equal("failed to parse duration @every 5x: time: invalid duration \"5x\"", error);
+    }
+
+    [Theory]
     [InlineData("not a schedule")]
     [InlineData("* * * *")]
-    [InlineData("@every 5m")]
+    [InlineData("@every 5 minutes")]
+    [InlineData("@fortnightly")]
     [InlineData("CRON_TZ=Nowhere/Land * * * * *")]
     public void Plan_BadSchedule_WarnsUnparseable(string schedule)
     {

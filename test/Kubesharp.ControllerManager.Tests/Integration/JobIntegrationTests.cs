@@ -46,6 +46,31 @@ public sealed class JobIntegrationTests(BatchCluster cluster) : IClassFixture<Ba
     private async Task<List<EventV1>> EventsAsync(string ns) => [.. (await cluster.Client.Resource<EventV1>().ListAsync(ns)).Items];
 
     [Fact]
+    public async Task Job_ElasticIndexed_GrowsAndShrinksWithCompletionsAndParallelismTogether()
+    {
+        var ns = await cluster.NewNamespaceAsync();
+        await CreateAsync(ns, NewJob("elastic", null, completions: 2, parallelism: 2, mode: "Indexed"));
+        await WaitAsync(ns, "elastic", j => j.Status?.Active == 2, "two active pods");
+        var jobs = cluster.Client.Resource<Job>();
+
+        var alone = await Assert.ThrowsAsync<StatusException>(() => jobs.PatchAsync(ns, "elastic", PatchType.Merge, """{"spec":{"completions":4}}"""));
+        Assert.Equal(422, alone.Code);
+        Assert.Contains("spec.completions: Invalid value: 4: can only be modified in tandem with spec.parallelism", alone.Message, StringComparison.Ordinal);
+
+        await jobs.PatchAsync(ns, "elastic", PatchType.Merge, """{"spec":{"completions":4,"parallelism":4}}""");
+        await WaitAsync(ns, "elastic", j => j.Status?.Active == 4, "four active pods");
+        await jobs.PatchAsync(ns, "elastic", PatchType.Merge, """{"spec":{"completions":1,"parallelism":1}}""");
+        await WaitAsync(ns, "elastic", j => j.Status?.Active == 1, "one active pod");
+        var indexes = (await PodsAsync(ns)).Where(p => p.Metadata?.DeletionTimestamp is null && p.Status?.Phase is "Pending" or "Running")
+            .Select(p => p.Metadata!.Annotations!["batch.kubernetes.io/job-completion-index"]).ToList();
+        Assert.Equal(["0"], indexes);
+
+        await CreateAsync(ns, NewJob("fixed", null, completions: 2, parallelism: 2));
+        var fixedJob = await Assert.ThrowsAsync<StatusException>(() => jobs.PatchAsync(ns, "fixed", PatchType.Merge, """{"spec":{"completions":3,"parallelism":3}}"""));
+        Assert.Contains("spec.completions: Invalid value: 3: field is immutable", fixedJob.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Job_IndexedOnSimulatedNodes_CompletesEveryIndex()
     {
         var ns = await cluster.NewNamespaceAsync();

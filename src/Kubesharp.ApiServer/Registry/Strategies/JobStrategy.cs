@@ -126,6 +126,19 @@ internal sealed class JobStrategy(ApiResource resource) : ResourceStrategy(resou
             causes.Add(Required("spec.selector"));
         }
 
+        // Completions change only on an Indexed Job, and then together with parallelism (elastic Indexed Jobs).
+        if (old is not null && !JsonNode.DeepEquals(old["completions"], spec["completions"]))
+        {
+            if (mode != "Indexed")
+            {
+                causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: {spec["completions"]?.ToJsonString() ?? "null"}: field is immutable", "spec.completions"));
+            }
+            else if (spec["completions"] is JsonValue c && !JsonNode.DeepEquals(c, spec["parallelism"]))
+            {
+                causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: {c.ToJsonString()}: can only be modified in tandem with spec.parallelism", "spec.completions"));
+            }
+        }
+
         if (old is not null)
         {
             foreach (var field in (string[])["completionMode", "selector", "podFailurePolicy", "backoffLimitPerIndex"])

@@ -35,6 +35,7 @@ internal partial class ResourceStrategy
         "deployments.apps" or "replicasets.apps" or "statefulsets.apps" or "daemonsets.apps" or "replicationcontrollers" => new WorkloadStrategy(resource),
         "jobs.batch" => new JobStrategy(resource),
         "cronjobs.batch" => new CronJobStrategy(resource),
+        "horizontalpodautoscalers.autoscaling" => new HorizontalPodAutoscalerStrategy(resource),
         "configmaps" or "secrets" => new ConfigStrategy(resource),
         "events" or "events.events.k8s.io" => new EventStrategy(resource),
         "flowschemas.flowcontrol.apiserver.k8s.io" => new FlowSchemaStrategy(resource),

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Kubesharp.ApiServer.Caching;
+
+namespace Kubesharp.ApiServer.Registry.Autoscaling;
+
+/// <summary>
+/// One served version of horizontalpodautoscalers: objects are stored as autoscaling/v2 and this version reads and
+/// writes them through <see cref="HorizontalPodAutoscalerConversion"/>.
+/// </summary>
+internal sealed class HorizontalPodAutoscalerVersion(ResourceDefinition basis)
+    : ResourceDefinition(basis.Resource, basis.Strategy, basis.Schema, basis.SelectableFields, basis.Columns, basis.Cells)
+{
+    private readonly bool isV1 = basis.Resource.ApiVersion == HorizontalPodAutoscalerConversion.V1;
+
+    public override bool Converts => true;
+
+    public override CachedObject Present(CachedObject stored)
+    {
+        if (stored.Root.TryGetProperty("apiVersion", out var apiVersion) && apiVersion.ValueKind == JsonValueKind.String && apiVersion.ValueEquals(Resource.ApiVersion))
+        {
+            return stored;
+        }
+
+        return CachedObject.FromNode(stored.Key, Convert(stored.ToNode(), isV1), stored.Revision);
+    }
+
+    public override JsonObject ToStorage(JsonObject obj) =>
+        (string?)obj["apiVersion"] == HorizontalPodAutoscalerConversion.V2 ? obj : HorizontalPodAutoscalerConversion.ToV2(obj);
+
+    public override JsonObject FromStorage(JsonObject obj) =>
+        (string?)obj["apiVersion"] == Resource.ApiVersion ? obj : Convert(obj, isV1);
+
+    private static JsonObject Convert(JsonObject obj, bool toV1) =>
+        toV1 ? HorizontalPodAutoscalerConversion.ToV1(obj) : HorizontalPodAutoscalerConversion.ToV2(obj);
+}
