@@ -80,10 +80,10 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
         var (a, b) = (Ns("a"), Ns("b"));
         var bob = User("bob");
         await NamespacesAsync(a, b);
-        await AdminApplyAsync($"""
+        await AdminApplyAsync($$"""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: Role
-            metadata: {{name: pod-reader, namespace: {a}}}
+            metadata: {name: pod-reader, namespace: {{a}} }
             rules:
             - apiGroups: [""]
               resources: [pods, pods/log]
@@ -95,9 +95,9 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
             ---
             apiVersion: rbac.authorization.k8s.io/v1
             kind: RoleBinding
-            metadata: {{name: bob-reads, namespace: {a}}}
-            subjects: [{{kind: User, name: {bob}, apiGroup: rbac.authorization.k8s.io}}]
-            roleRef: {{kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}}
+            metadata: {name: bob-reads, namespace: {{a}} }
+            subjects: [{kind: User, name: {{bob}}, apiGroup: rbac.authorization.k8s.io}]
+            roleRef: {kind: Role, name: pod-reader, apiGroup: rbac.authorization.k8s.io}
             """);
         (await Admin("create", "configmap", "allowed", "-n", a, "--from-literal=k=v")).Ok();
         (await Admin("create", "configmap", "other", "-n", a, "--from-literal=k=v")).Ok();
@@ -137,19 +137,19 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
     {
         var carol = User("carol");
         var dave = User("dave");
-        await AdminApplyAsync($"""
+        await AdminApplyAsync($$"""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: ClusterRole
-            metadata: {{name: debug-reader-{_id}}}
+            metadata: {name: debug-reader-{{_id}} }
             rules:
             - nonResourceURLs: [/debug/*]
               verbs: [get]
             ---
             apiVersion: rbac.authorization.k8s.io/v1
             kind: ClusterRoleBinding
-            metadata: {{name: debug-reader-{_id}}}
-            subjects: [{{kind: User, name: {carol}, apiGroup: rbac.authorization.k8s.io}}]
-            roleRef: {{kind: ClusterRole, name: debug-reader-{_id}, apiGroup: rbac.authorization.k8s.io}}
+            metadata: {name: debug-reader-{{_id}} }
+            subjects: [{kind: User, name: {{carol}}, apiGroup: rbac.authorization.k8s.io}]
+            roleRef: {kind: ClusterRole, name: debug-reader-{{_id}}, apiGroup: rbac.authorization.k8s.io}
             """);
         _cleanup.Add($"clusterrole/debug-reader-{_id}");
         _cleanup.Add($"clusterrolebinding/debug-reader-{_id}");
@@ -169,24 +169,24 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
         var ns = Ns("agg");
         var erin = User("erin");
         await NamespacesAsync(ns);
-        await AdminApplyAsync($"""
+        await AdminApplyAsync($$"""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: RoleBinding
-            metadata: {{name: erin-views, namespace: {ns}}}
-            subjects: [{{kind: User, name: {erin}, apiGroup: rbac.authorization.k8s.io}}]
-            roleRef: {{kind: ClusterRole, name: view, apiGroup: rbac.authorization.k8s.io}}
+            metadata: {name: erin-views, namespace: {{ns}} }
+            subjects: [{kind: User, name: {{erin}}, apiGroup: rbac.authorization.k8s.io}]
+            roleRef: {kind: ClusterRole, name: view, apiGroup: rbac.authorization.k8s.io}
             """);
         var config = Kubeconfig(erin);
         (await As(config, "get", "deployments,services,configmaps", "-n", ns)).Ok();
         AssertForbidden(await As(config, "get", "secrets", "-n", ns), $"secrets is forbidden: User \"{erin}\" cannot list resource \"secrets\" in API group \"\" in the namespace \"{ns}\"");
         Assert.Equal("no", (await As(config, "auth", "can-i", "list", "widgets.example.com", "-n", ns)).Output.Trim());
 
-        await AdminApplyAsync($"""
+        await AdminApplyAsync($$"""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: ClusterRole
             metadata:
-              name: widgets-view-{_id}
-              labels: {{rbac.authorization.k8s.io/aggregate-to-view: "true"}}
+              name: widgets-view-{{_id}}
+              labels: {rbac.authorization.k8s.io/aggregate-to-view: "true"}
             rules:
             - apiGroups: [example.com]
               resources: [widgets]
@@ -215,10 +215,10 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
         var ns = Ns("esc");
         var frank = User("frank");
         await NamespacesAsync(ns);
-        await AdminApplyAsync($"""
+        await AdminApplyAsync($$"""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: Role
-            metadata: {{name: role-writer, namespace: {ns}}}
+            metadata: {name: role-writer, namespace: {{ns}} }
             rules:
             - apiGroups: [rbac.authorization.k8s.io]
               resources: [roles, rolebindings]
@@ -229,9 +229,9 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
             ---
             apiVersion: rbac.authorization.k8s.io/v1
             kind: RoleBinding
-            metadata: {{name: frank-writes, namespace: {ns}}}
-            subjects: [{{kind: User, name: {frank}, apiGroup: rbac.authorization.k8s.io}}]
-            roleRef: {{kind: Role, name: role-writer, apiGroup: rbac.authorization.k8s.io}}
+            metadata: {name: frank-writes, namespace: {{ns}} }
+            subjects: [{kind: User, name: {{frank}}, apiGroup: rbac.authorization.k8s.io}]
+            roleRef: {kind: Role, name: role-writer, apiGroup: rbac.authorization.k8s.io}
             """);
         var config = Kubeconfig(frank);
         (await As(config, $"apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: readers, namespace: {ns}}}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n", "create", "-f", "-")).Ok();
@@ -246,10 +246,10 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
         (await As(config, $"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: others-read, namespace: {ns}}}\nsubjects: [{{kind: Group, name: readers, apiGroup: rbac.authorization.k8s.io}}]\nroleRef: {{kind: Role, name: readers, apiGroup: rbac.authorization.k8s.io}}\n", "create", "-f", "-")).Ok();
 
         // The bind verb on the role lifts the check for that role only.
-        await AdminApplyAsync($"""
+        await AdminApplyAsync($$"""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: Role
-            metadata: {{name: admin-binder, namespace: {ns}}}
+            metadata: {name: admin-binder, namespace: {{ns}} }
             rules:
             - apiGroups: [rbac.authorization.k8s.io]
               resources: [clusterroles]
@@ -258,9 +258,9 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
             ---
             apiVersion: rbac.authorization.k8s.io/v1
             kind: RoleBinding
-            metadata: {{name: frank-binds, namespace: {ns}}}
-            subjects: [{{kind: User, name: {frank}, apiGroup: rbac.authorization.k8s.io}}]
-            roleRef: {{kind: Role, name: admin-binder, apiGroup: rbac.authorization.k8s.io}}
+            metadata: {name: frank-binds, namespace: {{ns}} }
+            subjects: [{kind: User, name: {{frank}}, apiGroup: rbac.authorization.k8s.io}]
+            roleRef: {kind: Role, name: admin-binder, apiGroup: rbac.authorization.k8s.io}
             """);
         (await As(config, bindAdmin, "create", "-f", "-")).Ok();
         (await As(config, "delete", "pod", "missing", "-n", ns, "--ignore-not-found")).Ok();
@@ -272,12 +272,12 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
         var ns = Ns("imp");
         var (grace, heidi) = (User("grace"), User("heidi"));
         await NamespacesAsync(ns);
-        await AdminApplyAsync($"""
+        await AdminApplyAsync($$"""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: RoleBinding
-            metadata: {{name: heidi-edits, namespace: {ns}}}
-            subjects: [{{kind: User, name: {heidi}, apiGroup: rbac.authorization.k8s.io}}]
-            roleRef: {{kind: ClusterRole, name: edit, apiGroup: rbac.authorization.k8s.io}}
+            metadata: {name: heidi-edits, namespace: {{ns}} }
+            subjects: [{kind: User, name: {{heidi}}, apiGroup: rbac.authorization.k8s.io}]
+            roleRef: {kind: ClusterRole, name: edit, apiGroup: rbac.authorization.k8s.io}
             """);
         var config = Kubeconfig(grace);
 
@@ -287,21 +287,21 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
 
         AssertForbidden(await As(config, "get", "configmaps", "-n", ns, "--as", heidi),
             $"users \"{heidi}\" is forbidden: User \"{grace}\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope");
-        await AdminApplyAsync($"""
+        await AdminApplyAsync($$"""
             apiVersion: rbac.authorization.k8s.io/v1
             kind: ClusterRole
-            metadata: {{name: impersonate-{_id}}}
+            metadata: {name: impersonate-{{_id}} }
             rules:
             - apiGroups: [""]
               resources: [users]
-              resourceNames: [{heidi}]
+              resourceNames: [{{heidi}}]
               verbs: [impersonate]
             ---
             apiVersion: rbac.authorization.k8s.io/v1
             kind: ClusterRoleBinding
-            metadata: {{name: impersonate-{_id}}}
-            subjects: [{{kind: User, name: {grace}, apiGroup: rbac.authorization.k8s.io}}]
-            roleRef: {{kind: ClusterRole, name: impersonate-{_id}, apiGroup: rbac.authorization.k8s.io}}
+            metadata: {name: impersonate-{{_id}} }
+            subjects: [{kind: User, name: {{grace}}, apiGroup: rbac.authorization.k8s.io}]
+            roleRef: {kind: ClusterRole, name: impersonate-{{_id}}, apiGroup: rbac.authorization.k8s.io}
             """);
         _cleanup.Add($"clusterrole/impersonate-{_id}");
         _cleanup.Add($"clusterrolebinding/impersonate-{_id}");

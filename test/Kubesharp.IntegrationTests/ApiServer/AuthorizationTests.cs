@@ -30,11 +30,11 @@ public sealed class AuthorizationTests(TestServer server)
     public async Task NodeUser_ReadsOnlyWhatItsPodsUse_AndChangesOnlyItsOwnPods()
     {
         var ns = "node-" + _id;
-        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/api/v1/namespaces", $$"""{"metadata":{"name":"{{ns}}"}}""")).Status);
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{ns}}}"}}""")).Status);
         foreach (var name in new[] { "mine", "theirs" })
         {
-            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/api/v1/namespaces/{ns}/secrets", $$"""{"metadata":{"name":"{{name}}"},"stringData":{"a":"b"}}""")).Status);
-            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", $$"""{"metadata":{"name":"{{name}}"},"data":{"a":"b"}}""")).Status);
+            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/api/v1/namespaces/{ns}/secrets", $$$"""{"metadata":{"name":"{{{name}}}"},"stringData":{"a":"b"}}""")).Status);
+            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", $$$"""{"metadata":{"name":"{{{name}}}"},"data":{"a":"b"}}""")).Status);
         }
 
         await CreatePodAsync(ns, "on-n1", "n1-" + _id, "mine");
@@ -68,23 +68,23 @@ public sealed class AuthorizationTests(TestServer server)
     public async Task SubjectAccessReview_AnswersForTheNamedUser()
     {
         var ns = "sar-" + _id;
-        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", $$"""
-            {"metadata":{"name":"sar-{{_id}}"},"subjects":[{"kind":"Group","name":"readers-{{_id}}","apiGroup":"rbac.authorization.k8s.io"}],
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", $$$"""
+            {"metadata":{"name":"sar-{{{_id}}}"},"subjects":[{"kind":"Group","name":"readers-{{{_id}}}","apiGroup":"rbac.authorization.k8s.io"}],
              "roleRef":{"kind":"ClusterRole","name":"view","apiGroup":"rbac.authorization.k8s.io"}}
             """)).Status);
-        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/apis/rbac.authorization.k8s.io/v1/clusterroles", $$"""
-            {"metadata":{"name":"scale-{{_id}}"},"rules":[{"apiGroups":["*"],"resources":["*/scale"],"verbs":["update"]}]}
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/apis/rbac.authorization.k8s.io/v1/clusterroles", $$$"""
+            {"metadata":{"name":"scale-{{{_id}}}"},"rules":[{"apiGroups":["*"],"resources":["*/scale"],"verbs":["update"]}]}
             """)).Status);
-        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", $$"""
-            {"metadata":{"name":"scale-{{_id}}"},"subjects":[{"kind":"ServiceAccount","name":"scaler","namespace":"{{ns}}"}],
-             "roleRef":{"kind":"ClusterRole","name":"scale-{{_id}}","apiGroup":"rbac.authorization.k8s.io"}}
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", $$$"""
+            {"metadata":{"name":"scale-{{{_id}}}"},"subjects":[{"kind":"ServiceAccount","name":"scaler","namespace":"{{{ns}}}"}],
+             "roleRef":{"kind":"ClusterRole","name":"scale-{{{_id}}}","apiGroup":"rbac.authorization.k8s.io"}}
             """)).Status);
 
-        Assert.True(await AllowedAsync($$"""{"resourceAttributes":{"namespace":"default","verb":"get","resource":"configmaps"},"user":"x","groups":["readers-{{_id}}"]}"""));
-        Assert.False(await AllowedAsync($$"""{"resourceAttributes":{"namespace":"kube-system","verb":"get","resource":"configmaps"},"user":"x","groups":["readers-{{_id}}"]}"""));
-        Assert.False(await AllowedAsync($$"""{"resourceAttributes":{"namespace":"default","verb":"get","resource":"secrets"},"user":"x","groups":["readers-{{_id}}"]}"""));
-        Assert.True(await AllowedAsync($$"""{"resourceAttributes":{"namespace":"a","verb":"update","group":"apps","resource":"deployments","subresource":"scale"},"user":"system:serviceaccount:{{ns}}:scaler"}"""));
-        Assert.False(await AllowedAsync($$"""{"resourceAttributes":{"namespace":"a","verb":"update","group":"apps","resource":"deployments"},"user":"system:serviceaccount:{{ns}}:scaler"}"""));
+        Assert.True(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"default","verb":"get","resource":"configmaps"},"user":"x","groups":["readers-{{{_id}}}"]}"""));
+        Assert.False(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"kube-system","verb":"get","resource":"configmaps"},"user":"x","groups":["readers-{{{_id}}}"]}"""));
+        Assert.False(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"default","verb":"get","resource":"secrets"},"user":"x","groups":["readers-{{{_id}}}"]}"""));
+        Assert.True(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"a","verb":"update","group":"apps","resource":"deployments","subresource":"scale"},"user":"system:serviceaccount:{{{ns}}}:scaler"}"""));
+        Assert.False(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"a","verb":"update","group":"apps","resource":"deployments"},"user":"system:serviceaccount:{{{ns}}}:scaler"}"""));
         Assert.True(await AllowedAsync("""{"nonResourceAttributes":{"path":"/version","verb":"get"},"user":"nobody","groups":["system:unauthenticated"]}"""));
         Assert.False(await AllowedAsync("""{"nonResourceAttributes":{"path":"/api","verb":"get"},"user":"nobody","groups":["system:unauthenticated"]}"""));
         Assert.True(await AllowedAsync("""{"nonResourceAttributes":{"path":"/apis/apps","verb":"get"},"user":"somebody","groups":["system:authenticated"]}"""));
@@ -103,12 +103,12 @@ public sealed class AuthorizationTests(TestServer server)
     public async Task ThousandBindings_TheBoundUserIsAllowedAndOthersAreNot()
     {
         var ns = "many-" + _id;
-        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/api/v1/namespaces", $$"""{"metadata":{"name":"{{ns}}"}}""")).Status);
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{ns}}}"}}""")).Status);
         Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles", """{"metadata":{"name":"cm"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list","create"]}]}""")).Status);
         for (var i = 0; i < 1000; i++)
         {
-            var (status, _) = await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings", $$"""
-                {"metadata":{"name":"b{{i}}"},"subjects":[{"kind":"User","name":"user-{{i}}","apiGroup":"rbac.authorization.k8s.io"}],"roleRef":{"kind":"Role","name":"cm","apiGroup":"rbac.authorization.k8s.io"}}
+            var (status, _) = await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings", $$$"""
+                {"metadata":{"name":"b{{{i}}}"},"subjects":[{"kind":"User","name":"user-{{{i}}}","apiGroup":"rbac.authorization.k8s.io"}],"roleRef":{"kind":"Role","name":"cm","apiGroup":"rbac.authorization.k8s.io"}}
                 """);
             Assert.Equal(HttpStatusCode.Created, status);
         }
@@ -124,17 +124,17 @@ public sealed class AuthorizationTests(TestServer server)
 
     private async Task<bool> AllowedAsync(string spec)
     {
-        var (status, body) = await server.PostAsync("/apis/authorization.k8s.io/v1/subjectaccessreviews", $$"""{"spec":{{spec}}}""");
+        var (status, body) = await server.PostAsync("/apis/authorization.k8s.io/v1/subjectaccessreviews", "{\"spec\":" + spec + "}");
         Assert.Equal(HttpStatusCode.Created, status);
         return (bool)body!["status"]!["allowed"]!;
     }
 
     private async Task CreatePodAsync(string ns, string name, string node, string uses)
     {
-        var (status, body) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods", $$"""
-            {"metadata":{"name":"{{name}}"},"spec":{"nodeName":"{{node}}","containers":[{"name":"c","image":"busybox",
-              "env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"{{uses}}","key":"a"}}}]}],
-              "volumes":[{"name":"s","secret":{"secretName":"{{uses}}"}}]}}
+        var (status, body) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods", $$$"""
+            {"metadata":{"name":"{{{name}}}"},"spec":{"nodeName":"{{{node}}}","containers":[{"name":"c","image":"busybox",
+              "env":[{"name":"A","valueFrom":{"configMapKeyRef":{"name":"{{{uses}}}","key":"a"} } }]}],
+              "volumes":[{"name":"s","secret":{"secretName":"{{{uses}}}"}}]}}
             """);
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
     }

@@ -464,8 +464,8 @@ public sealed class FlowControlTests(TestServer server)
         var binding = "apf-test-" + user.Replace(':', '-');
         if (!_bindings.Contains(binding))
         {
-            var (status, _) = await server.PostAsync("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", $$"""
-                {"metadata":{"name":"{{binding}}"},"subjects":[{"kind":"User","name":"{{user}}","apiGroup":"rbac.authorization.k8s.io"}],
+            var (status, _) = await server.PostAsync("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", $$$"""
+                {"metadata":{"name":"{{{binding}}}"},"subjects":[{"kind":"User","name":"{{{user}}}","apiGroup":"rbac.authorization.k8s.io"}],
                  "roleRef":{"kind":"ClusterRole","name":"cluster-admin","apiGroup":"rbac.authorization.k8s.io"}}
                 """);
             Assert.True(status is HttpStatusCode.Created or HttpStatusCode.Conflict, status.ToString());
