@@ -70,7 +70,7 @@ public sealed class AuthorizationTests(TestServer server)
         var ns = "sar-" + _id;
         Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", $$$"""
             {"metadata":{"name":"sar-{{{_id}}}"},"subjects":[{"kind":"Group","name":"readers-{{{_id}}}","apiGroup":"rbac.authorization.k8s.io"}],
-             "roleRef":{"kind":"ClusterRole","name":"view","apiGroup":"rbac.authorization.k8s.io"}}
+             "roleRef":{"kind":"ClusterRole","name":"system:aggregate-to-view","apiGroup":"rbac.authorization.k8s.io"}}
             """)).Status);
         Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/apis/rbac.authorization.k8s.io/v1/clusterroles", $$$"""
             {"metadata":{"name":"scale-{{{_id}}}"},"rules":[{"apiGroups":["*"],"resources":["*/scale"],"verbs":["update"]}]}
