@@ -65,7 +65,7 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
     private Task<Kubectl.Result> As(string kubeconfig, params string[] args) =>
         _kubectl.RunAsync(args, null, new Dictionary<string, string> { ["KUBECONFIG"] = kubeconfig });
 
-    private Task<Kubectl.Result> As(string kubeconfig, string stdin, params string[] args) =>
+    private Task<Kubectl.Result> AsWithInput(string kubeconfig, string stdin, params string[] args) =>
         _kubectl.RunAsync(args, stdin, new Dictionary<string, string> { ["KUBECONFIG"] = kubeconfig });
 
     private static void AssertForbidden(Kubectl.Result result, string message)
@@ -205,8 +205,18 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
 
         Assert.Equal("yes", answer);
         // view is aggregated into edit and edit into admin.
-        var admin = JsonNode.Parse((await Admin("get", "clusterrole", "admin", "-o", "json")).Ok().Output)!;
-        Assert.Contains(admin["rules"]!.AsArray(), r => r!["apiGroups"]!.AsArray().Any(g => (string?)g == "example.com"));
+        var inAdmin = false;
+        for (var attempt = 0; attempt < 100 && !inAdmin; attempt++)
+        {
+            var admin = JsonNode.Parse((await Admin("get", "clusterrole", "admin", "-o", "json")).Ok().Output)!;
+            inAdmin = admin["rules"]!.AsArray().Any(r => r!["apiGroups"]!.AsArray().Any(g => (string?)g == "example.com"));
+            if (!inAdmin)
+            {
+                await Task.Delay(200);
+            }
+        }
+
+        Assert.True(inAdmin, "the admin role did not gain the rule aggregated into view and edit");
     }
 
     [Fact]
@@ -234,16 +244,16 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
             roleRef: {kind: Role, name: role-writer, apiGroup: rbac.authorization.k8s.io}
             """);
         var config = Kubeconfig(frank);
-        (await As(config, $"apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: readers, namespace: {ns}}}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n", "create", "-f", "-")).Ok();
+        (await AsWithInput(config, $"apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: readers, namespace: {ns}}}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get]\n", "create", "-f", "-")).Ok();
 
-        var escalate = await As(config, $"apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: deleters, namespace: {ns}}}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get, delete]\n", "create", "-f", "-");
+        var escalate = await AsWithInput(config, $"apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: deleters, namespace: {ns}}}\nrules:\n- apiGroups: [\"\"]\n  resources: [pods]\n  verbs: [get, delete]\n", "create", "-f", "-");
         AssertForbidden(escalate, $"roles.rbac.authorization.k8s.io \"deleters\" is forbidden: user \"{frank}\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:");
         Assert.Contains("Verbs:[\"delete\"]", escalate.Error, StringComparison.Ordinal);
 
         var bindAdmin = $"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: frank-admin, namespace: {ns}}}\nsubjects: [{{kind: User, name: {frank}, apiGroup: rbac.authorization.k8s.io}}]\nroleRef: {{kind: ClusterRole, name: admin, apiGroup: rbac.authorization.k8s.io}}\n";
-        AssertForbidden(await As(config, bindAdmin, "create", "-f", "-"), $"rolebindings.rbac.authorization.k8s.io \"frank-admin\" is forbidden: user \"{frank}\"");
+        AssertForbidden(await AsWithInput(config, bindAdmin, "create", "-f", "-"), $"rolebindings.rbac.authorization.k8s.io \"frank-admin\" is forbidden: user \"{frank}\"");
         // A binding to a role whose rules the writer holds is fine.
-        (await As(config, $"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: others-read, namespace: {ns}}}\nsubjects: [{{kind: Group, name: readers, apiGroup: rbac.authorization.k8s.io}}]\nroleRef: {{kind: Role, name: readers, apiGroup: rbac.authorization.k8s.io}}\n", "create", "-f", "-")).Ok();
+        (await AsWithInput(config, $"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: others-read, namespace: {ns}}}\nsubjects: [{{kind: Group, name: readers, apiGroup: rbac.authorization.k8s.io}}]\nroleRef: {{kind: Role, name: readers, apiGroup: rbac.authorization.k8s.io}}\n", "create", "-f", "-")).Ok();
 
         // The bind verb on the role lifts the check for that role only.
         await AdminApplyAsync($$"""
@@ -262,7 +272,7 @@ public sealed class RbacTests(KubectlServer server) : IDisposable
             subjects: [{kind: User, name: {{frank}}, apiGroup: rbac.authorization.k8s.io}]
             roleRef: {kind: Role, name: admin-binder, apiGroup: rbac.authorization.k8s.io}
             """);
-        (await As(config, bindAdmin, "create", "-f", "-")).Ok();
+        (await AsWithInput(config, bindAdmin, "create", "-f", "-")).Ok();
         (await As(config, "delete", "pod", "missing", "-n", ns, "--ignore-not-found")).Ok();
     }
 
