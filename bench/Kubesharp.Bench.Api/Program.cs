@@ -27,6 +27,7 @@ var duration = TimeSpan.FromSeconds(quick ? 2 : 8);
 var settle = TimeSpan.FromSeconds(quick ? 3 : 10);
 var root = Directory.CreateTempSubdirectory("kubesharp-bench-api-").FullName;
 var rows = new List<(string Measurement, double Ours, double Floor, string Format)>();
+var rbacRows = new List<(string Measurement, double User, double Admin, string Format)>();
 
 try
 {
@@ -86,6 +87,25 @@ try
     }
 
     floor.Dispose();
+
+    // RBAC: an ordinary user bound through one RoleBinding among 1,000 against the admin (superuser short-cut),
+    // the same requests interleaved in one run.
+    await PrepareBindingsAsync(client, baseUrl);
+    using var userClient = AdminClient.CreateForUser(server.DataDir, "bench-user-500", multipleConnections: false, TimeSpan.FromSeconds(60));
+    foreach (var (name, send) in new (string, Func<HttpClient, long, Task<HttpResponseMessage>>)[]
+    {
+        ("GET one ConfigMap, 32 clients", (c, _) => c.GetAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps/get-me"))),
+        ("CREATE ConfigMap, 32 clients", (c, n) => c.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"rbac-{(ReferenceEquals(c, userClient) ? "user" : "admin")}-{n}"))),
+    })
+    {
+        var (userLatencies, userRate) = await LoadAsync(userClient, 32, duration, send);
+        var (adminLatencies, adminRate) = await LoadAsync(client, 32, duration, send);
+        rbacRows.Add(($"{name}: p50 ms", BenchmarkReport.Percentile(userLatencies, 0.5), BenchmarkReport.Percentile(adminLatencies, 0.5), "0.00"));
+        rbacRows.Add(($"{name}: p99 ms", BenchmarkReport.Percentile(userLatencies, 0.99), BenchmarkReport.Percentile(adminLatencies, 0.99), "0.00"));
+        rbacRows.Add(($"{name}: requests/s", userRate, adminRate, "N0"));
+        Console.Error.WriteLine($"RBAC {name}: user p99 {BenchmarkReport.Percentile(userLatencies, 0.99):F2} ms, admin p99 {BenchmarkReport.Percentile(adminLatencies, 0.99):F2} ms");
+    }
+
     server.Dispose();
 }
 finally
@@ -122,7 +142,50 @@ if (markdownPath is not null)
     await BenchmarkReport.WriteSectionAsync(markdownPath, "## API server", section.ToString());
 }
 
+var rbacSection = new StringBuilder();
+rbacSection.AppendLine("## API server with RBAC");
+rbacSection.AppendLine();
+rbacSection.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, same server process. An ordinary user (client certificate, no groups)");
+rbacSection.AppendLine("allowed through one RoleBinding among 1,000 in its namespace, against the admin (system:masters short-cut), in the");
+rbacSection.AppendLine(CultureInfo.InvariantCulture, $"same run over one HTTP/2 connection each; each load runs {duration.TotalSeconds:0} s. Target: user p99 ≤ 1.1 × admin p99.");
+rbacSection.AppendLine();
+rbacSection.AppendLine("| measurement | user via RoleBinding | admin | user / admin |");
+rbacSection.AppendLine("|---|--:|--:|--:|");
+foreach (var (measurement, user, admin, format) in rbacRows)
+{
+    rbacSection.AppendLine(CultureInfo.InvariantCulture, $"| {measurement} | {BenchmarkReport.Format(user, format)} | {BenchmarkReport.Format(admin, format)} | {BenchmarkReport.Ratio(user, admin)} |");
+}
+
+Console.WriteLine(rbacSection);
+if (markdownPath is not null)
+{
+    await BenchmarkReport.WriteSectionAsync(markdownPath, "## API server with RBAC", rbacSection.ToString());
+}
+
 return 0;
+
+static async Task PrepareBindingsAsync(HttpClient client, Uri baseUrl)
+{
+    using (var role = await client.PostAsync(new Uri(baseUrl, "/apis/rbac.authorization.k8s.io/v1/namespaces/bench/roles"),
+        Json("""{"metadata":{"name":"configmaps"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list","create"]}]}""")))
+    {
+        role.EnsureSuccessStatusCode();
+    }
+
+    var next = -1;
+    await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+    {
+        int n;
+        while ((n = Interlocked.Increment(ref next)) < 1000)
+        {
+            var user = "bench-user-" + n.ToString(CultureInfo.InvariantCulture);
+            using var response = await client.PostAsync(new Uri(baseUrl, "/apis/rbac.authorization.k8s.io/v1/namespaces/bench/rolebindings"), Json($$$"""
+                {"metadata":{"name":"{{{user}}}"},"subjects":[{"kind":"User","name":"{{{user}}}","apiGroup":"rbac.authorization.k8s.io"}],"roleRef":{"kind":"Role","name":"configmaps","apiGroup":"rbac.authorization.k8s.io"}}
+                """));
+            response.EnsureSuccessStatusCode();
+        }
+    })));
+}
 
 static async Task PrepareAsync(HttpClient client, Uri baseUrl)
 {

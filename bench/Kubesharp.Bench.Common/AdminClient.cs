@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Kubesharp.Bench.Common;
@@ -10,8 +11,27 @@ public static class AdminClient
     public static HttpClient Create(string dataDir, bool multipleConnections, TimeSpan timeout)
     {
         var tls = Path.Combine(dataDir, "server", "tls");
-        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
         using var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "client-admin.crt"), Path.Combine(tls, "client-admin.key"));
+        return Create(dataDir, certificate, multipleConnections, timeout);
+    }
+
+    /// <summary>A client of an ordinary <paramref name="user"/>: a client certificate issued from the CA of <paramref name="dataDir"/>.</summary>
+    public static HttpClient CreateForUser(string dataDir, string user, bool multipleConnections, TimeSpan timeout)
+    {
+        var tls = Path.Combine(dataDir, "server", "tls");
+        using var ca = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "ca.crt"), Path.Combine(tls, "ca.key"));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={user}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.2")], false));
+        using var issued = request.Create(ca, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(16));
+        using var certificate = issued.CopyWithPrivateKey(key);
+        return Create(dataDir, certificate, multipleConnections, timeout);
+    }
+
+    private static HttpClient Create(string dataDir, X509Certificate2 certificate, bool multipleConnections, TimeSpan timeout)
+    {
+        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(dataDir, "server", "tls", "ca.crt")));
         var handler = new SocketsHttpHandler
         {
             SslOptions =

@@ -158,7 +158,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var host = new ApiServerHost(app, cache, certificates, options, kubelets, logger);
         var registry = new ResourceRegistry(resources, cache, store, options, timeProvider, loggerFactory);
         var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
-        var handler = new RequestHandler(registry, authenticator, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl);
+        var authorizer = new Authorization.RequestAuthorizer(registry);
+        registry.Authorizer = authorizer;
+        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -206,6 +208,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         {
             await _cache.StartAsync(cancellationToken).ConfigureAwait(false);
             await registry.BootstrapAsync(cancellationToken).ConfigureAwait(false);
+            await Authorization.BootstrapPolicyReconciler.ReconcileAsync(registry, cancellationToken).ConfigureAwait(false);
             await registry.StartCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
             await (flowControl?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             registry.StartBackgroundWork(cancellationToken);

@@ -35,6 +35,12 @@ public sealed class ApiServerOptions
     /// </summary>
     public int TotalConcurrencyLimit { get; init; } = 200;
 
+    /// <summary>
+    /// Whether requests without credentials are served as system:anonymous in system:unauthenticated (and then
+    /// authorized like any other user). Off, they get 401; the health endpoints and /version answer either way.
+    /// </summary>
+    public bool AnonymousAuth { get; init; }
+
     /// <summary>Watch events kept per resource for watches that resume from an older resourceVersion.</summary>
     public int WatchCacheEventsPerResource { get; init; } = 1000;
 

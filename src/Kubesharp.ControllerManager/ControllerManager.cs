@@ -72,6 +72,7 @@ public static class ControllerManager
             new NamespaceController(context, catalog),
             new NodeLifecycleController(context),
             new ServiceAccountController(context),
+            new ClusterRoleAggregation.ClusterRoleAggregationController(context),
             new PodGarbageCollector(context),
             new DisruptionController(context),
             new JobController(context), new CronJobController(context), new TtlAfterFinishedController(context),

@@ -19,6 +19,9 @@ public class TestServer : IAsyncLifetime
     /// <summary>Watch events kept per resource.</summary>
     protected virtual int HistoryLimit => 1000;
 
+    /// <summary>Whether requests without credentials are served as system:anonymous.</summary>
+    protected virtual bool AnonymousAuth => false;
+
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "kubesharp-it-" + Guid.NewGuid().ToString("N"));
 
     public ApiServerHost Host { get; private set; } = null!;
@@ -31,7 +34,7 @@ public class TestServer : IAsyncLifetime
     {
         _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(DataDir, "db", "state.db") }, CancellationToken.None);
         Host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit },
+            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit, AnonymousAuth = AnonymousAuth },
             _store,
             BuiltinResources.Complete(ApiCatalog.Resources),
             null,

@@ -69,9 +69,8 @@ internal sealed partial class FlowController
         _maintained = true;
     }
 
-    public async Task ServeAsync(HttpContext context, UserInfo user, string path, Func<HttpContext, string, Task> next)
+    public async Task ServeAsync(HttpContext context, UserInfo user, RequestInfo request, string path, Func<HttpContext, string, Task> next)
     {
-        var request = RequestInfo.Resolve(context.Request, path);
         if (request.IsLongRunning && !request.IsWatch)
         {
             await next(context, path).ConfigureAwait(false);

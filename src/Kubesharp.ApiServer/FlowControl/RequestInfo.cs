@@ -95,12 +95,37 @@ internal sealed record RequestInfo(
             "DELETE" => "delete",
             _ => method.ToLowerInvariant(),
         };
+        if (verb is "list" or "watch" && name.Length == 0 && NameFromFieldSelector(request.Query["fieldSelector"]) is { } selected)
+        {
+            // A list or watch of one object by metadata.name is authorized as that object (resourceNames rules apply).
+            name = selected;
+        }
+
         if (segments.Length > start && segments[start] == "proxy")
         {
             verb = "proxy";
         }
 
         return new RequestInfo(true, verb, path, group, resource, subresource, @namespace, name);
+    }
+
+    private static string? NameFromFieldSelector(Microsoft.Extensions.Primitives.StringValues value)
+    {
+        if (value.Count == 0 || value[0] is not { Length: > 0 } selector)
+        {
+            return null;
+        }
+
+        foreach (var requirement in selector.Split(','))
+        {
+            var parts = requirement.Split('=', 2);
+            if (parts.Length == 2 && parts[0] == "metadata.name" && !parts[1].StartsWith('='))
+            {
+                return parts[1];
+            }
+        }
+
+        return null;
     }
 
     private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) =>

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiMachinery.ManagedFields;
 using Kubesharp.ApiMachinery.Patching;
+using Kubesharp.ApiServer.Authorization;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Printing;
 using Kubesharp.ApiServer.Registry;
@@ -70,6 +71,15 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             ("DELETE", true, null) => DeleteCollectionAsync(context, request),
             _ => throw StatusError.MethodNotAllowed($"the server does not allow this method on the requested resource"),
         };
+    }
+
+    /// <summary>Refuses a role or binding that would grant its writer more than it holds (see <see cref="RbacEscalationCheck"/>).</summary>
+    private void CheckEscalation(HttpContext context, ResourceRequest request, JsonObject obj)
+    {
+        if (request.Resource.Group == RbacAuthorizer.Group && request.Subresource is null && registry.Authorizer is { } authorizer)
+        {
+            RbacEscalationCheck.Check(authorizer, context.Items[VirtualResources.UserItem] as Security.UserInfo, request.Resource, request.Namespace, obj);
+        }
     }
 
     private async Task GetAsync(HttpContext context, ResourceRequest request)
@@ -216,6 +226,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
         SchemaTypeCheck.CheckBody(request.Resource, body);
         ValidateFields(context, request.Resource, body);
+        CheckEscalation(context, request, body);
         var created = await registry.CreateAsync(request.Resource, request.Namespace, body, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
     }
@@ -225,7 +236,12 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
         SchemaTypeCheck.CheckBody(request.Resource, body);
         ValidateFields(context, request.Resource, body);
-        var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, _ => body.DeepClone().AsObject(), request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, _ =>
+        {
+            var desired = body.DeepClone().AsObject();
+            CheckEscalation(context, request, desired);
+            return desired;
+        }, request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -254,6 +270,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             SchemaTypeCheck.CheckPatched(request.Resource, patched);
             ValidateFields(context, request.Resource, patched, warn: !warned);
             warned = true;
+            CheckEscalation(context, request, patched);
             return patched;
         }, request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
@@ -282,6 +299,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             var fresh = fieldManager.Apply(null, applied, manager, resource.ApiVersion, force);
             var meta = (JsonObject)(fresh["metadata"] ??= new JsonObject());
             meta["name"] ??= request.Name;
+            CheckEscalation(context, request, fresh);
             try
             {
                 var created = await registry.CreateAsync(resource, request.Namespace, fresh, dryRun, context.RequestAborted).ConfigureAwait(false);
@@ -302,6 +320,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
                 meta.Remove("resourceVersion");
             }
 
+            CheckEscalation(context, request, result);
             return result;
         }, request.Subresource, dryRun, context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);

@@ -17,6 +17,9 @@ internal sealed partial class ResourceRegistry
     /// <summary>Checks tokens for TokenReviews.</summary>
     internal Security.RequestAuthenticator? Authenticator { get; set; }
 
+    /// <summary>The authorization stage, for access reviews and the escalation checks of RBAC writes.</summary>
+    internal Authorization.RequestAuthorizer? Authorizer { get; set; }
+
     public async Task BootstrapAsync(CancellationToken cancellationToken)
     {
         if (Namespaces is not null)

@@ -34,13 +34,14 @@ internal static partial class ServerCommand
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network; the server's node gets its first /24.", DefaultValueFactory = _ => AgentCommand.DefaultClusterCidr };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => Kubesharp.NodeAgents.ClusterDomain.Default };
         var clusterDns = new Option<string?>("--cluster-dns") { Description = "The cluster DNS address (default: the tenth address of --service-cidr)." };
+        var anonymousAuth = new Option<bool>("--anonymous-auth") { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated), authorized like any user; off, they get 401. The health endpoints and /version answer either way." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug details." };
         var hpaSyncPeriod = new Option<string>("--horizontal-pod-autoscaler-sync-period") { Description = "How often HorizontalPodAutoscalers are evaluated (e.g. 15s).", DefaultValueFactory = _ => "15s" };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
-            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, clusterDns, clusterDomain, verbose, hpaSyncPeriod,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, clusterDns, clusterDomain, verbose, hpaSyncPeriod, anonymousAuth,
         };
         foreach (var option in datastoreTls.All)
         {
@@ -106,6 +107,7 @@ internal static partial class ServerCommand
                 HttpsPort = result.GetValue(httpsPort),
                 DataDir = Path.GetFullPath(result.GetValue(dataDir)!),
                 EventTtl = ttl,
+                AnonymousAuth = result.GetValue(anonymousAuth),
             };
             if (result.GetValue(simulatedNodes) < 0)
             {

@@ -16,6 +16,8 @@ namespace Kubesharp.IntegrationTests.ApiServer;
 [Collection(ServerCollection.Name)]
 public sealed class FlowControlTests(TestServer server)
 {
+    private readonly List<string> _bindings = [];
+
     private const string Api = "/apis/flowcontrol.apiserver.k8s.io/v1";
     private const string FlowSchemaUidHeader = "X-Kubernetes-PF-FlowSchema-UID";
     private const string PriorityLevelUidHeader = "X-Kubernetes-PF-PriorityLevel-UID";
@@ -181,7 +183,7 @@ public sealed class FlowControlTests(TestServer server)
         var schema = await CreateFlowSchemaAsync("apf-" + id, "apf-" + id, user);
         try
         {
-            using var client = UserClient(user);
+            using var client = await UserClientAsync(user);
             using (var response = await client.GetAsync("/api/v1/namespaces/default"))
             {
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -197,7 +199,7 @@ public sealed class FlowControlTests(TestServer server)
             }
 
             // Nodes: their own Node object is node-high, the rest of what they do system.
-            using var node = UserClient("system:node:apf-" + id, "system:nodes");
+            using var node = await UserClientAsync("system:node:apf-" + id, "system:nodes");
             using (var nodes = await node.GetAsync("/api/v1/nodes"))
             {
                 Assert.Equal(Uid((await server.GetAsync($"{Api}/flowschemas/system-node-high")).Body!), Header(nodes, FlowSchemaUidHeader));
@@ -240,7 +242,7 @@ public sealed class FlowControlTests(TestServer server)
         var ns = await CreateNamespaceAsync();
         try
         {
-            using var client = UserClient(user);
+            using var client = await UserClientAsync(user);
             await using (var held = HeldCreate.Start(client, $"/api/v1/namespaces/{ns}/configmaps", """{"metadata":{"name":"held"}}"""))
             {
                 await EventuallyAsync(async () => (await LevelCountsAsync(levelName)).Executing == 1);
@@ -267,7 +269,7 @@ public sealed class FlowControlTests(TestServer server)
                 // Everyone else is untouched: the admin (exempt) and a node (system level).
                 var (adminStatus, _) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps");
                 Assert.Equal(HttpStatusCode.OK, adminStatus);
-                using var node = UserClient("system:node:apf-" + id, "system:nodes");
+                using var node = await UserClientAsync("system:node:apf-" + id, "system:nodes");
                 using (var nodeResponse = await node.GetAsync($"/api/v1/namespaces/{ns}/configmaps"))
                 {
                     Assert.Equal(HttpStatusCode.OK, nodeResponse.StatusCode);
@@ -297,7 +299,7 @@ public sealed class FlowControlTests(TestServer server)
         var ns = await CreateNamespaceAsync();
         try
         {
-            using var client = UserClient(user);
+            using var client = await UserClientAsync(user);
             await using var held = HeldCreate.Start(client, $"/api/v1/namespaces/{ns}/configmaps", """{"metadata":{"name":"held"}}""");
             await EventuallyAsync(async () => (await LevelCountsAsync(levelName)).Executing == 1);
 
@@ -337,7 +339,7 @@ public sealed class FlowControlTests(TestServer server)
         var watches = new List<HttpResponseMessage>();
         try
         {
-            using var client = UserClient(user);
+            using var client = await UserClientAsync(user);
             for (var i = 0; i < 4; i++)
             {
                 var watch = await client.GetAsync($"/api/v1/namespaces/{ns}/configmaps?watch=true", HttpCompletionOption.ResponseHeadersRead);
@@ -415,6 +417,10 @@ public sealed class FlowControlTests(TestServer server)
     {
         await server.SendAsync(HttpMethod.Delete, $"{Api}/flowschemas/{name}");
         await server.SendAsync(HttpMethod.Delete, $"{Api}/prioritylevelconfigurations/{name}");
+        foreach (var binding in _bindings)
+        {
+            await server.SendAsync(HttpMethod.Delete, $"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/{binding}");
+        }
     }
 
     /// <summary>
@@ -450,6 +456,23 @@ public sealed class FlowControlTests(TestServer server)
         }
 
         Assert.Fail("the condition did not hold within 300 attempts");
+    }
+
+    /// <summary>A client of <paramref name="user"/>, bound to cluster-admin: these tests are about classification, not access.</summary>
+    private async Task<HttpClient> UserClientAsync(string user, params string[] groups)
+    {
+        var binding = "apf-test-" + user.Replace(':', '-');
+        if (!_bindings.Contains(binding))
+        {
+            var (status, _) = await server.PostAsync("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", $$$"""
+                {"metadata":{"name":"{{{binding}}}"},"subjects":[{"kind":"User","name":"{{{user}}}","apiGroup":"rbac.authorization.k8s.io"}],
+                 "roleRef":{"kind":"ClusterRole","name":"cluster-admin","apiGroup":"rbac.authorization.k8s.io"}}
+                """);
+            Assert.True(status is HttpStatusCode.Created or HttpStatusCode.Conflict, status.ToString());
+            _bindings.Add(binding);
+        }
+
+        return UserClient(user, groups);
     }
 
     private HttpClient UserClient(string user, params string[] groups)

@@ -38,6 +38,7 @@ internal partial class ResourceStrategy
         "horizontalpodautoscalers.autoscaling" => new HorizontalPodAutoscalerStrategy(resource),
         "configmaps" or "secrets" => new ConfigStrategy(resource),
         "events" or "events.events.k8s.io" => new EventStrategy(resource),
+        "roles.rbac.authorization.k8s.io" or "clusterroles.rbac.authorization.k8s.io" or "rolebindings.rbac.authorization.k8s.io" or "clusterrolebindings.rbac.authorization.k8s.io" => new RbacStrategy(resource),
         "flowschemas.flowcontrol.apiserver.k8s.io" => new FlowSchemaStrategy(resource),
         "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io" => new PriorityLevelConfigurationStrategy(resource),
         "customresourcedefinitions.apiextensions.k8s.io" => new CustomResourceDefinitionStrategy(resource, context),

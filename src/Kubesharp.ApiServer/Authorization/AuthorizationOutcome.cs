@@ -1,0 +1,8 @@
+namespace Kubesharp.ApiServer.Authorization;
+
+internal enum AuthorizationOutcome
+{
+    NoOpinion,
+    Allow,
+    Deny,
+}
