@@ -113,6 +113,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         // appsettings changes, which costs start-up time and memory), no environment configuration, no routing.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = options.DataDir });
         builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddHttpForwarder();
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -160,7 +161,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
         var authorizer = new Authorization.RequestAuthorizer(registry);
         registry.Authorizer = authorizer;
-        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl);
+        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>());
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -10,6 +10,7 @@ using Kubesharp.ApiServer.Registry;
 using Kubesharp.ApiServer.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace Kubesharp.ApiServer.Http;
 
@@ -27,15 +28,17 @@ internal sealed partial class RequestHandler
     private readonly ResourceEndpoint _resources;
     private readonly OpenApiEndpoint _openApi;
     private readonly PodConnections _podConnections;
+    private readonly ProxySubresources? _proxies;
     private readonly MetricsEndpoint _metrics;
     private readonly FlowController? _flowControl;
     private readonly RequestAuthorizer _authorizer;
 
     private static readonly UserInfo AnonymousUser = new(UserInfo.Anonymous, [UserInfo.UnauthenticatedGroup]);
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger, FlowController? flowControl = null)
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null)
     {
         _authorizer = authorizer;
+        _proxies = forwarder is null ? null : new ProxySubresources(registry, kubelets, forwarder);
         _flowControl = flowControl;
         _podConnections = new PodConnections(registry, kubelets);
         _metrics = new MetricsEndpoint(registry, kubelets);
@@ -271,6 +274,13 @@ internal sealed partial class RequestHandler
         if (!_registry.HasGroupVersion(group, version))
         {
             throw StatusError.PathNotFound();
+        }
+
+        if (_proxies is not null && ProxySubresources.TryParse(group, rest, out var proxy))
+        {
+            RequestPath.CheckNames(new ResourceRequest(_registry.Find(group, version, proxy.Resource)!, proxy.Namespace, proxy.Name, "proxy"));
+            await _proxies.HandleAsync(context, proxy).ConfigureAwait(false);
+            return;
         }
 
         ResourceRequest? request = null;

@@ -22,6 +22,7 @@ internal sealed class KubeletClient : IDisposable
     private readonly Lazy<X509Certificate2> certificate;
     private readonly string? nodeToken;
     private readonly Lazy<HttpClient> http;
+    private readonly Lazy<HttpMessageInvoker> forwarding;
 
     public KubeletClient(ClusterCertificates certificates, string? nodeToken, TimeProvider timeProvider)
     {
@@ -41,7 +42,23 @@ internal sealed class KubeletClient : IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         });
+        forwarding = new(() => new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ActivityHeadersPropagator = null,
+            SslOptions = TlsOptions(),
+        }));
     }
+
+    /// <summary>The node token agents without the cluster CA accept; null when there is none.</summary>
+    public string? NodeToken => nodeToken;
+
+    /// <summary>For the nodes/proxy forwarder: requests pass as they are (no redirects, cookies or decompression).</summary>
+    public HttpMessageInvoker Forwarding => forwarding.Value;
 
     /// <summary>https://ADDRESS:PORT of a Node's agent: InternalIP first, then ExternalIP, then Hostname; null when it has none.</summary>
     public static Uri? EndpointOf(CachedObject node)
@@ -101,6 +118,11 @@ internal sealed class KubeletClient : IDisposable
         if (http.IsValueCreated)
         {
             http.Value.Dispose();
+        }
+
+        if (forwarding.IsValueCreated)
+        {
+            forwarding.Value.Dispose();
         }
 
         if (certificate.IsValueCreated)

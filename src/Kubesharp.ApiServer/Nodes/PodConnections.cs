@@ -256,7 +256,7 @@ internal sealed class PodConnections(ResourceRegistry registry, KubeletClient ku
     private static string? Text(JsonElement root, string first, string second) =>
         root.TryGetProperty(first, out var a) && a.ValueKind == JsonValueKind.Object && a.TryGetProperty(second, out var b) && b.ValueKind == JsonValueKind.String ? b.GetString() : null;
 
-    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) => value.Count > 0 && value[0] is "true" or "1" or "True";
+    private static bool IsTrue(Microsoft.Extensions.Primitives.StringValues value) => value.Count > 0 && value[0] is "true" or "True" or "TRUE" or "t" or "T" or "1";
 
     private static StatusError InvalidLogOptions(string pod, string field, string value, string detail) =>
         StatusError.Invalid("PodLogOptions", string.Empty, pod, [new StatusCause("FieldValueInvalid", $"Invalid value: {JsonValue.Create(value)!.ToJsonString()}: {detail}", field)]);

@@ -395,6 +395,7 @@ internal sealed partial class KubeletServer : IAsyncDisposable
         await context.Response.WriteAsync(message, context.RequestAborted);
     }
 
+    // Every spelling Go's strconv.ParseBool takes as true: the Python client sends "True".
     private static bool Flag(Microsoft.Extensions.Primitives.StringValues value) =>
-        value.Count > 0 && (value[0] is "true" or "1" or "");
+        value.Count > 0 && (value[0] is "true" or "True" or "TRUE" or "t" or "T" or "1" or "");
 }

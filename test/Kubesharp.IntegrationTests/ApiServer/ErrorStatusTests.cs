@@ -48,6 +48,19 @@ public sealed class ErrorStatusTests(TestServer server)
         Assert.Equal("299 - \"unknown field \\\"\\u00e9t\\u00e9\\\"\"", Assert.Single(response.Headers.GetValues("Warning")));
     }
 
+    [Theory]
+    [InlineData("nope", "nope")]
+    [InlineData("a%3Cb%26c%3E", "a\\u003cb\\u0026c\\u003e")]
+    [InlineData("%C3%A9t%C3%A9", "\u00e9t\u00e9")]
+    public async Task Get_Missing_StatusInUpstreamBytes(string requested, string encoded)
+    {
+        using var response = await server.Client.GetAsync(new Uri("/api/v1/namespaces/default/configmaps/" + requested, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(
+            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":\"configmaps \\\"" + encoded + "\\\" not found\",\"reason\":\"NotFound\",\"details\":{\"name\":\"" + encoded + "\",\"kind\":\"configmaps\"},\"code\":404}\n",
+            Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync()));
+    }
+
     [Fact]
     public async Task Create_SurrogatePair_IsAccepted()
     {

@@ -67,6 +67,8 @@ public sealed class NodePackagesTests
         Assert.Contains("containerd", launcher);
         Assert.Empty(launcher.Except(suite));
         Assert.Contains("etcd-server", suite);
+        Assert.Contains("python3-kubernetes", suite);
+        Assert.DoesNotContain("python3-kubernetes", launcher);
     }
 
     [Fact]
