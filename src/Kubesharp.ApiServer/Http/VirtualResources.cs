@@ -42,11 +42,7 @@ internal static class VirtualResources
                 body["status"] = new JsonObject { ["userInfo"] = UserNode(user) };
                 break;
             case "tokenreviews":
-                var token = (string?)body["spec"]?["token"];
-                var reviewed = token is null ? null : registry.Authenticator?.Authenticate(null, "Bearer " + token);
-                body["status"] = reviewed is null
-                    ? new JsonObject { ["authenticated"] = false }
-                    : new JsonObject { ["authenticated"] = true, ["user"] = UserNode(reviewed) };
+                body["status"] = Security.TokenReview.Status(body, registry);
                 break;
             default:
                 throw new StatusError(405, "MethodNotAllowed", $"create is not supported on resources of kind \"{StatusError.Qualified(request.Resource.Resource, request.Resource.Group)}\"");
@@ -55,9 +51,20 @@ internal static class VirtualResources
         await JsonResponses.WriteAsync(context, StatusCodes.Status201Created, body).ConfigureAwait(false);
     }
 
-    private static JsonObject UserNode(UserInfo? user) => new()
+    internal static JsonObject UserNode(UserInfo? user)
     {
-        ["username"] = user?.Name ?? "system:anonymous",
-        ["groups"] = new JsonArray((user?.Groups ?? []).Select(g => (JsonNode)JsonValue.Create(g)!).ToArray()),
-    };
+        var node = new JsonObject { ["username"] = user?.Name ?? "system:anonymous" };
+        if (user?.Uid is { Length: > 0 } uid)
+        {
+            node["uid"] = uid;
+        }
+
+        node["groups"] = new JsonArray((user?.Groups ?? []).Select(g => (JsonNode)JsonValue.Create(g)!).ToArray());
+        if (user?.Extra is { Count: > 0 } extra)
+        {
+            node["extra"] = new JsonObject(extra.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)new JsonArray([.. e.Value.Select(v => (JsonNode)JsonValue.Create(v))]))));
+        }
+
+        return node;
+    }
 }

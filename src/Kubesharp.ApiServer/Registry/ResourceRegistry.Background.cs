@@ -17,6 +17,11 @@ internal sealed partial class ResourceRegistry
     /// <summary>Checks tokens for TokenReviews.</summary>
     internal Security.RequestAuthenticator? Authenticator { get; set; }
 
+    /// <summary>Signs service-account tokens (the serviceaccounts/token subresource).</summary>
+    internal Security.ServiceAccountTokens.ServiceAccountTokenIssuer? TokenIssuer { get; set; }
+
+    internal Security.ServiceAccountTokens.TokenRequestEndpoint? TokenRequests { get; set; }
+
     public async Task BootstrapAsync(CancellationToken cancellationToken)
     {
         if (Namespaces is not null)

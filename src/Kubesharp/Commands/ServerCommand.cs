@@ -215,6 +215,7 @@ internal static partial class ServerCommand
             // Stable across restarts of this server, so one restarted after a crash takes its own lease back at once.
             Identity = ControllerManagerIdentity(options.DataDir),
             InformersSynced = componentSync.Track("controller-manager"),
+            RootCaPem = server.Certificates.CaPem,
         };
         var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, controllerOptions, TimeProvider.System, loggerFactory, stop.Token);
         var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
