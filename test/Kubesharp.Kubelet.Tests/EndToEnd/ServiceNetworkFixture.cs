@@ -114,7 +114,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
         controlPlaneClient = NewClient();
         agentClient = NewClient();
 
-        controllers = ControllerManager.ControllerManager.RunAsync(controlPlaneClient, new ControllerManagerOptions { LeaderElect = false }, TimeProvider.System, loggerFactory, stopping.Token);
+        controllers = ControllerManager.ControllerManager.RunAsync(controlPlaneClient, new ControllerManagerOptions { LeaderElect = false, RootCaPem = Server.Certificates.CaPem }, TimeProvider.System, loggerFactory, stopping.Token);
         scheduler = new SchedulerService(controlPlaneClient, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>());
         await scheduler.StartAsync(CancellationToken.None);
         var dnsIp = ServiceCidr.DnsServiceIp;
