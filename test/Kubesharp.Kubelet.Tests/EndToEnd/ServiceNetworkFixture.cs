@@ -177,8 +177,15 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
             {
                 foreach (var sandbox in await runtime.Runtime.ListPodSandboxAsync())
                 {
-                    await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
-                    await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
+                    try
+                    {
+                        await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
+                        await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
+                    }
+                    catch (Kubesharp.Grpc.RpcException)
+                    {
+                        // The agent removed it meanwhile (a pod deleted at the end of a test).
+                    }
                 }
             }
         }
