@@ -37,6 +37,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     // Pending until start-up runs: requests that arrive before it are kept out too.
     private Task _startup = new TaskCompletionSource().Task;
     private Task _trimmer = Task.CompletedTask;
+    private readonly List<IDisposable> _disposables = [];
 
     private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
     {
@@ -175,6 +176,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
         registry.AdvertisedUrl = host.Url;
         registry.Authenticator = authenticator;
+        host.ConfigureServiceAccountTokens(registry, authenticator, timeProvider);
         // The OpenAPI documents are built on first request: most clients never ask, and built eagerly they would
         // hold several megabytes for the life of the process.
         host._startup = host.RunStartupAsync(registry, flowControl, host._stopping.Token);
@@ -182,6 +184,21 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         LogListening(logger, host.Url);
         return host;
     }
+
+    /// <summary>Service-account tokens: the signing key of the data directory, TokenRequest, their authentication and OIDC discovery.</summary>
+    private void ConfigureServiceAccountTokens(ResourceRegistry registry, RequestAuthenticator authenticator, TimeProvider timeProvider)
+    {
+        var key = Security.ServiceAccountTokens.ServiceAccountSigningKey.LoadOrCreate(Options.DataDir);
+        _disposables.Add(key);
+        var audiences = Options.ApiAudiences.Count > 0 ? Options.ApiAudiences : [Options.ServiceAccountIssuer];
+        var issuer = new Security.ServiceAccountTokens.ServiceAccountTokenIssuer(key, Options.ServiceAccountIssuer, audiences, timeProvider);
+        registry.TokenIssuer = issuer;
+        registry.TokenRequests = new Security.ServiceAccountTokens.TokenRequestEndpoint(issuer, _cache, Options.MaxRequestBodyBytes);
+        authenticator.ServiceAccountTokens = new Security.ServiceAccountTokens.ServiceAccountTokenAuthenticator(issuer, _cache);
+        IssuerDiscovery = new Security.ServiceAccountTokens.ServiceAccountIssuerDiscovery(issuer, () => registry.AdvertisedUrl ?? Url);
+    }
+
+    internal Security.ServiceAccountTokens.ServiceAccountIssuerDiscovery? IssuerDiscovery { get; private set; }
 
     /// <summary>The bind address, plus the advertised one when the bind address is a single other address.</summary>
     internal static List<IPAddress> ListenAddresses(ApiServerOptions options)
@@ -240,6 +257,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             _stopping.Dispose();
             _kubelets.Dispose();
             Certificates.Dispose();
+            _disposables.ForEach(d => d.Dispose());
         }
     }
 

@@ -44,6 +44,12 @@ public sealed class ApiServerOptions
     /// <summary>Watch events kept per resource for watches that resume from an older resourceVersion.</summary>
     public int WatchCacheEventsPerResource { get; init; } = 1000;
 
+    /// <summary>The iss claim of service-account tokens and the issuer of the OIDC discovery document.</summary>
+    public string ServiceAccountIssuer { get; init; } = Security.ServiceAccountTokens.ServiceAccountTokenIssuer.DefaultIssuer;
+
+    /// <summary>Audiences the API accepts in service-account tokens; the issuer when empty, as upstream.</summary>
+    public IReadOnlyList<string> ApiAudiences { get; init; } = [];
+
     /// <summary>The default data directory: /var/lib/kubesharp for root, ~/.kubesharp otherwise.</summary>
     public static string DefaultDataDir =>
         Environment.UserName == "root" || (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("USER") == "root")

@@ -77,6 +77,7 @@ public static class ControllerManager
             new DisruptionController(context),
             new JobController(context), new CronJobController(context), new TtlAfterFinishedController(context),
             new HorizontalPodAutoscalers.HorizontalPodAutoscalerController(context),
+            .. options.RootCaPem is { } rootCa ? [new Certificates.RootCaPublisherController(context, rootCa)] : Array.Empty<IController>(),
         ];
         using var endpointSlices = new EndpointSliceController(client, informers, loggerFactory.CreateLogger<EndpointSliceController>(), timeProvider);
         using var endpoints = new EndpointsController(client, informers, loggerFactory.CreateLogger<EndpointsController>(), timeProvider);

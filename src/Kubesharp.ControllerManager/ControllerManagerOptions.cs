@@ -46,6 +46,9 @@ public sealed class ControllerManagerOptions
     /// <summary>Informer resync period (0 disables resyncs).</summary>
     public TimeSpan ResyncPeriod { get; init; }
 
+    /// <summary>The cluster CA (PEM) published in every namespace as the kube-root-ca.crt ConfigMap; none is published when null.</summary>
+    public string? RootCaPem { get; init; }
+
     /// <summary>Called once the controllers' informers have listed (each time this process starts leading).</summary>
     public Action? InformersSynced { get; init; }
 }

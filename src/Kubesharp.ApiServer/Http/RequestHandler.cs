@@ -173,6 +173,13 @@ internal sealed partial class RequestHandler
             return true;
         }
 
+        // Service-account issuer discovery is public, as upstream's system:service-account-issuer-discovery role makes it.
+        if (_host.IssuerDiscovery is { } discovery && Security.ServiceAccountTokens.ServiceAccountIssuerDiscovery.Handles(path))
+        {
+            await discovery.HandleAsync(context, path).ConfigureAwait(false);
+            return true;
+        }
+
         return await _host.Health.TryHandleAsync(context, path).ConfigureAwait(false);
     }
 

@@ -63,6 +63,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             ("POST", true, null) => CreateAsync(context, request),
             ("POST", false, "binding") => BindAsync(context, request),
             ("POST", false, "eviction") => EvictAsync(context, request),
+            ("POST", false, "token") when resource.GroupResource == "serviceaccounts" && registry.TokenRequests is { } tokens => tokens.HandleAsync(context, request.Namespace!, request.Name!),
             ("PUT", false, "scale") => UpdateScaleAsync(context, request, patch: false),
             ("PUT", false, _) => UpdateAsync(context, request),
             ("PATCH", false, "scale") => UpdateScaleAsync(context, request, patch: true),

@@ -46,11 +46,7 @@ internal static class VirtualResources
                 body["status"] = new JsonObject { ["userInfo"] = UserNode(user) };
                 break;
             case "tokenreviews":
-                var token = (string?)body["spec"]?["token"];
-                var reviewed = token is null ? null : registry.Authenticator?.Authenticate(null, "Bearer " + token);
-                body["status"] = reviewed is null
-                    ? new JsonObject { ["authenticated"] = false }
-                    : new JsonObject { ["authenticated"] = true, ["user"] = UserNode(reviewed) };
+                body["status"] = Security.TokenReview.Status(body, registry);
                 break;
             default:
                 throw new StatusError(405, "MethodNotAllowed", $"create is not supported on resources of kind \"{StatusError.Qualified(request.Resource.Resource, request.Resource.Group)}\"");
@@ -153,17 +149,15 @@ internal static class VirtualResources
     private static StatusError Invalid(string kind, string field, string message) =>
         StatusError.Invalid(kind, "authorization.k8s.io", string.Empty, [new StatusCause("FieldValueRequired", message, field)]);
 
-    private static JsonObject UserNode(UserInfo? user)
+    internal static JsonObject UserNode(UserInfo? user)
     {
-        var node = new JsonObject
-        {
-            ["username"] = user?.Name ?? UserInfo.Anonymous,
-            ["groups"] = new JsonArray((user?.Groups ?? []).Select(g => (JsonNode)JsonValue.Create(g)!).ToArray()),
-        };
+        var node = new JsonObject { ["username"] = user?.Name ?? UserInfo.Anonymous };
         if (user is { Uid.Length: > 0 })
         {
             node["uid"] = user.Uid;
         }
+
+        node["groups"] = new JsonArray((user?.Groups ?? []).Select(g => (JsonNode)JsonValue.Create(g)!).ToArray());
 
         if (user is { Extra.Count: > 0 })
         {

@@ -20,6 +20,11 @@ internal sealed partial class ResourceRegistry
     /// <summary>The authorization stage, for access reviews and the escalation checks of RBAC writes.</summary>
     internal Authorization.RequestAuthorizer? Authorizer { get; set; }
 
+    /// <summary>Signs service-account tokens (the serviceaccounts/token subresource).</summary>
+    internal Security.ServiceAccountTokens.ServiceAccountTokenIssuer? TokenIssuer { get; set; }
+
+    internal Security.ServiceAccountTokens.TokenRequestEndpoint? TokenRequests { get; set; }
+
     public async Task BootstrapAsync(CancellationToken cancellationToken)
     {
         if (Namespaces is not null)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Kubesharp.ApiServer.Security.ServiceAccountTokens;
 
 namespace Kubesharp.ApiServer.Security;
 
@@ -24,6 +25,9 @@ internal sealed class RequestAuthenticator
         _tokens = tokens;
     }
 
+    /// <summary>Validates service-account tokens; set once the watch cache exists.</summary>
+    internal ServiceAccountTokenAuthenticator? ServiceAccountTokens { get; set; }
+
     public UserInfo? Authenticate(X509Certificate2? clientCertificate, string? authorization)
     {
         if (clientCertificate is not null)
@@ -38,6 +42,11 @@ internal sealed class RequestAuthenticator
         if (authorization is not null && authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             var token = authorization["Bearer ".Length..].Trim();
+            if (ServiceAccountTokens is { } serviceAccounts && JsonWebToken.LooksLikeOne(token))
+            {
+                return serviceAccounts.Authenticate(token, null, out _);
+            }
+
             foreach (var (known, user) in _tokens)
             {
                 if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(known), Encoding.UTF8.GetBytes(token)))
@@ -48,6 +57,21 @@ internal sealed class RequestAuthenticator
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A bearer token as a TokenReview asks: for the given audiences (the API's own when none). The token file's tokens
+    /// know no audience, so they pass only for the API's own audiences, as upstream's audience-agnostic authenticators.
+    /// </summary>
+    public UserInfo? AuthenticateToken(string token, IReadOnlyList<string>? audiences, IReadOnlyList<string> apiAudiences, out IReadOnlyList<string> matched)
+    {
+        if (ServiceAccountTokens is { } serviceAccounts && JsonWebToken.LooksLikeOne(token))
+        {
+            return serviceAccounts.Authenticate(token, audiences is { Count: > 0 } ? audiences : null, out matched);
+        }
+
+        matched = audiences is { Count: > 0 } ? [.. audiences.Where(apiAudiences.Contains)] : apiAudiences;
+        return matched.Count == 0 ? null : Authenticate(null, "Bearer " + token);
     }
 
     private UserInfo? Verify(X509Certificate2 certificate)

@@ -201,6 +201,42 @@ internal sealed class PodConfigBuilder
         return Convert.ToHexStringLower(SHA256.HashData(json))[..16];
     }
 
+    /// <summary>KUBERNETES_SERVICE_HOST, KUBERNETES_SERVICE_PORT and the docker-link style variables of default/kubernetes; none when it has no cluster IP.</summary>
+    private async Task<List<KeyValuePair<string, string>>> KubernetesServiceEnvironmentAsync(CancellationToken cancellationToken)
+    {
+        Service? service;
+        try
+        {
+            service = await client.Resource<Service>().GetAsync("default", "kubernetes", cancellationToken);
+        }
+        catch (StatusException e) when (e.IsNotFound())
+        {
+            return [];
+        }
+
+        var ip = service.Spec?.ClusterIP;
+        var port = service.Spec?.Ports?.FirstOrDefault(p => p.Name == "https") ?? service.Spec?.Ports?.FirstOrDefault();
+        if (string.IsNullOrEmpty(ip) || ip == "None" || port is null)
+        {
+            return [];
+        }
+
+        var number = (port.Port ?? 443).ToString(CultureInfo.InvariantCulture);
+        var protocol = (port.Protocol ?? "TCP").ToLowerInvariant();
+        var prefix = $"KUBERNETES_PORT_{number}_{protocol.ToUpperInvariant()}";
+        return
+        [
+            new("KUBERNETES_SERVICE_HOST", ip),
+            new("KUBERNETES_SERVICE_PORT", number),
+            new("KUBERNETES_SERVICE_PORT_HTTPS", number),
+            new("KUBERNETES_PORT", $"{protocol}://{ip}:{number}"),
+            new(prefix, $"{protocol}://{ip}:{number}"),
+            new(prefix + "_PROTO", protocol),
+            new(prefix + "_PORT", number),
+            new(prefix + "_ADDR", ip),
+        ];
+    }
+
     /// <summary>The container's environment in order: envFrom first, then env (later entries win), with $(VAR) expanded.</summary>
     public async Task<List<KeyValuePair<string, string>>> EnvironmentAsync(Pod pod, Container container, string? podIp, string hostIp, CancellationToken cancellationToken)
     {
@@ -215,6 +251,12 @@ internal sealed class PodConfigBuilder
             }
 
             values[key] = value;
+        }
+
+        // The API's own Service comes first, as upstream's kubelet sets it for every pod: in-cluster clients find the API by it.
+        foreach (var (key, value) in await KubernetesServiceEnvironmentAsync(cancellationToken))
+        {
+            Set(key, value);
         }
 
         foreach (var source in container.EnvFrom ?? [])

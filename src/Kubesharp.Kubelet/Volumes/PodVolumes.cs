@@ -19,13 +19,18 @@ internal sealed partial class PodVolumes
     private readonly KubernetesClient client;
     private readonly string podsDir;
     private readonly TimeProvider time;
+    private readonly ServiceAccountTokenCache tokens;
 
     public PodVolumes(KubernetesClient client, string podsDir, TimeProvider time)
     {
         this.client = client;
         this.podsDir = podsDir;
         this.time = time;
+        tokens = new ServiceAccountTokenCache(client, time);
     }
+
+    /// <summary>The service-account tokens this node holds for its pods' projected volumes.</summary>
+    internal ServiceAccountTokenCache Tokens => tokens;
 
     public string PodDir(string uid) => Path.Combine(podsDir, uid);
 
@@ -101,6 +106,10 @@ internal sealed partial class PodVolumes
                     {
                         ProjectDownward(files, pod, d.Items, mode, podIp, hostIp);
                     }
+                    else if (source.ServiceAccountToken is { } t)
+                    {
+                        files[t.Path ?? "token"] = (await tokens.GetAsync(pod, t, cancellationToken), mode);
+                    }
                 }
             }
 
@@ -114,6 +123,7 @@ internal sealed partial class PodVolumes
     /// <summary>Unmounts and deletes everything the pod had on this node.</summary>
     public void TearDown(string uid)
     {
+        tokens.Forget(uid);
         var dir = PodDir(uid);
         if (!Directory.Exists(dir))
         {

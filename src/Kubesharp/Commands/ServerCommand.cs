@@ -226,6 +226,7 @@ internal static partial class ServerCommand
             Identity = ControllerManagerIdentity(options.DataDir),
             InformersSynced = componentSync.Track("controller-manager"),
             HorizontalPodAutoscaler = new Kubesharp.ControllerManager.HorizontalPodAutoscalers.HorizontalPodAutoscalerOptions { SyncPeriod = roles.HorizontalPodAutoscalerSyncPeriod },
+            RootCaPem = server.Certificates.CaPem,
         };
         var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, controllerOptions, TimeProvider.System, loggerFactory, stop.Token);
         var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);

@@ -1,4 +1,6 @@
 using Kubesharp.Api;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.ApiServer;
 using Kubesharp.ApiServer.Discovery;
 using Kubesharp.Client;
@@ -62,6 +64,15 @@ public sealed class NodeFixture : IAsyncLifetime
             CertificateAuthorityPem = Server.Certificates.CaPem,
             ClientCertificatePem = Server.Certificates.AdminCertificatePem,
             ClientKeyPem = Server.Certificates.AdminKeyPem,
+        });
+        // What the controller manager (not run here) keeps in a namespace for pods' API access volumes.
+        await Client.Resource<ServiceAccount>().CreateAsync(new ServiceAccount { ApiVersion = "v1", Kind = "ServiceAccount", Metadata = new ObjectMeta { Name = "default", Namespace = "default" } });
+        await Client.Resource<ConfigMap>().CreateAsync(new ConfigMap
+        {
+            ApiVersion = "v1",
+            Kind = "ConfigMap",
+            Metadata = new ObjectMeta { Name = "kube-root-ca.crt", Namespace = "default" },
+            Data = new() { ["ca.crt"] = Server.Certificates.CaPem },
         });
         Options = new KubeletOptions
         {

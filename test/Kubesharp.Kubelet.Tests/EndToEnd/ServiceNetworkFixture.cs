@@ -114,7 +114,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
         controlPlaneClient = NewClient();
         agentClient = NewClient();
 
-        controllers = ControllerManager.ControllerManager.RunAsync(controlPlaneClient, new ControllerManagerOptions { LeaderElect = false }, TimeProvider.System, loggerFactory, stopping.Token);
+        controllers = ControllerManager.ControllerManager.RunAsync(controlPlaneClient, new ControllerManagerOptions { LeaderElect = false, RootCaPem = Server.Certificates.CaPem }, TimeProvider.System, loggerFactory, stopping.Token);
         scheduler = new SchedulerService(controlPlaneClient, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>());
         await scheduler.StartAsync(CancellationToken.None);
         var dnsIp = ServiceCidr.DnsServiceIp;
@@ -177,8 +177,15 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
             {
                 foreach (var sandbox in await runtime.Runtime.ListPodSandboxAsync())
                 {
-                    await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
-                    await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
+                    try
+                    {
+                        await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
+                        await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
+                    }
+                    catch (Kubesharp.Grpc.RpcException)
+                    {
+                        // The agent removed it meanwhile (a pod deleted at the end of a test).
+                    }
                 }
             }
         }

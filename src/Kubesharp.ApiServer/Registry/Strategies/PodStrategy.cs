@@ -4,7 +4,7 @@ using Kubesharp.ApiServer.Http;
 
 namespace Kubesharp.ApiServer.Registry.Strategies;
 
-internal sealed class PodStrategy(ApiResource resource) : ResourceStrategy(resource)
+internal sealed class PodStrategy(ApiResource resource, RegistryContext context) : ResourceStrategy(resource)
 {
     public override bool TracksGeneration => true;
 
@@ -15,6 +15,7 @@ internal sealed class PodStrategy(ApiResource resource) : ResourceStrategy(resou
         {
             DefaultPodSpec(spec);
             AdmitNewPod(spec);
+            ServiceAccountTokenVolume.Mount(obj, spec, context.Cache);
         }
 
         obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = QosClass(obj["spec"] as JsonObject) };

@@ -28,7 +28,7 @@ internal partial class ResourceStrategy
 
     public static ResourceStrategy For(ApiResource resource, RegistryContext context) => resource.GroupResource switch
     {
-        "pods" => new PodStrategy(resource),
+        "pods" => new PodStrategy(resource, context),
         "services" => new ServiceStrategy(resource, context),
         "namespaces" => new NamespaceStrategy(resource),
         "nodes" => new NodeStrategy(resource),
