@@ -226,4 +226,69 @@ public sealed class CustomResourceValidationRuleTests(TestServer server)
         Assert.Contains(causes, c => (string?)c!["field"] == "spec.validation.openAPIV3Schema"
             && ((string?)c["message"])!.StartsWith("Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget", StringComparison.Ordinal));
     }
+    [Fact]
+    public async Task Create_NonStructuralSchema_RefusedWithUpstreamCauses()
+    {
+        var group = NewGroup();
+        var definition = $$$"""
+            {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "loose.{{{group}}}"},
+             "spec": {"group": "{{{group}}}", "scope": "Cluster", "names": {"plural": "loose", "kind": "Loose"},
+              "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                "metadata": {"type": "object", "properties": {"labels": {"type": "object"} } },
+                "spec": {"type": "object", "properties": {
+                  "untyped": {"description": "no type"},
+                  "list": {"type": "array"},
+                  "port": {"type": "string", "x-kubernetes-int-or-string": true},
+                  "both": {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "string"}},
+                  "keep": {"type": "object", "x-kubernetes-preserve-unknown-fields": false}
+                } } } } } }] } }
+            """;
+        var (status, body) = await server.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", definition);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+        const string root = "spec.validation.openAPIV3Schema";
+        AssertCause(body, $"{root}.properties[metadata]", "Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified");
+        AssertCause(body, $"{root}.properties[spec].properties[untyped].type", "Required value: must not be empty for specified object fields");
+        AssertCause(body, $"{root}.properties[spec].properties[list].items", "Required value: must be specified");
+        AssertCause(body, $"{root}.properties[spec].properties[port].type", "Invalid value: \"string\": must be empty if x-kubernetes-int-or-string is true");
+        AssertCause(body, $"{root}.properties[spec].properties[both].additionalProperties", "Forbidden: additionalProperties and properties are mutual exclusive");
+        AssertCause(body, $"{root}.properties[spec].properties[keep].x-kubernetes-preserve-unknown-fields", "Invalid value: false: must be true or undefined");
+    }
+    [Fact]
+    public async Task Create_DefinitionReusingNamesOfItsGroup_NamesNotAccepted()
+    {
+        var group = NewGroup();
+        await EstablishAsync(group, GizmoDefinition(group, "[]"));
+        var other = $$$"""
+            {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "doodads.{{{group}}}"},
+             "spec": {"group": "{{{group}}}", "scope": "Cluster", "names": {"plural": "doodads", "kind": "Doodad", "shortNames": ["dd", "gizmo"]},
+              "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {"type": "object"} } }] } }
+            """;
+        try
+        {
+            var (status, created) = await server.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", other);
+            Assert.True(status == HttpStatusCode.Created, created?.ToJsonString());
+            JsonNode? condition = null;
+            for (var i = 0; i < 200 && condition is null; i++)
+            {
+                var (_, crd) = await server.GetAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/doodads.{group}");
+                condition = (crd!["status"]?["conditions"] as JsonArray)?.FirstOrDefault(c => (string?)c!["type"] == "NamesAccepted");
+                if (condition is null)
+                {
+                    await Task.Delay(10);
+                }
+            }
+
+            Assert.NotNull(condition);
+            Assert.Equal("False", (string?)condition["status"]);
+            Assert.Equal("NameConflict", (string?)condition["reason"]);
+            Assert.Equal("\"gizmo\" is already in use", (string?)condition["message"]);
+            var (notServed, _) = await server.GetAsync($"/apis/{group}/v1/doodads");
+            Assert.Equal(HttpStatusCode.NotFound, notServed);
+        }
+        finally
+        {
+            await server.SendAsync(HttpMethod.Delete, $"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/doodads.{group}");
+            await DeleteAsync(group);
+        }
+    }
 }

@@ -189,7 +189,7 @@ internal sealed class CustomResourceDefinitionStrategy(ApiResource resource, Reg
     }
 
     /// <summary>
-    /// Compiles and prices every x-kubernetes-validations rule. Versions sharing one schema are reported as upstream's
+    /// Checks that each schema is structural, then compiles and prices every x-kubernetes-validations rule. Versions sharing one schema are reported as upstream's
     /// internal form does, under spec.validation; otherwise under each version.
     /// </summary>
     private static void ValidateRules(List<JsonObject> versions, List<StatusCause> causes)
@@ -204,6 +204,14 @@ internal sealed class CustomResourceDefinitionStrategy(ApiResource resource, Reg
         for (var i = 0; i < schemas.Count && (i == 0 || !shared); i++)
         {
             var path = shared ? "spec.validation.openAPIV3Schema" : $"spec.versions[{i}].schema.openAPIV3Schema";
+            var before = causes.Count;
+            CustomResources.StructuralSchemaCheck.Check(schemas[i]!, path, causes);
+            if (causes.Count > before)
+            {
+                // Rules are compiled against a structural schema only.
+                continue;
+            }
+
             CustomResources.CustomResourceCelValidator.Build(CustomResources.CustomResourceSchema.Parse(schemas[i]!), path, causes);
         }
     }
