@@ -232,7 +232,7 @@ public sealed class KubectlCustomResourceTests(KubectlServer server) : IDisposab
 
         (await K("apply", "-n", _ns, "-f", await WriteAsync("dial.yaml", Dial(3, "ann")))).Ok();
 
-        var tooHigh = await K("apply", "-n", _ns, "-f", await WriteAsync("dial.yaml", Dial(11, "ann")));
+        var tooHigh = await K("replace", "-n", _ns, "-f", await WriteAsync("dial.yaml", Dial(11, "ann")));
         Assert.NotEqual(0, tooHigh.ExitCode);
         Assert.Contains($"The Dial \"volume\" is invalid: spec.level: Invalid value: level 11 is above the limit of 10", tooHigh.Error, StringComparison.Ordinal);
 

@@ -291,4 +291,44 @@ public sealed class CustomResourceValidationRuleTests(TestServer server)
             await DeleteAsync(group);
         }
     }
+    [Fact]
+    public async Task Update_UnchangedValueFailingNewRule_IsRatcheted()
+    {
+        var group = NewGroup();
+        await EstablishAsync(group, GizmoDefinition(group, "[]"));
+        var path = $"/apis/{group}/v1/namespaces/default/gizmos";
+        try
+        {
+            var (status, created) = await server.PostAsync(path, Gizmo(group, "g1", """{"replicas": 4}"""));
+            Assert.True(status == HttpStatusCode.Created, created?.ToJsonString());
+
+            // The definition gains a rule the stored object breaks.
+            var (_, crd) = await server.GetAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.{group}");
+            crd!["spec"]!["versions"]![0]!["schema"]!["openAPIV3Schema"]!["properties"]!["spec"]!["properties"]!["replicas"]!["x-kubernetes-validations"] =
+                JsonNode.Parse("""[{"rule": "self % 2 == 1", "message": "must be odd"}]""");
+            (status, var updated) = await server.SendAsync(HttpMethod.Put, $"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.{group}", crd.ToJsonString());
+            Assert.True(status == HttpStatusCode.OK, updated?.ToJsonString());
+            var enforced = false;
+            for (var i = 0; i < 200 && !enforced; i++)
+            {
+                (status, _) = await server.PostAsync(path + "?dryRun=All", Gizmo(group, "g2", """{"replicas": 2}"""));
+                enforced = status == HttpStatusCode.UnprocessableEntity;
+                if (!enforced)
+                {
+                    await Task.Delay(10);
+                }
+            }
+
+            Assert.True(enforced, "the new rule was not enforced");
+            (status, var body) = await server.SendAsync(HttpMethod.Patch, $"{path}/g1", """{"metadata": {"labels": {"touched": "yes"}}}""", "application/merge-patch+json");
+            Assert.True(status == HttpStatusCode.OK, body?.ToJsonString());
+            (status, body) = await server.SendAsync(HttpMethod.Patch, $"{path}/g1", """{"spec": {"replicas": 6}}""", "application/merge-patch+json");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, status);
+            AssertCause(body, "spec.replicas", "Invalid value: 6: must be odd");
+        }
+        finally
+        {
+            await DeleteAsync(group);
+        }
+    }
 }

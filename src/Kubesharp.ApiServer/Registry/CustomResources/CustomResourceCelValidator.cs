@@ -440,6 +440,12 @@ internal sealed class CustomResourceCelValidator
                 continue;
             }
 
+            // Ratcheting, as upstream: a value left as it was may keep failing a rule that does not look at oldSelf.
+            if (!compiled.UsesOldSelf && old is not null && JsonNode.DeepEquals(value, old))
+            {
+                continue;
+            }
+
             var detailText = compiled.Rule.DefaultMessage;
             if (compiled.MessageExpression is { } messageExpression && budget > 0)
             {
