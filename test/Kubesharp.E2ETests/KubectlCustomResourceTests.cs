@@ -190,9 +190,64 @@ public sealed class KubectlCustomResourceTests(KubectlServer server) : IDisposab
         (await K("delete", "crd", $"bigs.{_group}", "--timeout=60s")).Ok();
     }
 
+    [Fact]
+    public async Task ValidationRules_RefuseUpdatesBreakingRulesAndTransitions()
+    {
+        await SetUpAsync();
+        var definition = $$"""
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata:
+              name: dials.{{_group}}
+            spec:
+              group: {{_group}}
+              scope: Namespaced
+              names: {plural: dials, singular: dial, kind: Dial}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                schema:
+                  openAPIV3Schema:
+                    type: object
+                    properties:
+                      spec:
+                        type: object
+                        x-kubernetes-validations:
+                        - rule: self.level <= self.limit
+                          messageExpression: "'level ' + string(self.level) + ' is above the limit of ' + string(self.limit)"
+                          fieldPath: .level
+                        properties:
+                          level: {type: integer}
+                          limit: {type: integer}
+                          owner:
+                            type: string
+                            maxLength: 32
+                            x-kubernetes-validations:
+                            - {rule: self == oldSelf, message: owner is immutable}
+            """;
+        (await K("apply", "-f", await WriteAsync("dials.yaml", definition))).Ok();
+        (await K("wait", "--for=condition=Established", $"crd/dials.{_group}", "--timeout=30s")).Ok();
+        string Dial(int level, string owner) => $"apiVersion: {_group}/v1\nkind: Dial\nmetadata:\n  name: volume\nspec:\n  level: {level}\n  limit: 10\n  owner: {owner}\n";
+
+        (await K("apply", "-n", _ns, "-f", await WriteAsync("dial.yaml", Dial(3, "ann")))).Ok();
+
+        var tooHigh = await K("replace", "-n", _ns, "-f", await WriteAsync("dial.yaml", Dial(11, "ann")));
+        Assert.NotEqual(0, tooHigh.ExitCode);
+        Assert.Contains($"The Dial \"volume\" is invalid: spec.level: Invalid value: level 11 is above the limit of 10", tooHigh.Error, StringComparison.Ordinal);
+
+        var newOwner = await K("patch", "dial", "volume", "-n", _ns, "--type=merge", "-p", "{\"spec\":{\"owner\":\"bob\"}}");
+        Assert.NotEqual(0, newOwner.ExitCode);
+        Assert.Contains("spec.owner: Invalid value: \"bob\": owner is immutable", newOwner.Error, StringComparison.Ordinal);
+
+        (await K("patch", "dial", "volume", "-n", _ns, "--type=merge", "-p", "{\"spec\":{\"level\":9}}")).Ok();
+        Assert.Equal("9 ann", (await K("get", "dial", "volume", "-n", _ns, "-o", "jsonpath={.spec.level} {.spec.owner}")).Ok().Output);
+        (await K("delete", "crd", $"dials.{_group}", "--timeout=60s")).Ok();
+    }
+
     public void Dispose()
     {
-        foreach (var args in new[] { new[] { "delete", "crd", $"widgets.{_group}", $"bigs.{_group}", "--ignore-not-found", "--wait=false" }, new[] { "delete", "namespace", _ns, "--ignore-not-found", "--wait=false" } })
+        foreach (var args in new[] { new[] { "delete", "crd", $"widgets.{_group}", $"bigs.{_group}", $"dials.{_group}", "--ignore-not-found", "--wait=false" }, new[] { "delete", "namespace", _ns, "--ignore-not-found", "--wait=false" } })
         {
             using var process = _kubectl.Start(args);
             process.WaitForExit(30_000);

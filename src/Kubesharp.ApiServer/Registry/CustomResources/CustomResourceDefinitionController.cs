@@ -145,6 +145,14 @@ internal sealed partial class CustomResourceDefinitionController(ResourceRegistr
             return $"\"{plural}\" is already in use";
         }
 
+        // As upstream's naming controller: resource names (plural, singular, short names) and kinds (kind, list kind)
+        // already accepted for another definition of the group are refused.
+        var names = crd["spec"]?["names"];
+        var singular = (string?)names?["singular"] is { Length: > 0 } s ? s : kind.ToLowerInvariant();
+        var listKind = (string?)names?["listKind"] is { Length: > 0 } l ? l : kind + "List";
+        var shortNames = (names?["shortNames"] as JsonArray)?.Select(n => (string?)n).OfType<string>().ToList() ?? [];
+        var resources = new HashSet<string>(StringComparer.Ordinal);
+        var kinds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var other in registry.Catalog.Current.Definitions.OfType<CustomResourceVersion>())
         {
             var r = other.Resource;
@@ -154,9 +162,26 @@ internal sealed partial class CustomResourceDefinitionController(ResourceRegistr
                 continue;
             }
 
-            if (r.Kind == kind)
+            resources.Add(r.Resource);
+            resources.Add(r.SingularName);
+            resources.UnionWith(r.ShortNames);
+            kinds.Add(r.Kind);
+            kinds.Add(r.ListKind);
+        }
+
+        foreach (var resource in new[] { plural, singular }.Concat(shortNames))
+        {
+            if (resources.Contains(resource))
             {
-                return $"\"{kind}\" is already in use";
+                return $"\"{resource}\" is already in use";
+            }
+        }
+
+        foreach (var k in new[] { kind, listKind })
+        {
+            if (kinds.Contains(k))
+            {
+                return $"\"{k}\" is already in use";
             }
         }
 

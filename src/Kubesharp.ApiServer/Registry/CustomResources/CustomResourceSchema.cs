@@ -82,6 +82,9 @@ internal sealed class CustomResourceSchema
 
     public CustomResourceSchema? Not { get; private set; }
 
+    /// <summary>The node's <c>x-kubernetes-validations</c> (CEL rules, compiled by <see cref="CustomResourceCelValidator"/>).</summary>
+    public IReadOnlyList<CustomResourceValidationRule> Validations { get; private init; } = [];
+
     public static CustomResourceSchema Parse(JsonObject node) => Parse(node, 0);
 
     private static CustomResourceSchema Parse(JsonObject node, int depth)
@@ -118,6 +121,7 @@ internal sealed class CustomResourceSchema
             ListMapKeys = (node["x-kubernetes-list-map-keys"] as JsonArray)?.Select(k => (string?)Value(k)).OfType<string>().ToList() ?? [],
             MapType = (string?)Value(node, "x-kubernetes-map-type"),
             Default = node["default"]?.DeepClone(),
+            Validations = CustomResourceValidationRule.Parse(node["x-kubernetes-validations"]),
         };
         if (node["properties"] is JsonObject properties)
         {

@@ -11,6 +11,9 @@ namespace Kubesharp.ApiServer.Registry.CustomResources;
 /// </summary>
 internal sealed class CustomResourceStrategy(ApiResource resource, CustomResourceSchema? schema) : ResourceStrategy(resource)
 {
+    /// <summary>The schema's CEL rules, compiled once for this version of the definition.</summary>
+    private readonly CustomResourceCelValidator? _rules = schema is null ? null : CustomResourceCelValidator.Build(schema);
+
     /// <summary>Custom objects always count their generations.</summary>
     public override bool TracksGeneration => true;
 
@@ -37,5 +40,18 @@ internal sealed class CustomResourceStrategy(ApiResource resource, CustomResourc
     {
         base.Validate(obj, old, causes);
         schema?.ValidateObject(obj, causes);
+        if (_rules is null)
+        {
+            return;
+        }
+
+        // A value of the wrong type would only make rules fail confusingly: upstream skips them then.
+        if (causes.Any(c => c.Reason == "FieldValueTypeInvalid"))
+        {
+            causes.Add(new StatusCause("FieldValueInvalid", "Invalid value: \"null\": some validation rules were not checked because the object was invalid; correct the existing errors to complete validation", "<nil>"));
+            return;
+        }
+
+        _rules.Validate(obj, old, causes);
     }
 }

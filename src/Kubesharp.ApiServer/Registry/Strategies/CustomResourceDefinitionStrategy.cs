@@ -179,10 +179,40 @@ internal sealed class CustomResourceDefinitionStrategy(ApiResource resource, Reg
             causes.Add(Invalid("spec.versions", "[]apiextensions.CustomResourceDefinitionVersion{...}", "must have at least one version marked as served"));
         }
 
+        ValidateRules(versions, causes);
+
         var strategy = Text(spec["conversion"]?["strategy"]);
         if (strategy.Length > 0 && strategy is not ("None" or "Webhook"))
         {
             causes.Add(Unsupported("spec.conversion.strategy", strategy, ["None", "Webhook"]));
+        }
+    }
+
+    /// <summary>
+    /// Checks that each schema is structural, then compiles and prices every x-kubernetes-validations rule. Versions sharing one schema are reported as upstream's
+    /// internal form does, under spec.validation; otherwise under each version.
+    /// </summary>
+    private static void ValidateRules(List<JsonObject> versions, List<StatusCause> causes)
+    {
+        var schemas = versions.Select(v => v["schema"]?["openAPIV3Schema"] as JsonObject).ToList();
+        if (schemas.Any(s => s is null))
+        {
+            return;
+        }
+
+        var shared = schemas.Skip(1).All(s => JsonNode.DeepEquals(s, schemas[0]));
+        for (var i = 0; i < schemas.Count && (i == 0 || !shared); i++)
+        {
+            var path = shared ? "spec.validation.openAPIV3Schema" : $"spec.versions[{i}].schema.openAPIV3Schema";
+            var before = causes.Count;
+            CustomResources.StructuralSchemaCheck.Check(schemas[i]!, path, causes);
+            if (causes.Count > before)
+            {
+                // Rules are compiled against a structural schema only.
+                continue;
+            }
+
+            CustomResources.CustomResourceCelValidator.Build(CustomResources.CustomResourceSchema.Parse(schemas[i]!), path, causes);
         }
     }
 
