@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiMachinery.ManagedFields;
 using Kubesharp.ApiMachinery.Patching;
+using Kubesharp.ApiServer.Admission;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Printing;
 using Kubesharp.ApiServer.Registry;
@@ -216,7 +217,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
         SchemaTypeCheck.CheckBody(request.Resource, body);
         ValidateFields(context, request.Resource, body);
-        var created = await registry.CreateAsync(request.Resource, request.Namespace, body, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        var created = await registry.CreateAsync(request.Resource, request.Namespace, body, IsDryRun(context), Admission(context), null, context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
     }
 
@@ -225,7 +226,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
         SchemaTypeCheck.CheckBody(request.Resource, body);
         ValidateFields(context, request.Resource, body);
-        var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, _ => body.DeepClone().AsObject(), request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, _ => body.DeepClone().AsObject(), request.Subresource, IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -255,7 +256,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             ValidateFields(context, request.Resource, patched, warn: !warned);
             warned = true;
             return patched;
-        }, request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        }, request.Subresource, IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -284,7 +285,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             meta["name"] ??= request.Name;
             try
             {
-                var created = await registry.CreateAsync(resource, request.Namespace, fresh, dryRun, context.RequestAborted).ConfigureAwait(false);
+                var created = await registry.CreateAsync(resource, request.Namespace, fresh, dryRun, Admission(context), null, context.RequestAborted).ConfigureAwait(false);
                 await WriteObjectAsync(context, resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
                 return;
             }
@@ -303,7 +304,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             }
 
             return result;
-        }, request.Subresource, dryRun, context.RequestAborted).ConfigureAwait(false);
+        }, request.Subresource, dryRun, Admission(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -339,7 +340,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     private async Task DeleteAsync(HttpContext context, ResourceRequest request)
     {
         var options = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
-        var (obj, _) = await registry.DeleteAsync(request.Resource, request.Namespace, request.Name!, options, context.RequestAborted).ConfigureAwait(false);
+        var (obj, _) = await registry.DeleteAsync(request.Resource, request.Namespace, request.Name!, options, Admission(context), null, context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, obj, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -353,7 +354,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         {
             try
             {
-                var (result, _) = await registry.DeleteAsync(request.Resource, obj.Namespace.Length == 0 ? null : obj.Namespace, obj.Name, options, context.RequestAborted).ConfigureAwait(false);
+                var (result, _) = await registry.DeleteAsync(request.Resource, obj.Namespace.Length == 0 ? null : obj.Namespace, obj.Name, options, Admission(context), null, context.RequestAborted).ConfigureAwait(false);
                 deleted.Add(result);
             }
             catch (StatusError error) when (error.Reason == "NotFound")
@@ -411,6 +412,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         }
 
         var now = registry.Now();
+        await registry.AdmitAsync(AdmissionOperation.Create, request.Resource, "binding", request.Namespace, request.Name!, body, IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
         await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
         {
             var pod = current.ToNode();
@@ -502,7 +504,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             var rv = (string?)scale["metadata"]?["resourceVersion"];
             ((JsonObject)node["metadata"]!)["resourceVersion"] = string.IsNullOrEmpty(rv) ? null : rv;
             return node;
-        }, null, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        }, "scale", IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
         await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(definition, updated)).ConfigureAwait(false);
     }
 
@@ -593,6 +595,11 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task<JsonObject> ReadBodyAsync(HttpContext context) =>
         await RequestBody.ReadObjectAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+
+    /// <summary>The requester and the response's warnings, for the admission chain.</summary>
+    internal static AdmissionContext Admission(HttpContext context) => new(
+        context.Items[VirtualResources.UserItem] as Security.UserInfo ?? new Security.UserInfo("system:anonymous", ["system:unauthenticated"]),
+        message => context.Response.Headers.Append("Warning", WarningHeader.Format(message)));
 
     private static bool IsDryRun(HttpContext context)
     {
