@@ -1,4 +1,5 @@
 using Kubesharp.ApiServer.Admission.Plugins;
+using Kubesharp.ApiServer.Admission.Webhooks;
 using Kubesharp.ApiServer.Registry;
 using Microsoft.Extensions.Logging;
 
@@ -9,10 +10,16 @@ internal sealed partial class AdmissionChain
     /// <summary>The plugins upstream enables by default that this server implements, in upstream's order.</summary>
     public static AdmissionChain Default(ResourceRegistry registry, ILoggerFactory loggerFactory)
     {
-        _ = loggerFactory;
         var priority = new PriorityPlugin(registry);
+        var webhooks = new WebhookDispatcher(registry, loggerFactory.CreateLogger<WebhookDispatcher>());
         return new AdmissionChain(
-            [new NamespaceLifecyclePlugin(registry), priority, new DefaultTolerationSecondsPlugin()],
-            [priority]);
+            [
+                new NamespaceLifecyclePlugin(registry), priority, new DefaultTolerationSecondsPlugin(),
+                new MutatingWebhookPlugin(webhooks, new WebhookSource(registry, "mutatingwebhookconfigurations.admissionregistration.k8s.io", mutating: true)),
+            ],
+            [
+                priority,
+                new ValidatingWebhookPlugin(webhooks, new WebhookSource(registry, "validatingwebhookconfigurations.admissionregistration.k8s.io", mutating: false)),
+            ]);
     }
 }
