@@ -11,14 +11,15 @@ internal sealed partial class AdmissionChain
     public static AdmissionChain Default(ResourceRegistry registry, ILoggerFactory loggerFactory)
     {
         var priority = new PriorityPlugin(registry);
+        var limitRanger = new LimitRangerPlugin(registry);
         var webhooks = new WebhookDispatcher(registry, loggerFactory.CreateLogger<WebhookDispatcher>());
         return new AdmissionChain(
             [
-                new NamespaceLifecyclePlugin(registry), priority, new DefaultTolerationSecondsPlugin(),
+                new NamespaceLifecyclePlugin(registry), limitRanger, priority, new DefaultTolerationSecondsPlugin(),
                 new MutatingWebhookPlugin(webhooks, new WebhookSource(registry, "mutatingwebhookconfigurations.admissionregistration.k8s.io", mutating: true)),
             ],
             [
-                priority,
+                limitRanger, new PodSecurityPlugin(registry), priority,
                 new ValidatingWebhookPlugin(webhooks, new WebhookSource(registry, "validatingwebhookconfigurations.admissionregistration.k8s.io", mutating: false)),
             ]);
     }
