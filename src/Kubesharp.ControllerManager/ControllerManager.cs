@@ -74,6 +74,7 @@ public static class ControllerManager
             new ServiceAccountController(context),
             new PodGarbageCollector(context),
             new DisruptionController(context),
+            new ResourceQuotas.ResourceQuotaController(context),
             new JobController(context), new CronJobController(context), new TtlAfterFinishedController(context),
         ];
         using var endpointSlices = new EndpointSliceController(client, informers, loggerFactory.CreateLogger<EndpointSliceController>(), timeProvider);

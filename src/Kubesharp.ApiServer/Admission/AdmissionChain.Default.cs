@@ -21,6 +21,7 @@ internal sealed partial class AdmissionChain
             [
                 limitRanger, new PodSecurityPlugin(registry), priority,
                 new ValidatingWebhookPlugin(webhooks, new WebhookSource(registry, "validatingwebhookconfigurations.admissionregistration.k8s.io", mutating: false)),
+                new ResourceQuotaPlugin(registry),
             ]);
     }
 }

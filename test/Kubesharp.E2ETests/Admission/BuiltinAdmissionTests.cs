@@ -102,4 +102,29 @@ public sealed class BuiltinAdmissionTests(KubectlServer server) : IAsyncLifetime
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("namespaces \"default\" is forbidden: this namespace may not be deleted", refused.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task ResourceQuota_RefusesThePodPastTheLimit_AndKeepsUsedCurrent()
+    {
+        (await ApplyAsync("""
+            apiVersion: v1
+            kind: ResourceQuota
+            metadata: {name: pod-count}
+            spec:
+              hard: {pods: "2", count/configmaps: "10", requests.cpu: "1"}
+            """)).Ok();
+        (await _kubectl.RunAsync("wait", "-n", _ns, "resourcequota/pod-count", "--for=jsonpath={.status.used.pods}=0", "--timeout=60s")).Ok();
+
+        (await ApplyAsync(Pod("first", "    resources: {requests: {cpu: 200m}}"))).Ok();
+        (await ApplyAsync(Pod("second", "    resources: {requests: {cpu: 300m}}"))).Ok();
+        var refused = await ApplyAsync(Pod("third"));
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("pods \"third\" is forbidden: exceeded quota: pod-count, requested: pods=1, used: pods=2, limited: pods=2", refused.Error, StringComparison.Ordinal);
+        (await _kubectl.RunAsync("wait", "-n", _ns, "resourcequota/pod-count", "--for=jsonpath={.status.used.requests\\.cpu}=500m", "--timeout=60s")).Ok();
+
+        (await _kubectl.RunAsync("delete", "pod", "first", "-n", _ns, "--grace-period=0", "--force")).Ok();
+        (await _kubectl.RunAsync("wait", "-n", _ns, "resourcequota/pod-count", "--for=jsonpath={.status.used.pods}=1", "--timeout=60s")).Ok();
+        (await ApplyAsync(Pod("third"))).Ok();
+    }
 }
