@@ -75,6 +75,7 @@ public static class ControllerManager
             new ClusterRoleAggregation.ClusterRoleAggregationController(context),
             new PodGarbageCollector(context),
             new DisruptionController(context),
+            new ResourceQuotas.ResourceQuotaController(context),
             new JobController(context), new CronJobController(context), new TtlAfterFinishedController(context),
             new HorizontalPodAutoscalers.HorizontalPodAutoscalerController(context),
             .. options.RootCaPem is { } rootCa ? [new Certificates.RootCaPublisherController(context, rootCa)] : Array.Empty<IController>(),

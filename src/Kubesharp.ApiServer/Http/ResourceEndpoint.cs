@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiMachinery.ManagedFields;
 using Kubesharp.ApiMachinery.Patching;
+using Kubesharp.ApiServer.Admission;
 using Kubesharp.ApiServer.Authorization;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Printing;
@@ -228,7 +229,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         SchemaTypeCheck.CheckBody(request.Resource, body);
         ValidateFields(context, request.Resource, body);
         CheckEscalation(context, request, body);
-        var created = await registry.CreateAsync(request.Resource, request.Namespace, body, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        var created = await registry.CreateAsync(request.Resource, request.Namespace, body, IsDryRun(context), Admission(context), null, context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
     }
 
@@ -242,7 +243,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             var desired = body.DeepClone().AsObject();
             CheckEscalation(context, request, desired);
             return desired;
-        }, request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        }, request.Subresource, IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -273,7 +274,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             warned = true;
             CheckEscalation(context, request, patched);
             return patched;
-        }, request.Subresource, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        }, request.Subresource, IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -303,7 +304,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             CheckEscalation(context, request, fresh);
             try
             {
-                var created = await registry.CreateAsync(resource, request.Namespace, fresh, dryRun, context.RequestAborted).ConfigureAwait(false);
+                var created = await registry.CreateAsync(resource, request.Namespace, fresh, dryRun, Admission(context), null, context.RequestAborted).ConfigureAwait(false);
                 await WriteObjectAsync(context, resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
                 return;
             }
@@ -323,7 +324,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
             CheckEscalation(context, request, result);
             return result;
-        }, request.Subresource, dryRun, context.RequestAborted).ConfigureAwait(false);
+        }, request.Subresource, dryRun, Admission(context), context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -359,7 +360,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     private async Task DeleteAsync(HttpContext context, ResourceRequest request)
     {
         var options = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
-        var (obj, _) = await registry.DeleteAsync(request.Resource, request.Namespace, request.Name!, options, context.RequestAborted).ConfigureAwait(false);
+        var (obj, _) = await registry.DeleteAsync(request.Resource, request.Namespace, request.Name!, options, Admission(context), null, context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, obj, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -373,7 +374,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         {
             try
             {
-                var (result, _) = await registry.DeleteAsync(request.Resource, obj.Namespace.Length == 0 ? null : obj.Namespace, obj.Name, options, context.RequestAborted).ConfigureAwait(false);
+                var (result, _) = await registry.DeleteAsync(request.Resource, obj.Namespace.Length == 0 ? null : obj.Namespace, obj.Name, options, Admission(context), null, context.RequestAborted).ConfigureAwait(false);
                 deleted.Add(result);
             }
             catch (StatusError error) when (error.Reason == "NotFound")
@@ -431,6 +432,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         }
 
         var now = registry.Now();
+        await registry.AdmitAsync(AdmissionOperation.Create, request.Resource, "binding", request.Namespace, request.Name!, body, IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
         await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
         {
             var pod = current.ToNode();
@@ -522,7 +524,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             var rv = (string?)scale["metadata"]?["resourceVersion"];
             ((JsonObject)node["metadata"]!)["resourceVersion"] = string.IsNullOrEmpty(rv) ? null : rv;
             return node;
-        }, null, IsDryRun(context), context.RequestAborted).ConfigureAwait(false);
+        }, "scale", IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
         await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(definition, updated)).ConfigureAwait(false);
     }
 
@@ -613,6 +615,11 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task<JsonObject> ReadBodyAsync(HttpContext context) =>
         await RequestBody.ReadObjectAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+
+    /// <summary>The requester and the response's warnings, for the admission chain.</summary>
+    internal static AdmissionContext Admission(HttpContext context) => new(
+        context.Items[VirtualResources.UserItem] as Security.UserInfo ?? new Security.UserInfo("system:anonymous", ["system:unauthenticated"]),
+        message => context.Response.Headers.Append("Warning", WarningHeader.Format(message)));
 
     private static bool IsDryRun(HttpContext context)
     {

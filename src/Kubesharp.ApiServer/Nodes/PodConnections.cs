@@ -138,6 +138,7 @@ internal sealed class PodConnections(ResourceRegistry registry, KubeletClient ku
             path = $"/{subresource}/{Uri.EscapeDataString(pod.Namespace)}/{Uri.EscapeDataString(pod.Name)}/{Uri.EscapeDataString(container)}";
         }
 
+        await registry.AdmitAsync(Admission.AdmissionOperation.Connect, request.Resource, subresource, request.Namespace, request.Name!, ConnectOptions(subresource, query), false, ResourceEndpoint.Admission(context), context.RequestAborted).ConfigureAwait(false);
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         if (upgrade is not { IsUpgradableRequest: true })
         {
@@ -205,6 +206,43 @@ internal sealed class PodConnections(ResourceRegistry registry, KubeletClient ku
     }
 
     /// <summary>The container a request means: the one named, or the only one; upstream's messages otherwise.</summary>
+    /// <summary>The PodExecOptions, PodAttachOptions or PodPortForwardOptions a connection's query string stands for.</summary>
+    private static System.Text.Json.Nodes.JsonObject ConnectOptions(string subresource, IQueryCollection query)
+    {
+        var options = new System.Text.Json.Nodes.JsonObject
+        {
+            ["kind"] = subresource switch { "exec" => "PodExecOptions", "attach" => "PodAttachOptions", _ => "PodPortForwardOptions" },
+            ["apiVersion"] = "v1",
+        };
+        if (subresource == "portforward")
+        {
+            options["ports"] = new System.Text.Json.Nodes.JsonArray(query["ports"].SelectMany(p => (p ?? string.Empty).Split(','))
+                .Select(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) ? (System.Text.Json.Nodes.JsonNode?)port : null)
+                .Where(p => p is not null).ToArray());
+            return options;
+        }
+
+        foreach (var flag in new[] { "stdin", "stdout", "stderr", "tty" })
+        {
+            if (IsTrue(query[flag]))
+            {
+                options[flag] = true;
+            }
+        }
+
+        if ((string?)query["container"] is { Length: > 0 } container)
+        {
+            options["container"] = container;
+        }
+
+        if (subresource == "exec")
+        {
+            options["command"] = new System.Text.Json.Nodes.JsonArray(query["command"].Select(c => (System.Text.Json.Nodes.JsonNode?)c).ToArray());
+        }
+
+        return options;
+    }
+
     public static string ResolveContainer(CachedObject pod, Microsoft.Extensions.Primitives.StringValues requested)
     {
         ArgumentNullException.ThrowIfNull(pod);

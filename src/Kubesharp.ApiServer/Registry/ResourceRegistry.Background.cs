@@ -53,6 +53,20 @@ internal sealed partial class ResourceRegistry
             await EnsureAsync(services, "default", service, cancellationToken).ConfigureAwait(false);
         }
 
+        if (FindByGroupResource("priorityclasses.scheduling.k8s.io") is { } priorityClasses)
+        {
+            foreach (var (name, value, description) in Kubesharp.ApiServer.Admission.Plugins.PriorityPlugin.SystemClasses)
+            {
+                await EnsureAsync(priorityClasses, null, new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["name"] = name },
+                    ["value"] = value,
+                    ["description"] = description,
+                    ["preemptionPolicy"] = "PreemptLowerPriority",
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         // The kubernetes Service's Endpoints and EndpointSlice name the address pods reach the API at; the
         // server keeps them through the API (see KubernetesServiceEndpoints), not here.
     }

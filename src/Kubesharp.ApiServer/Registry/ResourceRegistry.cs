@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiServer.Admission;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Http;
 using Kubesharp.ApiServer.Printing;
@@ -37,6 +38,7 @@ internal sealed partial class ResourceRegistry
         Printer = new TablePrinter(timeProvider);
         Catalog = new ResourceCatalog(BuiltinDefinitions.Create(resources, Context, Printer));
         Namespaces = resources.FirstOrDefault(r => r.GroupResource == "namespaces");
+        Admission = AdmissionChain.Default(this, loggerFactory);
     }
 
     /// <summary>Every served resource, built-in and custom; changes at run time.</summary>
@@ -75,7 +77,14 @@ internal sealed partial class ResourceRegistry
 
     public string Now() => TimeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    public async Task<CachedObject> CreateAsync(ApiResource resource, string? @namespace, JsonObject obj, bool dryRun, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates an object. A client's write carries an <paramref name="admission"/> context and passes the admission
+    /// chain; the server's own writes (bootstrap, upkeep) do not.
+    /// </summary>
+    public Task<CachedObject> CreateAsync(ApiResource resource, string? @namespace, JsonObject obj, bool dryRun, CancellationToken cancellationToken) =>
+        CreateAsync(resource, @namespace, obj, dryRun, null, null, cancellationToken);
+
+    public async Task<CachedObject> CreateAsync(ApiResource resource, string? @namespace, JsonObject obj, bool dryRun, AdmissionContext? admission, string? subresource, CancellationToken cancellationToken)
     {
         CheckKind(resource, obj);
         var meta = obj["metadata"] as JsonObject;
@@ -99,7 +108,6 @@ internal sealed partial class ResourceRegistry
             }
 
             meta["namespace"] = @namespace;
-            AdmitNamespace(resource, @namespace, (string?)meta["name"] ?? (string?)meta["generateName"] ?? string.Empty);
         }
         else
         {
@@ -140,12 +148,27 @@ internal sealed partial class ResourceRegistry
                 meta.Remove("generation");
             }
 
+            AdmissionAttributes? attributes = null;
+            if (admission is not null)
+            {
+                attributes = Attributes(AdmissionOperation.Create, resource, subresource, @namespace, name, obj, null, dryRun, admission);
+                await Admission.MutateAsync(attributes, cancellationToken).ConfigureAwait(false);
+                obj = KeepIdentity(attributes.Object ?? obj, obj);
+                meta = (JsonObject)obj["metadata"]!;
+            }
+
             strategy.PrepareForCreate(obj);
             var causes = new List<StatusCause>();
             strategy.Validate(obj, null, causes);
             if (causes.Count > 0)
             {
                 throw StatusError.Invalid(resource.Kind, resource.Group, name, causes);
+            }
+
+            if (attributes is not null)
+            {
+                attributes.Object = obj;
+                await Admission.ValidateAsync(attributes, cancellationToken).ConfigureAwait(false);
             }
 
             var key = WatchCache.Key(resource, @namespace, name);
@@ -178,6 +201,9 @@ internal sealed partial class ResourceRegistry
     /// Read-modify-write of one object. <paramref name="mutate"/> builds the desired object from a fresh copy of the
     /// current one; a resourceVersion it carries is a precondition. Without one, lost races are retried.
     /// </summary>
+    public Task<CachedObject> UpdateAsync(ApiResource resource, string? @namespace, string name, Func<CachedObject, JsonObject> mutate, string? subresource, bool dryRun, CancellationToken cancellationToken) =>
+        UpdateAsync(resource, @namespace, name, mutate, subresource, dryRun, null, cancellationToken);
+
     public async Task<CachedObject> UpdateAsync(
         ApiResource resource,
         string? @namespace,
@@ -185,6 +211,7 @@ internal sealed partial class ResourceRegistry
         Func<CachedObject, JsonObject> mutate,
         string? subresource,
         bool dryRun,
+        AdmissionContext? admission,
         CancellationToken cancellationToken)
     {
         var key = WatchCache.Key(resource, @namespace, name);
@@ -247,6 +274,15 @@ internal sealed partial class ResourceRegistry
 
             updatedMeta.Remove("selfLink");
             DropEmptyCollections(updatedMeta);
+            AdmissionAttributes? attributes = null;
+            if (admission is not null)
+            {
+                attributes = Attributes(AdmissionOperation.Update, resource, subresource, @namespace, name, updated, old.DeepClone().AsObject(), dryRun, admission);
+                await Admission.MutateAsync(attributes, cancellationToken).ConfigureAwait(false);
+                updated = KeepIdentity(attributes.Object ?? updated, updated);
+                updatedMeta = (JsonObject)updated["metadata"]!;
+            }
+
             if (subresource is not ("status" or "finalize" or "binding"))
             {
                 strategy.PrepareForUpdate(updated, old);
@@ -262,6 +298,12 @@ internal sealed partial class ResourceRegistry
             if (causes.Count > 0)
             {
                 throw StatusError.Invalid(resource.Kind, resource.Group, name, causes);
+            }
+
+            if (attributes is not null)
+            {
+                attributes.Object = updated;
+                await Admission.ValidateAsync(attributes, cancellationToken).ConfigureAwait(false);
             }
 
             updatedMeta.Remove("resourceVersion");
@@ -304,7 +346,10 @@ internal sealed partial class ResourceRegistry
     }
 
     /// <summary>Deletes an object, or marks it with a deletionTimestamp while finalizers or a grace period hold it.</summary>
-    public async Task<(CachedObject Object, bool Deleted)> DeleteAsync(ApiResource resource, string? @namespace, string name, DeleteOptions options, CancellationToken cancellationToken)
+    public Task<(CachedObject Object, bool Deleted)> DeleteAsync(ApiResource resource, string? @namespace, string name, DeleteOptions options, CancellationToken cancellationToken) =>
+        DeleteAsync(resource, @namespace, name, options, null, null, cancellationToken);
+
+    public async Task<(CachedObject Object, bool Deleted)> DeleteAsync(ApiResource resource, string? @namespace, string name, DeleteOptions options, AdmissionContext? admission, string? subresource, CancellationToken cancellationToken)
     {
         var key = WatchCache.Key(resource, @namespace, name);
         for (var attempt = 0; ; attempt++)
@@ -322,6 +367,13 @@ internal sealed partial class ResourceRegistry
             }
 
             var node = current.ToNode();
+            if (admission is not null)
+            {
+                var attributes = Attributes(AdmissionOperation.Delete, resource, subresource, @namespace, name, null, node.DeepClone().AsObject(), options.DryRun, admission);
+                await Admission.MutateAsync(attributes, cancellationToken).ConfigureAwait(false);
+                await Admission.ValidateAsync(attributes, cancellationToken).ConfigureAwait(false);
+            }
+
             var meta = (JsonObject)node["metadata"]!;
             var finalizers = (meta["finalizers"] as JsonArray)?.Select(f => (string?)f).OfType<string>().ToList() ?? [];
             if (meta["deletionTimestamp"] is null)
@@ -465,25 +517,6 @@ internal sealed partial class ResourceRegistry
             if (meta[field] is JsonArray { Count: 0 } or JsonObject { Count: 0 })
             {
                 meta.Remove(field);
-            }
-        }
-    }
-
-    private void AdmitNamespace(ApiResource resource, string @namespace, string name)
-    {
-        if (Namespaces is null)
-        {
-            return;
-        }
-
-        var ns = Get(Namespaces, null, @namespace) ?? throw StatusError.NotFound("namespaces", string.Empty, @namespace);
-        if (ns.Metadata.TryGetProperty("deletionTimestamp", out _) ||
-            (ns.Root.TryGetProperty("status", out var status) && status.TryGetProperty("phase", out var phase) && phase.GetString() == "Terminating"))
-        {
-            if (resource.GroupResource is not ("events" or "events.events.k8s.io"))
-            {
-                throw StatusError.Forbidden(resource.Resource, resource.Group, name, $"unable to create new content in namespace {@namespace} because it is being terminated",
-                    [new StatusCause("NamespaceTerminating", $"namespace {@namespace} is being terminated", "metadata.namespace")]);
             }
         }
     }

@@ -113,31 +113,15 @@ internal sealed class PodStrategy(ApiResource resource, RegistryContext context)
     }
 
     /// <summary>
-    /// What admission adds to a new Pod (priority, service account, the default not-ready/unreachable
-    /// tolerations); templates never get these, so applying a Deployment twice stays unchanged.
+    /// The service account a new Pod runs as when it names none; templates never get it, so applying a Deployment
+    /// twice stays unchanged. Priority and the default tolerations come from admission (Admission/Plugins).
     /// </summary>
     private static void AdmitNewPod(JsonObject spec)
     {
-        Default(spec, "preemptionPolicy", "PreemptLowerPriority");
-        Default(spec, "priority", 0);
         if (spec["serviceAccountName"] is null && spec["serviceAccount"] is null)
         {
             spec["serviceAccountName"] = "default";
             spec["serviceAccount"] = "default";
-        }
-
-        if (spec["tolerations"] is not JsonArray tolerations)
-        {
-            tolerations = [];
-            spec["tolerations"] = tolerations;
-        }
-
-        foreach (var taint in new[] { "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable" })
-        {
-            if (!tolerations.OfType<JsonObject>().Any(t => (string?)t["key"] == taint))
-            {
-                tolerations.Add(new JsonObject { ["key"] = taint, ["operator"] = "Exists", ["effect"] = "NoExecute", ["tolerationSeconds"] = 300 });
-            }
         }
     }
 

@@ -42,6 +42,7 @@ internal partial class ResourceStrategy
         "flowschemas.flowcontrol.apiserver.k8s.io" => new FlowSchemaStrategy(resource),
         "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io" => new PriorityLevelConfigurationStrategy(resource),
         "customresourcedefinitions.apiextensions.k8s.io" => new CustomResourceDefinitionStrategy(resource, context),
+        "mutatingwebhookconfigurations.admissionregistration.k8s.io" or "validatingwebhookconfigurations.admissionregistration.k8s.io" => new WebhookConfigurationStrategy(resource),
         _ => new ResourceStrategy(resource),
     };
 

@@ -1,0 +1,10 @@
+namespace Kubesharp.ApiServer.Admission;
+
+/// <summary>The operations admission sees (upstream's CREATE, UPDATE, DELETE, CONNECT).</summary>
+internal enum AdmissionOperation
+{
+    Create,
+    Update,
+    Delete,
+    Connect,
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Kubesharp.ApiServer.Http;
+using Kubesharp.ApiServer.Registry;
+
+namespace Kubesharp.ApiServer.Admission.Plugins;
+
+/// <summary>
+/// Upstream's NamespaceLifecycle: nothing new in a namespace that does not exist or is terminating (events
+/// excepted, so namespace deletion can report), and the namespaces the cluster needs may not be deleted.
+/// </summary>
+internal sealed class NamespaceLifecyclePlugin(ResourceRegistry registry) : IMutatingAdmissionPlugin
+{
+    private static readonly HashSet<string> Immortal = new(StringComparer.Ordinal) { "default", "kube-system", "kube-public" };
+
+    public string Name => "NamespaceLifecycle";
+
+    public bool Handles(AdmissionAttributes attributes) =>
+        attributes.Operation == AdmissionOperation.Create && attributes.Resource.Namespaced ||
+        attributes.Operation == AdmissionOperation.Delete && attributes.Resource.GroupResource == "namespaces" && attributes.Subresource.Length == 0;
+
+    public ValueTask AdmitAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
+    {
+        if (attributes.Operation == AdmissionOperation.Delete)
+        {
+            if (Immortal.Contains(attributes.Name))
+            {
+                throw attributes.Forbidden("this namespace may not be deleted");
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        if (registry.Namespaces is null || attributes.Resource.GroupResource is "events" or "events.events.k8s.io")
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var ns = registry.Get(registry.Namespaces, null, attributes.Namespace)
+            ?? throw StatusError.NotFound("namespaces", string.Empty, attributes.Namespace);
+        if (ns.Metadata.TryGetProperty("deletionTimestamp", out _) ||
+            (ns.Root.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object &&
+             status.TryGetProperty("phase", out var phase) && phase.GetString() == "Terminating"))
+        {
+            throw attributes.Forbidden(
+                $"unable to create new content in namespace {attributes.Namespace} because it is being terminated",
+                [new StatusCause("NamespaceTerminating", $"namespace {attributes.Namespace} is being terminated", "metadata.namespace")]);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}
