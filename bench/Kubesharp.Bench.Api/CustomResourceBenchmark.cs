@@ -105,12 +105,13 @@ internal static class CustomResourceBenchmark
         var plural = singular + "s";
         var name = plural + "." + Group;
         var kind = char.ToUpperInvariant(singular[0]) + singular[1..];
-        var crd = $$$"""
-            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"{{{name}}}"},
-             "spec":{"group":"{{{Group}}}","scope":"Namespaced","names":{"plural":"{{{plural}}}","singular":"{{{singular}}}","kind":"{{{kind}}}"},
+        var crd = """
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"NAME"},
+             "spec":{"group":"GROUP","scope":"Namespaced","names":{"plural":"PLURAL","singular":"SINGULAR","kind":"KIND"},
               "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","properties":{
                 "spec":{"type":"object","properties":{"size":{"type":"integer"},"color":{"type":"string"},"data":{"type":"string"}}}}}}}]}}
-            """;
+            """.Replace("NAME", name, StringComparison.Ordinal).Replace("GROUP", Group, StringComparison.Ordinal)
+            .Replace("PLURAL", plural, StringComparison.Ordinal).Replace("SINGULAR", singular, StringComparison.Ordinal).Replace("KIND", kind, StringComparison.Ordinal);
         var clock = Stopwatch.StartNew();
         await SendAsync(client, new Uri(baseUrl, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"), crd);
         var url = new Uri(baseUrl, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + name);

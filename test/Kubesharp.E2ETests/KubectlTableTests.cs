@@ -15,14 +15,14 @@ public sealed partial class KubectlTableTests(KubectlServer server) : IAsyncLife
 
     private string Ns => "tbl-" + _id;
 
-    private string Manifest => $$"""
+    private string Manifest => $$$"""
         apiVersion: v1
         kind: Namespace
-        metadata: {name: {{Ns}}}
+        metadata: {name: {{{Ns}}}}
         ---
         apiVersion: v1
         kind: Service
-        metadata: {name: web, namespace: {{Ns}}}
+        metadata: {name: web, namespace: {{{Ns}}}}
         spec:
           type: NodePort
           selector: {app: web, tier: front}
@@ -30,7 +30,7 @@ public sealed partial class KubectlTableTests(KubectlServer server) : IAsyncLife
         ---
         apiVersion: batch/v1
         kind: Job
-        metadata: {name: batch, namespace: {{Ns}}}
+        metadata: {name: batch, namespace: {{{Ns}}}}
         spec:
           completions: 3
           suspend: true
@@ -41,7 +41,7 @@ public sealed partial class KubectlTableTests(KubectlServer server) : IAsyncLife
         ---
         apiVersion: batch/v1
         kind: CronJob
-        metadata: {name: nightly, namespace: {{Ns}}}
+        metadata: {name: nightly, namespace: {{{Ns}}}}
         spec:
           schedule: "*/5 * * * *"
           timeZone: Etc/UTC
@@ -55,7 +55,7 @@ public sealed partial class KubectlTableTests(KubectlServer server) : IAsyncLife
         ---
         apiVersion: autoscaling/v2
         kind: HorizontalPodAutoscaler
-        metadata: {name: web, namespace: {{Ns}}}
+        metadata: {name: web, namespace: {{{Ns}}}}
         spec:
           scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
           minReplicas: 1
@@ -66,7 +66,7 @@ public sealed partial class KubectlTableTests(KubectlServer server) : IAsyncLife
         ---
         apiVersion: networking.k8s.io/v1
         kind: Ingress
-        metadata: {name: site, namespace: {{Ns}}}
+        metadata: {name: site, namespace: {{{Ns}}}}
         spec:
           ingressClassName: edge
           tls: [{hosts: [a.example.com]}]
@@ -76,27 +76,27 @@ public sealed partial class KubectlTableTests(KubectlServer server) : IAsyncLife
         ---
         apiVersion: rbac.authorization.k8s.io/v1
         kind: Role
-        metadata: {name: reader, namespace: {{Ns}}}
+        metadata: {name: reader, namespace: {{{Ns}}}}
         rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]
         ---
         apiVersion: rbac.authorization.k8s.io/v1
         kind: RoleBinding
-        metadata: {name: readers, namespace: {{Ns}}}
+        metadata: {name: readers, namespace: {{{Ns}}}}
         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
         subjects:
         - {kind: User, apiGroup: rbac.authorization.k8s.io, name: alice}
         - {kind: Group, apiGroup: rbac.authorization.k8s.io, name: devs}
-        - {kind: ServiceAccount, name: builder, namespace: {{Ns}}}
+        - {kind: ServiceAccount, name: builder, namespace: {{{Ns}}}}
         ---
         apiVersion: rbac.authorization.k8s.io/v1
         kind: ClusterRoleBinding
-        metadata: {name: viewers-{{_id}}}
+        metadata: {name: viewers-{{{_id}}}}
         roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
         subjects: [{kind: Group, apiGroup: rbac.authorization.k8s.io, name: auditors}]
         ---
         apiVersion: storage.k8s.io/v1
         kind: StorageClass
-        metadata: {name: slow-{{_id}}}
+        metadata: {name: slow-{{{_id}}}}
         provisioner: kubernetes.io/no-provisioner
         reclaimPolicy: Retain
         volumeBindingMode: WaitForFirstConsumer
@@ -104,38 +104,38 @@ public sealed partial class KubectlTableTests(KubectlServer server) : IAsyncLife
         ---
         apiVersion: v1
         kind: PersistentVolume
-        metadata: {name: vol-{{_id}}}
+        metadata: {name: vol-{{{_id}}}}
         spec:
           capacity: {storage: 2048Mi}
           accessModes: [ReadWriteMany, ReadWriteOnce]
           persistentVolumeReclaimPolicy: Retain
-          storageClassName: slow-{{_id}}
+          storageClassName: slow-{{{_id}}}
           volumeMode: Filesystem
-          hostPath: {path: /tmp/vol-{{_id}}}
+          hostPath: {path: /tmp/vol-{{{_id}}}}
         ---
         apiVersion: v1
         kind: PersistentVolumeClaim
-        metadata: {name: data, namespace: {{Ns}}}
+        metadata: {name: data, namespace: {{{Ns}}}}
         spec:
-          storageClassName: none-{{_id}}
+          storageClassName: none-{{{_id}}}
           accessModes: [ReadWriteOnce]
           resources: {requests: {storage: 1Gi}}
         ---
         apiVersion: policy/v1
         kind: PodDisruptionBudget
-        metadata: {name: web, namespace: {{Ns}}}
+        metadata: {name: web, namespace: {{{Ns}}}}
         spec:
           minAvailable: 1
           selector: {matchLabels: {app: web}}
         ---
         apiVersion: scheduling.k8s.io/v1
         kind: PriorityClass
-        metadata: {name: high-{{_id}}}
+        metadata: {name: high-{{{_id}}}}
         value: 1000
         ---
         apiVersion: apps/v1
         kind: StatefulSet
-        metadata: {name: db, namespace: {{Ns}}}
+        metadata: {name: db, namespace: {{{Ns}}}}
         spec:
           replicas: 0
           serviceName: db
