@@ -129,9 +129,11 @@ internal static class CustomResourceBenchmark
         throw new InvalidOperationException($"{name} was not Established within 30 s");
     }
 
-    private static async Task SendAsync(HttpClient client, Uri url, string body)
+    private static Task SendAsync(HttpClient client, Uri url, string body) => SendAsync(client, url, new StringContent(body, Encoding.UTF8, "application/json"));
+
+    private static async Task SendAsync(HttpClient client, Uri url, HttpContent body)
     {
-        using var response = await client.PostAsync(url, new StringContent(body, Encoding.UTF8, "application/json"));
+        using var response = await client.PostAsync(url, body);
         if (!response.IsSuccessStatusCode)
         {
             throw new InvalidOperationException($"POST {url} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
