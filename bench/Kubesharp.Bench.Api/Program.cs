@@ -11,7 +11,9 @@ using Kubesharp.Bench.Common;
 // floor measured in the same run (bare Kestrel with the same TLS, answering with captured bodies):
 // seconds to /readyz, idle RSS, and GET / LIST (1,000 objects) / CREATE latency and throughput at 1 and 32
 // concurrent clients over one HTTP/2 connection, as client-go uses.
+// Then custom objects against ConfigMaps on the same server, and CustomResourceDefinition create → Established.
 // Usage: Kubesharp.Bench.Api [--quick] [--write BENCHMARKS.md]
+//        Kubesharp.Bench.Api --custom-resources [--quick] [--write BENCHMARKS.md]   (only the custom resource section)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
 {
@@ -28,6 +30,26 @@ var settle = TimeSpan.FromSeconds(quick ? 3 : 10);
 var root = Directory.CreateTempSubdirectory("kubesharp-bench-api-").FullName;
 var rows = new List<(string Measurement, double Ours, double Floor, string Format)>();
 var rbacRows = new List<(string Measurement, double User, double Admin, string Format)>();
+var establishRuns = quick ? 5 : 20;
+string? customSection = null;
+if (args.Contains("--custom-resources"))
+{
+    var only = await ServerProcess.StartKubesharpAsync(Path.Combine(root, "server"));
+    using (var onlyClient = ServerProcess.CreateClient(only.DataDir))
+    {
+        customSection = await CustomResourceBenchmark.RunAsync(onlyClient, only.Url, duration, establishRuns, quick);
+    }
+
+    Console.WriteLine(customSection);
+    if (markdownPath is not null)
+    {
+        await BenchmarkReport.WriteSectionAsync(markdownPath, CustomResourceBenchmark.Heading, customSection);
+    }
+
+    only.Dispose();
+    Directory.Delete(root, recursive: true);
+    return 0;
+}
 
 try
 {
@@ -77,9 +99,9 @@ try
 
     async Task MeasureAsync(string name, int clients, Func<HttpClient, long, Task<HttpResponseMessage>> ours, Func<HttpClient, long, Task<HttpResponseMessage>> theirs)
     {
-        var (oursLatencies, oursRate) = await LoadAsync(client, clients, duration, ours);
+        var (oursLatencies, oursRate) = await Load.RunAsync(client, clients, duration, ours);
         using var floorClient = ServerProcess.CreateClient(server.DataDir);
-        var (floorLatencies, floorRate) = await LoadAsync(floorClient, clients, duration, theirs);
+        var (floorLatencies, floorRate) = await Load.RunAsync(floorClient, clients, duration, theirs);
         rows.Add(($"{name}: p50 ms", BenchmarkReport.Percentile(oursLatencies, 0.5), BenchmarkReport.Percentile(floorLatencies, 0.5), "0.00"));
         rows.Add(($"{name}: p99 ms", BenchmarkReport.Percentile(oursLatencies, 0.99), BenchmarkReport.Percentile(floorLatencies, 0.99), "0.00"));
         rows.Add(($"{name}: requests/s", oursRate, floorRate, "N0"));
@@ -106,6 +128,7 @@ try
         Console.Error.WriteLine($"RBAC {name}: user p99 {BenchmarkReport.Percentile(userLatencies, 0.99):F2} ms, admin p99 {BenchmarkReport.Percentile(adminLatencies, 0.99):F2} ms");
     }
 
+    customSection = await CustomResourceBenchmark.RunAsync(client, baseUrl, duration, establishRuns, quick);
     server.Dispose();
 }
 finally
@@ -162,6 +185,15 @@ if (markdownPath is not null)
     await BenchmarkReport.WriteSectionAsync(markdownPath, "## API server with RBAC", rbacSection.ToString());
 }
 
+if (customSection is not null)
+{
+    Console.WriteLine(customSection);
+    if (markdownPath is not null)
+    {
+        await BenchmarkReport.WriteSectionAsync(markdownPath, CustomResourceBenchmark.Heading, customSection);
+    }
+}
+
 return 0;
 
 static async Task PrepareBindingsAsync(HttpClient client, Uri baseUrl)
@@ -216,31 +248,6 @@ static StringContent ConfigMap(string name) =>
     Json($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}","labels":{"app":"bench"}},"data":{"key":"{{{new string('v', 256)}}}"}}""");
 
 static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
-
-static async Task<(List<double> Latencies, double Rate)> LoadAsync(HttpClient client, int clients, TimeSpan duration, Func<HttpClient, long, Task<HttpResponseMessage>> send)
-{
-    var latencies = new List<double>[clients];
-    long sequence = 0;
-    var clock = Stopwatch.StartNew();
-    await Task.WhenAll(Enumerable.Range(0, clients).Select(worker => Task.Run(async () =>
-    {
-        var mine = latencies[worker] = [];
-        while (clock.Elapsed < duration)
-        {
-            var started = Stopwatch.GetTimestamp();
-            using var response = await send(client, Interlocked.Increment(ref sequence));
-            await response.Content.CopyToAsync(Stream.Null);
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new InvalidOperationException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri} answered {(int)response.StatusCode}");
-            }
-
-            mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
-    })));
-    var all = latencies.SelectMany(l => l).ToList();
-    return (all, all.Count / clock.Elapsed.TotalSeconds);
-}
 
 namespace Kubesharp.Bench.Api
 {

@@ -8,7 +8,7 @@ namespace Kubesharp.ApiServer.Registry;
 /// <summary>The definitions of the built-in resources: the kind's strategy, schema, selectable fields and table columns.</summary>
 internal static class BuiltinDefinitions
 {
-    public static IReadOnlyList<ResourceDefinition> Create(IReadOnlyList<ApiResource> resources, RegistryContext context, TablePrinter printer)
+    public static IReadOnlyList<ResourceDefinition> Create(IReadOnlyList<ApiResource> resources, RegistryContext context)
     {
         // One strategy per group-resource: every version of a kind is validated and defaulted alike.
         var strategies = new Dictionary<string, ResourceStrategy>(StringComparer.Ordinal);
@@ -25,8 +25,8 @@ internal static class BuiltinDefinitions
                 strategy,
                 Patches.SchemaOf(resource),
                 ObjectFilter.FieldsOf(resource.GroupResource),
-                TablePrinter.Columns(resource),
-                o => printer.Cells(resource, o));
+                BuiltinTables.For(resource.GroupResource),
+                context.TimeProvider);
 
             // Both versions of HorizontalPodAutoscaler serve the objects stored as autoscaling/v2.
             definitions.Add(resource.GroupResource == "horizontalpodautoscalers.autoscaling" ? new Autoscaling.HorizontalPodAutoscalerVersion(definition) : definition);

@@ -17,22 +17,28 @@ namespace Kubesharp.ApiServer.Registry;
 /// </summary>
 internal class ResourceDefinition
 {
-    private readonly Func<JsonElement, JsonArray> _cells;
+    private readonly TimeProvider _timeProvider;
 
     public ResourceDefinition(
         ApiResource resource,
         ResourceStrategy strategy,
         TypeSchema? schema,
         IReadOnlyCollection<string> selectableFields,
-        IReadOnlyList<TableColumn> columns,
-        Func<JsonElement, JsonArray> cells)
+        ResourceTable table,
+        TimeProvider timeProvider)
     {
         Resource = resource;
         Strategy = strategy;
         Schema = schema;
         SelectableFields = selectableFields;
-        Columns = columns;
-        _cells = cells;
+        Table = table;
+        _timeProvider = timeProvider;
+    }
+
+    /// <summary>A definition that serves <paramref name="basis"/>'s kind differently (another version of it, say).</summary>
+    protected ResourceDefinition(ResourceDefinition basis)
+        : this(basis.Resource, basis.Strategy, basis.Schema, basis.SelectableFields, basis.Table, basis._timeProvider)
+    {
     }
 
     public ApiResource Resource { get; }
@@ -45,7 +51,10 @@ internal class ResourceDefinition
     /// <summary>Field selector keys besides metadata.name and metadata.namespace, as dotted paths.</summary>
     public IReadOnlyCollection<string> SelectableFields { get; }
 
-    public IReadOnlyList<TableColumn> Columns { get; }
+    /// <summary>How <c>kubectl get</c> prints the kind (server-side printing): columns and cells.</summary>
+    public ResourceTable Table { get; }
+
+    public IReadOnlyList<TableColumn> Columns => Table.Columns;
 
     /// <summary>Whether strategic merge patch is understood (built-in kinds); custom resources answer 415 as upstream.</summary>
     public virtual bool SupportsStrategicMerge => true;
@@ -53,7 +62,7 @@ internal class ResourceDefinition
     /// <summary>The scale subresource's view: paths of spec and status replicas and of the label selector.</summary>
     public virtual ScalePaths? Scale => null;
 
-    public JsonArray Cells(JsonElement obj) => _cells(obj);
+    public JsonArray Cells(JsonElement obj) => Table.Row(obj, _timeProvider.GetUtcNow());
 
     /// <summary>Whether <see cref="Present"/> may change objects (a resource with several versions).</summary>
     public virtual bool Converts => false;

@@ -35,8 +35,7 @@ internal sealed partial class ResourceRegistry
         TimeProvider = timeProvider;
         _logger = loggerFactory.CreateLogger<ResourceRegistry>();
         Context = new RegistryContext(cache, timeProvider, options);
-        Printer = new TablePrinter(timeProvider);
-        Catalog = new ResourceCatalog(BuiltinDefinitions.Create(resources, Context, Printer));
+        Catalog = new ResourceCatalog(BuiltinDefinitions.Create(resources, Context));
         Namespaces = resources.FirstOrDefault(r => r.GroupResource == "namespaces");
         Admission = AdmissionChain.Default(this, loggerFactory);
     }
@@ -46,8 +45,6 @@ internal sealed partial class ResourceRegistry
 
     /// <summary>The resources of the current catalog.</summary>
     public IReadOnlyList<ApiResource> Resources => Catalog.Current.Resources;
-
-    public TablePrinter Printer { get; }
 
     public WatchCache Cache { get; }
 

@@ -9,7 +9,7 @@ namespace Kubesharp.ApiServer.Registry.Autoscaling;
 /// writes them through <see cref="HorizontalPodAutoscalerConversion"/>.
 /// </summary>
 internal sealed class HorizontalPodAutoscalerVersion(ResourceDefinition basis)
-    : ResourceDefinition(basis.Resource, basis.Strategy, basis.Schema, basis.SelectableFields, basis.Columns, basis.Cells)
+    : ResourceDefinition(basis)
 {
     private readonly bool isV1 = basis.Resource.ApiVersion == HorizontalPodAutoscalerConversion.V1;
 

@@ -17,8 +17,6 @@ namespace Kubesharp.ApiServer.Registry.CustomResources;
 /// </summary>
 internal sealed class CustomResourceVersion : ResourceDefinition
 {
-    private static readonly TableColumn NameColumn = new("Name", "string", "name", "Name must be unique within a namespace.");
-
     private readonly CustomResourceSchema? _schema;
     private readonly string _storageApiVersion;
     private readonly bool _converts;
@@ -29,12 +27,12 @@ internal sealed class CustomResourceVersion : ResourceDefinition
         CustomResourceSchema? schema,
         JsonObject? openApiSchema,
         IReadOnlyCollection<string> selectableFields,
-        IReadOnlyList<TableColumn> columns,
-        Func<JsonElement, JsonArray> cells,
+        ResourceTable table,
+        TimeProvider timeProvider,
         ScalePaths? scale,
         string storageApiVersion,
         bool converts)
-        : base(resource, strategy, schema?.ToTypeSchema(root: true), selectableFields, columns, cells)
+        : base(resource, strategy, schema?.ToTypeSchema(root: true), selectableFields, table, timeProvider)
     {
         _schema = schema;
         _storageApiVersion = storageApiVersion;
@@ -105,7 +103,7 @@ internal sealed class CustomResourceVersion : ResourceDefinition
             };
             var openApiSchema = version["schema"]?["openAPIV3Schema"] as JsonObject;
             var schema = openApiSchema is null ? null : CustomResourceSchema.Parse(openApiSchema);
-            var (columns, cells) = Printing(version, context.TimeProvider);
+            var table = Printing(version);
             var selectable = (version["selectableFields"] as JsonArray)?.OfType<JsonObject>()
                 .Select(f => ((string?)f["jsonPath"])?.TrimStart('.')).OfType<string>().ToList() ?? [];
             definitions.Add(new CustomResourceVersion(
@@ -114,8 +112,8 @@ internal sealed class CustomResourceVersion : ResourceDefinition
                 schema,
                 openApiSchema,
                 selectable,
-                columns,
-                cells,
+                table,
+                context.TimeProvider,
                 scale,
                 group + "/" + storage,
                 served.Count > 1 || storage != name));
@@ -156,10 +154,10 @@ internal sealed class CustomResourceVersion : ResourceDefinition
     }
 
     /// <summary>Name, the version's additionalPrinterColumns (Age when it has none), and how a row's cells are read.</summary>
-    private static (IReadOnlyList<TableColumn> Columns, Func<JsonElement, JsonArray> Cells) Printing(JsonObject version, TimeProvider timeProvider)
+    private static ResourceTable Printing(JsonObject version)
     {
         var declared = (version["additionalPrinterColumns"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
-        var columns = new List<TableColumn> { NameColumn };
+        var columns = new List<TableColumn> { ResourceTable.NameColumn };
         var paths = new List<(JsonPathExpression? Path, string Type)>();
         if (declared.Count == 0)
         {
@@ -177,8 +175,9 @@ internal sealed class CustomResourceVersion : ResourceDefinition
             paths.Add((path, type));
         }
 
-        JsonArray Cells(JsonElement obj)
+        JsonArray Cells(PrintedObject printed)
         {
+            var obj = printed.Root;
             var cells = new JsonArray();
             cells.Add(obj.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("name", out var n) ? n.GetString() : string.Empty);
             foreach (var (path, type) in paths)
@@ -200,7 +199,7 @@ internal sealed class CustomResourceVersion : ResourceDefinition
                 cells.Add(type switch
                 {
                     "date" when value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) =>
-                        JsonValue.Create(HumanDuration.Format(timeProvider.GetUtcNow() - time)),
+                        JsonValue.Create(HumanDuration.Format(printed.Now - time)),
                     "integer" when value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) => JsonValue.Create(number),
                     "number" when value.ValueKind == JsonValueKind.Number => JsonValue.Create(value.GetDouble()),
                     "boolean" when value.ValueKind is JsonValueKind.True or JsonValueKind.False => JsonValue.Create(value.GetBoolean()),
@@ -212,7 +211,7 @@ internal sealed class CustomResourceVersion : ResourceDefinition
             return cells;
         }
 
-        return (columns, new Func<JsonElement, JsonArray>(Cells));
+        return new ResourceTable(columns, Cells);
     }
 
     private static string[] Strings(JsonNode? node) =>
