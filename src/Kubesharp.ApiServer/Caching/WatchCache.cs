@@ -52,6 +52,9 @@ internal sealed partial class WatchCache : IAsyncDisposable
 
     public ResourceCache For(ApiResource resource) => CacheOf(resource.GroupResource);
 
+    /// <summary>The cache of a group-resource by name ("storageclasses.storage.k8s.io"), for strategies that consult another kind.</summary>
+    public ResourceCache For(string groupResource) => CacheOf(groupResource);
+
     /// <summary>
     /// The cache of a group-resource, made empty at the current revision when it has none yet: no object of it was
     /// stored, or it would have one, so every later change reaches it.

@@ -40,6 +40,9 @@ internal partial class ResourceStrategy
         "flowschemas.flowcontrol.apiserver.k8s.io" => new FlowSchemaStrategy(resource),
         "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io" => new PriorityLevelConfigurationStrategy(resource),
         "customresourcedefinitions.apiextensions.k8s.io" => new CustomResourceDefinitionStrategy(resource, context),
+        "persistentvolumeclaims" => new PersistentVolumeClaimStrategy(resource, context),
+        "persistentvolumes" => new PersistentVolumeStrategy(resource, context),
+        "storageclasses.storage.k8s.io" => new StorageClassStrategy(resource),
         _ => new ResourceStrategy(resource),
     };
 
