@@ -1,4 +1,4 @@
-namespace Kubesharp.ControllerManager.Volumes;
+namespace Kubesharp.Api.Core.V1;
 
 /// <summary>Upstream's annotations and finalizers of the binding protocol between claims, volumes, the scheduler and provisioners.</summary>
 public static class VolumeAnnotations
@@ -22,4 +22,9 @@ public static class VolumeAnnotations
     public const string NoProvisioner = "kubernetes.io/no-provisioner";
 
     public const string WaitForFirstConsumer = "WaitForFirstConsumer";
+
+    public const string DefaultClass = "storageclass.kubernetes.io/is-default-class";
+
+    /// <summary>The built-in local-path provisioner's name, k3s's, so manifests written for k3s work unchanged.</summary>
+    public const string LocalPathProvisioner = "rancher.io/local-path";
 }
