@@ -73,7 +73,7 @@ internal static class VolumeMatcher
             return false;
         }
 
-        if (!LabelSelectorEvaluator.IsEmpty(claim.Spec?.Selector) && !LabelSelectorEvaluator.Matches(claim.Spec?.Selector, volume.Metadata?.Labels))
+        if (claim.Spec?.Selector is { } selector && !LabelSelectorEvaluator.Matches(selector, volume.Metadata?.Labels))
         {
             return false;
         }
