@@ -86,7 +86,7 @@ internal sealed class PersistentVolumeClaimStrategy(ApiResource resource, Regist
             comparable.Remove("storageClassName");
         }
 
-        var bound = (string?)old["status"]?["phase"] == "Bound";
+        var bound = (string?)old["status"]?["phase"] == "Bound" || !string.IsNullOrEmpty((string?)oldSpec["volumeName"]);
         if (bound)
         {
             if (comparable["resources"] is JsonObject resources)
