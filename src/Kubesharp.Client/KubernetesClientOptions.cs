@@ -24,8 +24,12 @@ public sealed record KubernetesClientOptions
     /// <summary>Timeout of one non-watch request.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Upper bound of connections per server (HTTP/1.1), or of HTTP/2 connections once streams run out.</summary>
-    public int MaxConnectionsPerServer { get; init; } = 64;
+    /// <summary>
+    /// Upper bound of connections per server (HTTP/1.1), or of HTTP/2 connections once streams run out. Every watch
+    /// holds one HTTP/1.1 connection, and the server's components share one client: the controller manager, the
+    /// scheduler and the simulated nodes together hold more than 64 watches.
+    /// </summary>
+    public int MaxConnectionsPerServer { get; init; } = 256;
 
     /// <summary>Reads a kubeconfig file; <paramref name="context"/> defaults to its current-context.</summary>
     public static KubernetesClientOptions FromKubeconfig(string path, string? context = null) =>

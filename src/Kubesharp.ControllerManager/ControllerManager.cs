@@ -22,7 +22,7 @@ namespace Kubesharp.ControllerManager;
 /// <summary>
 /// Runs the built-in controllers over one set of shared informers: ReplicaSet, Deployment, StatefulSet, DaemonSet, garbage collector,
 /// namespace, node lifecycle (with taint eviction), ServiceAccount, pod garbage collection, disruption budgets,
-/// EndpointSlices and Endpoints, Job, CronJob, TTL-after-finished and HorizontalPodAutoscaler.
+/// EndpointSlices and Endpoints, Job, CronJob, TTL-after-finished, HorizontalPodAutoscaler and the PersistentVolume binder.
 /// </summary>
 public static class ControllerManager
 {
@@ -79,6 +79,7 @@ public static class ControllerManager
             new JobController(context), new CronJobController(context), new TtlAfterFinishedController(context),
             new HorizontalPodAutoscalers.HorizontalPodAutoscalerController(context),
             .. options.RootCaPem is { } rootCa ? [new Certificates.RootCaPublisherController(context, rootCa)] : Array.Empty<IController>(),
+            new Volumes.PersistentVolumeController(context),
         ];
         using var endpointSlices = new EndpointSliceController(client, informers, loggerFactory.CreateLogger<EndpointSliceController>(), timeProvider);
         using var endpoints = new EndpointsController(client, informers, loggerFactory.CreateLogger<EndpointsController>(), timeProvider);

@@ -28,6 +28,9 @@ public sealed class ControllerManagerOptions
 
     public int NamespaceWorkers { get; init; } = 10;
 
+    /// <summary>Workers binding claims and volumes (one queue for both).</summary>
+    public int PersistentVolumeWorkers { get; init; } = 5;
+
     /// <summary>Workers of the EndpointSlice controller and of the Endpoints controller, each.</summary>
     public int EndpointWorkers { get; init; } = 5;
 

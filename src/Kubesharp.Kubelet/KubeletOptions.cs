@@ -61,5 +61,10 @@ public sealed class KubeletOptions
 
     public string PodsDir => Path.Combine(DataDir, "pods");
 
+    /// <summary>Where the local-path provisioner puts volume directories; null means DATA/storage.</summary>
+    public string? LocalStorageDir { get; init; }
+
+    public string ResolvedLocalStorageDir => LocalStorageDir ?? Path.Combine(DataDir, "storage");
+
     public string PodLogsDir => Path.Combine(DataDir, "pod-logs");
 }

@@ -149,6 +149,7 @@ public sealed partial class KubeletService : BackgroundService
                 }, stopping.Token),
                 informerTask,
                 recorder.RunAsync(stopping.Token),
+                new LocalPathProvisioner(client, n => n == NodeName, options.ResolvedLocalStorageDir, time, loggerFactory.CreateLogger<LocalPathProvisioner>()).RunAsync(2, stopping.Token),
             };
             LogStarted(logger, NodeName, server.Port);
             ready.TrySetResult();

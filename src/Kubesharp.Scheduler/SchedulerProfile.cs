@@ -10,7 +10,8 @@ public sealed class SchedulerProfile
 
     public required IReadOnlyList<(IScorePlugin Plugin, int Weight)> Scores { get; init; }
 
-    public static SchedulerProfile Default()
+    /// <param name="volumes">Claims, volumes and classes for the VolumeBinding filter; without them the filter is left out.</param>
+    public static SchedulerProfile Default(IVolumeLookup? volumes = null)
     {
         var taints = new TaintTolerationPlugin();
         var nodeAffinity = new NodeAffinityPlugin();
@@ -19,7 +20,9 @@ public sealed class SchedulerProfile
         var interPod = new InterPodAffinityPlugin();
         return new SchedulerProfile
         {
-            Filters = [new NodeUnschedulablePlugin(), new NodeNamePlugin(), taints, nodeAffinity, new NodePortsPlugin(), fit, spread, interPod],
+            Filters = volumes is null
+                ? [new NodeUnschedulablePlugin(), new NodeNamePlugin(), taints, nodeAffinity, new NodePortsPlugin(), fit, spread, interPod]
+                : [new NodeUnschedulablePlugin(), new NodeNamePlugin(), taints, nodeAffinity, new NodePortsPlugin(), fit, new VolumeBindingPlugin(volumes), spread, interPod],
             Scores = [(taints, 3), (nodeAffinity, 2), (spread, 2), (interPod, 2), (fit, 1), (new BalancedAllocationPlugin(), 1), (new ImageLocalityPlugin(), 1)],
         };
     }

@@ -2,12 +2,14 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.Api.Scheduling.V1;
+using Kubesharp.Api.Storage.V1;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.Client;
 using Kubesharp.Client.Events;
 using Kubesharp.Client.Informers;
 using Kubesharp.Scheduler.Framework;
+using Kubesharp.Scheduler.Plugins;
 using Kubesharp.Scheduler.Preemption;
 using Kubesharp.Scheduler.Queue;
 using Microsoft.Extensions.Hosting;
@@ -40,6 +42,11 @@ public sealed partial class SchedulerService : BackgroundService
     private readonly ConcurrentDictionary<string, object> verdicts = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim bindSlots;
     private SharedInformer<PriorityClass>? priorityClasses;
+    private readonly SharedInformer<PersistentVolumeClaim> claimInformer;
+    private readonly SharedInformer<PersistentVolume> volumeInformer;
+    private readonly SharedInformer<StorageClass> classInformer;
+    private readonly VolumeBindingPlugin volumeBinding;
+    private readonly ResourceClient<PersistentVolumeClaim> claims;
     private long attempts;
     private long unschedulable;
     private long bound;
@@ -58,7 +65,13 @@ public sealed partial class SchedulerService : BackgroundService
         this.logger = logger ?? (ILogger)NullLogger.Instance;
         this.binder = binder ?? new ApiBinder(client);
         queue = new SchedulingQueue(time);
-        algorithm = new SchedulingAlgorithm(SchedulerProfile.Default(), this.options.PercentageOfNodesToScore);
+        claims = client.Resource<PersistentVolumeClaim>();
+        claimInformer = new SharedInformer<PersistentVolumeClaim>(claims, null, time);
+        volumeInformer = new SharedInformer<PersistentVolume>(client.Resource<PersistentVolume>(), null, time);
+        classInformer = new SharedInformer<StorageClass>(client.Resource<StorageClass>(), null, time);
+        var volumes = new InformerVolumeLookup(claimInformer, volumeInformer, classInformer);
+        volumeBinding = new VolumeBindingPlugin(volumes);
+        algorithm = new SchedulingAlgorithm(SchedulerProfile.Default(volumes), this.options.PercentageOfNodesToScore);
         preemption = new DefaultPreemption(algorithm);
         events = new EventRecorder(client, this.options.SchedulerName, timeProvider: time);
         pods = client.Resource<Pod>();
@@ -107,8 +120,16 @@ public sealed partial class SchedulerService : BackgroundService
             onUpdate: NodeChanged,
             onDelete: n => cacheUpdates.Enqueue(c => c.RemoveNode(n.Metadata?.Name ?? "")));
         podInformer.AddEventHandler(onAdd: p => PodAdded(null, p), onUpdate: PodAdded, onDelete: PodDeleted);
+
+        // A claim bound, a volume made or a class added can make a parked pod with claims fit.
+        claimInformer.AddEventHandler(_ => VolumesChanged(), (_, _) => VolumesChanged());
+        volumeInformer.AddEventHandler(_ => VolumesChanged(), (_, _) => VolumesChanged());
+        classInformer.AddEventHandler(_ => VolumesChanged(), (_, _) => VolumesChanged());
         var running = new[]
         {
+            claimInformer.RunAsync(stoppingToken),
+            volumeInformer.RunAsync(stoppingToken),
+            classInformer.RunAsync(stoppingToken),
             nodeInformer.RunAsync(stoppingToken),
             podInformer.RunAsync(stoppingToken),
             priorityClasses.RunAsync(stoppingToken),
@@ -116,7 +137,9 @@ public sealed partial class SchedulerService : BackgroundService
         };
         try
         {
-            await Task.WhenAll(nodeInformer.WaitForSyncAsync(stoppingToken), podInformer.WaitForSyncAsync(stoppingToken), priorityClasses.WaitForSyncAsync(stoppingToken)).ConfigureAwait(false);
+            await Task.WhenAll(
+                nodeInformer.WaitForSyncAsync(stoppingToken), podInformer.WaitForSyncAsync(stoppingToken), priorityClasses.WaitForSyncAsync(stoppingToken),
+                claimInformer.WaitForSyncAsync(stoppingToken), volumeInformer.WaitForSyncAsync(stoppingToken), classInformer.WaitForSyncAsync(stoppingToken)).ConfigureAwait(false);
             started.TrySetResult();
             await ScheduleLoopAsync(stoppingToken).ConfigureAwait(false);
         }
@@ -206,6 +229,13 @@ public sealed partial class SchedulerService : BackgroundService
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
+            // Upstream's PreBind: claims that waited for their first consumer learn the node, so their volume is made there.
+            foreach (var claim in volumeBinding.DelayedClaims(pod.Pod, nodeName))
+            {
+                var annotation = "{\"metadata\":{\"annotations\":{" + Quote(VolumeAnnotations.SelectedNode) + ":" + Quote(nodeName) + "}}}";
+                await claims.PatchAsync(claim.Metadata!.Namespace, claim.Metadata.Name!, PatchType.Merge, annotation, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
             await binder.BindAsync(pod.Namespace, pod.Name, pod.Pod.Metadata?.Uid ?? "", nodeName, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref bindTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             Interlocked.Increment(ref bound);
@@ -283,6 +313,14 @@ public sealed partial class SchedulerService : BackgroundService
 
         // Heartbeats and other status churn cannot make a pod fit: only what the filters read moves parked pods.
         if (old is null || SchedulingEvents.NodeSchedulingPropertiesChanged(old, node))
+        {
+            queue.MoveAllToActiveOrBackoff();
+        }
+    }
+
+    private void VolumesChanged()
+    {
+        if (started.Task.IsCompleted)
         {
             queue.MoveAllToActiveOrBackoff();
         }

@@ -92,7 +92,7 @@ public static class SchedulingVerdict
             writer.WriteNumber("feasible", result.FeasibleNodes);
             writer.WriteStartArray("filtered");
             foreach (var group in result.Verdicts.Where(v => !v.Feasible)
-                .GroupBy(v => string.Join('\n', v.Failures.SelectMany(f => f.Result.Reasons.Select(r => $"{f.Plugin}: {r}"))), StringComparer.Ordinal)
+                .GroupBy(v => string.Join('\n', v.Failures.SelectMany(f => f.Result.Reasons.Select(r => f.Result.Detail is null ? $"{f.Plugin}: {r}" : $"{f.Plugin}: {r} ({f.Result.Detail})"))), StringComparer.Ordinal)
                 .OrderByDescending(g => g.Count()))
             {
                 writer.WriteStartObject();

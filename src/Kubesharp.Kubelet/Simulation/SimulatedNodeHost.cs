@@ -8,6 +8,7 @@ using Kubesharp.Client;
 using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
 using Kubesharp.Client.WorkQueues;
+using Kubesharp.Kubelet.Volumes;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -104,10 +105,13 @@ public sealed partial class SimulatedNodeHost : BackgroundService
             await podInformer.WaitForSyncAsync(stoppingToken).ConfigureAwait(false);
             var worker = new ReconcileWorker("simulated-nodes", queue, ReconcilePodAsync, logger);
             var working = worker.RunAsync(options.PodWorkers, stoppingToken);
+
+            // Simulated nodes provision local-path volumes too, on paper: the volume exists, its directory does not.
+            var provisioning = new LocalPathProvisioner(client, nodes.ContainsKey, null, time, logger).RunAsync(options.PodWorkers, stoppingToken);
             ready.TrySetResult();
             LogReady(logger, nodes.Count);
             await HeartbeatLoopAsync(stoppingToken).ConfigureAwait(false);
-            await Task.WhenAll(informing, working).ConfigureAwait(false);
+            await Task.WhenAll(informing, working, provisioning).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

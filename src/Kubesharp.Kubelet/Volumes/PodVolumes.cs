@@ -50,6 +50,12 @@ internal sealed partial class PodVolumes
                 continue;
             }
 
+            if (volume.PersistentVolumeClaim is { } claimSource)
+            {
+                result[name] = (await ClaimPathAsync(ns, claimSource.ClaimName ?? string.Empty, cancellationToken), claimSource.ReadOnly == true);
+                continue;
+            }
+
             var kind = volume.EmptyDir is not null ? "empty-dir"
                 : volume.ConfigMap is not null ? "configmap"
                 : volume.Secret is not null ? "secret"
@@ -214,6 +220,48 @@ internal sealed partial class PodVolumes
             case "File" when !File.Exists(path):
                 throw new VolumeSetupException($"hostPath type check failed: {path} is not a file");
         }
+    }
+
+    /// <summary>The host directory behind a claim: the bound volume's hostPath or local path on this node.</summary>
+    private async Task<string> ClaimPathAsync(string ns, string claimName, CancellationToken cancellationToken)
+    {
+        PersistentVolumeClaim claim;
+        try
+        {
+            claim = await client.Resource<PersistentVolumeClaim>().GetAsync(ns, claimName, cancellationToken);
+        }
+        catch (StatusException e) when (e.IsNotFound())
+        {
+            throw new VolumeSetupException($"persistentvolumeclaim \"{claimName}\" not found");
+        }
+
+        if (claim.Spec?.VolumeName is not { Length: > 0 } volumeName || claim.Status?.Phase != "Bound")
+        {
+            throw new VolumeSetupException($"error processing PVC {ns}/{claimName}: PVC is not bound");
+        }
+
+        PersistentVolume volume;
+        try
+        {
+            volume = await client.Resource<PersistentVolume>().GetAsync(null, volumeName, cancellationToken);
+        }
+        catch (StatusException e) when (e.IsNotFound())
+        {
+            throw new VolumeSetupException($"persistentvolume \"{volumeName}\" not found");
+        }
+
+        if (volume.Spec?.HostPath is { } hostPath)
+        {
+            SetUpHostPath(hostPath);
+            return hostPath.Path!;
+        }
+
+        if (volume.Spec?.Local?.Path is { } local)
+        {
+            return Directory.Exists(local) || File.Exists(local) ? local : throw new VolumeSetupException($"path \"{local}\" does not exist");
+        }
+
+        throw new VolumeSetupException($"persistentvolume \"{volumeName}\" has a type this node does not support");
     }
 
     private async Task<Dictionary<string, byte[]>?> ConfigMapDataAsync(string ns, string name, bool optional, CancellationToken cancellationToken)

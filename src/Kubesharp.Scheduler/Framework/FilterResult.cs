@@ -13,6 +13,9 @@ public sealed record FilterResult(FilterCode Code, IReadOnlyList<string> Reasons
 
     public bool IsSkip => ReferenceEquals(this, Skip);
 
+    /// <summary>What the verdict adds after the reasons (the objects concerned); never part of upstream's message.</summary>
+    public string? Detail { get; init; }
+
     public bool IsSuccess => Code == FilterCode.Success;
 
     public static FilterResult Unschedulable(params string[] reasons) => new(FilterCode.Unschedulable, reasons);

@@ -23,11 +23,12 @@ internal static class AgentCommand
         var port = new Option<int>("--kubelet-port") { Description = "HTTPS port of the agent's endpoint (logs).", DefaultValueFactory = _ => 10250 };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network (service traffic from outside it is masqueraded).", DefaultValueFactory = _ => DefaultClusterCidr };
         var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS address, served on this node and written into pods' resolv.conf.", DefaultValueFactory = _ => "10.43.0.10" };
+        var localStorage = new Option<string?>("--default-local-storage-path") { Description = "Where the local-path provisioner keeps volume directories (default: DATA/storage)." };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => ClusterDomain.Default };
 
         var command = new Command("agent", "Run a node that joins a Kubesharp server.")
         {
-            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain,
+            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain, localStorage,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -53,7 +54,7 @@ internal static class AgentCommand
 
             var kubelet = NewOptions(
                 Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(nodeName), result.GetValue(nodeIp), result.GetValue(podCidr)!,
-                result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain);
+                result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain, result.GetValue(localStorage) is { } storagePath ? Path.GetFullPath(storagePath) : null);
             var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
             using var loggerFactory = CreateLoggerFactory();
             using var client = new KubernetesClient(clientOptions);
@@ -107,7 +108,7 @@ internal static class AgentCommand
     /// server's data directory; its files live in DATA/agent and its pods get 10.42.0.0/24. It runs the
     /// service proxy and serves cluster DNS for <paramref name="clusterDomain"/> on <paramref name="clusterDns"/>.
     /// </summary>
-    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken, string? localStorageDir = null)
     {
         var tokenLine = (await File.ReadAllLinesAsync(Path.Combine(server.Options.DataDir, "server", "token-auth.csv"), cancellationToken).ConfigureAwait(false))
             .First(l => l.Length > 0 && !l.StartsWith('#'));
@@ -120,13 +121,14 @@ internal static class AgentCommand
         });
         // The node's InternalIP is the address the API server advertises (and so listens on), when that is reachable.
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
-        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns, clusterDomain);
+        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns, clusterDomain, localStorageDir);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
         return await NodeAgent.StartAsync(options, client, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
-    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain) => new()
+    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir) => new()
     {
+        LocalStorageDir = localStorageDir,
         ClusterDomain = clusterDomain,
         DataDir = dataDir,
         NodeName = nodeName,

@@ -35,13 +35,15 @@ internal static partial class ServerCommand
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => Kubesharp.NodeAgents.ClusterDomain.Default };
         var clusterDns = new Option<string?>("--cluster-dns") { Description = "The cluster DNS address (default: the tenth address of --service-cidr)." };
         var anonymousAuth = new Option<bool>("--anonymous-auth") { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated), authorized like any user; off, they get 401. The health endpoints and /version answer either way." };
+        var disableLocalStorage = new Option<bool>("--disable-local-storage") { Description = "Do not create the default local-path StorageClass." };
+        var localStoragePath = new Option<string?>("--default-local-storage-path") { Description = "Where the server's node keeps local-path volume directories (default: DATA/agent/storage)." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug details." };
         var hpaSyncPeriod = new Option<string>("--horizontal-pod-autoscaler-sync-period") { Description = "How often HorizontalPodAutoscalers are evaluated (e.g. 15s).", DefaultValueFactory = _ => "15s" };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
-            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, clusterDns, clusterDomain, verbose, hpaSyncPeriod, anonymousAuth,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, verbose, hpaSyncPeriod, anonymousAuth,
         };
         foreach (var option in datastoreTls.All)
         {
@@ -123,6 +125,8 @@ internal static partial class ServerCommand
                 ClusterDns = dnsAddress,
                 ClusterDomain = domain,
                 HorizontalPodAutoscalerSyncPeriod = hpaSync,
+                LocalStorage = !result.GetValue(disableLocalStorage),
+                LocalStorageDir = result.GetValue(localStoragePath) is { } storagePath ? Path.GetFullPath(storagePath) : null,
                 SimulatedNodes = new SimulatedNodeOptions
                 {
                     Count = result.GetValue(simulatedNodes),
@@ -229,6 +233,9 @@ internal static partial class ServerCommand
             RootCaPem = server.Certificates.CaPem,
         };
         var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, controllerOptions, TimeProvider.System, loggerFactory, stop.Token);
+        var localStorage = roles.LocalStorage
+            ? Kubesharp.Volumes.LocalPathStorageClass.EnsureAsync(client, TimeProvider.System, e => LogLocalStorageFailed(loggerFactory.CreateLogger("Kubesharp.Volumes.LocalPathStorageClass"), e.Message), stop.Token)
+            : Task.CompletedTask;
         var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
         using var scheduler = roles.Scheduler
             ? new SchedulerService(client, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
@@ -254,7 +261,7 @@ internal static partial class ServerCommand
         {
             try
             {
-                agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, startingRuntime, loggerFactory, stop.Token).ConfigureAwait(false);
+                agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, startingRuntime, loggerFactory, stop.Token, roles.LocalStorageDir).ConfigureAwait(false);
                 nodeAgentCheck.Started(agent.Kubelet.Ready);
                 componentSync.Track("node agent", agent.Synced);
             }
@@ -316,6 +323,14 @@ internal static partial class ServerCommand
 
         await controllers.ConfigureAwait(false);
         await clusterServices.ConfigureAwait(false);
+        try
+        {
+            await localStorage.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
         return 0;
     }
 
@@ -354,6 +369,9 @@ internal static partial class ServerCommand
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the kubernetes Service's endpoints: {Reason}")]
     private static partial void LogApiEndpointsFailed(ILogger logger, string reason);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the local-path StorageClass: {Reason}")]
+    private static partial void LogLocalStorageFailed(ILogger logger, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the kube-dns Service: {Reason}")]
     private static partial void LogKubeDnsFailed(ILogger logger, string reason);
 
@@ -373,6 +391,10 @@ internal static partial class ServerCommand
         public required IPAddress ClusterDns { get; init; }
 
         public required string ClusterDomain { get; init; }
+
+        public bool LocalStorage { get; init; } = true;
+
+        public string? LocalStorageDir { get; init; }
     }
 
     private static bool TryParseDuration(string text, out TimeSpan duration)

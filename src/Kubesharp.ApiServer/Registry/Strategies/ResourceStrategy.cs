@@ -43,6 +43,9 @@ internal partial class ResourceStrategy
         "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io" => new PriorityLevelConfigurationStrategy(resource),
         "customresourcedefinitions.apiextensions.k8s.io" => new CustomResourceDefinitionStrategy(resource, context),
         "mutatingwebhookconfigurations.admissionregistration.k8s.io" or "validatingwebhookconfigurations.admissionregistration.k8s.io" => new WebhookConfigurationStrategy(resource),
+        "persistentvolumeclaims" => new PersistentVolumeClaimStrategy(resource, context),
+        "persistentvolumes" => new PersistentVolumeStrategy(resource, context),
+        "storageclasses.storage.k8s.io" => new StorageClassStrategy(resource),
         _ => new ResourceStrategy(resource),
     };
 
