@@ -120,8 +120,8 @@ try
         ("CREATE ConfigMap, 32 clients", (c, n) => c.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"rbac-{(ReferenceEquals(c, userClient) ? "user" : "admin")}-{n}"))),
     })
     {
-        var (userLatencies, userRate) = await LoadAsync(userClient, 32, duration, send);
-        var (adminLatencies, adminRate) = await LoadAsync(client, 32, duration, send);
+        var (userLatencies, userRate) = await Load.RunAsync(userClient, 32, duration, send);
+        var (adminLatencies, adminRate) = await Load.RunAsync(client, 32, duration, send);
         rbacRows.Add(($"{name}: p50 ms", BenchmarkReport.Percentile(userLatencies, 0.5), BenchmarkReport.Percentile(adminLatencies, 0.5), "0.00"));
         rbacRows.Add(($"{name}: p99 ms", BenchmarkReport.Percentile(userLatencies, 0.99), BenchmarkReport.Percentile(adminLatencies, 0.99), "0.00"));
         rbacRows.Add(($"{name}: requests/s", userRate, adminRate, "N0"));
