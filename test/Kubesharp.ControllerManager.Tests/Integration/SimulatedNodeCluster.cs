@@ -24,6 +24,17 @@ internal sealed class SimulatedNodeCluster : IAsyncDisposable
     {
         var cluster = new SimulatedNodeCluster();
         cluster.server = await TestApiServer.StartAsync();
+
+        // As kubesharp server does: a default local-path class, which the simulated nodes provision on paper.
+        await cluster.Client.Resource<Kubesharp.Api.Storage.V1.StorageClass>().CreateAsync(new Kubesharp.Api.Storage.V1.StorageClass
+        {
+            ApiVersion = "storage.k8s.io/v1",
+            Kind = "StorageClass",
+            Metadata = new Kubesharp.ApiMachinery.Meta.V1.ObjectMeta { Name = "local-path", Annotations = new() { ["storageclass.kubernetes.io/is-default-class"] = "true" } },
+            Provisioner = "rancher.io/local-path",
+            VolumeBindingMode = "WaitForFirstConsumer",
+            ReclaimPolicy = "Delete",
+        });
         await cluster.AddNodesAsync("sim-node-", nodes);
         cluster.scheduler = new SchedulerService(cluster.Client);
         await cluster.scheduler.StartAsync(CancellationToken.None);

@@ -292,7 +292,7 @@ public sealed class PersistentVolumeIntegrationTests(VolumeCluster cluster) : IC
         await Claims.CreateAsync(NewClaim(ns, "pending", className, "50Gi"));
         await WaitClaimAsync(ns, "data", c => c.Status?.Phase == "Bound", "the claim to bind");
 
-        var refused = await Assert.ThrowsAsync<StatusException>(() => Claims.PatchAsync(ns, "data", PatchType.Merge, "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"2Gi\"}}}}"));
+        var refused = await Assert.ThrowsAsync<StatusException>(() => Claims.PatchAsync(ns, "data", PatchType.Merge, "{\"spec\":{\"resources\":{\"requests\":{\"storage\":\"6Gi\"}}}}"));
         Assert.Equal(403, refused.Code);
         Assert.Equal("persistentvolumeclaims \"data\" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize", refused.Message);
 

@@ -42,7 +42,7 @@ public sealed class ServiceAccountTokenTests(TestServer server)
         Assert.Equal(["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"], user["groups"]!.AsArray().Select(g => (string)g!).ToArray());
         Assert.StartsWith("JTI=", (string?)user["extra"]!["authentication.kubernetes.io/credential-id"]![0], StringComparison.Ordinal);
 
-        var (getStatus, _) = await SendWithTokenAsync(HttpMethod.Get, "/api/v1/namespaces/default/serviceaccounts", token);
+        var (getStatus, _) = await SendWithTokenAsync(HttpMethod.Get, "/api", token);
         Assert.Equal(HttpStatusCode.OK, getStatus);
     }
 
@@ -125,7 +125,7 @@ public sealed class ServiceAccountTokenTests(TestServer server)
         var secret = "s-" + Guid.NewGuid().ToString("N")[..8];
         Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/api/v1/namespaces/default/secrets", $$$$"""{"metadata":{"name":"{{{{secret}}}}"}}""")).Status);
         var token = await TokenAsync(name, $$$$"""{"spec":{"boundObjectRef":{"kind":"Secret","apiVersion":"v1","name":"{{{{secret}}}}"}}}""");
-        Assert.Equal(HttpStatusCode.OK, (await SendWithTokenAsync(HttpMethod.Get, "/api/v1/namespaces/default/secrets", token)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendWithTokenAsync(HttpMethod.Get, "/api", token)).Status);
         await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/default/secrets/{secret}");
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendWithTokenAsync(HttpMethod.Get, "/api/v1/namespaces/default/secrets", token)).Status);
     }
@@ -165,7 +165,7 @@ public sealed class ServiceAccountTokenTests(TestServer server)
         var past = new ServiceAccountTokenIssuer(key, Issuer, [Issuer], new ShiftedClock(TimeSpan.FromHours(-2)));
         var future = new ServiceAccountTokenIssuer(key, Issuer, [Issuer], new ShiftedClock(TimeSpan.FromHours(1)));
         var current = new ServiceAccountTokenIssuer(key, Issuer, [Issuer], TimeProvider.System);
-        Assert.Equal(HttpStatusCode.OK, (await SendWithTokenAsync(HttpMethod.Get, "/api/v1/namespaces", current.Issue(claims, [Issuer], 600).Token)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendWithTokenAsync(HttpMethod.Get, "/api", current.Issue(claims, [Issuer], 600).Token)).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendWithTokenAsync(HttpMethod.Get, "/api/v1/namespaces", past.Issue(claims, [Issuer], 3600).Token)).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendWithTokenAsync(HttpMethod.Get, "/api/v1/namespaces", future.Issue(claims, [Issuer], 7200).Token)).Status);
 
