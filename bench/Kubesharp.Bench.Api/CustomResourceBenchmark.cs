@@ -45,7 +45,7 @@ internal static class CustomResourceBenchmark
         var section = new StringBuilder();
         section.AppendLine(Heading);
         section.AppendLine();
-        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, on the same server as the section above. A namespaced");
+        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, both kinds on one Kubesharp server. A namespaced");
         section.AppendLine("custom resource with a structural schema (one version) against ConfigMaps of the same size, measured one after the");
         section.AppendLine(CultureInfo.InvariantCulture, $"other in one run, each load {duration.TotalSeconds:0} s over one HTTP/2 connection. Targets: custom objects ≤ 1.2 × the ConfigMap figures;");
         section.AppendLine("≤ 0.2 s from creating a CustomResourceDefinition to its Established condition.");
