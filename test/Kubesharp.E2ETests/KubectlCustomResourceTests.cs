@@ -96,6 +96,12 @@ public sealed class KubectlCustomResourceTests(KubectlServer server) : IDisposab
         var applied = (await K("apply", "-n", _ns, "-f", await WriteAsync("widgets.yaml", Widget("small", "red") + "---\n" + Widget("big", "blue", 4)))).Ok();
         Assert.Contains($"widget.{_group}/small created", applied.Output, StringComparison.Ordinal);
 
+        // Applied again with a change: kubectl sends a merge patch, as the OpenAPI offers custom resources no strategic merge.
+        var reapplied = (await K("apply", "-n", _ns, "-f", await WriteAsync("widgets-changed.yaml", Widget("small", "red") + "---\n" + Widget("big", "blue", 5)))).Ok();
+        Assert.Contains($"widget.{_group}/big configured", reapplied.Output, StringComparison.Ordinal);
+        Assert.Contains($"widget.{_group}/small unchanged", reapplied.Output, StringComparison.Ordinal);
+        (await K("apply", "-n", _ns, "-f", await WriteAsync("widgets-back.yaml", Widget("small", "red") + "---\n" + Widget("big", "blue", 4)))).Ok();
+
         var table = (await K("get", "widgets", "-n", _ns)).Ok();
         Assert.Matches(@"^NAME\s+COLOR\s+REPLICAS\s+AGE", table.Output);
         Assert.Matches(@"big\s+blue\s+4\s+", table.Output);

@@ -72,7 +72,7 @@ public static class CustomResourceDocuments
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
-            var writer = new OpenApiWriter(w, v3: true);
+            var writer = new OpenApiWriter(w, v3: true, strategicMerge: false);
             w.WriteStartObject();
             w.WriteStartObject("components");
             w.WriteStartObject("schemas");

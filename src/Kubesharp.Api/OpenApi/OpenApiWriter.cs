@@ -9,7 +9,7 @@ namespace Kubesharp.Api.OpenApi;
 /// descriptions); operations carry x-kubernetes-action and x-kubernetes-group-version-kind, and write
 /// operations list the fieldValidation parameter, which is how kubectl decides to use server-side validation.
 /// </summary>
-internal sealed class OpenApiWriter(Utf8JsonWriter w, bool v3)
+internal sealed class OpenApiWriter(Utf8JsonWriter w, bool v3, bool strategicMerge = true)
 {
     public const string StatusDefinition = "io.k8s.apimachinery.pkg.apis.meta.v1.Status";
     public const string PatchDefinition = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch";
@@ -34,6 +34,11 @@ internal sealed class OpenApiWriter(Utf8JsonWriter w, bool v3)
     [
         "application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json",
     ];
+
+    // Custom resources take no strategic merge patch; kubectl apply picks its patch type from this list.
+    private static readonly string[] PatchContentTypesWithoutStrategic = [.. PatchContentTypes.Where(t => t != "application/strategic-merge-patch+json")];
+
+    private string[] PatchTypes => strategicMerge ? PatchContentTypes : PatchContentTypesWithoutStrategic;
 
     private string RefPrefix => v3 ? "#/components/schemas/" : "#/definitions/";
 
@@ -353,7 +358,7 @@ internal sealed class OpenApiWriter(Utf8JsonWriter w, bool v3)
         if (!v3)
         {
             w.WriteStartArray("consumes");
-            foreach (var type in isPatch ? PatchContentTypes : ["*/*"])
+            foreach (var type in isPatch ? PatchTypes : ["*/*"])
             {
                 w.WriteStringValue(type);
             }
@@ -422,7 +427,7 @@ internal sealed class OpenApiWriter(Utf8JsonWriter w, bool v3)
         {
             w.WriteStartObject("requestBody");
             w.WriteStartObject("content");
-            foreach (var type in isPatch ? PatchContentTypes : ["application/json"])
+            foreach (var type in isPatch ? PatchTypes : ["application/json"])
             {
                 w.WriteStartObject(type);
                 w.WritePropertyName("schema");
