@@ -27,7 +27,7 @@ internal static class NodeTaints
             wanted.Add((TaintKeys.NotReady, TaintKeys.NoSchedule));
             wanted.Add((TaintKeys.NotReady, TaintKeys.NoExecute));
         }
-        else if (ready is null or "Unknown")
+        else if (ready == "Unknown")
         {
             wanted.Add((TaintKeys.Unreachable, TaintKeys.NoSchedule));
             wanted.Add((TaintKeys.Unreachable, TaintKeys.NoExecute));

@@ -377,6 +377,7 @@ public sealed partial class SimulatedNodeHost : BackgroundService
     private async Task ReportStatusAsync(SimulatedNode node, bool ready, Node? current, CancellationToken cancellationToken)
     {
         var nodes = client.Resource<Node>();
+        var readFresh = current is null;
         current ??= await nodes.GetAsync(null, node.Name, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var capacity = new Dictionary<string, Quantity>
@@ -437,7 +438,15 @@ public sealed partial class SimulatedNodeHost : BackgroundService
                 },
             ],
         };
-        await nodes.UpdateStatusAsync(current with { Status = status }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await nodes.UpdateStatusAsync(current with { Status = status }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (StatusException e) when (e.IsConflict() && !readFresh)
+        {
+            // The node lifecycle controller writes new nodes too (taints): report once more on the fresh object.
+            await ReportStatusAsync(node, ready, null, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task RenewLeaseAsync(SimulatedNode node, CancellationToken cancellationToken)

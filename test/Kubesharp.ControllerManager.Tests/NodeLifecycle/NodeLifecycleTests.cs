@@ -30,6 +30,13 @@ public sealed class NodeLifecycleTests
     }
 
     [Fact]
+    public void Desired_NodeThatNeverPostedStatus_IsNotTaintedUntilMarkedUnknown()
+    {
+        // A node just registered has no conditions yet; the grace period decides when it counts as unreachable.
+        Assert.DoesNotContain(NodeTaints.Desired(Node(null), Now), t => t.Key is TaintKeys.Unreachable or TaintKeys.NotReady);
+    }
+
+    [Fact]
     public void Desired_ReadyFalse_SwapsUnreachableForNotReady()
     {
         var node = Node("False", new Taint { Key = TaintKeys.Unreachable, Effect = TaintKeys.NoExecute }, new Taint { Key = "user", Effect = "NoSchedule" });
