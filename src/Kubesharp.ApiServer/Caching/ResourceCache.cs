@@ -153,6 +153,20 @@ internal sealed class ResourceCache
         }
     }
 
+    /// <summary>Ends every watch of this resource, as when the resource stops being served.</summary>
+    public void EndWatches()
+    {
+        lock (_gate)
+        {
+            foreach (var s in _subscriptions)
+            {
+                s.Channel.Writer.TryComplete();
+            }
+
+            _subscriptions.Clear();
+        }
+    }
+
     public void Unsubscribe(CacheSubscription subscription)
     {
         lock (_gate)

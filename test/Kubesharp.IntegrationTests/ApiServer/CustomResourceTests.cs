@@ -96,8 +96,9 @@ public sealed class CustomResourceTests(TestServer server)
         await server.SendAsync(HttpMethod.Delete, $"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.{group}");
         for (var i = 0; i < 500; i++)
         {
+            // Gone from storage, and (a moment later, as the definition controller sees it) no longer served.
             var (status, _) = await server.GetAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.{group}");
-            if (status == HttpStatusCode.NotFound)
+            if (status == HttpStatusCode.NotFound && (await server.GetAsync($"/apis/{group}/v1")).Status == HttpStatusCode.NotFound)
             {
                 return;
             }
@@ -367,6 +368,33 @@ public sealed class CustomResourceTests(TestServer server)
         {
             await DeleteDefinitionAsync(group);
         }
+    }
+
+    [Fact]
+    public async Task Delete_Definition_EndsWatchesOfItsObjects()
+    {
+        var group = NewGroup();
+        await EstablishAsync(group);
+        var path = $"/apis/{group}/v1/namespaces/default/widgets";
+        using var request = new HttpRequestMessage(HttpMethod.Get, path + "?watch=true&timeoutSeconds=120");
+        using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync(path, $$$"""{"apiVersion":"{{{group}}}/v1","kind":"Widget","metadata":{"name":"w1"},"spec":{"color":"red"}}""")).Status);
+        Assert.Equal("ADDED", (string?)JsonNode.Parse((await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!)!["type"]);
+
+        await DeleteDefinitionAsync(group);
+
+        // The cleanup deletes the object (one DELETED event), then the stream ends long before its timeout.
+        var lines = new List<string>();
+        var clock = Stopwatch.StartNew();
+        while (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) is { } line)
+        {
+            lines.Add(line);
+            Assert.True(lines.Count < 10, string.Join("\n", lines));
+        }
+
+        Assert.Equal(["DELETED"], lines.Select(l => (string?)JsonNode.Parse(l)!["type"]));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60));
     }
 
     [Fact]

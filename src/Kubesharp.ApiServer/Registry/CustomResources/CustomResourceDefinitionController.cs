@@ -193,6 +193,9 @@ internal sealed partial class CustomResourceDefinitionController(ResourceRegistr
         if (_served.Remove(name))
         {
             registry.Catalog.Put(name, []);
+
+            // The definition's name is its group-resource: watches of its objects end with it, as upstream.
+            registry.Cache.For(name).EndWatches();
             LogRemoved(logger, name);
         }
     }
