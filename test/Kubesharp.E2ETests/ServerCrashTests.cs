@@ -5,7 +5,8 @@ namespace Kubesharp.E2ETests;
 
 /// <summary>
 /// The real <c>kubesharp server</c> process, killed with SIGKILL while kubectl creates objects concurrently:
-/// after a restart on the same data directory every create kubectl saw succeed is there.
+/// after a restart on the same data directory (and the same SQLite file or etcd) every create kubectl saw
+/// succeed is there.
 /// </summary>
 public sealed class ServerCrashTests : IDisposable
 {
@@ -14,8 +15,29 @@ public sealed class ServerCrashTests : IDisposable
 
     private readonly string dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-crash-" + Guid.NewGuid().ToString("N"));
 
+    private string[] datastore = [];
+
     [Fact]
-    public async Task Server_KilledDuringConcurrentCreates_KeepsEveryAcknowledgedObject()
+    public Task Server_KilledDuringConcurrentCreates_KeepsEveryAcknowledgedObject() => KillDuringCreatesAsync();
+
+    [Fact]
+    public async Task Server_OnEtcd_KilledDuringConcurrentCreates_KeepsEveryAcknowledgedObject()
+    {
+        // etcd itself keeps running: the server is what dies, with writes in flight to it.
+        var etcd = new Kubesharp.Storage.Tests.Etcd.EtcdServer();
+        await etcd.InitializeAsync();
+        try
+        {
+            datastore = ["--datastore-endpoint", "etcd://" + etcd.Endpoint];
+            await KillDuringCreatesAsync();
+        }
+        finally
+        {
+            await etcd.DisposeAsync();
+        }
+    }
+
+    private async Task KillDuringCreatesAsync()
     {
         var acknowledged = new ConcurrentBag<string>();
         for (var round = 0; round < KillRounds; round++)
@@ -83,7 +105,7 @@ public sealed class ServerCrashTests : IDisposable
         }
     }
 
-    private Task<Process> StartServerAsync() => KubectlServer.StartAsync(dataDir, ["--disable-agent"]);
+    private Task<Process> StartServerAsync() => KubectlServer.StartAsync(dataDir, ["--disable-agent", .. datastore]);
 
     private async Task<Kubectl.Result> RunKubectlAsync(string[] args, string? stdin, CancellationToken cancellationToken)
     {
