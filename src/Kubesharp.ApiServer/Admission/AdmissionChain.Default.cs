@@ -1,4 +1,6 @@
+using Kubesharp.ApiServer.Admission.Matching;
 using Kubesharp.ApiServer.Admission.Plugins;
+using Kubesharp.ApiServer.Admission.Policies;
 using Kubesharp.ApiServer.Admission.Webhooks;
 using Kubesharp.ApiServer.Registry;
 using Microsoft.Extensions.Logging;
@@ -12,14 +14,15 @@ internal sealed partial class AdmissionChain
     {
         var priority = new PriorityPlugin(registry);
         var limitRanger = new LimitRangerPlugin(registry);
-        var webhooks = new WebhookDispatcher(registry, loggerFactory.CreateLogger<WebhookDispatcher>());
+        var matcher = new AdmissionMatcher(registry);
+        var webhooks = new WebhookDispatcher(registry, matcher, loggerFactory.CreateLogger<WebhookDispatcher>());
         return new AdmissionChain(
             [
                 new NamespaceLifecyclePlugin(registry), limitRanger, priority, new DefaultTolerationSecondsPlugin(),
                 new MutatingWebhookPlugin(webhooks, new WebhookSource(registry, "mutatingwebhookconfigurations.admissionregistration.k8s.io", mutating: true)),
             ],
             [
-                limitRanger, new PodSecurityPlugin(registry), priority,
+                limitRanger, new PodSecurityPlugin(registry), priority, new ValidatingAdmissionPolicyPlugin(registry, matcher),
                 new ValidatingWebhookPlugin(webhooks, new WebhookSource(registry, "validatingwebhookconfigurations.admissionregistration.k8s.io", mutating: false)),
                 new ResourceQuotaPlugin(registry),
             ]);
