@@ -5,7 +5,8 @@ namespace Kubesharp.ApiServer.Admission.Cel;
 /// <summary>
 /// The CEL environments of admission (upstream's admission plugin CEL): webhook match conditions see
 /// <c>object</c>, <c>oldObject</c>, <c>request</c> and <c>authorizer</c>; admission policies also <c>params</c>,
-/// <c>namespaceObject</c> and <c>variables</c>. Every variable is dynamic, as the objects are read as JSON.
+/// <c>namespaceObject</c> and <c>variables</c>. The objects are dynamic, as they are read as JSON; the authorizer
+/// is typed, so its library's functions check.
 /// </summary>
 internal static class AdmissionExpressions
 {
@@ -18,7 +19,7 @@ internal static class AdmissionExpressions
         ["object"] = CelType.Dyn,
         ["oldObject"] = CelType.Dyn,
         ["request"] = CelType.Dyn,
-        ["authorizer"] = CelType.Dyn,
+        ["authorizer"] = CelType.Authorizer,
     });
 
     public static CelEnvironment Policy { get; } = new(new Dictionary<string, CelType>(StringComparer.Ordinal)
@@ -29,7 +30,7 @@ internal static class AdmissionExpressions
         ["params"] = CelType.Dyn,
         ["namespaceObject"] = CelType.Dyn,
         ["variables"] = CelType.Dyn,
-        ["authorizer"] = CelType.Dyn,
+        ["authorizer"] = CelType.Authorizer,
     });
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Cel;
 using Kubesharp.ApiServer.Admission.Cel;
 using Kubesharp.ApiServer.Admission.Matching;
+using Kubesharp.ApiServer.Authorization;
 using Kubesharp.ApiServer.Http;
 using Kubesharp.ApiServer.Registry;
 
@@ -20,9 +21,11 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
     private readonly PolicySource<ValidatingPolicy> _source;
     private readonly AdmissionMatcher _matcher;
     private readonly PolicyParams _params;
+    private readonly Lazy<RequestAuthorizer> _authorizer;
 
-    public ValidatingAdmissionPolicyPlugin(ResourceRegistry registry, AdmissionMatcher matcher)
+    public ValidatingAdmissionPolicyPlugin(ResourceRegistry registry, AdmissionMatcher matcher, Lazy<RequestAuthorizer> authorizer)
     {
+        _authorizer = authorizer;
         _source = new PolicySource<ValidatingPolicy>(
             registry,
             "validatingadmissionpolicies.admissionregistration.k8s.io",
@@ -81,7 +84,7 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
 
                 foreach (var param in parameters)
                 {
-                    foreach (var failure in Evaluate(policy, attributes, request, param, namespaceObject))
+                    foreach (var failure in Evaluate(policy, attributes, request, param, namespaceObject, _authorizer.Value))
                     {
                         if (binding.Deny)
                         {
@@ -123,7 +126,7 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
     }
 
     /// <summary>The failed validations of one evaluation of a policy (expression errors count as failures unless the policy ignores them).</summary>
-    private static List<Failure> Evaluate(ValidatingPolicy policy, AdmissionAttributes attributes, JsonObject request, JsonObject? param, JsonObject? namespaceObject)
+    private static List<Failure> Evaluate(ValidatingPolicy policy, AdmissionAttributes attributes, JsonObject request, JsonObject? param, JsonObject? namespaceObject, RequestAuthorizer authorizer)
     {
         var failures = new List<Failure>();
         var variables = new CelVariables(policy.Variables);
@@ -135,7 +138,7 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
             ["params"] = CelValue.FromJson(param),
             ["namespaceObject"] = CelValue.FromJson(namespaceObject),
             ["variables"] = variables,
-            ["authorizer"] = null,
+            ["authorizer"] = new CelAuthorizerValue(new AdmissionAuthorizer(authorizer, attributes.User)),
         };
         var budget = AdmissionExpressions.RuntimeCostBudget;
         variables.Bind(activation, budget);

@@ -11,6 +11,7 @@ using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Cel;
 using Kubesharp.ApiServer.Admission.Cel;
 using Kubesharp.ApiServer.Admission.Matching;
+using Kubesharp.ApiServer.Authorization;
 using Kubesharp.ApiServer.Http;
 using Kubesharp.ApiServer.Registry;
 using Microsoft.Extensions.Logging;
@@ -29,9 +30,11 @@ internal sealed partial class WebhookDispatcher : IDisposable
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
 
     private readonly AdmissionMatcher _matcher;
+    private readonly Lazy<RequestAuthorizer> _authorizer;
 
-    public WebhookDispatcher(ResourceRegistry registry, AdmissionMatcher matcher, ILogger logger)
+    public WebhookDispatcher(ResourceRegistry registry, AdmissionMatcher matcher, Lazy<RequestAuthorizer> authorizer, ILogger logger)
     {
+        _authorizer = authorizer;
         _registry = registry;
         _matcher = matcher;
         _logger = logger;
@@ -62,7 +65,7 @@ internal sealed partial class WebhookDispatcher : IDisposable
                     ["object"] = CelValue.FromJson(attributes.Object),
                     ["oldObject"] = CelValue.FromJson(attributes.OldObject),
                     ["request"] = CelValue.FromJson(AdmissionRequest.Build(attributes, uid: null, withObjects: false)),
-                    ["authorizer"] = null,
+                    ["authorizer"] = new CelAuthorizerValue(new AdmissionAuthorizer(_authorizer.Value, attributes.User)),
                 };
                 var budget = AdmissionExpressions.MatchConditionsCostBudget;
                 var matches = webhook.Conditions.Matches(activation, ref budget, out var error);
