@@ -35,16 +35,10 @@ internal sealed class PodTolerationRestrictionPlugin(ResourceRegistry registry) 
 
         foreach (var toleration in defaults)
         {
-            var conflict = tolerations.OfType<JsonObject>().FirstOrDefault(t =>
-                Text(t, "key") == Text(toleration, "key") && Text(t, "effect") == Text(toleration, "effect"));
-            if (conflict is null)
+            // The pod's own toleration for the same key and effect wins over the namespace default.
+            if (!tolerations.OfType<JsonObject>().Any(t => Text(t, "key") == Text(toleration, "key") && Text(t, "effect") == Text(toleration, "effect")))
             {
                 tolerations.Add(toleration.DeepClone());
-            }
-            else if (!JsonNode.DeepEquals(conflict, toleration))
-            {
-                // The pod's own toleration for the same key and effect wins over the namespace default.
-                continue;
             }
         }
 
