@@ -32,10 +32,10 @@ internal static class AdmissionBenchmark
             await SendAsync(client, new Uri(baseUrl, "/api/v1/namespaces"), $$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{ns}}}"}}""");
         }
 
-        await SendAsync(client, new Uri(baseUrl, "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"), $$$"""
+        await SendAsync(client, new Uri(baseUrl, "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations"), $$$$"""
             {"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingWebhookConfiguration","metadata":{"name":"bench"},
              "webhooks":[{"name":"allow.bench.kubesharp.io","admissionReviewVersions":["v1"],"sideEffects":"None","failurePolicy":"Fail",
-               "clientConfig":{"url":"{{{webhook.Url}}}","caBundle":"{{{webhook.CaBundle}}}"},
+               "clientConfig":{"url":"{{{{webhook.Url}}}}","caBundle":"{{{{webhook.CaBundle}}}}"},
                "rules":[{"operations":["CREATE"],"apiGroups":[""],"apiVersions":["v1"],"resources":["configmaps"]}],
                "namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"adm-webhook"}}}]}
             """);
