@@ -14,6 +14,7 @@ using Kubesharp.Bench.Common;
 // Then custom objects against ConfigMaps on the same server, and CustomResourceDefinition create → Established.
 // Usage: Kubesharp.Bench.Api [--quick] [--write BENCHMARKS.md]
 //        Kubesharp.Bench.Api --custom-resources [--quick] [--write BENCHMARKS.md]   (only the custom resource section)
+//        Kubesharp.Bench.Api --admission [--quick] [--write BENCHMARKS.md]   (only the admission section)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
 {
@@ -44,6 +45,26 @@ if (args.Contains("--custom-resources"))
     if (markdownPath is not null)
     {
         await BenchmarkReport.WriteSectionAsync(markdownPath, CustomResourceBenchmark.Heading, customSection);
+    }
+
+    only.Dispose();
+    Directory.Delete(root, recursive: true);
+    return 0;
+}
+
+if (args.Contains("--admission"))
+{
+    var only = await ServerProcess.StartKubesharpAsync(Path.Combine(root, "server"));
+    string admissionSection;
+    using (var onlyClient = ServerProcess.CreateClient(only.DataDir))
+    {
+        admissionSection = await AdmissionBenchmark.RunAsync(onlyClient, only.Url, duration, quick);
+    }
+
+    Console.WriteLine(admissionSection);
+    if (markdownPath is not null)
+    {
+        await BenchmarkReport.WriteSectionAsync(markdownPath, AdmissionBenchmark.Heading, admissionSection);
     }
 
     only.Dispose();

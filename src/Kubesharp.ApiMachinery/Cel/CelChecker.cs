@@ -41,6 +41,9 @@ internal sealed class CelChecker(IReadOnlyDictionary<string, CelType> variables)
                 }
 
                 return (CelType.Map(keyType ?? CelType.Dyn, valueType ?? CelType.Dyn, map.Entries.Count), cost);
+            case CelStruct created:
+                // Messages are read as maps of their fields; their fields are not typed.
+                return (CelType.Dyn, 40 + created.Fields.Sum(f => Check(f.Value).Cost));
             case CelComprehension comprehension:
                 return CheckComprehension(comprehension);
             case CelCall call:

@@ -19,6 +19,9 @@ internal sealed record CelList(int Position, IReadOnlyList<CelExpr> Elements) : 
 
 internal sealed record CelMap(int Position, IReadOnlyList<(CelExpr Key, CelExpr Value)> Entries) : CelExpr(Position);
 
+/// <summary>A message construction, <c>Type{field: value, ...}</c> (admission policies build JSONPatch and Object values so).</summary>
+internal sealed record CelStruct(int Position, string TypeName, IReadOnlyList<(string Field, CelExpr Value)> Fields) : CelExpr(Position);
+
 internal enum CelMacroKind
 {
     All,

@@ -42,6 +42,17 @@ internal sealed class CelInterpreter(IReadOnlyDictionary<string, object?> activa
                 }
 
                 return new CelDictionaryMap(entries);
+            case CelStruct created:
+                var fields = new Dictionary<object, object?>();
+                foreach (var (field, valueExpr) in created.Fields)
+                {
+                    if (!fields.TryAdd(field, Evaluate(valueExpr)))
+                    {
+                        throw new CelEvaluationException($"Failed with repeated key: {field}");
+                    }
+                }
+
+                return new CelDictionaryMap(fields);
             case CelComprehension comprehension:
                 return Comprehend(comprehension);
             case CelCall call:

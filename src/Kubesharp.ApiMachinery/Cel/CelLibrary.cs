@@ -50,6 +50,9 @@ internal static class CelLibrary
             list.Add(new CelOverload(name, member, parameters, result, invoke, cost));
         }
 
+        CelAuthorizerLibrary.Register(Add);
+        Add("jsonpatch.escapeKey", false, [Str], Str, a => ((string)a[0]!).Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal), CelCost.LinearInFirst);
+
         // Arithmetic, with overflow and division errors as CEL reports them.
         Add("_+_", false, [Int, Int], Int, a => Checked(() => checked((long)a[0]! + (long)a[1]!)));
         Add("_+_", false, [Uint, Uint], Uint, a => Checked(() => checked((ulong)a[0]! + (ulong)a[1]!)));

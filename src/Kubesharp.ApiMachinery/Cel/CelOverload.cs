@@ -64,6 +64,7 @@ internal sealed record CelOverload(
         CelTypeKind.Map or CelTypeKind.Object => value is CelMapValue,
         CelTypeKind.Optional => value is CelOptional,
         CelTypeKind.Null => value is null,
+        CelTypeKind.Opaque => value is ICelOpaqueValue opaque && opaque.Type.Name == parameter.Name,
         _ => CelValue.TypeOf(value).Kind == parameter.Kind,
     };
 }

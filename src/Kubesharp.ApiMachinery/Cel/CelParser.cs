@@ -238,6 +238,11 @@ internal sealed class CelParser
                 else
                 {
                     expr = new CelSelect(at, expr, name, TestOnly: false, optional);
+                    if (!optional && Peek("{") && QualifiedName(expr) is { } typeName)
+                    {
+                        _pos++;
+                        expr = ParseStruct(at, typeName);
+                    }
                 }
             }
             else if (Accept("["))
@@ -265,6 +270,11 @@ internal sealed class CelParser
             "filter" => CelMacroKind.Filter,
             _ => (CelMacroKind?)null,
         };
+        if (target is CelIdent { Name: "jsonpatch" } && name == "escapeKey")
+        {
+            return new CelCall(at, "jsonpatch.escapeKey", null, args);
+        }
+
         if (target is CelIdent { Name: "optional" } && name is "of" or "none" or "ofNonZeroValue")
         {
             return new CelCall(at, "optional." + name, null, args);
@@ -377,7 +387,45 @@ internal sealed class CelParser
             return new CelCall(at, name, null, args);
         }
 
+        if (Accept("{"))
+        {
+            return ParseStruct(at, rooted ? "." + name : name);
+        }
+
         return new CelIdent(at, name);
+    }
+
+    /// <summary>The dotted name a chain of selections on an identifier spells (a message type name), or null.</summary>
+    private static string? QualifiedName(CelExpr expr) => expr switch
+    {
+        CelIdent ident => ident.Name,
+        CelSelect { TestOnly: false, Optional: false } select when QualifiedName(select.Operand) is { } prefix => prefix + "." + select.Field,
+        _ => null,
+    };
+
+    /// <summary>The field initializers of a message construction, after its opening brace.</summary>
+    private CelStruct ParseStruct(int at, string typeName)
+    {
+        var fields = new List<(string, CelExpr)>();
+        SkipSpace();
+        while (!Accept("}"))
+        {
+            SkipSpace();
+            var field = ParseIdentifier();
+            SkipSpace();
+            Expect(":");
+            fields.Add((field, ParseExpr()));
+            SkipSpace();
+            if (!Accept(","))
+            {
+                Expect("}");
+                break;
+            }
+
+            SkipSpace();
+        }
+
+        return new CelStruct(at, typeName, fields);
     }
 
     private List<CelExpr> ParseArguments(string close)

@@ -19,6 +19,8 @@ public enum CelTypeKind
     Optional,
     Quantity,
     Url,
+    /// <summary>A type only a host library makes and reads (the authorizer and its checks), told apart by name.</summary>
+    Opaque,
 }
 
 /// <summary>
@@ -76,6 +78,11 @@ public sealed class CelType
 
     public static CelType Url { get; } = new(CelTypeKind.Url, "kubernetes.URL");
 
+    /// <summary>The type of admission expressions' <c>authorizer</c> variable.</summary>
+    public static CelType Authorizer { get; } = new(CelTypeKind.Opaque, "kubernetes.authorization.Authorizer");
+
+    internal static CelType Opaque(string name) => new(CelTypeKind.Opaque, name);
+
     public static CelType StringOfLength(long maxLength) => new(CelTypeKind.String, "string") { MaxSize = maxLength };
 
     public static CelType BytesOfLength(long maxLength) => new(CelTypeKind.Bytes, "bytes") { MaxSize = maxLength };
@@ -110,6 +117,7 @@ public sealed class CelType
             (CelTypeKind.Map, CelTypeKind.Object) => Key!.Accepts(String),
             (CelTypeKind.Object, CelTypeKind.Object) => true,
             (CelTypeKind.Optional, CelTypeKind.Optional) => Element!.Accepts(actual.Element!),
+            (CelTypeKind.Opaque, CelTypeKind.Opaque) => Name == actual.Name,
             _ => Kind == actual.Kind,
         };
     }

@@ -61,6 +61,23 @@ public static class CelValue
         }
     }
 
+    /// <summary>A CEL value as JSON (what an admission policy's mutation produces): maps become objects, lists arrays.</summary>
+    public static JsonNode? ToJson(object? value) => value switch
+    {
+        null => null,
+        bool b => JsonValue.Create(b),
+        long l => JsonValue.Create(l),
+        ulong u => JsonValue.Create(u),
+        double d => JsonValue.Create(d),
+        string s => JsonValue.Create(s),
+        byte[] bytes => JsonValue.Create(Convert.ToBase64String(bytes)),
+        CelJsonMap map => map.Json.DeepClone(),
+        CelMapValue map => new JsonObject(map.Keys.Select(k => KeyValuePair.Create(Format(k), ToJson(map.TryGetValue(k, out var v) ? v : null)))),
+        IReadOnlyList<object?> list => new JsonArray(list.Select(ToJson).ToArray()),
+        CelOptional o => o.HasValue ? ToJson(o.Value) : null,
+        _ => JsonValue.Create(Format(value)),
+    };
+
     private static object TryBase64(string text)
     {
         try
@@ -186,6 +203,7 @@ public static class CelValue
         IReadOnlyList<object?> => CelType.List(CelType.Dyn),
         Quantity => CelType.Quantity,
         Uri => CelType.Url,
+        ICelOpaqueValue opaque => opaque.Type,
         _ => CelType.Dyn,
     };
 

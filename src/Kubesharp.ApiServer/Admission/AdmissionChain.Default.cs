@@ -1,5 +1,8 @@
+using Kubesharp.ApiServer.Admission.Matching;
 using Kubesharp.ApiServer.Admission.Plugins;
+using Kubesharp.ApiServer.Admission.Policies;
 using Kubesharp.ApiServer.Admission.Webhooks;
+using Kubesharp.ApiServer.Authorization;
 using Kubesharp.ApiServer.Registry;
 using Microsoft.Extensions.Logging;
 
@@ -7,19 +10,25 @@ namespace Kubesharp.ApiServer.Admission;
 
 internal sealed partial class AdmissionChain
 {
-    /// <summary>The plugins upstream enables by default that this server implements, in upstream's order.</summary>
+    /// <summary>The plugins upstream enables by default that this server implements (and PodTolerationRestriction, inert until a namespace is annotated), in upstream's order.</summary>
     public static AdmissionChain Default(ResourceRegistry registry, ILoggerFactory loggerFactory)
     {
         var priority = new PriorityPlugin(registry);
         var limitRanger = new LimitRangerPlugin(registry);
-        var webhooks = new WebhookDispatcher(registry, loggerFactory.CreateLogger<WebhookDispatcher>());
+        var tolerationRestriction = new PodTolerationRestrictionPlugin(registry);
+        var matcher = new AdmissionMatcher(registry);
+
+        // The authorizer of CEL expressions reads RBAC from the registry, which is still being built here.
+        var authorizer = new Lazy<RequestAuthorizer>(() => new RequestAuthorizer(registry));
+        var webhooks = new WebhookDispatcher(registry, matcher, authorizer, loggerFactory.CreateLogger<WebhookDispatcher>());
         return new AdmissionChain(
             [
-                new NamespaceLifecyclePlugin(registry), limitRanger, priority, new DefaultTolerationSecondsPlugin(),
+                new NamespaceLifecyclePlugin(registry), limitRanger, new TaintNodesByConditionPlugin(), priority, new DefaultTolerationSecondsPlugin(), tolerationRestriction,
+                new MutatingAdmissionPolicyPlugin(registry, matcher, authorizer),
                 new MutatingWebhookPlugin(webhooks, new WebhookSource(registry, "mutatingwebhookconfigurations.admissionregistration.k8s.io", mutating: true)),
             ],
             [
-                limitRanger, new PodSecurityPlugin(registry), priority,
+                limitRanger, new PodSecurityPlugin(registry), priority, tolerationRestriction, new ValidatingAdmissionPolicyPlugin(registry, matcher, authorizer),
                 new ValidatingWebhookPlugin(webhooks, new WebhookSource(registry, "validatingwebhookconfigurations.admissionregistration.k8s.io", mutating: false)),
                 new ResourceQuotaPlugin(registry),
             ]);

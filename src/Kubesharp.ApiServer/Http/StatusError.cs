@@ -113,7 +113,14 @@ internal sealed class StatusError : Exception
                 var causes = new JsonArray();
                 foreach (var cause in Causes)
                 {
-                    var c = new JsonObject { ["reason"] = cause.Reason, ["message"] = cause.Message };
+                    // Empty fields are left out, as upstream's omitempty does.
+                    var c = new JsonObject();
+                    if (cause.Reason.Length > 0)
+                    {
+                        c["reason"] = cause.Reason;
+                    }
+
+                    c["message"] = cause.Message;
                     if (cause.Field is not null)
                     {
                         c["field"] = cause.Field;

@@ -127,4 +127,33 @@ public sealed class CelEnvironmentTests
         Assert.True(env.Compile("self.replicas >= oldSelf.replicas").References("oldSelf"));
         Assert.False(env.Compile("self.replicas >= 1").References("oldSelf"));
     }
+
+    [Fact]
+    public void MessageConstruction_BuildsMapsOfItsFields_AndConvertsToJson()
+    {
+        var result = Run("""[JSONPatch{op: "add", path: "/metadata/labels/" + jsonpatch.escapeKey("example.com/a~b"), value: self.name}]""");
+
+        Assert.Equal("""[{"op":"add","path":"/metadata/labels/example.com~1a~0b","value":"Web-1"}]""", CelValue.ToJson(result)!.ToJsonString());
+    }
+
+    [Fact]
+    public void QualifiedMessageConstruction_NestsObjects()
+    {
+        var result = Run("""Object{metadata: Object.metadata{labels: {"size": string(self.replicas)}}, spec: Object.spec{items: self.items}}""");
+
+        Assert.Equal("""{"metadata":{"labels":{"size":"3"}},"spec":{"items":[3,1,2]}}""", CelValue.ToJson(result)!.ToJsonString());
+        Assert.Equal(3L, Run("Object{a: self.replicas}.a"));
+    }
+
+    [Fact]
+    public void AuthorizerFunctions_TypeCheckOnlyOnTheAuthorizer()
+    {
+        var env = new CelEnvironment(new Dictionary<string, CelType> { ["authorizer"] = CelType.Authorizer, ["self"] = SelfType });
+
+        Assert.Null(env.Compile("authorizer.group('apps').resource('deployments').subresource('scale').namespace('ns').name('x').check('update').allowed()").Error);
+        Assert.Null(env.Compile("authorizer.path('/healthz').check('get').reason() == ''").Error);
+        Assert.Null(env.Compile("authorizer.serviceAccount('ns', 'sa').group('').resource('pods').check('list').errored()").Error);
+        Assert.NotNull(env.Compile("authorizer.resource('pods')").Error);
+        Assert.NotNull(env.Compile("authorizer.group('').check('get')").Error);
+    }
 }

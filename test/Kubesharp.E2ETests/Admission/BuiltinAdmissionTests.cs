@@ -127,4 +127,60 @@ public sealed class BuiltinAdmissionTests(KubectlServer server) : IAsyncLifetime
         (await _kubectl.RunAsync("wait", "-n", _ns, "resourcequota/pod-count", "--for=jsonpath={.status.used.pods}=1", "--timeout=60s")).Ok();
         (await ApplyAsync(Pod("third"))).Ok();
     }
+
+    [Fact]
+    public async Task ResourceQuota_ChargesAServiceBecomingNodePort_OnUpdate()
+    {
+        (await ApplyAsync("""
+            apiVersion: v1
+            kind: ResourceQuota
+            metadata: {name: node-ports}
+            spec:
+              hard: {services.nodeports: "1"}
+            """)).Ok();
+        (await _kubectl.RunAsync("wait", "-n", _ns, "resourcequota/node-ports", "--for=jsonpath={.status.used.services\\.nodeports}=0", "--timeout=60s")).Ok();
+        foreach (var name in new[] { "first", "second" })
+        {
+            (await ApplyAsync($"apiVersion: v1\nkind: Service\nmetadata: {{name: {name}}}\nspec:\n  ports: [{{port: 80}}]\n")).Ok();
+        }
+
+        (await _kubectl.RunAsync("patch", "service", "first", "-n", _ns, "-p", "{\"spec\":{\"type\":\"NodePort\"}}")).Ok();
+        var refused = await _kubectl.RunAsync("patch", "service", "second", "-n", _ns, "-p", "{\"spec\":{\"type\":\"NodePort\"}}");
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("services \"second\" is forbidden: exceeded quota: node-ports, requested: services.nodeports=1, used: services.nodeports=1, limited: services.nodeports=1", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PodTolerationRestriction_MergesNamespaceDefaults_AndRefusesTolerationsOutsideTheWhitelist()
+    {
+        (await _kubectl.RunAsync(
+            "annotate", "namespace", _ns,
+            """scheduler.alpha.kubernetes.io/defaultTolerations=[{"key":"dedicated","operator":"Equal","value":"team-a","effect":"NoSchedule"}]""",
+            """scheduler.alpha.kubernetes.io/tolerationsWhitelist=[{"key":"dedicated","operator":"Exists"},{"key":"kubesharp.io/simulated","operator":"Exists"},{"key":"node.kubernetes.io/not-ready","operator":"Exists"},{"key":"node.kubernetes.io/unreachable","operator":"Exists"}]""")).Ok();
+
+        (await ApplyAsync(Pod("tolerated"))).Ok();
+        var tolerations = (await _kubectl.RunAsync("get", "pod", "tolerated", "-n", _ns, "-o", "jsonpath={.spec.tolerations[*].key}")).Ok();
+        Assert.Contains("dedicated", tolerations.Output, StringComparison.Ordinal);
+
+        var refused = await ApplyAsync(Pod("gpu").Replace("  tolerations: [", "  tolerations: [{key: gpu, operator: Exists}, ", StringComparison.Ordinal));
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("pods \"gpu\" is forbidden: pod tolerations (possibly merged with namespace default tolerations) conflict with its namespace whitelist", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TaintNodesByCondition_TaintsANewNodeNotReady()
+    {
+        var node = "tainted-" + _ns;
+        try
+        {
+            var created = (await _kubectl.RunAsync(["create", "-f", "-", "-o", "jsonpath={.spec.taints}"], $"apiVersion: v1\nkind: Node\nmetadata:\n  name: {node}\n", null)).Ok();
+
+            Assert.Equal("""[{"effect":"NoSchedule","key":"node.kubernetes.io/not-ready"}]""", created.Output);
+        }
+        finally
+        {
+            await _kubectl.RunAsync("delete", "node", node, "--ignore-not-found");
+        }
+    }
 }

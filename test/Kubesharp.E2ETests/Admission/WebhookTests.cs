@@ -226,4 +226,57 @@ public sealed class WebhookTests(KubectlServer server) : IAsyncLifetime
         Assert.Equal("doomed", (string?)request["oldObject"]?["metadata"]?["name"]);
         Assert.Equal("DeleteOptions", (string?)request["options"]?["kind"]);
     }
+
+    [Fact]
+    public async Task MatchConditions_SkipTheWebhook_WhenOneIsFalse_AndFailurePolicyDecidesOnErrors()
+    {
+        // Only objects CEL picks reach the webhook: a config map with a "skip" label never does.
+        await RegisterAsync("ValidatingWebhookConfiguration", "conditions", UrlConfig("/deny"), """
+              matchConditions:
+              - name: not-skipped
+                expression: "!has(object.metadata.labels) || !('skip' in object.metadata.labels)"
+              - name: by-user
+                expression: "request.userInfo.username != ''"
+            """);
+
+        (await CreateConfigMapAsync("skipped", "{deny: \"yes\", skip: \"yes\"}")).Ok();
+        var refused = await CreateConfigMapAsync("checked", "{deny: \"yes\"}");
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("admission webhook \"conditions.test.kubesharp.io\" denied the request", refused.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(_webhooks.Calls, c => (string?)c.Request["name"] == "skipped");
+
+        // A condition that cannot be evaluated fails the request under failurePolicy Fail, without calling the webhook.
+        await RegisterAsync("ValidatingWebhookConfiguration", "broken", UrlConfig("/allow"), """
+              failurePolicy: Fail
+              matchConditions:
+              - name: missing-field
+                expression: "object.data.nothere == 'x'"
+            """);
+        var failed = await CreateConfigMapAsync("unevaluable");
+
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Contains("failed calling webhook \"broken.test.kubesharp.io\": expression 'object.data.nothere == 'x'' resulted in error: no such key: nothere", failed.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(_webhooks.Calls, c => (string?)c.Request["name"] == "unevaluable");
+    }
+
+    [Fact]
+    public async Task MatchConditions_ThatDoNotCompile_AreRefusedAtCreate()
+    {
+        var refused = await _kubectl.RunAsync(["apply", "-f", "-"], $$"""
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingWebhookConfiguration
+            metadata: {name: uncompilable-{{_ns}}}
+            webhooks:
+            - name: uncompilable.test.kubesharp.io
+              admissionReviewVersions: [v1]
+              sideEffects: None
+              clientConfig: {url: "https://127.0.0.1:1/"}
+              matchConditions:
+              - {name: bad, expression: "object.metadata.name =="}
+            """, null);
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("webhooks[0].matchConditions[0].expression: Invalid value: \"object.metadata.name ==\": compilation failed: ERROR: <input>:1:", refused.Error, StringComparison.Ordinal);
+    }
 }

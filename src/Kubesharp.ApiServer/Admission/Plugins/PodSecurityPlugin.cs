@@ -6,7 +6,8 @@ namespace Kubesharp.ApiServer.Admission.Plugins;
 /// <summary>
 /// Upstream's PodSecurity: a namespace's pod-security.kubernetes.io/enforce label refuses pods that break its level,
 /// the warn label sends the client a warning instead (audit is accepted; this server keeps no audit log). Pods are
-/// checked when created; pod templates of workloads only warn, as upstream.
+/// checked when created, and on update when the update is significant to their security (ephemeral containers added,
+/// the seccomp annotation changed); pod templates of workloads only warn, as upstream.
 /// </summary>
 internal sealed class PodSecurityPlugin(ResourceRegistry registry) : IValidatingAdmissionPlugin
 {
@@ -19,10 +20,19 @@ internal sealed class PodSecurityPlugin(ResourceRegistry registry) : IValidating
 
     public string Name => "PodSecurity";
 
+    private const string SeccompAnnotation = "seccomp.security.alpha.kubernetes.io/pod";
+
     public bool Handles(AdmissionAttributes attributes) =>
+        attributes.Resource.GroupResource == "pods" && attributes.Operation == AdmissionOperation.Update && attributes.Subresource == "ephemeralcontainers" ||
         attributes.Subresource.Length == 0 &&
         (attributes.Operation == AdmissionOperation.Create && attributes.Resource.GroupResource == "pods" ||
+         attributes.Operation == AdmissionOperation.Update && attributes.Resource.GroupResource == "pods" && SignificantPodUpdate(attributes) ||
          attributes.Operation is AdmissionOperation.Create or AdmissionOperation.Update && Workloads.Contains(attributes.Resource.GroupResource));
+
+    /// <summary>Upstream checks a pod update only when it could change the pod's security (most of a pod's spec is immutable).</summary>
+    private static bool SignificantPodUpdate(AdmissionAttributes attributes) =>
+        (string?)attributes.Object?["metadata"]?["annotations"]?[SeccompAnnotation] != (string?)attributes.OldObject?["metadata"]?["annotations"]?[SeccompAnnotation] ||
+        !JsonNode.DeepEquals(attributes.Object?["spec"]?["ephemeralContainers"], attributes.OldObject?["spec"]?["ephemeralContainers"]);
 
     public ValueTask ValidateAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
     {

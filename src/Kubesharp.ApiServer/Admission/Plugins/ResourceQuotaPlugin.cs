@@ -8,14 +8,20 @@ namespace Kubesharp.ApiServer.Admission.Plugins;
 /// <summary>
 /// Upstream's ResourceQuota admission: a new object is refused when it would take a quota of its namespace past
 /// spec.hard; otherwise its usage is charged to the quota's status.used before the object is stored, so concurrent
-/// creates cannot overrun the quota (the quota controller recounts status.used from what exists).
+/// creates cannot overrun the quota (the quota controller recounts status.used from what exists). Updates of the
+/// kinds whose usage can grow in place (services becoming NodePort or LoadBalancer, claims asking for more storage)
+/// are charged the growth, as upstream's evaluators do; other kinds are charged only when created.
 /// </summary>
 internal sealed class ResourceQuotaPlugin(ResourceRegistry registry) : IValidatingAdmissionPlugin
 {
     public string Name => "ResourceQuota";
 
+    private static readonly HashSet<string> ChargedOnUpdate = new(StringComparer.Ordinal) { "services", "persistentvolumeclaims" };
+
     public bool Handles(AdmissionAttributes attributes) =>
-        attributes.Operation == AdmissionOperation.Create && attributes.Subresource.Length == 0 && attributes.Resource.Namespaced &&
+        (attributes.Operation == AdmissionOperation.Create ||
+         attributes.Operation == AdmissionOperation.Update && attributes.OldObject is not null && ChargedOnUpdate.Contains(attributes.Resource.GroupResource)) &&
+        attributes.Subresource.Length == 0 && attributes.Resource.Namespaced &&
         attributes.Object is not null && registry.FindByGroupResource("resourcequotas") is not null;
 
     public async ValueTask ValidateAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
@@ -29,6 +35,20 @@ internal sealed class ResourceQuotaPlugin(ResourceRegistry registry) : IValidati
 
         var groupResource = attributes.Resource.GroupResource;
         var usage = QuotaUsage.Of(groupResource, attributes.Object!);
+        if (attributes.Operation == AdmissionOperation.Update)
+        {
+            // Only what the update adds is charged.
+            var before = QuotaUsage.Of(groupResource, attributes.OldObject!);
+            usage = usage
+                .Select(u => KeyValuePair.Create(u.Key, before.TryGetValue(u.Key, out var old) ? u.Value.Subtract(old) : u.Value))
+                .Where(u => u.Value.Sign > 0)
+                .ToDictionary(u => u.Key, u => u.Value, StringComparer.Ordinal);
+            if (usage.Count == 0)
+            {
+                return;
+            }
+        }
+
         foreach (var cached in inNamespace.OrderBy(q => q.Name, StringComparer.Ordinal))
         {
             var quota = cached.ToNode();

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Patching;
+using Kubesharp.ApiServer.Admission.Matching;
 using Kubesharp.ApiServer.Http;
 
 namespace Kubesharp.ApiServer.Admission.Webhooks;
@@ -14,11 +15,11 @@ internal sealed class MutatingWebhookPlugin(WebhookDispatcher dispatcher, Webhoo
 {
     public string Name => "MutatingAdmissionWebhook";
 
-    public bool Handles(AdmissionAttributes attributes) => !WebhookDispatcher.IsExempt(attributes) && source.Current.Count > 0;
+    public bool Handles(AdmissionAttributes attributes) => !AdmissionMatcher.IsExempt(attributes) && source.Current.Count > 0;
 
     public async ValueTask AdmitAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
     {
-        var webhooks = source.Current.Where(w => dispatcher.Matches(w, attributes)).ToList();
+        var webhooks = dispatcher.Select(source.Current, attributes);
         if (webhooks.Count == 0)
         {
             return;
@@ -54,11 +55,6 @@ internal sealed class MutatingWebhookPlugin(WebhookDispatcher dispatcher, Webhoo
     /// <summary>Calls one webhook; true when its patch changed the object.</summary>
     private async Task<bool> CallAsync(Webhook webhook, AdmissionAttributes attributes, CancellationToken cancellationToken)
     {
-        if (attributes.DryRun && !webhook.DryRunSafe)
-        {
-            throw StatusError.BadRequest($"admission webhook \"{webhook.Name}\" does not support dry run");
-        }
-
         JsonObject response;
         try
         {

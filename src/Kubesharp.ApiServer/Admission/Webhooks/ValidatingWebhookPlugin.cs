@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Kubesharp.ApiServer.Admission.Matching;
 using Kubesharp.ApiServer.Http;
 
 namespace Kubesharp.ApiServer.Admission.Webhooks;
@@ -11,22 +12,14 @@ internal sealed class ValidatingWebhookPlugin(WebhookDispatcher dispatcher, Webh
 {
     public string Name => "ValidatingAdmissionWebhook";
 
-    public bool Handles(AdmissionAttributes attributes) => !WebhookDispatcher.IsExempt(attributes) && source.Current.Count > 0;
+    public bool Handles(AdmissionAttributes attributes) => !AdmissionMatcher.IsExempt(attributes) && source.Current.Count > 0;
 
     public async ValueTask ValidateAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
     {
-        var webhooks = source.Current.Where(w => dispatcher.Matches(w, attributes)).ToList();
+        var webhooks = dispatcher.Select(source.Current, attributes);
         if (webhooks.Count == 0)
         {
             return;
-        }
-
-        foreach (var webhook in webhooks)
-        {
-            if (attributes.DryRun && !webhook.DryRunSafe)
-            {
-                throw StatusError.BadRequest($"admission webhook \"{webhook.Name}\" does not support dry run");
-            }
         }
 
         var outcomes = await Task.WhenAll(webhooks.Select(w => CallAsync(w, attributes, cancellationToken))).ConfigureAwait(false);

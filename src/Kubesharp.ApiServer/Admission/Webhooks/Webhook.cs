@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Kubesharp.ApiMachinery.Selectors;
+using Kubesharp.ApiServer.Admission.Cel;
+using Kubesharp.ApiServer.Admission.Matching;
 
 namespace Kubesharp.ApiServer.Admission.Webhooks;
 
@@ -15,15 +15,12 @@ internal sealed record Webhook
 
     public required string Name { get; init; }
 
-    public required IReadOnlyList<WebhookRule> Rules { get; init; }
+    /// <summary>Rules, matchPolicy and the namespace and object selectors.</summary>
+    public required MatchResources Match { get; init; }
+
+    public required MatchConditionSet Conditions { get; init; }
 
     public required bool FailOpen { get; init; }
-
-    public required bool ExactMatch { get; init; }
-
-    public required LabelSelector NamespaceSelector { get; init; }
-
-    public required LabelSelector ObjectSelector { get; init; }
 
     /// <summary>None or NoneOnDryRun: the webhook may be called for dry runs.</summary>
     public required bool DryRunSafe { get; init; }
@@ -72,9 +69,6 @@ internal sealed record Webhook
             return null;
         }
 
-        var rules = w.TryGetProperty("rules", out var r) && r.ValueKind == JsonValueKind.Array
-            ? r.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object).Select(WebhookRule.Parse).ToArray()
-            : [];
         var caBundle = string.Empty;
         if (Text(client, "caBundle") is { Length: > 0 } encoded)
         {
@@ -100,11 +94,15 @@ internal sealed record Webhook
         {
             ConfigurationName = configuration,
             Name = name,
-            Rules = rules,
+            Match = new MatchResources
+            {
+                Rules = AdmissionRule.ParseList(w, "rules"),
+                ExactMatch = Text(w, "matchPolicy") == "Exact",
+                NamespaceSelector = MatchResources.Selector(w, "namespaceSelector"),
+                ObjectSelector = MatchResources.Selector(w, "objectSelector"),
+            },
+            Conditions = MatchConditionSet.Parse(w, AdmissionExpressions.Webhook),
             FailOpen = Text(w, "failurePolicy") == "Ignore",
-            ExactMatch = Text(w, "matchPolicy") == "Exact",
-            NamespaceSelector = Selector(w, "namespaceSelector"),
-            ObjectSelector = Selector(w, "objectSelector"),
             DryRunSafe = Text(w, "sideEffects") is "None" or "NoneOnDryRun",
             Timeout = TimeSpan.FromSeconds(Math.Clamp(timeout, 1, 30)),
             ReinvokeIfNeeded = mutating && Text(w, "reinvocationPolicy") == "IfNeeded",
@@ -115,23 +113,6 @@ internal sealed record Webhook
             ServicePort = service.ValueKind == JsonValueKind.Object && service.TryGetProperty("port", out var port) && port.TryGetInt32(out var p) ? p : 443,
             CaBundle = caBundle,
         };
-    }
-
-    private static LabelSelector Selector(JsonElement w, string field)
-    {
-        if (!w.TryGetProperty(field, out var selector) || selector.ValueKind != JsonValueKind.Object)
-        {
-            return LabelSelector.Everything;
-        }
-
-        try
-        {
-            return LabelSelector.FromJson(JsonNode.Parse(selector.GetRawText()));
-        }
-        catch (Kubesharp.ApiMachinery.Errors.StatusException)
-        {
-            return LabelSelector.Nothing;
-        }
     }
 
     private static string? Text(JsonElement e, string field) =>

@@ -8,7 +8,10 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Kubesharp.ApiMachinery.Selectors;
+using Kubesharp.ApiMachinery.Cel;
+using Kubesharp.ApiServer.Admission.Cel;
+using Kubesharp.ApiServer.Admission.Matching;
+using Kubesharp.ApiServer.Authorization;
 using Kubesharp.ApiServer.Http;
 using Kubesharp.ApiServer.Registry;
 using Microsoft.Extensions.Logging;
@@ -16,90 +19,83 @@ using Microsoft.Extensions.Logging;
 namespace Kubesharp.ApiServer.Admission.Webhooks;
 
 /// <summary>
-/// Decides which webhooks a request reaches (rules, matchPolicy, namespace and object selectors) and calls them:
+/// Decides which webhooks a request reaches (rules, matchPolicy, namespace and object selectors, matchConditions) and calls them:
 /// an AdmissionReview v1 posted over HTTPS, the serving certificate verified against the webhook's caBundle, a
 /// service resolved to its endpoints (or its cluster IP) while TLS checks the name NAME.NAMESPACE.svc.
 /// </summary>
 internal sealed partial class WebhookDispatcher : IDisposable
 {
-    private static readonly HashSet<string> ExemptResources = new(StringComparer.Ordinal)
-    {
-        "mutatingwebhookconfigurations", "validatingwebhookconfigurations", "validatingadmissionpolicies",
-        "validatingadmissionpolicybindings", "mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
-    };
-
     private readonly ResourceRegistry _registry;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
 
-    public WebhookDispatcher(ResourceRegistry registry, ILogger logger)
+    private readonly AdmissionMatcher _matcher;
+    private readonly Lazy<RequestAuthorizer> _authorizer;
+
+    public WebhookDispatcher(ResourceRegistry registry, AdmissionMatcher matcher, Lazy<RequestAuthorizer> authorizer, ILogger logger)
     {
+        _authorizer = authorizer;
         _registry = registry;
+        _matcher = matcher;
         _logger = logger;
     }
 
     public ILogger Logger => _logger;
 
-    /// <summary>Admission configuration itself never goes to webhooks, so a broken webhook cannot lock itself in.</summary>
-    public static bool IsExempt(AdmissionAttributes attributes) =>
-        attributes.Resource.Group == "admissionregistration.k8s.io" && ExemptResources.Contains(attributes.Resource.Resource);
-
-    /// <summary>Whether the webhook applies to the request (rules first, then selectors, as upstream).</summary>
-    public bool Matches(Webhook webhook, AdmissionAttributes attributes)
+    /// <summary>
+    /// The shared prologue of both webhook plugins: the webhooks the request reaches (rules and selectors, then
+    /// matchConditions), refusing a dry run a matching webhook cannot take. A match condition that fails to evaluate
+    /// counts as a failed call: skipped under failurePolicy Ignore, refused under Fail.
+    /// </summary>
+    public List<Webhook> Select(IReadOnlyList<Webhook> webhooks, AdmissionAttributes attributes)
     {
-        if (!webhook.Rules.Any(rule => RuleMatches(webhook, rule, attributes)))
+        var selected = new List<Webhook>();
+        Dictionary<string, object?>? activation = null;
+        foreach (var webhook in webhooks)
         {
-            return false;
+            if (!_matcher.Matches(webhook.Match, attributes))
+            {
+                continue;
+            }
+
+            if (!webhook.Conditions.IsEmpty)
+            {
+                activation ??= new Dictionary<string, object?>(StringComparer.Ordinal)
+                {
+                    ["object"] = CelValue.FromJson(attributes.Object),
+                    ["oldObject"] = CelValue.FromJson(attributes.OldObject),
+                    ["request"] = CelValue.FromJson(AdmissionRequest.Build(attributes, uid: null, withObjects: false)),
+                    ["authorizer"] = new CelAuthorizerValue(new AdmissionAuthorizer(_authorizer.Value, attributes.User)),
+                };
+                var budget = AdmissionExpressions.MatchConditionsCostBudget;
+                var matches = webhook.Conditions.Matches(activation, ref budget, out var error);
+                if (error is not null)
+                {
+                    if (webhook.FailOpen)
+                    {
+                        LogFailedOpen(_logger, webhook.Name, error);
+                        continue;
+                    }
+
+                    throw CallFailed(webhook, new WebhookCallException(error));
+                }
+
+                if (!matches)
+                {
+                    continue;
+                }
+            }
+
+            if (attributes.DryRun && !webhook.DryRunSafe)
+            {
+                throw StatusError.BadRequest($"admission webhook \"{webhook.Name}\" does not support dry run");
+            }
+
+            selected.Add(webhook);
         }
 
-        return MatchesNamespace(webhook.NamespaceSelector, attributes) && MatchesObject(webhook.ObjectSelector, attributes);
+        return selected;
     }
-
-    private bool RuleMatches(Webhook webhook, WebhookRule rule, AdmissionAttributes attributes)
-    {
-        var resource = attributes.Resource;
-        if (!rule.MatchesOperation(attributes.OperationName) || !rule.MatchesScope(resource.Namespaced) ||
-            !rule.MatchesGroup(resource.Group) || !rule.MatchesResource(resource.Resource, attributes.Subresource))
-        {
-            return false;
-        }
-
-        if (rule.MatchesVersion(resource.Version))
-        {
-            return true;
-        }
-
-        // Equivalent: the same resource served under another version the rule names matches too.
-        return !webhook.ExactMatch && _registry.Resources.Any(r =>
-            r.Group == resource.Group && r.Resource == resource.Resource && r.Version != resource.Version && rule.MatchesVersion(r.Version));
-    }
-
-    private bool MatchesNamespace(LabelSelector selector, AdmissionAttributes attributes)
-    {
-        if (selector.IsEverything)
-        {
-            return true;
-        }
-
-        if (attributes.Resource.GroupResource == "namespaces" && attributes.Subresource.Length == 0)
-        {
-            // A namespace is selected by its own labels.
-            return selector.Matches((attributes.Object ?? attributes.OldObject)?["metadata"]?["labels"] as JsonObject);
-        }
-
-        if (!attributes.Resource.Namespaced)
-        {
-            return true;
-        }
-
-        var ns = _registry.Namespaces is null ? null : _registry.Get(_registry.Namespaces, null, attributes.Namespace);
-        return selector.Matches(ns?.Labels);
-    }
-
-    private static bool MatchesObject(LabelSelector selector, AdmissionAttributes attributes) =>
-        selector.IsEverything ||
-        selector.Matches(attributes.Object?["metadata"]?["labels"] as JsonObject) ||
-        selector.Matches(attributes.OldObject?["metadata"]?["labels"] as JsonObject);
 
     /// <summary>Posts the AdmissionReview and returns its response; failures are <see cref="WebhookCallException"/>s.</summary>
     public async Task<JsonObject> CallAsync(Webhook webhook, AdmissionAttributes attributes, CancellationToken cancellationToken)
@@ -220,47 +216,12 @@ internal sealed partial class WebhookDispatcher : IDisposable
         return e.Message;
     }
 
-    private static JsonObject Review(string uid, AdmissionAttributes attributes)
+    private static JsonObject Review(string uid, AdmissionAttributes attributes) => new()
     {
-        var resource = attributes.Resource;
-        var kind = new JsonObject { ["group"] = attributes.Kind.Group, ["version"] = attributes.Kind.Version, ["kind"] = attributes.Kind.Kind };
-        var gvr = new JsonObject { ["group"] = resource.Group, ["version"] = resource.Version, ["resource"] = resource.Resource };
-        var request = new JsonObject
-        {
-            ["uid"] = uid,
-            ["kind"] = kind,
-            ["resource"] = gvr,
-            ["requestKind"] = kind.DeepClone(),
-            ["requestResource"] = gvr.DeepClone(),
-        };
-        if (attributes.Subresource.Length > 0)
-        {
-            request["subResource"] = attributes.Subresource;
-            request["requestSubResource"] = attributes.Subresource;
-        }
-
-        if (attributes.Name.Length > 0)
-        {
-            request["name"] = attributes.Name;
-        }
-
-        if (attributes.Namespace.Length > 0)
-        {
-            request["namespace"] = attributes.Namespace;
-        }
-
-        request["operation"] = attributes.OperationName;
-        request["userInfo"] = new JsonObject
-        {
-            ["username"] = attributes.User.Name,
-            ["groups"] = new JsonArray(attributes.User.Groups.Select(g => (JsonNode?)g).ToArray()),
-        };
-        request["object"] = attributes.Object?.DeepClone();
-        request["oldObject"] = attributes.OldObject?.DeepClone();
-        request["dryRun"] = attributes.DryRun;
-        request["options"] = attributes.Options?.DeepClone();
-        return new JsonObject { ["kind"] = "AdmissionReview", ["apiVersion"] = "admission.k8s.io/v1", ["request"] = request };
-    }
+        ["kind"] = "AdmissionReview",
+        ["apiVersion"] = "admission.k8s.io/v1",
+        ["request"] = AdmissionRequest.Build(attributes, uid, withObjects: true),
+    };
 
     private HttpClient ClientFor(string caBundle) => _clients.GetOrAdd(caBundle, bundle =>
     {

@@ -43,6 +43,8 @@ internal partial class ResourceStrategy
         "prioritylevelconfigurations.flowcontrol.apiserver.k8s.io" => new PriorityLevelConfigurationStrategy(resource),
         "customresourcedefinitions.apiextensions.k8s.io" => new CustomResourceDefinitionStrategy(resource, context),
         "mutatingwebhookconfigurations.admissionregistration.k8s.io" or "validatingwebhookconfigurations.admissionregistration.k8s.io" => new WebhookConfigurationStrategy(resource),
+        "validatingadmissionpolicies.admissionregistration.k8s.io" or "validatingadmissionpolicybindings.admissionregistration.k8s.io" or
+            "mutatingadmissionpolicies.admissionregistration.k8s.io" or "mutatingadmissionpolicybindings.admissionregistration.k8s.io" => new AdmissionPolicyStrategy(resource),
         "persistentvolumeclaims" => new PersistentVolumeClaimStrategy(resource, context),
         "persistentvolumes" => new PersistentVolumeStrategy(resource, context),
         "storageclasses.storage.k8s.io" => new StorageClassStrategy(resource),

@@ -104,6 +104,32 @@ internal sealed class WebhookConfigurationStrategy(ApiResource resource) : Resou
                 causes.Add(Invalid($"{path}.timeoutSeconds", timeout.ToString(System.Globalization.CultureInfo.InvariantCulture), "the timeout value must be between 1 and 30 seconds"));
             }
 
+            var conditions = (webhook["matchConditions"] as JsonArray)?.ToList() ?? [];
+            var conditionNames = new HashSet<string>(StringComparer.Ordinal);
+            for (var c = 0; c < conditions.Count; c++)
+            {
+                var conditionPath = $"{path}.matchConditions[{c}]";
+                var conditionName = (string?)conditions[c]?["name"];
+                if (string.IsNullOrEmpty(conditionName))
+                {
+                    causes.Add(Required($"{conditionPath}.name"));
+                }
+                else if (!conditionNames.Add(conditionName))
+                {
+                    causes.Add(new StatusCause("FieldValueDuplicate", $"Duplicate value: \"{conditionName}\"", $"{conditionPath}.name"));
+                }
+
+                var expression = (string?)conditions[c]?["expression"];
+                if (string.IsNullOrWhiteSpace(expression))
+                {
+                    causes.Add(Required($"{conditionPath}.expression"));
+                }
+                else if (Admission.Cel.AdmissionExpressions.Webhook.Compile(expression).Error is { } error)
+                {
+                    causes.Add(Invalid($"{conditionPath}.expression", expression, $"compilation failed: {error}"));
+                }
+            }
+
             var client = webhook["clientConfig"] as JsonObject;
             var url = (string?)client?["url"];
             var service = client?["service"] as JsonObject;

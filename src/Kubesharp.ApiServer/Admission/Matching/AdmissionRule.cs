@@ -1,27 +1,40 @@
 using System.Text.Json;
 
-namespace Kubesharp.ApiServer.Admission.Webhooks;
+namespace Kubesharp.ApiServer.Admission.Matching;
 
-/// <summary>One RuleWithOperations of a webhook: operations, groups, versions, resources (with subresources) and scope.</summary>
-internal sealed record WebhookRule(
+/// <summary>
+/// One rule of a webhook (RuleWithOperations) or of a policy's match resources (NamedRuleWithOperations):
+/// operations, groups, versions, resources (with subresources), scope and, for policies, resource names.
+/// </summary>
+internal sealed record AdmissionRule(
     IReadOnlyList<string> Operations,
     IReadOnlyList<string> ApiGroups,
     IReadOnlyList<string> ApiVersions,
     IReadOnlyList<string> Resources,
-    string Scope)
+    string Scope,
+    IReadOnlyList<string> ResourceNames)
 {
-    public static WebhookRule Parse(JsonElement rule) => new(
+    public static AdmissionRule Parse(JsonElement rule) => new(
         Strings(rule, "operations"),
         Strings(rule, "apiGroups"),
         Strings(rule, "apiVersions"),
         Strings(rule, "resources"),
-        rule.TryGetProperty("scope", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "*");
+        rule.TryGetProperty("scope", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : "*",
+        Strings(rule, "resourceNames"));
+
+    public static IReadOnlyList<AdmissionRule> ParseList(JsonElement parent, string field) =>
+        parent.ValueKind == JsonValueKind.Object && parent.TryGetProperty(field, out var r) && r.ValueKind == JsonValueKind.Array
+            ? r.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object).Select(Parse).ToArray()
+            : [];
 
     public bool MatchesOperation(string operation) => Operations.Any(o => o == "*" || o == operation);
 
     public bool MatchesGroup(string group) => ApiGroups.Any(g => g == "*" || g == group);
 
     public bool MatchesVersion(string version) => ApiVersions.Any(v => v == "*" || v == version);
+
+    /// <summary>An empty resourceNames list names every object.</summary>
+    public bool MatchesName(string name) => ResourceNames.Count == 0 || ResourceNames.Contains(name, StringComparer.Ordinal);
 
     public bool MatchesScope(bool namespaced) => Scope switch
     {
