@@ -53,7 +53,7 @@ public sealed class ClusterCertificates : IDisposable
             SavePair(dir, "ca", ca.ExportCertificatePem(), caKey.ExportPkcs8PrivateKeyPem());
         }
 
-        var names = ServingNames(bindAddress, kubernetesServiceIp ?? IPAddress.Parse("10.43.0.1"));
+        var names = ServingNames(bindAddress, kubernetesServiceIp ?? IPAddress.Parse(Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.KubernetesServiceIp));
         var sansFile = Path.Combine(dir, "serving.names");
         var serving = LoadPair(dir, "serving");
         if (serving is null || !File.Exists(sansFile) || File.ReadAllText(sansFile) != string.Join('\n', names) || serving.NotAfter < now.AddDays(30).UtcDateTime)

@@ -22,7 +22,7 @@ internal static class AgentCommand
         var endpoint = new Option<string?>("--container-runtime-endpoint") { Description = "Use this CRI endpoint instead of running containerd." };
         var port = new Option<int>("--kubelet-port") { Description = "HTTPS port of the agent's endpoint (logs).", DefaultValueFactory = _ => 10250 };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network (service traffic from outside it is masqueraded).", DefaultValueFactory = _ => DefaultClusterCidr };
-        var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS address, served on this node and written into pods' resolv.conf.", DefaultValueFactory = _ => "10.43.0.10" };
+        var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS address, served on this node and written into pods' resolv.conf.", DefaultValueFactory = _ => Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ClusterDnsIp };
         var localStorage = new Option<string?>("--default-local-storage-path") { Description = "Where the local-path provisioner keeps volume directories (default: DATA/storage)." };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => ClusterDomain.Default };
 
@@ -97,7 +97,7 @@ internal static class AgentCommand
     }
 
     /// <summary>The cluster's pod network; each node's pod CIDR is a /24 of it.</summary>
-    public const string DefaultClusterCidr = "10.42.0.0/16";
+    public const string DefaultClusterCidr = Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ClusterCidr;
 
     /// <summary>Starts the containerd of the server's own node ahead of the node (see <see cref="StartingContainerRuntime"/>).</summary>
     public static StartingContainerRuntime StartInProcessRuntime(string serverDataDir, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
