@@ -61,6 +61,20 @@ public sealed class ControllerManagerOptions
     /// <summary>The prefix length of each node's pod CIDR.</summary>
     public int NodeCidrMaskSize { get; init; } = ApiMachinery.Networking.ClusterNetworkDefaults.NodeCidrMaskSize;
 
+    /// <summary>Why <see cref="ClusterCidr"/> and <see cref="NodeCidrMaskSize"/> do not make node pod CIDRs; null when they do.</summary>
+    public string? NodeCidrError()
+    {
+        try
+        {
+            NodeIpam.CidrSet.Create(ClusterCidr, NodeCidrMaskSize);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Called once the controllers' informers have listed (each time this process starts leading).</summary>
     public Action? InformersSynced { get; init; }
 }
