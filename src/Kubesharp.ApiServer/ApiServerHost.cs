@@ -100,7 +100,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.DataDir);
-        var certificates = ClusterCertificates.LoadOrCreate(options.DataDir, options.BindAddress, timeProvider, options.ServiceCidr.KubernetesServiceIp);
+        var certificates = ClusterCertificates.LoadOrCreate(options.DataDir, options.BindAddress, timeProvider, options.ServiceCidr.KubernetesServiceIp,
+            [.. options.AdvertiseAddress is { } advertised ? [advertised.ToString()] : Array.Empty<string>(), .. options.TlsSans]);
         var tokens = RequestAuthenticator.LoadOrCreateTokens(options.DataDir);
         var authenticator = new RequestAuthenticator(certificates.Ca, tokens);
         var kubelets = new KubeletClient(certificates, tokens.FirstOrDefault(t => t.Value.Name == RequestAuthenticator.AgentUser).Key, timeProvider);

@@ -13,6 +13,9 @@ public sealed class ApiServerOptions
     /// </summary>
     public IPAddress? AdvertiseAddress { get; init; }
 
+    /// <summary>More host names or IP addresses the serving certificate names (k3s's --tls-san), beside the advertised address.</summary>
+    public IReadOnlyList<string> TlsSans { get; init; } = [];
+
     /// <summary>HTTPS port; 0 picks a free port (tests).</summary>
     public int HttpsPort { get; init; } = 6443;
 

@@ -21,7 +21,7 @@ namespace Kubesharp.ControllerManager;
 
 /// <summary>
 /// Runs the built-in controllers over one set of shared informers: ReplicaSet, Deployment, StatefulSet, DaemonSet, garbage collector,
-/// namespace, node lifecycle (with taint eviction), ServiceAccount, pod garbage collection, disruption budgets,
+/// namespace, node lifecycle (with taint eviction), node IPAM, ServiceAccount, pod garbage collection, disruption budgets,
 /// EndpointSlices and Endpoints, Job, CronJob, TTL-after-finished, HorizontalPodAutoscaler and the PersistentVolume binder.
 /// </summary>
 public static class ControllerManager
@@ -71,6 +71,7 @@ public static class ControllerManager
             new GarbageCollector(context, catalog),
             new NamespaceController(context, catalog),
             new NodeLifecycleController(context),
+            .. options.AllocateNodeCidrs ? [new NodeIpam.NodeIpamController(context, NodeIpam.CidrSet.Create(options.ClusterCidr, options.NodeCidrMaskSize))] : Array.Empty<IController>(),
             new ServiceAccountController(context),
             new ClusterRoleAggregation.ClusterRoleAggregationController(context),
             new PodGarbageCollector(context),

@@ -52,6 +52,29 @@ public sealed class ControllerManagerOptions
     /// <summary>The cluster CA (PEM) published in every namespace as the kube-root-ca.crt ConfigMap; none is published when null.</summary>
     public string? RootCaPem { get; init; }
 
+    /// <summary>Whether the node IPAM controller gives each Node a pod CIDR from <see cref="ClusterCidr"/>.</summary>
+    public bool AllocateNodeCidrs { get; init; } = true;
+
+    /// <summary>The pod network nodes' pod CIDRs are sliced from.</summary>
+    public string ClusterCidr { get; init; } = ApiMachinery.Networking.ClusterNetworkDefaults.ClusterCidr;
+
+    /// <summary>The prefix length of each node's pod CIDR.</summary>
+    public int NodeCidrMaskSize { get; init; } = ApiMachinery.Networking.ClusterNetworkDefaults.NodeCidrMaskSize;
+
+    /// <summary>Why <see cref="ClusterCidr"/> and <see cref="NodeCidrMaskSize"/> do not make node pod CIDRs; null when they do.</summary>
+    public string? NodeCidrError()
+    {
+        try
+        {
+            NodeIpam.CidrSet.Create(ClusterCidr, NodeCidrMaskSize);
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Called once the controllers' informers have listed (each time this process starts leading).</summary>
     public Action? InformersSynced { get; init; }
 }

@@ -6,7 +6,7 @@ namespace Kubesharp.Dns;
 public sealed class ClusterDnsOptions
 {
     /// <summary>The kube-dns Service address, the customary tenth address of the service CIDR.</summary>
-    public const string DefaultServiceIp = "10.43.0.10";
+    public const string DefaultServiceIp = Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ClusterDnsIp;
 
     public IPEndPoint ListenEndpoint { get; set; } = new(IPAddress.Parse(DefaultServiceIp), 53);
 

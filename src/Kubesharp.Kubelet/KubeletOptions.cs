@@ -11,8 +11,11 @@ public sealed class KubeletOptions
     /// <summary>The agent's data directory (pods, volumes, logs, containerd, CNI state).</summary>
     public required string DataDir { get; init; }
 
-    /// <summary>The node's pod CIDR ("10.42.0.0/24"); the CNI network hands out addresses from it.</summary>
-    public string PodCidr { get; init; } = "10.42.0.0/24";
+    /// <summary>
+    /// The node's pod CIDR ("10.42.0.0/24"); the CNI network hands out addresses from it. Null (the default) takes the
+    /// one the node IPAM controller writes into the Node's <c>spec.podCIDR</c>.
+    /// </summary>
+    public string? PodCidr { get; init; }
 
     /// <summary>The node's InternalIP; null picks the first non-loopback IPv4 address (loopback when none).</summary>
     public string? NodeIp { get; init; }

@@ -78,15 +78,9 @@ public sealed partial class KubeletService : BackgroundService
                     options.ContainerRuntime ?? new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = options.DataDir } },
                     loggerFactory, time, stoppingToken);
             Runtime = runtime;
-            if (runtime.Supervisor is { } supervisor)
+            if (options.PodCidr is { } podCidr)
             {
-                CniConfigWriter.Write(supervisor.Layout.CniConfDir, new CniNetworkOptions
-                {
-                    PodCidr = options.PodCidr,
-                    BridgeName = options.BridgeName,
-                    NetworkName = options.NetworkName,
-                    IpamDataDir = supervisor.Layout.CniIpamDir,
-                });
+                WriteCniConfig(runtime, podCidr);
             }
 
             var machine = MachineInfo.Read(options.DataDir);
@@ -106,6 +100,13 @@ public sealed partial class KubeletService : BackgroundService
 
             var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder);
             await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
+            if (options.PodCidr is null)
+            {
+                // The runtime reports its network not ready (and so the node NotReady) until this config exists.
+                var assigned = await nodeStatus.WaitForPodCidrAsync(stoppingToken);
+                LogPodCidr(logger, NodeName, assigned);
+                WriteCniConfig(runtime, assigned);
+            }
             var lease = new NodeLeaseController(client, NodeName, options.LeaseDurationSeconds, time);
 
             var informer = new SharedInformer<Pod>(
@@ -219,6 +220,20 @@ public sealed partial class KubeletService : BackgroundService
         }
     }
 
+    private void WriteCniConfig(ContainerRuntime runtime, string podCidr)
+    {
+        if (runtime.Supervisor is { } supervisor)
+        {
+            CniConfigWriter.Write(supervisor.Layout.CniConfDir, new CniNetworkOptions
+            {
+                PodCidr = podCidr,
+                BridgeName = options.BridgeName,
+                NetworkName = options.NetworkName,
+                IpamDataDir = supervisor.Layout.CniIpamDir,
+            });
+        }
+    }
+
     private async Task RetryAsync(Func<CancellationToken, Task> action, CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(200);
@@ -251,6 +266,9 @@ public sealed partial class KubeletService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node agent for {Node} running; endpoint on port {Port}")]
     private static partial void LogStarted(ILogger logger, string node, int port);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} has pod CIDR {PodCidr}; pods get addresses from it")]
+    private static partial void LogPodCidr(ILogger logger, string node, string podCidr);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Node agent failed")]
     private static partial void LogFailed(ILogger logger, Exception exception);

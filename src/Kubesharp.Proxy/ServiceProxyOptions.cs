@@ -4,7 +4,7 @@ namespace Kubesharp.Proxy;
 public sealed class ServiceProxyOptions
 {
     /// <summary>The pod CIDR of the cluster; traffic to services from outside it is masqueraded.</summary>
-    public string ClusterCidr { get; set; } = "10.42.0.0/16";
+    public string ClusterCidr { get; set; } = Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ClusterCidr;
 
     /// <summary>Commands run prefixed with this (e.g. <c>ip netns exec NAME</c>); empty runs them directly.</summary>
     public IList<string> CommandPrefix { get; init; } = [];

@@ -38,6 +38,11 @@ public sealed class SchedulerServiceIntegrationTests
     public async Task Scheduler_SimulatedNodes_SpreadsRunningPodsAndReportsUnschedulable()
     {
         await using var server = await TestApiServer.StartAsync();
+        using var stopping = new CancellationTokenSource();
+
+        // The node IPAM controller gives the nodes the pod CIDRs their pods' addresses come from.
+        var controllers = ControllerManager.ControllerManager.RunAsync(
+            server.Client, new ControllerManager.ControllerManagerOptions { LeaderElect = false }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, stopping.Token);
         using var nodes = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 3, Cpu = "2" });
         using var scheduler = new SchedulerService(server.Client);
         await nodes.StartAsync(CancellationToken.None);
@@ -77,6 +82,8 @@ public sealed class SchedulerServiceIntegrationTests
         });
         await scheduler.StopAsync(CancellationToken.None);
         await nodes.StopAsync(CancellationToken.None);
+        await stopping.CancelAsync();
+        await controllers;
 
         Assert.Equal(3, running.Select(p => p.Spec!.NodeName).Distinct().Count());
         Assert.All(running, p => Assert.StartsWith("10.42.", p.Status!.PodIP, StringComparison.Ordinal));

@@ -173,6 +173,15 @@ internal sealed partial class RequestHandler
             return true;
         }
 
+        // The cluster CA, as k3s serves it: a joining agent fetches it and checks it against the pin in its token.
+        if (path == JoinToken.CaCertificatesPath)
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync(_host.Certificates.CaPem, context.RequestAborted).ConfigureAwait(false);
+            return true;
+        }
+
         // Service-account issuer discovery is public, as upstream's system:service-account-issuer-discovery role makes it.
         if (_host.IssuerDiscovery is { } discovery && Security.ServiceAccountTokens.ServiceAccountIssuerDiscovery.Handles(path))
         {

@@ -35,7 +35,8 @@ public sealed class ClusterCertificates : IDisposable
 
     public string Directory { get; }
 
-    public static ClusterCertificates LoadOrCreate(string dataDir, IPAddress bindAddress, TimeProvider timeProvider, IPAddress? kubernetesServiceIp = null)
+    /// <param name="extraNames">More names the serving certificate holds: the advertised address and --tls-san values.</param>
+    public static ClusterCertificates LoadOrCreate(string dataDir, IPAddress bindAddress, TimeProvider timeProvider, IPAddress? kubernetesServiceIp = null, IReadOnlyList<string>? extraNames = null)
     {
         var dir = Path.Combine(dataDir, "server", "tls");
         System.IO.Directory.CreateDirectory(dir);
@@ -53,7 +54,7 @@ public sealed class ClusterCertificates : IDisposable
             SavePair(dir, "ca", ca.ExportCertificatePem(), caKey.ExportPkcs8PrivateKeyPem());
         }
 
-        var names = ServingNames(bindAddress, kubernetesServiceIp ?? IPAddress.Parse("10.43.0.1"));
+        var names = ServingNames(bindAddress, kubernetesServiceIp ?? IPAddress.Parse(Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.KubernetesServiceIp), extraNames ?? []);
         var sansFile = Path.Combine(dir, "serving.names");
         var serving = LoadPair(dir, "serving");
         if (serving is null || !File.Exists(sansFile) || File.ReadAllText(sansFile) != string.Join('\n', names) || serving.NotAfter < now.AddDays(30).UtcDateTime)
@@ -88,7 +89,7 @@ public sealed class ClusterCertificates : IDisposable
         return Issue(Ca, subject.Build().Name, [], serverAuth: false, timeProvider.GetUtcNow());
     }
 
-    private static List<string> ServingNames(IPAddress bindAddress, IPAddress kubernetesServiceIp)
+    private static List<string> ServingNames(IPAddress bindAddress, IPAddress kubernetesServiceIp, IReadOnlyList<string> extraNames)
     {
         var names = new List<string> { "127.0.0.1", "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", kubernetesServiceIp.ToString() };
         if (!bindAddress.Equals(IPAddress.Any) && !bindAddress.Equals(IPAddress.IPv6Any))
@@ -97,6 +98,7 @@ public sealed class ClusterCertificates : IDisposable
         }
 
         names.Add(Dns.GetHostName());
+        names.AddRange(extraNames.Where(n => n.Length > 0));
         return names.Distinct(StringComparer.Ordinal).ToList();
     }
 

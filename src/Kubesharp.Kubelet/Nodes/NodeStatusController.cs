@@ -69,7 +69,8 @@ internal sealed partial class NodeStatusController
             ApiVersion = "v1",
             Kind = "Node",
             Metadata = new ObjectMeta { Name = NodeName, Labels = Labels() },
-            Spec = new NodeSpec { PodCIDR = options.PodCidr, PodCIDRs = [options.PodCidr] },
+            // Without a pod CIDR of its own the node gets one from the node IPAM controller.
+            Spec = options.PodCidr is { } podCidr ? new NodeSpec { PodCIDR = podCidr, PodCIDRs = [podCidr] } : null,
         };
         Node registered;
         try
@@ -80,15 +81,54 @@ internal sealed partial class NodeStatusController
         catch (StatusException e) when (e.IsAlreadyExists())
         {
             registered = await nodes.GetAsync(null, NodeName, cancellationToken);
-            if (registered.Spec?.PodCIDR != options.PodCidr || !HasLabels(registered))
+            if ((options.PodCidr is not null && registered.Spec?.PodCIDR != options.PodCidr) || !HasLabels(registered))
             {
-                var patch = "{\"metadata\":{\"labels\":" + Json(Labels()) + "},\"spec\":{\"podCIDR\":\"" + options.PodCidr + "\",\"podCIDRs\":[\"" + options.PodCidr + "\"]}}";
+                var spec = options.PodCidr is { } own ? ",\"spec\":{\"podCIDR\":\"" + own + "\",\"podCIDRs\":[\"" + own + "\"]}" : "";
+                var patch = "{\"metadata\":{\"labels\":" + Json(Labels()) + "}" + spec + "}";
                 registered = await nodes.PatchAsync(null, NodeName, PatchType.Merge, patch, cancellationToken: cancellationToken);
             }
         }
 
         NodeUid = registered.Metadata?.Uid;
         await UpdateStatusAsync(force: true, cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits until the Node has a <c>spec.podCIDR</c> (the node IPAM controller assigns it moments after registration),
+    /// reporting status meanwhile; returns it.
+    /// </summary>
+    public async Task<string> WaitForPodCidrAsync(CancellationToken cancellationToken)
+    {
+        var nodes = client.Resource<Node>();
+        var waited = TimeSpan.Zero;
+        var warned = false;
+        var interval = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                if ((await nodes.GetAsync(null, NodeName, cancellationToken)).Spec?.PodCIDR is { Length: > 0 } podCidr)
+                {
+                    return podCidr;
+                }
+
+                await UpdateStatusAsync(force: false, cancellationToken);
+            }
+            catch (Exception e) when (e is StatusException or HttpRequestException or IOException)
+            {
+                LogPodCidrReadFailed(logger, NodeName, e.Message);
+            }
+
+            if (!warned && waited >= TimeSpan.FromSeconds(30))
+            {
+                warned = true;
+                LogWaitingForPodCidr(logger, NodeName);
+            }
+
+            await Task.Delay(interval, time, cancellationToken);
+            waited += interval;
+            interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+        }
     }
 
     /// <summary>Writes the status when it changed or when the report period passed.</summary>
@@ -231,4 +271,10 @@ internal sealed partial class NodeStatusController
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registered node {Node}")]
     private static partial void LogRegistered(ILogger logger, string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} still has no pod CIDR; is the controller manager allocating node CIDRs (--cluster-cidr)?")]
+    private static partial void LogWaitingForPodCidr(ILogger logger, string node);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read node {Node} for its pod CIDR: {Reason}")]
+    private static partial void LogPodCidrReadFailed(ILogger logger, string node, string reason);
 }

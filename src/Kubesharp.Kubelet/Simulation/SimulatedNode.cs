@@ -1,11 +1,13 @@
 namespace Kubesharp.Kubelet.Simulation;
 
-/// <summary>One simulated node's state: its index (CIDR), pod IP allocations and whether it has failed.</summary>
+/// <summary>One simulated node's state: its index, its pod CIDR once assigned, pod IP allocations and whether it has failed.</summary>
 internal sealed class SimulatedNode(string name, int index)
 {
     private readonly Lock gate = new();
     private readonly Dictionary<string, int> ips = new(StringComparer.Ordinal);
-    private readonly bool[] used = new bool[256];
+    private readonly HashSet<int> used = [];
+    private uint network;
+    private int podAddresses;
 
     public string Name { get; } = name;
 
@@ -16,23 +18,44 @@ internal sealed class SimulatedNode(string name, int index)
     /// <summary>The Lease as last written, so a renewal is one update rather than a read and an update.</summary>
     public Api.Coordination.V1.Lease? Lease { get; set; }
 
-    /// <summary>The pod's IP, allocating one from the node's /24 on first use; null when the range is full.</summary>
+    /// <summary>The node's <c>spec.podCIDR</c> once known; pods get no address before.</summary>
+    public string? Cidr { get; private set; }
+
+    /// <summary>Takes the node's pod CIDR (the first one seen; the API server does not let it change).</summary>
+    public void UsePodCidr(string? cidr)
+    {
+        lock (gate)
+        {
+            if (Cidr is null && cidr is not null && PodCidr.TryParse(cidr, out var parsed, out var count))
+            {
+                network = parsed;
+                podAddresses = count;
+                Cidr = cidr;
+            }
+        }
+    }
+
+    /// <summary>The pod's IP, allocating one from the node's pod CIDR on first use; null when it has none or it is full.</summary>
     public string? IpFor(string podUid)
     {
         lock (gate)
         {
-            if (ips.TryGetValue(podUid, out var host))
+            if (Cidr is null)
             {
-                return PodCidr.PodIp(Index, host);
+                return null;
             }
 
-            for (var candidate = 2; candidate < 255; candidate++)
+            if (ips.TryGetValue(podUid, out var host))
             {
-                if (!used[candidate])
+                return PodCidr.PodIp(network, host);
+            }
+
+            for (var candidate = 2; candidate < podAddresses + 2; candidate++)
+            {
+                if (used.Add(candidate))
                 {
-                    used[candidate] = true;
                     ips[podUid] = candidate;
-                    return PodCidr.PodIp(Index, candidate);
+                    return PodCidr.PodIp(network, candidate);
                 }
             }
 
@@ -46,7 +69,7 @@ internal sealed class SimulatedNode(string name, int index)
         {
             if (ips.Remove(podUid, out var host))
             {
-                used[host] = false;
+                used.Remove(host);
             }
         }
     }

@@ -176,6 +176,16 @@ public sealed partial class SimulatedNodeHost : BackgroundService
             return ReconcileResult.Done;
         }
 
+        if (node.Cidr is null)
+        {
+            // Like a real node, pods wait for the pod network: the node IPAM controller assigns the node's range.
+            node.UsePodCidr((await client.Resource<Node>().GetAsync(null, node.Name, cancellationToken).ConfigureAwait(false)).Spec?.PodCIDR);
+            if (node.Cidr is null)
+            {
+                return ReconcileResult.RequeueIn(TimeSpan.FromSeconds(1));
+            }
+        }
+
         var ip = node.IpFor(uid);
         var now = time.GetUtcNow();
         var status = (pod.Status ?? new PodStatus()) with
@@ -328,6 +338,7 @@ public sealed partial class SimulatedNodeHost : BackgroundService
             current = await nodes.GetAsync(null, node.Name, cancellationToken).ConfigureAwait(false);
         }
 
+        node.UsePodCidr(current.Spec?.PodCIDR);
         await ReportStatusAsync(node, ready: true, current, cancellationToken).ConfigureAwait(false);
         try
         {
@@ -367,8 +378,6 @@ public sealed partial class SimulatedNodeHost : BackgroundService
             },
             Spec = new NodeSpec
             {
-                PodCIDR = PodCidr.ForNode(node.Index),
-                PodCIDRs = [PodCidr.ForNode(node.Index)],
                 Taints = options.Taint ? [new Taint { Key = SimulatedNodeOptions.TaintKey, Value = "true", Effect = "NoSchedule" }] : null,
             },
         };
@@ -440,7 +449,8 @@ public sealed partial class SimulatedNodeHost : BackgroundService
         };
         try
         {
-            await nodes.UpdateStatusAsync(current with { Status = status }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var written = await nodes.UpdateStatusAsync(current with { Status = status }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            node.UsePodCidr(written.Spec?.PodCIDR);
         }
         catch (StatusException e) when (e.IsConflict() && !readFresh)
         {

@@ -13,16 +13,16 @@ internal static class AgentCommand
     public static Command Create()
     {
         var server = new Option<string>("--server") { Description = "The API server's URL (https://HOST:6443).", Required = true };
-        var token = new Option<string>("--token") { Description = "The node token (the first field of DATA/server/token-auth.csv on the server).", Required = true };
-        var caFile = new Option<string?>("--certificate-authority") { Description = "PEM file of the server's CA (DATA/server/tls/ca.crt); without it the server's certificate is not verified." };
+        var token = new Option<string>("--token") { Description = "The join token (K10<ca-hash>::<credentials>, from `kubesharp token create`); its hash pins the server's CA.", Required = true };
+        var caFile = new Option<string?>("--certificate-authority") { Description = "PEM file of the server's CA (DATA/server/tls/ca.crt); needed only with a token that pins no CA." };
         var dataDir = new Option<string>("--data-dir") { Description = "The agent's directory (pods, containerd, CNI state).", DefaultValueFactory = _ => Path.Combine(ApiServer.ApiServerOptions.DefaultDataDir, "agent") };
         var nodeName = new Option<string?>("--node-name") { Description = "The Node's name (default: the host name)." };
         var nodeIp = new Option<string?>("--node-ip") { Description = "The node's InternalIP (default: the first non-loopback IPv4 address)." };
-        var podCidr = new Option<string>("--pod-cidr") { Description = "The node's pod CIDR.", DefaultValueFactory = _ => "10.42.1.0/24" };
+        var podCidr = new Option<string?>("--pod-cidr") { Description = "The node's pod CIDR (default: the one the server's node IPAM controller assigns)." };
         var endpoint = new Option<string?>("--container-runtime-endpoint") { Description = "Use this CRI endpoint instead of running containerd." };
         var port = new Option<int>("--kubelet-port") { Description = "HTTPS port of the agent's endpoint (logs).", DefaultValueFactory = _ => 10250 };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network (service traffic from outside it is masqueraded).", DefaultValueFactory = _ => DefaultClusterCidr };
-        var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS address, served on this node and written into pods' resolv.conf.", DefaultValueFactory = _ => "10.43.0.10" };
+        var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS address, served on this node and written into pods' resolv.conf.", DefaultValueFactory = _ => Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ClusterDnsIp };
         var localStorage = new Option<string?>("--default-local-storage-path") { Description = "Where the local-path provisioner keeps volume directories (default: DATA/storage)." };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => ClusterDomain.Default };
 
@@ -32,12 +32,26 @@ internal static class AgentCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
+            // The server is always verified: against the given CA, or the one it serves when that matches the token's pin.
+            var serverUrl = new Uri(result.GetValue(server)!);
+            var (pinnedHash, credentials) = Kubesharp.ApiServer.Security.JoinToken.Parse(result.GetValue(token)!);
+            string trustedCa;
+            try
+            {
+                var givenCa = result.GetValue(caFile) is { } ca ? await File.ReadAllTextAsync(ca, cancellationToken).ConfigureAwait(false) : null;
+                trustedCa = await ClusterCaDiscovery.ResolveAsync(serverUrl, pinnedHash, givenCa, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ClusterCaMismatchException or HttpRequestException or IOException or TaskCanceledException)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: refusing to join {serverUrl}: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
             var clientOptions = new KubernetesClientOptions
             {
-                Server = new Uri(result.GetValue(server)!),
-                BearerToken = result.GetValue(token),
-                CertificateAuthorityPem = result.GetValue(caFile) is { } ca ? await File.ReadAllTextAsync(ca, cancellationToken).ConfigureAwait(false) : null,
-                InsecureSkipTlsVerify = result.GetValue(caFile) is null,
+                Server = serverUrl,
+                BearerToken = credentials,
+                CertificateAuthorityPem = trustedCa,
                 UserAgent = "kubesharp-agent",
             };
             if (!System.Net.IPAddress.TryParse(result.GetValue(clusterDns), out var dnsAddress))
@@ -53,7 +67,7 @@ internal static class AgentCommand
             }
 
             var kubelet = NewOptions(
-                Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(nodeName), result.GetValue(nodeIp), result.GetValue(podCidr)!,
+                Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(nodeName), result.GetValue(nodeIp), result.GetValue(podCidr),
                 result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain, result.GetValue(localStorage) is { } storagePath ? Path.GetFullPath(storagePath) : null);
             var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
             using var loggerFactory = CreateLoggerFactory();
@@ -97,7 +111,7 @@ internal static class AgentCommand
     }
 
     /// <summary>The cluster's pod network; each node's pod CIDR is a /24 of it.</summary>
-    public const string DefaultClusterCidr = "10.42.0.0/16";
+    public const string DefaultClusterCidr = Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ClusterCidr;
 
     /// <summary>Starts the containerd of the server's own node ahead of the node (see <see cref="StartingContainerRuntime"/>).</summary>
     public static StartingContainerRuntime StartInProcessRuntime(string serverDataDir, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
@@ -105,7 +119,7 @@ internal static class AgentCommand
 
     /// <summary>
     /// The server's own node: talks to the API like a remote agent, over HTTPS with the node token from the
-    /// server's data directory; its files live in DATA/agent and its pods get 10.42.0.0/24. It runs the
+    /// server's data directory; its files live in DATA/agent and its pods get addresses from the pod CIDR the node IPAM controller assigns. It runs the
     /// service proxy and serves cluster DNS for <paramref name="clusterDomain"/> on <paramref name="clusterDns"/>.
     /// </summary>
     public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken, string? localStorageDir = null)
@@ -121,12 +135,12 @@ internal static class AgentCommand
         });
         // The node's InternalIP is the address the API server advertises (and so listens on), when that is reachable.
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
-        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns, clusterDomain, localStorageDir);
+        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, null, null, 10250, clusterDns, clusterDomain, localStorageDir);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
         return await NodeAgent.StartAsync(options, client, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
-    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir) => new()
+    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string? podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir) => new()
     {
         LocalStorageDir = localStorageDir,
         ClusterDomain = clusterDomain,

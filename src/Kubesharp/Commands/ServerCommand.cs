@@ -30,8 +30,10 @@ internal static partial class ServerCommand
         var simulatedPods = new Option<int>("--simulated-node-pods") { Description = "Pod capacity of each simulated node.", DefaultValueFactory = _ => 110 };
         var simulatedTaint = new Option<bool>("--simulated-node-taint") { Description = $"Taint simulated nodes with {SimulatedNodeOptions.TaintKey}:NoSchedule so only pods that tolerate it land there.", DefaultValueFactory = _ => true };
         var simulatedTermination = new Option<SimulatedPodTermination>("--simulated-node-termination") { Description = $"How deleted pods on simulated nodes end: Prompt (at once, like a process that exits on SIGTERM) or Graceful (after their grace period); the pod annotation {SimulatedNodeOptions.TerminationAnnotation} overrides it.", DefaultValueFactory = _ => SimulatedPodTermination.Prompt };
-        var serviceCidr = new Option<string>("--service-cidr") { Description = "Cluster IPs come from here; the kubernetes Service gets the first address, cluster DNS the tenth.", DefaultValueFactory = _ => "10.43.0.0/16" };
-        var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network; the server's node gets its first /24.", DefaultValueFactory = _ => AgentCommand.DefaultClusterCidr };
+        var serviceCidr = new Option<string>("--service-cidr") { Description = "Cluster IPs come from here; the kubernetes Service gets the first address, cluster DNS the tenth.", DefaultValueFactory = _ => Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ServiceCidr };
+        var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network; the node IPAM controller gives each node a slice of it as its pod CIDR.", DefaultValueFactory = _ => AgentCommand.DefaultClusterCidr };
+        var tlsSan = new Option<string[]>("--tls-san") { Description = "Another host name or IP address the serving certificate names (repeatable), beside the advertised address.", AllowMultipleArgumentsPerToken = false };
+        var nodeCidrMaskSize = new Option<int>("--node-cidr-mask-size") { Description = "The prefix length of each node's pod CIDR within --cluster-cidr.", DefaultValueFactory = _ => Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.NodeCidrMaskSize };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => Kubesharp.NodeAgents.ClusterDomain.Default };
         var clusterDns = new Option<string?>("--cluster-dns") { Description = "The cluster DNS address (default: the tenth address of --service-cidr)." };
         var anonymousAuth = new Option<bool>("--anonymous-auth") { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated), authorized like any user; off, they get 401. The health endpoints and /version answer either way." };
@@ -43,7 +45,7 @@ internal static partial class ServerCommand
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
-            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, verbose, hpaSyncPeriod, anonymousAuth,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, verbose, hpaSyncPeriod, anonymousAuth,
         };
         foreach (var option in datastoreTls.All)
         {
@@ -106,6 +108,7 @@ internal static partial class ServerCommand
                 ServiceCidr = services,
                 BindAddress = address,
                 AdvertiseAddress = advertised,
+                TlsSans = result.GetValue(tlsSan) ?? [],
                 HttpsPort = result.GetValue(httpsPort),
                 DataDir = Path.GetFullPath(result.GetValue(dataDir)!),
                 EventTtl = ttl,
@@ -117,8 +120,16 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            var nodeCidrs = new Kubesharp.ControllerManager.ControllerManagerOptions { ClusterCidr = result.GetValue(clusterCidr)!, NodeCidrMaskSize = result.GetValue(nodeCidrMaskSize) };
+            if (nodeCidrs.NodeCidrError() is { } cidrError)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --cluster-cidr/--node-cidr-mask-size: {cidrError}").ConfigureAwait(false);
+                return 2;
+            }
+
             var roles = new ServerRoles
             {
+                NodeCidrMaskSize = nodeCidrs.NodeCidrMaskSize,
                 Agent = !result.GetValue(disableAgent),
                 Scheduler = !result.GetValue(disableScheduler),
                 ClusterCidr = result.GetValue(clusterCidr)!,
@@ -199,6 +210,7 @@ internal static partial class ServerCommand
         }
 
         await using var serverLifetime = server.ConfigureAwait(false);
+        var joinToken = await WriteJoinTokenAsync(server, stop.Token).ConfigureAwait(false);
         try
         {
             await server.Ready.WaitAsync(stop.Token).ConfigureAwait(false);
@@ -231,6 +243,8 @@ internal static partial class ServerCommand
             InformersSynced = componentSync.Track("controller-manager"),
             HorizontalPodAutoscaler = new Kubesharp.ControllerManager.HorizontalPodAutoscalers.HorizontalPodAutoscalerOptions { SyncPeriod = roles.HorizontalPodAutoscalerSyncPeriod },
             RootCaPem = server.Certificates.CaPem,
+            ClusterCidr = roles.ClusterCidr,
+            NodeCidrMaskSize = roles.NodeCidrMaskSize,
         };
         var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, controllerOptions, TimeProvider.System, loggerFactory, stop.Token);
         var localStorage = roles.LocalStorage
@@ -295,6 +309,8 @@ internal static partial class ServerCommand
                 Use it with kubectl:
                     export KUBECONFIG={server.KubeconfigPath}
                     kubectl get nodes
+                Join a node on another machine (the token pins this cluster's CA; it is also in {joinToken}):
+                    kubesharp agent --server https://{options.AdvertiseAddress ?? options.BindAddress}:{server.Url.Port} --token $(cat {joinToken})
                 """).ConfigureAwait(false);
         }
 
@@ -332,6 +348,23 @@ internal static partial class ServerCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Writes DATA/server/token: the node token in the join form that pins the cluster CA (K10&lt;ca-hash&gt;::&lt;token&gt;),
+    /// readable by the owner only; returns its path.
+    /// </summary>
+    private static async Task<string> WriteJoinTokenAsync(ApiServerHost server, CancellationToken cancellationToken)
+    {
+        var tokenLine = (await File.ReadAllLinesAsync(Path.Combine(server.Options.DataDir, "server", "token-auth.csv"), cancellationToken).ConfigureAwait(false))
+            .First(l => l.Length > 0 && !l.StartsWith('#'));
+        var path = Path.Combine(server.Options.DataDir, "server", "token");
+        await File.WriteAllTextAsync(path, Kubesharp.ApiServer.Security.JoinToken.Format(server.Certificates.CaPem, tokenLine.Split(',')[0]) + "\n", cancellationToken).ConfigureAwait(false);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return path;
     }
 
     /// <summary>The host name plus a digest of the data directory: one identity per server, the same after a restart.</summary>
@@ -387,6 +420,8 @@ internal static partial class ServerCommand
         public TimeSpan HorizontalPodAutoscalerSyncPeriod { get; init; } = TimeSpan.FromSeconds(15);
 
         public required string ClusterCidr { get; init; }
+
+        public required int NodeCidrMaskSize { get; init; }
 
         public required IPAddress ClusterDns { get; init; }
 

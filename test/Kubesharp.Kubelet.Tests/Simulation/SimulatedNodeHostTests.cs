@@ -24,21 +24,39 @@ public sealed class SimulatedNodeHostTests
         }
     }
 
+    /// <summary>The controller manager, whose node IPAM controller gives the simulated nodes their pod CIDRs.</summary>
+    private static Task RunControllersAsync(KubernetesClient client, CancellationToken cancellationToken) =>
+        ControllerManager.ControllerManager.RunAsync(
+            client,
+            new ControllerManager.ControllerManagerOptions { LeaderElect = false, ClusterCidr = "10.99.0.0/16" },
+            TimeProvider.System,
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+            cancellationToken);
+
     [Fact]
-    public async Task Start_ThreeNodes_RegisteredReadyTaintedWithLeases()
+    public async Task Start_ThreeNodes_RegisteredReadyTaintedWithLeasesAndPodCidrsFromTheClusterCidr()
     {
         await using var server = await TestApiServer.StartAsync();
+        using var stopping = new CancellationTokenSource();
+        var controllers = RunControllersAsync(server.Client, stopping.Token);
         using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 3 });
         await host.StartAsync(CancellationToken.None);
         await host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
 
-        var nodes = (await server.Client.Resource<Node>().ListAsync(null)).Items.OrderBy(n => n.Metadata!.Name).ToList();
+        var nodes = await EventuallyAsync(async () =>
+        {
+            var list = (await server.Client.Resource<Node>().ListAsync(null)).Items.OrderBy(n => n.Metadata!.Name).ToList();
+            return list.All(n => n.Spec?.PodCIDR is not null) ? list : null;
+        });
         var lease = await server.Client.Resource<Lease>().GetAsync("kube-node-lease", "sim-node-2");
         await host.StopAsync(CancellationToken.None);
+        await stopping.CancelAsync();
+        await controllers;
 
         Assert.Equal(["sim-node-0", "sim-node-1", "sim-node-2"], nodes.Select(n => n.Metadata!.Name));
         Assert.All(nodes, n => Assert.Equal("True", n.Status!.Conditions!.Single(c => c.Type == "Ready").Status));
-        Assert.Equal("10.42.1.0/24", nodes[1].Spec!.PodCIDR);
+        Assert.All(nodes, n => Assert.Matches(@"^10\.99\.\d+\.0/24$", n.Spec!.PodCIDR));
+        Assert.Equal(3, nodes.Select(n => n.Spec!.PodCIDR).Distinct().Count());
         Assert.Equal("kubesharp.io/simulated", Assert.Single(nodes[0].Spec!.Taints!).Key);
         Assert.Equal("sim-node-2", lease.Spec!.HolderIdentity);
     }
@@ -47,6 +65,8 @@ public sealed class SimulatedNodeHostTests
     public async Task BoundPod_BecomesRunningReady_ThenDeletionCompletesAfterItsGracePeriod()
     {
         await using var server = await TestApiServer.StartAsync();
+        using var stopping = new CancellationTokenSource();
+        var controllers = RunControllersAsync(server.Client, stopping.Token);
         using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 1, Termination = SimulatedPodTermination.Graceful });
         await host.StartAsync(CancellationToken.None);
         await host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
@@ -68,7 +88,10 @@ public sealed class SimulatedNodeHostTests
         var took = DateTimeOffset.UtcNow - deletedAt;
         await host.StopAsync(CancellationToken.None);
 
-        Assert.Equal("10.42.0.2", running.Status!.PodIP);
+        await stopping.CancelAsync();
+        await controllers;
+        var node = await server.Client.Resource<Node>().GetAsync(null, "sim-node-0");
+        Assert.Equal(node.Spec!.PodCIDR!.Replace(".0/24", ".2", StringComparison.Ordinal), running.Status!.PodIP);
         Assert.Equal("True", running.Status.Conditions!.Single(c => c.Type == "Ready").Status);
         Assert.True(Assert.Single(running.Status.ContainerStatuses!).Ready);
         Assert.Equal("gone", gone);
@@ -80,6 +103,8 @@ public sealed class SimulatedNodeHostTests
     public async Task DeletedPod_PromptByDefault_GoneLongBeforeItsGracePeriodUnlessAnnotatedGraceful()
     {
         await using var server = await TestApiServer.StartAsync();
+        using var stopping = new CancellationTokenSource();
+        var controllers = RunControllersAsync(server.Client, stopping.Token);
         using var host = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 1 });
         await host.StartAsync(CancellationToken.None);
         await host.Ready.WaitAsync(TimeSpan.FromSeconds(60));
@@ -108,6 +133,8 @@ public sealed class SimulatedNodeHostTests
         var promptTook = DateTimeOffset.UtcNow - deletedAt;
         var graceful = await pods.GetAsync("default", "graceful");
         await host.StopAsync(CancellationToken.None);
+        await stopping.CancelAsync();
+        await controllers;
 
         // The wait is bounded by the 60 s of EventuallyAsync; the grace period is ten times that.
         Assert.True(promptTook < TimeSpan.FromSeconds(60), $"took {promptTook}");

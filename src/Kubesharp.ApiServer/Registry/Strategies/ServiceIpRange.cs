@@ -24,7 +24,7 @@ public sealed class ServiceIpRange
         PrefixLength = prefixLength;
     }
 
-    public static ServiceIpRange Default { get; } = Parse("10.43.0.0/16");
+    public static ServiceIpRange Default { get; } = Parse(Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ServiceCidr);
 
     public int PrefixLength { get; }
 
