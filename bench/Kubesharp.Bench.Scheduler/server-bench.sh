@@ -35,8 +35,9 @@ loads=()
 start() { # start NODES [extra server flags]
   local n=$1; shift
   rm -rf "$out/data"
+  # A /24 per node: thousands of simulated nodes need a wider cluster range than the default /16.
   dotnet "$server_dll" server --disable-agent --data-dir "$out/data" --https-port 0 \
-    --simulated-nodes "$n" "$@" >"$out/server.log" 2>&1 &
+    --simulated-nodes "$n" --cluster-cidr 10.128.0.0/9 "$@" >"$out/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 240); do grep -q "ready at" "$out/server.log" && return 0; sleep 0.5; done
   echo "server did not start"; cat "$out/server.log"; exit 1
