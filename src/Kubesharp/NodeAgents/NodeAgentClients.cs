@@ -1,0 +1,6 @@
+using Kubesharp.Client;
+
+namespace Kubesharp.NodeAgents;
+
+/// <summary>The API clients of a node's parts: the kubelet's (system:node:NAME), the service proxy's and cluster DNS's.</summary>
+internal sealed record NodeAgentClients(KubernetesClient Kubelet, KubernetesClient Proxy, KubernetesClient Dns);
