@@ -19,7 +19,7 @@ internal sealed partial class AdmissionChain
                 new MutatingWebhookPlugin(webhooks, new WebhookSource(registry, "mutatingwebhookconfigurations.admissionregistration.k8s.io", mutating: true)),
             ],
             [
-                limitRanger, new PodSecurityPlugin(registry), priority,
+                limitRanger, new NodeRestrictionPlugin(registry), new PodSecurityPlugin(registry), priority,
                 new ValidatingWebhookPlugin(webhooks, new WebhookSource(registry, "validatingwebhookconfigurations.admissionregistration.k8s.io", mutating: false)),
                 new ResourceQuotaPlugin(registry),
             ]);

@@ -146,6 +146,12 @@ internal static class BootstrapPolicy
         Role(Dns, null, null,
             Rule(["list", "watch"], [""], ["endpoints", "services", "pods", "namespaces"]),
             Rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"])),
+        // k3s's local-path provisioner role, for the nodes' provisioner: it answers claims with PersistentVolumes.
+        Role(Security.ComponentIdentities.LocalPathProvisioner, null, null,
+            Rule(Read, [""], ["nodes", "persistentvolumeclaims", "configmaps"]),
+            Rule(["get", "list", "watch", "create", "patch", "update", "delete"], [""], ["persistentvolumes"]),
+            Rule(["create", "patch"], ["", "events.k8s.io"], ["events"]),
+            Rule(Read, ["storage.k8s.io"], ["storageclasses"])),
     ];
 
     public static IReadOnlyList<JsonObject> ClusterRoleBindings =>
@@ -163,6 +169,7 @@ internal static class BootstrapPolicy
         Binding("system:kube-controller-manager", Subject("User", ControllerManager)),
         Binding(Controllers, Subject("User", ControllerManager)),
         Binding(Dns, Subject("User", Dns)),
+        Binding(Security.ComponentIdentities.LocalPathProvisioner, Subject("User", Security.ComponentIdentities.LocalPathProvisioner)),
     ];
 
     public static JsonObject Rule(string[] verbs, string[] groups, string[] resources, string[]? names = null)

@@ -2,8 +2,8 @@ namespace Kubesharp.ApiServer.Security;
 
 /// <summary>
 /// The users the built-in components act as, each authorized by its own bootstrap ClusterRole (none of them is in
-/// system:masters): upstream's names for the scheduler, controller manager, proxy and kubelets, and the name k3s
-/// gives its cluster DNS.
+/// system:masters): upstream's names for the scheduler, controller manager, proxy and kubelets, and the names k3s
+/// gives its cluster DNS and local-path provisioner.
 /// </summary>
 public static class ComponentIdentities
 {
@@ -11,6 +11,7 @@ public static class ComponentIdentities
     public const string ControllerManager = "system:kube-controller-manager";
     public const string Proxy = "system:kube-proxy";
     public const string Dns = "system:coredns";
+    public const string LocalPathProvisioner = "system:local-path-provisioner";
     public const string NodesGroup = "system:nodes";
     public const string NodeUserPrefix = "system:node:";
 

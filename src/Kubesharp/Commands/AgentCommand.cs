@@ -114,11 +114,12 @@ internal static class AgentCommand
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
         var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, "10.42.0.0/24", null, 10250, clusterDns, clusterDomain, localStorageDir);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
-        // The kubelet as system:node:NAME, the proxy as system:kube-proxy, DNS as system:coredns.
+        // The kubelet as system:node:NAME, the proxy as system:kube-proxy, DNS as system:coredns, the provisioner as itself.
         var clients = new NodeAgentClients(
             Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.NodeUser(kubelet.ResolvedNodeName), "kubesharp-agent"),
             Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Proxy, "kube-proxy"),
-            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Dns, "coredns"));
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Dns, "coredns"),
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.LocalPathProvisioner, "local-path-provisioner"));
         return await NodeAgent.StartAsync(options, clients, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
