@@ -33,7 +33,7 @@ public sealed class ComponentIdentityTests(TestServer server)
         Assert.Equal(HttpStatusCode.OK, (await controllers.GetAsync("/api/v1/secrets")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await controllers.GetAsync("/apis/apps/v1/replicasets")).StatusCode);
         await AssertForbiddenAsync(
-            controllers.PostAsync("/apis/apps/v1/namespaces/default/deployments", Json($$$"""{"metadata":{"name":"d-{{{_id}}}"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}}""")),
+            controllers.PostAsync("/apis/apps/v1/namespaces/default/deployments", Json($$$"""{"metadata":{"name":"d-{{{_id}}}"},"spec":{"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"busybox"}]} } } }""")),
             "cannot create resource \"deployments\"");
         await AssertForbiddenAsync(
             controllers.PostAsync("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", Json($$$"""{"metadata":{"name":"grab-{{{_id}}}"},"subjects":[{"kind":"User","name":"system:kube-controller-manager","apiGroup":"rbac.authorization.k8s.io"}],"roleRef":{"kind":"ClusterRole","name":"cluster-admin","apiGroup":"rbac.authorization.k8s.io"}}""")),
@@ -68,7 +68,7 @@ public sealed class ComponentIdentityTests(TestServer server)
         using var node = ClientFor(ComponentIdentities.NodeUser(name));
         await AssertForbiddenAsync(node.PostAsync("/api/v1/nodes", Json($$$"""{"metadata":{"name":"{{{other}}}"}}""")), $"node \"{name}\" is not allowed to modify node \"{other}\"");
         await AssertForbiddenAsync(
-            node.PostAsync("/api/v1/nodes", Json($$$"""{"metadata":{"name":"{{{name}}}","labels":{"node-restriction.kubernetes.io/pool":"a","kubernetes.io/role":"x"}}}""")),
+            node.PostAsync("/api/v1/nodes", Json($$$"""{"metadata":{"name":"{{{name}}}","labels":{"node-restriction.kubernetes.io/pool":"a","kubernetes.io/role":"x"} } }""")),
             $"node \"{name}\" is not allowed to set the following labels: kubernetes.io/role, node-restriction.kubernetes.io/pool");
         using (var created = await node.PostAsync("/api/v1/nodes", Json($$$"""
             {"metadata":{"name":"{{{name}}}","labels":{"kubernetes.io/hostname":"{{{name}}}","kubernetes.io/os":"linux","node.kubernetes.io/exclude-from-external-load-balancers":"true","example.com/rack":"r1"}},
