@@ -85,8 +85,8 @@ public sealed class ComponentIdentityTests(TestServer server)
             node.PatchAsync($"/api/v1/nodes/{name}", MergePatch("""{"metadata":{"labels":{"node-restriction.kubernetes.io/pool":"b"}}}""")),
             $"node \"{name}\" is not allowed to modify labels: node-restriction.kubernetes.io/pool");
         await AssertForbiddenAsync(
-            node.PatchAsync($"/api/v1/nodes/{name}", MergePatch("""{"metadata":{"labels":{"kubernetes.io/hostname":null}}}""")),
-            $"node \"{name}\" is not allowed to modify labels: kubernetes.io/hostname");
+            node.PatchAsync($"/api/v1/nodes/{name}", MergePatch("""{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"true","kubernetes.io/os":null}}}""")),
+            $"node \"{name}\" is not allowed to modify labels: node-role.kubernetes.io/control-plane");
         await AssertForbiddenAsync(node.PatchAsync($"/api/v1/nodes/{name}", MergePatch("""{"spec":{"taints":null}}""")), $"node \"{name}\" is not allowed to modify taints");
         using (var allowed = await node.PatchAsync($"/api/v1/nodes/{name}", MergePatch("""{"metadata":{"labels":{"example.com/rack":"r2","kubelet.kubernetes.io/x":"y"}}}""")))
         {
