@@ -15,6 +15,7 @@ using Kubesharp.Bench.Common;
 // Usage: Kubesharp.Bench.Api [--quick] [--write BENCHMARKS.md]
 //        Kubesharp.Bench.Api --custom-resources [--quick] [--write BENCHMARKS.md]   (only the custom resource section)
 //        Kubesharp.Bench.Api --admission [--quick] [--write BENCHMARKS.md]   (only the admission section)
+//        Kubesharp.Bench.Api --rbac [--quick] [--write BENCHMARKS.md]   (only the RBAC section)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
 {
@@ -69,6 +70,21 @@ if (args.Contains("--admission"))
 
     only.Dispose();
     Directory.Delete(root, recursive: true);
+    return 0;
+}
+
+if (args.Contains("--rbac"))
+{
+    var only = await ServerProcess.StartKubesharpAsync(Path.Combine(root, "server"));
+    using (var onlyClient = ServerProcess.CreateClient(only.DataDir))
+    {
+        await PrepareAsync(onlyClient, only.Url);
+        await MeasureRbacAsync(onlyClient, only.DataDir, only.Url, duration, rbacRows);
+    }
+
+    only.Dispose();
+    Directory.Delete(root, recursive: true);
+    await WriteRbacSectionAsync(rbacRows, quick, duration, markdownPath);
     return 0;
 }
 
@@ -131,24 +147,7 @@ try
 
     floor.Dispose();
 
-    // RBAC: an ordinary user bound through one RoleBinding among 1,000 against the admin (superuser short-cut),
-    // the same requests interleaved in one run.
-    await PrepareBindingsAsync(client, baseUrl);
-    using var userClient = AdminClient.CreateForUser(server.DataDir, "bench-user-500", multipleConnections: false, TimeSpan.FromSeconds(60));
-    foreach (var (name, send) in new (string, Func<HttpClient, long, Task<HttpResponseMessage>>)[]
-    {
-        ("GET one ConfigMap, 32 clients", (c, _) => c.GetAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps/get-me"))),
-        ("CREATE ConfigMap, 32 clients", (c, n) => c.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"rbac-{(ReferenceEquals(c, userClient) ? "user" : "admin")}-{n}"))),
-    })
-    {
-        var (userLatencies, userRate) = await Load.RunAsync(userClient, 32, duration, send);
-        var (adminLatencies, adminRate) = await Load.RunAsync(client, 32, duration, send);
-        rbacRows.Add(($"{name}: p50 ms", BenchmarkReport.Percentile(userLatencies, 0.5), BenchmarkReport.Percentile(adminLatencies, 0.5), "0.00"));
-        rbacRows.Add(($"{name}: p99 ms", BenchmarkReport.Percentile(userLatencies, 0.99), BenchmarkReport.Percentile(adminLatencies, 0.99), "0.00"));
-        rbacRows.Add(($"{name}: requests/s", userRate, adminRate, "N0"));
-        Console.Error.WriteLine($"RBAC {name}: user p99 {BenchmarkReport.Percentile(userLatencies, 0.99):F2} ms, admin p99 {BenchmarkReport.Percentile(adminLatencies, 0.99):F2} ms");
-    }
-
+    await MeasureRbacAsync(client, server.DataDir, baseUrl, duration, rbacRows);
     customSection = await CustomResourceBenchmark.RunAsync(client, baseUrl, duration, establishRuns, quick);
     server.Dispose();
 }
@@ -186,25 +185,7 @@ if (markdownPath is not null)
     await BenchmarkReport.WriteSectionAsync(markdownPath, "## API server", section.ToString());
 }
 
-var rbacSection = new StringBuilder();
-rbacSection.AppendLine("## API server with RBAC");
-rbacSection.AppendLine();
-rbacSection.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, same server process. An ordinary user (client certificate, no groups)");
-rbacSection.AppendLine("allowed through one RoleBinding among 1,000 in its namespace, against the admin (system:masters short-cut), in the");
-rbacSection.AppendLine(CultureInfo.InvariantCulture, $"same run over one HTTP/2 connection each; each load runs {duration.TotalSeconds:0} s. Target: user p99 ≤ 1.1 × admin p99.");
-rbacSection.AppendLine();
-rbacSection.AppendLine("| measurement | user via RoleBinding | admin | user / admin |");
-rbacSection.AppendLine("|---|--:|--:|--:|");
-foreach (var (measurement, user, admin, format) in rbacRows)
-{
-    rbacSection.AppendLine(CultureInfo.InvariantCulture, $"| {measurement} | {BenchmarkReport.Format(user, format)} | {BenchmarkReport.Format(admin, format)} | {BenchmarkReport.Ratio(user, admin)} |");
-}
-
-Console.WriteLine(rbacSection);
-if (markdownPath is not null)
-{
-    await BenchmarkReport.WriteSectionAsync(markdownPath, "## API server with RBAC", rbacSection.ToString());
-}
+await WriteRbacSectionAsync(rbacRows, quick, duration, markdownPath);
 
 if (customSection is not null)
 {
@@ -216,6 +197,50 @@ if (customSection is not null)
 }
 
 return 0;
+
+// RBAC: an ordinary user bound through one RoleBinding among 1,000 against the admin (superuser short-cut),
+// the same requests one after the other in one run.
+static async Task MeasureRbacAsync(HttpClient client, string dataDir, Uri baseUrl, TimeSpan duration, List<(string Measurement, double User, double Admin, string Format)> rbacRows)
+{
+    await PrepareBindingsAsync(client, baseUrl);
+    using var userClient = AdminClient.CreateForUser(dataDir, "bench-user-500", multipleConnections: false, TimeSpan.FromSeconds(60));
+    foreach (var (name, send) in new (string, Func<HttpClient, long, Task<HttpResponseMessage>>)[]
+    {
+        ("GET one ConfigMap, 32 clients", (c, _) => c.GetAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps/get-me"))),
+        ("CREATE ConfigMap, 32 clients", (c, n) => c.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"rbac-{(ReferenceEquals(c, userClient) ? "user" : "admin")}-{n}"))),
+    })
+    {
+        var (userLatencies, userRate) = await Load.RunAsync(userClient, 32, duration, send);
+        var (adminLatencies, adminRate) = await Load.RunAsync(client, 32, duration, send);
+        rbacRows.Add(($"{name}: p50 ms", BenchmarkReport.Percentile(userLatencies, 0.5), BenchmarkReport.Percentile(adminLatencies, 0.5), "0.00"));
+        rbacRows.Add(($"{name}: p99 ms", BenchmarkReport.Percentile(userLatencies, 0.99), BenchmarkReport.Percentile(adminLatencies, 0.99), "0.00"));
+        rbacRows.Add(($"{name}: requests/s", userRate, adminRate, "N0"));
+        Console.Error.WriteLine($"RBAC {name}: user p99 {BenchmarkReport.Percentile(userLatencies, 0.99):F2} ms, admin p99 {BenchmarkReport.Percentile(adminLatencies, 0.99):F2} ms");
+    }
+}
+
+static async Task WriteRbacSectionAsync(List<(string Measurement, double User, double Admin, string Format)> rbacRows, bool quick, TimeSpan duration, string? markdownPath)
+{
+    var rbacSection = new StringBuilder();
+    rbacSection.AppendLine("## API server with RBAC");
+    rbacSection.AppendLine();
+    rbacSection.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, same server process. An ordinary user (client certificate, no groups)");
+    rbacSection.AppendLine("allowed through one RoleBinding among 1,000 in its namespace, against the admin (system:masters short-cut), in the");
+    rbacSection.AppendLine(CultureInfo.InvariantCulture, $"same run over one HTTP/2 connection each; each load runs {duration.TotalSeconds:0} s. Target: user p99 ≤ 1.1 × admin p99.");
+    rbacSection.AppendLine();
+    rbacSection.AppendLine("| measurement | user via RoleBinding | admin | user / admin |");
+    rbacSection.AppendLine("|---|--:|--:|--:|");
+    foreach (var (measurement, user, admin, format) in rbacRows)
+    {
+        rbacSection.AppendLine(CultureInfo.InvariantCulture, $"| {measurement} | {BenchmarkReport.Format(user, format)} | {BenchmarkReport.Format(admin, format)} | {BenchmarkReport.Ratio(user, admin)} |");
+    }
+
+    Console.WriteLine(rbacSection);
+    if (markdownPath is not null)
+    {
+        await BenchmarkReport.WriteSectionAsync(markdownPath, "## API server with RBAC", rbacSection.ToString());
+    }
+}
 
 static async Task PrepareBindingsAsync(HttpClient client, Uri baseUrl)
 {

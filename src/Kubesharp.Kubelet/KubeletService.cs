@@ -64,6 +64,12 @@ public sealed partial class KubeletService : BackgroundService
     /// <summary>A bearer token the endpoint accepts.</summary>
     public string? EndpointToken { get; init; }
 
+    /// <summary>
+    /// The local-path provisioner's client: it watches every claim and writes PersistentVolumes, which a node's own
+    /// identity may not (k3s runs it under its own account too). Null uses the kubelet's.
+    /// </summary>
+    public KubernetesClient? ProvisionerClient { get; init; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         ContainerRuntime? runtime = null;
@@ -150,7 +156,7 @@ public sealed partial class KubeletService : BackgroundService
                 }, stopping.Token),
                 informerTask,
                 recorder.RunAsync(stopping.Token),
-                new LocalPathProvisioner(client, n => n == NodeName, options.ResolvedLocalStorageDir, time, loggerFactory.CreateLogger<LocalPathProvisioner>()).RunAsync(2, stopping.Token),
+                new LocalPathProvisioner(ProvisionerClient ?? client, n => n == NodeName, options.ResolvedLocalStorageDir, time, loggerFactory.CreateLogger<LocalPathProvisioner>()).RunAsync(2, stopping.Token),
             };
             LogStarted(logger, NodeName, server.Port);
             ready.TrySetResult();

@@ -48,6 +48,13 @@ public class TestServer : IAsyncLifetime
         Anonymous = NewClient(ca, null);
     }
 
+    /// <summary>A client with a certificate the cluster CA issued for <paramref name="certificatePem"/>'s user.</summary>
+    public HttpClient CertificateClient(string certificatePem, string keyPem)
+    {
+        using var pem = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+        return NewClient(X509Certificate2.CreateFromPem(Host.Certificates.CaPem), X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null));
+    }
+
     private HttpClient NewClient(X509Certificate2 ca, X509Certificate2? clientCertificate)
     {
         var handler = new SocketsHttpHandler();

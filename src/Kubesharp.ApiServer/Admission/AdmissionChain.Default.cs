@@ -28,7 +28,7 @@ internal sealed partial class AdmissionChain
                 new MutatingWebhookPlugin(webhooks, new WebhookSource(registry, "mutatingwebhookconfigurations.admissionregistration.k8s.io", mutating: true)),
             ],
             [
-                limitRanger, new PodSecurityPlugin(registry), priority, tolerationRestriction, new ValidatingAdmissionPolicyPlugin(registry, matcher, authorizer),
+                limitRanger, new NodeRestrictionPlugin(registry), new PodSecurityPlugin(registry), priority, tolerationRestriction, new ValidatingAdmissionPolicyPlugin(registry, matcher, authorizer),
                 new ValidatingWebhookPlugin(webhooks, new WebhookSource(registry, "validatingwebhookconfigurations.admissionregistration.k8s.io", mutating: false)),
                 new ResourceQuotaPlugin(registry),
             ]);

@@ -13,12 +13,21 @@ internal static class BootstrapPolicy
     public const string AggregateToAdmin = "rbac.authorization.k8s.io/aggregate-to-admin";
     public const string AggregateToEdit = "rbac.authorization.k8s.io/aggregate-to-edit";
     public const string AggregateToView = "rbac.authorization.k8s.io/aggregate-to-view";
-    public const string NodesGroup = "system:nodes";
-    public const string NodeUserPrefix = "system:node:";
+    public const string NodesGroup = Security.ComponentIdentities.NodesGroup;
+    public const string NodeUserPrefix = Security.ComponentIdentities.NodeUserPrefix;
     public const string MastersGroup = "system:masters";
-    public const string Scheduler = "system:kube-scheduler";
-    public const string ControllerManager = "system:kube-controller-manager";
-    public const string Proxy = "system:kube-proxy";
+    public const string Scheduler = Security.ComponentIdentities.Scheduler;
+    public const string ControllerManager = Security.ComponentIdentities.ControllerManager;
+    public const string Proxy = Security.ComponentIdentities.Proxy;
+    public const string Dns = Security.ComponentIdentities.Dns;
+
+    /// <summary>
+    /// What the built-in controllers do under the controller manager's one identity (upstream grants it per controller
+    /// through system:controller:* roles when each runs under its own service account): read, change and delete any
+    /// object (the garbage collector and namespace controller touch every kind), create only what controllers make, and
+    /// escalate ClusterRoles (aggregation writes rules it does not hold).
+    /// </summary>
+    public const string Controllers = "system:kube-controller-manager:controllers";
 
     private static readonly string[] Read = ["get", "list", "watch"];
     private static readonly string[] Write = ["create", "delete", "deletecollection", "patch", "update"];
@@ -108,6 +117,8 @@ internal static class BootstrapPolicy
             Rule(["patch", "update"], [""], ["pods/status"]),
             Rule(Read, ["apps"], ["replicasets", "statefulsets"]),
             Rule(Read, ["policy"], ["poddisruptionbudgets"]),
+            // Preemption compares priorities this scheduler reads from the PriorityClasses themselves.
+            Rule(Read, ["scheduling.k8s.io"], ["priorityclasses"]),
             Rule(Read, ["storage.k8s.io"], ["storageclasses", "csinodes", "csidrivers", "csistoragecapacities"]),
             Rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
             Rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"])),
@@ -123,6 +134,24 @@ internal static class BootstrapPolicy
             Rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"]),
             Rule(["list", "watch"], ["*"], ["*"]),
             Rule(["create"], [""], ["serviceaccounts/token"])),
+        Role(Controllers, null, null,
+            Rule(["get", "list", "watch", "update", "patch", "delete", "deletecollection"], ["*"], ["*"]),
+            Rule(["create"], [""], ["pods", "pods/eviction", "configmaps", "serviceaccounts", "serviceaccounts/token", "persistentvolumeclaims", "persistentvolumes", "endpoints", "events"]),
+            Rule(["create"], ["apps"], ["replicasets", "controllerrevisions"]),
+            Rule(["create"], ["batch"], ["jobs"]),
+            Rule(["create"], ["discovery.k8s.io"], ["endpointslices"]),
+            Rule(["create"], ["events.k8s.io"], ["events"]),
+            Rule(["escalate"], ["rbac.authorization.k8s.io"], ["clusterroles"])),
+        // k3s's CoreDNS role: cluster DNS answers for services, their endpoints and pods.
+        Role(Dns, null, null,
+            Rule(["list", "watch"], [""], ["endpoints", "services", "pods", "namespaces"]),
+            Rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"])),
+        // k3s's local-path provisioner role, for the nodes' provisioner: it answers claims with PersistentVolumes.
+        Role(Security.ComponentIdentities.LocalPathProvisioner, null, null,
+            Rule(Read, [""], ["nodes", "persistentvolumeclaims", "configmaps"]),
+            Rule(["get", "list", "watch", "create", "patch", "update", "delete"], [""], ["persistentvolumes"]),
+            Rule(["create", "patch"], ["", "events.k8s.io"], ["events"]),
+            Rule(Read, ["storage.k8s.io"], ["storageclasses"])),
     ];
 
     public static IReadOnlyList<JsonObject> ClusterRoleBindings =>
@@ -138,6 +167,9 @@ internal static class BootstrapPolicy
         Binding("system:kube-dns", ServiceAccount("kube-system", "kube-dns")),
         Binding("system:kube-scheduler", Subject("User", Scheduler)),
         Binding("system:kube-controller-manager", Subject("User", ControllerManager)),
+        Binding(Controllers, Subject("User", ControllerManager)),
+        Binding(Dns, Subject("User", Dns)),
+        Binding(Security.ComponentIdentities.LocalPathProvisioner, Subject("User", Security.ComponentIdentities.LocalPathProvisioner)),
     ];
 
     public static JsonObject Rule(string[] verbs, string[] groups, string[] resources, string[]? names = null)

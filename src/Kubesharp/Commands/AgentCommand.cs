@@ -118,26 +118,23 @@ internal static class AgentCommand
         StartingContainerRuntime.Start(Path.Combine(serverDataDir, ContainerdImageImporter.ServerNodeDirectory), loggerFactory, cancellationToken);
 
     /// <summary>
-    /// The server's own node: talks to the API like a remote agent, over HTTPS with the node token from the
-    /// server's data directory; its files live in DATA/agent and its pods get addresses from the pod CIDR the node IPAM controller assigns. It runs the
+    /// The server's own node: talks to the API like a remote agent, over HTTPS with client certificates the
+    /// cluster CA issues for its kubelet, proxy and DNS identities; its files live in DATA/agent and its pods get addresses from the pod CIDR the node IPAM controller assigns. It runs the
     /// service proxy and serves cluster DNS for <paramref name="clusterDomain"/> on <paramref name="clusterDns"/>.
     /// </summary>
     public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken, string? localStorageDir = null)
     {
-        var tokenLine = (await File.ReadAllLinesAsync(Path.Combine(server.Options.DataDir, "server", "token-auth.csv"), cancellationToken).ConfigureAwait(false))
-            .First(l => l.Length > 0 && !l.StartsWith('#'));
-        var client = new KubernetesClient(new KubernetesClientOptions
-        {
-            Server = server.Url,
-            BearerToken = tokenLine.Split(',')[0],
-            CertificateAuthorityPem = server.Certificates.CaPem,
-            UserAgent = "kubesharp-agent",
-        });
         // The node's InternalIP is the address the API server advertises (and so listens on), when that is reachable.
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
         var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, null, null, 10250, clusterDns, clusterDomain, localStorageDir);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
-        return await NodeAgent.StartAsync(options, client, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
+        // The kubelet as system:node:NAME, the proxy as system:kube-proxy, DNS as system:coredns, the provisioner as itself.
+        var clients = new NodeAgentClients(
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.NodeUser(kubelet.ResolvedNodeName), "kubesharp-agent"),
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Proxy, "kube-proxy"),
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Dns, "coredns"),
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.LocalPathProvisioner, "local-path-provisioner"));
+        return await NodeAgent.StartAsync(options, clients, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
     private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string? podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir) => new()

@@ -234,8 +234,12 @@ internal static partial class ServerCommand
             server.Readiness.Add("node-agent", nodeAgentCheck.Check);
         }
 
-        // The control-plane components talk to the API over HTTPS with the admin credentials, like remote ones would.
+        // The control-plane components talk to the API over HTTPS like remote ones would, each under its own identity
+        // with least privilege; the server's own cluster services (kube-dns Service, API endpoints, storage class,
+        // LoadBalancer status) keep the admin credentials, as k3s's deploy and service-LB controllers do.
         using var client = Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath);
+        using var controllerClient = Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.ControllerManager, "kube-controller-manager");
+        using var schedulerClient = Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.Scheduler, "kube-scheduler");
         var controllerOptions = new Kubesharp.ControllerManager.ControllerManagerOptions
         {
             // Stable across restarts of this server, so one restarted after a crash takes its own lease back at once.
@@ -246,13 +250,13 @@ internal static partial class ServerCommand
             ClusterCidr = roles.ClusterCidr,
             NodeCidrMaskSize = roles.NodeCidrMaskSize,
         };
-        var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(client, controllerOptions, TimeProvider.System, loggerFactory, stop.Token);
+        var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(controllerClient, controllerOptions, TimeProvider.System, loggerFactory, stop.Token);
         var localStorage = roles.LocalStorage
             ? Kubesharp.Volumes.LocalPathStorageClass.EnsureAsync(client, TimeProvider.System, e => LogLocalStorageFailed(loggerFactory.CreateLogger("Kubesharp.Volumes.LocalPathStorageClass"), e.Message), stop.Token)
             : Task.CompletedTask;
         var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
         using var scheduler = roles.Scheduler
-            ? new SchedulerService(client, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
+            ? new SchedulerService(schedulerClient, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
             : null;
         if (scheduler is not null)
         {

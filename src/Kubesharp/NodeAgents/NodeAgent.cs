@@ -14,18 +14,21 @@ namespace Kubesharp.NodeAgents;
 internal sealed partial class NodeAgent : IAsyncDisposable
 {
     private readonly CancellationTokenSource stopping = new();
-    private readonly SharedInformerFactory informers;
+    private readonly SharedInformerFactory proxyInformers;
+    private readonly SharedInformerFactory dnsInformers;
     private readonly ILogger logger;
     private Task proxyRun = Task.CompletedTask;
     private Task dnsRun = Task.CompletedTask;
     private bool stopped;
 
-    private NodeAgent(NodeAgentOptions options, KubernetesClient client, Task<Kubelet.Runtime.ContainerRuntime>? startingRuntime, ILoggerFactory loggerFactory)
+    private NodeAgent(NodeAgentOptions options, NodeAgentClients clients, Task<Kubelet.Runtime.ContainerRuntime>? startingRuntime, ILoggerFactory loggerFactory)
     {
         logger = loggerFactory.CreateLogger<NodeAgent>();
-        informers = new SharedInformerFactory(client, loggerFactory: loggerFactory);
-        Kubelet = new KubeletService(options.Kubelet, client, loggerFactory) { ClientCaPem = options.ClientCaPem, EndpointToken = options.EndpointToken, StartingRuntime = startingRuntime };
-        Proxy = new ServiceProxy(informers, options.Proxy, loggerFactory.CreateLogger<ServiceProxy>());
+        // The proxy and DNS watch under their own identities where they have them, so each has its own informers.
+        proxyInformers = new SharedInformerFactory(clients.Proxy, loggerFactory: loggerFactory);
+        dnsInformers = new SharedInformerFactory(clients.Dns, loggerFactory: loggerFactory);
+        Kubelet = new KubeletService(options.Kubelet, clients.Kubelet, loggerFactory) { ClientCaPem = options.ClientCaPem, EndpointToken = options.EndpointToken, StartingRuntime = startingRuntime, ProvisionerClient = clients.Provisioner };
+        Proxy = new ServiceProxy(proxyInformers, options.Proxy, loggerFactory.CreateLogger<ServiceProxy>());
         Options = options;
     }
 
@@ -43,15 +46,16 @@ internal sealed partial class NodeAgent : IAsyncDisposable
 
     /// <summary>Starts the kubelet (which readies asynchronously, see <see cref="KubeletService.Ready"/>), the proxy and DNS.</summary>
     public static Task<NodeAgent> StartAsync(NodeAgentOptions options, KubernetesClient client, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
-        StartAsync(options, client, null, loggerFactory, cancellationToken);
+        StartAsync(options, new NodeAgentClients(client, client, client, client), null, loggerFactory, cancellationToken);
 
+    /// <param name="clients">The kubelet's, the proxy's and DNS's clients (the node's own for all three on a joined node).</param>
     /// <param name="startingRuntime">A container runtime already being started for this node (see <see cref="StartingContainerRuntime"/>).</param>
-    public static async Task<NodeAgent> StartAsync(NodeAgentOptions options, KubernetesClient client, StartingContainerRuntime? startingRuntime, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<NodeAgent> StartAsync(NodeAgentOptions options, NodeAgentClients clients, StartingContainerRuntime? startingRuntime, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         await NodeKernelSettings.ApplyAsync(loggerFactory.CreateLogger<NodeAgent>(), cancellationToken).ConfigureAwait(false);
-        var agent = new NodeAgent(options, client, startingRuntime?.HandOver(), loggerFactory);
+        var agent = new NodeAgent(options, clients, startingRuntime?.HandOver(), loggerFactory);
         var proxySynced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         agent.Proxy.Synced += () => proxySynced.TrySetResult();
         await agent.Kubelet.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -60,7 +64,7 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         if (options.Dns is { } dns)
         {
             var dnsLogger = loggerFactory.CreateLogger<ClusterDnsServer>();
-            agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => agent.AfterKubeletReadyAsync(c => ClusterDns.RunAsync(agent.informers, dns, dnsLogger, c), ct));
+            agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => agent.AfterKubeletReadyAsync(c => ClusterDns.RunAsync(agent.dnsInformers, dns, dnsLogger, c), ct));
         }
 
         agent.Synced = agent.WaitForSyncAsync(proxySynced.Task);
@@ -90,8 +94,11 @@ internal sealed partial class NodeAgent : IAsyncDisposable
             throw new InvalidOperationException("the service proxy stopped before it first programmed the node's rules (see the log)");
         }
 
-        // By now DNS has started its informers on the shared factory too.
-        await informers.WaitForCacheSyncAsync(stopping.Token).ConfigureAwait(false);
+        await proxyInformers.WaitForCacheSyncAsync(stopping.Token).ConfigureAwait(false);
+        if (Options.Dns is not null)
+        {
+            await dnsInformers.WaitForCacheSyncAsync(stopping.Token).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Stops the kubelet, then the proxy (removing its rules) and DNS (removing its link).</summary>
@@ -106,7 +113,8 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         await Kubelet.StopAsync(cancellationToken).ConfigureAwait(false);
         await stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(proxyRun, dnsRun).ConfigureAwait(false);
-        await informers.DisposeAsync().ConfigureAwait(false);
+        await proxyInformers.DisposeAsync().ConfigureAwait(false);
+        await dnsInformers.DisposeAsync().ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -47,6 +47,9 @@ public sealed class ControllerCluster : IAsyncLifetime
 
     public KubernetesClient Client { get; private set; } = null!;
 
+    /// <summary>The controllers' own client (system:kube-controller-manager).</summary>
+    public KubernetesClient ControllerClient { get; private set; } = null!;
+
     /// <summary>Every line the controllers logged, debug and up.</summary>
     internal Kubesharp.Client.Tests.RecordingLogger Logs { get; } = new();
 
@@ -74,7 +77,10 @@ public sealed class ControllerCluster : IAsyncLifetime
             Status = new NodeStatus { Conditions = [new NodeCondition { Type = "Ready", Status = "True", LastHeartbeatTime = DateTimeOffset.UtcNow }] },
         });
         loggerFactory = LoggerFactory.Create(logging => logging.AddProvider(Logs).SetMinimumLevel(LogLevel.Debug));
-        controllers = ControllerManager.RunAsync(Client, new ControllerManagerOptions
+        // The controllers act as the server runs them: system:kube-controller-manager, authorized by its bootstrap roles only.
+        var (controllerCertificate, controllerKey) = Kubesharp.ApiServer.Security.ComponentIdentities.Issue(host.Certificates, Kubesharp.ApiServer.Security.ComponentIdentities.ControllerManager, TimeProvider.System);
+        ControllerClient = new KubernetesClient(Client.Options with { ClientCertificatePem = controllerCertificate, ClientKeyPem = controllerKey, UserAgent = "kube-controller-manager" });
+        controllers = ControllerManager.RunAsync(ControllerClient, new ControllerManagerOptions
         {
             LeaderElect = false,
             PodGcPeriod = TimeSpan.FromSeconds(1),
@@ -192,6 +198,7 @@ public sealed class ControllerCluster : IAsyncLifetime
         }
 
         Client?.Dispose();
+        ControllerClient?.Dispose();
         if (host is not null)
         {
             await host.DisposeAsync();

@@ -14,7 +14,12 @@ internal sealed class PodStrategy(ApiResource resource, RegistryContext context)
         if (obj["spec"] is JsonObject spec)
         {
             DefaultPodSpec(spec);
-            AdmitNewPod(spec);
+            // Mirror pods of a node's static pods run under no service account, as upstream's ServiceAccount admission leaves them.
+            if (obj["metadata"]?["annotations"]?["kubernetes.io/config.mirror"] is null)
+            {
+                AdmitNewPod(spec);
+            }
+
             ServiceAccountTokenVolume.Mount(obj, spec, context.Cache);
         }
 

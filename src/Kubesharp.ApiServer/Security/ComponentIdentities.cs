@@ -1,0 +1,27 @@
+namespace Kubesharp.ApiServer.Security;
+
+/// <summary>
+/// The users the built-in components act as, each authorized by its own bootstrap ClusterRole (none of them is in
+/// system:masters): upstream's names for the scheduler, controller manager, proxy and kubelets, and the names k3s
+/// gives its cluster DNS and local-path provisioner.
+/// </summary>
+public static class ComponentIdentities
+{
+    public const string Scheduler = "system:kube-scheduler";
+    public const string ControllerManager = "system:kube-controller-manager";
+    public const string Proxy = "system:kube-proxy";
+    public const string Dns = "system:coredns";
+    public const string LocalPathProvisioner = "system:local-path-provisioner";
+    public const string NodesGroup = "system:nodes";
+    public const string NodeUserPrefix = "system:node:";
+
+    /// <summary>The kubelet of <paramref name="nodeName"/>: what the node authorizer and NodeRestriction know it by.</summary>
+    public static string NodeUser(string nodeName) => NodeUserPrefix + nodeName;
+
+    /// <summary>A client certificate (PEM) for the component, issued by the cluster CA.</summary>
+    public static (string CertificatePem, string KeyPem) Issue(ClusterCertificates certificates, string user, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(certificates);
+        return certificates.IssueClientCertificate(user, user.StartsWith(NodeUserPrefix, StringComparison.Ordinal) ? [NodesGroup] : [], timeProvider);
+    }
+}
