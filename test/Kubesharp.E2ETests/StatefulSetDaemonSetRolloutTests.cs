@@ -142,4 +142,129 @@ public sealed class StatefulSetDaemonSetRolloutTests(SimulatedCluster cluster) :
         var restartedAt = await JsonPathAsync("pods", "{.items[*].metadata.annotations.kubectl\\.kubernetes\\.io/restartedAt}");
         Assert.Equal(5, restartedAt.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
     }
+
+    private const string AllWorkloads = """
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata:
+          name: db
+        spec:
+          serviceName: db
+          replicas: 2
+          selector:
+            matchLabels: {app: db}
+          template:
+            metadata:
+              labels: {app: db}
+              annotations: {kubesharp.io/simulated-cpu-usage: 50m}
+            spec:
+              terminationGracePeriodSeconds: 1
+              tolerations:
+              - {key: kubesharp.io/simulated, operator: Exists, effect: NoSchedule}
+              containers:
+              - name: db
+                image: postgres:16
+                resources: {requests: {cpu: 100m}}
+        ---
+        apiVersion: apps/v1
+        kind: DaemonSet
+        metadata:
+          name: logs
+        spec:
+          selector:
+            matchLabels: {app: logs}
+          template:
+            metadata:
+              labels: {app: logs}
+            spec:
+              terminationGracePeriodSeconds: 1
+              tolerations:
+              - {key: kubesharp.io/simulated, operator: Exists, effect: NoSchedule}
+              containers:
+              - name: logs
+                image: fluent/fluent-bit:3.1
+        ---
+        apiVersion: batch/v1
+        kind: Job
+        metadata:
+          name: report
+        spec:
+          completions: 2
+          template:
+            metadata:
+              annotations: {kubesharp.io/simulated-exit-code: "0"}
+            spec:
+              restartPolicy: Never
+              tolerations:
+              - {key: kubesharp.io/simulated, operator: Exists, effect: NoSchedule}
+              containers:
+              - name: report
+                image: busybox:1.36
+        ---
+        apiVersion: batch/v1
+        kind: CronJob
+        metadata:
+          name: nightly
+        spec:
+          schedule: "0 3 * * *"
+          timeZone: Europe/Berlin
+          jobTemplate:
+            spec:
+              template:
+                spec:
+                  restartPolicy: OnFailure
+                  containers:
+                  - name: backup
+                    image: busybox:1.36
+        ---
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata:
+          name: db
+        spec:
+          scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: db}
+          minReplicas: 2
+          maxReplicas: 2
+          metrics:
+          - type: Resource
+            resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}
+        """;
+
+    /// <summary>The tables of <c>kubectl get</c> over several kinds: one per kind, each a header and rows, cells split on two or more spaces.</summary>
+    private static List<(string[] Headers, List<string[]> Rows)> Tables(string output) =>
+        output.Replace("\r", string.Empty, StringComparison.Ordinal).Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+            .Select(block => block.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => System.Text.RegularExpressions.Regex.Split(line.Trim(), @"\s{2,}")).ToList())
+            .Select(lines => (lines[0], lines.Skip(1).ToList()))
+            .ToList();
+
+    [Fact]
+    public async Task GetStsDsJobCronJobHpa_PrintsUpstreamColumnsWithLiveStatus()
+    {
+        await ApplyAsync(AllWorkloads);
+        (await K("rollout", "status", "statefulset/db", "--timeout=120s")).Ok();
+        (await K("rollout", "status", "daemonset/logs", "--timeout=120s")).Ok();
+        (await K("wait", "--for=condition=Complete", "job/report", "--timeout=120s")).Ok();
+        (await K("wait", "--for=jsonpath={.status.currentMetrics[0].resource.current.averageUtilization}=50", "hpa/db", "--timeout=120s")).Ok();
+
+        var tables = Tables((await K("get", "sts,ds,job,cronjob,hpa")).Ok().Output);
+
+        Assert.Equal(5, tables.Count);
+        var (stsHeaders, sts) = tables[0];
+        Assert.Equal(["NAME", "READY", "AGE"], stsHeaders);
+        Assert.Equal(["statefulset.apps/db", "2/2"], sts.Single()[..2]);
+        var (dsHeaders, ds) = tables[1];
+        Assert.Equal(["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"], dsHeaders);
+        var nodes = SimulatedCluster.Nodes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(["daemonset.apps/logs", nodes, nodes, nodes, nodes, nodes, "<none>"], ds.Single()[..7]);
+        var (jobHeaders, job) = tables[2];
+        Assert.Equal(["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"], jobHeaders);
+        Assert.Equal(["job.batch/report", "Complete", "2/2"], job.Single()[..3]);
+        Assert.Matches(@"^\d+s$", job.Single()[3]);
+        var (cronHeaders, cron) = tables[3];
+        Assert.Equal(["NAME", "SCHEDULE", "TIMEZONE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"], cronHeaders);
+        Assert.Equal(["cronjob.batch/nightly", "0 3 * * *", "Europe/Berlin", "False", "0", "<none>"], cron.Single()[..6]);
+        var (hpaHeaders, hpa) = tables[4];
+        Assert.Equal(["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"], hpaHeaders);
+        Assert.Equal(["horizontalpodautoscaler.autoscaling/db", "StatefulSet/db", "cpu: 50%/50%", "2", "2", "2"], hpa.Single()[..6]);
+    }
 }

@@ -7,7 +7,8 @@ public sealed class KubectlFactAttribute : FactAttribute
 {
     public KubectlFactAttribute()
     {
-        if (RuntimeFactAttribute.SkipReason() is { } reason)
+        // Under CI a missing prerequisite fails the test (it asserts the fixture has no skip reason) instead of skipping it.
+        if (RuntimeFactAttribute.SkipReason() is { } reason && Environment.GetEnvironmentVariable("CI") != "true")
         {
             Skip = reason;
         }

@@ -5,7 +5,7 @@ using Kubesharp.ApiServer.Http;
 namespace Kubesharp.ApiServer.Registry.Strategies;
 
 /// <summary>CronJobs: upstream's defaults (Allow, not suspended, keep 3 successful and 1 failed Job) and checks.</summary>
-internal sealed class CronJobStrategy(ApiResource resource) : ResourceStrategy(resource)
+internal sealed partial class CronJobStrategy(ApiResource resource) : ResourceStrategy(resource)
 {
     public override void PrepareForCreate(JsonObject obj)
     {
@@ -36,9 +36,30 @@ internal sealed class CronJobStrategy(ApiResource resource) : ResourceStrategy(r
         base.Validate(obj, old, causes);
         var spec = obj["spec"] as JsonObject;
         var schedule = (string?)spec?["schedule"];
-        if (string.IsNullOrWhiteSpace(schedule))
+        if (string.IsNullOrEmpty(schedule))
         {
             causes.Add(Required("spec.schedule"));
+        }
+        else
+        {
+            if (CronScheduleFormat.Error(schedule) is { } error)
+            {
+                causes.Add(Invalid("spec.schedule", schedule, error));
+            }
+
+            // A zone inside the schedule is refused on new schedules; one already stored may stay, but not beside spec.timeZone.
+            var zoneAllowed = ((string?)old?["spec"]?["schedule"])?.Contains("TZ", StringComparison.Ordinal) == true;
+            if (schedule.Contains("TZ", StringComparison.Ordinal))
+            {
+                if (!zoneAllowed)
+                {
+                    causes.Add(Invalid("spec.schedule", schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"));
+                }
+                else if (spec?["timeZone"] is not null)
+                {
+                    causes.Add(Invalid("spec.schedule", schedule, "cannot use both timeZone field and TZ or CRON_TZ in schedule"));
+                }
+            }
         }
 
         var policy = (string?)spec?["concurrencyPolicy"];
@@ -47,16 +68,10 @@ internal sealed class CronJobStrategy(ApiResource resource) : ResourceStrategy(r
             causes.Add(Unsupported("spec.concurrencyPolicy", policy ?? string.Empty, ["Allow", "Forbid", "Replace"]));
         }
 
-        if ((string?)spec?["timeZone"] is { } zone)
+        var zone = (string?)spec?["timeZone"];
+        if (zone is not null && (old is null || zone != (string?)old["spec"]?["timeZone"]))
         {
-            if (!TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _) || zone.Length == 0 || zone.Contains(' ', StringComparison.Ordinal))
-            {
-                causes.Add(Invalid("spec.timeZone", zone, "unknown time zone " + zone));
-            }
-            else if (schedule?.Contains("TZ", StringComparison.Ordinal) == true)
-            {
-                causes.Add(Invalid("spec.schedule", schedule, "cannot use both timeZone field and TZ or CRON_TZ in schedule"));
-            }
+            ValidateTimeZone(zone, causes);
         }
 
         if (spec?["startingDeadlineSeconds"] is JsonValue d && d.TryGetValue<long>(out var deadline) && deadline < 0)
@@ -77,4 +92,33 @@ internal sealed class CronJobStrategy(ApiResource resource) : ResourceStrategy(r
             causes.Add(Unsupported("spec.jobTemplate.spec.template.spec.restartPolicy", restart ?? string.Empty, ["OnFailure", "Never"]));
         }
     }
+
+    /// <summary>An IANA name: path parts of the allowed characters, not "Local", and known to the zone database.</summary>
+    private static void ValidateTimeZone(string zone, List<StatusCause> causes)
+    {
+        if (zone.Length == 0)
+        {
+            causes.Add(Invalid("spec.timeZone", zone, "timeZone must be nil or non-empty string"));
+            return;
+        }
+
+        if (zone.Split('/').Any(part => part is "." or ".." || part.StartsWith('-') || !TimeZonePart().IsMatch(part)))
+        {
+            causes.Add(Invalid("spec.timeZone", zone, "unknown time zone " + zone));
+            return;
+        }
+
+        if (string.Equals(zone, "Local", StringComparison.OrdinalIgnoreCase))
+        {
+            causes.Add(Invalid("spec.timeZone", zone, "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"));
+        }
+
+        if (!CronScheduleFormat.IsKnownZone(zone) && !string.Equals(zone, "Local", StringComparison.OrdinalIgnoreCase))
+        {
+            causes.Add(Invalid("spec.timeZone", zone, "unknown time zone " + zone));
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z.\-_0-9+]{1,14}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex TimeZonePart();
 }
