@@ -34,7 +34,7 @@ internal sealed class SimulatedServer : IDisposable
         var dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-workloads-bench-" + Guid.NewGuid().ToString("N")[..8]);
         var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
         var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
-        foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture), "--simulated-nodes", nodes.ToString(CultureInfo.InvariantCulture) })
+        foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture), "--simulated-nodes", nodes.ToString(CultureInfo.InvariantCulture), "--cluster-cidr", "10.128.0.0/9" })
         {
             info.ArgumentList.Add(argument);
         }

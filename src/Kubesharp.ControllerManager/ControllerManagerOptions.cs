@@ -75,6 +75,9 @@ public sealed class ControllerManagerOptions
         }
     }
 
+    /// <summary>How many nodes the cluster CIDR gives a pod CIDR to (valid options only).</summary>
+    public int NodeCidrCapacity() => NodeIpam.CidrSet.Create(ClusterCidr, NodeCidrMaskSize).Capacity;
+
     /// <summary>Called once the controllers' informers have listed (each time this process starts leading).</summary>
     public Action? InformersSynced { get; init; }
 }

@@ -127,6 +127,13 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            if (result.GetValue(simulatedNodes) > nodeCidrs.NodeCidrCapacity() - 1)
+            {
+                // Every node needs its own pod CIDR; beyond the range's capacity nodes would wait for one forever.
+                await Console.Error.WriteLineAsync($"kubesharp: --simulated-nodes {result.GetValue(simulatedNodes)}: --cluster-cidr {nodeCidrs.ClusterCidr} holds {nodeCidrs.NodeCidrCapacity()} node ranges of /{nodeCidrs.NodeCidrMaskSize} (one is the server's own node); pass a wider --cluster-cidr, e.g. 10.128.0.0/9").ConfigureAwait(false);
+                return 2;
+            }
+
             var roles = new ServerRoles
             {
                 NodeCidrMaskSize = nodeCidrs.NodeCidrMaskSize,
