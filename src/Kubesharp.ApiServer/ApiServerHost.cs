@@ -100,6 +100,11 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.DataDir);
+        // Encryption sits between the API server and the store: the store only ever sees the bytes it is given.
+        var encrypting = new Encryption.EncryptingStore(store, options.EncryptionProviderConfig is { } encryptionConfig
+            ? Encryption.EncryptionConfiguration.Load(encryptionConfig)
+            : Encryption.EncryptionConfiguration.None);
+        store = encrypting;
         var certificates = ClusterCertificates.LoadOrCreate(options.DataDir, options.BindAddress, timeProvider, options.ServiceCidr.KubernetesServiceIp);
         var tokens = RequestAuthenticator.LoadOrCreateTokens(options.DataDir);
         var authenticator = new RequestAuthenticator(certificates.Ca, tokens);
@@ -162,6 +167,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
         var authorizer = new Authorization.RequestAuthorizer(registry);
         registry.Authorizer = authorizer;
+        host.SecretsEncryption = new Encryption.SecretsEncryption(encrypting, options.EncryptionProviderConfig, timeProvider, loggerFactory.CreateLogger<Encryption.SecretsEncryption>());
+        host._disposables.Add(host.SecretsEncryption);
         var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>());
         app.Run(handler.HandleAsync);
 
@@ -199,6 +206,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     }
 
     internal Security.ServiceAccountTokens.ServiceAccountIssuerDiscovery? IssuerDiscovery { get; private set; }
+
+    /// <summary>The secrets-encrypt verbs over this server's encryption configuration.</summary>
+    public Encryption.SecretsEncryption SecretsEncryption { get; private set; } = null!;
 
     /// <summary>The bind address, plus the advertised one when the bind address is a single other address.</summary>
     internal static List<IPAddress> ListenAddresses(ApiServerOptions options)

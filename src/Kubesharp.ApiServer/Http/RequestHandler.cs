@@ -257,6 +257,9 @@ internal sealed partial class RequestHandler
                 }
 
                 break;
+            case Encryption.EncryptionEndpoint.Root:
+                await Encryption.EncryptionEndpoint.HandleAsync(context, _host.SecretsEncryption, segments).ConfigureAwait(false);
+                return;
             case "openapi" when get:
                 if (await _openApi.TryWriteAsync(context, segments).ConfigureAwait(false))
                 {
