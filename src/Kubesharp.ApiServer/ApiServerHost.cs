@@ -38,6 +38,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private Task _startup = new TaskCompletionSource().Task;
     private Task _trimmer = Task.CompletedTask;
     private readonly List<IDisposable> _disposables = [];
+    private Audit.Auditor? _auditor;
 
     private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
     {
@@ -167,9 +168,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
         var authorizer = new Authorization.RequestAuthorizer(registry);
         registry.Authorizer = authorizer;
+        host._auditor = options.Audit is { } audit ? new Audit.Auditor(audit, timeProvider, loggerFactory) : null;
         host.SecretsEncryption = new Encryption.SecretsEncryption(encrypting, options.EncryptionProviderConfig, timeProvider, loggerFactory.CreateLogger<Encryption.SecretsEncryption>());
         host._disposables.Add(host.SecretsEncryption);
-        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>());
+        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), host._auditor);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -262,6 +264,12 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         }
         finally
         {
+            // Every request has ended: what the audit log holds queued is written out before the server is gone.
+            if (_auditor is not null)
+            {
+                await _auditor.DisposeAsync().ConfigureAwait(false);
+            }
+
             await _cache.DisposeAsync().ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
             _stopping.Dispose();
