@@ -14,6 +14,7 @@ using Kubesharp.Bench.Common;
 // Then custom objects against ConfigMaps on the same server, and CustomResourceDefinition create → Established.
 // Usage: Kubesharp.Bench.Api [--quick] [--write BENCHMARKS.md]
 //        Kubesharp.Bench.Api --custom-resources [--quick] [--write BENCHMARKS.md]   (only the custom resource section)
+//        Kubesharp.Bench.Api --audit-encryption [--quick] [--write BENCHMARKS.md]   (audit log and encryption at rest)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
 {
@@ -32,6 +33,19 @@ var rows = new List<(string Measurement, double Ours, double Floor, string Forma
 var rbacRows = new List<(string Measurement, double User, double Admin, string Format)>();
 var establishRuns = quick ? 5 : 20;
 string? customSection = null;
+if (args.Contains("--audit-encryption"))
+{
+    var section = await AuditEncryptionBenchmark.RunAsync(root, duration, quick);
+    Console.WriteLine(section);
+    if (markdownPath is not null)
+    {
+        await BenchmarkReport.WriteSectionAsync(markdownPath, AuditEncryptionBenchmark.Heading, section);
+    }
+
+    Directory.Delete(root, recursive: true);
+    return 0;
+}
+
 if (args.Contains("--custom-resources"))
 {
     var only = await ServerProcess.StartKubesharpAsync(Path.Combine(root, "server"));
@@ -270,12 +284,12 @@ namespace Kubesharp.Bench.Api
 
         public double ReadySeconds { get; }
 
-        public static async Task<ServerProcess> StartKubesharpAsync(string dataDir)
+        public static async Task<ServerProcess> StartKubesharpAsync(string dataDir, params string[] extraArguments)
         {
             var port = FreePort();
             var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
             var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
-            foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
+            foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) }.Concat(extraArguments))
             {
                 info.ArgumentList.Add(argument);
             }

@@ -169,7 +169,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var authorizer = new Authorization.RequestAuthorizer(registry);
         registry.Authorizer = authorizer;
         host._auditor = options.Audit is { } audit ? new Audit.Auditor(audit, timeProvider, loggerFactory) : null;
-        host.SecretsEncryption = new Encryption.SecretsEncryption(encrypting, options.EncryptionProviderConfig, timeProvider, loggerFactory.CreateLogger<Encryption.SecretsEncryption>());
+        host.SecretsEncryption = new Encryption.SecretsEncryption(encrypting, options.EncryptionProviderConfig, cache.WaitForRevisionAsync, timeProvider, loggerFactory.CreateLogger<Encryption.SecretsEncryption>());
         host._disposables.Add(host.SecretsEncryption);
         var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), host._auditor);
         app.Run(handler.HandleAsync);

@@ -23,6 +23,7 @@ internal sealed partial class AuditLogWriter : IAsyncDisposable
     private readonly Task _loop;
     private Stream? _stream;
     private long _size;
+    private DateTime _lastRotation;
 
     public AuditLogWriter(AuditOptions options, TimeProvider time, ILogger logger)
     {
@@ -104,12 +105,10 @@ internal sealed partial class AuditLogWriter : IAsyncDisposable
         var directory = Path.GetDirectoryName(Path.GetFullPath(_path))!;
         var name = Path.GetFileNameWithoutExtension(_path);
         var extension = Path.GetExtension(_path);
-        var stamp = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH-mm-ss.fff", CultureInfo.InvariantCulture);
-        var backup = Path.Combine(directory, $"{name}-{stamp}{extension}");
-        for (var n = 1; File.Exists(backup) && n < 1000; n++)
-        {
-            backup = Path.Combine(directory, $"{name}-{stamp}.{n}{extension}");
-        }
+        // Names must sort in rotation order (pruning keeps the last ones): two rotations in one millisecond get the next one.
+        var at = _time.GetUtcNow().UtcDateTime;
+        _lastRotation = at > _lastRotation ? at : _lastRotation.AddMilliseconds(1);
+        var backup = Path.Combine(directory, $"{name}-{_lastRotation.ToString("yyyy-MM-dd'T'HH-mm-ss.fff", CultureInfo.InvariantCulture)}{extension}");
 
         File.Move(_path, backup);
         Open();

@@ -12,7 +12,7 @@ namespace Kubesharp.ApiServer.Encryption;
 /// The secrets-encrypt verbs, as k3s has them: the server edits its encryption configuration file, loads it at once
 /// (no restart) and rewrites stored values under the new writer. Stages: start, prepare, rotate, reencrypt_finished.
 /// </summary>
-public sealed partial class SecretsEncryption(EncryptingStore store, string? configPath, TimeProvider timeProvider, ILogger logger) : IDisposable
+public sealed partial class SecretsEncryption(EncryptingStore store, string? configPath, Func<long, CancellationToken, Task> waitForCache, TimeProvider timeProvider, ILogger logger) : IDisposable
 {
     public const string DefaultKeyName = "aescbckey";
     private readonly SemaphoreSlim _serial = new(1, 1);
@@ -211,6 +211,9 @@ public sealed partial class SecretsEncryption(EncryptingStore store, string? con
             after = page.Items[^1].Key;
         }
 
+        // The cache's watch still has to read the old values of these writes (as their previous values): the old keys
+        // may go only once it has passed them.
+        await waitForCache(await store.GetCurrentRevisionAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         LogReencrypted(logger, count);
         return count;
     }
