@@ -16,6 +16,7 @@ using Kubesharp.Bench.Common;
 //        Kubesharp.Bench.Api --custom-resources [--quick] [--write BENCHMARKS.md]   (only the custom resource section)
 //        Kubesharp.Bench.Api --admission [--quick] [--write BENCHMARKS.md]   (only the admission section)
 //        Kubesharp.Bench.Api --rbac [--quick] [--write BENCHMARKS.md]   (only the RBAC section)
+//        Kubesharp.Bench.Api --audit-encryption [--quick] [--write BENCHMARKS.md]   (audit log and encryption at rest)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
 {
@@ -34,6 +35,19 @@ var rows = new List<(string Measurement, double Ours, double Floor, string Forma
 var rbacRows = new List<(string Measurement, double User, double Admin, string Format)>();
 var establishRuns = quick ? 5 : 20;
 string? customSection = null;
+if (args.Contains("--audit-encryption"))
+{
+    var section = await AuditEncryptionBenchmark.RunAsync(root, duration, quick);
+    Console.WriteLine(section);
+    if (markdownPath is not null)
+    {
+        await BenchmarkReport.WriteSectionAsync(markdownPath, AuditEncryptionBenchmark.Heading, section);
+    }
+
+    Directory.Delete(root, recursive: true);
+    return 0;
+}
+
 if (args.Contains("--custom-resources"))
 {
     var only = await ServerProcess.StartKubesharpAsync(Path.Combine(root, "server"));
@@ -316,12 +330,12 @@ namespace Kubesharp.Bench.Api
 
         public double ReadySeconds { get; }
 
-        public static async Task<ServerProcess> StartKubesharpAsync(string dataDir)
+        public static async Task<ServerProcess> StartKubesharpAsync(string dataDir, params string[] extraArguments)
         {
             var port = FreePort();
             var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
             var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
-            foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
+            foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) }.Concat(extraArguments))
             {
                 info.ArgumentList.Add(argument);
             }

@@ -38,6 +38,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private Task _startup = new TaskCompletionSource().Task;
     private Task _trimmer = Task.CompletedTask;
     private readonly List<IDisposable> _disposables = [];
+    private Audit.Auditor? _auditor;
 
     private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
     {
@@ -100,6 +101,11 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.DataDir);
+        // Encryption sits between the API server and the store: the store only ever sees the bytes it is given.
+        var encrypting = new Encryption.EncryptingStore(store, options.EncryptionProviderConfig is { } encryptionConfig
+            ? Encryption.EncryptionConfiguration.Load(encryptionConfig)
+            : Encryption.EncryptionConfiguration.None);
+        store = encrypting;
         var certificates = ClusterCertificates.LoadOrCreate(options.DataDir, options.BindAddress, timeProvider, options.ServiceCidr.KubernetesServiceIp,
             [.. options.AdvertiseAddress is { } advertised ? [advertised.ToString()] : Array.Empty<string>(), .. options.TlsSans]);
         var tokens = RequestAuthenticator.LoadOrCreateTokens(options.DataDir);
@@ -163,7 +169,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
         var authorizer = new Authorization.RequestAuthorizer(registry);
         registry.Authorizer = authorizer;
-        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>());
+        host._auditor = options.Audit is { } audit ? new Audit.Auditor(audit, timeProvider, loggerFactory) : null;
+        host.SecretsEncryption = new Encryption.SecretsEncryption(encrypting, options.EncryptionProviderConfig, cache.WaitForRevisionAsync, timeProvider, loggerFactory.CreateLogger<Encryption.SecretsEncryption>());
+        host._disposables.Add(host.SecretsEncryption);
+        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), host._auditor);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -200,6 +209,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     }
 
     internal Security.ServiceAccountTokens.ServiceAccountIssuerDiscovery? IssuerDiscovery { get; private set; }
+
+    /// <summary>The secrets-encrypt verbs over this server's encryption configuration.</summary>
+    public Encryption.SecretsEncryption SecretsEncryption { get; private set; } = null!;
 
     /// <summary>The bind address, plus the advertised one when the bind address is a single other address.</summary>
     internal static List<IPAddress> ListenAddresses(ApiServerOptions options)
@@ -253,6 +265,12 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         }
         finally
         {
+            // Every request has ended: what the audit log holds queued is written out before the server is gone.
+            if (_auditor is not null)
+            {
+                await _auditor.DisposeAsync().ConfigureAwait(false);
+            }
+
             await _cache.DisposeAsync().ConfigureAwait(false);
             await _app.DisposeAsync().ConfigureAwait(false);
             _stopping.Dispose();

@@ -53,6 +53,15 @@ public sealed class ApiServerOptions
     /// <summary>Audiences the API accepts in service-account tokens; the issuer when empty, as upstream.</summary>
     public IReadOnlyList<string> ApiAudiences { get; init; } = [];
 
+    /// <summary>
+    /// An apiserver.config.k8s.io/v1 EncryptionConfiguration file (upstream's --encryption-provider-config); values are
+    /// then encrypted between the API server and the store. Null: stored as they are (encrypted values fail to read).
+    /// </summary>
+    public string? EncryptionProviderConfig { get; init; }
+
+    /// <summary>Audit logging (upstream's --audit-policy-file and --audit-log-*); null: no audit log.</summary>
+    public Audit.AuditOptions? Audit { get; init; }
+
     /// <summary>The default data directory: /var/lib/kubesharp for root, ~/.kubesharp otherwise.</summary>
     public static string DefaultDataDir =>
         Environment.UserName == "root" || (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("USER") == "root")

@@ -14,6 +14,7 @@ internal static class KubesharpCommand
         root.Subcommands.Add(Commands.DatastoreCommand.Create());
         root.Subcommands.Add(ImagesCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
+        root.Subcommands.Add(SecretsEncryptCommand.Create());
         // Ctrl+C and SIGTERM cancel the verb; give a server time to stop its node (containerd, rules) before
         // the process is ended, instead of the parser's default of two seconds.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };

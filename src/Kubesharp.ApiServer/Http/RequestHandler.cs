@@ -32,11 +32,13 @@ internal sealed partial class RequestHandler
     private readonly MetricsEndpoint _metrics;
     private readonly FlowController? _flowControl;
     private readonly RequestAuthorizer _authorizer;
+    private readonly Audit.Auditor? _auditor;
 
     private static readonly UserInfo AnonymousUser = new(UserInfo.Anonymous, [UserInfo.UnauthenticatedGroup]);
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null)
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null, Audit.Auditor? auditor = null)
     {
+        _auditor = auditor;
         _authorizer = authorizer;
         _proxies = forwarder is null ? null : new ProxySubresources(registry, kubelets, forwarder);
         _flowControl = flowControl;
@@ -74,6 +76,9 @@ internal sealed partial class RequestHandler
 
     public async Task HandleAsync(HttpContext context)
     {
+        var auditId = Audit.Auditor.AssignId(context);
+        Audit.AuditEvent? audit = null;
+        var panic = false;
         try
         {
             var path = RequestPath.Of(context);
@@ -100,11 +105,23 @@ internal sealed partial class RequestHandler
                 user = AnonymousUser;
             }
 
-            // Authentication, impersonation, then authorization on the attributes resolved once for the whole pipeline.
+            // Authentication, audit, impersonation, then authorization on the attributes resolved once for the whole pipeline.
             var info = RequestInfo.Resolve(context.Request, path);
+            if (_auditor is not null)
+            {
+                audit = await _auditor.BeginAsync(context, auditId, user, info).ConfigureAwait(false);
+            }
+
             user = Impersonation.Resolve(context.Request, user, _authorizer);
+            audit?.Impersonated(user);
             context.Items[VirtualResources.UserItem] = user;
             var decision = _authorizer.Authorize(user, info);
+            if (audit is not null)
+            {
+                audit.Annotate("authorization.k8s.io/decision", decision.Allowed ? "allow" : "forbid");
+                audit.Annotate("authorization.k8s.io/reason", decision.Reason);
+            }
+
             if (!decision.Allowed)
             {
                 // Until the bootstrap policy is in place a refusal may be wrong: ask to come back instead.
@@ -116,10 +133,11 @@ internal sealed partial class RequestHandler
         }
         catch (StatusError error)
         {
-            await TryWriteStatusAsync(context, error).ConfigureAwait(false);
+            await TryWriteStatusAsync(context, error, audit).ConfigureAwait(false);
         }
         catch (Kubesharp.ApiMachinery.Errors.StatusException error)
         {
+            audit?.Failed(error.Code, error.Reason, error.Message);
             if (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
             {
                 context.Response.Clear();
@@ -128,34 +146,66 @@ internal sealed partial class RequestHandler
         }
         catch (Kubesharp.Storage.ValueTooLargeException ex)
         {
-            await TryWriteStatusAsync(context, StatusError.StoredObjectTooLarge(ex.Size, Kubesharp.Storage.IStore.MaxValueBytes)).ConfigureAwait(false);
+            await TryWriteStatusAsync(context, StatusError.StoredObjectTooLarge(ex.Size, Kubesharp.Storage.IStore.MaxValueBytes), audit).ConfigureAwait(false);
         }
         catch (Kubesharp.Storage.StoreUnavailableException ex)
         {
             // The store cannot keep writes (closed, its files gone): refused, never acknowledged and then lost.
-            await TryWriteStatusAsync(context, new StatusError(503, "ServiceUnavailable", $"the datastore cannot serve this request: {ex.Message}", retryAfterSeconds: 1)).ConfigureAwait(false);
+            await TryWriteStatusAsync(context, new StatusError(503, "ServiceUnavailable", $"the datastore cannot serve this request: {ex.Message}", retryAfterSeconds: 1), audit).ConfigureAwait(false);
+        }
+        catch (Encryption.EncryptionException ex)
+        {
+            // A stored value no configured key can read: the server's configuration is wrong, not the request.
+            LogUnreadable(_logger, ex.Key, ex.Message);
+            await TryWriteStatusAsync(context, new StatusError(500, "InternalError", $"Internal error occurred: {ex.Message}"), audit).ConfigureAwait(false);
         }
         catch (BadHttpRequestException ex)
         {
-            await TryWriteStatusAsync(context, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusError.TooLarge() : StatusError.BadRequest(ex.Message)).ConfigureAwait(false);
+            await TryWriteStatusAsync(context, ex.StatusCode == StatusCodes.Status413PayloadTooLarge ? StatusError.TooLarge() : StatusError.BadRequest(ex.Message), audit).ConfigureAwait(false);
         }
         catch (InvalidOperationException ex) when (ex.Source == "System.Text.Json")
         {
             // A field of the wrong JSON type reached a typed read: the body was malformed, not the server.
-            await TryWriteStatusAsync(context, StatusError.BadRequest($"the object could not be decoded: {ex.Message}")).ConfigureAwait(false);
+            await TryWriteStatusAsync(context, StatusError.BadRequest($"the object could not be decoded: {ex.Message}"), audit).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
         }
         catch (Exception ex)
         {
+            panic = true;
             LogUnexpected(_logger, context.Request.Method, context.Request.Path.Value ?? string.Empty, ex);
-            await TryWriteStatusAsync(context, new StatusError(500, "InternalError", "Internal error occurred: the server could not complete the request")).ConfigureAwait(false);
+            await TryWriteStatusAsync(context, new StatusError(500, "InternalError", "Internal error occurred: the server could not complete the request"), audit).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (audit is not null)
+            {
+                await FinishAuditAsync(context, audit, panic).ConfigureAwait(false);
+            }
         }
     }
 
-    private static async Task TryWriteStatusAsync(HttpContext context, StatusError error)
+    private static async Task FinishAuditAsync(HttpContext context, Audit.AuditEvent audit, bool panic)
     {
+        if (audit.ResponseBody is not null && !context.RequestAborted.IsCancellationRequested)
+        {
+            try
+            {
+                // The copied response body is whole only once the writer over it has flushed.
+                await context.Response.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
+            {
+            }
+        }
+
+        await audit.FinishAsync(context.Response.StatusCode, panic, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static async Task TryWriteStatusAsync(HttpContext context, StatusError error, Audit.AuditEvent? audit = null)
+    {
+        audit?.Failed(error.Code, error.Reason, error.Message);
         if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
             return;
@@ -266,6 +316,9 @@ internal sealed partial class RequestHandler
                 }
 
                 break;
+            case Encryption.EncryptionEndpoint.Root:
+                await Encryption.EncryptionEndpoint.HandleAsync(context, _host.SecretsEncryption, segments).ConfigureAwait(false);
+                return;
             case "openapi" when get:
                 if (await _openApi.TryWriteAsync(context, segments).ConfigureAwait(false))
                 {
@@ -352,6 +405,9 @@ internal sealed partial class RequestHandler
         ["compiler"] = "gc",
         ["platform"] = OperatingSystem.IsLinux() ? "linux/amd64" : "unknown",
     };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A stored value of {Key} cannot be read: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string key, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected failure serving {Method} {Path}")]
     private static partial void LogUnexpected(ILogger logger, string method, string path, Exception exception);

@@ -42,10 +42,19 @@ internal static partial class ServerCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug details." };
         var hpaSyncPeriod = new Option<string>("--horizontal-pod-autoscaler-sync-period") { Description = "How often HorizontalPodAutoscalers are evaluated (e.g. 15s).", DefaultValueFactory = _ => "15s" };
 
+        var auditPolicyFile = new Option<string?>("--audit-policy-file") { Description = "An audit.k8s.io/v1 Policy file: which requests are audited, at which level." };
+        var auditLogPath = new Option<string?>("--audit-log-path") { Description = "Write audit events here as JSON lines ('-' for standard output); needs --audit-policy-file." };
+        var auditLogMaxAge = new Option<int>("--audit-log-maxage") { Description = "Days to keep rotated audit log files (0: no limit)." };
+        var auditLogMaxBackup = new Option<int>("--audit-log-maxbackup") { Description = "Rotated audit log files to keep (0: all)." };
+        var auditLogMaxSize = new Option<int>("--audit-log-maxsize") { Description = "Megabytes of audit log before it is rotated (0: 100)." };
+        var encryptionProviderConfig = new Option<string?>("--encryption-provider-config") { Description = "An apiserver.config.k8s.io/v1 EncryptionConfiguration file: how resources are encrypted in the datastore." };
+        var secretsEncryption = new Option<bool>("--secrets-encryption") { Description = "Encrypt Secrets in the datastore with a generated AES-CBC key (DATA/server/cred/encryption-config.json); see kubesharp secrets-encrypt." };
+
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, verbose, hpaSyncPeriod, anonymousAuth,
+            auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
         };
         foreach (var option in datastoreTls.All)
         {
@@ -103,14 +112,40 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            var dataDirectory = Path.GetFullPath(result.GetValue(dataDir)!);
+            var encryptionConfig = result.GetValue(encryptionProviderConfig) is { } configFile ? Path.GetFullPath(configFile) : null;
+            if (encryptionConfig is null && result.GetValue(secretsEncryption))
+            {
+                encryptionConfig = Kubesharp.ApiServer.Encryption.SecretsEncryption.DefaultConfigPath(dataDirectory);
+                Kubesharp.ApiServer.Encryption.SecretsEncryption.EnsureDefaultConfig(encryptionConfig);
+            }
+
+            if (result.GetValue(auditLogMaxAge) < 0 || result.GetValue(auditLogMaxBackup) < 0 || result.GetValue(auditLogMaxSize) < 0)
+            {
+                await Console.Error.WriteLineAsync("kubesharp: --audit-log-maxage, --audit-log-maxbackup and --audit-log-maxsize must not be negative").ConfigureAwait(false);
+                return 2;
+            }
+
+            var audit = result.GetValue(auditPolicyFile) is { } policy && result.GetValue(auditLogPath) is { } logPath
+                ? new Kubesharp.ApiServer.Audit.AuditOptions
+                {
+                    PolicyFile = Path.GetFullPath(policy),
+                    LogPath = logPath == "-" ? logPath : Path.GetFullPath(logPath),
+                    MaxAgeDays = result.GetValue(auditLogMaxAge),
+                    MaxBackups = result.GetValue(auditLogMaxBackup),
+                    MaxSizeMegabytes = result.GetValue(auditLogMaxSize),
+                }
+                : null;
             var options = new ApiServerOptions
             {
+                EncryptionProviderConfig = encryptionConfig,
+                Audit = audit,
                 ServiceCidr = services,
                 BindAddress = address,
                 AdvertiseAddress = advertised,
                 TlsSans = result.GetValue(tlsSan) ?? [],
                 HttpsPort = result.GetValue(httpsPort),
-                DataDir = Path.GetFullPath(result.GetValue(dataDir)!),
+                DataDir = dataDirectory,
                 EventTtl = ttl,
                 AnonymousAuth = result.GetValue(anonymousAuth),
             };
@@ -208,6 +243,12 @@ internal static partial class ServerCommand
         catch (OperationCanceledException)
         {
             return 0;
+        }
+        catch (FormatException ex)
+        {
+            // An audit policy or encryption configuration that cannot be used.
+            await Console.Error.WriteLineAsync($"kubesharp: {ex.Message}").ConfigureAwait(false);
+            return 1;
         }
         catch (IOException ex)
         {
