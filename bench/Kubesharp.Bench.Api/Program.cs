@@ -37,11 +37,11 @@ var establishRuns = quick ? 5 : 20;
 string? customSection = null;
 if (args.Contains("--audit-encryption"))
 {
-    var section = await AuditEncryptionBenchmark.RunAsync(root, duration, quick);
-    Console.WriteLine(section);
+    var auditSection = await AuditEncryptionBenchmark.RunAsync(root, duration, quick);
+    Console.WriteLine(auditSection);
     if (markdownPath is not null)
     {
-        await BenchmarkReport.WriteSectionAsync(markdownPath, AuditEncryptionBenchmark.Heading, section);
+        await BenchmarkReport.WriteSectionAsync(markdownPath, AuditEncryptionBenchmark.Heading, auditSection);
     }
 
     Directory.Delete(root, recursive: true);
