@@ -7,6 +7,7 @@ using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.Client;
 using Kubesharp.Client.Events;
 using Kubesharp.Cri;
+using Kubesharp.Kubelet.Devices;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.Kubelet.Nodes;
@@ -33,9 +34,12 @@ internal sealed partial class NodeStatusController
     private bool lastReady;
     private bool? reportedReady;
     private readonly EventRecorder? events;
+    private readonly DeviceRegistry? devices;
+    private readonly SemaphoreSlim updating = new(1, 1);
 
-    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null)
+    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null, DeviceRegistry? devices = null)
     {
+        this.devices = devices;
         this.events = events;
         this.client = client;
         this.runtime = runtime;
@@ -93,6 +97,20 @@ internal sealed partial class NodeStatusController
 
     /// <summary>Writes the status when it changed or when the report period passed.</summary>
     public async Task UpdateStatusAsync(bool force, CancellationToken cancellationToken)
+    {
+        // The periodic report and device changes both write; one at a time keeps the last-reported state true.
+        await updating.WaitAsync(cancellationToken);
+        try
+        {
+            await UpdateStatusLockedAsync(force, cancellationToken);
+        }
+        finally
+        {
+            updating.Release();
+        }
+    }
+
+    private async Task UpdateStatusLockedAsync(bool force, CancellationToken cancellationToken)
     {
         var status = await BuildStatusAsync(cancellationToken);
         var now = time.GetUtcNow();
@@ -168,6 +186,15 @@ internal sealed partial class NodeStatusController
             ["pods"] = new Quantity(options.MaxPods),
             ["ephemeral-storage"] = new Quantity(machine.EphemeralStorageBytes, QuantityFormat.BinarySI),
         };
+        var allocatable = new Dictionary<string, Quantity>(capacity);
+        // Device plugin resources: every device in capacity, only healthy ones allocatable; a resource whose plugin
+        // is gone stays at 0 rather than vanishing, since a merge patch would keep the old number.
+        foreach (var (resource, (all, healthy)) in devices?.Counts() ?? new Dictionary<string, (int, int)>())
+        {
+            capacity[resource] = new Quantity(all);
+            allocatable[resource] = new Quantity(healthy);
+        }
+
         NodeCondition Pressure(string type, string reason, string text) => new()
         {
             Type = type, Status = "False", Reason = reason, Message = text,
@@ -176,7 +203,7 @@ internal sealed partial class NodeStatusController
         return new Api.Core.V1.NodeStatus
         {
             Capacity = capacity,
-            Allocatable = new Dictionary<string, Quantity>(capacity),
+            Allocatable = allocatable,
             Addresses =
             [
                 new NodeAddress { Type = "InternalIP", Address = nodeIp },
