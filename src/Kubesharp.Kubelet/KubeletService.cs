@@ -110,7 +110,7 @@ public sealed partial class KubeletService : BackgroundService
             KubeletPort = server.Port;
 
             (devicePlugins, podResources) = await StartDeviceServersAsync(devices, syncer, stoppingToken);
-            var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices);
+            using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices);
             await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
             var lease = new NodeLeaseController(client, NodeName, options.LeaseDurationSeconds, time);
 

@@ -16,7 +16,7 @@ namespace Kubesharp.Kubelet.Nodes;
 /// Registers the Node and keeps its status true: capacity from the machine, addresses, nodeInfo with the
 /// runtime's version, and the Ready condition from the runtime's own status.
 /// </summary>
-internal sealed partial class NodeStatusController
+internal sealed partial class NodeStatusController : IDisposable
 {
     /// <summary>The version the agent reports; kubectl shows it and compares it with its own.</summary>
     public const string KubeletVersion = "v1.32.0-kubesharp";
@@ -62,6 +62,8 @@ internal sealed partial class NodeStatusController
 
     /// <summary>The registered Node's UID (owner of its Lease).</summary>
     public string? NodeUid { get; private set; }
+
+    public void Dispose() => updating.Dispose();
 
     /// <summary>Creates the Node, or takes over the existing one and sets its pod CIDR; then writes the status.</summary>
     public async Task RegisterAsync(CancellationToken cancellationToken)
