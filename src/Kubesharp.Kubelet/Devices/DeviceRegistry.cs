@@ -101,7 +101,7 @@ internal sealed partial class DeviceRegistry : IAsyncDisposable
             throw new RpcException(StatusCode.InvalidArgument, $"Unsupported device plugin API version {request.Version}; this agent serves {Version}");
         }
 
-        if (!IsExtendedResourceName(request.ResourceName))
+        if (!ExtendedResourceName.IsValid(request.ResourceName))
         {
             throw new RpcException(StatusCode.InvalidArgument, $"invalid name of device plugin socket: resource name {request.ResourceName} is not an extended resource name");
         }
@@ -347,24 +347,6 @@ internal sealed partial class DeviceRegistry : IAsyncDisposable
         var previous = changed;
         changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         previous.TrySetResult();
-    }
-
-    /// <summary>Upstream's rule: a qualified name with a domain prefix outside kubernetes.io (and not requests.*).</summary>
-    internal static bool IsExtendedResourceName(string name)
-    {
-        var slash = name.IndexOf('/', StringComparison.Ordinal);
-        if (slash <= 0 || slash == name.Length - 1 || name.StartsWith("requests.", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var domain = name[..slash];
-        if (domain == "kubernetes.io" || domain.EndsWith(".kubernetes.io", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        return Uri.CheckHostName(domain) == UriHostNameType.Dns && name[(slash + 1)..].All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
     }
 
     public async ValueTask DisposeAsync()

@@ -111,6 +111,8 @@ internal sealed partial class PodSyncer
             var grace = pod.Metadata.DeletionGracePeriodSeconds ?? pod.Spec?.TerminationGracePeriodSeconds ?? 30;
             await KillPodAsync(state, pod, grace, cancellationToken);
             await RemovePodAsync(state, cancellationToken);
+            // Freed before the pod object goes, so a pod scheduled onto its devices finds them free.
+            devices?.Release(uid);
             try
             {
                 await client.Resource<Pod>().DeleteAsync(ns, name, new DeleteOptions { GracePeriodSeconds = 0, Preconditions = new Preconditions { Uid = uid } }, cancellationToken);
@@ -120,7 +122,6 @@ internal sealed partial class PodSyncer
             {
             }
 
-            devices?.Release(uid);
             Forget(uid);
             return ReconcileResult.Done;
         }
