@@ -70,4 +70,14 @@ public sealed class KubeletOptions
     public string ResolvedLocalStorageDir => LocalStorageDir ?? Path.Combine(DataDir, "storage");
 
     public string PodLogsDir => Path.Combine(DataDir, "pod-logs");
+
+    /// <summary>Where device plugins find the agent's Registration socket (kubelet.sock) and put their own; null means DATA/device-plugins.</summary>
+    public string? DevicePluginsDir { get; init; }
+
+    public string ResolvedDevicePluginsDir => DevicePluginsDir ?? Path.Combine(DataDir, "device-plugins");
+
+    /// <summary>The pod resources API's socket; null means DATA/pod-resources/kubelet.sock.</summary>
+    public string? PodResourcesSocket { get; init; }
+
+    public string ResolvedPodResourcesSocket => PodResourcesSocket ?? Path.Combine(DataDir, "pod-resources", "kubelet.sock");
 }

@@ -4,6 +4,7 @@ using Kubesharp.Client.Events;
 using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
 using Kubesharp.Client.WorkQueues;
+using Kubesharp.Kubelet.Devices;
 using Kubesharp.Kubelet.Network;
 using Kubesharp.Kubelet.Nodes;
 using Kubesharp.Kubelet.Pods;
@@ -76,6 +77,9 @@ public sealed partial class KubeletService : BackgroundService
         KubeletServer? server = null;
         ProbeManager? probes = null;
         ActionRunner? runner = null;
+        DeviceRegistry? devices = null;
+        DevicePluginServer? devicePlugins = null;
+        PodResourcesServer? podResources = null;
         try
         {
             runtime = StartingRuntime is { } starting
@@ -98,13 +102,15 @@ public sealed partial class KubeletService : BackgroundService
             probes = new ProbeManager(runner, queue.Add, time, loggerFactory.CreateLogger<ProbeManager>(), podEvents);
             var volumes = new PodVolumes(client, options.PodsDir, time);
             var configs = new PodConfigBuilder(client, options, machine.Cpus, machine.MemoryBytes);
-            var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>(), podEvents);
+            devices = new DeviceRegistry(options.ResolvedDevicePluginsDir, loggerFactory.CreateLogger<DeviceRegistry>());
+            var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>(), podEvents, devices);
 
             using var certificate = KubeletServingCertificate.LoadOrCreate(options.DataDir, NodeName, nodeIp, time);
             server = await KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken);
             KubeletPort = server.Port;
 
-            var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder);
+            (devicePlugins, podResources) = await StartDeviceServersAsync(devices, syncer, stoppingToken);
+            using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices);
             await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
             if (options.PodCidr is null)
             {
@@ -131,7 +137,7 @@ public sealed partial class KubeletService : BackgroundService
             // Pods deleted while the agent was down: whatever the runtime or the disk has of them goes.
             var pleg = new PodLifecycleEventGenerator(runtime.Runtime);
             await pleg.RelistAsync(stoppingToken);
-            foreach (var uid in pleg.KnownUids().Concat(volumes.KnownPodUids()).Distinct())
+            foreach (var uid in pleg.KnownUids().Concat(volumes.KnownPodUids()).Concat(devices.PodUids()).Distinct())
             {
                 if (!syncer.Pods.ContainsKey(uid))
                 {
@@ -153,6 +159,12 @@ public sealed partial class KubeletService : BackgroundService
                     {
                         queue.Add(uid);
                     }
+                }, stopping.Token),
+                // Device changes (a plugin registering, a device turning unhealthy) reach the Node at once.
+                EveryAsync(TimeSpan.Zero, async ct =>
+                {
+                    await devices.WaitForChangeAsync(ct);
+                    await nodeStatus.UpdateStatusAsync(false, ct);
                 }, stopping.Token),
                 informerTask,
                 recorder.RunAsync(stopping.Token),
@@ -182,6 +194,21 @@ public sealed partial class KubeletService : BackgroundService
                 await server.DisposeAsync();
             }
 
+            if (podResources is not null)
+            {
+                await podResources.DisposeAsync();
+            }
+
+            if (devicePlugins is not null)
+            {
+                await devicePlugins.DisposeAsync();
+            }
+
+            if (devices is not null)
+            {
+                await devices.DisposeAsync();
+            }
+
             if (probes is not null)
             {
                 await probes.DisposeAsync();
@@ -193,6 +220,32 @@ public sealed partial class KubeletService : BackgroundService
                 await runtime.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The device plugin Registration and pod resources sockets; a node runs on without them when they cannot be served.</summary>
+    private async Task<(DevicePluginServer?, PodResourcesServer?)> StartDeviceServersAsync(DeviceRegistry devices, PodSyncer syncer, CancellationToken cancellationToken)
+    {
+        DevicePluginServer? registration = null;
+        PodResourcesServer? podResources = null;
+        try
+        {
+            registration = await DevicePluginServer.StartAsync(devices, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            LogDeviceServerFailed(logger, Path.Combine(devices.Directory, DevicePluginServer.SocketName), e);
+        }
+
+        try
+        {
+            podResources = await PodResourcesServer.StartAsync(options.ResolvedPodResourcesSocket, devices, () => syncer.Pods.Values, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            LogDeviceServerFailed(logger, options.ResolvedPodResourcesSocket, e);
+        }
+
+        return (registration, podResources);
     }
 
     private Task EveryAsync(TimeSpan period, Func<CancellationToken, Task> action, CancellationToken cancellationToken) =>
@@ -278,6 +331,9 @@ public sealed partial class KubeletService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Node agent failed")]
     private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not serve {Socket}; device plugins or pod resources are unavailable on this node")]
+    private static partial void LogDeviceServerFailed(ILogger logger, string socket, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node agent loop failed; retrying")]
     private static partial void LogLoopFailed(ILogger logger, Exception exception);

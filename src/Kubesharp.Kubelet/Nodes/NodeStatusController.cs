@@ -7,6 +7,7 @@ using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.Client;
 using Kubesharp.Client.Events;
 using Kubesharp.Cri;
+using Kubesharp.Kubelet.Devices;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.Kubelet.Nodes;
@@ -15,7 +16,7 @@ namespace Kubesharp.Kubelet.Nodes;
 /// Registers the Node and keeps its status true: capacity from the machine, addresses, nodeInfo with the
 /// runtime's version, and the Ready condition from the runtime's own status.
 /// </summary>
-internal sealed partial class NodeStatusController
+internal sealed partial class NodeStatusController : IDisposable
 {
     /// <summary>The version the agent reports; kubectl shows it and compares it with its own.</summary>
     public const string KubeletVersion = "v1.32.0-kubesharp";
@@ -33,9 +34,12 @@ internal sealed partial class NodeStatusController
     private bool lastReady;
     private bool? reportedReady;
     private readonly EventRecorder? events;
+    private readonly DeviceRegistry? devices;
+    private readonly SemaphoreSlim updating = new(1, 1);
 
-    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null)
+    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null, DeviceRegistry? devices = null)
     {
+        this.devices = devices;
         this.events = events;
         this.client = client;
         this.runtime = runtime;
@@ -58,6 +62,8 @@ internal sealed partial class NodeStatusController
 
     /// <summary>The registered Node's UID (owner of its Lease).</summary>
     public string? NodeUid { get; private set; }
+
+    public void Dispose() => updating.Dispose();
 
     /// <summary>Creates the Node, or takes over the existing one and sets its pod CIDR; then writes the status.</summary>
     public async Task RegisterAsync(CancellationToken cancellationToken)
@@ -134,6 +140,20 @@ internal sealed partial class NodeStatusController
     /// <summary>Writes the status when it changed or when the report period passed.</summary>
     public async Task UpdateStatusAsync(bool force, CancellationToken cancellationToken)
     {
+        // The periodic report and device changes both write; one at a time keeps the last-reported state true.
+        await updating.WaitAsync(cancellationToken);
+        try
+        {
+            await UpdateStatusLockedAsync(force, cancellationToken);
+        }
+        finally
+        {
+            updating.Release();
+        }
+    }
+
+    private async Task UpdateStatusLockedAsync(bool force, CancellationToken cancellationToken)
+    {
         var status = await BuildStatusAsync(cancellationToken);
         var now = time.GetUtcNow();
         var fingerprint = Encoding.UTF8.GetString(KubernetesJson.Serialize(status with { Conditions = status.Conditions!.Select(c => c with { LastHeartbeatTime = null }).ToList() }));
@@ -208,6 +228,15 @@ internal sealed partial class NodeStatusController
             ["pods"] = new Quantity(options.MaxPods),
             ["ephemeral-storage"] = new Quantity(machine.EphemeralStorageBytes, QuantityFormat.BinarySI),
         };
+        var allocatable = new Dictionary<string, Quantity>(capacity);
+        // Device plugin resources: every device in capacity, only healthy ones allocatable; a resource whose plugin
+        // is gone stays at 0 rather than vanishing, since a merge patch would keep the old number.
+        foreach (var (resource, (all, healthy)) in devices?.Counts() ?? new Dictionary<string, (int, int)>())
+        {
+            capacity[resource] = new Quantity(all);
+            allocatable[resource] = new Quantity(healthy);
+        }
+
         NodeCondition Pressure(string type, string reason, string text) => new()
         {
             Type = type, Status = "False", Reason = reason, Message = text,
@@ -216,7 +245,7 @@ internal sealed partial class NodeStatusController
         return new Api.Core.V1.NodeStatus
         {
             Capacity = capacity,
-            Allocatable = new Dictionary<string, Quantity>(capacity),
+            Allocatable = allocatable,
             Addresses =
             [
                 new NodeAddress { Type = "InternalIP", Address = nodeIp },

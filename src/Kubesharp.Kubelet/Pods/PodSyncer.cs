@@ -9,6 +9,7 @@ using Kubesharp.Client;
 using Kubesharp.Client.Reconciliation;
 using Kubesharp.Cri;
 using Kubesharp.Cri.V1;
+using Kubesharp.Kubelet.Devices;
 using Kubesharp.Kubelet.Probes;
 using Kubesharp.Kubelet.Volumes;
 using Microsoft.Extensions.Logging;
@@ -47,6 +48,7 @@ internal sealed partial class PodSyncer
     private readonly ConcurrentDictionary<string, byte> adopted = new();
     private readonly ConcurrentDictionary<string, int> sandboxFailures = new();
     private readonly PodEvents events;
+    private readonly DeviceRegistry? devices;
 
     public PodSyncer(
         KubernetesClient client,
@@ -60,8 +62,10 @@ internal sealed partial class PodSyncer
         string hostIp,
         TimeProvider time,
         ILogger logger,
-        PodEvents? events = null)
+        PodEvents? events = null,
+        DeviceRegistry? devices = null)
     {
+        this.devices = devices;
         this.events = events ?? new PodEvents(null);
         this.client = client;
         this.runtime = runtime;
@@ -95,6 +99,7 @@ internal sealed partial class PodSyncer
         {
             await KillPodAsync(state, null, gracePeriodSeconds: 2, cancellationToken);
             await RemovePodAsync(state, cancellationToken);
+            devices?.Release(uid);
             Forget(uid);
             return ReconcileResult.Done;
         }
@@ -106,6 +111,8 @@ internal sealed partial class PodSyncer
             var grace = pod.Metadata.DeletionGracePeriodSeconds ?? pod.Spec?.TerminationGracePeriodSeconds ?? 30;
             await KillPodAsync(state, pod, grace, cancellationToken);
             await RemovePodAsync(state, cancellationToken);
+            // Freed before the pod object goes, so a pod scheduled onto its devices finds them free.
+            devices?.Release(uid);
             try
             {
                 await client.Resource<Pod>().DeleteAsync(ns, name, new DeleteOptions { GracePeriodSeconds = 0, Preconditions = new Preconditions { Uid = uid } }, cancellationToken);
@@ -129,6 +136,7 @@ internal sealed partial class PodSyncer
             }
 
             probes.Remove(uid);
+            devices?.Release(uid);
             return ReconcileResult.Done;
         }
 
@@ -399,6 +407,23 @@ internal sealed partial class PodSyncer
             waiting[key] = ("CreateContainerConfigError", e.Message);
             events.Failed(pod, container, init, e.Message);
             return TimeSpan.FromSeconds(2);
+        }
+
+        if (devices is not null)
+        {
+            try
+            {
+                if (await devices.AllocateAsync(pod, container, cancellationToken) is { } held)
+                {
+                    DeviceContainerConfig.Apply(config, held);
+                }
+            }
+            catch (DeviceAllocationException e)
+            {
+                waiting[key] = ("CreateContainerConfigError", e.Message);
+                events.Failed(pod, container, init, e.Message);
+                return TimeSpan.FromSeconds(5);
+            }
         }
 
         string containerId;

@@ -24,11 +24,12 @@ internal static class AgentCommand
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network (service traffic from outside it is masqueraded).", DefaultValueFactory = _ => DefaultClusterCidr };
         var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS address, served on this node and written into pods' resolv.conf.", DefaultValueFactory = _ => Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ClusterDnsIp };
         var localStorage = new Option<string?>("--default-local-storage-path") { Description = "Where the local-path provisioner keeps volume directories (default: DATA/storage)." };
+        var devicePlugins = new Option<string?>("--device-plugins-dir") { Description = "Where device plugins find the agent's kubelet.sock and put their sockets (default: DATA/device-plugins)." };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => ClusterDomain.Default };
 
         var command = new Command("agent", "Run a node that joins a Kubesharp server.")
         {
-            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain, localStorage,
+            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain, localStorage, devicePlugins,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -68,7 +69,8 @@ internal static class AgentCommand
 
             var kubelet = NewOptions(
                 Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(nodeName), result.GetValue(nodeIp), result.GetValue(podCidr),
-                result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain, result.GetValue(localStorage) is { } storagePath ? Path.GetFullPath(storagePath) : null);
+                result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain, result.GetValue(localStorage) is { } storagePath ? Path.GetFullPath(storagePath) : null,
+                result.GetValue(devicePlugins) is { } pluginsDir ? Path.GetFullPath(pluginsDir) : null);
             var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
             using var loggerFactory = CreateLoggerFactory();
             using var client = new KubernetesClient(clientOptions);
@@ -137,8 +139,9 @@ internal static class AgentCommand
         return await NodeAgent.StartAsync(options, clients, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
-    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string? podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir) => new()
+    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string? podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir, string? devicePluginsDir = null) => new()
     {
+        DevicePluginsDir = devicePluginsDir,
         LocalStorageDir = localStorageDir,
         ClusterDomain = clusterDomain,
         DataDir = dataDir,

@@ -30,6 +30,7 @@ internal static partial class ServerCommand
         var simulatedPods = new Option<int>("--simulated-node-pods") { Description = "Pod capacity of each simulated node.", DefaultValueFactory = _ => 110 };
         var simulatedTaint = new Option<bool>("--simulated-node-taint") { Description = $"Taint simulated nodes with {SimulatedNodeOptions.TaintKey}:NoSchedule so only pods that tolerate it land there.", DefaultValueFactory = _ => true };
         var simulatedTermination = new Option<SimulatedPodTermination>("--simulated-node-termination") { Description = $"How deleted pods on simulated nodes end: Prompt (at once, like a process that exits on SIGTERM) or Graceful (after their grace period); the pod annotation {SimulatedNodeOptions.TerminationAnnotation} overrides it.", DefaultValueFactory = _ => SimulatedPodTermination.Prompt };
+        var simulatedExtended = new Option<string[]>("--simulated-node-extended-resources") { Description = "Extended resources each simulated node advertises, NAME=QUANTITY (e.g. nvidia.com/gpu=8); repeat or separate with commas.", AllowMultipleArgumentsPerToken = true };
         var serviceCidr = new Option<string>("--service-cidr") { Description = "Cluster IPs come from here; the kubernetes Service gets the first address, cluster DNS the tenth.", DefaultValueFactory = _ => Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ServiceCidr };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "The cluster's pod network; the node IPAM controller gives each node a slice of it as its pod CIDR.", DefaultValueFactory = _ => AgentCommand.DefaultClusterCidr };
         var tlsSan = new Option<string[]>("--tls-san") { Description = "Another host name or IP address the serving certificate names (repeatable), beside the advertised address.", AllowMultipleArgumentsPerToken = false };
@@ -53,7 +54,7 @@ internal static partial class ServerCommand
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
-            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, verbose, hpaSyncPeriod, anonymousAuth,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, verbose, hpaSyncPeriod, anonymousAuth,
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
         };
         foreach (var option in datastoreTls.All)
@@ -169,6 +170,12 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            if (!TryParseExtendedResources(result.GetValue(simulatedExtended) ?? [], out var extendedResources, out var extendedError))
+            {
+                await Console.Error.WriteLineAsync("kubesharp: --simulated-node-extended-resources: " + extendedError).ConfigureAwait(false);
+                return 2;
+            }
+
             var roles = new ServerRoles
             {
                 NodeCidrMaskSize = nodeCidrs.NodeCidrMaskSize,
@@ -188,11 +195,40 @@ internal static partial class ServerCommand
                     Pods = result.GetValue(simulatedPods),
                     Taint = result.GetValue(simulatedTaint),
                     Termination = result.GetValue(simulatedTermination),
+                    ExtendedResources = extendedResources,
                 },
             };
             return await RunAsync(options, result.GetValue(datastore), datastoreTls.Read(result), result.GetValue(verbose), roles, cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>NAME=QUANTITY pairs naming extended resources (a domain-prefixed name outside kubernetes.io) and whole counts.</summary>
+    internal static bool TryParseExtendedResources(IEnumerable<string> values, out Dictionary<string, string> resources, out string error)
+    {
+        resources = new Dictionary<string, string>(StringComparer.Ordinal);
+        error = "";
+        foreach (var pair in values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            var name = equals > 0 ? pair[..equals] : pair;
+            var value = equals > 0 ? pair[(equals + 1)..] : "";
+            if (!Kubesharp.Kubelet.Devices.ExtendedResourceName.IsValid(name))
+            {
+                error = $"{name} is not an extended resource name (DOMAIN/NAME outside kubernetes.io)";
+                return false;
+            }
+
+            if (!Kubesharp.ApiMachinery.Quantity.TryParse(value, out var quantity) || quantity.MilliValue() % 1000 != 0 || quantity.Value() < 0)
+            {
+                error = $"{name}={value}: the quantity must be a whole non-negative number";
+                return false;
+            }
+
+            resources[name] = value;
+        }
+
+        return true;
     }
 
     private static async Task<int> RunAsync(ApiServerOptions options, string? datastoreEndpoint, DatastoreTls datastoreTls, bool verbose, ServerRoles roles, CancellationToken cancellationToken)
