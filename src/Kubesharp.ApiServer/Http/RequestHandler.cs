@@ -32,11 +32,13 @@ internal sealed partial class RequestHandler
     private readonly MetricsEndpoint _metrics;
     private readonly FlowController? _flowControl;
     private readonly RequestAuthorizer _authorizer;
+    private readonly Metrics.RequestMetrics _requestMetrics;
 
     private static readonly UserInfo AnonymousUser = new(UserInfo.Anonymous, [UserInfo.UnauthenticatedGroup]);
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null)
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, Metrics.ApiServerMetrics metrics, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null)
     {
+        _requestMetrics = new Metrics.RequestMetrics(metrics, registry);
         _authorizer = authorizer;
         _proxies = forwarder is null ? null : new ProxySubresources(registry, kubelets, forwarder);
         _flowControl = flowControl;
@@ -72,7 +74,7 @@ internal sealed partial class RequestHandler
 
     private sealed record CatalogDiscovery(CatalogSnapshot Snapshot, DiscoveryDocuments Documents, CustomResourceOpenApi OpenApi);
 
-    public async Task HandleAsync(HttpContext context)
+    private async Task ServeAsync(HttpContext context)
     {
         try
         {
@@ -102,6 +104,7 @@ internal sealed partial class RequestHandler
 
             // Authentication, impersonation, then authorization on the attributes resolved once for the whole pipeline.
             var info = RequestInfo.Resolve(context.Request, path);
+            _requestMetrics.Started(context, info);
             user = Impersonation.Resolve(context.Request, user, _authorizer);
             context.Items[VirtualResources.UserItem] = user;
             var decision = _authorizer.Authorize(user, info);
@@ -189,7 +192,7 @@ internal sealed partial class RequestHandler
         var get = HttpMethods.IsGet(context.Request.Method);
         if (segments.Length == 0)
         {
-            await JsonResponses.WriteAsync(context, 200, new JsonObject { ["paths"] = new JsonArray("/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v2", "/openapi/v3", "/readyz", "/version") }).ConfigureAwait(false);
+            await JsonResponses.WriteAsync(context, 200, new JsonObject { ["paths"] = new JsonArray("/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics", "/openapi/v2", "/openapi/v3", "/readyz", "/version") }).ConfigureAwait(false);
             return;
         }
 
@@ -257,6 +260,9 @@ internal sealed partial class RequestHandler
                 }
 
                 break;
+            case "metrics" when get && segments.Length == 1:
+                await WriteMetricsAsync(context).ConfigureAwait(false);
+                return;
             case "openapi" when get:
                 if (await _openApi.TryWriteAsync(context, segments).ConfigureAwait(false))
                 {
