@@ -97,15 +97,15 @@ public sealed class ConfigurationArgumentsTests : IDisposable
         var expanded = ConfigurationArguments.Expand(root, ["server", "--config", ConfigPath], new Hashtable(), _warnings);
         var result = root.Parse(expanded);
         Assert.Empty(result.Errors);
-        Assert.Equal(["a.example", "b.example", "c.example"], result.GetValue(listOption));
+        Assert.Equal(["a.example", "b.example", "c.example"], result.GetValue(listOption)!);
 
         File.WriteAllText(Path.Combine(_dir, "config.yaml.d", "20-replace.yaml"), "tls-san: [d.example]\n");
         expanded = ConfigurationArguments.Expand(root, ["server", "--config", ConfigPath], new Hashtable(), _warnings);
-        Assert.Equal(["d.example"], root.Parse(expanded).GetValue(listOption));
+        Assert.Equal(["d.example"], root.Parse(expanded).GetValue(listOption)!);
 
         // A list from the environment is comma-separated.
         expanded = ConfigurationArguments.Expand(root, ["server", "--config", ConfigPath], new Hashtable { ["KUBESHARP_TLS_SAN"] = "e.example, f.example" }, _warnings);
-        Assert.Equal(["e.example", "f.example"], root.Parse(expanded).GetValue(listOption));
+        Assert.Equal(["e.example", "f.example"], root.Parse(expanded).GetValue(listOption)!);
     }
 
     [Fact]
