@@ -89,6 +89,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
     internal HealthEndpoint Health { get; }
 
+    /// <summary>This server's own metrics (requests, store, watch cache); <c>/metrics</c> serves them before the process's.</summary>
+    public Prometheus.CollectorRegistry MetricsRegistry { get; private init; } = null!;
+
     internal StartupGate Gate { get; }
 
     public static async Task<ApiServerHost> StartAsync(
@@ -163,8 +166,11 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
         var app = builder.Build();
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
+        var metrics = new Metrics.ApiServerMetrics();
+        store = new Metrics.MeasuredStore(store, metrics);
         var cache = new WatchCache(store, resources, options.WatchCacheEventsPerResource, loggerFactory.CreateLogger<WatchCache>());
-        var host = new ApiServerHost(app, cache, certificates, options, kubelets, logger);
+        metrics.CountObjectsOf(cache);
+        var host = new ApiServerHost(app, cache, certificates, options, kubelets, logger) { MetricsRegistry = metrics.Registry };
         var registry = new ResourceRegistry(resources, cache, store, options, timeProvider, loggerFactory);
         var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
         var authorizer = new Authorization.RequestAuthorizer(registry);
@@ -172,7 +178,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         host._auditor = options.Audit is { } audit ? new Audit.Auditor(audit, timeProvider, loggerFactory) : null;
         host.SecretsEncryption = new Encryption.SecretsEncryption(encrypting, options.EncryptionProviderConfig, cache.WaitForRevisionAsync, timeProvider, loggerFactory.CreateLogger<Encryption.SecretsEncryption>());
         host._disposables.Add(host.SecretsEncryption);
-        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), host._auditor);
+        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), host._auditor);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -76,7 +76,10 @@ public sealed partial class SchedulerService : BackgroundService
         events = new EventRecorder(client, this.options.SchedulerName, timeProvider: time);
         pods = client.Resource<Pod>();
         bindSlots = new SemaphoreSlim(this.options.BindConcurrency);
+        metrics = new SchedulerMetrics(this.options.SchedulerName);
     }
+
+    private readonly SchedulerMetrics metrics;
 
     /// <summary>Completes once the informers have synced and the loop runs.</summary>
     public Task Started => started.Task;
@@ -141,6 +144,7 @@ public sealed partial class SchedulerService : BackgroundService
                 nodeInformer.WaitForSyncAsync(stoppingToken), podInformer.WaitForSyncAsync(stoppingToken), priorityClasses.WaitForSyncAsync(stoppingToken),
                 claimInformer.WaitForSyncAsync(stoppingToken), volumeInformer.WaitForSyncAsync(stoppingToken), classInformer.WaitForSyncAsync(stoppingToken)).ConfigureAwait(false);
             started.TrySetResult();
+            SchedulerMetrics.Watch(queue);
             await ScheduleLoopAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -148,6 +152,7 @@ public sealed partial class SchedulerService : BackgroundService
         }
         finally
         {
+            SchedulerMetrics.Forget(queue);
             queue.Close();
             await Task.WhenAll(running).ConfigureAwait(false);
         }
@@ -194,7 +199,7 @@ public sealed partial class SchedulerService : BackgroundService
                 : SchedulingVerdict.ToJson(result, queued.Attempts, time.GetUtcNow(), null);
             TrimVerdicts();
             algorithmTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
-            _ = BindAsync(queued, nodeName, cancellationToken);
+            _ = BindAsync(queued, nodeName, started, cancellationToken);
             return;
         }
 
@@ -213,10 +218,11 @@ public sealed partial class SchedulerService : BackgroundService
         LogUnschedulable(logger, pod.Namespace, pod.Name, message);
         queue.AddUnschedulable(queued);
         algorithmTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
+        metrics.Attempted(SchedulerMetrics.Unschedulable, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         _ = ReportFailureAsync(pod, message, verdict, preempted.Candidate, cancellationToken);
     }
 
-    private async Task BindAsync(QueuedPod queued, string nodeName, CancellationToken cancellationToken)
+    private async Task BindAsync(QueuedPod queued, string nodeName, long attemptStarted, CancellationToken cancellationToken)
     {
         var pod = queued.Pod;
         await bindSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -239,6 +245,7 @@ public sealed partial class SchedulerService : BackgroundService
             await binder.BindAsync(pod.Namespace, pod.Name, pod.Pod.Metadata?.Uid ?? "", nodeName, cancellationToken).ConfigureAwait(false);
             Interlocked.Add(ref bindTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             Interlocked.Increment(ref bound);
+            metrics.Attempted(SchedulerMetrics.Scheduled, System.Diagnostics.Stopwatch.GetElapsedTime(attemptStarted));
             queue.Done(pod.Key);
             if (options.RecordScheduledEvents)
             {
@@ -261,6 +268,7 @@ public sealed partial class SchedulerService : BackgroundService
         catch (Exception e) when (e is StatusException or HttpRequestException or IOException)
         {
             Interlocked.Increment(ref bindFailures);
+            metrics.Attempted(SchedulerMetrics.Error, System.Diagnostics.Stopwatch.GetElapsedTime(attemptStarted));
             LogBindFailed(logger, pod.Namespace, pod.Name, nodeName, e.Message);
             cacheUpdates.Enqueue(c => c.Forget(pod.Key));
             queue.AddBackoff(queued);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kubesharp.Commands;
+using Kubesharp.Configuration;
 
 namespace Kubesharp;
 
@@ -8,6 +9,25 @@ internal static class KubesharpCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        var root = CreateRoot();
+        try
+        {
+            args = ConfigurationArguments.Expand(root, args, Environment.GetEnvironmentVariables(), Console.Error);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"kubesharp: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        // Ctrl+C and SIGTERM cancel the verb; give a server time to stop its node (containerd, rules) before
+        // the process is ended, instead of the parser's default of two seconds.
+        var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
+        return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
+    }
+
+    public static RootCommand CreateRoot()
+    {
         var root = new RootCommand("Kubesharp: a Kubernetes-compatible container orchestrator in one executable.");
         root.Subcommands.Add(ServerCommand.Create());
         root.Subcommands.Add(AgentCommand.Create());
@@ -15,9 +35,8 @@ internal static class KubesharpCommand
         root.Subcommands.Add(ImagesCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(SecretsEncryptCommand.Create());
-        // Ctrl+C and SIGTERM cancel the verb; give a server time to stop its node (containerd, rules) before
-        // the process is ended, instead of the parser's default of two seconds.
-        var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
-        return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
+        Logging.LogOptions.AddTo(root);
+        root.Options.Add(ConfigurationArguments.ConfigOption);
+        return root;
     }
 }

@@ -52,6 +52,15 @@ internal sealed partial class WatchCache : IAsyncDisposable
 
     public ResourceCache For(ApiResource resource) => CacheOf(resource.GroupResource);
 
+    /// <summary>How many objects each group-resource holds now (apiserver_storage_objects).</summary>
+    public IEnumerable<(string GroupResource, int Count)> ObjectCounts()
+    {
+        foreach (var (name, cache) in _resources)
+        {
+            yield return (name, cache.Snapshot.Count);
+        }
+    }
+
     /// <summary>The cache of a group-resource by name ("pods", "deployments.apps").</summary>
     public ResourceCache For(string groupResource) => CacheOf(groupResource);
 

@@ -33,12 +33,14 @@ internal sealed partial class RequestHandler
     private readonly FlowController? _flowControl;
     private readonly RequestAuthorizer _authorizer;
     private readonly Audit.Auditor? _auditor;
+    private readonly Metrics.RequestMetrics _requestMetrics;
 
     private static readonly UserInfo AnonymousUser = new(UserInfo.Anonymous, [UserInfo.UnauthenticatedGroup]);
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null, Audit.Auditor? auditor = null)
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, Metrics.ApiServerMetrics metrics, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null, Audit.Auditor? auditor = null)
     {
         _auditor = auditor;
+        _requestMetrics = new Metrics.RequestMetrics(metrics, registry);
         _authorizer = authorizer;
         _proxies = forwarder is null ? null : new ProxySubresources(registry, kubelets, forwarder);
         _flowControl = flowControl;
@@ -74,7 +76,7 @@ internal sealed partial class RequestHandler
 
     private sealed record CatalogDiscovery(CatalogSnapshot Snapshot, DiscoveryDocuments Documents, CustomResourceOpenApi OpenApi);
 
-    public async Task HandleAsync(HttpContext context)
+    private async Task ServeAsync(HttpContext context)
     {
         var auditId = Audit.Auditor.AssignId(context);
         Audit.AuditEvent? audit = null;
@@ -112,6 +114,7 @@ internal sealed partial class RequestHandler
                 audit = await _auditor.BeginAsync(context, auditId, user, info).ConfigureAwait(false);
             }
 
+            _requestMetrics.Started(context, info);
             user = Impersonation.Resolve(context.Request, user, _authorizer);
             audit?.Impersonated(user);
             context.Items[VirtualResources.UserItem] = user;
@@ -248,7 +251,7 @@ internal sealed partial class RequestHandler
         var get = HttpMethods.IsGet(context.Request.Method);
         if (segments.Length == 0)
         {
-            await JsonResponses.WriteAsync(context, 200, new JsonObject { ["paths"] = new JsonArray("/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v2", "/openapi/v3", "/readyz", "/version") }).ConfigureAwait(false);
+            await JsonResponses.WriteAsync(context, 200, new JsonObject { ["paths"] = new JsonArray("/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics", "/openapi/v2", "/openapi/v3", "/readyz", "/version") }).ConfigureAwait(false);
             return;
         }
 
@@ -318,6 +321,9 @@ internal sealed partial class RequestHandler
                 break;
             case Encryption.EncryptionEndpoint.Root:
                 await Encryption.EncryptionEndpoint.HandleAsync(context, _host.SecretsEncryption, segments).ConfigureAwait(false);
+                return;
+            case "metrics" when get && segments.Length == 1:
+                await WriteMetricsAsync(context).ConfigureAwait(false);
                 return;
             case "openapi" when get:
                 if (await _openApi.TryWriteAsync(context, segments).ConfigureAwait(false))

@@ -28,6 +28,7 @@ public sealed partial class ReconcileWorker
     {
         this.name = name;
         this.queue = queue;
+        queue.EnableMetrics(name);
         this.reconcile = reconcile;
         this.logger = logger ?? NullLogger.Instance;
     }

@@ -17,6 +17,9 @@ public sealed class WorkQueue<T> : IDisposable
     private readonly IRateLimiter<T> rateLimiter;
     private readonly TimeProvider time;
     private bool shuttingDown;
+    private WorkQueueMetrics? metrics;
+    private Dictionary<T, long>? addedAt;
+    private Dictionary<T, long>? startedAt;
 
     public WorkQueue(IRateLimiter<T>? rateLimiter = null, TimeProvider? timeProvider = null)
     {
@@ -33,6 +36,29 @@ public sealed class WorkQueue<T> : IDisposable
             {
                 return queue.Count;
             }
+        }
+    }
+
+    /// <summary>The queue's metrics once it is named (<see cref="EnableMetrics"/>).</summary>
+    public WorkQueueMetrics? Metrics => metrics;
+
+    /// <summary>
+    /// Reports this queue's adds, depth, waiting and work times and retries under <paramref name="name"/>, as
+    /// client-go's named queues do. Items already queued count from now on.
+    /// </summary>
+    public void EnableMetrics(string name)
+    {
+        lock (gate)
+        {
+            if (metrics is not null)
+            {
+                return;
+            }
+
+            metrics = new WorkQueueMetrics(name);
+            addedAt = [];
+            startedAt = [];
+            metrics.Depth.Inc(queue.Count);
         }
     }
 
@@ -54,6 +80,12 @@ public sealed class WorkQueue<T> : IDisposable
             if (shuttingDown || !dirty.Add(item))
             {
                 return;
+            }
+
+            if (metrics is not null)
+            {
+                metrics.AddsTotal.Inc();
+                addedAt!.TryAdd(item, time.GetTimestamp());
             }
 
             if (processing.Contains(item))
@@ -98,7 +130,11 @@ public sealed class WorkQueue<T> : IDisposable
     }
 
     /// <summary>Adds after the rate limiter's delay for the item (per-item backoff and overall bucket).</summary>
-    public void AddRateLimited(T item) => AddAfter(item, rateLimiter.When(item));
+    public void AddRateLimited(T item)
+    {
+        metrics?.RetriesTotal.Inc();
+        AddAfter(item, rateLimiter.When(item));
+    }
 
     /// <summary>Resets the item's backoff.</summary>
     public void Forget(T item) => rateLimiter.Forget(item);
@@ -113,6 +149,7 @@ public sealed class WorkQueue<T> : IDisposable
         {
             if (queue.TryDequeue(out var item))
             {
+                metrics?.Depth.Dec();
                 Take(item);
                 return (true, item);
             }
@@ -147,6 +184,11 @@ public sealed class WorkQueue<T> : IDisposable
         lock (gate)
         {
             processing.Remove(item);
+            if (metrics is not null && startedAt!.Remove(item, out var started))
+            {
+                metrics.WorkDuration.Observe(time.GetElapsedTime(started).TotalSeconds);
+            }
+
             if (dirty.Contains(item))
             {
                 Hand(item);
@@ -207,11 +249,22 @@ public sealed class WorkQueue<T> : IDisposable
         }
 
         queue.Enqueue(item);
+        metrics?.Depth.Inc();
     }
 
     private void Take(T item)
     {
         processing.Add(item);
         dirty.Remove(item);
+        if (metrics is not null)
+        {
+            var now = time.GetTimestamp();
+            if (addedAt!.Remove(item, out var added))
+            {
+                metrics.QueueDuration.Observe(time.GetElapsedTime(added, now).TotalSeconds);
+            }
+
+            startedAt![item] = now;
+        }
     }
 }

@@ -66,6 +66,7 @@ internal sealed partial class PodSyncer
         DeviceRegistry? devices = null)
     {
         this.devices = devices;
+        Metrics = new Kubesharp.Kubelet.Metrics.KubeletMetrics(runtime, time);
         this.events = events ?? new PodEvents(null);
         this.client = client;
         this.runtime = runtime;
@@ -84,9 +85,23 @@ internal sealed partial class PodSyncer
     /// <summary>The pods bound to this node by UID, as last seen from the API.</summary>
     public IReadOnlyDictionary<string, Pod> Pods => pods;
 
-    public void Upsert(Pod pod) => pods[pod.Metadata!.Uid!] = pod;
+    /// <summary>This kubelet's metrics (running pods and containers, pod start durations).</summary>
+    public Kubesharp.Kubelet.Metrics.KubeletMetrics Metrics { get; }
 
-    public void Remove(Pod pod) => pods.TryRemove(pod.Metadata!.Uid!, out _);
+    public void Upsert(Pod pod)
+    {
+        pods[pod.Metadata!.Uid!] = pod;
+        if (pod.Status?.Phase is null or "Pending")
+        {
+            Metrics.PodSeen(pod.Metadata.Uid!);
+        }
+    }
+
+    public void Remove(Pod pod)
+    {
+        pods.TryRemove(pod.Metadata!.Uid!, out _);
+        Metrics.PodGone(pod.Metadata.Uid!);
+    }
 
     public Pod? Find(string @namespace, string name) =>
         pods.Values.FirstOrDefault(p => p.Metadata?.Namespace == @namespace && p.Metadata?.Name == name);
@@ -735,6 +750,11 @@ internal sealed partial class PodSyncer
         }
 
         var status = PodStatusBuilder.Build(pod, state, podIp, hostIp, probes, waiting, deadlineReason, time.GetUtcNow());
+        if (status.Phase == "Running")
+        {
+            Metrics.PodRunning(pod.Metadata!.Uid!);
+        }
+
         var json = Encoding.UTF8.GetString(KubernetesJson.Serialize(status));
         if (lastStatus.TryGetValue(pod.Metadata!.Uid!, out var previous) && previous == json)
         {

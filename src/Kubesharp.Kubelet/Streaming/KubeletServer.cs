@@ -142,6 +142,21 @@ internal sealed partial class KubeletServer : IAsyncDisposable
             return;
         }
 
+        if (segments is ["metrics"])
+        {
+            context.Response.ContentType = ApiMachinery.Metrics.MetricsExposition.ContentType;
+            await ApiMachinery.Metrics.MetricsExposition.WriteAsync(context.Response.Body, [pods.Metrics.Registry, ApiMachinery.Metrics.ComponentMetrics.Registry], context.RequestAborted);
+            return;
+        }
+
+        if (segments is ["metrics", "cadvisor"])
+        {
+            var text = await Metrics.CadvisorMetrics.RenderAsync(runtime, context.RequestAborted);
+            context.Response.ContentType = Metrics.CadvisorMetrics.ContentType;
+            await context.Response.WriteAsync(text, context.RequestAborted);
+            return;
+        }
+
         if (segments is ["stats", "summary"])
         {
             var body = await summary.GetAsync(context.RequestAborted);

@@ -72,7 +72,7 @@ internal static class AgentCommand
                 result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain, result.GetValue(localStorage) is { } storagePath ? Path.GetFullPath(storagePath) : null,
                 result.GetValue(devicePlugins) is { } pluginsDir ? Path.GetFullPath(pluginsDir) : null);
             var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
-            using var loggerFactory = CreateLoggerFactory();
+            using var loggerFactory = Logging.LogOptions.CreateLoggerFactory(result);
             using var client = new KubernetesClient(clientOptions);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
@@ -156,13 +156,4 @@ internal static class AgentCommand
             Containerd = endpoint is null ? new ContainerdOptions { DataDir = dataDir } : null,
         },
     };
-
-    private static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(builder => builder
-        .AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "HH:mm:ss.fff ";
-        })
-        .SetMinimumLevel(LogLevel.Information)
-        .AddFilter("Microsoft", LogLevel.Warning));
 }

@@ -40,7 +40,6 @@ internal static partial class ServerCommand
         var anonymousAuth = new Option<bool>("--anonymous-auth") { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated), authorized like any user; off, they get 401. The health endpoints and /version answer either way." };
         var disableLocalStorage = new Option<bool>("--disable-local-storage") { Description = "Do not create the default local-path StorageClass." };
         var localStoragePath = new Option<string?>("--default-local-storage-path") { Description = "Where the server's node keeps local-path volume directories (default: DATA/agent/storage)." };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log debug details." };
         var hpaSyncPeriod = new Option<string>("--horizontal-pod-autoscaler-sync-period") { Description = "How often HorizontalPodAutoscalers are evaluated (e.g. 15s).", DefaultValueFactory = _ => "15s" };
 
         var auditPolicyFile = new Option<string?>("--audit-policy-file") { Description = "An audit.k8s.io/v1 Policy file: which requests are audited, at which level." };
@@ -54,7 +53,7 @@ internal static partial class ServerCommand
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
-            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, verbose, hpaSyncPeriod, anonymousAuth,
+            simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, hpaSyncPeriod, anonymousAuth,
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
         };
         foreach (var option in datastoreTls.All)
@@ -198,7 +197,7 @@ internal static partial class ServerCommand
                     ExtendedResources = extendedResources,
                 },
             };
-            return await RunAsync(options, result.GetValue(datastore), datastoreTls.Read(result), result.GetValue(verbose), roles, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(options, result.GetValue(datastore), datastoreTls.Read(result), Logging.LogOptions.CreateLoggerFactory(result), roles, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -231,17 +230,10 @@ internal static partial class ServerCommand
         return true;
     }
 
-    private static async Task<int> RunAsync(ApiServerOptions options, string? datastoreEndpoint, DatastoreTls datastoreTls, bool verbose, ServerRoles roles, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(ApiServerOptions options, string? datastoreEndpoint, DatastoreTls datastoreTls, ILoggerFactory logging, ServerRoles roles, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
-        using var loggerFactory = LoggerFactory.Create(builder => builder
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "HH:mm:ss.fff ";
-            })
-            .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
-            .AddFilter("Microsoft", LogLevel.Warning));
+        using var loggerFactory = logging;
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
