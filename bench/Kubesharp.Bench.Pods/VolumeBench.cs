@@ -129,5 +129,5 @@ internal static class VolumeBench
     }
 
     private static string ClaimJson(string name) =>
-        $$$"""{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"{{{name}}}"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"16Mi"}}}}""";
+        "{\"apiVersion\":\"v1\",\"kind\":\"PersistentVolumeClaim\",\"metadata\":{\"name\":\"" + name + "\"},\"spec\":{\"accessModes\":[\"ReadWriteOnce\"],\"resources\":{\"requests\":{\"storage\":\"16Mi\"}}}}";
 }
