@@ -12,8 +12,12 @@ using Kubesharp.Kubelet.Images;
 //    to a containerd of the same configuration at the same concurrency;
 // 2. replicated workloads against Docker Swarm (dockerd started here, loopback only): seconds until 20 and 50
 //    replicas run, and a rolling image update of 20, Kubesharp doing the same with a Deployment.
-// Usage: Kubesharp.Bench.Pods [--quick] [--skip-swarm] [--write BENCHMARKS.md]
+// 3. persistent volumes: a pod with a fresh local-path claim beside the same pod with an emptyDir (VolumeBench).
+// Usage: Kubesharp.Bench.Pods [--quick] [--skip-swarm] [--volumes-only] [--write BENCHMARKS.md]
 var quick = args.Contains("--quick");
+var volumesOnly = args.Contains("--volumes-only");
+var volumeRuns = quick ? 5 : 10;
+List<(string Measurement, double Ours, double Floor)> volumeRows = [];
 var skipSwarm = args.Contains("--skip-swarm");
 var writeIndex = Array.IndexOf(args, "--write");
 var markdownPath = writeIndex >= 0 && writeIndex + 1 < args.Length ? args[writeIndex + 1] : null;
@@ -50,6 +54,20 @@ try
     var dockerArchive = Path.Combine(root, "images.docker.tar");
     await OciImageBuilder.WriteOciArchiveAsync(ociArchive, [first, second], cancellationToken);
     await DockerSwarm.WriteDockerArchiveAsync(dockerArchive, [first, second], cancellationToken);
+    if (volumesOnly)
+    {
+        await using var volumeNode = await KubesharpNode.StartAsync(Path.Combine(root, "kubesharp"), cancellationToken);
+        await volumeNode.ImportAsync(ociArchive, cancellationToken);
+        volumeRows = await VolumeBench.MeasureAsync(volumeNode, Image, volumeRuns, cancellationToken);
+        var volumeSection = VolumeBench.Section(volumeRows, volumeRuns, quick);
+        Console.WriteLine(volumeSection);
+        if (markdownPath is not null)
+        {
+            await BenchmarkReport.WriteSectionAsync(markdownPath, "## Persistent volumes", volumeSection, cancellationToken);
+        }
+
+        return 0;
+    }
 
     // Floor first, then Kubesharp: never both at once on this machine.
     List<double> floorSingle = [];
@@ -149,6 +167,7 @@ try
         }
 
         Console.Error.WriteLine($"kubesharp: 1 pod p50 {BenchmarkReport.Percentile(ourSingle, 0.5):F0} ms; {Burst} pods p50 {BenchmarkReport.Percentile(ourBurst, 0.5):F0} ms p99 {BenchmarkReport.Percentile(ourBurst, 0.99):F0} ms");
+        volumeRows = await VolumeBench.MeasureAsync(node, Image, volumeRuns, cancellationToken);
         if (!skipSwarm)
         {
             for (var round = 0; round < rounds; round++)
@@ -307,6 +326,8 @@ if (!skipSwarm)
     }
 }
 
+section.AppendLine();
+section.Append(VolumeBench.Section(volumeRows, volumeRuns, quick));
 var text = section.ToString();
 Console.WriteLine(text);
 if (markdownPath is not null)

@@ -6,6 +6,7 @@ using Kubesharp.Client;
 using Kubesharp.Client.Events;
 using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
+using Kubesharp.Client.Volumes;
 using Kubesharp.Client.WorkQueues;
 using Kubesharp.ControllerManager.Objects;
 using Microsoft.Extensions.Logging;
@@ -21,8 +22,6 @@ namespace Kubesharp.ControllerManager.Volumes;
 /// </summary>
 internal sealed partial class PersistentVolumeController : IController, IReconciler
 {
-    private const string ClaimPrefix = "claim:";
-    private const string VolumePrefix = "volume:";
     private readonly ControllerContext context;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
@@ -30,6 +29,7 @@ internal sealed partial class PersistentVolumeController : IController, IReconci
     private readonly ResourceClient<PersistentVolumeClaim> claimClient;
     private readonly ResourceClient<PersistentVolume> volumeClient;
     private Lister<PersistentVolumeClaim> claims = null!;
+    private ClaimLookup claimLookup = null!;
     private Lister<PersistentVolume> volumes = null!;
     private Lister<StorageClass> classes = null!;
     private Lister<Pod> pods = null!;
@@ -54,6 +54,7 @@ internal sealed partial class PersistentVolumeController : IController, IReconci
         var podInformer = context.Informers.Informer<Pod>();
         var nodeInformer = context.Informers.Informer<Node>();
         claims = claimInformer.Lister;
+        claimLookup = new ClaimLookup(claims, claimClient);
         volumes = volumeInformer.Lister;
         classes = classInformer.Lister;
         pods = podInformer.Lister;
@@ -79,19 +80,19 @@ internal sealed partial class PersistentVolumeController : IController, IReconci
 
     private void ClaimChanged(PersistentVolumeClaim claim)
     {
-        queue.Add(ClaimPrefix + ObjectKey.Of(claim));
+        queue.Add(ClaimLookup.ClaimKey(claim));
         if (claim.Spec?.VolumeName is { Length: > 0 } volume)
         {
-            queue.Add(VolumePrefix + volume);
+            queue.Add(ClaimLookup.VolumeKey(volume));
         }
     }
 
     private void VolumeChanged(PersistentVolume volume)
     {
-        queue.Add(VolumePrefix + volume.Metadata!.Name);
+        queue.Add(ClaimLookup.VolumeKey(volume.Metadata!.Name!));
         if (volume.Spec?.ClaimRef is { Name: { } name } reference)
         {
-            queue.Add(ClaimPrefix + ObjectKey.Of(reference.Namespace ?? "default", name));
+            queue.Add(ClaimLookup.ClaimKey(reference.Namespace, name));
         }
         else if (volume.Metadata.DeletionTimestamp is null)
         {
@@ -105,7 +106,7 @@ internal sealed partial class PersistentVolumeController : IController, IReconci
         {
             if (string.IsNullOrEmpty(claim.Spec?.VolumeName))
             {
-                queue.Add(ClaimPrefix + ObjectKey.Of(claim));
+                queue.Add(ClaimLookup.ClaimKey(claim));
             }
         }
     }
@@ -117,20 +118,17 @@ internal sealed partial class PersistentVolumeController : IController, IReconci
         {
             if (volume.PersistentVolumeClaim?.ClaimName is { } name && claims.Get(pod.Metadata?.Namespace, name) is { Metadata.DeletionTimestamp: not null } claim)
             {
-                queue.Add(ClaimPrefix + ObjectKey.Of(claim));
+                queue.Add(ClaimLookup.ClaimKey(claim));
             }
         }
     }
 
     public Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken) =>
-        key.StartsWith(ClaimPrefix, StringComparison.Ordinal)
-            ? ReconcileClaimAsync(key[ClaimPrefix.Length..], cancellationToken)
-            : ReconcileVolumeAsync(key[VolumePrefix.Length..], cancellationToken);
+        ClaimLookup.IsClaimKey(key, out var rest) ? ReconcileClaimAsync(rest, cancellationToken) : ReconcileVolumeAsync(rest, cancellationToken);
 
     private async Task<ReconcileResult> ReconcileClaimAsync(string key, CancellationToken cancellationToken)
     {
-        var (ns, name) = ObjectKey.Split(key);
-        if (claims.Get(ns, name) is not { } claim)
+        if (claimLookup.Get(key) is not { } claim)
         {
             return ReconcileResult.Done;
         }
@@ -327,14 +325,8 @@ internal sealed partial class PersistentVolumeController : IController, IReconci
             return ReconcileResult.Done;
         }
 
-        var claim = claims.Get(reference.Namespace, reference.Name ?? "");
-        if (claim is null || claim.Metadata?.Uid != reference.Uid)
-        {
-            // The cache may not have seen a new claim yet: only the API may say it is gone.
-            claim = await GetClaimAsync(reference.Namespace, reference.Name ?? "", cancellationToken).ConfigureAwait(false);
-        }
-
-        if (claim is not null && claim.Metadata?.Uid == reference.Uid)
+        var claim = await claimLookup.BoundToAsync(volume, cancellationToken).ConfigureAwait(false);
+        if (claim is not null)
         {
             if (string.IsNullOrEmpty(claim.Spec?.VolumeName) || claim.Spec.VolumeName == name)
             {
@@ -343,7 +335,7 @@ internal sealed partial class PersistentVolumeController : IController, IReconci
                     await SetVolumePhaseAsync(volume, "Bound", null, null, cancellationToken).ConfigureAwait(false);
                 }
 
-                queue.Add(ClaimPrefix + ObjectKey.Of(claim));
+                queue.Add(ClaimLookup.ClaimKey(claim));
                 return ReconcileResult.Done;
             }
 
@@ -461,18 +453,6 @@ internal sealed partial class PersistentVolumeController : IController, IReconci
         try
         {
             return await volumeClient.GetAsync(null, name, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StatusException e) when (e.IsNotFound())
-        {
-            return null;
-        }
-    }
-
-    private async Task<PersistentVolumeClaim?> GetClaimAsync(string? ns, string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await claimClient.GetAsync(ns ?? "default", name, cancellationToken).ConfigureAwait(false);
         }
         catch (StatusException e) when (e.IsNotFound())
         {

@@ -7,6 +7,7 @@ using Kubesharp.Client;
 using Kubesharp.Client.Events;
 using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
+using Kubesharp.Client.Volumes;
 using Kubesharp.Client.WorkQueues;
 using Microsoft.Extensions.Logging;
 
@@ -22,8 +23,6 @@ namespace Kubesharp.Kubelet.Volumes;
 /// </summary>
 public sealed partial class LocalPathProvisioner
 {
-    private const string ClaimPrefix = "claim:";
-    private const string VolumePrefix = "volume:";
     private readonly KubernetesClient client;
     private readonly Func<string, bool> servesNode;
     private readonly string? storageDir;
@@ -33,6 +32,7 @@ public sealed partial class LocalPathProvisioner
     private readonly SharedInformer<PersistentVolumeClaim> claims;
     private readonly SharedInformer<PersistentVolume> volumes;
     private readonly SharedInformer<StorageClass> classes;
+    private readonly ClaimLookup claimLookup;
 
     /// <param name="servesNode">Whether a node name is one this agent provisions for.</param>
     /// <param name="storageDir">Where volume directories go; null makes volumes without touching the disk.</param>
@@ -49,6 +49,7 @@ public sealed partial class LocalPathProvisioner
         claims = new SharedInformer<PersistentVolumeClaim>(client.Resource<PersistentVolumeClaim>(), null, time);
         volumes = new SharedInformer<PersistentVolume>(client.Resource<PersistentVolume>(), null, time);
         classes = new SharedInformer<StorageClass>(client.Resource<StorageClass>(), null, time);
+        claimLookup = new ClaimLookup(claims.Lister, client.Resource<PersistentVolumeClaim>());
     }
 
     /// <summary>The directory of a claim's volume, named as k3s's provisioner names it.</summary>
@@ -58,8 +59,8 @@ public sealed partial class LocalPathProvisioner
     public async Task RunAsync(int workers, CancellationToken cancellationToken)
     {
         using var queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(time), time);
-        claims.AddEventHandler(c => queue.Add(ClaimPrefix + ObjectKey.Of(c)), (_, c) => queue.Add(ClaimPrefix + ObjectKey.Of(c)));
-        volumes.AddEventHandler(v => queue.Add(VolumePrefix + v.Metadata!.Name), (_, v) => queue.Add(VolumePrefix + v.Metadata!.Name));
+        claims.AddEventHandler(c => queue.Add(ClaimLookup.ClaimKey(c)), (_, c) => queue.Add(ClaimLookup.ClaimKey(c)));
+        volumes.AddEventHandler(v => queue.Add(ClaimLookup.VolumeKey(v.Metadata!.Name!)), (_, v) => queue.Add(ClaimLookup.VolumeKey(v.Metadata!.Name!)));
         var running = new[] { claims.RunAsync(cancellationToken), volumes.RunAsync(cancellationToken), classes.RunAsync(cancellationToken), events.RunAsync(cancellationToken) };
         try
         {
@@ -86,14 +87,11 @@ public sealed partial class LocalPathProvisioner
     }
 
     private Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken) =>
-        key.StartsWith(ClaimPrefix, StringComparison.Ordinal)
-            ? ReconcileClaimAsync(key[ClaimPrefix.Length..], cancellationToken)
-            : ReconcileVolumeAsync(key[VolumePrefix.Length..], cancellationToken);
+        ClaimLookup.IsClaimKey(key, out var rest) ? ReconcileClaimAsync(rest, cancellationToken) : ReconcileVolumeAsync(rest, cancellationToken);
 
     private async Task<ReconcileResult> ReconcileClaimAsync(string key, CancellationToken cancellationToken)
     {
-        var (ns, name) = ObjectKey.Split(key);
-        if (claims.Lister.Get(ns, name) is not { Metadata.DeletionTimestamp: null } claim
+        if (claimLookup.Get(key) is not { Metadata.DeletionTimestamp: null } claim
             || claim.Metadata.Annotations?.GetValueOrDefault(VolumeAnnotations.StorageProvisioner) != VolumeAnnotations.LocalPathProvisioner)
         {
             return ReconcileResult.Done;
@@ -194,6 +192,12 @@ public sealed partial class LocalPathProvisioner
     {
         if (volumes.Lister.Get(null, name) is not { } volume || !Owns(volume) || volume.Metadata?.DeletionTimestamp is not null
             || volume.Status?.Phase != "Released" || volume.Spec?.PersistentVolumeReclaimPolicy != "Delete")
+        {
+            return ReconcileResult.Done;
+        }
+
+        // Data goes only once the API too says the claim is gone.
+        if (await claimLookup.BoundToAsync(volume, cancellationToken).ConfigureAwait(false) is not null)
         {
             return ReconcileResult.Done;
         }

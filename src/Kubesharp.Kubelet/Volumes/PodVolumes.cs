@@ -21,6 +21,9 @@ internal sealed partial class PodVolumes
     private readonly TimeProvider time;
     private readonly ServiceAccountTokenCache tokens;
 
+    // Volumes whose fsGroup ownership was applied ("UID/NAME"): upstream applies it once, when the volume is mounted.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> owned = new(StringComparer.Ordinal);
+
     public PodVolumes(KubernetesClient client, string podsDir, TimeProvider time)
     {
         this.client = client;
@@ -52,7 +55,9 @@ internal sealed partial class PodVolumes
 
             if (volume.PersistentVolumeClaim is { } claimSource)
             {
-                result[name] = (await ClaimPathAsync(ns, claimSource.ClaimName ?? string.Empty, cancellationToken), claimSource.ReadOnly == true);
+                var claimPath = await ClaimPathAsync(ns, claimSource.ClaimName ?? string.Empty, cancellationToken);
+                ApplyOwnership(pod, name, claimPath, claimSource.ReadOnly == true);
+                result[name] = (claimPath, claimSource.ReadOnly == true);
                 continue;
             }
 
@@ -65,6 +70,7 @@ internal sealed partial class PodVolumes
             var dir = Path.Combine(PodDir(uid), "volumes", kind, name);
             if (volume.EmptyDir is { } emptyDir)
             {
+                var created = !Directory.Exists(dir);
                 Directory.CreateDirectory(dir);
                 if (emptyDir.Medium == "Memory" && !IsMountPoint(dir))
                 {
@@ -75,7 +81,12 @@ internal sealed partial class PodVolumes
                     }
                 }
 
-                FileModes.Set(dir, Convert.ToInt32("777", 8));
+                if (created)
+                {
+                    FileModes.Set(dir, Convert.ToInt32("777", 8));
+                }
+
+                ApplyOwnership(pod, name, dir, readOnly: false);
                 result[name] = (dir, false);
                 continue;
             }
@@ -126,10 +137,34 @@ internal sealed partial class PodVolumes
         return result;
     }
 
+    /// <summary>The pod's fsGroup on a volume it writes to (emptyDir, claims), once per pod and volume.</summary>
+    private void ApplyOwnership(Pod pod, string volumeName, string path, bool readOnly)
+    {
+        if (pod.Spec?.SecurityContext is not { FsGroup: { } fsGroup } context || !owned.TryAdd(pod.Metadata!.Uid + "/" + volumeName, 0))
+        {
+            return;
+        }
+
+        try
+        {
+            VolumeOwnership.Apply(path, fsGroup, readOnly, context.FsGroupChangePolicy);
+        }
+        catch
+        {
+            owned.TryRemove(pod.Metadata.Uid + "/" + volumeName, out _);
+            throw;
+        }
+    }
+
     /// <summary>Unmounts and deletes everything the pod had on this node.</summary>
     public void TearDown(string uid)
     {
         tokens.Forget(uid);
+        foreach (var key in owned.Keys.Where(k => k.StartsWith(uid + "/", StringComparison.Ordinal)))
+        {
+            owned.TryRemove(key, out _);
+        }
+
         var dir = PodDir(uid);
         if (!Directory.Exists(dir))
         {
