@@ -16,6 +16,6 @@ public sealed class DevicePluginFactAttribute : FactAttribute
             return;
         }
 
-        Skip = RuntimeFactAttribute.SkipReason() ?? (Kubectl.Available ? null : "kubectl is not on PATH.");
+        Skip = RuntimeFactAttribute.MustRun ? null : RuntimeFactAttribute.SkipReason() ?? (Kubectl.Available ? null : "kubectl is not on PATH.");
     }
 }

@@ -7,7 +7,7 @@ public sealed class OfficialClientFactAttribute : FactAttribute
 {
     public OfficialClientFactAttribute()
     {
-        if (RuntimeFactAttribute.SkipReason() is { } reason)
+        if (RuntimeFactAttribute.SkipReason() is { } reason && !RuntimeFactAttribute.MustRun)
         {
             Skip = reason;
         }
