@@ -2,6 +2,7 @@ using System.Globalization;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client;
 using Kubesharp.Cri.Tests.Support;
 using Container = Kubesharp.Api.Core.V1.Container;
 
