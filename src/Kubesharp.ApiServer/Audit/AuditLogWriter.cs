@@ -106,7 +106,8 @@ internal sealed partial class AuditLogWriter : IAsyncDisposable
         var name = Path.GetFileNameWithoutExtension(_path);
         var extension = Path.GetExtension(_path);
         // Names must sort in rotation order (pruning keeps the last ones): two rotations in one millisecond get the next one.
-        var at = _time.GetUtcNow().UtcDateTime;
+        var now = _time.GetUtcNow().UtcDateTime;
+        var at = new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerMillisecond), DateTimeKind.Utc);
         _lastRotation = at > _lastRotation ? at : _lastRotation.AddMilliseconds(1);
         var backup = Path.Combine(directory, $"{name}-{_lastRotation.ToString("yyyy-MM-dd'T'HH-mm-ss.fff", CultureInfo.InvariantCulture)}{extension}");
 

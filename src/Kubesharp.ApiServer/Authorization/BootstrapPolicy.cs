@@ -113,6 +113,8 @@ internal static class BootstrapPolicy
             Rule(["get", "update"], ["coordination.k8s.io"], ["leases"], ["kube-scheduler"]),
             Rule(Read, [""], ["nodes", "namespaces", "pods", "persistentvolumeclaims", "persistentvolumes", "replicationcontrollers", "services", "configmaps"]),
             Rule(["delete"], [""], ["pods"]),
+            // Beyond upstream: the why-pending verdict (kubesharp explain) is an annotation the scheduler patches on.
+            Rule(["patch"], [""], ["pods"]),
             Rule(["create"], [""], ["bindings", "pods/binding"]),
             Rule(["patch", "update"], [""], ["pods/status"]),
             Rule(Read, ["apps"], ["replicasets", "statefulsets"]),

@@ -77,6 +77,7 @@ internal sealed class RequestMetrics(ApiServerMetrics metrics, ResourceRegistry 
             // Unknown resources would let any client mint series.
             resource = "other";
             subresource = string.Empty;
+            version = string.Empty;
         }
 
         var scope = info.Name.Length > 0 && info.Verb is not ("list" or "watch") ? "resource" : info.Namespace.Length > 0 ? "namespace" : "cluster";
@@ -135,7 +136,7 @@ internal sealed class RequestMetrics(ApiServerMetrics metrics, ResourceRegistry 
         var span = path.AsSpan();
         var skip = span.StartsWith("/apis/") ? 2 : 1;
         var start = 0;
-        for (var i = 0; i <= skip; i++)
+        for (var i = 0; i < skip; i++)
         {
             var next = span[(start + 1)..].IndexOf('/');
             if (next < 0)

@@ -140,7 +140,8 @@ public sealed class KubectlAuditTests : IAsyncLifetime
 
     private static JsonObject Single(List<JsonObject> events, string verb, string resource, string stage) =>
         events.Single(e => e["verb"]!.GetValue<string>() == verb && e["objectRef"]?["resource"]?.GetValue<string>() == resource
-            && e["objectRef"]?["namespace"]?.GetValue<string>() == Namespace && e["stage"]!.GetValue<string>() == stage && e["impersonatedUser"] is null);
+            && e["objectRef"]?["namespace"]?.GetValue<string>() == Namespace && e["stage"]!.GetValue<string>() == stage && e["impersonatedUser"] is null
+            && e["user"]?["username"]?.GetValue<string>() == "kubesharp-admin");
 }
 
 internal static class ExitCodeAssertions

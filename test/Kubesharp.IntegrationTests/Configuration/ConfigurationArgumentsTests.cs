@@ -90,8 +90,7 @@ public sealed class ConfigurationArgumentsTests : IDisposable
         // The verb's list flag (a repeated option) takes a YAML list; key+ in a later file appends.
         var root = KubesharpCommand.CreateRoot();
         var server = root.Subcommands.Single(c => c.Name == "server");
-        var listOption = new System.CommandLine.Option<string[]>("--tls-san") { AllowMultipleArgumentsPerToken = false };
-        server.Options.Add(listOption);
+        var listOption = (System.CommandLine.Option<string[]>)server.Options.Single(o => o.Name == "--tls-san");
         File.WriteAllText(ConfigPath, "tls-san:\n  - a.example\n  - b.example\n");
         File.WriteAllText(Path.Combine(_dir, "config.yaml.d", "10-more.yaml"), "tls-san+: [c.example]\n");
         var expanded = ConfigurationArguments.Expand(root, ["server", "--config", ConfigPath], new Hashtable(), _warnings);

@@ -133,6 +133,8 @@ public sealed partial class DevicePluginEndToEndTests(NodeFixture fixture)
         Spec = new PodSpec
         {
             TerminationGracePeriodSeconds = 0,
+            // No node lifecycle controller runs here to lift the not-ready taint new nodes are registered with.
+            Tolerations = [new Toleration { Key = "node.kubernetes.io/not-ready", Operator = "Exists", Effect = "NoSchedule" }],
             Containers =
             [
                 new Container

@@ -65,6 +65,8 @@ public sealed class SimulatedExtendedResourcesTests
         Metadata = new ObjectMeta { Name = name, Namespace = "default" },
         Spec = new PodSpec
         {
+            // No node lifecycle controller runs here to lift the not-ready taint new nodes are registered with.
+            Tolerations = [new Toleration { Key = "node.kubernetes.io/not-ready", Operator = "Exists", Effect = "NoSchedule" }],
             Containers =
             [
                 new Container
