@@ -245,6 +245,19 @@ internal sealed class AuditEvent(
     /// <summary>The body as JSON (without managedFields when the policy says so); null when it is not JSON.</summary>
     private JsonNode? Parse(ReadOnlyMemory<byte> body)
     {
+        if (body.Span.StartsWith("k8s\0"u8))
+        {
+            // Typed clients (kubectl among them) send protobuf: the event shows the object they sent, as upstream's does.
+            try
+            {
+                return Http.ProtobufBody.ToJsonObject(body.Span);
+            }
+            catch (Http.StatusError)
+            {
+                return null;
+            }
+        }
+
         if (body.Length == 0 || body.Span[0] is not ((byte)'{' or (byte)'['))
         {
             return null;
