@@ -386,7 +386,6 @@ public sealed partial class SimulatedNodeHost : BackgroundService
     private async Task ReportStatusAsync(SimulatedNode node, bool ready, Node? current, CancellationToken cancellationToken)
     {
         var nodes = client.Resource<Node>();
-        var readFresh = current is null;
         current ??= await nodes.GetAsync(null, node.Name, cancellationToken).ConfigureAwait(false);
         var now = time.GetUtcNow();
         var capacity = new Dictionary<string, Quantity>
@@ -447,15 +446,19 @@ public sealed partial class SimulatedNodeHost : BackgroundService
                 },
             ],
         };
-        try
+        // The node lifecycle and IPAM controllers write new nodes too: on a conflict, report on the fresh object.
+        for (var attempt = 1; ; attempt++)
         {
-            var written = await nodes.UpdateStatusAsync(current with { Status = status }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            node.UsePodCidr(written.Spec?.PodCIDR);
-        }
-        catch (StatusException e) when (e.IsConflict() && !readFresh)
-        {
-            // The node lifecycle controller writes new nodes too (taints): report once more on the fresh object.
-            await ReportStatusAsync(node, ready, null, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var written = await nodes.UpdateStatusAsync(current with { Status = status }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                node.UsePodCidr(written.Spec?.PodCIDR);
+                return;
+            }
+            catch (StatusException e) when (e.IsConflict() && attempt < 5)
+            {
+                current = await nodes.GetAsync(null, node.Name, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
