@@ -16,7 +16,8 @@ public sealed class SchedulerMetricsTests
         Metadata = new ObjectMeta { Name = name, Namespace = "default" },
         Spec = new PodSpec
         {
-            Tolerations = [new Toleration { Key = SimulatedNodeOptions.TaintKey, Operator = "Exists", Effect = "NoSchedule" }],
+            // No node lifecycle controller runs here to lift the not-ready taint new nodes are registered with.
+            Tolerations = [new Toleration { Key = SimulatedNodeOptions.TaintKey, Operator = "Exists", Effect = "NoSchedule" }, new Toleration { Key = "node.kubernetes.io/not-ready", Operator = "Exists", Effect = "NoSchedule" }],
             Containers = [new Container { Name = "c", Image = "busybox", Resources = new ResourceRequirements { Requests = new() { ["cpu"] = Quantity.Parse(cpu) } } }],
         },
     };
