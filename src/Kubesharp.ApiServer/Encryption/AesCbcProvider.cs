@@ -6,21 +6,28 @@ namespace Kubesharp.ApiServer.Encryption;
 internal sealed class AesCbcProvider : EncryptionProvider, IDisposable
 {
     private const int BlockSize = 16;
-    private readonly Aes _aes;
+    // An Aes instance is not documented safe for concurrent use; each thread gets its own.
+    private readonly ThreadLocal<Aes> _aes;
 
     public AesCbcProvider(string keyName, byte[] key)
         : base("aescbc", keyName)
     {
-        _aes = Aes.Create();
-        _aes.Key = key;
+        _aes = new ThreadLocal<Aes>(
+            () =>
+            {
+                var aes = Aes.Create();
+                aes.Key = key;
+                return aes;
+            },
+            trackAllValues: true);
     }
 
     public override byte[] Encrypt(ReadOnlySpan<byte> plain, string storageKey)
     {
-        var length = _aes.GetCiphertextLengthCbc(plain.Length);
+        var length = _aes.Value!.GetCiphertextLengthCbc(plain.Length);
         var result = WithPrefix(BlockSize + length, out var body);
         RandomNumberGenerator.Fill(body[..BlockSize]);
-        _aes.EncryptCbc(plain, body[..BlockSize], body[BlockSize..]);
+        _aes.Value!.EncryptCbc(plain, body[..BlockSize], body[BlockSize..]);
         return result;
     }
 
@@ -34,7 +41,7 @@ internal sealed class AesCbcProvider : EncryptionProvider, IDisposable
 
         try
         {
-            return _aes.DecryptCbc(body[BlockSize..], body[..BlockSize]);
+            return _aes.Value!.DecryptCbc(body[BlockSize..], body[..BlockSize]);
         }
         catch (CryptographicException ex)
         {
@@ -42,5 +49,13 @@ internal sealed class AesCbcProvider : EncryptionProvider, IDisposable
         }
     }
 
-    public void Dispose() => _aes.Dispose();
+    public void Dispose()
+    {
+        foreach (var aes in _aes.Values)
+        {
+            aes.Dispose();
+        }
+
+        _aes.Dispose();
+    }
 }

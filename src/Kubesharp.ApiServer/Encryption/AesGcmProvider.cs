@@ -8,12 +8,14 @@ internal sealed class AesGcmProvider : EncryptionProvider, IDisposable
 {
     private const int NonceSize = 12;
     private const int TagSize = 16;
-    private readonly AesGcm _aes;
+    // AesGcm is not safe for concurrent use: requests encrypting at once on one instance store ciphertext that never
+    // decrypts. Each thread gets its own.
+    private readonly ThreadLocal<AesGcm> _aes;
 
     public AesGcmProvider(string keyName, byte[] key)
         : base("aesgcm", keyName)
     {
-        _aes = new AesGcm(key, TagSize);
+        _aes = new ThreadLocal<AesGcm>(() => new AesGcm(key, TagSize), trackAllValues: true);
     }
 
     public override byte[] Encrypt(ReadOnlySpan<byte> plain, string storageKey)
@@ -21,7 +23,7 @@ internal sealed class AesGcmProvider : EncryptionProvider, IDisposable
         var result = WithPrefix(NonceSize + plain.Length + TagSize, out var body);
         var nonce = body[..NonceSize];
         RandomNumberGenerator.Fill(nonce);
-        _aes.Encrypt(nonce, plain, body.Slice(NonceSize, plain.Length), body[(NonceSize + plain.Length)..], Encoding.UTF8.GetBytes(storageKey));
+        _aes.Value!.Encrypt(nonce, plain, body.Slice(NonceSize, plain.Length), body[(NonceSize + plain.Length)..], Encoding.UTF8.GetBytes(storageKey));
         return result;
     }
 
@@ -36,7 +38,7 @@ internal sealed class AesGcmProvider : EncryptionProvider, IDisposable
         var plain = new byte[body.Length - NonceSize - TagSize];
         try
         {
-            _aes.Decrypt(body[..NonceSize], body.Slice(NonceSize, plain.Length), body[(NonceSize + plain.Length)..], plain, Encoding.UTF8.GetBytes(storageKey));
+            _aes.Value!.Decrypt(body[..NonceSize], body.Slice(NonceSize, plain.Length), body[(NonceSize + plain.Length)..], plain, Encoding.UTF8.GetBytes(storageKey));
         }
         catch (AuthenticationTagMismatchException ex)
         {
@@ -46,5 +48,13 @@ internal sealed class AesGcmProvider : EncryptionProvider, IDisposable
         return plain;
     }
 
-    public void Dispose() => _aes.Dispose();
+    public void Dispose()
+    {
+        foreach (var aes in _aes.Values)
+        {
+            aes.Dispose();
+        }
+
+        _aes.Dispose();
+    }
 }

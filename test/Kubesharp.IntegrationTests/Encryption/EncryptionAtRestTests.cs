@@ -85,6 +85,43 @@ public sealed class EncryptionAtRestTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("aescbc", 32)]
+    [InlineData("aesgcm", 32)]
+    [InlineData("secretbox", 32)]
+    public async Task SecretCreate_ManyAtOnce_EveryOneDecryptsToItsOwnData(string provider, int keyBytes)
+    {
+        var config = WriteConfig("config.yaml", $$"""
+            apiVersion: apiserver.config.k8s.io/v1
+            kind: EncryptionConfiguration
+            resources:
+              - resources: [secrets]
+                providers:
+                  - {{provider}}:
+                      keys:
+                        - name: key1
+                          secret: {{Convert.ToBase64String(RandomNumberGenerator.GetBytes(keyBytes))}}
+            """);
+        const int count = 500;
+        var store = await OpenSqliteAsync();
+        await using (store)
+        {
+            await using var host = await StartAsync(store, config);
+            using var client = KubernetesClient.FromKubeconfig(host.KubeconfigPath);
+            // Requests encrypt side by side: one cipher instance shared between them stored ciphertext that never decrypts.
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+                await CreateSecretAsync(client, $"s-{i}", $"value-{i}"));
+
+            // Past the watch cache: every stored value decrypts, and to its own data.
+            var list = await client.GetJsonAsync("/api/v1/namespaces/default/secrets?resourceVersion=");
+            var values = list!["items"]!.AsArray()
+                .Where(s => s!["metadata"]!["name"]!.GetValue<string>().StartsWith("s-", StringComparison.Ordinal))
+                .ToDictionary(s => s!["metadata"]!["name"]!.GetValue<string>(), s => Encoding.UTF8.GetString(Convert.FromBase64String(s!["data"]!["password"]!.GetValue<string>())));
+            Assert.Equal(count, values.Count);
+            Assert.All(values, pair => Assert.Equal("value-" + pair.Key[2..], pair.Value));
+        }
+    }
+
     [Fact]
     public async Task SecretCreate_OnEtcd_StoredEncryptedReadableThroughApi()
     {
