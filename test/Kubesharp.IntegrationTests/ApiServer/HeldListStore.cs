@@ -1,0 +1,51 @@
+using Kubesharp.Storage;
+
+namespace Kubesharp.IntegrationTests.ApiServer;
+
+/// <summary>
+/// A real store whose paged lists stop after the first page until <see cref="Release"/>: the API server's cache load is
+/// held half done for as long as a test needs to look at the server in that state.
+/// </summary>
+internal sealed class HeldListStore(IStore inner) : IStore, IStoreHealth
+{
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public string? Problem => (inner as IStoreHealth)?.Problem;
+
+    public void Release() => _released.TrySetResult();
+
+    public async Task<ListResult> ListAsync(string prefix, ListOptions options, CancellationToken cancellationToken)
+    {
+        if (options.StartAfter is not null)
+        {
+            await _released.Task.WaitAsync(cancellationToken);
+        }
+
+        return await inner.ListAsync(prefix, options, cancellationToken);
+    }
+
+    public Task<long> GetCurrentRevisionAsync(CancellationToken cancellationToken) => inner.GetCurrentRevisionAsync(cancellationToken);
+
+    public Task<KeyValue?> GetAsync(string key, long revision, CancellationToken cancellationToken) => inner.GetAsync(key, revision, cancellationToken);
+
+    public Task<KeyValue> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken) => inner.CreateAsync(key, value, cancellationToken);
+
+    public Task<KeyValue> UpdateAsync(string key, ReadOnlyMemory<byte> value, long expectedModRevision, CancellationToken cancellationToken) =>
+        inner.UpdateAsync(key, value, expectedModRevision, cancellationToken);
+
+    public Task<KeyValue> DeleteAsync(string key, long expectedModRevision, CancellationToken cancellationToken) =>
+        inner.DeleteAsync(key, expectedModRevision, cancellationToken);
+
+    public IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, CancellationToken cancellationToken) =>
+        inner.WatchAsync(prefix, afterRevision, cancellationToken);
+
+    public Task CompactAsync(long revision, CancellationToken cancellationToken) => inner.CompactAsync(revision, cancellationToken);
+
+    public Task<long> GetCompactedRevisionAsync(CancellationToken cancellationToken) => inner.GetCompactedRevisionAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        Release();
+        await inner.DisposeAsync();
+    }
+}
