@@ -146,8 +146,12 @@ public sealed class AuthorizationTests(TestServer server)
 
             // A rule added to the role allows at once.
             Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Put, $"{Rbac}/namespaces/{ns}/roles/cm",
-                """{"metadata":{"name":"cm"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]}]}""")).Status);
+                """{"metadata":{"name":"cm"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]},{"apiGroups":[""],"resources":["pods/log"],"verbs":["get"]}]}""")).Status);
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/namespaces/{ns}/secrets")).StatusCode);
+            Assert.True(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"{{{ns}}}","verb":"get","resource":"pods","subresource":"log"},"user":"{{{user}}}"}"""));
+            Assert.False(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"{{{ns}}}","verb":"get","resource":"pods"},"user":"{{{user}}}"}"""));
+            Assert.False(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"{{{ns}}}","verb":"get","resource":"pods","subresource":"status"},"user":"{{{user}}}"}"""));
+            Assert.False(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"{{{ns}}}","verb":"get","resource":"configmaps","subresource":"log"},"user":"{{{user}}}"}"""));
 
             // The binding removed: the next request is refused.
             Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Delete, $"{Rbac}/namespaces/{ns}/rolebindings/cm")).Status);
