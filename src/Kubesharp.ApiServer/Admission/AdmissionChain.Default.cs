@@ -18,8 +18,9 @@ internal sealed partial class AdmissionChain
         var tolerationRestriction = new PodTolerationRestrictionPlugin(registry);
         var matcher = new AdmissionMatcher(registry);
 
-        // The authorizer of CEL expressions reads RBAC from the registry, which is still being built here.
-        var authorizer = new Lazy<RequestAuthorizer>(() => new RequestAuthorizer(registry));
+        // The authorizer of CEL expressions reads RBAC from the registry, which is still being built here; it is the
+        // request pipeline's own once the host has set it, so the RBAC index exists once.
+        var authorizer = new Lazy<RequestAuthorizer>(() => registry.Authorizer ?? new RequestAuthorizer(registry));
         var webhooks = new WebhookDispatcher(registry, matcher, authorizer, loggerFactory.CreateLogger<WebhookDispatcher>());
         return new AdmissionChain(
             [

@@ -50,10 +50,9 @@ internal sealed record PolicyRuleMatcher(
 
     private bool ResourceMatches(string resource, string subresource)
     {
-        var combined = subresource.Length == 0 ? resource : $"{resource}/{subresource}";
         foreach (var ruleResource in Resources)
         {
-            if (ruleResource == All || ruleResource == combined)
+            if (ruleResource == All || IsResource(ruleResource, resource, subresource))
             {
                 return true;
             }
@@ -67,6 +66,14 @@ internal sealed record PolicyRuleMatcher(
 
         return false;
     }
+
+    /// <summary>Whether <paramref name="ruleResource"/> is "RESOURCE" or "RESOURCE/SUBRESOURCE", compared in place.</summary>
+    private static bool IsResource(string ruleResource, string resource, string subresource) => subresource.Length == 0
+        ? ruleResource == resource
+        : ruleResource.Length == resource.Length + 1 + subresource.Length &&
+          ruleResource.StartsWith(resource, StringComparison.Ordinal) &&
+          ruleResource[resource.Length] == '/' &&
+          ruleResource.EndsWith(subresource, StringComparison.Ordinal);
 
     private bool NameMatches(string name) => ResourceNames.Count == 0 || ResourceNames.Contains(name, StringComparer.Ordinal);
 

@@ -12,7 +12,9 @@ namespace Kubesharp.ApiServer.Authorization;
 /// Role-based access control over the Roles, ClusterRoles, RoleBindings and ClusterRoleBindings in the watch cache.
 /// The bindings are indexed by subject (user, group; a ServiceAccount is its user name) and by namespace, so a
 /// request looks at the grants of its own user and groups only, however many bindings exist. The index is built
-/// again when one of the four caches changes.
+/// again when one of the four caches changes (the next request sees the change); a role's rules are read once per
+/// stored version of the role and kept across rebuilds, and each grant carries its ready-made reason, so an allowed
+/// request allocates nothing here.
 /// </summary>
 internal sealed class RbacAuthorizer
 {
@@ -47,14 +49,17 @@ internal sealed class RbacAuthorizer
     public AuthorizationDecision Authorize(UserInfo user, RequestInfo request)
     {
         var index = Current();
-        foreach (var grant in index.GrantsFor(user, request.Namespace))
+        if (index.FirstAllowing(SubjectKey.User(user.Name), request) is { } byUser)
         {
-            foreach (var rule in grant.Rules)
+            return byUser.Decision;
+        }
+
+        var groups = user.Groups;
+        for (var i = 0; i < groups.Count; i++)
+        {
+            if (index.FirstAllowing(SubjectKey.Group(groups[i]), request) is { } byGroup)
             {
-                if (rule.Allows(request))
-                {
-                    return AuthorizationDecision.Allow($"RBAC: allowed by {grant.Describe()}");
-                }
+                return byGroup.Decision;
             }
         }
 
@@ -62,8 +67,18 @@ internal sealed class RbacAuthorizer
     }
 
     /// <summary>Every rule that applies to <paramref name="user"/> in <paramref name="namespace"/> (cluster-wide ones only when empty).</summary>
-    public List<PolicyRuleMatcher> RulesFor(UserInfo user, string @namespace) =>
-        [.. Current().GrantsFor(user, @namespace).SelectMany(g => g.Rules)];
+    public List<PolicyRuleMatcher> RulesFor(UserInfo user, string @namespace)
+    {
+        var index = Current();
+        var rules = new List<PolicyRuleMatcher>();
+        index.AddRules(SubjectKey.User(user.Name), @namespace, rules);
+        foreach (var group in user.Groups)
+        {
+            index.AddRules(SubjectKey.Group(group), @namespace, rules);
+        }
+
+        return rules;
+    }
 
     /// <summary>The rules of the role a binding refers to; empty when it does not exist (yet).</summary>
     public IReadOnlyList<PolicyRuleMatcher> RoleRules(string kind, string name, string @namespace) =>
@@ -71,7 +86,7 @@ internal sealed class RbacAuthorizer
 
     private Index Current()
     {
-        var sources = (
+        var sources = new Sources(
             _registry.Cache.For(_roles).Snapshot,
             _registry.Cache.For(_clusterRoles).Snapshot,
             _registry.Cache.For(_roleBindings).Snapshot,
@@ -87,7 +102,7 @@ internal sealed class RbacAuthorizer
             current = _current;
             if (current is null || !current.IsBuiltFrom(sources))
             {
-                current = new Index(sources);
+                current = new Index(sources, current);
                 Volatile.Write(ref _current, current);
             }
 
@@ -95,33 +110,74 @@ internal sealed class RbacAuthorizer
         }
     }
 
-    /// <summary>One binding's grant: the rules of its role, with the names that explain a decision.</summary>
-    private sealed record Grant(string BindingKind, string BindingName, string BindingNamespace, string RoleKind, string RoleName, string Subject, IReadOnlyList<PolicyRuleMatcher> Rules)
+    private readonly record struct Sources(
+        ImmutableSortedDictionary<string, CachedObject> Roles,
+        ImmutableSortedDictionary<string, CachedObject> ClusterRoles,
+        ImmutableSortedDictionary<string, CachedObject> RoleBindings,
+        ImmutableSortedDictionary<string, CachedObject> ClusterRoleBindings);
+
+    /// <summary>A binding subject as the index keys it: a user name (service accounts included) or a group name.</summary>
+    private readonly record struct SubjectKey(bool IsGroup, string Name)
     {
-        public string Describe() => BindingNamespace.Length == 0
-            ? $"{BindingKind} \"{BindingName}\" of {RoleKind} \"{RoleName}\" to {Subject}"
-            : $"{BindingKind} \"{BindingName}/{BindingNamespace}\" of {RoleKind} \"{RoleName}\" to {Subject}";
+        public static SubjectKey User(string name) => new(false, name);
+
+        public static SubjectKey Group(string name) => new(true, name);
+    }
+
+    /// <summary>The parsed rules of one stored version of a role; the version is the cached object itself.</summary>
+    private sealed record ParsedRole(CachedObject Source, List<PolicyRuleMatcher> Rules);
+
+    /// <summary>One binding's grant to one subject: the rules of its role, and the decision naming what allowed it.</summary>
+    private sealed class Grant
+    {
+        public Grant(string bindingKind, string bindingName, string bindingNamespace, string roleKind, string roleName, string subject, List<PolicyRuleMatcher> rules)
+        {
+            Rules = rules;
+            var binding = bindingNamespace.Length == 0 ? bindingName : $"{bindingName}/{bindingNamespace}";
+            Decision = AuthorizationDecision.Allow($"RBAC: allowed by {bindingKind} \"{binding}\" of {roleKind} \"{roleName}\" to {subject}");
+        }
+
+        public List<PolicyRuleMatcher> Rules { get; }
+
+        public AuthorizationDecision Decision { get; }
+
+        public bool Allows(RequestInfo request)
+        {
+            foreach (var rule in Rules)
+            {
+                if (rule.Allows(request))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     private sealed class Index
     {
-        private readonly (ImmutableSortedDictionary<string, CachedObject> Roles, ImmutableSortedDictionary<string, CachedObject> ClusterRoles, ImmutableSortedDictionary<string, CachedObject> RoleBindings, ImmutableSortedDictionary<string, CachedObject> ClusterRoleBindings) _sources;
-        private readonly Dictionary<string, List<PolicyRuleMatcher>> _clusterRoleRules = new(StringComparer.Ordinal);
-        private readonly Dictionary<(string Namespace, string Name), List<PolicyRuleMatcher>> _roleRules = [];
-        private readonly Dictionary<string, List<Grant>> _clusterGrants = new(StringComparer.Ordinal);
-        private readonly Dictionary<(string Namespace, string Subject), List<Grant>> _namespacedGrants = [];
+        private readonly Sources _sources;
+        private readonly Dictionary<string, ParsedRole> _clusterRoleRules = new(StringComparer.Ordinal);
+        private readonly Dictionary<(string Namespace, string Name), ParsedRole> _roleRules = [];
+        private readonly Dictionary<SubjectKey, List<Grant>> _clusterGrants = [];
+        private readonly Dictionary<(string Namespace, SubjectKey Subject), List<Grant>> _namespacedGrants = [];
 
-        public Index((ImmutableSortedDictionary<string, CachedObject>, ImmutableSortedDictionary<string, CachedObject>, ImmutableSortedDictionary<string, CachedObject>, ImmutableSortedDictionary<string, CachedObject>) sources)
+        public Index(Sources sources, Index? previous)
         {
             _sources = sources;
             foreach (var role in _sources.ClusterRoles.Values)
             {
-                _clusterRoleRules[role.Name] = PolicyRuleMatcher.ParseRules(role.Root);
+                _clusterRoleRules[role.Name] = previous is not null && previous._clusterRoleRules.TryGetValue(role.Name, out var parsed) && ReferenceEquals(parsed.Source, role)
+                    ? parsed
+                    : new ParsedRole(role, PolicyRuleMatcher.ParseRules(role.Root));
             }
 
             foreach (var role in _sources.Roles.Values)
             {
-                _roleRules[(role.Namespace, role.Name)] = PolicyRuleMatcher.ParseRules(role.Root);
+                _roleRules[(role.Namespace, role.Name)] = previous is not null && previous._roleRules.TryGetValue((role.Namespace, role.Name), out var parsed) && ReferenceEquals(parsed.Source, role)
+                    ? parsed
+                    : new ParsedRole(role, PolicyRuleMatcher.ParseRules(role.Root));
             }
 
             foreach (var binding in _sources.ClusterRoleBindings.Values)
@@ -135,36 +191,48 @@ internal sealed class RbacAuthorizer
             }
         }
 
-        public bool IsBuiltFrom((ImmutableSortedDictionary<string, CachedObject> Roles, ImmutableSortedDictionary<string, CachedObject> ClusterRoles, ImmutableSortedDictionary<string, CachedObject> RoleBindings, ImmutableSortedDictionary<string, CachedObject> ClusterRoleBindings) sources) =>
+        public bool IsBuiltFrom(Sources sources) =>
             ReferenceEquals(sources.Roles, _sources.Roles) && ReferenceEquals(sources.ClusterRoles, _sources.ClusterRoles) &&
             ReferenceEquals(sources.RoleBindings, _sources.RoleBindings) && ReferenceEquals(sources.ClusterRoleBindings, _sources.ClusterRoleBindings);
 
         public IReadOnlyList<PolicyRuleMatcher> RoleRules(string kind, string name, string @namespace) =>
-            (kind == "ClusterRole" ? _clusterRoleRules.GetValueOrDefault(name) : _roleRules.GetValueOrDefault((@namespace, name))) ?? [];
+            Rules(kind, name, @namespace) ?? (IReadOnlyList<PolicyRuleMatcher>)[];
 
-        public IEnumerable<Grant> GrantsFor(UserInfo user, string @namespace)
-        {
-            foreach (var grant in Lookup(UserKey(user.Name), @namespace))
-            {
-                yield return grant;
-            }
-
-            foreach (var group in user.Groups)
-            {
-                foreach (var grant in Lookup(GroupKey(group), @namespace))
-                {
-                    yield return grant;
-                }
-            }
-        }
-
-        private IEnumerable<Grant> Lookup(string subject, string @namespace)
+        /// <summary>The first grant of <paramref name="subject"/>, cluster-wide then in the request's namespace, that allows the request.</summary>
+        public Grant? FirstAllowing(SubjectKey subject, RequestInfo request)
         {
             if (_clusterGrants.TryGetValue(subject, out var cluster))
             {
                 foreach (var grant in cluster)
                 {
-                    yield return grant;
+                    if (grant.Allows(request))
+                    {
+                        return grant;
+                    }
+                }
+            }
+
+            if (request.Namespace.Length > 0 && _namespacedGrants.TryGetValue((request.Namespace, subject), out var namespaced))
+            {
+                foreach (var grant in namespaced)
+                {
+                    if (grant.Allows(request))
+                    {
+                        return grant;
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        public void AddRules(SubjectKey subject, string @namespace, List<PolicyRuleMatcher> rules)
+        {
+            if (_clusterGrants.TryGetValue(subject, out var cluster))
+            {
+                foreach (var grant in cluster)
+                {
+                    rules.AddRange(grant.Rules);
                 }
             }
 
@@ -172,10 +240,13 @@ internal sealed class RbacAuthorizer
             {
                 foreach (var grant in namespaced)
                 {
-                    yield return grant;
+                    rules.AddRange(grant.Rules);
                 }
             }
         }
+
+        private List<PolicyRuleMatcher>? Rules(string kind, string name, string @namespace) =>
+            (kind == "ClusterRole" ? _clusterRoleRules.GetValueOrDefault(name) : _roleRules.GetValueOrDefault((@namespace, name)))?.Rules;
 
         private void Add(CachedObject binding, string bindingKind, string @namespace)
         {
@@ -189,15 +260,15 @@ internal sealed class RbacAuthorizer
             var roleKind = kindElement.GetString() ?? string.Empty;
             var roleName = nameElement.GetString() ?? string.Empty;
             // A RoleBinding may refer to a Role of its own namespace or to a ClusterRole; a ClusterRoleBinding only to a ClusterRole.
-            var rules = RoleRules(roleKind, roleName, @namespace);
-            if (rules.Count == 0 || !root.TryGetProperty("subjects", out var subjects) || subjects.ValueKind != JsonValueKind.Array)
+            var rules = Rules(roleKind, roleName, @namespace);
+            if (rules is null || rules.Count == 0 || !root.TryGetProperty("subjects", out var subjects) || subjects.ValueKind != JsonValueKind.Array)
             {
                 return;
             }
 
             foreach (var subject in subjects.EnumerateArray())
             {
-                if (SubjectKey(subject, @namespace) is not { } key)
+                if (Subject(subject, @namespace) is not { } key)
                 {
                     continue;
                 }
@@ -214,7 +285,7 @@ internal sealed class RbacAuthorizer
             }
         }
 
-        private static (string Key, string Description)? SubjectKey(JsonElement subject, string bindingNamespace)
+        private static (SubjectKey Key, string Description)? Subject(JsonElement subject, string bindingNamespace)
         {
             if (subject.ValueKind != JsonValueKind.Object || !subject.TryGetProperty("name", out var nameElement) || nameElement.GetString() is not { Length: > 0 } name)
             {
@@ -225,19 +296,15 @@ internal sealed class RbacAuthorizer
             switch (kind)
             {
                 case "User":
-                    return (UserKey(name), $"User \"{name}\"");
+                    return (SubjectKey.User(name), $"User \"{name}\"");
                 case "Group":
-                    return (GroupKey(name), $"Group \"{name}\"");
+                    return (SubjectKey.Group(name), $"Group \"{name}\"");
                 case "ServiceAccount":
                     var ns = subject.TryGetProperty("namespace", out var n) && n.GetString() is { Length: > 0 } given ? given : bindingNamespace;
-                    return ns.Length == 0 ? null : (UserKey($"system:serviceaccount:{ns}:{name}"), $"ServiceAccount \"{ns}/{name}\"");
+                    return ns.Length == 0 ? null : (SubjectKey.User($"system:serviceaccount:{ns}:{name}"), $"ServiceAccount \"{ns}/{name}\"");
                 default:
                     return null;
             }
         }
-
-        private static string UserKey(string name) => "u:" + name;
-
-        private static string GroupKey(string name) => "g:" + name;
     }
 }

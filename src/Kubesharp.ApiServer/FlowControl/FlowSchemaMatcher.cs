@@ -62,14 +62,44 @@ internal sealed class FlowSchemaMatcher
 
     public bool Matches(RequestInfo request, UserInfo user)
     {
+        // Plain loops: every request of a user outside system:masters walks most schemas before it is classified.
         foreach (var rule in _rules)
         {
-            if (!rule.Subjects.Any(s => s.Matches(user)))
+            if (!AnySubjectIs(rule.Subjects, user))
             {
                 continue;
             }
 
-            if (request.IsResourceRequest ? rule.ResourceRules.Any(r => r.Matches(request)) : rule.NonResourceRules.Any(r => r.Matches(request)))
+            if (request.IsResourceRequest)
+            {
+                foreach (var resourceRule in rule.ResourceRules)
+                {
+                    if (resourceRule.Matches(request))
+                    {
+                        return true;
+                    }
+                }
+            }
+            else
+            {
+                foreach (var nonResourceRule in rule.NonResourceRules)
+                {
+                    if (nonResourceRule.Matches(request))
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool AnySubjectIs(List<Subject> subjects, UserInfo user)
+    {
+        foreach (var subject in subjects)
+        {
+            if (subject.Matches(user))
             {
                 return true;
             }
@@ -108,8 +138,18 @@ internal sealed class FlowSchemaMatcher
 
     private static string[] Strings(JsonElement element) => [.. Items(element).Select(Text)];
 
-    private static bool Contains(string[] values, string value, string all) =>
-        values.Any(v => v == value || v == all);
+    private static bool Contains(string[] values, string value, string all)
+    {
+        foreach (var v in values)
+        {
+            if (v == value || v == all)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private sealed record Rule(List<Subject> Subjects, List<ResourceRule> ResourceRules, List<NonResourceRule> NonResourceRules);
 

@@ -122,6 +122,61 @@ public sealed class AuthorizationTests(TestServer server)
         await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}");
     }
 
+    [Fact]
+    public async Task RbacChanges_TakeEffectOnTheVeryNextRequest()
+    {
+        var ns = "changes-" + _id;
+        var user = "changer-" + _id;
+        var group = "changers-" + _id;
+        const string Rbac = "/apis/rbac.authorization.k8s.io/v1";
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{ns}}}"}}""")).Status);
+        try
+        {
+            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"{Rbac}/namespaces/{ns}/roles", """{"metadata":{"name":"cm"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list"]}]}""")).Status);
+            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"{Rbac}/namespaces/{ns}/rolebindings", $$$"""
+                {"metadata":{"name":"cm"},"subjects":[{"kind":"User","name":"{{{user}}}","apiGroup":"rbac.authorization.k8s.io"}],"roleRef":{"kind":"Role","name":"cm","apiGroup":"rbac.authorization.k8s.io"}}
+                """)).Status);
+            using var client = UserClient(user, group);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/namespaces/{ns}/configmaps")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync($"/api/v1/namespaces/{ns}/secrets")).StatusCode);
+            var (_, review) = await server.PostAsync("/apis/authorization.k8s.io/v1/subjectaccessreviews", $$$"""
+                {"spec":{"resourceAttributes":{"namespace":"{{{ns}}}","verb":"list","resource":"configmaps"},"user":"{{{user}}}"}}
+                """);
+            Assert.Equal($"RBAC: allowed by RoleBinding \"cm/{ns}\" of Role \"cm\" to User \"{user}\"", (string?)review!["status"]!["reason"]);
+
+            // A rule added to the role allows at once.
+            Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Put, $"{Rbac}/namespaces/{ns}/roles/cm",
+                """{"metadata":{"name":"cm"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get","list"]},{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]},{"apiGroups":[""],"resources":["pods/log"],"verbs":["get"]}]}""")).Status);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/namespaces/{ns}/secrets")).StatusCode);
+            Assert.True(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"{{{ns}}}","verb":"get","resource":"pods","subresource":"log"},"user":"{{{user}}}"}"""));
+            Assert.False(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"{{{ns}}}","verb":"get","resource":"pods"},"user":"{{{user}}}"}"""));
+            Assert.False(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"{{{ns}}}","verb":"get","resource":"pods","subresource":"status"},"user":"{{{user}}}"}"""));
+            Assert.False(await AllowedAsync($$$"""{"resourceAttributes":{"namespace":"{{{ns}}}","verb":"get","resource":"configmaps","subresource":"log"},"user":"{{{user}}}"}"""));
+
+            // The binding removed: the next request is refused.
+            Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Delete, $"{Rbac}/namespaces/{ns}/rolebindings/cm")).Status);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync($"/api/v1/namespaces/{ns}/configmaps")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync($"/api/v1/namespaces/{ns}/secrets")).StatusCode);
+
+            // A group's cluster-wide grant follows its ClusterRole: deleted, refused; created again, allowed.
+            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"{Rbac}/clusterroles", $$$"""{"metadata":{"name":"{{{group}}}"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["list"]}]}""")).Status);
+            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"{Rbac}/clusterrolebindings", $$$"""
+                {"metadata":{"name":"{{{group}}}"},"subjects":[{"kind":"Group","name":"{{{group}}}","apiGroup":"rbac.authorization.k8s.io"}],"roleRef":{"kind":"ClusterRole","name":"{{{group}}}","apiGroup":"rbac.authorization.k8s.io"}}
+                """)).Status);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/namespaces/{ns}/configmaps")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Delete, $"{Rbac}/clusterroles/{group}")).Status);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync($"/api/v1/namespaces/{ns}/configmaps")).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"{Rbac}/clusterroles", $$$"""{"metadata":{"name":"{{{group}}}"},"rules":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["list"]}]}""")).Status);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/v1/namespaces/{ns}/configmaps")).StatusCode);
+        }
+        finally
+        {
+            await server.SendAsync(HttpMethod.Delete, $"{Rbac}/clusterrolebindings/{group}");
+            await server.SendAsync(HttpMethod.Delete, $"{Rbac}/clusterroles/{group}");
+            await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}");
+        }
+    }
+
     private async Task<bool> AllowedAsync(string spec)
     {
         var (status, body) = await server.PostAsync("/apis/authorization.k8s.io/v1/subjectaccessreviews", "{\"spec\":" + spec + "}");
