@@ -193,6 +193,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         registry.AdvertisedUrl = host.Url;
         registry.Authenticator = authenticator;
         host.ConfigureServiceAccountTokens(registry, authenticator, timeProvider);
+        authenticator.BootstrapTokens = new Security.BootstrapTokens.BootstrapTokenAuthenticator(cache, timeProvider);
         // The OpenAPI documents are built on first request: most clients never ask, and built eagerly they would
         // hold several megabytes for the life of the process.
         host._startup = host.RunStartupAsync(registry, flowControl, host._stopping.Token);

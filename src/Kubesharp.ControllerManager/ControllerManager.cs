@@ -78,6 +78,7 @@ public static class ControllerManager
             new DisruptionController(context),
             new ResourceQuotas.ResourceQuotaController(context),
             new JobController(context), new CronJobController(context), new TtlAfterFinishedController(context),
+            new BootstrapTokens.TokenCleanerController(context),
             new HorizontalPodAutoscalers.HorizontalPodAutoscalerController(context),
             .. options.RootCaPem is { } rootCa ? [new Certificates.RootCaPublisherController(context, rootCa)] : Array.Empty<IController>(),
             new Volumes.PersistentVolumeController(context),

@@ -35,6 +35,7 @@ internal static class KubesharpCommand
         root.Subcommands.Add(ImagesCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(SecretsEncryptCommand.Create());
+        root.Subcommands.Add(TokenCommand.Create());
         Logging.LogOptions.AddTo(root);
         root.Options.Add(ConfigurationArguments.ConfigOption);
         return root;

@@ -8,7 +8,8 @@ namespace Kubesharp.ApiServer.Security;
 
 /// <summary>
 /// Authenticates a request by a client certificate signed by the cluster CA (CN = user, O = groups) or by a
-/// bearer token from DATA/server/token-auth.csv (kube-apiserver's token file format: token,user,uid,"groups").
+/// bearer token: a service-account token, a bootstrap token, or one from DATA/server/token-auth.csv (kube-apiserver's
+/// token file format: token,user,uid,"groups").
 /// </summary>
 internal sealed class RequestAuthenticator
 {
@@ -28,6 +29,9 @@ internal sealed class RequestAuthenticator
     /// <summary>Validates service-account tokens; set once the watch cache exists.</summary>
     internal ServiceAccountTokenAuthenticator? ServiceAccountTokens { get; set; }
 
+    /// <summary>Validates bootstrap tokens against their Secrets; set once the watch cache exists.</summary>
+    internal BootstrapTokens.BootstrapTokenAuthenticator? BootstrapTokens { get; set; }
+
     public UserInfo? Authenticate(X509Certificate2? clientCertificate, string? authorization)
     {
         if (clientCertificate is not null)
@@ -45,6 +49,11 @@ internal sealed class RequestAuthenticator
             if (ServiceAccountTokens is { } serviceAccounts && JsonWebToken.LooksLikeOne(token))
             {
                 return serviceAccounts.Authenticate(token, null, out _);
+            }
+
+            if (BootstrapTokens?.Authenticate(token) is { } bootstrapUser)
+            {
+                return bootstrapUser;
             }
 
             foreach (var (known, user) in _tokens)
