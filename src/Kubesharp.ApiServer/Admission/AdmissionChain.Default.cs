@@ -20,7 +20,7 @@ internal sealed partial class AdmissionChain
 
         // The authorizer of CEL expressions reads RBAC from the registry, which is still being built here.
         var authorizer = new Lazy<RequestAuthorizer>(() => new RequestAuthorizer(registry));
-        var webhooks = new WebhookDispatcher(registry, matcher, authorizer, loggerFactory.CreateLogger<WebhookDispatcher>());
+        var webhooks = new WebhookDispatcher(registry.Webhooks, matcher, authorizer, loggerFactory.CreateLogger<WebhookDispatcher>());
         return new AdmissionChain(
             [
                 new NamespaceLifecyclePlugin(registry), limitRanger, new TaintNodesByConditionPlugin(), priority, new DefaultTolerationSecondsPlugin(), tolerationRestriction,

@@ -656,7 +656,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task WriteObjectAsync(HttpContext context, ApiResource resource, CachedObject obj, int statusCode)
     {
-        obj = registry.DefinitionOf(resource).Present(obj);
+        obj = await registry.DefinitionOf(resource).PresentAsync(obj, context.RequestAborted).ConfigureAwait(false);
         switch (MediaTypes.Negotiate(context.Request))
         {
             case ResponseForm.Table:
@@ -673,11 +673,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task WriteListAsync(HttpContext context, ApiResource resource, List<CachedObject> items, long revision, string? next, long? remaining)
     {
-        var definition = registry.DefinitionOf(resource);
-        if (definition.Converts)
-        {
-            items = items.ConvertAll(definition.Present);
-        }
+        items = await registry.DefinitionOf(resource).PresentAllAsync(items, context.RequestAborted).ConfigureAwait(false);
 
         var form = MediaTypes.Negotiate(context.Request);
         if (form == ResponseForm.Table)
