@@ -36,12 +36,18 @@ public sealed class CustomResourceConversionTests(TestServer server) : IAsyncLif
             "versions": [
               {
                 "name": "v1", "served": true, "storage": true,
-                "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "properties": {"color": {"type": "string"} } } } } }
+                "subresources": {"scale": {"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"}},
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                  "spec": {"type": "object", "properties": {"color": {"type": "string"}, "replicas": {"type": "integer"} } },
+                  "status": {"type": "object", "properties": {"replicas": {"type": "integer"} } } } } }
               },
               {
                 "name": "v2", "served": true, "storage": false,
                 "additionalPrinterColumns": [{"name": "Colour", "type": "string", "jsonPath": ".spec.colour"}],
-                "schema": {"openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "object", "properties": {"colour": {"type": "string"} } } } } }
+                "subresources": {"scale": {"specReplicasPath": ".spec.count", "statusReplicasPath": ".status.replicas"}},
+                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                  "spec": {"type": "object", "properties": {"colour": {"type": "string"}, "count": {"type": "integer"} } },
+                  "status": {"type": "object", "properties": {"replicas": {"type": "integer"} } } } } }
               }
             ]
           }
@@ -158,6 +164,18 @@ public sealed class CustomResourceConversionTests(TestServer server) : IAsyncLif
             Assert.Equal("red", (string?)patched!["spec"]!["colour"]);
             (_, stored) = await server.GetAsync(v1 + "/second");
             Assert.Equal("red", (string?)stored!["spec"]!["color"]);
+
+            // The scale subresource of v2 reads and writes v2's replicas path.
+            Assert.Equal(HttpStatusCode.OK, (await server.SendAsync(HttpMethod.Patch, v1 + "/second", """{"spec":{"replicas":3}}""", "application/merge-patch+json")).Status);
+            var (scaleStatus, scale) = await server.GetAsync(v2 + "/second/scale");
+            Assert.True(scaleStatus == HttpStatusCode.OK, scale?.ToJsonString());
+            Assert.Equal(3, (int?)scale!["spec"]!["replicas"]);
+            (scaleStatus, scale) = await server.SendAsync(HttpMethod.Patch, v2 + "/second/scale", """{"spec":{"replicas":5}}""", "application/merge-patch+json");
+            Assert.True(scaleStatus == HttpStatusCode.OK, scale?.ToJsonString());
+            Assert.Equal(5, (int?)scale!["spec"]!["replicas"]);
+            (_, stored) = await server.GetAsync(v1 + "/second");
+            Assert.Equal(5, (int?)stored!["spec"]!["replicas"]);
+            Assert.Null(stored["spec"]!["count"]);
 
             // A watch in v2 sees converted objects.
             using var request = new HttpRequestMessage(HttpMethod.Get, v2 + "?watch=true&timeoutSeconds=10&fieldSelector=metadata.name%3Dfirst");

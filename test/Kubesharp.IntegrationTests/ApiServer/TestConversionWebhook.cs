@@ -16,7 +16,7 @@ namespace Kubesharp.IntegrationTests.ApiServer;
 
 /// <summary>
 /// A CustomResource conversion webhook on a loopback port, serving HTTPS with a certificate of its own test CA. It
-/// converts Widgets between v1 (<c>spec.color</c>) and v2 (<c>spec.colour</c>). Paths: /convert converts,
+/// converts Widgets between v1 (<c>spec.color</c>, <c>spec.replicas</c>) and v2 (<c>spec.colour</c>, <c>spec.count</c>). Paths: /convert converts,
 /// /short leaves the last object out, /rename changes metadata.name, /relabel adds the label converted=yes.
 /// </summary>
 public sealed class TestConversionWebhook : IAsyncDisposable
@@ -87,11 +87,14 @@ public sealed class TestConversionWebhook : IAsyncDisposable
         {
             var copy = obj.DeepClone().AsObject();
             var spec = copy["spec"] as JsonObject ?? [];
-            var (from, to) = desired.EndsWith("/v2", StringComparison.Ordinal) ? ("color", "colour") : ("colour", "color");
-            if (spec[from] is { } value)
+            var toV2 = desired.EndsWith("/v2", StringComparison.Ordinal);
+            foreach (var (from, to) in toV2 ? new[] { ("color", "colour"), ("replicas", "count") } : [("colour", "color"), ("count", "replicas")])
             {
-                spec.Remove(from);
-                spec[to] = value.DeepClone();
+                if (spec[from] is { } value)
+                {
+                    spec.Remove(from);
+                    spec[to] = value.DeepClone();
+                }
             }
 
             copy["apiVersion"] = desired;
