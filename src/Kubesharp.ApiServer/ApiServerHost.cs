@@ -178,6 +178,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         host._auditor = options.Audit is { } audit ? new Audit.Auditor(audit, timeProvider, loggerFactory) : null;
         host.SecretsEncryption = new Encryption.SecretsEncryption(encrypting, options.EncryptionProviderConfig, cache.WaitForRevisionAsync, timeProvider, loggerFactory.CreateLogger<Encryption.SecretsEncryption>());
         host._disposables.Add(host.SecretsEncryption);
+        host._disposables.Add(registry.Webhooks);
         var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), host._auditor);
         app.Run(handler.HandleAsync);
 

@@ -21,7 +21,7 @@ internal sealed partial class AdmissionChain
         // The authorizer of CEL expressions reads RBAC from the registry, which is still being built here; it is the
         // request pipeline's own once the host has set it, so the RBAC index exists once.
         var authorizer = new Lazy<RequestAuthorizer>(() => registry.Authorizer ?? new RequestAuthorizer(registry));
-        var webhooks = new WebhookDispatcher(registry, matcher, authorizer, loggerFactory.CreateLogger<WebhookDispatcher>());
+        var webhooks = new WebhookDispatcher(registry.Webhooks, matcher, authorizer, loggerFactory.CreateLogger<WebhookDispatcher>());
         return new AdmissionChain(
             [
                 new NamespaceLifecyclePlugin(registry), limitRanger, new TaintNodesByConditionPlugin(), priority, new DefaultTolerationSecondsPlugin(), tolerationRestriction,

@@ -102,6 +102,12 @@ internal sealed partial class ResourceEndpoint
         {
             // Timeout or client gone: the watch simply ends.
         }
+        catch (StatusError error)
+        {
+            // An object this version cannot be served in (a failed conversion webhook): the watch ends with the error.
+            await stream.WriteAsync("ERROR", error.ToStatus()).ConfigureAwait(false);
+            await stream.FlushAsync().ConfigureAwait(false);
+        }
     }
 
     private static async Task WriteChangeAsync(WatchStream stream, CacheEvent change, ObjectFilter filter)
@@ -155,9 +161,18 @@ internal sealed partial class ResourceEndpoint
         private long _unflushed;
         private bool _columnsSent;
 
-        public Task WriteAsync(string type, CachedObject obj)
+        public async Task WriteAsync(string type, CachedObject obj)
         {
-            obj = definition.Present(obj);
+            obj = await definition.PresentAsync(obj, context.RequestAborted).ConfigureAwait(false);
+            if (Write(type, obj))
+            {
+                await FlushAsync().ConfigureAwait(false);
+            }
+        }
+
+        /// <summary>Encodes one event; true when enough is buffered to flush.</summary>
+        private bool Write(string type, CachedObject obj)
+        {
             using var writer = new Utf8JsonWriter(_buffer, WriterOptions);
             writer.WriteStartObject();
             writer.WriteString("type", type);
@@ -180,7 +195,7 @@ internal sealed partial class ResourceEndpoint
             writer.Flush();
             _buffer.Write("\n"u8);
             _unflushed += writer.BytesCommitted + 1;
-            return _unflushed > 32 * 1024 ? FlushAsync() : Task.CompletedTask;
+            return _unflushed > 32 * 1024;
         }
 
         public Task WriteAsync(string type, JsonObject obj)

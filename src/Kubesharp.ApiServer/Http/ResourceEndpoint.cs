@@ -479,7 +479,11 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     private async Task GetScaleAsync(HttpContext context, ResourceRequest request)
     {
         var obj = registry.Get(request.Resource, request.Namespace, request.Name!) ?? throw StatusError.NotFound(request.Resource.Resource, request.Resource.Group, request.Name!);
-        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(registry.DefinitionOf(request.Resource), obj)).ConfigureAwait(false);
+        var definition = registry.DefinitionOf(request.Resource);
+
+        // The scale paths are the requested version's: read them from the object in that version.
+        obj = await definition.PresentAsync(obj, context.RequestAborted).ConfigureAwait(false);
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(definition, obj)).ConfigureAwait(false);
     }
 
     private async Task UpdateScaleAsync(HttpContext context, ResourceRequest request, bool patch)
@@ -525,6 +529,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             ((JsonObject)node["metadata"]!)["resourceVersion"] = string.IsNullOrEmpty(rv) ? null : rv;
             return node;
         }, "scale", IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
+        updated = await definition.PresentAsync(updated, context.RequestAborted).ConfigureAwait(false);
         await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, ToScale(definition, updated)).ConfigureAwait(false);
     }
 
@@ -656,7 +661,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task WriteObjectAsync(HttpContext context, ApiResource resource, CachedObject obj, int statusCode)
     {
-        obj = registry.DefinitionOf(resource).Present(obj);
+        obj = await registry.DefinitionOf(resource).PresentAsync(obj, context.RequestAborted).ConfigureAwait(false);
         switch (MediaTypes.Negotiate(context.Request))
         {
             case ResponseForm.Table:
@@ -673,11 +678,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task WriteListAsync(HttpContext context, ApiResource resource, List<CachedObject> items, long revision, string? next, long? remaining)
     {
-        var definition = registry.DefinitionOf(resource);
-        if (definition.Converts)
-        {
-            items = items.ConvertAll(definition.Present);
-        }
+        items = await registry.DefinitionOf(resource).PresentAllAsync(items, context.RequestAborted).ConfigureAwait(false);
 
         var form = MediaTypes.Negotiate(context.Request);
         if (form == ResponseForm.Table)

@@ -88,8 +88,13 @@ internal sealed class StatusError : Exception
             ["metadata"] = new JsonObject(),
             ["status"] = "Failure",
             ["message"] = Message,
-            ["reason"] = Reason,
         };
+        if (Reason.Length > 0)
+        {
+            // An unknown reason is left out, as upstream's omitempty does.
+            status["reason"] = Reason;
+        }
+
         if (Name is not null || Kind is not null || Causes.Count > 0 || RetryAfterSeconds is not null)
         {
             var details = new JsonObject();

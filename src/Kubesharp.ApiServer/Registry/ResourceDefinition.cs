@@ -74,14 +74,24 @@ internal class ResourceDefinition
     public virtual List<string> UnknownFields(JsonObject body, bool remove) =>
         Schema is null ? [] : SchemaPruner.Prune(body, Schema, remove);
 
-    /// <summary>The object as this version serves it (the stored object may be of another version of the resource).</summary>
-    public virtual CachedObject Present(CachedObject stored) => stored;
+    /// <summary>
+    /// The object as this version serves it (the stored object may be of another version of the resource). A conversion
+    /// that fails (a conversion webhook's) is a <see cref="Http.StatusError"/>.
+    /// </summary>
+    public virtual ValueTask<CachedObject> PresentAsync(CachedObject stored, CancellationToken cancellationToken) => ValueTask.FromResult(Present(stored));
+
+    /// <summary>Objects of a list as this version serves them, converted together (one conversion webhook call).</summary>
+    public virtual ValueTask<List<CachedObject>> PresentAllAsync(List<CachedObject> stored, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Converts ? stored.ConvertAll(Present) : stored);
 
     /// <summary>An object of this version turned into the stored version before it is written.</summary>
-    public virtual JsonObject ToStorage(JsonObject obj) => obj;
+    public virtual ValueTask<JsonObject> ToStorageAsync(JsonObject obj, CancellationToken cancellationToken) => ValueTask.FromResult(ToStorage(obj));
 
-    /// <summary>A stored object turned into this version before a request changes it.</summary>
-    public virtual JsonObject FromStorage(JsonObject obj) => obj;
+    /// <summary>The in-process conversion of a stored object into this version.</summary>
+    protected virtual CachedObject Present(CachedObject stored) => stored;
+
+    /// <summary>The in-process conversion of an object of this version into the stored version.</summary>
+    protected virtual JsonObject ToStorage(JsonObject obj) => obj;
 }
 
 /// <summary>Where a resource keeps what the scale subresource reads and writes (dotted paths below the root).</summary>

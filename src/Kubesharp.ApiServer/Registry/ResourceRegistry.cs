@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiServer.Admission;
+using Kubesharp.ApiServer.Admission.Webhooks;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Http;
 using Kubesharp.ApiServer.Printing;
@@ -37,8 +38,12 @@ internal sealed partial class ResourceRegistry
         Context = new RegistryContext(cache, timeProvider, options);
         Catalog = new ResourceCatalog(BuiltinDefinitions.Create(resources, Context));
         Namespaces = resources.FirstOrDefault(r => r.GroupResource == "namespaces");
+        Webhooks = new WebhookClient(this);
         Admission = AdmissionChain.Default(this, loggerFactory);
     }
+
+    /// <summary>How admission and conversion webhooks are called (HTTPS, caBundle, services).</summary>
+    public WebhookClient Webhooks { get; }
 
     /// <summary>Every served resource, built-in and custom; changes at run time.</summary>
     public ResourceCatalog Catalog { get; }
@@ -181,7 +186,7 @@ internal sealed partial class ResourceRegistry
 
             try
             {
-                var stored = await Store.CreateAsync(key, Serialize(definition.ToStorage(obj)), cancellationToken).ConfigureAwait(false);
+                var stored = await Store.CreateAsync(key, Serialize(await definition.ToStorageAsync(obj, cancellationToken).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
                 return await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false);
             }
             catch (KeyExistsException) when (generated && attempt < MaxRetries)
@@ -217,8 +222,9 @@ internal sealed partial class ResourceRegistry
         for (var attempt = 0; ; attempt++)
         {
             var current = Cache.For(resource).Get(key) ?? throw StatusError.NotFound(resource.Resource, resource.Group, name);
-            var old = definition.FromStorage(current.ToNode());
-            var desired = mutate(definition.Present(current));
+            var presented = await definition.PresentAsync(current, cancellationToken).ConfigureAwait(false);
+            var old = presented.ToNode();
+            var desired = mutate(presented);
             CheckKind(resource, desired);
             var meta = desired["metadata"] as JsonObject;
             if (meta is null)
@@ -324,7 +330,7 @@ internal sealed partial class ResourceRegistry
                     return CachedObject.FromNode(key, updated, deleted.ModRevision);
                 }
 
-                var stored = await Store.UpdateAsync(key, Serialize(definition.ToStorage(updated)), current.Revision, cancellationToken).ConfigureAwait(false);
+                var stored = await Store.UpdateAsync(key, Serialize(await definition.ToStorageAsync(updated, cancellationToken).ConfigureAwait(false)), current.Revision, cancellationToken).ConfigureAwait(false);
                 return await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false);
             }
             catch (ConflictException conflict) when (string.IsNullOrEmpty(precondition) && attempt < MaxRetries)

@@ -15,7 +15,7 @@ internal sealed class HorizontalPodAutoscalerVersion(ResourceDefinition basis)
 
     public override bool Converts => true;
 
-    public override CachedObject Present(CachedObject stored)
+    protected override CachedObject Present(CachedObject stored)
     {
         if (stored.Root.TryGetProperty("apiVersion", out var apiVersion) && apiVersion.ValueKind == JsonValueKind.String && apiVersion.ValueEquals(Resource.ApiVersion))
         {
@@ -25,11 +25,8 @@ internal sealed class HorizontalPodAutoscalerVersion(ResourceDefinition basis)
         return CachedObject.FromNode(stored.Key, Convert(stored.ToNode(), isV1), stored.Revision);
     }
 
-    public override JsonObject ToStorage(JsonObject obj) =>
+    protected override JsonObject ToStorage(JsonObject obj) =>
         (string?)obj["apiVersion"] == HorizontalPodAutoscalerConversion.V2 ? obj : HorizontalPodAutoscalerConversion.ToV2(obj);
-
-    public override JsonObject FromStorage(JsonObject obj) =>
-        (string?)obj["apiVersion"] == Resource.ApiVersion ? obj : Convert(obj, isV1);
 
     private static JsonObject Convert(JsonObject obj, bool toV1) =>
         toV1 ? HorizontalPodAutoscalerConversion.ToV1(obj) : HorizontalPodAutoscalerConversion.ToV2(obj);

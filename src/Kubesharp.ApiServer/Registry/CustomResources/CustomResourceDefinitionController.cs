@@ -118,7 +118,7 @@ internal sealed partial class CustomResourceDefinitionController(ResourceRegistr
             IReadOnlyList<ResourceDefinition> served;
             try
             {
-                served = CustomResourceVersion.FromDefinition(node, registry.Context);
+                served = CustomResourceVersion.FromDefinition(node, registry.Context, registry.Webhooks);
             }
             catch (Exception ex) when (ex is InvalidOperationException or FormatException or JsonException or ArgumentException)
             {

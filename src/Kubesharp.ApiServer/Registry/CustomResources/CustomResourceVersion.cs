@@ -12,13 +12,14 @@ namespace Kubesharp.ApiServer.Registry.CustomResources;
 /// <summary>
 /// The definition of one served version of a custom resource, built from its CustomResourceDefinition: names and
 /// scope for discovery, the version's schema for validation, pruning and defaulting, printer columns, selectable
-/// fields, status and scale subresources. Objects are stored in the storage version; with conversion None another
-/// version is the same object with its apiVersion rewritten.
+/// fields, status and scale subresources. Objects are stored in the storage version; another version is the same
+/// object with its apiVersion rewritten (conversion None) or what the CRD's conversion webhook makes of it
+/// (<see cref="CustomResourceConversion"/>).
 /// </summary>
 internal sealed class CustomResourceVersion : ResourceDefinition
 {
     private readonly CustomResourceSchema? _schema;
-    private readonly string _storageApiVersion;
+    private readonly CustomResourceConversion _conversion;
     private readonly bool _converts;
 
     private CustomResourceVersion(
@@ -30,12 +31,12 @@ internal sealed class CustomResourceVersion : ResourceDefinition
         ResourceTable table,
         TimeProvider timeProvider,
         ScalePaths? scale,
-        string storageApiVersion,
+        CustomResourceConversion conversion,
         bool converts)
         : base(resource, strategy, schema?.ToTypeSchema(root: true), selectableFields, table, timeProvider)
     {
         _schema = schema;
-        _storageApiVersion = storageApiVersion;
+        _conversion = conversion;
         _converts = converts;
         Scale = scale;
         OpenApiKind = new CustomResourceKind(resource, openApiSchema);
@@ -51,7 +52,7 @@ internal sealed class CustomResourceVersion : ResourceDefinition
     public CustomResourceKind OpenApiKind { get; }
 
     /// <summary>The definitions of every served version of a CustomResourceDefinition, preferred version first.</summary>
-    public static IReadOnlyList<ResourceDefinition> FromDefinition(JsonObject crd, RegistryContext context)
+    public static IReadOnlyList<ResourceDefinition> FromDefinition(JsonObject crd, RegistryContext context, Admission.Webhooks.WebhookClient webhooks)
     {
         var spec = crd["spec"] as JsonObject ?? [];
         var names = spec["names"] as JsonObject ?? [];
@@ -61,6 +62,13 @@ internal sealed class CustomResourceVersion : ResourceDefinition
         var versions = (spec["versions"] as JsonArray)?.OfType<JsonObject>().ToList() ?? [];
         var storage = versions.FirstOrDefault(v => (bool?)v["storage"] == true) is { } stored ? (string?)stored["name"] ?? string.Empty : string.Empty;
         var served = versions.Where(v => (bool?)v["served"] == true).ToList();
+        var schemas = new Dictionary<string, CustomResourceSchema?>(StringComparer.Ordinal);
+        foreach (var version in versions)
+        {
+            schemas[(string?)version["name"] ?? string.Empty] = version["schema"]?["openAPIV3Schema"] is JsonObject s ? CustomResourceSchema.Parse(s) : null;
+        }
+
+        var conversion = CustomResourceConversion.FromSpec(spec, storage, schemas, webhooks);
         var definitions = new List<ResourceDefinition>();
         foreach (var version in served.OrderBy(v => (string?)v["name"] ?? string.Empty, VersionPriority.Ordering))
         {
@@ -102,7 +110,7 @@ internal sealed class CustomResourceVersion : ResourceDefinition
                 DefinitionName = CustomResourceDocuments.DefinitionName(group, name, kind),
             };
             var openApiSchema = version["schema"]?["openAPIV3Schema"] as JsonObject;
-            var schema = openApiSchema is null ? null : CustomResourceSchema.Parse(openApiSchema);
+            var schema = schemas[name];
             var table = Printing(version);
             var selectable = (version["selectableFields"] as JsonArray)?.OfType<JsonObject>()
                 .Select(f => ((string?)f["jsonPath"])?.TrimStart('.')).OfType<string>().ToList() ?? [];
@@ -115,7 +123,7 @@ internal sealed class CustomResourceVersion : ResourceDefinition
                 table,
                 context.TimeProvider,
                 scale,
-                group + "/" + storage,
+                conversion,
                 served.Count > 1 || storage != name));
         }
 
@@ -124,9 +132,61 @@ internal sealed class CustomResourceVersion : ResourceDefinition
 
     public override List<string> UnknownFields(JsonObject body, bool remove) => _schema?.Prune(body, remove) ?? [];
 
-    public override CachedObject Present(CachedObject stored)
+    public override async ValueTask<CachedObject> PresentAsync(CachedObject stored, CancellationToken cancellationToken)
     {
-        if (!_converts || (stored.Root.TryGetProperty("apiVersion", out var apiVersion) && apiVersion.ValueEquals(Resource.ApiVersion)))
+        if (!_conversion.ByWebhook || InThisVersion(stored))
+        {
+            return Present(stored);
+        }
+
+        var converted = await _conversion.ConvertAsync([stored.ToNode()], Resource.ApiVersion, list: false, cancellationToken).ConfigureAwait(false);
+        return CachedObject.FromNode(stored.Key, converted[0], stored.Revision);
+    }
+
+    public override async ValueTask<List<CachedObject>> PresentAllAsync(List<CachedObject> stored, CancellationToken cancellationToken)
+    {
+        if (!_converts || !_conversion.ByWebhook)
+        {
+            return await base.PresentAllAsync(stored, cancellationToken).ConfigureAwait(false);
+        }
+
+        // One review for every item not yet in this version, as upstream converts a list.
+        var pending = stored.Where(o => !InThisVersion(o)).ToList();
+        if (pending.Count == 0)
+        {
+            return stored;
+        }
+
+        var converted = await _conversion.ConvertAsync(pending.ConvertAll(o => o.ToNode()), Resource.ApiVersion, list: true, cancellationToken).ConfigureAwait(false);
+        var result = new List<CachedObject>(stored.Count);
+        var next = 0;
+        foreach (var obj in stored)
+        {
+            if (InThisVersion(obj))
+            {
+                result.Add(obj);
+                continue;
+            }
+
+            result.Add(CachedObject.FromNode(obj.Key, converted[next++], obj.Revision));
+        }
+
+        return result;
+    }
+
+    public override async ValueTask<JsonObject> ToStorageAsync(JsonObject obj, CancellationToken cancellationToken)
+    {
+        if (!_conversion.ByWebhook || (string?)obj["apiVersion"] == _conversion.StorageApiVersion)
+        {
+            return ToStorage(obj);
+        }
+
+        return (await _conversion.ConvertAsync([obj], _conversion.StorageApiVersion, list: false, cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    protected override CachedObject Present(CachedObject stored)
+    {
+        if (!_converts || InThisVersion(stored))
         {
             return stored;
         }
@@ -136,22 +196,19 @@ internal sealed class CustomResourceVersion : ResourceDefinition
         return CachedObject.FromNode(stored.Key, node, stored.Revision);
     }
 
-    public override JsonObject ToStorage(JsonObject obj)
+    protected override JsonObject ToStorage(JsonObject obj)
     {
-        if ((string?)obj["apiVersion"] != _storageApiVersion)
+        if ((string?)obj["apiVersion"] != _conversion.StorageApiVersion)
         {
             obj = obj.DeepClone().AsObject();
-            obj["apiVersion"] = _storageApiVersion;
+            obj["apiVersion"] = _conversion.StorageApiVersion;
         }
 
         return obj;
     }
 
-    public override JsonObject FromStorage(JsonObject obj)
-    {
-        obj["apiVersion"] = Resource.ApiVersion;
-        return obj;
-    }
+    private bool InThisVersion(CachedObject obj) =>
+        obj.Root.TryGetProperty("apiVersion", out var apiVersion) && apiVersion.ValueKind == JsonValueKind.String && apiVersion.ValueEquals(Resource.ApiVersion);
 
     /// <summary>Name, the version's additionalPrinterColumns (Age when it has none), and how a row's cells are read.</summary>
     private static ResourceTable Printing(JsonObject version)

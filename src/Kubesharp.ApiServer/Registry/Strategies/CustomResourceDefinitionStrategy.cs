@@ -186,6 +186,101 @@ internal sealed class CustomResourceDefinitionStrategy(ApiResource resource, Reg
         {
             causes.Add(Unsupported("spec.conversion.strategy", strategy, ["None", "Webhook"]));
         }
+
+        ValidateConversion(spec["conversion"] as JsonObject, strategy == "Webhook", causes);
+    }
+
+    /// <summary>
+    /// A conversion webhook as upstream checks it (field paths of upstream's internal form, as its errors name them):
+    /// exactly one of url or service, an https URL without user, query or fragment, a service with name, namespace,
+    /// port and path, and conversionReviewVersions naming a version this server speaks.
+    /// </summary>
+    private static void ValidateConversion(JsonObject? conversion, bool webhook, List<StatusCause> causes)
+    {
+        const string Config = "spec.conversion.webhookClientConfig";
+        const string ReviewVersions = "spec.conversion.conversionReviewVersions";
+        var client = conversion?["webhook"]?["clientConfig"] as JsonObject;
+        var versions = (conversion?["webhook"]?["conversionReviewVersions"] as JsonArray)?.Select(Text).ToList() ?? [];
+        if (!webhook)
+        {
+            if (client is not null)
+            {
+                causes.Add(Forbidden(Config, "should not be set when strategy is not set to Webhook"));
+            }
+
+            if (versions.Count > 0)
+            {
+                causes.Add(Forbidden(ReviewVersions, "should not be set when strategy is not set to Webhook"));
+            }
+
+            return;
+        }
+
+        if (client is null)
+        {
+            causes.Add(Required(Config, "required when strategy is set to Webhook"));
+        }
+        else if ((client["url"] is null) == (client["service"] is null))
+        {
+            causes.Add(Required(Config, "exactly one of url or service is required"));
+        }
+        else if (client["url"] is { } urlNode)
+        {
+            var url = Text(urlNode);
+            var problem = !Uri.TryCreate(url, UriKind.Absolute, out var parsed) ? "url must be a valid URL"
+                : parsed.Scheme != "https" ? "'https' is the only allowed URL scheme"
+                : parsed.Host.Length == 0 ? "host must be specified"
+                : parsed.UserInfo.Length > 0 ? "user information is not permitted in the URL"
+                : parsed.Fragment.Length > 0 ? "fragments are not permitted in the URL"
+                : parsed.Query.Length > 0 ? "query parameters are not permitted in the URL"
+                : null;
+            if (problem is not null)
+            {
+                causes.Add(Invalid(Config + ".url", url, problem));
+            }
+        }
+        else if (client["service"] is JsonObject service)
+        {
+            if (Text(service["name"]).Length == 0)
+            {
+                causes.Add(Required(Config + ".service.name", "service name is required"));
+            }
+
+            if (Text(service["namespace"]).Length == 0)
+            {
+                causes.Add(Required(Config + ".service.namespace", "service namespace is required"));
+            }
+
+            if (JsonNumber.Int64(service["port"]) is { } port and (< 1 or > 65535))
+            {
+                causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: {port}: port is not valid: must be between 1 and 65535, inclusive", Config + ".service.port"));
+            }
+
+            if (Text(service["path"]) is { Length: > 0 } path && !path.StartsWith('/'))
+            {
+                causes.Add(Invalid(Config + ".service.path", path, "must start with a '/'"));
+            }
+        }
+
+        if (versions.Count == 0)
+        {
+            causes.Add(Required(ReviewVersions));
+            return;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < versions.Count; i++)
+        {
+            if (!seen.Add(versions[i]))
+            {
+                causes.Add(Invalid($"{ReviewVersions}[{i}]", versions[i], "duplicate version"));
+            }
+        }
+
+        if (!versions.Any(v => v is "v1" or "v1beta1"))
+        {
+            causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: []string{{{string.Join(", ", versions.Select(v => $"\"{v}\""))}}}: must include at least one of v1, v1beta1", ReviewVersions));
+        }
     }
 
     /// <summary>
