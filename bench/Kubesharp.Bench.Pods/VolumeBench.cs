@@ -69,6 +69,12 @@ internal static class VolumeBench
         section.AppendLine("once the claim is Bound. The floor is the same busybox pod with an emptyDir, created just before in the same run.");
         section.AppendLine(CultureInfo.InvariantCulture, $"Pod times run from the POST to the watch event showing it Running; the claim's from its POST until a GET (every 20 ms) shows Bound. {runs} runs, one pod at a time;");
         section.AppendLine("pods, claims and volumes (with their directories) are deleted between runs.");
+        if (File.Exists("/proc/loadavg"))
+        {
+            // The machine is shared: its 5-minute load average when the run ended says how quiet it was.
+            section.AppendLine(CultureInfo.InvariantCulture, $"5-minute load average at the end of the run: {File.ReadAllText("/proc/loadavg").Split(' ')[1]} (2 cores).");
+        }
+
         section.AppendLine();
         section.AppendLine("| measurement | with a claim | floor (emptyDir pod) | claim / floor |");
         section.AppendLine("|---|--:|--:|--:|");

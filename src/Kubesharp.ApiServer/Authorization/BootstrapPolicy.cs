@@ -124,6 +124,12 @@ internal static class BootstrapPolicy
             Rule(Read, ["storage.k8s.io"], ["storageclasses", "csinodes", "csidrivers", "csistoragecapacities"]),
             Rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
             Rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"])),
+        // What the scheduler's VolumeBinding writes: the node chosen for claims that wait for their first consumer, and
+        // volumes pre-bound to those claims.
+        Role("system:volume-scheduler", null, null,
+            Rule(["get", "list", "watch", "update", "patch"], [""], ["persistentvolumes"]),
+            Rule(Read, ["storage.k8s.io"], ["storageclasses"]),
+            Rule(["get", "list", "watch", "update", "patch"], [""], ["persistentvolumeclaims"])),
         Role("system:kube-controller-manager", null, null,
             Rule(["create", "patch", "update"], ["", "events.k8s.io"], ["events"]),
             Rule(["create"], ["coordination.k8s.io"], ["leases"]),
@@ -168,6 +174,7 @@ internal static class BootstrapPolicy
         Binding("system:node-proxier", Subject("User", Proxy)),
         Binding("system:kube-dns", ServiceAccount("kube-system", "kube-dns")),
         Binding("system:kube-scheduler", Subject("User", Scheduler)),
+        Binding("system:volume-scheduler", Subject("User", Scheduler)),
         Binding("system:kube-controller-manager", Subject("User", ControllerManager)),
         Binding(Controllers, Subject("User", ControllerManager)),
         Binding(Dns, Subject("User", Dns)),

@@ -27,6 +27,23 @@ public sealed class ComponentIdentityTests(TestServer server)
     }
 
     [Fact]
+    public async Task Scheduler_NamesTheSelectedNodeOnClaims_ButCreatesAndDeletesNoVolumes()
+    {
+        var claim = "c-" + _id;
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/api/v1/namespaces/default/persistentvolumeclaims", $$$"""{"metadata":{"name":"{{{claim}}}"},"spec":{"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"1Mi"} } } }""")).Status);
+        using var scheduler = ClientFor(ComponentIdentities.Scheduler);
+        using (var patched = await scheduler.PatchAsync($"/api/v1/namespaces/default/persistentvolumeclaims/{claim}", MergePatch("""{"metadata":{"annotations":{"volume.kubernetes.io/selected-node":"n1"}}}""")))
+        {
+            Assert.True(patched.StatusCode == HttpStatusCode.OK, await patched.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await scheduler.GetAsync("/apis/storage.k8s.io/v1/storageclasses")).StatusCode);
+        await AssertForbiddenAsync(scheduler.DeleteAsync($"/api/v1/namespaces/default/persistentvolumeclaims/{claim}"), "cannot delete resource \"persistentvolumeclaims\"");
+        await AssertForbiddenAsync(scheduler.PostAsync("/api/v1/persistentvolumes", Json($$$"""{"metadata":{"name":"v-{{{_id}}}"}}""")), "cannot create resource \"persistentvolumes\"");
+        await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/default/persistentvolumeclaims/{claim}");
+    }
+
+    [Fact]
     public async Task ControllerManager_ChangesObjects_ButCreatesNoWorkloadsAndGrantsNothing()
     {
         using var controllers = ClientFor(ComponentIdentities.ControllerManager);
