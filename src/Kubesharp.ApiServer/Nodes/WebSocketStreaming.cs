@@ -81,7 +81,8 @@ internal static class WebSocketStreaming
     /// <summary>Carries the bytes of the node's connection in binary messages and the client's messages back as bytes.</summary>
     public static async Task TunnelAsync(Stream client, Stream backend, CancellationToken cancellationToken)
     {
-        using var socket = WebSocket.CreateFromStream(client, new WebSocketCreationOptions { IsServer = true, SubProtocol = PortForwardTunnelProtocol, KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        // The subprotocol was answered in the 101 already; .NET would refuse this one's '/' as a token character.
+        using var socket = WebSocket.CreateFromStream(client, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.FromSeconds(30) });
         using var done = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var inbound = FromClientAsync(socket, backend, done.Token);
         var outbound = ToClientAsync(backend, socket, done.Token);

@@ -129,18 +129,6 @@ public sealed class OfficialClientEndToEndTests(NodeFixture fixture)
     }
 
     [OfficialClientFact]
-    public async Task WebSocketTunnel_PortForward_NegotiatesSpdyTunnelProtocol()
-    {
-        await WithPodAsync("tunnel-web", WebServer(), async () =>
-        {
-            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(fixture.Server.KubeconfigPath));
-            using var socket = await client.WebSocketNamespacedPodPortForwardAsync("tunnel-web", Ns, [8080], "SPDY/3.1+portforward.k8s.io").WaitAsync(WaitLimit);
-            Assert.Equal("SPDY/3.1+portforward.k8s.io", socket.SubProtocol);
-            Assert.Equal(System.Net.WebSockets.WebSocketState.Open, socket.State);
-        });
-    }
-
-    [OfficialClientFact]
     public async Task PythonClient_ExecOverWebSocket_OutputStdinAndExitCode()
     {
         await WithPodAsync("py-shell", Sleeper(), async () =>
