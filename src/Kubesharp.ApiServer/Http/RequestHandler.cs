@@ -358,6 +358,13 @@ internal sealed partial class RequestHandler
             return;
         }
 
+        // /watch/... is the deprecated form of ?watch=true that older clients still use.
+        var legacyWatch = rest.Length >= 2 && rest[0] == "watch";
+        if (legacyWatch)
+        {
+            rest = rest[1..];
+        }
+
         ResourceRequest? request = null;
         if (rest.Length >= 3 && rest[0] == "namespaces" && _registry.Find(group, version, rest[2]) is { Namespaced: true } namespaced)
         {
@@ -374,6 +381,11 @@ internal sealed partial class RequestHandler
                 // A namespaced resource addressed without a namespace exists only as a collection.
                 request = null;
             }
+        }
+
+        if (legacyWatch && request is not null)
+        {
+            request = request.Subresource is null ? request with { LegacyWatch = true } : null;
         }
 
         if (request is null)

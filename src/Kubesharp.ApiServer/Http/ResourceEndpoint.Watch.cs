@@ -14,12 +14,38 @@ internal sealed partial class ResourceEndpoint
 {
     private const string InitialEventsEndAnnotation = "k8s.io/initial-events-end";
 
+    /// <summary>
+    /// A named watch (/watch/namespaces/NS/pods/NAME) selects metadata.name=NAME; a field selector of its own must
+    /// select the same name, as upstream requires.
+    /// </summary>
+    private static string? WatchFieldSelector(ResourceRequest request, string? fieldSelector)
+    {
+        if (request.Name is not { } name)
+        {
+            return fieldSelector;
+        }
+
+        if (string.IsNullOrWhiteSpace(fieldSelector))
+        {
+            return "metadata.name=" + name;
+        }
+
+        var selected = fieldSelector.Split(',').Select(term => term.Trim()).FirstOrDefault(term => term.StartsWith("metadata.name=", StringComparison.Ordinal));
+        var value = selected?["metadata.name=".Length..].TrimStart('=');
+        if (value != name)
+        {
+            throw StatusError.BadRequest("fieldSelector metadata.name doesn't match requested name");
+        }
+
+        return fieldSelector;
+    }
+
     private async Task WatchAsync(HttpContext context, ResourceRequest request)
     {
         var query = context.Request.Query;
         var resource = request.Resource;
         var definition = registry.DefinitionOf(resource);
-        var filter = ObjectFilter.Parse(definition.SelectableFields, request.Namespace, query["labelSelector"], query["fieldSelector"]);
+        var filter = ObjectFilter.Parse(definition.SelectableFields, request.Namespace, query["labelSelector"], WatchFieldSelector(request, query["fieldSelector"]));
         var resourceVersion = (string?)query["resourceVersion"];
         var bookmarks = IsTrue(query["allowWatchBookmarks"]);
         var sendInitialEvents = query["sendInitialEvents"].Count > 0 ? IsTrue(query["sendInitialEvents"]) : (bool?)null;

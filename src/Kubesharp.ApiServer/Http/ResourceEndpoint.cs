@@ -31,6 +31,22 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             throw StatusError.PathNotFound();
         }
 
+        if (request.LegacyWatch)
+        {
+            // Only resources that can be watched have /watch/ routes upstream; the rest are not found.
+            if (!resource.Verbs.Contains("watch") && !resource.Verbs.Contains("list"))
+            {
+                throw StatusError.PathNotFound();
+            }
+
+            if (!HttpMethods.IsGet(method))
+            {
+                throw StatusError.MethodNotAllowed("the server does not allow this method on the requested resource");
+            }
+
+            return WatchAsync(context, request);
+        }
+
         if (!resource.Verbs.Contains("get") && !resource.Verbs.Contains("list"))
         {
             return VirtualResources.HandleAsync(context, request, registry);

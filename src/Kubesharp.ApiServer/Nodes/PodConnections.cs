@@ -147,6 +147,33 @@ internal sealed class PodConnections(ResourceRegistry registry, KubeletClient ku
 
         var target = new Uri(NodeEndpoint(pod), path + context.Request.QueryString.Value);
         var headers = UpgradeHeaders.Forwarded(context.Request.Headers.Select(h => new KeyValuePair<string, IEnumerable<string>>(h.Key, h.Value.Select(v => v ?? string.Empty))));
+        string? answeredProtocol = null;
+        var tunnel = false;
+        if (WebSocketStreaming.IsWebSocket(context.Request))
+        {
+            var offered = WebSocketStreaming.OfferedProtocols(context.Request);
+            if (subresource == "portforward" && offered.Contains(WebSocketStreaming.PortForwardTunnelProtocol))
+            {
+                tunnel = true;
+                answeredProtocol = WebSocketStreaming.PortForwardTunnelProtocol;
+                headers = WebSocketStreaming.TunnelBackendHeaders(context.Request);
+            }
+            else if (subresource != "portforward" && offered.Contains(WebSocketStreaming.ChannelV5Protocol))
+            {
+                var passed = WebSocketStreaming.ChannelOfferForRuntime(offered, IsTrue(query["stdin"]));
+                if (passed.Count == 0)
+                {
+                    throw StatusError.BadRequest($"unable to upgrade: {WebSocketStreaming.ChannelV5Protocol} with stdin is not served; offer {WebSocketStreaming.ChannelV4Protocol} or use SPDY");
+                }
+
+                // v5 is taken when it was preferred to everything the runtime is offered in its place.
+                var v5Index = offered.IndexOf(WebSocketStreaming.ChannelV5Protocol);
+                var v4Index = offered.IndexOf(WebSocketStreaming.ChannelV4Protocol);
+                answeredProtocol = IsTrue(query["stdin"]) || (v4Index >= 0 && v4Index < v5Index) ? null : WebSocketStreaming.ChannelV5Protocol;
+                headers = WebSocketStreaming.WithProtocols(headers, passed);
+            }
+        }
+
         UpgradeResponse backend;
         using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted))
         {
@@ -173,18 +200,38 @@ internal sealed class PodConnections(ResourceRegistry registry, KubeletClient ku
                 throw FromAgent(backend.StatusCode, message.Length > 0 ? message : backend.ReasonPhrase);
             }
 
-            foreach (var (name, value) in backend.Headers)
+            if (tunnel)
             {
-                if (UpgradeHeaders.IsRelayedResponseHeader(name))
+                WebSocketStreaming.AcceptHeaders(context, answeredProtocol!);
+            }
+            else
+            {
+                foreach (var (name, value) in backend.Headers)
                 {
-                    context.Response.Headers.Append(name, value);
+                    if (UpgradeHeaders.IsRelayedResponseHeader(name))
+                    {
+                        context.Response.Headers.Append(name, value);
+                    }
+                }
+
+                if (answeredProtocol is not null && backend.Header("Sec-WebSocket-Protocol") == WebSocketStreaming.ChannelV4Protocol)
+                {
+                    // The runtime speaks v4, whose frames are v5's without CLOSE, which a client without stdin never sends.
+                    context.Response.Headers["Sec-WebSocket-Protocol"] = answeredProtocol;
                 }
             }
 
             var client = await upgrade.UpgradeAsync().ConfigureAwait(false);
             await using (client.ConfigureAwait(false))
             {
-                await StreamSplice.RunAsync(client, backend.Stream, context.RequestAborted).ConfigureAwait(false);
+                if (tunnel)
+                {
+                    await WebSocketStreaming.TunnelAsync(client, backend.Stream, context.RequestAborted).ConfigureAwait(false);
+                }
+                else
+                {
+                    await StreamSplice.RunAsync(client, backend.Stream, context.RequestAborted).ConfigureAwait(false);
+                }
             }
         }
     }

@@ -153,6 +153,61 @@ public sealed partial class KubectlEndToEndTests(NodeFixture fixture)
     }
 
     [KubectlFact]
+    public async Task PortForward_Kubectl_TunnelsSpdyThroughWebSocket()
+    {
+        var pod = NewPod("tunnel", new Container
+        {
+            Name = "httpd",
+            Image = NodeFixture.BusyboxImage,
+            ImagePullPolicy = "Never",
+            Command = ["sh", "-c", "mkdir -p /www && echo hello-through-websocket > /www/index.html && exec httpd -f -p 8080 -h /www"],
+        });
+        await fixture.Client.Resource<Pod>().CreateAsync(pod);
+        await WaitPodAsync("tunnel", p => p.Status?.Phase == "Running");
+        try
+        {
+            // -v=6 logs each request with its answer: the WebSocket attempt must be taken, with no SPDY request after it.
+            using var forward = Kubectl.StartLongRunning(["port-forward", "-v=6", "pod/tunnel", ":8080"]);
+            var announced = await forward.WaitForLineAsync(line => line.StartsWith("Forwarding from 127.0.0.1:", StringComparison.Ordinal));
+            var port = int.Parse(ForwardedPort().Match(announced).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+            Assert.Equal("hello-through-websocket\n", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/index.html")));
+            Assert.Equal("hello-through-websocket\n", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/index.html")));
+            var log = forward.Errors;
+            Assert.True(UpgradedWebSocket("portforward").IsMatch(log), log);
+            Assert.False(SpdyRequest("portforward").IsMatch(log), log);
+        }
+        finally
+        {
+            await DeletePodAsync("tunnel");
+        }
+    }
+
+    [KubectlFact]
+    public async Task Exec_WithoutStdin_KubectlTakesWebSocketV5()
+    {
+        await fixture.Client.Resource<Pod>().CreateAsync(NewPod("v5shell", Sleeper("app")));
+        await WaitPodAsync("v5shell", p => p.Status?.Phase == "Running");
+        try
+        {
+            var result = await Kubectl.RunAsync(["exec", "-v=6", "v5shell", "--", "sh", "-c", "echo out; echo err >&2; exit 4"]);
+            Assert.Equal(4, result.ExitCode);
+            Assert.Equal("out\n", result.Stdout);
+            Assert.Contains("err\n", result.Stderr, StringComparison.Ordinal);
+            Assert.Matches(UpgradedWebSocket("exec"), result.Stderr);
+            Assert.DoesNotMatch(SpdyRequest("exec"), result.Stderr);
+        }
+        finally
+        {
+            await DeletePodAsync("v5shell");
+        }
+    }
+
+    private static Regex UpgradedWebSocket(string subresource) => new($@"GET https://\S+/{subresource}(\?\S*)? 101 Switching Protocols");
+
+    private static Regex SpdyRequest(string subresource) => new($@"POST https://\S+/{subresource}(\?|\s)");
+
+    [KubectlFact]
     public async Task Top_NodeAndPod_UsageFromTheAgent()
     {
         await fixture.Client.Resource<Pod>().CreateAsync(NewPod("measured", Sleeper("app")));

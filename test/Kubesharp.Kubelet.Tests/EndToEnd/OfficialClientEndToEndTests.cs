@@ -87,6 +87,48 @@ public sealed class OfficialClientEndToEndTests(NodeFixture fixture)
     }
 
     [OfficialClientFact]
+    public async Task WebSocketV5_ExecWithoutStdin_ChannelsAsV4AndRefusedWithStdinAlone()
+    {
+        await WithPodAsync("v5-shell", Sleeper(), async () =>
+        {
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(fixture.Server.KubeconfigPath));
+            using var socket = await client.WebSocketNamespacedPodExecAsync("v5-shell", Ns, ["sh", "-c", "echo v5-out; echo v5-err >&2"], "app", stderr: true, stdin: false, stdout: true, tty: false, webSocketSubProtocol: "v5.channel.k8s.io").WaitAsync(WaitLimit);
+            Assert.Equal("v5.channel.k8s.io", socket.SubProtocol);
+            var channels = new Dictionary<byte, StringBuilder>();
+            var buffer = new byte[16 * 1024];
+            using var limit = new CancellationTokenSource(WaitLimit);
+            while (true)
+            {
+                var message = new MemoryStream();
+                System.Net.WebSockets.WebSocketReceiveResult received;
+                do
+                {
+                    received = await socket.ReceiveAsync(buffer, limit.Token);
+                    message.Write(buffer, 0, received.Count);
+                }
+                while (!received.EndOfMessage);
+                if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                var bytes = message.ToArray();
+                if (bytes.Length > 1)
+                {
+                    (channels.TryGetValue(bytes[0], out var text) ? text : channels[bytes[0]] = new StringBuilder()).Append(Encoding.UTF8.GetString(bytes, 1, bytes.Length - 1));
+                }
+            }
+
+            Assert.Equal("v5-out\n", channels[1].ToString());
+            Assert.Equal("v5-err\n", channels[2].ToString());
+            Assert.Equal("Success", JsonDocument.Parse(channels[3].ToString()).RootElement.GetProperty("status").GetString());
+
+            // Stdin cannot be half-closed over the runtime's v4, so v5 alone with stdin is refused (kubectl then takes SPDY).
+            await Assert.ThrowsAnyAsync<Exception>(() => client.WebSocketNamespacedPodExecAsync("v5-shell", Ns, ["cat"], "app", stdin: true, webSocketSubProtocol: "v5.channel.k8s.io").WaitAsync(WaitLimit));
+        });
+    }
+
+    [OfficialClientFact]
     public async Task PythonClient_ExecOverWebSocket_OutputStdinAndExitCode()
     {
         await WithPodAsync("py-shell", Sleeper(), async () =>
