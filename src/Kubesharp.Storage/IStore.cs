@@ -52,7 +52,15 @@ public interface IStore : IAsyncDisposable
 /// <summary>One key at one revision.</summary>
 /// <param name="CreateRevision">Revision at which the key was (last) created.</param>
 /// <param name="ModRevision">Revision of the key's last change.</param>
-public sealed record KeyValue(string Key, ReadOnlyMemory<byte> Value, long CreateRevision, long ModRevision);
+public sealed record KeyValue(string Key, ReadOnlyMemory<byte> Value, long CreateRevision, long ModRevision)
+{
+    /// <summary>
+    /// Set by a layer over the store when it could not turn the stored bytes back into the value (a key its
+    /// configuration no longer holds); <see cref="Value"/> is then the bytes as stored. Watches carry such a value on
+    /// rather than failing, so one unreadable key does not stop every change behind it.
+    /// </summary>
+    public string? ReadError { get; init; }
+}
 
 /// <param name="Revision">Read at this revision; 0 = latest.</param>
 /// <param name="Limit">At most this many keys; 0 = all.</param>

@@ -22,6 +22,12 @@ public class TestServer : IAsyncLifetime
     /// <summary>Whether requests without credentials are served as system:anonymous.</summary>
     protected virtual bool AnonymousAuth => false;
 
+    /// <summary>A path to an EncryptionConfiguration, written by the subclass before the server starts; null = none.</summary>
+    protected virtual string? EncryptionProviderConfig => null;
+
+    /// <summary>The store under the server, for tests that write into it as a broken or foreign writer would.</summary>
+    public Kubesharp.Storage.IStore Store => _store!;
+
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "kubesharp-it-" + Guid.NewGuid().ToString("N"));
 
     public ApiServerHost Host { get; private set; } = null!;
@@ -34,7 +40,7 @@ public class TestServer : IAsyncLifetime
     {
         _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(DataDir, "db", "state.db") }, CancellationToken.None);
         Host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit, AnonymousAuth = AnonymousAuth },
+            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit, AnonymousAuth = AnonymousAuth, EncryptionProviderConfig = EncryptionProviderConfig },
             _store,
             BuiltinResources.Complete(ApiCatalog.Resources),
             null,

@@ -15,6 +15,7 @@ internal sealed class ResourceCache
     private readonly List<CacheSubscription> _subscriptions = [];
     private long _lastRevision;
     private ImmutableSortedDictionary<string, CachedObject> _objects = ImmutableSortedDictionary.Create<string, CachedObject>(StringComparer.Ordinal);
+    private ImmutableSortedDictionary<string, CorruptObject> _corrupt = ImmutableSortedDictionary.Create<string, CorruptObject>(StringComparer.Ordinal);
 
     public ResourceCache(string groupResource, int historyLimit)
     {
@@ -43,6 +44,51 @@ internal sealed class ResourceCache
 
     public CachedObject? Get(string key) => Snapshot.TryGetValue(key, out var value) ? value : null;
 
+    /// <summary>Keys whose stored value the server cannot read (undecryptable or undecodable), in key order.</summary>
+    public ImmutableSortedDictionary<string, CorruptObject> Corrupt => Volatile.Read(ref _corrupt);
+
+    public CorruptObject? CorruptAt(string key) => Corrupt.TryGetValue(key, out var corrupt) ? corrupt : null;
+
+    /// <summary>The unreadable keys under a key prefix (a namespace's, or the whole resource's).</summary>
+    public IEnumerable<CorruptObject> CorruptUnder(string prefix)
+    {
+        var corrupt = Corrupt;
+        return corrupt.IsEmpty ? [] : corrupt.Values.Where(c => c.Key.StartsWith(prefix, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Records that the value stored under a key cannot be read. What the cache held for it goes, and every watch
+    /// of the resource ends with its history: a client must list again, and that list reports the key, rather than
+    /// carry on with an object the server can no longer vouch for.
+    /// </summary>
+    public void MarkCorrupt(CorruptObject corrupt, long revision)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _objects, _objects.Remove(corrupt.Key));
+            Volatile.Write(ref _corrupt, _corrupt.SetItem(corrupt.Key, corrupt));
+            _lastRevision = revision;
+            _history.Clear();
+            HistoryStartRevision = revision;
+            foreach (var s in _subscriptions)
+            {
+                s.Channel.Writer.TryComplete();
+            }
+
+            _subscriptions.Clear();
+        }
+    }
+
+    /// <summary>The unreadable value under a key was deleted (or written anew, which <see cref="Apply"/> reports).</summary>
+    public void ClearCorrupt(string key, long revision)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _corrupt, _corrupt.Remove(key));
+            _lastRevision = Math.Max(_lastRevision, revision);
+        }
+    }
+
     public int SubscriberCount
     {
         get
@@ -55,10 +101,11 @@ internal sealed class ResourceCache
     }
 
     /// <summary>Replaces the whole content (initial fill or re-list); ends every watch, which must start over.</summary>
-    public void Reset(IEnumerable<CachedObject> objects, long revision)
+    public void Reset(IEnumerable<CachedObject> objects, long revision, IEnumerable<CorruptObject>? corrupt = null)
     {
         lock (_gate)
         {
+            Volatile.Write(ref _corrupt, ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, (corrupt ?? []).Select(c => KeyValuePair.Create(c.Key, c))));
             var builder = ImmutableSortedDictionary.CreateBuilder<string, CachedObject>(StringComparer.Ordinal);
             foreach (var o in objects)
             {
@@ -84,6 +131,10 @@ internal sealed class ResourceCache
         {
             var obj = change.Object!;
             Volatile.Write(ref _objects, change.Type == CacheEventType.Deleted ? _objects.Remove(obj.Key) : _objects.SetItem(obj.Key, obj));
+            if (!_corrupt.IsEmpty && _corrupt.ContainsKey(obj.Key))
+            {
+                Volatile.Write(ref _corrupt, _corrupt.Remove(obj.Key));
+            }
             _lastRevision = change.Revision;
             _history.Enqueue(change);
             while (_history.Count > _historyLimit)

@@ -127,6 +127,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
     private async Task<long> FillAsync(CancellationToken cancellationToken)
     {
         var byResource = new Dictionary<string, List<CachedObject>>(StringComparer.Ordinal);
+        var corrupt = new Dictionary<string, List<CorruptObject>>(StringComparer.Ordinal);
         long revision = 0;
         string? after = null;
         while (true)
@@ -149,6 +150,12 @@ internal sealed partial class WatchCache : IAsyncDisposable
                     catch (System.Text.Json.JsonException ex)
                     {
                         LogUndecodable(_logger, kv.Key, ex);
+                        if (!corrupt.TryGetValue(cache.GroupResource, out var unreadable))
+                        {
+                            corrupt[cache.GroupResource] = unreadable = [];
+                        }
+
+                        unreadable.Add(new CorruptObject(kv.Key, Undecodable(ex), kv.ModRevision));
                     }
                 }
 
@@ -163,7 +170,7 @@ internal sealed partial class WatchCache : IAsyncDisposable
 
         foreach (var (name, cache) in _resources)
         {
-            cache.Reset(byResource.TryGetValue(name, out var list) ? list : [], revision);
+            cache.Reset(byResource.TryGetValue(name, out var list) ? list : [], revision, corrupt.GetValueOrDefault(name));
         }
 
         SetRevision(revision);
@@ -231,34 +238,53 @@ internal sealed partial class WatchCache : IAsyncDisposable
 
     private void Dispatch(WatchEvent change)
     {
-        var cache = ResourceOf(change.Current.Key, create: change.Type != WatchEventType.Delete);
+        var key = change.Current.Key;
+        var cache = ResourceOf(key, create: change.Type != WatchEventType.Delete);
         if (cache is null)
         {
             return;
         }
 
+        if (change.Type == WatchEventType.Delete)
+        {
+            if (cache.CorruptAt(key) is not null)
+            {
+                // Its watchers were ended when it became unreadable and never saw it since: nothing to tell them.
+                cache.ClearCorrupt(key, change.Revision);
+            }
+            else if (cache.Get(key) is { } previous)
+            {
+                cache.Apply(new CacheEvent(CacheEventType.Deleted, change.Revision, previous.WithRevision(change.Revision), previous));
+            }
+
+            return;
+        }
+
+        if (change.Current.ReadError is { } readError)
+        {
+            // One unreadable value must not stop the changes behind it: it is recorded, and requests that reach it fail.
+            LogUnreadable(_logger, key, readError);
+            cache.MarkCorrupt(new CorruptObject(key, $"data from the storage is not transformable revision={change.Current.ModRevision}: {readError}", change.Current.ModRevision), change.Revision);
+            return;
+        }
+
+        CachedObject current;
         try
         {
-            if (change.Type == WatchEventType.Delete)
-            {
-                var previous = change.Previous is { } p ? CachedObject.FromStored(p.Key, p.Value.Span, p.ModRevision) : cache.Get(change.Current.Key);
-                if (previous is not null)
-                {
-                    cache.Apply(new CacheEvent(CacheEventType.Deleted, change.Revision, previous.WithRevision(change.Revision), previous));
-                }
-            }
-            else
-            {
-                var current = CachedObject.FromStored(change.Current.Key, change.Current.Value.Span, change.Current.ModRevision);
-                var previous = cache.Get(change.Current.Key);
-                cache.Apply(new CacheEvent(previous is null ? CacheEventType.Added : CacheEventType.Modified, change.Revision, current, previous));
-            }
+            current = CachedObject.FromStored(key, change.Current.Value.Span, change.Current.ModRevision);
         }
         catch (System.Text.Json.JsonException ex)
         {
-            LogUndecodable(_logger, change.Current.Key, ex);
+            LogUndecodable(_logger, key, ex);
+            cache.MarkCorrupt(new CorruptObject(key, Undecodable(ex), change.Current.ModRevision), change.Revision);
+            return;
         }
+
+        var existing = cache.Get(key);
+        cache.Apply(new CacheEvent(existing is null ? CacheEventType.Added : CacheEventType.Modified, change.Revision, current, existing));
     }
+
+    private static string Undecodable(System.Text.Json.JsonException ex) => $"object not decodable: {ex.Message}";
 
     private void SetRevision(long revision)
     {
@@ -302,6 +328,9 @@ internal sealed partial class WatchCache : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Store watch failed; resuming")]
     private static partial void LogWatchFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stored value under {Key} is not a JSON object; skipped")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stored value under {Key} cannot be read ({Reason}); requests reaching it fail until it is deleted")]
+    private static partial void LogUnreadable(ILogger logger, string key, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stored value under {Key} is not a JSON object; requests reaching it fail until it is deleted")]
     private static partial void LogUndecodable(ILogger logger, string key, Exception exception);
 }

@@ -67,7 +67,8 @@ public sealed class EncryptingStore(IStore inner, EncryptionConfiguration config
     {
         try
         {
-            return Decrypt(await Inner.DeleteAsync(key, expectedModRevision, cancellationToken).ConfigureAwait(false))!;
+            // The delete happened whatever the old value holds: one no key reads is handed back marked, not thrown.
+            return DecryptOrMark(await Inner.DeleteAsync(key, expectedModRevision, cancellationToken).ConfigureAwait(false))!;
         }
         catch (ConflictException conflict) when (conflict.Current is not null)
         {
@@ -79,7 +80,7 @@ public sealed class EncryptingStore(IStore inner, EncryptionConfiguration config
     {
         await foreach (var change in Inner.WatchAsync(prefix, afterRevision, cancellationToken).ConfigureAwait(false))
         {
-            yield return new WatchEvent(change.Type, Decrypt(change.Current)!, Decrypt(change.Previous));
+            yield return new WatchEvent(change.Type, DecryptOrMark(change.Current)!, DecryptOrMark(change.Previous));
         }
     }
 
@@ -110,6 +111,18 @@ public sealed class EncryptingStore(IStore inner, EncryptionConfiguration config
 
     /// <summary>The inner store belongs to whoever opened it.</summary>
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private KeyValue? DecryptOrMark(KeyValue? stored)
+    {
+        try
+        {
+            return Decrypt(stored);
+        }
+        catch (EncryptionException ex)
+        {
+            return stored! with { ReadError = ex.Message };
+        }
+    }
 
     private KeyValue? Decrypt(KeyValue? stored)
     {

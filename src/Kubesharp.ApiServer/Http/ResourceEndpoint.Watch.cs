@@ -66,6 +66,11 @@ internal sealed partial class ResourceEndpoint
             await WaitForCacheAsync(after, context.RequestAborted).ConfigureAwait(false);
         }
 
+        if (initial)
+        {
+            ThrowIfUnreadableUnder(resource, KeyPrefix(request));
+        }
+
         var cache = registry.Cache.For(resource);
         using var subscription = cache.Subscribe(initial ? long.MaxValue : after, registry.Cache.Revision, bookmarks, out var backlog, out var snapshot, out var snapshotRevision);
         if (initial && specificVersion && snapshotRevision < after)

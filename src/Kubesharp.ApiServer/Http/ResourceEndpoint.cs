@@ -102,7 +102,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task GetAsync(HttpContext context, ResourceRequest request)
     {
-        var obj = registry.Get(request.Resource, request.Namespace, request.Name!) ?? throw StatusError.NotFound(request.Resource.Resource, request.Resource.Group, request.Name!);
+        var obj = registry.Existing(request.Resource, request.Namespace, request.Name!);
         await WriteObjectAsync(context, request.Resource, obj, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
@@ -129,7 +129,8 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         long listRevision;
         string? nextToken = null;
         long? remaining = null;
-        var prefix = request.Namespace is null || !resource.Namespaced ? WatchCache.KeyPrefix(resource) : WatchCache.KeyPrefix(resource) + request.Namespace + "/";
+        var prefix = KeyPrefix(request);
+        ThrowIfUnreadableUnder(resource, prefix);
         if (!string.IsNullOrEmpty(continueToken) || (match == "Exact" && resourceVersion is not (null or "0")))
         {
             string? startAfter = null;
@@ -182,6 +183,19 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         }
 
         await WriteListAsync(context, resource, items, listRevision, nextToken, remaining).ConfigureAwait(false);
+    }
+
+    private static string KeyPrefix(ResourceRequest request) =>
+        request.Namespace is null || !request.Resource.Namespaced ? WatchCache.KeyPrefix(request.Resource) : WatchCache.KeyPrefix(request.Resource) + request.Namespace + "/";
+
+    /// <summary>A list (or a watch's initial list) that would silently leave out objects it cannot read fails instead, naming them.</summary>
+    private void ThrowIfUnreadableUnder(ApiResource resource, string prefix)
+    {
+        var cache = registry.Cache.For(resource);
+        if (!cache.Corrupt.IsEmpty && cache.CorruptUnder(prefix).ToList() is { Count: > 0 } unreadable)
+        {
+            throw StatusError.StoreReadError(resource.Resource, resource.Group, prefix, unreadable);
+        }
     }
 
     private async Task<(long Revision, string? Next)> ListFromStoreAsync(string prefix, long revision, string? startAfter, long limit, ObjectFilter filter, ApiResource resource, List<CachedObject> items, CancellationToken cancellationToken)
@@ -376,6 +390,12 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     private async Task DeleteAsync(HttpContext context, ResourceRequest request)
     {
         var options = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
+        if (options.IgnoreStoreReadError)
+        {
+            await UnsafeDeleteAsync(context, request, options).ConfigureAwait(false);
+            return;
+        }
+
         var (obj, _) = await registry.DeleteAsync(request.Resource, request.Namespace, request.Name!, options, Admission(context), null, context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, obj, StatusCodes.Status200OK).ConfigureAwait(false);
     }
@@ -399,6 +419,35 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         }
 
         await WriteListAsync(context, request.Resource, deleted, registry.Cache.Revision, null, null).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes an unreadable object. Beyond delete, the caller needs the verb unsafe-delete-ignore-read-errors on the
+    /// resource, as upstream asks: the deletion skips whatever keeps the cluster consistent.
+    /// </summary>
+    private async Task UnsafeDeleteAsync(HttpContext context, ResourceRequest request, DeleteOptions options)
+    {
+        var resource = request.Resource;
+        if (context.Items[VirtualResources.UserItem] is Security.UserInfo user && registry.Authorizer is { } authorizer)
+        {
+            var unsafeDelete = new FlowControl.RequestInfo(true, "unsafe-delete-ignore-read-errors", context.Request.Path.Value ?? string.Empty,
+                resource.Group, resource.Resource, string.Empty, request.Namespace ?? string.Empty, request.Name!);
+            var decision = authorizer.Authorize(user, unsafeDelete);
+            if (!decision.Allowed)
+            {
+                throw RequestAuthorizer.Forbidden(user, unsafeDelete, decision.Reason);
+            }
+        }
+
+        await registry.UnsafeDeleteAsync(resource, request.Namespace, request.Name!, options.DryRun, context.RequestAborted).ConfigureAwait(false);
+        await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, new JsonObject
+        {
+            ["kind"] = "Status",
+            ["apiVersion"] = "v1",
+            ["metadata"] = new JsonObject(),
+            ["status"] = "Success",
+            ["details"] = new JsonObject { ["name"] = request.Name, ["group"] = resource.Group, ["kind"] = resource.Resource },
+        }).ConfigureAwait(false);
     }
 
     private async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context)
@@ -435,6 +484,9 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             PreconditionUid = (string?)body?["preconditions"]?["uid"],
             PreconditionResourceVersion = (string?)body?["preconditions"]?["resourceVersion"],
             DryRun = dryRun,
+            IgnoreStoreReadError = body?["ignoreStoreReadErrorWithClusterBreakingPotential"] is JsonValue ignore && ignore.TryGetValue<bool>(out var ignoring)
+                ? ignoring
+                : IsTrue(query["ignoreStoreReadErrorWithClusterBreakingPotential"]),
         };
     }
 
@@ -494,7 +546,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task GetScaleAsync(HttpContext context, ResourceRequest request)
     {
-        var obj = registry.Get(request.Resource, request.Namespace, request.Name!) ?? throw StatusError.NotFound(request.Resource.Resource, request.Resource.Group, request.Name!);
+        var obj = registry.Existing(request.Resource, request.Namespace, request.Name!);
         var definition = registry.DefinitionOf(request.Resource);
 
         // The scale paths are the requested version's: read them from the object in that version.

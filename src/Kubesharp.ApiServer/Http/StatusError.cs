@@ -79,6 +79,21 @@ internal sealed class StatusError : Exception
 
     public static StatusError NotAcceptable(string message) => new(406, "NotAcceptable", message);
 
+    /// <summary>One object whose stored value cannot be read: upstream's storage error for a corrupt object.</summary>
+    public static StatusError CorruptObject(Caching.CorruptObject corrupt) =>
+        new(500, "InternalError", $"Internal error occurred: {StorageErrorText(corrupt)}");
+
+    /// <summary>
+    /// A list or watch that reaches unreadable objects (StorageReadError): each one's key is a cause, so an
+    /// administrator learns what to delete with ignoreStoreReadErrorWithClusterBreakingPotential.
+    /// </summary>
+    public static StatusError StoreReadError(string resource, string group, string prefix, IEnumerable<Caching.CorruptObject> corrupt) =>
+        new(500, "StorageReadError", $"failed to read one or more {Qualified(resource, group)} from the storage", prefix, group, resource,
+            [.. corrupt.Take(100).Select(c => new StatusCause("UnexpectedServerResponse", StorageErrorText(c), c.Key))]);
+
+    private static string StorageErrorText(Caching.CorruptObject corrupt) =>
+        $"StorageError: corrupt object, Code: 7, Key: {corrupt.Key}, ResourceVersion: 0, AdditionalErrorMsg: {corrupt.Reason}";
+
     public JsonObject ToStatus()
     {
         var status = new JsonObject

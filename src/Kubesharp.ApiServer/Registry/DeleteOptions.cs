@@ -13,4 +13,7 @@ internal sealed record DeleteOptions
     public string? PreconditionResourceVersion { get; init; }
 
     public bool DryRun { get; init; }
+
+    /// <summary>ignoreStoreReadErrorWithClusterBreakingPotential: delete an object whose stored value cannot be read.</summary>
+    public bool IgnoreStoreReadError { get; init; }
 }

@@ -77,6 +77,16 @@ internal sealed partial class ResourceRegistry
     public CachedObject? Get(ApiResource resource, string? @namespace, string name) =>
         Cache.For(resource).Get(WatchCache.Key(resource, @namespace, name));
 
+    /// <summary>The object a request names, or its refusal: 404, or 500 when the stored value cannot be read.</summary>
+    public CachedObject Existing(ApiResource resource, string? @namespace, string name) => ExistingAt(resource, WatchCache.Key(resource, @namespace, name), name);
+
+    private CachedObject ExistingAt(ApiResource resource, string key, string name)
+    {
+        var cache = Cache.For(resource);
+        return cache.Get(key)
+            ?? (cache.CorruptAt(key) is { } corrupt ? throw StatusError.CorruptObject(corrupt) : throw StatusError.NotFound(resource.Resource, resource.Group, name));
+    }
+
     public string Now() => TimeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
@@ -221,7 +231,7 @@ internal sealed partial class ResourceRegistry
         var strategy = definition.Strategy;
         for (var attempt = 0; ; attempt++)
         {
-            var current = Cache.For(resource).Get(key) ?? throw StatusError.NotFound(resource.Resource, resource.Group, name);
+            var current = ExistingAt(resource, key, name);
             var presented = await definition.PresentAsync(current, cancellationToken).ConfigureAwait(false);
             var old = presented.ToNode();
             var desired = mutate(presented);
@@ -357,7 +367,7 @@ internal sealed partial class ResourceRegistry
         var key = WatchCache.Key(resource, @namespace, name);
         for (var attempt = 0; ; attempt++)
         {
-            var current = Cache.For(resource).Get(key) ?? throw StatusError.NotFound(resource.Resource, resource.Group, name);
+            var current = ExistingAt(resource, key, name);
             if (options.PreconditionUid is { Length: > 0 } uid && uid != current.Uid)
             {
                 throw StatusError.Conflict(resource.Resource, resource.Group, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid}");
@@ -453,6 +463,42 @@ internal sealed partial class ResourceRegistry
             {
                 throw StatusError.NotFound(resource.Resource, resource.Group, name);
             }
+        }
+    }
+
+    /// <summary>
+    /// Deletes an object whose stored value cannot be read (ignoreStoreReadErrorWithClusterBreakingPotential): nothing
+    /// that would need its content runs, so no admission, finalizers, grace period or garbage collection of dependents.
+    /// Refused for an object the server can read, which must go the normal way.
+    /// </summary>
+    public async Task UnsafeDeleteAsync(ApiResource resource, string? @namespace, string name, bool dryRun, CancellationToken cancellationToken)
+    {
+        var key = WatchCache.Key(resource, @namespace, name);
+        var corrupt = Cache.For(resource).CorruptAt(key);
+        if (corrupt is null)
+        {
+            throw StatusError.Invalid(resource.Resource, resource.Group, name,
+                [new StatusCause("FieldValueInvalid", "Invalid value: true: is exclusively used to delete corrupt object(s), try again by removing this option", "ignoreStoreReadErrorWithClusterBreakingPotential")]);
+        }
+
+        if (dryRun)
+        {
+            return;
+        }
+
+        try
+        {
+            // Pinned to the unreadable value: a write that replaced it meanwhile is not deleted blind.
+            var deleted = await Store.DeleteAsync(key, corrupt.Revision, cancellationToken).ConfigureAwait(false);
+            await Cache.WaitForRevisionAsync(deleted.ModRevision, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ConflictException)
+        {
+            throw StatusError.Conflict(resource.Resource, resource.Group, name);
+        }
+        catch (KeyNotFoundStorageException)
+        {
+            throw StatusError.NotFound(resource.Resource, resource.Group, name);
         }
     }
 
