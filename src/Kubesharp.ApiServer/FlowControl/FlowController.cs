@@ -40,6 +40,7 @@ internal sealed partial class FlowController
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, PriorityLevel> _levels = new(StringComparer.Ordinal);
+    private readonly SeatLending _lending = new();
     private Configuration? _current;
     private CancellationToken _stopping;
     private volatile bool _maintained;
@@ -174,13 +175,14 @@ internal sealed partial class FlowController
             }
             else
             {
-                level = new PriorityLevel(spec, limit, _registry.TimeProvider);
+                level = new PriorityLevel(spec, limit, _registry.TimeProvider, _lending);
             }
 
             levels[spec.Name] = level;
         }
 
         // A removed level keeps serving the requests it holds; new ones go by the new configuration.
+        _lending.SetLevels(levels.Values);
         _levels.Clear();
         foreach (var (name, level) in levels)
         {

@@ -4,15 +4,19 @@ namespace Kubesharp.ApiServer.FlowControl;
 /// The seats of one priority level and its queues. A request takes a seat at once while nothing waits and a seat
 /// is free; otherwise it joins the shortest queue of its flow's hand (shuffle sharding), or is rejected when that
 /// queue is full or the level rejects instead of queuing. A freed seat goes to the head of the queue with the
-/// earliest virtual start, so flows sharing a level get turns alike (fair queuing over equal-cost requests).
+/// earliest virtual start, so flows sharing a level get turns alike (fair queuing over equal-cost requests). Out of
+/// its own seats, a level borrows idle ones other levels lend (<see cref="SeatLending"/>).
 /// </summary>
 internal sealed class PriorityLevel
 {
     private readonly Lock _gate = new();
+    private readonly SeatLending? _lending;
     private PriorityLevelSpec _spec;
     private RequestQueue[] _queues = [];
     private ShuffleShardDealer _dealer = new(1, 1);
     private int _limit;
+    private int _lendable;
+    private int _borrowingLimit;
     private int _executing;
     private int _waiting;
     private long _virtualClock;
@@ -21,9 +25,10 @@ internal sealed class PriorityLevel
     private long _timedOut;
     private long _cancelled;
 
-    public PriorityLevel(PriorityLevelSpec spec, int limit, TimeProvider timeProvider)
+    public PriorityLevel(PriorityLevelSpec spec, int limit, TimeProvider timeProvider, SeatLending? lending = null)
     {
         _spec = spec;
+        _lending = lending;
         Dropped = new DroppedRequests(timeProvider);
         Configure(spec, limit);
     }
@@ -46,12 +51,22 @@ internal sealed class PriorityLevel
         }
     }
 
+    /// <summary>Own seats not in use that this level lends (read without the lock: lending is an estimate by nature).</summary>
+    public int IdleLendableSeats => Math.Min(Volatile.Read(ref _lendable), Math.Max(0, Volatile.Read(ref _limit) - Volatile.Read(ref _executing)));
+
+    /// <summary>Requests running beyond this level's own seats, on seats lent by others.</summary>
+    public int BorrowedSeats => Math.Max(0, Volatile.Read(ref _executing) - Volatile.Read(ref _limit));
+
+    public bool HasWaiting => Volatile.Read(ref _waiting) > 0;
+
     public void Configure(PriorityLevelSpec spec, int limit)
     {
         lock (_gate)
         {
             Volatile.Write(ref _spec, spec);
             _limit = limit;
+            _lendable = spec.Exempt ? 0 : (int)Math.Round(limit * spec.LendablePercent / 100.0);
+            _borrowingLimit = spec.Exempt ? 0 : spec.BorrowingLimitPercent is { } percent ? (int)Math.Round(limit * percent / 100.0) : int.MaxValue - limit;
             var waiting = _queues.SelectMany(q => q.Waiting).ToList();
             // A level that stopped queuing keeps one queue for the requests already waiting in it.
             var queueCount = spec.Queuing ? spec.Queues : waiting.Count > 0 ? 1 : 0;
@@ -85,7 +100,7 @@ internal sealed class PriorityLevel
             }
 
             var queue = _spec.Queuing ? ChooseQueue(flowHash) : null;
-            if (_waiting == 0 && _executing < _limit)
+            if (_waiting == 0 && HasSeatLocked())
             {
                 return DispatchTo(queue);
             }
@@ -153,8 +168,18 @@ internal sealed class PriorityLevel
         }
     }
 
+    /// <summary>Starts waiting requests for as long as seats (own or borrowed) allow.</summary>
+    public void DispatchWaiting()
+    {
+        lock (_gate)
+        {
+            DispatchLocked();
+        }
+    }
+
     private void Release(RequestQueue? queue)
     {
+        bool waiting;
         lock (_gate)
         {
             _executing--;
@@ -164,8 +189,19 @@ internal sealed class PriorityLevel
             }
 
             DispatchLocked();
+            waiting = _waiting > 0;
+        }
+
+        // The seat went to nobody here: a level waiting for a loan may have it (outside this lock, so no two level locks nest).
+        if (!waiting && !_spec.Exempt)
+        {
+            _lending?.SeatFreed(this);
         }
     }
+
+    /// <summary>An own seat is free, or one can be borrowed within this level's borrowing limit.</summary>
+    private bool HasSeatLocked() =>
+        _executing < _limit || (_lending is not null && _executing - _limit < _borrowingLimit && _lending.HasSpareSeat());
 
     private RequestQueue ChooseQueue(ulong flowHash)
     {
@@ -207,7 +243,7 @@ internal sealed class PriorityLevel
 
     private void DispatchLocked()
     {
-        while (_waiting > 0 && _executing < _limit)
+        while (_waiting > 0 && HasSeatLocked())
         {
             RequestQueue? next = null;
             foreach (var queue in _queues)

@@ -14,6 +14,9 @@ internal sealed record PriorityLevelSpec(
     int HandSize,
     int QueueLengthLimit)
 {
+    /// <summary>Seats this level may borrow beyond its own, as a percentage of them; null = no limit (upstream's default).</summary>
+    public int? BorrowingLimitPercent { get; init; }
+
     public static PriorityLevelSpec Parse(string name, string? uid, JsonElement root)
     {
         var spec = Property(root, "spec");
@@ -36,7 +39,10 @@ internal sealed record PriorityLevelSpec(
             queuing,
             Math.Max(1, Int(Property(config, "queues"), 64)),
             Math.Max(1, Int(Property(config, "handSize"), 8)),
-            Math.Max(0, Int(Property(config, "queueLengthLimit"), 50)));
+            Math.Max(0, Int(Property(config, "queueLengthLimit"), 50)))
+        {
+            BorrowingLimitPercent = Property(limited, "borrowingLimitPercent") is { ValueKind: JsonValueKind.Number } borrowing && borrowing.TryGetInt32(out var percent) ? Math.Max(0, percent) : null,
+        };
     }
 
     private static JsonElement Property(JsonElement element, string name) =>

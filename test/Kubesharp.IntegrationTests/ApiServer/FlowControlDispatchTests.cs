@@ -113,4 +113,72 @@ public sealed class FlowControlDispatchTests
         var counts = queue.Counts();
         Assert.Equal((0, 1, 2L, 1L), (counts.Waiting, counts.Executing, counts.Rejected, counts.TimedOut));
     }
+
+    [Fact]
+    public async Task Lending_ABusyLevelBorrowsIdleLendableSeats_TheLenderIsNeverKeptFromItsOwn()
+    {
+        var lending = new SeatLending();
+        var lender = new PriorityLevel(new PriorityLevelSpec("lender", null, false, 4, 50, true, 8, 1, 10), 4, TimeProvider.System, lending);
+        var borrower = new PriorityLevel(new PriorityLevelSpec("borrower", null, false, 1, 0, true, 8, 1, 10), 1, TimeProvider.System, lending);
+        lending.SetLevels([lender, borrower]);
+        var wait = TimeSpan.FromMinutes(1);
+
+        // One own seat and the two the idle lender offers (half of its four) start at once; the fourth waits.
+        var borrowed = new List<IDisposable>();
+        for (var i = 0; i < 3; i++)
+        {
+            var admitted = borrower.AdmitAsync((ulong)i, wait, CancellationToken.None);
+            Assert.True(admitted.IsCompletedSuccessfully, $"request {i} of the borrower waited");
+            borrowed.Add((await admitted)!);
+        }
+
+        var fourth = borrower.AdmitAsync(3, wait, CancellationToken.None);
+        Assert.False(fourth.IsCompleted);
+        Assert.Equal(2, borrower.BorrowedSeats);
+
+        // The lender's own four seats are its own whatever it lent.
+        var own = new List<IDisposable>();
+        for (var i = 0; i < 4; i++)
+        {
+            var admitted = lender.AdmitAsync((ulong)i, wait, CancellationToken.None);
+            Assert.True(admitted.IsCompletedSuccessfully, $"request {i} of the lender waited");
+            own.Add((await admitted)!);
+        }
+
+        // A borrowed seat given back is not lent again while the lender uses all of its own.
+        borrowed[2].Dispose();
+        Assert.False(fourth.IsCompleted);
+
+        // Once the lender is idle again its seats go to the waiting borrower.
+        own.ForEach(seat => seat.Dispose());
+        using (await fourth.WaitAsync(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal(2, borrower.BorrowedSeats);
+        }
+
+        borrowed[0].Dispose();
+        borrowed[1].Dispose();
+        Assert.Equal((0, 0), (borrower.Counts().Executing, lender.Counts().Executing));
+    }
+
+    [Fact]
+    public async Task Lending_BorrowingLimitPercent_CapsWhatALevelTakes()
+    {
+        var lending = new SeatLending();
+        var lender = new PriorityLevel(new PriorityLevelSpec("lender", null, false, 10, 100, true, 8, 1, 10), 10, TimeProvider.System, lending);
+        var capped = new PriorityLevel(new PriorityLevelSpec("capped", null, false, 2, 0, true, 8, 1, 10) { BorrowingLimitPercent = 50 }, 2, TimeProvider.System, lending);
+        lending.SetLevels([lender, capped]);
+        var seats = new List<IDisposable>();
+        for (var i = 0; i < 3; i++)
+        {
+            seats.Add((await capped.AdmitAsync((ulong)i, TimeSpan.FromMinutes(1), CancellationToken.None))!);
+        }
+
+        // Two own seats and one borrowed (half of two); the lender's nine idle seats stay its own.
+        var waiting = capped.AdmitAsync(3, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.False(waiting.IsCompleted);
+        seats[0].Dispose();
+        (await waiting.WaitAsync(TimeSpan.FromSeconds(30)))!.Dispose();
+        seats.Skip(1).ToList().ForEach(seat => seat.Dispose());
+    }
 }

@@ -391,7 +391,7 @@ public sealed class FlowControlTests(TestServer server)
             ["spec"] = new JsonObject
             {
                 ["type"] = "Limited",
-                ["limited"] = new JsonObject { ["nominalConcurrencyShares"] = shares, ["lendablePercent"] = 0, ["limitResponse"] = response },
+                ["limited"] = new JsonObject { ["nominalConcurrencyShares"] = shares, ["lendablePercent"] = 0, ["borrowingLimitPercent"] = 0, ["limitResponse"] = response },
             },
         };
         var (status, body) = await server.PostAsync($"{Api}/prioritylevelconfigurations", level.ToJsonString());
