@@ -48,6 +48,8 @@ internal static partial class ServerCommand
         var auditLogMaxBackup = new Option<int>("--audit-log-maxbackup") { Description = "Rotated audit log files to keep (0: all)." };
         var auditLogMaxSize = new Option<int>("--audit-log-maxsize") { Description = "Megabytes of audit log before it is rotated (0: 100)." };
         var encryptionProviderConfig = new Option<string?>("--encryption-provider-config") { Description = "An apiserver.config.k8s.io/v1 EncryptionConfiguration file: how resources are encrypted in the datastore." };
+        var snapshotSchedule = new Option<string?>("--snapshot-schedule") { Description = "Take datastore snapshots on this cron schedule (five fields, UTC, e.g. \"0 */12 * * *\") into DATA/server/db/snapshots." };
+        var snapshotRetention = new Option<int>("--snapshot-retention") { Description = "How many scheduled snapshots to keep; older ones are deleted.", DefaultValueFactory = _ => 5 };
         var secretsEncryption = new Option<bool>("--secrets-encryption") { Description = "Encrypt Secrets in the datastore with a generated AES-CBC key (DATA/server/cred/encryption-config.json); see kubesharp secrets-encrypt." };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
@@ -55,6 +57,7 @@ internal static partial class ServerCommand
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, hpaSyncPeriod, anonymousAuth,
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
+            snapshotSchedule, snapshotRetention,
         };
         foreach (var option in datastoreTls.All)
         {
@@ -175,8 +178,22 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            if (result.GetValue(snapshotSchedule) is { } scheduleText && Kubesharp.Snapshots.SnapshotScheduler.Validate(scheduleText) is { } scheduleError)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --snapshot-schedule {scheduleText}: {scheduleError}").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (result.GetValue(snapshotRetention) < 1)
+            {
+                await Console.Error.WriteLineAsync("kubesharp: --snapshot-retention must be at least 1").ConfigureAwait(false);
+                return 2;
+            }
+
             var roles = new ServerRoles
             {
+                SnapshotSchedule = result.GetValue(snapshotSchedule),
+                SnapshotRetention = result.GetValue(snapshotRetention),
                 NodeCidrMaskSize = nodeCidrs.NodeCidrMaskSize,
                 Agent = !result.GetValue(disableAgent),
                 Scheduler = !result.GetValue(disableScheduler),
@@ -286,6 +303,9 @@ internal static partial class ServerCommand
         }
 
         await using var serverLifetime = server.ConfigureAwait(false);
+        var snapshots = roles.SnapshotSchedule is { } schedule
+            ? new Kubesharp.Snapshots.SnapshotScheduler(new Kubesharp.Snapshots.DatastoreSnapshots(options.DataDir, TimeProvider.System), store, schedule, roles.SnapshotRetention, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Snapshots.SnapshotScheduler>()).RunAsync(stop.Token)
+            : Task.CompletedTask;
         var joinToken = await WriteJoinTokenAsync(server, stop.Token).ConfigureAwait(false);
         try
         {
@@ -419,6 +439,7 @@ internal static partial class ServerCommand
 
         await controllers.ConfigureAwait(false);
         await clusterServices.ConfigureAwait(false);
+        await snapshots.ConfigureAwait(false);
         try
         {
             await localStorage.ConfigureAwait(false);
@@ -510,6 +531,10 @@ internal static partial class ServerCommand
         public bool LocalStorage { get; init; } = true;
 
         public string? LocalStorageDir { get; init; }
+
+        public string? SnapshotSchedule { get; init; }
+
+        public int SnapshotRetention { get; init; } = 5;
     }
 
     private static bool TryParseDuration(string text, out TimeSpan duration)
