@@ -46,7 +46,7 @@ internal static class EtcdSnapshotRestore
                 "--data-dir", staging,
                 "--initial-cluster", $"{name}={peerUrl}",
                 "--initial-advertise-peer-urls", peerUrl,
-                "--initial-cluster-token", "kubesharp-" + name,
+                "--initial-cluster-token", "kubesharp",
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
