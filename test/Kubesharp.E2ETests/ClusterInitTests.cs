@@ -7,7 +7,7 @@ namespace Kubesharp.E2ETests;
 
 /// <summary>
 /// The real <c>kubesharp server --cluster-init</c>: it runs its own etcd member, restarts it when it is killed (writes
-/// succeed again), snapshots it with <c>datastore snapshot save</c>, and stops it with the server.
+/// succeed again), snapshots it on schedule and with <c>datastore snapshot save</c>, and stops it with the server.
 /// </summary>
 public sealed class ClusterInitTests : IDisposable
 {
@@ -22,7 +22,11 @@ public sealed class ClusterInitTests : IDisposable
     public async Task ClusterInit_EtcdMemberKilled_IsRestartedAndWritesSucceedAgain()
     {
         Assert.True(File.Exists(Etcd), $"{Etcd} is missing: install the etcd-server package (node-packages.txt)");
-        var server = await KubectlServer.StartAsync(dataDir, ["--disable-agent", "--cluster-init", "--etcd-client-port", FreePort(), "--etcd-peer-port", FreePort()]);
+        var server = await KubectlServer.StartAsync(dataDir, [
+            "--disable-agent", "--cluster-init", "--etcd-client-port", FreePort(), "--etcd-peer-port", FreePort(),
+            // The = form: System.CommandLine reads a token that starts with @ as a response file.
+            "--snapshot-schedule=@every 2s", "--snapshot-retention", "2",
+        ]);
         try
         {
             (await KubectlAsync("create", "configmap", "before-kill", "-n", "default")).Ok();
@@ -66,8 +70,28 @@ public sealed class ClusterInitTests : IDisposable
             var save = await KubesharpAsync("datastore", "snapshot", "save", "--data-dir", dataDir);
             Assert.True(save.ExitCode == 0, save.Error);
             var list = await KubesharpAsync("datastore", "snapshot", "list", "--data-dir", dataDir);
-            var row = Assert.Single(list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..]).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal("etcd", row[1]);
+            var rows = list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..].Select(r => r.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            Assert.Equal("etcd", Assert.Single(rows, r => r[0].StartsWith("on-demand-", StringComparison.Ordinal))[1]);
+
+            // The server's schedule snapshots the member too; once the first scheduled one is pruned, retention works.
+            var snapshots = Path.Combine(dataDir, "server", "db", "snapshots");
+            string? firstScheduled = null;
+            for (var attempt = 0; attempt < 300; attempt++)
+            {
+                var now = Directory.GetFiles(snapshots, "scheduled-*").Where(f => !f.EndsWith(".part", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+                firstScheduled ??= now.FirstOrDefault();
+                if (firstScheduled is not null && !now.Contains(firstScheduled))
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+
+            Assert.NotNull(firstScheduled);
+            Assert.False(File.Exists(firstScheduled), "the oldest scheduled snapshot was not pruned");
+            list = await KubesharpAsync("datastore", "snapshot", "list", "--data-dir", dataDir);
+            Assert.True(list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..].Count(r => r.Contains(" etcd ", StringComparison.Ordinal)) >= 3, list.Output);
         }
         finally
         {
@@ -81,6 +105,9 @@ public sealed class ClusterInitTests : IDisposable
         }
 
         Assert.False(File.Exists(PidFile));
+        var kept = Directory.GetFiles(Path.Combine(dataDir, "server", "db", "snapshots"));
+        Assert.Equal(2, kept.Count(f => Path.GetFileName(f).StartsWith("scheduled-", StringComparison.Ordinal)));
+        Assert.DoesNotContain(kept, f => f.EndsWith(".part", StringComparison.Ordinal));
     }
 
     public void Dispose()
