@@ -13,4 +13,8 @@ public static class EtcdMethods
     public static readonly Method<CompactionRequest, CompactionResponse> Compact = new("/etcdserverpb.KV/Compact", CompactionResponse.Parser);
     public static readonly Method<WatchRequest, WatchResponse> Watch = new("/etcdserverpb.Watch/Watch", WatchResponse.Parser);
     public static readonly Method<StatusRequest, StatusResponse> Status = new("/etcdserverpb.Maintenance/Status", StatusResponse.Parser);
+    public static readonly Method<SnapshotRequest, SnapshotResponse> Snapshot = new("/etcdserverpb.Maintenance/Snapshot", SnapshotResponse.Parser);
+    public static readonly Method<MemberAddRequest, MemberAddResponse> MemberAdd = new("/etcdserverpb.Cluster/MemberAdd", MemberAddResponse.Parser);
+    public static readonly Method<MemberRemoveRequest, MemberRemoveResponse> MemberRemove = new("/etcdserverpb.Cluster/MemberRemove", MemberRemoveResponse.Parser);
+    public static readonly Method<MemberListRequest, MemberListResponse> MemberList = new("/etcdserverpb.Cluster/MemberList", MemberListResponse.Parser);
 }

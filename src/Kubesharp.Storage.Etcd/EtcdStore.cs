@@ -57,6 +57,58 @@ public sealed class EtcdStore : IStore
     public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken) =>
         CallAsync(channel => channel.UnaryAsync(EtcdMethods.Status, new StatusRequest(), Options(), cancellationToken), retry: true);
 
+    /// <summary>
+    /// Streams the member's whole backend database (the Maintenance Snapshot call, checksum included, as
+    /// <c>etcdctl snapshot save</c> receives it) into <paramref name="destination"/>; returns the bytes written.
+    /// </summary>
+    public async Task<long> SnapshotAsync(Stream destination, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ThrowIfDisposed();
+        var channel = _channels[Volatile.Read(ref _current)];
+        long written = 0;
+        try
+        {
+            // No deadline: a large database takes as long as it takes; the caller cancels.
+            await foreach (var part in channel.ServerStreamingAsync(EtcdMethods.Snapshot, new SnapshotRequest(), CallOptions.Default, cancellationToken).ConfigureAwait(false))
+            {
+                await destination.WriteAsync(part.Blob.Memory, cancellationToken).ConfigureAwait(false);
+                written += part.Blob.Length;
+            }
+        }
+        catch (RpcException e) when (IsUnreachable(e.StatusCode) || e.InnerException is HttpRequestException)
+        {
+            throw new StoreUnavailableException($"etcd is unavailable: {(e.InnerException is { } inner ? Describe(inner) : e.Detail)}", e);
+        }
+        catch (RpcException e)
+        {
+            throw Translate(e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new StoreUnavailableException($"etcd is unavailable: {Describe(e)}", e);
+        }
+
+        if (written == 0)
+        {
+            throw new StoreUnavailableException("etcd sent an empty snapshot");
+        }
+
+        return written;
+    }
+
+    /// <summary>The cluster's members.</summary>
+    public Task<MemberListResponse> MemberListAsync(CancellationToken cancellationToken) =>
+        CallAsync(channel => channel.UnaryAsync(EtcdMethods.MemberList, new MemberListRequest(), Options(), cancellationToken), retry: true);
+
+    /// <summary>Adds a member with <paramref name="peerUrls"/>; it joins once it starts with the returned member list.</summary>
+    public Task<MemberAddResponse> MemberAddAsync(IEnumerable<string> peerUrls, CancellationToken cancellationToken) =>
+        CallAsync(channel => channel.UnaryAsync(EtcdMethods.MemberAdd, new MemberAddRequest { PeerURLs = { peerUrls } }, Options(), cancellationToken), retry: false);
+
+    /// <summary>Removes the member with <paramref name="memberId"/> from the cluster.</summary>
+    public Task<MemberRemoveResponse> MemberRemoveAsync(ulong memberId, CancellationToken cancellationToken) =>
+        CallAsync(channel => channel.UnaryAsync(EtcdMethods.MemberRemove, new MemberRemoveRequest { ID = memberId }, Options(), cancellationToken), retry: false);
+
     public async Task<long> GetCurrentRevisionAsync(CancellationToken cancellationToken)
     {
         var response = await RangeAsync(new RangeRequest { Key = ProbeKey, CountOnly = true }, cancellationToken).ConfigureAwait(false);

@@ -42,17 +42,7 @@ public sealed class ClusterCertificates : IDisposable
         System.IO.Directory.CreateDirectory(dir);
         var now = timeProvider.GetUtcNow();
 
-        var ca = LoadPair(dir, "ca");
-        if (ca is null)
-        {
-            using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest($"CN=kubesharp-ca@{now.ToUnixTimeSeconds()}", caKey, HashAlgorithmName.SHA256);
-            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
-            request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-            ca = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
-            SavePair(dir, "ca", ca.ExportCertificatePem(), caKey.ExportPkcs8PrivateKeyPem());
-        }
+        var ca = LoadOrCreateCa(dir, now);
 
         var names = ServingNames(bindAddress, kubernetesServiceIp ?? IPAddress.Parse(Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.KubernetesServiceIp), extraNames ?? []);
         var sansFile = Path.Combine(dir, "serving.names");
@@ -74,6 +64,49 @@ public sealed class ClusterCertificates : IDisposable
         }
 
         return new ClusterCertificates(ca, serving, File.ReadAllText(adminCert), File.ReadAllText(adminKey), dir);
+    }
+
+    /// <summary>
+    /// Issues a certificate signed by the cluster CA of <paramref name="dataDir"/> (created when missing) into
+    /// <paramref name="certFile"/> and <paramref name="keyFile"/>: for what runs beside the API server and trusts the
+    /// same CA, such as the server's etcd member (serving and peer certificates carry both usages).
+    /// </summary>
+    public static void IssueFromClusterCa(string dataDir, string subject, IReadOnlyList<string> names, bool serverAuth, bool clientAuth, string certFile, string keyFile, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        var dir = Path.Combine(dataDir, "server", "tls");
+        System.IO.Directory.CreateDirectory(dir);
+        var now = timeProvider.GetUtcNow();
+        using var ca = LoadOrCreateCa(dir, now);
+        var (certPem, keyPem) = Issue(ca, subject, names, serverAuth, now, clientAuth: clientAuth || !serverAuth);
+        if (Path.GetDirectoryName(Path.GetFullPath(certFile)) is { } certDir)
+        {
+            System.IO.Directory.CreateDirectory(certDir);
+        }
+
+        File.WriteAllText(certFile, certPem);
+        File.WriteAllText(keyFile, keyPem);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(keyFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    private static X509Certificate2 LoadOrCreateCa(string dir, DateTimeOffset now)
+    {
+        if (LoadPair(dir, "ca") is { } existing)
+        {
+            return existing;
+        }
+
+        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN=kubesharp-ca@{now.ToUnixTimeSeconds()}", caKey, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        var ca = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
+        SavePair(dir, "ca", ca.ExportCertificatePem(), caKey.ExportPkcs8PrivateKeyPem());
+        return ca;
     }
 
     /// <summary>Issues a client certificate for <paramref name="user"/> in <paramref name="groups"/>, as PEM.</summary>
@@ -102,13 +135,18 @@ public sealed class ClusterCertificates : IDisposable
         return names.Distinct(StringComparer.Ordinal).ToList();
     }
 
-    private static (string CertificatePem, string KeyPem) Issue(X509Certificate2 ca, string subject, IReadOnlyList<string> names, bool serverAuth, DateTimeOffset now)
+    private static (string CertificatePem, string KeyPem) Issue(X509Certificate2 ca, string subject, IReadOnlyList<string> names, bool serverAuth, DateTimeOffset now, bool clientAuth = false)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         var usage = new OidCollection { new Oid(serverAuth ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2") };
+        if (serverAuth && clientAuth)
+        {
+            usage.Add(new Oid("1.3.6.1.5.5.7.3.2"));
+        }
+
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usage, false));
         if (names.Count > 0)
         {

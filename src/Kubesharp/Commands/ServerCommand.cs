@@ -48,6 +48,11 @@ internal static partial class ServerCommand
         var auditLogMaxBackup = new Option<int>("--audit-log-maxbackup") { Description = "Rotated audit log files to keep (0: all)." };
         var auditLogMaxSize = new Option<int>("--audit-log-maxsize") { Description = "Megabytes of audit log before it is rotated (0: 100)." };
         var encryptionProviderConfig = new Option<string?>("--encryption-provider-config") { Description = "An apiserver.config.k8s.io/v1 EncryptionConfiguration file: how resources are encrypted in the datastore." };
+        var clusterInit = new Option<bool>("--cluster-init") { Description = "Run an etcd member (Debian etcd-server) beside the API server, in DATA/server/etcd with certificates from the cluster CA, and use it as the datastore." };
+        var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "With --cluster-init: the member's client port.", DefaultValueFactory = _ => Kubesharp.EmbeddedEtcd.EtcdMemberLayout.DefaultClientPort };
+        var etcdPeerPort = new Option<int>("--etcd-peer-port") { Description = "With --cluster-init: the member's peer port.", DefaultValueFactory = _ => Kubesharp.EmbeddedEtcd.EtcdMemberLayout.DefaultPeerPort };
+        var snapshotSchedule = new Option<string?>("--snapshot-schedule") { Description = "Take datastore snapshots on this cron schedule (five fields, UTC, e.g. \"0 */12 * * *\") into DATA/server/db/snapshots." };
+        var snapshotRetention = new Option<int>("--snapshot-retention") { Description = "How many scheduled snapshots to keep; older ones are deleted.", DefaultValueFactory = _ => 5 };
         var secretsEncryption = new Option<bool>("--secrets-encryption") { Description = "Encrypt Secrets in the datastore with a generated AES-CBC key (DATA/server/cred/encryption-config.json); see kubesharp secrets-encrypt." };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
@@ -55,6 +60,7 @@ internal static partial class ServerCommand
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, hpaSyncPeriod, anonymousAuth,
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
+            snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort,
         };
         foreach (var option in datastoreTls.All)
         {
@@ -175,8 +181,31 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            if (result.GetValue(snapshotSchedule) is { } scheduleText && Kubesharp.Snapshots.SnapshotScheduler.Validate(scheduleText) is { } scheduleError)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --snapshot-schedule {scheduleText}: {scheduleError}").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (result.GetValue(snapshotRetention) < 1)
+            {
+                await Console.Error.WriteLineAsync("kubesharp: --snapshot-retention must be at least 1").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (result.GetValue(clusterInit) && result.GetValue(datastore) is not null)
+            {
+                await Console.Error.WriteLineAsync("kubesharp: --cluster-init runs the server's own etcd; it does not go with --datastore-endpoint").ConfigureAwait(false);
+                return 2;
+            }
+
             var roles = new ServerRoles
             {
+                ClusterInit = result.GetValue(clusterInit),
+                EtcdClientPort = result.GetValue(etcdClientPort),
+                EtcdPeerPort = result.GetValue(etcdPeerPort),
+                SnapshotSchedule = result.GetValue(snapshotSchedule),
+                SnapshotRetention = result.GetValue(snapshotRetention),
                 NodeCidrMaskSize = nodeCidrs.NodeCidrMaskSize,
                 Agent = !result.GetValue(disableAgent),
                 Scheduler = !result.GetValue(disableScheduler),
@@ -251,6 +280,41 @@ internal static partial class ServerCommand
 
         // The node's containerd starts while the API server does; it is stopped here if the server never gets that far.
         await using var startingRuntime = roles.Agent ? AgentCommand.StartInProcessRuntime(options.DataDir, loggerFactory, stop.Token) : null;
+
+        // --cluster-init: the server's own etcd member starts before the store opens and stops after the API server and the store.
+        var etcdMember = roles.ClusterInit
+            ? new Kubesharp.EmbeddedEtcd.EtcdMemberSupervisor(
+                new Kubesharp.EmbeddedEtcd.EtcdMemberOptions
+                {
+                    DataDirectory = options.DataDir,
+                    AdvertiseAddress = options.AdvertiseAddress ?? options.BindAddress,
+                    ClientPort = roles.EtcdClientPort,
+                    PeerPort = roles.EtcdPeerPort,
+                },
+                loggerFactory.CreateLogger("Kubesharp.Storage.EtcdMember"),
+                TimeProvider.System)
+            : null;
+        await using var etcdMemberLifetime = etcdMember;
+        if (etcdMember is not null)
+        {
+            try
+            {
+                await etcdMember.StartAsync(stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return 0;
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or InvalidOperationException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: the server's etcd could not start: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            datastoreEndpoint = etcdMember.ClientUrl;
+            datastoreTls = etcdMember.Tls;
+        }
+
         IStore store;
         try
         {
@@ -286,6 +350,9 @@ internal static partial class ServerCommand
         }
 
         await using var serverLifetime = server.ConfigureAwait(false);
+        var snapshots = roles.SnapshotSchedule is { } schedule
+            ? new Kubesharp.Snapshots.SnapshotScheduler(new Kubesharp.Snapshots.DatastoreSnapshots(options.DataDir, TimeProvider.System), store, schedule, roles.SnapshotRetention, TimeProvider.System, loggerFactory.CreateLogger("Kubesharp.Storage.Snapshots")).RunAsync(stop.Token)
+            : Task.CompletedTask;
         var joinToken = await WriteJoinTokenAsync(server, stop.Token).ConfigureAwait(false);
         try
         {
@@ -419,6 +486,7 @@ internal static partial class ServerCommand
 
         await controllers.ConfigureAwait(false);
         await clusterServices.ConfigureAwait(false);
+        await snapshots.ConfigureAwait(false);
         try
         {
             await localStorage.ConfigureAwait(false);
@@ -510,6 +578,16 @@ internal static partial class ServerCommand
         public bool LocalStorage { get; init; } = true;
 
         public string? LocalStorageDir { get; init; }
+
+        public string? SnapshotSchedule { get; init; }
+
+        public bool ClusterInit { get; init; }
+
+        public int EtcdClientPort { get; init; } = Kubesharp.EmbeddedEtcd.EtcdMemberLayout.DefaultClientPort;
+
+        public int EtcdPeerPort { get; init; } = Kubesharp.EmbeddedEtcd.EtcdMemberLayout.DefaultPeerPort;
+
+        public int SnapshotRetention { get; init; } = 5;
     }
 
     private static bool TryParseDuration(string text, out TimeSpan duration)

@@ -11,11 +11,28 @@ public sealed class EtcdServer : IAsyncLifetime
     public const string Executable = "/usr/bin/etcd";
 
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "kubesharp-etcd-" + Guid.NewGuid().ToString("N"));
+    private readonly string? _existingDataDir;
+    private readonly string _name = "test";
+    private readonly int? _peerPort;
     private Process? _process;
 
     public EtcdServer()
     {
     }
+
+    /// <summary>
+    /// An etcd on a data directory made elsewhere (a restored snapshot): the member's name and peer port are the
+    /// ones written into it; the directory belongs to the caller.
+    /// </summary>
+    internal EtcdServer(string existingDataDir, string name, int peerPort)
+    {
+        _existingDataDir = existingDataDir;
+        _name = name;
+        _peerPort = peerPort;
+    }
+
+    /// <summary>The etcd process ID while it runs.</summary>
+    public int? ProcessId => _process is { HasExited: false } p ? p.Id : null;
 
     /// <summary>An etcd that serves clients over TLS only and demands a client certificate signed by <paramref name="certificates"/>' CA.</summary>
     internal EtcdServer(TestCertificates certificates)
@@ -46,7 +63,7 @@ public sealed class EtcdServer : IAsyncLifetime
         }
 
         var client = FreePort();
-        var peer = FreePort();
+        var peer = _peerPort ?? FreePort();
         Endpoint = $"127.0.0.1:{client}";
         var start = new ProcessStartInfo(Executable)
         {
@@ -71,13 +88,13 @@ public sealed class EtcdServer : IAsyncLifetime
 
         foreach (var argument in new[]
         {
-            "--name", "test",
-            "--data-dir", Path.Combine(_directory, "data"),
+            "--name", _name,
+            "--data-dir", _existingDataDir ?? Path.Combine(_directory, "data"),
             "--listen-client-urls", $"{clientScheme}://127.0.0.1:{client}",
             "--advertise-client-urls", $"{clientScheme}://127.0.0.1:{client}",
             "--listen-peer-urls", $"http://127.0.0.1:{peer}",
             "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}",
-            "--initial-cluster", $"test=http://127.0.0.1:{peer}",
+            "--initial-cluster", $"{_name}=http://127.0.0.1:{peer}",
             // Requests carry values up to the store's 1.5 MiB limit plus the key and framing.
             "--max-request-bytes", "4194304",
             "--log-level", "error",

@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Kubesharp.E2ETests;
+
+/// <summary>
+/// The real <c>kubesharp server --cluster-init</c>: it runs its own etcd member, restarts it when it is killed (writes
+/// succeed again), snapshots it on schedule and with <c>datastore snapshot save</c>, and stops it with the server.
+/// </summary>
+public sealed class ClusterInitTests : IDisposable
+{
+    private const string Etcd = "/usr/bin/etcd";
+
+    private readonly string dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-clusterinit-" + Guid.NewGuid().ToString("N"));
+    private readonly List<int> etcdPids = [];
+
+    private string PidFile => Path.Combine(dataDir, "server", "etcd", "etcd.pid");
+
+    [Fact]
+    public async Task ClusterInit_EtcdMemberKilled_IsRestartedAndWritesSucceedAgain()
+    {
+        Assert.True(File.Exists(Etcd), $"{Etcd} is missing: install the etcd-server package (node-packages.txt)");
+        var server = await KubectlServer.StartAsync(dataDir, [
+            "--disable-agent", "--cluster-init", "--etcd-client-port", FreePort(), "--etcd-peer-port", FreePort(),
+            // The = form: System.CommandLine reads a token that starts with @ as a response file.
+            "--snapshot-schedule=@every 2s", "--snapshot-retention", "2",
+        ]);
+        try
+        {
+            (await KubectlAsync("create", "configmap", "before-kill", "-n", "default")).Ok();
+            var first = ReadPid();
+            etcdPids.Add(first);
+            var cmdline = await File.ReadAllTextAsync($"/proc/{first}/cmdline");
+            Assert.StartsWith(Etcd, cmdline, StringComparison.Ordinal);
+            Assert.Contains(Path.Combine(dataDir, "server", "etcd", "data"), cmdline, StringComparison.Ordinal);
+            Assert.Contains("--peer-client-cert-auth", cmdline, StringComparison.Ordinal);
+
+            using (var member = Process.GetProcessById(first))
+            {
+                member.Kill();
+                await member.WaitForExitAsync();
+            }
+
+            // The supervisor starts a new member on the same data; the API server's writes go through again.
+            var deadline = Stopwatch.StartNew();
+            Kubectl.Result? created = null;
+            for (var attempt = 0; attempt < 120 && deadline.Elapsed < TimeSpan.FromSeconds(120); attempt++)
+            {
+                created = await KubectlAsync("create", "configmap", "after-kill", "-n", "default", "--request-timeout=10s");
+                if (created.ExitCode == 0 || created.Error.Contains("AlreadyExists", StringComparison.Ordinal))
+                {
+                    break;
+                }
+
+                await Task.Delay(500);
+            }
+
+            Assert.True(created is { ExitCode: 0 }, $"writes did not succeed after etcd was killed: {created?.Error}");
+            var second = ReadPid();
+            etcdPids.Add(second);
+            Assert.NotEqual(first, second);
+            Assert.True(IsRunning(second), $"the restarted etcd (pid {second}) is not running");
+            var names = (await KubectlAsync("get", "configmaps", "-n", "default", "-o", "name")).Ok().Output;
+            Assert.Contains("configmap/before-kill", names, StringComparison.Ordinal);
+            Assert.Contains("configmap/after-kill", names, StringComparison.Ordinal);
+
+            // The datastore verbs find the member on their own: a snapshot of the running cluster is an etcd snapshot.
+            var save = await KubesharpAsync("datastore", "snapshot", "save", "--data-dir", dataDir);
+            Assert.True(save.ExitCode == 0, save.Error);
+            var list = await KubesharpAsync("datastore", "snapshot", "list", "--data-dir", dataDir);
+            var rows = list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..].Select(r => r.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+            Assert.Equal("etcd", Assert.Single(rows, r => r[0].StartsWith("on-demand-", StringComparison.Ordinal))[1]);
+
+            // The server's schedule snapshots the member too; once the first scheduled one is pruned, retention works.
+            var snapshots = Path.Combine(dataDir, "server", "db", "snapshots");
+            string? firstScheduled = null;
+            for (var attempt = 0; attempt < 300; attempt++)
+            {
+                var now = Directory.GetFiles(snapshots, "scheduled-*").Where(f => !f.EndsWith(".part", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+                firstScheduled ??= now.FirstOrDefault();
+                if (firstScheduled is not null && !now.Contains(firstScheduled))
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+
+            Assert.NotNull(firstScheduled);
+            Assert.False(File.Exists(firstScheduled), "the oldest scheduled snapshot was not pruned");
+            list = await KubesharpAsync("datastore", "snapshot", "list", "--data-dir", dataDir);
+            Assert.True(list.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..].Count(r => r.Contains(" etcd ", StringComparison.Ordinal)) >= 3, list.Output);
+        }
+        finally
+        {
+            await KubectlServer.StopAsync(server);
+        }
+
+        // Stopping the server stops its member: no etcd is left behind.
+        foreach (var pid in etcdPids)
+        {
+            Assert.False(IsRunning(pid), $"etcd (pid {pid}) outlived the server");
+        }
+
+        Assert.False(File.Exists(PidFile));
+        var kept = Directory.GetFiles(Path.Combine(dataDir, "server", "db", "snapshots"));
+        Assert.Equal(2, kept.Count(f => Path.GetFileName(f).StartsWith("scheduled-", StringComparison.Ordinal)));
+        Assert.DoesNotContain(kept, f => f.EndsWith(".part", StringComparison.Ordinal));
+    }
+
+    public void Dispose()
+    {
+        // Only if the test failed half-way: end the members it saw, by PID, when they are still this test's etcd.
+        foreach (var pid in etcdPids.Where(IsRunning))
+        {
+            try
+            {
+                if (File.ReadAllText($"/proc/{pid}/cmdline").Contains(dataDir, StringComparison.Ordinal))
+                {
+                    using var member = Process.GetProcessById(pid);
+                    member.Kill();
+                    member.WaitForExit(TimeSpan.FromSeconds(10));
+                }
+            }
+            catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException)
+            {
+            }
+        }
+
+        try
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private int ReadPid() => int.Parse(File.ReadAllText(PidFile).Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>Alive and not a zombie waiting to be reaped.</summary>
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] != 'Z';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private Task<Kubectl.Result> KubectlAsync(params string[] args) =>
+        RunAsync("kubectl", args, new Dictionary<string, string> { ["KUBECONFIG"] = Path.Combine(dataDir, "kubeconfig.yaml"), ["HOME"] = dataDir });
+
+    private static Task<Kubectl.Result> KubesharpAsync(params string[] args) =>
+        RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), .. args], new Dictionary<string, string>());
+
+    private static async Task<Kubectl.Result> RunAsync(string program, string[] args, Dictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return new Kubectl.Result(process.ExitCode, await output, await error);
+    }
+
+    private static string FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+    }
+}
