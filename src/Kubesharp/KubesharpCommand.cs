@@ -23,7 +23,8 @@ internal static class KubesharpCommand
         // Ctrl+C and SIGTERM cancel the verb; give a server time to stop its node (containerd, rules) before
         // the process is ended, instead of the parser's default of two seconds.
         var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(60) };
-        return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
+        // No response files: "@daily" and "@every 1h" are schedules, not files to read arguments from.
+        return await root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null }).InvokeAsync(invocation).ConfigureAwait(false);
     }
 
     public static RootCommand CreateRoot()
