@@ -113,6 +113,15 @@ public sealed class CertificateSigningRequestTests
         using var joiner = Client(server, c => c with { BearerToken = nodeToken });
         using var stranger = Client(server, c => c with { BearerToken = otherToken });
 
+        // The other group may file requests once bound to system:node-bootstrapper, but that alone gets nothing approved.
+        await server.Client.Resource<Kubesharp.Api.Rbac.V1.ClusterRoleBinding>().CreateAsync(new Kubesharp.Api.Rbac.V1.ClusterRoleBinding
+        {
+            ApiVersion = "rbac.authorization.k8s.io/v1",
+            Kind = "ClusterRoleBinding",
+            Metadata = new ObjectMeta { Name = "readers-may-request" },
+            RoleRef = new Kubesharp.Api.Rbac.V1.RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = "system:node-bootstrapper" },
+            Subjects = [new Kubesharp.Api.Rbac.V1.Subject { ApiGroup = "rbac.authorization.k8s.io", Kind = "Group", Name = "system:bootstrappers:readers" }],
+        });
         using var strangerKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         await stranger.Resource<CertificateSigningRequest>().CreateAsync(NodeRequest("by-stranger", "n2", strangerKey));
         using var nodeKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -134,7 +143,7 @@ public sealed class CertificateSigningRequestTests
         Assert.InRange(certificate.NotAfter - certificate.NotBefore, TimeSpan.FromMinutes(64), TimeSpan.FromMinutes(66));
         Assert.True(ChainsTo(certificate, host.Certificates.CaPem));
 
-        // The stranger's token may file requests (it is authenticated) but not have them approved.
+        // The stranger's request is not approved.
         var pending = await admin.GetAsync(null, "by-stranger");
         Assert.Null(pending.Status?.Conditions);
 
