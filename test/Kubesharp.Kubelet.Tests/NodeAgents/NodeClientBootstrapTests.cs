@@ -89,7 +89,7 @@ public sealed class NodeClientBootstrapTests : IAsyncLifetime, IDisposable
         }
         using (var certificate = X509Certificate2.CreateFromPem(certificatePem))
         {
-            Assert.Equal("CN=system:node:worker-1, O=system:nodes", certificate.Subject);
+            Assert.Equal("O=system:nodes, CN=system:node:worker-1", certificate.Subject);
         }
 
         var csr = Assert.Single((await admin.Resource<CertificateSigningRequest>().ListAsync(null)).Items);
