@@ -22,7 +22,8 @@ namespace Kubesharp.ControllerManager;
 /// <summary>
 /// Runs the built-in controllers over one set of shared informers: ReplicaSet, Deployment, StatefulSet, DaemonSet, garbage collector,
 /// namespace, node lifecycle (with taint eviction), node IPAM, ServiceAccount, pod garbage collection, disruption budgets,
-/// EndpointSlices and Endpoints, Job, CronJob, TTL-after-finished, HorizontalPodAutoscaler and the PersistentVolume binder.
+/// EndpointSlices and Endpoints, Job, CronJob, TTL-after-finished, HorizontalPodAutoscaler, the PersistentVolume binder and the
+/// certificate signing, approving and cleaning controllers.
 /// </summary>
 public static class ControllerManager
 {
@@ -81,6 +82,10 @@ public static class ControllerManager
             new BootstrapTokens.TokenCleanerController(context),
             new HorizontalPodAutoscalers.HorizontalPodAutoscalerController(context),
             .. options.RootCaPem is { } rootCa ? [new Certificates.RootCaPublisherController(context, rootCa)] : Array.Empty<IController>(),
+            .. options is { ClusterSigningCertificatePem: { } signingCa, ClusterSigningKeyPem: { } signingKey }
+                ? [new Certificates.CsrSigningController(context, new Certificates.CertificateSigner(signingCa, signingKey, options.ClusterSigningDuration))]
+                : Array.Empty<IController>(),
+            new Certificates.CsrApprovingController(context), new Certificates.CsrCleanerController(context),
             new Volumes.PersistentVolumeController(context),
         ];
         using var endpointSlices = new EndpointSliceController(client, informers, loggerFactory.CreateLogger<EndpointSliceController>(), timeProvider);

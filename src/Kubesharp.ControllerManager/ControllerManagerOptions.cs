@@ -52,6 +52,14 @@ public sealed class ControllerManagerOptions
     /// <summary>The cluster CA (PEM) published in every namespace as the kube-root-ca.crt ConfigMap; none is published when null.</summary>
     public string? RootCaPem { get; init; }
 
+    /// <summary>The CA (PEM certificate and key) the csrsigning controller issues certificates with; no signing without it.</summary>
+    public string? ClusterSigningCertificatePem { get; init; }
+
+    public string? ClusterSigningKeyPem { get; init; }
+
+    /// <summary>The longest lifetime of an issued certificate (upstream's --cluster-signing-duration, one year).</summary>
+    public TimeSpan ClusterSigningDuration { get; init; } = TimeSpan.FromDays(365);
+
     /// <summary>Whether the node IPAM controller gives each Node a pod CIDR from <see cref="ClusterCidr"/>.</summary>
     public bool AllocateNodeCidrs { get; init; } = true;
 

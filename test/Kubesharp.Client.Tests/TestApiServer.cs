@@ -27,6 +27,9 @@ internal sealed class TestApiServer : IAsyncDisposable
 
     public string KubeconfigPath => host.KubeconfigPath;
 
+    /// <summary>The server itself: its URL and cluster certificates, for clients under other identities.</summary>
+    public ApiServerHost Host => host;
+
     public static async Task<TestApiServer> StartAsync(int watchCacheEventsPerResource = 1000)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-test-" + Guid.NewGuid().ToString("N"));

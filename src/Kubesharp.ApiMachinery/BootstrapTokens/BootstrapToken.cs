@@ -25,6 +25,9 @@ public static partial class BootstrapToken
     /// <summary>The group every bootstrap token authenticates in.</summary>
     public const string DefaultGroup = "system:bootstrappers";
 
+    /// <summary>The extra group of node join tokens (kubeadm's and k3s's default-node-token): RBAC lets it join nodes.</summary>
+    public const string DefaultNodeTokenGroup = "system:bootstrappers:kubesharp:default-node-token";
+
     /// <summary>Token users are <c>system:bootstrap:&lt;id&gt;</c>.</summary>
     public const string UserPrefix = "system:bootstrap:";
 

@@ -29,6 +29,14 @@ internal static class BootstrapPolicy
     /// </summary>
     public const string Controllers = "system:kube-controller-manager:controllers";
 
+    public const string NodeBootstrapper = "system:node-bootstrapper";
+    public const string NodeClientApproval = "system:certificates.k8s.io:certificatesigningrequests:nodeclient";
+    public const string SelfNodeClientApproval = "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient";
+    public const string NodeServices = "kubesharp:node-services";
+
+    /// <summary>The group of the node tokens <c>kubesharp token create</c> makes by default.</summary>
+    public const string NodeTokenGroup = Kubesharp.ApiMachinery.BootstrapTokens.BootstrapToken.DefaultNodeTokenGroup;
+
     private static readonly string[] Read = ["get", "list", "watch"];
     private static readonly string[] Write = ["create", "delete", "deletecollection", "patch", "update"];
     private static readonly string[] ReadWrite = [.. Read, .. Write];
@@ -150,6 +158,15 @@ internal static class BootstrapPolicy
             Rule(["create"], ["discovery.k8s.io"], ["endpointslices"]),
             Rule(["create"], ["events.k8s.io"], ["events"]),
             Rule(["escalate"], ["rbac.authorization.k8s.io"], ["clusterroles"])),
+        // TLS bootstrapping, as upstream: who may ask for certificates, and whose kubelet client requests are approved
+        // without a human (new nodes through a bootstrap token, and a node renewing its own).
+        Role(NodeBootstrapper, null, null, Rule(["create", "get", "list", "watch"], ["certificates.k8s.io"], ["certificatesigningrequests"])),
+        Role(NodeClientApproval, null, null, Rule(["create"], ["certificates.k8s.io"], ["certificatesigningrequests/nodeclient"])),
+        Role(SelfNodeClientApproval, null, null, Rule(["create"], ["certificates.k8s.io"], ["certificatesigningrequests/selfnodeclient"])),
+        // What a joined node's service proxy and cluster DNS read under the node's own identity.
+        Role(NodeServices, null, null,
+            Rule(["list", "watch"], [""], ["endpoints", "services", "namespaces"]),
+            Rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"])),
         // k3s's CoreDNS role: cluster DNS answers for services, their endpoints and pods.
         Role(Dns, null, null,
             Rule(["list", "watch"], [""], ["endpoints", "services", "pods", "namespaces"]),
@@ -179,6 +196,12 @@ internal static class BootstrapPolicy
         Binding(Controllers, Subject("User", ControllerManager)),
         Binding(Dns, Subject("User", Dns)),
         Binding(Security.ComponentIdentities.LocalPathProvisioner, Subject("User", Security.ComponentIdentities.LocalPathProvisioner)),
+        // kubeadm's bindings: the node tokens `kubesharp token create` makes may file node client requests, which are
+        // approved for them; every node may renew its own certificate.
+        Binding("kubesharp:kubelet-bootstrap", NodeBootstrapper, Subject("Group", NodeTokenGroup)),
+        Binding("kubesharp:node-autoapprove-bootstrap", NodeClientApproval, Subject("Group", NodeTokenGroup)),
+        Binding("kubesharp:node-autoapprove-certificate-rotation", SelfNodeClientApproval, Subject("Group", NodesGroup)),
+        Binding("kubesharp:node-services", NodeServices, Subject("Group", NodesGroup)),
     ];
 
     public static JsonObject Rule(string[] verbs, string[] groups, string[] resources, string[]? names = null)
@@ -224,7 +247,9 @@ internal static class BootstrapPolicy
         return role;
     }
 
-    private static JsonObject Binding(string name, params JsonObject[] subjects)
+    private static JsonObject Binding(string name, params JsonObject[] subjects) => Binding(name, name, subjects);
+
+    private static JsonObject Binding(string name, string role, params JsonObject[] subjects)
     {
         var binding = new JsonObject
         {
@@ -236,7 +261,7 @@ internal static class BootstrapPolicy
                 ["labels"] = new JsonObject { ["kubernetes.io/bootstrapping"] = "rbac-defaults" },
                 ["annotations"] = new JsonObject { [AutoUpdateAnnotation] = "true" },
             },
-            ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = name },
+            ["roleRef"] = new JsonObject { ["apiGroup"] = "rbac.authorization.k8s.io", ["kind"] = "ClusterRole", ["name"] = role },
         };
         if (subjects.Length > 0)
         {

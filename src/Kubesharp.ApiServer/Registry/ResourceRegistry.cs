@@ -169,7 +169,7 @@ internal sealed partial class ResourceRegistry
                 meta = (JsonObject)obj["metadata"]!;
             }
 
-            strategy.PrepareForCreate(obj);
+            strategy.PrepareForCreate(obj, admission?.User);
             var causes = new List<StatusCause>();
             strategy.Validate(obj, null, causes);
             if (causes.Count > 0)
@@ -259,11 +259,12 @@ internal sealed partial class ResourceRegistry
                 throw StatusError.Conflict(resource.Resource, resource.Group, name);
             }
 
+            var ownSubresource = subresource is not null ? strategy.PrepareForSubresourceUpdate(subresource, desired, old) : null;
             var updated = subresource switch
             {
                 "status" => strategy.PrepareForStatusUpdate(desired, old),
                 "finalize" => Finalize(desired, old),
-                _ => desired,
+                _ => ownSubresource ?? desired,
             };
             var updatedMeta = (JsonObject)updated["metadata"]!;
             var oldMeta = (JsonObject)old["metadata"]!;
@@ -296,7 +297,7 @@ internal sealed partial class ResourceRegistry
                 updatedMeta = (JsonObject)updated["metadata"]!;
             }
 
-            if (subresource is not ("status" or "finalize" or "binding"))
+            if (subresource is not ("status" or "finalize" or "binding") && ownSubresource is null)
             {
                 strategy.PrepareForUpdate(updated, old);
             }

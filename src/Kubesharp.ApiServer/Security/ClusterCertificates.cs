@@ -29,6 +29,9 @@ public sealed class ClusterCertificates : IDisposable
 
     public string CaPem => Ca.ExportCertificatePem();
 
+    /// <summary>The CA's private key (PEM), for the controller manager's certificate signer.</summary>
+    public string CaKeyPem => File.ReadAllText(Path.Combine(Directory, "ca.key"));
+
     public string AdminCertificatePem { get; }
 
     public string AdminKeyPem { get; }

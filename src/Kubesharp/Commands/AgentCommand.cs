@@ -13,7 +13,7 @@ internal static class AgentCommand
     public static Command Create()
     {
         var server = new Option<string>("--server") { Description = "The API server's URL (https://HOST:6443).", Required = true };
-        var token = new Option<string>("--token") { Description = "The join token (K10<ca-hash>::<credentials>, from `kubesharp token create`); its hash pins the server's CA.", Required = true };
+        var token = new Option<string>("--token") { Description = "The join token (K10<ca-hash>::<credentials>, from `kubesharp token create`); its hash pins the server's CA. With a bootstrap token (<id>.<secret>) the node asks for its own client certificate and acts as system:node:NAME.", Required = true };
         var caFile = new Option<string?>("--certificate-authority") { Description = "PEM file of the server's CA (DATA/server/tls/ca.crt); needed only with a token that pins no CA." };
         var dataDir = new Option<string>("--data-dir") { Description = "The agent's directory (pods, containerd, CNI state).", DefaultValueFactory = _ => Path.Combine(ApiServer.ApiServerOptions.DefaultDataDir, "agent") };
         var nodeName = new Option<string?>("--node-name") { Description = "The Node's name (default: the host name)." };
@@ -73,6 +73,25 @@ internal static class AgentCommand
                 result.GetValue(devicePlugins) is { } pluginsDir ? Path.GetFullPath(pluginsDir) : null);
             var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
             using var loggerFactory = Logging.LogOptions.CreateLoggerFactory(result);
+            if (Kubesharp.ApiMachinery.BootstrapTokens.BootstrapToken.TryParse(credentials, out _, out _))
+            {
+                // A bootstrap token only asks for the node's own certificate; from then on the node acts as system:node:NAME.
+                try
+                {
+                    var (certificatePem, keyPem) = await NodeClientBootstrap.ObtainAsync(
+                        clientOptions, kubelet.ResolvedNodeName, kubelet.DataDir, TimeProvider.System, loggerFactory.CreateLogger("Kubesharp.NodeAgents.NodeClientBootstrap"),
+                        NodeClientBootstrap.DefaultWaitTimeout, cancellationToken).ConfigureAwait(false);
+                    clientOptions = clientOptions with { BearerToken = null, ClientCertificatePem = certificatePem, ClientKeyPem = keyPem };
+                    // The API server reaches this node's endpoint with its CA-issued client certificate.
+                    options = options with { EndpointToken = null, ClientCaPem = trustedCa };
+                }
+                catch (Exception e) when (e is Kubesharp.ApiMachinery.Errors.StatusException or HttpRequestException or TimeoutException or CertificateRequestRefusedException)
+                {
+                    await Console.Error.WriteLineAsync($"kubesharp: could not get a node certificate from {serverUrl}: {e.Message}").ConfigureAwait(false);
+                    return 1;
+                }
+            }
+
             using var client = new KubernetesClient(clientOptions);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>

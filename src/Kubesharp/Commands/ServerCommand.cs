@@ -390,6 +390,8 @@ internal static partial class ServerCommand
             InformersSynced = componentSync.Track("controller-manager"),
             HorizontalPodAutoscaler = new Kubesharp.ControllerManager.HorizontalPodAutoscalers.HorizontalPodAutoscalerOptions { SyncPeriod = roles.HorizontalPodAutoscalerSyncPeriod },
             RootCaPem = server.Certificates.CaPem,
+            ClusterSigningCertificatePem = server.Certificates.CaPem,
+            ClusterSigningKeyPem = server.Certificates.CaKeyPem,
             ClusterCidr = roles.ClusterCidr,
             NodeCidrMaskSize = roles.NodeCidrMaskSize,
         };

@@ -20,7 +20,7 @@ namespace Kubesharp.Commands;
 internal static partial class TokenCommand
 {
     /// <summary>The extra group of the tokens <c>create</c> makes unless told otherwise, as kubeadm's and k3s's node tokens.</summary>
-    public const string DefaultNodeTokenGroup = "system:bootstrappers:kubesharp:default-node-token";
+    public const string DefaultNodeTokenGroup = BootstrapToken.DefaultNodeTokenGroup;
 
     private const string Alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
 

@@ -48,6 +48,7 @@ internal partial class ResourceStrategy
         "persistentvolumeclaims" => new PersistentVolumeClaimStrategy(resource, context),
         "persistentvolumes" => new PersistentVolumeStrategy(resource, context),
         "storageclasses.storage.k8s.io" => new StorageClassStrategy(resource),
+        "certificatesigningrequests.certificates.k8s.io" => new CertificateSigningRequestStrategy(resource, context.TimeProvider),
         _ => new ResourceStrategy(resource),
     };
 
@@ -59,6 +60,15 @@ internal partial class ResourceStrategy
             obj.Remove("status");
         }
     }
+
+    /// <summary>Defaults a new object a client sends; <paramref name="requester"/> is null for the server's own writes.</summary>
+    public virtual void PrepareForCreate(JsonObject obj, Security.UserInfo? requester) => PrepareForCreate(obj);
+
+    /// <summary>
+    /// For an update through a subresource of the kind's own (not status, scale or finalize): the object to store, or
+    /// null when the kind does not know the subresource and the update is handled as one of the whole object.
+    /// </summary>
+    public virtual JsonObject? PrepareForSubresourceUpdate(string subresource, JsonObject updated, JsonObject old) => null;
 
     /// <summary>Carries over what a main-resource update must not change.</summary>
     public virtual void PrepareForUpdate(JsonObject updated, JsonObject old)
