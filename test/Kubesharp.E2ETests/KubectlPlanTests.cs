@@ -61,7 +61,7 @@ public sealed class KubectlPlanTests(SimulatedCluster cluster) : IDisposable
         var planned = answer["status"]!["pods"]!.AsArray().Single(p => (string?)p!["name"] == "huge")!;
         Assert.Equal("Scheduled", (string?)planned["phase"]);
         Assert.Equal("planned-node-1", (string?)planned["node"]);
-        Assert.Equal(6, (int?)answer["status"]!["nodes"]);
+        Assert.Equal(6L, (long?)answer["status"]!["nodes"]);
 
         var bad = await KubectlAsync("plan", "-f", file, "--add-nodes", "1", "--node-shape", "cpu=lots,memory=1Gi");
         Assert.Equal(1, bad.ExitCode);
