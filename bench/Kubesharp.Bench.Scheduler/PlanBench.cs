@@ -120,11 +120,10 @@ internal static class PlanBench
 
     private static async Task<JsonObject> PlanAsync(KubernetesClient client, int replicas)
     {
-        var deployment = JsonNode.Parse($$"""
-            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"bench"},
-             "spec":{"replicas":{{replicas}},"selector":{"matchLabels":{"app":"bench"}},"template":{"metadata":{"labels":{"app":"bench"}},
-             "spec":{"containers":[{"name":"c","image":"busybox","resources":{"requests":{"cpu":"100m","memory":"128Mi"}}}]}}}}
-            """)!;
+        var deployment = JsonNode.Parse(
+            "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"bench\"},\"spec\":{\"replicas\":" + replicas.ToString(CultureInfo.InvariantCulture)
+            + ",\"selector\":{\"matchLabels\":{\"app\":\"bench\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"bench\"}},"
+            + "\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"busybox\",\"resources\":{\"requests\":{\"cpu\":\"100m\",\"memory\":\"128Mi\"}}}]}}}}")!;
         var plan = new JsonObject { ["apiVersion"] = "plan.kubesharp.io/v1", ["kind"] = "SchedulingPlan", ["spec"] = new JsonObject { ["objects"] = new JsonArray(deployment) } };
         return (await client.SendJsonAsync(HttpMethod.Post, "/apis/plan.kubesharp.io/v1/schedulingplans", plan))!;
     }
