@@ -271,8 +271,20 @@ internal static class ManifestPods
         ApiVersion = "v1",
         Kind = "Pod",
         Metadata = new ObjectMeta { Name = name, Namespace = ns, Labels = labels, Uid = "planned:" + ns + "/" + name },
-        Spec = spec,
+        Spec = WithDefaultTolerations(spec),
     };
+
+    /// <summary>The not-ready and unreachable NoExecute tolerations (300 s) the DefaultTolerationSeconds admission plugin gives every pod.</summary>
+    private static PodSpec WithDefaultTolerations(PodSpec spec)
+    {
+        var tolerations = spec.Tolerations ?? [];
+        var missing = ((string[])["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"])
+            .Where(key => !tolerations.Any(t => (t.Key == key || (string.IsNullOrEmpty(t.Key) && t.Operator == "Exists")) && (string.IsNullOrEmpty(t.Effect) || t.Effect == "NoExecute")))
+            .ToList();
+        return missing.Count == 0
+            ? spec
+            : spec with { Tolerations = [.. tolerations, .. missing.Select(key => new Toleration { Key = key, Operator = "Exists", Effect = "NoExecute", TolerationSeconds = 300 })] };
+    }
 
     /// <summary>Requests of containers that state only limits default to them, as the API server does.</summary>
     private static PodSpec WithDefaultRequests(PodSpec spec)
