@@ -21,6 +21,12 @@ if (args.Length > 0 && args[0] is "deploy" or "pods" or "nodes")
     return await ServerLoad.RunAsync(args[0], args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
 }
 
+if (args.Length > 0 && args[0] == "plan")
+{
+    // What-if scheduling: a plan beside the same pods scheduled for real (see PlanBench).
+    return await PlanBench.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "server-report")
 {
     // server-bench.sh --write: its figures become their own section of BENCHMARKS.md.

@@ -10,6 +10,7 @@ internal static class KubesharpCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var root = CreateRoot();
+        args = PlanCommand.AsPlugin(args);
         try
         {
             args = ConfigurationArguments.Expand(root, args, Environment.GetEnvironmentVariables(), Console.Error);
@@ -35,6 +36,7 @@ internal static class KubesharpCommand
         root.Subcommands.Add(Commands.DatastoreCommand.Create());
         root.Subcommands.Add(ImagesCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
+        root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(SecretsEncryptCommand.Create());
         root.Subcommands.Add(TokenCommand.Create());
         Logging.LogOptions.AddTo(root);

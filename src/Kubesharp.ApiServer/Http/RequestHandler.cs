@@ -30,6 +30,7 @@ internal sealed partial class RequestHandler
     private readonly PodConnections _podConnections;
     private readonly ProxySubresources? _proxies;
     private readonly MetricsEndpoint _metrics;
+    private readonly Planning.SchedulingPlanEndpoint _plans;
     private readonly FlowController? _flowControl;
     private readonly RequestAuthorizer _authorizer;
     private readonly Audit.Auditor? _auditor;
@@ -46,6 +47,7 @@ internal sealed partial class RequestHandler
         _flowControl = flowControl;
         _podConnections = new PodConnections(registry, kubelets);
         _metrics = new MetricsEndpoint(registry, kubelets);
+        _plans = new Planning.SchedulingPlanEndpoint(registry);
         _registry = registry;
         _authenticator = authenticator;
         _host = host;
@@ -66,7 +68,7 @@ internal sealed partial class RequestHandler
         var cached = Volatile.Read(ref _catalogDiscovery);
         if (cached is null || !ReferenceEquals(cached.Snapshot, current))
         {
-            cached = new CatalogDiscovery(current, new DiscoveryDocuments([.. current.Resources, .. MetricsResources.All]), new CustomResourceOpenApi(current));
+            cached = new CatalogDiscovery(current, new DiscoveryDocuments([.. current.Resources, .. MetricsResources.All, .. Planning.SchedulingPlanEndpoint.Resources]), new CustomResourceOpenApi(current));
             Volatile.Write(ref _catalogDiscovery, cached);
         }
 
@@ -343,6 +345,12 @@ internal sealed partial class RequestHandler
         if (group == MetricsResources.Group)
         {
             await _metrics.HandleAsync(context, version, rest).ConfigureAwait(false);
+            return;
+        }
+
+        if (group == Scheduler.Planning.SchedulingPlan.Group)
+        {
+            await _plans.HandleAsync(context, version, rest).ConfigureAwait(false);
             return;
         }
 
