@@ -49,6 +49,7 @@ internal static partial class ServerCommand
         var auditLogMaxSize = new Option<int>("--audit-log-maxsize") { Description = "Megabytes of audit log before it is rotated (0: 100)." };
         var encryptionProviderConfig = new Option<string?>("--encryption-provider-config") { Description = "An apiserver.config.k8s.io/v1 EncryptionConfiguration file: how resources are encrypted in the datastore." };
         var secretsEncryption = new Option<bool>("--secrets-encryption") { Description = "Encrypt Secrets in the datastore with a generated AES-CBC key (DATA/server/cred/encryption-config.json); see kubesharp secrets-encrypt." };
+        var ingressFlags = IngressFlags.Create();
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
@@ -56,7 +57,7 @@ internal static partial class ServerCommand
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, hpaSyncPeriod, anonymousAuth,
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
         };
-        foreach (var option in datastoreTls.All)
+        foreach (var option in datastoreTls.All.Concat(ingressFlags.All))
         {
             command.Options.Add(option);
         }
@@ -175,8 +176,16 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            var ingress = ingressFlags.Read(result, !result.GetValue(disableAgent), advertised, out var ingressError);
+            if (ingressError is not null)
+            {
+                await Console.Error.WriteLineAsync("kubesharp: " + ingressError).ConfigureAwait(false);
+                return 2;
+            }
+
             var roles = new ServerRoles
             {
+                Ingress = ingress,
                 NodeCidrMaskSize = nodeCidrs.NodeCidrMaskSize,
                 Agent = !result.GetValue(disableAgent),
                 Scheduler = !result.GetValue(disableScheduler),
@@ -331,6 +340,7 @@ internal static partial class ServerCommand
             ? Kubesharp.Volumes.LocalPathStorageClass.EnsureAsync(client, TimeProvider.System, e => LogLocalStorageFailed(loggerFactory.CreateLogger("Kubesharp.Volumes.LocalPathStorageClass"), e.Message), stop.Token)
             : Task.CompletedTask;
         var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
+        var ingress = RunIngressAsync(client, roles.Ingress, loggerFactory, stop.Token);
         using var scheduler = roles.Scheduler
             ? new SchedulerService(schedulerClient, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
             : null;
@@ -419,6 +429,7 @@ internal static partial class ServerCommand
 
         await controllers.ConfigureAwait(false);
         await clusterServices.ConfigureAwait(false);
+        await ingress.ConfigureAwait(false);
         try
         {
             await localStorage.ConfigureAwait(false);
@@ -508,6 +519,9 @@ internal static partial class ServerCommand
         public required string ClusterDomain { get; init; }
 
         public bool LocalStorage { get; init; } = true;
+
+        /// <summary>The built-in ingress controller, null when it does not run.</summary>
+        public Kubesharp.Ingress.IngressOptions? Ingress { get; init; }
 
         public string? LocalStorageDir { get; init; }
     }
