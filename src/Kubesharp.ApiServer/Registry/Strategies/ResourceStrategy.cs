@@ -48,6 +48,8 @@ internal partial class ResourceStrategy
         "persistentvolumeclaims" => new PersistentVolumeClaimStrategy(resource, context),
         "persistentvolumes" => new PersistentVolumeStrategy(resource, context),
         "storageclasses.storage.k8s.io" => new StorageClassStrategy(resource),
+        "ingresses.networking.k8s.io" => new IngressStrategy(resource),
+        "ingressclasses.networking.k8s.io" => new IngressClassStrategy(resource),
         _ => new ResourceStrategy(resource),
     };
 
