@@ -72,7 +72,10 @@ public sealed class KubectlIngressTests : IAsyncLifetime
               labels: {kubernetes.io/service-name: web}
             addressType: IPv4
             ports: [{name: http, port: {{backendPort}}, protocol: TCP}]
-            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+            endpoints:
+            - addresses: [127.0.0.1]
+              conditions:
+                ready: true
             """, null)).Ok();
 
         var classes = (await kubectl.RunAsync("get", "ingressclass", "kubesharp", "-o", "jsonpath={.spec.controller} {.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class}")).Ok();
