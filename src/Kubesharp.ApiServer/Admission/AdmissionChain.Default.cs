@@ -24,7 +24,7 @@ internal sealed partial class AdmissionChain
         var webhooks = new WebhookDispatcher(registry.Webhooks, matcher, authorizer, loggerFactory.CreateLogger<WebhookDispatcher>());
         return new AdmissionChain(
             [
-                new NamespaceLifecyclePlugin(registry), limitRanger, new TaintNodesByConditionPlugin(), priority, new DefaultTolerationSecondsPlugin(), tolerationRestriction,
+                new NamespaceLifecyclePlugin(registry), limitRanger, new TaintNodesByConditionPlugin(), priority, new DefaultTolerationSecondsPlugin(), tolerationRestriction, new DefaultIngressClassPlugin(registry),
                 new MutatingAdmissionPolicyPlugin(registry, matcher, authorizer),
                 new MutatingWebhookPlugin(webhooks, new WebhookSource(registry, "mutatingwebhookconfigurations.admissionregistration.k8s.io", mutating: true)),
             ],

@@ -54,6 +54,7 @@ internal static partial class ServerCommand
         var snapshotSchedule = new Option<string?>("--snapshot-schedule") { Description = "Take datastore snapshots on this cron schedule (five fields, UTC, e.g. \"0 */12 * * *\") into DATA/server/db/snapshots." };
         var snapshotRetention = new Option<int>("--snapshot-retention") { Description = "How many scheduled snapshots to keep; older ones are deleted.", DefaultValueFactory = _ => 5 };
         var secretsEncryption = new Option<bool>("--secrets-encryption") { Description = "Encrypt Secrets in the datastore with a generated AES-CBC key (DATA/server/cred/encryption-config.json); see kubesharp secrets-encrypt." };
+        var ingressFlags = IngressFlags.Create();
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
@@ -62,7 +63,7 @@ internal static partial class ServerCommand
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
             snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort,
         };
-        foreach (var option in datastoreTls.All)
+        foreach (var option in datastoreTls.All.Concat(ingressFlags.All))
         {
             command.Options.Add(option);
         }
@@ -199,6 +200,13 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            var ingress = ingressFlags.Read(result, !result.GetValue(disableAgent), advertised, out var ingressError);
+            if (ingressError is not null)
+            {
+                await Console.Error.WriteLineAsync("kubesharp: " + ingressError).ConfigureAwait(false);
+                return 2;
+            }
+
             var roles = new ServerRoles
             {
                 ClusterInit = result.GetValue(clusterInit),
@@ -206,6 +214,7 @@ internal static partial class ServerCommand
                 EtcdPeerPort = result.GetValue(etcdPeerPort),
                 SnapshotSchedule = result.GetValue(snapshotSchedule),
                 SnapshotRetention = result.GetValue(snapshotRetention),
+                Ingress = ingress,
                 NodeCidrMaskSize = nodeCidrs.NodeCidrMaskSize,
                 Agent = !result.GetValue(disableAgent),
                 Scheduler = !result.GetValue(disableScheduler),
@@ -400,6 +409,7 @@ internal static partial class ServerCommand
             ? Kubesharp.Volumes.LocalPathStorageClass.EnsureAsync(client, TimeProvider.System, e => LogLocalStorageFailed(loggerFactory.CreateLogger("Kubesharp.Volumes.LocalPathStorageClass"), e.Message), stop.Token)
             : Task.CompletedTask;
         var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
+        var ingress = RunIngressAsync(client, roles.Ingress, loggerFactory, stop.Token);
         using var scheduler = roles.Scheduler
             ? new SchedulerService(schedulerClient, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
             : null;
@@ -489,6 +499,7 @@ internal static partial class ServerCommand
         await controllers.ConfigureAwait(false);
         await clusterServices.ConfigureAwait(false);
         await snapshots.ConfigureAwait(false);
+        await ingress.ConfigureAwait(false);
         try
         {
             await localStorage.ConfigureAwait(false);
@@ -578,6 +589,9 @@ internal static partial class ServerCommand
         public required string ClusterDomain { get; init; }
 
         public bool LocalStorage { get; init; } = true;
+
+        /// <summary>The built-in ingress controller, null when it does not run.</summary>
+        public Kubesharp.Ingress.IngressOptions? Ingress { get; init; }
 
         public string? LocalStorageDir { get; init; }
 

@@ -49,6 +49,8 @@ internal partial class ResourceStrategy
         "persistentvolumes" => new PersistentVolumeStrategy(resource, context),
         "storageclasses.storage.k8s.io" => new StorageClassStrategy(resource),
         "certificatesigningrequests.certificates.k8s.io" => new CertificateSigningRequestStrategy(resource, context.TimeProvider),
+        "ingresses.networking.k8s.io" => new IngressStrategy(resource),
+        "ingressclasses.networking.k8s.io" => new IngressClassStrategy(resource),
         _ => new ResourceStrategy(resource),
     };
 

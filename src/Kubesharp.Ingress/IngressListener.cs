@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Kubesharp.Ingress;
+
+/// <summary>
+/// The HTTP and HTTPS listeners of the ingress controller: Kestrel in front of YARP's forwarder. Every request
+/// reads the current <see cref="IngressRoutes"/>, so configuration changes never restart a listener; the TLS
+/// certificate is chosen per handshake by SNI from the same routes.
+/// </summary>
+internal sealed partial class IngressListener : IAsyncDisposable
+{
+    private static readonly ForwarderRequestConfig Config = new() { ActivityTimeout = TimeSpan.FromMinutes(5) };
+
+    private readonly WebApplication app;
+    private readonly HttpMessageInvoker invoker;
+    private readonly X509Certificate2 fallbackCertificate;
+
+    private IngressListener(WebApplication app, HttpMessageInvoker invoker, X509Certificate2 fallbackCertificate)
+    {
+        this.app = app;
+        this.invoker = invoker;
+        this.fallbackCertificate = fallbackCertificate;
+    }
+
+    /// <summary>The HTTP endpoint listened on (its port resolved when 0 was asked for).</summary>
+    public IPEndPoint HttpEndpoint { get; private set; } = new(IPAddress.Loopback, 0);
+
+    /// <summary>The HTTPS endpoint listened on.</summary>
+    public IPEndPoint HttpsEndpoint { get; private set; } = new(IPAddress.Loopback, 0);
+
+    public static async Task<IngressListener> StartAsync(IngressOptions options, Func<IngressRoutes> routes, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        // Names no Ingress covers still complete a handshake, with a certificate that says whose it is (as
+        // ingress-nginx's "fake certificate"), and then get the answer of the routes.
+        var fallback = SelfSignedCertificate();
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddHttpForwarder();
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(options.HttpEndpoint);
+            kestrel.Listen(options.HttpsEndpoint, listen => listen.UseHttps(new TlsHandshakeCallbackOptions
+            {
+                OnConnection = context => ValueTask.FromResult(new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = routes().Certificate(context.ClientHelloInfo.ServerName) ?? fallback,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+                }),
+            }));
+        });
+        var app = builder.Build();
+        var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+        });
+        var listener = new IngressListener(app, invoker, fallback);
+        var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
+        var logger = loggerFactory.CreateLogger<IngressListener>();
+        app.Run(context => listener.ForwardAsync(context, routes(), forwarder, logger));
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await listener.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        listener.HttpEndpoint = Resolve(options.HttpEndpoint, addresses, "http://");
+        listener.HttpsEndpoint = Resolve(options.HttpsEndpoint, addresses, "https://");
+        LogListening(logger, listener.HttpEndpoint, listener.HttpsEndpoint);
+        return listener;
+    }
+
+    private async Task ForwardAsync(HttpContext context, IngressRoutes routes, IHttpForwarder forwarder, ILogger logger)
+    {
+        var backend = routes.Match(context.Request.Host.Host, context.Request.Path.Value ?? "/");
+        if (backend is null)
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+
+        if (backend.Next() is not { } destination)
+        {
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            return;
+        }
+
+        var error = await forwarder.SendAsync(context, destination, invoker, Config, IngressTransformer.Instance).ConfigureAwait(false);
+        if (error != ForwarderError.None && context.RequestAborted.IsCancellationRequested is false)
+        {
+            LogForwardFailed(logger, backend.Service, destination, error);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await app.DisposeAsync().ConfigureAwait(false);
+        invoker.Dispose();
+        fallbackCertificate.Dispose();
+    }
+
+    private static IPEndPoint Resolve(IPEndPoint asked, List<string> addresses, string scheme)
+    {
+        if (asked.Port != 0)
+        {
+            return asked;
+        }
+
+        // Kestrel lists one address per listener; with a port of 0 the resolved one is the only way to learn it.
+        var host = asked.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{asked.Address}]" : asked.Address.ToString();
+        var address = addresses.First(a => a.StartsWith(scheme + host + ":", StringComparison.Ordinal));
+        return new IPEndPoint(asked.Address, new Uri(address).Port);
+    }
+
+    private static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=Kubesharp Ingress Controller Fake Certificate", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        var now = DateTimeOffset.UtcNow;
+        using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
+        // A certificate with an ephemeral key works for TLS on Linux but not everywhere; the PKCS#12 round trip makes it portable.
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingress controller serving HTTP on {Http} and HTTPS on {Https}")]
+    private static partial void LogListening(ILogger logger, IPEndPoint http, IPEndPoint https);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ingress backend {Service} at {Destination} failed: {Error}")]
+    private static partial void LogForwardFailed(ILogger logger, string service, string destination, ForwarderError error);
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Kubesharp.E2ETests;
+
+/// <summary>
+/// The real <c>kubesharp server</c> with its ingress controller on loopback ports, driven by the real kubectl:
+/// <c>kubectl create ingress</c> gets the default class, is routed to a real HTTP backend and reports an address.
+/// </summary>
+public sealed class KubectlIngressTests : IAsyncLifetime
+{
+    private readonly KubectlServer server = new();
+    private Process? process;
+    private WebApplication? backend;
+    private int httpPort;
+
+    public async Task InitializeAsync()
+    {
+        httpPort = FreePort();
+        process = await KubectlServer.StartAsync(server.DataDir,
+        [
+            "--disable-agent", "--simulated-nodes", "1",
+            "--ingress-bind-address", "127.0.0.1",
+            "--ingress-http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--ingress-https-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ]);
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        backend = builder.Build();
+        backend.Run(context => context.Response.WriteAsync($"hello from web, path {context.Request.Path}, host {context.Request.Host}"));
+        await backend.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (backend is not null)
+        {
+            await backend.StopAsync();
+            await backend.DisposeAsync();
+        }
+
+        if (process is not null)
+        {
+            await KubectlServer.StopAsync(process);
+        }
+
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CreateIngress_DefaultClass_RoutedToTheServiceEndpoints_StatusFilled()
+    {
+        var kubectl = new Kubectl(server);
+        var backendPort = new Uri(backend!.Urls.First()).Port;
+        (await kubectl.RunAsync(["apply", "-f", "-"], $$"""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: web, namespace: default}
+            spec:
+              ports: [{name: http, port: 80, targetPort: 8080}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata:
+              name: web-1
+              namespace: default
+              labels: {kubernetes.io/service-name: web}
+            addressType: IPv4
+            ports: [{name: http, port: {{backendPort}}, protocol: TCP}]
+            endpoints:
+            - addresses: [127.0.0.1]
+              conditions:
+                ready: true
+            """, null)).Ok();
+
+        var classes = (await kubectl.RunAsync("get", "ingressclass", "kubesharp", "-o", "jsonpath={.spec.controller} {.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class}")).Ok();
+        Assert.Equal("kubesharp.io/ingress-controller true", classes.Output);
+
+        (await kubectl.RunAsync("create", "ingress", "web", "--rule=web.test/*=web:80")).Ok();
+        Assert.Equal("kubesharp", (await kubectl.RunAsync("get", "ingress", "web", "-o", "jsonpath={.spec.ingressClassName}")).Ok().Output);
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var body = string.Empty;
+        for (var attempt = 0; attempt < 500 && !body.StartsWith("hello", StringComparison.Ordinal); attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{httpPort}/shop/cart"));
+            request.Headers.Host = "web.test";
+            using var response = await client.SendAsync(request);
+            body = await response.Content.ReadAsStringAsync();
+            if (!body.StartsWith("hello", StringComparison.Ordinal))
+            {
+                await Task.Delay(20);
+            }
+        }
+
+        Assert.Equal("hello from web, path /shop/cart, host web.test", body);
+
+        var address = string.Empty;
+        for (var attempt = 0; attempt < 100 && address.Length == 0; attempt++)
+        {
+            address = (await kubectl.RunAsync("get", "ingress", "web", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}")).Ok().Output;
+        }
+
+        Assert.True(IPAddress.TryParse(address, out _), $"status address: '{address}'");
+        var table = (await kubectl.RunAsync("get", "ingress", "web")).Ok().Output;
+        Assert.Matches($@"web\s+kubesharp\s+web\.test\s+{Regex(address)}\s+80\s", table);
+    }
+
+    private static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
