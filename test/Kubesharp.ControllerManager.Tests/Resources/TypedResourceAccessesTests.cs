@@ -29,7 +29,7 @@ public sealed class TypedResourceAccessesTests
         using var client = new Kubesharp.Client.KubernetesClient(new Kubesharp.Client.KubernetesClientOptions { Server = new Uri("https://127.0.0.1:1") });
         var kinds = TypedResourceAccesses.Kinds.ToHashSet();
         var resources = ApiCatalog.Resources.Where(r => kinds.Contains((r.Group, r.Version, r.Kind))).ToList();
-        var wrong = resources.Where(r => TypedResourceAccesses.Create(client, r)?.Resource != r).Select(r => r.Name).ToList();
+        var wrong = resources.Where(r => TypedResourceAccesses.Create(client, r)?.Resource != r).Select(r => $"{r.Group}/{r.Version}/{r.Resource}").ToList();
 
         Assert.Contains(resources, r => r is { Group: "apps", Version: "v1", Kind: "Deployment" });
         Assert.Empty(wrong);
