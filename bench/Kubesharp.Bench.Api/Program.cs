@@ -17,6 +17,7 @@ using Kubesharp.Bench.Common;
 //        Kubesharp.Bench.Api --admission [--quick] [--write BENCHMARKS.md]   (only the admission section)
 //        Kubesharp.Bench.Api --rbac [--quick] [--write BENCHMARKS.md]   (only the RBAC section)
 //        Kubesharp.Bench.Api --audit-encryption [--quick] [--write BENCHMARKS.md]   (audit log and encryption at rest)
+//        Kubesharp.Bench.Api --native PATH [--quick] [--write BENCHMARKS.md]   (native executable against the JIT build)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
 {
@@ -35,6 +36,26 @@ var rows = new List<(string Measurement, double Ours, double Floor, string Forma
 var rbacRows = new List<(string Measurement, double User, double Admin, string Format)>();
 var establishRuns = quick ? 5 : 20;
 string? customSection = null;
+var nativeIndex = Array.IndexOf(args, "--native");
+if (nativeIndex >= 0)
+{
+    if (nativeIndex + 1 >= args.Length || !File.Exists(args[nativeIndex + 1]))
+    {
+        Console.Error.WriteLine("--native needs the path of a published kubesharp executable");
+        return 2;
+    }
+
+    var nativeSection = await NativeBenchmark.RunAsync(root, Path.GetFullPath(args[nativeIndex + 1]), startRuns, settle, quick);
+    Directory.Delete(root, recursive: true);
+    Console.WriteLine(nativeSection);
+    if (markdownPath is not null)
+    {
+        await BenchmarkReport.WriteSectionAsync(markdownPath, "## Native build", nativeSection);
+    }
+
+    return 0;
+}
+
 if (args.Contains("--audit-encryption"))
 {
     var auditSection = await AuditEncryptionBenchmark.RunAsync(root, duration, quick);
@@ -341,6 +362,19 @@ namespace Kubesharp.Bench.Api
             var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
             var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
             foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) }.Concat(extraArguments))
+            {
+                info.ArgumentList.Add(argument);
+            }
+
+            return await StartAsync(info, new Uri($"https://127.0.0.1:{port}"), dataDir);
+        }
+
+        /// <summary>Starts a given kubesharp executable (such as the native one) as `server --disable-agent`.</summary>
+        public static async Task<ServerProcess> StartExecutableAsync(string executable, string dataDir)
+        {
+            var port = FreePort();
+            var info = new ProcessStartInfo(executable);
+            foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
             {
                 info.ArgumentList.Add(argument);
             }

@@ -96,7 +96,7 @@ internal sealed class DiscoveryDocuments
             }
 
             item["storageVersionHash"] = StorageVersionHash(r);
-            list.Add(item);
+            list.Add((JsonNode?)item);
             foreach (var (sub, verbs) in r.Subresources)
             {
                 var (kind, subGroup, subVersion) = SubresourceKind(r, sub);
@@ -114,7 +114,7 @@ internal sealed class DiscoveryDocuments
                     subItem["version"] = subVersion;
                 }
 
-                list.Add(subItem);
+                list.Add((JsonNode?)subItem);
             }
         }
 
@@ -180,7 +180,7 @@ internal sealed class DiscoveryDocuments
                         foreach (var (sub, verbs) in r.Subresources)
                         {
                             var (kind, subGroup, subVersion) = SubresourceKind(r, sub);
-                            subs.Add(new JsonObject
+                            subs.Add((JsonNode?)new JsonObject
                             {
                                 ["subresource"] = sub,
                                 ["responseKind"] = new JsonObject { ["group"] = subGroup, ["version"] = subVersion, ["kind"] = kind },
@@ -191,10 +191,10 @@ internal sealed class DiscoveryDocuments
                         node["subresources"] = subs;
                     }
 
-                    resources.Add(node);
+                    resources.Add((JsonNode?)node);
                 }
 
-                versionNodes.Add(new JsonObject { ["version"] = version, ["resources"] = resources, ["freshness"] = "Current" });
+                versionNodes.Add((JsonNode?)new JsonObject { ["version"] = version, ["resources"] = resources, ["freshness"] = "Current" });
             }
 
             var metadata = new JsonObject { ["creationTimestamp"] = null };
@@ -203,7 +203,7 @@ internal sealed class DiscoveryDocuments
                 metadata["name"] = group;
             }
 
-            items.Add(new JsonObject { ["metadata"] = metadata, ["versions"] = versionNodes });
+            items.Add((JsonNode?)new JsonObject { ["metadata"] = metadata, ["versions"] = versionNodes });
         }
 
         return new JsonObject
@@ -220,7 +220,7 @@ internal sealed class DiscoveryDocuments
         var groups = new JsonArray();
         foreach (var (group, versions) in _groups.Where(g => g.Group.Length > 0))
         {
-            groups.Add(GroupNode(group, versions, withKind: false));
+            groups.Add((JsonNode?)GroupNode(group, versions, withKind: false));
         }
 
         return new JsonObject { ["kind"] = "APIGroupList", ["apiVersion"] = "v1", ["groups"] = groups };
@@ -231,7 +231,7 @@ internal sealed class DiscoveryDocuments
         var versionNodes = new JsonArray();
         foreach (var version in versions)
         {
-            versionNodes.Add(new JsonObject { ["groupVersion"] = $"{group}/{version}", ["version"] = version });
+            versionNodes.Add((JsonNode?)new JsonObject { ["groupVersion"] = $"{group}/{version}", ["version"] = version });
         }
 
         var node = new JsonObject();

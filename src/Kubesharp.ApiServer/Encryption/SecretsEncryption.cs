@@ -90,7 +90,7 @@ public sealed partial class SecretsEncryption(EncryptingStore store, string? con
                     MoveFirst(providers, providers.FirstOrDefault(IsIdentity) ?? AddIdentity(providers));
                     break;
                 case "prepare":
-                    KeysOf(EncryptingProvider(providers) ?? throw NoEncryption()).Add(NewKey(NewKeyName()));
+                    KeysOf(EncryptingProvider(providers) ?? throw NoEncryption()).Add((JsonNode?)NewKey(NewKeyName()));
                     SetStage("prepare");
                     break;
                 case "rotate":
@@ -252,14 +252,14 @@ public sealed partial class SecretsEncryption(EncryptingStore store, string? con
     private static JsonObject AddProvider(JsonArray providers)
     {
         var provider = new JsonObject { ["aescbc"] = new JsonObject { ["keys"] = new JsonArray(NewKey(DefaultKeyName)) } };
-        providers.Add(provider);
+        providers.Add((JsonNode?)provider);
         return provider;
     }
 
     private static JsonObject AddIdentity(JsonArray providers)
     {
         var identity = new JsonObject { ["identity"] = new JsonObject() };
-        providers.Add(identity);
+        providers.Add((JsonNode?)identity);
         return identity;
     }
 

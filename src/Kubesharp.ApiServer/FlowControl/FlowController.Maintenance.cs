@@ -221,7 +221,7 @@ internal sealed partial class FlowController
                 }
                 else
                 {
-                    conditions.Add(condition);
+                    conditions.Add((JsonNode?)condition);
                 }
 
                 return node;

@@ -524,7 +524,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             if (scheduled is null)
             {
                 scheduled = new JsonObject { ["type"] = "PodScheduled" };
-                conditions.Add(scheduled);
+                conditions.Add((JsonNode?)scheduled);
             }
 
             scheduled["status"] = "True";
@@ -785,7 +785,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
                     break;
             }
 
-            rows.Add(row);
+            rows.Add((JsonNode?)row);
         }
 
         var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
@@ -810,7 +810,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             var columns = new JsonArray();
             foreach (var c in definition.Columns)
             {
-                columns.Add(new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
+                columns.Add((JsonNode?)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
             }
 
             table["columnDefinitions"] = columns;

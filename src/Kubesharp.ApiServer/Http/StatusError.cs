@@ -146,7 +146,7 @@ internal sealed class StatusError : Exception
                         c["field"] = cause.Field;
                     }
 
-                    causes.Add(c);
+                    causes.Add((JsonNode?)c);
                 }
 
                 details["causes"] = causes;

@@ -133,13 +133,13 @@ internal static class VirtualResources
             var json = rule.ToJson();
             if (rule.NonResourceUrls.Count > 0)
             {
-                nonResourceRules.Add(new JsonObject { ["verbs"] = json["verbs"]!.DeepClone(), ["nonResourceURLs"] = json["nonResourceURLs"]!.DeepClone() });
+                nonResourceRules.Add((JsonNode?)new JsonObject { ["verbs"] = json["verbs"]!.DeepClone(), ["nonResourceURLs"] = json["nonResourceURLs"]!.DeepClone() });
             }
 
             if (rule.Resources.Count > 0)
             {
                 json.Remove("nonResourceURLs");
-                resourceRules.Add(json);
+                resourceRules.Add((JsonNode?)json);
             }
         }
 

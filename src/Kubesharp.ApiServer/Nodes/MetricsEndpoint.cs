@@ -78,7 +78,7 @@ internal sealed class MetricsEndpoint(ResourceRegistry registry, KubeletClient k
                 continue;
             }
 
-            items.Add(new JsonObject
+            items.Add((JsonNode?)new JsonObject
             {
                 ["metadata"] = Metadata(node),
                 ["timestamp"] = (string?)usage["cpu"]?["time"],
@@ -139,10 +139,10 @@ internal sealed class MetricsEndpoint(ResourceRegistry registry, KubeletClient k
             var containers = new JsonArray();
             foreach (var container in (found.Pod["containers"] as JsonArray ?? []).OfType<JsonObject>())
             {
-                containers.Add(new JsonObject { ["name"] = (string?)container["name"], ["usage"] = Usage(container) });
+                containers.Add((JsonNode?)new JsonObject { ["name"] = (string?)container["name"], ["usage"] = Usage(container) });
             }
 
-            items.Add(new JsonObject
+            items.Add((JsonNode?)new JsonObject
             {
                 ["metadata"] = Metadata(pod),
                 ["timestamp"] = (string?)found.Pod["cpu"]?["time"],

@@ -52,12 +52,12 @@ internal static class SimulatedUsage
             {
                 podCpu += cpu[i];
                 podMemory += memory[i];
-                containerItems.Add(new JsonObject { ["name"] = containers[i].Name, ["cpu"] = Cpu(cpu[i]), ["memory"] = Memory(memory[i]) });
+                containerItems.Add((JsonNode?)new JsonObject { ["name"] = containers[i].Name, ["cpu"] = Cpu(cpu[i]), ["memory"] = Memory(memory[i]) });
             }
 
             nodeCpu += podCpu;
             nodeMemory += podMemory;
-            items.Add(new JsonObject
+            items.Add((JsonNode?)new JsonObject
             {
                 ["podRef"] = new JsonObject { ["name"] = pod.Name, ["namespace"] = pod.Namespace, ["uid"] = pod.Uid },
                 ["containers"] = containerItems,

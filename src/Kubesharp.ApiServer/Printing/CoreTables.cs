@@ -225,14 +225,13 @@ internal static class CoreTables
         var gates = spec.Length("readinessGates") is > 0 and var gateCount
             ? Invariant($"{spec.Items("readinessGates").Count(g => status.IsConditionTrue(g.Text("conditionType") ?? string.Empty))}/{gateCount}")
             : None;
-        return
-        [
+        // The JsonNode constructor, not a collection expression: that would add each string through the generic Add<T>.
+        return new JsonArray(
             o.Name, Invariant($"{ready}/{total}"), reason, restartText, o.Age,
             status.Items("podIPs").Select(ip => ip.Text("ip")).FirstOrDefault(ip => !string.IsNullOrEmpty(ip)) ?? status.Text("podIP") ?? None,
             spec.Text("nodeName") is { Length: > 0 } node ? node : None,
             status.Text("nominatedNodeName") is { Length: > 0 } nominated ? nominated : None,
-            gates,
-        ];
+            gates);
     }
 
     private static JsonNode ExternalIp(PrintedObject o)
@@ -390,10 +389,8 @@ internal static class CoreTables
         component = string.IsNullOrEmpty(component) ? e.Text("reportingController") ?? e.Text("reportingComponent") ?? string.Empty : component;
         host = string.IsNullOrEmpty(host) ? e.Text("reportingInstance") ?? string.Empty : host;
         var source = host.Length == 0 ? component : component + ", " + host;
-        return
-        [
+        return new JsonArray(
             last, e.Text("type") ?? string.Empty, e.Text("reason") ?? string.Empty, target, regarding.Text("fieldPath") ?? string.Empty, source,
-            ((core ? e.Text("message") : e.Text("note")) ?? string.Empty).Trim(), first, count, o.Name,
-        ];
+            ((core ? e.Text("message") : e.Text("note")) ?? string.Empty).Trim(), first, count, o.Name);
     }
 }

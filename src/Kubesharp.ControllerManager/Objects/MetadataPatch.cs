@@ -41,9 +41,9 @@ internal static class MetadataPatch
     {
         var operations = new JsonArray
         {
-            new JsonObject { ["op"] = "test", ["path"] = "/metadata/uid", ["value"] = meta.Uid },
-            new JsonObject { ["op"] = "test", ["path"] = "/metadata/resourceVersion", ["value"] = meta.ResourceVersion },
-            operation,
+            (JsonNode?)new JsonObject { ["op"] = "test", ["path"] = "/metadata/uid", ["value"] = meta.Uid },
+            (JsonNode?)new JsonObject { ["op"] = "test", ["path"] = "/metadata/resourceVersion", ["value"] = meta.ResourceVersion },
+            (JsonNode?)operation,
         };
         return operations.ToJsonString();
     }

@@ -19,7 +19,7 @@ internal static class DeviceCheckpoint
         var entries = new JsonArray();
         foreach (var a in assignments)
         {
-            entries.Add(new JsonObject
+            entries.Add((JsonNode?)new JsonObject
             {
                 ["PodUID"] = a.PodUid,
                 ["ContainerName"] = a.ContainerName,

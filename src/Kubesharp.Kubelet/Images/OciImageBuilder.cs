@@ -66,7 +66,7 @@ public static class OciImageBuilder
             },
             ["history"] = new JsonArray(new JsonObject { ["created"] = "1970-01-01T00:00:00Z", ["created_by"] = "kubesharp image builder" }),
         };
-        var configBlob = new OciBlob(OciMediaTypes.ImageConfig, JsonSerializer.SerializeToUtf8Bytes(config));
+        var configBlob = new OciBlob(OciMediaTypes.ImageConfig, Utf8Json(config));
         var manifest = new JsonObject
         {
             ["schemaVersion"] = 2,
@@ -74,8 +74,20 @@ public static class OciImageBuilder
             ["config"] = Descriptor(configBlob),
             ["layers"] = new JsonArray(Descriptor(layer)),
         };
-        var manifestBlob = new OciBlob(OciMediaTypes.ImageManifest, JsonSerializer.SerializeToUtf8Bytes(manifest));
+        var manifestBlob = new OciBlob(OciMediaTypes.ImageManifest, Utf8Json(manifest));
         return new OciImage(name, manifestBlob, configBlob, [layer]);
+    }
+
+    /// <summary>The node's JSON text in UTF-8, written directly rather than through the reflection serialiser.</summary>
+    private static byte[] Utf8Json(JsonNode node)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            node.WriteTo(writer);
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Writes images as an OCI image layout tarball that containerd (and most tools) can import.</summary>
@@ -93,13 +105,13 @@ public static class OciImageBuilder
                 [OciMediaTypes.RefNameAnnotation] = image.Tag,
             };
             descriptor["platform"] = new JsonObject { ["architecture"] = GoArchitecture(), ["os"] = "linux" };
-            manifests.Add(descriptor);
+            manifests.Add((JsonNode?)descriptor);
         }
 
         var index = new JsonObject { ["schemaVersion"] = 2, ["mediaType"] = OciMediaTypes.ImageIndex, ["manifests"] = manifests };
         await using var tar = new TarWriter(destination, TarEntryFormat.Ustar, leaveOpen: true);
         await WriteFileAsync(tar, "oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray(), cancellationToken);
-        await WriteFileAsync(tar, "index.json", JsonSerializer.SerializeToUtf8Bytes(index), cancellationToken);
+        await WriteFileAsync(tar, "index.json", Utf8Json(index), cancellationToken);
         await WriteDirectoryAsync(tar, "blobs/", cancellationToken);
         await WriteDirectoryAsync(tar, "blobs/sha256/", cancellationToken);
         var written = new HashSet<string>(StringComparer.Ordinal);

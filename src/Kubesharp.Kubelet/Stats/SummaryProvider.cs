@@ -111,11 +111,11 @@ internal sealed class SummaryProvider : IDisposable
                 var cpu = Rate(previous.TryGetValue(c.Id, out var p) ? p.CpuCoreNanoSeconds : 0, c.CpuCoreNanoSeconds);
                 podCpu += cpu;
                 podMemory += c.WorkingSetBytes;
-                containers.Add(new JsonObject { ["name"] = c.Name, ["cpu"] = Cpu(cpu, c.CpuCoreNanoSeconds), ["memory"] = Memory(c.WorkingSetBytes) });
+                containers.Add((JsonNode?)new JsonObject { ["name"] = c.Name, ["cpu"] = Cpu(cpu, c.CpuCoreNanoSeconds), ["memory"] = Memory(c.WorkingSetBytes) });
             }
 
             var first = group.First();
-            pods.Add(new JsonObject
+            pods.Add((JsonNode?)new JsonObject
             {
                 ["podRef"] = new JsonObject { ["name"] = first.Pod, ["namespace"] = first.Namespace, ["uid"] = first.PodUid },
                 ["containers"] = containers,

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -53,12 +55,17 @@ internal static class LogOptions
     public static ILoggerFactory CreateLoggerFactory(ParseResult result) =>
         CreateLoggerFactory(result.GetValue(Verbosity), result.GetValue(Format) ?? "text");
 
-    public static ILoggerFactory CreateLoggerFactory(int verbosity, string format) => LoggerFactory.Create(builder => builder
-        .AddConsole(console => console.FormatterName = format == "json" ? ComponentLogFormatter.JsonName : ComponentLogFormatter.TextName)
-        .AddConsoleFormatter<ComponentLogFormatter, ConsoleFormatterOptions>()
-        .AddConsoleFormatter<ComponentJsonLogFormatter, ConsoleFormatterOptions>()
-        .SetMinimumLevel(LevelFor(verbosity))
-        // The web host's own chatter only from -v 4 on.
-        .AddFilter("Microsoft", verbosity >= 4 ? LevelFor(verbosity) : LogLevel.Warning)
-        .AddFilter("System.Net.Http", verbosity >= 4 ? LevelFor(verbosity) : LogLevel.Warning));
+    public static ILoggerFactory CreateLoggerFactory(int verbosity, string format) => LoggerFactory.Create(builder =>
+    {
+        // The formatters take no options, so they are registered as plain services: the generic AddConsoleFormatter
+        // would bind options from configuration by reflection, which a trimmed native build cannot do.
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, ComponentLogFormatter>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, ComponentJsonLogFormatter>());
+        builder
+            .AddConsole(console => console.FormatterName = format == "json" ? ComponentLogFormatter.JsonName : ComponentLogFormatter.TextName)
+            .SetMinimumLevel(LevelFor(verbosity))
+            // The web host's own chatter only from -v 4 on.
+            .AddFilter("Microsoft", verbosity >= 4 ? LevelFor(verbosity) : LogLevel.Warning)
+            .AddFilter("System.Net.Http", verbosity >= 4 ? LevelFor(verbosity) : LogLevel.Warning);
+    });
 }

@@ -36,7 +36,7 @@ internal sealed class DefaultTolerationSecondsPlugin : IMutatingAdmissionPlugin
                 ((string?)t["effect"] is null or "" or "NoExecute"));
             if (!covered)
             {
-                tolerations.Add(new JsonObject { ["key"] = taint, ["operator"] = "Exists", ["effect"] = "NoExecute", ["tolerationSeconds"] = DefaultSeconds });
+                tolerations.Add((JsonNode?)new JsonObject { ["key"] = taint, ["operator"] = "Exists", ["effect"] = "NoExecute", ["tolerationSeconds"] = DefaultSeconds });
             }
         }
 

@@ -34,7 +34,7 @@ internal sealed class TaintNodesByConditionPlugin : IMutatingAdmissionPlugin
 
         if (!taints.OfType<JsonObject>().Any(t => (string?)t["key"] == NotReady && (string?)t["effect"] == "NoSchedule"))
         {
-            taints.Add(new JsonObject { ["key"] = NotReady, ["effect"] = "NoSchedule" });
+            taints.Add((JsonNode?)new JsonObject { ["key"] = NotReady, ["effect"] = "NoSchedule" });
         }
 
         return ValueTask.CompletedTask;

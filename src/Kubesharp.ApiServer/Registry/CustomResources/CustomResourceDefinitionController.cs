@@ -234,7 +234,7 @@ internal sealed partial class CustomResourceDefinitionController(ResourceRegistr
         if (condition is null)
         {
             condition = new JsonObject { ["type"] = type };
-            conditions.Add(condition);
+            conditions.Add((JsonNode?)condition);
         }
 
         if ((string?)condition["status"] != status)

@@ -236,7 +236,7 @@ internal sealed class CustomResourceVersion : ResourceDefinition
         {
             var obj = printed.Root;
             var cells = new JsonArray();
-            cells.Add(obj.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("name", out var n) ? n.GetString() : string.Empty);
+            cells.Add((JsonNode?)(obj.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("name", out var n) ? n.GetString() : string.Empty));
             foreach (var (path, type) in paths)
             {
                 var values = path?.Evaluate(obj) ?? [];
@@ -248,12 +248,12 @@ internal sealed class CustomResourceVersion : ResourceDefinition
 
                 if (values.Count > 1)
                 {
-                    cells.Add(string.Join(",", values.Select(JsonPathExpression.Text)));
+                    cells.Add((JsonNode?)string.Join(",", values.Select(JsonPathExpression.Text)));
                     continue;
                 }
 
                 var value = values[0];
-                cells.Add(type switch
+                JsonNode? cell = type switch
                 {
                     "date" when value.ValueKind == JsonValueKind.String && DateTimeOffset.TryParse(value.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time) =>
                         JsonValue.Create(HumanDuration.Format(printed.Now - time)),
@@ -262,7 +262,8 @@ internal sealed class CustomResourceVersion : ResourceDefinition
                     "boolean" when value.ValueKind is JsonValueKind.True or JsonValueKind.False => JsonValue.Create(value.GetBoolean()),
                     _ when value.ValueKind is JsonValueKind.Object or JsonValueKind.Array => JsonValue.Create(value.GetRawText()),
                     _ => JsonValue.Create(JsonPathExpression.Text(value)),
-                });
+                };
+                cells.Add(cell);
             }
 
             return cells;

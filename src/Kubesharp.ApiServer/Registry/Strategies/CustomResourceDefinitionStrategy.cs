@@ -43,7 +43,7 @@ internal sealed class CustomResourceDefinitionStrategy(ApiResource resource, Reg
         status["conditions"] = conditions;
         if (!conditions.OfType<JsonObject>().Any(c => (string?)c["type"] == "Terminating"))
         {
-            conditions.Add(new JsonObject
+            conditions.Add((JsonNode?)new JsonObject
             {
                 ["type"] = "Terminating",
                 ["status"] = "True",
@@ -68,7 +68,7 @@ internal sealed class CustomResourceDefinitionStrategy(ApiResource resource, Reg
         status["storedVersions"] = stored;
         if (!stored.Any(v => (string?)v == name))
         {
-            stored.Add(name);
+            stored.Add((JsonNode?)name);
         }
     }
 

@@ -211,7 +211,7 @@ internal sealed class PersistentVolumeClaimStrategy(ApiResource resource, Regist
 
         if (!finalizers.Any(f => (string?)f == finalizer))
         {
-            finalizers.Add(finalizer);
+            finalizers.Add((JsonNode?)finalizer);
         }
     }
 }

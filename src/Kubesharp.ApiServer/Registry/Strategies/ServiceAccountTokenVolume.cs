@@ -50,7 +50,7 @@ internal static class ServiceAccountTokenVolume
                     container["volumeMounts"] = mounts;
                 }
 
-                mounts.Add(new JsonObject { ["name"] = volumeName, ["readOnly"] = true, ["mountPath"] = MountPath });
+                mounts.Add((JsonNode?)new JsonObject { ["name"] = volumeName, ["readOnly"] = true, ["mountPath"] = MountPath });
                 needed = true;
             }
         }
@@ -63,7 +63,7 @@ internal static class ServiceAccountTokenVolume
                 spec["volumes"] = volumes;
             }
 
-            volumes.Add(Volume(volumeName));
+            volumes.Add((JsonNode?)Volume(volumeName));
         }
     }
 
