@@ -41,22 +41,15 @@ public sealed class KubectlServer : IAsyncLifetime
     }
 
     /// <summary>Starts <c>kubesharp server</c> with <paramref name="arguments"/> and waits until it says it is ready.</summary>
-    public static Task<Process> StartAsync(string dataDir, IEnumerable<string> arguments) => StartAsync(dataDir, arguments, executable: null);
-
-    /// <summary>As <see cref="StartAsync(string, IEnumerable{string})"/>, running <paramref name="executable"/> (a published one) when given.</summary>
-    public static async Task<Process> StartAsync(string dataDir, IEnumerable<string> arguments, string? executable)
+    public static async Task<Process> StartAsync(string dataDir, IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo(executable ?? "dotnet")
+        var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (executable is null)
-        {
-            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"));
-        }
-
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"));
         info.ArgumentList.Add("server");
         info.ArgumentList.Add("--data-dir");
         info.ArgumentList.Add(dataDir);
