@@ -179,7 +179,7 @@ internal static class PlanCommand
                     item["value"] = keyValue[(equals + 1)..];
                 }
 
-                list.Add(item);
+                list.Add((JsonNode)item);
             }
 
             pool["taints"] = list;
