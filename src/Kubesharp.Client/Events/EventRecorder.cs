@@ -95,6 +95,11 @@ public sealed partial class EventRecorder
                 {
                     await SendAsync(e, cancellationToken).ConfigureAwait(false);
                 }
+                catch (StatusException ex) when (ex.IsNamespaceTerminating() || ex.IsNotFound())
+                {
+                    // The object's namespace is being deleted (or gone): its events go with it, nothing to warn about.
+                    LogSendDropped(logger, e.Reason ?? "", e.InvolvedObject?.Namespace ?? "", e.InvolvedObject?.Name ?? "", ex.Message);
+                }
                 catch (Exception ex) when (ex is StatusException or HttpRequestException or IOException or JsonException)
                 {
                     LogSendFailed(logger, e.Reason ?? "", e.InvolvedObject?.Namespace ?? "", e.InvolvedObject?.Name ?? "", ex.Message);
@@ -138,6 +143,9 @@ public sealed partial class EventRecorder
 
         seen[key] = (created.Metadata!.Namespace!, created.Metadata.Name!, created.Count ?? 1);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped event {Reason} for {Namespace}/{Name}: {Error}")]
+    private static partial void LogSendDropped(ILogger logger, string reason, string @namespace, string name, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record event {Reason} for {Namespace}/{Name}: {Error}")]
     private static partial void LogSendFailed(ILogger logger, string reason, string @namespace, string name, string error);

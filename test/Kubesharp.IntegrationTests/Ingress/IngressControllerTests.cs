@@ -167,7 +167,7 @@ public sealed class IngressControllerTests(TestServer server) : IAsyncLifetime
         ingress.Spec!.Tls = [new IngressTLS { Hosts = ["secure.test"], SecretName = "secure-tls" }];
         await client.Resource<IngressObject>().CreateAsync(ingress);
 
-        Assert.StartsWith("secure / host=secure.test proto=https", await EventuallyAsync("https://secure.test/", body => body.StartsWith("secure", StringComparison.Ordinal)));
+        Assert.StartsWith("secure / host=secure.test proto=https", await EventuallyAsync("https://secure.test/", body => body.StartsWith("secure", StringComparison.Ordinal) && presented?.Thumbprint == certificate.Thumbprint));
         Assert.Equal(certificate.Thumbprint, presented!.Thumbprint);
 
         // Another name gets the controller's own certificate, not the Secret's.
