@@ -226,7 +226,8 @@ internal sealed partial class NetworkPolicyStrategy(ApiResource resource) : Reso
     private static bool TryParseSloppy(string text, out IPNetwork network)
     {
         network = default;
-        if (text.Split('/') is not [var address, var length] || !IPAddress.TryParse(address, out var ip) ||
+        // IPAddress also takes the short forms (10.1 for 10.0.0.1) that a CIDR may not use.
+        if (text.Split('/') is not [var address, var length] || (!address.Contains(':', StringComparison.Ordinal) && address.Split('.').Length != 4) || !IPAddress.TryParse(address, out var ip) ||
             !int.TryParse(length, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var prefix) ||
             prefix > (ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128))
         {
