@@ -23,6 +23,7 @@ public sealed class NetworkPolicyEndToEndTests(ServiceNetworkFixture fixture)
     private const string ClientNs = "np-client";
     private const int Attempts = 40;
     private static readonly TimeSpan WaitLimit = TimeSpan.FromMinutes(3);
+    private string lastOutput = string.Empty;
 
     [RuntimeFact]
     public async Task NetworkPolicies_DenyAllowEgressAndRemoval_EnforcedBetweenPods()
@@ -44,16 +45,16 @@ public sealed class NetworkPolicyEndToEndTests(ServiceNetworkFixture fixture)
             var webAlt = $"http://{web.Status.PodIP}:9090/";
 
             // Open before any policy.
-            Assert.True(await ReachesAsync(allowed, webHttp));
-            Assert.True(await ReachesAsync(other, webHttp));
-            Assert.True(await ReachesAsync(insider, webAlt));
+            await UntilAsync("the client to reach the server", () => ReachesAsync(allowed, webHttp), expected: true);
+            Assert.True(await ReachesAsync(other, webHttp), lastOutput);
+            Assert.True(await ReachesAsync(insider, webAlt), lastOutput);
 
             // Default deny for ingress in the server namespace: every client is cut off, the node's probes are not.
             await client.Resource<NetworkPolicy>().CreateAsync(Policy(ServerNs, "default-deny", new LabelSelector(), new NetworkPolicySpec { PolicyTypes = ["Ingress"] }));
             await UntilAsync("default deny in force", () => ReachesAsync(other, webHttp), expected: false);
-            Assert.False(await ReachesAsync(allowed, webHttp));
-            Assert.False(await ReachesAsync(insider, webAlt));
-            Assert.True(await NodeReachesAsync(webHttp));
+            Assert.False(await ReachesAsync(allowed, webHttp), lastOutput);
+            Assert.False(await ReachesAsync(insider, webAlt), lastOutput);
+            Assert.True(await NodeReachesAsync(webHttp), lastOutput);
             Assert.True(IsReady(await client.Resource<Pod>().GetAsync(ServerNs, "web")));
             Assert.Contains($"{ServerNs}/web ingress", await FilterRulesAsync(), StringComparison.Ordinal);
 
@@ -70,9 +71,9 @@ public sealed class NetworkPolicyEndToEndTests(ServiceNetworkFixture fixture)
                 ],
             }));
             await UntilAsync("the allow rule in force", () => ReachesAsync(allowed, webHttp), expected: true);
-            Assert.False(await ReachesAsync(allowed, webAlt));
-            Assert.False(await ReachesAsync(other, webHttp));
-            Assert.False(await ReachesAsync(insider, webHttp));
+            Assert.False(await ReachesAsync(allowed, webAlt), lastOutput);
+            Assert.False(await ReachesAsync(other, webHttp), lastOutput);
+            Assert.False(await ReachesAsync(insider, webHttp), lastOutput);
 
             // Egress of the allowed client: anywhere but the web pod.
             await client.Resource<NetworkPolicy>().CreateAsync(Policy(ClientNs, "no-web", Labels("role", "client"), new NetworkPolicySpec
@@ -81,16 +82,16 @@ public sealed class NetworkPolicyEndToEndTests(ServiceNetworkFixture fixture)
                 Egress = [new NetworkPolicyEgressRule { To = [new NetworkPolicyPeer { IpBlock = new IPBlock { Cidr = "0.0.0.0/0", Except = [$"{web.Status.PodIP}/32"] } }] }],
             }));
             await UntilAsync("the egress rule in force", () => ReachesAsync(allowed, webHttp), expected: false);
-            Assert.True(await ReachesAsync(allowed, $"http://{other.Status!.PodIP}:8080/"));
-            Assert.True(await ReachesAsync(other, $"http://{allowed.Status!.PodIP}:8080/"));
+            Assert.True(await ReachesAsync(allowed, $"http://{other.Status!.PodIP}:8080/"), lastOutput);
+            Assert.True(await ReachesAsync(other, $"http://{allowed.Status!.PodIP}:8080/"), lastOutput);
 
             // Without the policies, traffic flows again and no pod is isolated.
             await client.Resource<NetworkPolicy>().DeleteAsync(ClientNs, "no-web");
             await client.Resource<NetworkPolicy>().DeleteAsync(ServerNs, "allow-clients");
             await client.Resource<NetworkPolicy>().DeleteAsync(ServerNs, "default-deny");
             await UntilAsync("traffic restored", () => ReachesAsync(other, webHttp), expected: true);
-            Assert.True(await ReachesAsync(allowed, webHttp));
-            Assert.True(await ReachesAsync(insider, webAlt));
+            Assert.True(await ReachesAsync(allowed, webHttp), lastOutput);
+            Assert.True(await ReachesAsync(insider, webAlt), lastOutput);
             Assert.DoesNotContain($"{fixture.ChainPrefix}-NWI-", await FilterRulesAsync(), StringComparison.Ordinal);
         }
         finally
@@ -124,7 +125,7 @@ public sealed class NetworkPolicyEndToEndTests(ServiceNetworkFixture fixture)
                 var run = controller.RunAsync(stop.Token);
                 await synced.Task.WaitAsync(WaitLimit);
                 await UntilAsync("the pod isolated under the second prefix", async () => (await FilterRulesAsync(prefix)).Contains($"{ns}/web ingress", StringComparison.Ordinal), expected: true);
-                Assert.Contains($"-j {chains.Dispatch}", await ForwardRulesAsync(), StringComparison.Ordinal);
+                await UntilAsync("the jump from FORWARD", async () => (await ForwardRulesAsync()).Contains($"-j {chains.Dispatch}", StringComparison.Ordinal), expected: true);
 
                 await stop.CancelAsync();
                 await run.WaitAsync(WaitLimit);
@@ -206,7 +207,8 @@ public sealed class NetworkPolicyEndToEndTests(ServiceNetworkFixture fixture)
     private async Task<bool> ReachesAsync(Pod from, string url)
     {
         var container = from.Status!.ContainerStatuses![0].ContainerID!["containerd://".Length..];
-        var result = await fixture.Agent.Kubelet.Runtime!.Runtime.ExecSyncAsync(container, ["sh", "-c", $"timeout 3 wget -qO- -T 2 {url} >/dev/null && echo reached"], TimeSpan.FromSeconds(30));
+        var result = await fixture.Agent.Kubelet.Runtime!.Runtime.ExecSyncAsync(container, ["sh", "-c", $"timeout 3 wget -qO- {url} >/dev/null && echo reached"], TimeSpan.FromSeconds(30));
+        lastOutput = $"{from.Metadata!.Name} -> {url}: {result.Stdout.ToStringUtf8()}{result.Stderr.ToStringUtf8()}";
         return result.Stdout.ToStringUtf8().Contains("reached", StringComparison.Ordinal);
     }
 
@@ -223,7 +225,7 @@ public sealed class NetworkPolicyEndToEndTests(ServiceNetworkFixture fixture)
         }
     }
 
-    private static async Task UntilAsync(string what, Func<Task<bool>> probe, bool expected)
+    private async Task UntilAsync(string what, Func<Task<bool>> probe, bool expected)
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
@@ -235,7 +237,7 @@ public sealed class NetworkPolicyEndToEndTests(ServiceNetworkFixture fixture)
             await Task.Delay(250);
         }
 
-        throw new TimeoutException($"timed out waiting for {what}");
+        throw new TimeoutException($"timed out waiting for {what} (last: {lastOutput})");
     }
 
     private Task<string> FilterRulesAsync() => FilterRulesAsync(fixture.ChainPrefix);
