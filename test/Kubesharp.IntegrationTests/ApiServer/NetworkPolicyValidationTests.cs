@@ -15,8 +15,8 @@ public sealed class NetworkPolicyValidationTests(TestServer server)
     public async Task Create_WithoutTypesOrProtocols_DefaultedAsUpstream()
     {
         var name = Name();
-        var (status, created) = await server.PostAsync(Path, $$"""
-            {"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"{{name}}"},
+        var (status, created) = await server.PostAsync(Path, $$$"""
+            {"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"{{{name}}}"},
              "spec":{"egress":[{"ports":[{"port":53}]}],"ingress":[{"from":[{"ipBlock":{"cidr":"10.0.0.0/8","except":["10.1.0.0/16"]}}]}]}}
             """);
 
@@ -25,7 +25,7 @@ public sealed class NetworkPolicyValidationTests(TestServer server)
         Assert.Equal("TCP", (string?)created["spec"]!["egress"]![0]!["ports"]![0]!["protocol"]);
         Assert.NotNull(created["spec"]!["podSelector"]);
 
-        var (_, ingressOnly) = await server.PostAsync(Path, $$"""{"metadata":{"name":"{{Name()}}"},"spec":{"podSelector":{}}}""");
+        var (_, ingressOnly) = await server.PostAsync(Path, "{\"metadata\":{\"name\":\"" + Name() + "\"},\"spec\":{\"podSelector\":{}}}");
         Assert.Equal(["Ingress"], ((JsonArray)ingressOnly!["spec"]!["policyTypes"]!).Select(t => (string?)t));
     }
 
@@ -47,7 +47,7 @@ public sealed class NetworkPolicyValidationTests(TestServer server)
     [InlineData("""{"podSelector":{"matchExpressions":[{"key":"app","operator":"Near"}]}}""", "spec.podSelector.matchExpressions[0].operator", "FieldValueInvalid")]
     public async Task Create_InvalidSpec_Answers422WithFieldPath(string spec, string field, string reason)
     {
-        var (status, response) = await server.PostAsync(Path, $$"""{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"{{Name()}}"},"spec":{{spec}}}""");
+        var (status, response) = await server.PostAsync(Path, "{\"apiVersion\":\"networking.k8s.io/v1\",\"kind\":\"NetworkPolicy\",\"metadata\":{\"name\":\"" + Name() + "\"},\"spec\":" + spec + "}");
 
         Assert.Equal((HttpStatusCode)422, status);
         Assert.Equal("Invalid", (string?)response!["reason"]);
