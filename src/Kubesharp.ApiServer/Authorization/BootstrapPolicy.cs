@@ -34,6 +34,9 @@ internal static class BootstrapPolicy
     public const string SelfNodeClientApproval = "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient";
     public const string NodeServices = "kubesharp:node-services";
 
+    /// <summary>What a node's network policy enforcement reads (as kube-router's role): policies, pods and namespaces.</summary>
+    public const string NetworkPolicies = "kubesharp:network-policies";
+
     /// <summary>The group of the node tokens <c>kubesharp token create</c> makes by default.</summary>
     public const string NodeTokenGroup = Kubesharp.ApiMachinery.BootstrapTokens.BootstrapToken.DefaultNodeTokenGroup;
 
@@ -167,6 +170,9 @@ internal static class BootstrapPolicy
         Role(NodeServices, null, null,
             Rule(["list", "watch"], [""], ["endpoints", "services", "namespaces"]),
             Rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"])),
+        Role(NetworkPolicies, null, null,
+            Rule(["list", "watch"], [""], ["pods", "namespaces"]),
+            Rule(["list", "watch"], ["networking.k8s.io"], ["networkpolicies"])),
         // k3s's CoreDNS role: cluster DNS answers for services, their endpoints and pods.
         Role(Dns, null, null,
             Rule(["list", "watch"], [""], ["endpoints", "services", "pods", "namespaces"]),
@@ -202,6 +208,8 @@ internal static class BootstrapPolicy
         Binding("kubesharp:node-autoapprove-bootstrap", NodeClientApproval, Subject("Group", NodeTokenGroup)),
         Binding("kubesharp:node-autoapprove-certificate-rotation", SelfNodeClientApproval, Subject("Group", NodesGroup)),
         Binding("kubesharp:node-services", NodeServices, Subject("Group", NodesGroup)),
+        // Enforcement runs beside the service proxy, under its identity: the server's system:kube-proxy, a joined node's own.
+        Binding(NetworkPolicies, Subject("User", Proxy), Subject("Group", NodesGroup)),
     ];
 
     public static JsonObject Rule(string[] verbs, string[] groups, string[] resources, string[]? names = null)

@@ -63,7 +63,7 @@ public sealed class IptablesChains
     /// <summary>Whether a chain name is one of ours.</summary>
     public bool Owns(string chain) => chain.StartsWith(Prefix + "-", StringComparison.Ordinal);
 
-    private static string Hash(string text)
+    internal static string Hash(string text)
     {
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(text));
         return Convert.ToBase64String(digest).Replace('+', 'A').Replace('/', 'B')[..12].ToUpperInvariant();

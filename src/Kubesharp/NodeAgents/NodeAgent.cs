@@ -3,22 +3,25 @@ using Kubesharp.Client.Informers;
 using Kubesharp.Dns;
 using Kubesharp.Kubelet;
 using Kubesharp.Proxy;
+using Kubesharp.Proxy.NetworkPolicies;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.NodeAgents;
 
 /// <summary>
-/// A node: the kubelet, the service proxy and node-local cluster DNS, started and stopped together. Stopping
-/// removes the proxy's rules and the DNS link; containers keep running (the next start adopts them).
+/// A node: the kubelet, the service proxy, NetworkPolicy enforcement and node-local cluster DNS, started and stopped
+/// together. Stopping removes the policy and proxy rules and the DNS link; containers keep running (the next start adopts them).
 /// </summary>
 internal sealed partial class NodeAgent : IAsyncDisposable
 {
     private readonly CancellationTokenSource stopping = new();
+    private readonly CancellationTokenSource policiesStopping = new();
     private readonly SharedInformerFactory proxyInformers;
     private readonly SharedInformerFactory dnsInformers;
     private readonly ILogger logger;
     private Task proxyRun = Task.CompletedTask;
     private Task dnsRun = Task.CompletedTask;
+    private Task policiesRun = Task.CompletedTask;
     private bool stopped;
 
     private NodeAgent(NodeAgentOptions options, NodeAgentClients clients, Task<Kubelet.Runtime.ContainerRuntime>? startingRuntime, ILoggerFactory loggerFactory)
@@ -29,6 +32,10 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         dnsInformers = new SharedInformerFactory(clients.Dns, loggerFactory: loggerFactory);
         Kubelet = new KubeletService(options.Kubelet, clients.Kubelet, loggerFactory) { ClientCaPem = options.ClientCaPem, EndpointToken = options.EndpointToken, StartingRuntime = startingRuntime, ProvisionerClient = clients.Provisioner };
         Proxy = new ServiceProxy(proxyInformers, options.Proxy, loggerFactory.CreateLogger<ServiceProxy>());
+        // Enforcement shares the proxy's identity, informers and chain prefix.
+        NetworkPolicies = options.EnforceNetworkPolicies
+            ? new NetworkPolicyController(proxyInformers, NetworkPolicyOptions.For(options.Proxy), loggerFactory.CreateLogger<NetworkPolicyController>())
+            : null;
         Options = options;
     }
 
@@ -37,6 +44,9 @@ internal sealed partial class NodeAgent : IAsyncDisposable
     public KubeletService Kubelet { get; }
 
     public ServiceProxy Proxy { get; }
+
+    /// <summary>NetworkPolicy enforcement on this node; null when turned off.</summary>
+    public NetworkPolicyController? NetworkPolicies { get; }
 
     /// <summary>
     /// Completes once the kubelet is ready (registered, its pods listed) and the proxy's and DNS's informers have
@@ -61,6 +71,10 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         await agent.Kubelet.StartAsync(cancellationToken).ConfigureAwait(false);
         // The proxy and DNS change the host (rules, a link): only on a node whose kubelet came up.
         agent.proxyRun = agent.RunLoggedAsync("service proxy", ct => agent.AfterKubeletReadyAsync(agent.Proxy.RunAsync, ct));
+        if (agent.NetworkPolicies is { } policies)
+        {
+            agent.policiesRun = agent.RunLoggedAsync("network policy enforcement", ct => agent.AfterKubeletReadyAsync(policies.RunAsync, ct), agent.policiesStopping.Token);
+        }
         if (options.Dns is { } dns)
         {
             var dnsLogger = loggerFactory.CreateLogger<ClusterDnsServer>();
@@ -111,6 +125,9 @@ internal sealed partial class NodeAgent : IAsyncDisposable
 
         stopped = true;
         await Kubelet.StopAsync(cancellationToken).ConfigureAwait(false);
+        // Policies first: their cleanup and the proxy's both touch chains under the one prefix.
+        await policiesStopping.CancelAsync().ConfigureAwait(false);
+        await policiesRun.ConfigureAwait(false);
         await stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(proxyRun, dnsRun).ConfigureAwait(false);
         await proxyInformers.DisposeAsync().ConfigureAwait(false);
@@ -122,15 +139,17 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         await StopAsync(CancellationToken.None).ConfigureAwait(false);
         Kubelet.Dispose();
         stopping.Dispose();
+        policiesStopping.Dispose();
     }
 
-    private Task RunLoggedAsync(string component, Func<CancellationToken, Task> run) => Task.Run(async () =>
+    private Task RunLoggedAsync(string component, Func<CancellationToken, Task> run, CancellationToken? token = null) => Task.Run(async () =>
     {
+        var cancellation = token ?? stopping.Token;
         try
         {
-            await run(stopping.Token).ConfigureAwait(false);
+            await run(cancellation).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
         }
         catch (Exception e) when (e is not OutOfMemoryException)

@@ -37,6 +37,9 @@ internal sealed record NodeAgentOptions
 
     public required ServiceProxyOptions Proxy { get; init; }
 
+    /// <summary>Whether this node enforces NetworkPolicies (in the filter table, beside the proxy's rules).</summary>
+    public bool EnforceNetworkPolicies { get; init; } = true;
+
     /// <summary>Cluster DNS served on this node; null runs none.</summary>
     public ClusterDnsOptions? Dns { get; init; }
 

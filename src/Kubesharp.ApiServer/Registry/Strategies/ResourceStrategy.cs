@@ -51,6 +51,7 @@ internal partial class ResourceStrategy
         "certificatesigningrequests.certificates.k8s.io" => new CertificateSigningRequestStrategy(resource, context.TimeProvider),
         "ingresses.networking.k8s.io" => new IngressStrategy(resource),
         "ingressclasses.networking.k8s.io" => new IngressClassStrategy(resource),
+        "networkpolicies.networking.k8s.io" => new NetworkPolicyStrategy(resource),
         _ => new ResourceStrategy(resource),
     };
 
@@ -219,7 +220,7 @@ internal partial class ResourceStrategy
             : "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
     }
 
-    private static string? CheckQualifiedName(string key)
+    public static string? CheckQualifiedName(string key)
     {
         var slash = key.LastIndexOf('/');
         var name = slash >= 0 ? key[(slash + 1)..] : key;
