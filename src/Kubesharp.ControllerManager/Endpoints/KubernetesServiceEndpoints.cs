@@ -71,7 +71,7 @@ public static class KubernetesServiceEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         return [.. (endpoints.Subsets ?? []).SelectMany(s => (s.Addresses ?? []).SelectMany(a =>
-            (s.Ports ?? []).Where(p => p.Name == PortName && IPAddress.TryParse(a.Ip, out _)).Select(p => new IPEndPoint(IPAddress.Parse(a.Ip!), p.Port))))];
+            (s.Ports ?? []).Where(p => p.Name == PortName && p.Port is not null && IPAddress.TryParse(a.Ip, out _)).Select(p => new IPEndPoint(IPAddress.Parse(a.Ip!), p.Port!.Value))))];
     }
 
     private static List<(int Port, List<string> Addresses)> PortGroups(IReadOnlyList<IPEndPoint> servers)

@@ -472,7 +472,7 @@ internal static partial class ServerCommand
         var ingress = RunIngressAsync(client, roles.Ingress, loggerFactory, stop.Token);
         // One scheduler binds at a time across the servers of a cluster: the holder of the kube-system/kube-scheduler Lease.
         var scheduler = roles.Scheduler
-            ? RunScheduler(schedulerClient, controllerOptions.Identity!, componentSync.Track("scheduler"), loggerFactory, stop.Token)
+            ? RunSchedulerAsync(schedulerClient, controllerOptions.Identity!, componentSync.Track("scheduler"), loggerFactory, stop.Token)
             : Task.CompletedTask;
 
         using var simulated = roles.SimulatedNodes.Count > 0
@@ -565,7 +565,7 @@ internal static partial class ServerCommand
     }
 
     /// <summary>Campaigns for the scheduler's Lease and runs the scheduler while it holds it; a standby counts as synced.</summary>
-    private static async Task RunScheduler(Kubesharp.Client.KubernetesClient client, string identity, Action synced, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task RunSchedulerAsync(Kubesharp.Client.KubernetesClient client, string identity, Action synced, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var elector = new Kubesharp.Client.LeaderElection.LeaderElector(client, new Kubesharp.Client.LeaderElection.LeaderElectionOptions
         {

@@ -66,9 +66,11 @@ internal sealed partial class ApiServerLoadBalancer : IAsyncDisposable
         list.AddRange(found.Where(f => !SameAs(f, joined)).Distinct());
         lock (gate)
         {
-            if (list.Count != servers.Count || !list.Zip(servers).All(p => p.First.Equals(p.Second)))
+            var changed = list.Count != servers.Count || !list.Zip(servers).All(p => p.First.Equals(p.Second));
+            if (changed && logger.IsEnabled(LogLevel.Information))
             {
-                LogServers(logger, string.Join(", ", list));
+                var names = string.Join(", ", list);
+                LogServers(logger, names);
             }
 
             servers = list;
@@ -105,7 +107,7 @@ internal sealed partial class ApiServerLoadBalancer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await stopping.CancelAsync().ConfigureAwait(false);
-        listener.Stop();
+        listener.Dispose();
         try
         {
             await acceptLoop.ConfigureAwait(false);
