@@ -68,6 +68,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
     public ApiServerOptions Options { get; }
 
+    /// <summary>The client URL of the etcd member beside this server (<c>--cluster-init</c>), given to servers that join; null without one.</summary>
+    public string? EtcdMemberClientUrl { get; set; }
+
     public ClusterCertificates Certificates { get; }
 
     /// <summary>https://host:port clients should use.</summary>

@@ -44,10 +44,26 @@ public static class ControllerManager
         }
 
         var identity = options.Identity ?? $"{Environment.MachineName}_{Guid.NewGuid():N}";
-        var elector = new LeaderElector(client, new LeaderElectionOptions { LeaseName = LeaseName, Identity = identity }, timeProvider, loggerFactory.CreateLogger<LeaderElector>());
+        var elector = new LeaderElector(client, new LeaderElectionOptions
+        {
+            LeaseName = LeaseName,
+            Identity = identity,
+            // A standby is as ready as the leader: upstream's controller manager passes its health checks while it waits.
+            OnNewLeader = holder =>
+            {
+                if (holder != identity)
+                {
+                    options.InformersSynced?.Invoke();
+                }
+            },
+        }, timeProvider, loggerFactory.CreateLogger<LeaderElector>());
         try
         {
-            await elector.RunAsync(ct => RunControllersAsync(client, options, timeProvider, loggerFactory, ct), cancellationToken).ConfigureAwait(false);
+            // Leadership lost (a renewal missed its deadline, say while etcd elected a new leader): stand by and campaign again.
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await elector.RunAsync(ct => RunControllersAsync(client, options, timeProvider, loggerFactory, ct), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -39,6 +39,7 @@ internal static class KubesharpCommand
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(SecretsEncryptCommand.Create());
         root.Subcommands.Add(TokenCommand.Create());
+        root.Subcommands.Add(Commands.EtcdCommand.Create());
         Logging.LogOptions.AddTo(root);
         root.Options.Add(ConfigurationArguments.ConfigOption);
         return root;

@@ -321,6 +321,9 @@ internal sealed partial class RequestHandler
                 }
 
                 break;
+            case Encryption.EncryptionEndpoint.Root when segments is [_, ServerBootstrapEndpoint.Segment]:
+                await ServerBootstrapEndpoint.HandleAsync(context, _host, _authenticator).ConfigureAwait(false);
+                return;
             case Encryption.EncryptionEndpoint.Root:
                 await Encryption.EncryptionEndpoint.HandleAsync(context, _host.SecretsEncryption, segments).ConfigureAwait(false);
                 return;

@@ -68,6 +68,19 @@ internal sealed class RequestAuthenticator
         return null;
     }
 
+    /// <summary>Whether <paramref name="token"/> is the token file's node token, the one servers join each other with.</summary>
+    public bool IsServerToken(string token)
+    {
+        var presented = Encoding.UTF8.GetBytes(token);
+        var found = false;
+        foreach (var (known, user) in _tokens)
+        {
+            found |= user.Name == AgentUser && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(known), presented);
+        }
+
+        return found;
+    }
+
     /// <summary>
     /// A bearer token as a TokenReview asks: for the given audiences (the API's own when none). The token file's tokens
     /// know no audience, so they pass only for the API's own audiences, as upstream's audience-agnostic authenticators.

@@ -21,4 +21,7 @@ public sealed record LeaderElectionOptions
 
     /// <summary>Give the lease up on cancellation so a successor need not wait the lease duration.</summary>
     public bool ReleaseOnCancel { get; init; } = true;
+
+    /// <summary>Called with the holder's identity whenever a different holder is seen (this candidate included), as client-go's OnNewLeader.</summary>
+    public Action<string>? OnNewLeader { get; init; }
 }

@@ -225,6 +225,11 @@ public sealed partial class LeaderElector
 
     private void Observe(LeaseSpec? spec, DateTimeOffset now)
     {
+        if (spec?.HolderIdentity is { Length: > 0 } holder && holder != observedHolder)
+        {
+            options.OnNewLeader?.Invoke(holder);
+        }
+
         observedHolder = spec?.HolderIdentity;
         observedRenewTime = spec?.RenewTime;
         observedAt = now;

@@ -27,9 +27,11 @@ internal static class AgentCommand
         var devicePlugins = new Option<string?>("--device-plugins-dir") { Description = "Where device plugins find the agent's kubelet.sock and put their sockets (default: DATA/device-plugins)." };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => ClusterDomain.Default };
 
+        var simulatedNodes = new Option<int>("--simulated-nodes") { Description = "Serve this many simulated nodes (no containerd) instead of a real node: capacity planning and failover drills from a separate process." };
+
         var command = new Command("agent", "Run a node that joins a Kubesharp server.")
         {
-            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain, localStorage, devicePlugins,
+            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain, localStorage, devicePlugins, simulatedNodes,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -48,9 +50,12 @@ internal static class AgentCommand
                 return 1;
             }
 
+            using var loggerFactory = Logging.LogOptions.CreateLoggerFactory(result);
+            // Every request goes through the loopback balancer, which follows the cluster's servers.
+            await using var balancer = ApiServerLoadBalancer.Start(serverUrl, loggerFactory.CreateLogger("Kubesharp.NodeAgents.ApiServerLoadBalancer"));
             var clientOptions = new KubernetesClientOptions
             {
-                Server = serverUrl,
+                Server = balancer.Url,
                 BearerToken = credentials,
                 CertificateAuthorityPem = trustedCa,
                 UserAgent = "kubesharp-agent",
@@ -72,7 +77,6 @@ internal static class AgentCommand
                 result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain, result.GetValue(localStorage) is { } storagePath ? Path.GetFullPath(storagePath) : null,
                 result.GetValue(devicePlugins) is { } pluginsDir ? Path.GetFullPath(pluginsDir) : null);
             var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
-            using var loggerFactory = Logging.LogOptions.CreateLoggerFactory(result);
             if (Kubesharp.ApiMachinery.BootstrapTokens.BootstrapToken.TryParse(credentials, out _, out _))
             {
                 // A bootstrap token only asks for the node's own certificate; from then on the node acts as system:node:NAME.
@@ -106,6 +110,12 @@ internal static class AgentCommand
                 {
                 }
             });
+            var servers = balancer.KeepServersAsync(client, TimeSpan.FromSeconds(10), TimeProvider.System, stop.Token);
+            if (result.GetValue(simulatedNodes) > 0)
+            {
+                return await RunSimulatedAsync(client, result.GetValue(simulatedNodes), $"{kubelet.ResolvedNodeName}-sim-", servers, loggerFactory, stop.Token).ConfigureAwait(false);
+            }
+
             var agent = await NodeAgent.StartAsync(options, client, loggerFactory, stop.Token).ConfigureAwait(false);
             await using var agentLifetime = agent.ConfigureAwait(false);
             try
@@ -124,11 +134,32 @@ internal static class AgentCommand
             finally
             {
                 await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                await servers.ConfigureAwait(false);
             }
 
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> RunSimulatedAsync(KubernetesClient client, int count, string namePrefix, Task servers, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        using var simulated = new Kubesharp.Kubelet.Simulation.SimulatedNodeHost(
+            client, new Kubesharp.Kubelet.Simulation.SimulatedNodeOptions { Count = count, NamePrefix = namePrefix }, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Kubelet.Simulation.SimulatedNodeHost>());
+        try
+        {
+            await simulated.StartAsync(cancellationToken).ConfigureAwait(false);
+            await simulated.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Console.Out.WriteLineAsync($"kubesharp: {count} simulated nodes ready").ConfigureAwait(false);
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await simulated.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await servers.ConfigureAwait(false);
+        return 0;
     }
 
     /// <summary>The cluster's pod network; each node's pod CIDR is a /24 of it.</summary>

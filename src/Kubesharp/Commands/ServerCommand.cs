@@ -50,6 +50,9 @@ internal static partial class ServerCommand
         var encryptionProviderConfig = new Option<string?>("--encryption-provider-config") { Description = "An apiserver.config.k8s.io/v1 EncryptionConfiguration file: how resources are encrypted in the datastore." };
         var clusterInit = new Option<bool>("--cluster-init") { Description = "Run an etcd member (Debian etcd-server) beside the API server, in DATA/server/etcd with certificates from the cluster CA, and use it as the datastore." };
         var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "With --cluster-init: the member's client port.", DefaultValueFactory = _ => Kubesharp.EmbeddedEtcd.EtcdMemberLayout.DefaultClientPort };
+        var joinServer = new Option<string?>("--server") { Description = "Join the cluster of this server (https://HOST:6443, started with --cluster-init) as a further server: its CA, keys and token are taken over and this server's etcd member is added to the cluster. Needs --token." };
+        var joinToken = new Option<string?>("--token") { Description = "With --server: the server token (DATA/server/token of a server of the cluster: K10<ca-hash>::<credentials>)." };
+        var clusterReset = new Option<bool>("--cluster-reset") { Description = "With --cluster-init (or a joined server's data): restart this server's etcd member as a one-member cluster from its own data, dropping the others, to recover after quorum is lost." };
         var etcdPeerPort = new Option<int>("--etcd-peer-port") { Description = "With --cluster-init: the member's peer port.", DefaultValueFactory = _ => Kubesharp.EmbeddedEtcd.EtcdMemberLayout.DefaultPeerPort };
         var snapshotSchedule = new Option<string?>("--snapshot-schedule") { Description = "Take datastore snapshots on this cron schedule (five fields, UTC, e.g. \"0 */12 * * *\") into DATA/server/db/snapshots." };
         var snapshotRetention = new Option<int>("--snapshot-retention") { Description = "How many scheduled snapshots to keep; older ones are deleted.", DefaultValueFactory = _ => 5 };
@@ -61,7 +64,7 @@ internal static partial class ServerCommand
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, hpaSyncPeriod, anonymousAuth,
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
-            snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort,
+            snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort, joinServer, joinToken, clusterReset,
         };
         foreach (var option in datastoreTls.All.Concat(ingressFlags.All))
         {
@@ -200,6 +203,33 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            Uri? joinUrl = null;
+            if (result.GetValue(joinServer) is { } joinText)
+            {
+                if (!Uri.TryCreate(joinText, UriKind.Absolute, out joinUrl) || joinUrl.Scheme != Uri.UriSchemeHttps || result.GetValue(joinToken) is null)
+                {
+                    await Console.Error.WriteLineAsync("kubesharp: --server takes the https:// URL of a server of the cluster, and needs --token").ConfigureAwait(false);
+                    return 2;
+                }
+
+                if (result.GetValue(clusterInit) || result.GetValue(datastore) is not null)
+                {
+                    await Console.Error.WriteLineAsync("kubesharp: --server joins an existing cluster's etcd; it does not go with --cluster-init or --datastore-endpoint").ConfigureAwait(false);
+                    return 2;
+                }
+            }
+            else if (result.GetValue(joinToken) is not null)
+            {
+                await Console.Error.WriteLineAsync("kubesharp: --token goes with --server").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (result.GetValue(clusterReset) && result.GetValue(datastore) is not null)
+            {
+                await Console.Error.WriteLineAsync("kubesharp: --cluster-reset resets the server's own etcd member; it does not go with --datastore-endpoint").ConfigureAwait(false);
+                return 2;
+            }
+
             var ingress = ingressFlags.Read(result, !result.GetValue(disableAgent), advertised, out var ingressError);
             if (ingressError is not null)
             {
@@ -209,7 +239,11 @@ internal static partial class ServerCommand
 
             var roles = new ServerRoles
             {
-                ClusterInit = result.GetValue(clusterInit),
+                // A reset or a joined server runs its own member just as the first server does.
+                ClusterInit = result.GetValue(clusterInit) || joinUrl is not null || result.GetValue(clusterReset),
+                JoinServer = result.GetValue(clusterReset) ? null : joinUrl,
+                JoinToken = result.GetValue(joinToken),
+                ClusterReset = result.GetValue(clusterReset),
                 EtcdClientPort = result.GetValue(etcdClientPort),
                 EtcdPeerPort = result.GetValue(etcdPeerPort),
                 SnapshotSchedule = result.GetValue(snapshotSchedule),
@@ -290,6 +324,29 @@ internal static partial class ServerCommand
         // The node's containerd starts while the API server does; it is stopped here if the server never gets that far.
         await using var startingRuntime = roles.Agent ? AgentCommand.StartInProcessRuntime(options.DataDir, loggerFactory, stop.Token) : null;
 
+        // --server: the cluster's CA, keys and token come from the server joined, before anything here issues its own.
+        string? initialCluster = null;
+        // A member with data of its own already belongs to the cluster: it restarts without asking the server it joined.
+        if (roles.JoinServer is { } joinServer && !Directory.Exists(Path.Combine(new Kubesharp.EmbeddedEtcd.EtcdMemberLayout(options.DataDir).DataDir, "member")))
+        {
+            try
+            {
+                var etcdClientUrl = await Kubesharp.EmbeddedEtcd.ServerJoin.FetchBootstrapAsync(joinServer, roles.JoinToken!, options.DataDir, stop.Token).ConfigureAwait(false);
+                var layout = new Kubesharp.EmbeddedEtcd.EtcdMemberLayout(options.DataDir);
+                var peerUrl = Kubesharp.EmbeddedEtcd.EtcdMemberLayout.Url("https", options.AdvertiseAddress ?? options.BindAddress, roles.EtcdPeerPort);
+                initialCluster = await Kubesharp.EmbeddedEtcd.ServerJoin.AddMemberAsync(layout, layout.MemberName(), peerUrl, etcdClientUrl, TimeProvider.System, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return 0;
+            }
+            catch (Exception ex) when (ex is Kubesharp.NodeAgents.ClusterCaMismatchException or HttpRequestException or IOException or InvalidOperationException or StorageException or System.Text.Json.JsonException or TaskCanceledException)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: could not join {joinServer}: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        }
+
         // --cluster-init: the server's own etcd member starts before the store opens and stops after the API server and the store.
         var etcdMember = roles.ClusterInit
             ? new Kubesharp.EmbeddedEtcd.EtcdMemberSupervisor(
@@ -299,6 +356,8 @@ internal static partial class ServerCommand
                     AdvertiseAddress = options.AdvertiseAddress ?? options.BindAddress,
                     ClientPort = roles.EtcdClientPort,
                     PeerPort = roles.EtcdPeerPort,
+                    InitialCluster = initialCluster,
+                    ForceNewCluster = roles.ClusterReset,
                 },
                 loggerFactory.CreateLogger("Kubesharp.Storage.EtcdMember"),
                 TimeProvider.System)
@@ -359,6 +418,7 @@ internal static partial class ServerCommand
         }
 
         await using var serverLifetime = server.ConfigureAwait(false);
+        server.EtcdMemberClientUrl = etcdMember?.AdvertisedClientUrl;
         var snapshots = roles.SnapshotSchedule is { } schedule
             ? new Kubesharp.Snapshots.SnapshotScheduler(new Kubesharp.Snapshots.DatastoreSnapshots(options.DataDir, TimeProvider.System), store, schedule, roles.SnapshotRetention, TimeProvider.System, loggerFactory.CreateLogger("Kubesharp.Storage.Snapshots")).RunAsync(stop.Token)
             : Task.CompletedTask;
@@ -410,14 +470,10 @@ internal static partial class ServerCommand
             : Task.CompletedTask;
         var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
         var ingress = RunIngressAsync(client, roles.Ingress, loggerFactory, stop.Token);
-        using var scheduler = roles.Scheduler
-            ? new SchedulerService(schedulerClient, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>())
-            : null;
-        if (scheduler is not null)
-        {
-            await scheduler.StartAsync(stop.Token).ConfigureAwait(false);
-            componentSync.Track("scheduler", scheduler.Started);
-        }
+        // One scheduler binds at a time across the servers of a cluster: the holder of the kube-system/kube-scheduler Lease.
+        var scheduler = roles.Scheduler
+            ? RunSchedulerAsync(schedulerClient, controllerOptions.Identity!, componentSync.Track("scheduler"), loggerFactory, stop.Token)
+            : Task.CompletedTask;
 
         using var simulated = roles.SimulatedNodes.Count > 0
             ? new SimulatedNodeHost(client, roles.SimulatedNodes, TimeProvider.System, loggerFactory.CreateLogger<SimulatedNodeHost>())
@@ -491,10 +547,7 @@ internal static partial class ServerCommand
             await simulated.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
-        if (scheduler is not null)
-        {
-            await scheduler.StopAsync(CancellationToken.None).ConfigureAwait(false);
-        }
+        await scheduler.ConfigureAwait(false);
 
         await controllers.ConfigureAwait(false);
         await clusterServices.ConfigureAwait(false);
@@ -510,6 +563,49 @@ internal static partial class ServerCommand
 
         return 0;
     }
+
+    /// <summary>Campaigns for the scheduler's Lease and runs the scheduler while it holds it; a standby counts as synced.</summary>
+    private static async Task RunSchedulerAsync(Kubesharp.Client.KubernetesClient client, string identity, Action synced, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var elector = new Kubesharp.Client.LeaderElection.LeaderElector(client, new Kubesharp.Client.LeaderElection.LeaderElectionOptions
+        {
+            LeaseName = SchedulerLeaseName,
+            Identity = identity,
+            OnNewLeader = holder =>
+            {
+                if (holder != identity)
+                {
+                    synced();
+                }
+            },
+        }, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Client.LeaderElection.LeaderElector>());
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await elector.RunAsync(async leading =>
+                {
+                    using var scheduler = new SchedulerService(client, new SchedulerOptions(), timeProvider: TimeProvider.System, logger: loggerFactory.CreateLogger<SchedulerService>());
+                    await scheduler.StartAsync(leading).ConfigureAwait(false);
+                    _ = scheduler.Started.ContinueWith(_ => synced(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                    try
+                    {
+                        await Task.Delay(Timeout.Infinite, leading).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                    }
+
+                    await scheduler.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                }, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private const string SchedulerLeaseName = "kube-scheduler";
 
     /// <summary>
     /// Writes DATA/server/token: the node token in the join form that pins the cluster CA (K10&lt;ca-hash&gt;::&lt;token&gt;),
@@ -549,8 +645,9 @@ internal static partial class ServerCommand
         await using var informersLifetime = informers.ConfigureAwait(false);
         using var loadBalancers = new Kubesharp.Proxy.ServiceLoadBalancerController(client, informers, loggerFactory.CreateLogger<Kubesharp.Proxy.ServiceLoadBalancerController>());
         var keep = Kubesharp.Dns.ClusterDnsService.KeepAsync(client, clusterDns.ToString(), TimeSpan.FromSeconds(30), TimeProvider.System, e => LogKubeDnsFailed(logger, e.Message), cancellationToken);
-        var apiEndpoints = Kubesharp.ControllerManager.Endpoints.KubernetesServiceEndpoints.KeepAsync(
-            client, api.Address, api.Port, TimeSpan.FromSeconds(10), TimeProvider.System, e => LogApiEndpointsFailed(logger, e.Message), cancellationToken);
+        // Every server of the cluster lists itself through a lease of its own (upstream's lease endpoint reconciler, 10 s / 15 s).
+        var apiEndpoints = Kubesharp.ControllerManager.Endpoints.KubernetesServiceEndpoints.KeepWithLeasesAsync(
+            client, api.Address, api.Port, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(15), TimeProvider.System, e => LogApiEndpointsFailed(logger, e.Message), cancellationToken);
         try
         {
             await Task.WhenAll(keep, apiEndpoints, loadBalancers.RunAsync(cancellationToken)).ConfigureAwait(false);
@@ -604,6 +701,13 @@ internal static partial class ServerCommand
         public int EtcdPeerPort { get; init; } = Kubesharp.EmbeddedEtcd.EtcdMemberLayout.DefaultPeerPort;
 
         public int SnapshotRetention { get; init; } = 5;
+
+        /// <summary>The server whose cluster this one joins (<c>--server</c>), with <see cref="JoinToken"/>.</summary>
+        public Uri? JoinServer { get; init; }
+
+        public string? JoinToken { get; init; }
+
+        public bool ClusterReset { get; init; }
     }
 
     private static bool TryParseDuration(string text, out TimeSpan duration)

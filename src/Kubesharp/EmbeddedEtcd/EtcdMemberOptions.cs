@@ -25,6 +25,12 @@ internal sealed record EtcdMemberOptions
     /// </summary>
     public string? InitialCluster { get; init; }
 
+    /// <summary>
+    /// <c>--cluster-reset</c>: the member's first start drops every other member from the data it holds (etcd's
+    /// <c>--force-new-cluster</c>), recovering a one-member cluster after quorum is lost.
+    /// </summary>
+    public bool ForceNewCluster { get; init; }
+
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     public TimeSpan StopTimeout { get; init; } = TimeSpan.FromSeconds(15);

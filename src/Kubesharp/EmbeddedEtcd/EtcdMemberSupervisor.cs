@@ -26,6 +26,7 @@ internal sealed partial class EtcdMemberSupervisor : IAsyncDisposable
     private Process? process;
     private Task? watchTask;
     private int restartCount;
+    private bool forceNewCluster;
 
     public EtcdMemberSupervisor(EtcdMemberOptions options, ILogger logger, TimeProvider timeProvider)
     {
@@ -34,6 +35,7 @@ internal sealed partial class EtcdMemberSupervisor : IAsyncDisposable
         this.timeProvider = timeProvider;
         Layout = new EtcdMemberLayout(options.DataDirectory);
         Name = Layout.MemberName();
+        forceNewCluster = options.ForceNewCluster;
     }
 
     public EtcdMemberLayout Layout { get; }
@@ -43,6 +45,9 @@ internal sealed partial class EtcdMemberSupervisor : IAsyncDisposable
     public string ClientUrl => EtcdMemberLayout.Url("https", IPAddress.Loopback, options.ClientPort);
 
     public string PeerUrl => EtcdMemberLayout.Url("https", options.AdvertiseAddress, options.PeerPort);
+
+    /// <summary>The client URL other members' servers reach this member at (loopback when the server advertises loopback).</summary>
+    public string AdvertisedClientUrl => IPAddress.IsLoopback(options.AdvertiseAddress) ? ClientUrl : EtcdMemberLayout.Url("https", options.AdvertiseAddress, options.ClientPort);
 
     /// <summary>The endpoint the API server's store uses: the member on loopback, with the server's etcd client certificate.</summary>
     public DatastoreEndpoint Endpoint => DatastoreEndpoint.Parse(ClientUrl, options.DataDirectory, Tls);
@@ -140,9 +145,11 @@ internal sealed partial class EtcdMemberSupervisor : IAsyncDisposable
         var clientUrls = IPAddress.IsLoopback(options.AdvertiseAddress)
             ? ClientUrl
             : $"{ClientUrl},{EtcdMemberLayout.Url("https", options.AdvertiseAddress, options.ClientPort)}";
-        var advertisedClient = IPAddress.IsLoopback(options.AdvertiseAddress) ? ClientUrl : EtcdMemberLayout.Url("https", options.AdvertiseAddress, options.ClientPort);
+        var advertisedClient = AdvertisedClientUrl;
+        string[] reset = forceNewCluster ? ["--force-new-cluster"] : [];
         return
         [
+            .. reset,
             "--name", Name,
             "--data-dir", Layout.DataDir,
             "--listen-client-urls", clientUrls,
@@ -185,6 +192,8 @@ internal sealed partial class EtcdMemberSupervisor : IAsyncDisposable
         }
 
         var started = Process.Start(start) ?? throw new InvalidOperationException("Could not start etcd.");
+        // The reset happens once: a restart after it must not drop members that joined since.
+        forceNewCluster = false;
         File.WriteAllText(Layout.PidFile, started.Id.ToString(CultureInfo.InvariantCulture));
         lock (processLock)
         {

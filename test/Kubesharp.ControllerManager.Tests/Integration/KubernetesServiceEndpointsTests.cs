@@ -1,5 +1,8 @@
 using System.Net;
+using Kubesharp.Api.Coordination.V1;
 using Kubesharp.Api.Discovery.V1;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Scheduler.Tests;
 using Kubesharp.ControllerManager.Endpoints;
 using CoreEndpoints = Kubesharp.Api.Core.V1.Endpoints;
 
@@ -34,5 +37,76 @@ public sealed class KubernetesServiceEndpointsTests(ControllerCluster cluster) :
         slice = await client.Resource<EndpointSlice>().GetAsync("default", "kubernetes");
         Assert.Equal("192.0.2.45", Assert.Single(Assert.Single(slice.Endpoints!).Addresses!));
         Assert.Equal(7443, Assert.Single(slice.Ports!).Port);
+    }
+
+    [Fact]
+    public async Task KeepWithLeasesAsync_TwoServersOneStopsOneExpired_EndpointsNameTheLiveServers()
+    {
+        var client = cluster.Client;
+        var time = new ManualTimeProvider();
+        var period = TimeSpan.FromSeconds(10);
+        using var stopFirst = new CancellationTokenSource();
+        using var stopSecond = new CancellationTokenSource();
+        var first = KubernetesServiceEndpoints.KeepWithLeasesAsync(client, IPAddress.Parse("192.0.2.60"), 6443, period, TimeSpan.FromSeconds(15), time, e => Assert.Fail(e.Message), stopFirst.Token);
+        var second = KubernetesServiceEndpoints.KeepWithLeasesAsync(client, IPAddress.Parse("192.0.2.61"), 6443, period, TimeSpan.FromSeconds(15), time, e => Assert.Fail(e.Message), stopSecond.Token);
+        try
+        {
+            // Each server writes what it sees; after one more round both see both.
+            await EventuallyAsync(time, period, async () => await ServersAsync(client) == "192.0.2.60:6443,192.0.2.61:6443");
+            var lease = await client.Resource<Lease>().GetAsync("kube-system", "kubesharp-apiserver-192-0-2-60-6443");
+            Assert.Equal("true", lease.Metadata!.Labels![KubernetesServiceEndpoints.LeaseLabel]);
+            Assert.Equal(15, lease.Spec!.LeaseDurationSeconds);
+
+            // A server that stops takes its lease and its address away at once.
+            await stopFirst.CancelAsync();
+            await first;
+            Assert.Equal("192.0.2.61:6443", await ServersAsync(client));
+            Assert.DoesNotContain((await client.Resource<Lease>().ListAsync("kube-system")).Items, l => l.Metadata!.Name == "kubesharp-apiserver-192-0-2-60-6443");
+
+            // A server that died leaves a lease nobody renews: it is not listed, and it is deleted.
+            await client.Resource<Lease>().CreateAsync(new Lease
+            {
+                Metadata = new ObjectMeta
+                {
+                    Name = "kubesharp-apiserver-192-0-2-62-6443",
+                    Namespace = "kube-system",
+                    Labels = new() { [KubernetesServiceEndpoints.LeaseLabel] = "true" },
+                    Annotations = new() { [KubernetesServiceEndpoints.AddressAnnotation] = "192.0.2.62", [KubernetesServiceEndpoints.PortAnnotation] = "6443" },
+                },
+                Spec = new LeaseSpec { HolderIdentity = "192.0.2.62:6443", LeaseDurationSeconds = 15, RenewTime = time.GetUtcNow() - TimeSpan.FromMinutes(1) },
+            });
+            await EventuallyAsync(time, period, async () => !(await client.Resource<Lease>().ListAsync("kube-system")).Items.Any(l => l.Metadata!.Name == "kubesharp-apiserver-192-0-2-62-6443"));
+            Assert.Equal("192.0.2.61:6443", await ServersAsync(client));
+        }
+        finally
+        {
+            await stopFirst.CancelAsync();
+            await stopSecond.CancelAsync();
+            await Task.WhenAll(first, second);
+        }
+    }
+
+    private static async Task<string> ServersAsync(Kubesharp.Client.KubernetesClient client) =>
+        string.Join(',', KubernetesServiceEndpoints.ServersOf(await client.Resource<CoreEndpoints>().GetAsync("default", "kubernetes")).Select(s => s.ToString()));
+
+    /// <summary>Moves fake time a period at a time (each server's next round) until the condition holds; bounded.</summary>
+    private static async Task EventuallyAsync(ManualTimeProvider time, TimeSpan period, Func<Task<bool>> condition)
+    {
+        for (var round = 0; round < 40; round++)
+        {
+            for (var check = 0; check < 20; check++)
+            {
+                if (await condition())
+                {
+                    return;
+                }
+
+                await Task.Delay(50);
+            }
+
+            time.Advance(period);
+        }
+
+        Assert.Fail("the endpoints did not settle");
     }
 }
