@@ -77,7 +77,9 @@ export function informer(path, onChange, onError, signal) {
       try {
         const list = await request(path, { signal });
         objects.clear();
-        for (const item of list.items) objects.set(keyOf(item), item);
+        // List items carry no kind (watch events do): give them the list's, as kubectl does.
+        const kind = list.kind?.replace(/List$/, '');
+        for (const item of list.items) objects.set(keyOf(item), { apiVersion: list.apiVersion, kind, ...item });
         changed();
         let resourceVersion = list.metadata.resourceVersion;
         for (;;) {

@@ -34,7 +34,7 @@ export function age(time) {
 export const eventTime = e => e.lastTimestamp || e.eventTime || e.series?.lastObservedTime || e.firstTimestamp || e.metadata.creationTimestamp;
 
 export function errorBox(error) {
-  const reason = error?.status?.reason ? `${error.status.reason}: ` : '';
+  const reason = error?.status?.reason ? `${error.status.reason} (${error.code}): ` : error?.code ? `${error.code}: ` : '';
   return `<p class="error" role="alert">${esc(reason + (error?.message ?? error))}</p>`;
 }
 

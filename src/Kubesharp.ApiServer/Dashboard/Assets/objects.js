@@ -92,10 +92,6 @@ export function object(view, signal, path) {
   }
   informer(`${collection}?fieldSelector=metadata.name%3D${encodeURIComponent(name)}`, objects => {
     latest = objects.get(`${namespace}/${name}`) ?? null;
-    if (latest && !latest.kind) {
-      // List items carry no kind: take it from the single GET.
-      request(path, { signal }).then(o => { latest = o; render(); }).catch(() => {});
-    }
     render();
   }, error => { if ($('object-body')) $('object-body').innerHTML = errorBox(error); }, signal);
 }
