@@ -12,7 +12,7 @@ namespace Kubesharp.E2ETests.Dashboard;
 [Collection(KubectlCollection.Name)]
 public sealed partial class DashboardTests(KubectlServer server) : IAsyncLifetime
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
     private readonly Kubectl _kubectl = new(server);
     private readonly string _ns = "dash-" + Guid.NewGuid().ToString("N")[..8];
     private HeadlessChromium? _browser;
@@ -73,16 +73,6 @@ public sealed partial class DashboardTests(KubectlServer server) : IAsyncLifetim
         Assert.Equal(adminToken, (string?)await Browser.EvaluateAsync("sessionStorage.getItem('kubesharp.dashboard.token')"));
         Assert.Contains("sim-node-0", await Browser.TextAsync("#node-table"), StringComparison.Ordinal);
 
-        // A Deployment rolls out and scales while the page stays loaded: the watch, not a reload, brings the change.
-        (await K("create", "deployment", "web", "--image=nginx", "--replicas=1", "-n", _ns)).Ok();
-        await Browser.EvaluateAsync("location.hash = '#/workloads'; window.samePage = true");
-        var row = $"document.querySelector('[data-workload=\"Deployment/{_ns}/web\"]')";
-        await Browser.WaitForAsync($"{row}?.querySelector('.ready').textContent === '1/1'", Timeout);
-        (await K("scale", "deployment", "web", "--replicas=4", "-n", _ns)).Ok();
-        await Browser.WaitForAsync($"{row}?.querySelector('.ready').textContent === '4/4' && {row}.innerText.includes('complete')", Timeout);
-        Assert.True((bool?)await Browser.EvaluateAsync("window.samePage === true"), "the page was reloaded");
-        await Browser.ScreenshotAsync(Path.Combine(ScreenshotDirectory, "dashboard-workloads.png"));
-
         // A pod no node accepts: the scheduler's verdict and its FailedScheduling warning on the pod's page.
         (await K("run", "stuck", "--image=nginx", "-n", _ns, "--overrides", """{"spec":{"nodeSelector":{"disk":"none-has-this"}}}""")).Ok();
         await Browser.EvaluateAsync($"location.hash = '#/pod/{_ns}/stuck'");
@@ -98,7 +88,6 @@ public sealed partial class DashboardTests(KubectlServer server) : IAsyncLifetim
         await Browser.EvaluateAsync("location.hash = '#/overview'");
         await Browser.WaitForAsync($"document.querySelector('#warning-table')?.innerText.includes('{_ns}/Pod/stuck')", Timeout);
         Assert.Contains("FailedScheduling", await Browser.TextAsync("#warning-table"), StringComparison.Ordinal);
-        await Browser.WaitForAsync("Number(document.querySelector('[data-phase=\"Running\"] b')?.textContent) >= 4", Timeout);
         await Browser.ScreenshotAsync(Path.Combine(ScreenshotDirectory, "dashboard-overview.png"));
 
         // A ConfigMap edited in the YAML view and saved by server-side apply: kubectl create owns the field, so the
@@ -127,6 +116,25 @@ public sealed partial class DashboardTests(KubectlServer server) : IAsyncLifetim
         // The view follows changes made elsewhere.
         (await K("patch", "configmap", "settings", "-n", _ns, "--type=merge", "-p", """{"data":{"size":"small"}}""")).Ok();
         await Browser.WaitForAsync("document.querySelector('#object-text')?.textContent.includes('size: small')", Timeout);
+        // A Deployment rolls out and scales while the page stays loaded: the watch, not a reload, brings the change.
+        // The simulated nodes are tainted: the pods tolerate it.
+        (await _kubectl.RunAsync(["apply", "-n", _ns, "-f", "-"], $$"""
+            {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},
+             "template":{"metadata":{"labels":{"app":"web"}},"spec":{"tolerations":[{"key":"kubesharp.io/simulated","operator":"Exists"}],"containers":[{"name":"web","image":"nginx"}]}}}}
+            """, null)).Ok();
+        await Browser.EvaluateAsync("location.hash = '#/workloads'; window.samePage = true");
+        var row = $"document.querySelector('[data-workload=\"Deployment/{_ns}/web\"]')";
+        var rollout = await K("rollout", "status", "deployment/web", "-n", _ns, "--timeout=100s");
+        Assert.True(rollout.ExitCode == 0, $"the Deployment did not roll out: {rollout.Error}\n{(await K("get", "pods,replicasets,events", "-n", _ns, "-o", "wide")).Output}");
+        await Browser.WaitForAsync($"{row}?.querySelector('.ready').textContent === '1/1'", TimeSpan.FromSeconds(30));
+        (await K("scale", "deployment", "web", "--replicas=4", "-n", _ns)).Ok();
+        await Browser.WaitForAsync($"{row}?.querySelector('.ready').textContent === '4/4' && {row}.innerText.includes('complete')", Timeout);
+        Assert.True((bool?)await Browser.EvaluateAsync("window.samePage === true"), "the page was reloaded");
+        await Browser.ScreenshotAsync(Path.Combine(ScreenshotDirectory, "dashboard-workloads.png"));
+
+        await Browser.EvaluateAsync("location.hash = '#/overview'");
+        await Browser.WaitForAsync("Number(document.querySelector('[data-phase=\"Running\"] b')?.textContent) >= 4", Timeout);
+        await Browser.ScreenshotAsync(Path.Combine(ScreenshotDirectory, "dashboard-overview.png"));
         Assert.Empty(Browser.PageErrors);
     }
 
