@@ -118,7 +118,7 @@ public sealed partial class DashboardTests(KubectlServer server) : IAsyncLifetim
         await Browser.WaitForAsync("document.querySelector('#object-text')?.textContent.includes('size: small')", Timeout);
         // A Deployment rolls out and scales while the page stays loaded: the watch, not a reload, brings the change.
         // The simulated nodes are tainted: the pods tolerate it.
-        (await _kubectl.RunAsync(["apply", "-n", _ns, "-f", "-"], $$"""
+        (await _kubectl.RunAsync(["apply", "-n", _ns, "-f", "-"], """
             {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},
              "template":{"metadata":{"labels":{"app":"web"}},"spec":{"tolerations":[{"key":"kubesharp.io/simulated","operator":"Exists"}],"containers":[{"name":"web","image":"nginx"}]}}}}
             """, null)).Ok();
