@@ -86,6 +86,13 @@ internal sealed partial class RequestHandler
         try
         {
             var path = RequestPath.Of(context);
+            if (Dashboard.DashboardEndpoint.Handles(path))
+            {
+                // Public static files, matched before the trailing slash is dropped: "/dashboard" redirects to "/dashboard/".
+                await Dashboard.DashboardEndpoint.ServeAsync(context, path).ConfigureAwait(false);
+                return;
+            }
+
             if (path.Length > 1 && path.EndsWith('/'))
             {
                 path = path.TrimEnd('/');

@@ -1,0 +1,87 @@
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Cri.Tests.Support;
+using Kubesharp.E2ETests.Dashboard;
+using Kubesharp.Kubelet.Tests.Support;
+
+namespace Kubesharp.Kubelet.Tests.EndToEnd;
+
+/// <summary>
+/// The dashboard's pod page in headless Chromium following a real container's log through pods/log?follow=true:
+/// lines written after the page opened the stream arrive without a reload.
+/// </summary>
+[Collection(NodeCollection.Name)]
+public sealed class DashboardLogsEndToEndTests(NodeFixture fixture)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [DashboardFact]
+    public async Task PodPage_FollowLogs_StreamsNewLinesOfARealContainer()
+    {
+        Assert.Null(fixture.SkipReason);
+        Assert.NotNull(HeadlessChromium.Find());
+        var name = "ticker-" + Guid.NewGuid().ToString("N")[..6];
+        var kubectl = new Kubectl(fixture.Server.KubeconfigPath, Path.Combine(fixture.Root, "kubectl-cache"));
+        var pods = fixture.Client.Resource<Pod>();
+        await pods.CreateAsync(new Pod
+        {
+            ApiVersion = "v1",
+            Kind = "Pod",
+            Metadata = new ObjectMeta { Name = name, Namespace = "default" },
+            Spec = new PodSpec
+            {
+                NodeName = fixture.NodeName,
+                TerminationGracePeriodSeconds = 1,
+                Containers = [new Container { Name = "app", Image = NodeFixture.BusyboxImage, ImagePullPolicy = "Never", Command = ["sh", "-c", "i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.2; done"] }],
+            },
+        });
+        try
+        {
+            Assert.Equal(0, (await kubectl.RunAsync(["create", "serviceaccount", name])).ExitCode);
+            Assert.Equal(0, (await kubectl.RunAsync(["create", "rolebinding", name, "--clusterrole=admin", $"--serviceaccount=default:{name}"])).ExitCode);
+            var token = (await kubectl.RunAsync(["create", "token", name])).Stdout.Trim();
+            Assert.NotEmpty(token);
+
+            await using var browser = await HeadlessChromium.StartAsync();
+            await browser.NavigateAsync($"{fixture.Server.Url.ToString().TrimEnd('/')}/dashboard/#/pod/default/{name}");
+            await browser.WaitForAsync("document.querySelector('#token')", Timeout);
+            await browser.EvaluateAsync($"document.querySelector('#token').value = {System.Text.Json.JsonSerializer.Serialize(token)}");
+            await browser.ClickAsync("#signin-submit");
+            await browser.WaitForAsync("document.querySelector('#pod-phase')?.textContent === 'Running' && document.querySelector('#log-container option')", Timeout);
+
+            await browser.ClickAsync("#log-follow");
+            await browser.WaitForAsync("/line-3\\n/.test(document.querySelector('#log').textContent)", Timeout);
+            var seen = (string?)await browser.EvaluateAsync("document.querySelector('#log').textContent") ?? string.Empty;
+            var last = seen.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+            var next = int.Parse(last["line-".Length..], System.Globalization.CultureInfo.InvariantCulture) + 10;
+            // Ten lines later, still the same stream and the same page.
+            await browser.WaitForAsync($"document.querySelector('#log').textContent.includes('line-{next}\\n') && document.querySelector('#log-state').textContent === 'following…'", Timeout);
+            Assert.StartsWith("line-0\n", (string?)await browser.EvaluateAsync("document.querySelector('#log').textContent"), StringComparison.Ordinal);
+            await browser.ScreenshotAsync(Path.Combine(AppContext.BaseDirectory, "screenshots", "dashboard-pod-logs.png"));
+            await browser.ClickAsync("#log-stop");
+            Assert.Empty(browser.PageErrors);
+        }
+        finally
+        {
+            await kubectl.RunAsync(["delete", "rolebinding", name, "--ignore-not-found"]);
+            await kubectl.RunAsync(["delete", "serviceaccount", name, "--ignore-not-found"]);
+            await pods.DeleteAsync("default", name);
+        }
+    }
+
+    /// <summary>Needs root, containerd, kubectl and chromium; under CI=true a missing one fails instead of skipping.</summary>
+    private sealed class DashboardFactAttribute : FactAttribute
+    {
+        public DashboardFactAttribute()
+        {
+            if (RuntimeFactAttribute.MustRun)
+            {
+                return;
+            }
+
+            Skip = RuntimeFactAttribute.SkipReason()
+                ?? (Kubectl.Available ? null : "kubectl is not on PATH.")
+                ?? (HeadlessChromium.Find() is null ? "chromium is not installed (Debian package chromium)." : null);
+        }
+    }
+}
