@@ -51,6 +51,7 @@ internal partial class ResourceStrategy
         "certificatesigningrequests.certificates.k8s.io" => new CertificateSigningRequestStrategy(resource, context.TimeProvider),
         "ingresses.networking.k8s.io" => new IngressStrategy(resource),
         "ingressclasses.networking.k8s.io" => new IngressClassStrategy(resource),
+        "apiservices.apiregistration.k8s.io" => new ApiServiceStrategy(resource),
         _ => new ResourceStrategy(resource),
     };
 
