@@ -248,8 +248,7 @@ internal sealed partial class ApiServiceAvailabilityController(
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{backend.Host}:{backend.ServicePort}{path}");
             request.Headers.TryAddWithoutValidation("Accept", "application/json");
-            request.Headers.TryAddWithoutValidation(ApiServiceProxy.UserHeader, AggregatorUser);
-            request.Headers.TryAddWithoutValidation(ApiServiceProxy.GroupHeader, "system:masters");
+            ApiServiceProxy.AddIdentity(request.Headers, new Security.UserInfo(AggregatorUser, ["system:masters"]));
             using var response = await transport.For(backend).SendAsync(request, deadline.Token).ConfigureAwait(false);
             var body = await response.Content.ReadAsByteArrayAsync(deadline.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)

@@ -17,7 +17,13 @@ internal sealed class ApiServiceProxy(IHttpForwarder forwarder, ApiServiceTransp
     public const string GroupHeader = "X-Remote-Group";
     public const string ExtraHeaderPrefix = "X-Remote-Extra-";
 
-    private static readonly ForwarderRequestConfig Config = new() { ActivityTimeout = TimeSpan.FromHours(1) };
+    // HTTP/1.1, where each value of the identity headers gets its own line (see RepeatedHeaderStream).
+    private static readonly ForwarderRequestConfig Config = new()
+    {
+        ActivityTimeout = TimeSpan.FromHours(1),
+        Version = System.Net.HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
 
     public async Task HandleAsync(HttpContext context, ApiServiceBackend backend, UserInfo user)
     {
@@ -56,6 +62,26 @@ internal sealed class ApiServiceProxy(IHttpForwarder forwarder, ApiServiceTransp
         await context.Response.WriteAsync(message + "\n", context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>The caller as upstream's request-header authentication reads it: one line per group and per extra value.</summary>
+    public static void AddIdentity(System.Net.Http.Headers.HttpHeaders headers, UserInfo user)
+    {
+        headers.TryAddWithoutValidation(UserHeader, user.Name);
+        AddEach(headers, GroupHeader, user.Groups);
+        foreach (var (key, values) in user.Extra)
+        {
+            // Extra keys travel percent-encoded, as upstream's request-header authenticator decodes them.
+            AddEach(headers, ExtraHeaderPrefix + Uri.EscapeDataString(key), values);
+        }
+    }
+
+    private static void AddEach(System.Net.Http.Headers.HttpHeaders headers, string name, IReadOnlyList<string> values)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            headers.TryAddWithoutValidation(values.Count == 1 ? name : RepeatedHeaderStream.Name(name, i), values[i]);
+        }
+    }
+
     private sealed class IdentityTransformer(UserInfo user) : HttpTransformer
     {
         public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
@@ -71,21 +97,7 @@ internal sealed class ApiServiceProxy(IHttpForwarder forwarder, ApiServiceTransp
                 }
             }
 
-            proxyRequest.Headers.TryAddWithoutValidation(UserHeader, user.Name);
-            foreach (var group in user.Groups)
-            {
-                proxyRequest.Headers.TryAddWithoutValidation(GroupHeader, group);
-            }
-
-            foreach (var (key, values) in user.Extra)
-            {
-                // Extra keys travel percent-encoded, as upstream's request-header authenticator decodes them.
-                var name = ExtraHeaderPrefix + Uri.EscapeDataString(key);
-                foreach (var value in values)
-                {
-                    proxyRequest.Headers.TryAddWithoutValidation(name, value);
-                }
-            }
+            AddIdentity(proxyRequest.Headers, user);
         }
     }
 }

@@ -34,6 +34,9 @@ internal sealed class ApiServiceTransport(ServiceEndpointResolver resolver, Fron
             // Endpoints move; a connection is not kept past a while.
             PooledConnectionLifetime = TimeSpan.FromSeconds(30),
             ConnectCallback = ConnectAsync,
+            // Several values of one header travel as several lines (see RepeatedHeaderStream).
+            PlaintextStreamFilter = (context, _) => ValueTask.FromResult<Stream>(
+                context.NegotiatedHttpVersion == HttpVersion.Version11 ? new RepeatedHeaderStream(context.PlaintextStream) : context.PlaintextStream),
         };
         handler.SslOptions.ClientCertificates = [frontProxy.Client];
         handler.SslOptions.LocalCertificateSelectionCallback = (_, _, _, _, _) => frontProxy.Client;

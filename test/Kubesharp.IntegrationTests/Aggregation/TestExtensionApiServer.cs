@@ -137,7 +137,8 @@ public sealed class TestExtensionApiServer : IAsyncDisposable
         var path = context.Request.Path.Value ?? "/";
         var trusted = TrustedProxy(context);
         var user = trusted ? context.Request.Headers["X-Remote-User"].ToString() : null;
-        var groups = trusted ? context.Request.Headers["X-Remote-Group"].SelectMany(g => (g ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)).ToArray() : [];
+        // One group per header line, as upstream's request-header authentication reads them (no splitting at commas).
+        var groups = trusted ? context.Request.Headers["X-Remote-Group"].Select(g => g ?? string.Empty).ToArray() : [];
         var extra = context.Request.Headers.Where(h => h.Key.StartsWith("X-Remote-Extra-", StringComparison.OrdinalIgnoreCase)).Select(h => $"{h.Key}={h.Value}").ToArray();
         Requests.Enqueue((path, user, groups, extra, trusted));
         if (string.IsNullOrEmpty(user))
