@@ -61,8 +61,6 @@ internal sealed class RepeatedHeaderStream(Stream inner) : Stream
         base.Dispose(disposing);
     }
 
-    public override ValueTask DisposeAsync() => inner.DisposeAsync();
-
     private static ReadOnlyMemory<byte> Rewrite(ReadOnlyMemory<byte> data)
     {
         var span = data.Span;
