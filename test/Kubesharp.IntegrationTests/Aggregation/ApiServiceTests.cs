@@ -46,7 +46,7 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
     {
         var (status, body) = await server.PostAsync($"/api/v1/namespaces/{Namespace}/services", $$"""
             {"apiVersion":"v1","kind":"Service","metadata":{"name":"{{_service}}"},
-             "spec":{"ports":[{"name":"https","port":443,"targetPort":{{_backend.Port}}}]}}
+             "spec":{"ports":[{"name":"https","port":443,"targetPort":{{_backend.Port}} }]}}
             """);
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
         (status, body) = await server.PostAsync($"/apis/discovery.k8s.io/v1/namespaces/{Namespace}/endpointslices", $$"""
@@ -59,7 +59,7 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
         (status, body) = await server.PostAsync("/apis/apiregistration.k8s.io/v1/apiservices", $$"""
             {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{ApiServiceName}}"},
              "spec":{"group":"{{_group}}","version":"v1alpha1","groupPriorityMinimum":1000,"versionPriority":15,
-                     "caBundle":"{{_backend.CaBundle}}","service":{"namespace":"{{Namespace}}","name":"{{_service}}"}}}
+                     "caBundle":"{{_backend.CaBundle}}","service":{"namespace":"{{Namespace}}","name":"{{_service}}"}} }
             """);
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
         Assert.Equal(443, (int?)body!["spec"]!["service"]!["port"]);
@@ -297,7 +297,7 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/apis/apiregistration.k8s.io/v1/apiservices", $$"""
             {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{ApiServiceName}}"},
              "spec":{"group":"{{_group}}","version":"v1alpha1","groupPriorityMinimum":1000,"versionPriority":15,"insecureSkipTLSVerify":true,
-                     "service":{"namespace":"{{Namespace}}","name":"{{_service}}"}}}
+                     "service":{"namespace":"{{Namespace}}","name":"{{_service}}"}} }
             """)).Status);
         var condition = await WaitForAvailableAsync("False", "ServicePortError");
         Assert.Equal($"service/{_service} in \"{Namespace}\" is not listening on port 443", (string?)condition["message"]);
@@ -353,7 +353,7 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
     public async Task ApiService_Invalid_422WithCause(string name, string spec, string field, string message)
     {
         var (status, body) = await server.PostAsync("/apis/apiregistration.k8s.io/v1/apiservices", $$"""
-            {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{name}}"},"spec":{{{spec}}}}
+            {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{name}}"},"spec":{ {{spec}} }}
             """);
         Assert.True(status == HttpStatusCode.UnprocessableEntity, body?.ToJsonString());
         Assert.Contains((body!["details"]!["causes"] as JsonArray)!, c => (string?)c!["field"] == field && ((string?)c["message"])!.EndsWith(JsonNode.Parse($"\"{message}\"")!.GetValue<string>(), StringComparison.Ordinal));
