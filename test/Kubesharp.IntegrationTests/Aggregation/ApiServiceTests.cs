@@ -44,22 +44,22 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
 
     private async Task RegisterAsync()
     {
-        var (status, body) = await server.PostAsync($"/api/v1/namespaces/{Namespace}/services", $$"""
-            {"apiVersion":"v1","kind":"Service","metadata":{"name":"{{_service}}"},
-             "spec":{"ports":[{"name":"https","port":443,"targetPort":{{_backend.Port}} }]}}
+        var (status, body) = await server.PostAsync($"/api/v1/namespaces/{Namespace}/services", $$$"""
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"{{{_service}}}"},
+             "spec":{"ports":[{"name":"https","port":443,"targetPort":{{{_backend.Port}}} }]}}
             """);
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
-        (status, body) = await server.PostAsync($"/apis/discovery.k8s.io/v1/namespaces/{Namespace}/endpointslices", $$"""
+        (status, body) = await server.PostAsync($"/apis/discovery.k8s.io/v1/namespaces/{Namespace}/endpointslices", $$$"""
             {"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice",
-             "metadata":{"name":"{{_service}}","labels":{"kubernetes.io/service-name":"{{_service}}"}},
+             "metadata":{"name":"{{{_service}}}","labels":{"kubernetes.io/service-name":"{{{_service}}}"}},
              "addressType":"IPv4","endpoints":[{"addresses":["127.0.0.1"],"conditions":{"ready":true}}],
-             "ports":[{"name":"https","port":{{_backend.Port}},"protocol":"TCP"}]}
+             "ports":[{"name":"https","port":{{{_backend.Port}}},"protocol":"TCP"}]}
             """);
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
-        (status, body) = await server.PostAsync("/apis/apiregistration.k8s.io/v1/apiservices", $$"""
-            {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{ApiServiceName}}"},
-             "spec":{"group":"{{_group}}","version":"v1alpha1","groupPriorityMinimum":1000,"versionPriority":15,
-                     "caBundle":"{{_backend.CaBundle}}","service":{"namespace":"{{Namespace}}","name":"{{_service}}"}} }
+        (status, body) = await server.PostAsync("/apis/apiregistration.k8s.io/v1/apiservices", $$$"""
+            {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{{ApiServiceName}}}"},
+             "spec":{"group":"{{{_group}}}","version":"v1alpha1","groupPriorityMinimum":1000,"versionPriority":15,
+                     "caBundle":"{{{_backend.CaBundle}}}","service":{"namespace":"{{{Namespace}}}","name":"{{{_service}}}"}} }
             """);
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
         Assert.Equal(443, (int?)body!["spec"]!["service"]!["port"]);
@@ -213,14 +213,14 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
 
         // Granted by RBAC on the aggregated resource: proxied with the user's name and groups.
         var role = "agg-reader-" + user;
-        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/{Namespace}/roles", $$"""
-            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"{{role}}"},
-             "rules":[{"apiGroups":["{{_group}}"],"resources":["flunders"],"verbs":["get","list"]}]}
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/{Namespace}/roles", $$$"""
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"{{{role}}}"},
+             "rules":[{"apiGroups":["{{{_group}}}"],"resources":["flunders"],"verbs":["get","list"]}]}
             """)).Status);
-        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/{Namespace}/rolebindings", $$"""
-            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"{{role}}"},
-             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"{{role}}"},
-             "subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"{{user}}"}]}
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/apis/rbac.authorization.k8s.io/v1/namespaces/{Namespace}/rolebindings", $$$"""
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"{{{role}}}"},
+             "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"{{{role}}}"},
+             "subjects":[{"apiGroup":"rbac.authorization.k8s.io","kind":"User","name":"{{{user}}}"}]}
             """)).Status);
         try
         {
@@ -291,13 +291,13 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
     [Fact]
     public async Task ApiService_WrongPort_ServicePortError()
     {
-        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/api/v1/namespaces/{Namespace}/services", $$"""
-            {"apiVersion":"v1","kind":"Service","metadata":{"name":"{{_service}}"},"spec":{"ports":[{"name":"https","port":8443}]}}
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/api/v1/namespaces/{Namespace}/services", $$$"""
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"{{{_service}}}"},"spec":{"ports":[{"name":"https","port":8443}]}}
             """)).Status);
-        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/apis/apiregistration.k8s.io/v1/apiservices", $$"""
-            {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{ApiServiceName}}"},
-             "spec":{"group":"{{_group}}","version":"v1alpha1","groupPriorityMinimum":1000,"versionPriority":15,"insecureSkipTLSVerify":true,
-                     "service":{"namespace":"{{Namespace}}","name":"{{_service}}"}} }
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/apis/apiregistration.k8s.io/v1/apiservices", $$$"""
+            {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{{ApiServiceName}}}"},
+             "spec":{"group":"{{{_group}}}","version":"v1alpha1","groupPriorityMinimum":1000,"versionPriority":15,"insecureSkipTLSVerify":true,
+                     "service":{"namespace":"{{{Namespace}}}","name":"{{{_service}}}"}} }
             """)).Status);
         var condition = await WaitForAvailableAsync("False", "ServicePortError");
         Assert.Equal($"service/{_service} in \"{Namespace}\" is not listening on port 443", (string?)condition["message"]);
@@ -352,8 +352,8 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
     [InlineData("v1.both.example.com", "\"group\":\"both.example.com\",\"version\":\"v1\",\"groupPriorityMinimum\":10,\"versionPriority\":10,\"insecureSkipTLSVerify\":true,\"caBundle\":\"AAAA\",\"service\":{\"namespace\":\"default\",\"name\":\"x\"}", "spec.insecureSkipTLSVerify", "may not be true if caBundle is present")]
     public async Task ApiService_Invalid_422WithCause(string name, string spec, string field, string message)
     {
-        var (status, body) = await server.PostAsync("/apis/apiregistration.k8s.io/v1/apiservices", $$"""
-            {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{name}}"},"spec":{ {{spec}} }}
+        var (status, body) = await server.PostAsync("/apis/apiregistration.k8s.io/v1/apiservices", $$$"""
+            {"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"{{{name}}}"},"spec":{ {{{spec}}} }}
             """);
         Assert.True(status == HttpStatusCode.UnprocessableEntity, body?.ToJsonString());
         Assert.Contains((body!["details"]!["causes"] as JsonArray)!, c => (string?)c!["field"] == field && ((string?)c["message"])!.EndsWith(JsonNode.Parse($"\"{message}\"")!.GetValue<string>(), StringComparison.Ordinal));
