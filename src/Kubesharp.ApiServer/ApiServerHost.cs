@@ -39,6 +39,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private Task _trimmer = Task.CompletedTask;
     private readonly List<IDisposable> _disposables = [];
     private Audit.Auditor? _auditor;
+    private Aggregation.ApiAggregator? _aggregator;
 
     private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
     {
@@ -182,7 +183,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         host.SecretsEncryption = new Encryption.SecretsEncryption(encrypting, options.EncryptionProviderConfig, cache.WaitForRevisionAsync, timeProvider, loggerFactory.CreateLogger<Encryption.SecretsEncryption>());
         host._disposables.Add(host.SecretsEncryption);
         host._disposables.Add(registry.Webhooks);
-        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), host._auditor);
+        var forwarder = app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>();
+        host._aggregator = new Aggregation.ApiAggregator(registry, FrontProxyCertificates.LoadOrCreate(certificates.Directory, timeProvider), forwarder, loggerFactory);
+        host._disposables.Add(host._aggregator);
+        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, forwarder, host._auditor, host._aggregator);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -252,6 +256,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             await registry.BootstrapAsync(cancellationToken).ConfigureAwait(false);
             await Authorization.BootstrapPolicyReconciler.ReconcileAsync(registry, cancellationToken).ConfigureAwait(false);
             await registry.StartCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
+            await (_aggregator?.StartAsync(Certificates.CaPem, cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             await (flowControl?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             registry.StartBackgroundWork(cancellationToken);
         }

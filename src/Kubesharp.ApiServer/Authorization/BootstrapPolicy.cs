@@ -177,6 +177,10 @@ internal static class BootstrapPolicy
         Role(Dns, null, null,
             Rule(["list", "watch"], [""], ["endpoints", "services", "pods", "namespaces"]),
             Rule(["list", "watch"], ["discovery.k8s.io"], ["endpointslices"])),
+        // What an extension API server behind the aggregator is bound to, to delegate authentication and authorization.
+        Role("system:auth-delegator", null, null,
+            Rule(["create"], ["authentication.k8s.io"], ["tokenreviews"]),
+            Rule(["create"], ["authorization.k8s.io"], ["subjectaccessreviews"])),
         // k3s's local-path provisioner role, for the nodes' provisioner: it answers claims with PersistentVolumes.
         Role(Security.ComponentIdentities.LocalPathProvisioner, null, null,
             Rule(Read, [""], ["nodes", "persistentvolumeclaims", "configmaps"]),

@@ -7,7 +7,8 @@ namespace Kubesharp.ApiServer.Discovery;
 
 /// <summary>
 /// The discovery documents: /api, /apis, /api/v1, /apis/&lt;group&gt;[/&lt;version&gt;] and the aggregated
-/// apidiscovery.k8s.io/v2 lists kubectl asks for first. Built once; the catalog does not change at run time.
+/// apidiscovery.k8s.io/v2 lists kubectl asks for first. Built once per catalog and aggregation state; the group-versions
+/// of APIServices whose backend is unavailable are listed as Stale in the aggregated lists, with what they last served.
 /// </summary>
 internal sealed class DiscoveryDocuments
 {
@@ -18,23 +19,30 @@ internal sealed class DiscoveryDocuments
     private readonly Lazy<byte[]> _aggregatedCore;
     private readonly Lazy<byte[]> _aggregatedGroups;
     private readonly Lazy<byte[]> _groupList;
+    private readonly HashSet<(string Group, string Version)> _stale = [];
 
-    public DiscoveryDocuments(IReadOnlyList<ApiResource> resources)
+    public DiscoveryDocuments(IReadOnlyList<ApiResource> resources, IReadOnlyCollection<Aggregation.ApiServiceBackend>? aggregated = null)
     {
-        _resources = resources;
-        foreach (var resource in resources)
+        aggregated ??= [];
+        _resources = [.. resources, .. aggregated.SelectMany(b => b.Resources)];
+        foreach (var (group, version) in _resources.Select(r => (r.Group, r.Version)).Concat(aggregated.Select(b => (b.Group, b.Version))))
         {
-            var entry = _groups.FirstOrDefault(g => g.Group == resource.Group);
+            var entry = _groups.FirstOrDefault(g => g.Group == group);
             if (entry.Versions is null)
             {
-                entry = (resource.Group, []);
+                entry = (group, []);
                 _groups.Add(entry);
             }
 
-            if (!entry.Versions.Contains(resource.Version))
+            if (!entry.Versions.Contains(version))
             {
-                entry.Versions.Add(resource.Version);
+                entry.Versions.Add(version);
             }
+        }
+
+        foreach (var backend in aggregated.Where(b => !b.Available))
+        {
+            _stale.Add((backend.Group, backend.Version));
         }
 
         foreach (var (_, versions) in _groups)
@@ -194,7 +202,7 @@ internal sealed class DiscoveryDocuments
                     resources.Add((JsonNode?)node);
                 }
 
-                versionNodes.Add((JsonNode?)new JsonObject { ["version"] = version, ["resources"] = resources, ["freshness"] = "Current" });
+                versionNodes.Add((JsonNode?)new JsonObject { ["version"] = version, ["resources"] = resources, ["freshness"] = _stale.Contains((group, version)) ? "Stale" : "Current" });
             }
 
             var metadata = new JsonObject { ["creationTimestamp"] = null };

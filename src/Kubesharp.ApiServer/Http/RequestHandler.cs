@@ -38,8 +38,11 @@ internal sealed partial class RequestHandler
 
     private static readonly UserInfo AnonymousUser = new(UserInfo.Anonymous, [UserInfo.UnauthenticatedGroup]);
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, Metrics.ApiServerMetrics metrics, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null, Audit.Auditor? auditor = null)
+    private readonly Aggregation.ApiAggregator? _aggregator;
+
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, Metrics.ApiServerMetrics metrics, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null, Audit.Auditor? auditor = null, Aggregation.ApiAggregator? aggregator = null)
     {
+        _aggregator = aggregator;
         _auditor = auditor;
         _requestMetrics = new Metrics.RequestMetrics(metrics, registry);
         _authorizer = authorizer;
@@ -61,14 +64,21 @@ internal sealed partial class RequestHandler
         };
     }
 
-    /// <summary>Discovery and the custom resources' OpenAPI documents of the current catalog, built once per catalog change.</summary>
+    /// <summary>
+    /// Discovery and the custom resources' OpenAPI documents of the current catalog and aggregated APIs, built once per
+    /// change of either. A group-version an APIService sends elsewhere is published as its backend serves it.
+    /// </summary>
     private DiscoveryDocuments CurrentDiscovery(out CustomResourceOpenApi openApi)
     {
         var current = _registry.Catalog.Current;
+        var generation = _aggregator?.Apis.Generation ?? 0;
         var cached = Volatile.Read(ref _catalogDiscovery);
-        if (cached is null || !ReferenceEquals(cached.Snapshot, current))
+        if (cached is null || !ReferenceEquals(cached.Snapshot, current) || cached.AggregationGeneration != generation)
         {
-            cached = new CatalogDiscovery(current, new DiscoveryDocuments([.. current.Resources, .. MetricsResources.All, .. Planning.SchedulingPlanEndpoint.Resources]), new CustomResourceOpenApi(current));
+            var backends = _aggregator?.Apis.All.ToList() ?? [];
+            IEnumerable<Kubesharp.ApiMachinery.Discovery.ApiResource> local = [.. current.Resources, .. MetricsResources.All, .. Planning.SchedulingPlanEndpoint.Resources];
+            var documents = new DiscoveryDocuments([.. local.Where(r => !backends.Any(b => b.Group == r.Group && b.Version == r.Version))], backends);
+            cached = new CatalogDiscovery(current, generation, documents, ReferenceEquals(cached?.Snapshot, current) ? cached!.OpenApi : new CustomResourceOpenApi(current));
             Volatile.Write(ref _catalogDiscovery, cached);
         }
 
@@ -76,7 +86,7 @@ internal sealed partial class RequestHandler
         return cached.Documents;
     }
 
-    private sealed record CatalogDiscovery(CatalogSnapshot Snapshot, DiscoveryDocuments Documents, CustomResourceOpenApi OpenApi);
+    private sealed record CatalogDiscovery(CatalogSnapshot Snapshot, long AggregationGeneration, DiscoveryDocuments Documents, CustomResourceOpenApi OpenApi);
 
     private async Task ServeAsync(HttpContext context)
     {
@@ -312,6 +322,14 @@ internal sealed partial class RequestHandler
                 if (segments.Length == 2 && get && CurrentDiscovery(out _).ApiGroup(segments[1]) is { } group)
                 {
                     await JsonResponses.WriteAsync(context, 200, group).ConfigureAwait(false);
+                    return;
+                }
+
+                if (segments.Length >= 3 && _aggregator?.Apis.Find(segments[1], segments[2]) is { } backend)
+                {
+                    // A group-version another API server serves: its discovery and resources are its own.
+                    _host.Gate.ThrowIfStarting();
+                    await _aggregator.Proxy.HandleAsync(context, backend, (UserInfo)context.Items[VirtualResources.UserItem]!).ConfigureAwait(false);
                     return;
                 }
 

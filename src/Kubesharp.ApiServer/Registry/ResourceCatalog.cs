@@ -28,6 +28,9 @@ internal sealed class ResourceCatalog
     /// <summary>Whether a built-in resource already serves this group (custom resources may not join it).</summary>
     public bool IsBuiltInGroup(string group) => _builtIn.Any(d => d.Resource.Group == group);
 
+    /// <summary>The group-versions the built-in resources are served in (each a Local APIService).</summary>
+    public IEnumerable<(string Group, string Version)> BuiltInGroupVersions => _builtIn.Select(d => (d.Resource.Group, d.Resource.Version)).Distinct();
+
     /// <summary>Sets (or with an empty list removes) the definitions an owner (a CustomResourceDefinition) contributes.</summary>
     public void Put(string owner, IReadOnlyList<ResourceDefinition> definitions)
     {

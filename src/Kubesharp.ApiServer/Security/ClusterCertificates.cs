@@ -95,20 +95,21 @@ public sealed class ClusterCertificates : IDisposable
         }
     }
 
-    private static X509Certificate2 LoadOrCreateCa(string dir, DateTimeOffset now)
+    /// <summary>Loads the CA <paramref name="name"/>.crt/.key of <paramref name="dir"/>, creating a self-signed one named <paramref name="commonName"/>@time when missing.</summary>
+    internal static X509Certificate2 LoadOrCreateCa(string dir, DateTimeOffset now, string name = "ca", string commonName = "kubesharp-ca")
     {
-        if (LoadPair(dir, "ca") is { } existing)
+        if (LoadPair(dir, name) is { } existing)
         {
             return existing;
         }
 
         using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN=kubesharp-ca@{now.ToUnixTimeSeconds()}", caKey, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest($"CN={commonName}@{now.ToUnixTimeSeconds()}", caKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign | X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         var ca = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(10));
-        SavePair(dir, "ca", ca.ExportCertificatePem(), caKey.ExportPkcs8PrivateKeyPem());
+        SavePair(dir, name, ca.ExportCertificatePem(), caKey.ExportPkcs8PrivateKeyPem());
         return ca;
     }
 
@@ -138,7 +139,7 @@ public sealed class ClusterCertificates : IDisposable
         return names.Distinct(StringComparer.Ordinal).ToList();
     }
 
-    private static (string CertificatePem, string KeyPem) Issue(X509Certificate2 ca, string subject, IReadOnlyList<string> names, bool serverAuth, DateTimeOffset now, bool clientAuth = false)
+    internal static (string CertificatePem, string KeyPem) Issue(X509Certificate2 ca, string subject, IReadOnlyList<string> names, bool serverAuth, DateTimeOffset now, bool clientAuth = false)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
@@ -183,7 +184,7 @@ public sealed class ClusterCertificates : IDisposable
         return (issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 
-    private static X509Certificate2? LoadPair(string dir, string name)
+    internal static X509Certificate2? LoadPair(string dir, string name)
     {
         var cert = Path.Combine(dir, name + ".crt");
         var key = Path.Combine(dir, name + ".key");
@@ -195,7 +196,7 @@ public sealed class ClusterCertificates : IDisposable
         return X509Certificate2.CreateFromPemFile(cert, key);
     }
 
-    private static void SavePair(string dir, string name, string certPem, string keyPem)
+    internal static void SavePair(string dir, string name, string certPem, string keyPem)
     {
         File.WriteAllText(Path.Combine(dir, name + ".crt"), certPem);
         var keyPath = Path.Combine(dir, name + ".key");

@@ -52,6 +52,7 @@ internal partial class ResourceStrategy
         "ingresses.networking.k8s.io" => new IngressStrategy(resource),
         "ingressclasses.networking.k8s.io" => new IngressClassStrategy(resource),
         "networkpolicies.networking.k8s.io" => new NetworkPolicyStrategy(resource),
+        "apiservices.apiregistration.k8s.io" => new ApiServiceStrategy(resource),
         _ => new ResourceStrategy(resource),
     };
 
