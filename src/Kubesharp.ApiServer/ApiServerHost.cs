@@ -277,6 +277,13 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         await _trimmer.ConfigureAwait(false);
         try
         {
+            await (_aggregator?.AvailabilityRun ?? Task.CompletedTask).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        try
+        {
             await _app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
         finally

@@ -35,6 +35,8 @@ internal sealed class ApiAggregator : IDisposable
     public ApiServiceProxy Proxy { get; }
 
     /// <summary>Publishes the front-proxy trust, registers the local APIServices and checks every APIService once, then follows changes.</summary>
+    private Task _availabilityRun = Task.CompletedTask;
+
     public async Task StartAsync(string clientCaPem, CancellationToken cancellationToken)
     {
         if (_registry.FindByGroupResource("apiservices.apiregistration.k8s.io") is null)
@@ -44,8 +46,12 @@ internal sealed class ApiAggregator : IDisposable
 
         await ExtensionApiServerAuthentication.PublishAsync(_registry, clientCaPem, _frontProxy, cancellationToken).ConfigureAwait(false);
         await _registration.StartAsync(cancellationToken).ConfigureAwait(false);
-        await _availability.StartAsync(cancellationToken).ConfigureAwait(false);
+        // The availability controller runs until the server stops; start-up does not wait for it.
+        _availabilityRun = _availability.StartAsync(cancellationToken);
     }
+
+    /// <summary>The availability controller's watches and worker, ending when the server's stopping token fires.</summary>
+    internal Task AvailabilityRun => _availabilityRun;
 
     public void Dispose()
     {
