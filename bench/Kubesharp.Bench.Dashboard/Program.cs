@@ -43,7 +43,7 @@ Console.WriteLine($"empty cluster: median {BenchmarkReport.Percentile(empty, 0.5
 
 // The pods: one Deployment, placed by the scheduler and run by the simulated nodes.
 var started = Stopwatch.StartNew();
-await PostAsync("/apis/apps/v1/namespaces/bench/deployments", $$"""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":{{podCount}},"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"nginx","resources":{"requests":{"cpu":"10m","memory":"16Mi"}}}]}}}}""");
+await PostAsync("/apis/apps/v1/namespaces/bench/deployments", ("{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\"},\"spec\":{\"replicas\":" + podCount + ",\"selector\":{\"matchLabels\":{\"app\":\"web\"}},\"template\":{\"metadata\":{\"labels\":{\"app\":\"web\"}},\"spec\":{\"tolerations\":[{\"key\":\"kubesharp.io/simulated\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}],\"containers\":[{\"name\":\"web\",\"image\":\"nginx\",\"resources\":{\"requests\":{\"cpu\":\"10m\",\"memory\":\"16Mi\"}}}]}}}}"));
 for (var i = 0; ; i++)
 {
     var list = await http.GetFromJsonAsync<JsonObject>("/api/v1/namespaces/bench/pods?fieldSelector=status.phase%3DRunning");

@@ -131,6 +131,11 @@ public static class KubernetesServiceEndpoints
                 var live = await LiveServersAsync(client, self, time, cancellationToken).ConfigureAwait(false);
                 await EnsureAsync(client, live, cancellationToken).ConfigureAwait(false);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped mid-request: leave as below.
+                break;
+            }
             catch (Exception e) when (e is not OperationCanceledException && e is not OutOfMemoryException)
             {
                 onError(e);

@@ -97,12 +97,29 @@ internal static class ServerJoin
 
         if (mine is null)
         {
-            var added = await etcd.MemberAddAsync([peerUrl], cancellationToken).ConfigureAwait(false);
+            var added = await AddMemberAsync(etcd, peerUrl, timeProvider, cancellationToken).ConfigureAwait(false);
             mine = added.Member;
             members = [.. added.Members];
         }
 
         return string.Join(',', members.Select(m => $"{(m.ID == mine.ID ? name : m.Name is { Length: > 0 } known ? known : $"pending-{m.ID:x}")}={(m.ID == mine.ID ? peerUrl : m.PeerURLs[0])}"));
+    }
+
+    // etcd refuses a member while the cluster is not yet healthy, as in the seconds after the previous member joined
+    // (its strict reconfiguration check): try again for a minute before giving up.
+    private static async Task<Kubesharp.Storage.Etcd.Protocol.MemberAddResponse> AddMemberAsync(EtcdStore etcd, string peerUrl, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await etcd.MemberAddAsync([peerUrl], cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (attempt < 60 && ex is not OperationCanceledException && ex.Message.Contains("unhealthy cluster", StringComparison.Ordinal))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private static bool IssuedBy(X509Certificate2 certificate, X509Certificate2 ca)

@@ -32,8 +32,9 @@ public sealed class HeadlessChromium : IAsyncDisposable
     /// <summary>Uncaught exceptions and console errors of the page, as Chromium reported them.</summary>
     public ConcurrentQueue<string> PageErrors { get; } = new();
 
-    public static string? Find() =>
-        new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
+    private static readonly string[] Executables = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+
+    public static string? Find() => Executables.FirstOrDefault(File.Exists);
 
     public static async Task<HeadlessChromium> StartAsync(int width = 1360, int height = 900, CancellationToken cancellationToken = default)
     {

@@ -97,7 +97,7 @@ public sealed class ReadinessTests : IAsyncLifetime
                     0 => "/api/v1/namespaces/default/configmaps",
                     1 => "/api/v1/namespaces/default/configmaps/cm-24242",
                     2 => "/api/v1/namespaces/default",
-                    _ => "/api/v1/configmaps?limit=500",
+                    _ => "/api/v1/namespaces/default/configmaps?limit=500",
                 };
                 using var response = await SendUntilListeningAsync(_client!, path, deadline.Token);
                 if (response is null)

@@ -67,7 +67,8 @@ public sealed class ComponentIdentityTests(TestServer server)
         Assert.Equal(HttpStatusCode.OK, (await proxy.GetAsync("/api/v1/services")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await proxy.GetAsync("/apis/discovery.k8s.io/v1/endpointslices")).StatusCode);
         await AssertForbiddenAsync(proxy.GetAsync("/api/v1/secrets"), $"User \"{ComponentIdentities.Proxy}\" cannot list resource \"secrets\"");
-        await AssertForbiddenAsync(proxy.GetAsync("/api/v1/pods"), "cannot list resource \"pods\"");
+        // Pods are readable: the proxy also enforces NetworkPolicies, which select pods.
+        Assert.Equal(HttpStatusCode.OK, (await proxy.GetAsync("/api/v1/pods")).StatusCode);
 
         using var dns = ClientFor(ComponentIdentities.Dns);
         Assert.Equal(HttpStatusCode.OK, (await dns.GetAsync("/api/v1/services")).StatusCode);
