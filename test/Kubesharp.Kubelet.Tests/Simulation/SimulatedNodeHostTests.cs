@@ -46,7 +46,8 @@ public sealed class SimulatedNodeHostTests
         var nodes = await EventuallyAsync(async () =>
         {
             var list = (await server.Client.Resource<Node>().ListAsync(null)).Items.OrderBy(n => n.Metadata!.Name).ToList();
-            return list.All(n => n.Spec?.PodCIDR is not null) ? list : null;
+            // The lifecycle controller may have tainted a node not-ready before its first Ready status; it lifts that taint.
+            return list.All(n => n.Spec?.PodCIDR is not null && n.Spec.Taints?.Count == 1) ? list : null;
         });
         var lease = await server.Client.Resource<Lease>().GetAsync("kube-node-lease", "sim-node-2");
         await host.StopAsync(CancellationToken.None);
