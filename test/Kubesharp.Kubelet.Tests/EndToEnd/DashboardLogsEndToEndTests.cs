@@ -38,7 +38,9 @@ public sealed class DashboardLogsEndToEndTests(NodeFixture fixture)
         try
         {
             Assert.Equal(0, (await kubectl.RunAsync(["create", "serviceaccount", name])).ExitCode);
-            Assert.Equal(0, (await kubectl.RunAsync(["create", "rolebinding", name, "--clusterrole=admin", $"--serviceaccount=default:{name}"])).ExitCode);
+            // A role of its own: this node runs no controller manager, so the aggregated admin role may still be empty.
+            Assert.Equal(0, (await kubectl.RunAsync(["create", "role", name, "--verb=get,list,watch", "--resource=pods,pods/log,events"])).ExitCode);
+            Assert.Equal(0, (await kubectl.RunAsync(["create", "rolebinding", name, $"--role={name}", $"--serviceaccount=default:{name}"])).ExitCode);
             var token = (await kubectl.RunAsync(["create", "token", name])).Stdout.Trim();
             Assert.NotEmpty(token);
 
@@ -64,6 +66,7 @@ public sealed class DashboardLogsEndToEndTests(NodeFixture fixture)
         finally
         {
             await kubectl.RunAsync(["delete", "rolebinding", name, "--ignore-not-found"]);
+            await kubectl.RunAsync(["delete", "role", name, "--ignore-not-found"]);
             await kubectl.RunAsync(["delete", "serviceaccount", name, "--ignore-not-found"]);
             await pods.DeleteAsync("default", name);
         }
