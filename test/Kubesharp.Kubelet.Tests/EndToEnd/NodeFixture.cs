@@ -10,7 +10,6 @@ using Kubesharp.Kubelet.Runtime;
 using Kubesharp.Storage.Sqlite;
 using Kubesharp.Kubelet.Tests.Support;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kubesharp.Kubelet.Tests.EndToEnd;
 
@@ -54,7 +53,7 @@ public sealed class NodeFixture : IAsyncLifetime
             store,
             BuiltinResources.Complete(ApiCatalog.Resources),
             null,
-            NullLoggerFactory.Instance,
+            LoggerFactory.Create(builder => builder.AddProvider(new FileLoggerProvider(Path.Combine(Path.GetTempPath(), "kubesharp-apiserver-e2e.log")))),
             TimeProvider.System,
             CancellationToken.None);
         await Server.Ready;

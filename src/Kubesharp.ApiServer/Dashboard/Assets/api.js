@@ -101,7 +101,8 @@ export function informer(path, onChange, onError, signal) {
       } catch (error) {
         if (signal.aborted) return;
         failures++;
-        onError?.(error);
+        // One dropped stream (a network change) is simply listed and watched again; repeated failures are shown.
+        if (failures > 1 || !(error instanceof TypeError)) onError?.(error);
         if (error instanceof ApiError && (error.code === 401 || error.code === 403 || error.code === 404)) return;
         // Bounded back-off before listing again: the server restarted or the connection dropped.
         await new Promise(resolve => setTimeout(resolve, Math.min(30000, 500 * 2 ** Math.min(failures, 6))));
@@ -110,15 +111,48 @@ export function informer(path, onChange, onError, signal) {
   })();
 }
 
-// Follows a container's log: calls onText with each chunk as the kubelet sends it, until aborted or the stream ends.
-export async function followLog(path, onText, signal) {
-  const response = await fetch(path, { signal, headers: headers({ Accept: 'text/plain, */*' }) });
-  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  signal.addEventListener('abort', () => reader.cancel().catch(() => {}), { once: true });
+// A CRI log timestamp (RFC 3339 with up to nine fraction digits, any zone) as nanoseconds since the epoch.
+function logTime(text) {
+  const match = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (!match) return null;
+  const seconds = Date.parse(match[1] + match[3]) / 1000;
+  return Number.isNaN(seconds) ? null : BigInt(seconds) * 1000000000n + BigInt((match[2] ?? '').padEnd(9, '0'));
+}
+
+// Follows a container's log: calls onText with each line as the kubelet sends it, until aborted or the log ends.
+// Browsers drop every open stream when the machine's network changes (on a node, each pod's interface is such a
+// change), so a stream that breaks is resumed: lines carry the kubelet's timestamps, the next request asks from
+// the last one, and lines already shown are skipped. onState('reconnecting') and onState('following') tell the page.
+export async function followLog(path, onText, signal, onState = () => {}) {
+  let since = null;
+  let last = null;
+  let shownAtLast = 0;
+  let failures = 0;
   for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    onText(value);
+    const query = since ? `timestamps=true&sinceTime=${encodeURIComponent(since)}` : 'timestamps=true';
+    let skipAtLast = shownAtLast;
+    try {
+      const response = await fetch(withQuery(path, query), { signal, headers: headers({ Accept: 'text/plain, */*' }) });
+      if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+      if (failures > 0) onState('following');
+      for await (const line of lines(response, signal)) {
+        const space = line.indexOf(' ');
+        const stamp = space > 0 ? line.slice(0, space) : '';
+        const time = logTime(stamp);
+        if (time === null) { onText(line + '\n'); continue; }
+        if (last !== null && time < last) continue;
+        if (time === last && skipAtLast > 0) { skipAtLast--; continue; }
+        if (time === last) shownAtLast++; else { last = time; shownAtLast = 1; since = stamp; }
+        failures = 0;
+        onText(line.slice(space + 1) + '\n');
+      }
+      return;
+    } catch (error) {
+      // Only a dropped connection is retried (fetch reports it as a TypeError); answers and aborts end the follow.
+      if (signal.aborted || error instanceof ApiError || !(error instanceof TypeError) || ++failures > 6) throw error;
+      onState('reconnecting');
+      await new Promise(resolve => setTimeout(resolve, 250 * 2 ** failures));
+      if (signal.aborted) return;
+    }
   }
 }

@@ -98,7 +98,7 @@ export function pod(view, signal, namespace, name) {
         // Keep at most the last ~200 KB in the page.
         if (log.textContent.length > 200000) log.textContent = log.textContent.slice(-150000);
         if (atBottom) log.scrollTop = log.scrollHeight;
-      }, mine.signal);
+      }, mine.signal, state => { if (!mine.signal.aborted) $('log-state').textContent = state === 'reconnecting' ? 'reconnecting…' : 'following…'; });
       if (!mine.signal.aborted) $('log-state').textContent = 'the log ended';
     } catch (error) {
       if (!mine.signal.aborted) { $('log-state').innerHTML = errorBox(error); }
