@@ -1,17 +1,9 @@
 using System.Globalization;
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Kubesharp.Bench.Common;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Kubesharp.IntegrationTests.Support;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Kubesharp.Bench.Api;
 
@@ -111,51 +103,15 @@ internal static class AdmissionBenchmark
     /// <summary>A validating webhook that allows every request, served over HTTPS with a certificate of its own CA.</summary>
     private sealed class AllowingWebhook : IAsyncDisposable
     {
-        private readonly WebApplication _app;
+        private readonly LoopbackHttpsHost _host;
 
-        private AllowingWebhook(WebApplication app, string caPem, int port)
-        {
-            _app = app;
-            CaBundle = Convert.ToBase64String(Encoding.UTF8.GetBytes(caPem));
-            Url = $"https://127.0.0.1:{port}/validate";
-        }
+        private AllowingWebhook(LoopbackHttpsHost host) => _host = host;
 
-        public string CaBundle { get; }
+        public string CaBundle => _host.CaBundle;
 
-        public string Url { get; }
+        public string Url => _host.Url("/validate");
 
-        public static async Task<AllowingWebhook> StartAsync()
-        {
-            // One instant for both certificates: the serving one may not outlive its CA.
-            var now = DateTimeOffset.UtcNow;
-            using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var caRequest = new CertificateRequest("CN=bench-webhook-ca", caKey, HashAlgorithmName.SHA256);
-            caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-            using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var request = new CertificateRequest("CN=bench-webhook", key, HashAlgorithmName.SHA256);
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddIpAddress(IPAddress.Loopback);
-            request.CertificateExtensions.Add(names.Build());
-            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-            using var issued = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), [5, 6, 7, 8]);
-            using var withKey = issued.CopyWithPrivateKey(key);
-            var serving = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-
-            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-            builder.WebHost.UseKestrelCore();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
-            {
-                listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(serving);
-            }));
-            var app = builder.Build();
-            app.Run(AllowAsync);
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new AllowingWebhook(app, ca.ExportCertificatePem(), new Uri(address).Port);
-        }
+        public static async Task<AllowingWebhook> StartAsync() => new(await LoopbackHttpsHost.StartAsync("bench-webhook", [], AllowAsync));
 
         private static async Task AllowAsync(HttpContext context)
         {
@@ -170,10 +126,6 @@ internal static class AdmissionBenchmark
             await context.Response.WriteAsync(answer.ToJsonString());
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _host.DisposeAsync();
     }
 }

@@ -1,16 +1,8 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Kubesharp.IntegrationTests.Support;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Kubesharp.E2ETests.Admission;
 
@@ -23,58 +15,22 @@ public sealed class TestWebhookServer : IAsyncDisposable
 {
     public const string ServiceHost = "admission-hook.webhooks.svc";
 
-    private readonly WebApplication _app;
-
-    private TestWebhookServer(WebApplication app, string caPem)
-    {
-        _app = app;
-        CaBundle = Convert.ToBase64String(Encoding.UTF8.GetBytes(caPem));
-    }
+    private LoopbackHttpsHost? _host;
 
     /// <summary>The CA, base64 PEM, as a webhook's clientConfig.caBundle.</summary>
-    public string CaBundle { get; }
+    public string CaBundle => _host!.CaBundle;
 
-    public int Port { get; private set; }
+    public int Port => _host!.Port;
 
-    public string Url(string path) => $"https://127.0.0.1:{Port}{path}";
+    public string Url(string path) => _host!.Url(path);
 
     /// <summary>The AdmissionReview requests received, by path.</summary>
     public ConcurrentQueue<(string Path, JsonObject Request)> Calls { get; } = new();
 
     public static async Task<TestWebhookServer> StartAsync()
     {
-        // One instant for both certificates: the serving one may not outlive its CA.
-        var now = DateTimeOffset.UtcNow;
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=webhook-test-ca", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=admission-hook", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddDnsName(ServiceHost);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var issued = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), [1, 2, 3, 4]);
-        using var withKey = issued.CopyWithPrivateKey(key);
-        var serving = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
-        {
-            listen.Protocols = HttpProtocols.Http1AndHttp2;
-            listen.UseHttps(serving);
-        }));
-        var app = builder.Build();
-        var server = new TestWebhookServer(app, ca.ExportCertificatePem());
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Port = new Uri(address).Port;
+        var server = new TestWebhookServer();
+        server._host = await LoopbackHttpsHost.StartAsync("admission-hook", [ServiceHost], server.HandleAsync);
         return server;
     }
 
@@ -120,9 +76,5 @@ public sealed class TestWebhookServer : IAsyncDisposable
         await context.Response.WriteAsync(new JsonObject { ["apiVersion"] = "admission.k8s.io/v1", ["kind"] = "AdmissionReview", ["response"] = response }.ToJsonString(), context.RequestAborted);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _host?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

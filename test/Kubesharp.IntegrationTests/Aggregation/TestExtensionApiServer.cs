@@ -1,18 +1,10 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Kubesharp.IntegrationTests.Support;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Kubesharp.IntegrationTests.Aggregation;
 
@@ -25,21 +17,18 @@ namespace Kubesharp.IntegrationTests.Aggregation;
 /// </summary>
 public sealed class TestExtensionApiServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly X509Certificate2 _frontProxyCa;
     private readonly string[] _allowedNames;
     private readonly ConcurrentDictionary<string, JsonObject> _flunders = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Channel<JsonObject>, bool> _watchers = new();
-    private bool _stopped;
+    private LoopbackHttpsHost? _host;
 
-    private TestExtensionApiServer(WebApplication app, string caPem, X509Certificate2 frontProxyCa, string[] allowedNames, string group, string version)
+    private TestExtensionApiServer(X509Certificate2 frontProxyCa, string[] allowedNames, string group, string version)
     {
-        _app = app;
         _frontProxyCa = frontProxyCa;
         _allowedNames = allowedNames;
         Group = group;
         Version = version;
-        CaBundle = Convert.ToBase64String(Encoding.UTF8.GetBytes(caPem));
     }
 
     public string Group { get; }
@@ -47,9 +36,9 @@ public sealed class TestExtensionApiServer : IAsyncDisposable
     public string Version { get; }
 
     /// <summary>The serving CA, base64 PEM, as APIService spec.caBundle.</summary>
-    public string CaBundle { get; }
+    public string CaBundle => _host!.CaBundle;
 
-    public int Port { get; private set; }
+    public int Port => _host!.Port;
 
     /// <summary>Every request that reached the server: path, the X-Remote-User and X-Remote-Group it carried, whether the front-proxy certificate was accepted.</summary>
     public ConcurrentQueue<(string Path, string? User, string[] Groups, string[] Extra, bool TrustedProxy)> Requests { get; } = new();
@@ -58,43 +47,14 @@ public sealed class TestExtensionApiServer : IAsyncDisposable
     /// <param name="allowedNames">The requestheader-allowed-names of the ConfigMap.</param>
     public static async Task<TestExtensionApiServer> StartAsync(string serviceName, string serviceNamespace, string group, string version, string requestHeaderCaPem, string[] allowedNames)
     {
-        var now = DateTimeOffset.UtcNow;
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=extension-test-ca", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={serviceName}.{serviceNamespace}.svc", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName($"{serviceName}.{serviceNamespace}.svc");
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var issued = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), [9, 8, 7, 6]);
-        using var withKey = issued.CopyWithPrivateKey(key);
-        var serving = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
+        var server = new TestExtensionApiServer(X509Certificate2.CreateFromPem(requestHeaderCaPem), allowedNames, group, version);
+        var host = $"{serviceName}.{serviceNamespace}.svc";
+        server._host = await LoopbackHttpsHost.StartAsync(host, [host], server.HandleAsync, https =>
         {
-            listen.Protocols = HttpProtocols.Http1AndHttp2;
-            listen.UseHttps(new HttpsConnectionAdapterOptions
-            {
-                ServerCertificate = serving,
-                // Asked for, not required, so a caller without one is refused with a status rather than a broken handshake.
-                ClientCertificateMode = ClientCertificateMode.AllowCertificate,
-                ClientCertificateValidation = (_, _, _) => true,
-            });
-        }));
-        var app = builder.Build();
-        var server = new TestExtensionApiServer(app, ca.ExportCertificatePem(), X509Certificate2.CreateFromPem(requestHeaderCaPem), allowedNames, group, version);
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Port = new Uri(address).Port;
+            // Asked for, not required, so a caller without one is refused with a status rather than a broken handshake.
+            https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+            https.ClientCertificateValidation = (_, _, _) => true;
+        });
         return server;
     }
 
@@ -286,24 +246,18 @@ public sealed class TestExtensionApiServer : IAsyncDisposable
     /// <summary>Stops serving (the port closes); the APIService's backend is then gone.</summary>
     public async Task StopAsync()
     {
-        if (_stopped)
-        {
-            return;
-        }
-
-        _stopped = true;
         foreach (var watcher in _watchers.Keys)
         {
             watcher.Writer.TryComplete();
         }
 
-        await _app.StopAsync();
+        await _host!.StopAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        await _app.DisposeAsync();
+        await _host!.DisposeAsync();
         _frontProxyCa.Dispose();
     }
 }

@@ -1,16 +1,7 @@
 using System.Collections.Concurrent;
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Kubesharp.IntegrationTests.Support;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Kubesharp.IntegrationTests.ApiServer;
 
@@ -21,57 +12,23 @@ namespace Kubesharp.IntegrationTests.ApiServer;
 /// </summary>
 public sealed class TestConversionWebhook : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-
-    private TestConversionWebhook(WebApplication app, string caPem)
-    {
-        _app = app;
-        CaBundle = Convert.ToBase64String(Encoding.UTF8.GetBytes(caPem));
-    }
+    private LoopbackHttpsHost? _host;
 
     /// <summary>The CA, base64 PEM, as clientConfig.caBundle.</summary>
-    public string CaBundle { get; }
+    public string CaBundle => _host!.CaBundle;
 
-    public int Port { get; private set; }
+    public int Port => _host!.Port;
 
-    public string Url(string path) => $"https://127.0.0.1:{Port}{path}";
+    public string Url(string path) => _host!.Url(path);
 
     /// <summary>The ConversionReviews received (path, query string and request).</summary>
     public ConcurrentQueue<(string Path, string Query, JsonObject Request)> Calls { get; } = new();
 
     public static async Task<TestConversionWebhook> StartAsync()
     {
-        var now = DateTimeOffset.UtcNow;
-        using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var caRequest = new CertificateRequest("CN=conversion-test-ca", caKey, HashAlgorithmName.SHA256);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        using var ca = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
-
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=conversion-hook", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        using var issued = request.Create(ca, now.AddMinutes(-5), now.AddDays(1), [5, 6, 7, 8]);
-        using var withKey = issued.CopyWithPrivateKey(key);
-        var serving = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.WebHost.UseKestrelCore();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, listen =>
-        {
-            listen.Protocols = HttpProtocols.Http1AndHttp2;
-            listen.UseHttps(serving);
-        }));
-        var app = builder.Build();
-        var server = new TestConversionWebhook(app, ca.ExportCertificatePem());
-        app.Run(server.HandleAsync);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Port = new Uri(address).Port;
-        return server;
+        var webhook = new TestConversionWebhook();
+        webhook._host = await LoopbackHttpsHost.StartAsync("conversion-hook", [], webhook.HandleAsync);
+        return webhook;
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -129,9 +86,5 @@ public sealed class TestConversionWebhook : IAsyncDisposable
         await context.Response.WriteAsync(new JsonObject { ["apiVersion"] = "apiextensions.k8s.io/v1", ["kind"] = "ConversionReview", ["response"] = response }.ToJsonString(), context.RequestAborted);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _host?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
