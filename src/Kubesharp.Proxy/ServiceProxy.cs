@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.Api.Discovery.V1;
 using Kubesharp.Client.Informers;
@@ -18,8 +17,7 @@ public sealed partial class ServiceProxy
     private readonly ServiceProxyOptions options;
     private readonly IptablesRunner iptables;
     private readonly ILogger logger;
-    private readonly TimeProvider time;
-    private readonly Channel<bool> changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly BoundedFrequencyRunner runner;
     private IReadOnlySet<string> natChains = new HashSet<string>();
     private string? applied;
     private List<ServicePortRule> lastModel = [];
@@ -31,7 +29,7 @@ public sealed partial class ServiceProxy
         this.informers = informers;
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
-        time = timeProvider ?? TimeProvider.System;
+        runner = new BoundedFrequencyRunner(options.MinSyncInterval, options.SyncPeriod, timeProvider ?? TimeProvider.System);
         iptables = new IptablesRunner(new HostCommand([.. options.CommandPrefix]), options.Chains);
         informers.Informer<Service>().AddEventHandler(onAdd: _ => Changed(), onUpdate: (_, _) => Changed(), onDelete: _ => Changed());
         informers.Informer<EndpointSlice>().AddEventHandler(onAdd: _ => Changed(), onUpdate: (_, _) => Changed(), onDelete: _ => Changed());
@@ -52,38 +50,24 @@ public sealed partial class ServiceProxy
         {
             await SyncAsync(cancellationToken).ConfigureAwait(false);
             await iptables.EnsureJumpsAsync(cancellationToken).ConfigureAwait(false);
-            while (!cancellationToken.IsCancellationRequested)
+            await runner.RunAsync(async (forced, ct) =>
             {
-                using var periodic = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                periodic.CancelAfter(options.SyncPeriod);
-                var forced = false;
-                try
-                {
-                    await changes.Reader.ReadAsync(periodic.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    forced = true;
-                }
-
-                await Task.Delay(options.MinSyncInterval, time, cancellationToken).ConfigureAwait(false);
-                changes.Reader.TryRead(out _);
                 try
                 {
                     if (forced)
                     {
                         applied = null;
-                        await iptables.EnsureJumpsAsync(cancellationToken).ConfigureAwait(false);
+                        await iptables.EnsureJumpsAsync(ct).ConfigureAwait(false);
                     }
 
-                    await SyncAsync(cancellationToken).ConfigureAwait(false);
+                    await SyncAsync(ct).ConfigureAwait(false);
                 }
                 catch (IptablesException e)
                 {
                     LogSyncFailed(logger, e.Message);
-                    changes.Writer.TryWrite(true);
+                    runner.Request();
                 }
-            }
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -95,7 +79,7 @@ public sealed partial class ServiceProxy
         }
     }
 
-    private void Changed() => changes.Writer.TryWrite(true);
+    private void Changed() => runner.Request();
 
     private async Task SyncAsync(CancellationToken cancellationToken)
     {

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.Api.Networking.V1;
 using Kubesharp.Client.Informers;
@@ -19,8 +18,7 @@ public sealed partial class NetworkPolicyController
     private readonly NetworkPolicyOptions options;
     private readonly IptablesRunner iptables;
     private readonly ILogger logger;
-    private readonly TimeProvider time;
-    private readonly Channel<bool> changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly BoundedFrequencyRunner runner;
     private IReadOnlySet<string> chains = new HashSet<string>();
     private string? applied;
 
@@ -31,7 +29,7 @@ public sealed partial class NetworkPolicyController
         this.informers = informers;
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
-        time = timeProvider ?? TimeProvider.System;
+        runner = new BoundedFrequencyRunner(options.MinSyncInterval, options.SyncPeriod, timeProvider ?? TimeProvider.System);
         iptables = new IptablesRunner(new HostCommand([.. options.CommandPrefix]));
         informers.Informer<NetworkPolicy>().AddEventHandler(onAdd: _ => Changed(), onUpdate: (_, _) => Changed(), onDelete: _ => Changed());
         informers.Informer<Pod>().AddEventHandler(onAdd: _ => Changed(), onUpdate: PodChanged, onDelete: _ => Changed());
@@ -53,22 +51,8 @@ public sealed partial class NetworkPolicyController
         {
             await SyncAsync(cancellationToken).ConfigureAwait(false);
             await iptables.EnsureFirstJumpAsync("filter", "FORWARD", options.Chains.Dispatch, cancellationToken).ConfigureAwait(false);
-            while (!cancellationToken.IsCancellationRequested)
+            await runner.RunAsync(async (forced, ct) =>
             {
-                using var periodic = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                periodic.CancelAfter(options.SyncPeriod);
-                var forced = false;
-                try
-                {
-                    await changes.Reader.ReadAsync(periodic.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    forced = true;
-                }
-
-                await Task.Delay(options.MinSyncInterval, time, cancellationToken).ConfigureAwait(false);
-                changes.Reader.TryRead(out _);
                 try
                 {
                     if (forced)
@@ -76,16 +60,16 @@ public sealed partial class NetworkPolicyController
                         applied = null;
                     }
 
-                    await SyncAsync(cancellationToken).ConfigureAwait(false);
+                    await SyncAsync(ct).ConfigureAwait(false);
                     // Others (the service proxy among them) insert at the top of FORWARD too: policies must come first.
-                    await iptables.EnsureFirstJumpAsync("filter", "FORWARD", options.Chains.Dispatch, cancellationToken).ConfigureAwait(false);
+                    await iptables.EnsureFirstJumpAsync("filter", "FORWARD", options.Chains.Dispatch, ct).ConfigureAwait(false);
                 }
                 catch (IptablesException e)
                 {
                     LogSyncFailed(logger, e.Message);
-                    changes.Writer.TryWrite(true);
+                    runner.Request();
                 }
-            }
+            }, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -97,7 +81,7 @@ public sealed partial class NetworkPolicyController
         }
     }
 
-    private void Changed() => changes.Writer.TryWrite(true);
+    private void Changed() => runner.Request();
 
     // Pods change often (status, conditions); only labels, addresses, node, phase and ports matter here.
     private void PodChanged(Pod before, Pod after)
