@@ -3,9 +3,7 @@ using Kubesharp.Api.Authorization.V1;
 using Kubesharp.Api.Certificates.V1;
 using Kubesharp.ApiMachinery.Certificates;
 using Kubesharp.ApiMachinery.Meta.V1;
-using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
-using Kubesharp.Client.WorkQueues;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.ControllerManager.Certificates;
@@ -16,46 +14,23 @@ namespace Kubesharp.ControllerManager.Certificates;
 /// <c>certificatesigningrequests/selfnodeclient</c> (a node renewing its own certificate) or
 /// <c>certificatesigningrequests/nodeclient</c> (a bootstrapper asking for a new node). Other requests are left to people.
 /// </summary>
-internal sealed partial class CsrApprovingController : IController, IReconciler
+internal sealed partial class CsrApprovingController : CsrController
 {
     public const string Reason = "AutoApproved";
     public const string SelfNodeClientMessage = "Auto approving self kubelet client certificate after SubjectAccessReview.";
     public const string NodeClientMessage = "Auto approving kubelet client certificate after SubjectAccessReview.";
 
-    private readonly ControllerContext context;
-    private readonly WorkQueue<string> queue;
-    private readonly ILogger logger;
-    private readonly InformerSyncs syncs = new();
-    private Lister<CertificateSigningRequest> requests = null!;
 
     public CsrApprovingController(ControllerContext context)
+        : base(context)
     {
-        this.context = context;
-        queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
-        logger = context.LoggerFactory.CreateLogger<CsrApprovingController>();
     }
 
-    public string Name => "csrapproving";
+    public override string Name => "csrapproving";
 
-    public void Register()
+    public override async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
-        var informer = context.Informers.Informer<CertificateSigningRequest>();
-        requests = informer.Lister;
-        informer.AddEventHandler(csr => queue.Add(csr.Metadata!.Name!), (_, csr) => queue.Add(csr.Metadata!.Name!));
-        syncs.Add(informer.WaitForSyncAsync);
-    }
-
-    public void Dispose() => queue.Dispose();
-
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await new ReconcileWorker(Name, queue, this, logger).RunAsync(1, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
-    {
-        if (requests.Get(null, key) is not { } csr || csr.Spec?.SignerName != CertificateSigners.KubeApiServerClientKubelet ||
+        if (Requests.Get(null, key) is not { } csr || csr.Spec?.SignerName != CertificateSigners.KubeApiServerClientKubelet ||
             CertificateSigningRequestConditions.IsApproved(csr) || CertificateSigningRequestConditions.IsDenied(csr) || CertificateSigningRequestConditions.IsIssued(csr))
         {
             return ReconcileResult.Done;
@@ -93,7 +68,7 @@ internal sealed partial class CsrApprovingController : IController, IReconciler
             return ReconcileResult.Done;
         }
 
-        var now = context.Time.GetUtcNow();
+        var now = Context.Time.GetUtcNow();
         var status = csr.Status is { } existing ? existing with { } : new CertificateSigningRequestStatus();
         status.Conditions = [.. status.Conditions ?? [], new CertificateSigningRequestCondition
         {
@@ -104,15 +79,15 @@ internal sealed partial class CsrApprovingController : IController, IReconciler
             LastUpdateTime = now,
             LastTransitionTime = now,
         }];
-        await context.Client.Resource<CertificateSigningRequest>().UpdateSubresourceAsync(null, key, "approval", csr with { Status = status }, cancellationToken).ConfigureAwait(false);
-        LogApproved(logger, key, csr.Spec.Username ?? string.Empty);
+        await Context.Client.Resource<CertificateSigningRequest>().UpdateSubresourceAsync(null, key, "approval", csr with { Status = status }, cancellationToken).ConfigureAwait(false);
+        LogApproved(Logger, key, csr.Spec.Username ?? string.Empty);
         return ReconcileResult.Done;
     }
 
     /// <summary>Asks the API server whether the requester may create the subresource, as who they were when they asked.</summary>
     private async Task<bool> AllowedAsync(CertificateSigningRequestSpec spec, string subresource, CancellationToken cancellationToken)
     {
-        var review = await context.Client.Resource<SubjectAccessReview>().CreateAsync(new SubjectAccessReview
+        var review = await Context.Client.Resource<SubjectAccessReview>().CreateAsync(new SubjectAccessReview
         {
             ApiVersion = SubjectAccessReview.KubeApiVersion,
             Kind = SubjectAccessReview.KubeKind,

@@ -4,9 +4,7 @@ using Kubesharp.Api.Certificates.V1;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.Client;
-using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
-using Kubesharp.Client.WorkQueues;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.ControllerManager.Certificates;
@@ -15,43 +13,20 @@ namespace Kubesharp.ControllerManager.Certificates;
 /// Upstream's csrcleaner: deletes requests an hour after they were approved, denied or failed, pending ones after a
 /// day, and issued ones whose certificate has expired. Each request is looked at again when its time comes.
 /// </summary>
-internal sealed partial class CsrCleanerController : IController, IReconciler
+internal sealed partial class CsrCleanerController : CsrController
 {
     public static readonly TimeSpan ApprovedExpiration = TimeSpan.FromHours(1);
     public static readonly TimeSpan DeniedExpiration = TimeSpan.FromHours(1);
     public static readonly TimeSpan FailedExpiration = TimeSpan.FromHours(1);
     public static readonly TimeSpan PendingExpiration = TimeSpan.FromHours(24);
 
-    private readonly ControllerContext context;
-    private readonly WorkQueue<string> queue;
-    private readonly ILogger logger;
-    private readonly InformerSyncs syncs = new();
-    private Lister<CertificateSigningRequest> requests = null!;
 
     public CsrCleanerController(ControllerContext context)
+        : base(context)
     {
-        this.context = context;
-        queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
-        logger = context.LoggerFactory.CreateLogger<CsrCleanerController>();
     }
 
-    public string Name => "csrcleaner";
-
-    public void Register()
-    {
-        var informer = context.Informers.Informer<CertificateSigningRequest>();
-        requests = informer.Lister;
-        informer.AddEventHandler(csr => queue.Add(csr.Metadata!.Name!), (_, csr) => queue.Add(csr.Metadata!.Name!));
-        syncs.Add(informer.WaitForSyncAsync);
-    }
-
-    public void Dispose() => queue.Dispose();
-
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await new ReconcileWorker(Name, queue, this, logger).RunAsync(1, cancellationToken).ConfigureAwait(false);
-    }
+    public override string Name => "csrcleaner";
 
     /// <summary>When the request is due for deletion, by upstream's ages.</summary>
     public static DateTimeOffset? DeletionDue(CertificateSigningRequest csr)
@@ -107,14 +82,14 @@ internal sealed partial class CsrCleanerController : IController, IReconciler
         }
     }
 
-    public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
+    public override async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
-        if (requests.Get(null, key) is not { } csr || csr.Metadata?.DeletionTimestamp is not null || DeletionDue(csr) is not { } due)
+        if (Requests.Get(null, key) is not { } csr || csr.Metadata?.DeletionTimestamp is not null || DeletionDue(csr) is not { } due)
         {
             return ReconcileResult.Done;
         }
 
-        var left = due - context.Time.GetUtcNow();
+        var left = due - Context.Time.GetUtcNow();
         if (left > TimeSpan.Zero)
         {
             return ReconcileResult.RequeueIn(left);
@@ -122,11 +97,11 @@ internal sealed partial class CsrCleanerController : IController, IReconciler
 
         try
         {
-            await context.Client.Resource<CertificateSigningRequest>().DeleteAsync(null, key, new DeleteOptions
+            await Context.Client.Resource<CertificateSigningRequest>().DeleteAsync(null, key, new DeleteOptions
             {
                 Preconditions = new Preconditions { Uid = csr.Metadata?.Uid },
             }, cancellationToken).ConfigureAwait(false);
-            LogDeleted(logger, key);
+            LogDeleted(Logger, key);
         }
         catch (StatusException e) when (e.IsNotFound() || e.Code == 409)
         {

@@ -1,7 +1,5 @@
 using Kubesharp.Api.Certificates.V1;
-using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
-using Kubesharp.Client.WorkQueues;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.ControllerManager.Certificates;
@@ -11,56 +9,35 @@ namespace Kubesharp.ControllerManager.Certificates;
 /// cluster CA (<see cref="CertificateSigner"/>) into <c>status.certificate</c>, or marks the request Failed when the
 /// signer refuses what it asks for.
 /// </summary>
-internal sealed partial class CsrSigningController : IController, IReconciler
+internal sealed partial class CsrSigningController : CsrController
 {
     public const string FailureReason = "SignerValidationFailure";
 
-    private readonly ControllerContext context;
     private readonly CertificateSigner signer;
-    private readonly WorkQueue<string> queue;
-    private readonly ILogger logger;
-    private readonly InformerSyncs syncs = new();
-    private Lister<CertificateSigningRequest> requests = null!;
 
     public CsrSigningController(ControllerContext context, CertificateSigner signer)
+        : base(context)
     {
-        this.context = context;
         this.signer = signer;
-        queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
-        logger = context.LoggerFactory.CreateLogger<CsrSigningController>();
     }
 
-    public string Name => "csrsigning";
+    public override string Name => "csrsigning";
 
-    public void Register()
+    public override void Dispose()
     {
-        var informer = context.Informers.Informer<CertificateSigningRequest>();
-        requests = informer.Lister;
-        informer.AddEventHandler(csr => queue.Add(csr.Metadata!.Name!), (_, csr) => queue.Add(csr.Metadata!.Name!));
-        syncs.Add(informer.WaitForSyncAsync);
-    }
-
-    public void Dispose()
-    {
-        queue.Dispose();
+        base.Dispose();
         signer.Dispose();
     }
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public override async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
-        await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await new ReconcileWorker(Name, queue, this, logger).RunAsync(1, cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
-    {
-        if (requests.Get(null, key) is not { } csr || !CertificateSigner.Handles(csr.Spec?.SignerName) ||
+        if (Requests.Get(null, key) is not { } csr || !CertificateSigner.Handles(csr.Spec?.SignerName) ||
             !CertificateSigningRequestConditions.IsApproved(csr) || CertificateSigningRequestConditions.IsFailed(csr) || CertificateSigningRequestConditions.IsIssued(csr))
         {
             return ReconcileResult.Done;
         }
 
-        var now = context.Time.GetUtcNow();
+        var now = Context.Time.GetUtcNow();
         var (certificate, failure) = signer.Sign(csr.Spec!, now);
         var status = csr.Status! with { };
         if (certificate is not null)
@@ -81,14 +58,14 @@ internal sealed partial class CsrSigningController : IController, IReconciler
         }
 
         // The cached object's resourceVersion makes a stale read fail with Conflict instead of signing twice.
-        await context.Client.Resource<CertificateSigningRequest>().UpdateStatusAsync(csr with { Status = status }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await Context.Client.Resource<CertificateSigningRequest>().UpdateStatusAsync(csr with { Status = status }, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (certificate is not null)
         {
-            LogSigned(logger, key, csr.Spec!.SignerName!);
+            LogSigned(Logger, key, csr.Spec!.SignerName!);
         }
         else
         {
-            LogFailed(logger, key, failure!);
+            LogFailed(Logger, key, failure!);
         }
 
         return ReconcileResult.Done;
