@@ -23,7 +23,7 @@ public sealed class ClusterInitTests : IDisposable
     {
         Assert.True(File.Exists(Etcd), $"{Etcd} is missing: install the etcd-server package (node-packages.txt)");
         var server = await KubectlServer.StartAsync(dataDir, [
-            "--disable-agent", "--cluster-init", "--etcd-client-port", FreePort(), "--etcd-peer-port", FreePort(),
+            "--disable-agent", "--cluster-init", "--etcd-client-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
             // The = form: System.CommandLine reads a token that starts with @ as a response file.
             "--snapshot-schedule=@every 2s", "--snapshot-retention", "2",
         ]);
@@ -155,45 +155,8 @@ public sealed class ClusterInitTests : IDisposable
     }
 
     private Task<Kubectl.Result> KubectlAsync(params string[] args) =>
-        RunAsync("kubectl", args, new Dictionary<string, string> { ["KUBECONFIG"] = Path.Combine(dataDir, "kubeconfig.yaml"), ["HOME"] = dataDir });
+        ChildProcess.RunAsync("kubectl", args, new Dictionary<string, string> { ["KUBECONFIG"] = Path.Combine(dataDir, "kubeconfig.yaml"), ["HOME"] = dataDir });
 
-    private static Task<Kubectl.Result> KubesharpAsync(params string[] args) =>
-        RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), .. args], new Dictionary<string, string>());
+    private static Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunAsync("dotnet", ChildProcess.Kubesharp(args));
 
-    private static async Task<Kubectl.Result> RunAsync(string program, string[] args, Dictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new Kubectl.Result(process.ExitCode, await output, await error);
-    }
-
-    private static string FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
-    }
 }

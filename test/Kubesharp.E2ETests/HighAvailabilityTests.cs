@@ -158,8 +158,8 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
     private async Task<Server> StartServerAsync(string name, string[] arguments, Server? previous = null)
     {
         var dataDir = previous?.DataDir ?? Path.Combine(root, name);
-        var clientPort = previous?.EtcdClientPort ?? FreePort();
-        var peerPort = previous?.EtcdPeerPort ?? FreePort();
+        var clientPort = previous?.EtcdClientPort ?? ChildProcess.FreePort();
+        var peerPort = previous?.EtcdPeerPort ?? ChildProcess.FreePort();
         string[] all =
         [
             "--disable-agent", "--advertise-address", "127.0.0.1",
@@ -298,53 +298,15 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
     }
 
     private Task<Kubectl.Result> KubectlAsync(Server server, params string[] args) =>
-        RunAsync("kubectl", ["--kubeconfig", Path.Combine(server.DataDir, "kubeconfig.yaml"), .. args], new Dictionary<string, string> { ["HOME"] = root });
+        ChildProcess.RunAsync("kubectl", ["--kubeconfig", Path.Combine(server.DataDir, "kubeconfig.yaml"), .. args], new Dictionary<string, string> { ["HOME"] = root });
 
-    private static Task<Kubectl.Result> KubesharpAsync(params string[] args) =>
-        RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), .. args], new Dictionary<string, string>());
-
-    private static async Task<Kubectl.Result> RunAsync(string program, string[] args, Dictionary<string, string> environment)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new Kubectl.Result(process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunAsync("dotnet", ChildProcess.Kubesharp(args));
 
     private static int HttpsPortOf(string dataDir)
     {
         var kubeconfig = File.ReadAllText(Path.Combine(dataDir, "kubeconfig.yaml"));
         var server = kubeconfig[(kubeconfig.IndexOf("server: ", StringComparison.Ordinal) + "server: ".Length)..].Split('\n')[0].Trim();
         return new Uri(server).Port;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed record Server(string Name, string DataDir, Process Process, string[] Arguments, int EtcdClientPort, int EtcdPeerPort, int HttpsPort)

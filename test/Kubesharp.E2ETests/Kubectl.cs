@@ -16,30 +16,8 @@ public sealed class Kubectl(KubectlServer server)
 
     public Task<Result> RunAsync(params string[] args) => RunAsync(args, null, null);
 
-    public async Task<Result> RunAsync(string[] args, string? stdin, IDictionary<string, string>? environment)
-    {
-        using var process = Start(args, environment);
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-        }
-
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new Result(process.ExitCode, await output, await error);
-    }
+    public Task<Result> RunAsync(string[] args, string? stdin, IDictionary<string, string>? environment) =>
+        ChildProcess.RunAsync("kubectl", args, ChildEnvironment(environment), stdin);
 
     /// <summary>Starts kubectl without waiting (for -w); the caller kills it by its own handle.</summary>
     public Process Start(string[] args, IDictionary<string, string>? environment = null)
@@ -56,16 +34,23 @@ public sealed class Kubectl(KubectlServer server)
             info.ArgumentList.Add(arg);
         }
 
-        info.Environment["KUBECONFIG"] = server.Kubeconfig;
-        info.Environment["HOME"] = server.DataDir;
-        if (environment is not null)
+        foreach (var (key, value) in ChildEnvironment(environment))
         {
-            foreach (var (key, value) in environment)
-            {
-                info.Environment[key] = value;
-            }
+            info.Environment[key] = value;
         }
 
         return Process.Start(info)!;
+    }
+
+    // The server's kubeconfig, and a home of the test's own so kubectl's cache stays apart.
+    private Dictionary<string, string> ChildEnvironment(IDictionary<string, string>? extra)
+    {
+        var environment = new Dictionary<string, string> { ["KUBECONFIG"] = server.Kubeconfig, ["HOME"] = server.DataDir };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
+
+        return environment;
     }
 }

@@ -60,47 +60,10 @@ public sealed class SimulatedCluster : IAsyncLifetime
     public Task<Kubectl.Result> KubectlAsync(string[] args, string stdin) => RunAsync("kubectl", args, stdin);
 
     /// <summary>Runs a <c>kubesharp</c> verb (the built executable) against this cluster.</summary>
-    public Task<Kubectl.Result> KubesharpAsync(params string[] args) =>
-        RunAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), .. args], null);
+    public Task<Kubectl.Result> KubesharpAsync(params string[] args) => RunAsync("dotnet", ChildProcess.Kubesharp(args), null);
 
-    private async Task<Kubectl.Result> RunAsync(string file, string[] args, string? stdin)
-    {
-        var info = new ProcessStartInfo(file)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["KUBECONFIG"] = Kubeconfig;
-        info.Environment["HOME"] = DataDir;
-        using var process = Process.Start(info)!;
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-        }
-
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(300));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            return new Kubectl.Result(-1, await output, "timed out: " + await error);
-        }
-
-        return new Kubectl.Result(process.ExitCode, await output, await error);
-    }
+    private Task<Kubectl.Result> RunAsync(string file, string[] args, string? stdin) =>
+        ChildProcess.RunAsync(file, args, new Dictionary<string, string> { ["KUBECONFIG"] = Kubeconfig, ["HOME"] = DataDir }, stdin, TimeSpan.FromSeconds(300));
 }
 
 [CollectionDefinition(Name)]
