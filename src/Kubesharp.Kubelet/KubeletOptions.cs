@@ -64,6 +64,9 @@ public sealed class KubeletOptions
 
     public string PodsDir => Path.Combine(DataDir, "pods");
 
+    /// <summary>Image archives put here are imported into the node's containerd (air-gap images).</summary>
+    public string ImagesDir => Path.Combine(DataDir, "images");
+
     /// <summary>Where the local-path provisioner puts volume directories; null means DATA/storage.</summary>
     public string? LocalStorageDir { get; init; }
 

@@ -52,6 +52,9 @@ public sealed partial class KubeletService : BackgroundService
     /// <summary>The runtime connection, once started.</summary>
     public ContainerRuntime? Runtime { get; private set; }
 
+    /// <summary>Imports the archives of <see cref="KubeletOptions.ImagesDir"/>; null when containerd is not the agent's own.</summary>
+    public ImageArchiveLoader? ImageArchives { get; private set; }
+
     /// <summary>The port the HTTPS endpoint listens on, once started.</summary>
     public int KubeletPort { get; private set; }
 
@@ -88,6 +91,13 @@ public sealed partial class KubeletService : BackgroundService
                     options.ContainerRuntime ?? new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = options.DataDir } },
                     loggerFactory, time, stoppingToken);
             Runtime = runtime;
+            if (runtime.Supervisor is { } supervisor)
+            {
+                // Before the node registers, so that pods bound to it find their images.
+                ImageArchives = new ImageArchiveLoader(options.ImagesDir, supervisor.ImportedArchivesFile, supervisor.Importer, runtime.Images, time, loggerFactory.CreateLogger<ImageArchiveLoader>());
+                await ImageArchives.TryScanAsync(stoppingToken);
+            }
+
             if (options.PodCidr is { } podCidr)
             {
                 WriteCniConfig(runtime, podCidr);
@@ -168,6 +178,7 @@ public sealed partial class KubeletService : BackgroundService
                 }, stopping.Token),
                 informerTask,
                 recorder.RunAsync(stopping.Token),
+                ImageArchives?.RunAsync(stopping.Token) ?? Task.CompletedTask,
                 new LocalPathProvisioner(ProvisionerClient ?? client, n => n == NodeName, options.ResolvedLocalStorageDir, time, loggerFactory.CreateLogger<LocalPathProvisioner>()).RunAsync(2, stopping.Token),
             };
             LogStarted(logger, NodeName, server.Port);

@@ -62,6 +62,12 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
 
     public IImageService Images { get; private set; } = null!;
 
+    /// <summary>Imports image archives into this containerd.</summary>
+    public ContainerdImageImporter Importer => new(Layout.Socket, options.CtrPath);
+
+    /// <summary>What <see cref="ImageArchiveLoader"/> has imported into this containerd.</summary>
+    public string ImportedArchivesFile => Path.Combine(Layout.Directory, "imported-archives.json");
+
     /// <summary>The channel to containerd's socket (CRI and containerd's own services).</summary>
     public GrpcChannel Channel => channel ?? throw new InvalidOperationException("containerd has not been started.");
 
@@ -244,8 +250,7 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
         var archive = Path.Combine(Layout.ImagesDir, "pause.oci.tar");
         var pause = await OciImageBuilder.BuildPauseAsync(options.SandboxImage, options.BusyboxPath, cancellationToken);
         await OciImageBuilder.WriteOciArchiveAsync(archive, [pause], cancellationToken);
-        var importer = new ContainerdImageImporter(Layout.Socket, options.CtrPath);
-        await importer.ImportAndWaitAsync(archive, Images, timeProvider, cancellationToken);
+        await Importer.ImportAndWaitAsync(archive, Images, timeProvider, cancellationToken);
         LogSandboxImported(logger, options.SandboxImage, pause.Manifest.Digest);
     }
 
