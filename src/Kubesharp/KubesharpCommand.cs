@@ -40,6 +40,7 @@ internal static class KubesharpCommand
         root.Subcommands.Add(SecretsEncryptCommand.Create());
         root.Subcommands.Add(TokenCommand.Create());
         root.Subcommands.Add(Commands.EtcdCommand.Create());
+        root.Subcommands.Add(CheckConfigCommand.Create());
         Logging.LogOptions.AddTo(root);
         root.Options.Add(ConfigurationArguments.ConfigOption);
         return root;
