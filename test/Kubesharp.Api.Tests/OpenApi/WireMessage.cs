@@ -46,6 +46,8 @@ public sealed class WireMessage
 
     public ulong Varint(int number) => _fields.Where(f => f.Number == number).Select(f => (ulong)f.Value).SingleOrDefault();
 
+    public double Double(int number) => _fields.Where(f => f.Number == number).Select(f => (double)f.Value).SingleOrDefault();
+
     /// <summary>The entries of a repeated Named* field (name 1, value 2) by name.</summary>
     public Dictionary<string, WireMessage> Named(int number) =>
         Messages(number).ToDictionary(m => m.String(1)!, m => m.Message(2), StringComparer.Ordinal);
