@@ -99,6 +99,13 @@ public sealed class KubectlListValidationTests(KubectlServer server) : IDisposab
         Assert.Contains($"gadget.{_group}/g1 created", created.Output, StringComparison.Ordinal);
         Assert.Equal("fast", (await RunAsync(version, "get", "configmap", "settings", "-n", _ns, "-o", "jsonpath={.data.mode}")).Ok().Output);
         Assert.Equal("3", (await RunAsync(version, "get", $"gadgets.{_group}", "g1", "-n", _ns, "-o", "jsonpath={.spec.size}")).Ok().Output);
+
+        // kubectl explain's v2 output reads the same protobuf document, custom kinds included.
+        var explain = (await RunAsync(version, "explain", $"gadgets.{_group}.spec", "--output=plaintext-openapiv2")).Ok();
+        Assert.Matches(@"KIND:\s+Gadget", explain.Output);
+        Assert.Matches(@"size\s+<integer>", explain.Output);
+        var configMap = (await RunAsync(version, "explain", "configmap.data", "--output=plaintext-openapiv2")).Ok();
+        Assert.Matches(@"FIELD:\s+data <map\[string\]string>", configMap.Output);
     }
 
     [KubectlVersionsTheory("1.27", "1.32", "1.33")]
