@@ -26,7 +26,7 @@ public sealed class OpenApiEndpoint(Func<OpenApiDocument>? v2, Func<OpenApiV3Doc
     // The protobuf form of each v2 document served (the built-in one, and one per catalog with custom resources).
     private readonly ConditionalWeakTable<OpenApiDocument, byte[]> _protobuf = [];
 
-    /// <summary>The custom resources' documents of the current catalog (v3 only).</summary>
+    /// <summary>The custom resources' documents of the current catalog.</summary>
     internal Func<CustomResourceOpenApi>? CustomDocuments { get; set; }
 
     /// <summary>The built-in API's documents.</summary>
