@@ -39,7 +39,7 @@ public sealed class Kubectl(KubectlServer server, string binary = "kubectl")
     public Task<Result> RunAsync(params string[] args) => RunAsync(args, null, null);
 
     public Task<Result> RunAsync(string[] args, string? stdin, IDictionary<string, string>? environment) =>
-        ChildProcess.RunAsync("kubectl", args, ChildEnvironment(environment), stdin);
+        ChildProcess.RunAsync(binary, args, ChildEnvironment(environment), stdin);
 
     /// <summary>Starts kubectl without waiting (for -w); the caller kills it by its own handle.</summary>
     public Process Start(string[] args, IDictionary<string, string>? environment = null)
