@@ -92,7 +92,8 @@ public sealed class KubectlListValidationTests(KubectlServer server) : IDisposab
 
         var created = (await RunAsync(version, "create", "-n", _ns, "--validate=strict", "-f", file, "-v=8")).Ok();
 
-        // The client-side validation of the List read the protobuf OpenAPI document.
+        // That kubectl version (its User-Agent) validated the List on the client with the protobuf OpenAPI document.
+        Assert.Contains($"/v{version}.", created.Error, StringComparison.Ordinal);
         Assert.Contains("/openapi/v2", created.Error, StringComparison.Ordinal);
         Assert.Contains(ProtobufAccept, created.Error, StringComparison.Ordinal);
         Assert.Contains("configmap/settings created", created.Output, StringComparison.Ordinal);
