@@ -2,9 +2,31 @@ using System.Diagnostics;
 
 namespace Kubesharp.E2ETests;
 
-/// <summary>Runs the real kubectl binary against a server's kubeconfig.</summary>
-public sealed class Kubectl(KubectlServer server)
+/// <summary>Runs the real kubectl binary (the one on PATH, or <paramref name="binary"/>) against a server's kubeconfig.</summary>
+public sealed class Kubectl(KubectlServer server, string binary = "kubectl")
 {
+    /// <summary>
+    /// The kubectl of one minor version (e.g. "1.27") installed beside the kubectl on PATH as <c>kubectl.1.27</c>, as the
+    /// Google Cloud SDK package installs them; null when there is none.
+    /// </summary>
+    public static string? OfVersion(string version)
+    {
+        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var onPath = new FileInfo(Path.Combine(directory, "kubectl"));
+            if (!onPath.Exists)
+            {
+                continue;
+            }
+
+            var target = onPath.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? onPath.FullName;
+            var versioned = Path.Combine(Path.GetDirectoryName(target)!, "kubectl." + version);
+            return File.Exists(versioned) ? versioned : null;
+        }
+
+        return null;
+    }
+
     public sealed record Result(int ExitCode, string Output, string Error)
     {
         public Result Ok()
@@ -17,12 +39,12 @@ public sealed class Kubectl(KubectlServer server)
     public Task<Result> RunAsync(params string[] args) => RunAsync(args, null, null);
 
     public Task<Result> RunAsync(string[] args, string? stdin, IDictionary<string, string>? environment) =>
-        ChildProcess.RunAsync("kubectl", args, ChildEnvironment(environment), stdin);
+        ChildProcess.RunAsync(binary, args, ChildEnvironment(environment), stdin);
 
     /// <summary>Starts kubectl without waiting (for -w); the caller kills it by its own handle.</summary>
     public Process Start(string[] args, IDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo("kubectl")
+        var info = new ProcessStartInfo(binary)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -25,6 +25,9 @@ public class TestServer : IAsyncLifetime
     /// <summary>A path to an EncryptionConfiguration, written by the subclass before the server starts; null = none.</summary>
     protected virtual string? EncryptionProviderConfig => null;
 
+    /// <summary>The OpenAPI documents the server publishes besides the custom resources'; null = none.</summary>
+    protected virtual OpenApiEndpoint? OpenApi => null;
+
     /// <summary>The store under the server, for tests that write into it as a broken or foreign writer would.</summary>
     public Kubesharp.Storage.IStore Store => _store!;
 
@@ -43,7 +46,7 @@ public class TestServer : IAsyncLifetime
             new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit, AnonymousAuth = AnonymousAuth, EncryptionProviderConfig = EncryptionProviderConfig },
             _store,
             BuiltinResources.Complete(ApiCatalog.Resources),
-            null,
+            OpenApi,
             NullLoggerFactory.Instance,
             TimeProvider.System,
             CancellationToken.None);

@@ -125,6 +125,169 @@ public static class CustomResourceDocuments
         return new OpenApiDocument(stream.ToArray());
     }
 
+    /// <summary>
+    /// The /openapi/v2 document of the live catalog: the built-in document with each custom kind's definition, list
+    /// definition and paths added in name order, so kubectl's client-side validation and explain see custom resources.
+    /// </summary>
+    public static OpenApiDocument MergeV2(OpenApiDocument builtIn, IReadOnlyList<CustomResourceKind> kinds)
+    {
+        ArgumentNullException.ThrowIfNull(builtIn);
+        ArgumentNullException.ThrowIfNull(kinds);
+        var definitions = new Dictionary<string, TypeSchema>(StringComparer.Ordinal);
+        if (ApiSchema.TryGetDefinition(Scale, out var scale))
+        {
+            definitions[Scale] = scale;
+        }
+
+        var custom = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+        foreach (var kind in kinds)
+        {
+            var r = kind.Resource;
+            var listName = r.DefinitionName[..r.DefinitionName.LastIndexOf('.')] + "." + r.ListKind;
+            definitions[r.DefinitionName] = new TypeSchema { Name = r.DefinitionName, Kind = SchemaKind.Object, GroupVersionKinds = [new GroupVersionKind(r.Group, r.Version, r.Kind)] };
+            definitions[listName] = new TypeSchema { Name = listName, Kind = SchemaKind.Object, GroupVersionKinds = [new GroupVersionKind(r.Group, r.Version, r.ListKind)] };
+            custom[r.DefinitionName] = KindSchemaV2(kind);
+            custom[listName] = ListSchemaV2(r);
+        }
+
+        var paths = kinds.SelectMany(k => OpenApiWriter.PathsOf(k.Resource, definitions)).ToDictionary(p => p.Path, StringComparer.Ordinal);
+        using var parsed = JsonDocument.Parse(builtIn.Json);
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            var writer = new OpenApiWriter(w, v3: false, strategicMerge: false);
+            w.WriteStartObject();
+            foreach (var member in parsed.RootElement.EnumerateObject())
+            {
+                switch (member.Name)
+                {
+                    case "definitions":
+                        w.WriteStartObject(member.Name);
+                        var builtInDefinitions = member.Value.EnumerateObject().Where(d => !custom.ContainsKey(d.Name)).ToDictionary(d => d.Name, d => d.Value, StringComparer.Ordinal);
+                        foreach (var name in builtInDefinitions.Keys.Concat(custom.Keys).Order(StringComparer.Ordinal))
+                        {
+                            w.WritePropertyName(name);
+                            if (custom.TryGetValue(name, out var schema))
+                            {
+                                schema.WriteTo(w);
+                            }
+                            else
+                            {
+                                builtInDefinitions[name].WriteTo(w);
+                            }
+                        }
+
+                        w.WriteEndObject();
+                        break;
+                    case "paths":
+                        w.WriteStartObject(member.Name);
+                        var builtInPaths = member.Value.EnumerateObject().Where(p => !paths.ContainsKey(p.Name)).ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
+                        foreach (var name in builtInPaths.Keys.Concat(paths.Keys).Order(StringComparer.Ordinal))
+                        {
+                            if (paths.TryGetValue(name, out var path))
+                            {
+                                writer.WritePath(path);
+                            }
+                            else
+                            {
+                                w.WritePropertyName(name);
+                                builtInPaths[name].WriteTo(w);
+                            }
+                        }
+
+                        w.WriteEndObject();
+                        break;
+                    default:
+                        member.WriteTo(w);
+                        break;
+                }
+            }
+
+            w.WriteEndObject();
+        }
+
+        return new OpenApiDocument(stream.ToArray());
+    }
+
+    private static JsonObject KindSchemaV2(CustomResourceKind kind)
+    {
+        var r = kind.Resource;
+        var schema = kind.Schema is null ? [] : ToV2(kind.Schema);
+        var gvk = new JsonArray(new JsonObject { ["group"] = r.Group, ["kind"] = r.Kind, ["version"] = r.Version });
+        if (schema["type"] is null && schema["properties"] is null)
+        {
+            // A root that keeps unknown fields stays untyped: kubectl would refuse every field a typed kind does not list.
+            schema["x-kubernetes-group-version-kind"] = gvk;
+            return schema;
+        }
+
+        var properties = schema["properties"] as JsonObject;
+        if (properties is null)
+        {
+            schema["properties"] = properties = [];
+        }
+
+        properties["apiVersion"] = new JsonObject { ["type"] = "string" };
+        properties["kind"] = new JsonObject { ["type"] = "string" };
+        properties["metadata"] = new JsonObject { ["$ref"] = "#/definitions/" + ObjectMeta };
+        schema["type"] = "object";
+        schema["x-kubernetes-group-version-kind"] = gvk;
+        return schema;
+    }
+
+    private static JsonObject ListSchemaV2(ApiResource r) => new()
+    {
+        ["properties"] = new JsonObject
+        {
+            ["apiVersion"] = new JsonObject { ["type"] = "string" },
+            ["items"] = new JsonObject { ["items"] = new JsonObject { ["$ref"] = "#/definitions/" + r.DefinitionName }, ["type"] = "array" },
+            ["kind"] = new JsonObject { ["type"] = "string" },
+            ["metadata"] = new JsonObject { ["$ref"] = "#/definitions/" + ListMeta },
+        },
+        ["required"] = new JsonArray("items"),
+        ["type"] = "object",
+        ["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = r.Group, ["kind"] = r.ListKind, ["version"] = r.Version }),
+    };
+
+    /// <summary>
+    /// A structural openAPIV3Schema in the form OpenAPI v2 can carry, as kube-apiserver publishes it: combinators
+    /// (allOf, anyOf, oneOf, not) are dropped, and a nullable or unknown-field-preserving node loses its type,
+    /// properties and items, since kubectl's v2 validation would otherwise reject nulls and unknown fields.
+    /// </summary>
+    private static JsonObject ToV2(JsonObject schema)
+    {
+        var result = new JsonObject();
+        var untyped = schema["nullable"] is JsonValue n && n.TryGetValue<bool>(out var nullable) && nullable
+            || schema["x-kubernetes-preserve-unknown-fields"] is JsonValue p && p.TryGetValue<bool>(out var preserve) && preserve;
+        foreach (var (name, value) in schema)
+        {
+            switch (name)
+            {
+                case "allOf" or "anyOf" or "oneOf" or "not" or "nullable" or "x-kubernetes-preserve-unknown-fields":
+                    break;
+                case "type" or "items" or "properties" when untyped:
+                    break;
+                case "properties" when value is JsonObject properties:
+                    var converted = new JsonObject();
+                    foreach (var (property, propertySchema) in properties)
+                    {
+                        converted[property] = propertySchema is JsonObject o ? ToV2(o) : propertySchema?.DeepClone();
+                    }
+
+                    result[name] = converted;
+                    break;
+                case "items" or "additionalProperties" when value is JsonObject inner:
+                    result[name] = ToV2(inner);
+                    break;
+                default:
+                    result[name] = value?.DeepClone();
+                    break;
+            }
+        }
+
+        return result;
+    }
+
     private static JsonObject KindSchema(CustomResourceKind kind)
     {
         var r = kind.Resource;

@@ -8,13 +8,14 @@ namespace Kubesharp.ApiServer.Discovery;
 
 /// <summary>
 /// The /openapi/v3 documents of the custom resources of one catalog snapshot, one per group-version, each built on
-/// first request; and the v3 index with their entries added to the built-in ones.
+/// first request; the v3 index with their entries added to the built-in ones; and the v2 document with them added.
 /// </summary>
 internal sealed class CustomResourceOpenApi
 {
     private readonly Dictionary<string, List<CustomResourceKind>> _byPath = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<OpenApiDocument>> _documents = new(StringComparer.Ordinal);
     private OpenApiDocument? _index;
+    private OpenApiDocument? _v2;
 
     public CustomResourceOpenApi(CatalogSnapshot snapshot)
     {
@@ -43,6 +44,24 @@ internal sealed class CustomResourceOpenApi
 
         document = _documents.GetOrAdd(path, _ => new Lazy<OpenApiDocument>(() => CustomResourceDocuments.Build(kinds))).Value;
         return true;
+    }
+
+    /// <summary>The /openapi/v2 document: the built-in one with the custom kinds added (the built-in one when there are none).</summary>
+    public OpenApiDocument V2(OpenApiDocument builtIn)
+    {
+        if (IsEmpty)
+        {
+            return builtIn;
+        }
+
+        if (Volatile.Read(ref _v2) is { } cached)
+        {
+            return cached;
+        }
+
+        var document = CustomResourceDocuments.MergeV2(builtIn, [.. _byPath.Values.SelectMany(k => k)]);
+        Volatile.Write(ref _v2, document);
+        return document;
     }
 
     /// <summary>The built-in index with an entry per custom group-version.</summary>

@@ -1,16 +1,32 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using Kubesharp.Api.OpenApi;
 using Kubesharp.ApiServer.Http;
 using Microsoft.AspNetCore.Http;
 
 namespace Kubesharp.ApiServer.Discovery;
 
-/// <summary>Serves /openapi/v2, the /openapi/v3 index and per group-version documents, each built on first use.</summary>
+/// <summary>
+/// Serves /openapi/v2 (JSON, or the protobuf form kubectl asks for), the /openapi/v3 index and per group-version
+/// documents, each built on first use.
+/// </summary>
 public sealed class OpenApiEndpoint(Func<OpenApiDocument>? v2, Func<OpenApiV3Documents>? v3)
 {
+    private const string DeprecatedProtobufSubtype = "com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+    // The v2 media subtypes in the order a wildcard picks them, and what each is answered with.
+    private static readonly (string Subtype, bool Protobuf)[] V2Forms =
+    [
+        ("json", false), (DeprecatedProtobufSubtype, true), (OpenApiV2Protobuf.ContentType["application/".Length..], true),
+    ];
+
     private readonly Lazy<OpenApiDocument?> _v2 = new(() => v2?.Invoke());
     private readonly Lazy<OpenApiV3Documents?> _v3 = new(() => v3?.Invoke());
 
-    /// <summary>The custom resources' documents of the current catalog (v3 only).</summary>
+    // The protobuf form of each v2 document served (the built-in one, and one per catalog with custom resources).
+    private readonly ConditionalWeakTable<OpenApiDocument, byte[]> _protobuf = [];
+
+    /// <summary>The custom resources' documents of the current catalog.</summary>
     internal Func<CustomResourceOpenApi>? CustomDocuments { get; set; }
 
     /// <summary>The built-in API's documents.</summary>
@@ -22,7 +38,13 @@ public sealed class OpenApiEndpoint(Func<OpenApiDocument>? v2, Func<OpenApiV3Doc
         var custom = CustomDocuments?.Invoke();
         if (segments.Length == 2 && segments[1] == "v2")
         {
-            document = _v2.Value;
+            if (_v2.Value is not { } builtIn)
+            {
+                return false;
+            }
+
+            await WriteV2Async(context, custom?.V2(builtIn) ?? builtIn).ConfigureAwait(false);
+            return true;
         }
         else if (segments.Length == 2 && segments[1] == "v3")
         {
@@ -60,5 +82,84 @@ public sealed class OpenApiEndpoint(Func<OpenApiDocument>? v2, Func<OpenApiV3Doc
 
         await JsonResponses.WriteRawAsync(context, 200, document.Json).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>
+    /// The v2 document in the form Accept prefers; both forms share the JSON document's entity tag, as kube-apiserver's
+    /// do, and the answer varies by Accept.
+    /// </summary>
+    private async Task WriteV2Async(HttpContext context, OpenApiDocument document)
+    {
+        var protobuf = PrefersProtobuf(context.Request.Headers.Accept.ToString());
+        context.Response.Headers.Vary = "Accept";
+        context.Response.Headers.ETag = document.ETag;
+        if (context.Request.Headers.IfNoneMatch.ToString() == document.ETag)
+        {
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            return;
+        }
+
+        if (protobuf)
+        {
+            var bytes = _protobuf.GetValue(document, static d => OpenApiV2Protobuf.Encode(d.Json.Span));
+            await JsonResponses.WriteRawAsync(context, 200, bytes, OpenApiV2Protobuf.ContentType).ConfigureAwait(false);
+        }
+        else
+        {
+            await JsonResponses.WriteRawAsync(context, 200, document.Json).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Whether the first acceptable Accept entry (by q-value, then specificity) names the protobuf form; a wildcard
+    /// means JSON. An Accept that names neither form is refused with 406.
+    /// </summary>
+    private static bool PrefersProtobuf(string accept)
+    {
+        var ranges = new List<(string Type, string Subtype, double Q, int Specificity)>();
+        foreach (var entry in (string.IsNullOrWhiteSpace(accept) ? "*/*" : accept).Split(','))
+        {
+            var parts = entry.Split(';', StringSplitOptions.TrimEntries);
+            var slash = parts[0].IndexOf('/', StringComparison.Ordinal);
+            if (slash < 0)
+            {
+                continue;
+            }
+
+            var q = 1.0;
+            foreach (var parameter in parts.Skip(1))
+            {
+                var kv = parameter.Split('=', 2, StringSplitOptions.TrimEntries);
+                if (kv is ["q", var value] && !double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out q))
+                {
+                    q = 0;
+                }
+            }
+
+            var type = parts[0][..slash].ToLowerInvariant();
+            var subtype = parts[0][(slash + 1)..].ToLowerInvariant();
+            if (q > 0)
+            {
+                ranges.Add((type, subtype, q, (type == "*" ? 0 : 1) + (subtype == "*" ? 0 : 1)));
+            }
+        }
+
+        foreach (var range in ranges.OrderByDescending(r => r.Q).ThenByDescending(r => r.Specificity))
+        {
+            if (range.Type is not ("application" or "*"))
+            {
+                continue;
+            }
+
+            foreach (var (subtype, protobuf) in V2Forms)
+            {
+                if (range.Subtype == "*" || range.Subtype == subtype)
+                {
+                    return protobuf;
+                }
+            }
+        }
+
+        throw StatusError.NotAcceptable($"only the following media types are accepted: application/json, {OpenApiV2Protobuf.ContentType}");
     }
 }

@@ -439,12 +439,32 @@ internal sealed partial class RequestHandler
         await _resources.HandleAsync(context, request).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Whether Accept asks for apidiscovery.k8s.io/v2 before any plain type. Only v2 is served: a client that asks for
+    /// v2beta1 first (kubectl 1.27–1.29) gets the plain lists it names next.
+    /// </summary>
     private static bool WantsAggregated(HttpContext context)
     {
-        var accept = context.Request.Headers.Accept.ToString();
-        return accept.Contains("as=APIGroupDiscoveryList", StringComparison.Ordinal) &&
-               accept.Split(',').FirstOrDefault()?.Contains("as=APIGroupDiscoveryList", StringComparison.Ordinal) == true &&
-               accept.Contains("v=v2", StringComparison.Ordinal);
+        foreach (var entry in context.Request.Headers.Accept.ToString().Split(','))
+        {
+            var parts = entry.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 0)
+            {
+                continue;
+            }
+
+            if (!parts.Contains("as=APIGroupDiscoveryList", StringComparer.Ordinal))
+            {
+                return false;
+            }
+
+            if (parts.Contains("g=apidiscovery.k8s.io", StringComparer.Ordinal) && parts.Contains("v=v2", StringComparer.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     public static JsonObject VersionInfo() => new()

@@ -24,6 +24,17 @@ public sealed class DiscoveryTests(TestServer server)
         Assert.Contains(deployments["shortNames"]!.AsArray(), s => (string?)s == "deploy");
     }
 
+    [Theory]
+    [InlineData("/apis", "APIGroupList")]
+    [InlineData("/api", "APIVersions")]
+    public async Task Discovery_V2beta1AcceptFirst_AnswersThePlainList(string path, string kind)
+    {
+        // kubectl 1.27 asks for v2beta1 and then plain JSON; only v2 is served, so the plain list answers.
+        var (status, body) = await server.GetAsync(path, "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(kind, (string?)body!["kind"]);
+    }
+
     [Fact]
     public async Task Api_Plain_AnswersApiVersions()
     {
