@@ -27,7 +27,7 @@ internal sealed partial class CronJobStrategy(ApiResource resource) : ResourceSt
         Default(spec, "failedJobsHistoryLimit", 1);
         if (spec["jobTemplate"]?["spec"]?["template"]?["spec"] is JsonObject podSpec)
         {
-            PodStrategy.DefaultPodSpec(podSpec);
+            PodSpecDefaults.ForTemplate(podSpec);
         }
     }
 

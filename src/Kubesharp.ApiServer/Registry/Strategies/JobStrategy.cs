@@ -34,7 +34,7 @@ internal sealed class JobStrategy(ApiResource resource) : ResourceStrategy(resou
 
         if (template["spec"] is JsonObject podSpec)
         {
-            PodStrategy.DefaultPodSpec(podSpec);
+            PodSpecDefaults.ForTemplate(podSpec);
         }
     }
 
@@ -67,7 +67,7 @@ internal sealed class JobStrategy(ApiResource resource) : ResourceStrategy(resou
             spec["selector"] ??= oldSpec["selector"]?.DeepClone();
             if (spec["template"]?["spec"] is JsonObject podSpec)
             {
-                PodStrategy.DefaultPodSpec(podSpec);
+                PodSpecDefaults.ForTemplate(podSpec);
             }
         }
     }

@@ -29,6 +29,7 @@ internal partial class ResourceStrategy
     public static ResourceStrategy For(ApiResource resource, RegistryContext context) => resource.GroupResource switch
     {
         "pods" => new PodStrategy(resource, context),
+        "podtemplates" => new PodTemplateStrategy(resource),
         "services" => new ServiceStrategy(resource, context),
         "namespaces" => new NamespaceStrategy(resource),
         "nodes" => new NodeStrategy(resource),
@@ -157,7 +158,7 @@ internal partial class ResourceStrategy
         }
     }
 
-    protected static JsonObject Ensure(JsonObject parent, string field)
+    internal static JsonObject Ensure(JsonObject parent, string field)
     {
         if (parent[field] is JsonObject existing)
         {
@@ -169,7 +170,7 @@ internal partial class ResourceStrategy
         return created;
     }
 
-    protected static void Default(JsonObject obj, string field, JsonNode value)
+    internal static void Default(JsonObject obj, string field, JsonNode value)
     {
         if (obj[field] is null)
         {

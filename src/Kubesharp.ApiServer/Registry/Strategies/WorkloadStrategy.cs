@@ -48,6 +48,12 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
             {
                 spec["selector"] = templateLabels.DeepClone();
             }
+
+            // Like its selector, an unlabelled ReplicationController takes its template's labels.
+            if (obj["metadata"] is JsonObject meta && meta["labels"] is not JsonObject { Count: > 0 } && spec["template"]?["metadata"]?["labels"] is JsonObject { Count: > 0 } labels)
+            {
+                meta["labels"] = labels.DeepClone();
+            }
         }
 
         if (kind != "DaemonSet")
@@ -112,7 +118,7 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
 
         if (spec["template"]?["spec"] is JsonObject podSpec)
         {
-            PodStrategy.DefaultPodSpec(podSpec);
+            PodSpecDefaults.ForTemplate(podSpec);
         }
     }
 
