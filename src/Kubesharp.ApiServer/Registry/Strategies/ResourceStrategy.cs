@@ -14,11 +14,15 @@ internal partial class ResourceStrategy
     public ResourceStrategy(ApiResource resource)
     {
         Resource = resource;
+        StatusShape = Kubesharp.Api.StatusShape.For(resource.Group, resource.Kind);
     }
 
     public ApiResource Resource { get; }
 
     public bool HasStatus => Resource.Subresources.ContainsKey("status");
+
+    /// <summary>Upstream's JSON shape of the kind's status, which every stored status of a workload is given.</summary>
+    private Kubesharp.Api.StatusShape? StatusShape { get; }
 
     /// <summary>Kinds whose spec changes bump metadata.generation.</summary>
     public virtual bool TracksGeneration => HasStatus;
@@ -64,6 +68,11 @@ internal partial class ResourceStrategy
         {
             obj.Remove("status");
         }
+
+        if (StatusShape is { } shape)
+        {
+            obj["status"] = shape.Initial();
+        }
     }
 
     /// <summary>Defaults a new object a client sends; <paramref name="requester"/> is null for the server's own writes.</summary>
@@ -82,6 +91,8 @@ internal partial class ResourceStrategy
         {
             CopyField(old, updated, "status");
         }
+
+        Shape(updated);
     }
 
     /// <summary>For a status update: everything but status comes from the old object.</summary>
@@ -89,7 +100,16 @@ internal partial class ResourceStrategy
     {
         var result = old.DeepClone().AsObject();
         CopyField(updated, result, "status");
+        Shape(result);
         return result;
+    }
+
+    private void Shape(JsonObject obj)
+    {
+        if (StatusShape is { } shape)
+        {
+            shape.Apply(Ensure(obj, "status"));
+        }
     }
 
     /// <summary>Before a delete: a kind may add finalizers that hold the object (and mark it) until work is done.</summary>
