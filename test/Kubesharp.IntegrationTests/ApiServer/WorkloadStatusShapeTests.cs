@@ -29,7 +29,7 @@ public sealed class WorkloadStatusShapeTests(TestServer server)
         { "/apis/apps/v1/namespaces/{0}/statefulsets", $$$"""{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"w"},"spec":{"serviceName":"w","selector":{"matchLabels":{"app":"x"}},"template":{{{Template}}}}}""", """{"replicas":0,"availableReplicas":0}""" },
         { "/apis/apps/v1/namespaces/{0}/daemonsets", DaemonSet, """{"currentNumberScheduled":0,"numberMisscheduled":0,"desiredNumberScheduled":0,"numberReady":0}""" },
         { "/apis/batch/v1/namespaces/{0}/jobs", $$$"""{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"w"},"spec":{"template":{{{JobTemplate}}}}}""", "{}" },
-        { "/apis/batch/v1/namespaces/{0}/cronjobs", $$$"""{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"w"},"spec":{"schedule":"0 * * * *","jobTemplate":{"spec":{"template":{{{JobTemplate}}} } } }""", "{}" },
+        { "/apis/batch/v1/namespaces/{0}/cronjobs", $$$"""{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"w"},"spec":{"schedule":"0 * * * *","jobTemplate":{"spec":{"template":{{{JobTemplate}}} } } } }""", "{}" },
     };
 
     [Theory]
