@@ -160,6 +160,7 @@ internal sealed partial class ResourceRegistry
                 meta.Remove("generation");
             }
 
+            strategy.ApplySchemeDefaults(obj);
             AdmissionAttributes? attributes = null;
             if (admission is not null)
             {
@@ -288,6 +289,11 @@ internal sealed partial class ResourceRegistry
 
             updatedMeta.Remove("selfLink");
             DropEmptyCollections(updatedMeta);
+            if (subresource is not ("status" or "finalize" or "binding") && ownSubresource is null)
+            {
+                strategy.ApplySchemeDefaults(updated);
+            }
+
             AdmissionAttributes? attributes = null;
             if (admission is not null)
             {

@@ -140,6 +140,24 @@ public sealed class PodSpecDefaultsTests(TestServer server)
         Assert.Equal("Burstable", (string?)pod["status"]!["qosClass"]);
     }
 
+    [Fact]
+    public async Task Create_PodWithLimitsUnderLimitRange_TakesRequestsFromLimitsBeforeAdmission()
+    {
+        var ns = await CreateNamespaceAsync();
+        var (limitRange, body) = await server.PostAsync($"/api/v1/namespaces/{ns}/limitranges", """
+            {"apiVersion":"v1","kind":"LimitRange","metadata":{"name":"limits"},"spec":{"limits":[{"type":"Container","defaultRequest":{"cpu":"100m","memory":"32Mi"}}]}}
+            """);
+        Assert.True(limitRange == HttpStatusCode.Created, body?.ToJsonString());
+
+        var pod = await CreateAndReadAsync($"/api/v1/namespaces/{ns}/pods", "p", """
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"automountServiceAccountToken":false,
+             "containers":[{"name":"c","image":"busybox:1.36","resources":{"limits":{"cpu":"2"}}}]}}
+            """);
+
+        // The limit's request comes from the pod defaults (as upstream's decoding gives it), the other from the LimitRange.
+        Assert.Equal("""{"cpu":"2","memory":"32Mi"}""", pod["spec"]!["containers"]![0]!["resources"]!["requests"]!.ToJsonString());
+    }
+
     public static TheoryData<string, string, string> TemplateKinds => new()
     {
         { "/api/v1/namespaces/{0}/podtemplates", "template", """{"apiVersion":"v1","kind":"PodTemplate","metadata":{"name":"w"},"template":{1}}""" },

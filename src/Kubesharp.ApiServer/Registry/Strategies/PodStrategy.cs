@@ -8,6 +8,14 @@ internal sealed class PodStrategy(ApiResource resource, RegistryContext context)
 {
     public override bool TracksGeneration => true;
 
+    public override void ApplySchemeDefaults(JsonObject obj)
+    {
+        if (obj["spec"] is JsonObject spec)
+        {
+            PodSpecDefaults.ForPod(spec);
+        }
+    }
+
     public override void PrepareForCreate(JsonObject obj)
     {
         base.PrepareForCreate(obj);

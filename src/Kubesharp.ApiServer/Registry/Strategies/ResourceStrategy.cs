@@ -61,6 +61,14 @@ internal partial class ResourceStrategy
         _ => new ResourceStrategy(resource),
     };
 
+    /// <summary>
+    /// The scheme defaults a kind applies as an object is read from a request, before admission, so that admission
+    /// plugins see them as upstream's do (LimitRanger sees a Pod's requests taken from its limits).
+    /// </summary>
+    public virtual void ApplySchemeDefaults(JsonObject obj)
+    {
+    }
+
     /// <summary>Defaults a new object; the status of resources with a status subresource starts empty.</summary>
     public virtual void PrepareForCreate(JsonObject obj)
     {
