@@ -235,6 +235,8 @@ internal sealed partial class ResourceRegistry
             var current = ExistingAt(resource, key, name);
             var presented = await definition.PresentAsync(current, cancellationToken).ConfigureAwait(false);
             var old = presented.ToNode();
+            // Stored objects are read with today's defaults, so objects written before a default existed stay updatable.
+            strategy.ApplySchemeDefaults(old);
             var desired = mutate(presented);
             CheckKind(resource, desired);
             var meta = desired["metadata"] as JsonObject;

@@ -158,6 +158,33 @@ public sealed class PodSpecDefaultsTests(TestServer server)
         Assert.Equal("""{"cpu":"2","memory":"32Mi"}""", pod["spec"]!["containers"]![0]!["resources"]!["requests"]!.ToJsonString());
     }
 
+    [Fact]
+    public async Task Patch_ObjectsStoredWithoutDefaults_AreUpdatableAndGainThem()
+    {
+        var ns = await CreateNamespaceAsync();
+        const string spec = """{"restartPolicy":"Never","volumes":[{"name":"config","configMap":{"name":"c"}}],"containers":[{"name":"c","image":"busybox:1.36","livenessProbe":{"exec":{"command":["true"]}}}]}""";
+        // Written as a server without today's defaults wrote them.
+        await server.Store.CreateAsync($"/registry/pods/{ns}/old", System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"old","namespace":"{{{ns}}}","uid":"{{{Guid.NewGuid()}}}"},"spec":{{{spec}}},"status":{"phase":"Pending"}}"""), CancellationToken.None);
+        await server.Store.CreateAsync($"/registry/jobs.batch/{ns}/old", System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"old","namespace":"{{{ns}}}","uid":"{{{Guid.NewGuid()}}}","generation":1},"spec":{"selector":{"matchLabels":{"app":"x"}},"manualSelector":true,"template":{"metadata":{"labels":{"app":"x"}},"spec":{{{spec}}} } },"status":{}}"""), CancellationToken.None);
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while ((await server.GetAsync($"/apis/batch/v1/namespaces/{ns}/jobs/old")).Status != HttpStatusCode.OK || (await server.GetAsync($"/api/v1/namespaces/{ns}/pods/old")).Status != HttpStatusCode.OK)
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, "the stored objects never became visible");
+            await Task.Delay(50);
+        }
+
+        var (podPatched, pod) = await server.SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/{ns}/pods/old", """{"metadata":{"labels":{"tier":"a"}}}""", "application/merge-patch+json");
+        var (jobPatched, job) = await server.SendAsync(HttpMethod.Patch, $"/apis/batch/v1/namespaces/{ns}/jobs/old", """{"metadata":{"labels":{"tier":"a"}}}""", "application/merge-patch+json");
+
+        Assert.True(podPatched == HttpStatusCode.OK, pod?.ToJsonString());
+        Assert.Equal(420, (int?)Volume(pod!["spec"]!, "config")["configMap"]!["defaultMode"]);
+        Assert.True(jobPatched == HttpStatusCode.OK, job?.ToJsonString());
+        Assert.Equal(10, (int?)Container(job!["spec"]!["template"]!["spec"]!, "c")["livenessProbe"]!["periodSeconds"]);
+        Assert.Equal(1, (int?)job["metadata"]!["generation"]);
+    }
+
     public static TheoryData<string, string, string> TemplateKinds => new()
     {
         { "/api/v1/namespaces/{0}/podtemplates", "template", """{"apiVersion":"v1","kind":"PodTemplate","metadata":{"name":"w"},"template":{1}}""" },

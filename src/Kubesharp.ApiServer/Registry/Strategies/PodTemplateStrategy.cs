@@ -19,6 +19,8 @@ internal sealed class PodTemplateStrategy(ApiResource resource) : ResourceStrate
         DefaultTemplate(updated);
     }
 
+    public override void ApplySchemeDefaults(JsonObject obj) => DefaultTemplate(obj);
+
     private static void DefaultTemplate(JsonObject obj)
     {
         if (obj["template"]?["spec"] is JsonObject spec)

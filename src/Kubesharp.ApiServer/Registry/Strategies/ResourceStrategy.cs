@@ -62,8 +62,9 @@ internal partial class ResourceStrategy
     };
 
     /// <summary>
-    /// The scheme defaults a kind applies as an object is read from a request, before admission, so that admission
-    /// plugins see them as upstream's do (LimitRanger sees a Pod's requests taken from its limits).
+    /// The scheme defaults a kind applies as an object is read, from a request before admission (so that admission
+    /// plugins see them as upstream's do: LimitRanger sees a Pod's requests taken from its limits) and from storage
+    /// before an update (so that an object stored before a default existed compares equal to itself).
     /// </summary>
     public virtual void ApplySchemeDefaults(JsonObject obj)
     {

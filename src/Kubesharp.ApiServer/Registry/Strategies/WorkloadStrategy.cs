@@ -10,6 +10,14 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
     /// <summary>The DaemonSet annotation counting template changes (upstream's deprecated templateGeneration).</summary>
     public const string TemplateGenerationAnnotation = "deprecated.daemonset.template.generation";
 
+    public override void ApplySchemeDefaults(JsonObject obj)
+    {
+        if (obj["spec"]?["template"]?["spec"] is JsonObject podSpec)
+        {
+            PodSpecDefaults.ForTemplate(podSpec);
+        }
+    }
+
     public override void PrepareForCreate(JsonObject obj)
     {
         base.PrepareForCreate(obj);
