@@ -174,6 +174,26 @@ public sealed class KubectlTests(KubectlServer server) : IDisposable
     }
 
     [Fact]
+    public async Task Describe_DeploymentWithProjectedTokenAndConfigMapVolumes_ShowsVolumes()
+    {
+        // kubectl reads the token's expiry and the volumes' modes without checking for them: they must be defaulted.
+        await NamespaceAsync();
+        const string containers = "      containers:\n      - name: web\n";
+        var manifest = Manifest.Replace(containers,
+            "      volumes:\n      - name: token\n        projected:\n          sources:\n          - serviceAccountToken: {path: token, audience: vault}\n" +
+            "      - name: settings\n        configMap: {name: settings}\n" + containers, StringComparison.Ordinal);
+        Assert.NotEqual(Manifest, manifest);
+        (await K("apply", "-n", _ns, "-f", await WriteAsync("volumes.yaml", manifest))).Ok();
+
+        var result = (await K("describe", "deployment", "web", "-n", _ns)).Ok();
+
+        Assert.Matches(@"token:\s+Type:\s+Projected", result.Output);
+        Assert.Matches(@"TokenExpirationSeconds:\s+3600", result.Output);
+        Assert.Matches(@"settings:\s+Type:\s+ConfigMap", result.Output);
+        Assert.Matches(@"Name:\s+settings", result.Output);
+    }
+
+    [Fact]
     public async Task PatchAllThreeTypes_LabelAnnotateScale()
     {
         await ApplyManifestAsync();

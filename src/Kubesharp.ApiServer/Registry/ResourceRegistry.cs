@@ -160,6 +160,7 @@ internal sealed partial class ResourceRegistry
                 meta.Remove("generation");
             }
 
+            strategy.ApplySchemeDefaults(obj);
             AdmissionAttributes? attributes = null;
             if (admission is not null)
             {
@@ -234,6 +235,8 @@ internal sealed partial class ResourceRegistry
             var current = ExistingAt(resource, key, name);
             var presented = await definition.PresentAsync(current, cancellationToken).ConfigureAwait(false);
             var old = presented.ToNode();
+            // Stored objects are read with today's defaults, so objects written before a default existed stay updatable.
+            strategy.ApplySchemeDefaults(old);
             var desired = mutate(presented);
             CheckKind(resource, desired);
             var meta = desired["metadata"] as JsonObject;
@@ -288,6 +291,11 @@ internal sealed partial class ResourceRegistry
 
             updatedMeta.Remove("selfLink");
             DropEmptyCollections(updatedMeta);
+            if (subresource is not ("status" or "finalize" or "binding") && ownSubresource is null)
+            {
+                strategy.ApplySchemeDefaults(updated);
+            }
+
             AdmissionAttributes? attributes = null;
             if (admission is not null)
             {

@@ -18,7 +18,10 @@ internal static class ObjectCopy
         return JsonSerializer.Deserialize(JsonSerializer.SerializeToUtf8Bytes(value, info), info)!;
     }
 
-    /// <summary>Structural equality through the canonical JSON form.</summary>
+    /// <summary>
+    /// Structural equality through the canonical JSON form, which for a workload status is the shape the API
+    /// stores (a computed 0 equals a counter the API leaves out).
+    /// </summary>
     public static bool SemanticEquals<T>(T? left, T? right)
         where T : class
     {
@@ -28,9 +31,18 @@ internal static class ObjectCopy
         }
 
         var info = (JsonTypeInfo<T>)KubernetesJsonContext.Default.GetTypeInfo(typeof(T))!;
-        return JsonNode.DeepEquals(
-            WithoutEmpties(JsonSerializer.SerializeToNode(left, info)),
-            WithoutEmpties(JsonSerializer.SerializeToNode(right, info)));
+        return JsonNode.DeepEquals(Canonical(left, info), Canonical(right, info));
+    }
+
+    private static JsonNode? Canonical<T>(T value, JsonTypeInfo<T> info)
+    {
+        var node = JsonSerializer.SerializeToNode(value, info);
+        if (node is JsonObject status && StatusShape.For(typeof(T)) is { } shape)
+        {
+            shape.Apply(status);
+        }
+
+        return WithoutEmpties(node);
     }
 
     /// <summary>Empty and absent lists and maps mean the same to the API, so comparisons drop them.</summary>

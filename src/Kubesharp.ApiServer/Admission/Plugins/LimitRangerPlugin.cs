@@ -32,14 +32,8 @@ internal sealed class LimitRangerPlugin(ResourceRegistry registry) : IMutatingAd
 
         foreach (var container in Containers(spec))
         {
+            // Requests a container's limits give it are already there: the pod defaults precede admission.
             var resources = container["resources"] as JsonObject ?? (JsonObject)(container["resources"] = new JsonObject());
-            // A limit the container states is its request too (upstream's pod defaulting, which precedes admission).
-            foreach (var (name, limit) in Map(resources["limits"]))
-            {
-                var requests = resources["requests"] as JsonObject ?? (JsonObject)(resources["requests"] = new JsonObject());
-                requests[name] ??= limit.DeepClone();
-            }
-
             foreach (var item in items)
             {
                 var (limits, requests) = Defaults(item);

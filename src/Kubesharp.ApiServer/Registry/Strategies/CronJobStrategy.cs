@@ -7,6 +7,14 @@ namespace Kubesharp.ApiServer.Registry.Strategies;
 /// <summary>CronJobs: upstream's defaults (Allow, not suspended, keep 3 successful and 1 failed Job) and checks.</summary>
 internal sealed partial class CronJobStrategy(ApiResource resource) : ResourceStrategy(resource)
 {
+    public override void ApplySchemeDefaults(JsonObject obj)
+    {
+        if (obj["spec"]?["jobTemplate"]?["spec"]?["template"]?["spec"] is JsonObject podSpec)
+        {
+            PodSpecDefaults.ForTemplate(podSpec);
+        }
+    }
+
     public override void PrepareForCreate(JsonObject obj)
     {
         base.PrepareForCreate(obj);
@@ -27,7 +35,7 @@ internal sealed partial class CronJobStrategy(ApiResource resource) : ResourceSt
         Default(spec, "failedJobsHistoryLimit", 1);
         if (spec["jobTemplate"]?["spec"]?["template"]?["spec"] is JsonObject podSpec)
         {
-            PodStrategy.DefaultPodSpec(podSpec);
+            PodSpecDefaults.ForTemplate(podSpec);
         }
     }
 

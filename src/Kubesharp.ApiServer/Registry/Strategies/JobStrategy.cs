@@ -7,6 +7,14 @@ namespace Kubesharp.ApiServer.Registry.Strategies;
 /// <summary>Jobs: defaults and a generated selector on the job's uid, as upstream does.</summary>
 internal sealed class JobStrategy(ApiResource resource) : ResourceStrategy(resource)
 {
+    public override void ApplySchemeDefaults(JsonObject obj)
+    {
+        if (obj["spec"]?["template"]?["spec"] is JsonObject podSpec)
+        {
+            PodSpecDefaults.ForTemplate(podSpec);
+        }
+    }
+
     public override void PrepareForCreate(JsonObject obj)
     {
         base.PrepareForCreate(obj);
@@ -34,7 +42,7 @@ internal sealed class JobStrategy(ApiResource resource) : ResourceStrategy(resou
 
         if (template["spec"] is JsonObject podSpec)
         {
-            PodStrategy.DefaultPodSpec(podSpec);
+            PodSpecDefaults.ForTemplate(podSpec);
         }
     }
 
@@ -67,7 +75,7 @@ internal sealed class JobStrategy(ApiResource resource) : ResourceStrategy(resou
             spec["selector"] ??= oldSpec["selector"]?.DeepClone();
             if (spec["template"]?["spec"] is JsonObject podSpec)
             {
-                PodStrategy.DefaultPodSpec(podSpec);
+                PodSpecDefaults.ForTemplate(podSpec);
             }
         }
     }

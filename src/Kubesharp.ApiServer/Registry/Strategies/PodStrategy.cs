@@ -8,12 +8,20 @@ internal sealed class PodStrategy(ApiResource resource, RegistryContext context)
 {
     public override bool TracksGeneration => true;
 
+    public override void ApplySchemeDefaults(JsonObject obj)
+    {
+        if (obj["spec"] is JsonObject spec)
+        {
+            PodSpecDefaults.ForPod(spec);
+        }
+    }
+
     public override void PrepareForCreate(JsonObject obj)
     {
         base.PrepareForCreate(obj);
         if (obj["spec"] is JsonObject spec)
         {
-            DefaultPodSpec(spec);
+            PodSpecDefaults.ForPod(spec);
             // Mirror pods of a node's static pods run under no service account, as upstream's ServiceAccount admission leaves them.
             if (obj["metadata"]?["annotations"]?["kubernetes.io/config.mirror"] is null)
             {
@@ -31,7 +39,7 @@ internal sealed class PodStrategy(ApiResource resource, RegistryContext context)
         base.PrepareForUpdate(updated, old);
         if (updated["spec"] is JsonObject spec)
         {
-            DefaultPodSpec(spec);
+            PodSpecDefaults.ForPod(spec);
         }
     }
 
@@ -74,47 +82,6 @@ internal sealed class PodStrategy(ApiResource resource, RegistryContext context)
         }
 
         return JsonNode.DeepEquals(a, b) && ((string?)oldSpec["nodeName"] is null or "" || (string?)oldSpec["nodeName"] == (string?)spec["nodeName"]);
-    }
-
-    /// <summary>The scheme defaults of a pod spec, which pod templates get too.</summary>
-    public static void DefaultPodSpec(JsonObject spec)
-    {
-        Default(spec, "restartPolicy", "Always");
-        Default(spec, "terminationGracePeriodSeconds", 30);
-        Default(spec, "dnsPolicy", "ClusterFirst");
-        Default(spec, "securityContext", new JsonObject());
-        Default(spec, "schedulerName", "default-scheduler");
-        Default(spec, "enableServiceLinks", true);
-
-        foreach (var list in new[] { "containers", "initContainers" })
-        {
-            if (spec[list] is not JsonArray containers)
-            {
-                continue;
-            }
-
-            foreach (var c in containers.OfType<JsonObject>())
-            {
-                Default(c, "terminationMessagePath", "/dev/termination-log");
-                Default(c, "terminationMessagePolicy", "File");
-                Default(c, "resources", new JsonObject());
-                if (c["imagePullPolicy"] is null && c["image"] is JsonValue imageValue && imageValue.TryGetValue<string>(out var image))
-                {
-                    var lastSegment = image.Split('/')[^1];
-                    var latest = !lastSegment.Contains(':', StringComparison.Ordinal) && !image.Contains('@', StringComparison.Ordinal) || lastSegment.EndsWith(":latest", StringComparison.Ordinal);
-                    c["imagePullPolicy"] = latest ? "Always" : "IfNotPresent";
-                }
-
-                if (c["ports"] is JsonArray ports)
-                {
-                    foreach (var p in ports.OfType<JsonObject>())
-                    {
-                        Default(p, "protocol", "TCP");
-                    }
-                }
-            }
-        }
-
     }
 
     /// <summary>

@@ -14,11 +14,15 @@ internal partial class ResourceStrategy
     public ResourceStrategy(ApiResource resource)
     {
         Resource = resource;
+        StatusShape = Kubesharp.Api.StatusShape.For(resource.Group, resource.Kind);
     }
 
     public ApiResource Resource { get; }
 
     public bool HasStatus => Resource.Subresources.ContainsKey("status");
+
+    /// <summary>Upstream's JSON shape of the kind's status, which every stored status of a workload is given.</summary>
+    private Kubesharp.Api.StatusShape? StatusShape { get; }
 
     /// <summary>Kinds whose spec changes bump metadata.generation.</summary>
     public virtual bool TracksGeneration => HasStatus;
@@ -29,6 +33,7 @@ internal partial class ResourceStrategy
     public static ResourceStrategy For(ApiResource resource, RegistryContext context) => resource.GroupResource switch
     {
         "pods" => new PodStrategy(resource, context),
+        "podtemplates" => new PodTemplateStrategy(resource),
         "services" => new ServiceStrategy(resource, context),
         "namespaces" => new NamespaceStrategy(resource),
         "nodes" => new NodeStrategy(resource),
@@ -56,12 +61,26 @@ internal partial class ResourceStrategy
         _ => new ResourceStrategy(resource),
     };
 
+    /// <summary>
+    /// The scheme defaults a kind applies as an object is read, from a request before admission (so that admission
+    /// plugins see them as upstream's do: LimitRanger sees a Pod's requests taken from its limits) and from storage
+    /// before an update (so that an object stored before a default existed compares equal to itself).
+    /// </summary>
+    public virtual void ApplySchemeDefaults(JsonObject obj)
+    {
+    }
+
     /// <summary>Defaults a new object; the status of resources with a status subresource starts empty.</summary>
     public virtual void PrepareForCreate(JsonObject obj)
     {
         if (HasStatus && Resource.GroupResource != "nodes")
         {
             obj.Remove("status");
+        }
+
+        if (StatusShape is { } shape)
+        {
+            obj["status"] = shape.Initial();
         }
     }
 
@@ -81,6 +100,8 @@ internal partial class ResourceStrategy
         {
             CopyField(old, updated, "status");
         }
+
+        Shape(updated);
     }
 
     /// <summary>For a status update: everything but status comes from the old object.</summary>
@@ -88,7 +109,16 @@ internal partial class ResourceStrategy
     {
         var result = old.DeepClone().AsObject();
         CopyField(updated, result, "status");
+        Shape(result);
         return result;
+    }
+
+    private void Shape(JsonObject obj)
+    {
+        if (StatusShape is { } shape)
+        {
+            shape.Apply(Ensure(obj, "status"));
+        }
     }
 
     /// <summary>Before a delete: a kind may add finalizers that hold the object (and mark it) until work is done.</summary>
@@ -157,7 +187,7 @@ internal partial class ResourceStrategy
         }
     }
 
-    protected static JsonObject Ensure(JsonObject parent, string field)
+    internal static JsonObject Ensure(JsonObject parent, string field)
     {
         if (parent[field] is JsonObject existing)
         {
@@ -169,7 +199,7 @@ internal partial class ResourceStrategy
         return created;
     }
 
-    protected static void Default(JsonObject obj, string field, JsonNode value)
+    internal static void Default(JsonObject obj, string field, JsonNode value)
     {
         if (obj[field] is null)
         {

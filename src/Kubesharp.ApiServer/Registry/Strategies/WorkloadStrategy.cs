@@ -10,6 +10,14 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
     /// <summary>The DaemonSet annotation counting template changes (upstream's deprecated templateGeneration).</summary>
     public const string TemplateGenerationAnnotation = "deprecated.daemonset.template.generation";
 
+    public override void ApplySchemeDefaults(JsonObject obj)
+    {
+        if (obj["spec"]?["template"]?["spec"] is JsonObject podSpec)
+        {
+            PodSpecDefaults.ForTemplate(podSpec);
+        }
+    }
+
     public override void PrepareForCreate(JsonObject obj)
     {
         base.PrepareForCreate(obj);
@@ -47,6 +55,12 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
             if (spec["selector"] is null && spec["template"]?["metadata"]?["labels"] is JsonObject templateLabels)
             {
                 spec["selector"] = templateLabels.DeepClone();
+            }
+
+            // Like its selector, an unlabelled ReplicationController takes its template's labels.
+            if (obj["metadata"] is JsonObject meta && meta["labels"] is not JsonObject { Count: > 0 } && spec["template"]?["metadata"]?["labels"] is JsonObject { Count: > 0 } labels)
+            {
+                meta["labels"] = labels.DeepClone();
             }
         }
 
@@ -112,7 +126,7 @@ internal sealed class WorkloadStrategy(ApiResource resource) : ResourceStrategy(
 
         if (spec["template"]?["spec"] is JsonObject podSpec)
         {
-            PodStrategy.DefaultPodSpec(podSpec);
+            PodSpecDefaults.ForTemplate(podSpec);
         }
     }
 
