@@ -16,7 +16,7 @@ namespace Kubesharp.Kubelet.Tests.EndToEnd;
 
 /// <summary>
 /// The official clients as independent witnesses against the in-process API server and a real node: the C# client
-/// (KubernetesClient) and Debian's python3-kubernetes. Both stream exec and port-forward over WebSocket only.
+/// (KubernetesClient) and Debian's python3-kubernetes. Both stream exec, attach and port-forward over WebSocket only.
 /// </summary>
 [Collection(NodeCollection.Name)]
 public sealed class OfficialClientEndToEndTests(NodeFixture fixture)
@@ -52,6 +52,38 @@ public sealed class OfficialClientEndToEndTests(NodeFixture fixture)
 
             var success = await client.NamespacedPodExecAsync("cs-shell", Ns, "app", ["true"], false, (_, _, _) => Task.CompletedTask, CancellationToken.None).WaitAsync(WaitLimit);
             Assert.Equal(0, success);
+        });
+    }
+
+    [OfficialClientFact]
+    public async Task CSharpClient_AttachOverWebSocket_StreamsOutputAndTakesStdin()
+    {
+        var reader = new Container
+        {
+            Name = "app",
+            Image = NodeFixture.BusyboxImage,
+            ImagePullPolicy = "Never",
+            Stdin = true,
+            // Echoes what arrives on its standard input, after a first line of its own.
+            Command = ["sh", "-c", "echo attached-ready; while read line; do echo seen-$line; done"],
+        };
+        await WithPodAsync("cs-attach", reader, async () =>
+        {
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(fixture.Server.KubeconfigPath));
+            using var socket = await client.WebSocketNamespacedPodAttachAsync("cs-attach", Ns, "app", stderr: true, stdin: true, stdout: true, tty: false).WaitAsync(WaitLimit);
+            using var demux = new StreamDemuxer(socket);
+            demux.Start();
+            await using var stdin = demux.GetStream(null, ChannelIndex.StdIn);
+            using var stdout = new StreamReader(demux.GetStream(ChannelIndex.StdOut, null));
+            await stdin.WriteAsync("over-attach\n"u8.ToArray());
+            await stdin.FlushAsync();
+            using var limit = new CancellationTokenSource(WaitLimit);
+            string? line;
+            while ((line = await stdout.ReadLineAsync(limit.Token)) is not null && line != "seen-over-attach")
+            {
+            }
+
+            Assert.Equal("seen-over-attach", line);
         });
     }
 
