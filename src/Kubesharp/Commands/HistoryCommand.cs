@@ -61,11 +61,11 @@ internal static partial class HistoryCommand
             var path = resource.ObjectPath(@namespace, name) + "/history";
             if (Then(result, flags) is { } query)
             {
-                var obj = await client.GetJsonAsync(path + query, cancellationToken).ConfigureAwait(false) ?? throw NotKept(resource, name);
+                var obj = await client.SendRequiredJsonAsync(HttpMethod.Get, path + query, null, cancellationToken).ConfigureAwait(false) ?? throw NotKept(resource, name);
                 return Print(obj, result.GetValue(flags.Output) ?? "yaml");
             }
 
-            var list = await client.GetJsonAsync(path, cancellationToken).ConfigureAwait(false) ?? throw NotKept(resource, name);
+            var list = await client.SendRequiredJsonAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false) ?? throw NotKept(resource, name);
             return result.GetValue(flags.Output) is { } format ? Print(list, format) : Revisions(list);
         }));
 
@@ -109,7 +109,7 @@ internal static partial class HistoryCommand
     }
 
     private static StatusException NotKept(ServedResource resource, string name) =>
-        new(404, "NotFound", $"{resource.Resource} \"{name}\" has no history (is the server a Kubesharp server started with --history-retention?)");
+        new(404, "NotFound", $"{resource.Resource} \"{name}\": the server answered no history");
 
     private static async Task<(ServedResource Resource, string Name)> TargetAsync(KubernetesClient client, string? text, CancellationToken cancellationToken)
     {
@@ -212,8 +212,8 @@ internal static partial class HistoryCommand
     private static async Task<string> DeletedAsync(KubernetesClient client, string? @namespace, string? format, CancellationToken cancellationToken)
     {
         var path = @namespace is null ? $"{DeletedPath}/deletedobjects" : $"{DeletedPath}/namespaces/{Uri.EscapeDataString(@namespace)}/deletedobjects";
-        var list = await client.GetJsonAsync(path, cancellationToken).ConfigureAwait(false)
-            ?? throw new StatusException(404, "NotFound", "the server doesn't keep history (is it a Kubesharp server started with --history-retention?)");
+        var list = await client.SendRequiredJsonAsync(HttpMethod.Get, path, null, cancellationToken).ConfigureAwait(false)
+            ?? throw new StatusException(404, "NotFound", "the server answered no list of deleted objects");
         if (format is not null)
         {
             return Print(list, format);
@@ -261,12 +261,12 @@ internal static partial class HistoryCommand
         JsonObject past;
         if (then is not null)
         {
-            past = await client.GetJsonAsync(historyPath + then, cancellationToken).ConfigureAwait(false) ?? throw NotKept(resource, name);
+            past = await client.SendRequiredJsonAsync(HttpMethod.Get, historyPath + then, null, cancellationToken).ConfigureAwait(false) ?? throw NotKept(resource, name);
         }
         else
         {
             // The last state before the object was deleted (or, for one that exists, before its last change).
-            var records = ((await client.GetJsonAsync(historyPath, cancellationToken).ConfigureAwait(false) ?? throw NotKept(resource, name))["items"] as JsonArray ?? [])
+            var records = ((await client.SendRequiredJsonAsync(HttpMethod.Get, historyPath, null, cancellationToken).ConfigureAwait(false) ?? throw NotKept(resource, name))["items"] as JsonArray ?? [])
                 .OfType<JsonObject>().ToList();
             var exists = records.Count > 0 && (string?)records[^1]["type"] != "DELETED";
             var candidates = exists ? records.Take(records.Count - 1) : records;

@@ -66,16 +66,18 @@ public sealed class ObjectHistoryTests : IAsyncLifetime
         var replacement = ConfigMapJson("green");
         replacement["metadata"]!["resourceVersion"] = created!["metadata"]!["resourceVersion"]!.DeepClone();
         await client.SendJsonAsync(HttpMethod.Put, path + "?fieldManager=updater", replacement);
-        await maps.PatchAsync("default", "app", PatchType.Merge, """{"data":{"color":"blue"}}""", new PatchOptions { FieldManager = "patcher" });
+        await maps.PatchAsync("default", "app", PatchType.Merge, """{"data":{"color":"yellow"}}""", new PatchOptions { FieldManager = "patcher" });
+        await maps.PatchAsync("default", "app", PatchType.Apply, """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"app"},"data":{"color":"blue"}}""", new PatchOptions { FieldManager = "applier", Force = true });
         await maps.DeleteAsync("default", "app");
 
         var list = (await client.GetJsonAsync(path + "/history"))!;
         Assert.Equal("RevisionList", (string?)list["kind"]);
         var items = list["items"]!.AsArray().Select(i => i!.AsObject()).ToList();
-        Assert.Equal(["ADDED", "MODIFIED", "MODIFIED", "DELETED"], items.Select(i => (string?)i["type"]));
-        Assert.Equal(["creator", "updater", "patcher", null], items.Select(i => (string?)i["manager"]));
+        Assert.Equal(["ADDED", "MODIFIED", "MODIFIED", "MODIFIED", "DELETED"], items.Select(i => (string?)i["type"]));
+        // Only server-side apply stamps managedFields here: the other writes are known by their user.
+        Assert.Equal([null, null, null, "applier", null], items.Select(i => (string?)i["manager"]));
         Assert.All(items, i => Assert.Equal(ClusterCertificatesAdmin, (string?)i["user"]));
-        Assert.Equal(["red", "green", "blue", "blue"], items.Select(i => (string?)i["object"]!["data"]!["color"]));
+        Assert.Equal(["red", "green", "yellow", "blue", "blue"], items.Select(i => (string?)i["object"]!["data"]!["color"]));
         var revisions = items.Select(i => (long)i["revision"]!).ToList();
         Assert.Equal(revisions.Order(), revisions);
         Assert.Equal(revisions[0].ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)items[0]["object"]!["metadata"]!["resourceVersion"]);
@@ -85,11 +87,11 @@ public sealed class ObjectHistoryTests : IAsyncLifetime
         Assert.Equal("green", (string?)atGreen!["data"]!["color"]);
         var atTime = await client.GetJsonAsync($"{path}/history?at={Uri.EscapeDataString((string)items[0]["time"]!)}");
         Assert.Equal("red", (string?)atTime!["data"]!["color"]);
-        var gone = await Assert.ThrowsAsync<StatusException>(() => client.GetJsonAsync($"{path}/history?revision={revisions[3]}"));
-        Assert.Equal(404, gone.Code);
-        Assert.Contains("did not exist at revision", gone.Message, StringComparison.Ordinal);
-        var before = await Assert.ThrowsAsync<StatusException>(() => client.GetJsonAsync($"{path}/history?at=2001-01-01T00:00:00Z"));
-        Assert.Equal(404, before.Code);
+        Assert.Equal("yellow", (string?)(await client.GetJsonAsync($"{path}/history?revision={revisions[3] - 1}"))!["data"]!["color"]);
+        Assert.Null(await client.GetJsonAsync($"{path}/history?revision={revisions[4]}"));
+        Assert.Null(await client.GetJsonAsync($"{path}/history?at=2001-01-01T00:00:00Z"));
+        var gone = await NotFoundAsync(host, $"{path}/history?revision={revisions[4]}");
+        Assert.Contains("configmaps \"app\" did not exist at revision", gone, StringComparison.Ordinal);
         var bad = await Assert.ThrowsAsync<StatusException>(() => client.GetJsonAsync($"{path}/history?at=yesterday"));
         Assert.Equal(400, bad.Code);
 
@@ -98,18 +100,17 @@ public sealed class ObjectHistoryTests : IAsyncLifetime
         var entry = Assert.Single(deleted, d => (string?)d!["name"] == "app")!;
         Assert.Equal("ConfigMap", (string?)entry["kind"]);
         Assert.Equal("v1", (string?)entry["apiVersion"]);
-        Assert.Equal(revisions[3], (long)entry["revision"]!);
+        Assert.Equal(revisions[4], (long)entry["revision"]!);
         Assert.Equal(ClusterCertificatesAdmin, (string?)entry["user"]);
         await client.SendJsonAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", ConfigMapJson("again"));
         deleted = (await client.GetJsonAsync("/apis/history.kubesharp.io/v1/deletedobjects"))!["items"]!.AsArray();
         Assert.DoesNotContain(deleted, d => (string?)d!["name"] == "app");
-        Assert.Equal(5, (await client.GetJsonAsync(path + "/history"))!["items"]!.AsArray().Count);
+        Assert.Equal(6, (await client.GetJsonAsync(path + "/history"))!["items"]!.AsArray().Count);
 
         // Secrets keep no history: their values stay where encryption can reach them.
         await client.SendJsonAsync(HttpMethod.Post, "/api/v1/namespaces/default/secrets", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "s" }, ["stringData"] = new JsonObject { ["k"] = "v" } });
-        var secret = await Assert.ThrowsAsync<StatusException>(() => client.GetJsonAsync("/api/v1/namespaces/default/secrets/s/history"));
-        Assert.Equal(404, secret.Code);
-        Assert.Empty((await store.ListAsync(ObjectHistory.Prefix + "secrets/", new ListOptions(), CancellationToken.None)).Items);
+        Assert.Contains("keeps no history of secrets", await NotFoundAsync(host, "/api/v1/namespaces/default/secrets/s/history"), StringComparison.Ordinal);
+        Assert.Empty((await store.ListAsync(ObjectHistory.Prefix + "secrets/", new Kubesharp.Storage.ListOptions(), CancellationToken.None)).Items);
     }
 
     [Fact]
@@ -158,10 +159,8 @@ public sealed class ObjectHistoryTests : IAsyncLifetime
         await using var host = await StartAsync(store, new HistoryOptions());
         using var client = KubernetesClient.FromKubeconfig(host.KubeconfigPath);
         await client.SendJsonAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", ConfigMapJson("red"));
-        var error = await Assert.ThrowsAsync<StatusException>(() => client.GetJsonAsync("/api/v1/namespaces/default/configmaps/app/history"));
-        Assert.Equal(404, error.Code);
-        Assert.Contains("--history-retention", error.Message, StringComparison.Ordinal);
-        Assert.Empty((await store.ListAsync(ObjectHistory.Prefix, new ListOptions(), CancellationToken.None)).Items);
+        Assert.Contains("--history-retention", await NotFoundAsync(host, "/api/v1/namespaces/default/configmaps/app/history"), StringComparison.Ordinal);
+        Assert.Empty((await store.ListAsync(ObjectHistory.Prefix, new Kubesharp.Storage.ListOptions(), CancellationToken.None)).Items);
     }
 
     private const string ClusterCertificatesAdmin = "kubesharp-admin";
@@ -173,6 +172,15 @@ public sealed class ObjectHistoryTests : IAsyncLifetime
         ["metadata"] = new JsonObject { ["name"] = "app" },
         ["data"] = new JsonObject { ["color"] = color },
     };
+
+    /// <summary>The message of the 404 Status a GET answers (the client library reads a 404 as absent).</summary>
+    private static async Task<string> NotFoundAsync(ApiServerHost host, string path)
+    {
+        using var client = KubernetesClient.FromKubeconfig(host.KubeconfigPath);
+        var error = await Assert.ThrowsAsync<StatusException>(() => client.SendRequiredJsonAsync(HttpMethod.Get, path, null, CancellationToken.None));
+        Assert.Equal(404, error.Code);
+        return error.Message;
+    }
 
     private static async Task<JsonObject> WaitForAsync(Func<Task<JsonObject?>> read)
     {
