@@ -55,8 +55,9 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
     /// </summary>
     public async Task RecordAsync(ApiResource resource, string? @namespace, string name, string storageKey, string type, KeyValue stored, JsonObject? after, JsonObject? before, UserInfo? user)
     {
-        if (!Keeps(resource))
+        if (!Keeps(resource) || stored.ReadError is not null)
         {
+            // A value no key could read is no JSON to keep.
             return;
         }
 
