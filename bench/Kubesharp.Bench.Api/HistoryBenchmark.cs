@@ -68,7 +68,7 @@ internal static class HistoryBenchmark
             {
                 var request = new HttpRequestMessage(HttpMethod.Patch, new Uri(url, $"/api/v1/namespaces/bench/configmaps/p-{n % Patched}"))
                 {
-                    Content = new StringContent($$"""{"data":{"n":"{{n}}"}}""", Encoding.UTF8, "application/merge-patch+json"),
+                    Content = new StringContent($$$"""{"data":{"n":"{{{n}}}"}}""", Encoding.UTF8, "application/merge-patch+json"),
                 };
                 return c.SendAsync(request);
             });
