@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiServer.Authorization;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.FlowControl;
@@ -15,7 +14,8 @@ namespace Kubesharp.ApiServer.History;
 /// Object history over HTTP. <c>GET …/NAME/history</c> on any resource lists the object's revisions (also after it
 /// was deleted); <c>?revision=R</c> or <c>?at=TIME</c> answers the object as it was then. Both are authorized as a
 /// <c>get</c> of the object itself. <c>GET /apis/history.kubesharp.io/v1/[namespaces/NS/]deletedobjects</c> lists
-/// deleted objects, each only when the caller may <c>get</c> it.
+/// deleted objects, each only when the caller may <c>get</c> it. That list is read by <c>kubectl history --deleted</c>
+/// and is not published in discovery: it has no Table form for <c>kubectl get</c>.
 /// </summary>
 internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthorizer authorizer)
 {
@@ -24,15 +24,6 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
     public const string Subresource = "history";
     public const string DeletedObjects = "deletedobjects";
     private const string ApiVersion = Group + "/" + Version;
-
-    public static IReadOnlyList<ApiResource> Resources { get; } =
-    [
-        new ApiResource
-        {
-            Group = Group, Version = Version, Resource = DeletedObjects, Kind = "DeletedObject", ListKind = "DeletedObjectList",
-            SingularName = "deletedobject", Namespaced = true, Verbs = ["list"], DefinitionName = "io.kubesharp.history.v1.DeletedObject",
-        },
-    ];
 
     public static bool Handles(ResourceRequest request) => request.Subresource == Subresource && request.Name is not null;
 
