@@ -17,6 +17,7 @@ using Kubesharp.Bench.Common;
 //        Kubesharp.Bench.Api --admission [--quick] [--write BENCHMARKS.md]   (only the admission section)
 //        Kubesharp.Bench.Api --rbac [--quick] [--write BENCHMARKS.md]   (only the RBAC section)
 //        Kubesharp.Bench.Api --audit-encryption [--quick] [--write BENCHMARKS.md]   (audit log and encryption at rest)
+//        Kubesharp.Bench.Api --history [--quick] [--write BENCHMARKS.md]   (object history on beside off)
 //        Kubesharp.Bench.Api --native PATH [--quick] [--write BENCHMARKS.md]   (native executable against the JIT build)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
@@ -63,6 +64,19 @@ if (args.Contains("--audit-encryption"))
     if (markdownPath is not null)
     {
         await BenchmarkReport.WriteSectionAsync(markdownPath, AuditEncryptionBenchmark.Heading, auditSection);
+    }
+
+    Directory.Delete(root, recursive: true);
+    return 0;
+}
+
+if (args.Contains("--history"))
+{
+    var historySection = await HistoryBenchmark.RunAsync(root, duration, quick);
+    Console.WriteLine(historySection);
+    if (markdownPath is not null)
+    {
+        await BenchmarkReport.WriteSectionAsync(markdownPath, HistoryBenchmark.Heading, historySection);
     }
 
     Directory.Delete(root, recursive: true);

@@ -176,6 +176,13 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         metrics.CountObjectsOf(cache);
         var host = new ApiServerHost(app, cache, certificates, options, kubelets, logger) { MetricsRegistry = metrics.Registry };
         var registry = new ResourceRegistry(resources, cache, store, options, timeProvider, loggerFactory);
+        if (options.History.Enabled)
+        {
+            // Resources the encryption configuration names keep no history: it would hold their values outside its reach.
+            registry.History = new History.ObjectHistory(store, options.History, resource => encrypting.Configuration.HasRules && encrypting.Configuration.ProvidersOf(resource) is not null, timeProvider, loggerFactory.CreateLogger<History.ObjectHistory>());
+            host._disposables.Add(registry.History);
+        }
+
         var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
         var authorizer = new Authorization.RequestAuthorizer(registry);
         registry.Authorizer = authorizer;

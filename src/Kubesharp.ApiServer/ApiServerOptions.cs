@@ -59,6 +59,9 @@ public sealed class ApiServerOptions
     /// </summary>
     public string? EncryptionProviderConfig { get; init; }
 
+    /// <summary>Every revision of every object kept for <c>kubectl history</c>; off unless a retention is given.</summary>
+    public History.HistoryOptions History { get; init; } = new();
+
     /// <summary>Audit logging (upstream's --audit-policy-file and --audit-log-*); null: no audit log.</summary>
     public Audit.AuditOptions? Audit { get; init; }
 

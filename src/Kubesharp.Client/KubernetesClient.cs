@@ -119,22 +119,28 @@ public sealed class KubernetesClient : IDisposable
     /// <summary>Sends a JSON body (or none) to an API path and reads the JSON answer; null on 404.</summary>
     public async Task<System.Text.Json.Nodes.JsonObject?> SendJsonAsync(HttpMethod method, string path, System.Text.Json.Nodes.JsonObject? body, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return await SendRequiredJsonAsync(method, path, body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ApiMachinery.Errors.StatusException e) when (e.Code == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>As <see cref="SendJsonAsync"/>, but a 404 is a StatusException carrying the server's message, for callers that show it.</summary>
+    public async Task<System.Text.Json.Nodes.JsonObject?> SendRequiredJsonAsync(HttpMethod method, string path, System.Text.Json.Nodes.JsonObject? body, CancellationToken cancellationToken = default)
+    {
         using var request = new HttpRequestMessage(method, path);
         if (body is not null)
         {
             request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
         }
 
-        try
-        {
-            using var response = await SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
-            var answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-            return System.Text.Json.Nodes.JsonNode.Parse(answer) as System.Text.Json.Nodes.JsonObject;
-        }
-        catch (ApiMachinery.Errors.StatusException e) when (e.Code == 404)
-        {
-            return null;
-        }
+        using var response = await SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
+        var answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return System.Text.Json.Nodes.JsonNode.Parse(answer) as System.Text.Json.Nodes.JsonObject;
     }
 
     /// <summary>Sends a request; a non-success answer becomes a StatusException.</summary>

@@ -10,7 +10,7 @@ internal static class KubesharpCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var root = CreateRoot();
-        args = PlanCommand.AsPlugin(args);
+        args = KubectlPlugin.Route(args);
         try
         {
             args = ConfigurationArguments.Expand(root, args, Environment.GetEnvironmentVariables(), Console.Error);
@@ -37,6 +37,7 @@ internal static class KubesharpCommand
         root.Subcommands.Add(ImagesCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());
+        root.Subcommands.Add(HistoryCommand.Create());
         root.Subcommands.Add(SecretsEncryptCommand.Create());
         root.Subcommands.Add(TokenCommand.Create());
         root.Subcommands.Add(Commands.EtcdCommand.Create());

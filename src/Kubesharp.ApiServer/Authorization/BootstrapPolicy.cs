@@ -78,7 +78,9 @@ internal static class BootstrapPolicy
         Role("system:monitoring", null, null, Urls(["get"], ["/healthz", "/healthz/*", "/livez", "/livez/*", "/readyz", "/readyz/*", "/metrics", "/metrics/slis"])),
         Role("system:basic-user", null, null,
             Rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
-            Rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"])),
+            Rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"]),
+            // Answered with only the deletions the caller may get, like a rules review: safe for everyone.
+            Rule(["list"], [History.HistoryEndpoint.Group], [History.HistoryEndpoint.DeletedObjects])),
         Role("admin", null, [AggregateToAdmin]),
         Role("edit", AggregateToAdmin, [AggregateToEdit]),
         Role("view", AggregateToEdit, [AggregateToView]),

@@ -82,6 +82,12 @@ internal sealed record RequestInfo(
             subresource = subresource[..subresource.IndexOf('/', StringComparison.Ordinal)];
         }
 
+        if (subresource == History.HistoryEndpoint.Subresource && name.Length > 0)
+        {
+            // An object's history is read with the same permission as the object itself.
+            subresource = string.Empty;
+        }
+
         var watch = legacyWatch || IsTrue(request.Query["watch"]);
         var verb = method switch
         {

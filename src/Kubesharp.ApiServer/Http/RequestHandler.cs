@@ -31,6 +31,7 @@ internal sealed partial class RequestHandler
     private readonly ProxySubresources? _proxies;
     private readonly MetricsEndpoint _metrics;
     private readonly Planning.SchedulingPlanEndpoint _plans;
+    private readonly History.HistoryEndpoint _history;
     private readonly FlowController? _flowControl;
     private readonly RequestAuthorizer _authorizer;
     private readonly Audit.Auditor? _auditor;
@@ -51,6 +52,7 @@ internal sealed partial class RequestHandler
         _podConnections = new PodConnections(registry, kubelets);
         _metrics = new MetricsEndpoint(registry, kubelets);
         _plans = new Planning.SchedulingPlanEndpoint(registry);
+        _history = new History.HistoryEndpoint(registry, authorizer);
         _registry = registry;
         _authenticator = authenticator;
         _host = host;
@@ -382,6 +384,12 @@ internal sealed partial class RequestHandler
             return;
         }
 
+        if (group == History.HistoryEndpoint.Group)
+        {
+            await _history.HandleDeletedAsync(context, version, rest).ConfigureAwait(false);
+            return;
+        }
+
         if (!_registry.HasGroupVersion(group, version))
         {
             throw StatusError.PathNotFound();
@@ -430,6 +438,12 @@ internal sealed partial class RequestHandler
         }
 
         RequestPath.CheckNames(request);
+        if (History.HistoryEndpoint.Handles(request))
+        {
+            await _history.HandleObjectAsync(context, request).ConfigureAwait(false);
+            return;
+        }
+
         if (PodConnections.Handles(request))
         {
             await _podConnections.HandleAsync(context, request).ConfigureAwait(false);

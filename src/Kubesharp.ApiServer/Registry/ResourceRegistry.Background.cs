@@ -101,6 +101,10 @@ internal sealed partial class ResourceRegistry
     {
         _ = Task.Run(() => RunPeriodicallyAsync(TimeSpan.FromSeconds(1), ReconcileTerminatingNamespacesAsync, cancellationToken), CancellationToken.None);
         _ = Task.Run(() => RunPeriodicallyAsync(TimeSpan.FromSeconds(30), ExpireEventsAsync, cancellationToken), CancellationToken.None);
+        if (History is { Options.Enabled: true } history)
+        {
+            _ = Task.Run(() => RunPeriodicallyAsync(history.Options.PruneInterval, history.PruneAsync, cancellationToken), CancellationToken.None);
+        }
     }
 
     private async Task RunPeriodicallyAsync(TimeSpan period, Func<CancellationToken, Task> work, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiServer.Admission;
 using Kubesharp.ApiServer.Admission.Webhooks;
 using Kubesharp.ApiServer.Caching;
+using Kubesharp.ApiServer.History;
 using Kubesharp.ApiServer.Http;
 using Kubesharp.ApiServer.Printing;
 using Kubesharp.ApiServer.Registry.Strategies;
@@ -198,6 +199,7 @@ internal sealed partial class ResourceRegistry
             try
             {
                 var stored = await Store.CreateAsync(key, Serialize(await definition.ToStorageAsync(obj, cancellationToken).ConfigureAwait(false)), cancellationToken).ConfigureAwait(false);
+                await RecordAsync(resource, @namespace, name, key, HistoryChange.Added, stored, obj, null, admission).ConfigureAwait(false);
                 return await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false);
             }
             catch (KeyExistsException) when (generated && attempt < MaxRetries)
@@ -345,11 +347,13 @@ internal sealed partial class ResourceRegistry
                 if (updatedMeta["deletionTimestamp"] is not null && FinalizerCount(updated) == 0 && !IsHeldBack(resource, updated))
                 {
                     var deleted = await Store.DeleteAsync(key, current.Revision, cancellationToken).ConfigureAwait(false);
+                    await RecordAsync(resource, @namespace, name, key, HistoryChange.Deleted, deleted, null, null, admission).ConfigureAwait(false);
                     await Cache.WaitForRevisionAsync(deleted.ModRevision, cancellationToken).ConfigureAwait(false);
                     return CachedObject.FromNode(key, updated, deleted.ModRevision);
                 }
 
                 var stored = await Store.UpdateAsync(key, Serialize(await definition.ToStorageAsync(updated, cancellationToken).ConfigureAwait(false)), current.Revision, cancellationToken).ConfigureAwait(false);
+                await RecordAsync(resource, @namespace, name, key, HistoryChange.Modified, stored, updated, old, admission).ConfigureAwait(false);
                 return await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false);
             }
             catch (ConflictException conflict) when (string.IsNullOrEmpty(precondition) && attempt < MaxRetries)
@@ -453,10 +457,12 @@ internal sealed partial class ResourceRegistry
 
                     meta.Remove("resourceVersion");
                     var stored = await Store.UpdateAsync(key, Serialize(node), current.Revision, cancellationToken).ConfigureAwait(false);
+                    await RecordAsync(resource, @namespace, name, key, HistoryChange.Modified, stored, null, null, admission).ConfigureAwait(false);
                     return (await VisibleAsync(resource, key, stored.ModRevision, cancellationToken).ConfigureAwait(false), false);
                 }
 
                 var deleted = await Store.DeleteAsync(key, current.Revision, cancellationToken).ConfigureAwait(false);
+                await RecordAsync(resource, @namespace, name, key, HistoryChange.Deleted, deleted, null, null, admission).ConfigureAwait(false);
                 await Cache.WaitForRevisionAsync(deleted.ModRevision, cancellationToken).ConfigureAwait(false);
                 return (current, true);
             }
@@ -671,6 +677,12 @@ internal sealed partial class ResourceRegistry
             }
         }
     }
+
+    /// <summary>Every revision of every object for a retention window; null when the server keeps none.</summary>
+    internal ObjectHistory? History { get; set; }
+
+    private Task RecordAsync(ApiResource resource, string? @namespace, string name, string key, string type, KeyValue stored, JsonObject? after, JsonObject? before, AdmissionContext? admission) =>
+        History?.RecordAsync(resource, @namespace, name, key, type, stored, after, before, admission?.User) ?? Task.CompletedTask;
 
     public static byte[] Serialize(JsonObject obj)
     {

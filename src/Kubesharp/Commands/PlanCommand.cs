@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Serialization;
-using Kubesharp.ApiServer;
 using Kubesharp.Client;
 using Kubesharp.Scheduler.Planning;
 
@@ -18,26 +17,7 @@ namespace Kubesharp.Commands;
 /// </summary>
 internal static class PlanCommand
 {
-    public const string PluginName = "kubectl-plan";
     private const string PlansPath = "/apis/" + SchedulingPlan.KubeApiVersion + "/" + SchedulingPlan.Resource;
-
-    /// <summary>Run as <c>kubectl-plan</c> (a link to this executable), the arguments are the plan verb's.</summary>
-    public static string[] AsPlugin(string[] args)
-    {
-        string? invokedAs = null;
-        try
-        {
-            // argv[0] as the process was started: a link's own name (the runtime reports the resolved executable).
-            var commandLine = File.ReadAllBytes("/proc/self/cmdline");
-            var end = Array.IndexOf(commandLine, (byte)0);
-            invokedAs = Path.GetFileName(Encoding.UTF8.GetString(commandLine, 0, end < 0 ? commandLine.Length : end));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-
-        return invokedAs == PluginName ? ["plan", .. args] : args;
-    }
 
     public static Command Create()
     {
@@ -66,7 +46,7 @@ internal static class PlanCommand
                     throw new FormatException($"unable to match a printer suitable for the output format \"{format}\", allowed formats are: json,yaml,table");
                 }
 
-                var path = ResolveKubeconfig(result.GetValue(kubeconfig));
+                var path = KubectlPlugin.ResolveKubeconfig(result.GetValue(kubeconfig));
                 var contextName = result.GetValue(context);
                 var objects = await ReadManifestsAsync(result.GetRequiredValue(files), cancellationToken).ConfigureAwait(false);
                 var spec = new JsonObject { ["objects"] = new JsonArray([.. objects]) };
@@ -105,22 +85,6 @@ internal static class PlanCommand
             }
         });
         return command;
-    }
-
-    private static string ResolveKubeconfig(string? given)
-    {
-        if (given is { Length: > 0 })
-        {
-            return given;
-        }
-
-        if (Environment.GetEnvironmentVariable("KUBECONFIG") is { Length: > 0 } fromEnvironment)
-        {
-            return fromEnvironment.Split(':')[0];
-        }
-
-        var home = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".kube", "config");
-        return File.Exists(home) ? home : Path.Combine(ApiServerOptions.DefaultDataDir, "kubeconfig.yaml");
     }
 
     private static async Task<List<JsonNode>> ReadManifestsAsync(string[] paths, CancellationToken cancellationToken)

@@ -57,6 +57,8 @@ internal static partial class ServerCommand
         var snapshotSchedule = new Option<string?>("--snapshot-schedule") { Description = "Take datastore snapshots on this cron schedule (five fields, UTC, e.g. \"0 */12 * * *\") into DATA/server/db/snapshots." };
         var snapshotRetention = new Option<int>("--snapshot-retention") { Description = "How many scheduled snapshots to keep; older ones are deleted.", DefaultValueFactory = _ => 5 };
         var secretsEncryption = new Option<bool>("--secrets-encryption") { Description = "Encrypt Secrets in the datastore with a generated AES-CBC key (DATA/server/cred/encryption-config.json); see kubesharp secrets-encrypt." };
+        var historyRetention = new Option<string>("--history-retention") { Description = "Keep every revision of every object this long for kubectl history (e.g. 7d, 12h); 0 keeps none.", DefaultValueFactory = _ => "0" };
+        var historyMaxSize = new Option<string>("--history-max-size") { Description = "At most this much history (e.g. 512Mi); beyond it the oldest revisions go first.", DefaultValueFactory = _ => "256Mi" };
         var ingressFlags = IngressFlags.Create();
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
@@ -65,6 +67,7 @@ internal static partial class ServerCommand
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, hpaSyncPeriod, anonymousAuth,
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
             snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort, joinServer, joinToken, clusterReset,
+            historyRetention, historyMaxSize,
         };
         foreach (var option in datastoreTls.All.Concat(ingressFlags.All))
         {
@@ -95,6 +98,18 @@ internal static partial class ServerCommand
             if (!TryParseDuration(result.GetValue(hpaSyncPeriod)!, out var hpaSync) || hpaSync <= TimeSpan.Zero)
             {
                 await Console.Error.WriteLineAsync($"kubesharp: --horizontal-pod-autoscaler-sync-period {result.GetValue(hpaSyncPeriod)} is not a positive duration such as 15s").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (!TryParseDuration(result.GetValue(historyRetention)!, out var retention))
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --history-retention {result.GetValue(historyRetention)} is not a duration such as 7d or 12h").ConfigureAwait(false);
+                return 2;
+            }
+
+            if (!Kubesharp.ApiMachinery.Quantity.TryParse(result.GetValue(historyMaxSize), out var historySize) || historySize.Value() <= 0)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: --history-max-size {result.GetValue(historyMaxSize)} is not a positive size such as 512Mi").ConfigureAwait(false);
                 return 2;
             }
 
@@ -158,6 +173,7 @@ internal static partial class ServerCommand
                 DataDir = dataDirectory,
                 EventTtl = ttl,
                 AnonymousAuth = result.GetValue(anonymousAuth),
+                History = new Kubesharp.ApiServer.History.HistoryOptions { Retention = retention, MaxBytes = historySize.Value() },
             };
             if (result.GetValue(simulatedNodes) < 0)
             {

@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.Errors;
+using Kubesharp.Client;
+
+namespace Kubesharp.Commands;
+
+/// <summary>A resource as discovery names it, found the way kubectl finds one: plural, singular, short name or kind, optionally .GROUP.</summary>
+internal sealed record ServedResource(string Group, string Version, string Resource, string Kind, bool Namespaced)
+{
+    public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+
+    private string Root => Group.Length == 0 ? $"/api/{Version}" : $"/apis/{Group}/{Version}";
+
+    public string CollectionPath(string @namespace) => Namespaced ? $"{Root}/namespaces/{Uri.EscapeDataString(@namespace)}/{Resource}" : $"{Root}/{Resource}";
+
+    public string ObjectPath(string @namespace, string name) => $"{CollectionPath(@namespace)}/{Uri.EscapeDataString(name)}";
+
+    /// <summary>The core group first, then every group's preferred version, as kubectl's resource mapping prefers.</summary>
+    public static async Task<ServedResource> FindAsync(KubernetesClient client, string text, CancellationToken cancellationToken)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        var (name, group) = dot < 0 ? (text, (string?)null) : (text[..dot], text[(dot + 1)..]);
+        var versions = new List<(string Group, string Version)>();
+        if (group is null or "")
+        {
+            versions.Add((string.Empty, "v1"));
+        }
+
+        if (group is not "")
+        {
+            foreach (var apiGroup in (await client.GetJsonAsync("/apis", cancellationToken).ConfigureAwait(false))?["groups"] as JsonArray ?? [])
+            {
+                if ((string?)apiGroup?["name"] is { } groupName && (group is null || groupName == group) && (string?)apiGroup["preferredVersion"]?["version"] is { } version)
+                {
+                    versions.Add((groupName, version));
+                }
+            }
+        }
+
+        foreach (var (groupName, version) in versions)
+        {
+            var path = groupName.Length == 0 ? $"/api/{version}" : $"/apis/{groupName}/{version}";
+            foreach (var resource in (await client.GetJsonAsync(path, cancellationToken).ConfigureAwait(false))?["resources"] as JsonArray ?? [])
+            {
+                if ((string?)resource?["name"] is not { } plural || plural.Contains('/', StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var kind = (string?)resource["kind"] ?? string.Empty;
+                var names = new[] { plural, (string?)resource["singularName"] ?? string.Empty, kind }
+                    .Concat((resource["shortNames"] as JsonArray ?? []).Select(n => (string?)n ?? string.Empty));
+                if (names.Any(n => n.Length > 0 && string.Equals(n, name, StringComparison.OrdinalIgnoreCase)))
+                {
+                    return new ServedResource(groupName, version, plural, kind, (bool?)resource["namespaced"] ?? false);
+                }
+            }
+        }
+
+        throw new StatusException(404, "NotFound", $"the server doesn't have a resource type \"{text}\"");
+    }
+}

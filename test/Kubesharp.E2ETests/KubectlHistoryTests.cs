@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Kubesharp.E2ETests;
+
+/// <summary>
+/// <c>kubectl history</c>: the real kubectl runs the plugin (the kubesharp executable linked as kubectl-history on
+/// PATH) against the real <c>kubesharp server --history-retention 1h</c>: revisions with what changed, the object at
+/// a revision and at a time, deleted objects, and restore.
+/// </summary>
+public sealed class KubectlHistoryTests : IAsyncLifetime
+{
+    private const string Namespace = "history-e2e";
+    private readonly KubectlServer _server = new();
+    private readonly string _bin = Path.Combine(Path.GetTempPath(), "kubesharp-plugin-" + Guid.NewGuid().ToString("N"));
+    private Process? _process;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_server.DataDir);
+        Directory.CreateDirectory(_bin);
+        File.CreateSymbolicLink(Path.Combine(_bin, "kubectl-history"), Path.Combine(AppContext.BaseDirectory, "kubesharp"));
+        _process = await KubectlServer.StartAsync(_server.DataDir, ["--disable-agent", "--history-retention", "1h", "--history-max-size", "64Mi"]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            await KubectlServer.StopAsync(_process);
+        }
+
+        await _server.DisposeAsync();
+        Directory.Delete(_bin, recursive: true);
+    }
+
+    [Fact]
+    public async Task KubectlHistory_PluginOnPath_ListsAtTimeDeletedAndRestores()
+    {
+        var kubectl = new Kubectl(_server);
+        (await kubectl.RunAsync("create", "namespace", Namespace)).Ok();
+        (await kubectl.RunAsync("-n", Namespace, "create", "configmap", "app", "--from-literal=color=red")).Ok();
+        (await kubectl.RunAsync("-n", Namespace, "patch", "configmap", "app", "--type=merge", "-p", """{"data":{"color":"blue"}}""")).Ok();
+        (await kubectl.RunAsync(["-n", Namespace, "apply", "--server-side", "--field-manager=deployer", "-f", "-"], """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: app, labels: {tier: web}}
+            data: {color: blue}
+            """, null)).Ok();
+        (await kubectl.RunAsync("-n", Namespace, "delete", "configmap", "app")).Ok();
+
+        var plugins = await PluginAsync("plugin", "list");
+        Assert.Contains(Path.Combine(_bin, "kubectl-history"), plugins.Output, StringComparison.Ordinal);
+
+        var table = (await PluginAsync("history", "configmap/app", "-n", Namespace)).Ok().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^REVISION\s+TIME\s+CHANGE\s+MANAGER\s+USER$", table[0]);
+        var rows = table.Skip(1).Where(l => !l.StartsWith(' ')).ToList();
+        Assert.Equal(4, rows.Count);
+        Assert.Matches(@"^\d+\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\s+ADDED\s+kubesharp-admin\s+kubesharp-admin$", rows[0]);
+        Assert.Matches(@"^\d+\s+\S+\s+MODIFIED\s+kubesharp-admin\s+kubesharp-admin$", rows[1]);
+        Assert.Matches(@"^\d+\s+\S+\s+MODIFIED\s+deployer\s+kubesharp-admin$", rows[2]);
+        Assert.Matches(@"^\d+\s+\S+\s+DELETED\s+kubesharp-admin\s+kubesharp-admin$", rows[3]);
+        var patchAt = Array.IndexOf(table, rows[1]);
+        Assert.Equal("    ~ data.color: \"red\" -> \"blue\"", table[patchAt + 1]);
+        var applyAt = Array.IndexOf(table, rows[2]);
+        Assert.Contains("    + metadata.labels.tier: \"web\"", table.Skip(applyAt + 1).TakeWhile(l => l.StartsWith(' ')));
+        var revisions = rows.Select(r => r.Split(' ')[0]).ToList();
+
+        // As it was at a revision, and at the time of the first write (-o json carries the exact times).
+        var atRevision = (await PluginAsync("history", "cm/app", "-n", Namespace, "--revision", revisions[0], "-o", "yaml")).Ok().Output;
+        Assert.Contains("kind: ConfigMap", atRevision, StringComparison.Ordinal);
+        Assert.Contains("color: red", atRevision, StringComparison.Ordinal);
+        Assert.Contains($"resourceVersion: \"{revisions[0]}\"", atRevision, StringComparison.Ordinal);
+        var list = JsonNode.Parse((await PluginAsync("history", "configmaps/app", "-n", Namespace, "-o", "json")).Ok().Output)!;
+        var secondTime = (string)list["items"]![1]!["time"]!;
+        var atTime = (await PluginAsync("history", "configmap/app", "-n", Namespace, "--at", secondTime, "-o", "yaml")).Ok().Output;
+        Assert.Contains("color: blue", atTime, StringComparison.Ordinal);
+        Assert.DoesNotContain("tier: web", atTime, StringComparison.Ordinal);
+        var before = await PluginAsync("history", "configmap/app", "-n", Namespace, "--at", "2001-01-01T00:00:00Z");
+        Assert.Equal(1, before.ExitCode);
+        Assert.Contains("Error from server (NotFound): configmaps \"app\" did not exist at 2001-01-01T00:00:00Z", before.Error, StringComparison.Ordinal);
+
+        var deleted = (await PluginAsync("history", "--deleted", "-n", Namespace)).Ok().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^NAME\s+DELETED\s+USER\s+REVISION$", deleted[0]);
+        Assert.Matches($@"^configmap/app\s+\S+Z\s+kubesharp-admin\s+{revisions[3]}$", Assert.Single(deleted.Skip(1)));
+
+        // Restore brings back the last state before deletion; restoring a revision of a living object rolls it back.
+        Assert.Equal($"configmap/app restored to revision {revisions[2]}\n", (await PluginAsync("history", "restore", "configmap/app", "-n", Namespace)).Ok().Output);
+        var restored = JsonNode.Parse((await kubectl.RunAsync("-n", Namespace, "get", "configmap", "app", "-o", "json")).Ok().Output)!;
+        Assert.Equal("blue", (string?)restored["data"]!["color"]);
+        Assert.Equal("web", (string?)restored["metadata"]!["labels"]!["tier"]);
+        Assert.Equal($"configmap/app rolled back to revision {revisions[0]}\n", (await PluginAsync("history", "restore", "configmap/app", "-n", Namespace, "--revision", revisions[0])).Ok().Output);
+        Assert.Equal("red", (await kubectl.RunAsync("-n", Namespace, "get", "configmap", "app", "-o", "jsonpath={.data.color}")).Ok().Output);
+        Assert.Contains("No deleted objects found in history-e2e namespace.", (await PluginAsync("history", "--deleted", "-n", Namespace)).Ok().Output, StringComparison.Ordinal);
+
+        var unknown = await PluginAsync("history", "configmap/never", "-n", Namespace);
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("Error from server (NotFound): configmaps \"never\" not found", unknown.Error, StringComparison.Ordinal);
+    }
+
+    private Task<Kubectl.Result> PluginAsync(params string[] args) =>
+        new Kubectl(_server).RunAsync(args, null, new Dictionary<string, string> { ["PATH"] = _bin + ":" + Environment.GetEnvironmentVariable("PATH") });
+}
