@@ -58,16 +58,22 @@ public static class HostCleanup
     {
         var (_, rules) = await RunAsync("iptables-save", "-t", "nat");
         var chains = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var rule in rules.Split('\n').Where(r => r.StartsWith("-A ", StringComparison.Ordinal) && r.Contains($"\"{networkName}\"", StringComparison.Ordinal)))
+        // The bridge plugin names the network in each rule's comment, quoted inside the quoted comment: name: \"NET\".
+        foreach (var rule in rules.Split('\n').Where(r => r.StartsWith("-A ", StringComparison.Ordinal) &&
+            (r.Contains($"\\\"{networkName}\\\"", StringComparison.Ordinal) || r.Contains($"\"{networkName}\"", StringComparison.Ordinal))))
         {
-            var jump = rule.IndexOf(" -j ", StringComparison.Ordinal);
-            if (jump > 0)
+            // A rule inside a container's own chain goes with its chain.
+            var chain = rule.Split(' ')[1];
+            if (IsContainerChain(chain))
             {
-                var target = rule[(jump + 4)..].Split(' ')[0];
-                if (target.StartsWith("CNI-", StringComparison.Ordinal) && !target.StartsWith("CNI-HOSTPORT", StringComparison.Ordinal))
-                {
-                    chains.Add(target);
-                }
+                chains.Add(chain);
+                continue;
+            }
+
+            var jump = rule.IndexOf(" -j ", StringComparison.Ordinal);
+            if (jump > 0 && rule[(jump + 4)..].Split(' ')[0] is var target && IsContainerChain(target))
+            {
+                chains.Add(target);
             }
 
             await RunAsync("/bin/sh", "-c", "iptables -t nat -D " + rule[3..]);
@@ -79,6 +85,9 @@ public static class HostCleanup
             await RunAsync("iptables", "-t", "nat", "-X", chain);
         }
     }
+
+    private static bool IsContainerChain(string chain) =>
+        chain.StartsWith("CNI-", StringComparison.Ordinal) && !chain.StartsWith("CNI-HOSTPORT", StringComparison.Ordinal);
 
     private static async Task<(int ExitCode, string Output)> RunAsync(string file, params string[] arguments)
     {
