@@ -259,34 +259,7 @@ static async Task MeasureRbacAsync(HttpClient client, string dataDir, Uri baseUr
         ("CREATE ConfigMap, 32 clients", (c, n) => c.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"rbac-{(ReferenceEquals(c, userClient) ? "user" : "admin")}-{n}"))),
     })
     {
-        // Both identities warm the same code paths first, so neither pays for the JIT's tier-up in its measured run.
-        // Their sequence numbers start far above the measured run's, so created names never collide.
-        Task<HttpResponseMessage> WarmUp(HttpClient c, long n) => send(c, n + 100_000_000);
-        await Load.RunAsync(userClient, 32, duration / 2, WarmUp);
-        await Load.RunAsync(client, 32, duration / 2, WarmUp);
-        // Four alternating rounds, each identity first in two of them, so that neither gains from running later
-        // (a warmer JIT, a larger store) or loses to a neighbour's burst on a shared machine.
-        List<double> userLatencies = [], adminLatencies = [];
-        double userRequests = 0, adminRequests = 0;
-        for (var round = 0; round < 4; round++)
-        {
-            foreach (var user in round % 2 == 0 ? new[] { true, false } : [false, true])
-            {
-                var offset = (round + 1) * 10_000_000L;
-                var (latencies, rate) = await Load.RunAsync(user ? userClient : client, 32, duration / 4, (c, n) => send(c, n + offset));
-                (user ? userLatencies : adminLatencies).AddRange(latencies);
-                if (user)
-                {
-                    userRequests += rate;
-                }
-                else
-                {
-                    adminRequests += rate;
-                }
-            }
-        }
-
-        var (userRate, adminRate) = (userRequests / 4, adminRequests / 4);
+        var ((userLatencies, userRate), (adminLatencies, adminRate)) = await Load.ComparePairedAsync(32, duration, (userClient, send), (client, send));
         rbacRows.Add(($"{name}: p50 ms", BenchmarkReport.Percentile(userLatencies, 0.5), BenchmarkReport.Percentile(adminLatencies, 0.5), "0.00"));
         rbacRows.Add(($"{name}: p99 ms", BenchmarkReport.Percentile(userLatencies, 0.99), BenchmarkReport.Percentile(adminLatencies, 0.99), "0.00"));
         rbacRows.Add(($"{name}: requests/s", userRate, adminRate, "N0"));
