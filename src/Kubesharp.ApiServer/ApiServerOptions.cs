@@ -59,6 +59,9 @@ public sealed class ApiServerOptions
     /// </summary>
     public string? EncryptionProviderConfig { get; init; }
 
+    /// <summary>Which admission plugins run, and their configurations.</summary>
+    public Admission.AdmissionOptions Admission { get; init; } = new();
+
     /// <summary>Every revision of every object kept for <c>kubectl history</c>; off unless a retention is given.</summary>
     public History.HistoryOptions History { get; init; } = new();
 

@@ -98,6 +98,54 @@ public sealed class KubectlHistoryTests : IAsyncLifetime
         Assert.Contains("Error from server (NotFound): configmaps \"never\" not found", unknown.Error, StringComparison.Ordinal);
     }
 
+    [Kubesharp.E2ETests.Dashboard.ChromiumFact]
+    public async Task Dashboard_ObjectHistory_ShowsRevisionsChangesAndTheObjectAsItWas()
+    {
+        var kubectl = new Kubectl(_server);
+        (await kubectl.RunAsync("create", "namespace", Namespace + "-ui")).Ok();
+        (await kubectl.RunAsync("-n", Namespace + "-ui", "create", "configmap", "web", "--from-literal=color=red")).Ok();
+        (await kubectl.RunAsync("-n", Namespace + "-ui", "patch", "configmap", "web", "--type=merge", "-p", """{"data":{"color":"blue","size":"L"},"metadata":{"labels":{"tier":"front"}}}""")).Ok();
+        (await kubectl.RunAsync("-n", Namespace + "-ui", "create", "serviceaccount", "viewer")).Ok();
+        (await kubectl.RunAsync("create", "clusterrolebinding", "history-ui-admin", "--clusterrole=cluster-admin", $"--serviceaccount={Namespace}-ui:viewer")).Ok();
+        var token = (await kubectl.RunAsync("-n", Namespace + "-ui", "create", "token", "viewer")).Ok().Output.Trim();
+        var server = System.Text.RegularExpressions.Regex.Match(await File.ReadAllTextAsync(_server.Kubeconfig), @"server:\s*(https://\S+)").Groups[1].Value;
+        var timeout = TimeSpan.FromMinutes(2);
+
+        await using var browser = await Kubesharp.E2ETests.Dashboard.HeadlessChromium.StartAsync();
+        await browser.NavigateAsync(server + "/dashboard/");
+        await browser.WaitForAsync("document.querySelector('#token')", timeout);
+        await browser.EvaluateAsync($"document.querySelector('#token').value = {System.Text.Json.JsonSerializer.Serialize(token)}");
+        await browser.ClickAsync("#signin-submit");
+        await browser.WaitForAsync("document.querySelector('#nav') && !document.querySelector('#nav').hidden", timeout);
+        await browser.EvaluateAsync($"location.hash = '#/object/api/v1/namespaces/{Namespace}-ui/configmaps/web'");
+        await browser.WaitForAsync("document.querySelector('#object-text')", timeout);
+        await browser.ClickAsync("#show-history");
+        await browser.WaitForAsync("document.querySelectorAll('#history-table tbody tr').length === 2", timeout);
+
+        // Newest first: the patch with each field it changed, then the creation.
+        var rows = (await browser.EvaluateAsync("JSON.stringify([...document.querySelectorAll('#history-table tbody tr')].map(r => r.innerText))"))!.GetValue<string>();
+        var texts = JsonNode.Parse(rows)!.AsArray().Select(r => (string)r!).ToList();
+        Assert.Contains("MODIFIED", texts[0], StringComparison.Ordinal);
+        Assert.Contains("~ data.color: \"red\" -> \"blue\"", texts[0], StringComparison.Ordinal);
+        Assert.Contains("+ data.size: \"L\"", texts[0], StringComparison.Ordinal);
+        Assert.Contains("+ metadata.labels.tier: \"front\"", texts[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("resourceVersion", texts[0], StringComparison.Ordinal);
+        Assert.Contains("ADDED", texts[1], StringComparison.Ordinal);
+        Assert.Contains("kubesharp-admin", texts[1], StringComparison.Ordinal);
+
+        // Time travel: the first revision as it was, then back to the live object.
+        await browser.EvaluateAsync("document.querySelectorAll('#history-table .view-revision')[1].click()");
+        await browser.WaitForAsync("document.querySelector('#revision-notice')", timeout);
+        var then = await browser.TextAsync("#object-text");
+        Assert.Contains("color: red", then, StringComparison.Ordinal);
+        Assert.DoesNotContain("size", then, StringComparison.Ordinal);
+        await browser.ClickAsync("#show-yaml");
+        await browser.WaitForAsync("!document.querySelector('#revision-notice') && document.querySelector('#object-text').innerText.includes('color: blue')", timeout);
+        await browser.ScreenshotAsync(Path.Combine(Kubesharp.E2ETests.Dashboard.DashboardTests.ScreenshotDirectory, "dashboard-history.png"));
+        Assert.Empty(browser.PageErrors);
+        (await kubectl.RunAsync("delete", "clusterrolebinding", "history-ui-admin")).Ok();
+    }
+
     private Task<Kubectl.Result> PluginAsync(params string[] args) =>
         new Kubectl(_server).RunAsync(args, null, new Dictionary<string, string> { ["PATH"] = _bin + ":" + Environment.GetEnvironmentVariable("PATH") });
 }

@@ -25,6 +25,9 @@ public class TestServer : IAsyncLifetime
     /// <summary>A path to an EncryptionConfiguration, written by the subclass before the server starts; null = none.</summary>
     protected virtual string? EncryptionProviderConfig => null;
 
+    /// <summary>Which admission plugins run; null = the defaults.</summary>
+    protected virtual Kubesharp.ApiServer.Admission.AdmissionOptions? Admission => null;
+
     /// <summary>The OpenAPI documents the server publishes besides the custom resources'; null = none.</summary>
     protected virtual OpenApiEndpoint? OpenApi => null;
 
@@ -43,7 +46,7 @@ public class TestServer : IAsyncLifetime
     {
         _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(DataDir, "db", "state.db") }, CancellationToken.None);
         Host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit, AnonymousAuth = AnonymousAuth, EncryptionProviderConfig = EncryptionProviderConfig },
+            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit, AnonymousAuth = AnonymousAuth, EncryptionProviderConfig = EncryptionProviderConfig, Admission = Admission ?? new() },
             _store,
             BuiltinResources.Complete(ApiCatalog.Resources),
             OpenApi,

@@ -7,15 +7,25 @@ namespace Kubesharp.ApiServer.Admission;
 /// ResourceQuota, which charges the quota last so that a refusal elsewhere charges nothing). A plugin refuses by
 /// throwing a StatusError.
 /// </summary>
-internal sealed partial class AdmissionChain(IReadOnlyList<IMutatingAdmissionPlugin> mutating, IReadOnlyList<IValidatingAdmissionPlugin> validating)
+internal sealed partial class AdmissionChain
 {
-    public IEnumerable<string> PluginNames => mutating.Select(p => p.Name).Concat(validating.Select(p => p.Name)).Distinct(StringComparer.Ordinal);
+    private readonly IMutatingAdmissionPlugin[] _mutating;
+    private readonly IValidatingAdmissionPlugin[] _validating;
+
+    /// <summary>A chain of the given plugins that <paramref name="selection"/> enables (null entries are plugins not built).</summary>
+    public AdmissionChain(IEnumerable<IMutatingAdmissionPlugin?> mutating, IEnumerable<IValidatingAdmissionPlugin?> validating, AdmissionPluginSelection? selection = null)
+    {
+        _mutating = [.. mutating.OfType<IMutatingAdmissionPlugin>().Where(p => selection?.IsEnabled(p.Name) ?? true)];
+        _validating = [.. validating.OfType<IValidatingAdmissionPlugin>().Where(p => selection?.IsEnabled(p.Name) ?? true)];
+    }
+
+    public IEnumerable<string> PluginNames => _mutating.Select(p => p.Name).Concat(_validating.Select(p => p.Name)).Distinct(StringComparer.Ordinal);
 
     public async ValueTask MutateAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
     {
-        for (var i = 0; i < mutating.Count; i++)
+        for (var i = 0; i < _mutating.Length; i++)
         {
-            var plugin = mutating[i];
+            var plugin = _mutating[i];
             if (!plugin.Handles(attributes))
             {
                 continue;
@@ -28,9 +38,9 @@ internal sealed partial class AdmissionChain(IReadOnlyList<IMutatingAdmissionPlu
                 attributes.ReinvokeBuiltins = false;
                 for (var j = 0; j < i; j++)
                 {
-                    if (mutating[j] is not IWebhookPlugin && mutating[j].Handles(attributes))
+                    if (_mutating[j] is not IWebhookPlugin && _mutating[j].Handles(attributes))
                     {
-                        await mutating[j].AdmitAsync(attributes, cancellationToken).ConfigureAwait(false);
+                        await _mutating[j].AdmitAsync(attributes, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -39,7 +49,7 @@ internal sealed partial class AdmissionChain(IReadOnlyList<IMutatingAdmissionPlu
 
     public async ValueTask ValidateAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
     {
-        foreach (var plugin in validating)
+        foreach (var plugin in _validating)
         {
             if (plugin.Handles(attributes))
             {

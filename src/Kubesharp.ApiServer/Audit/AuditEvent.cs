@@ -45,7 +45,20 @@ internal sealed class AuditEvent(
         }
     }
 
+    /// <summary>Where the request's event is kept in <c>HttpContext.Items</c>, for admission's annotations.</summary>
+    public const string ItemKey = "kubesharp.audit-event";
+
     public void Annotate(string key, string value) => _annotations[key] = value;
+
+    /// <summary>An annotation from admission: the first value of a key stays, as upstream's audit context keeps it.</summary>
+    public void AnnotateOnce(string key, string value)
+    {
+        // Validating webhooks are called in parallel, each may annotate.
+        lock (_annotations)
+        {
+            _annotations.TryAdd(key, value);
+        }
+    }
 
     /// <summary>The Status the request failed with (upstream copies its code, reason and message into responseStatus).</summary>
     public void Failed(int code, string reason, string message)

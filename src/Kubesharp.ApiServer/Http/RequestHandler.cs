@@ -133,6 +133,10 @@ internal sealed partial class RequestHandler
             if (_auditor is not null)
             {
                 audit = await _auditor.BeginAsync(context, auditId, user, info).ConfigureAwait(false);
+                if (audit is not null)
+                {
+                    context.Items[Audit.AuditEvent.ItemKey] = audit;
+                }
             }
 
             _requestMetrics.Started(context, info);

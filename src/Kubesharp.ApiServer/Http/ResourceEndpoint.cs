@@ -692,7 +692,8 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     /// <summary>The requester and the response's warnings, for the admission chain.</summary>
     internal static AdmissionContext Admission(HttpContext context) => new(
         context.Items[VirtualResources.UserItem] as Security.UserInfo ?? new Security.UserInfo("system:anonymous", ["system:unauthenticated"]),
-        message => context.Response.Headers.Append("Warning", WarningHeader.Format(message)));
+        message => context.Response.Headers.Append("Warning", WarningHeader.Format(message)),
+        (key, value) => (context.Items[Audit.AuditEvent.ItemKey] as Audit.AuditEvent)?.AnnotateOnce(key, value));
 
     private static bool IsDryRun(HttpContext context)
     {

@@ -47,6 +47,9 @@ internal static partial class ServerCommand
         var auditLogMaxAge = new Option<int>("--audit-log-maxage") { Description = "Days to keep rotated audit log files (0: no limit)." };
         var auditLogMaxBackup = new Option<int>("--audit-log-maxbackup") { Description = "Rotated audit log files to keep (0: all)." };
         var auditLogMaxSize = new Option<int>("--audit-log-maxsize") { Description = "Megabytes of audit log before it is rotated (0: 100)." };
+        var enableAdmissionPlugins = new Option<string[]>("--enable-admission-plugins") { Description = "Admission plugins to run besides the default ones (comma-separated or repeated), e.g. EventRateLimit.", AllowMultipleArgumentsPerToken = true };
+        var disableAdmissionPlugins = new Option<string[]>("--disable-admission-plugins") { Description = "Default admission plugins not to run (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
+        var admissionControlConfigFile = new Option<string?>("--admission-control-config-file") { Description = "An apiserver.config.k8s.io/v1 AdmissionConfiguration file with the admission plugins' configurations (EventRateLimit's)." };
         var encryptionProviderConfig = new Option<string?>("--encryption-provider-config") { Description = "An apiserver.config.k8s.io/v1 EncryptionConfiguration file: how resources are encrypted in the datastore." };
         var clusterInit = new Option<bool>("--cluster-init") { Description = "Run an etcd member (Debian etcd-server) beside the API server, in DATA/server/etcd with certificates from the cluster CA, and use it as the datastore." };
         var etcdClientPort = new Option<int>("--etcd-client-port") { Description = "With --cluster-init: the member's client port.", DefaultValueFactory = _ => Kubesharp.EmbeddedEtcd.EtcdMemberLayout.DefaultClientPort };
@@ -66,6 +69,7 @@ internal static partial class ServerCommand
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, hpaSyncPeriod, anonymousAuth,
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
+            enableAdmissionPlugins, disableAdmissionPlugins, admissionControlConfigFile,
             snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort, joinServer, joinToken, clusterReset,
             historyRetention, historyMaxSize,
         };
@@ -165,6 +169,12 @@ internal static partial class ServerCommand
             {
                 EncryptionProviderConfig = encryptionConfig,
                 Audit = audit,
+                Admission = new Kubesharp.ApiServer.Admission.AdmissionOptions
+                {
+                    EnablePlugins = CommaSeparated(result.GetValue(enableAdmissionPlugins)),
+                    DisablePlugins = CommaSeparated(result.GetValue(disableAdmissionPlugins)),
+                    ConfigFile = result.GetValue(admissionControlConfigFile) is { } admissionConfig ? Path.GetFullPath(admissionConfig) : null,
+                },
                 ServiceCidr = services,
                 BindAddress = address,
                 AdvertiseAddress = advertised,
@@ -291,6 +301,10 @@ internal static partial class ServerCommand
     }
 
     /// <summary>NAME=QUANTITY pairs naming extended resources (a domain-prefixed name outside kubernetes.io) and whole counts.</summary>
+    /// <summary>Values of a list flag given repeated or comma-separated, as upstream's string-slice flags.</summary>
+    private static string[] CommaSeparated(IEnumerable<string>? values) =>
+        [.. (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+
     internal static bool TryParseExtendedResources(IEnumerable<string> values, out Dictionary<string, string> resources, out string error)
     {
         resources = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -54,6 +54,9 @@ public sealed class TestWebhookServer : IAsyncDisposable
                 response["patch"] = Convert.ToBase64String(Encoding.UTF8.GetBytes(patch.ToJsonString()));
                 response["warnings"] = new JsonArray("mutated by the test webhook");
                 break;
+            case "/annotate":
+                response["auditAnnotations"] = new JsonObject { ["checked-by"] = "test-webhook", ["object"] = (string?)request["name"] };
+                break;
             case "/deny" when deny:
                 response["allowed"] = false;
                 response["status"] = new JsonObject { ["code"] = 403, ["reason"] = "Forbidden", ["message"] = "objects labelled deny=yes are not welcome" };

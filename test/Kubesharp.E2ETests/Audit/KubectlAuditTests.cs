@@ -138,6 +138,74 @@ public sealed class KubectlAuditTests : IAsyncLifetime
         Assert.All(events, e => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", e["stageTimestamp"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public async Task Admission_WebhookAndPolicyAuditAnnotations_RecordedInTheEvent()
+    {
+        var kubectl = new Kubectl(_server);
+        (await kubectl.RunAsync("create", "namespace", Namespace)).Ok();
+        await using var webhooks = await Kubesharp.E2ETests.Admission.TestWebhookServer.StartAsync();
+        (await kubectl.RunAsync(["apply", "-f", "-"], $$"""
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingWebhookConfiguration
+            metadata: {name: audit-annotations}
+            webhooks:
+            - name: annotate.test.kubesharp.io
+              admissionReviewVersions: [v1]
+              sideEffects: None
+              clientConfig:
+                url: {{webhooks.Url("/annotate")}}
+                caBundle: {{webhooks.CaBundle}}
+              rules:
+              - {operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [configmaps]}
+              namespaceSelector:
+                matchLabels: {kubernetes.io/metadata.name: {{Namespace}}}
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicy
+            metadata: {name: colour-check}
+            spec:
+              matchConstraints:
+                resourceRules:
+                - {operations: [CREATE], apiGroups: [""], apiVersions: [v1], resources: [configmaps]}
+              validations:
+              - expression: "true"
+              - expression: "object.data.color == 'green'"
+                message: "only green"
+              auditAnnotations:
+              - key: colour
+                valueExpression: "'colour is ' + object.data.color"
+            ---
+            apiVersion: admissionregistration.k8s.io/v1
+            kind: ValidatingAdmissionPolicyBinding
+            metadata: {name: colour-check-audit}
+            spec:
+              policyName: colour-check
+              validationActions: [Audit, Warn]
+              matchResources:
+                namespaceSelector:
+                  matchLabels: {kubernetes.io/metadata.name: {{Namespace}}}
+            """, null)).Ok();
+
+        // Audit and Warn only: the write is admitted with a warning, and the failure is recorded for the auditor.
+        var created = (await kubectl.RunAsync("-n", Namespace, "create", "configmap", "c1", "--from-literal=color=blue")).Ok();
+        Assert.Contains("only green", created.Error, StringComparison.Ordinal);
+
+        await KubectlServer.StopAsync(_process!);
+        _process = null;
+        var events = (await File.ReadAllLinesAsync(LogPath)).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var annotations = Single(events, "create", "configmaps", "ResponseComplete")["annotations"]!.AsObject();
+        Assert.Equal("test-webhook", (string?)annotations["annotate.test.kubesharp.io/checked-by"]);
+        Assert.Equal("c1", (string?)annotations["annotate.test.kubesharp.io/object"]);
+        Assert.Equal("colour is blue", (string?)annotations["colour-check/colour"]);
+        var failures = JsonNode.Parse((string)annotations["validation.policy.admission.k8s.io/validation_failure"]!)!.AsArray();
+        var failure = Assert.Single(failures)!.AsObject();
+        Assert.Equal("only green", (string?)failure["message"]);
+        Assert.Equal("colour-check", (string?)failure["policy"]);
+        Assert.Equal("colour-check-audit", (string?)failure["binding"]);
+        Assert.Equal(1, (int?)failure["expressionIndex"]);
+        Assert.Equal("""["Audit","Warn"]""", failure["validationActions"]!.ToJsonString());
+    }
+
     private static JsonObject Single(List<JsonObject> events, string verb, string resource, string stage) =>
         events.Single(e => e["verb"]!.GetValue<string>() == verb && e["objectRef"]?["resource"]?.GetValue<string>() == resource
             && e["objectRef"]?["namespace"]?.GetValue<string>() == Namespace && e["stage"]!.GetValue<string>() == stage && e["impersonatedUser"] is null

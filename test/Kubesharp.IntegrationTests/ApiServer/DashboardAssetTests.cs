@@ -24,7 +24,7 @@ public sealed class DashboardAssetTests(TestServer server)
         Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
 
         // Every module the page imports is there, as JavaScript, with nothing loaded from elsewhere.
-        foreach (var name in new[] { "app.js", "api.js", "format.js", "overview.js", "workloads.js", "pods.js", "objects.js" })
+        foreach (var name in new[] { "app.js", "api.js", "format.js", "overview.js", "workloads.js", "pods.js", "objects.js", "history.js" })
         {
             using var module = await server.Anonymous.GetAsync("/dashboard/" + name);
             Assert.Equal(HttpStatusCode.OK, module.StatusCode);

@@ -24,6 +24,9 @@ internal sealed record PolicyBinding
 
     public bool Audit { get; init; }
 
+    /// <summary>The binding's validationActions as written, for the audit annotation of a failure.</summary>
+    public IReadOnlyList<string> Actions { get; init; } = [];
+
     public static PolicyBinding Parse(JsonElement binding)
     {
         var spec = binding.TryGetProperty("spec", out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
@@ -47,6 +50,7 @@ internal sealed record PolicyBinding
             Deny = actions.Contains("Deny"),
             Warn = actions.Contains("Warn"),
             Audit = actions.Contains("Audit"),
+            Actions = [.. actions],
         };
     }
 }

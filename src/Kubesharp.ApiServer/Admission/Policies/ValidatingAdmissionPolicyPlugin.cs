@@ -43,6 +43,7 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
     public ValueTask ValidateAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
     {
         Denial? denied = null;
+        JsonArray? audited = null;
         JsonObject? request = null;
         JsonObject? namespaceObject = null;
         var namespaceRead = false;
@@ -86,6 +87,18 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
                 {
                     foreach (var failure in Evaluate(policy, attributes, request, param, namespaceObject, _authorizer.Value))
                     {
+                        if (binding.Audit)
+                        {
+                            (audited ??= []).Add((JsonNode)new JsonObject
+                            {
+                                ["message"] = failure.Message,
+                                ["policy"] = policy.Name,
+                                ["binding"] = binding.Name,
+                                ["expressionIndex"] = failure.ExpressionIndex,
+                                ["validationActions"] = new JsonArray([.. binding.Actions.Select(a => (JsonNode)JsonValue.Create(a))]),
+                            });
+                        }
+
                         if (binding.Deny)
                         {
                             denied ??= new Denial(policy.Name, binding.Name, failure.Message, failure.Reason);
@@ -98,6 +111,11 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
                     }
                 }
             }
+        }
+
+        if (audited is not null)
+        {
+            attributes.Context.AddAuditAnnotation("validation.policy.admission.k8s.io/validation_failure", audited.ToJsonString());
         }
 
         if (denied is { } denial)
@@ -150,7 +168,7 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
             {
                 if (!policy.FailOpen)
                 {
-                    failures.Add(new Failure(error, null));
+                    failures.Add(new Failure(error, null, 0));
                 }
 
                 return failures;
@@ -162,8 +180,9 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
             }
         }
 
-        foreach (var validation in policy.Validations)
+        for (var index = 0; index < policy.Validations.Count; index++)
         {
+            var validation = policy.Validations[index];
             object? result;
             try
             {
@@ -173,7 +192,7 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
             {
                 if (!policy.FailOpen)
                 {
-                    failures.Add(new Failure(e.Message, null));
+                    failures.Add(new Failure(e.Message, null, index));
                 }
 
                 continue;
@@ -184,7 +203,27 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
                 continue;
             }
 
-            failures.Add(new Failure(Message(validation, activation, ref budget), validation.Reason ?? "Invalid"));
+            failures.Add(new Failure(Message(validation, activation, ref budget), validation.Reason ?? "Invalid", index));
+        }
+
+        // auditAnnotations are recorded whatever the bindings' actions; a null value records nothing, and an
+        // expression that fails counts as a failed validation unless the policy ignores failures, as upstream.
+        foreach (var (key, valueExpression) in policy.AuditAnnotations)
+        {
+            try
+            {
+                if (AdmissionExpressions.Evaluate(valueExpression, activation, ref budget) is string value && value.Length > 0)
+                {
+                    attributes.Context.AddAuditAnnotation($"{policy.Name}/{key}", value);
+                }
+            }
+            catch (AdmissionExpressionException e)
+            {
+                if (!policy.FailOpen)
+                {
+                    failures.Add(new Failure($"valueExpression '{valueExpression.Text}' resulted in error: {e.Message}", null, 0));
+                }
+            }
         }
 
         return failures;
@@ -217,7 +256,7 @@ internal sealed class ValidatingAdmissionPolicyPlugin : IValidatingAdmissionPlug
         return $"failed expression: {validation.Expression.Text.Trim()}";
     }
 
-    private readonly record struct Failure(string Message, string? Reason);
+    private readonly record struct Failure(string Message, string? Reason, int ExpressionIndex);
 
     private readonly record struct Denial(string Policy, string Binding, string Message, string? Reason);
 }

@@ -25,6 +25,9 @@ internal sealed record ValidatingPolicy
 
     public required IReadOnlyList<PolicyValidation> Validations { get; init; }
 
+    /// <summary>auditAnnotations: each key's valueExpression, recorded as POLICY/KEY in the request's audit event.</summary>
+    public IReadOnlyList<(string Key, CompiledExpression ValueExpression)> AuditAnnotations { get; init; } = [];
+
     public static ValidatingPolicy Parse(JsonElement policy)
     {
         var name = policy.GetProperty("metadata").GetProperty("name").GetString()!;
@@ -52,6 +55,9 @@ internal sealed record ValidatingPolicy
                     Text(v, "message"),
                     Text(v, "messageExpression") is { Length: > 0 } message ? CompiledExpression.Compile(environment, message) : null,
                     Text(v, "reason")))
+                .ToArray(),
+            AuditAnnotations = Array(spec, "auditAnnotations")
+                .Select(a => (Text(a, "key") ?? string.Empty, CompiledExpression.Compile(environment, Text(a, "valueExpression") ?? string.Empty)))
                 .ToArray(),
         };
     }

@@ -129,6 +129,15 @@ internal sealed partial class WebhookDispatcher
             }
         }
 
+        // Each annotation is recorded under the webhook's name, so webhooks never overwrite each other's.
+        foreach (var (key, value) in result["auditAnnotations"] as JsonObject ?? [])
+        {
+            if (value?.GetValueKind() == JsonValueKind.String && key.Length > 0)
+            {
+                attributes.Context.AddAuditAnnotation($"{webhook.Name}/{key}", (string)value!);
+            }
+        }
+
         return result;
     }
 

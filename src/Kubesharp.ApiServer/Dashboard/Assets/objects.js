@@ -1,5 +1,6 @@
 import { informer, request } from './api.js';
 import { esc, age, errorBox, toYaml } from './format.js';
+import { history } from './history.js';
 
 // A collection path (/api/v1/configmaps, /apis/apps/v1/deployments) listed across namespaces, live.
 export function list(view, signal, path) {
@@ -36,24 +37,26 @@ export function object(view, signal, path) {
     <h1 id="object-title">${esc(parts.at(-1))} ${esc(namespace ? namespace + '/' : '')}${esc(name)}</h1>
     <div class="toolbar">
       <button type="button" id="show-yaml" class="primary">YAML</button><button type="button" id="show-json">JSON</button>
-      <button type="button" id="edit">Edit</button>
+      <button type="button" id="edit">Edit</button><button type="button" id="show-history">History</button>
       ${parts.at(-1) === 'pods' ? `<a href="#/pod/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}">Pod details</a>` : ''}
       <span id="object-state" class="muted"></span>
     </div>
     <div id="object-message"></div>
-    <div id="object-body"><span class="muted">Loading…</span></div>`;
+    <div id="object-body"><span class="muted">Loading…</span></div>
+    <section class="card" id="object-history" hidden></section>`;
   const $ = id => view.querySelector('#' + id);
   let format = 'yaml';
   let editing = false;
   let latest = null;
 
+  let revision = null;
   const render = () => {
-    if (editing || !$('object-body')) return;
+    if (editing || revision !== null || !$('object-body')) return;
     if (!latest) { $('object-body').innerHTML = '<p class="muted">This object does not exist (any more).</p>'; return; }
     $('object-body').innerHTML = `<pre id="object-text">${esc(format === 'yaml' ? toYaml(latest) : JSON.stringify(latest, null, 2))}</pre>`;
     $('object-state').textContent = `resourceVersion ${latest.metadata.resourceVersion}`;
   };
-  const choose = f => { format = f; $('show-yaml').classList.toggle('primary', f === 'yaml'); $('show-json').classList.toggle('primary', f === 'json'); render(); };
+  const choose = f => { format = f; revision = null; $('show-yaml').classList.toggle('primary', f === 'yaml'); $('show-json').classList.toggle('primary', f === 'json'); render(); };
   $('show-yaml').addEventListener('click', () => choose('yaml'));
   $('show-json').addEventListener('click', () => choose('json'));
 
@@ -74,9 +77,21 @@ export function object(view, signal, path) {
     }
   };
 
+  // Time travel: the object as a revision left it, read-only, until YAML or JSON brings back the live object.
+  const showRevision = (number, yaml) => {
+    revision = number;
+    $('object-body').innerHTML = `<p class="notice" id="revision-notice">Revision ${esc(number)} (read-only); YAML or JSON shows the object as it is now.</p><pre id="object-text">${esc(yaml)}</pre>`;
+  };
+  $('show-history').addEventListener('click', () => {
+    const at = $('object-history');
+    at.hidden = !at.hidden;
+    if (!at.hidden) history(at, path, showRevision);
+  });
+
   $('edit').addEventListener('click', () => {
     if (!latest || editing) return;
     editing = true;
+    revision = null;
     const copy = applyable(latest);
     $('object-body').innerHTML = `<textarea id="object-editor" spellcheck="false">${esc(format === 'yaml' ? toYaml(copy) : JSON.stringify(copy, null, 2))}</textarea>
       <div class="toolbar"><button type="button" class="primary" id="apply">Apply</button><button type="button" id="cancel">Cancel</button>
