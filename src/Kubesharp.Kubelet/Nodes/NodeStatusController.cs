@@ -35,11 +35,13 @@ internal sealed partial class NodeStatusController : IDisposable
     private bool? reportedReady;
     private readonly EventRecorder? events;
     private readonly DeviceRegistry? devices;
+    private readonly Func<IReadOnlyList<string>>? volumesInUse;
     private readonly SemaphoreSlim updating = new(1, 1);
 
-    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null, DeviceRegistry? devices = null)
+    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null, DeviceRegistry? devices = null, Func<IReadOnlyList<string>>? volumesInUse = null)
     {
         this.devices = devices;
+        this.volumesInUse = volumesInUse;
         this.events = events;
         this.client = client;
         this.runtime = runtime;
@@ -266,6 +268,8 @@ internal sealed partial class NodeStatusController : IDisposable
                     LastTransitionTime = readySince,
                 },
             ],
+            // Always sent (empty too): a merge patch leaves out what it does not name, so an empty list is what clears it.
+            VolumesInUse = volumesInUse is null ? null : [.. volumesInUse()],
             DaemonEndpoints = new NodeDaemonEndpoints { KubeletEndpoint = new DaemonEndpoint { Port = KubeletPort } },
             NodeInfo = new NodeSystemInfo
             {
