@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery;
 using Kubesharp.ApiMachinery.Errors;
@@ -164,7 +165,14 @@ internal sealed partial class NodeStatusController : IDisposable
             return;
         }
 
-        var body = "{\"status\":" + Encoding.UTF8.GetString(KubernetesJson.Serialize(status)) + "}";
+        var statusJson = JsonNode.Parse(KubernetesJson.Serialize(status))!.AsObject();
+        if (status.VolumesInUse is { } inUse)
+        {
+            // Named even when empty: a merge patch keeps whatever it leaves out, so only [] clears the list.
+            statusJson["volumesInUse"] = new JsonArray([.. inUse.Select(v => (JsonNode?)JsonValue.Create(v))]);
+        }
+
+        var body = new JsonObject { ["status"] = statusJson }.ToJsonString();
         await client.Resource<Node>().PatchAsync(null, NodeName, PatchType.Merge, body, subresource: "status", cancellationToken: cancellationToken);
         lastReported = fingerprint;
         lastReportedAt = now;
@@ -268,7 +276,6 @@ internal sealed partial class NodeStatusController : IDisposable
                     LastTransitionTime = readySince,
                 },
             ],
-            // Always sent (empty too): a merge patch leaves out what it does not name, so an empty list is what clears it.
             VolumesInUse = volumesInUse is null ? null : [.. volumesInUse()],
             DaemonEndpoints = new NodeDaemonEndpoints { KubeletEndpoint = new DaemonEndpoint { Port = KubeletPort } },
             NodeInfo = new NodeSystemInfo
