@@ -103,6 +103,7 @@ public static class ControllerManager
                 : Array.Empty<IController>(),
             new Certificates.CsrApprovingController(context), new Certificates.CsrCleanerController(context),
             new Volumes.PersistentVolumeController(context),
+            new Volumes.AttachDetachController(context),
         ];
         using var endpointSlices = new EndpointSliceController(client, informers, loggerFactory.CreateLogger<EndpointSliceController>(), timeProvider);
         using var endpoints = new EndpointsController(client, informers, loggerFactory.CreateLogger<EndpointsController>(), timeProvider);

@@ -31,6 +31,9 @@ public sealed class ControllerManagerOptions
     /// <summary>Workers binding claims and volumes (one queue for both).</summary>
     public int PersistentVolumeWorkers { get; init; } = 5;
 
+    /// <summary>Workers of the attach/detach controller (keyed by node).</summary>
+    public int AttachDetachWorkers { get; init; } = 2;
+
     /// <summary>Workers of the EndpointSlice controller and of the Endpoints controller, each.</summary>
     public int EndpointWorkers { get; init; } = 5;
 

@@ -83,4 +83,10 @@ public sealed class KubeletOptions
     public string? PodResourcesSocket { get; init; }
 
     public string ResolvedPodResourcesSocket => PodResourcesSocket ?? Path.Combine(DataDir, "pod-resources", "kubelet.sock");
+
+    /// <summary>Where CSI drivers' registrars put their registration sockets (upstream's plugins_registry).</summary>
+    public string PluginsRegistryDir => Path.Combine(DataDir, "plugins_registry");
+
+    /// <summary>Plugin state: CSI volumes are staged under DATA/plugins/kubernetes.io/csi (upstream's layout).</summary>
+    public string PluginsDir => Path.Combine(DataDir, "plugins");
 }

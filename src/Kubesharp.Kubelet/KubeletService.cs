@@ -4,6 +4,7 @@ using Kubesharp.Client.Events;
 using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
 using Kubesharp.Client.WorkQueues;
+using Kubesharp.Kubelet.Csi;
 using Kubesharp.Kubelet.Devices;
 using Kubesharp.Kubelet.Network;
 using Kubesharp.Kubelet.Nodes;
@@ -74,6 +75,12 @@ public sealed partial class KubeletService : BackgroundService
     /// </summary>
     public KubernetesClient? ProvisionerClient { get; init; }
 
+    /// <summary>
+    /// The CSI attacher's client: it writes VolumeAttachments' finalizers and status, which a node's own identity may
+    /// not (upstream's external-attacher runs under its own account). Null uses the kubelet's.
+    /// </summary>
+    public KubernetesClient? AttacherClient { get; init; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         ContainerRuntime? runtime = null;
@@ -83,6 +90,7 @@ public sealed partial class KubeletService : BackgroundService
         DeviceRegistry? devices = null;
         DevicePluginServer? devicePlugins = null;
         PodResourcesServer? podResources = null;
+        CsiDriverRegistry? csiDrivers = null;
         try
         {
             runtime = StartingRuntime is { } starting
@@ -110,7 +118,9 @@ public sealed partial class KubeletService : BackgroundService
             var recorder = new EventRecorder(client, "kubelet", NodeName, time, loggerFactory.CreateLogger<EventRecorder>());
             var podEvents = new PodEvents(recorder);
             probes = new ProbeManager(runner, queue.Add, time, loggerFactory.CreateLogger<ProbeManager>(), podEvents);
-            var volumes = new PodVolumes(client, options.PodsDir, time);
+            csiDrivers = new CsiDriverRegistry();
+            var csiVolumes = new CsiVolumes(client, csiDrivers, options.PodsDir, options.PluginsDir, NodeName);
+            var volumes = new PodVolumes(client, options.PodsDir, time, csiVolumes);
             var configs = new PodConfigBuilder(client, options, machine.Cpus, machine.MemoryBytes);
             devices = new DeviceRegistry(options.ResolvedDevicePluginsDir, loggerFactory.CreateLogger<DeviceRegistry>());
             var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>(), podEvents, devices);
@@ -120,7 +130,7 @@ public sealed partial class KubeletService : BackgroundService
             KubeletPort = server.Port;
 
             (devicePlugins, podResources) = await StartDeviceServersAsync(devices, syncer, stoppingToken);
-            using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices);
+            using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices, csiVolumes.VolumesInUse);
             await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
             if (options.PodCidr is null)
             {
@@ -129,6 +139,8 @@ public sealed partial class KubeletService : BackgroundService
                 LogPodCidr(logger, NodeName, assigned);
                 WriteCniConfig(runtime, assigned);
             }
+            using var csiAttacher = new CsiAttacher(AttacherClient ?? client, csiDrivers, NodeName, time, loggerFactory.CreateLogger<CsiAttacher>());
+            var csiWatcher = new CsiPluginWatcher(options.PluginsRegistryDir, csiDrivers, new CsiNodeWriter(client, NodeName), time, loggerFactory.CreateLogger<CsiPluginWatcher>());
             var lease = new NodeLeaseController(client, NodeName, options.LeaseDurationSeconds, time);
 
             var informer = new SharedInformer<Pod>(
@@ -178,6 +190,8 @@ public sealed partial class KubeletService : BackgroundService
                 }, stopping.Token),
                 informerTask,
                 recorder.RunAsync(stopping.Token),
+                csiWatcher.RunAsync(stopping.Token),
+                csiAttacher.RunAsync(2, stopping.Token),
                 ImageArchives?.RunAsync(stopping.Token) ?? Task.CompletedTask,
                 new LocalPathProvisioner(ProvisionerClient ?? client, n => n == NodeName, options.ResolvedLocalStorageDir, time, loggerFactory.CreateLogger<LocalPathProvisioner>()).RunAsync(2, stopping.Token),
             };
@@ -219,6 +233,8 @@ public sealed partial class KubeletService : BackgroundService
             {
                 await devices.DisposeAsync();
             }
+
+            csiDrivers?.Dispose();
 
             if (probes is not null)
             {

@@ -162,6 +162,7 @@ internal static class BootstrapPolicy
             Rule(["create"], ["batch"], ["jobs"]),
             Rule(["create"], ["discovery.k8s.io"], ["endpointslices"]),
             Rule(["create"], ["events.k8s.io"], ["events"]),
+            Rule(["create"], ["storage.k8s.io"], ["volumeattachments"]),
             Rule(["escalate"], ["rbac.authorization.k8s.io"], ["clusterroles"])),
         // TLS bootstrapping, as upstream: who may ask for certificates, and whose kubelet client requests are approved
         // without a human (new nodes through a bootstrap token, and a node renewing its own).
@@ -189,6 +190,13 @@ internal static class BootstrapPolicy
             Rule(["get", "list", "watch", "create", "patch", "update", "delete"], [""], ["persistentvolumes"]),
             Rule(["create", "patch"], ["", "events.k8s.io"], ["events"]),
             Rule(Read, ["storage.k8s.io"], ["storageclasses"])),
+        // upstream's external-attacher role, for the nodes' CSI attacher: it publishes volumes to nodes and says so on
+        // their VolumeAttachments.
+        Role(Security.ComponentIdentities.CsiAttacher, null, null,
+            Rule(["get", "list", "watch"], [""], ["persistentvolumes"]),
+            Rule(["get", "list", "watch", "update", "patch"], ["storage.k8s.io"], ["volumeattachments"]),
+            Rule(["update", "patch"], ["storage.k8s.io"], ["volumeattachments/status"]),
+            Rule(["get", "list", "watch"], ["storage.k8s.io"], ["csinodes"])),
     ];
 
     public static IReadOnlyList<JsonObject> ClusterRoleBindings =>
@@ -208,6 +216,7 @@ internal static class BootstrapPolicy
         Binding(Controllers, Subject("User", ControllerManager)),
         Binding(Dns, Subject("User", Dns)),
         Binding(Security.ComponentIdentities.LocalPathProvisioner, Subject("User", Security.ComponentIdentities.LocalPathProvisioner)),
+        Binding(Security.ComponentIdentities.CsiAttacher, Subject("User", Security.ComponentIdentities.CsiAttacher)),
         // kubeadm's bindings: the node tokens `kubesharp token create` makes may file node client requests, which are
         // approved for them; every node may renew its own certificate.
         Binding("kubesharp:kubelet-bootstrap", NodeBootstrapper, Subject("Group", NodeTokenGroup)),

@@ -3,7 +3,7 @@ namespace Kubesharp.ApiServer.Security;
 /// <summary>
 /// The users the built-in components act as, each authorized by its own bootstrap ClusterRole (none of them is in
 /// system:masters): upstream's names for the scheduler, controller manager, proxy and kubelets, and the names k3s
-/// gives its cluster DNS and local-path provisioner.
+/// gives its cluster DNS and local-path provisioner, and one for the nodes' CSI attacher.
 /// </summary>
 public static class ComponentIdentities
 {
@@ -12,6 +12,9 @@ public static class ComponentIdentities
     public const string Proxy = "system:kube-proxy";
     public const string Dns = "system:coredns";
     public const string LocalPathProvisioner = "system:local-path-provisioner";
+
+    /// <summary>The nodes' CSI attacher (the part of upstream's external-attacher sidecar the agent does).</summary>
+    public const string CsiAttacher = "system:csi-attacher";
     public const string NodesGroup = "system:nodes";
     public const string NodeUserPrefix = "system:node:";
 

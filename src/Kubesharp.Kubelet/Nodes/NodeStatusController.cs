@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery;
 using Kubesharp.ApiMachinery.Errors;
@@ -35,11 +36,13 @@ internal sealed partial class NodeStatusController : IDisposable
     private bool? reportedReady;
     private readonly EventRecorder? events;
     private readonly DeviceRegistry? devices;
+    private readonly Func<IReadOnlyList<string>>? volumesInUse;
     private readonly SemaphoreSlim updating = new(1, 1);
 
-    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null, DeviceRegistry? devices = null)
+    public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null, DeviceRegistry? devices = null, Func<IReadOnlyList<string>>? volumesInUse = null)
     {
         this.devices = devices;
+        this.volumesInUse = volumesInUse;
         this.events = events;
         this.client = client;
         this.runtime = runtime;
@@ -162,7 +165,14 @@ internal sealed partial class NodeStatusController : IDisposable
             return;
         }
 
-        var body = "{\"status\":" + Encoding.UTF8.GetString(KubernetesJson.Serialize(status)) + "}";
+        var statusJson = JsonNode.Parse(KubernetesJson.Serialize(status))!.AsObject();
+        if (status.VolumesInUse is { } inUse)
+        {
+            // Named even when empty: a merge patch keeps whatever it leaves out, so only [] clears the list.
+            statusJson["volumesInUse"] = new JsonArray([.. inUse.Select(v => (JsonNode?)JsonValue.Create(v))]);
+        }
+
+        var body = new JsonObject { ["status"] = statusJson }.ToJsonString();
         await client.Resource<Node>().PatchAsync(null, NodeName, PatchType.Merge, body, subresource: "status", cancellationToken: cancellationToken);
         lastReported = fingerprint;
         lastReportedAt = now;
@@ -266,6 +276,7 @@ internal sealed partial class NodeStatusController : IDisposable
                     LastTransitionTime = readySince,
                 },
             ],
+            VolumesInUse = volumesInUse is null ? null : [.. volumesInUse()],
             DaemonEndpoints = new NodeDaemonEndpoints { KubeletEndpoint = new DaemonEndpoint { Port = KubeletPort } },
             NodeInfo = new NodeSystemInfo
             {

@@ -700,7 +700,7 @@ internal sealed partial class PodSyncer
             }
         }
 
-        volumes.TearDown(state.Uid);
+        await volumes.TearDownAsync(state.Uid, cancellationToken);
         var logDirs = Directory.Exists(options.PodLogsDir) ? Directory.EnumerateDirectories(options.PodLogsDir, "*_" + state.Uid) : [];
         foreach (var dir in logDirs)
         {

@@ -3,6 +3,7 @@ using System.Text;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.Client;
+using Kubesharp.Kubelet.Csi;
 using Kubesharp.Kubelet.Pods;
 
 namespace Kubesharp.Kubelet.Volumes;
@@ -20,13 +21,15 @@ internal sealed partial class PodVolumes
     private readonly string podsDir;
     private readonly TimeProvider time;
     private readonly ServiceAccountTokenCache tokens;
+    private readonly CsiVolumes? csi;
 
     // Volumes whose fsGroup ownership was applied ("UID/NAME"): upstream applies it once, when the volume is mounted.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> owned = new(StringComparer.Ordinal);
 
-    public PodVolumes(KubernetesClient client, string podsDir, TimeProvider time)
+    public PodVolumes(KubernetesClient client, string podsDir, TimeProvider time, CsiVolumes? csi = null)
     {
         this.client = client;
+        this.csi = csi;
         this.podsDir = podsDir;
         this.time = time;
         tokens = new ServiceAccountTokenCache(client, time);
@@ -55,9 +58,20 @@ internal sealed partial class PodVolumes
 
             if (volume.PersistentVolumeClaim is { } claimSource)
             {
-                var claimPath = await ClaimPathAsync(ns, claimSource.ClaimName ?? string.Empty, cancellationToken);
+                var claimVolume = await ClaimVolumeAsync(ns, claimSource.ClaimName ?? string.Empty, cancellationToken);
+                var claimPath = claimVolume.Spec?.Csi is not null
+                    ? await Csi(name).SetUpPersistentAsync(pod, name, claimVolume, claimSource.ReadOnly == true, cancellationToken)
+                    : ClaimPath(claimVolume);
                 ApplyOwnership(pod, name, claimPath, claimSource.ReadOnly == true);
                 result[name] = (claimPath, claimSource.ReadOnly == true);
+                continue;
+            }
+
+            if (volume.Csi is { } inline)
+            {
+                var published = await Csi(name).SetUpInlineAsync(pod, name, inline, cancellationToken);
+                ApplyOwnership(pod, name, published, inline.ReadOnly == true);
+                result[name] = (published, inline.ReadOnly == true);
                 continue;
             }
 
@@ -156,9 +170,17 @@ internal sealed partial class PodVolumes
         }
     }
 
-    /// <summary>Unmounts and deletes everything the pod had on this node.</summary>
-    public void TearDown(string uid)
+    private CsiVolumes Csi(string volumeName) =>
+        csi ?? throw new VolumeSetupException($"volume \"{volumeName}\" is a CSI volume, which this node does not serve");
+
+    /// <summary>Unmounts and deletes everything the pod had on this node; CSI volumes are unpublished through their drivers first.</summary>
+    public async Task TearDownAsync(string uid, CancellationToken cancellationToken)
     {
+        if (csi is not null)
+        {
+            await csi.TearDownAsync(uid, cancellationToken);
+        }
+
         tokens.Forget(uid);
         foreach (var key in owned.Keys.Where(k => k.StartsWith(uid + "/", StringComparison.Ordinal)))
         {
@@ -257,8 +279,8 @@ internal sealed partial class PodVolumes
         }
     }
 
-    /// <summary>The host directory behind a claim: the bound volume's hostPath or local path on this node.</summary>
-    private async Task<string> ClaimPathAsync(string ns, string claimName, CancellationToken cancellationToken)
+    /// <summary>The PersistentVolume a claim is bound to.</summary>
+    private async Task<PersistentVolume> ClaimVolumeAsync(string ns, string claimName, CancellationToken cancellationToken)
     {
         PersistentVolumeClaim claim;
         try
@@ -275,16 +297,20 @@ internal sealed partial class PodVolumes
             throw new VolumeSetupException($"error processing PVC {ns}/{claimName}: PVC is not bound");
         }
 
-        PersistentVolume volume;
         try
         {
-            volume = await client.Resource<PersistentVolume>().GetAsync(null, volumeName, cancellationToken);
+            return await client.Resource<PersistentVolume>().GetAsync(null, volumeName, cancellationToken);
         }
         catch (StatusException e) when (e.IsNotFound())
         {
             throw new VolumeSetupException($"persistentvolume \"{volumeName}\" not found");
         }
+    }
 
+    /// <summary>The host directory behind a bound volume: its hostPath or local path on this node.</summary>
+    private static string ClaimPath(PersistentVolume volume)
+    {
+        var volumeName = volume.Metadata?.Name;
         if (volume.Spec?.HostPath is { } hostPath)
         {
             SetUpHostPath(hostPath);

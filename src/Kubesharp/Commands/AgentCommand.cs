@@ -180,12 +180,13 @@ internal static class AgentCommand
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
         var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, null, null, 10250, clusterDns, clusterDomain, localStorageDir);
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
-        // The kubelet as system:node:NAME, the proxy as system:kube-proxy, DNS as system:coredns, the provisioner as itself.
+        // The kubelet as system:node:NAME, the proxy as system:kube-proxy, DNS as system:coredns, the provisioner and the CSI attacher as themselves.
         var clients = new NodeAgentClients(
             Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.NodeUser(kubelet.ResolvedNodeName), "kubesharp-agent"),
             Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Proxy, "kube-proxy"),
             Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Dns, "coredns"),
-            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.LocalPathProvisioner, "local-path-provisioner"));
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.LocalPathProvisioner, "local-path-provisioner"),
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.CsiAttacher, "csi-attacher"));
         return await NodeAgent.StartAsync(options, clients, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 

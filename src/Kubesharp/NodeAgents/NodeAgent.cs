@@ -30,7 +30,7 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         // The proxy and DNS watch under their own identities where they have them, so each has its own informers.
         proxyInformers = new SharedInformerFactory(clients.Proxy, loggerFactory: loggerFactory);
         dnsInformers = new SharedInformerFactory(clients.Dns, loggerFactory: loggerFactory);
-        Kubelet = new KubeletService(options.Kubelet, clients.Kubelet, loggerFactory) { ClientCaPem = options.ClientCaPem, EndpointToken = options.EndpointToken, StartingRuntime = startingRuntime, ProvisionerClient = clients.Provisioner };
+        Kubelet = new KubeletService(options.Kubelet, clients.Kubelet, loggerFactory) { ClientCaPem = options.ClientCaPem, EndpointToken = options.EndpointToken, StartingRuntime = startingRuntime, ProvisionerClient = clients.Provisioner, AttacherClient = clients.Attacher };
         Proxy = new ServiceProxy(proxyInformers, options.Proxy, loggerFactory.CreateLogger<ServiceProxy>());
         // Enforcement shares the proxy's identity, informers and chain prefix.
         NetworkPolicies = options.EnforceNetworkPolicies
@@ -56,7 +56,7 @@ internal sealed partial class NodeAgent : IAsyncDisposable
 
     /// <summary>Starts the kubelet (which readies asynchronously, see <see cref="KubeletService.Ready"/>), the proxy and DNS.</summary>
     public static Task<NodeAgent> StartAsync(NodeAgentOptions options, KubernetesClient client, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
-        StartAsync(options, new NodeAgentClients(client, client, client, client), null, loggerFactory, cancellationToken);
+        StartAsync(options, new NodeAgentClients(client, client, client, client, client), null, loggerFactory, cancellationToken);
 
     /// <param name="clients">The kubelet's, the proxy's and DNS's clients (the node's own for all three on a joined node).</param>
     /// <param name="startingRuntime">A container runtime already being started for this node (see <see cref="StartingContainerRuntime"/>).</param>
