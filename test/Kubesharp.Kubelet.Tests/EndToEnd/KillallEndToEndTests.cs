@@ -7,8 +7,9 @@ using Container = Kubesharp.Api.Core.V1.Container;
 namespace Kubesharp.Kubelet.Tests.EndToEnd;
 
 /// <summary>
-/// <c>kubesharp killall</c> on a node of its own (own data directory, bridge, CNI network, chain prefix and DNS link)
-/// with a container running: afterwards none of its processes, containers, mounts, links or chains is left; then
+/// <c>kubesharp killall</c> on an install of its own (own data directory, bridge, CNI network, chain prefix and DNS
+/// link) with a <c>kubesharp server</c> process and a node with a container running: afterwards none of its processes,
+/// containers, mounts, links or chains is left; then
 /// <c>kubesharp uninstall --yes</c> deletes the data directory.
 /// </summary>
 public sealed class KillallEndToEndTests
@@ -50,6 +51,9 @@ public sealed class KillallEndToEndTests
             await RunAsync("iptables", "-t", "filter", "-N", prefix + "-FORWARD");
             await RunAsync("ip", "link", "add", dnsLink, "type", "dummy");
 
+            // A control plane of the same install, as its own process.
+            using var server = await StartServerAsync(Path.Combine(node.Root, "server-process"));
+
             // The agent stops as after a crash: shims and containers keep running, and so do the network and mounts.
             await node.StopAgentAsync();
             var containers = ProcessesBelowShims(node.Root);
@@ -60,6 +64,7 @@ public sealed class KillallEndToEndTests
             var exit = await KubesharpCommand.RunAsync(["killall", "--data-dir", node.Root, "--chain-prefix", prefix, "--dns-interface", dnsLink]);
 
             Assert.Equal(0, exit);
+            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(30)), "the kubesharp server process still runs");
             Assert.All(containers, pid => Assert.False(Directory.Exists($"/proc/{pid}") && !IsZombie(pid), $"container process {pid} still runs"));
             Assert.Empty(ProcessesNaming(node.Root));
             Assert.Empty(MountsUnder(node.Root));
@@ -85,6 +90,50 @@ public sealed class KillallEndToEndTests
             await RunAsync("ip", "link", "del", dnsLink);
             await node.DisposeAsync();
         }
+    }
+
+    /// <summary>Starts <c>kubesharp server</c> (control plane only, loopback, a free port) and waits until it is ready.</summary>
+    private static async Task<Process> StartServerAsync(string dataDir)
+    {
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info)!;
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("ready at", StringComparison.Ordinal) == true)
+            {
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, _) => { };
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("kubesharp server exited before it was ready"));
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            await ready.Task.WaitAsync(WaitLimit);
+        }
+        catch
+        {
+            process.Kill(entireProcessTree: true);
+            process.Dispose();
+            throw;
+        }
+
+        return process;
     }
 
     /// <summary>Processes whose parent names the directory (a shim) and which do not themselves: the containers.</summary>
