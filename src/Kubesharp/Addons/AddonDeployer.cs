@@ -53,14 +53,8 @@ internal sealed partial class AddonDeployer
     /// <summary>Applies the folder now, then whenever it changes, until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(directory);
         var changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-        using var watcher = new FileSystemWatcher(directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
-        watcher.Changed += (_, _) => changed.Writer.TryWrite(true);
-        watcher.Created += (_, _) => changed.Writer.TryWrite(true);
-        watcher.Deleted += (_, _) => changed.Writer.TryWrite(true);
-        watcher.Renamed += (_, _) => changed.Writer.TryWrite(true);
-        watcher.EnableRaisingEvents = true;
+        using var watcher = Watch(changed.Writer);
         var failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -71,6 +65,12 @@ internal sealed partial class AddonDeployer
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The folder or the record cannot be read or written now: tried again on the next round.
+                LogFailed(logger, directory, e.Message);
+                failures++;
             }
 
             // A failed file (a custom resource whose definition is not served yet, an API not ready) is tried again soon.
@@ -84,6 +84,28 @@ internal sealed partial class AddonDeployer
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
             }
+        }
+    }
+
+    /// <summary>A watcher that signals any change of the folder; null when none can be had (the rescan still runs).</summary>
+    private FileSystemWatcher? Watch(ChannelWriter<bool> changed)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var watcher = new FileSystemWatcher(directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
+            watcher.Changed += (_, _) => changed.TryWrite(true);
+            watcher.Created += (_, _) => changed.TryWrite(true);
+            watcher.Deleted += (_, _) => changed.TryWrite(true);
+            watcher.Renamed += (_, _) => changed.TryWrite(true);
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Typically the inotify instance limit: changes are then noticed by the rescan only.
+            LogNoWatcher(logger, directory, e.Message);
+            return null;
         }
     }
 
@@ -156,8 +178,9 @@ internal sealed partial class AddonDeployer
                 applied.Add(await ApplyAsync(file, obj, cancellationToken).ConfigureAwait(false));
             }
         }
-        catch (Exception e) when (e is StatusException or FormatException or HttpRequestException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is StatusException or FormatException or HttpRequestException or System.Text.Json.JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a field of the wrong JSON type (metadata a string, a numeric kind).
             LogFailed(logger, file, e.Message);
             // What was applied is recorded with what was there, so a removal of the file still deletes it.
             records.Set(file, new AddonRecord(null, [.. (previous?.Objects ?? []).Union(applied)]));
@@ -204,7 +227,7 @@ internal sealed partial class AddonDeployer
         }
 
         var resource = await ServedResource.FindByKindAsync(client, apiVersion, kind, cancellationToken).ConfigureAwait(false);
-        var metadata = (JsonObject)obj["metadata"]!;
+        var metadata = obj["metadata"] as JsonObject ?? throw new FormatException("metadata is not an object");
         string? @namespace = null;
         if (resource.Namespaced)
         {
@@ -273,6 +296,9 @@ internal sealed partial class AddonDeployer
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Add-on manifest {File} was removed; its objects are deleted")]
     private static partial void LogRemoved(ILogger logger, string file);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot watch {Directory} ({Reason}); add-on manifests are read every rescan only")]
+    private static partial void LogNoWatcher(ILogger logger, string directory, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not apply add-on manifest {File}: {Reason}")]
     private static partial void LogFailed(ILogger logger, string file, string reason);
