@@ -52,7 +52,18 @@ internal sealed class AddonRecords(string path)
     private static Dictionary<string, AddonRecord> Load(string path)
     {
         var records = new Dictionary<string, AddonRecord>(StringComparer.Ordinal);
-        if (!File.Exists(path) || JsonNode.Parse(File.ReadAllText(path))?["files"] is not JsonObject files)
+        JsonObject? files;
+        try
+        {
+            files = File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["files"] as JsonObject : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // A damaged record forgets what to prune; the files present are applied again all the same.
+            files = null;
+        }
+
+        if (files is null)
         {
             return records;
         }
