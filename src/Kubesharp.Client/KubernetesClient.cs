@@ -143,6 +143,34 @@ public sealed class KubernetesClient : IDisposable
         return System.Text.Json.Nodes.JsonNode.Parse(answer) as System.Text.Json.Nodes.JsonObject;
     }
 
+    /// <summary>
+    /// Patches the object at an API path (server-side apply of an object of any kind, whose resource discovery named);
+    /// the answer is the patched object.
+    /// </summary>
+    public async Task<System.Text.Json.Nodes.JsonObject?> PatchJsonAsync(string path, PatchType type, System.Text.Json.Nodes.JsonObject patch, PatchOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(patch);
+        var query = new List<string>();
+        if ((options?.FieldManager ?? (type == PatchType.Apply ? Options.UserAgent : null)) is { } manager)
+        {
+            query.Add("fieldManager=" + Uri.EscapeDataString(manager));
+        }
+
+        if (options?.Force == true)
+        {
+            query.Add("force=true");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Patch, query.Count == 0 ? path : path + "?" + string.Join('&', query))
+        {
+            Content = new StringContent(patch.ToJsonString(), System.Text.Encoding.UTF8),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(PatchMediaType.Of(type));
+        using var response = await SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
+        var answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return System.Text.Json.Nodes.JsonNode.Parse(answer) as System.Text.Json.Nodes.JsonObject;
+    }
+
     /// <summary>Sends a request; a non-success answer becomes a StatusException.</summary>
     internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, bool streaming, CancellationToken cancellationToken)
     {

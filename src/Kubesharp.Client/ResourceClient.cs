@@ -112,14 +112,7 @@ public sealed class ResourceClient<T>
         {
             Content = new ByteArrayContent(Encoding.UTF8.GetBytes(patch)),
         };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue(type switch
-        {
-            PatchType.Json => "application/json-patch+json",
-            PatchType.Merge => "application/merge-patch+json",
-            PatchType.StrategicMerge => "application/strategic-merge-patch+json",
-            PatchType.Apply => "application/apply-patch+yaml",
-            _ => throw new ArgumentOutOfRangeException(nameof(type)),
-        });
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(PatchMediaType.Of(type));
         return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
     }
 

@@ -75,6 +75,27 @@ public static class ClusterDnsService
         }
     }
 
+    /// <summary>
+    /// Deletes the Service when the server made it (it carries the node-local proxy's label), for a server whose DNS add-on
+    /// was turned off: a Service of the same name that another DNS deployment brings is left alone.
+    /// </summary>
+    public static async Task RemoveAsync(KubernetesClient client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var services = client.Resource<Service>();
+        try
+        {
+            var current = await services.GetAsync(Namespace, Name, cancellationToken).ConfigureAwait(false);
+            if (current.Metadata?.Labels?.GetValueOrDefault(ProxyNameLabel) == NodeLocalProxyName)
+            {
+                await services.DeleteAsync(Namespace, Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (StatusException e) when (e.IsNotFound())
+        {
+        }
+    }
+
     /// <summary>Creates the Service, or repairs it: a wrong cluster IP means delete and recreate, missing labels or ports an update.</summary>
     public static async Task EnsureAsync(KubernetesClient client, string clusterIp, CancellationToken cancellationToken)
     {

@@ -41,6 +41,8 @@ internal static class KubesharpCommand
         root.Subcommands.Add(SecretsEncryptCommand.Create());
         root.Subcommands.Add(TokenCommand.Create());
         root.Subcommands.Add(Commands.EtcdCommand.Create());
+        root.Subcommands.Add(Commands.NodeTeardownCommands.Killall());
+        root.Subcommands.Add(Commands.NodeTeardownCommands.Uninstall());
         root.Subcommands.Add(CheckConfigCommand.Create());
         Logging.LogOptions.AddTo(root);
         root.Options.Add(ConfigurationArguments.ConfigOption);

@@ -172,14 +172,15 @@ internal static class AgentCommand
     /// <summary>
     /// The server's own node: talks to the API like a remote agent, over HTTPS with client certificates the
     /// cluster CA issues for its kubelet, proxy and DNS identities; its files live in DATA/agent and its pods get addresses from the pod CIDR the node IPAM controller assigns. It runs the
-    /// service proxy and serves cluster DNS for <paramref name="clusterDomain"/> on <paramref name="clusterDns"/>.
+    /// service proxy and (<paramref name="serveDns"/>) serves cluster DNS for <paramref name="clusterDomain"/> on <paramref name="clusterDns"/>.
     /// </summary>
-    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken, string? localStorageDir = null)
+    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, bool serveDns, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken, string? localStorageDir = null)
     {
         // The node's InternalIP is the address the API server advertises (and so listens on), when that is reachable.
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
         var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, null, null, 10250, clusterDns, clusterDomain, localStorageDir);
-        var options = NodeAgentOptions.Create(kubelet, clusterCidr, NodeAgentOptions.DefaultDnsInterface) with { ClientCaPem = server.Certificates.CaPem };
+        // Without the coredns add-on, pods still resolve through the cluster DNS address; something else serves it.
+        var options = NodeAgentOptions.Create(kubelet, clusterCidr, serveDns ? NodeAgentOptions.DefaultDnsInterface : null) with { ClientCaPem = server.Certificates.CaPem };
         // The kubelet as system:node:NAME, the proxy as system:kube-proxy, DNS as system:coredns, the provisioner and the CSI attacher as themselves.
         var clients = new NodeAgentClients(
             Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.NodeUser(kubelet.ResolvedNodeName), "kubesharp-agent"),

@@ -59,4 +59,21 @@ internal sealed record ServedResource(string Group, string Version, string Resou
 
         throw new StatusException(404, "NotFound", $"the server doesn't have a resource type \"{text}\"");
     }
+
+    /// <summary>The resource serving objects of <paramref name="kind"/> in <paramref name="apiVersion"/>, as a manifest names them.</summary>
+    public static async Task<ServedResource> FindByKindAsync(KubernetesClient client, string apiVersion, string kind, CancellationToken cancellationToken)
+    {
+        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
+        var (group, version) = slash < 0 ? (string.Empty, apiVersion) : (apiVersion[..slash], apiVersion[(slash + 1)..]);
+        var path = group.Length == 0 ? $"/api/{version}" : $"/apis/{group}/{version}";
+        foreach (var resource in (await client.GetJsonAsync(path, cancellationToken).ConfigureAwait(false))?["resources"] as JsonArray ?? [])
+        {
+            if ((string?)resource?["name"] is { } plural && !plural.Contains('/', StringComparison.Ordinal) && (string?)resource["kind"] == kind)
+            {
+                return new ServedResource(group, version, plural, kind, (bool?)resource["namespaced"] ?? false);
+            }
+        }
+
+        throw new StatusException(404, "NotFound", $"no matches for kind \"{kind}\" in version \"{apiVersion}\"");
+    }
 }

@@ -20,11 +20,11 @@ internal static partial class ServerCommand
         public IEnumerable<Option> All => [Disable, HttpPort, HttpsPort, BindAddress];
 
         /// <summary>The controller's options, null when it does not run; an error when the flags cannot be used.</summary>
-        public IngressOptions? Read(ParseResult result, bool agent, IPAddress statusAddress, out string? error)
+        public IngressOptions? Read(ParseResult result, bool agent, bool disabled, IPAddress statusAddress, out string? error)
         {
             error = null;
             var explicitPort = result.GetResult(HttpPort) is { Implicit: false };
-            if (result.GetValue(Disable) || (!agent && !explicitPort))
+            if (result.GetValue(Disable) || disabled || (!agent && !explicitPort))
             {
                 return null;
             }

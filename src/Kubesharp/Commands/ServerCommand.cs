@@ -63,6 +63,7 @@ internal static partial class ServerCommand
         var historyRetention = new Option<string>("--history-retention") { Description = "Keep every revision of every object this long for kubectl history (e.g. 7d, 12h); 0 keeps none.", DefaultValueFactory = _ => "0" };
         var historyMaxSize = new Option<string>("--history-max-size") { Description = "At most this much history (e.g. 512Mi); beyond it the oldest revisions go first.", DefaultValueFactory = _ => "256Mi" };
         var ingressFlags = IngressFlags.Create();
+        var disable = new Option<string[]>("--disable") { Description = $"Do not run this built-in add-on ({string.Join(", ", Kubesharp.Addons.BuiltInAddons.Names)}), nor apply DATA/server/manifests/NAME.yaml; repeatable.", AllowMultipleArgumentsPerToken = false };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
         {
@@ -71,7 +72,7 @@ internal static partial class ServerCommand
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
             enableAdmissionPlugins, disableAdmissionPlugins, admissionControlConfigFile,
             snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort, joinServer, joinToken, clusterReset,
-            historyRetention, historyMaxSize,
+            historyRetention, historyMaxSize, disable,
         };
         foreach (var option in datastoreTls.All.Concat(ingressFlags.All))
         {
@@ -256,7 +257,8 @@ internal static partial class ServerCommand
                 return 2;
             }
 
-            var ingress = ingressFlags.Read(result, !result.GetValue(disableAgent), advertised, out var ingressError);
+            var disabled = new HashSet<string>(result.GetValue(disable) ?? [], StringComparer.Ordinal);
+            var ingress = ingressFlags.Read(result, !result.GetValue(disableAgent), disabled.Contains(Kubesharp.Addons.BuiltInAddons.Ingress) || disabled.Contains(Kubesharp.Addons.BuiltInAddons.Traefik), advertised, out var ingressError);
             if (ingressError is not null)
             {
                 await Console.Error.WriteLineAsync("kubesharp: " + ingressError).ConfigureAwait(false);
@@ -282,7 +284,10 @@ internal static partial class ServerCommand
                 ClusterDns = dnsAddress,
                 ClusterDomain = domain,
                 HorizontalPodAutoscalerSyncPeriod = hpaSync,
-                LocalStorage = !result.GetValue(disableLocalStorage),
+                LocalStorage = !result.GetValue(disableLocalStorage) && !disabled.Contains(Kubesharp.Addons.BuiltInAddons.LocalStorage),
+                Dns = !disabled.Contains(Kubesharp.Addons.BuiltInAddons.CoreDns),
+                ServiceLoadBalancers = !disabled.Contains(Kubesharp.Addons.BuiltInAddons.ServiceLb),
+                Disabled = disabled,
                 LocalStorageDir = result.GetValue(localStoragePath) is { } storagePath ? Path.GetFullPath(storagePath) : null,
                 SimulatedNodes = new SimulatedNodeOptions
                 {
@@ -497,8 +502,9 @@ internal static partial class ServerCommand
         var controllers = Kubesharp.ControllerManager.ControllerManager.RunAsync(controllerClient, controllerOptions, TimeProvider.System, loggerFactory, stop.Token);
         var localStorage = roles.LocalStorage
             ? Kubesharp.Volumes.LocalPathStorageClass.EnsureAsync(client, TimeProvider.System, e => LogLocalStorageFailed(loggerFactory.CreateLogger("Kubesharp.Volumes.LocalPathStorageClass"), e.Message), stop.Token)
-            : Task.CompletedTask;
-        var clusterServices = RunClusterServicesAsync(client, roles.ClusterDns, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
+            : RemoveDisabledAsync(() => Kubesharp.Volumes.LocalPathStorageClass.RemoveAsync(client, stop.Token), loggerFactory);
+        var clusterServices = RunClusterServicesAsync(client, roles, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
+        var addons = new Kubesharp.Addons.AddonDeployer(client, options.DataDir, roles.Disabled, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Addons.AddonDeployer>()).RunAsync(stop.Token);
         var ingress = RunIngressAsync(client, roles.Ingress, loggerFactory, stop.Token);
         // One scheduler binds at a time across the servers of a cluster: the holder of the kube-system/kube-scheduler Lease.
         var scheduler = roles.Scheduler
@@ -520,7 +526,7 @@ internal static partial class ServerCommand
         {
             try
             {
-                agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, startingRuntime, loggerFactory, stop.Token, roles.LocalStorageDir).ConfigureAwait(false);
+                agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, roles.Dns, startingRuntime, loggerFactory, stop.Token, roles.LocalStorageDir).ConfigureAwait(false);
                 nodeAgentCheck.Started(agent.Kubelet.Ready);
                 componentSync.Track("node agent", agent.Synced);
             }
@@ -581,6 +587,7 @@ internal static partial class ServerCommand
 
         await controllers.ConfigureAwait(false);
         await clusterServices.ConfigureAwait(false);
+        await addons.ConfigureAwait(false);
         await snapshots.ConfigureAwait(false);
         await ingress.ConfigureAwait(false);
         try
@@ -668,24 +675,42 @@ internal static partial class ServerCommand
     /// Cluster-level pieces of service networking: the kube-dns Service (kept, as k3s ships CoreDNS's), the
     /// kubernetes Service's endpoints (the address pods reach the API at) and the status of LoadBalancer Services.
     /// </summary>
-    private static async Task RunClusterServicesAsync(Kubesharp.Client.KubernetesClient client, IPAddress clusterDns, IPEndPoint api, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task RunClusterServicesAsync(Kubesharp.Client.KubernetesClient client, ServerRoles roles, IPEndPoint api, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var logger = loggerFactory.CreateLogger("Kubesharp.Dns.ClusterDnsService");
         var informers = new Kubesharp.Client.Informers.SharedInformerFactory(client, loggerFactory: loggerFactory);
         await using var informersLifetime = informers.ConfigureAwait(false);
         using var loadBalancers = new Kubesharp.Proxy.ServiceLoadBalancerController(client, informers, loggerFactory.CreateLogger<Kubesharp.Proxy.ServiceLoadBalancerController>());
-        var keep = Kubesharp.Dns.ClusterDnsService.KeepAsync(client, clusterDns.ToString(), TimeSpan.FromSeconds(30), TimeProvider.System, e => LogKubeDnsFailed(logger, e.Message), cancellationToken);
+        var keep = roles.Dns
+            ? Kubesharp.Dns.ClusterDnsService.KeepAsync(client, roles.ClusterDns.ToString(), TimeSpan.FromSeconds(30), TimeProvider.System, e => LogKubeDnsFailed(logger, e.Message), cancellationToken)
+            : RemoveDisabledAsync(() => Kubesharp.Dns.ClusterDnsService.RemoveAsync(client, cancellationToken), loggerFactory);
         // Every server of the cluster lists itself through a lease of its own (upstream's lease endpoint reconciler, 10 s / 15 s).
         var apiEndpoints = Kubesharp.ControllerManager.Endpoints.KubernetesServiceEndpoints.KeepWithLeasesAsync(
             client, api.Address, api.Port, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(15), TimeProvider.System, e => LogApiEndpointsFailed(logger, e.Message), cancellationToken);
         try
         {
-            await Task.WhenAll(keep, apiEndpoints, loadBalancers.RunAsync(cancellationToken)).ConfigureAwait(false);
+            await Task.WhenAll(keep, apiEndpoints, roles.ServiceLoadBalancers ? loadBalancers.RunAsync(cancellationToken) : Task.CompletedTask).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
     }
+
+    /// <summary>Removes what a built-in add-on turned off with <c>--disable</c> had created on an earlier start.</summary>
+    private static async Task RemoveDisabledAsync(Func<Task> remove, ILoggerFactory loggerFactory)
+    {
+        try
+        {
+            await remove().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is Kubesharp.ApiMachinery.Errors.StatusException or HttpRequestException)
+        {
+            LogRemoveDisabledFailed(loggerFactory.CreateLogger("Kubesharp.Addons.BuiltInAddons"), e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove a disabled built-in add-on: {Reason}")]
+    private static partial void LogRemoveDisabledFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ensure the kubernetes Service's endpoints: {Reason}")]
     private static partial void LogApiEndpointsFailed(ILogger logger, string reason);
@@ -716,6 +741,14 @@ internal static partial class ServerCommand
         public required string ClusterDomain { get; init; }
 
         public bool LocalStorage { get; init; } = true;
+
+        /// <summary>The kube-dns Service and the server's node's DNS server (<c>--disable coredns</c> turns them off).</summary>
+        public bool Dns { get; init; } = true;
+
+        public bool ServiceLoadBalancers { get; init; } = true;
+
+        /// <summary>The <c>--disable</c> names: built-in add-ons off, manifests of these names skipped.</summary>
+        public IReadOnlySet<string> Disabled { get; init; } = new HashSet<string>();
 
         /// <summary>The built-in ingress controller, null when it does not run.</summary>
         public Kubesharp.Ingress.IngressOptions? Ingress { get; init; }

@@ -23,6 +23,7 @@ public sealed class NodeFixture : IAsyncLifetime
 
     private SqliteStore? store;
     private ILoggerFactory? loggerFactory;
+    private bool agentStopped;
 
     public string? SkipReason { get; } = RuntimeFactAttribute.SkipReason();
 
@@ -99,6 +100,7 @@ public sealed class NodeFixture : IAsyncLifetime
         loggerFactory ??= LoggerFactory.Create(builder => builder.AddProvider(new FileLoggerProvider(Path.Combine(Path.GetTempPath(), "kubesharp-kubelet-e2e.log"))));
         // The endpoint accepts client certificates of the cluster CA, as the API server's proxy presents.
         Agent = new KubeletService(Options, Client, loggerFactory) { ClientCaPem = Server.Certificates.CaPem };
+        agentStopped = false;
         await Agent.StartAsync(CancellationToken.None);
         await Agent.Ready.WaitAsync(TimeSpan.FromMinutes(2));
     }
@@ -107,6 +109,7 @@ public sealed class NodeFixture : IAsyncLifetime
     public async Task StopAgentAsync()
     {
         await Agent.StopAsync(CancellationToken.None);
+        agentStopped = true;
     }
 
     public async Task DisposeAsync()
@@ -118,7 +121,8 @@ public sealed class NodeFixture : IAsyncLifetime
 
         try
         {
-            if (Agent?.Runtime is { } runtime)
+            // A stopped agent's containerd is gone too: its leftovers go with the host cleanup below.
+            if (Agent?.Runtime is { } runtime && !agentStopped)
             {
                 foreach (var sandbox in await runtime.Runtime.ListPodSandboxAsync())
                 {
@@ -131,7 +135,11 @@ public sealed class NodeFixture : IAsyncLifetime
         {
             if (Agent is not null)
             {
-                await StopAgentAsync();
+                if (!agentStopped)
+                {
+                    await StopAgentAsync();
+                }
+
                 Agent.Dispose();
             }
 
