@@ -21,7 +21,7 @@ var quick = args.Contains("--quick");
 var writeIndex = Array.IndexOf(args, "--write");
 var markdownPath = writeIndex >= 0 && writeIndex + 1 < args.Length ? args[writeIndex + 1] : null;
 var duration = TimeSpan.FromSeconds(quick ? 4 : 10);
-var rounds = quick ? 2 : 3;
+var rounds = quick ? 2 : 5;
 if (!File.Exists(EtcdPath))
 {
     Console.Error.WriteLine($"{EtcdPath} is missing: install the etcd-server package");
