@@ -75,12 +75,14 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
         var writer = WriteConfigMapsAsync([.. servers], "ack", acknowledged, stopWriting.Token);
         await EventuallyAsync(() => Task.FromResult(acknowledged.Count >= 3), TimeSpan.FromSeconds(60), "no write was acknowledged before the kill");
 
+        // The kill comes once the rollout has begun and before it ends (minReadySeconds makes it take over 20 s).
         (await KubectlAsync(survivors[0], "set", "image", "deployment/web", "web=registry.invalid/web:v2", "-n", "default")).Ok();
-        var atKill = await DeploymentStatusAsync(survivors[0]);
+        DeploymentStatus? atKill = null;
+        await EventuallyAsync(async () => (atKill = await DeploymentStatusAsync(survivors[0])) is { Updated: > 0 }, TimeSpan.FromSeconds(120), "the rollout did not begin");
         Kill(leader!);
         var killedAt = DateTimeOffset.UtcNow;
         var gap = Stopwatch.StartNew();
-        Assert.True(atKill is { Updated: < Replicas }, $"the rollout had ended before the kill: {atKill}");
+        Assert.True(atKill is { Updated: > 0 and < Replicas }, $"the rollout was not under way at the kill: {atKill}");
         output.WriteLine($"at the kill: {atKill}");
 
         // The two others keep serving writes (etcd keeps quorum with two of three members).
@@ -259,14 +261,14 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
         return fields.Length == 3 ? new DeploymentStatus(fields[0], fields[1], fields[2]) : null;
     }
 
-    /// <summary>A Deployment of <see cref="Replicas"/> pods on the simulated nodes, each available 3 s after it is ready.</summary>
+    /// <summary>A Deployment of <see cref="Replicas"/> pods on the simulated nodes, each available 5 s after it is ready.</summary>
     private static string Deployment(string version) => $$"""
         apiVersion: apps/v1
         kind: Deployment
         metadata: {name: web, namespace: default}
         spec:
           replicas: {{Replicas}}
-          minReadySeconds: 3
+          minReadySeconds: 5
           selector:
             matchLabels: {app: web}
           template:
