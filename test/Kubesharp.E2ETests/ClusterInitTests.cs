@@ -7,7 +7,8 @@ namespace Kubesharp.E2ETests;
 
 /// <summary>
 /// The real <c>kubesharp server --cluster-init</c>: it runs its own etcd member, restarts it when it is killed (writes
-/// succeed again), snapshots it on schedule and with <c>datastore snapshot save</c>, and stops it with the server.
+/// succeed again), snapshots it on schedule and with <c>datastore snapshot save</c>, and stops it with the server; a
+/// SQLite data directory moves onto the member and <c>datastore migrate</c> takes it back.
 /// </summary>
 public sealed class ClusterInitTests : IDisposable
 {
@@ -108,6 +109,74 @@ public sealed class ClusterInitTests : IDisposable
         var kept = Directory.GetFiles(Path.Combine(dataDir, "server", "db", "snapshots"));
         Assert.Equal(2, kept.Count(f => Path.GetFileName(f).StartsWith("scheduled-", StringComparison.Ordinal)));
         Assert.DoesNotContain(kept, f => f.EndsWith(".part", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ClusterInit_SqliteDataDirectory_MovesEveryObjectOntoEtcdAndMigrateTakesThemBack()
+    {
+        Assert.True(File.Exists(Etcd), $"{Etcd} is missing: install the etcd-server package (node-packages.txt)");
+        var sqlite = Path.Combine(dataDir, "db", "state.db");
+        var server = await KubectlServer.StartAsync(dataDir, ["--disable-agent"]);
+        try
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                (await KubectlAsync("create", "configmap", $"on-sqlite-{i}", "-n", "default", "--from-literal=n=" + i.ToString(CultureInfo.InvariantCulture))).Ok();
+            }
+
+            (await KubectlAsync("create", "secret", "generic", "kept", "-n", "default", "--from-literal=password=s3cret")).Ok();
+        }
+        finally
+        {
+            await KubectlServer.StopAsync(server);
+        }
+
+        // The same data directory with --cluster-init: the SQLite datastore moves into the new member and is set aside.
+        var clientPort = ChildProcess.FreePort();
+        server = await KubectlServer.StartAsync(dataDir, [
+            "--disable-agent", "--cluster-init", "--etcd-client-port", clientPort.ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+        ]);
+        try
+        {
+            etcdPids.Add(ReadPid());
+            Assert.False(File.Exists(sqlite), "the SQLite datastore was left in place");
+            Assert.True(File.Exists(sqlite + ".migrated-to-etcd"));
+            var names = (await KubectlAsync("get", "configmaps", "-n", "default", "-o", "name")).Ok().Output;
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Contains($"configmap/on-sqlite-{i}", names, StringComparison.Ordinal);
+            }
+
+            Assert.Equal("7", (await KubectlAsync("get", "configmap", "on-sqlite-7", "-n", "default", "-o", "jsonpath={.data.n}")).Ok().Output);
+            Assert.Equal("czNjcmV0", (await KubectlAsync("get", "secret", "kept", "-n", "default", "-o", "jsonpath={.data.password}")).Ok().Output);
+            (await KubectlAsync("create", "configmap", "on-etcd", "-n", "default")).Ok();
+
+            // And back: the running member is copied into a new SQLite file with the server's etcd client certificate.
+            var etcdTls = Path.Combine(dataDir, "server", "etcd", "tls");
+            var back = await KubesharpAsync(
+                "datastore", "migrate", "--from", $"https://127.0.0.1:{clientPort}", "--to", "sqlite://" + sqlite,
+                "--datastore-cafile", Path.Combine(dataDir, "server", "tls", "ca.crt"),
+                "--datastore-certfile", Path.Combine(etcdTls, "client.crt"), "--datastore-keyfile", Path.Combine(etcdTls, "client.key"));
+            Assert.True(back.ExitCode == 0, back.Error);
+        }
+        finally
+        {
+            await KubectlServer.StopAsync(server);
+        }
+
+        // Without --cluster-init the server serves the SQLite file again, with everything written on etcd.
+        server = await KubectlServer.StartAsync(dataDir, ["--disable-agent"]);
+        try
+        {
+            var names = (await KubectlAsync("get", "configmaps", "-n", "default", "-o", "name")).Ok().Output;
+            Assert.Contains("configmap/on-sqlite-19", names, StringComparison.Ordinal);
+            Assert.Contains("configmap/on-etcd", names, StringComparison.Ordinal);
+            Assert.Equal("czNjcmV0", (await KubectlAsync("get", "secret", "kept", "-n", "default", "-o", "jsonpath={.data.password}")).Ok().Output);
+        }
+        finally
+        {
+            await KubectlServer.StopAsync(server);
+        }
     }
 
     public void Dispose()

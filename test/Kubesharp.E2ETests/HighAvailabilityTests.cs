@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -10,14 +11,17 @@ namespace Kubesharp.E2ETests;
 
 /// <summary>
 /// Three real <c>kubesharp server</c> processes on loopback, each with its own etcd member: the first with
-/// <c>--cluster-init</c>, the others joined with <c>--server</c> and the server token. Writes through any server are
-/// read through all; the server leading the controller manager and the scheduler is killed (with its etcd) and the
-/// others keep serving writes while the leases move; an agent joined to the killed server keeps its nodes Ready through
-/// the others; and <c>--cluster-reset</c> brings the last server back alone after quorum is lost.
+/// <c>--cluster-init</c>, the others joined with <c>--server</c> and the server token. The server leading the controller
+/// manager is killed (with its etcd) during a 200-replica rollout: the others keep serving writes, the leases move, the
+/// rollout completes, no acknowledged write is lost, an agent joined to the killed server keeps its nodes Ready, and the
+/// killed server rejoins. A snapshot taken under load, a member removed, <c>--cluster-reset</c> after quorum is lost and
+/// the snapshot restored into a new one-member cluster keep every acknowledged object.
 /// </summary>
 public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Etcd = "/usr/bin/etcd";
+    private const int SimulatedNodes = 4;
+    private const int Replicas = 200;
 
     private readonly string root = Path.Combine(Path.GetTempPath(), "kubesharp-ha-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly List<Server> servers = [];
@@ -30,24 +34,15 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
     }
 
     [Fact]
-    public async Task ThreeServers_LeaderKilled_OthersServeWritesLeasesMoveAgentFailsOverAndResetRecovers()
+    public async Task ThreeServers_LeaderKilledDuringRollout_RolloutCompletesNoAcknowledgedWriteLostAgentFailsOverServerRejoins()
     {
-        Assert.True(File.Exists(Etcd), $"{Etcd} is missing: install the etcd-server package (node-packages.txt)");
-        var first = await StartServerAsync("a", ["--cluster-init"]);
-        var token = (await File.ReadAllTextAsync(Path.Combine(first.DataDir, "server", "token"))).Trim();
+        var (first, second, third, token) = await StartThreeServersAsync();
 
         // Only the server token reads the cluster's keys: the administrator's certificate is refused.
         var refused = await KubectlAsync(first, "get", "--raw", "/v1-kubesharp/server-bootstrap");
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("Forbidden", refused.Error, StringComparison.OrdinalIgnoreCase);
-
-        // The second joins through the first, the third through the second: any server hands the cluster over.
-        var second = await StartServerAsync("b", ["--server", first.Url, "--token", token]);
-        var third = await StartServerAsync("c", ["--server", second.Url, "--token", token]);
         Assert.Equal(await File.ReadAllTextAsync(Path.Combine(first.DataDir, "server", "tls", "ca.crt")), await File.ReadAllTextAsync(Path.Combine(third.DataDir, "server", "tls", "ca.crt")));
-        var members = await KubesharpAsync("etcd", "member", "list", "--data-dir", third.DataDir);
-        Assert.True(members.ExitCode == 0, members.Error);
-        Assert.Equal(3, members.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1);
 
         // A write through any server is read through every other.
         (await KubectlAsync(first, "create", "configmap", "from-a", "-n", "default")).Ok();
@@ -67,34 +62,32 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
         Assert.NotNull(leader);
         var agent = await StartAgentAsync(leader!, token);
         var survivors = servers.Where(s => s != leader).ToList();
-        await EventuallyAsync(async () => (await SimulatedNodesReadyAsync(survivors[0])).Count == 2, TimeSpan.FromSeconds(90), "the agent's nodes did not become Ready");
+        await EventuallyAsync(async () => (await SimulatedNodesReadyAsync(survivors[0])).Count == SimulatedNodes, TimeSpan.FromSeconds(90), "the agent's nodes did not become Ready");
         var schedulerLeader = await LeaseHolderAsync(second, "kube-scheduler");
 
+        // A 200-replica Deployment, all available; then a new image starts a rollout that takes a while (minReadySeconds).
+        (await KubectlAsync(survivors[0], ["apply", "-f", "-"], Deployment("v1"))).Ok();
+        await EventuallyAsync(async () => await DeploymentStatusAsync(survivors[0]) is { Available: Replicas }, TimeSpan.FromSeconds(300), "the Deployment's 200 replicas did not become available");
+
+        // Writes through all three servers, before and after the kill; each acknowledged one is recorded.
+        var acknowledged = new ConcurrentQueue<(string Name, DateTimeOffset At)>();
+        using var stopWriting = new CancellationTokenSource();
+        var writer = WriteConfigMapsAsync([.. servers], "ack", acknowledged, stopWriting.Token);
+        await EventuallyAsync(() => Task.FromResult(acknowledged.Count >= 3), TimeSpan.FromSeconds(60), "no write was acknowledged before the kill");
+
+        // The kill comes once the rollout has begun and before it ends (minReadySeconds makes it take over 20 s).
+        (await KubectlAsync(survivors[0], "set", "image", "deployment/web", "web=registry.invalid/web:v2", "-n", "default")).Ok();
+        DeploymentStatus? atKill = null;
+        await EventuallyAsync(async () => (atKill = await DeploymentStatusAsync(survivors[0])) is { Updated: > 0 }, TimeSpan.FromSeconds(120), "the rollout did not begin");
         Kill(leader!);
         var killedAt = DateTimeOffset.UtcNow;
         var gap = Stopwatch.StartNew();
+        Assert.True(atKill is { Updated: > 0 and < Replicas }, $"the rollout was not under way at the kill: {atKill}");
+        output.WriteLine($"at the kill: {atKill}");
 
         // The two others keep serving writes (etcd keeps quorum with two of three members).
-        var written = 0;
-        for (var attempt = 0; attempt < 300 && gap.Elapsed < TimeSpan.FromSeconds(90) && written < 2; attempt++)
-        {
-            var server = survivors[attempt % 2];
-            var created = await KubectlAsync(server, "create", "configmap", $"after-kill-{attempt}", "-n", "default", "--request-timeout=5s");
-            written += created.ExitCode == 0 ? 1 : 0;
-            if (written == 1 && created.ExitCode == 0)
-            {
-                output.WriteLine($"first write after the kill: {gap.Elapsed.TotalSeconds:F1} s");
-            }
-
-            if (created.ExitCode != 0)
-            {
-                await Task.Delay(200);
-            }
-        }
-
-        Assert.True(written == 2, "writes through the surviving servers did not succeed");
-        var visible = (await KubectlAsync(survivors[1], "get", "configmaps", "-n", "default", "-o", "name")).Ok().Output;
-        Assert.Contains("configmap/from-a", visible, StringComparison.Ordinal);
+        await EventuallyAsync(() => Task.FromResult(acknowledged.Any(a => a.At > killedAt)), TimeSpan.FromSeconds(90), "writes through the surviving servers did not succeed");
+        output.WriteLine($"first write acknowledged after the kill: {gap.Elapsed.TotalSeconds:F1} s");
 
         // The leases move to a surviving server; the dead one leaves the kubernetes Endpoints.
         await EventuallyAsync(async () => await LeaseHolderServerAsync(survivors[0], "kube-controller-manager") is { } holder && holder != leader, TimeSpan.FromSeconds(120), "the controller manager's lease did not move");
@@ -116,21 +109,85 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
             await Task.Delay(TimeSpan.FromSeconds(45) - sinceKill);
         }
 
-        Assert.Equal(2, (await SimulatedNodesReadyAsync(survivors[1])).Count);
+        Assert.Equal(SimulatedNodes, (await SimulatedNodesReadyAsync(survivors[1])).Count);
         Assert.False(agent.HasExited, "the agent exited");
 
-        // Quorum lost: a second server dies; the last one is restarted with --cluster-reset and serves everything alone.
-        Kill(survivors[0]);
-        var last = survivors[1];
-        await StopAsync(last);
-        var reset = await StartServerAsync(last.Name, [.. last.Arguments.Where((a, i) => a is not ("--server" or "--token") && (i == 0 || last.Arguments[i - 1] is not ("--server" or "--token"))), "--cluster-reset"], last);
-        var afterReset = (await KubectlAsync(reset, "get", "configmaps", "-n", "default", "-o", "name")).Ok().Output;
-        Assert.Contains("configmap/from-a", afterReset, StringComparison.Ordinal);
-        Assert.Contains("configmap/from-c", afterReset, StringComparison.Ordinal);
+        // No acknowledged write is lost: every one, before and after the kill, is read through a survivor.
+        await stopWriting.CancelAsync();
+        await writer;
+        var before = acknowledged.Count(a => a.At < killedAt);
+        var after = acknowledged.Count(a => a.At > killedAt);
+        output.WriteLine($"acknowledged writes: {before} before the kill, {after} after");
+        Assert.True(before > 0 && after > 0, $"acknowledged writes: {before} before the kill, {after} after");
+        AssertEveryAcknowledgedWrite(await ConfigMapNamesAsync(survivors[1]), acknowledged);
+
+        // The rollout the kill interrupted completes under the new controller manager, seen through real kubectl.
+        var rollout = await ChildProcess.RunAsync("kubectl", ["--kubeconfig", Path.Combine(survivors[1].DataDir, "kubeconfig.yaml"), "rollout", "status", "deployment/web", "-n", "default", "--timeout=300s"], new Dictionary<string, string> { ["HOME"] = root }, timeout: TimeSpan.FromSeconds(330));
+        Assert.True(rollout.ExitCode == 0, rollout.Output + rollout.Error);
+        await EventuallyAsync(async () => await DeploymentStatusAsync(survivors[1]) is { Replicas: Replicas, Updated: Replicas, Available: Replicas }, TimeSpan.FromSeconds(120), "the Deployment did not settle at 200 updated replicas");
+        output.WriteLine($"rollout complete after {gap.Elapsed.TotalSeconds:F1} s");
+
+        // The killed server starts again on its data directory: its member rejoins, catches up and it serves again.
+        var restarted = await StartServerAsync(leader.Name, leader.Arguments, leader);
+        var members = (await KubesharpAsync("etcd", "member", "list", "--data-dir", survivors[0].DataDir)).Ok().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..];
+        Assert.Equal(3, members.Length);
+        Assert.DoesNotContain(members, m => m.Contains("(not started)", StringComparison.Ordinal));
+        AssertEveryAcknowledgedWrite(await ConfigMapNamesAsync(restarted), acknowledged);
+        (await KubectlAsync(restarted, "create", "configmap", "after-rejoin", "-n", "default")).Ok();
+        Assert.Contains("configmap/after-rejoin", await ConfigMapNamesAsync(survivors[0]));
+        await EventuallyAsync(async () => (await ApiServersAsync(survivors[1])).Count == 3, TimeSpan.FromSeconds(90), "the restarted server did not come back into the kubernetes Endpoints");
+    }
+
+    [Fact]
+    public async Task ThreeServers_SnapshotUnderLoadMemberRemovedQuorumLost_ResetAndRestoreRecoverEveryObject()
+    {
+        var (first, second, third, _) = await StartThreeServersAsync();
+
+        // A snapshot taken through the second server while writes go on through all three.
+        var acknowledged = new ConcurrentQueue<(string Name, DateTimeOffset At)>();
+        using var stopWriting = new CancellationTokenSource();
+        var writer = WriteConfigMapsAsync([first, second, third], "load", acknowledged, stopWriting.Token);
+        await EventuallyAsync(() => Task.FromResult(acknowledged.Count >= 5), TimeSpan.FromSeconds(90), "no write was acknowledged before the snapshot");
+        var beforeSnapshot = acknowledged.ToArray();
+        var saved = (await KubesharpAsync("datastore", "snapshot", "save", "--name", "under-load", "--data-dir", second.DataDir)).Ok().Output;
+        var savedAt = DateTimeOffset.UtcNow;
+        await EventuallyAsync(() => Task.FromResult(acknowledged.Count(a => a.At > savedAt) >= 3), TimeSpan.FromSeconds(90), "writes stopped while the snapshot was taken");
+        await stopWriting.CancelAsync();
+        await writer;
+        var snapshot = Path.Combine(root, "under-load.db");
+        File.Copy(saved[(saved.LastIndexOf(" to ", StringComparison.Ordinal) + 4)..].Trim(), snapshot);
+
+        // A server gone for good: stopped, then its member removed through another server.
+        var thirdMember = (await File.ReadAllTextAsync(Path.Combine(third.DataDir, "server", "etcd", "name"))).Trim();
+        await StopAsync(third);
+        (await KubesharpAsync("etcd", "member", "remove", thirdMember, "--data-dir", first.DataDir)).Ok();
+        var members = (await KubesharpAsync("etcd", "member", "list", "--data-dir", first.DataDir)).Ok().Output;
+        Assert.Equal(2, members.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1);
+        Assert.DoesNotContain(thirdMember, members, StringComparison.Ordinal);
+        (await KubectlAsync(first, "create", "configmap", "after-remove", "-n", "default")).Ok();
+
+        // Quorum lost: the second dies; the first is restarted with --cluster-reset and serves everything alone.
+        Kill(second);
+        await StopAsync(first);
+        var reset = await StartServerAsync(first.Name, [.. first.Arguments, "--cluster-reset"], first);
+        var afterReset = await ConfigMapNamesAsync(reset);
+        AssertEveryAcknowledgedWrite(afterReset, acknowledged);
+        Assert.Contains("configmap/after-remove", afterReset);
         (await KubectlAsync(reset, "create", "configmap", "after-reset", "-n", "default")).Ok();
-        members = await KubesharpAsync("etcd", "member", "list", "--data-dir", reset.DataDir);
-        Assert.True(members.ExitCode == 0, members.Error);
-        Assert.Single(members.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..]);
+        members = (await KubesharpAsync("etcd", "member", "list", "--data-dir", reset.DataDir)).Ok().Output;
+        Assert.Single(members.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..]);
+
+        // The snapshot taken under load becomes a new one-member cluster holding every object acknowledged before it,
+        // and nothing written after the reset.
+        await StopAsync(reset);
+        (await KubesharpAsync("datastore", "snapshot", "restore", snapshot, "--data-dir", reset.DataDir, "--force")).Ok();
+        var restored = await StartServerAsync(first.Name, first.Arguments, reset);
+        var afterRestore = await ConfigMapNamesAsync(restored);
+        AssertEveryAcknowledgedWrite(afterRestore, beforeSnapshot);
+        Assert.DoesNotContain("configmap/after-reset", afterRestore);
+        members = (await KubesharpAsync("etcd", "member", "list", "--data-dir", restored.DataDir)).Ok().Output;
+        Assert.Single(members.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1..]);
+        (await KubectlAsync(restored, "create", "configmap", "after-restore", "-n", "default")).Ok();
     }
 
     public async Task DisposeAsync()
@@ -155,6 +212,76 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
         }
     }
 
+    /// <summary>The first server with <c>--cluster-init</c>, the second joined through the first, the third through the second.</summary>
+    private async Task<(Server First, Server Second, Server Third, string Token)> StartThreeServersAsync()
+    {
+        Assert.True(File.Exists(Etcd), $"{Etcd} is missing: install the etcd-server package (node-packages.txt)");
+        var first = await StartServerAsync("a", ["--cluster-init"]);
+        var token = (await File.ReadAllTextAsync(Path.Combine(first.DataDir, "server", "token"))).Trim();
+        var second = await StartServerAsync("b", ["--server", first.Url, "--token", token]);
+        var third = await StartServerAsync("c", ["--server", second.Url, "--token", token]);
+        var members = (await KubesharpAsync("etcd", "member", "list", "--data-dir", third.DataDir)).Ok().Output;
+        Assert.Equal(3, members.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1);
+        return (first, second, third, token);
+    }
+
+    /// <summary>Creates ConfigMaps through the servers in turn until stopped; each one kubectl saw acknowledged is recorded.</summary>
+    private async Task WriteConfigMapsAsync(IReadOnlyList<Server> targets, string prefix, ConcurrentQueue<(string Name, DateTimeOffset At)> acknowledged, CancellationToken stop)
+    {
+        for (var n = 0; n < 100_000 && !stop.IsCancellationRequested; n++)
+        {
+            var name = $"{prefix}-{n}";
+            var created = await KubectlAsync(targets[n % targets.Count], "create", "configmap", name, "-n", "default", "--request-timeout=5s");
+            if (created.ExitCode == 0)
+            {
+                acknowledged.Enqueue((name, DateTimeOffset.UtcNow));
+            }
+        }
+    }
+
+    private static void AssertEveryAcknowledgedWrite(string names, IEnumerable<(string Name, DateTimeOffset At)> acknowledged)
+    {
+        var present = names.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(n => n.Trim()).ToHashSet(StringComparer.Ordinal);
+        var lost = acknowledged.Where(a => !present.Contains("configmap/" + a.Name)).Select(a => a.Name).ToList();
+        Assert.True(lost.Count == 0, $"acknowledged writes lost: {string.Join(", ", lost)}");
+    }
+
+    private async Task<string> ConfigMapNamesAsync(Server server) =>
+        (await KubectlAsync(server, "get", "configmaps", "-n", "default", "-o", "name", "--request-timeout=30s")).Ok().Output;
+
+    private async Task<DeploymentStatus?> DeploymentStatusAsync(Server server)
+    {
+        var result = await KubectlAsync(server, "get", "deployment", "web", "-n", "default", "-o", "jsonpath={.status.replicas} {.status.updatedReplicas} {.status.availableReplicas}", "--request-timeout=5s");
+        if (result.ExitCode != 0)
+        {
+            return null;
+        }
+
+        var fields = result.Output.Split(' ').Select(f => int.TryParse(f, CultureInfo.InvariantCulture, out var n) ? n : 0).ToArray();
+        return fields.Length == 3 ? new DeploymentStatus(fields[0], fields[1], fields[2]) : null;
+    }
+
+    /// <summary>A Deployment of <see cref="Replicas"/> pods on the simulated nodes, each available 5 s after it is ready.</summary>
+    private static string Deployment(string version) => $$"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: default}
+        spec:
+          replicas: {{Replicas}}
+          minReadySeconds: 5
+          selector:
+            matchLabels: {app: web}
+          template:
+            metadata:
+              labels: {app: web}
+            spec:
+              tolerations:
+              - {key: kubesharp.io/simulated, operator: Exists, effect: NoSchedule}
+              containers:
+              - name: web
+                image: registry.invalid/web:{{version}}
+        """;
+
     private async Task<Server> StartServerAsync(string name, string[] arguments, Server? previous = null)
     {
         var dataDir = previous?.DataDir ?? Path.Combine(root, name);
@@ -177,7 +304,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
     private async Task<Process> StartAgentAsync(Server server, string token)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "agent", "--server", server.Url, "--token", token, "--simulated-nodes", "2", "--node-name", "ha-agent", "--data-dir", Path.Combine(root, "agent") })
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "agent", "--server", server.Url, "--token", token, "--simulated-nodes", SimulatedNodes.ToString(CultureInfo.InvariantCulture), "--node-name", "ha-agent", "--data-dir", Path.Combine(root, "agent") })
         {
             info.ArgumentList.Add(argument);
         }
@@ -278,7 +405,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
             .Where(l => l.StartsWith("ha-agent-sim-", StringComparison.Ordinal))
             .Select(l => DateTimeOffset.Parse(l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..], CultureInfo.InvariantCulture))
             .ToList();
-        return renewed.Count == 2 && renewed.All(r => r > after);
+        return renewed.Count == SimulatedNodes && renewed.All(r => r > after);
     }
 
     private async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout, string failure)
@@ -297,8 +424,10 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
         Assert.Fail($"{failure} within {timeout.TotalSeconds} s");
     }
 
-    private Task<Kubectl.Result> KubectlAsync(Server server, params string[] args) =>
-        ChildProcess.RunAsync("kubectl", ["--kubeconfig", Path.Combine(server.DataDir, "kubeconfig.yaml"), .. args], new Dictionary<string, string> { ["HOME"] = root });
+    private Task<Kubectl.Result> KubectlAsync(Server server, params string[] args) => KubectlAsync(server, args, stdin: null);
+
+    private Task<Kubectl.Result> KubectlAsync(Server server, string[] args, string? stdin) =>
+        ChildProcess.RunAsync("kubectl", ["--kubeconfig", Path.Combine(server.DataDir, "kubeconfig.yaml"), .. args], new Dictionary<string, string> { ["HOME"] = root }, stdin);
 
     private static Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunAsync("dotnet", ChildProcess.Kubesharp(args));
 
@@ -308,6 +437,8 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
         var server = kubeconfig[(kubeconfig.IndexOf("server: ", StringComparison.Ordinal) + "server: ".Length)..].Split('\n')[0].Trim();
         return new Uri(server).Port;
     }
+
+    private sealed record DeploymentStatus(int Replicas, int Updated, int Available);
 
     private sealed record Server(string Name, string DataDir, Process Process, string[] Arguments, int EtcdClientPort, int EtcdPeerPort, int HttpsPort)
     {

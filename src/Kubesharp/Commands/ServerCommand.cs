@@ -398,6 +398,8 @@ internal static partial class ServerCommand
                 TimeProvider.System)
             : null;
         await using var etcdMemberLifetime = etcdMember;
+        // A first start of the first server's member on a data directory that served SQLite takes that datastore along.
+        var migrateSqlite = etcdMember is not null && roles.JoinServer is null && !roles.ClusterReset && !Directory.Exists(Path.Combine(etcdMember.Layout.DataDir, "member"));
         if (etcdMember is not null)
         {
             try
@@ -430,6 +432,22 @@ internal static partial class ServerCommand
         }
 
         await using var storeLifetime = store.ConfigureAwait(false);
+        if (migrateSqlite)
+        {
+            try
+            {
+                if (await Kubesharp.EmbeddedEtcd.SqliteToEtcdMigration.MigrateAsync(options.DataDir, store, stop.Token).ConfigureAwait(false) is { } migrated)
+                {
+                    await Console.Out.WriteLineAsync($"kubesharp: moved {migrated} keys of the SQLite datastore into the server's etcd").ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException or StorageException or System.Data.Common.DbException or UnauthorizedAccessException)
+            {
+                await Console.Error.WriteLineAsync($"kubesharp: could not move the SQLite datastore into the server's etcd: {ex.Message}").ConfigureAwait(false);
+                return 1;
+            }
+        }
+
         ApiServerHost server;
         try
         {
