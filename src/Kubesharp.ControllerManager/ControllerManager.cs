@@ -82,6 +82,7 @@ public static class ControllerManager
         IController[] controllers =
         [
             new ReplicaSetController(context),
+            new ReplicaSetController(context, new ReplicationControllerKind()),
             new DeploymentController(context),
             new StatefulSets.StatefulSetController(context),
             new DaemonSets.DaemonSetController(context),

@@ -17,6 +17,26 @@ public sealed class SimulatedAutoscalerTests(SimulatedCluster cluster) : IAsyncL
 
     private Task<Kubectl.Result> K(params string[] args) => cluster.KubectlAsync([.. args, "-n", ns]);
 
+    /// <summary>An autoscaling/v2 autoscaler holding the target's pods at an average of 100Mi of memory.</summary>
+    private static string MemoryAutoscaler(string name, string apiVersion, string kind, string target, int? minReplicas, int maxReplicas) => $$"""
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata:
+          name: {{name}}
+        spec:
+          scaleTargetRef:
+            apiVersion: {{apiVersion}}
+            kind: {{kind}}
+            name: {{target}}
+        {{(minReplicas is { } min ? $"  minReplicas: {min}" : string.Empty)}}
+          maxReplicas: {{maxReplicas}}
+          metrics:
+          - type: Resource
+            resource:
+              name: memory
+              target: {type: AverageValue, averageValue: 100Mi}
+        """;
+
     [Fact]
     public async Task Autoscale_UsageRaisedThenLowered_ScalesTheDeploymentUpThenDownAfterTheWindow()
     {
@@ -91,22 +111,111 @@ public sealed class SimulatedAutoscalerTests(SimulatedCluster cluster) : IAsyncL
     }
 
     [Fact]
+    public async Task Autoscale_StatefulSetAndCustomResource_ScaleThroughTheirScaleSubresources()
+    {
+        // A StatefulSet and a custom resource with a scale subresource, each with pods using 250Mi against a 100Mi
+        // average: both targets are scaled to 3 (250 / 100 of one pod, rounded up).
+        var crd = """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata:
+              name: pools@NS@.e2e.kubesharp.io
+            spec:
+              group: e2e.kubesharp.io
+              scope: Namespaced
+              names: {plural: pools@NS@, singular: pool@NS@, kind: Pool@NS@, listKind: Pool@NS@List}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                subresources:
+                  status: {}
+                  scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .status.selector}
+                schema:
+                  openAPIV3Schema:
+                    type: object
+                    properties:
+                      spec: {type: object, properties: {replicas: {type: integer}}}
+                      status: {type: object, properties: {replicas: {type: integer}, selector: {type: string}}}
+            """.Replace("@NS@", ns, StringComparison.Ordinal);
+        (await cluster.KubectlAsync(["apply", "-f", "-"], crd)).Ok();
+        try
+        {
+            (await cluster.KubectlAsync("wait", "--for=condition=Established", $"crd/pools{ns}.e2e.kubesharp.io", "--timeout=60s")).Ok();
+            var manifest = """
+                apiVersion: apps/v1
+                kind: StatefulSet
+                metadata: {name: db}
+                spec:
+                  serviceName: db
+                  replicas: 1
+                  podManagementPolicy: Parallel
+                  selector: {matchLabels: {app: db}}
+                  template:
+                    metadata:
+                      labels: {app: db}
+                      annotations: {kubesharp.io/simulated-memory-usage: 250Mi}
+                    spec:
+                      tolerations:
+                      - {key: kubesharp.io/simulated, operator: Exists, effect: NoSchedule}
+                      containers:
+                      - {name: db, image: postgres}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: pool-member
+                  labels: {app: pool}
+                  annotations: {kubesharp.io/simulated-memory-usage: 250Mi}
+                spec:
+                  tolerations:
+                  - {key: kubesharp.io/simulated, operator: Exists, effect: NoSchedule}
+                  containers:
+                  - {name: worker, image: busybox}
+                ---
+                apiVersion: e2e.kubesharp.io/v1
+                kind: Pool@NS@
+                metadata: {name: pool}
+                spec: {replicas: 1}
+                """.Replace("@NS@", ns, StringComparison.Ordinal);
+            (await cluster.KubectlAsync(["apply", "-n", ns, "-f", "-"], manifest)).Ok();
+            (await K("patch", $"pools{ns}/pool", "--subresource=status", "--type=merge", "-p", """{"status":{"replicas":1,"selector":"app=pool"}}""")).Ok();
+            (await K("rollout", "status", "statefulset/db", "--timeout=60s")).Ok();
+            (await K("wait", "--for=condition=Ready", "pod/pool-member", "--timeout=60s")).Ok();
+            using (var scale = System.Text.Json.JsonDocument.Parse((await K("get", "--raw", $"/apis/e2e.kubesharp.io/v1/namespaces/{ns}/pools{ns}/pool/scale")).Ok().Output))
+            {
+                var root = scale.RootElement;
+                Assert.Equal((1, "app=pool"), (root.GetProperty("spec").GetProperty("replicas").GetInt32(), root.GetProperty("status").GetProperty("selector").GetString()));
+            }
+
+            foreach (var (kind, name) in new[] { ("StatefulSet", "db"), ($"Pool{ns}", "pool") })
+            {
+                var apiVersion = kind == "StatefulSet" ? "apps/v1" : "e2e.kubesharp.io/v1";
+                var hpa = MemoryAutoscaler(name, apiVersion, kind, name, minReplicas: 1, maxReplicas: 5);
+                (await cluster.KubectlAsync(["apply", "-n", ns, "-f", "-"], hpa)).Ok();
+            }
+
+            (await K("wait", "--for=jsonpath={.spec.replicas}=3", "statefulset/db", "--timeout=90s")).Ok();
+            (await K("wait", "--for=jsonpath={.spec.replicas}=3", $"pools{ns}/pool", "--timeout=90s")).Ok();
+            foreach (var name in new[] { "db", "pool" })
+            {
+                var events = (await K("get", "events", "--field-selector", $"involvedObject.name={name},involvedObject.kind=HorizontalPodAutoscaler,reason=SuccessfulRescale", "-o", "jsonpath={.items[*].message}")).Ok().Output;
+                Assert.Contains("New size: 3; reason: memory resource above target", events, StringComparison.Ordinal);
+            }
+
+            Assert.Equal("3 memory", (await K("get", "hpa", "pool", "-o", "jsonpath={.status.desiredReplicas} {.status.currentMetrics[0].resource.name}")).Ok().Output);
+        }
+        finally
+        {
+            await K("delete", "hpa", "--all", "--wait=false");
+            await cluster.KubectlAsync("delete", "crd", $"pools{ns}.e2e.kubesharp.io", "--ignore-not-found", "--wait=false");
+        }
+    }
+
+    [Fact]
     public async Task Autoscaler_OfAMissingTarget_ReportsFailedGetScale()
     {
-        const string manifest = """
-            apiVersion: autoscaling/v2
-            kind: HorizontalPodAutoscaler
-            metadata:
-              name: orphan
-            spec:
-              scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: absent}
-              maxReplicas: 3
-              metrics:
-              - type: Resource
-                resource:
-                  name: memory
-                  target: {type: AverageValue, averageValue: 100Mi}
-            """;
+        var manifest = MemoryAutoscaler("orphan", "apps/v1", "Deployment", "absent", minReplicas: null, maxReplicas: 3);
         (await cluster.KubectlAsync(["apply", "-n", ns, "-f", "-"], manifest)).Ok();
         (await K("wait", "--for=jsonpath={.status.conditions[0].reason}=FailedGetScale", "hpa/orphan", "--timeout=60s")).Ok();
         var condition = (await K("get", "hpa", "orphan", "-o", "jsonpath={.status.conditions[0].type} {.status.conditions[0].status} {.status.conditions[0].message}")).Ok().Output;

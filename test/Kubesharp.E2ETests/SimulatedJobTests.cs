@@ -65,6 +65,56 @@ public sealed class SimulatedJobTests(SimulatedCluster cluster) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CronJob_EveryFiveSecondsWithForbid_SkipsWhileItsJobRunsThenStartsTheNext()
+    {
+        // Pods of the first template run until deleted, so the first Job stays active.
+        const string manifest = """
+            apiVersion: batch/v1
+            kind: CronJob
+            metadata:
+              name: ticker
+            spec:
+              schedule: "@every 5s"
+              concurrencyPolicy: Forbid
+              jobTemplate:
+                spec:
+                  template:
+                    spec:
+                      restartPolicy: Never
+                      terminationGracePeriodSeconds: 0
+                      tolerations:
+                      - {key: kubesharp.io/simulated, operator: Exists, effect: NoSchedule}
+                      containers:
+                      - {name: tick, image: busybox}
+            """;
+        (await cluster.KubectlAsync(["apply", "-n", ns, "-f", "-"], manifest)).Ok();
+        (await K("wait", "--for=jsonpath={.status.active[0].kind}=Job", "cronjob/ticker", "--timeout=60s")).Ok();
+        var first = (await K("get", "cronjob", "ticker", "-o", "jsonpath={.status.active[0].name}")).Ok().Output;
+        Assert.StartsWith("ticker-", first, StringComparison.Ordinal);
+
+        // The next scheduled times pass while the Job runs: Forbid skips them and says so.
+        var skipped = string.Empty;
+        for (var i = 0; i < 240 && skipped.Length == 0; i++)
+        {
+            skipped = (await K("get", "events", "--field-selector", "involvedObject.name=ticker,reason=JobAlreadyActive", "-o", "jsonpath={.items[*].message}")).Ok().Output;
+            await Task.Delay(250);
+        }
+
+        Assert.Contains("Not starting job because prior execution is running and concurrency policy is Forbid", skipped, StringComparison.Ordinal);
+        Assert.Equal(first, (await K("get", "jobs", "-o", "jsonpath={.items[*].metadata.name}")).Ok().Output);
+
+        // The running Job goes and the template now ends at once: the next time starts a Job that completes.
+        const string patch = """{"spec":{"jobTemplate":{"spec":{"template":{"metadata":{"annotations":{"kubesharp.io/simulated-exit-code":"0"}}}}}}}""";
+        (await K("patch", "cronjob", "ticker", "--type=merge", "-p", patch)).Ok();
+        (await K("delete", "job", first, "--wait=true", "--timeout=60s")).Ok();
+        (await K("wait", "--for=jsonpath={.status.lastSuccessfulTime}", "cronjob/ticker", "--timeout=60s")).Ok();
+        var jobs = (await K("get", "jobs", "-o", "jsonpath={range .items[*]}{.metadata.name} {.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}{\"\\n\"}{end}")).Ok().Output;
+        Assert.DoesNotContain(first, jobs, StringComparison.Ordinal);
+        Assert.Contains("CronJob/ticker", jobs, StringComparison.Ordinal);
+        (await K("patch", "cronjob", "ticker", "--type=merge", "-p", """{"spec":{"suspend":true}}""")).Ok();
+    }
+
+    [Fact]
     public async Task CreateJobFromCronJob_RunsTheCronJobsTemplateNow()
     {
         // The namespace goes before "--": after it, it would be part of the command.

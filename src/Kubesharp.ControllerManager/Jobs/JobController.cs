@@ -22,6 +22,9 @@ internal sealed partial class JobController : IController, IReconciler
 {
     private readonly ControllerContext context;
     private readonly WorkQueue<string> queue;
+
+    /// <summary>Keys of pods that carry the tracking finalizer but no Job counts them any more (orphans).</summary>
+    private readonly WorkQueue<string> orphanPods;
     private readonly ControllerExpectations expectations;
     private readonly ILogger logger;
     private readonly InformerSyncs syncs = new();
@@ -30,10 +33,13 @@ internal sealed partial class JobController : IController, IReconciler
     private Lister<Job> jobs = null!;
     private Lister<Pod> pods = null!;
 
+    private const string RemoveFinalizerPatch = """{"metadata":{"$deleteFromPrimitiveList/finalizers":["batch.kubernetes.io/job-tracking"]}}""";
+
     public JobController(ControllerContext context)
     {
         this.context = context;
         queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
+        orphanPods = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
         expectations = new ControllerExpectations(context.Time);
         logger = context.LoggerFactory.CreateLogger<JobController>();
     }
@@ -65,16 +71,23 @@ internal sealed partial class JobController : IController, IReconciler
         syncs.Add(podInformer.WaitForSyncAsync);
     }
 
-    public void Dispose() => queue.Dispose();
+    public void Dispose()
+    {
+        queue.Dispose();
+        orphanPods.Dispose();
+    }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await syncs.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.JobWorkers, cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(
+            new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.JobWorkers, cancellationToken),
+            new ReconcileWorker(Name + "-orphan-pod", orphanPods, ReleaseOrphanPodAsync, logger).RunAsync(1, cancellationToken)).ConfigureAwait(false);
     }
 
     private void OnPodAdd(Pod pod)
     {
+        EnqueueIfOrphan(pod);
         if (OwnerKey(pod) is not { } key)
         {
             return;
@@ -95,6 +108,7 @@ internal sealed partial class JobController : IController, IReconciler
 
     private void OnPodUpdate(Pod old, Pod current)
     {
+        EnqueueIfOrphan(current);
         var oldKey = OwnerKey(old);
         var key = OwnerKey(current);
         if (oldKey is not null && oldKey != key)
@@ -133,6 +147,72 @@ internal sealed partial class JobController : IController, IReconciler
         }
 
         queue.Add(key);
+    }
+
+    /// <summary>
+    /// A pod with the tracking finalizer that no running Job controls (released, orphaned by <c>--cascade=orphan</c>,
+    /// its Job gone or finished) would never lose it: it is queued for <see cref="ReleaseOrphanPodAsync"/>.
+    /// </summary>
+    private void EnqueueIfOrphan(Pod pod)
+    {
+        if (!JobPods.HasTrackingFinalizer(pod))
+        {
+            return;
+        }
+
+        if (ControllingJob(pod) is not { } job || JobConditions.IsFinished(job))
+        {
+            orphanPods.Add(ObjectKey.Of(pod));
+        }
+    }
+
+    /// <summary>The Job that controls the pod, as the cache has it (the same uid), or null.</summary>
+    private Job? ControllingJob(Pod pod)
+    {
+        if (OwnerKey(pod) is not { } key)
+        {
+            return null;
+        }
+
+        var (ns, name) = ObjectKey.Split(key);
+        var job = jobs.Get(ns, name);
+        return job is not null && job.Metadata?.Uid == ControllerRef.Of(pod.Metadata)?.Uid ? job : null;
+    }
+
+    /// <summary>
+    /// Removes the tracking finalizer of an orphan pod, as upstream's job controller does: unless it was adopted by a
+    /// Job that is still running, or is controlled by something other than a Job, or its Job is managed elsewhere.
+    /// </summary>
+    private async Task<ReconcileResult> ReleaseOrphanPodAsync(string key, CancellationToken cancellationToken)
+    {
+        var (ns, name) = ObjectKey.Split(key);
+        if (pods.Get(ns, name) is not { } pod || !JobPods.HasTrackingFinalizer(pod))
+        {
+            return ReconcileResult.Done;
+        }
+
+        if (ControllerRef.Of(pod.Metadata) is not null)
+        {
+            if (OwnerKey(pod) is null)
+            {
+                return ReconcileResult.Done;
+            }
+
+            if (ControllingJob(pod) is { } job && (job.Spec?.ManagedBy is { } managedBy && managedBy != "kubernetes.io/job-controller" || !JobConditions.IsFinished(job)))
+            {
+                return ReconcileResult.Done;
+            }
+        }
+
+        try
+        {
+            await context.Client.Resource<Pod>().PatchAsync(ns, name, PatchType.StrategicMerge, RemoveFinalizerPatch, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (StatusException e) when (e.IsNotFound())
+        {
+        }
+
+        return ReconcileResult.Done;
     }
 
     /// <summary>A pod seen without the finalizer no longer needs to be skipped as "removal in flight".</summary>
@@ -266,12 +346,11 @@ internal sealed partial class JobController : IController, IReconciler
         }
 
         var client = context.Client.Resource<Pod>();
-        const string patch = """{"metadata":{"$deleteFromPrimitiveList/finalizers":["batch.kubernetes.io/job-tracking"]}}""";
         var results = await Task.WhenAll(list.Select(async pod =>
         {
             try
             {
-                await client.PatchAsync(pod.Metadata!.Namespace, pod.Metadata.Name!, PatchType.StrategicMerge, patch, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await client.PatchAsync(pod.Metadata!.Namespace, pod.Metadata.Name!, PatchType.StrategicMerge, RemoveFinalizerPatch, cancellationToken: cancellationToken).ConfigureAwait(false);
                 return null;
             }
             catch (StatusException e) when (e.IsNotFound())

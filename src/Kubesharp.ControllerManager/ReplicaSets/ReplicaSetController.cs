@@ -15,43 +15,45 @@ using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.ControllerManager.ReplicaSets;
 
-/// <summary>Keeps the number of pods of each ReplicaSet at its replicas and reports their readiness.</summary>
+/// <summary>
+/// Keeps the number of pods of each ReplicaSet (or ReplicationController, by <see cref="ReplicaSetKind"/>) at its
+/// replicas and reports their readiness.
+/// </summary>
 internal sealed partial class ReplicaSetController : IController, IReconciler
 {
     private readonly ControllerContext context;
+    private readonly ReplicaSetKind kind;
     private readonly WorkQueue<string> queue;
     private readonly ControllerExpectations expectations;
     private readonly ILogger logger;
     private readonly InformerSyncs syncs = new();
-    private Lister<ReplicaSet> replicaSets = null!;
     private Lister<Pod> pods = null!;
 
-    public ReplicaSetController(ControllerContext context)
+    public ReplicaSetController(ControllerContext context, ReplicaSetKind? kind = null)
     {
         this.context = context;
+        this.kind = kind ?? new AppsReplicaSetKind();
         queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
         expectations = new ControllerExpectations(context.Time);
         logger = context.LoggerFactory.CreateLogger<ReplicaSetController>();
     }
 
-    public string Name => "replicaset";
+    public string Name => kind.ControllerName;
 
     public void Register()
     {
-        var rsInformer = context.Informers.Informer<ReplicaSet>();
         var podInformer = context.Informers.Informer<Pod>();
-        replicaSets = rsInformer.Lister;
         pods = podInformer.Lister;
-        rsInformer.AddEventHandler(
+        kind.Register(
+            context,
+            syncs,
             rs => queue.Add(ObjectKey.Of(rs)),
-            (_, rs) => queue.Add(ObjectKey.Of(rs)),
             rs =>
             {
                 expectations.Forget(ObjectKey.Of(rs));
                 queue.Add(ObjectKey.Of(rs));
             });
         podInformer.AddEventHandler(OnPodAdd, OnPodUpdate, OnPodDelete);
-        syncs.Add(rsInformer.WaitForSyncAsync);
         syncs.Add(podInformer.WaitForSyncAsync);
     }
 
@@ -119,7 +121,7 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
     private void EnqueueSelecting(Pod pod)
     {
         var ns = pod.Metadata?.Namespace ?? string.Empty;
-        foreach (var rs in replicaSets.List(ns))
+        foreach (var rs in kind.List(ns))
         {
             if (LabelSelectorEvaluator.Matches(rs.Spec?.Selector, pod.Metadata?.Labels))
             {
@@ -131,19 +133,19 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
     private ReplicaSet? Owner(Pod pod)
     {
         var reference = ControllerRef.Of(pod.Metadata);
-        if (reference is null || reference.Kind != ReplicaSet.KubeKind || reference.Name is null)
+        if (reference is null || reference.Kind != kind.Kind || reference.Name is null)
         {
             return null;
         }
 
-        var rs = replicaSets.Get(pod.Metadata?.Namespace, reference.Name);
+        var rs = kind.Get(pod.Metadata?.Namespace, reference.Name);
         return rs?.Metadata?.Uid == reference.Uid ? rs : null;
     }
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
         var (ns, name) = ObjectKey.Split(key);
-        var cached = replicaSets.Get(ns, name);
+        var cached = kind.Get(ns, name);
         if (cached is null)
         {
             expectations.Forget(key);
@@ -158,7 +160,7 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
         var owned = await ControllerRefManager.ClaimAsync(
             client,
             meta,
-            ControllerRef.New(ReplicaSet.KubeApiVersion, ReplicaSet.KubeKind, meta),
+            ControllerRef.New(kind.ApiVersion, kind.Kind, meta),
             rs.Spec?.Selector,
             candidates,
             ct => CanAdoptAsync(meta, ct),
@@ -175,7 +177,7 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
         if (!ObjectCopy.SemanticEquals(rs.Status ?? new ReplicaSetStatus(), status))
         {
             rs.Status = status;
-            await context.Client.Resource<ReplicaSet>().UpdateStatusAsync(rs, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await kind.UpdateStatusAsync(context.Client, rs, cancellationToken).ConfigureAwait(false);
         }
 
         if (failure is null && ReplicaSetStatusCalculator.NextAvailabilityCheck(rs, owned, now) is { } after)
@@ -189,8 +191,8 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
 
     private async Task<bool> CanAdoptAsync(ObjectMeta meta, CancellationToken cancellationToken)
     {
-        var fresh = await context.Client.Resource<ReplicaSet>().GetAsync(meta.Namespace, meta.Name!, cancellationToken).ConfigureAwait(false);
-        return fresh.Metadata?.Uid == meta.Uid && fresh.Metadata?.DeletionTimestamp is null;
+        var fresh = await kind.GetLiveMetadataAsync(context.Client, meta.Namespace, meta.Name!, cancellationToken).ConfigureAwait(false);
+        return fresh?.Uid == meta.Uid && fresh?.DeletionTimestamp is null;
     }
 
     private async Task<(bool Create, StatusException Error)?> ManageReplicasAsync(string key, ReplicaSet rs, List<Pod> owned, CancellationToken cancellationToken)
@@ -213,7 +215,7 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
                     if (failed.All(e => e!.IsNamespaceTerminating()))
                     {
                         // As upstream: the namespace is going and takes this ReplicaSet with it; not a failure.
-                        LogNamespaceTerminating(logger, rs.Metadata?.Namespace, rs.Metadata?.Name);
+                        LogNamespaceTerminating(logger, kind.Kind, rs.Metadata?.Namespace, rs.Metadata?.Name);
                         return null;
                     }
 
@@ -232,7 +234,7 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
                 try
                 {
                     await client.DeleteAsync(pod.Metadata!.Namespace, pod.Metadata.Name!, new DeleteOptions { Preconditions = new Preconditions { Uid = pod.Metadata.Uid } }, cancellationToken).ConfigureAwait(false);
-                    context.Events.Record(rs, "Normal", "SuccessfulDelete", $"Deleted pod: {pod.Metadata.Name}");
+                    Record(rs, "Normal", "SuccessfulDelete", $"Deleted pod: {pod.Metadata.Name}");
                     return null;
                 }
                 catch (StatusException e) when (e.IsNotFound())
@@ -243,7 +245,7 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
                 catch (StatusException e)
                 {
                     expectations.DeletionObserved(key, ObjectKey.Of(pod));
-                    context.Events.Record(rs, "Warning", "FailedDelete", $"Error deleting: {e.Message}");
+                    Record(rs, "Warning", "FailedDelete", $"Error deleting: {e.Message}");
                     return e;
                 }
             })).ConfigureAwait(false);
@@ -260,8 +262,8 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
     {
         try
         {
-            var created = await client.CreateAsync(ReplicaSetScaling.NewPod(rs), cancellationToken: cancellationToken).ConfigureAwait(false);
-            context.Events.Record(rs, "Normal", "SuccessfulCreate", $"Created pod: {created.Metadata?.Name}");
+            var created = await client.CreateAsync(ReplicaSetScaling.NewPod(rs, kind.ApiVersion, kind.Kind), cancellationToken: cancellationToken).ConfigureAwait(false);
+            Record(rs, "Normal", "SuccessfulCreate", $"Created pod: {created.Metadata?.Name}");
             return null;
         }
         catch (StatusException e) when (e.IsNamespaceTerminating())
@@ -270,8 +272,8 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
         }
         catch (StatusException e)
         {
-            context.Events.Record(rs, "Warning", "FailedCreate", $"Error creating: {e.Message}");
-            LogCreateFailed(logger, rs.Metadata?.Namespace, rs.Metadata?.Name, e.Message);
+            Record(rs, "Warning", "FailedCreate", $"Error creating: {e.Message}");
+            LogCreateFailed(logger, kind.Kind, rs.Metadata?.Namespace, rs.Metadata?.Name, e.Message);
             return e;
         }
     }
@@ -285,7 +287,7 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
             return [];
         }
 
-        var siblings = replicaSets.List(rs.Metadata!.Namespace!)
+        var siblings = kind.List(rs.Metadata!.Namespace!)
             .Where(other => ControllerRef.Of(other.Metadata)?.Uid == owner.Uid)
             .Select(other => other.Metadata!.Uid)
             .ToHashSet(StringComparer.Ordinal);
@@ -294,9 +296,13 @@ internal sealed partial class ReplicaSetController : IController, IReconciler
             .ToList();
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "ReplicaSet {Namespace}/{Name}: its namespace is terminating, no pods are created")]
-    private static partial void LogNamespaceTerminating(ILogger logger, string? @namespace, string? name);
+    /// <summary>Events name the object the view stands for (a ReplicationController is not a ReplicaSet to its users).</summary>
+    private void Record(ReplicaSet rs, string type, string reason, string message) =>
+        context.Events.Record(rs, kind.ApiVersion, kind.Kind, type, reason, message);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "ReplicaSet {Namespace}/{Name}: creating a pod failed: {Error}")]
-    private static partial void LogCreateFailed(ILogger logger, string? @namespace, string? name, string error);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Kind} {Namespace}/{Name}: its namespace is terminating, no pods are created")]
+    private static partial void LogNamespaceTerminating(ILogger logger, string kind, string? @namespace, string? name);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Kind} {Namespace}/{Name}: creating a pod failed: {Error}")]
+    private static partial void LogCreateFailed(ILogger logger, string kind, string? @namespace, string? name, string error);
 }

@@ -30,8 +30,8 @@ internal static class ReplicaSetScaling
         return (0, []);
     }
 
-    /// <summary>A new pod from the ReplicaSet's template, named after it and controlled by it.</summary>
-    public static Pod NewPod(ReplicaSet replicaSet)
+    /// <summary>A new pod from the ReplicaSet's template, named after it and controlled by it (or by the kind it stands for).</summary>
+    public static Pod NewPod(ReplicaSet replicaSet, string ownerApiVersion = ReplicaSet.KubeApiVersion, string ownerKind = ReplicaSet.KubeKind)
     {
         var template = replicaSet.Spec?.Template ?? new PodTemplateSpec();
         var meta = replicaSet.Metadata ?? new ObjectMeta();
@@ -47,7 +47,7 @@ internal static class ReplicaSetScaling
                 Labels = templateMeta?.Labels is { } labels ? new Dictionary<string, string>(labels) : null,
                 Annotations = templateMeta?.Annotations is { } annotations ? new Dictionary<string, string>(annotations) : null,
                 Finalizers = templateMeta?.Finalizers is { } finalizers ? [.. finalizers] : null,
-                OwnerReferences = [ControllerRef.New(ReplicaSet.KubeApiVersion, ReplicaSet.KubeKind, meta)],
+                OwnerReferences = [ControllerRef.New(ownerApiVersion, ownerKind, meta)],
             },
             Spec = template.Spec is { } spec ? ObjectCopy.Clone(spec) : new PodSpec(),
         };

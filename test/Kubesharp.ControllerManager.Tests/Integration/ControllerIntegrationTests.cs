@@ -147,6 +147,52 @@ public sealed class ControllerIntegrationTests(ControllerCluster cluster) : ICla
     }
 
     [Fact]
+    public async Task ReplicationController_CreatedScaledAndDeleted_KeepsItsPodCountWithUpstreamsStatusAndEvents()
+    {
+        var ns = await NewNamespaceAsync();
+        var controllers = cluster.Client.Resource<ReplicationController>();
+        // No selector: the API takes the template's labels, as upstream defaults it.
+        await controllers.CreateAsync(new ReplicationController
+        {
+            ApiVersion = "v1",
+            Kind = "ReplicationController",
+            Metadata = new ObjectMeta { Name = "legacy", Namespace = ns },
+            Spec = new ReplicationControllerSpec { Replicas = 2, Template = Objects.Template("legacy", "nginx:1") },
+        });
+        Task<ReplicationController> WaitForAsync(int replicas) => ControllerCluster.EventuallyAsync(
+            () => controllers.GetAsync(ns, "legacy"),
+            rc => rc.Status is { } s && s.ObservedGeneration == rc.Metadata!.Generation && s.Replicas == replicas && s.ReadyReplicas == replicas &&
+                  s.AvailableReplicas == replicas && s.FullyLabeledReplicas == replicas,
+            $"the replication controller's {replicas} pods ready");
+
+        var created = await WaitForAsync(2);
+        var pods = await PodsAsync(ns);
+        Assert.Equal(2, pods.Count);
+        Assert.All(pods, p => Assert.StartsWith("legacy-", p.Metadata!.Name, StringComparison.Ordinal));
+        var owner = pods[0].Metadata!.OwnerReferences!.Single();
+        Assert.Equal(("v1", "ReplicationController", "legacy", created.Metadata!.Uid, true), (owner.ApiVersion, owner.Kind, owner.Name, owner.Uid, owner.Controller));
+
+        // A pod the controller owns is replaced; scaling up and down follows spec.replicas.
+        await cluster.Client.Resource<Pod>().DeleteAsync(ns, pods[0].Metadata!.Name!, new DeleteOptions { GracePeriodSeconds = 0 });
+        await ControllerCluster.EventuallyAsync(() => PodsAsync(ns), p => p.Count == 2 && p.All(x => x.Metadata!.Uid != pods[0].Metadata!.Uid), "a replacement pod");
+        await controllers.PatchAsync(ns, "legacy", PatchType.Merge, """{"spec":{"replicas":3}}""");
+        await WaitForAsync(3);
+        await controllers.PatchAsync(ns, "legacy", PatchType.Merge, """{"spec":{"replicas":1}}""");
+        await WaitForAsync(1);
+        await ControllerCluster.EventuallyAsync(() => PodsAsync(ns), p => p.Count(x => x.Metadata!.DeletionTimestamp is null) == 1, "two pods deleted");
+
+        // Events are about the ReplicationController, with the ReplicaSet controller's reasons.
+        var events = await ControllerCluster.EventuallyAsync(
+            async () => (await cluster.Client.Resource<Event>().ListAsync(ns)).Items,
+            e => e.Count(x => x.Reason == "SuccessfulCreate") >= 4 && e.Count(x => x.Reason == "SuccessfulDelete") >= 2,
+            "create and delete events");
+        Assert.All(events.Where(e => e.Reason is "SuccessfulCreate" or "SuccessfulDelete"), e => Assert.Equal(("v1", "ReplicationController", "legacy"), (e.InvolvedObject!.ApiVersion, e.InvolvedObject.Kind, e.InvolvedObject.Name)));
+
+        await controllers.DeleteAsync(ns, "legacy", new DeleteOptions { PropagationPolicy = "Background" });
+        await ControllerCluster.EventuallyAsync(() => PodsAsync(ns), p => p.Count == 0, "the pods to be collected");
+    }
+
+    [Fact]
     public async Task Namespace_Created_GetsDefaultServiceAccount()
     {
         var ns = await NewNamespaceAsync();

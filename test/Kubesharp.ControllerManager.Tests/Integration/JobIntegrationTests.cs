@@ -71,6 +71,33 @@ public sealed class JobIntegrationTests(BatchCluster cluster) : IClassFixture<Ba
     }
 
     [Fact]
+    public async Task Job_DeletedWithOrphanPropagation_ItsPodsLoseTheTrackingFinalizerAndCanGo()
+    {
+        var ns = await cluster.NewNamespaceAsync();
+        await CreateAsync(ns, NewJob("orphaning", null, completions: 2, parallelism: 2));
+        await WaitAsync(ns, "orphaning", j => j.Status?.Active == 2, "two active pods");
+        var running = await PodsAsync(ns);
+        Assert.All(running, p => Assert.Contains(JobPods.TrackingFinalizer, p.Metadata!.Finalizers!));
+
+        // kubectl delete job --cascade=orphan: the garbage collector strips the owner references, the Job goes.
+        await cluster.Client.Resource<Job>().DeleteAsync(ns, "orphaning", new DeleteOptions { PropagationPolicy = "Orphan" });
+        var orphans = await ControllerCluster.EventuallyAsync(
+            () => PodsAsync(ns),
+            p => p.Count == 2 && p.All(x => x.Metadata!.OwnerReferences is null or { Count: 0 } && x.Metadata.Finalizers?.Contains(JobPods.TrackingFinalizer) != true),
+            "the orphaned pods without owner and tracking finalizer");
+        Assert.Equal(running.Select(p => p.Metadata!.Uid).Order(StringComparer.Ordinal), orphans.Select(p => p.Metadata!.Uid).Order(StringComparer.Ordinal));
+        Assert.All(orphans, p => Assert.Null(p.Metadata!.DeletionTimestamp));
+
+        // Nothing holds them any more: deleted, they are gone.
+        foreach (var pod in orphans)
+        {
+            await cluster.Client.Resource<Pod>().DeleteAsync(ns, pod.Metadata!.Name!, new DeleteOptions { GracePeriodSeconds = 0 });
+        }
+
+        await ControllerCluster.EventuallyAsync(() => PodsAsync(ns), p => p.Count == 0, "the deleted orphans gone");
+    }
+
+    [Fact]
     public async Task Job_IndexedOnSimulatedNodes_CompletesEveryIndex()
     {
         var ns = await cluster.NewNamespaceAsync();
