@@ -22,7 +22,7 @@ public sealed class SimulatedCluster : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Autoscalers are evaluated every second so scaling tests see their effect without waiting the default 15 s.
-        server = await KubectlServer.StartAsync(DataDir, ["--disable-agent", "--simulated-nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--horizontal-pod-autoscaler-sync-period", "1s"]);
+        server = await KubectlServer.StartAsync(DataDir, ["--disable-agent", "--simulated-nodes", Nodes.ToString(CultureInfo.InvariantCulture), "--horizontal-pod-autoscaler-sync-period", "1s", "--simulated-node-pods", "250"]);
 
         // The simulated nodes register right after the API is ready: wait (bounded) until all five exist and are Ready.
         for (var i = 0; i < 120; i++)

@@ -65,4 +65,57 @@ public sealed class SimulatedVolumeTests(SimulatedCluster cluster) : IAsyncLifet
         (await K("delete", "pvc", "data", "--timeout=60s")).Ok();
         (await cluster.KubectlAsync("wait", "--for=delete", "pv/" + volume, "--timeout=60s")).Ok();
     }
+
+    [Fact]
+    public async Task StatefulSet_FiveHundredClaimTemplates_ProvisionedAndBoundAcrossTheNodes()
+    {
+        // Parallel pod management: every pod is created at once, so all 500 claims wait for their pods' nodes together.
+        const int replicas = 500;
+        (await cluster.KubectlAsync(["apply", "-n", ns, "-f", "-"], $$"""
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata:
+              name: db
+            spec:
+              replicas: {{replicas}}
+              podManagementPolicy: Parallel
+              serviceName: db
+              selector:
+                matchLabels: {app: db}
+              template:
+                metadata:
+                  labels: {app: db}
+                spec:
+                  tolerations:
+                  - {key: kubesharp.io/simulated, operator: Exists, effect: NoSchedule}
+                  containers:
+                  - name: c
+                    image: busybox
+                    volumeMounts:
+                    - {name: data, mountPath: /data}
+              volumeClaimTemplates:
+              - metadata:
+                  name: data
+                spec:
+                  accessModes: [ReadWriteOnce]
+                  resources:
+                    requests: {storage: 16Mi}
+            """)).Ok();
+
+        (await K("rollout", "status", "statefulset/db", "--timeout=300s")).Ok();
+        var claims = (await K("get", "pvc", "-o", "jsonpath={range .items[*]}{.metadata.name} {.status.phase} {.spec.volumeName} {.metadata.annotations.volume\\.kubernetes\\.io/selected-node}{\"\\n\"}{end}")).Ok().Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToList();
+        Assert.Equal(replicas, claims.Count);
+        Assert.All(claims, c => Assert.Equal("Bound", c[1]));
+        Assert.Equal(replicas, claims.Select(c => c[2]).Distinct().Count());
+        Assert.Equal(Enumerable.Range(0, replicas).Select(i => $"data-db-{i}").Order(), claims.Select(c => c[0]).Order());
+
+        // Each claim's volume lives on the node its pod runs on, and the claims are spread over every node.
+        var pods = (await K("get", "pods", "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.nodeName}{\"\\n\"}{end}")).Ok().Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToDictionary(p => p[0], p => p[1]);
+        Assert.All(claims, c => Assert.Equal(pods[c[0]["data-".Length..]], c[3]));
+        Assert.Equal(SimulatedCluster.NodeNames.Order(), claims.Select(c => c[3]).Distinct().Order());
+
+        (await K("delete", "statefulset", "db", "--wait=false")).Ok();
+    }
 }

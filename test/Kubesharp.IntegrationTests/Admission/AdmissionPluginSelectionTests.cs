@@ -16,13 +16,14 @@ namespace Kubesharp.IntegrationTests.Admission;
 /// </summary>
 public sealed class EventRateLimitTestServer : TestServer
 {
-    private readonly string _configDir = Path.Combine(Path.GetTempPath(), "kubesharp-admission-" + Guid.NewGuid().ToString("N"));
+    // Inside the server's data directory, which the server's disposal removes.
+    private string ConfigDir => Path.Combine(DataDir, "admission");
 
     public EventRateLimitTestServer()
     {
         // The plugin's configuration in a file of its own, named by path from the AdmissionConfiguration.
-        Directory.CreateDirectory(_configDir);
-        File.WriteAllText(Path.Combine(_configDir, "eventratelimit.yaml"), """
+        Directory.CreateDirectory(ConfigDir);
+        File.WriteAllText(Path.Combine(ConfigDir, "eventratelimit.yaml"), """
             apiVersion: eventratelimit.admission.k8s.io/v1alpha1
             kind: Configuration
             limits:
@@ -30,7 +31,7 @@ public sealed class EventRateLimitTestServer : TestServer
                 qps: 1
                 burst: 3
             """);
-        File.WriteAllText(Path.Combine(_configDir, "admission.yaml"), """
+        File.WriteAllText(Path.Combine(ConfigDir, "admission.yaml"), """
             apiVersion: apiserver.config.k8s.io/v1
             kind: AdmissionConfiguration
             plugins:
@@ -43,14 +44,8 @@ public sealed class EventRateLimitTestServer : TestServer
     {
         EnablePlugins = ["EventRateLimit"],
         DisablePlugins = ["PodSecurity"],
-        ConfigFile = Path.Combine(_configDir, "admission.yaml"),
+        ConfigFile = Path.Combine(ConfigDir, "admission.yaml"),
     };
-
-    public new async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        Directory.Delete(_configDir, recursive: true);
-    }
 }
 
 public sealed class AdmissionPluginSelectionTests(EventRateLimitTestServer server) : IClassFixture<EventRateLimitTestServer>
