@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.RateLimiting;
 
 namespace Kubesharp.ApiServer.Admission.Plugins.EventRateLimits;
 

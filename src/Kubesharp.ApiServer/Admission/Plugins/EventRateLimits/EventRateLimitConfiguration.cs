@@ -51,11 +51,12 @@ internal static class EventRateLimitConfiguration
             }
 
             var typeText = limit["type"]?.GetValueKind() == JsonValueKind.String ? (string?)limit["type"] : null;
-            if (!Enum.TryParse<EventLimitType>(typeText, ignoreCase: false, out var type) || !Enum.IsDefined(type) || typeText != type.ToString())
+            if (typeText is null || !Enum.GetNames<EventLimitType>().Contains(typeText, StringComparer.Ordinal))
             {
                 throw new FormatException($"{at}.type: Unsupported value: \"{typeText}\": supported values: \"Server\", \"Namespace\", \"User\", \"SourceAndObject\"");
             }
 
+            var type = Enum.Parse<EventLimitType>(typeText);
             var qps = Integer(limit, "qps", at);
             var burst = Integer(limit, "burst", at);
             var cacheSize = limit["cacheSize"] is null ? 0 : Integer(limit, "cacheSize", at, allowZero: true);
