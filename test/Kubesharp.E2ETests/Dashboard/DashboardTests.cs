@@ -39,6 +39,25 @@ public sealed partial class DashboardTests(KubectlServer server) : IAsyncLifetim
     }
 
     [ChromiumFact]
+    public async Task Dashboard_ScriptFailsToLoad_SaysSoAndReloads()
+    {
+        // A module deep in the page's imports fails as a dropped connection would.
+        await Browser.FailRequestsAsync("*/dashboard/history.js");
+        await Browser.NavigateAsync(ServerUrl() + "/dashboard/");
+        await Browser.WaitForAsync("document.querySelector('#load-failed')", Timeout);
+        Assert.Contains("scripts did not load", await Browser.TextAsync("#load-failed"), StringComparison.Ordinal);
+        Assert.Contains(Browser.BrowserLog, line => line.Contains("/dashboard/history.js", StringComparison.Ordinal));
+        Assert.Null(await Browser.EvaluateAsync("document.querySelector('#signin')"));
+
+        // Once the connection is back, the page's own button loads it whole.
+        await Browser.StopFailingRequestsAsync();
+        await Browser.ClickAsync("#reload");
+        await Browser.WaitForAsync("document.querySelector('#signin')", Timeout);
+        Assert.Equal("none", (string?)await Browser.EvaluateAsync("getComputedStyle(document.querySelector('#nav')).display"));
+        Assert.Empty(Browser.PageErrors);
+    }
+
+    [ChromiumFact]
     public async Task Dashboard_SignedInWithToken_ShowsLiveClusterStateAndAppliesEdits()
     {
         // Two users: one bound to cluster-admin, one with no rights at all.

@@ -32,6 +32,12 @@ public sealed class HeadlessChromium : IAsyncDisposable
     /// <summary>Uncaught exceptions and console errors of the page, as Chromium reported them.</summary>
     public ConcurrentQueue<string> PageErrors { get; } = new();
 
+    /// <summary>
+    /// What the browser logged itself, such as a resource that failed to load. Kept apart from <see cref="PageErrors"/>:
+    /// an answer of 403 or 404 that a page expects is logged here too.
+    /// </summary>
+    public ConcurrentQueue<string> BrowserLog { get; } = new();
+
     private static readonly string[] Executables = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
 
     public static string? Find() => Executables.FirstOrDefault(File.Exists);
@@ -93,6 +99,7 @@ public sealed class HeadlessChromium : IAsyncDisposable
             browser._reader = browser.ReadAsync();
             await browser.SendAsync("Page.enable", null, cancellationToken);
             await browser.SendAsync("Runtime.enable", null, cancellationToken);
+            await browser.SendAsync("Log.enable", null, cancellationToken);
             await browser.SendAsync("Emulation.setDeviceMetricsOverride", new JsonObject { ["width"] = width, ["height"] = height, ["deviceScaleFactor"] = 1, ["mobile"] = false }, cancellationToken);
             return browser;
         }
@@ -118,6 +125,15 @@ public sealed class HeadlessChromium : IAsyncDisposable
 
         return result["result"] ?? new JsonObject();
     }
+
+    /// <summary>
+    /// Fails every request whose URL matches <paramref name="urlPattern"/> (wildcards <c>*</c> and <c>?</c>) as a reset
+    /// connection, until <see cref="StopFailingRequestsAsync"/>.
+    /// </summary>
+    public Task FailRequestsAsync(string urlPattern, CancellationToken cancellationToken = default) =>
+        SendAsync("Fetch.enable", new JsonObject { ["patterns"] = new JsonArray(new JsonObject { ["urlPattern"] = urlPattern }) }, cancellationToken);
+
+    public Task StopFailingRequestsAsync(CancellationToken cancellationToken = default) => SendAsync("Fetch.disable", null, cancellationToken);
 
     public async Task NavigateAsync(string url, CancellationToken cancellationToken = default)
     {
@@ -158,7 +174,7 @@ public sealed class HeadlessChromium : IAsyncDisposable
             if (deadline.Elapsed > timeout)
             {
                 var body = (string?)await EvaluateAsync("document.body?.innerText ?? ''", cancellationToken);
-                throw new TimeoutException($"not true within {timeout.TotalSeconds:0} s: {condition}\npage errors: {string.Join(" | ", PageErrors)}\npage text:\n{body}");
+                throw new TimeoutException($"not true within {timeout.TotalSeconds:0} s: {condition}\npage errors: {string.Join(" | ", PageErrors)}\nbrowser log: {string.Join(" | ", BrowserLog)}\npage text:\n{body}");
             }
 
             await Task.Delay(100, cancellationToken);
@@ -205,6 +221,15 @@ public sealed class HeadlessChromium : IAsyncDisposable
                 else if ((string?)node["method"] == "Runtime.consoleAPICalled" && (string?)node["params"]?["type"] == "error")
                 {
                     PageErrors.Enqueue(node["params"]?["args"]?.ToJsonString() ?? string.Empty);
+                }
+                else if ((string?)node["method"] == "Fetch.requestPaused" && (string?)node["params"]?["requestId"] is { } requestId)
+                {
+                    // Answered off the reading loop, which must stay free to receive the reply.
+                    _ = Task.Run(() => SendAsync("Fetch.failRequest", new JsonObject { ["requestId"] = requestId, ["errorReason"] = "ConnectionReset" }));
+                }
+                else if ((string?)node["method"] == "Log.entryAdded" && node["params"]?["entry"] is { } entry)
+                {
+                    BrowserLog.Enqueue($"{entry["level"]} {entry["source"]}: {entry["text"]} {entry["url"]}".TrimEnd());
                 }
             }
         }
