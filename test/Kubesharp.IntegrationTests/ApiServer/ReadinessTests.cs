@@ -7,6 +7,7 @@ using Kubesharp.ApiServer;
 using Kubesharp.ApiServer.Discovery;
 using Kubesharp.Storage;
 using Kubesharp.Storage.Sqlite;
+using Kubesharp.Storage.Tests.Etcd;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kubesharp.IntegrationTests.ApiServer;
@@ -19,6 +20,7 @@ public sealed class ReadinessTests : IAsyncLifetime
 {
     private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-ready-" + Guid.NewGuid().ToString("N"));
     private IStore? _store;
+    private EtcdServer? _etcd;
     private ApiServerHost? _host;
     private HttpClient? _client;
     private HttpClient? _anonymous;
@@ -30,6 +32,11 @@ public sealed class ReadinessTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await StopAsync();
+        if (_etcd is not null)
+        {
+            await _etcd.DisposeAsync();
+        }
+
         try
         {
             Directory.Delete(_dataDir, recursive: true);
@@ -39,16 +46,30 @@ public sealed class ReadinessTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task Restart_WhileLoadingManyObjects_NeverAnswersShortListOrMissingObject()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("etcd")]
+    public async Task Restart_WhileLoadingManyObjects_NeverAnswersShortListOrMissingObject(string backend)
     {
         const int count = 30_000;
+        if (backend == "etcd")
+        {
+            if (!File.Exists(EtcdServer.Executable) && Environment.GetEnvironmentVariable("CI") != "true")
+            {
+                return;
+            }
+
+            _etcd = new EtcdServer();
+            await _etcd.InitializeAsync();
+        }
+
+        _store = await OpenStoreAsync();
         await StartAsync();
         await _host!.Ready;
         await StopAsync();
 
         // Written straight into the store, as a long-running cluster would have left them.
-        _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = DatabasePath }, CancellationToken.None);
+        _store = await OpenStoreAsync();
         var filler = new string('x', 256);
         for (var start = 0; start < count; start += 500)
         {
@@ -74,7 +95,7 @@ public sealed class ReadinessTests : IAsyncLifetime
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         // The cache's load is held after its first page until a request has been refused, so the start-up window is
         // hit however fast the machine loads the store.
-        var loading = new HeldListStore(await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = DatabasePath }, CancellationToken.None));
+        var loading = new HeldListStore(await OpenStoreAsync());
         _store = loading;
         var starting = Task.Run(() => StartAsync(port));
         var ready = starting.ContinueWith(t => t.IsCompletedSuccessfully ? _host!.Ready : t, TaskScheduler.Default).Unwrap();
@@ -282,6 +303,11 @@ public sealed class ReadinessTests : IAsyncLifetime
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>The test's store: the SQLite file, or the etcd server the test started.</summary>
+    private async Task<IStore> OpenStoreAsync() => _etcd is not null
+        ? await _etcd.OpenStoreAsync()
+        : await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = DatabasePath }, CancellationToken.None);
 
     private async Task StartAsync(int port = 0)
     {
