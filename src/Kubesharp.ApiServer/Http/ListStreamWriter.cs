@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 namespace Kubesharp.ApiServer.Http;
 
 /// <summary>
-/// Writes a list (the resource's List kind or a PartialObjectMetadataList) straight into the response as
+/// Writes a list (the resource's List kind, a PartialObjectMetadataList or a Table) straight into the response as
 /// it encodes, a few tens of kilobytes at a time: the cached objects' bytes are copied out, never gathered into
 /// one buffer, so many concurrent lists of large collections cost little more memory than one.
 /// </summary>
@@ -18,12 +18,17 @@ internal static class ListStreamWriter
     private const int FlushBytes = 32 * 1024;
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
-    public static async Task WriteAsync(HttpContext context, ApiResource resource, IReadOnlyList<CachedObject> items, ResponseForm form, long revision, string? next, long? remaining)
+    /// <summary>
+    /// Writes the list in <paramref name="form"/>. A Table needs <paramref name="table"/>: the resource's columns and
+    /// cells, and what each row carries of its object (includeObject: Metadata, Object or None).
+    /// </summary>
+    public static async Task WriteAsync(HttpContext context, ApiResource resource, IReadOnlyList<CachedObject> items, ResponseForm form, long revision, string? next, long? remaining, TableRows? table = null)
     {
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = form switch
         {
             ResponseForm.PartialObjectMetadata => "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io",
+            ResponseForm.Table => MediaTypes.TableContentType,
             _ => JsonResponses.Json,
         };
         var body = context.Response.BodyWriter;
@@ -35,6 +40,10 @@ internal static class ListStreamWriter
         {
             case ResponseForm.PartialObjectMetadata:
                 writer.WriteString("kind", "PartialObjectMetadataList");
+                writer.WriteString("apiVersion", "meta.k8s.io/v1");
+                break;
+            case ResponseForm.Table:
+                writer.WriteString("kind", "Table");
                 writer.WriteString("apiVersion", "meta.k8s.io/v1");
                 break;
             default:
@@ -56,13 +65,22 @@ internal static class ListStreamWriter
         }
 
         writer.WriteEndObject();
-        writer.WriteStartArray("items");
+        if (form == ResponseForm.Table)
+        {
+            ArgumentNullException.ThrowIfNull(table);
+            table.WriteColumns(writer);
+        }
+
+        writer.WriteStartArray(form == ResponseForm.Table ? "rows" : "items");
         foreach (var item in items)
         {
             switch (form)
             {
                 case ResponseForm.PartialObjectMetadata:
-                    PartialMetadata(item).WriteTo(writer);
+                    WritePartialMetadata(writer, item);
+                    break;
+                case ResponseForm.Table:
+                    table!.WriteRow(writer, item);
                     break;
                 default:
                     writer.WriteRawValue(item.Json, skipInputValidation: true);
@@ -83,12 +101,16 @@ internal static class ListStreamWriter
         await FlushAsync(body, cancellationToken).ConfigureAwait(false);
     }
 
-    private static JsonObject PartialMetadata(CachedObject obj) => new()
+    /// <summary>An object as PartialObjectMetadata: its metadata's bytes copied as they are cached.</summary>
+    public static void WritePartialMetadata(Utf8JsonWriter writer, CachedObject obj)
     {
-        ["kind"] = "PartialObjectMetadata",
-        ["apiVersion"] = "meta.k8s.io/v1",
-        ["metadata"] = JsonNode.Parse(obj.Metadata.GetRawText()),
-    };
+        writer.WriteStartObject();
+        writer.WriteString("kind", "PartialObjectMetadata");
+        writer.WriteString("apiVersion", "meta.k8s.io/v1");
+        writer.WritePropertyName("metadata");
+        obj.Metadata.WriteTo(writer);
+        writer.WriteEndObject();
+    }
 
     private static async ValueTask FlushAsync(PipeWriter body, CancellationToken cancellationToken)
     {

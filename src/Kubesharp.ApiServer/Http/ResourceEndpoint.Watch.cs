@@ -81,7 +81,7 @@ internal sealed partial class ResourceEndpoint
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = form == ResponseForm.Table ? MediaTypes.TableContentType : JsonResponses.Json;
         context.Response.Headers.CacheControl = "no-cache, private";
-        var stream = new WatchStream(context, resource, definition, this, form);
+        var stream = new WatchStream(context, resource, definition, form);
         if (subscription is null)
         {
             var oldest = cache.HistoryStartRevision;
@@ -186,11 +186,12 @@ internal sealed partial class ResourceEndpoint
     /// Encodes watch events into the response body, one JSON document per line. Events are encoded straight into
     /// the response's pipe, whose pooled blocks go back once flushed: an idle watch holds no buffer of its own.
     /// </summary>
-    private sealed class WatchStream(HttpContext context, ApiResource resource, ResourceDefinition definition, ResourceEndpoint endpoint, ResponseForm form)
+    private sealed class WatchStream(HttpContext context, ApiResource resource, ResourceDefinition definition, ResponseForm form)
     {
         private readonly System.IO.Pipelines.PipeWriter _buffer = context.Response.BodyWriter;
         private long _unflushed;
         private bool _columnsSent;
+        private TableRows? _table;
 
         public async Task WriteAsync(string type, CachedObject obj)
         {
@@ -211,11 +212,11 @@ internal sealed partial class ResourceEndpoint
             switch (form)
             {
                 case ResponseForm.Table:
-                    endpoint.Table(context, resource, [obj], obj.Revision, null, null, withColumns: !_columnsSent).WriteTo(writer);
+                    (_table ??= TableRows.For(context, definition)).WriteTable(writer, [obj], obj.Revision, withColumns: !_columnsSent);
                     _columnsSent = true;
                     break;
                 case ResponseForm.PartialObjectMetadata:
-                    PartialMetadata(obj).WriteTo(writer);
+                    ListStreamWriter.WritePartialMetadata(writer, obj);
                     break;
                 default:
                     writer.WriteRawValue(obj.Json, skipInputValidation: true);

@@ -734,7 +734,13 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         switch (MediaTypes.Negotiate(context.Request))
         {
             case ResponseForm.Table:
-                await JsonResponses.WriteAsync(context, statusCode, Table(context, resource, [obj], obj.Revision, null, null, withColumns: true), MediaTypes.TableContentType).ConfigureAwait(false);
+                var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+                using (var writer = new Utf8JsonWriter(buffer))
+                {
+                    TableRows.For(context, registry.DefinitionOf(resource)).WriteTable(writer, [obj], obj.Revision, withColumns: true);
+                }
+
+                await JsonResponses.WriteRawAsync(context, statusCode, buffer.WrittenMemory, MediaTypes.TableContentType).ConfigureAwait(false);
                 break;
             case ResponseForm.PartialObjectMetadata:
                 await JsonResponses.WriteAsync(context, statusCode, PartialMetadata(obj), "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io").ConfigureAwait(false);
@@ -750,13 +756,8 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         items = await registry.DefinitionOf(resource).PresentAllAsync(items, context.RequestAborted).ConfigureAwait(false);
 
         var form = MediaTypes.Negotiate(context.Request);
-        if (form == ResponseForm.Table)
-        {
-            await JsonResponses.WriteAsync(context, StatusCodes.Status200OK, Table(context, resource, items, revision, next, remaining, withColumns: true), MediaTypes.TableContentType).ConfigureAwait(false);
-            return;
-        }
-
-        await ListStreamWriter.WriteAsync(context, resource, items, form, revision, next, remaining).ConfigureAwait(false);
+        var table = form == ResponseForm.Table ? TableRows.For(context, registry.DefinitionOf(resource)) : null;
+        await ListStreamWriter.WriteAsync(context, resource, items, form, revision, next, remaining, table).ConfigureAwait(false);
     }
 
     private static JsonObject PartialMetadata(CachedObject obj) => new()
@@ -765,61 +766,6 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         ["apiVersion"] = "meta.k8s.io/v1",
         ["metadata"] = JsonNode.Parse(obj.Metadata.GetRawText()),
     };
-
-    private JsonObject Table(HttpContext context, ApiResource resource, IEnumerable<CachedObject> items, long revision, string? next, long? remaining, bool withColumns)
-    {
-        var include = (string?)context.Request.Query["includeObject"] ?? "Metadata";
-        var definition = registry.DefinitionOf(resource);
-        var rows = new JsonArray();
-        foreach (var item in items)
-        {
-            var row = new JsonObject { ["cells"] = definition.Cells(item.Root) };
-            switch (include)
-            {
-                case "Object":
-                    row["object"] = JsonNode.Parse(item.Json);
-                    break;
-                case "None":
-                    break;
-                default:
-                    row["object"] = PartialMetadata(item);
-                    break;
-            }
-
-            rows.Add((JsonNode?)row);
-        }
-
-        var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
-        if (next is not null)
-        {
-            metadata["continue"] = next;
-        }
-
-        if (remaining is { } r)
-        {
-            metadata["remainingItemCount"] = r;
-        }
-
-        var table = new JsonObject
-        {
-            ["kind"] = "Table",
-            ["apiVersion"] = "meta.k8s.io/v1",
-            ["metadata"] = metadata,
-        };
-        if (withColumns)
-        {
-            var columns = new JsonArray();
-            foreach (var c in definition.Columns)
-            {
-                columns.Add((JsonNode?)new JsonObject { ["name"] = c.Name, ["type"] = c.Type, ["format"] = c.Format, ["description"] = c.Description, ["priority"] = c.Priority });
-            }
-
-            table["columnDefinitions"] = columns;
-        }
-
-        table["rows"] = rows;
-        return table;
-    }
 
     /// <summary>Opaque continue tokens: base64 of {"key":..., "rv":...}.</summary>
     private static class ContinueToken

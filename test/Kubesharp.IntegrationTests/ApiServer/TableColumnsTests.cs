@@ -128,6 +128,69 @@ public sealed class TableColumnsTests(TestServer server)
         Assert.True(checkedResources.Count >= 55, $"only {checkedResources.Count} resources checked");
     }
 
+    [Fact]
+    public async Task TableList_ThousandsOfObjects_StreamsEveryRowWithWhatIncludeObjectAsks()
+    {
+        const int count = 2_000;
+        var ns = "table-" + Guid.NewGuid().ToString("N")[..8];
+        using (var create = await server.Client.PostAsync("/api/v1/namespaces", Json($$$"""{"metadata":{"name":"{{{ns}}}"}}""")))
+        {
+            Assert.Equal(HttpStatusCode.Created, create.StatusCode);
+        }
+
+        try
+        {
+            var next = -1;
+            await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+            {
+                int n;
+                while ((n = Interlocked.Increment(ref next)) < count)
+                {
+                    using var response = await server.Client.PostAsync($"/api/v1/namespaces/{ns}/configmaps", Json($$$"""{"metadata":{"name":"cm-{{{n:D4}}}"},"data":{"k":"{{{new string('x', 200)}}}"}}"""));
+                    Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                }
+            })));
+
+            foreach (var include in new[] { "Metadata", "Object", "None" })
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps?includeObject={include}");
+                request.Headers.TryAddWithoutValidation("Accept", TableAccept);
+                using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                Assert.Equal("application/json;as=Table;v=v1;g=meta.k8s.io", response.Content.Headers.ContentType?.ToString().Replace(" ", string.Empty, StringComparison.Ordinal));
+                // Written as it is encoded, so its length is not known up front.
+                Assert.Null(response.Content.Headers.ContentLength);
+                var table = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+                Assert.Equal("Table", (string?)table["kind"]);
+                Assert.Equal(["Name", "Data", "Age"], table["columnDefinitions"]!.AsArray().Select(c => (string?)c!["name"]));
+                var rows = table["rows"]!.AsArray();
+                Assert.Equal(Enumerable.Range(0, count).Select(n => $"cm-{n:D4}"), rows.Select(r => (string?)r!["cells"]![0]));
+                Assert.All(rows, row => Assert.Equal(1L, (long?)row!["cells"]![1]));
+                switch (include)
+                {
+                    case "Metadata":
+                        Assert.All(rows, row => Assert.Equal("PartialObjectMetadata", (string?)row!["object"]!["kind"]));
+                        Assert.All(rows, row => Assert.Null(row!["object"]!["data"]));
+                        Assert.Equal(ns, (string?)rows[0]!["object"]!["metadata"]!["namespace"]);
+                        break;
+                    case "Object":
+                        Assert.All(rows, row => Assert.Equal("ConfigMap", (string?)row!["object"]!["kind"]));
+                        Assert.Equal(200, ((string?)rows[^1]!["object"]!["data"]!["k"])!.Length);
+                        break;
+                    default:
+                        Assert.All(rows, row => Assert.False(row!.AsObject().ContainsKey("object")));
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            using var _ = await server.Client.DeleteAsync($"/api/v1/namespaces/{ns}");
+        }
+    }
+
+    private static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+
     private async Task<List<(string GroupVersion, string Resource)>> ListableResourcesAsync()
     {
         var groupVersions = new List<string> { "v1" };
