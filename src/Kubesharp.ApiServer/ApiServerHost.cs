@@ -184,6 +184,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         }
 
         var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
+        flowControl?.ReportTo(metrics.Registry);
         var authorizer = new Authorization.RequestAuthorizer(registry);
         registry.Authorizer = authorizer;
         host._auditor = options.Audit is { } audit ? new Audit.Auditor(audit, timeProvider, loggerFactory) : null;

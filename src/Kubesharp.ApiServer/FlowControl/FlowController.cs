@@ -55,6 +55,22 @@ internal sealed partial class FlowController
         _logger = logger;
     }
 
+    /// <summary>Where dispatches, rejections, waits and seats are counted; none when null.</summary>
+    public Metrics.FlowControlMetrics? Metrics { get; private set; }
+
+    /// <summary>Counts into <paramref name="registry"/> from now on.</summary>
+    public void ReportTo(Prometheus.CollectorRegistry registry)
+    {
+        Metrics = new Metrics.FlowControlMetrics(registry);
+        Metrics.ReportLevels(registry, () =>
+        {
+            lock (_gate)
+            {
+                return [.. _levels.Values.Select(l => (l.Name, l.Limit))];
+            }
+        });
+    }
+
     /// <summary>The controller, or null when the catalog serves no flowcontrol.apiserver.k8s.io/v1 (nothing to configure it with).</summary>
     public static FlowController? Create(ResourceRegistry registry, ILogger logger) =>
         registry.Find("flowcontrol.apiserver.k8s.io", "v1", "flowschemas") is { } flowSchemas &&
@@ -96,21 +112,50 @@ internal sealed partial class FlowController
         }, (context.Response, schema.Uid, level.Spec.Uid));
 
         var flow = ShuffleShardDealer.FlowHash(schema.Name, schema.FlowDistinguisher(request, user));
-        using var seat = await level.AdmitAsync(flow, WaitLimit, context.RequestAborted).ConfigureAwait(false);
+        var series = Metrics?.For(schema.Name, level.Name);
+        var waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+        PriorityLevel.Seat? seat;
+        series?.Waiting.Inc();
+        try
+        {
+            seat = await level.AdmitAsync(flow, WaitLimit, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            series?.Rejected("cancelled").Inc();
+            throw;
+        }
+        finally
+        {
+            series?.Waiting.Dec();
+        }
+
+        var waited = System.Diagnostics.Stopwatch.GetElapsedTime(waitStarted);
         if (seat is null)
         {
+            if (series is not null)
+            {
+                series.WaitedAndRejected.Observe(waited.TotalSeconds);
+                series.Rejected(waited >= WaitLimit ? "time-out" : level.Spec.Queuing ? "queue-full" : "concurrency-limit").Inc();
+            }
+
             level.Dropped.Record();
             throw new StatusError(429, "TooManyRequests", "Too many requests, please try again later.", retryAfterSeconds: level.Dropped.RetryAfterSeconds);
         }
+
+        using var held = seat;
+        using var running = series is null ? null : new ExecutingRequest(series, waited);
 
         if (request.IsWatch)
         {
             // A watch counts while it starts (subscribing, reading its backlog), not for as long as it stays open.
             context.Response.OnStarting(static state =>
             {
-                ((IDisposable)state).Dispose();
+                var (seat, running) = ((IDisposable, IDisposable?))state;
+                seat.Dispose();
+                running?.Dispose();
                 return Task.CompletedTask;
-            }, seat);
+            }, ((IDisposable)seat, (IDisposable?)running));
         }
 
         if (path == DumpPriorityLevelsPath && !request.IsResourceRequest && request.Verb == "get")
@@ -120,6 +165,29 @@ internal sealed partial class FlowController
         }
 
         await next(context, path).ConfigureAwait(false);
+    }
+
+    /// <summary>A request holding a seat, as the metrics count it: dispatched once, executing until disposed (once).</summary>
+    private sealed class ExecutingRequest : IDisposable
+    {
+        private readonly Metrics.FlowControlMetrics.Series _series;
+        private int _done;
+
+        public ExecutingRequest(Metrics.FlowControlMetrics.Series series, TimeSpan waited)
+        {
+            _series = series;
+            series.Dispatched.Inc();
+            series.WaitedAndRan.Observe(waited.TotalSeconds);
+            series.Executing.Inc();
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                _series.Executing.Dec();
+            }
+        }
     }
 
     /// <summary>The configuration compiled from the objects in the cache, compiled again when they change.</summary>

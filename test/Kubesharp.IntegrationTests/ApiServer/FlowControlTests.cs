@@ -265,6 +265,7 @@ public sealed class FlowControlTests(TestServer server)
 
                 Assert.Equal(5, rejections);
                 Assert.True((await LevelCountsAsync(levelName)).Rejected >= 5);
+                Assert.Equal(5, (await ScrapeAsync()).Value("apiserver_flowcontrol_rejected_requests_total", ("flow_schema", levelName), ("priority_level", levelName), ("reason", "concurrency-limit")));
 
                 // Everyone else is untouched: the admin (exempt) and a node (system level).
                 var (adminStatus, _) = await server.GetAsync($"/api/v1/namespaces/{ns}/configmaps");
@@ -306,6 +307,11 @@ public sealed class FlowControlTests(TestServer server)
             var queued = client.GetAsync($"/api/v1/namespaces/{ns}/configmaps/held");
             await EventuallyAsync(async () => (await LevelCountsAsync(levelName)).Waiting == 1);
             Assert.False(queued.IsCompleted);
+            (string, string)[] series = [("flow_schema", levelName), ("priority_level", levelName)];
+            var waiting = await ScrapeAsync();
+            Assert.Equal(1, waiting.Value("apiserver_flowcontrol_current_inqueue_requests", series));
+            Assert.Equal(1, waiting.Value("apiserver_flowcontrol_current_executing_requests", series));
+            Assert.True(waiting.Value("apiserver_flowcontrol_nominal_limit_seats", ("priority_level", levelName)) >= 1);
 
             using (var full = await client.GetAsync($"/api/v1/namespaces/{ns}/configmaps"))
             {
@@ -313,12 +319,21 @@ public sealed class FlowControlTests(TestServer server)
                 Assert.True(full.Headers.Contains("Retry-After"));
             }
 
+            Assert.Equal(1, (await ScrapeAsync()).Value("apiserver_flowcontrol_rejected_requests_total", [.. series, ("reason", "queue-full")]));
+
             Assert.Equal(HttpStatusCode.Created, await held.CompleteAsync());
             using var admitted = await queued.WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
             var counts = await LevelCountsAsync(levelName);
             Assert.Equal(0, counts.Waiting);
             Assert.True(counts.Dispatched >= 2);
+            var after = await ScrapeAsync();
+            Assert.True(after.Value("apiserver_flowcontrol_dispatched_requests_total", series) >= 2);
+            Assert.Equal(0, after.Value("apiserver_flowcontrol_current_inqueue_requests", series));
+            Assert.Equal(0, after.Value("apiserver_flowcontrol_current_executing_requests", series));
+            // The queued GET waited for its seat and then ran; the rejected one did not run.
+            Assert.True(after.Value("apiserver_flowcontrol_request_wait_duration_seconds_count", [.. series, ("execute", "true")]) >= 2);
+            Assert.Equal(1, after.Value("apiserver_flowcontrol_request_wait_duration_seconds_count", [.. series, ("execute", "false")]));
         }
         finally
         {
@@ -361,6 +376,13 @@ public sealed class FlowControlTests(TestServer server)
             await DeleteAsync(levelName);
             await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}");
         }
+    }
+
+    private async Task<Metrics.PrometheusText> ScrapeAsync()
+    {
+        using var response = await server.Client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return Metrics.PrometheusText.Parse(await response.Content.ReadAsStringAsync());
     }
 
     private static string Id() => Guid.NewGuid().ToString("N")[..8];
