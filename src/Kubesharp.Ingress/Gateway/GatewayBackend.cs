@@ -9,7 +9,6 @@ internal sealed class GatewayBackend
 {
     private readonly (IngressBackendPool? Pool, int Weight)[] choices;
     private readonly int total;
-    private long turn = -1;
 
     /// <param name="choices">Each reference's pool (null: unresolved) and weight.</param>
     public GatewayBackend(IReadOnlyList<(IngressBackendPool? Pool, int Weight)> choices)
@@ -26,8 +25,11 @@ internal sealed class GatewayBackend
             return null;
         }
 
-        // Weighted round robin: over every run of `total` requests each backend gets exactly its weight.
-        var slot = (int)((ulong)Interlocked.Increment(ref turn) % (ulong)total);
+        // A weighted random pick (as Envoy splits clusters): it carries no state, so the routes can be rebuilt at any time
+        // without skewing the split.
+#pragma warning disable CA5394 // load balancing, not security
+        var slot = Random.Shared.Next(total);
+#pragma warning restore CA5394
         foreach (var (pool, weight) in choices)
         {
             if (slot < weight)
