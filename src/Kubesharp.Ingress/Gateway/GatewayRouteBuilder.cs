@@ -35,11 +35,11 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
 
         var served = gateways.Where(g => ours.Contains((string?)g["spec"]?["gatewayClassName"] ?? string.Empty)).ToList();
         var listeners = served.ToDictionary(Key, g => Listeners(g), StringComparer.Ordinal);
-        var table = new Table();
+        var tables = new Dictionary<string, Table>(StringComparer.Ordinal) { ["HTTP"] = new(), ["HTTPS"] = new() };
         var order = 0;
         foreach (var route in routes.OrderBy(r => (string?)r["metadata"]?["creationTimestamp"], StringComparer.Ordinal).ThenBy(Key, StringComparer.Ordinal))
         {
-            if (Attach(route, listeners, table, order, now) is { } status)
+            if (Attach(route, listeners, tables, order, now) is { } status)
             {
                 statuses.Add(status);
             }
@@ -67,7 +67,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
             statuses.Add(GatewayStatus(gateway, own, addresses, now));
         }
 
-        return (table.ToRoutes(certificatesByHost, defaultCertificate), statuses);
+        return (new GatewayRoutes(tables["HTTP"].ToHostTable(), tables["HTTPS"].ToHostTable(), certificatesByHost, defaultCertificate), statuses);
     }
 
     private static GatewayStatusUpdate GatewayStatus(JsonObject gateway, List<Listener> listeners, IReadOnlyList<string> addresses, DateTimeOffset now)
@@ -169,7 +169,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
     }
 
     /// <summary>Attaches a route to the listeners of its parentRefs; its status, or null when no parent is ours and it has none of ours to clear.</summary>
-    private GatewayStatusUpdate? Attach(JsonObject route, Dictionary<string, List<Listener>> listeners, Table table, int order, DateTimeOffset now)
+    private GatewayStatusUpdate? Attach(JsonObject route, Dictionary<string, List<Listener>> listeners, Dictionary<string, Table> tables, int order, DateTimeOffset now)
     {
         var ns = Namespace(route);
         var generation = Generation(route);
@@ -178,9 +178,8 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
         var parents = new JsonArray([.. current.OfType<JsonObject>().Where(p => (string?)p["controllerName"] != IngressOptions.GatewayControllerName).Select(p => p.DeepClone())]);
         var hadOurs = parents.Count != current.Count;
         var resolved = ResolvedRefs(route, ns);
-        var effective = new HashSet<string>(StringComparer.Ordinal);
-        var anyHost = false;
-        var attached = false;
+        // Where the route is served, per listener protocol: its hostnames there (null: any host).
+        var served = new Dictionary<string, HashSet<string>?>(StringComparer.Ordinal);
         var ourParents = 0;
         foreach (var parentRef in (route["spec"]?["parentRefs"] as JsonArray ?? []).OfType<JsonObject>())
         {
@@ -206,15 +205,18 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
 
                 accepting.Add(listener);
                 listener.AttachedRoutes++;
-                anyHost |= names.Count == 0;
-                effective.UnionWith(names);
+                if (!served.TryGetValue(listener.Protocol, out var hosts))
+                {
+                    served[listener.Protocol] = hosts = [];
+                }
+
+                served[listener.Protocol] = names.Count == 0 || hosts is null ? null : [.. hosts, .. names];
             }
 
             GatewayCondition accepted = accepting.Count > 0 ? new("Accepted", true, "Accepted", "Attached to the Gateway")
                 : selected.Count == 0 ? new("Accepted", false, "NoMatchingParent", "No valid listener matches the parentRef's sectionName and port")
                 : allowed.Count == 0 ? new("Accepted", false, "NotAllowedByListeners", "No listener allows routes from this namespace")
                 : new("Accepted", false, "NoMatchingListenerHostname", "No listener hostname matches the route's hostnames");
-            attached |= accepting.Count > 0;
             var previous = current.OfType<JsonObject>().FirstOrDefault(p => (string?)p["controllerName"] == IngressOptions.GatewayControllerName && JsonNode.DeepEquals(p["parentRef"], parentRef))?["conditions"];
             parents.Add((JsonNode)new JsonObject
             {
@@ -224,9 +226,9 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
             });
         }
 
-        if (attached)
+        foreach (var (protocol, hosts) in served)
         {
-            AddRules(route, order, anyHost ? null : effective, resolved.Pools, table);
+            AddRules(route, order, hosts, resolved.Pools, tables[protocol]);
         }
 
         return ourParents == 0 && !hadOurs ? null
@@ -475,15 +477,13 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
             }
         }
 
-        public GatewayRoutes ToRoutes(Dictionary<string, X509Certificate2> certificates, X509Certificate2? defaultCertificate)
+        public GatewayHostTable ToHostTable()
         {
             var precedence = Comparer<GatewayRouteRule>.Create(GatewayRouteRule.Precedence);
-            return new GatewayRoutes(
+            return new GatewayHostTable(
                 hosts.ToDictionary(h => h.Key, h => h.Value.Order(precedence).ToArray(), StringComparer.Ordinal),
                 [.. wildcards.OrderByDescending(w => w.Key.Length).Select(w => new KeyValuePair<string, GatewayRouteRule[]>(w.Key, [.. w.Value.Order(precedence)]))],
-                [.. anyHost.Order(precedence)],
-                certificates,
-                defaultCertificate);
+                [.. anyHost.Order(precedence)]);
         }
     }
 }

@@ -225,6 +225,9 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
             """);
 
         Assert.StartsWith($"secure / host={host} proto=https", await harness.EventuallyAsync($"https://{host}/", b => b.StartsWith("secure", StringComparison.Ordinal) && harness.Presented?.Thumbprint == certificate.Thumbprint));
+
+        // The route is attached to the HTTPS listener only: plain HTTP does not reach it.
+        Assert.Equal(HttpStatusCode.NotFound, (await harness.Web.GetAsync(new Uri($"http://{host}/"))).StatusCode);
         var gateway = await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/tls", g => g["status"]?["listeners"] is JsonArray { Count: 3 });
         var listeners = gateway["status"]!["listeners"]!.AsArray();
         Assert.Equal("True Programmed", Condition(listeners[0]!["conditions"], "Programmed"));
