@@ -104,6 +104,11 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
         var gateway = await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/web", g => (int?)g["status"]?["listeners"]?[0]?["attachedRoutes"] == 2);
         Assert.Equal(TestIngressController.NodeAddress, (string?)gateway["status"]!["addresses"]![0]!["value"]);
         Assert.Equal("True Programmed", Condition(gateway["status"]!["conditions"], "Programmed"));
+
+        // A deleted route stops being served, and the listener counts one route less.
+        await Client.SendRequiredJsonAsync(HttpMethod.Delete, $"{Api}/namespaces/{Ns}/httproutes/younger", null);
+        await harness.EventuallyStatusAsync($"http://{host}/other", HttpStatusCode.NotFound);
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/web", g => (int?)g["status"]?["listeners"]?[0]?["attachedRoutes"] == 1);
     }
 
     [Fact]
