@@ -69,9 +69,6 @@ public sealed partial class IngressController : IAsyncDisposable
 
     internal IngressRoutes Routes => Volatile.Read(ref routes);
 
-    /// <summary>The Gateway API side, null when <see cref="IngressOptions.GatewayApi"/> is off.</summary>
-    internal Gateway.GatewayController? Gateway => gateway;
-
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         if (options.InstallDefaultClass)

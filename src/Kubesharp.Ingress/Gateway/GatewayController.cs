@@ -30,7 +30,6 @@ internal sealed partial class GatewayController : IDisposable
     private readonly JsonInformer gateways;
     private readonly JsonInformer routes;
     private GatewayRoutes current = GatewayRoutes.Empty;
-    private long generation;
 
     public GatewayController(KubernetesClient client, SharedInformerFactory informers, ServiceEndpoints endpoints, IngressOptions options, ILoggerFactory loggerFactory, TimeProvider time)
     {
@@ -51,9 +50,6 @@ internal sealed partial class GatewayController : IDisposable
 
     /// <summary>What the proxy serves for the attached HTTPRoutes now.</summary>
     public GatewayRoutes Routes => Volatile.Read(ref current);
-
-    /// <summary>How many times the routes were rebuilt.</summary>
-    public long Generation => Interlocked.Read(ref generation);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -83,7 +79,6 @@ internal sealed partial class GatewayController : IDisposable
             var (built, statuses) = builder.Build(classes.List(), gateways.List(), routes.List(), options.StatusAddresses, time.GetUtcNow());
             Volatile.Write(ref current, built);
             certificates.Sweep();
-            Interlocked.Increment(ref generation);
             var retry = !await WriteStatusesAsync(statuses, cancellationToken).ConfigureAwait(false);
             try
             {
