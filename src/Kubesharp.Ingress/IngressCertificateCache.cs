@@ -11,6 +11,12 @@ internal sealed class IngressCertificateCache : IDisposable
     private readonly Dictionary<string, (string Version, X509Certificate2? Certificate)> loaded = new(StringComparer.Ordinal);
     private readonly HashSet<string> used = new(StringComparer.Ordinal);
 
+    /// <summary>The certificate of a TLS Secret (its tls.crt and tls.key), or null when it has none or it cannot be read.</summary>
+    public X509Certificate2? Get(Kubesharp.Api.Core.V1.Secret secret) =>
+        secret.Data is { } data && data.TryGetValue("tls.crt", out var crt) && data.TryGetValue("tls.key", out var key)
+            ? Get(Kubesharp.Client.ObjectKey.Of(secret.Metadata?.Namespace, secret.Metadata?.Name ?? string.Empty), secret.Metadata?.ResourceVersion ?? string.Empty, crt, key)
+            : null;
+
     /// <summary>The certificate of the Secret <paramref name="key"/>, or null when its PEM cannot be read.</summary>
     public X509Certificate2? Get(string key, string resourceVersion, byte[] certificatePem, byte[] keyPem)
     {

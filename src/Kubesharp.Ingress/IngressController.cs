@@ -34,6 +34,7 @@ public sealed partial class IngressController : IAsyncDisposable
     private readonly IngressCertificateCache certificates = new();
     private readonly IngressRouteBuilder builder;
     private readonly TaskCompletionSource<IngressListener> started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Gateway.GatewayController? gateway;
     private IngressRoutes routes = IngressRoutes.Empty;
     private long generation;
 
@@ -46,13 +47,13 @@ public sealed partial class IngressController : IAsyncDisposable
         this.loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         logger = this.loggerFactory.CreateLogger<IngressController>();
         time = timeProvider ?? TimeProvider.System;
-        var slices = informers.Informer<EndpointSlice>();
-        slices.AddIndexer(IngressRouteBuilder.ServiceIndex, IngressRouteBuilder.ServiceKeys);
-        builder = new IngressRouteBuilder(informers.Lister<Service>(), slices.Indexer, informers.Lister<Secret>(), certificates);
+        var endpoints = new ServiceEndpoints(informers);
+        builder = new IngressRouteBuilder(endpoints, informers.Lister<Secret>(), certificates);
+        gateway = options.GatewayApi ? new Gateway.GatewayController(client, informers, endpoints, options, this.loggerFactory, time) : null;
         Watch(informers.Informer<Api.Networking.V1.Ingress>());
         Watch(informers.Informer<IngressClass>());
         Watch(informers.Informer<Service>());
-        Watch(slices);
+        Watch(informers.Informer<EndpointSlice>());
         Watch(informers.Informer<Secret>());
     }
 
@@ -81,13 +82,16 @@ public sealed partial class IngressController : IAsyncDisposable
         IngressListener listener;
         try
         {
-            listener = await IngressListener.StartAsync(options, () => Routes, loggerFactory, cancellationToken).ConfigureAwait(false);
+            listener = await IngressListener.StartAsync(options, () => Routes, () => gateway?.Routes ?? Ingress.Gateway.GatewayRoutes.Empty, loggerFactory, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             started.TrySetException(e);
             throw;
         }
+
+        // The Gateway API waits for its definitions to be served; Ingresses are served meanwhile.
+        var gatewayRun = gateway?.RunAsync(cancellationToken) ?? Task.CompletedTask;
 
         await using var listenerLifetime = listener.ConfigureAwait(false);
         started.TrySetResult(listener);
@@ -118,11 +122,14 @@ public sealed partial class IngressController : IAsyncDisposable
 
             Rebuild();
         }
+
+        await gatewayRun.ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync()
     {
         certificates.Dispose();
+        gateway?.Dispose();
         return ValueTask.CompletedTask;
     }
 

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Kubesharp.Ingress.Gateway;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Kubesharp.Ingress;
@@ -41,7 +42,7 @@ internal sealed partial class IngressListener : IAsyncDisposable
     /// <summary>The HTTPS endpoint listened on.</summary>
     public IPEndPoint HttpsEndpoint { get; private set; } = new(IPAddress.Loopback, 0);
 
-    public static async Task<IngressListener> StartAsync(IngressOptions options, Func<IngressRoutes> routes, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    public static async Task<IngressListener> StartAsync(IngressOptions options, Func<IngressRoutes> routes, Func<GatewayRoutes> gatewayRoutes, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         // Names no Ingress covers still complete a handshake, with a certificate that says whose it is (as
         // ingress-nginx's "fake certificate"), and then get the answer of the routes.
@@ -58,7 +59,7 @@ internal sealed partial class IngressListener : IAsyncDisposable
             {
                 OnConnection = context => ValueTask.FromResult(new SslServerAuthenticationOptions
                 {
-                    ServerCertificate = routes().Certificate(context.ClientHelloInfo.ServerName) ?? fallback,
+                    ServerCertificate = gatewayRoutes().Certificate(context.ClientHelloInfo.ServerName) ?? routes().Certificate(context.ClientHelloInfo.ServerName) ?? fallback,
                     EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                     ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
                 }),
@@ -78,7 +79,7 @@ internal sealed partial class IngressListener : IAsyncDisposable
         var listener = new IngressListener(app, invoker, fallback);
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
         var logger = loggerFactory.CreateLogger<IngressListener>();
-        app.Run(context => listener.ForwardAsync(context, routes(), forwarder, logger));
+        app.Run(context => listener.ForwardAsync(context, routes(), gatewayRoutes(), forwarder, logger));
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -96,9 +97,25 @@ internal sealed partial class IngressListener : IAsyncDisposable
         return listener;
     }
 
-    private async Task ForwardAsync(HttpContext context, IngressRoutes routes, IHttpForwarder forwarder, ILogger logger)
+    /// <summary>An attached HTTPRoute that matches wins over the Ingresses; then the Ingresses' rules and default backend.</summary>
+    private async Task ForwardAsync(HttpContext context, IngressRoutes routes, GatewayRoutes gatewayRoutes, IHttpForwarder forwarder, ILogger logger)
     {
-        var backend = routes.Match(context.Request.Host.Host, context.Request.Path.Value ?? "/");
+        IngressBackendPool? backend;
+        if (gatewayRoutes.Match(context.Request) is { } rule)
+        {
+            // An unresolved backendRef (or a rule without any) is answered 500, as upstream requires.
+            backend = rule.Backend.Next();
+            if (backend is null)
+            {
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                return;
+            }
+        }
+        else
+        {
+            backend = routes.Match(context.Request.Host.Host, context.Request.Path.Value ?? "/");
+        }
+
         if (backend is null)
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;

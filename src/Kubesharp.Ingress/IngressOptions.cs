@@ -11,6 +11,12 @@ public sealed class IngressOptions
     /// <summary>The <c>spec.controller</c> of the classes this controller implements.</summary>
     public const string ControllerName = "kubesharp.io/ingress-controller";
 
+    /// <summary>The <c>spec.controllerName</c> of the GatewayClasses this controller implements.</summary>
+    public const string GatewayControllerName = "kubesharp.io/gateway-controller";
+
+    /// <summary>The name of the GatewayClass installed at start.</summary>
+    public const string DefaultGatewayClassName = "kubesharp";
+
     /// <summary>Where plain HTTP is served (upstream controllers take the node's port 80).</summary>
     public IPEndPoint HttpEndpoint { get; set; } = new(IPAddress.Any, 80);
 
@@ -25,4 +31,7 @@ public sealed class IngressOptions
 
     /// <summary>Whether the default IngressClass <see cref="DefaultClassName"/> is created at start.</summary>
     public bool InstallDefaultClass { get; set; } = true;
+
+    /// <summary>Whether Gateway API routes are served too (the definitions and the default GatewayClass installed at start).</summary>
+    public bool GatewayApi { get; set; } = true;
 }

@@ -7,14 +7,19 @@ internal sealed record IngressPath(string Path, IngressPathType Type, IngressBac
     /// Whether <paramref name="requestPath"/> matches: Exact compares the whole path; Prefix compares whole
     /// '/'-separated elements, a trailing slash on either side ignored (<c>/foo</c> matches <c>/foo/bar</c>, not <c>/foobar</c>).
     /// </summary>
-    public bool Matches(string requestPath)
+    public bool Matches(string requestPath) => Matches(Path, Type, requestPath);
+
+    /// <summary>The same rule for any path (HTTPRoute's Exact and PathPrefix compare as Ingress's Exact and Prefix).</summary>
+    public static bool Matches(string path, IngressPathType type, string requestPath)
     {
-        if (Type == IngressPathType.Exact)
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(requestPath);
+        if (type == IngressPathType.Exact)
         {
-            return string.Equals(requestPath, Path, StringComparison.Ordinal);
+            return string.Equals(requestPath, path, StringComparison.Ordinal);
         }
 
-        var prefix = Path.TrimEnd('/');
+        var prefix = path.TrimEnd('/');
         if (prefix.Length == 0)
         {
             return true;

@@ -1,8 +1,5 @@
-using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Kubesharp.Api.Core.V1;
-using Kubesharp.Api.Discovery.V1;
-using Kubesharp.Client;
 using Kubesharp.Client.Informers;
 using NetworkingV1 = Kubesharp.Api.Networking.V1;
 
@@ -13,16 +10,8 @@ namespace Kubesharp.Ingress;
 /// name, all read from informer caches. Ingresses are taken oldest first, so when two claim the same host and path
 /// the older keeps it.
 /// </summary>
-internal sealed class IngressRouteBuilder(Lister<Service> services, Indexer<EndpointSlice> slices, Lister<Secret> secrets, IngressCertificateCache certificates)
+internal sealed class IngressRouteBuilder(ServiceEndpoints endpoints, Lister<Secret> secrets, IngressCertificateCache certificates)
 {
-    /// <summary>Index of EndpointSlices by <c>namespace/service</c> (their kubernetes.io/service-name label).</summary>
-    public const string ServiceIndex = "ingress-service";
-
-    private const string ServiceNameLabel = "kubernetes.io/service-name";
-
-    public static IEnumerable<string> ServiceKeys(EndpointSlice slice) =>
-        slice.Metadata?.Labels?.TryGetValue(ServiceNameLabel, out var service) == true ? [ObjectKey.Of(slice.Metadata.Namespace, service)] : [];
-
     public IngressRoutes Build(IEnumerable<NetworkingV1.Ingress> served)
     {
         var pools = new Dictionary<string, IngressBackendPool>(StringComparer.Ordinal);
@@ -98,13 +87,8 @@ internal sealed class IngressRouteBuilder(Lister<Service> services, Indexer<Endp
     private static Dictionary<string, IngressPath[]> Sorted(Dictionary<string, List<IngressPath>> buckets) =>
         buckets.ToDictionary(b => b.Key, b => b.Value.Order(Comparer<IngressPath>.Create(IngressPath.Precedence)).ToArray(), StringComparer.Ordinal);
 
-    private X509Certificate2? Certificate(string ns, string secretName)
-    {
-        var secret = secrets.Get(ns, secretName);
-        return secret?.Data is { } data && data.TryGetValue("tls.crt", out var crt) && data.TryGetValue("tls.key", out var key)
-            ? certificates.Get(ObjectKey.Of(ns, secretName), secret.Metadata?.ResourceVersion ?? string.Empty, crt, key)
-            : null;
-    }
+    private X509Certificate2? Certificate(string ns, string secretName) =>
+        secrets.Get(ns, secretName) is { } secret ? certificates.Get(secret) : null;
 
     private IngressBackendPool Pool(string ns, NetworkingV1.IngressBackend backend, Dictionary<string, IngressBackendPool> pools)
     {
@@ -118,43 +102,10 @@ internal sealed class IngressRouteBuilder(Lister<Service> services, Indexer<Endp
         var key = $"{ns}/{serviceName}:{portText}";
         if (!pools.TryGetValue(key, out var pool))
         {
-            pools[key] = pool = new IngressBackendPool(key, Destinations(ns, serviceName, serviceBackend.Port));
+            var port = serviceBackend.Port;
+            pools[key] = pool = new IngressBackendPool(key, endpoints.Destinations(ns, serviceName, p => port?.Number is { } n ? p.Port == n : p.Name == port?.Name));
         }
 
         return pool;
-    }
-
-    /// <summary>The ready endpoints of the Service port, as the EndpointSlices of the Service list them.</summary>
-    private string[] Destinations(string ns, string serviceName, NetworkingV1.ServiceBackendPort? port)
-    {
-        var service = services.Get(ns, serviceName);
-        var servicePort = service?.Spec?.Ports?.FirstOrDefault(p => port?.Number is { } n ? p.Port == n : p.Name == port?.Name);
-        if (servicePort is null || service!.Spec!.Type == "ExternalName")
-        {
-            return [];
-        }
-
-        var portName = servicePort.Name ?? string.Empty;
-        var destinations = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var slice in slices.ByIndex(ServiceIndex, ObjectKey.Of(ns, serviceName)))
-        {
-            if (slice.AddressType is not ("IPv4" or "IPv6") || slice.Ports?.FirstOrDefault(p => (p.Name ?? string.Empty) == portName)?.Port is not { } target)
-            {
-                continue;
-            }
-
-            foreach (var endpoint in slice.Endpoints ?? [])
-            {
-                // Only the first address counts (the others are the same endpoint); an unset condition means ready.
-                if (endpoint.Conditions?.Ready == false || endpoint.Addresses is not [var address, ..] || !IPAddress.TryParse(address, out var ip))
-                {
-                    continue;
-                }
-
-                destinations.Add(ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"http://[{ip}]:{target}" : $"http://{ip}:{target}");
-            }
-        }
-
-        return [.. destinations];
     }
 }

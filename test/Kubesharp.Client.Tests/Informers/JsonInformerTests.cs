@@ -1,0 +1,77 @@
+using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.Serialization;
+using Kubesharp.Client.Informers;
+
+namespace Kubesharp.Client.Tests.Informers;
+
+/// <summary>The JSON informer against a real in-process API server, following a custom resource defined after it started.</summary>
+public sealed class JsonInformerTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task RunAsync_ResourceDefinedLater_FollowsCreatesUpdatesAndDeletes()
+    {
+        await using var server = await TestApiServer.StartAsync();
+        var changes = 0;
+        var informer = new JsonInformer(server.Client, "/apis/example.com/v1/widgets", () => Interlocked.Increment(ref changes));
+        using var stopping = new CancellationTokenSource();
+        var running = informer.RunAsync(stopping.Token);
+
+        // Not served yet: the informer keeps trying until the definition is established.
+        await server.Client.SendRequiredJsonAsync(HttpMethod.Post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", (JsonObject)YamlDecoder.Decode("""
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: widgets.example.com}
+            spec:
+              group: example.com
+              scope: Namespaced
+              names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                schema:
+                  openAPIV3Schema:
+                    type: object
+                    properties:
+                      spec: {type: object, properties: {size: {type: integer}}}
+            """)!);
+        using var timeout = new CancellationTokenSource(Patience);
+        await informer.WaitForSyncAsync(timeout.Token);
+
+        var path = "/apis/example.com/v1/namespaces/default/widgets";
+        await EventuallyAsync(async () =>
+            await server.Client.SendJsonAsync(HttpMethod.Post, path, Widget("a", 1)) is not null, "the widget to be created");
+        await EventuallyAsync(() => Task.FromResult((int?)informer.Get("default", "a")?["spec"]?["size"] == 1), "the created widget");
+
+        await server.Client.PatchJsonAsync(path + "/a", PatchType.Merge, new JsonObject { ["spec"] = new JsonObject { ["size"] = 2 } });
+        await EventuallyAsync(() => Task.FromResult((int?)informer.Get("default", "a")?["spec"]?["size"] == 2), "the updated widget");
+
+        var before = Volatile.Read(ref changes);
+        await server.Client.SendRequiredJsonAsync(HttpMethod.Delete, path + "/a", null);
+        await EventuallyAsync(() => Task.FromResult(informer.Get("default", "a") is null && informer.List().Count == 0), "the deleted widget");
+        Assert.True(Volatile.Read(ref changes) > before);
+
+        await stopping.CancelAsync();
+        await running;
+    }
+
+    private static JsonObject Widget(string name, int size) => new()
+    {
+        ["apiVersion"] = "example.com/v1",
+        ["kind"] = "Widget",
+        ["metadata"] = new JsonObject { ["name"] = name },
+        ["spec"] = new JsonObject { ["size"] = size },
+    };
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTimeOffset.UtcNow + Patience;
+        while (!await condition())
+        {
+            Assert.True(DateTimeOffset.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(50);
+        }
+    }
+}

@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+
+namespace Kubesharp.E2ETests;
+
+/// <summary>
+/// The real <c>kubesharp server</c> with the Gateway API on its ingress proxy, driven by the real kubectl: a Gateway
+/// of the built-in class and an HTTPRoute applied with <c>kubectl apply</c> route to two real HTTP backends by
+/// weight and by header, and report their status.
+/// </summary>
+public sealed class KubectlGatewayTests : IAsyncLifetime
+{
+    private readonly KubectlServer server = new();
+    private readonly List<WebApplication> backends = [];
+    private Process? process;
+    private int httpPort;
+
+    public async Task InitializeAsync()
+    {
+        httpPort = FreePort();
+        process = await KubectlServer.StartAsync(server.DataDir,
+        [
+            "--disable-agent", "--simulated-nodes", "1",
+            "--ingress-bind-address", "127.0.0.1",
+            "--ingress-http-port", httpPort.ToString(CultureInfo.InvariantCulture),
+            "--ingress-https-port", FreePort().ToString(CultureInfo.InvariantCulture),
+        ]);
+        foreach (var name in new[] { "stable", "canary" })
+        {
+            var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+            builder.WebHost.UseKestrelCore();
+            builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+            var backend = builder.Build();
+            backend.Run(context => context.Response.WriteAsync($"{name} {context.Request.Path}"));
+            await backend.StartAsync();
+            backends.Add(backend);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var backend in backends)
+        {
+            await backend.StopAsync();
+            await backend.DisposeAsync();
+        }
+
+        if (process is not null)
+        {
+            await KubectlServer.StopAsync(process);
+        }
+
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ApplyGatewayAndHttpRoute_WeightsSplitTraffic_HeaderMatchPicksBackend_StatusReported()
+    {
+        var kubectl = new Kubectl(server);
+        var stablePort = new Uri(backends[0].Urls.First()).Port;
+        var canaryPort = new Uri(backends[1].Urls.First()).Port;
+
+        // The definitions and the default class are installed by the server itself.
+        Assert.Equal("kubesharp.io/gateway-controller", (await EventuallyAsync(kubectl, ["get", "gatewayclass", "kubesharp", "-o", "jsonpath={.spec.controllerName}"], o => o.Length > 0)).Trim());
+        Assert.Equal("True", await EventuallyAsync(kubectl, ["get", "gatewayclass", "kubesharp", "-o", "jsonpath={.status.conditions[?(@.type==\"Accepted\")].status}"], o => o == "True"));
+
+        (await kubectl.RunAsync(["apply", "-f", "-"], $$$"""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: stable, namespace: default}
+            spec:
+              ports: [{name: http, port: 80, targetPort: 8080}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: stable-1, namespace: default, labels: {kubernetes.io/service-name: stable}}
+            addressType: IPv4
+            ports: [{name: http, port: {{{stablePort}}}, protocol: TCP}]
+            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: canary, namespace: default}
+            spec:
+              ports: [{name: http, port: 8000, targetPort: 8080}]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: canary-1, namespace: default, labels: {kubernetes.io/service-name: canary}}
+            addressType: IPv4
+            ports: [{name: http, port: {{{canaryPort}}}, protocol: TCP}]
+            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: web, namespace: default}
+            spec:
+              gatewayClassName: kubesharp
+              listeners:
+              - {name: http, protocol: HTTP, port: 80, hostname: "*.shop.test"}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: store, namespace: default}
+            spec:
+              parentRefs: [{name: web, sectionName: http}]
+              hostnames: [www.shop.test]
+              rules:
+              - matches:
+                - path: {type: PathPrefix, value: /cart}
+                  headers: [{name: X-Canary, value: always}]
+                backendRefs: [{name: canary, port: 8000}]
+              - matches:
+                - path: {type: PathPrefix, value: /cart}
+                backendRefs:
+                - {name: stable, port: 80, weight: 90}
+                - {name: canary, port: 8000, weight: 10}
+            """, null)).Ok();
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        Assert.StartsWith("canary /cart/items", await RequestUntilAsync(client, "www.shop.test", "/cart/items", "always", b => b.StartsWith("canary", StringComparison.Ordinal)));
+
+        // 1,000 requests through the proxy: the weights split them 90/10.
+        var stable = 0;
+        var canary = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            var body = await SendAsync(client, "www.shop.test", "/cart", null);
+            stable += body.StartsWith("stable /cart", StringComparison.Ordinal) ? 1 : 0;
+            canary += body.StartsWith("canary /cart", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        Assert.Equal(1000, stable + canary);
+        Assert.InRange(stable, 850, 950);
+
+        // The header match always wins over the weighted rule; a host outside the listener's hostname is not routed.
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.StartsWith("canary /cart", await SendAsync(client, "www.shop.test", "/cart", "always"));
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(client, "www.other.test", "/cart"));
+        Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(client, "www.shop.test", "/checkout"));
+
+        Assert.Equal("True True 1", await EventuallyAsync(kubectl,
+            ["get", "gateway", "web", "-o", "jsonpath={.status.conditions[?(@.type==\"Accepted\")].status} {.status.conditions[?(@.type==\"Programmed\")].status} {.status.listeners[0].attachedRoutes}"],
+            o => o == "True True 1"));
+        var address = (await kubectl.RunAsync("get", "gateway", "web", "-o", "jsonpath={.status.addresses[0].value}")).Ok().Output;
+        Assert.True(IPAddress.TryParse(address, out _), $"gateway address: '{address}'");
+        Assert.Equal("kubesharp.io/gateway-controller True True", await EventuallyAsync(kubectl,
+            ["get", "httproute", "store", "-o", "jsonpath={.status.parents[0].controllerName} {.status.parents[0].conditions[?(@.type==\"Accepted\")].status} {.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].status}"],
+            o => o.EndsWith("True True", StringComparison.Ordinal)));
+
+        var table = (await kubectl.RunAsync("get", "gateway,httproute")).Ok().Output;
+        Assert.Matches($@"gateway\.gateway\.networking\.k8s\.io/web\s+kubesharp\s+{System.Text.RegularExpressions.Regex.Escape(address)}\s+True\s", table);
+        Assert.Matches(@"httproute\.gateway\.networking\.k8s\.io/store\s+\[""www\.shop\.test""\]\s", table);
+
+        // A backendRef to a missing Service: ResolvedRefs False with BackendNotFound, and its share answered 500.
+        (await kubectl.RunAsync(["apply", "-f", "-"], """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: broken, namespace: default}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [broken.shop.test]
+              rules:
+              - backendRefs: [{name: missing, port: 80}]
+            """, null)).Ok();
+        Assert.Equal("False BackendNotFound", await EventuallyAsync(kubectl,
+            ["get", "httproute", "broken", "-o", "jsonpath={.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].status} {.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].reason}"],
+            o => o.StartsWith("False", StringComparison.Ordinal)));
+        Assert.Equal(HttpStatusCode.InternalServerError, await StatusAsync(client, "broken.shop.test", "/"));
+    }
+
+    private async Task<string> RequestUntilAsync(HttpClient client, string host, string path, string? canaryHeader, Func<string, bool> accept)
+    {
+        var body = string.Empty;
+        for (var attempt = 0; attempt < 1000; attempt++)
+        {
+            body = await SendAsync(client, host, path, canaryHeader, requireSuccess: false);
+            if (accept(body))
+            {
+                return body;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"{host}{path} never gave the expected answer; last: {body}");
+        return body;
+    }
+
+    private async Task<string> SendAsync(HttpClient client, string host, string path, string? canaryHeader, bool requireSuccess = true)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{httpPort}{path}"));
+        request.Headers.Host = host;
+        if (canaryHeader is not null)
+        {
+            request.Headers.Add("X-Canary", canaryHeader);
+        }
+
+        using var response = await client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(!requireSuccess || response.IsSuccessStatusCode, $"{host}{path}: {(int)response.StatusCode} {body}");
+        return body;
+    }
+
+    private async Task<HttpStatusCode> StatusAsync(HttpClient client, string host, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{httpPort}{path}"));
+        request.Headers.Host = host;
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    /// <summary>Runs kubectl until its output satisfies <paramref name="accept"/> (the controller works asynchronously); bounded.</summary>
+    private static async Task<string> EventuallyAsync(Kubectl kubectl, string[] arguments, Func<string, bool> accept)
+    {
+        var output = string.Empty;
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            var result = await kubectl.RunAsync(arguments);
+            output = result.Output;
+            if (result.ExitCode == 0 && accept(output))
+            {
+                return output;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail($"kubectl {string.Join(' ', arguments)} never gave the expected output; last: {output}");
+        return output;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,295 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.ApiMachinery.Serialization;
+using Kubesharp.Client;
+using Kubesharp.Ingress;
+using Kubesharp.IntegrationTests.ApiServer;
+
+namespace Kubesharp.IntegrationTests.Ingress.Gateway;
+
+/// <summary>
+/// The Gateway API side of the built-in ingress controller against an in-process API server: the definitions it
+/// installs, HTTPRoutes attached to Gateways by upstream's rules and served by the proxy to real HTTP backends, and
+/// the status it reports.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
+{
+    private const string Api = "/apis/gateway.networking.k8s.io/v1";
+
+    private readonly string id = Guid.NewGuid().ToString("N")[..8];
+    private readonly List<string> cleanup = [];
+    private TestIngressController harness = null!;
+
+    private string Ns => "gw" + id;
+
+    private KubernetesClient Client => harness.Client;
+
+    public async Task InitializeAsync()
+    {
+        harness = await TestIngressController.StartAsync(server, Ns);
+
+        // The controller installs the definitions and the default class at start.
+        await EventuallyAsync($"{Api}/gatewayclasses/{IngressOptions.DefaultGatewayClassName}", c => Condition(c["status"]?["conditions"], "Accepted") == "True Accepted");
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var path in cleanup)
+        {
+            await Client.SendJsonAsync(HttpMethod.Delete, path, null);
+        }
+
+        await harness.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task HttpRoute_MatchPrecedence_ExactPathThenMethodThenHeadersThenOlderRoute()
+    {
+        foreach (var name in new[] { "prefix", "exact", "header", "post", "younger" })
+        {
+            await TestServiceEndpoints.CreateAsync(Client, Ns, name, await harness.BackendAsync(name));
+        }
+
+        var host = $"prec-{id}.test";
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: web}
+            spec:
+              gatewayClassName: kubesharp
+              listeners: [{name: http, protocol: HTTP, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: older}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [{{{host}}}]
+              rules:
+              - matches: [{path: {type: PathPrefix, value: /api}}]
+                backendRefs: [{name: prefix, port: 80}]
+              - matches: [{path: {type: Exact, value: /api/v1}}]
+                backendRefs: [{name: exact, port: 80}]
+              - matches: [{path: {type: PathPrefix, value: /api}, headers: [{name: X-Version, value: "2"}]}]
+                backendRefs: [{name: header, port: 80}]
+              - matches: [{path: {type: PathPrefix, value: /api}, method: POST}]
+                backendRefs: [{name: post, port: 80}]
+            """);
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/older", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "True Accepted");
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: younger}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [{{{host}}}]
+              rules:
+              - matches: [{path: {type: PathPrefix, value: /api}}]
+                backendRefs: [{name: younger, port: 80}]
+              - matches: [{path: {type: PathPrefix, value: /other}}]
+                backendRefs: [{name: younger, port: 80}]
+            """);
+
+        Assert.StartsWith("younger /other", await harness.EventuallyAsync($"http://{host}/other", b => b.StartsWith("younger", StringComparison.Ordinal)));
+        Assert.StartsWith("prefix /api/x", await harness.GetAsync($"http://{host}/api/x"));
+        Assert.StartsWith("exact /api/v1", await harness.GetAsync($"http://{host}/api/v1"));
+        Assert.StartsWith("prefix /api/v1/x", await harness.GetAsync($"http://{host}/api/v1/x"));
+        Assert.StartsWith("header /api/x", await SendAsync(HttpMethod.Get, $"http://{host}/api/x", ("X-Version", "2")));
+        Assert.StartsWith("prefix /api/x", await SendAsync(HttpMethod.Get, $"http://{host}/api/x", ("X-Version", "3")));
+        Assert.StartsWith("post /api/x", await SendAsync(HttpMethod.Post, $"http://{host}/api/x", ("X-Version", "2")));
+        Assert.Equal(HttpStatusCode.NotFound, (await harness.Web.GetAsync(new Uri($"http://{host}/apix"))).StatusCode);
+        var gateway = await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/web", g => (int?)g["status"]?["listeners"]?[0]?["attachedRoutes"] == 2);
+        Assert.Equal(TestIngressController.NodeAddress, (string?)gateway["status"]!["addresses"]![0]!["value"]);
+        Assert.Equal("True Programmed", Condition(gateway["status"]!["conditions"], "Programmed"));
+
+        // A deleted route stops being served, and the listener counts one route less.
+        await Client.SendRequiredJsonAsync(HttpMethod.Delete, $"{Api}/namespaces/{Ns}/httproutes/younger", null);
+        await harness.EventuallyStatusAsync($"http://{host}/other", HttpStatusCode.NotFound);
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/web", g => (int?)g["status"]?["listeners"]?[0]?["attachedRoutes"] == 1);
+    }
+
+    [Fact]
+    public async Task HttpRoute_ListenerRules_AcceptedOnlyWhereNamespaceAndHostnameAllow()
+    {
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "web", await harness.BackendAsync("web"));
+        var other = Ns + "-other";
+        await Client.Resource<Namespace>().CreateAsync(new Namespace { Metadata = new ObjectMeta { Name = other } });
+        cleanup.Add($"/api/v1/namespaces/{other}");
+        await TestServiceEndpoints.CreateAsync(Client, other, "web", await harness.BackendAsync("other"));
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: GatewayClass
+            metadata: {name: foreign-{{{id}}}}
+            spec: {controllerName: example.com/foreign}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: shared}
+            spec:
+              gatewayClassName: kubesharp
+              listeners:
+              - {name: same, protocol: HTTP, port: 80, hostname: "*.same-{{{id}}}.test"}
+              - name: team
+                protocol: HTTP
+                port: 80
+                hostname: team-{{{id}}}.test
+                allowedRoutes:
+                  namespaces:
+                    from: Selector
+                    selector:
+                      matchLabels:
+                        team: x{{{id}}}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: fits}
+            spec:
+              parentRefs: [{name: shared, sectionName: same}]
+              hostnames: [www.same-{{{id}}}.test]
+              rules: [{backendRefs: [{name: web, port: 80}]}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: wrong-host}
+            spec:
+              parentRefs: [{name: shared, sectionName: same}]
+              hostnames: [elsewhere-{{{id}}}.test]
+              rules: [{backendRefs: [{name: web, port: 80}]}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: no-section}
+            spec:
+              parentRefs: [{name: shared, sectionName: nope}]
+              rules: [{backendRefs: [{name: missing, port: 80}]}]
+            """);
+        cleanup.Add($"{Api}/gatewayclasses/foreign-{id}");
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: team, namespace: {{{other}}}}
+            spec:
+              parentRefs: [{name: shared, namespace: {{{Ns}}}, sectionName: team}]
+              rules: [{backendRefs: [{name: web, port: 80}]}]
+            """, other);
+
+        Assert.StartsWith("web /", await harness.EventuallyAsync($"http://www.same-{id}.test/", b => b.StartsWith("web", StringComparison.Ordinal)));
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/wrong-host", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "False NoMatchingListenerHostname");
+        var noSection = await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/no-section", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "False NoMatchingParent");
+        Assert.Equal("False BackendNotFound", Condition(noSection["status"]!["parents"]![0]!["conditions"], "ResolvedRefs"));
+        await EventuallyAsync($"{Api}/namespaces/{other}/httproutes/team", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "False NotAllowedByListeners");
+        Assert.Equal(HttpStatusCode.NotFound, (await harness.Web.GetAsync(new Uri($"http://elsewhere-{id}.test/"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await harness.Web.GetAsync(new Uri($"http://team-{id}.test/"))).StatusCode);
+        var gateway = await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/shared", g => (int?)g["status"]?["listeners"]?[0]?["attachedRoutes"] == 1);
+        Assert.Equal(0, (int?)gateway["status"]!["listeners"]![1]!["attachedRoutes"]);
+
+        // Labelling the namespace lets its route in: it takes the listener's hostname.
+        await Client.PatchJsonAsync($"/api/v1/namespaces/{other}", PatchType.Merge, new JsonObject { ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["team"] = "x" + id } } });
+        Assert.StartsWith("other /", await harness.EventuallyAsync($"http://team-{id}.test/", b => b.StartsWith("other", StringComparison.Ordinal)));
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/shared", g => (int?)g["status"]?["listeners"]?[1]?["attachedRoutes"] == 1);
+
+        // A class of another controller is none of this controller's business.
+        Assert.Null((await Client.GetJsonAsync($"{Api}/gatewayclasses/foreign-{id}"))!["status"]?["conditions"]);
+    }
+
+    [Fact]
+    public async Task HttpsListener_CertificateRefServedBySni_OtherProtocolsAndMissingSecretsRejected()
+    {
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "secure", await harness.BackendAsync("secure"));
+        var host = $"secure-{id}.test";
+        using var certificate = TestIngressController.SelfSigned(host);
+        await harness.TlsSecretAsync("tls", certificate);
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: tls}
+            spec:
+              gatewayClassName: kubesharp
+              listeners:
+              - name: https
+                protocol: HTTPS
+                port: 443
+                hostname: {{{host}}}
+                tls: {certificateRefs: [{name: tls}]}
+              - name: nosecret
+                protocol: HTTPS
+                port: 443
+                hostname: nosecret-{{{id}}}.test
+                tls: {certificateRefs: [{name: absent}]}
+              - {name: tcp, protocol: TCP, port: 9000}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: secure}
+            spec:
+              parentRefs: [{name: tls, sectionName: https}]
+              rules: [{backendRefs: [{name: secure, port: 80}]}]
+            """);
+
+        Assert.StartsWith($"secure / host={host} proto=https", await harness.EventuallyAsync($"https://{host}/", b => b.StartsWith("secure", StringComparison.Ordinal) && harness.Presented?.Thumbprint == certificate.Thumbprint));
+
+        // The route is attached to the HTTPS listener only: plain HTTP does not reach it.
+        Assert.Equal(HttpStatusCode.NotFound, (await harness.Web.GetAsync(new Uri($"http://{host}/"))).StatusCode);
+        var gateway = await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/tls", g => g["status"]?["listeners"] is JsonArray { Count: 3 });
+        var listeners = gateway["status"]!["listeners"]!.AsArray();
+        Assert.Equal("True Programmed", Condition(listeners[0]!["conditions"], "Programmed"));
+        Assert.Equal(1, (int?)listeners[0]!["attachedRoutes"]);
+        Assert.Equal("False InvalidCertificateRef", Condition(listeners[1]!["conditions"], "ResolvedRefs"));
+        Assert.Equal("False UnsupportedProtocol", Condition(listeners[2]!["conditions"], "Accepted"));
+        Assert.Empty(listeners[2]!["supportedKinds"]!.AsArray());
+        Assert.Equal("True Accepted", Condition(gateway["status"]!["conditions"], "Accepted"));
+    }
+
+    /// <summary>Creates each object of the YAML documents in <paramref name="ns"/> (the test's namespace by default).</summary>
+    private async Task ApplyAsync(string yaml, string? ns = null)
+    {
+        foreach (var document in YamlDecoder.DecodeAll(yaml))
+        {
+            var obj = (JsonObject)document;
+            var plural = (string)obj["kind"]! switch
+            {
+                "GatewayClass" => "gatewayclasses",
+                "Gateway" => "gateways",
+                _ => "httproutes",
+            };
+            var path = plural == "gatewayclasses" ? $"{Api}/{plural}" : $"{Api}/namespaces/{ns ?? Ns}/{plural}";
+            await Client.SendRequiredJsonAsync(HttpMethod.Post, path, obj);
+        }
+    }
+
+    private async Task<string> SendAsync(HttpMethod method, string url, (string Name, string Value) header)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(url));
+        request.Headers.Add(header.Name, header.Value);
+        using var response = await harness.Web.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {url}: {(int)response.StatusCode} {body}");
+        return body;
+    }
+
+    /// <summary>Reads an object until it satisfies <paramref name="accept"/> (the controller writes status asynchronously); bounded.</summary>
+    private async Task<JsonObject> EventuallyAsync(string path, Func<JsonObject, bool> accept)
+    {
+        JsonObject? last = null;
+        for (var attempt = 0; attempt < 600; attempt++)
+        {
+            last = await Client.GetJsonAsync(path);
+            if (last is not null && accept(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"{path} never reached the expected state; last: {last?.ToJsonString()}");
+        return last!;
+    }
+
+    /// <summary>"STATUS REASON" of the condition of a type, or null.</summary>
+    private static string? Condition(JsonNode? conditions, string type) =>
+        (conditions as JsonArray)?.OfType<JsonObject>().FirstOrDefault(c => (string?)c["type"] == type) is { } c ? $"{(string?)c["status"]} {(string?)c["reason"]}" : null;
+}
