@@ -219,10 +219,11 @@ public sealed partial class KubeletService : BackgroundService
         }
         finally
         {
-            if (overlay?.Link is not null)
+            if (overlay is not null && File.Exists(OverlayRecord.PathIn(options.DataDir)))
             {
                 // Its run removes it too; this covers a start that failed before the run began.
                 await overlay.Network.TearDownAsync(CancellationToken.None);
+                OverlayRecord.Delete(options.DataDir);
             }
 
             if (server is not null)
@@ -335,6 +336,8 @@ public sealed partial class KubeletService : BackgroundService
             {
                 try
                 {
+                    // Recorded first, so that killall finds what a crash in the middle left.
+                    OverlayRecord.Write(options.DataDir, overlay.Network.Options);
                     link = await overlay.SetUpAsync(address, podCidr, cancellationToken);
                 }
                 catch (IOException e)

@@ -14,6 +14,9 @@ public sealed record OverlayOptions
 
     public const string DefaultDeviceName = "kubesharp.1";
 
+    /// <summary>Set apart from the service proxy's <c>KUBESHARP-</c> chains, which the proxy removes when it stops.</summary>
+    public const string DefaultChainPrefix = "KUBESHARPNET";
+
     /// <summary>The Linux VXLAN port (flannel's default), not IANA's 4789.</summary>
     public const int DefaultPort = 8472;
 
@@ -36,7 +39,7 @@ public sealed record OverlayOptions
     public int Port { get; init; } = DefaultPort;
 
     /// <summary>Prefix of the iptables chains for masquerading and forwarding pod traffic.</summary>
-    public string ChainPrefix { get; init; } = "KUBESHARP-OVERLAY";
+    public string ChainPrefix { get; init; } = DefaultChainPrefix;
 
     /// <summary>
     /// Runs <c>ip</c>, <c>bridge</c> and <c>iptables</c> behind this prefix (<c>ip netns exec NAME</c> programs a

@@ -49,7 +49,7 @@ public sealed class OverlayEndToEndTests
         await node1.DisposeAsync();
         Assert.False(await DeviceExistsAsync(testbed.Node1), "the VXLAN device is still there");
         var rules = await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "iptables-save"]);
-        Assert.DoesNotContain("KUBESHARP-OVERLAY", rules, StringComparison.Ordinal);
+        Assert.DoesNotContain(OverlayOptions.DefaultChainPrefix, rules, StringComparison.Ordinal);
         Assert.True(await DeviceExistsAsync(testbed.Node2), "the other node's device went too");
     }
 
