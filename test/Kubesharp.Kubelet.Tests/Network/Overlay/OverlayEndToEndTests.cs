@@ -53,6 +53,40 @@ public sealed class OverlayEndToEndTests
         Assert.True(await DeviceExistsAsync(testbed.Node2), "the other node's device went too");
     }
 
+    [NetworkNamespaceFact]
+    public async Task Killall_OverlayRecordedInDataDirectory_DeviceRoutesAndChainsRemoved()
+    {
+        Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
+        await using var testbed = new TwoNodeTestbed();
+        await testbed.CreateAsync(1450);
+        var dataDir = Directory.CreateTempSubdirectory("ksov-").FullName;
+        try
+        {
+            // What an agent that was killed leaves: its overlay programmed and recorded, nothing removed.
+            var options = new OverlayOptions { ClusterCidr = TwoNodeTestbed.ClusterCidr, CommandPrefix = testbed.Node1.CommandPrefix };
+            OverlayRecord.Write(dataDir, options);
+            var network = new OverlayNetwork(options);
+            await network.SetUpAsync(System.Net.IPAddress.Parse(testbed.Node1.Address), testbed.Node1.PodCidr, CancellationToken.None);
+            await network.SyncPeersAsync([new OverlayPeer(testbed.Node2.Name, System.Net.IPAddress.Parse(testbed.Node2.Address), testbed.Node2.PodCidr, "02:00:00:00:00:02")], CancellationToken.None);
+            Assert.NotEmpty(await OverlayEntriesAsync(testbed.Node1));
+
+            // The real executable, inside the node's namespace (so it sees that node's links and rules only).
+            var (exitCode, stdout, stderr) = await Kubesharp.Kubelet.Runtime.ExternalCommand.RunAsync(
+                "ip", [.. testbed.Node1.CommandPrefix.Skip(1), "dotnet", Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "killall", "--data-dir", dataDir], CancellationToken.None);
+
+            Assert.True(exitCode == 0, stdout + stderr);
+            Assert.Contains(OverlayOptions.DefaultDeviceName, stdout, StringComparison.Ordinal);
+            Assert.False(await DeviceExistsAsync(testbed.Node1), "the VXLAN device is still there");
+            Assert.Empty(await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "ip", "route", "show", "proto", OverlayOptions.RouteProtocol.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+            Assert.DoesNotContain(OverlayOptions.DefaultChainPrefix, await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "iptables-save"]), StringComparison.Ordinal);
+            Assert.False(File.Exists(OverlayRecord.PathIn(dataDir)));
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
     private static async Task PodReachesPodOnOtherNodeAsync(OverlayBackend backend, int expectedMtu)
     {
         Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
