@@ -198,8 +198,13 @@ public sealed partial class KubeletService : BackgroundService
                 csiAttacher.RunAsync(2, stopping.Token),
                 ImageArchives?.RunAsync(stopping.Token) ?? Task.CompletedTask,
                 new LocalPathProvisioner(ProvisionerClient ?? client, n => n == NodeName, options.ResolvedLocalStorageDir, time, loggerFactory.CreateLogger<LocalPathProvisioner>()).RunAsync(2, stopping.Token),
-                overlay?.Link is not null ? overlay.RunAsync(stopping.Token) : Task.CompletedTask,
             };
+            if (overlay?.Link is not null)
+            {
+                // Not a completed task when there is none: the first loop to end stops the node.
+                loops = [.. loops, overlay.RunAsync(stopping.Token)];
+            }
+
             LogStarted(logger, NodeName, server.Port);
             ready.TrySetResult();
             await Task.WhenAny(loops);
