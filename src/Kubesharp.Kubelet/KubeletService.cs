@@ -227,8 +227,15 @@ public sealed partial class KubeletService : BackgroundService
             if (overlay is not null && File.Exists(OverlayRecord.PathIn(options.DataDir)))
             {
                 // Its run removes it too; this covers a start that failed before the run began.
-                await overlay.Network.TearDownAsync(CancellationToken.None);
-                OverlayRecord.Delete(options.DataDir);
+                try
+                {
+                    await overlay.Network.TearDownAsync(CancellationToken.None);
+                    OverlayRecord.Delete(options.DataDir);
+                }
+                catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception)
+                {
+                    LogOverlayRemoveFailed(logger, e);
+                }
             }
 
             if (server is not null)
@@ -345,10 +352,11 @@ public sealed partial class KubeletService : BackgroundService
                     OverlayRecord.Write(options.DataDir, overlay.Network.Options);
                     link = await overlay.SetUpAsync(address, podCidr, cancellationToken);
                 }
-                catch (IOException e)
+                catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception or System.Text.Json.JsonException)
                 {
+                    // No iproute2, no VXLAN support, an address on no link: the node runs its own pods all the same.
                     LogOverlaySkipped(logger, nodeIp, e.Message);
-                    await overlay.Network.TearDownAsync(cancellationToken);
+                    link = null;
                 }
             }
         }
@@ -405,6 +413,9 @@ public sealed partial class KubeletService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "No pod network to other nodes from {NodeIp}: {Reason}")]
     private static partial void LogOverlaySkipped(ILogger logger, string nodeIp, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the pod network between nodes; kubesharp killall removes it")]
+    private static partial void LogOverlayRemoveFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Node agent failed")]
     private static partial void LogFailed(ILogger logger, Exception exception);
