@@ -52,6 +52,9 @@ public sealed class KubeletOptions
 
     public string NetworkName { get; init; } = Network.CniNetworkOptions.DefaultNetworkName;
 
+    /// <summary>How this node's pods reach other nodes' pods (VXLAN, host-gw); null (or backend none) sets up nothing.</summary>
+    public Network.Overlay.OverlayOptions? Overlay { get; init; }
+
     /// <summary>Cluster DNS servers written into pods' resolv.conf; empty copies nothing.</summary>
     public IReadOnlyList<string> ClusterDns { get; init; } = [];
 

@@ -7,6 +7,7 @@ using Kubesharp.Client.WorkQueues;
 using Kubesharp.Kubelet.Csi;
 using Kubesharp.Kubelet.Devices;
 using Kubesharp.Kubelet.Network;
+using Kubesharp.Kubelet.Network.Overlay;
 using Kubesharp.Kubelet.Nodes;
 using Kubesharp.Kubelet.Pods;
 using Kubesharp.Kubelet.Probes;
@@ -91,6 +92,9 @@ public sealed partial class KubeletService : BackgroundService
         DevicePluginServer? devicePlugins = null;
         PodResourcesServer? podResources = null;
         CsiDriverRegistry? csiDrivers = null;
+        var overlay = options.Overlay is { Backend: not OverlayBackend.None } overlayOptions
+            ? new OverlayController(client, NodeName, new OverlayNetwork(overlayOptions), time, loggerFactory.CreateLogger<OverlayController>())
+            : null;
         try
         {
             runtime = StartingRuntime is { } starting
@@ -106,13 +110,13 @@ public sealed partial class KubeletService : BackgroundService
                 await ImageArchives.TryScanAsync(stoppingToken);
             }
 
+            var nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
             if (options.PodCidr is { } podCidr)
             {
-                WriteCniConfig(runtime, podCidr);
+                await WriteCniConfigAsync(runtime, podCidr, nodeIp, overlay, stoppingToken);
             }
 
             var machine = MachineInfo.Read(options.DataDir);
-            var nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
             var queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(time), time);
             runner = new ActionRunner(runtime.Runtime);
             var recorder = new EventRecorder(client, "kubelet", NodeName, time, loggerFactory.CreateLogger<EventRecorder>());
@@ -137,7 +141,7 @@ public sealed partial class KubeletService : BackgroundService
                 // The runtime reports its network not ready (and so the node NotReady) until this config exists.
                 var assigned = await nodeStatus.WaitForPodCidrAsync(stoppingToken);
                 LogPodCidr(logger, NodeName, assigned);
-                WriteCniConfig(runtime, assigned);
+                await WriteCniConfigAsync(runtime, assigned, nodeIp, overlay, stoppingToken);
             }
             using var csiAttacher = new CsiAttacher(AttacherClient ?? client, csiDrivers, NodeName, time, loggerFactory.CreateLogger<CsiAttacher>());
             var csiWatcher = new CsiPluginWatcher(options.PluginsRegistryDir, csiDrivers, new CsiNodeWriter(client, NodeName), time, loggerFactory.CreateLogger<CsiPluginWatcher>());
@@ -195,6 +199,12 @@ public sealed partial class KubeletService : BackgroundService
                 ImageArchives?.RunAsync(stopping.Token) ?? Task.CompletedTask,
                 new LocalPathProvisioner(ProvisionerClient ?? client, n => n == NodeName, options.ResolvedLocalStorageDir, time, loggerFactory.CreateLogger<LocalPathProvisioner>()).RunAsync(2, stopping.Token),
             };
+            if (overlay?.Link is not null)
+            {
+                // Not a completed task when there is none: the first loop to end stops the node.
+                loops = [.. loops, overlay.RunAsync(stopping.Token)];
+            }
+
             LogStarted(logger, NodeName, server.Port);
             ready.TrySetResult();
             await Task.WhenAny(loops);
@@ -214,6 +224,20 @@ public sealed partial class KubeletService : BackgroundService
         }
         finally
         {
+            if (overlay is not null && File.Exists(OverlayRecord.PathIn(options.DataDir)))
+            {
+                // Its run removes it too; this covers a start that failed before the run began.
+                try
+                {
+                    await overlay.Network.TearDownAsync(CancellationToken.None);
+                    OverlayRecord.Delete(options.DataDir);
+                }
+                catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception)
+                {
+                    LogOverlayRemoveFailed(logger, e);
+                }
+            }
+
             if (server is not null)
             {
                 await server.DisposeAsync();
@@ -306,8 +330,37 @@ public sealed partial class KubeletService : BackgroundService
         }
     }
 
-    private void WriteCniConfig(ContainerRuntime runtime, string podCidr)
+    /// <summary>
+    /// Sets up the overlay for the pod range first: its MTU is the pods', and with its masquerade rules in place the
+    /// bridge masquerades nothing itself (pod-to-pod traffic between nodes keeps its source). A node whose overlay
+    /// cannot be set up still runs its own pods.
+    /// </summary>
+    private async Task WriteCniConfigAsync(ContainerRuntime runtime, string podCidr, string nodeIp, OverlayController? overlay, CancellationToken cancellationToken)
     {
+        OverlayLink? link = null;
+        if (overlay is not null)
+        {
+            if (!System.Net.IPAddress.TryParse(nodeIp, out var address) || System.Net.IPAddress.IsLoopback(address))
+            {
+                LogOverlaySkipped(logger, nodeIp, "the node address is not one other nodes can reach");
+            }
+            else
+            {
+                try
+                {
+                    // Recorded first, so that killall finds what a crash in the middle left.
+                    OverlayRecord.Write(options.DataDir, overlay.Network.Options);
+                    link = await overlay.SetUpAsync(address, podCidr, cancellationToken);
+                }
+                catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception or System.Text.Json.JsonException)
+                {
+                    // No iproute2, no VXLAN support, an address on no link: the node runs its own pods all the same.
+                    LogOverlaySkipped(logger, nodeIp, e.Message);
+                    link = null;
+                }
+            }
+        }
+
         if (runtime.Supervisor is { } supervisor)
         {
             CniConfigWriter.Write(supervisor.Layout.CniConfDir, new CniNetworkOptions
@@ -316,6 +369,8 @@ public sealed partial class KubeletService : BackgroundService
                 BridgeName = options.BridgeName,
                 NetworkName = options.NetworkName,
                 IpamDataDir = supervisor.Layout.CniIpamDir,
+                Mtu = link?.Mtu ?? 0,
+                IpMasq = link is null,
             });
         }
     }
@@ -355,6 +410,12 @@ public sealed partial class KubeletService : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} has pod CIDR {PodCidr}; pods get addresses from it")]
     private static partial void LogPodCidr(ILogger logger, string node, string podCidr);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "No pod network to other nodes from {NodeIp}: {Reason}")]
+    private static partial void LogOverlaySkipped(ILogger logger, string nodeIp, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the pod network between nodes; kubesharp killall removes it")]
+    private static partial void LogOverlayRemoveFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Node agent failed")]
     private static partial void LogFailed(ILogger logger, Exception exception);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Kubesharp.Client;
 using Kubesharp.Kubelet;
+using Kubesharp.Kubelet.Network.Overlay;
 using Kubesharp.Kubelet.Runtime;
 using Kubesharp.NodeAgents;
 using Microsoft.Extensions.Logging;
@@ -27,11 +28,12 @@ internal static class AgentCommand
         var devicePlugins = new Option<string?>("--device-plugins-dir") { Description = "Where device plugins find the agent's kubelet.sock and put their sockets (default: DATA/device-plugins)." };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster's DNS domain: services are SERVICE.NAMESPACE.svc.DOMAIN, and pods search it.", DefaultValueFactory = _ => ClusterDomain.Default };
 
+        var flannelBackend = FlannelBackendOption();
         var simulatedNodes = new Option<int>("--simulated-nodes") { Description = "Serve this many simulated nodes (no containerd) instead of a real node: capacity planning and failover drills from a separate process." };
 
         var command = new Command("agent", "Run a node that joins a Kubesharp server.")
         {
-            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain, localStorage, devicePlugins, simulatedNodes,
+            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain, localStorage, devicePlugins, flannelBackend, simulatedNodes,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -75,7 +77,8 @@ internal static class AgentCommand
             var kubelet = NewOptions(
                 Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(nodeName), result.GetValue(nodeIp), result.GetValue(podCidr),
                 result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain, result.GetValue(localStorage) is { } storagePath ? Path.GetFullPath(storagePath) : null,
-                result.GetValue(devicePlugins) is { } pluginsDir ? Path.GetFullPath(pluginsDir) : null);
+                result.GetValue(devicePlugins) is { } pluginsDir ? Path.GetFullPath(pluginsDir) : null,
+                OverlayFor(result.GetValue(flannelBackend)!, result.GetValue(clusterCidr)!));
             var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
             if (Kubesharp.ApiMachinery.BootstrapTokens.BootstrapToken.TryParse(credentials, out _, out _))
             {
@@ -162,6 +165,21 @@ internal static class AgentCommand
         return 0;
     }
 
+    /// <summary>How pods reach other nodes' pods (k3s's flag and values); <c>server</c> and <c>agent</c> both take it.</summary>
+    public static Option<string> FlannelBackendOption()
+    {
+        var option = new Option<string>("--flannel-backend")
+        {
+            Description = $"How pods reach pods on other nodes: {OverlayBackends.Vxlan} (a VXLAN device, UDP {OverlayOptions.DefaultPort}), {OverlayBackends.HostGw} (routes via the other nodes' addresses; nodes on one link) or {OverlayBackends.None}.",
+            DefaultValueFactory = _ => OverlayBackends.Vxlan,
+        };
+        option.AcceptOnlyFromAmong([.. OverlayBackends.Names]);
+        return option;
+    }
+
+    private static OverlayOptions? OverlayFor(string backend, string clusterCidr) =>
+        OverlayBackends.TryParse(backend, out var parsed) && parsed != OverlayBackend.None ? new OverlayOptions { Backend = parsed, ClusterCidr = clusterCidr } : null;
+
     /// <summary>The cluster's pod network; each node's pod CIDR is a /24 of it.</summary>
     public const string DefaultClusterCidr = Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ClusterCidr;
 
@@ -174,11 +192,11 @@ internal static class AgentCommand
     /// cluster CA issues for its kubelet, proxy and DNS identities; its files live in DATA/agent and its pods get addresses from the pod CIDR the node IPAM controller assigns. It runs the
     /// service proxy and (<paramref name="serveDns"/>) serves cluster DNS for <paramref name="clusterDomain"/> on <paramref name="clusterDns"/>.
     /// </summary>
-    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, System.Net.IPAddress clusterDns, string clusterDomain, bool serveDns, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken, string? localStorageDir = null)
+    public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, string flannelBackend, System.Net.IPAddress clusterDns, string clusterDomain, bool serveDns, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken, string? localStorageDir = null)
     {
         // The node's InternalIP is the address the API server advertises (and so listens on), when that is reachable.
         var nodeIp = server.Options.AdvertiseAddress is { } advertised && !System.Net.IPAddress.IsLoopback(advertised) ? advertised.ToString() : null;
-        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, null, null, 10250, clusterDns, clusterDomain, localStorageDir);
+        var kubelet = NewOptions(Path.Combine(server.Options.DataDir, ContainerdImageImporter.ServerNodeDirectory), null, nodeIp, null, null, 10250, clusterDns, clusterDomain, localStorageDir, null, OverlayFor(flannelBackend, clusterCidr));
         // Without the coredns add-on, pods still resolve through the cluster DNS address; something else serves it.
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, serveDns ? NodeAgentOptions.DefaultDnsInterface : null) with { ClientCaPem = server.Certificates.CaPem };
         // The kubelet as system:node:NAME, the proxy as system:kube-proxy, DNS as system:coredns, the provisioner and the CSI attacher as themselves.
@@ -191,8 +209,9 @@ internal static class AgentCommand
         return await NodeAgent.StartAsync(options, clients, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
-    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string? podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir, string? devicePluginsDir = null) => new()
+    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string? podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir, string? devicePluginsDir = null, OverlayOptions? overlay = null) => new()
     {
+        Overlay = overlay,
         DevicePluginsDir = devicePluginsDir,
         LocalStorageDir = localStorageDir,
         ClusterDomain = clusterDomain,

@@ -63,6 +63,7 @@ internal static partial class ServerCommand
         var historyRetention = new Option<string>("--history-retention") { Description = "Keep every revision of every object this long for kubectl history (e.g. 7d, 12h); 0 keeps none.", DefaultValueFactory = _ => "0" };
         var historyMaxSize = new Option<string>("--history-max-size") { Description = "At most this much history (e.g. 512Mi); beyond it the oldest revisions go first.", DefaultValueFactory = _ => "256Mi" };
         var ingressFlags = IngressFlags.Create();
+        var flannelBackend = AgentCommand.FlannelBackendOption();
         var disable = new Option<string[]>("--disable") { Description = $"Do not run this built-in add-on ({string.Join(", ", Kubesharp.Addons.BuiltInAddons.Names)}), nor apply DATA/server/manifests/NAME.yaml; repeatable.", AllowMultipleArgumentsPerToken = false };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
@@ -72,7 +73,7 @@ internal static partial class ServerCommand
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
             enableAdmissionPlugins, disableAdmissionPlugins, admissionControlConfigFile,
             snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort, joinServer, joinToken, clusterReset,
-            historyRetention, historyMaxSize, disable,
+            historyRetention, historyMaxSize, disable, flannelBackend,
         };
         foreach (var option in datastoreTls.All.Concat(ingressFlags.All))
         {
@@ -281,6 +282,7 @@ internal static partial class ServerCommand
                 Agent = !result.GetValue(disableAgent),
                 Scheduler = !result.GetValue(disableScheduler),
                 ClusterCidr = result.GetValue(clusterCidr)!,
+                FlannelBackend = result.GetValue(flannelBackend)!,
                 ClusterDns = dnsAddress,
                 ClusterDomain = domain,
                 HorizontalPodAutoscalerSyncPeriod = hpaSync,
@@ -544,7 +546,7 @@ internal static partial class ServerCommand
         {
             try
             {
-                agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.ClusterDns, roles.ClusterDomain, roles.Dns, startingRuntime, loggerFactory, stop.Token, roles.LocalStorageDir).ConfigureAwait(false);
+                agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.FlannelBackend, roles.ClusterDns, roles.ClusterDomain, roles.Dns, startingRuntime, loggerFactory, stop.Token, roles.LocalStorageDir).ConfigureAwait(false);
                 nodeAgentCheck.Started(agent.Kubelet.Ready);
                 componentSync.Track("node agent", agent.Synced);
             }
@@ -751,6 +753,9 @@ internal static partial class ServerCommand
         public TimeSpan HorizontalPodAutoscalerSyncPeriod { get; init; } = TimeSpan.FromSeconds(15);
 
         public required string ClusterCidr { get; init; }
+
+        /// <summary>How the server's node reaches pods on other nodes (<c>--flannel-backend</c>).</summary>
+        public string FlannelBackend { get; init; } = Kubesharp.Kubelet.Network.Overlay.OverlayBackends.Vxlan;
 
         public required int NodeCidrMaskSize { get; init; }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using Kubesharp.Kubelet.Network.Overlay;
 using Kubesharp.Proxy.Iptables;
 
 namespace Kubesharp.Uninstall;
@@ -10,7 +11,8 @@ namespace Kubesharp.Uninstall;
 /// Stops what an install left running and removes what it put on the host, as k3s's killall script: the server,
 /// agent, containerd and shim processes whose command line names the data directory, and every process below them
 /// (the containers); the mounts under the data directory; the bridges of the CNI networks whose conflists are in the
-/// data directory, with the NAT chains the bridge plugin made for them; the DNS link; the iptables chains with the
+/// data directory, with the NAT chains the bridge plugin made for them; the DNS link; the overlay device, routes and
+/// chains a node recorded (<c>cni/overlay.json</c>); the iptables chains with the
 /// install's prefix and the jumps into them. Nothing that does not name this data directory, network or prefix is
 /// touched, nor this process or its ancestors.
 /// </summary>
@@ -30,6 +32,21 @@ internal sealed partial class NodeTeardown(NodeTeardownOptions options, TimeProv
         var mounts = Unmount();
         var chains = await RemoveChainsAsync(networks.Select(n => n.Name).ToList(), cancellationToken).ConfigureAwait(false);
         var links = new List<string>();
+        foreach (var (agentDir, overlay) in Overlays())
+        {
+            // The device, the routes to other nodes' pods and the masquerade and forward chains the node recorded.
+            var device = await host.RunAsync(["ip", "link", "show", "dev", overlay.DeviceName], null, cancellationToken).ConfigureAwait(false);
+            await new OverlayNetwork(overlay).TearDownAsync(cancellationToken).ConfigureAwait(false);
+            OverlayRecord.Delete(agentDir);
+            if (device.Succeeded)
+            {
+                links.Add(overlay.DeviceName);
+            }
+
+            chains.Add(overlay.MasqueradeChain);
+            chains.Add(overlay.ForwardChain);
+        }
+
         foreach (var link in networks.Select(n => n.Bridge).Append(options.DnsInterface).Where(l => l.Length > 0).Distinct())
         {
             if ((await host.RunAsync(["ip", "link", "del", link], null, cancellationToken).ConfigureAwait(false)).Succeeded)
@@ -40,6 +57,13 @@ internal sealed partial class NodeTeardown(NodeTeardownOptions options, TimeProv
 
         return new NodeTeardownReport(processes, mounts, links, chains);
     }
+
+    /// <summary>The overlays the agents in the data directory recorded (DATA for a lone agent, DATA/agent for a server's node).</summary>
+    private List<(string AgentDir, OverlayOptions Overlay)> Overlays() =>
+        [.. (Directory.Exists(dataDir) ? Directory.EnumerateDirectories(dataDir).Prepend(dataDir) : [])
+            .Select(dir => (dir, OverlayRecord.Read(dir)))
+            .Where(o => o.Item2 is not null)
+            .Select(o => (o.dir, o.Item2!))];
 
     /// <summary>The CNI networks (name, bridge) of the agents in the data directory, from the conflists they wrote.</summary>
     private List<(string Name, string Bridge)> Networks()

@@ -1,0 +1,255 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Kubesharp.Kubelet.Runtime;
+
+namespace Kubesharp.Kubelet.Network.Overlay;
+
+/// <summary>
+/// The node's kernel state for reaching other nodes' pods, programmed with iproute2 (<c>ip</c>, <c>bridge</c>) and
+/// iptables. VXLAN: one device carrying the first address of the node's pod range, and per peer a forwarding entry
+/// (its device MAC to its node address), a permanent neighbour (its device address to that MAC) and an on-link route
+/// for its pod range via that address. host-gw: per peer a route for its pod range via its node address. Both:
+/// pod traffic leaving the cluster CIDR is masqueraded and pod traffic is let through the forward chain.
+/// </summary>
+public sealed class OverlayNetwork(OverlayOptions options)
+{
+    public OverlayOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
+
+    /// <summary>
+    /// Creates (or keeps, when it already matches) the VXLAN device and the masquerade and forward rules; returns the
+    /// MTU pods must use (the node link's less the VXLAN overhead) and the device's MAC.
+    /// </summary>
+    public async Task<OverlayLink> SetUpAsync(IPAddress nodeIp, string podCidr, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(nodeIp);
+        var (linkName, linkMtu) = await FindLinkAsync(nodeIp, cancellationToken);
+        await EnsureRulesAsync(cancellationToken);
+        if (Options.Backend != OverlayBackend.Vxlan)
+        {
+            return new OverlayLink(linkMtu, null);
+        }
+
+        var device = Options.DeviceName;
+        var mtu = linkMtu - OverlayOptions.VxlanOverhead;
+        if (await ShowDeviceAsync(cancellationToken) is { } existing && !Matches(existing, nodeIp))
+        {
+            // Another VNI, port or local address: the device is rebuilt rather than half-changed.
+            await CheckAsync(["ip", "link", "del", device], cancellationToken);
+        }
+
+        if (await ShowDeviceAsync(cancellationToken) is null)
+        {
+            await CheckAsync(
+                ["ip", "link", "add", device, "type", "vxlan", "id", Invariant(Options.Vni), "local", nodeIp.ToString(), "dev", linkName, "dstport", Invariant(Options.Port), "nolearning"],
+                cancellationToken);
+        }
+
+        await CheckAsync(["ip", "link", "set", device, "mtu", Invariant(mtu)], cancellationToken);
+        var address = CniConfigWriter.ParseCidr(podCidr).Network;
+        foreach (var stale in await DeviceAddressesAsync(cancellationToken))
+        {
+            if (stale != address.ToString())
+            {
+                await CheckAsync(["ip", "addr", "del", stale + "/32", "dev", device], cancellationToken);
+            }
+        }
+
+        await CheckAsync(["ip", "addr", "replace", address + "/32", "dev", device], cancellationToken);
+        await CheckAsync(["ip", "link", "set", device, "up"], cancellationToken);
+        var shown = await ShowDeviceAsync(cancellationToken) ?? throw new IOException($"{device} vanished while it was set up");
+        return new OverlayLink(mtu, shown.GetProperty("address").GetString());
+    }
+
+    /// <summary>Makes the kernel's entries match exactly <paramref name="peers"/>: missing ones added, changed ones replaced, the rest removed.</summary>
+    public async Task SyncPeersAsync(IReadOnlyCollection<OverlayPeer> peers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(peers);
+        var device = Options.DeviceName;
+        var vxlan = Options.Backend == OverlayBackend.Vxlan;
+        var wantedRoutes = peers.ToDictionary(p => NormalizedCidr(p.PodCidr), p => vxlan ? p.Gateway.ToString() : p.NodeIp.ToString(), StringComparer.Ordinal);
+        foreach (var route in await JsonAsync(["ip", "-j", "route", "show", "proto", Invariant(OverlayOptions.RouteProtocol)], cancellationToken))
+        {
+            var dst = route.GetProperty("dst").GetString()!;
+            var gateway = route.TryGetProperty("gateway", out var g) ? g.GetString() : null;
+            if (!wantedRoutes.TryGetValue(dst, out var wanted) || wanted != gateway)
+            {
+                await RunAsync(["ip", "route", "del", dst, "proto", Invariant(OverlayOptions.RouteProtocol)], cancellationToken);
+            }
+        }
+
+        if (vxlan)
+        {
+            var wantedMacs = peers.Where(p => p.VtepMac is not null).ToDictionary(p => p.VtepMac!.ToLowerInvariant(), p => p, StringComparer.Ordinal);
+            foreach (var entry in await JsonAsync(["bridge", "-j", "fdb", "show", "dev", device], cancellationToken))
+            {
+                var mac = entry.GetProperty("mac").GetString()!;
+                var dst = entry.TryGetProperty("dst", out var d) ? d.GetString() : null;
+                if (dst is not null && (!wantedMacs.TryGetValue(mac, out var peer) || peer.NodeIp.ToString() != dst))
+                {
+                    await RunAsync(["bridge", "fdb", "del", mac, "dev", device, "dst", dst], cancellationToken);
+                }
+            }
+
+            var wantedNeighbours = peers.Where(p => p.VtepMac is not null).ToDictionary(p => p.Gateway.ToString(), p => p.VtepMac!.ToLowerInvariant(), StringComparer.Ordinal);
+            foreach (var neighbour in await JsonAsync(["ip", "-j", "neigh", "show", "dev", device], cancellationToken))
+            {
+                var dst = neighbour.GetProperty("dst").GetString()!;
+                var mac = neighbour.TryGetProperty("lladdr", out var l) ? l.GetString() : null;
+                if (!wantedNeighbours.TryGetValue(dst, out var wanted) || wanted != mac)
+                {
+                    await RunAsync(["ip", "neigh", "del", dst, "dev", device], cancellationToken);
+                }
+            }
+        }
+
+        foreach (var peer in peers)
+        {
+            if (vxlan)
+            {
+                if (peer.VtepMac is not { } mac)
+                {
+                    continue;
+                }
+
+                // The forwarding entry first: the neighbour and route are useless until the MAC has a destination.
+                await CheckAsync(["bridge", "fdb", "replace", mac, "dev", device, "dst", peer.NodeIp.ToString(), "self", "permanent"], cancellationToken);
+                await CheckAsync(["ip", "neigh", "replace", peer.Gateway.ToString(), "lladdr", mac, "dev", device, "nud", "permanent"], cancellationToken);
+                await CheckAsync(["ip", "route", "replace", NormalizedCidr(peer.PodCidr), "via", peer.Gateway.ToString(), "dev", device, "onlink", "proto", Invariant(OverlayOptions.RouteProtocol)], cancellationToken);
+            }
+            else
+            {
+                await CheckAsync(["ip", "route", "replace", NormalizedCidr(peer.PodCidr), "via", peer.NodeIp.ToString(), "proto", Invariant(OverlayOptions.RouteProtocol)], cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Removes the device, the routes to other nodes' pods and the rules (whatever of them exists).</summary>
+    public async Task TearDownAsync(CancellationToken cancellationToken)
+    {
+        await RunAsync(["ip", "route", "flush", "proto", Invariant(OverlayOptions.RouteProtocol)], cancellationToken);
+        await RunAsync(["ip", "link", "del", Options.DeviceName], cancellationToken);
+        foreach (var (table, hook, chain) in Chains())
+        {
+            while ((await RunAsync(["iptables", "-w", "-t", table, "-D", hook, "-j", chain], cancellationToken)).ExitCode == 0)
+            {
+            }
+
+            await RunAsync(["iptables", "-w", "-t", table, "-F", chain], cancellationToken);
+            await RunAsync(["iptables", "-w", "-t", table, "-X", chain], cancellationToken);
+        }
+    }
+
+    private (string Table, string Hook, string Chain)[] Chains() =>
+        [("nat", "POSTROUTING", Options.MasqueradeChain), ("filter", "FORWARD", Options.ForwardChain)];
+
+    /// <summary>Masquerades pod traffic that leaves the cluster CIDR (never pod-to-pod), and lets pod traffic be forwarded.</summary>
+    private async Task EnsureRulesAsync(CancellationToken cancellationToken)
+    {
+        var cluster = NormalizedCidr(Options.ClusterCidr);
+        var masq = Options.MasqueradeChain;
+        var forward = Options.ForwardChain;
+        // Declaring a chain under --noflush empties it, so the rules are replaced in one step.
+        var rules = string.Join('\n',
+            "*nat",
+            $":{masq} - [0:0]",
+            $"-A {masq} -s {cluster} -d {cluster} -j RETURN",
+            $"-A {masq} -s {cluster} ! -d 224.0.0.0/4 -j MASQUERADE",
+            "COMMIT",
+            "*filter",
+            $":{forward} - [0:0]",
+            $"-A {forward} -s {cluster} -j ACCEPT",
+            $"-A {forward} -d {cluster} -j ACCEPT",
+            "COMMIT",
+            "");
+        await CheckAsync(["iptables-restore", "-w", "--noflush"], rules, cancellationToken);
+        foreach (var (table, hook, chain) in Chains())
+        {
+            if ((await RunAsync(["iptables", "-w", "-t", table, "-C", hook, "-j", chain], cancellationToken)).ExitCode != 0)
+            {
+                await CheckAsync(["iptables", "-w", "-t", table, "-I", hook, "-j", chain], cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The link holding the node's address, and its MTU.</summary>
+    private async Task<(string Name, int Mtu)> FindLinkAsync(IPAddress nodeIp, CancellationToken cancellationToken)
+    {
+        var wanted = nodeIp.ToString();
+        foreach (var link in await JsonAsync(["ip", "-j", "addr", "show"], cancellationToken))
+        {
+            if (link.TryGetProperty("addr_info", out var addresses)
+                && addresses.EnumerateArray().Any(a => a.TryGetProperty("local", out var local) && local.GetString() == wanted))
+            {
+                return (link.GetProperty("ifname").GetString()!, link.GetProperty("mtu").GetInt32());
+            }
+        }
+
+        throw new IOException($"no link holds the node address {nodeIp}");
+    }
+
+    private async Task<JsonElement?> ShowDeviceAsync(CancellationToken cancellationToken)
+    {
+        var (exitCode, stdout, _) = await RunAsync(["ip", "-j", "-d", "link", "show", "dev", Options.DeviceName], cancellationToken);
+        if (exitCode != 0)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(stdout);
+        return document.RootElement.EnumerateArray().Select(e => e.Clone()).FirstOrDefault();
+    }
+
+    private bool Matches(JsonElement device, IPAddress nodeIp) =>
+        device.TryGetProperty("linkinfo", out var info)
+        && info.TryGetProperty("info_kind", out var kind) && kind.GetString() == "vxlan"
+        && info.TryGetProperty("info_data", out var data)
+        && data.TryGetProperty("id", out var id) && id.GetInt32() == Options.Vni
+        && data.TryGetProperty("port", out var port) && port.GetInt32() == Options.Port
+        && data.TryGetProperty("local", out var local) && local.GetString() == nodeIp.ToString();
+
+    private async Task<IReadOnlyList<string>> DeviceAddressesAsync(CancellationToken cancellationToken) =>
+        [.. (await JsonAsync(["ip", "-j", "-4", "addr", "show", "dev", Options.DeviceName], cancellationToken))
+            .SelectMany(link => link.TryGetProperty("addr_info", out var a) ? a.EnumerateArray().ToArray() : [])
+            .Select(a => a.GetProperty("local").GetString()!)];
+
+    private async Task<IReadOnlyList<JsonElement>> JsonAsync(string[] arguments, CancellationToken cancellationToken)
+    {
+        var (exitCode, stdout, _) = await RunAsync(arguments, cancellationToken);
+        if (exitCode != 0 || string.IsNullOrWhiteSpace(stdout))
+        {
+            return [];
+        }
+
+        using var document = JsonDocument.Parse(stdout);
+        return document.RootElement.ValueKind == JsonValueKind.Array ? [.. document.RootElement.EnumerateArray().Select(e => e.Clone())] : [];
+    }
+
+    private static string NormalizedCidr(string cidr)
+    {
+        var (network, prefix) = CniConfigWriter.ParseCidr(cidr);
+        return $"{network}/{prefix}";
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private Task CheckAsync(string[] arguments, CancellationToken cancellationToken) => CheckAsync(arguments, null, cancellationToken);
+
+    private async Task CheckAsync(string[] arguments, string? input, CancellationToken cancellationToken)
+    {
+        var (exitCode, _, stderr) = await RunAsync(arguments, input, cancellationToken);
+        if (exitCode != 0)
+        {
+            throw new IOException($"{string.Join(' ', arguments)} failed ({exitCode}): {stderr.Trim()}");
+        }
+    }
+
+    private Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string[] arguments, CancellationToken cancellationToken) =>
+        RunAsync(arguments, null, cancellationToken);
+
+    private Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string[] arguments, string? input, CancellationToken cancellationToken)
+    {
+        string[] all = [.. Options.CommandPrefix, .. arguments];
+        return ExternalCommand.RunAsync(all[0], all.Skip(1), input, cancellationToken);
+    }
+}

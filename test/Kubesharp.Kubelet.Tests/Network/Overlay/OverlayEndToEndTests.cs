@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.Client;
+using Kubesharp.Client.Tests;
+using Kubesharp.Kubelet.Network.Overlay;
+using Kubesharp.Kubelet.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Kubesharp.Kubelet.Tests.Network.Overlay;
+
+/// <summary>
+/// The overlay between two nodes held in network namespaces: each node's <see cref="OverlayController"/> runs
+/// against a real API server with its kernel commands inside its node's namespace, publishes its annotations and
+/// programs the other node from its Node object; a pod on node 1 then reaches a pod on node 2 by its pod IP.
+/// </summary>
+public sealed class OverlayEndToEndTests
+{
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(60);
+
+    [NetworkNamespaceFact]
+    public Task OverlayController_VxlanBetweenTwoNodes_PodReachesPodOnOtherNodeWithItsOwnAddress() =>
+        PodReachesPodOnOtherNodeAsync(OverlayBackend.Vxlan, 1500 - OverlayOptions.VxlanOverhead);
+
+    [NetworkNamespaceFact]
+    public Task OverlayController_HostGwBetweenTwoNodes_PodReachesPodOnOtherNodeWithItsOwnAddress() =>
+        PodReachesPodOnOtherNodeAsync(OverlayBackend.HostGw, 1500);
+
+    [NetworkNamespaceFact]
+    public async Task OverlayController_VxlanPeerNodeDeletedThenAgentStops_EntriesAndDeviceRemoved()
+    {
+        Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
+        await using var testbed = new TwoNodeTestbed();
+        await using var api = await TestApiServer.StartAsync();
+        await testbed.CreateAsync(1450);
+        await using var node1 = await StartNodeAsync(api.Client, testbed.Node1, OverlayBackend.Vxlan);
+        await using var node2 = await StartNodeAsync(api.Client, testbed.Node2, OverlayBackend.Vxlan);
+        await testbed.WaitForServerAsync(WaitLimit);
+        Assert.NotNull(await testbed.WaitForPodToPodAsync(WaitLimit));
+        Assert.NotEmpty(await OverlayEntriesAsync(testbed.Node1));
+
+        // The node goes: node 1 forgets how to reach its pods.
+        await api.Client.Resource<Node>().DeleteAsync(null, testbed.Node2.Name);
+        await WaitUntilAsync(async () => (await OverlayEntriesAsync(testbed.Node1)).Count == 0, "node 1 still has entries for the deleted node");
+        Assert.Null(await testbed.ConnectPodToPodAsync());
+
+        // The agent stops: its device, routes and rules go.
+        await node1.DisposeAsync();
+        Assert.False(await DeviceExistsAsync(testbed.Node1), "the VXLAN device is still there");
+        var rules = await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "iptables-save"]);
+        Assert.DoesNotContain(OverlayOptions.DefaultChainPrefix, rules, StringComparison.Ordinal);
+        Assert.True(await DeviceExistsAsync(testbed.Node2), "the other node's device went too");
+    }
+
+    [NetworkNamespaceFact]
+    public async Task Killall_OverlayRecordedInDataDirectory_DeviceRoutesAndChainsRemoved()
+    {
+        Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
+        await using var testbed = new TwoNodeTestbed();
+        await testbed.CreateAsync(1450);
+        var dataDir = Directory.CreateTempSubdirectory("ksov-").FullName;
+        try
+        {
+            // What an agent that was killed leaves: its overlay programmed and recorded, nothing removed.
+            var options = new OverlayOptions { ClusterCidr = TwoNodeTestbed.ClusterCidr, CommandPrefix = testbed.Node1.CommandPrefix };
+            OverlayRecord.Write(dataDir, options);
+            var network = new OverlayNetwork(options);
+            await network.SetUpAsync(System.Net.IPAddress.Parse(testbed.Node1.Address), testbed.Node1.PodCidr, CancellationToken.None);
+            await network.SyncPeersAsync([new OverlayPeer(testbed.Node2.Name, System.Net.IPAddress.Parse(testbed.Node2.Address), testbed.Node2.PodCidr, "02:00:00:00:00:02")], CancellationToken.None);
+            Assert.NotEmpty(await OverlayEntriesAsync(testbed.Node1));
+
+            // The real executable, inside the node's namespace (so it sees that node's links and rules only).
+            var (exitCode, stdout, stderr) = await Kubesharp.Kubelet.Runtime.ExternalCommand.RunAsync(
+                "ip", [.. testbed.Node1.CommandPrefix.Skip(1), "dotnet", Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "killall", "--data-dir", dataDir], CancellationToken.None);
+
+            Assert.True(exitCode == 0, stdout + stderr);
+            Assert.Contains(OverlayOptions.DefaultDeviceName, stdout, StringComparison.Ordinal);
+            Assert.False(await DeviceExistsAsync(testbed.Node1), "the VXLAN device is still there");
+            Assert.Empty(await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "ip", "route", "show", "proto", OverlayOptions.RouteProtocol.ToString(System.Globalization.CultureInfo.InvariantCulture)]));
+            Assert.DoesNotContain(OverlayOptions.DefaultChainPrefix, await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "iptables-save"]), StringComparison.Ordinal);
+            Assert.False(File.Exists(OverlayRecord.PathIn(dataDir)));
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    private static async Task PodReachesPodOnOtherNodeAsync(OverlayBackend backend, int expectedMtu)
+    {
+        Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
+        await using var testbed = new TwoNodeTestbed();
+        await using var api = await TestApiServer.StartAsync();
+        await testbed.CreateAsync(expectedMtu);
+        await testbed.WaitForServerAsync(WaitLimit);
+
+        // Without the overlay, the pod ranges do not reach each other.
+        Assert.Null(await testbed.ConnectPodToPodAsync());
+
+        await using var node1 = await StartNodeAsync(api.Client, testbed.Node1, backend);
+        await using var node2 = await StartNodeAsync(api.Client, testbed.Node2, backend);
+        Assert.Equal(expectedMtu, node1.Link.Mtu);
+
+        // Pod-to-pod keeps its source: only traffic leaving the cluster CIDR is masqueraded.
+        Assert.Equal(testbed.Node1.PodIp, await testbed.WaitForPodToPodAsync(WaitLimit));
+
+        var published = await api.Client.Resource<Node>().GetAsync(null, testbed.Node2.Name);
+        Assert.Equal(OverlayBackends.Name(backend), published.Metadata!.Annotations![OverlayOptions.BackendTypeAnnotation]);
+        Assert.Equal(testbed.Node2.Address, published.Metadata.Annotations[OverlayOptions.PublicIpAnnotation]);
+        if (backend == OverlayBackend.Vxlan)
+        {
+            using var data = JsonDocument.Parse(published.Metadata.Annotations[OverlayOptions.BackendDataAnnotation]);
+            Assert.Equal(node2.Link.VtepMac, data.RootElement.GetProperty("VtepMAC").GetString());
+            var fdb = await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "bridge", "fdb", "show", "dev", OverlayOptions.DefaultDeviceName]);
+            Assert.Contains($"{node2.Link.VtepMac} dst {testbed.Node2.Address}", fdb, StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task<RunningNode> StartNodeAsync(KubernetesClient client, TwoNodeTestbed.TestNode node, OverlayBackend backend)
+    {
+        await client.Resource<Node>().CreateAsync(new Node
+        {
+            Metadata = new ObjectMeta { Name = node.Name },
+            Spec = new NodeSpec { PodCIDR = node.PodCidr, PodCIDRs = [node.PodCidr] },
+        });
+        var options = new OverlayOptions { Backend = backend, ClusterCidr = TwoNodeTestbed.ClusterCidr, CommandPrefix = node.CommandPrefix };
+        var controller = new OverlayController(client, node.Name, new OverlayNetwork(options), TimeProvider.System, NullLogger.Instance);
+        var link = await controller.SetUpAsync(System.Net.IPAddress.Parse(node.Address), node.PodCidr, CancellationToken.None);
+        var stopping = new CancellationTokenSource();
+        return new RunningNode(controller, link, controller.RunAsync(stopping.Token), stopping);
+    }
+
+    /// <summary>Routes the overlay added (its protocol marks them) and, under VXLAN, neighbours on its device.</summary>
+    private static async Task<IReadOnlyList<string>> OverlayEntriesAsync(TwoNodeTestbed.TestNode node)
+    {
+        var routes = await TwoNodeTestbed.RunAsync([.. node.CommandPrefix, "ip", "route", "show", "proto", OverlayOptions.RouteProtocol.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var neighbours = await TwoNodeTestbed.RunAsync([.. node.CommandPrefix, "ip", "neigh", "show", "dev", OverlayOptions.DefaultDeviceName]);
+        return [.. (routes + neighbours).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+    }
+
+    private static async Task<bool> DeviceExistsAsync(TwoNodeTestbed.TestNode node) =>
+        (await Kubesharp.Kubelet.Runtime.ExternalCommand.RunAsync("ip", ["-n", node.Namespace, "link", "show", "dev", OverlayOptions.DefaultDeviceName], CancellationToken.None)).ExitCode == 0;
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string message)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(deadline.Elapsed < WaitLimit, message);
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>One node's running overlay; disposing stops it, which removes what it programmed.</summary>
+    private sealed class RunningNode(OverlayController controller, OverlayLink link, Task run, CancellationTokenSource stopping) : IAsyncDisposable
+    {
+        private bool disposed;
+
+        public OverlayController Controller { get; } = controller;
+
+        public OverlayLink Link { get; } = link;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            await stopping.CancelAsync();
+            try
+            {
+                await run;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            stopping.Dispose();
+        }
+    }
+}
