@@ -22,10 +22,12 @@ public sealed class ReleaseBinaryEndToEndTests(ReleaseBinary release, ITestOutpu
         var script = await release.WriteWithoutDotnetScriptAsync();
 
         // Where the binary runs, dotnet does not.
-        var probe = await RunAsync(await release.WithoutDotnet(script, ["/bin/sh", "-c", "dotnet --list-runtimes; echo \"exit $?\"; ls -A /usr/share/dotnet 2>/dev/null | wc -l"]));
+        var hidden = await ReleaseBinary.DotnetDirectoriesAsync();
+        Assert.NotEmpty(hidden);
+        var probe = await RunAsync(await release.WithoutDotnet(script, ["/bin/sh", "-c", "dotnet --list-runtimes 2>&1; echo \"exit $?\"; echo \"entries $(find \"$@\" -mindepth 1 | wc -l)\"", "sh", .. hidden]));
         Assert.Contains("exit 127", probe.Output, StringComparison.Ordinal);
+        Assert.Contains("entries 0", probe.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("Microsoft.NETCore.App", probe.Output, StringComparison.Ordinal);
-        Assert.EndsWith("0", probe.Output.Trim(), StringComparison.Ordinal);
 
         await RunServerAsync(script, ["--disable-agent"], async server =>
         {
