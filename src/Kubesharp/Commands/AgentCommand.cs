@@ -36,6 +36,11 @@ internal static class AgentCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
+            if (!TryLoadRegistries(result.GetValue(privateRegistry)))
+            {
+                return 2;
+            }
+
             // The server is always verified: against the given CA, or the one it serves when that matches the token's pin.
             var serverUrl = new Uri(result.GetValue(server)!);
             var (pinnedHash, credentials) = Kubesharp.ApiServer.Security.JoinToken.Parse(result.GetValue(token)!);
@@ -49,11 +54,6 @@ internal static class AgentCommand
             {
                 await Console.Error.WriteLineAsync($"kubesharp: refusing to join {serverUrl}: {e.Message}").ConfigureAwait(false);
                 return 1;
-            }
-
-            if (!TryLoadRegistries(result.GetValue(privateRegistry)))
-            {
-                return 2;
             }
 
             using var loggerFactory = Logging.LogOptions.CreateLoggerFactory(result);

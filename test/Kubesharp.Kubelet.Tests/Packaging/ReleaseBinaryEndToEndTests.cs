@@ -42,9 +42,14 @@ public sealed class ReleaseBinaryEndToEndTests(ReleaseBinary release, ITestOutpu
     public async Task Publish_ServerWithNodeWhereNoDotnetIsReachable_NodeReady()
     {
         var script = await release.WriteWithoutDotnetScriptAsync();
-        await RunServerAsync(script, [], async server =>
+        var registries = Path.Combine(release.Directory, "registries.yaml");
+        await File.WriteAllTextAsync(registries, "mirrors:\n  mirror.test:\n    endpoint: [\"http://127.0.0.1:5999\"]\n");
+        await RunServerAsync(script, ["--private-registry", registries], async server =>
         {
             var kubeconfig = Path.Combine(release.Directory, "data", "kubeconfig.yaml");
+            // The server hands its registries file to its node's containerd.
+            var hosts = await File.ReadAllTextAsync(Path.Combine(release.Directory, "data", "agent", "containerd", "certs.d", "mirror.test", "hosts.toml"));
+            Assert.Contains("[host.\"http://127.0.0.1:5999\"]", hosts, StringComparison.Ordinal);
             var readyz = await InNamespaceAsync(server, ["curl", "-sk", "--max-time", "20", "https://127.0.0.1:6443/readyz"]);
             Assert.Equal("ok", readyz.Output.Trim());
             var ready = "";
