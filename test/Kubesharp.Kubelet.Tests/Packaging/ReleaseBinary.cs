@@ -4,14 +4,17 @@ using System.Text;
 namespace Kubesharp.Kubelet.Tests.Packaging;
 
 /// <summary>
-/// The release as a user makes it: <c>./kubesharp --publish DIR</c> once per test class, into a temp directory
+/// The release as a user makes it: <c>./kubesharp --publish DIR</c> once per test collection, into a temp directory
 /// that goes with the fixture. Also the place that knows where .NET is installed on this machine, so a test can
 /// run the binary where none of it can be reached.
 /// </summary>
 public sealed class ReleaseBinary : IAsyncLifetime
 {
-    /// <summary>What publishing may take on a busy two-core machine (about a minute once the libraries are built).</summary>
-    public static readonly TimeSpan PublishLimit = TimeSpan.FromMinutes(6);
+    /// <summary>
+    /// A bound on publishing, far above what it takes once the libraries are built (eleven seconds when the executable
+    /// is unchanged, about a minute when it must compile again) for a busy shared two-core machine.
+    /// </summary>
+    public static readonly TimeSpan PublishLimit = TimeSpan.FromMinutes(8);
 
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("ks-release-").FullName;
 
