@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Kubesharp.Kubelet.Runtime.Registries;
 
 namespace Kubesharp.Kubelet.Runtime;
 
@@ -8,7 +9,7 @@ public static class ContainerdConfig
 {
     private const string Cri = "plugins.\"io.containerd.grpc.v1.cri\"";
 
-    public static string Render(ContainerdOptions options, ContainerdLayout layout, bool restrictOomScoreAdj = false)
+    public static string Render(ContainerdOptions options, ContainerdLayout layout, bool restrictOomScoreAdj = false, RegistriesConfiguration? registries = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(layout);
@@ -62,7 +63,85 @@ public static class ContainerdConfig
         toml.AppendLine("      max_conf_num = 1");
         toml.AppendLine($"    [{Cri}.registry]");
         Line(toml, "      config_path", layout.RegistryConfigDir);
+        // Hosts files carry no secrets; the CRI plugin still takes credentials per registry host from here.
+        foreach (var (host, config) in (registries ?? RegistriesConfiguration.Empty).Configs.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            if (config.Auth is not { } auth)
+            {
+                continue;
+            }
+
+            toml.AppendLine(CultureInfo.InvariantCulture, $"    [{Cri}.registry.configs.{Quote(host)}.auth]");
+            OptionalLine(toml, "      username", auth.Username);
+            OptionalLine(toml, "      password", auth.Password);
+            OptionalLine(toml, "      auth", auth.Auth);
+            OptionalLine(toml, "      identitytoken", auth.IdentityToken);
+        }
+
         return toml.ToString();
+    }
+
+    /// <summary>
+    /// The hosts.toml of one registry (<c>*</c> is every registry, containerd's <c>_default</c>) as registries.yaml
+    /// says: its mirror endpoints in order, each with the TLS settings <c>configs</c> has for the endpoint's host,
+    /// then the registry itself with its own. Plain-HTTP endpoints stay plain HTTP.
+    /// </summary>
+    public static string RenderRegistryHosts(string registry, RegistriesConfiguration registries)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(registry);
+        ArgumentNullException.ThrowIfNull(registries);
+        var toml = new StringBuilder();
+        if (registry != "*")
+        {
+            var server = registry == "docker.io" ? "https://registry-1.docker.io" : "https://" + registry;
+            Line(toml, "server", server);
+            HostTls(toml, "", registries.Configs.GetValueOrDefault(registry)?.Tls);
+        }
+
+        foreach (var endpoint in registries.Mirrors.GetValueOrDefault(registry)?.Endpoints ?? [])
+        {
+            var url = endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/');
+            toml.AppendLine();
+            toml.AppendLine(CultureInfo.InvariantCulture, $"[host.{Quote(url)}]");
+            toml.AppendLine("  capabilities = [\"pull\", \"resolve\"]");
+            HostTls(toml, "  ", registries.Configs.GetValueOrDefault(endpoint.Authority)?.Tls);
+        }
+
+        return toml.ToString();
+    }
+
+    /// <summary>The directory name containerd looks a registry up by.</summary>
+    public static string RegistryHostsDirectory(string registry) => registry == "*" ? "_default" : registry;
+
+    private static void HostTls(StringBuilder toml, string indent, RegistryTls? tls)
+    {
+        if (tls is null)
+        {
+            return;
+        }
+
+        if (tls.CaFile is { } ca)
+        {
+            Line(toml, indent + "ca", ca);
+        }
+
+        if (tls.CertFile is { } cert && tls.KeyFile is { } key)
+        {
+            toml.Append(indent).Append("client = [[").Append(Quote(cert)).Append(", ").Append(Quote(key)).AppendLine("]]");
+        }
+
+        if (tls.InsecureSkipVerify)
+        {
+            toml.Append(indent).AppendLine("skip_verify = true");
+        }
+    }
+
+    private static void OptionalLine(StringBuilder toml, string key, string? value)
+    {
+        if (value is not null)
+        {
+            Line(toml, key, value);
+        }
     }
 
     /// <summary>A hosts.toml that makes containerd use plain HTTP for one registry host.</summary>
@@ -79,19 +158,38 @@ public static class ContainerdConfig
         return toml.ToString();
     }
 
-    /// <summary>Writes the config file and one hosts.toml per insecure registry.</summary>
-    public static void Write(ContainerdOptions options, ContainerdLayout layout)
+    /// <summary>
+    /// Writes the config file and the hosts directory: one hosts.toml per insecure registry, then one per registry
+    /// that the registries file names (replacing an insecure one of the same name). The directory is generated, so
+    /// hosts a previous file named and this one does not are removed.
+    /// </summary>
+    public static RegistriesConfiguration Write(ContainerdOptions options, ContainerdLayout layout)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(layout);
+        var registries = RegistriesConfiguration.Load(options.RegistriesFile);
         Directory.CreateDirectory(layout.Directory);
         Directory.CreateDirectory(layout.CniConfDir);
+        if (Directory.Exists(layout.RegistryConfigDir))
+        {
+            Directory.Delete(layout.RegistryConfigDir, recursive: true);
+        }
+
         Directory.CreateDirectory(layout.RegistryConfigDir);
-        File.WriteAllText(layout.ConfigFile, Render(options, layout, options.RestrictOomScoreAdj ?? !CanLowerOomScoreAdj()));
+        File.WriteAllText(layout.ConfigFile, Render(options, layout, options.RestrictOomScoreAdj ?? !CanLowerOomScoreAdj(), registries));
         foreach (var registry in options.InsecureRegistries)
         {
             AddInsecureRegistry(layout, registry);
         }
+
+        foreach (var registry in registries.Mirrors.Keys.Union(registries.Configs.Keys.Where(k => k != "*")))
+        {
+            var dir = Path.Combine(layout.RegistryConfigDir, RegistryHostsDirectory(registry));
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "hosts.toml"), RenderRegistryHosts(registry, registries));
+        }
+
+        return registries;
     }
 
     /// <summary>Allows plain-HTTP pulls from a registry; containerd reads host files per pull, so no restart is needed.</summary>

@@ -22,6 +22,9 @@ public sealed class ContainerdOptions
     /// <summary>Registries reached over plain HTTP ("host:port"), such as a registry on loopback.</summary>
     public IReadOnlyList<string> InsecureRegistries { get; init; } = ["127.0.0.1:5000", "localhost:5000"];
 
+    /// <summary>A k3s-style registries.yaml (mirrors, credentials, TLS) for image pulls; null or a missing file is none.</summary>
+    public string? RegistriesFile { get; init; }
+
     /// <summary>Use the systemd cgroup driver; only right when systemd manages cgroups on this machine.</summary>
     public bool SystemdCgroup { get; init; } = ContainerdLayout.SystemdIsInit();
 

@@ -30,13 +30,19 @@ internal static class AgentCommand
 
         var flannelBackend = FlannelBackendOption();
         var simulatedNodes = new Option<int>("--simulated-nodes") { Description = "Serve this many simulated nodes (no containerd) instead of a real node: capacity planning and failover drills from a separate process." };
+        var privateRegistry = NewPrivateRegistryOption();
 
         var command = new Command("agent", "Run a node that joins a Kubesharp server.")
         {
-            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain, localStorage, devicePlugins, flannelBackend, simulatedNodes,
+            server, token, caFile, dataDir, nodeName, nodeIp, podCidr, endpoint, port, clusterCidr, clusterDns, clusterDomain, localStorage, devicePlugins, flannelBackend, simulatedNodes, privateRegistry,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
+            if (!TryLoadRegistries(result.GetValue(privateRegistry)))
+            {
+                return 2;
+            }
+
             // The server is always verified: against the given CA, or the one it serves when that matches the token's pin.
             var serverUrl = new Uri(result.GetValue(server)!);
             var (pinnedHash, credentials) = Kubesharp.ApiServer.Security.JoinToken.Parse(result.GetValue(token)!);
@@ -78,7 +84,7 @@ internal static class AgentCommand
                 Path.GetFullPath(result.GetValue(dataDir)!), result.GetValue(nodeName), result.GetValue(nodeIp), result.GetValue(podCidr),
                 result.GetValue(endpoint), result.GetValue(port), dnsAddress, domain, result.GetValue(localStorage) is { } storagePath ? Path.GetFullPath(storagePath) : null,
                 result.GetValue(devicePlugins) is { } pluginsDir ? Path.GetFullPath(pluginsDir) : null,
-                OverlayFor(result.GetValue(flannelBackend)!, result.GetValue(clusterCidr)!));
+                OverlayFor(result.GetValue(flannelBackend)!, result.GetValue(clusterCidr)!), result.GetValue(privateRegistry));
             var options = NodeAgentOptions.Create(kubelet, result.GetValue(clusterCidr)!, NodeAgentOptions.DefaultDnsInterface) with { EndpointToken = clientOptions.BearerToken };
             if (Kubesharp.ApiMachinery.BootstrapTokens.BootstrapToken.TryParse(credentials, out _, out _))
             {
@@ -184,8 +190,30 @@ internal static class AgentCommand
     public const string DefaultClusterCidr = Kubesharp.ApiMachinery.Networking.ClusterNetworkDefaults.ClusterCidr;
 
     /// <summary>Starts the containerd of the server's own node ahead of the node (see <see cref="StartingContainerRuntime"/>).</summary>
-    public static StartingContainerRuntime StartInProcessRuntime(string serverDataDir, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
-        StartingContainerRuntime.Start(Path.Combine(serverDataDir, ContainerdImageImporter.ServerNodeDirectory), loggerFactory, cancellationToken);
+    public static StartingContainerRuntime StartInProcessRuntime(string serverDataDir, string? registriesFile, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
+        StartingContainerRuntime.Start(Path.Combine(serverDataDir, ContainerdImageImporter.ServerNodeDirectory), registriesFile, loggerFactory, cancellationToken);
+
+    /// <summary><c>--private-registry</c>, as k3s names it: the node's registries.yaml.</summary>
+    public static Option<string> NewPrivateRegistryOption() => new("--private-registry")
+    {
+        Description = "The node's registries.yaml: registry mirrors (mirrors.NAME.endpoint) and per-host credentials and TLS (configs.HOST.auth, configs.HOST.tls); a missing file is none.",
+        DefaultValueFactory = _ => Kubelet.Runtime.Registries.RegistriesConfiguration.DefaultPath,
+    };
+
+    /// <summary>Reads the registries file once before anything starts, so a malformed one stops the command with its reason.</summary>
+    public static bool TryLoadRegistries(string? path)
+    {
+        try
+        {
+            Kubelet.Runtime.Registries.RegistriesConfiguration.Load(path);
+            return true;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"kubesharp: --private-registry {path}: {e.Message}");
+            return false;
+        }
+    }
 
     /// <summary>
     /// The server's own node: talks to the API like a remote agent, over HTTPS with client certificates the
@@ -209,7 +237,7 @@ internal static class AgentCommand
         return await NodeAgent.StartAsync(options, clients, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
-    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string? podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir, string? devicePluginsDir = null, OverlayOptions? overlay = null) => new()
+    private static KubeletOptions NewOptions(string dataDir, string? nodeName, string? nodeIp, string? podCidr, string? endpoint, int port, System.Net.IPAddress clusterDns, string clusterDomain, string? localStorageDir, string? devicePluginsDir = null, OverlayOptions? overlay = null, string? registriesFile = null) => new()
     {
         Overlay = overlay,
         DevicePluginsDir = devicePluginsDir,
@@ -224,7 +252,7 @@ internal static class AgentCommand
         ContainerRuntime = new ContainerRuntimeOptions
         {
             ContainerRuntimeEndpoint = endpoint,
-            Containerd = endpoint is null ? new ContainerdOptions { DataDir = dataDir } : null,
+            Containerd = endpoint is null ? new ContainerdOptions { DataDir = dataDir, RegistriesFile = registriesFile } : null,
         },
     };
 }

@@ -64,6 +64,7 @@ internal static partial class ServerCommand
         var historyMaxSize = new Option<string>("--history-max-size") { Description = "At most this much history (e.g. 512Mi); beyond it the oldest revisions go first.", DefaultValueFactory = _ => "256Mi" };
         var ingressFlags = IngressFlags.Create();
         var flannelBackend = AgentCommand.FlannelBackendOption();
+        var privateRegistry = AgentCommand.NewPrivateRegistryOption();
         var disable = new Option<string[]>("--disable") { Description = $"Do not run this built-in add-on ({string.Join(", ", Kubesharp.Addons.BuiltInAddons.Names)}), nor apply DATA/server/manifests/NAME.yaml; repeatable.", AllowMultipleArgumentsPerToken = false };
 
         var command = new Command("server", "Run a Kubernetes control plane (and a node unless --disable-agent).")
@@ -73,7 +74,7 @@ internal static partial class ServerCommand
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
             enableAdmissionPlugins, disableAdmissionPlugins, admissionControlConfigFile,
             snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort, joinServer, joinToken, clusterReset,
-            historyRetention, historyMaxSize, disable, flannelBackend,
+            historyRetention, historyMaxSize, disable, flannelBackend, privateRegistry,
         };
         foreach (var option in datastoreTls.All.Concat(ingressFlags.All))
         {
@@ -266,8 +267,14 @@ internal static partial class ServerCommand
                 return 2;
             }
 
+            if (!AgentCommand.TryLoadRegistries(result.GetValue(privateRegistry)))
+            {
+                return 2;
+            }
+
             var roles = new ServerRoles
             {
+                PrivateRegistry = result.GetValue(privateRegistry),
                 // A reset or a joined server runs its own member just as the first server does.
                 ClusterInit = result.GetValue(clusterInit) || joinUrl is not null || result.GetValue(clusterReset),
                 JoinServer = result.GetValue(clusterReset) ? null : joinUrl,
@@ -359,7 +366,7 @@ internal static partial class ServerCommand
         });
 
         // The node's containerd starts while the API server does; it is stopped here if the server never gets that far.
-        await using var startingRuntime = roles.Agent ? AgentCommand.StartInProcessRuntime(options.DataDir, loggerFactory, stop.Token) : null;
+        await using var startingRuntime = roles.Agent ? AgentCommand.StartInProcessRuntime(options.DataDir, roles.PrivateRegistry, loggerFactory, stop.Token) : null;
 
         // --server: the cluster's CA, keys and token come from the server joined, before anything here issues its own.
         string? initialCluster = null;
@@ -745,6 +752,9 @@ internal static partial class ServerCommand
     private sealed record ServerRoles
     {
         public bool Agent { get; init; } = true;
+
+        /// <summary>The node's registries.yaml (<c>--private-registry</c>).</summary>
+        public string? PrivateRegistry { get; init; }
 
         public bool Scheduler { get; init; } = true;
 

@@ -14,10 +14,10 @@ internal sealed class StartingContainerRuntime : IAsyncDisposable
 
     private StartingContainerRuntime(Task<ContainerRuntime> starting) => this.starting = starting;
 
-    /// <summary>Starts containerd for a node whose data directory is <paramref name="agentDataDir"/>.</summary>
-    public static StartingContainerRuntime Start(string agentDataDir, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    /// <summary>Starts containerd for a node whose data directory is <paramref name="agentDataDir"/>, pulling as <paramref name="registriesFile"/> says.</summary>
+    public static StartingContainerRuntime Start(string agentDataDir, string? registriesFile, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
-        var options = new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = agentDataDir } };
+        var options = new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = agentDataDir, RegistriesFile = registriesFile } };
         return new StartingContainerRuntime(Task.Run(() => ContainerRuntime.StartAsync(options, loggerFactory, TimeProvider.System, cancellationToken), cancellationToken));
     }
 
