@@ -73,20 +73,24 @@ internal sealed partial class GarbageCollector : IController, IReconciler
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         Task? workers = null;
+        var failures = 0;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 var started = await SyncMonitorsAsync(cancellationToken).ConfigureAwait(false);
-                if (workers is null)
+                failures = started is null ? failures + 1 : 0;
+                if (workers is null && started is not null)
                 {
                     await Task.WhenAny(Task.WhenAll(started.Select(m => m.WaitForSyncAsync(cancellationToken))), Task.Delay(InitialSyncLimit, context.Time, cancellationToken)).ConfigureAwait(false);
                     cancellationToken.ThrowIfCancellationRequested();
                     workers = Task.Run(() => new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.GarbageCollectorWorkers, cancellationToken), CancellationToken.None);
                 }
 
+                // A failed discovery is tried again soon, backing off up to the resync period.
+                var wait = failures == 0 ? DiscoveryResyncPeriod : TimeSpan.FromSeconds(Math.Min(DiscoveryResyncPeriod.TotalSeconds, 1 << Math.Min(failures, 5)));
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var period = Task.Delay(DiscoveryResyncPeriod, context.Time, wake.Token);
+                var period = Task.Delay(wait, context.Time, wake.Token);
                 await Task.WhenAny(resyncRequests.Reader.WaitToReadAsync(wake.Token).AsTask(), period).ConfigureAwait(false);
                 await wake.CancelAsync().ConfigureAwait(false);
                 while (resyncRequests.Reader.TryRead(out _))
@@ -120,9 +124,9 @@ internal sealed partial class GarbageCollector : IController, IReconciler
     /// <summary>
     /// Reads discovery and starts a monitor for each new resource that can be listed, watched and deleted, stops
     /// those of resources no longer served (a group-version that did not answer keeps its monitors). Returns the
-    /// monitors started.
+    /// monitors started, or null when discovery could not be read.
     /// </summary>
-    private async Task<IReadOnlyList<ResourceMonitor>> SyncMonitorsAsync(CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ResourceMonitor>?> SyncMonitorsAsync(CancellationToken cancellationToken)
     {
         DiscoveredResources found;
         try
@@ -132,7 +136,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
         catch (Exception e) when (e is StatusException or HttpRequestException or System.Text.Json.JsonException)
         {
             LogDiscoveryFailed(logger, e.Message);
-            return [];
+            return null;
         }
 
         var wanted = found.Resources

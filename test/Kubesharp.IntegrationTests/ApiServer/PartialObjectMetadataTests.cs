@@ -34,7 +34,7 @@ public sealed class PartialObjectMetadataTests(TestServer server) : IAsyncLifeti
             ClientCertificatePem = server.Host.Certificates.AdminCertificatePem,
             ClientKeyPem = server.Host.Certificates.AdminKeyPem,
         });
-        var (status, body) = await server.PostAsync("/api/v1/namespaces", $$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{ns}}"}}""");
+        var (status, body) = await server.PostAsync("/api/v1/namespaces", $$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{ns}}}"}}""");
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
         (status, body) = await server.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", CustomResourceTests.WidgetDefinition(group));
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
@@ -144,7 +144,7 @@ public sealed class PartialObjectMetadataTests(TestServer server) : IAsyncLifeti
 
     private async Task CreateWidgetAsync(string name, string color)
     {
-        var (status, body) = await server.PostAsync(Widgets, $$"""{"apiVersion":"{{group}}/v1","kind":"Widget","metadata":{"name":"{{name}}"},"spec":{"color":"{{color}}"}}""");
+        var (status, body) = await server.PostAsync(Widgets, $$$"""{"apiVersion":"{{{group}}}/v1","kind":"Widget","metadata":{"name":"{{{name}}}"},"spec":{"color":"{{{color}}}"}}""");
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
     }
 
