@@ -32,8 +32,8 @@ internal sealed partial class GarbageCollector : IController, IReconciler
 
     private static readonly TimeSpan DiscoveryResyncPeriod = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long the first sync waits for the caches: a resource that cannot be listed must not stop collection of the others.</summary>
-    private static readonly TimeSpan InitialSyncLimit = TimeSpan.FromSeconds(30);
+    /// <summary>How long a discovery pass waits for new caches: a resource that cannot be listed must not stop collection of the others.</summary>
+    private static readonly TimeSpan SyncLimit = TimeSpan.FromSeconds(30);
 
     private readonly ControllerContext context;
     private readonly DiscoveryClient discovery;
@@ -46,6 +46,12 @@ internal sealed partial class GarbageCollector : IController, IReconciler
 
     /// <summary>Dependents with an owner of a kind no monitored resource has; looked at again after each discovery.</summary>
     private readonly HashSet<string> unresolved = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Held back while new monitors fill their caches, so no decision (an orphaning, say) is taken on a graph that
+    /// does not yet hold the dependents of a new resource.
+    /// </summary>
+    private Task paused = Task.CompletedTask;
 
     /// <summary>Monitors by group-resource; replaced and read under <see cref="gate"/>.</summary>
     private Dictionary<string, ResourceMonitor> monitors = new(StringComparer.Ordinal);
@@ -82,8 +88,6 @@ internal sealed partial class GarbageCollector : IController, IReconciler
                 failures = started is null ? failures + 1 : 0;
                 if (workers is null && started is not null)
                 {
-                    await Task.WhenAny(Task.WhenAll(started.Select(m => m.WaitForSyncAsync(cancellationToken))), Task.Delay(InitialSyncLimit, context.Time, cancellationToken)).ConfigureAwait(false);
-                    cancellationToken.ThrowIfCancellationRequested();
                     workers = Task.Run(() => new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.GarbageCollectorWorkers, cancellationToken), CancellationToken.None);
                 }
 
@@ -197,10 +201,25 @@ internal sealed partial class GarbageCollector : IController, IReconciler
             unresolved.Clear();
         }
 
-        foreach (var monitor in started)
+        var pause = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref paused, pause.Task);
+        try
         {
-            LogMonitorStarted(logger, monitor.Resource.GroupResource, monitor.Resource.ApiVersion);
-            monitor.Start(OnUpsert, OnDelete);
+            foreach (var monitor in started)
+            {
+                LogMonitorStarted(logger, monitor.Resource.GroupResource, monitor.Resource.ApiVersion);
+                monitor.Start(OnUpsert, OnDelete);
+            }
+
+            await Task.WhenAll(started.Select(m => m.WaitForSyncAsync(cancellationToken))).WaitAsync(SyncLimit, context.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogSyncTimedOut(logger, SyncLimit.TotalSeconds);
+        }
+        finally
+        {
+            pause.TrySetResult();
         }
 
         foreach (var uid in retry)
@@ -309,6 +328,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
+        await Volatile.Read(ref paused).WaitAsync(cancellationToken).ConfigureAwait(false);
         GraphNode? node;
         lock (gate)
         {
@@ -505,6 +525,9 @@ internal sealed partial class GarbageCollector : IController, IReconciler
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Garbage collector discovery failed: {Reason}; the resources watched so far stay watched")]
     private static partial void LogDiscoveryFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Garbage collector caches not filled after {Seconds} s; collecting with what is known")]
+    private static partial void LogSyncTimedOut(ILogger logger, double seconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Garbage collector watches {Resource} ({ApiVersion})")]
     private static partial void LogMonitorStarted(ILogger logger, string resource, string apiVersion);
