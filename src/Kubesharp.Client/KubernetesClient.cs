@@ -6,6 +6,7 @@ using System.Security.Cryptography.X509Certificates;
 using Kubesharp.Api;
 using Kubesharp.ApiMachinery;
 using Kubesharp.ApiMachinery.Discovery;
+using Kubesharp.ApiMachinery.Meta.V1;
 
 namespace Kubesharp.Client;
 
@@ -16,6 +17,10 @@ namespace Kubesharp.Client;
 public sealed class KubernetesClient : IDisposable
 {
     private static readonly Dictionary<(string Group, string Version, string Kind), ApiResource> ResourcesByKind = BuildKindIndex();
+
+    /// <summary>Lists as PartialObjectMetadataList, single objects and watch events as PartialObjectMetadata.</summary>
+    private const string PartialObjectMetadataAccept =
+        "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
 
     private readonly HttpClient http;
     private readonly ConcurrentDictionary<Type, object> resourceClients = new();
@@ -93,6 +98,13 @@ public sealed class KubernetesClient : IDisposable
     public ResourceClient<T> Resource<T>()
         where T : class, IKubernetesObject, IKubernetesKind =>
         (ResourceClient<T>)resourceClients.GetOrAdd(typeof(T), _ => new ResourceClient<T>(this, ResourceFor<T>()));
+
+    /// <summary>
+    /// Get, list, watch, patch and delete of any resource (built-in or custom, as discovery names it) with the
+    /// objects reduced to their metadata by the server (PartialObjectMetadata).
+    /// </summary>
+    public ResourceClient<PartialObjectMetadata> MetadataResource(ApiResource resource) =>
+        new(this, resource, PartialObjectMetadataAccept);
 
     /// <summary>The catalog entry (plural, scope) of a kind.</summary>
     public static ApiResource ResourceFor<T>()

@@ -92,7 +92,7 @@ public static class KubernetesJson
     private static class TypeInfoCache<T>
     {
         public static readonly JsonTypeInfo<T> Info =
-            KubernetesJsonContext.Default.GetTypeInfo(typeof(T)) as JsonTypeInfo<T>
+            (KubernetesJsonContext.Default.GetTypeInfo(typeof(T)) ?? Metadata.MetadataJsonContext.Default.GetTypeInfo(typeof(T))) as JsonTypeInfo<T>
             ?? throw new InvalidOperationException($"{typeof(T)} is not in the API's JSON context");
     }
 }

@@ -20,18 +20,21 @@ public sealed class ResourceClient<T>
 {
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
     private readonly KubernetesClient client;
+    private readonly string? accept;
 
-    internal ResourceClient(KubernetesClient client, ApiResource resource)
+    /// <param name="accept">The Accept header of every request; null for the client's default (JSON).</param>
+    internal ResourceClient(KubernetesClient client, ApiResource resource, string? accept = null)
     {
         this.client = client;
         Resource = resource;
+        this.accept = accept;
     }
 
     public ApiResource Resource { get; }
 
     public async Task<T> GetAsync(string? @namespace, string name, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, name, null));
+        using var request = NewRequest(HttpMethod.Get, Path(@namespace, name, null));
         using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -47,7 +50,7 @@ public sealed class ResourceClient<T>
     /// <summary>One page (or everything when <see cref="ListOptions.Limit"/> is 0).</summary>
     public async Task<ObjectList<T>> ListAsync(string? @namespace, ListOptions? options = null, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, null, null) + Query(options, watch: false));
+        using var request = NewRequest(HttpMethod.Get, Path(@namespace, null, null) + Query(options, watch: false));
         using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         return ReadList(body);
@@ -75,10 +78,8 @@ public sealed class ResourceClient<T>
     public async Task<T> CreateAsync(T obj, string? fieldManager = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        using var request = new HttpRequestMessage(HttpMethod.Post, Path(NamespaceOf(obj), null, null) + ManagerQuery(fieldManager))
-        {
-            Content = Body(Stamp(obj)),
-        };
+        using var request = NewRequest(HttpMethod.Post, Path(NamespaceOf(obj), null, null) + ManagerQuery(fieldManager));
+        request.Content = Body(Stamp(obj));
         return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
     }
 
@@ -108,10 +109,8 @@ public sealed class ResourceClient<T>
             Append(query, "force", "true");
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Patch, Path(@namespace, name, subresource) + query)
-        {
-            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(patch)),
-        };
+        using var request = NewRequest(HttpMethod.Patch, Path(@namespace, name, subresource) + query);
+        request.Content = new ByteArrayContent(Encoding.UTF8.GetBytes(patch));
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(PatchMediaType.Of(type));
         return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
     }
@@ -122,7 +121,7 @@ public sealed class ResourceClient<T>
     /// </summary>
     public async Task<T?> DeleteAsync(string? @namespace, string name, DeleteOptions? options = null, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Delete, Path(@namespace, name, null));
+        using var request = NewRequest(HttpMethod.Delete, Path(@namespace, name, null));
         if (options is not null)
         {
             options.ApiVersion ??= "meta.k8s.io/v1";
@@ -138,21 +137,23 @@ public sealed class ResourceClient<T>
     /// <summary>GET of a subresource (scale → autoscaling/v1 Scale).</summary>
     public async Task<TSub> GetSubresourceAsync<TSub>(string? @namespace, string name, string subresource, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, name, subresource));
+        using var request = NewRequest(HttpMethod.Get, Path(@namespace, name, subresource));
         return await ReadAsync<TSub>(request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>PUT of a subresource (scale).</summary>
     public async Task<TSub> UpdateSubresourceAsync<TSub>(string? @namespace, string name, string subresource, TSub body, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Put, Path(@namespace, name, subresource)) { Content = Body(body) };
+        using var request = NewRequest(HttpMethod.Put, Path(@namespace, name, subresource));
+        request.Content = Body(body);
         return await ReadAsync<TSub>(request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>POST to a subresource (binding, eviction); the answer (usually a Status) is discarded.</summary>
     public async Task CreateSubresourceAsync<TBody>(string? @namespace, string name, string subresource, TBody body, CancellationToken cancellationToken = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, Path(@namespace, name, subresource)) { Content = Body(body) };
+        using var request = NewRequest(HttpMethod.Post, Path(@namespace, name, subresource));
+        request.Content = Body(body);
         using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
     }
 
@@ -175,7 +176,7 @@ public sealed class ResourceClient<T>
     /// <summary>The watch with undecodable objects as stand-ins carrying their identity (for informers).</summary>
     internal async IAsyncEnumerable<WatchEvent<T>> WatchEventsAsync(string? @namespace, ListOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, Path(@namespace, null, null) + Query(options, watch: true));
+        using var request = NewRequest(HttpMethod.Get, Path(@namespace, null, null) + Query(options, watch: true));
         using var response = await client.SendAsync(request, streaming: true, cancellationToken).ConfigureAwait(false);
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
@@ -455,11 +456,20 @@ public sealed class ResourceClient<T>
     {
         ArgumentNullException.ThrowIfNull(obj);
         var name = obj.Metadata?.Name ?? throw new ArgumentException("metadata.name is required", nameof(obj));
-        using var request = new HttpRequestMessage(HttpMethod.Put, Path(NamespaceOf(obj), name, subresource) + ManagerQuery(fieldManager))
-        {
-            Content = Body(Stamp(obj)),
-        };
+        using var request = NewRequest(HttpMethod.Put, Path(NamespaceOf(obj), name, subresource) + ManagerQuery(fieldManager));
+        request.Content = Body(Stamp(obj));
         return await ReadAsync<T>(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private HttpRequestMessage NewRequest(HttpMethod method, string path)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        return request;
     }
 
     private async Task<TResult> ReadAsync<TResult>(HttpRequestMessage request, CancellationToken cancellationToken)

@@ -86,7 +86,7 @@ public static class ControllerManager
             new DeploymentController(context),
             new StatefulSets.StatefulSetController(context),
             new DaemonSets.DaemonSetController(context),
-            new GarbageCollector(context, catalog),
+            new GarbageCollector(context),
             new NamespaceController(context, catalog),
             new NodeLifecycleController(context),
             .. options.AllocateNodeCidrs ? [new NodeIpam.NodeIpamController(context, NodeIpam.CidrSet.Create(options.ClusterCidr, options.NodeCidrMaskSize))] : Array.Empty<IController>(),

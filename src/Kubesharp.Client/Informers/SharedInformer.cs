@@ -41,6 +41,12 @@ public sealed partial class SharedInformer<T>
 
     public Lister<T> Lister { get; }
 
+    /// <summary>
+    /// Applied to every object before it is cached and handed to handlers (client-go's transform), so a cache
+    /// keeps only what its readers need (say, without managedFields). Set before <see cref="RunAsync"/>.
+    /// </summary>
+    public Func<T, T>? Transform { get; init; }
+
     /// <summary>True once the first list has filled the cache.</summary>
     public bool HasSynced => synced.Task.IsCompleted;
 
@@ -165,7 +171,7 @@ public sealed partial class SharedInformer<T>
                 reportedUndecodable.Remove(key);
             }
 
-            var removed = Indexer.Replace(list.Items, out var upserts);
+            var removed = Indexer.Replace(Transform is { } transform ? list.Items.Select(transform).ToList() : list.Items, out var upserts);
             foreach (var (old, obj) in upserts)
             {
                 if (old is null)
@@ -191,7 +197,7 @@ public sealed partial class SharedInformer<T>
 
     private void Apply(WatchEvent<T> change)
     {
-        var obj = change.Object;
+        var obj = Transform is { } transform && change.Type is not WatchEventType.Bookmark ? transform(change.Object) : change.Object;
         lock (dispatchGate)
         {
             if (change.Undecodable is { } undecodable && change.Type is WatchEventType.Added or WatchEventType.Modified)

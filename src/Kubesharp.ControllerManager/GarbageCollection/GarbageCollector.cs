@@ -1,76 +1,248 @@
-using Kubesharp.ApiMachinery;
+using System.Threading.Channels;
+using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Meta.V1;
-using Kubesharp.Client;
+using Kubesharp.Client.Discovery;
 using Kubesharp.Client.Reconciliation;
 using Kubesharp.Client.WorkQueues;
 using Kubesharp.ControllerManager.Objects;
-using Kubesharp.ControllerManager.Resources;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.ControllerManager.GarbageCollection;
 
 /// <summary>
 /// Deletes objects whose owners are gone, holds foreground-deleted owners until their blocking dependents are
-/// gone, and strips owner references from the dependents of orphan-deleted owners. Watches every resource and
-/// keeps the owner/dependent graph by uid; the work queue holds object uids.
+/// gone, and strips owner references from the dependents of orphan-deleted owners. Every resource discovery
+/// names that can be listed, watched and deleted, built-in or custom, is watched through a metadata-only
+/// informer (<see cref="ResourceMonitor"/>) into one owner/dependent graph keyed by uid; the work queue holds
+/// object uids. Discovery is read again periodically and whenever a CRD or APIService changes, so resources
+/// come and go without a restart.
 /// </summary>
 internal sealed partial class GarbageCollector : IController, IReconciler
 {
     /// <summary>Resources whose objects never own or depend on anything and change constantly.</summary>
     private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal) { "events", "events.events.k8s.io" };
 
-    /// <summary>Owners of kinds the collector does not watch (custom resources) are looked at again this often.</summary>
-    private static readonly TimeSpan UnwatchedOwnerRecheck = TimeSpan.FromSeconds(2);
+    /// <summary>Resources whose objects change what discovery serves.</summary>
+    private static readonly HashSet<string> DiscoveryChanging = new(StringComparer.Ordinal)
+    {
+        "customresourcedefinitions.apiextensions.k8s.io",
+        "apiservices.apiregistration.k8s.io",
+    };
+
+    private static readonly TimeSpan DiscoveryResyncPeriod = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a discovery pass waits for new caches: a resource that cannot be listed must not stop collection of the others.</summary>
+    private static readonly TimeSpan SyncLimit = TimeSpan.FromSeconds(30);
 
     private readonly ControllerContext context;
-    private readonly ResourceAccessCatalog catalog;
-    private readonly DiscoveredOwners discovered;
+    private readonly DiscoveryClient discovery;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
-    private readonly InformerSyncs syncs = new();
+    private readonly Channel<bool> resyncRequests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly Lock gate = new();
     private readonly Dictionary<string, GraphNode> nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> dependents = new(StringComparer.Ordinal);
 
-    public GarbageCollector(ControllerContext context, ResourceAccessCatalog catalog)
+    /// <summary>Dependents with an owner of a kind no monitored resource has; looked at again after each discovery.</summary>
+    private readonly HashSet<string> unresolved = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Held back while new monitors fill their caches, so no decision (an orphaning, say) is taken on a graph that
+    /// does not yet hold the dependents of a new resource.
+    /// </summary>
+    private Task paused = Task.CompletedTask;
+
+    /// <summary>Monitors by group-resource; replaced and read under <see cref="gate"/>.</summary>
+    private Dictionary<string, ResourceMonitor> monitors = new(StringComparer.Ordinal);
+
+    /// <summary>Monitors by group and kind, for owner references of any version of a group.</summary>
+    private Dictionary<(string Group, string Kind), ResourceMonitor> monitorsByKind = [];
+
+    public GarbageCollector(ControllerContext context)
     {
         this.context = context;
-        this.catalog = catalog;
-        discovered = new DiscoveredOwners(context.Client, context.Time);
+        discovery = new DiscoveryClient(context.Client);
         queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
         logger = context.LoggerFactory.CreateLogger<GarbageCollector>();
     }
 
     public string Name => "garbagecollector";
 
+    /// <summary>The collector's informers follow discovery; none come from the shared factory.</summary>
     public void Register()
     {
-        foreach (var access in catalog.All)
-        {
-            var verbs = access.Resource.Verbs;
-            if (Ignored.Contains(access.Resource.GroupResource) || !verbs.Contains("watch") || !verbs.Contains("delete") || !verbs.Contains("patch"))
-            {
-                continue;
-            }
-
-            syncs.Add(access.Watch(context.Informers, obj => OnUpsert(access, obj), obj => OnDelete(obj)));
-        }
     }
 
     public void Dispose() => queue.Dispose();
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        // A resource that cannot be listed must not stop collection of the others; owners are confirmed live anyway.
-        await syncs.WaitAsync(cancellationToken, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        await new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.GarbageCollectorWorkers, cancellationToken).ConfigureAwait(false);
+        Task? workers = null;
+        var failures = 0;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var started = await SyncMonitorsAsync(cancellationToken).ConfigureAwait(false);
+                failures = started is null ? failures + 1 : 0;
+                if (workers is null && started is not null)
+                {
+                    workers = Task.Run(() => new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.GarbageCollectorWorkers, cancellationToken), CancellationToken.None);
+                }
+
+                // A failed discovery is tried again soon, backing off up to the resync period.
+                var wait = failures == 0 ? DiscoveryResyncPeriod : TimeSpan.FromSeconds(Math.Min(DiscoveryResyncPeriod.TotalSeconds, 1 << Math.Min(failures, 5)));
+                using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var period = Task.Delay(wait, context.Time, wake.Token);
+                await Task.WhenAny(resyncRequests.Reader.WaitToReadAsync(wake.Token).AsTask(), period).ConfigureAwait(false);
+                await wake.CancelAsync().ConfigureAwait(false);
+                while (resyncRequests.Reader.TryRead(out _))
+                {
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            List<ResourceMonitor> all;
+            lock (gate)
+            {
+                all = [.. monitors.Values];
+            }
+
+            foreach (var monitor in all)
+            {
+                await monitor.StopAsync().ConfigureAwait(false);
+            }
+
+            if (workers is not null)
+            {
+                await workers.ConfigureAwait(false);
+            }
+        }
     }
 
-    private void OnUpsert(ResourceAccess access, IKubernetesObject obj)
+    /// <summary>
+    /// Reads discovery and starts a monitor for each new resource that can be listed, watched and deleted, stops
+    /// those of resources no longer served (a group-version that did not answer keeps its monitors). Returns the
+    /// monitors started, or null when discovery could not be read.
+    /// </summary>
+    private async Task<IReadOnlyList<ResourceMonitor>?> SyncMonitorsAsync(CancellationToken cancellationToken)
     {
+        DiscoveredResources found;
+        try
+        {
+            found = await discovery.ServerPreferredResourcesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is StatusException or HttpRequestException or System.Text.Json.JsonException)
+        {
+            LogDiscoveryFailed(logger, e.Message);
+            return null;
+        }
+
+        var wanted = found.Resources
+            .Where(r => !Ignored.Contains(r.GroupResource) && r.Verbs.Contains("list") && r.Verbs.Contains("watch") && r.Verbs.Contains("delete"))
+            .GroupBy(r => r.GroupResource, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        Dictionary<string, ResourceMonitor> current;
+        lock (gate)
+        {
+            current = monitors;
+        }
+
+        var next = new Dictionary<string, ResourceMonitor>(StringComparer.Ordinal);
+        var stopped = new List<ResourceMonitor>();
+        foreach (var (groupResource, monitor) in current)
+        {
+            if (wanted.TryGetValue(groupResource, out var resource) ? SameResource(resource, monitor.Resource) : found.FailedGroupVersions.Contains(monitor.Resource.ApiVersion))
+            {
+                next[groupResource] = monitor;
+            }
+            else
+            {
+                stopped.Add(monitor);
+            }
+        }
+
+        var started = new List<ResourceMonitor>();
+        foreach (var (groupResource, resource) in wanted)
+        {
+            if (!next.ContainsKey(groupResource))
+            {
+                var monitor = new ResourceMonitor(context, resource, cancellationToken);
+                next[groupResource] = monitor;
+                started.Add(monitor);
+            }
+        }
+
+        foreach (var monitor in stopped)
+        {
+            LogMonitorStopped(logger, monitor.Resource.GroupResource, monitor.Resource.ApiVersion);
+            foreach (var obj in await monitor.StopAsync().ConfigureAwait(false))
+            {
+                OnDelete(obj);
+            }
+        }
+
+        List<string> retry;
+        lock (gate)
+        {
+            monitors = next;
+            monitorsByKind = [];
+            foreach (var monitor in next.Values)
+            {
+                monitorsByKind.TryAdd((monitor.Resource.Group, monitor.Resource.Kind), monitor);
+            }
+
+            retry = [.. unresolved];
+            unresolved.Clear();
+        }
+
+        var pause = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref paused, pause.Task);
+        try
+        {
+            foreach (var monitor in started)
+            {
+                LogMonitorStarted(logger, monitor.Resource.GroupResource, monitor.Resource.ApiVersion);
+                monitor.Start(OnUpsert, OnDelete);
+            }
+
+            await Task.WhenAll(started.Select(m => m.WaitForSyncAsync(cancellationToken))).WaitAsync(SyncLimit, context.Time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogSyncTimedOut(logger, SyncLimit.TotalSeconds);
+        }
+        finally
+        {
+            pause.TrySetResult();
+        }
+
+        foreach (var uid in retry)
+        {
+            queue.Add(uid);
+        }
+
+        return started;
+    }
+
+    /// <summary>A resource served in another version or scope is watched afresh.</summary>
+    private static bool SameResource(ApiResource a, ApiResource b) =>
+        a.Version == b.Version && a.Kind == b.Kind && a.Namespaced == b.Namespaced;
+
+    private void OnUpsert(ResourceMonitor monitor, PartialObjectMetadata obj)
+    {
+        if (DiscoveryChanging.Contains(monitor.Resource.GroupResource))
+        {
+            resyncRequests.Writer.TryWrite(true);
+        }
+
         var meta = obj.Metadata;
-        if (meta?.Uid is not { } uid)
+        if (meta?.Uid is not { } uid || meta.Name is null)
         {
             return;
         }
@@ -86,7 +258,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
                 }
             }
 
-            nodes[uid] = new GraphNode(access, meta.Namespace, meta.Name!, references.Select(r => r.Uid!).ToList(), GarbageCollectionRules.IsDeletingDependents(meta));
+            nodes[uid] = new GraphNode(monitor, meta.Namespace, meta.Name, references.Select(r => r.Uid!).ToList(), GarbageCollectionRules.IsDeletingDependents(meta));
             foreach (var reference in references)
             {
                 if (!dependents.TryGetValue(reference.Uid!, out var set))
@@ -104,7 +276,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
         }
     }
 
-    private void OnDelete(IKubernetesObject obj)
+    private void OnDelete(PartialObjectMetadata obj)
     {
         if (obj.Metadata?.Uid is not { } uid)
         {
@@ -116,6 +288,11 @@ internal sealed partial class GarbageCollector : IController, IReconciler
         {
             if (nodes.Remove(uid, out var node))
             {
+                if (DiscoveryChanging.Contains(node.Monitor.Resource.GroupResource))
+                {
+                    resyncRequests.Writer.TryWrite(true);
+                }
+
                 foreach (var owner in node.Owners)
                 {
                     RemoveDependent(owner, uid);
@@ -123,6 +300,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
                 }
             }
 
+            unresolved.Remove(uid);
             if (dependents.TryGetValue(uid, out var set))
             {
                 affected.AddRange(set);
@@ -150,13 +328,14 @@ internal sealed partial class GarbageCollector : IController, IReconciler
 
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
+        await Volatile.Read(ref paused).WaitAsync(cancellationToken).ConfigureAwait(false);
         GraphNode? node;
         lock (gate)
         {
             node = nodes.GetValueOrDefault(key);
         }
 
-        if (node is null || node.Access.GetCached(node.Namespace, node.Name) is not { Metadata: { } meta } || meta.Uid != key)
+        if (node is null || node.Monitor.GetCached(node.Namespace, node.Name) is not { } meta || meta.Uid != key)
         {
             return ReconcileResult.Done;
         }
@@ -181,30 +360,26 @@ internal sealed partial class GarbageCollector : IController, IReconciler
         }
 
         var owners = new List<(OwnerReference, OwnerState)>();
-        var unwatched = false;
         foreach (var reference in references)
         {
-            var (state, watched) = await OwnerStateAsync(node, reference, cancellationToken).ConfigureAwait(false);
-            owners.Add((reference, state));
-            unwatched |= !watched;
+            owners.Add((reference, await OwnerStateAsync(key, node, reference, cancellationToken).ConfigureAwait(false)));
         }
 
         var (hasDependents, dependentDeleting) = DependentsOf(key);
         var decision = GarbageCollectionRules.ForDependent(meta, owners, hasDependents, dependentDeleting);
         if (decision.IsNone)
         {
-            // No informer reports the deletion of an owner of a custom kind: its dependents look again.
-            return unwatched ? ReconcileResult.RequeueIn(UnwatchedOwnerRecheck) : ReconcileResult.Done;
+            return ReconcileResult.Done;
         }
 
         if (decision.DeletePolicy is { } policy)
         {
-            LogDeleting(logger, node.Access.Resource.GroupResource, meta.Namespace, meta.Name, policy);
-            await node.Access.DeleteAsync(meta.Namespace, meta.Name!, new DeleteOptions { Preconditions = new Preconditions { Uid = meta.Uid }, PropagationPolicy = policy }, cancellationToken).ConfigureAwait(false);
+            LogDeleting(logger, node.Monitor.Resource.GroupResource, meta.Namespace, meta.Name, policy);
+            await node.Monitor.DeleteAsync(meta.Namespace, meta.Name!, new DeleteOptions { Preconditions = new Preconditions { Uid = meta.Uid }, PropagationPolicy = policy }, cancellationToken).ConfigureAwait(false);
             return ReconcileResult.Done;
         }
 
-        await PatchAsync(node, meta, MetadataPatch.OwnerReferences(meta, GarbageCollectionRules.Apply(references, decision)), cancellationToken).ConfigureAwait(false);
+        await node.Monitor.PatchAsync(meta.Namespace, meta.Name!, MetadataPatch.OwnerReferences(meta, GarbageCollectionRules.Apply(references, decision)), cancellationToken).ConfigureAwait(false);
         return ReconcileResult.Done;
     }
 
@@ -225,7 +400,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
 
         if (blocking.Count == 0)
         {
-            await PatchAsync(node, meta, MetadataPatch.Finalizers(meta, meta.Finalizers!.Where(f => f != GarbageCollectionRules.ForegroundFinalizer).ToList()), cancellationToken).ConfigureAwait(false);
+            await node.Monitor.PatchAsync(meta.Namespace, meta.Name!, MetadataPatch.Finalizers(meta, meta.Finalizers!.Where(f => f != GarbageCollectionRules.ForegroundFinalizer).ToList()), cancellationToken).ConfigureAwait(false);
             return false;
         }
 
@@ -253,10 +428,10 @@ internal sealed partial class GarbageCollector : IController, IReconciler
             }
 
             var remaining = (dependentMeta.OwnerReferences ?? []).Where(r => r.Uid != meta.Uid).ToList();
-            await PatchAsync(dependent, dependentMeta, MetadataPatch.OwnerReferences(dependentMeta, remaining), cancellationToken).ConfigureAwait(false);
+            await dependent.Monitor.PatchAsync(dependentMeta.Namespace, dependentMeta.Name!, MetadataPatch.OwnerReferences(dependentMeta, remaining), cancellationToken).ConfigureAwait(false);
         }
 
-        await PatchAsync(node, meta, MetadataPatch.Finalizers(meta, meta.Finalizers!.Where(f => f != GarbageCollectionRules.OrphanFinalizer).ToList()), cancellationToken).ConfigureAwait(false);
+        await node.Monitor.PatchAsync(meta.Namespace, meta.Name!, MetadataPatch.Finalizers(meta, meta.Finalizers!.Where(f => f != GarbageCollectionRules.OrphanFinalizer).ToList()), cancellationToken).ConfigureAwait(false);
     }
 
     private List<(string Uid, ObjectMeta Meta)> Dependents(string ownerUid)
@@ -272,7 +447,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
         var result = new List<(string, ObjectMeta)>();
         foreach (var (uid, dependent) in found)
         {
-            if (dependent.Access.GetCached(dependent.Namespace, dependent.Name) is { Metadata: { } meta } && meta.Uid == uid)
+            if (dependent.Monitor.GetCached(dependent.Namespace, dependent.Name) is { } meta && meta.Uid == uid)
             {
                 result.Add((uid, meta));
             }
@@ -294,69 +469,71 @@ internal sealed partial class GarbageCollector : IController, IReconciler
         }
     }
 
-    /// <summary>Looks an owner up in the cache and, when the cache says it is gone, confirms with the server.</summary>
-    private async Task<(OwnerState State, bool Watched)> OwnerStateAsync(GraphNode dependent, OwnerReference reference, CancellationToken cancellationToken)
+    /// <summary>
+    /// Looks an owner up in its resource's cache and, unless the cache shows it with the referenced uid, asks
+    /// the server: an owner is only ever called gone after a live read.
+    /// </summary>
+    private async Task<OwnerState> OwnerStateAsync(string dependentUid, GraphNode dependent, OwnerReference reference, CancellationToken cancellationToken)
     {
-        var access = catalog.ForKind(reference.ApiVersion, reference.Kind);
-        if (access is null && reference is { ApiVersion: { } apiVersion, Kind: { } kind, Name: { } ownerName })
+        if (reference.Name is null || reference.ApiVersion is null || reference.Kind is null)
         {
-            var found = await discovered.GetAsync(apiVersion, kind, dependent.Access.Resource.Namespaced ? dependent.Namespace : null, ownerName, cancellationToken).ConfigureAwait(false);
-            if (found is null)
-            {
-                // A kind no served resource has cannot be checked; keeping the dependent is the safe choice.
-                return (OwnerState.Solid, true);
-            }
-
-            var state = found.Uid != reference.Uid ? OwnerState.Dangling
-                : found.DeletingDependents ? OwnerState.WaitingForDependentsDeletion
-                : OwnerState.Solid;
-            return (state, false);
+            return OwnerState.Solid;
         }
 
-        if (access is null || reference.Name is null)
+        var slash = reference.ApiVersion.IndexOf('/', StringComparison.Ordinal);
+        var group = slash < 0 ? string.Empty : reference.ApiVersion[..slash];
+        ResourceMonitor? owners;
+        lock (gate)
         {
-            // An unknown kind cannot be checked; keeping the dependent is the safe choice.
-            return (OwnerState.Solid, true);
+            owners = monitorsByKind.GetValueOrDefault((group, reference.Kind));
+            if (owners is null)
+            {
+                // A kind discovery does not (yet) name cannot be checked: the dependent stays and is looked at again
+                // after the next discovery, which a new CRD brings about.
+                unresolved.Add(dependentUid);
+                return OwnerState.Solid;
+            }
         }
 
         string? ns = null;
-        if (access.Resource.Namespaced)
+        if (owners.Resource.Namespaced)
         {
-            if (!dependent.Access.Resource.Namespaced)
+            if (!dependent.Monitor.Resource.Namespaced)
             {
-                return (OwnerState.Dangling, true);
+                return OwnerState.Dangling;
             }
 
             ns = dependent.Namespace;
         }
 
-        var owner = access.GetCached(ns, reference.Name);
-        if (owner?.Metadata?.Uid != reference.Uid)
+        var owner = owners.GetCached(ns, reference.Name);
+        if (owner?.Uid != reference.Uid)
         {
-            owner = await access.GetAsync(ns, reference.Name, cancellationToken).ConfigureAwait(false);
+            owner = await owners.GetAsync(ns, reference.Name, cancellationToken).ConfigureAwait(false);
         }
 
-        if (owner?.Metadata is not { } meta || meta.Uid != reference.Uid)
+        if (owner is null || owner.Uid != reference.Uid)
         {
-            return (OwnerState.Dangling, true);
+            return OwnerState.Dangling;
         }
 
-        return (GarbageCollectionRules.IsDeletingDependents(meta) ? OwnerState.WaitingForDependentsDeletion : OwnerState.Solid, true);
-    }
-
-    private static async Task PatchAsync(GraphNode node, ObjectMeta meta, string patch, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await node.Access.PatchAsync(meta.Namespace, meta.Name!, PatchType.Json, patch, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StatusException e) when (e.IsNotFound())
-        {
-        }
+        return GarbageCollectionRules.IsDeletingDependents(owner) ? OwnerState.WaitingForDependentsDeletion : OwnerState.Solid;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Garbage collecting {Resource} {Namespace}/{Name} (propagation {Policy})")]
     private static partial void LogDeleting(ILogger logger, string resource, string? @namespace, string? name, string policy);
 
-    private sealed record GraphNode(ResourceAccess Access, string? Namespace, string Name, List<string> Owners, bool DeletingDependents);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Garbage collector discovery failed: {Reason}; the resources watched so far stay watched")]
+    private static partial void LogDiscoveryFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Garbage collector caches not filled after {Seconds} s; collecting with what is known")]
+    private static partial void LogSyncTimedOut(ILogger logger, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Garbage collector watches {Resource} ({ApiVersion})")]
+    private static partial void LogMonitorStarted(ILogger logger, string resource, string apiVersion);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Garbage collector stops watching {Resource} ({ApiVersion})")]
+    private static partial void LogMonitorStopped(ILogger logger, string resource, string apiVersion);
+
+    private sealed record GraphNode(ResourceMonitor Monitor, string? Namespace, string Name, List<string> Owners, bool DeletingDependents);
 }

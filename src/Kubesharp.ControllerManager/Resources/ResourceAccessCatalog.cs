@@ -10,8 +10,6 @@ namespace Kubesharp.ControllerManager.Resources;
 /// </summary>
 internal sealed class ResourceAccessCatalog
 {
-    private readonly Dictionary<(string Group, string Kind), ResourceAccess> byKind = [];
-
     public ResourceAccessCatalog(KubernetesClient client)
     {
         var all = new List<ResourceAccess>();
@@ -24,24 +22,10 @@ internal sealed class ResourceAccessCatalog
             }
 
             all.Add(access);
-            byKind.TryAdd((resource.Group, resource.Kind), access);
         }
 
         All = all;
     }
 
     public IReadOnlyList<ResourceAccess> All { get; }
-
-    /// <summary>The resource of an owner reference's apiVersion and kind (any version of the group).</summary>
-    public ResourceAccess? ForKind(string? apiVersion, string? kind)
-    {
-        if (apiVersion is null || kind is null)
-        {
-            return null;
-        }
-
-        var slash = apiVersion.IndexOf('/', StringComparison.Ordinal);
-        var group = slash < 0 ? string.Empty : apiVersion[..slash];
-        return byKind.GetValueOrDefault((group, kind));
-    }
 }
