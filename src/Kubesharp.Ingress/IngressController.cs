@@ -30,7 +30,7 @@ public sealed partial class IngressController : IAsyncDisposable
     private readonly ILoggerFactory loggerFactory;
     private readonly ILogger logger;
     private readonly TimeProvider time;
-    private readonly Channel<bool> changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ChangeSignal changes;
     private readonly IngressCertificateCache certificates = new();
     private readonly IngressRouteBuilder builder;
     private readonly TaskCompletionSource<IngressListener> started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -47,6 +47,7 @@ public sealed partial class IngressController : IAsyncDisposable
         this.loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         logger = this.loggerFactory.CreateLogger<IngressController>();
         time = timeProvider ?? TimeProvider.System;
+        changes = new ChangeSignal(options.SyncDelay, this.time);
         var endpoints = new ServiceEndpoints(informers);
         builder = new IngressRouteBuilder(endpoints, informers.Lister<Secret>(), certificates);
         gateway = options.GatewayApi ? new Gateway.GatewayController(client, informers, endpoints, options, this.loggerFactory, time) : null;
@@ -101,19 +102,8 @@ public sealed partial class IngressController : IAsyncDisposable
             retry = !await UpdateStatusesAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                // A failed status write is retried within a second, changes or not.
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                if (retry)
-                {
-                    wait.CancelAfter(TimeSpan.FromSeconds(1));
-                }
-
-                await changes.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
-                await Task.Delay(options.SyncDelay, time, cancellationToken).ConfigureAwait(false);
-                changes.Reader.TryRead(out _);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
+                // A failed status write is tried again within a second, changes or not.
+                await changes.WaitAsync(retry, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -137,7 +127,7 @@ public sealed partial class IngressController : IAsyncDisposable
         where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind =>
         informer.AddEventHandler(onAdd: _ => Changed(), onUpdate: (_, _) => Changed(), onDelete: _ => Changed());
 
-    private void Changed() => changes.Writer.TryWrite(true);
+    private void Changed() => changes.Notify();
 
     private void Rebuild()
     {

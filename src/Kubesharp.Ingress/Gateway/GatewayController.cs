@@ -23,7 +23,7 @@ internal sealed partial class GatewayController : IDisposable
     private readonly IngressOptions options;
     private readonly ILogger logger;
     private readonly TimeProvider time;
-    private readonly Channel<bool> changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ChangeSignal changes;
     private readonly IngressCertificateCache certificates = new();
     private readonly GatewayRouteBuilder builder;
     private readonly JsonInformer classes;
@@ -37,6 +37,7 @@ internal sealed partial class GatewayController : IDisposable
         this.informers = informers;
         this.options = options;
         this.time = time;
+        changes = new ChangeSignal(options.SyncDelay, this.time);
         logger = loggerFactory.CreateLogger<GatewayController>();
         builder = new GatewayRouteBuilder(endpoints, informers.Lister<Secret>(), informers.Lister<Namespace>(), certificates);
         classes = new JsonInformer(client, GatewayCustomResources.GatewayClasses, Changed, time, logger);
@@ -80,22 +81,8 @@ internal sealed partial class GatewayController : IDisposable
             Volatile.Write(ref current, built);
             certificates.Sweep();
             var retry = !await WriteStatusesAsync(statuses, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                // A failed status write is tried again within a second, changes or not.
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                if (retry)
-                {
-                    wait.CancelAfter(TimeSpan.FromSeconds(1));
-                }
-
-                await changes.Reader.ReadAsync(wait.Token).ConfigureAwait(false);
-                await Task.Delay(options.SyncDelay, time, cancellationToken).ConfigureAwait(false);
-                changes.Reader.TryRead(out _);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-            }
+            // A failed status write is tried again within a second, changes or not.
+            await changes.WaitAsync(retry, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -145,7 +132,7 @@ internal sealed partial class GatewayController : IDisposable
         where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind =>
         informer.AddEventHandler(onAdd: _ => Changed(), onUpdate: (_, _) => Changed(), onDelete: _ => Changed());
 
-    private void Changed() => changes.Writer.TryWrite(true);
+    private void Changed() => changes.Notify();
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not install the Gateway API definitions: {Reason}")]
     private static partial void LogInstallFailed(ILogger logger, string reason);
