@@ -12,7 +12,6 @@ using Kubesharp.ControllerManager.Namespaces;
 using Kubesharp.ControllerManager.NodeLifecycle;
 using Kubesharp.ControllerManager.PodGarbageCollection;
 using Kubesharp.ControllerManager.ReplicaSets;
-using Kubesharp.ControllerManager.Resources;
 using Kubesharp.ControllerManager.ServiceAccounts;
 using Kubesharp.ControllerManager.TtlAfterFinished;
 using Microsoft.Extensions.Logging;
@@ -78,7 +77,6 @@ public static class ControllerManager
         await using var informers = new SharedInformerFactory(client, options.ResyncPeriod, timeProvider: timeProvider, loggerFactory: loggerFactory);
         var events = new EventRecorder(client, "kube-controller-manager", timeProvider: timeProvider, logger: loggerFactory.CreateLogger<EventRecorder>());
         var context = new ControllerContext(client, informers, events, options, timeProvider, loggerFactory);
-        var catalog = new ResourceAccessCatalog(client);
         IController[] controllers =
         [
             new ReplicaSetController(context),
@@ -87,7 +85,7 @@ public static class ControllerManager
             new StatefulSets.StatefulSetController(context),
             new DaemonSets.DaemonSetController(context),
             new GarbageCollector(context),
-            new NamespaceController(context, catalog),
+            new NamespaceController(context),
             new NodeLifecycleController(context),
             .. options.AllocateNodeCidrs ? [new NodeIpam.NodeIpamController(context, NodeIpam.CidrSet.Create(options.ClusterCidr, options.NodeCidrMaskSize))] : Array.Empty<IController>(),
             new ServiceAccountController(context),

@@ -61,6 +61,19 @@ public sealed class KubectlGarbageCollectionTests(KubectlServer server) : IAsync
     }
 
     [Fact]
+    public async Task DeleteNamespace_HoldingCustomResourcesOfNewCrd_DeletesThemWithIt()
+    {
+        await ApplyAsync(Gizmo("first") + "\n---\n" + Gizmo("second") + "\n---\n" + ConfigMap("plain"));
+
+        (await K("delete", "namespace", _ns, "--timeout=120s")).Ok();
+
+        // A namespace of the same name starts empty: nothing of the old one was left behind in the store.
+        (await K("create", "namespace", _ns)).Ok();
+        Assert.Equal(string.Empty, (await K("get", $"gizmos.{_group}", "-n", _ns, "-o", "name")).Ok().Output.Trim());
+        Assert.Equal(string.Empty, (await K("get", "configmap", "plain", "-n", _ns, "-o", "name", "--ignore-not-found")).Ok().Output.Trim());
+    }
+
+    [Fact]
     public async Task Delete_ConfigMapOwningCustomResourceOfNewCrd_CollectsTheCustomResource()
     {
         var owner = await CreateConfigMapAsync("owner");

@@ -6,14 +6,15 @@ using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
 using Kubesharp.Client.WorkQueues;
 using Kubesharp.ControllerManager.Objects;
-using Kubesharp.ControllerManager.Resources;
+using Kubesharp.Client.Discovery;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.ControllerManager.Namespaces;
 
 /// <summary>
-/// Empties terminating namespaces: deletes every namespaced object, reports progress in the namespace's
-/// conditions and, once nothing is left, removes the kubernetes finalizer so the namespace goes away.
+/// Empties terminating namespaces: deletes every namespaced object of every resource discovery lists (custom
+/// resources and aggregated APIs included, read as metadata only), reports progress in the namespace's conditions
+/// and, once nothing is left, removes the kubernetes finalizer so the namespace goes away.
 /// </summary>
 internal sealed partial class NamespaceController : IController, IReconciler
 {
@@ -21,17 +22,22 @@ internal sealed partial class NamespaceController : IController, IReconciler
 
     private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long one reading of discovery serves the passes of every namespace being emptied.</summary>
+    private static readonly TimeSpan DiscoveryLifetime = TimeSpan.FromSeconds(5);
+
     private readonly ControllerContext context;
-    private readonly ResourceAccessCatalog catalog;
+    private readonly DiscoveryClient discovery;
+    private readonly SemaphoreSlim discoveryGate = new(1, 1);
+    private (DiscoveredResources Resources, DateTimeOffset ReadAt)? discovered;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
     private readonly InformerSyncs syncs = new();
     private Lister<Namespace> namespaces = null!;
 
-    public NamespaceController(ControllerContext context, ResourceAccessCatalog catalog)
+    public NamespaceController(ControllerContext context)
     {
         this.context = context;
-        this.catalog = catalog;
+        discovery = new DiscoveryClient(context.Client);
         queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
         logger = context.LoggerFactory.CreateLogger<NamespaceController>();
     }
@@ -46,7 +52,11 @@ internal sealed partial class NamespaceController : IController, IReconciler
         syncs.Add(informer.WaitForSyncAsync);
     }
 
-    public void Dispose() => queue.Dispose();
+    public void Dispose()
+    {
+        queue.Dispose();
+        discoveryGate.Dispose();
+    }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -62,6 +72,25 @@ internal sealed partial class NamespaceController : IController, IReconciler
         }
     }
 
+    private async Task<DiscoveredResources> DiscoverAsync(CancellationToken cancellationToken)
+    {
+        await discoveryGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var now = context.Time.GetUtcNow();
+            if (discovered is not { } last || now - last.ReadAt > DiscoveryLifetime)
+            {
+                discovered = last = (await discovery.ServerPreferredResourcesAsync(cancellationToken).ConfigureAwait(false), now);
+            }
+
+            return last.Resources;
+        }
+        finally
+        {
+            discoveryGate.Release();
+        }
+    }
+
     public async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
     {
         var cached = namespaces.Get(null, key);
@@ -73,21 +102,25 @@ internal sealed partial class NamespaceController : IController, IReconciler
         var remaining = new Dictionary<string, int>(StringComparer.Ordinal);
         var finalizers = new Dictionary<string, int>(StringComparer.Ordinal);
         var errors = new List<string>();
-        foreach (var access in catalog.All.Where(a => a.Resource.Namespaced && a.Resource.Verbs.Contains("delete")))
+        // A group-version whose discovery fails (an aggregated API whose backend is down) is passed over rather than
+        // waited for, unlike upstream: its backend holds its objects, not this server's store.
+        var resources = await DiscoverAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var resource in resources.Resources.Where(r => r.Namespaced && r.Verbs.Contains("list") && r.Verbs.Contains("delete")))
         {
-            IReadOnlyList<Kubesharp.ApiMachinery.IKubernetesObject> items;
+            var objects = context.Client.MetadataResource(resource);
+            IReadOnlyList<PartialObjectMetadata> items;
             try
             {
-                items = await access.ListAsync(key, cancellationToken).ConfigureAwait(false);
+                items = (await objects.ListAsync(key, cancellationToken: cancellationToken).ConfigureAwait(false)).Items;
             }
-            catch (StatusException e) when (e.IsNotFound())
+            catch (StatusException e) when (e.IsNotFound() || e.Code == 405)
             {
-                // Not served by this server: nothing of it can be in the namespace.
+                // Gone since discovery was read, or not listable here: nothing of it can be in the namespace.
                 continue;
             }
             catch (StatusException e)
             {
-                errors.Add($"{access.Resource.GroupResource}: {e.Message}");
+                errors.Add($"{resource.GroupResource}: {e.Message}");
                 continue;
             }
 
@@ -98,19 +131,20 @@ internal sealed partial class NamespaceController : IController, IReconciler
                 {
                     try
                     {
-                        if (!await access.DeleteAsync(key, meta.Name!, new DeleteOptions { PropagationPolicy = "Background" }, cancellationToken).ConfigureAwait(false))
-                        {
-                            continue;
-                        }
+                        await objects.DeleteAsync(key, meta.Name!, new DeleteOptions { PropagationPolicy = "Background" }, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (StatusException e) when (e.IsNotFound())
+                    {
+                        continue;
                     }
                     catch (StatusException e)
                     {
-                        errors.Add($"{access.Resource.GroupResource}: {e.Message}");
+                        errors.Add($"{resource.GroupResource}: {e.Message}");
                     }
                 }
 
                 // Whether the delete finished at once or left a terminating object, the next pass re-lists.
-                remaining[access.Resource.GroupResource] = remaining.GetValueOrDefault(access.Resource.GroupResource) + 1;
+                remaining[resource.GroupResource] = remaining.GetValueOrDefault(resource.GroupResource) + 1;
                 foreach (var finalizer in meta.Finalizers ?? [])
                 {
                     finalizers[finalizer] = finalizers.GetValueOrDefault(finalizer) + 1;
