@@ -15,11 +15,26 @@ internal sealed class CertificateSigner : IDisposable
     private static readonly TimeSpan Backdate = TimeSpan.FromMinutes(5);
 
     private readonly X509Certificate2 ca;
+    private readonly AsymmetricAlgorithm caKey;
+    private readonly X509SignatureGenerator caSignature;
     private readonly TimeSpan duration;
 
     public CertificateSigner(string caCertificatePem, string caKeyPem, TimeSpan duration)
     {
         ca = X509Certificate2.CreateFromPem(caCertificatePem, caKeyPem);
+        // Signed with the CA's own key whatever the request's key is (an RSA request under an ECDSA CA, or the reverse).
+        if (ca.GetECDsaPrivateKey() is { } ecdsa)
+        {
+            caKey = ecdsa;
+            caSignature = X509SignatureGenerator.CreateForECDsa(ecdsa);
+        }
+        else
+        {
+            var rsa = ca.GetRSAPrivateKey() ?? throw new CryptographicException("the cluster CA's key is neither ECDSA nor RSA");
+            caKey = rsa;
+            caSignature = X509SignatureGenerator.CreateForRSA(rsa, RSASignaturePadding.Pkcs1);
+        }
+
         this.duration = duration;
     }
 
@@ -90,7 +105,7 @@ internal sealed class CertificateSigner : IDisposable
         var serial = new byte[16];
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7f;
-        using var issued = request.Create(ca, now - Backdate, notAfter, serial);
+        using var issued = request.Create(ca.SubjectName, caSignature, now - Backdate, notAfter, serial);
         return (issued.ExportCertificatePem() + "\n", null);
     }
 
@@ -147,5 +162,9 @@ internal sealed class CertificateSigner : IDisposable
         return oids;
     }
 
-    public void Dispose() => ca.Dispose();
+    public void Dispose()
+    {
+        caKey.Dispose();
+        ca.Dispose();
+    }
 }

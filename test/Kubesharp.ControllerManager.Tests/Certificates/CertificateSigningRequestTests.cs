@@ -179,6 +179,20 @@ public sealed class CertificateSigningRequestTests
             Assert.Equal("alice", whoami.Status!.UserInfo!.Username);
         }
 
+        // An RSA key (what `openssl req -newkey rsa:2048` makes) under the cluster's ECDSA CA.
+        using var rsaKey = RSA.Create(2048);
+        var rsaRequest = Encoding.UTF8.GetBytes(new CertificateRequest("CN=bob", rsaKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1).CreateSigningRequestPem());
+        await admin.CreateAsync(Request("bob", rsaRequest, CertificateSigners.KubeApiServerClient, [CertificateSigners.DigitalSignature, CertificateSigners.KeyEncipherment, CertificateSigners.ClientAuth]));
+        await ApproveAsync(admin, "bob", CertificateSigners.Approved);
+        var bob = await ControllerCluster.EventuallyAsync(() => admin.GetAsync(null, "bob"), c => c.Status?.Certificate is { Length: > 0 } || c.Status?.Conditions?.Any(x => x.Type == CertificateSigners.Failed) == true, "bob's RSA request to be issued");
+        Assert.NotNull(bob.Status!.Certificate);
+        using (var bobCertificate = X509Certificate2.CreateFromPem(Encoding.UTF8.GetString(bob.Status.Certificate)))
+        {
+            Assert.Equal("CN=bob", bobCertificate.Subject);
+            Assert.NotNull(bobCertificate.GetRSAPublicKey());
+            Assert.True(ChainsTo(bobCertificate, host.Certificates.CaPem));
+        }
+
         var failed = await ControllerCluster.EventuallyAsync(() => admin.GetAsync(null, "serverish"), c => c.Status?.Conditions?.Any(x => x.Type == CertificateSigners.Failed) == true, "the unsignable request to fail");
         var failure = failed.Status!.Conditions!.Single(c => c.Type == CertificateSigners.Failed);
         Assert.Equal(CsrSigningController.FailureReason, failure.Reason);
