@@ -65,27 +65,8 @@ public sealed class KubectlCertificateTests(KubectlServer server) : IDisposable
         var certificatePath = Path.Combine(_dir, "user.crt");
         await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
         await File.WriteAllTextAsync(certificatePath, certificatePem);
-        var admin = await File.ReadAllTextAsync(server.Kubeconfig);
-        var serverLine = admin.Split('\n').First(l => l.TrimStart().StartsWith("server:", StringComparison.Ordinal)).Trim();
         var kubeconfig = Path.Combine(_dir, "user.kubeconfig");
-        await File.WriteAllTextAsync(kubeconfig, $$"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: c
-              cluster:
-                {{serverLine}}
-                certificate-authority: {{Path.Combine(server.DataDir, "server", "tls", "ca.crt")}}
-            users:
-            - name: u
-              user:
-                client-certificate: {{certificatePath}}
-                client-key: {{keyPath}}
-            contexts:
-            - name: x
-              context: {cluster: c, user: u}
-            current-context: x
-            """);
+        await server.WriteUserKubeconfigAsync(kubeconfig, ("client-certificate", certificatePath), ("client-key", keyPath));
         var whoami = (await K("auth", "whoami", "-o", "json", "--kubeconfig", kubeconfig)).Ok();
         var user = JsonNode.Parse(whoami.Output)!["status"]!["userInfo"]!;
         Assert.Equal(_name, (string?)user["username"]);

@@ -19,6 +19,34 @@ public sealed class KubectlServer : IAsyncLifetime
 
     public string Kubeconfig => Path.Combine(DataDir, "kubeconfig.yaml");
 
+    /// <summary>
+    /// Writes a kubeconfig at <paramref name="path"/> that holds only this server, its CA and a user with
+    /// <paramref name="user"/>'s fields (token, client-certificate, client-key…): kubectl as someone other than the admin.
+    /// </summary>
+    public async Task WriteUserKubeconfigAsync(string path, params (string Field, string Value)[] user)
+    {
+        var admin = await File.ReadAllTextAsync(Kubeconfig);
+        var serverLine = admin.Split('\n').First(l => l.TrimStart().StartsWith("server:", StringComparison.Ordinal)).Trim();
+        var fields = string.Join("\n", user.Select(f => $"    {f.Field}: {f.Value}"));
+        await File.WriteAllTextAsync(path, $$"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: c
+              cluster:
+                {{serverLine}}
+                certificate-authority: {{Path.Combine(DataDir, "server", "tls", "ca.crt")}}
+            users:
+            - name: u
+              user:
+            {{fields}}
+            contexts:
+            - name: x
+              context: {cluster: c, user: u}
+            current-context: x
+            """);
+    }
+
     public async Task InitializeAsync()
     {
         _process = await StartAsync(DataDir, ["--disable-agent", "--simulated-nodes", SimulatedNodes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);

@@ -94,26 +94,8 @@ public sealed class KubectlServiceAccountTests(KubectlServer server) : IDisposab
     /// <summary>kubectl with a kubeconfig that holds only the server, its CA and the token.</summary>
     private async Task<Kubectl.Result> AsTokenAsync(string token, params string[] args)
     {
-        var admin = await File.ReadAllTextAsync(server.Kubeconfig);
-        var serverLine = admin.Split('\n').First(l => l.TrimStart().StartsWith("server:", StringComparison.Ordinal)).Trim();
         var path = Path.Combine(_dir, "token.kubeconfig");
-        await File.WriteAllTextAsync(path, $$"""
-            apiVersion: v1
-            kind: Config
-            clusters:
-            - name: c
-              cluster:
-                {{serverLine}}
-                certificate-authority: {{Path.Combine(server.DataDir, "server", "tls", "ca.crt")}}
-            users:
-            - name: u
-              user:
-                token: {{token}}
-            contexts:
-            - name: x
-              context: {cluster: c, user: u}
-            current-context: x
-            """);
+        await server.WriteUserKubeconfigAsync(path, ("token", token));
         return await _kubectl.RunAsync(args, null, new Dictionary<string, string> { ["KUBECONFIG"] = path });
     }
 
