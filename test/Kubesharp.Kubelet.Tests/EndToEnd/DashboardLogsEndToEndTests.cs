@@ -68,7 +68,14 @@ public sealed class DashboardLogsEndToEndTests(NodeFixture fixture, ITestOutputH
 
             // The connection drops, as a browser drops every stream when the machine's network changes (on a node, a
             // pod's interface coming or going is such a change): the page resumes where it stopped.
-            relay.CutAll();
+            // Chromium itself drops every connection when it sees the network change (a pod's veth coming up is
+            // enough) and reconnects a moment later: cut once a connection is open again.
+            var cutBy = DateTime.UtcNow + Timeout;
+            while (relay.CutAll() == 0 && DateTime.UtcNow < cutBy)
+            {
+                await Task.Delay(100);
+            }
+
             Assert.True(relay.Cut > 0);
             var seen = (string?)await browser.EvaluateAsync("document.querySelector('#log').textContent") ?? string.Empty;
             var last = seen.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();

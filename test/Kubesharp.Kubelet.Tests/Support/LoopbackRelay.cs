@@ -28,11 +28,12 @@ public sealed class LoopbackRelay : IAsyncDisposable
     /// <summary>How many connections have been cut so far.</summary>
     public int Cut { get; private set; }
 
-    /// <summary>Resets every connection open now.</summary>
-    public void CutAll()
+    /// <summary>Resets every connection open now and says how many there were.</summary>
+    public int CutAll()
     {
         lock (gate)
         {
+            var count = open.Count;
             foreach (var (client, upstream) in open)
             {
                 client.Client.LingerState = new LingerOption(true, 0);
@@ -42,6 +43,7 @@ public sealed class LoopbackRelay : IAsyncDisposable
             }
 
             open.Clear();
+            return count;
         }
     }
 
