@@ -31,35 +31,42 @@ internal static class Load
     }
 
     /// <summary>
-    /// Two loads compared fairly: both warm up (unmeasured, half the duration each), then run four alternating rounds
-    /// of a quarter of the duration, each first in two of them, so that neither gains from running later (a warmer
+    /// Two loads compared fairly: both warm up (unmeasured, half the duration each), then run alternating rounds (four
+    /// unless asked) of a quarter of the duration, each first in half of them, so that neither gains from running later (a warmer
     /// JIT, a larger store) or loses more to a neighbour's burst on a shared machine. Sequence numbers of the warm-up
-    /// and of each round are far apart, so created names never collide.
+    /// and of each round are far apart, so created names never collide. perRound, when given, receives each round's
+    /// latencies of both loads, for ratios taken round by round.
     /// </summary>
     public static async Task<((List<double> Latencies, double Rate) A, (List<double> Latencies, double Rate) B)> ComparePairedAsync(
-        int clients, TimeSpan duration, (HttpClient Client, Func<HttpClient, long, Task<HttpResponseMessage>> Send) a, (HttpClient Client, Func<HttpClient, long, Task<HttpResponseMessage>> Send) b)
+        int clients, TimeSpan duration, (HttpClient Client, Func<HttpClient, long, Task<HttpResponseMessage>> Send) a, (HttpClient Client, Func<HttpClient, long, Task<HttpResponseMessage>> Send) b, int rounds = 4,
+        List<(List<double> A, List<double> B)>? perRound = null)
     {
-        await RunAsync(a.Client, clients, duration / 2, (c, n) => a.Send(c, n + 100_000_000));
-        await RunAsync(b.Client, clients, duration / 2, (c, n) => b.Send(c, n + 100_000_000));
+        await RunAsync(a.Client, clients, duration / 2, (c, n) => a.Send(c, n + 1_000_000_000));
+        await RunAsync(b.Client, clients, duration / 2, (c, n) => b.Send(c, n + 1_000_000_000));
         List<double> aLatencies = [], bLatencies = [];
         double aRate = 0, bRate = 0;
-        for (var round = 0; round < 4; round++)
+        for (var round = 0; round < rounds; round++)
         {
             var offset = (round + 1) * 10_000_000L;
+            List<double> aRound = [], bRound = [];
             foreach (var first in round % 2 == 0 ? new[] { true, false } : [false, true])
             {
                 var (client, send) = first ? a : b;
                 var (latencies, rate) = await RunAsync(client, clients, duration / 4, (c, n) => send(c, n + offset));
-                (first ? aLatencies : bLatencies).AddRange(latencies);
+                (first ? aRound : bRound).AddRange(latencies);
                 if (first)
                 {
-                    aRate += rate / 4;
+                    aRate += rate / rounds;
                 }
                 else
                 {
-                    bRate += rate / 4;
+                    bRate += rate / rounds;
                 }
             }
+
+            aLatencies.AddRange(aRound);
+            bLatencies.AddRange(bRound);
+            perRound?.Add((aRound, bRound));
         }
 
         return ((aLatencies, aRate), (bLatencies, bRate));

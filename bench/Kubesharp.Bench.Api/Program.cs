@@ -34,6 +34,7 @@ var duration = TimeSpan.FromSeconds(quick ? 2 : 8);
 var settle = TimeSpan.FromSeconds(quick ? 3 : 10);
 var root = Directory.CreateTempSubdirectory("kubesharp-bench-api-").FullName;
 var rows = new List<(string Measurement, double Ours, double Floor, string Format)>();
+const int RbacRounds = 16;
 var rbacRows = new List<(string Measurement, double User, double Admin, string Format)>();
 var establishRuns = quick ? 5 : 20;
 string? customSection = null;
@@ -259,10 +260,13 @@ static async Task MeasureRbacAsync(HttpClient client, string dataDir, Uri baseUr
         ("CREATE ConfigMap, 32 clients", (c, n) => c.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"rbac-{(ReferenceEquals(c, userClient) ? "user" : "admin")}-{n}"))),
     })
     {
-        var ((userLatencies, userRate), (adminLatencies, adminRate)) = await Load.ComparePairedAsync(32, duration, (userClient, send), (client, send));
+        var rounds = new List<(List<double> User, List<double> Admin)>();
+        var ((userLatencies, userRate), (adminLatencies, adminRate)) = await Load.ComparePairedAsync(32, duration, (userClient, send), (client, send), RbacRounds, rounds);
         rbacRows.Add(($"{name}: p50 ms", BenchmarkReport.Percentile(userLatencies, 0.5), BenchmarkReport.Percentile(adminLatencies, 0.5), "0.00"));
         rbacRows.Add(($"{name}: p99 ms", BenchmarkReport.Percentile(userLatencies, 0.99), BenchmarkReport.Percentile(adminLatencies, 0.99), "0.00"));
         rbacRows.Add(($"{name}: requests/s", userRate, adminRate, "N0"));
+        // One burst of a neighbour moves a pooled p99 a long way; the median of the rounds' own p99s does not.
+        rbacRows.Add(($"{name}: p99 ms, median of the {RbacRounds} rounds", Median(rounds.Select(r => BenchmarkReport.Percentile(r.User, 0.99))), Median(rounds.Select(r => BenchmarkReport.Percentile(r.Admin, 0.99))), "0.00"));
         Console.Error.WriteLine($"RBAC {name}: user p99 {BenchmarkReport.Percentile(userLatencies, 0.99):F2} ms, admin p99 {BenchmarkReport.Percentile(adminLatencies, 0.99):F2} ms");
     }
 }
@@ -275,7 +279,8 @@ static async Task WriteRbacSectionAsync(List<(string Measurement, double User, d
     rbacSection.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, same server process. An ordinary user (client certificate, no groups)");
     rbacSection.AppendLine("allowed through one RoleBinding among 1,000 in its namespace, against the admin (system:masters short-cut), both");
     rbacSection.AppendLine("exempt from flow control (the admin as system:masters, the user through a FlowSchema), so the ratio is the cost of authorization, in the");
-    rbacSection.AppendLine(CultureInfo.InvariantCulture, $"same run over one HTTP/2 connection each; after an unmeasured {duration.TotalSeconds / 2:0.#} s of the same load by each, each identity runs four rounds of {duration.TotalSeconds / 4:0.#} s, alternating which goes first. Target: user p99 ≤ 1.1 × admin p99.");
+    rbacSection.AppendLine(CultureInfo.InvariantCulture, $"same run over one HTTP/2 connection each; after an unmeasured {duration.TotalSeconds / 2:0.#} s of the same load by each, each identity runs {RbacRounds} rounds of {duration.TotalSeconds / 4:0.#} s, alternating which goes first (many short rounds, so that the shared machine's bursts fall on both alike). Target: user p99 ≤ 1.1 × admin p99.");
+    rbacSection.AppendLine("The pooled p99 of a few thousand CREATEs is at the mercy of one fsync stall on the shared disk, so each identity's p99 is also taken per round and the median of those is shown.");
     rbacSection.AppendLine();
     rbacSection.AppendLine("| measurement | user via RoleBinding | admin | user / admin |");
     rbacSection.AppendLine("|---|--:|--:|--:|");
@@ -349,6 +354,12 @@ static async Task PrepareAsync(HttpClient client, Uri baseUrl)
 
 static StringContent ConfigMap(string name) =>
     Json($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}","labels":{"app":"bench"}},"data":{"key":"{{{new string('v', 256)}}}"}}""");
+
+static double Median(IEnumerable<double> values)
+{
+    var sorted = values.Order().ToArray();
+    return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
 
 static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
