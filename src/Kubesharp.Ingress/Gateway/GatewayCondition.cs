@@ -27,5 +27,6 @@ internal sealed record GatewayCondition(string Type, bool Status, string Reason,
 
     /// <summary>The conditions' JSON array (see <see cref="ToJson"/>).</summary>
     public static JsonArray ToJson(IEnumerable<GatewayCondition> conditions, long generation, JsonNode? current, DateTimeOffset now) =>
-        [.. conditions.Select(c => c.ToJson(generation, current, now))];
+        // JsonArray's generic Add is not trim-safe; the JsonNode constructor is.
+        new([.. conditions.Select(c => (JsonNode?)c.ToJson(generation, current, now))]);
 }
