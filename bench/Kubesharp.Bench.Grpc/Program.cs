@@ -140,9 +140,12 @@ foreach (var (operation, ours, library) in rows)
         $"| {operation} | {Rate(ours.RequestsPerSecond)} | {Rate(library.RequestsPerSecond)} | {F(ours.P50Milliseconds, "0.000")} | {F(library.P50Milliseconds, "0.000")} | {F(ours.P99Milliseconds, "0.000")} | {F(library.P99Milliseconds, "0.000")} | {F(ours.BytesPerCall, "0")} | {F(library.BytesPerCall, "0")} |");
 }
 
+section.AppendLine();
+section.AppendLine(CultureInfo.InvariantCulture,
+    $"Library over ours, median over the rows: requests/s ×{Median(rows.Select(r => r.Library.RequestsPerSecond / r.Ours.RequestsPerSecond))}, " +
+    $"p50 ×{Median(rows.Select(r => r.Library.P50Milliseconds / r.Ours.P50Milliseconds))}, bytes per call ×{Median(rows.Select(r => r.Library.BytesPerCall / r.Ours.BytesPerCall))}.");
 if (skipCri)
 {
-    section.AppendLine();
     section.AppendLine("The containerd rows need root and were not measured in this run.");
 }
 
@@ -173,6 +176,8 @@ async Task<(string, CallFigures, CallFigures)> CompareAsync(string operation, Tr
     Console.Error.WriteLine($"{operation}: done");
     return (operation, Best(results[0]), Best(results[1]));
 }
+
+static string Median(IEnumerable<double> ratios) => F(BenchmarkReport.Percentile([.. ratios], 0.5), "0.00");
 
 static CallFigures Best(List<CallFigures> figures) => new(
     figures.Max(f => f.RequestsPerSecond), figures.Min(f => f.P50Milliseconds), figures.Min(f => f.P99Milliseconds), figures.Min(f => f.BytesPerCall));
