@@ -3,6 +3,7 @@ using System.Text;
 using Google.Protobuf;
 using Kubesharp.Bench.Common;
 using Kubesharp.Bench.Grpc;
+using Kubesharp.Bench.Storage;
 using Kubesharp.Cri.V1;
 using Kubesharp.Kubelet.Images;
 using Kubesharp.Kubelet.Runtime;
@@ -33,7 +34,7 @@ var root = Directory.CreateTempSubdirectory("ksb-grpc-").FullName;
 try
 {
     // etcd without fsync, so that the clients' own cost is not hidden under the disk's.
-    await using (var etcd = await EtcdProcess.StartAsync(root, cancellationToken))
+    await using (var etcd = await EtcdProcess.StartAsync("/usr/bin/etcd", root, "--unsafe-no-fsync"))
     {
         var value = UnsafeByteOperations.UnsafeWrap(Encoding.ASCII.GetBytes(new string('v', 512)));
         var put = new BenchMethod<PutRequest, PutResponse>("/etcdserverpb.KV/Put", PutResponse.Parser);

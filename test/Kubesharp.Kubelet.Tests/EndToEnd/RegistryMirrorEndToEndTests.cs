@@ -30,13 +30,7 @@ public sealed class RegistryMirrorEndToEndTests
     [RuntimeFact]
     public async Task Pod_ImageOfMirroredRegistry_IsPulledFromTheMirrorAndRuns()
     {
-        Assert.True(File.Exists(DockerRegistry.BinaryPath), $"{DockerRegistry.BinaryPath} is missing: install docker-registry (test.sh does)");
-        await using var registry = await DockerRegistry.StartAsync();
-        using (var http = new HttpClient())
-        {
-            var busybox = await OciImageBuilder.BuildBusyboxAsync("mirror.test/library/busybox:1", [], ["sh"]);
-            await OciRegistryPusher.PushAsync(http, registry.BaseAddress, "library/busybox", "1", busybox);
-        }
+        await using var registry = await RegistryWithBusyboxAsync("library/busybox");
 
         // The mirror's host also gets credentials: containerd must take them beside its hosts directory (the registry asks for none).
         var registries = $"""
@@ -60,14 +54,8 @@ public sealed class RegistryMirrorEndToEndTests
     [RuntimeFact]
     public async Task Pod_ImageWhoseRepositoryTheMirrorRewrites_IsPulledUnderTheRewrittenNameAndKeepsItsOwn()
     {
-        Assert.True(File.Exists(DockerRegistry.BinaryPath), $"{DockerRegistry.BinaryPath} is missing: install docker-registry (test.sh does)");
-        await using var registry = await DockerRegistry.StartAsync();
-        using (var http = new HttpClient())
-        {
-            // The mirror has the image only under the rewritten repository: asking it for library/busybox finds nothing.
-            var busybox = await OciImageBuilder.BuildBusyboxAsync("rewrite.test/library/busybox:1", [], ["sh"]);
-            await OciRegistryPusher.PushAsync(http, registry.BaseAddress, "mirrored-project/busybox", "1", busybox);
-        }
+        // The mirror has the image only under the rewritten repository: asking it for library/busybox finds nothing.
+        await using var registry = await RegistryWithBusyboxAsync("mirrored-project/busybox");
 
         var registries = $"""
             mirrors:
@@ -135,6 +123,16 @@ public sealed class RegistryMirrorEndToEndTests
 
             Assert.Contains("401 Unauthorized", waiting.Message, StringComparison.Ordinal);
         });
+    }
+
+    /// <summary>A registry on loopback serving busybox as <paramref name="repository"/>:1.</summary>
+    private static async Task<DockerRegistry> RegistryWithBusyboxAsync(string repository)
+    {
+        Assert.True(File.Exists(DockerRegistry.BinaryPath), $"{DockerRegistry.BinaryPath} is missing: install docker-registry (test.sh does)");
+        var registry = await DockerRegistry.StartAsync();
+        using var http = new HttpClient();
+        await OciRegistryPusher.PushAsync(http, registry.BaseAddress, repository, "1", await OciImageBuilder.BuildBusyboxAsync("busybox:1", [], ["sh"]));
+        return registry;
     }
 
     /// <summary>A bcrypt htpasswd line (the only kind docker-registry accepts) from apache2-utils' htpasswd.</summary>
