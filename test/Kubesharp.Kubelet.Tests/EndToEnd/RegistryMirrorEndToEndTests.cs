@@ -44,9 +44,9 @@ public sealed class RegistryMirrorEndToEndTests
                   username: puller
                   password: not-checked
             """;
-        await WithNodeAsync(registries, async (pods, nodeName, _, cancellationToken) =>
+        await WithNodeAsync(registries, async (client, nodeName, _, cancellationToken) =>
         {
-            var status = await RunningContainerAsync(pods, nodeName, "mirrored", "mirror.test/library/busybox:1", cancellationToken);
+            var status = await RunningContainerAsync(client.Resource<Pod>(), nodeName, "mirrored", "mirror.test/library/busybox:1", cancellationToken);
             Assert.Equal("mirror.test/library/busybox:1", status.Image);
         });
     }
@@ -65,9 +65,9 @@ public sealed class RegistryMirrorEndToEndTests
                 rewrite:
                   "^library/(.*)": "mirrored-project/$1"
             """;
-        await WithNodeAsync(registries, async (pods, nodeName, runtime, cancellationToken) =>
+        await WithNodeAsync(registries, async (client, nodeName, runtime, cancellationToken) =>
         {
-            var status = await RunningContainerAsync(pods, nodeName, "rewritten", "rewrite.test/library/busybox:1", cancellationToken);
+            var status = await RunningContainerAsync(client.Resource<Pod>(), nodeName, "rewritten", "rewrite.test/library/busybox:1", cancellationToken);
             Assert.Equal("rewrite.test/library/busybox:1", status.Image);
             var image = await runtime.Images.ImageStatusAsync(new Kubesharp.Cri.V1.ImageSpec { Image = "rewrite.test/library/busybox:1" }, cancellationToken);
             Assert.NotNull(image);
@@ -108,8 +108,9 @@ public sealed class RegistryMirrorEndToEndTests
                   username: puller
                   password: s3cret-pass
             """;
-        await WithNodeAsync(registries, async (pods, nodeName, _, cancellationToken) =>
+        await WithNodeAsync(registries, async (client, nodeName, _, cancellationToken) =>
         {
+            var pods = client.Resource<Pod>();
             var status = await RunningContainerAsync(pods, nodeName, "with-credentials", $"{registry.Host}/private/busybox:1", cancellationToken);
             Assert.Equal($"{registry.Host}/private/busybox:1", status.Image);
 
@@ -122,6 +123,16 @@ public sealed class RegistryMirrorEndToEndTests
             }
 
             Assert.Contains("401 Unauthorized", waiting.Message, StringComparison.Ordinal);
+            // Upstream's events: the cause under "Failed", then the waiting reason as "Error: ErrImagePull".
+            List<string> events;
+            do
+            {
+                events = [.. (await client.Resource<Event>().ListAsync("default", cancellationToken: cancellationToken)).Items
+                    .Where(e => e.InvolvedObject?.Name == "without-credentials" && e.Reason == "Failed").Select(e => e.Message ?? "")];
+                await Task.Delay(200, cancellationToken);
+            }
+            while (!(events.Any(m => m.StartsWith($"Failed to pull image \"{other}/private/busybox:1\"", StringComparison.Ordinal) && m.Contains("401 Unauthorized", StringComparison.Ordinal))
+                     && events.Contains("Error: ErrImagePull")));
         });
     }
 
@@ -181,8 +192,8 @@ public sealed class RegistryMirrorEndToEndTests
         return status;
     }
 
-    /// <summary>An API server and a node with the given registries.yaml; the body gets the pods client, the node's name and its runtime.</summary>
-    private static async Task WithNodeAsync(string registriesYaml, Func<ResourceClient<Pod>, string, ContainerRuntime, CancellationToken, Task> body)
+    /// <summary>An API server and a node with the given registries.yaml; the body gets the client, the node's name and its runtime.</summary>
+    private static async Task WithNodeAsync(string registriesYaml, Func<KubernetesClient, string, ContainerRuntime, CancellationToken, Task> body)
     {
         var id = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
         var root = Directory.CreateTempSubdirectory("ksm-").FullName;
@@ -232,7 +243,7 @@ public sealed class RegistryMirrorEndToEndTests
             await agent.Ready.WaitAsync(WaitLimit);
 
             using var timeout = new CancellationTokenSource(WaitLimit);
-            await body(client.Resource<Pod>(), options.ResolvedNodeName, agent.Runtime!, timeout.Token);
+            await body(client, options.ResolvedNodeName, agent.Runtime!, timeout.Token);
         }
         finally
         {
