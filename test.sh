@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. As root on Debian it first installs the system packages the tests use: what a
-# node needs (node-packages.txt, the launcher's list, etcd included) plus a registry, nftables, curl and the official
+# node needs (node-packages.txt, the launcher's list, etcd included) plus a registry (and htpasswd for its credentials), nftables, curl and the official
 # Python client (an independent client the end-to-end tests drive), and headless Chromium for the dashboard's tests.
 # ./test.sh --print-packages lists them and exits.
 set -euo pipefail
@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
 mapfile -t packages < <(sed -e 's/#.*//' node-packages.txt | awk 'NF { print $1 }')
-packages+=(docker-registry nftables curl python3-kubernetes chromium)
+packages+=(docker-registry apache2-utils nftables curl python3-kubernetes chromium)
 if [ "${1:-}" = "--print-packages" ]; then
   printf '%s\n' "${packages[@]}"
   exit 0

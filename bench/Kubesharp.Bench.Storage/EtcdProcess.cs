@@ -6,7 +6,7 @@ using Kubesharp.Storage.Etcd;
 
 namespace Kubesharp.Bench.Storage;
 
-/// <summary>An etcd with default (durable) settings on free loopback ports; stopped by its PID.</summary>
+/// <summary>An etcd with default (durable) settings unless told otherwise, on free loopback ports; stopped by its PID.</summary>
 internal sealed class EtcdProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -21,7 +21,8 @@ internal sealed class EtcdProcess : IAsyncDisposable
 
     public string Endpoint { get; }
 
-    public static async Task<EtcdProcess> StartAsync(string executable, string directory)
+    /// <param name="extraArguments">More etcd flags, such as --unsafe-no-fsync where the disk must not hide a client's cost.</param>
+    public static async Task<EtcdProcess> StartAsync(string executable, string directory, params string[] extraArguments)
     {
         var client = FreePort();
         var peer = FreePort();
@@ -32,7 +33,7 @@ internal sealed class EtcdProcess : IAsyncDisposable
             "--listen-client-urls", $"http://127.0.0.1:{client}", "--advertise-client-urls", $"http://127.0.0.1:{client}",
             "--listen-peer-urls", $"http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}",
             "--initial-cluster", $"bench=http://127.0.0.1:{peer}", "--max-request-bytes", "4194304", "--log-level", "error",
-        })
+        }.Concat(extraArguments))
         {
             start.ArgumentList.Add(argument);
         }

@@ -93,7 +93,10 @@ public static class ContainerdConfig
         var toml = new StringBuilder();
         if (registry != "*")
         {
-            var server = registry == "docker.io" ? "https://registry-1.docker.io" : "https://" + registry;
+            // A host that registries.yaml names as a plain-HTTP mirror endpoint is plain HTTP when pulled from directly too
+            // (a rewritten pull names the mirror's host).
+            var plainHttp = registries.Mirrors.Values.SelectMany(m => m.Endpoints).Any(e => e.Scheme == Uri.UriSchemeHttp && e.Authority == registry);
+            var server = registry == "docker.io" ? "https://registry-1.docker.io" : (plainHttp ? "http://" : "https://") + registry;
             Line(toml, "server", server);
             HostTls(toml, "", registries.Configs.GetValueOrDefault(registry)?.Tls);
         }
@@ -160,7 +163,8 @@ public static class ContainerdConfig
 
     /// <summary>
     /// Writes the config file and the hosts directory: one hosts.toml per insecure registry, then one per registry
-    /// that the registries file names (replacing an insecure one of the same name). The directory is generated, so
+    /// that the registries file names, as a mirror, a config or a plain-HTTP mirror endpoint (replacing an insecure one
+    /// of the same name). The directory is generated, so
     /// hosts a previous file named and this one does not are removed.
     /// </summary>
     public static RegistriesConfiguration Write(ContainerdOptions options, ContainerdLayout layout)
@@ -182,7 +186,8 @@ public static class ContainerdConfig
             AddInsecureRegistry(layout, registry);
         }
 
-        foreach (var registry in registries.Mirrors.Keys.Union(registries.Configs.Keys.Where(k => k != "*")))
+        var plainHttpEndpoints = registries.Mirrors.Values.SelectMany(m => m.Endpoints).Where(e => e.Scheme == Uri.UriSchemeHttp).Select(e => e.Authority);
+        foreach (var registry in registries.Mirrors.Keys.Union(registries.Configs.Keys.Where(k => k != "*")).Union(plainHttpEndpoints))
         {
             var dir = Path.Combine(layout.RegistryConfigDir, RegistryHostsDirectory(registry));
             Directory.CreateDirectory(dir);

@@ -6,7 +6,8 @@ namespace Kubesharp.Kubelet.Runtime;
 
 /// <summary>
 /// Loads OCI or docker image archives into containerd's Kubernetes namespace (where the CRI plugin
-/// looks), unpacked for the overlayfs snapshotter. Uses containerd's own import tool against the socket.
+/// looks), unpacked for the overlayfs snapshotter, and names images there (CRI has no tagging).
+/// Uses containerd's own import tool against the socket.
 /// </summary>
 public sealed partial class ContainerdImageImporter
 {
@@ -91,6 +92,24 @@ public sealed partial class ContainerdImageImporter
         }
 
         return names;
+    }
+
+    /// <summary>Gives the image named <paramref name="source"/> the name <paramref name="target"/> too (replacing an older target).</summary>
+    public Task TagAsync(string source, string target, CancellationToken cancellationToken = default) =>
+        CtrAsync(["images", "tag", "--force", source, target], cancellationToken);
+
+    /// <summary>Removes one name of an image; the image stays while other names refer to it.</summary>
+    public Task RemoveNameAsync(string name, CancellationToken cancellationToken = default) =>
+        CtrAsync(["images", "rm", name], cancellationToken);
+
+    private async Task CtrAsync(IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var (exitCode, stdout, stderr) = await ExternalCommand.RunAsync(
+            ctrPath, ["--address", socketPath, "--namespace", CriNamespace, .. arguments], cancellationToken);
+        if (exitCode != 0)
+        {
+            throw new ImageImportException($"ctr {string.Join(' ', arguments)} failed: {(stderr.Length > 0 ? stderr : stdout).Trim()}");
+        }
     }
 
     [GeneratedRegex(@"^unpacking (?<name>\S+) \(", RegexOptions.Multiline)]

@@ -5,6 +5,7 @@ using Kubesharp.Cri;
 using Kubesharp.Cri.V1;
 using Kubesharp.Grpc;
 using Kubesharp.Kubelet.Images;
+using Kubesharp.Kubelet.Runtime.Registries;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.Kubelet.Runtime;
@@ -80,14 +81,13 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
 
         Layout.EnsureSocketPathFits();
         var registries = ContainerdConfig.Write(options, Layout);
-        foreach (var (registry, mirror) in registries.Mirrors.Where(m => m.Value.Rewrites.Count > 0))
-        {
-            LogRewriteNotApplied(logger, registry);
-        }
-
         channel = GrpcChannel.ForUnixSocket(Layout.Socket, new GrpcChannelOptions { TimeProvider = timeProvider });
         Runtime = new CriRuntimeClient(channel);
         Images = new CriImageClient(channel);
+        if (registries.Mirrors.Values.Any(m => m.Rewrites.Count > 0))
+        {
+            Images = new MirrorRewriteImageService(Images, registries, Importer, timeProvider, logger);
+        }
 
         if (TryAdopt() is { } adopted)
         {
@@ -353,9 +353,6 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "registries.yaml: the rewrite rules of mirror {Registry} are not applied (containerd's hosts files have no rewrites)")]
-    private static partial void LogRewriteNotApplied(ILogger logger, string registry);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Started containerd (pid {Pid}) at {Endpoint}")]
     private static partial void LogStarted(ILogger logger, int pid, string endpoint);

@@ -4,7 +4,10 @@ using System.Net.Sockets;
 
 namespace Kubesharp.Cri.Tests.Support;
 
-/// <summary>Debian's docker-registry on a free loopback port with its storage in a temp dir.</summary>
+/// <summary>
+/// Debian's docker-registry on a free loopback port with its storage in a temp dir; with an htpasswd line it serves
+/// only requests that carry that user's basic-auth credentials.
+/// </summary>
 public sealed class DockerRegistry : IAsyncDisposable
 {
     public const string BinaryPath = "/usr/bin/docker-registry";
@@ -26,11 +29,22 @@ public sealed class DockerRegistry : IAsyncDisposable
 
     public Uri BaseAddress => new($"http://{Host}/");
 
-    public static async Task<DockerRegistry> StartAsync(CancellationToken cancellationToken = default)
+    public static async Task<DockerRegistry> StartAsync(CancellationToken cancellationToken = default) => await StartAsync(null, cancellationToken);
+
+    /// <param name="htpasswd">A bcrypt htpasswd line ("user:$2y$…"); null serves everyone.</param>
+    public static async Task<DockerRegistry> StartAsync(string? htpasswd, CancellationToken cancellationToken = default)
     {
         var directory = Directory.CreateTempSubdirectory("ks-registry-");
         var port = FreePort();
         var config = Path.Combine(directory.FullName, "config.yml");
+        var auth = "";
+        if (htpasswd is not null)
+        {
+            var file = Path.Combine(directory.FullName, "htpasswd");
+            await File.WriteAllTextAsync(file, htpasswd.TrimEnd() + "\n", cancellationToken);
+            auth = $"auth:\n  htpasswd:\n    realm: kubesharp-test\n    path: {file}\n";
+        }
+
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
             log:
@@ -42,6 +56,7 @@ public sealed class DockerRegistry : IAsyncDisposable
                 enabled: true
             http:
               addr: 127.0.0.1:{port}
+            {auth}
             """, cancellationToken);
         var start = new ProcessStartInfo(BinaryPath)
         {
@@ -60,7 +75,7 @@ public sealed class DockerRegistry : IAsyncDisposable
             try
             {
                 using var response = await http.GetAsync(new Uri(registry.BaseAddress, "v2/"), cancellationToken);
-                if (response.IsSuccessStatusCode)
+                if (response.IsSuccessStatusCode || (htpasswd is not null && response.StatusCode == HttpStatusCode.Unauthorized))
                 {
                     return registry;
                 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Serialization;
 
@@ -6,7 +7,7 @@ namespace Kubesharp.Kubelet.Runtime.Registries;
 
 /// <summary>
 /// A node's <c>registries.yaml</c> in k3s's shape: <c>mirrors</c> (per registry name, or <c>*</c> for every registry:
-/// <c>endpoint</c> URLs and <c>rewrite</c> rules) and <c>configs</c> (per registry host: <c>auth</c> and <c>tls</c>).
+/// <c>endpoint</c> URLs and <c>rewrite</c> rules, applied to pulls from the endpoints by <see cref="MirrorRewriteImageService"/>) and <c>configs</c> (per registry host: <c>auth</c> and <c>tls</c>).
 /// containerd gets it as a hosts directory and registry credentials (<see cref="ContainerdConfig"/>).
 /// </summary>
 public sealed record RegistriesConfiguration(
@@ -15,6 +16,8 @@ public sealed record RegistriesConfiguration(
 {
     /// <summary>Where a node looks for the file unless told otherwise.</summary>
     public const string DefaultPath = "/etc/kubesharp/registries.yaml";
+
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromSeconds(1);
 
     public static RegistriesConfiguration Empty { get; } = new(new Dictionary<string, RegistryMirror>(), new Dictionary<string, RegistryHostConfig>());
 
@@ -76,6 +79,15 @@ public sealed record RegistriesConfiguration(
             var rewrites = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (pattern, replacement) in Entries(entry["rewrite"], $"mirrors.{name}.rewrite"))
             {
+                try
+                {
+                    _ = new Regex(pattern, RegexOptions.None, RegexTimeout);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new InvalidDataException($"mirrors.{name}.rewrite: \"{pattern}\" is not a regular expression: {e.Message}", e);
+                }
+
                 rewrites[pattern] = Text(replacement, $"mirrors.{name}.rewrite.{pattern}") ?? "";
             }
 
@@ -122,6 +134,36 @@ public sealed record RegistriesConfiguration(
         }
 
         return new RegistriesConfiguration(mirrors, configs);
+    }
+
+    /// <summary>
+    /// The references to pull an image by from mirrors that rewrite its repository, in endpoint order: for each endpoint of
+    /// the image's registry's mirror (or of <c>*</c>), the endpoint's host, the repository as the first matching rule
+    /// rewrites it, and the image's tag or digest. Empty when no rule matches; the registry itself never sees a rewrite.
+    /// </summary>
+    public IReadOnlyList<string> RewrittenReferences(string image)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(image);
+        var reference = ImageReference.Parse(image);
+        if ((Mirrors.GetValueOrDefault(reference.Registry) ?? Mirrors.GetValueOrDefault("*")) is not { Rewrites.Count: > 0 } mirror)
+        {
+            return [];
+        }
+
+        foreach (var (pattern, replacement) in mirror.Rewrites)
+        {
+            var regex = new Regex(pattern, RegexOptions.None, RegexTimeout);
+            if (!regex.IsMatch(reference.Repository))
+            {
+                continue;
+            }
+
+            var repository = regex.Replace(reference.Repository, replacement);
+            // A path on the endpoint is a prefix the mirror serves the registry under; it goes before the repository.
+            return [.. mirror.Endpoints.Select(e => $"{e.Authority}{e.AbsolutePath.TrimEnd('/')}/{repository}{reference.Suffix}")];
+        }
+
+        return [];
     }
 
     /// <summary>A registry host as an image name has it (<c>host[:port]</c>) or <c>*</c>: no scheme, path or spaces.</summary>

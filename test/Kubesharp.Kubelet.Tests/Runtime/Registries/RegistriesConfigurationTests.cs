@@ -54,6 +54,7 @@ public sealed class RegistriesConfigurationTests
     [InlineData("mirrors:\n  \"a/b\":\n    endpoint: []", "is not a registry host")]
     [InlineData("configs:\n  r:\n    tls:\n      cert_file: /c", "cert_file and key_file go together")]
     [InlineData("configs:\n  r:\n    tls:\n      insecure_skip_verify: maybe", "a boolean is expected")]
+    [InlineData("mirrors:\n  docker.io:\n    rewrite:\n      \"(\": x", "is not a regular expression")]
     [InlineData("[1, 2]", "a mapping with mirrors and configs")]
     [InlineData("mirrors: [", "yaml")]
     public void Parse_MalformedFile_ThrowsWithWhere(string yaml, string expected)
@@ -102,6 +103,41 @@ public sealed class RegistriesConfigurationTests
     }
 
     [Fact]
+    public void RenderRegistryHosts_PlainHttpMirrorEndpointHost_IsPlainHttpItself()
+    {
+        var toml = ContainerdConfig.RenderRegistryHosts("10.0.0.5:5000", RegistriesConfiguration.Parse(K3sExample));
+
+        Assert.Equal("server = \"http://10.0.0.5:5000\"\n", toml);
+    }
+
+    [Theory]
+    [InlineData("busybox", "mirror.example.com:5000/mirrored/busybox:latest", "10.0.0.5:5000/cache/mirrored/busybox:latest")]
+    [InlineData("docker.io/library/nginx:1.25@sha256:abcd", "mirror.example.com:5000/mirrored/nginx:1.25@sha256:abcd", "10.0.0.5:5000/cache/mirrored/nginx:1.25@sha256:abcd")]
+    public void RewrittenReferences_RuleMatches_RewritesTheRepositoryOnEachEndpoint(string image, string first, string second)
+    {
+        var references = RegistriesConfiguration.Parse(K3sExample).RewrittenReferences(image);
+
+        Assert.Equal([first, second], references);
+    }
+
+    [Theory]
+    [InlineData("rancher/coredns:1.6")]
+    [InlineData("quay.io/library/busybox:1")]
+    public void RewrittenReferences_NoRuleMatches_IsEmpty(string image)
+    {
+        Assert.Empty(RegistriesConfiguration.Parse(K3sExample).RewrittenReferences(image));
+    }
+
+    [Theory]
+    [InlineData("busybox", "docker.io/library/busybox:latest")]
+    [InlineData("localhost:5000/team/app@sha256:ab", "localhost:5000/team/app@sha256:ab")]
+    [InlineData("registry.internal/app:v1", "registry.internal/app:v1")]
+    public void ImageReference_Parse_NormalisesAsContainerdStoresNames(string image, string expected)
+    {
+        Assert.Equal(expected, ImageReference.Parse(image).ToString());
+    }
+
+    [Fact]
     public void Render_ConfigsWithAuth_WritesCriRegistryCredentialsPerHost()
     {
         var toml = ContainerdConfig.Render(new ContainerdOptions { DataDir = "/d", SystemdCgroup = false }, new ContainerdLayout("/d"), registries: RegistriesConfiguration.Parse(K3sExample));
@@ -139,7 +175,7 @@ public sealed class RegistriesConfigurationTests
             ContainerdConfig.Write(options, layout);
 
             var hosts = Directory.GetDirectories(layout.RegistryConfigDir).Select(Path.GetFileName).Order(StringComparer.Ordinal);
-            Assert.Equal(["127.0.0.1:5000", "_default", "docker.io", "localhost:5000", "mirror.example.com:5000", "registry.internal"], hosts);
+            Assert.Equal(["10.0.0.5:5000", "127.0.0.1:5000", "_default", "docker.io", "localhost:5000", "mirror.example.com:5000", "registry.internal"], hosts);
             Assert.Contains("[host.\"https://mirror.example.com:5000\"]", File.ReadAllText(Path.Combine(layout.RegistryConfigDir, "_default", "hosts.toml")), StringComparison.Ordinal);
             Assert.DoesNotContain("server =", File.ReadAllText(Path.Combine(layout.RegistryConfigDir, "_default", "hosts.toml")), StringComparison.Ordinal);
             Assert.Contains("registry.configs.\"registry.internal\".auth", File.ReadAllText(layout.ConfigFile), StringComparison.Ordinal);
