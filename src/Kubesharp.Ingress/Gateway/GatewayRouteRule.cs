@@ -55,9 +55,10 @@ internal sealed record GatewayRouteRule(
     }
 
     /// <summary>
-    /// Upstream's precedence among the matches of one hostname: an Exact path, then the longest prefix (regular
-    /// expressions after both, longest first), then a method, then the most headers, then the most query parameters,
-    /// then <see cref="Order"/>.
+    /// Upstream's precedence among the matches of one hostname: an Exact path, then the longest prefix, then a method,
+    /// then the most headers, then the most query parameters, then <see cref="Order"/>. Upstream leaves regular
+    /// expressions to implementations: as Envoy Gateway, they rank after Exact and before PathPrefix (the longest
+    /// pattern first), so a catch-all prefix does not shadow them.
     /// </summary>
     public static int Precedence(GatewayRouteRule a, GatewayRouteRule b)
     {
@@ -91,5 +92,5 @@ internal sealed record GatewayRouteRule(
         return query != 0 ? query : a.Order.CompareTo(b.Order);
     }
 
-    private static int Rank(GatewayRouteRule rule) => rule.PathPattern is not null ? 0 : rule.PathType == IngressPathType.Exact ? 2 : 1;
+    private static int Rank(GatewayRouteRule rule) => rule.PathType == IngressPathType.Exact ? 2 : rule.PathPattern is not null ? 1 : 0;
 }
