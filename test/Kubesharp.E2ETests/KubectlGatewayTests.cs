@@ -70,31 +70,9 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
         Assert.Equal("True", await EventuallyAsync(kubectl, ["get", "gatewayclass", "kubesharp", "-o", "jsonpath={.status.conditions[?(@.type==\"Accepted\")].status}"], o => o == "True"));
 
         (await kubectl.RunAsync(["apply", "-f", "-"], $$$"""
-            apiVersion: v1
-            kind: Service
-            metadata: {name: stable, namespace: default}
-            spec:
-              ports: [{name: http, port: 80, targetPort: 8080}]
+            {{{ServiceYaml("stable", "default", 80, stablePort)}}}
             ---
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: stable-1, namespace: default, labels: {kubernetes.io/service-name: stable}}
-            addressType: IPv4
-            ports: [{name: http, port: {{{stablePort}}}, protocol: TCP}]
-            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: canary, namespace: default}
-            spec:
-              ports: [{name: http, port: 8000, targetPort: 8080}]
-            ---
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: canary-1, namespace: default, labels: {kubernetes.io/service-name: canary}}
-            addressType: IPv4
-            ports: [{name: http, port: {{{canaryPort}}}, protocol: TCP}]
-            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+            {{{ServiceYaml("canary", "default", 8000, canaryPort)}}}
             ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: Gateway
@@ -189,31 +167,9 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
             kind: Namespace
             metadata: {name: team}
             ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: stable, namespace: default}
-            spec:
-              ports: [{name: http, port: 80, targetPort: 8080}]
+            {{{ServiceYaml("stable", "default", 80, stablePort)}}}
             ---
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: stable-1, namespace: default, labels: {kubernetes.io/service-name: stable}}
-            addressType: IPv4
-            ports: [{name: http, port: {{{stablePort}}}, protocol: TCP}]
-            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: canary, namespace: team}
-            spec:
-              ports: [{name: http, port: 80, targetPort: 8080}]
-            ---
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: canary-1, namespace: team, labels: {kubernetes.io/service-name: canary}}
-            addressType: IPv4
-            ports: [{name: http, port: {{{canaryPort}}}, protocol: TCP}]
-            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+            {{{ServiceYaml("canary", "team", 80, canaryPort)}}}
             ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: Gateway
@@ -327,6 +283,22 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
         using var response = await client.SendAsync(request);
         return response.StatusCode;
     }
+
+    /// <summary>A Service and an EndpointSlice naming one backend on loopback.</summary>
+    private static string ServiceYaml(string name, string ns, int port, int backendPort) => $$"""
+        apiVersion: v1
+        kind: Service
+        metadata: {name: {{name}}, namespace: {{ns}}}
+        spec:
+          ports: [{name: http, port: {{port}}, targetPort: 8080}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: {{name}}-1, namespace: {{ns}}, labels: {kubernetes.io/service-name: {{name}}}}
+        addressType: IPv4
+        ports: [{name: http, port: {{backendPort}}, protocol: TCP}]
+        endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+        """;
 
     /// <summary>Runs kubectl until its output satisfies <paramref name="accept"/> (the controller works asynchronously); bounded.</summary>
     private static async Task<string> EventuallyAsync(Kubectl kubectl, string[] arguments, Func<string, bool> accept)

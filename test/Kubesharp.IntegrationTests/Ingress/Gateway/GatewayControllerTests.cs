@@ -20,6 +20,16 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
     private const string Api = "/apis/gateway.networking.k8s.io/v1";
     private const string GrantApi = "/apis/gateway.networking.k8s.io/v1beta1";
 
+    /// <summary>A Gateway of the built-in class with one HTTP listener for routes of its namespace.</summary>
+    private const string WebGateway = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: web}
+        spec:
+          gatewayClassName: kubesharp
+          listeners: [{name: http, protocol: HTTP, port: 80}]
+        """;
+
     private readonly string id = Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> cleanup = [];
     private TestIngressController harness = null!;
@@ -55,14 +65,8 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
         }
 
         var host = $"prec-{id}.test";
+        await ApplyAsync(WebGateway);
         await ApplyAsync($$$"""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: Gateway
-            metadata: {name: web}
-            spec:
-              gatewayClassName: kubesharp
-              listeners: [{name: http, protocol: HTTP, port: 80}]
-            ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
             metadata: {name: older}
@@ -253,14 +257,8 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
         }
 
         var host = $"regex-{id}.test";
+        await ApplyAsync(WebGateway);
         await ApplyAsync($$$"""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: Gateway
-            metadata: {name: web}
-            spec:
-              gatewayClassName: kubesharp
-              listeners: [{name: http, protocol: HTTP, port: 80}]
-            ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
             metadata: {name: regex}
@@ -304,14 +302,8 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
     {
         await TestServiceEndpoints.CreateAsync(Client, Ns, "web", await harness.BackendAsync("web"));
         var host = $"filters-{id}.test";
+        await ApplyAsync(WebGateway);
         await ApplyAsync($$$"""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: Gateway
-            metadata: {name: web}
-            spec:
-              gatewayClassName: kubesharp
-              listeners: [{name: http, protocol: HTTP, port: 80}]
-            ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
             metadata: {name: filters}
@@ -391,14 +383,8 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
     public async Task HttpRoute_FiltersThisProxyCannotApply_ConditionsSetAndAnswered500()
     {
         await TestServiceEndpoints.CreateAsync(Client, Ns, "web", await harness.BackendAsync("web"));
+        await ApplyAsync(WebGateway);
         await ApplyAsync($$$"""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: Gateway
-            metadata: {name: web}
-            spec:
-              gatewayClassName: kubesharp
-              listeners: [{name: http, protocol: HTTP, port: 80}]
-            ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
             metadata: {name: mirror}
@@ -459,14 +445,8 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
         cleanup.Add($"/api/v1/namespaces/{other}");
         await TestServiceEndpoints.CreateAsync(Client, other, "shared", await harness.BackendAsync("shared"));
         var host = $"grant-{id}.test";
+        await ApplyAsync(WebGateway);
         await ApplyAsync($$$"""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: Gateway
-            metadata: {name: web}
-            spec:
-              gatewayClassName: kubesharp
-              listeners: [{name: http, protocol: HTTP, port: 80}]
-            ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
             metadata: {name: cross}
