@@ -285,18 +285,18 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
     }
 
     /// <summary>A Service and an EndpointSlice naming one backend on loopback.</summary>
-    private static string ServiceYaml(string name, string ns, int port, int backendPort) => $$"""
+    private static string ServiceYaml(string name, string ns, int port, int backendPort) => $$$"""
         apiVersion: v1
         kind: Service
-        metadata: {name: {{name}}, namespace: {{ns}}}
+        metadata: {name: {{{name}}}, namespace: {{{ns}}}}
         spec:
-          ports: [{name: http, port: {{port}}, targetPort: 8080}]
+          ports: [{name: http, port: {{{port}}}, targetPort: 8080}]
         ---
         apiVersion: discovery.k8s.io/v1
         kind: EndpointSlice
-        metadata: {name: {{name}}-1, namespace: {{ns}}, labels: {kubernetes.io/service-name: {{name}}}}
+        metadata: {name: {{{name}}}-1, namespace: {{{ns}}}, labels: {kubernetes.io/service-name: {{{name}}}}}
         addressType: IPv4
-        ports: [{name: http, port: {{backendPort}}, protocol: TCP}]
+        ports: [{name: http, port: {{{backendPort}}}, protocol: TCP}]
         endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
         """;
 
