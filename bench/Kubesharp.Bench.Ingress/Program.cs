@@ -109,6 +109,18 @@ try
     }
 
     var results = targets.ToDictionary(t => t.Name, _ => (Requests: 0L, Failed: 0L, Seconds: 0.0, Latencies: new List<double>()));
+    // CPU time of each proxy's processes (the whole kubesharp server; nginx's master and workers) over its rounds.
+    var proxyProcesses = new Dictionary<string, Func<double>>
+    {
+        [targets[1].Name] = () => CpuSeconds(server.Id),
+    };
+    if (nginx is not null)
+    {
+        var master = nginx.Id;
+        proxyProcesses[targets[2].Name] = () => CpuSeconds(master) + ChildProcesses(master).Sum(CpuSeconds);
+    }
+
+    var proxyCpu = proxyProcesses.Keys.ToDictionary(k => k, _ => 0.0);
     foreach (var (name, url) in targets)
     {
         await LoadAsync(url, TimeSpan.FromSeconds(1)); // warm-up
@@ -118,7 +130,13 @@ try
     {
         foreach (var (name, url) in targets)
         {
+            var cpuBefore = proxyProcesses.TryGetValue(name, out var cpu) ? cpu() : 0;
             var (requests, failed, elapsed, latencies) = await LoadAsync(url, TimeSpan.FromSeconds(seconds));
+            if (cpu is not null)
+            {
+                proxyCpu[name] += cpu() - cpuBefore;
+            }
+
             var r = results[name];
             r.Latencies.AddRange(latencies);
             results[name] = (r.Requests + requests, r.Failed + failed, r.Seconds + elapsed, r.Latencies);
@@ -136,7 +154,10 @@ try
     section.AppendLine("`kubesharp server` process routes a host of an Ingress to a Service whose EndpointSlice names the backend; Debian's nginx");
     section.AppendLine("is configured as the equivalent reverse proxy (one `server`, `proxy_pass` to a keep-alive upstream, Host and X-Forwarded-For");
     section.AppendLine(CultureInfo.InvariantCulture, $"passed, access log off, `worker_processes auto`). {Concurrency} concurrent keep-alive HTTP/1.1 clients in the benchmark process send GETs back to");
-    section.AppendLine(CultureInfo.InvariantCulture, $"back; {rounds} alternating rounds of {seconds} s per target after a 1 s warm-up. Client, backend and proxy share the machine's cores.");
+    section.AppendLine(CultureInfo.InvariantCulture, $"back; {rounds} alternating rounds of {seconds} s per target after a 1 s warm-up. Client, backend and proxy share the machine's cores: nginx's");
+    section.AppendLine("workers may use all of them, as may the server's thread pool, so neither proxy has fewer cores than the other; the server process");
+    section.AppendLine("also runs the API server and controllers meanwhile, as it does in use, and its JIT is still tiering the proxy's code up in the");
+    section.AppendLine("first rounds (nginx is compiled ahead of time). The CPU line below is the less noise-prone comparison on a shared machine.");
     section.AppendLine();
     section.AppendLine("| path | requests/s | p50 ms | p99 ms | failed | requests/s vs. direct |");
     section.AppendLine("|---|--:|--:|--:|--:|--:|");
@@ -154,6 +175,9 @@ try
         var peer = results[targets[2].Name];
         section.AppendLine();
         section.AppendLine(CultureInfo.InvariantCulture, $"kubesharp ingress / nginx: requests/s {BenchmarkReport.Ratio(ours.Requests / ours.Seconds, peer.Requests / peer.Seconds)}, p99 {BenchmarkReport.Ratio(BenchmarkReport.Percentile(ours.Latencies, 0.99), BenchmarkReport.Percentile(peer.Latencies, 0.99))}.");
+        var ourCpu = 1e6 * proxyCpu[targets[1].Name] / Math.Max(1, ours.Requests);
+        var peerCpu = 1e6 * proxyCpu[targets[2].Name] / Math.Max(1, peer.Requests);
+        section.AppendLine(CultureInfo.InvariantCulture, $"Proxy CPU time (user + system) per request over the measured rounds: kubesharp server {ourCpu:0.0} µs, nginx {peerCpu:0.0} µs ({BenchmarkReport.Ratio(ourCpu, peerCpu)}).");
     }
     else
     {
@@ -298,6 +322,44 @@ static Process StartNginx(string nginx, string prefix, int port, int backendPort
         }
         """);
     return Process.Start(new ProcessStartInfo(nginx, ["-p", prefix, "-c", config]) { UseShellExecute = false })!;
+}
+
+// utime + stime of a process, from /proc (in USER_HZ, 100 a second on Linux; 0 once it is gone).
+static double CpuSeconds(int pid)
+{
+    try
+    {
+        var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        return 0;
+    }
+}
+
+static IEnumerable<int> ChildProcesses(int parent)
+{
+    foreach (var directory in Directory.EnumerateDirectories("/proc"))
+    {
+        if (int.TryParse(Path.GetFileName(directory), out var pid) && File.Exists(Path.Combine(directory, "stat")))
+        {
+            string[] fields;
+            try
+            {
+                fields = File.ReadAllText(Path.Combine(directory, "stat")).Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            if (fields.Length > 1 && fields[1] == parent.ToString(CultureInfo.InvariantCulture))
+            {
+                yield return pid;
+            }
+        }
+    }
 }
 
 static int FreePort()

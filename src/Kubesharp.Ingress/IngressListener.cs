@@ -23,7 +23,14 @@ namespace Kubesharp.Ingress;
 /// </summary>
 internal sealed partial class IngressListener : IAsyncDisposable
 {
-    private static readonly ForwarderRequestConfig Config = new() { ActivityTimeout = TimeSpan.FromMinutes(5) };
+    // HTTP/1.1 to backends, as upstream controllers (and nginx's proxy_http_version 1.1) speak to plain-HTTP endpoints:
+    // no version negotiation per request.
+    private static readonly ForwarderRequestConfig Config = new()
+    {
+        ActivityTimeout = TimeSpan.FromMinutes(5),
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+    };
 
     private readonly WebApplication app;
     private readonly HttpMessageInvoker invoker;
@@ -48,9 +55,11 @@ internal sealed partial class IngressListener : IAsyncDisposable
         // ingress-nginx's "fake certificate"), and then get the answer of the routes.
         var fallback = SelfSignedCertificate();
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<ILoggerFactory>(new IngressLoggerFactory(loggerFactory));
         builder.Services.AddHttpForwarder();
         builder.WebHost.UseKestrelCore();
+        // The proxy's request handling never blocks: running it on the socket's I/O thread saves a thread-pool hop per read.
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = true);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -75,6 +84,8 @@ internal sealed partial class IngressListener : IAsyncDisposable
             EnableMultipleHttp2Connections = true,
             ConnectTimeout = TimeSpan.FromSeconds(5),
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+            // Trace headers a client sent pass through as headers; the proxy starts no Activity of its own per request.
+            ActivityHeadersPropagator = null,
         });
         var listener = new IngressListener(app, invoker, fallback);
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
@@ -101,15 +112,37 @@ internal sealed partial class IngressListener : IAsyncDisposable
     private async Task ForwardAsync(HttpContext context, IngressRoutes routes, GatewayRoutes gatewayRoutes, IHttpForwarder forwarder, ILogger logger)
     {
         IngressBackendPool? backend;
+        HttpTransformer transformer = IngressTransformer.Instance;
         if (gatewayRoutes.Match(context.Request) is { } rule)
         {
-            // An unresolved backendRef (or a rule without any) is answered 500, as upstream requires.
-            backend = rule.Backend.Next();
-            if (backend is null)
+            // A filter that cannot be applied, an unresolved backendRef or a rule without any are answered 500, as upstream requires.
+            if (rule.Filters.Broken)
             {
                 context.Response.StatusCode = StatusCodes.Status500InternalServerError;
                 return;
             }
+
+            if (rule.Filters.Redirect is { } ruleRedirect)
+            {
+                ruleRedirect.Respond(context, rule.Path);
+                return;
+            }
+
+            var choice = rule.Backend.Next();
+            if (choice?.Pool is null || choice.Filters.Broken)
+            {
+                context.Response.StatusCode = StatusCodes.Status500InternalServerError;
+                return;
+            }
+
+            if (choice.Filters.Redirect is { } redirect)
+            {
+                redirect.Respond(context, rule.Path);
+                return;
+            }
+
+            backend = choice.Pool;
+            transformer = choice.Transformer;
         }
         else
         {
@@ -128,10 +161,10 @@ internal sealed partial class IngressListener : IAsyncDisposable
             return;
         }
 
-        var error = await forwarder.SendAsync(context, destination, invoker, Config, IngressTransformer.Instance).ConfigureAwait(false);
+        var error = await forwarder.SendAsync(context, destination, invoker, Config, transformer).ConfigureAwait(false);
         if (error != ForwarderError.None && context.RequestAborted.IsCancellationRequested is false)
         {
-            LogForwardFailed(logger, backend.Service, destination, error);
+            LogForwardFailed(logger, backend.Service, destination, error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
         }
     }
 
@@ -171,5 +204,5 @@ internal sealed partial class IngressListener : IAsyncDisposable
     private static partial void LogListening(ILogger logger, IPEndPoint http, IPEndPoint https);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ingress backend {Service} at {Destination} failed: {Error}")]
-    private static partial void LogForwardFailed(ILogger logger, string service, string destination, ForwarderError error);
+    private static partial void LogForwardFailed(ILogger logger, string service, string destination, ForwarderError error, Exception? exception);
 }

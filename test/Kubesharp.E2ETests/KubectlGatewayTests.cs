@@ -11,7 +11,7 @@ namespace Kubesharp.E2ETests;
 /// <summary>
 /// The real <c>kubesharp server</c> with the Gateway API on its ingress proxy, driven by the real kubectl: a Gateway
 /// of the built-in class and an HTTPRoute applied with <c>kubectl apply</c> route to two real HTTP backends by
-/// weight and by header, and report their status.
+/// weight and by header, and report their status; filters, regular expressions and ReferenceGrants applied the same way.
 /// </summary>
 public sealed class KubectlGatewayTests : IAsyncLifetime
 {
@@ -36,7 +36,7 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
             builder.WebHost.UseKestrelCore();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
             var backend = builder.Build();
-            backend.Run(context => context.Response.WriteAsync($"{name} {context.Request.Path}"));
+            backend.Run(context => context.Response.WriteAsync($"{name} {context.Request.Path} host={context.Request.Host} env={context.Request.Headers["X-Test-Env"]}"));
             await backend.StartAsync();
             backends.Add(backend);
         }
@@ -70,31 +70,9 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
         Assert.Equal("True", await EventuallyAsync(kubectl, ["get", "gatewayclass", "kubesharp", "-o", "jsonpath={.status.conditions[?(@.type==\"Accepted\")].status}"], o => o == "True"));
 
         (await kubectl.RunAsync(["apply", "-f", "-"], $$$"""
-            apiVersion: v1
-            kind: Service
-            metadata: {name: stable, namespace: default}
-            spec:
-              ports: [{name: http, port: 80, targetPort: 8080}]
+            {{{ServiceYaml("stable", "default", 80, stablePort)}}}
             ---
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: stable-1, namespace: default, labels: {kubernetes.io/service-name: stable}}
-            addressType: IPv4
-            ports: [{name: http, port: {{{stablePort}}}, protocol: TCP}]
-            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
-            ---
-            apiVersion: v1
-            kind: Service
-            metadata: {name: canary, namespace: default}
-            spec:
-              ports: [{name: http, port: 8000, targetPort: 8080}]
-            ---
-            apiVersion: discovery.k8s.io/v1
-            kind: EndpointSlice
-            metadata: {name: canary-1, namespace: default, labels: {kubernetes.io/service-name: canary}}
-            addressType: IPv4
-            ports: [{name: http, port: {{{canaryPort}}}, protocol: TCP}]
-            endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+            {{{ServiceYaml("canary", "default", 8000, canaryPort)}}}
             ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: Gateway
@@ -177,12 +155,90 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.InternalServerError, await StatusAsync(client, "broken.shop.test", "/"));
     }
 
-    private async Task<string> RequestUntilAsync(HttpClient client, string host, string path, string? canaryHeader, Func<string, bool> accept)
+    [Fact]
+    public async Task ApplyHttpRouteFiltersAndReferenceGrant_RegexRedirectRewriteAndCrossNamespaceBackendServed()
+    {
+        var kubectl = new Kubectl(server);
+        var stablePort = new Uri(backends[0].Urls.First()).Port;
+        var canaryPort = new Uri(backends[1].Urls.First()).Port;
+        await EventuallyAsync(kubectl, ["get", "gatewayclass", "kubesharp", "-o", "jsonpath={.status.conditions[?(@.type==\"Accepted\")].status}"], o => o == "True");
+        (await kubectl.RunAsync(["apply", "-f", "-"], $$$"""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: team}
+            ---
+            {{{ServiceYaml("stable", "default", 80, stablePort)}}}
+            ---
+            {{{ServiceYaml("canary", "team", 80, canaryPort)}}}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: web, namespace: default}
+            spec:
+              gatewayClassName: kubesharp
+              listeners: [{name: http, protocol: HTTP, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: edge, namespace: default}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [edge.test]
+              rules:
+              - matches: [{path: {type: RegularExpression, value: "/v[0-9]+/.*"}}]
+                filters:
+                - type: RequestHeaderModifier
+                  requestHeaderModifier: {set: [{name: X-Test-Env, value: prod}]}
+                backendRefs: [{name: stable, port: 80}]
+              - matches: [{path: {type: PathPrefix, value: /legacy}}]
+                filters:
+                - type: RequestRedirect
+                  requestRedirect: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /v1}, statusCode: 301}
+              - matches: [{path: {type: PathPrefix, value: /team}, headers: [{type: RegularExpression, name: X-Team, value: "a|b"}]}]
+                filters:
+                - type: URLRewrite
+                  urlRewrite: {hostname: team.internal, path: {type: ReplacePrefixMatch, replacePrefixMatch: /}}
+                backendRefs: [{name: canary, namespace: team, port: 80}]
+            """, null)).Ok();
+
+        using var client = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal("stable /v2/items host=edge.test env=prod", await RequestUntilAsync(client, "edge.test", "/v2/items", null, b => b.StartsWith("stable", StringComparison.Ordinal)));
+        using (var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{httpPort}/legacy/items?page=2")))
+        {
+            request.Headers.Host = "edge.test";
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+            Assert.Equal($"http://edge.test:{httpPort}/v1/items?page=2", response.Headers.Location?.OriginalString);
+        }
+
+        // The Service in another namespace is refused until that namespace grants the reference.
+        Assert.Equal("False RefNotPermitted", await EventuallyAsync(kubectl,
+            ["get", "httproute", "edge", "-o", "jsonpath={.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].status} {.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].reason}"],
+            o => o.StartsWith("False", StringComparison.Ordinal)));
+        Assert.Equal(HttpStatusCode.InternalServerError, await StatusAsync(client, "edge.test", "/team/x", ("X-Team", "a")));
+        Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(client, "edge.test", "/team/x", ("X-Team", "ab")));
+
+        (await kubectl.RunAsync(["apply", "-f", "-"], """
+            apiVersion: gateway.networking.k8s.io/v1beta1
+            kind: ReferenceGrant
+            metadata: {name: edge-routes, namespace: team}
+            spec:
+              from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: default}]
+              to: [{group: "", kind: Service, name: canary}]
+            """, null)).Ok();
+        Assert.Matches(@"edge-routes\s", (await kubectl.RunAsync("get", "referencegrants", "-n", "team")).Ok().Output);
+        Assert.Equal("canary /x host=team.internal env=", await RequestUntilAsync(client, "edge.test", "/team/x", null, b => b.StartsWith("canary", StringComparison.Ordinal), ("X-Team", "b")));
+        Assert.Equal("True ResolvedRefs", await EventuallyAsync(kubectl,
+            ["get", "httproute", "edge", "-o", "jsonpath={.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].status} {.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].reason}"],
+            o => o.StartsWith("True", StringComparison.Ordinal)));
+    }
+
+    private async Task<string> RequestUntilAsync(HttpClient client, string host, string path, string? canaryHeader, Func<string, bool> accept, (string Name, string Value)? header = null)
     {
         var body = string.Empty;
         for (var attempt = 0; attempt < 1000; attempt++)
         {
-            body = await SendAsync(client, host, path, canaryHeader, requireSuccess: false);
+            body = await SendAsync(client, host, path, canaryHeader, requireSuccess: false, header);
             if (accept(body))
             {
                 return body;
@@ -195,7 +251,7 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
         return body;
     }
 
-    private async Task<string> SendAsync(HttpClient client, string host, string path, string? canaryHeader, bool requireSuccess = true)
+    private async Task<string> SendAsync(HttpClient client, string host, string path, string? canaryHeader, bool requireSuccess = true, (string Name, string Value)? header = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{httpPort}{path}"));
         request.Headers.Host = host;
@@ -204,19 +260,45 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
             request.Headers.Add("X-Canary", canaryHeader);
         }
 
+        if (header is { } extra)
+        {
+            request.Headers.Add(extra.Name, extra.Value);
+        }
+
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(!requireSuccess || response.IsSuccessStatusCode, $"{host}{path}: {(int)response.StatusCode} {body}");
         return body;
     }
 
-    private async Task<HttpStatusCode> StatusAsync(HttpClient client, string host, string path)
+    private async Task<HttpStatusCode> StatusAsync(HttpClient client, string host, string path, (string Name, string Value)? header = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://127.0.0.1:{httpPort}{path}"));
         request.Headers.Host = host;
+        if (header is { } extra)
+        {
+            request.Headers.Add(extra.Name, extra.Value);
+        }
+
         using var response = await client.SendAsync(request);
         return response.StatusCode;
     }
+
+    /// <summary>A Service and an EndpointSlice naming one backend on loopback.</summary>
+    private static string ServiceYaml(string name, string ns, int port, int backendPort) => $$$"""
+        apiVersion: v1
+        kind: Service
+        metadata: {name: {{{name}}}, namespace: {{{ns}}}}
+        spec:
+          ports: [{name: http, port: {{{port}}}, targetPort: 8080}]
+        ---
+        apiVersion: discovery.k8s.io/v1
+        kind: EndpointSlice
+        metadata: {name: {{{name}}}-1, namespace: {{{ns}}}, labels: {kubernetes.io/service-name: {{{name}}}}}
+        addressType: IPv4
+        ports: [{name: http, port: {{{backendPort}}}, protocol: TCP}]
+        endpoints: [{addresses: [127.0.0.1], conditions: {ready: true}}]
+        """;
 
     /// <summary>Runs kubectl until its output satisfies <paramref name="accept"/> (the controller works asynchronously); bounded.</summary>
     private static async Task<string> EventuallyAsync(Kubectl kubectl, string[] arguments, Func<string, bool> accept)

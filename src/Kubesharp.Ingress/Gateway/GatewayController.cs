@@ -10,8 +10,8 @@ using Microsoft.Extensions.Logging;
 namespace Kubesharp.Ingress.Gateway;
 
 /// <summary>
-/// The Gateway API side of the built-in ingress controller: installs the GatewayClass, Gateway and HTTPRoute
-/// definitions and the default GatewayClass, follows those objects (and the Services, EndpointSlices, Secrets and
+/// The Gateway API side of the built-in ingress controller: installs the GatewayClass, Gateway, HTTPRoute and
+/// ReferenceGrant definitions and the default GatewayClass, follows those objects (and the Services, EndpointSlices, Secrets and
 /// Namespaces they name), rebuilds <see cref="GatewayRoutes"/> on any change (coalesced over
 /// <see cref="IngressOptions.SyncDelay"/>) for the ingress proxy to serve beside the Ingresses, and writes the
 /// status of the classes, Gateways and routes it handles.
@@ -29,6 +29,7 @@ internal sealed partial class GatewayController : IDisposable
     private readonly JsonInformer classes;
     private readonly JsonInformer gateways;
     private readonly JsonInformer routes;
+    private readonly JsonInformer grants;
     private GatewayRoutes current = GatewayRoutes.Empty;
 
     public GatewayController(KubernetesClient client, SharedInformerFactory informers, ServiceEndpoints endpoints, IngressOptions options, ILoggerFactory loggerFactory, TimeProvider time)
@@ -43,6 +44,7 @@ internal sealed partial class GatewayController : IDisposable
         classes = new JsonInformer(client, GatewayCustomResources.GatewayClasses, Changed, time, logger);
         gateways = new JsonInformer(client, GatewayCustomResources.Gateways, Changed, time, logger);
         routes = new JsonInformer(client, GatewayCustomResources.HttpRoutes, Changed, time, logger);
+        grants = new JsonInformer(client, GatewayCustomResources.ReferenceGrants, Changed, time, logger);
         Watch(informers.Informer<Service>());
         Watch(informers.Informer<EndpointSlice>());
         Watch(informers.Informer<Secret>());
@@ -61,8 +63,8 @@ internal sealed partial class GatewayController : IDisposable
                 return;
             }
 
-            var watches = Task.WhenAll(classes.RunAsync(cancellationToken), gateways.RunAsync(cancellationToken), routes.RunAsync(cancellationToken));
-            await Task.WhenAll(classes.WaitForSyncAsync(cancellationToken), gateways.WaitForSyncAsync(cancellationToken), routes.WaitForSyncAsync(cancellationToken), informers.WaitForCacheSyncAsync(cancellationToken)).ConfigureAwait(false);
+            var watches = Task.WhenAll(classes.RunAsync(cancellationToken), gateways.RunAsync(cancellationToken), routes.RunAsync(cancellationToken), grants.RunAsync(cancellationToken));
+            await Task.WhenAll(classes.WaitForSyncAsync(cancellationToken), gateways.WaitForSyncAsync(cancellationToken), routes.WaitForSyncAsync(cancellationToken), grants.WaitForSyncAsync(cancellationToken), informers.WaitForCacheSyncAsync(cancellationToken)).ConfigureAwait(false);
             await SyncLoopAsync(cancellationToken).ConfigureAwait(false);
             await watches.ConfigureAwait(false);
         }
@@ -77,7 +79,7 @@ internal sealed partial class GatewayController : IDisposable
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            var (built, statuses) = builder.Build(classes.List(), gateways.List(), routes.List(), options.StatusAddresses, time.GetUtcNow());
+            var (built, statuses) = builder.Build(classes.List(), gateways.List(), routes.List(), new GatewayReferenceGrants(grants.List()), options.StatusAddresses, time.GetUtcNow());
             Volatile.Write(ref current, built);
             certificates.Sweep();
             var retry = !await WriteStatusesAsync(statuses, cancellationToken).ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace Kubesharp.Ingress.Gateway;
 
 /// <summary>
 /// The Gateway API kinds the gateway controller implements (GatewayClass, Gateway, HTTPRoute of
-/// gateway.networking.k8s.io/v1) as CustomResourceDefinitions, applied with server-side apply at start so that an
+/// gateway.networking.k8s.io/v1, ReferenceGrant of v1beta1) as CustomResourceDefinitions, applied with server-side apply at start so that an
 /// upgrade brings its schema along, and the default GatewayClass, created once (an edited one is left alone).
 /// </summary>
 internal static class GatewayCustomResources
@@ -19,6 +19,9 @@ internal static class GatewayCustomResources
     public const string GatewayClasses = "/apis/" + Group + "/" + Version + "/gatewayclasses";
     public const string Gateways = "/apis/" + Group + "/" + Version + "/gateways";
     public const string HttpRoutes = "/apis/" + Group + "/" + Version + "/httproutes";
+
+    /// <summary>ReferenceGrant is served as v1beta1 only (upstream's standard channel).</summary>
+    public const string ReferenceGrants = "/apis/" + Group + "/v1beta1/referencegrants";
 
     /// <summary>The definitions, as the embedded manifest holds them.</summary>
     public static IReadOnlyList<JsonObject> Definitions()

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.Client;
 using Kubesharp.Client.Informers;
@@ -20,7 +21,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
     private const string RouteKind = "HTTPRoute";
 
     public (GatewayRoutes Routes, List<GatewayStatusUpdate> Statuses) Build(
-        IReadOnlyList<JsonObject> classes, IReadOnlyList<JsonObject> gateways, IReadOnlyList<JsonObject> routes, IReadOnlyList<string> addresses, DateTimeOffset now)
+        IReadOnlyList<JsonObject> classes, IReadOnlyList<JsonObject> gateways, IReadOnlyList<JsonObject> routes, GatewayReferenceGrants grants, IReadOnlyList<string> addresses, DateTimeOffset now)
     {
         var statuses = new List<GatewayStatusUpdate>();
         var ours = new HashSet<string>(StringComparer.Ordinal);
@@ -34,12 +35,12 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
         }
 
         var served = gateways.Where(g => ours.Contains((string?)g["spec"]?["gatewayClassName"] ?? string.Empty)).ToList();
-        var listeners = served.ToDictionary(Key, g => Listeners(g), StringComparer.Ordinal);
+        var listeners = served.ToDictionary(Key, g => Listeners(g, grants), StringComparer.Ordinal);
         var tables = new Dictionary<string, Table>(StringComparer.Ordinal) { ["HTTP"] = new(), ["HTTPS"] = new() };
         var order = 0;
         foreach (var route in routes.OrderBy(r => (string?)r["metadata"]?["creationTimestamp"], StringComparer.Ordinal).ThenBy(Key, StringComparer.Ordinal))
         {
-            if (Attach(route, listeners, tables, order, now) is { } status)
+            if (Attach(route, listeners, tables, grants, order, now) is { } status)
             {
                 statuses.Add(status);
             }
@@ -101,7 +102,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
     }
 
     /// <summary>The listeners of a served Gateway, each checked as upstream does (protocol, certificates, route kinds).</summary>
-    private List<Listener> Listeners(JsonObject gateway)
+    private List<Listener> Listeners(JsonObject gateway, GatewayReferenceGrants grants)
     {
         var ns = Namespace(gateway);
         var result = new List<Listener>();
@@ -126,7 +127,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
             }
             else if (listener.Protocol == "HTTPS")
             {
-                Certificate(listener, item["tls"] as JsonObject);
+                Certificate(listener, item["tls"] as JsonObject, grants);
             }
 
             result.Add(listener);
@@ -135,7 +136,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
         return result;
     }
 
-    private void Certificate(Listener listener, JsonObject? tls)
+    private void Certificate(Listener listener, JsonObject? tls, GatewayReferenceGrants grants)
     {
         if ((string?)tls?["mode"] is "Passthrough")
         {
@@ -154,9 +155,9 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
         {
             listener.Reject("ResolvedRefs", "InvalidCertificateRef", "Only Secrets are supported as certificateRefs");
         }
-        else if (ns != listener.Namespace)
+        else if (!grants.Permits(GatewayCustomResources.Group, "Gateway", listener.Namespace, string.Empty, "Secret", ns, (string?)reference["name"] ?? string.Empty))
         {
-            listener.Reject("ResolvedRefs", "RefNotPermitted", "Secrets of other namespaces are not permitted");
+            listener.Reject("ResolvedRefs", "RefNotPermitted", $"No ReferenceGrant in {ns} permits Gateways of {listener.Namespace} to use Secret {(string?)reference["name"]}");
         }
         else if (secrets.Get(ns, (string?)reference["name"] ?? string.Empty) is not { } secret || certificates.Get(secret) is not { } certificate)
         {
@@ -169,7 +170,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
     }
 
     /// <summary>Attaches a route to the listeners of its parentRefs; its status, or null when no parent is ours and it has none of ours to clear.</summary>
-    private GatewayStatusUpdate? Attach(JsonObject route, Dictionary<string, List<Listener>> listeners, Dictionary<string, Table> tables, int order, DateTimeOffset now)
+    private GatewayStatusUpdate? Attach(JsonObject route, Dictionary<string, List<Listener>> listeners, Dictionary<string, Table> tables, GatewayReferenceGrants grants, int order, DateTimeOffset now)
     {
         var ns = Namespace(route);
         var generation = Generation(route);
@@ -177,7 +178,10 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
         var current = route["status"]?["parents"] as JsonArray ?? [];
         var parents = new JsonArray([.. current.OfType<JsonObject>().Where(p => (string?)p["controllerName"] != IngressOptions.GatewayControllerName).Select(p => p.DeepClone())]);
         var hadOurs = parents.Count != current.Count;
-        var resolved = ResolvedRefs(route, ns);
+        var resolved = ResolvedRefs(route, ns, grants);
+        var (rules, problems) = Compile(route, order, resolved.Pools);
+        var resolvedCondition = resolved.Condition.Status ? problems.FirstOrDefault(p => p.Type == "ResolvedRefs") ?? resolved.Condition : resolved.Condition;
+        var acceptedProblem = problems.FirstOrDefault(p => p.Type == "Accepted");
         // Where the route is served, per listener protocol: its hostnames there (null: any host).
         var served = new Dictionary<string, HashSet<string>?>(StringComparer.Ordinal);
         var ourParents = 0;
@@ -213,7 +217,8 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
                 served[listener.Protocol] = names.Count == 0 || hosts is null ? null : [.. hosts, .. names];
             }
 
-            GatewayCondition accepted = accepting.Count > 0 ? new("Accepted", true, "Accepted", "Attached to the Gateway")
+            // A route with a filter or match this proxy cannot apply is still served (those requests answered 500) but not Accepted.
+            GatewayCondition accepted = accepting.Count > 0 ? acceptedProblem ?? new("Accepted", true, "Accepted", "Attached to the Gateway")
                 : selected.Count == 0 ? new("Accepted", false, "NoMatchingParent", "No valid listener matches the parentRef's sectionName and port")
                 : allowed.Count == 0 ? new("Accepted", false, "NotAllowedByListeners", "No listener allows routes from this namespace")
                 : new("Accepted", false, "NoMatchingListenerHostname", "No listener hostname matches the route's hostnames");
@@ -222,74 +227,123 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
             {
                 ["parentRef"] = parentRef.DeepClone(),
                 ["controllerName"] = IngressOptions.GatewayControllerName,
-                ["conditions"] = GatewayCondition.ToJson([accepted, resolved.Condition], generation, previous, now),
+                ["conditions"] = GatewayCondition.ToJson([accepted, resolvedCondition], generation, previous, now),
             });
         }
 
         foreach (var (protocol, hosts) in served)
         {
-            AddRules(route, order, hosts, resolved.Pools, tables[protocol]);
+            foreach (var rule in rules)
+            {
+                tables[protocol].Add(hosts, rule);
+            }
         }
 
         return ourParents == 0 && !hadOurs ? null
             : new GatewayStatusUpdate(ObjectPath(GatewayCustomResources.HttpRoutes, route), new JsonObject { ["parents"] = parents });
     }
 
-    private static void AddRules(JsonObject route, int order, HashSet<string>? hostnames, Dictionary<JsonObject, IngressBackendPool?> pools, Table table)
+    /// <summary>Every match of the route's rules compiled, and the conditions for what the proxy cannot apply.</summary>
+    private static (List<GatewayRouteRule> Rules, List<GatewayCondition> Problems) Compile(JsonObject route, int order, Dictionary<JsonObject, IngressBackendPool?> pools)
     {
+        var rules = new List<GatewayRouteRule>();
+        var problems = new List<GatewayCondition>();
         var index = 0;
         foreach (var rule in (route["spec"]?["rules"] as JsonArray ?? []).OfType<JsonObject>())
         {
-            var backend = new GatewayBackend([.. (rule["backendRefs"] as JsonArray ?? []).OfType<JsonObject>().Select(r => (pools.GetValueOrDefault(r), (int?)r["weight"] ?? 1))]);
+            var filters = GatewayFilters.Parse(rule["filters"]);
+            problems.AddRange(filters.Problems);
+            var choices = new List<(IngressBackendPool?, int, GatewayFilters)>();
+            foreach (var reference in (rule["backendRefs"] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                var own = filters.Then(GatewayFilters.Parse(reference["filters"]));
+                problems.AddRange(own.Problems);
+                choices.Add((pools.GetValueOrDefault(reference), (int?)reference["weight"] ?? 1, own));
+            }
+
             var matches = rule["matches"] as JsonArray is { Count: > 0 } given ? given.OfType<JsonObject>() : [new JsonObject()];
             foreach (var match in matches)
             {
-                if (Rule(match, backend, order + index) is { } compiled)
+                if (Rule(match, filters, choices, order + index, problems) is { } compiled)
                 {
-                    table.Add(hostnames, compiled);
+                    rules.Add(compiled);
                 }
             }
 
             index++;
         }
+
+        return (rules, problems);
     }
 
-    /// <summary>One match compiled; null when it uses what is not supported (regular expressions), which then matches nothing.</summary>
-    private static GatewayRouteRule? Rule(JsonObject match, GatewayBackend backend, int order)
+    /// <summary>One match compiled; null when it uses what is not supported (then it matches nothing and the route says why).</summary>
+    private static GatewayRouteRule? Rule(JsonObject match, GatewayFilters filters, List<(IngressBackendPool?, int, GatewayFilters)> choices, int order, List<GatewayCondition> problems)
     {
         var pathType = (string?)match["path"]?["type"] ?? "PathPrefix";
-        if (pathType is not ("PathPrefix" or "Exact"))
+        var pathValue = (string?)match["path"]?["value"] ?? "/";
+        string? error = null;
+        Regex? pathPattern = null;
+        if (pathType == "RegularExpression")
         {
-            return null;
+            pathPattern = GatewayValueMatch.Compile(pathValue, out error);
+        }
+        else if (pathType is not ("PathPrefix" or "Exact"))
+        {
+            error = $"path match type {pathType} is not supported";
+        }
+        else if (pathType != "PathPrefix" && (filters.ReplacesPrefix || choices.Any(c => c.Item3.ReplacesPrefix)))
+        {
+            error = "ReplacePrefixMatch needs a PathPrefix match";
         }
 
-        var headers = new List<KeyValuePair<string, string>>();
-        var query = new List<KeyValuePair<string, string>>();
+        var headers = new List<GatewayValueMatch>();
+        var query = new List<GatewayValueMatch>();
         foreach (var (source, target) in new[] { (match["headers"], headers), (match["queryParams"], query) })
         {
             foreach (var item in (source as JsonArray ?? []).OfType<JsonObject>())
             {
-                if (((string?)item["type"] ?? "Exact") != "Exact")
+                var name = (string?)item["name"] ?? string.Empty;
+                var value = (string?)item["value"] ?? string.Empty;
+                var type = (string?)item["type"] ?? "Exact";
+                Regex? pattern = null;
+                if (type == "RegularExpression")
                 {
-                    return null;
+                    pattern = GatewayValueMatch.Compile(value, out var patternError);
+                    error ??= patternError;
+                }
+                else if (type != "Exact")
+                {
+                    error ??= $"match type {type} is not supported";
                 }
 
-                target.Add(new((string?)item["name"] ?? string.Empty, (string?)item["value"] ?? string.Empty));
+                // Of several entries for one name only the first counts (header names compare without case).
+                if (!target.Any(m => string.Equals(m.Name, name, target == headers ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal)))
+                {
+                    target.Add(new GatewayValueMatch(name, value, pattern));
+                }
             }
         }
 
+        if (error is not null)
+        {
+            problems.Add(new GatewayCondition("Accepted", false, "UnsupportedValue", error));
+            return null;
+        }
+
         return new GatewayRouteRule(
-            (string?)match["path"]?["value"] ?? "/",
+            pathValue,
             pathType == "Exact" ? IngressPathType.Exact : IngressPathType.Prefix,
+            pathPattern,
             headers,
             query,
             (string?)match["method"],
-            backend,
+            filters,
+            new GatewayBackend(choices, pathValue),
             order);
     }
 
     /// <summary>The pool of every backendRef (null when it cannot be resolved) and the route's ResolvedRefs condition.</summary>
-    private (Dictionary<JsonObject, IngressBackendPool?> Pools, GatewayCondition Condition) ResolvedRefs(JsonObject route, string ns)
+    private (Dictionary<JsonObject, IngressBackendPool?> Pools, GatewayCondition Condition) ResolvedRefs(JsonObject route, string ns, GatewayReferenceGrants grants)
     {
         var pools = new Dictionary<JsonObject, IngressBackendPool?>(ReferenceEqualityComparer.Instance);
         GatewayCondition? failure = null;
@@ -303,10 +357,9 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
             {
                 problem = new("ResolvedRefs", false, "InvalidKind", $"backendRef {name} is not a Service");
             }
-            else if (refNs != ns)
+            else if (!grants.Permits(GatewayCustomResources.Group, RouteKind, ns, string.Empty, "Service", refNs, name))
             {
-                // ReferenceGrants are not implemented: only the route's own namespace is permitted.
-                problem = new("ResolvedRefs", false, "RefNotPermitted", $"backendRef {refNs}/{name} is in another namespace");
+                problem = new("ResolvedRefs", false, "RefNotPermitted", $"No ReferenceGrant in {refNs} permits HTTPRoutes of {ns} to reference Service {name}");
             }
             else if (endpoints.Service(refNs, name) is null)
             {

@@ -1,25 +1,30 @@
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 
 namespace Kubesharp.Ingress.Gateway;
 
 /// <summary>
-/// One match of an HTTPRoute rule (path, headers, query parameters, method) and the backends of its rule.
+/// One match of an HTTPRoute rule (path, headers, query parameters, method), the rule's filters and its backends.
+/// A <paramref name="PathPattern"/> makes the path a RegularExpression match (the whole path must match).
 /// <paramref name="Order"/> ranks the route and rule among equals: older routes first, then by namespace/name, then
 /// the rule's position.
 /// </summary>
 internal sealed record GatewayRouteRule(
     string Path,
     IngressPathType PathType,
-    IReadOnlyList<KeyValuePair<string, string>> Headers,
-    IReadOnlyList<KeyValuePair<string, string>> QueryParams,
+    Regex? PathPattern,
+    IReadOnlyList<GatewayValueMatch> Headers,
+    IReadOnlyList<GatewayValueMatch> QueryParams,
     string? Method,
+    GatewayFilters Filters,
     GatewayBackend Backend,
     int Order)
 {
     public bool Matches(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!IngressPath.Matches(Path, PathType, request.Path.Value is { Length: > 0 } path ? path : "/"))
+        var path = request.Path.Value is { Length: > 0 } value ? value : "/";
+        if (PathPattern is not null ? !PathPattern.IsMatch(path) : !IngressPath.Matches(Path, PathType, path))
         {
             return false;
         }
@@ -29,18 +34,18 @@ internal sealed record GatewayRouteRule(
             return false;
         }
 
-        // Header names compare without case, values exactly; a header sent twice matches by its first value.
-        foreach (var (name, value) in Headers)
+        // Header names compare without case; a header sent twice matches by its first value.
+        foreach (var header in Headers)
         {
-            if (!request.Headers.TryGetValue(name, out var sent) || !string.Equals(sent.FirstOrDefault(), value, StringComparison.Ordinal))
+            if (!request.Headers.TryGetValue(header.Name, out var sent) || !header.Matches(sent.FirstOrDefault()))
             {
                 return false;
             }
         }
 
-        foreach (var (name, value) in QueryParams)
+        foreach (var parameter in QueryParams)
         {
-            if (!request.Query.TryGetValue(name, out var sent) || !string.Equals(sent.FirstOrDefault(), value, StringComparison.Ordinal))
+            if (!request.Query.TryGetValue(parameter.Name, out var sent) || !parameter.Matches(sent.FirstOrDefault()))
             {
                 return false;
             }
@@ -50,17 +55,19 @@ internal sealed record GatewayRouteRule(
     }
 
     /// <summary>
-    /// Upstream's precedence among the matches of one hostname: an Exact path, then the longest path, then a method,
-    /// then the most headers, then the most query parameters, then <see cref="Order"/>.
+    /// Upstream's precedence among the matches of one hostname: an Exact path, then the longest prefix, then a method,
+    /// then the most headers, then the most query parameters, then <see cref="Order"/>. Upstream leaves regular
+    /// expressions to implementations: as Envoy Gateway, they rank after Exact and before PathPrefix (the longest
+    /// pattern first), so a catch-all prefix does not shadow them.
     /// </summary>
     public static int Precedence(GatewayRouteRule a, GatewayRouteRule b)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
-        var exact = (b.PathType == IngressPathType.Exact).CompareTo(a.PathType == IngressPathType.Exact);
-        if (exact != 0)
+        var kind = Rank(b).CompareTo(Rank(a));
+        if (kind != 0)
         {
-            return exact;
+            return kind;
         }
 
         var length = b.Path.Length.CompareTo(a.Path.Length);
@@ -84,4 +91,6 @@ internal sealed record GatewayRouteRule(
         var query = b.QueryParams.Count.CompareTo(a.QueryParams.Count);
         return query != 0 ? query : a.Order.CompareTo(b.Order);
     }
+
+    private static int Rank(GatewayRouteRule rule) => rule.PathType == IngressPathType.Exact ? 2 : rule.PathPattern is not null ? 1 : 0;
 }

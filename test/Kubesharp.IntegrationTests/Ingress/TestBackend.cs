@@ -5,7 +5,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace Kubesharp.IntegrationTests.Ingress;
 
-/// <summary>A real HTTP server on a loopback port that answers with its name, the path and the Host it was sent.</summary>
+/// <summary>
+/// A real HTTP server on a loopback port that answers with its name, the path, the Host, the query and the X-Test-*
+/// headers it was sent, and sends X-Backend and X-Backend-Extra response headers (for header filters to change).
+/// </summary>
 internal sealed class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication app;
@@ -27,7 +30,15 @@ internal sealed class TestBackend : IAsyncDisposable
         builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        app.Run(context => context.Response.WriteAsync($"{name} {context.Request.Path} host={context.Request.Host} proto={context.Request.Headers["X-Forwarded-Proto"]}"));
+        app.Run(context =>
+        {
+            var request = context.Request;
+            var test = string.Join(';', request.Headers.Where(h => h.Key.StartsWith("X-Test", StringComparison.OrdinalIgnoreCase))
+                .OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => $"{h.Key.ToLowerInvariant()}:{h.Value}"));
+            context.Response.Headers["X-Backend"] = name;
+            context.Response.Headers["X-Backend-Extra"] = "extra";
+            return context.Response.WriteAsync($"{name} {request.Path} host={request.Host} proto={request.Headers["X-Forwarded-Proto"]} query={request.QueryString} test={test}");
+        });
         await app.StartAsync();
         var address = app.Urls.First();
         return new TestBackend(app, name, new Uri(address).Port);

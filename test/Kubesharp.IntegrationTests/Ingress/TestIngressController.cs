@@ -39,7 +39,8 @@ internal sealed class TestIngressController : IAsyncDisposable
             HttpsEndpoint = new IPEndPoint(IPAddress.Loopback, 0),
             StatusAddresses = [NodeAddress],
         });
-        var handler = new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero };
+        // Redirects are answers under test, not to be followed.
+        var handler = new SocketsHttpHandler { UseProxy = false, PooledConnectionLifetime = TimeSpan.Zero, AllowAutoRedirect = false };
         handler.ConnectCallback = async (context, cancellationToken) =>
         {
             var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -18,6 +18,17 @@ namespace Kubesharp.IntegrationTests.Ingress.Gateway;
 public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
 {
     private const string Api = "/apis/gateway.networking.k8s.io/v1";
+    private const string GrantApi = "/apis/gateway.networking.k8s.io/v1beta1";
+
+    /// <summary>A Gateway of the built-in class with one HTTP listener for routes of its namespace.</summary>
+    private const string WebGateway = """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: web}
+        spec:
+          gatewayClassName: kubesharp
+          listeners: [{name: http, protocol: HTTP, port: 80}]
+        """;
 
     private readonly string id = Guid.NewGuid().ToString("N")[..8];
     private readonly List<string> cleanup = [];
@@ -54,14 +65,8 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
         }
 
         var host = $"prec-{id}.test";
+        await ApplyAsync(WebGateway);
         await ApplyAsync($$$"""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: Gateway
-            metadata: {name: web}
-            spec:
-              gatewayClassName: kubesharp
-              listeners: [{name: http, protocol: HTTP, port: 80}]
-            ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
             metadata: {name: older}
@@ -243,6 +248,250 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
         Assert.Equal("True Accepted", Condition(gateway["status"]!["conditions"], "Accepted"));
     }
 
+    [Fact]
+    public async Task HttpRoute_RegularExpressionMatches_WholePathAndHeaderValue()
+    {
+        foreach (var name in new[] { "digits", "mobile", "other" })
+        {
+            await TestServiceEndpoints.CreateAsync(Client, Ns, name, await harness.BackendAsync(name));
+        }
+
+        var host = $"regex-{id}.test";
+        await ApplyAsync(WebGateway);
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: regex}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [{{{host}}}]
+              rules:
+              - matches: [{path: {type: RegularExpression, value: "/items/[0-9]+"}}]
+                backendRefs: [{name: digits, port: 80}]
+              - matches: [{path: {type: PathPrefix, value: /items}, headers: [{type: RegularExpression, name: X-Client, value: "mobile-(ios|android)"}]}]
+                backendRefs: [{name: mobile, port: 80}]
+              - backendRefs: [{name: other, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: backreference}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [backreference-{{{id}}}.test]
+              rules:
+              - matches: [{path: {type: RegularExpression, value: "/(a+)\\1"}}]
+                backendRefs: [{name: other, port: 80}]
+            """);
+
+        Assert.StartsWith("digits /items/42", await harness.EventuallyAsync($"http://{host}/items/42", b => b.StartsWith("digits", StringComparison.Ordinal)));
+        // The whole path must match; a regular expression ranks before any PathPrefix match.
+        Assert.StartsWith("other /items/42x", await harness.GetAsync($"http://{host}/items/42x"));
+        Assert.StartsWith("other /shop/items/42", await harness.GetAsync($"http://{host}/shop/items/42"));
+        Assert.StartsWith("digits /items/42", await SendAsync(HttpMethod.Get, $"http://{host}/items/42", ("X-Client", "mobile-ios")));
+        Assert.StartsWith("mobile /items/x", await SendAsync(HttpMethod.Get, $"http://{host}/items/x", ("X-Client", "mobile-android")));
+        Assert.StartsWith("other /items/x", await SendAsync(HttpMethod.Get, $"http://{host}/items/x", ("X-Client", "mobile-ios-beta")));
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/regex", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "True Accepted");
+
+        // A pattern the linear-time engine cannot run (a backreference) is refused and matches nothing.
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/backreference", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "False UnsupportedValue");
+        Assert.Equal(HttpStatusCode.NotFound, (await harness.Web.GetAsync(new Uri($"http://backreference-{id}.test/aa"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task HttpRoute_Filters_HeadersModifiedRequestsRedirectedAndRewritten()
+    {
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "web", await harness.BackendAsync("web"));
+        var host = $"filters-{id}.test";
+        await ApplyAsync(WebGateway);
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: filters}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [{{{host}}}]
+              rules:
+              - matches: [{path: {type: PathPrefix, value: /headers}}]
+                filters:
+                - type: RequestHeaderModifier
+                  requestHeaderModifier:
+                    set: [{name: X-Test-Set, value: set}]
+                    add: [{name: X-Test-Add, value: added}]
+                    remove: [X-Test-Remove]
+                - type: ResponseHeaderModifier
+                  responseHeaderModifier:
+                    set: [{name: X-Backend, value: replaced}]
+                    add: [{name: X-Test-Response, value: added}]
+                    remove: [X-Backend-Extra]
+                backendRefs: [{name: web, port: 80}]
+              - matches: [{path: {type: PathPrefix, value: /old}}]
+                filters:
+                - type: RequestRedirect
+                  requestRedirect: {scheme: https, hostname: new-{{{id}}}.test, path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}, statusCode: 301}
+              - matches: [{path: {type: PathPrefix, value: /moved}}]
+                filters:
+                - type: RequestRedirect
+                  requestRedirect: {port: 8080, path: {type: ReplaceFullPath, replaceFullPath: /elsewhere}}
+              - matches: [{path: {type: PathPrefix, value: /api}}]
+                filters:
+                - type: URLRewrite
+                  urlRewrite: {hostname: internal-{{{id}}}.test, path: {type: ReplacePrefixMatch, replacePrefixMatch: /v2}}
+                backendRefs: [{name: web, port: 80}]
+              - matches: [{path: {type: Exact, value: /full}}]
+                backendRefs:
+                - name: web
+                  port: 80
+                  filters:
+                  - type: URLRewrite
+                    urlRewrite: {path: {type: ReplaceFullPath, replaceFullPath: /replaced}}
+                  - type: RequestHeaderModifier
+                    requestHeaderModifier: {set: [{name: X-Test-Backend, value: "yes"}]}
+            """);
+
+        Assert.StartsWith($"web /replaced host={host} proto=http query= test=x-test-backend:yes", await harness.EventuallyAsync($"http://{host}/full", b => b.StartsWith("web /replaced", StringComparison.Ordinal)));
+
+        using (var request = new HttpRequestMessage(HttpMethod.Get, new Uri($"http://{host}/headers")))
+        {
+            request.Headers.Add("X-Test-Set", "original");
+            request.Headers.Add("X-Test-Add", "first");
+            request.Headers.Add("X-Test-Remove", "gone");
+            using var response = await harness.Web.SendAsync(request);
+            Assert.Equal($"web /headers host={host} proto=http query= test=x-test-add:first,added;x-test-set:set", await response.Content.ReadAsStringAsync());
+            Assert.Equal("replaced", string.Join(',', response.Headers.GetValues("X-Backend")));
+            Assert.Equal("added", string.Join(',', response.Headers.GetValues("X-Test-Response")));
+            Assert.False(response.Headers.Contains("X-Backend-Extra"));
+        }
+
+        using (var response = await harness.Web.GetAsync(new Uri($"http://{host}/old/page?q=1")))
+        {
+            Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+            Assert.Equal($"https://new-{id}.test/new/page?q=1", response.Headers.Location?.OriginalString);
+        }
+
+        using (var response = await harness.Web.GetAsync(new Uri($"http://{host}/moved/x")))
+        {
+            Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+            Assert.Equal($"http://{host}:8080/elsewhere", response.Headers.Location?.OriginalString);
+        }
+
+        Assert.Equal($"web /v2/users host=internal-{id}.test proto=http query=?x=1 test=", await harness.GetAsync($"http://{host}/api/users?x=1"));
+        Assert.StartsWith("web /v2 host=", await harness.GetAsync($"http://{host}/api"));
+        Assert.Equal("True Accepted", Condition((await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/filters", r => r["status"]?["parents"] is JsonArray { Count: 1 }))["status"]!["parents"]![0]!["conditions"], "Accepted"));
+    }
+
+    [Fact]
+    public async Task HttpRoute_FiltersThisProxyCannotApply_ConditionsSetAndAnswered500()
+    {
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "web", await harness.BackendAsync("web"));
+        await ApplyAsync(WebGateway);
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: mirror}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [mirror-{{{id}}}.test]
+              rules:
+              - matches: [{path: {type: PathPrefix, value: /mirrored}}]
+                filters:
+                - type: RequestMirror
+                  requestMirror:
+                    backendRef: {name: web, port: 80}
+                backendRefs: [{name: web, port: 80}]
+              - backendRefs: [{name: web, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: extension}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [extension-{{{id}}}.test]
+              rules:
+              - filters: [{type: ExtensionRef, extensionRef: {group: example.com, kind: Auth, name: strict}}]
+                backendRefs: [{name: web, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: incompatible}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [incompatible-{{{id}}}.test]
+              rules:
+              - filters:
+                - {type: RequestRedirect, requestRedirect: {hostname: elsewhere.test}}
+                - {type: URLRewrite, urlRewrite: {hostname: inside.test}}
+                backendRefs: [{name: web, port: 80}]
+            """);
+
+        // The rule with the filter is answered 500, never served without it; the route's other rules are served.
+        Assert.StartsWith("web /", await harness.EventuallyAsync($"http://mirror-{id}.test/", b => b.StartsWith("web", StringComparison.Ordinal)));
+        await harness.EventuallyStatusAsync($"http://mirror-{id}.test/mirrored", HttpStatusCode.InternalServerError);
+        var mirror = await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/mirror", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "False UnsupportedValue");
+        Assert.Equal("True ResolvedRefs", Condition(mirror["status"]!["parents"]![0]!["conditions"], "ResolvedRefs"));
+
+        await harness.EventuallyStatusAsync($"http://extension-{id}.test/", HttpStatusCode.InternalServerError);
+        var extension = await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/extension", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "ResolvedRefs") == "False InvalidKind");
+        Assert.Equal("True Accepted", Condition(extension["status"]!["parents"]![0]!["conditions"], "Accepted"));
+
+        await harness.EventuallyStatusAsync($"http://incompatible-{id}.test/", HttpStatusCode.InternalServerError);
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/incompatible", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "False IncompatibleFilters");
+    }
+
+    [Fact]
+    public async Task HttpRoute_BackendInAnotherNamespace_RefNotPermittedUntilReferenceGrant()
+    {
+        var other = Ns + "-grant";
+        await Client.Resource<Namespace>().CreateAsync(new Namespace { Metadata = new ObjectMeta { Name = other } });
+        cleanup.Add($"/api/v1/namespaces/{other}");
+        await TestServiceEndpoints.CreateAsync(Client, other, "shared", await harness.BackendAsync("shared"));
+        var host = $"grant-{id}.test";
+        await ApplyAsync(WebGateway);
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: cross}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [{{{host}}}]
+              rules: [{backendRefs: [{name: shared, namespace: {{{other}}}, port: 80}]}]
+            """);
+        // A grant for another Service of that namespace, or from another namespace, permits nothing here.
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1beta1
+            kind: ReferenceGrant
+            metadata: {name: unrelated}
+            spec:
+              from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: {{{Ns}}}}]
+              to: [{group: "", kind: Service, name: unrelated}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1beta1
+            kind: ReferenceGrant
+            metadata: {name: elsewhere}
+            spec:
+              from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: elsewhere}]
+              to: [{group: "", kind: Service}]
+            """, other);
+
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/cross", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "ResolvedRefs") == "False RefNotPermitted");
+        await harness.EventuallyStatusAsync($"http://{host}/", HttpStatusCode.InternalServerError);
+
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1beta1
+            kind: ReferenceGrant
+            metadata: {name: routes-to-shared}
+            spec:
+              from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: {{{Ns}}}}]
+              to: [{group: "", kind: Service, name: shared}]
+            """, other);
+        Assert.StartsWith("shared /", await harness.EventuallyAsync($"http://{host}/", b => b.StartsWith("shared", StringComparison.Ordinal)));
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/cross", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "ResolvedRefs") == "True ResolvedRefs");
+
+        // Deleting the grant withdraws the permission.
+        await Client.SendRequiredJsonAsync(HttpMethod.Delete, $"{GrantApi}/namespaces/{other}/referencegrants/routes-to-shared", null);
+        await harness.EventuallyStatusAsync($"http://{host}/", HttpStatusCode.InternalServerError);
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/cross", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "ResolvedRefs") == "False RefNotPermitted");
+    }
+
     /// <summary>Creates each object of the YAML documents in <paramref name="ns"/> (the test's namespace by default).</summary>
     private async Task ApplyAsync(string yaml, string? ns = null)
     {
@@ -253,9 +502,10 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
             {
                 "GatewayClass" => "gatewayclasses",
                 "Gateway" => "gateways",
+                "ReferenceGrant" => "referencegrants",
                 _ => "httproutes",
             };
-            var path = plural == "gatewayclasses" ? $"{Api}/{plural}" : $"{Api}/namespaces/{ns ?? Ns}/{plural}";
+            var path = plural == "gatewayclasses" ? $"{Api}/{plural}" : $"{(plural == "referencegrants" ? GrantApi : Api)}/namespaces/{ns ?? Ns}/{plural}";
             await Client.SendRequiredJsonAsync(HttpMethod.Post, path, obj);
         }
     }
