@@ -134,11 +134,14 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            // Long label and field selectors fit, as in upstream's 1 MiB header budget; beyond RequestPath's limit the
-            // handler answers 414 with a Status, which Kestrel's own refusal would lack.
-            kestrel.Limits.MaxRequestLineSize = RequestPath.MaxServerTargetLength;
-            kestrel.Limits.MaxRequestHeadersTotalSize = RequestPath.MaxServerTargetLength;
-            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = RequestPath.MaxServerTargetLength;
+            // Long label and field selectors fit, as in upstream's 1 MiB header budget. Kestrel's limits are above that
+            // budget so the handler answers an oversized head as upstream does (RequestHeadLimit); the input buffer
+            // must hold a whole request line.
+            kestrel.Limits.MaxRequestLineSize = RequestHeadLimit.ServerLimit;
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestHeadLimit.ServerLimit;
+            kestrel.Limits.MaxRequestBufferSize = RequestHeadLimit.ServerLimit;
+            kestrel.Limits.MaxRequestHeaderCount = RequestHeadLimit.MaxHeaderCount;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = RequestHeadLimit.ServerLimit;
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             var addresses = ListenAddresses(options);
             // One port on every address: with "any free port" asked for, take one first.
