@@ -186,8 +186,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             host._disposables.Add(registry.History);
         }
 
-        var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
+        var flowControl = options.EnablePriorityAndFairness ? FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>()) : null;
         flowControl?.ReportTo(metrics.Registry);
+        var maxInFlight = options.EnablePriorityAndFairness ? null : new FlowControl.MaxInFlightLimit(options.MaxRequestsInflight, options.MaxMutatingRequestsInflight);
+        maxInFlight?.ReportTo(metrics.Registry);
         var authorizer = new Authorization.RequestAuthorizer(registry);
         registry.Authorizer = authorizer;
         host._auditor = options.Audit is { } audit ? new Audit.Auditor(audit, timeProvider, loggerFactory) : null;
@@ -197,7 +199,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var forwarder = app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>();
         host._aggregator = new Aggregation.ApiAggregator(registry, FrontProxyCertificates.LoadOrCreate(certificates.Directory, timeProvider), forwarder, loggerFactory);
         host._disposables.Add(host._aggregator);
-        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, forwarder, host._auditor, host._aggregator);
+        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, forwarder, host._auditor, host._aggregator, maxInFlight);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
