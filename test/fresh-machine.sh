@@ -96,7 +96,12 @@ ip -n "$id" route add default via "$host_ip"
 iptables -t nat -A POSTROUTING -s "$subnet" ! -o "${id}h" -j MASQUERADE
 nat=1
 [ "$(cat /proc/sys/net/ipv4/ip_forward)" = 1 ] || { log "IPv4 forwarding is off on this machine; the fresh machine would have no network"; exit 1; }
-# A fresh machine gets its resolver from the installer (or DHCP); this one gets the host's.
+# A fresh machine gets its resolver from the installer (or DHCP); this one gets the host's, and the certificate
+# authorities this machine's network needs (a TLS-intercepting egress proxy's), which ca-certificates takes in.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 echo "fresh-debian" > "$root/etc/hostname"
 printf '127.0.0.1 localhost\n127.0.1.1 fresh-debian\n' > "$root/etc/hosts"
