@@ -514,7 +514,7 @@ public sealed class FlowControlTests(TestServer server)
     }
 
     /// <summary>Polls a condition a bounded number of times (the server acts on each request; no fixed sleeps decide the outcome).</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
+    internal static async Task EventuallyAsync(Func<Task<bool>> condition)
     {
         for (var attempt = 0; attempt < 300; attempt++)
         {

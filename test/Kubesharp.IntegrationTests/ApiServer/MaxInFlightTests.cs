@@ -27,7 +27,7 @@ public sealed class MaxInFlightTests(MaxInFlightTestServer server) : IClassFixtu
         Assert.Equal(HttpStatusCode.Created, bound);
         using var client = UserClient(user);
         await using var held = HeldCreate.Start(client, "/api/v1/namespaces/default/configmaps", $$$"""{"metadata":{"name":"{{{user}}}-held"}}""");
-        await EventuallyAsync(async () => (await InFlightAsync()).Mutating == 1);
+        await FlowControlTests.EventuallyAsync(async () => (await InFlightAsync()).Mutating == 1);
 
         using (var refused = await client.PostAsync("/api/v1/namespaces/default/configmaps", Json($$$"""{"metadata":{"name":"{{{user}}}-refused"}}""")))
         {
@@ -50,7 +50,7 @@ public sealed class MaxInFlightTests(MaxInFlightTestServer server) : IClassFixtu
         Assert.Equal(HttpStatusCode.Created, created);
 
         Assert.Equal(HttpStatusCode.Created, await held.CompleteAsync());
-        await EventuallyAsync(async () => (await InFlightAsync()).Mutating == 0);
+        await FlowControlTests.EventuallyAsync(async () => (await InFlightAsync()).Mutating == 0);
         using var after = await client.PostAsync("/api/v1/namespaces/default/configmaps", Json($$$"""{"metadata":{"name":"{{{user}}}-after"}}"""));
         Assert.Equal(HttpStatusCode.Created, after.StatusCode);
     }
@@ -67,21 +67,5 @@ public sealed class MaxInFlightTests(MaxInFlightTestServer server) : IClassFixtu
     {
         var (certificatePem, keyPem) = server.Host.Certificates.IssueClientCertificate(user, [], TimeProvider.System);
         return server.CertificateClient(certificatePem, keyPem);
-    }
-
-    /// <summary>Polls a condition a bounded number of times.</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (var attempt = 0; attempt < 300; attempt++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("the condition did not hold within 300 attempts");
     }
 }
