@@ -134,11 +134,14 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
-            // Long label and field selectors fit, as in upstream's 1 MiB header budget; beyond RequestPath's limit the
-            // handler answers 414 with a Status, which Kestrel's own refusal would lack.
-            kestrel.Limits.MaxRequestLineSize = RequestPath.MaxServerTargetLength;
-            kestrel.Limits.MaxRequestHeadersTotalSize = RequestPath.MaxServerTargetLength;
-            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = RequestPath.MaxServerTargetLength;
+            // Long label and field selectors fit, as in upstream's 1 MiB header budget. Kestrel's limits are above that
+            // budget so the handler answers an oversized head as upstream does (RequestHeadLimit); the input buffer
+            // must hold a whole request line.
+            kestrel.Limits.MaxRequestLineSize = RequestHeadLimit.ServerLimit;
+            kestrel.Limits.MaxRequestHeadersTotalSize = RequestHeadLimit.ServerLimit;
+            kestrel.Limits.MaxRequestBufferSize = RequestHeadLimit.ServerLimit;
+            kestrel.Limits.MaxRequestHeaderCount = RequestHeadLimit.MaxHeaderCount;
+            kestrel.Limits.Http2.MaxRequestHeaderFieldSize = RequestHeadLimit.ServerLimit;
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             var addresses = ListenAddresses(options);
             // One port on every address: with "any free port" asked for, take one first.
@@ -183,8 +186,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             host._disposables.Add(registry.History);
         }
 
-        var flowControl = FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>());
+        var flowControl = options.EnablePriorityAndFairness ? FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>()) : null;
         flowControl?.ReportTo(metrics.Registry);
+        var maxInFlight = options.EnablePriorityAndFairness ? null : new FlowControl.MaxInFlightLimit(options.MaxRequestsInflight, options.MaxMutatingRequestsInflight);
+        maxInFlight?.ReportTo(metrics.Registry);
         var authorizer = new Authorization.RequestAuthorizer(registry);
         registry.Authorizer = authorizer;
         host._auditor = options.Audit is { } audit ? new Audit.Auditor(audit, timeProvider, loggerFactory) : null;
@@ -194,7 +199,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var forwarder = app.Services.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>();
         host._aggregator = new Aggregation.ApiAggregator(registry, FrontProxyCertificates.LoadOrCreate(certificates.Directory, timeProvider), forwarder, loggerFactory);
         host._disposables.Add(host._aggregator);
-        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, forwarder, host._auditor, host._aggregator);
+        var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, forwarder, host._auditor, host._aggregator, maxInFlight);
         app.Run(handler.HandleAsync);
 
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

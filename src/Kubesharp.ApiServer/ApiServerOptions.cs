@@ -39,6 +39,18 @@ public sealed class ApiServerOptions
     public int TotalConcurrencyLimit { get; init; } = 200;
 
     /// <summary>
+    /// API Priority and Fairness (upstream's --enable-priority-and-fairness, on by default); off, the max-in-flight
+    /// limits below protect the server instead.
+    /// </summary>
+    public bool EnablePriorityAndFairness { get; init; } = true;
+
+    /// <summary>Read-only requests running at once without API Priority and Fairness (upstream's --max-requests-inflight); 0: no limit.</summary>
+    public int MaxRequestsInflight { get; init; } = 400;
+
+    /// <summary>Mutating requests running at once without API Priority and Fairness (upstream's --max-mutating-requests-inflight); 0: no limit.</summary>
+    public int MaxMutatingRequestsInflight { get; init; } = 200;
+
+    /// <summary>
     /// Whether requests without credentials are served as system:anonymous in system:unauthenticated (and then
     /// authorized like any other user). Off, they get 401; the health endpoints and /version answer either way.
     /// </summary>

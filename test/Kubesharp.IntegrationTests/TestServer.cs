@@ -31,6 +31,9 @@ public class TestServer : IAsyncLifetime
     /// <summary>The OpenAPI documents the server publishes besides the custom resources'; null = none.</summary>
     protected virtual OpenApiEndpoint? OpenApi => null;
 
+    /// <summary>API Priority and Fairness on (the default), or the max-in-flight limits (read-only, mutating) instead.</summary>
+    protected virtual (bool PriorityAndFairness, int ReadOnly, int Mutating) Overload => (true, 400, 200);
+
     /// <summary>The store under the server, for tests that write into it as a broken or foreign writer would.</summary>
     public Kubesharp.Storage.IStore Store => _store!;
 
@@ -46,7 +49,7 @@ public class TestServer : IAsyncLifetime
     {
         _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(DataDir, "db", "state.db") }, CancellationToken.None);
         Host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit, AnonymousAuth = AnonymousAuth, EncryptionProviderConfig = EncryptionProviderConfig, Admission = Admission ?? new() },
+            new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit, AnonymousAuth = AnonymousAuth, EnablePriorityAndFairness = Overload.PriorityAndFairness, MaxRequestsInflight = Overload.ReadOnly, MaxMutatingRequestsInflight = Overload.Mutating, EncryptionProviderConfig = EncryptionProviderConfig, Admission = Admission ?? new() },
             _store,
             BuiltinResources.Complete(ApiCatalog.Resources),
             OpenApi,

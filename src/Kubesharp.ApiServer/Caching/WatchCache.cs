@@ -61,6 +61,9 @@ internal sealed partial class WatchCache : IAsyncDisposable
         }
     }
 
+    /// <summary>How many objects a group-resource holds now; null when it has no cache (none is made for the asking).</summary>
+    public int? CountOf(string groupResource) => _resources.TryGetValue(groupResource, out var cache) ? cache.Snapshot.Count : null;
+
     /// <summary>The cache of a group-resource by name ("pods", "deployments.apps").</summary>
     public ResourceCache For(string groupResource) => CacheOf(groupResource);
 

@@ -41,6 +41,7 @@ internal sealed partial class FlowController
     private readonly Lock _gate = new();
     private readonly Dictionary<string, PriorityLevel> _levels = new(StringComparer.Ordinal);
     private readonly SeatLending _lending = new();
+    private readonly WorkEstimator _work;
     private Configuration? _current;
     private CancellationToken _stopping;
     private volatile bool _maintained;
@@ -52,6 +53,7 @@ internal sealed partial class FlowController
         _flowSchemas = flowSchemas;
         _priorityLevels = priorityLevels;
         _totalLimit = Math.Max(1, registry.Options.TotalConcurrencyLimit);
+        _work = new WorkEstimator(registry.Cache);
         _logger = logger;
     }
 
@@ -113,12 +115,14 @@ internal sealed partial class FlowController
 
         var flow = ShuffleShardDealer.FlowHash(schema.Name, schema.FlowDistinguisher(request, user));
         var series = Metrics?.For(schema.Name, level.Name);
+        var seats = _work.SeatsOf(request);
+        series?.EstimatedSeats.Observe(seats);
         var waitStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         PriorityLevel.Seat? seat;
         series?.Waiting.Inc();
         try
         {
-            seat = await level.AdmitAsync(flow, WaitLimit, context.RequestAborted).ConfigureAwait(false);
+            seat = await level.AdmitAsync(flow, seats, WaitLimit, context.RequestAborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -144,7 +148,7 @@ internal sealed partial class FlowController
         }
 
         using var held = seat;
-        using var running = series is null ? null : new ExecutingRequest(series, waited);
+        using var running = series is null ? null : new ExecutingRequest(series, waited, seat.Width);
 
         if (request.IsWatch)
         {
@@ -171,14 +175,17 @@ internal sealed partial class FlowController
     private sealed class ExecutingRequest : IDisposable
     {
         private readonly Metrics.FlowControlMetrics.Series _series;
+        private readonly int _seats;
         private int _done;
 
-        public ExecutingRequest(Metrics.FlowControlMetrics.Series series, TimeSpan waited)
+        public ExecutingRequest(Metrics.FlowControlMetrics.Series series, TimeSpan waited, int seats)
         {
             _series = series;
+            _seats = seats;
             series.Dispatched.Inc();
             series.WaitedAndRan.Observe(waited.TotalSeconds);
             series.Executing.Inc();
+            series.ExecutingSeats.Inc(seats);
         }
 
         public void Dispose()
@@ -186,6 +193,7 @@ internal sealed partial class FlowController
             if (Interlocked.Exchange(ref _done, 1) == 0)
             {
                 _series.Executing.Dec();
+                _series.ExecutingSeats.Dec(_seats);
             }
         }
     }

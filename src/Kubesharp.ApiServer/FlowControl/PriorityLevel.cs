@@ -4,8 +4,11 @@ namespace Kubesharp.ApiServer.FlowControl;
 /// The seats of one priority level and its queues. A request takes a seat at once while nothing waits and a seat
 /// is free; otherwise it joins the shortest queue of its flow's hand (shuffle sharding), or is rejected when that
 /// queue is full or the level rejects instead of queuing. A freed seat goes to the head of the queue with the
-/// earliest virtual start, so flows sharing a level get turns alike (fair queuing over equal-cost requests). Out of
-/// its own seats, a level borrows idle ones other levels lend (<see cref="SeatLending"/>).
+/// earliest virtual start, so flows sharing a level get turns alike. A request may take several seats (a LIST by the
+/// objects it reads, <see cref="WorkEstimator"/>): its queue's virtual start moves on by its seats, so a flow of wide
+/// requests gets as many seats as a flow of narrow ones, not as many turns, and a wide request at the head of the
+/// next queue waits until enough seats are free rather than being overtaken forever. Out of its own seats, a level
+/// borrows idle ones other levels lend (<see cref="SeatLending"/>).
 /// </summary>
 internal sealed class PriorityLevel
 {
@@ -18,6 +21,7 @@ internal sealed class PriorityLevel
     private int _lendable;
     private int _borrowingLimit;
     private int _executing;
+    private int _executingSeats;
     private int _waiting;
     private long _virtualClock;
     private long _dispatched;
@@ -52,10 +56,13 @@ internal sealed class PriorityLevel
     }
 
     /// <summary>Own seats not in use that this level lends (read without the lock: lending is an estimate by nature).</summary>
-    public int IdleLendableSeats => Math.Min(Volatile.Read(ref _lendable), Math.Max(0, Volatile.Read(ref _limit) - Volatile.Read(ref _executing)));
+    public int IdleLendableSeats => Math.Min(Volatile.Read(ref _lendable), Math.Max(0, Volatile.Read(ref _limit) - Volatile.Read(ref _executingSeats)));
 
-    /// <summary>Requests running beyond this level's own seats, on seats lent by others.</summary>
-    public int BorrowedSeats => Math.Max(0, Volatile.Read(ref _executing) - Volatile.Read(ref _limit));
+    /// <summary>Seats in use beyond this level's own, lent by others.</summary>
+    public int BorrowedSeats => Math.Max(0, Volatile.Read(ref _executingSeats) - Volatile.Read(ref _limit));
+
+    /// <summary>Seats the running requests hold.</summary>
+    public int ExecutingSeats => Volatile.Read(ref _executingSeats);
 
     public bool HasWaiting => Volatile.Read(ref _waiting) > 0;
 
@@ -88,21 +95,25 @@ internal sealed class PriorityLevel
         }
     }
 
-    /// <summary>A seat for the request, or null when it is rejected (queue full, Reject level, or waited too long).</summary>
-    public async Task<Seat?> AdmitAsync(ulong flowHash, TimeSpan waitLimit, CancellationToken cancellationToken)
+    /// <summary>
+    /// <paramref name="seats"/> seats for the request (at most the level's own), or null when it is rejected (queue
+    /// full, Reject level, or waited too long).
+    /// </summary>
+    public async Task<Seat?> AdmitAsync(ulong flowHash, int seats, TimeSpan waitLimit, CancellationToken cancellationToken)
     {
         WaitingRequest waiter;
         lock (_gate)
         {
             if (_spec.Exempt)
             {
-                return DispatchTo(null);
+                return DispatchTo(null, 1);
             }
 
+            var width = Math.Clamp(seats, 1, Math.Max(1, _limit));
             var queue = _spec.Queuing ? ChooseQueue(flowHash) : null;
-            if (_waiting == 0 && HasSeatLocked())
+            if (_waiting == 0 && HasSeatsLocked(width))
             {
-                return DispatchTo(queue);
+                return DispatchTo(queue, width);
             }
 
             if (queue is null || queue.Waiting.Count >= _spec.QueueLengthLimit)
@@ -111,7 +122,7 @@ internal sealed class PriorityLevel
                 return null;
             }
 
-            waiter = new WaitingRequest(flowHash);
+            waiter = new WaitingRequest(flowHash, width);
             Enqueue(queue, waiter);
         }
 
@@ -126,6 +137,7 @@ internal sealed class PriorityLevel
                 if (waiter.Node?.List is { } list)
                 {
                     list.Remove(waiter.Node);
+                    waiter.Queue!.WaitingSeats -= waiter.Width;
                     _waiting--;
                     if (ex is TimeoutException)
                     {
@@ -136,6 +148,9 @@ internal sealed class PriorityLevel
                     {
                         _cancelled++;
                     }
+
+                    // A wide request that stood first may have kept narrower ones waiting for seats that are free.
+                    DispatchLocked();
                 }
             }
 
@@ -177,15 +192,16 @@ internal sealed class PriorityLevel
         }
     }
 
-    private void Release(RequestQueue? queue)
+    private void Release(RequestQueue? queue, int width)
     {
         bool waiting;
         lock (_gate)
         {
             _executing--;
+            _executingSeats -= width;
             if (queue is not null)
             {
-                queue.Executing--;
+                queue.Executing -= width;
             }
 
             DispatchLocked();
@@ -199,9 +215,13 @@ internal sealed class PriorityLevel
         }
     }
 
-    /// <summary>An own seat is free, or one can be borrowed within this level's borrowing limit.</summary>
-    private bool HasSeatLocked() =>
-        _executing < _limit || (_lending is not null && _executing - _limit < _borrowingLimit && _lending.HasSpareSeat());
+    /// <summary>Enough own seats are free, or the rest can be borrowed within this level's borrowing limit.</summary>
+    private bool HasSeatsLocked(int width)
+    {
+        var beyondOwn = _executingSeats + width - _limit;
+        return beyondOwn <= 0 ||
+            (_lending is not null && beyondOwn <= _borrowingLimit && _lending.HasSpareSeats(beyondOwn - Math.Max(0, _executingSeats - _limit)));
+    }
 
     private RequestQueue ChooseQueue(ulong flowHash)
     {
@@ -209,7 +229,7 @@ internal sealed class PriorityLevel
         foreach (var index in _dealer.Deal(flowHash))
         {
             var candidate = _queues[index];
-            if (best is null || candidate.Waiting.Count + candidate.Executing < best.Waiting.Count + best.Executing)
+            if (best is null || candidate.WaitingSeats + candidate.Executing < best.WaitingSeats + best.Executing)
             {
                 best = candidate;
             }
@@ -226,24 +246,27 @@ internal sealed class PriorityLevel
         }
 
         request.Node = queue.Waiting.AddLast(request);
+        request.Queue = queue;
+        queue.WaitingSeats += request.Width;
         _waiting++;
     }
 
-    private Seat DispatchTo(RequestQueue? queue)
+    private Seat DispatchTo(RequestQueue? queue, int width)
     {
         _executing++;
+        _executingSeats += width;
         _dispatched++;
         if (queue is not null)
         {
-            queue.Executing++;
+            queue.Executing += width;
         }
 
-        return new Seat(this, queue);
+        return new Seat(this, queue, width);
     }
 
     private void DispatchLocked()
     {
-        while (_waiting > 0 && HasSeatLocked())
+        while (_waiting > 0)
         {
             RequestQueue? next = null;
             foreach (var queue in _queues)
@@ -260,24 +283,36 @@ internal sealed class PriorityLevel
             }
 
             var request = next.Waiting.First!.Value;
+            // The level's limit may have shrunk since the request came.
+            var width = Math.Min(request.Width, Math.Max(1, _limit));
+            if (!HasSeatsLocked(width))
+            {
+                // The request whose turn it is waits for enough seats; none behind it overtakes it.
+                return;
+            }
+
             next.Waiting.RemoveFirst();
+            next.WaitingSeats -= request.Width;
             _waiting--;
             _virtualClock = next.VirtualStart;
-            next.VirtualStart++;
-            request.Admitted.TrySetResult(DispatchTo(next));
+            next.VirtualStart += width;
+            request.Admitted.TrySetResult(DispatchTo(next, width));
         }
     }
 
-    /// <summary>An executing request's seat; disposing gives it back (once).</summary>
-    internal sealed class Seat(PriorityLevel level, RequestQueue? queue) : IDisposable
+    /// <summary>An executing request's seats; disposing gives them back (once).</summary>
+    internal sealed class Seat(PriorityLevel level, RequestQueue? queue, int width) : IDisposable
     {
         private int _released;
+
+        /// <summary>How many seats the request holds.</summary>
+        public int Width => width;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
-                level.Release(queue);
+                level.Release(queue, width);
             }
         }
     }
@@ -286,17 +321,25 @@ internal sealed class PriorityLevel
     {
         public LinkedList<WaitingRequest> Waiting { get; } = new();
 
+        /// <summary>Seats the waiting requests will take.</summary>
+        public int WaitingSeats { get; set; }
+
+        /// <summary>Seats the queue's running requests hold.</summary>
         public int Executing { get; set; }
 
         public long VirtualStart { get; set; }
     }
 
-    internal sealed class WaitingRequest(ulong flowHash)
+    internal sealed class WaitingRequest(ulong flowHash, int width)
     {
         public ulong FlowHash { get; } = flowHash;
+
+        public int Width { get; } = width;
 
         public TaskCompletionSource<Seat> Admitted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public LinkedListNode<WaitingRequest>? Node { get; set; }
+
+        public RequestQueue? Queue { get; set; }
     }
 }

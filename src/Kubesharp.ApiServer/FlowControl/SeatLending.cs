@@ -15,8 +15,8 @@ internal sealed class SeatLending
     /// <summary>The levels taking part, replaced whenever the configuration is compiled again.</summary>
     public void SetLevels(IEnumerable<PriorityLevel> levels) => Volatile.Write(ref _levels, [.. levels.Where(l => !l.Spec.Exempt)]);
 
-    /// <summary>Whether a seat is free to lend now: the idle lendable seats of every level beyond those already lent out.</summary>
-    public bool HasSpareSeat()
+    /// <summary>Whether <paramref name="seats"/> seats are free to lend now: the idle lendable seats of every level beyond those already lent out.</summary>
+    public bool HasSpareSeats(int seats)
     {
         var idle = 0;
         var lent = 0;
@@ -26,7 +26,7 @@ internal sealed class SeatLending
             lent += level.BorrowedSeats;
         }
 
-        return idle > lent;
+        return idle - lent >= Math.Max(1, seats);
     }
 
     /// <summary>A seat came free at <paramref name="from"/> (its own, or one it had borrowed): other levels' waiting requests may take it.</summary>

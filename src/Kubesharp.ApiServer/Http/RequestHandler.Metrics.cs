@@ -9,6 +9,11 @@ internal sealed partial class RequestHandler
 {
     public Task HandleAsync(HttpContext context)
     {
+        if (RequestHeadLimit.TryRefuse(context, out var refusal))
+        {
+            return refusal;
+        }
+
         var started = Stopwatch.GetTimestamp();
         var serving = ServeAsync(context);
         if (serving.IsCompletedSuccessfully)

@@ -33,6 +33,7 @@ internal sealed partial class RequestHandler
     private readonly Planning.SchedulingPlanEndpoint _plans;
     private readonly History.HistoryEndpoint _history;
     private readonly FlowController? _flowControl;
+    private readonly MaxInFlightLimit? _maxInFlight;
     private readonly RequestAuthorizer _authorizer;
     private readonly Audit.Auditor? _auditor;
     private readonly Metrics.RequestMetrics _requestMetrics;
@@ -41,8 +42,9 @@ internal sealed partial class RequestHandler
 
     private readonly Aggregation.ApiAggregator? _aggregator;
 
-    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, Metrics.ApiServerMetrics metrics, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null, Audit.Auditor? auditor = null, Aggregation.ApiAggregator? aggregator = null)
+    public RequestHandler(ResourceRegistry registry, RequestAuthenticator authenticator, RequestAuthorizer authorizer, ApiServerHost host, OpenApiEndpoint openApi, KubeletClient kubelets, Metrics.ApiServerMetrics metrics, ILogger<RequestHandler> logger, FlowController? flowControl = null, IHttpForwarder? forwarder = null, Audit.Auditor? auditor = null, Aggregation.ApiAggregator? aggregator = null, MaxInFlightLimit? maxInFlight = null)
     {
+        _maxInFlight = maxInFlight;
         _aggregator = aggregator;
         _auditor = auditor;
         _requestMetrics = new Metrics.RequestMetrics(metrics, registry);
@@ -157,7 +159,9 @@ internal sealed partial class RequestHandler
                 throw RequestAuthorizer.Forbidden(user, info, decision.Reason);
             }
 
-            await (_flowControl is null ? RouteAsync(context, path) : _flowControl.ServeAsync(context, user, info, path, RouteAsync)).ConfigureAwait(false);
+            await (_flowControl is not null ? _flowControl.ServeAsync(context, user, info, path, RouteAsync)
+                : _maxInFlight is not null ? _maxInFlight.ServeAsync(context, user, info, path, RouteAsync)
+                : RouteAsync(context, path)).ConfigureAwait(false);
         }
         catch (StatusError error)
         {

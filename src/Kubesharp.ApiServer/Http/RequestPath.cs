@@ -14,9 +14,6 @@ internal static class RequestPath
     /// <summary>Longest request target (path and query) served; longer ones get 414 with a Status.</summary>
     public const int MaxTargetLength = 512 * 1024;
 
-    /// <summary>What the HTTP server reads before it refuses a request line itself (without a body).</summary>
-    public const int MaxServerTargetLength = 1024 * 1024;
-
     public static string Of(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;

@@ -40,6 +40,9 @@ internal static partial class ServerCommand
         var anonymousAuth = new Option<bool>("--anonymous-auth") { Description = "Serve requests without credentials as system:anonymous (group system:unauthenticated), authorized like any user; off, they get 401. The health endpoints and /version answer either way." };
         var disableLocalStorage = new Option<bool>("--disable-local-storage") { Description = "Do not create the default local-path StorageClass." };
         var localStoragePath = new Option<string?>("--default-local-storage-path") { Description = "Where the server's node keeps local-path volume directories (default: DATA/agent/storage)." };
+        var enablePriorityAndFairness = new Option<bool>("--enable-priority-and-fairness") { Description = "Share the server among clients by FlowSchemas and PriorityLevelConfigurations (API Priority and Fairness); false limits requests in flight instead (--max-requests-inflight, --max-mutating-requests-inflight).", DefaultValueFactory = _ => true };
+        var maxRequestsInflight = new Option<int>("--max-requests-inflight") { Description = "Without priority and fairness: read-only requests running at once; more get 429 (0: no limit).", DefaultValueFactory = _ => 400 };
+        var maxMutatingRequestsInflight = new Option<int>("--max-mutating-requests-inflight") { Description = "Without priority and fairness: mutating requests running at once; more get 429 (0: no limit).", DefaultValueFactory = _ => 200 };
         var hpaSyncPeriod = new Option<string>("--horizontal-pod-autoscaler-sync-period") { Description = "How often HorizontalPodAutoscalers are evaluated (e.g. 15s).", DefaultValueFactory = _ => "15s" };
 
         var auditPolicyFile = new Option<string?>("--audit-policy-file") { Description = "An audit.k8s.io/v1 Policy file: which requests are audited, at which level." };
@@ -71,6 +74,7 @@ internal static partial class ServerCommand
         {
             bindAddress, advertiseAddress, httpsPort, dataDir, datastore, disableAgent, disableScheduler, eventTtl,
             simulatedNodes, simulatedCpu, simulatedMemory, simulatedPods, simulatedTaint, simulatedTermination, simulatedExtended, serviceCidr, clusterCidr, nodeCidrMaskSize, tlsSan, clusterDns, clusterDomain, disableLocalStorage, localStoragePath, hpaSyncPeriod, anonymousAuth,
+            enablePriorityAndFairness, maxRequestsInflight, maxMutatingRequestsInflight,
             auditPolicyFile, auditLogPath, auditLogMaxAge, auditLogMaxBackup, auditLogMaxSize, encryptionProviderConfig, secretsEncryption,
             enableAdmissionPlugins, disableAdmissionPlugins, admissionControlConfigFile,
             snapshotSchedule, snapshotRetention, clusterInit, etcdClientPort, etcdPeerPort, joinServer, joinToken, clusterReset,
@@ -186,6 +190,9 @@ internal static partial class ServerCommand
                 DataDir = dataDirectory,
                 EventTtl = ttl,
                 AnonymousAuth = result.GetValue(anonymousAuth),
+                EnablePriorityAndFairness = result.GetValue(enablePriorityAndFairness),
+                MaxRequestsInflight = Math.Max(0, result.GetValue(maxRequestsInflight)),
+                MaxMutatingRequestsInflight = Math.Max(0, result.GetValue(maxMutatingRequestsInflight)),
                 History = new Kubesharp.ApiServer.History.HistoryOptions { Retention = retention, MaxBytes = historySize.Value() },
             };
             if (result.GetValue(simulatedNodes) < 0)

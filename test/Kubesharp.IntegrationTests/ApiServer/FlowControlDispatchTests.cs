@@ -73,10 +73,10 @@ public sealed class FlowControlDispatchTests
         var spec = new PriorityLevelSpec("test", null, false, 1, 0, true, 8, 1, 10);
         var level = new PriorityLevel(spec, 1, TimeProvider.System);
         // With a hand of one, flow hash N lands in queue N.
-        var first = await level.AdmitAsync(0, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var first = await level.AdmitAsync(0, 1, TimeSpan.FromMinutes(1), CancellationToken.None);
         Assert.NotNull(first);
-        var a = Enumerable.Range(0, 3).Select(_ => level.AdmitAsync(0, TimeSpan.FromMinutes(1), CancellationToken.None)).ToList();
-        var b = level.AdmitAsync(1, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var a = Enumerable.Range(0, 3).Select(_ => level.AdmitAsync(0, 1, TimeSpan.FromMinutes(1), CancellationToken.None)).ToList();
+        var b = level.AdmitAsync(1, 1, TimeSpan.FromMinutes(1), CancellationToken.None);
         Assert.Equal(4, level.Counts().Waiting);
 
         first.Dispose();
@@ -97,18 +97,61 @@ public sealed class FlowControlDispatchTests
     }
 
     [Fact]
+    public async Task Dispatch_WideRequestsOfOneFlow_TakeTheirSeats_AndLeaveTurnsToANarrowFlow()
+    {
+        var level = new PriorityLevel(new PriorityLevelSpec("test", null, false, 10, 0, true, 2, 1, 10), 10, TimeProvider.System);
+        var wait = TimeSpan.FromMinutes(1);
+        // With a hand of one, flow hash N lands in queue N: flow 0 lists big collections, flow 1 makes small requests.
+        var first = await level.AdmitAsync(0, 10, wait, CancellationToken.None);
+        Assert.Equal(10, level.ExecutingSeats);
+        var wide = Enumerable.Range(0, 2).Select(_ => level.AdmitAsync(0, 10, wait, CancellationToken.None)).ToList();
+        var narrow = Enumerable.Range(0, 5).Select(_ => level.AdmitAsync(1, 1, wait, CancellationToken.None)).ToList();
+        Assert.Equal(7, level.Counts().Waiting);
+
+        first!.Dispose();
+        using (await wide[0].WaitAsync(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal(10, level.ExecutingSeats);
+            Assert.All(narrow, n => Assert.False(n.IsCompleted));
+        }
+
+        // The wide flow's turn cost it ten seats' worth of virtual time: all five small requests run before its next one.
+        var small = await Task.WhenAll(narrow).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(wide[1].IsCompleted);
+        Assert.Equal(5, level.ExecutingSeats);
+        foreach (var seat in small)
+        {
+            seat!.Dispose();
+        }
+
+        (await wide[1].WaitAsync(TimeSpan.FromSeconds(30)))!.Dispose();
+        Assert.Equal((0, 0), (level.ExecutingSeats, level.Counts().Waiting));
+    }
+
+    [Fact]
+    public async Task Admit_WiderThanTheLevel_TakesAllItsSeats()
+    {
+        var level = new PriorityLevel(new PriorityLevelSpec("small", null, false, 1, 0, true, 1, 1, 10), 3, TimeProvider.System);
+        using (var seat = await level.AdmitAsync(0, 10, TimeSpan.FromMinutes(1), CancellationToken.None))
+        {
+            Assert.Equal(3, seat!.Width);
+            Assert.False(level.AdmitAsync(0, 1, TimeSpan.FromMinutes(1), CancellationToken.None).IsCompleted);
+        }
+    }
+
+    [Fact]
     public async Task Admit_FullQueueOrRejectLevel_IsRejected_AndAWaitPastTheLimitTimesOut()
     {
         var reject = new PriorityLevel(new PriorityLevelSpec("reject", null, false, 1, 0, false, 0, 0, 0), 1, TimeProvider.System);
-        using (var seat = await reject.AdmitAsync(0, TimeSpan.FromMinutes(1), CancellationToken.None))
+        using (var seat = await reject.AdmitAsync(0, 1, TimeSpan.FromMinutes(1), CancellationToken.None))
         {
-            Assert.Null(await reject.AdmitAsync(0, TimeSpan.FromMinutes(1), CancellationToken.None));
+            Assert.Null(await reject.AdmitAsync(0, 1, TimeSpan.FromMinutes(1), CancellationToken.None));
         }
 
         var queue = new PriorityLevel(new PriorityLevelSpec("queue", null, false, 1, 0, true, 1, 1, 1), 1, TimeProvider.System);
-        using var held = await queue.AdmitAsync(0, TimeSpan.FromMinutes(1), CancellationToken.None);
-        var waiting = queue.AdmitAsync(0, TimeSpan.FromMilliseconds(1), CancellationToken.None);
-        Assert.Null(await queue.AdmitAsync(0, TimeSpan.FromMinutes(1), CancellationToken.None));
+        using var held = await queue.AdmitAsync(0, 1, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var waiting = queue.AdmitAsync(0, 1, TimeSpan.FromMilliseconds(1), CancellationToken.None);
+        Assert.Null(await queue.AdmitAsync(0, 1, TimeSpan.FromMinutes(1), CancellationToken.None));
         Assert.Null(await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
         var counts = queue.Counts();
         Assert.Equal((0, 1, 2L, 1L), (counts.Waiting, counts.Executing, counts.Rejected, counts.TimedOut));
@@ -127,12 +170,12 @@ public sealed class FlowControlDispatchTests
         var borrowed = new List<IDisposable>();
         for (var i = 0; i < 3; i++)
         {
-            var admitted = borrower.AdmitAsync((ulong)i, wait, CancellationToken.None);
+            var admitted = borrower.AdmitAsync((ulong)i, 1, wait, CancellationToken.None);
             Assert.True(admitted.IsCompletedSuccessfully, $"request {i} of the borrower waited");
             borrowed.Add((await admitted)!);
         }
 
-        var fourth = borrower.AdmitAsync(3, wait, CancellationToken.None);
+        var fourth = borrower.AdmitAsync(3, 1, wait, CancellationToken.None);
         Assert.False(fourth.IsCompleted);
         Assert.Equal(2, borrower.BorrowedSeats);
 
@@ -140,7 +183,7 @@ public sealed class FlowControlDispatchTests
         var own = new List<IDisposable>();
         for (var i = 0; i < 4; i++)
         {
-            var admitted = lender.AdmitAsync((ulong)i, wait, CancellationToken.None);
+            var admitted = lender.AdmitAsync((ulong)i, 1, wait, CancellationToken.None);
             Assert.True(admitted.IsCompletedSuccessfully, $"request {i} of the lender waited");
             own.Add((await admitted)!);
         }
@@ -171,11 +214,11 @@ public sealed class FlowControlDispatchTests
         var seats = new List<IDisposable>();
         for (var i = 0; i < 3; i++)
         {
-            seats.Add((await capped.AdmitAsync((ulong)i, TimeSpan.FromMinutes(1), CancellationToken.None))!);
+            seats.Add((await capped.AdmitAsync((ulong)i, 1, TimeSpan.FromMinutes(1), CancellationToken.None))!);
         }
 
         // Two own seats and one borrowed (half of two); the lender's nine idle seats stay its own.
-        var waiting = capped.AdmitAsync(3, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var waiting = capped.AdmitAsync(3, 1, TimeSpan.FromMinutes(1), CancellationToken.None);
         Assert.False(waiting.IsCompleted);
         seats[0].Dispose();
         (await waiting.WaitAsync(TimeSpan.FromSeconds(30)))!.Dispose();

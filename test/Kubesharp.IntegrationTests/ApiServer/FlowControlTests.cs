@@ -343,6 +343,55 @@ public sealed class FlowControlTests(TestServer server)
     }
 
     [Fact]
+    public async Task List_IsEstimatedAtOneSeatPerHundredObjectsOfItsResource_AGetAtOne()
+    {
+        var id = Id();
+        var user = "apf-list-" + id;
+        var levelName = "apf-" + id;
+        await CreatePriorityLevelAsync(levelName, shares: 100, queuing: true);
+        await CreateFlowSchemaAsync(levelName, levelName, user);
+        var ns = await CreateNamespaceAsync();
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, 250), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            {
+                var (status, _) = await server.PostAsync($"/api/v1/namespaces/{ns}/podtemplates", """{"metadata":{"name":"NAME"},"template":{"spec":{"containers":[{"name":"c","image":"busybox"}]}}}""".Replace("NAME", $"t{i}", StringComparison.Ordinal));
+                Assert.Equal(HttpStatusCode.Created, status);
+            });
+            var (_, all) = await server.GetAsync("/api/v1/podtemplates");
+            var stored = all!["items"]!.AsArray().Count;
+            Assert.True(stored >= 250, stored.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            using var client = await UserClientAsync(user);
+            using (var list = await client.GetAsync($"/api/v1/namespaces/{ns}/podtemplates"))
+            {
+                Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+            }
+
+            (string, string)[] series = [("flow_schema", levelName), ("priority_level", levelName)];
+            var listed = await ScrapeAsync();
+            Assert.Equal(1, listed.Value("apiserver_flowcontrol_work_estimated_seats_count", series));
+            // Lists are served from the cache: the estimate counts every object of the resource, as upstream's.
+            Assert.Equal(Math.Min(10, (stored + 99) / 100), listed.Value("apiserver_flowcontrol_work_estimated_seats_sum", series));
+
+            using (var get = await client.GetAsync($"/api/v1/namespaces/{ns}/podtemplates/t0"))
+            {
+                Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+            }
+
+            var got = await ScrapeAsync();
+            Assert.Equal(2, got.Value("apiserver_flowcontrol_work_estimated_seats_count", series));
+            Assert.Equal(Math.Min(10, (stored + 99) / 100) + 1, got.Value("apiserver_flowcontrol_work_estimated_seats_sum", series));
+            Assert.Equal(0, got.Value("apiserver_flowcontrol_current_executing_seats", series));
+        }
+        finally
+        {
+            await DeleteAsync(levelName);
+            await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}");
+        }
+    }
+
+    [Fact]
     public async Task Watches_MoreThanTheLevelsSeats_HoldNoSeat_AndAGetStillSucceeds()
     {
         var id = Id();
@@ -465,7 +514,7 @@ public sealed class FlowControlTests(TestServer server)
     }
 
     /// <summary>Polls a condition a bounded number of times (the server acts on each request; no fixed sleeps decide the outcome).</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
+    internal static async Task EventuallyAsync(Func<Task<bool>> condition)
     {
         for (var attempt = 0; attempt < 300; attempt++)
         {
@@ -519,75 +568,5 @@ public sealed class FlowControlTests(TestServer server)
             return chain.Build(new X509Certificate2(serverCertificate));
         };
         return new HttpClient(handler) { BaseAddress = server.Host.Url, Timeout = TimeSpan.FromSeconds(60) };
-    }
-
-    /// <summary>
-    /// A create whose body arrives slowly: the request holds its seat while the server reads it. Whitespace before the
-    /// JSON keeps data flowing (the server's minimum body data rate) until <see cref="CompleteAsync"/> sends the object.
-    /// </summary>
-    private sealed class HeldCreate : IAsyncDisposable
-    {
-        private readonly Pipe _pipe = new();
-        private readonly CancellationTokenSource _release = new(TimeSpan.FromSeconds(60));
-        private readonly Task<HttpResponseMessage> _response;
-        private readonly Task _trickle;
-        private readonly string _body;
-
-        private HeldCreate(HttpClient client, string path, string body)
-        {
-            _body = body;
-            var content = new StreamContent(_pipe.Reader.AsStream());
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            _response = client.PostAsync(path, content);
-            _trickle = TrickleAsync();
-        }
-
-        public static HeldCreate Start(HttpClient client, string path, string body) => new(client, path, body);
-
-        public async Task<HttpStatusCode> CompleteAsync()
-        {
-            await _release.CancelAsync();
-            await _trickle;
-            await _pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(_body));
-            await _pipe.Writer.CompleteAsync();
-            using var response = await _response.WaitAsync(TimeSpan.FromSeconds(60));
-            return response.StatusCode;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_release.IsCancellationRequested)
-            {
-                await _release.CancelAsync();
-                await _trickle;
-                await _pipe.Writer.CompleteAsync();
-                try
-                {
-                    using var response = await _response.WaitAsync(TimeSpan.FromSeconds(60));
-                }
-                catch (HttpRequestException)
-                {
-                }
-            }
-
-            _release.Dispose();
-        }
-
-        private async Task TrickleAsync()
-        {
-            var spaces = Encoding.UTF8.GetBytes(new string(' ', 128));
-            try
-            {
-                // Bounded by the 60 s release timeout.
-                while (!_release.IsCancellationRequested)
-                {
-                    await _pipe.Writer.WriteAsync(spaces);
-                    await Task.Delay(100, _release.Token);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
     }
 }
