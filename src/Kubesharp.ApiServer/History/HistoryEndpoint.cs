@@ -46,7 +46,7 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
         }
 
         var name = request.Name!;
-        var records = await history.ReadAsync(WatchCache.Key(resource, request.Namespace, name), context.RequestAborted).ConfigureAwait(false);
+        var records = await history.ReadAsync(WatchCache.Key(resource, request.Namespace, name), resource.Namespaced ? request.Namespace : null, context.RequestAborted).ConfigureAwait(false);
         var query = context.Request.Query;
         if (query.ContainsKey("revision") || query.ContainsKey("at"))
         {
