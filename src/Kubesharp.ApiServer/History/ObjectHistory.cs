@@ -70,13 +70,13 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
         _journal.Add(new JournalEntry(record.Revision, record.Time, bytes, keeps ? record.User : null, record.Manager));
         if (_journal.Buffered >= FlushEntries && Interlocked.Exchange(ref _flushQueued, 1) == 0)
         {
-            _ = Task.Run(() => FlushQuietlyAsync(CancellationToken.None), CancellationToken.None);
+            StartQuietly(FlushAsync, LogFlushFailed);
         }
 
         // Heavy churn does not wait for the next scheduled prune to respect the size bound.
         if (Interlocked.Add(ref _bytesSincePrune, bytes) > options.MaxBytes / 4 && Interlocked.Exchange(ref _pruneQueued, 1) == 0)
         {
-            _ = Task.Run(() => PruneQuietlyAsync(CancellationToken.None), CancellationToken.None);
+            StartQuietly(PruneAsync, LogPruneFailed);
         }
 
         if (type != HistoryChange.Deleted || !keeps)
@@ -109,17 +109,21 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
         }
     }
 
-    private async Task FlushQuietlyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogFlushFailed(logger, ex);
-        }
-    }
+    /// <summary>Runs upkeep in the background; a failure is logged, and the next write or tick tries again.</summary>
+    private void StartQuietly(Func<CancellationToken, Task> work, Action<ILogger, Exception> log) =>
+        _ = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await work(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    log(logger, ex);
+                }
+            },
+            CancellationToken.None);
 
     /// <summary>
     /// The field manager of a write: the managedFields entry it added or changed. Null when the write stamped none
@@ -413,18 +417,6 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
     {
         _pruning.Dispose();
         _flushing.Dispose();
-    }
-
-    private async Task PruneQuietlyAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await PruneAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogPruneFailed(logger, ex);
-        }
     }
 
     private async Task DeleteAsync(string key, CancellationToken cancellationToken)
