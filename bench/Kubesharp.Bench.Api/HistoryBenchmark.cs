@@ -45,8 +45,12 @@ internal static class HistoryBenchmark
         Row(section, "store size after the load, MB", on.StoreBytes / 1024.0 / 1024.0, off.StoreBytes / 1024.0 / 1024.0, "0.0");
         Row(section, "store bytes per write", on.StoreBytes / (double)on.Writes, off.StoreBytes / (double)off.Writes, "N0");
         section.AppendLine();
-        section.AppendLine("With history on every write is two store writes (the object, then its revision record with the whole object), each");
-        section.AppendLine("acknowledged after the log flush; the store also keeps the revision records beside its own short compaction window.");
+        section.AppendLine("With history on a write is one store write, as without: history reads the store's own revisions, which the API server");
+        section.AppendLine("compacts where the window opens instead of the store compacting itself 10,000 revisions behind its head; who made each");
+        section.AppendLine("write and when goes to a journal written about once a second (a few bytes per write). Neither store compacted during");
+        section.AppendLine("this run, so both hold every revision: the size ratio is what keeping a write in history costs over the write itself.");
+        section.AppendLine("Over a day of churn the store without history keeps its last 10,000 revisions; with history it keeps each of the");
+        section.AppendLine("day's writes once, up to `--history-max-size`.");
         return section.ToString().TrimEnd();
     }
 

@@ -40,6 +40,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly List<IDisposable> _disposables = [];
     private Audit.Auditor? _auditor;
     private Aggregation.ApiAggregator? _aggregator;
+    private History.ObjectHistory? _history;
 
     private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
     {
@@ -184,6 +185,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             // Resources the encryption configuration names keep no history: it would hold their values outside its reach.
             registry.History = new History.ObjectHistory(store, options.History, resource => encrypting.Configuration.HasRules && encrypting.Configuration.ProvidersOf(resource) is not null, timeProvider, loggerFactory.CreateLogger<History.ObjectHistory>());
             host._disposables.Add(registry.History);
+            host._history = registry.History;
         }
 
         var flowControl = options.EnablePriorityAndFairness ? FlowControl.FlowController.Create(registry, loggerFactory.CreateLogger<FlowControl.FlowController>()) : null;
@@ -305,6 +307,18 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             if (_auditor is not null)
             {
                 await _auditor.DisposeAsync().ConfigureAwait(false);
+            }
+
+            // Who made the last writes and when is written before the store is closed.
+            if (_history is { } history)
+            {
+                try
+                {
+                    await history.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (StorageException)
+                {
+                }
             }
 
             await _cache.DisposeAsync().ConfigureAwait(false);

@@ -84,6 +84,11 @@ public sealed class KubectlHistoryTests : IAsyncLifetime
         Assert.Matches(@"^NAME\s+DELETED\s+USER\s+REVISION$", deleted[0]);
         Assert.Matches($@"^configmap/app\s+\S+Z\s+kubesharp-admin\s+{revisions[3]}$", Assert.Single(deleted.Skip(1)));
 
+        // The same list through kubectl get: discovery publishes it and it answers the Table form kubectl asks for.
+        var got = (await kubectl.RunAsync("-n", Namespace, "get", "deletedobjects")).Ok().Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^NAME\s+KIND\s+DELETED\s+USER\s+REVISION$", got[0]);
+        Assert.Matches($@"^app\s+ConfigMap\s+\S+Z\s+kubesharp-admin\s+{revisions[3]}$", Assert.Single(got.Skip(1)));
+
         // Restore brings back the last state before deletion; restoring a revision of a living object rolls it back.
         Assert.Equal($"configmap/app restored to revision {revisions[2]}\n", (await PluginAsync("history", "restore", "configmap/app", "-n", Namespace)).Ok().Output);
         var restored = JsonNode.Parse((await kubectl.RunAsync("-n", Namespace, "get", "configmap", "app", "-o", "json")).Ok().Output)!;

@@ -14,8 +14,8 @@ namespace Kubesharp.ApiServer.History;
 /// Object history over HTTP. <c>GET …/NAME/history</c> on any resource lists the object's revisions (also after it
 /// was deleted); <c>?revision=R</c> or <c>?at=TIME</c> answers the object as it was then. Both are authorized as a
 /// <c>get</c> of the object itself. <c>GET /apis/history.kubesharp.io/v1/[namespaces/NS/]deletedobjects</c> lists
-/// deleted objects, each only when the caller may <c>get</c> it. That list is read by <c>kubectl history --deleted</c>
-/// and is not published in discovery: it has no Table form for <c>kubectl get</c>.
+/// deleted objects, each only when the caller may <c>get</c> it. That list is read by <c>kubectl history --deleted</c>,
+/// and published in discovery with a Table form, so that <c>kubectl get deletedobjects</c> prints it too.
 /// </summary>
 internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthorizer authorizer)
 {
@@ -24,6 +24,16 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
     public const string Subresource = "history";
     public const string DeletedObjects = "deletedobjects";
     private const string ApiVersion = Group + "/" + Version;
+
+    /// <summary>What discovery publishes while history is kept: the deleted list, namespaced, list only.</summary>
+    public static IReadOnlyList<Kubesharp.ApiMachinery.Discovery.ApiResource> Resources { get; } =
+    [
+        new Kubesharp.ApiMachinery.Discovery.ApiResource
+        {
+            Group = Group, Version = Version, Resource = DeletedObjects, Kind = "DeletedObject", ListKind = "DeletedObjectList",
+            SingularName = "deletedobject", Namespaced = true, Verbs = ["list"], DefinitionName = "io.kubesharp.history.v1.DeletedObject",
+        },
+    ];
 
     public static bool Handles(ResourceRequest request) => request.Subresource == Subresource && request.Name is not null;
 
@@ -46,7 +56,7 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
         }
 
         var name = request.Name!;
-        var records = await history.ReadAsync(WatchCache.Key(resource, request.Namespace, name), context.RequestAborted).ConfigureAwait(false);
+        var records = await history.ReadAsync(WatchCache.Key(resource, request.Namespace, name), resource.Namespaced ? request.Namespace : null, context.RequestAborted).ConfigureAwait(false);
         var query = context.Request.Query;
         if (query.ContainsKey("revision") || query.ContainsKey("at"))
         {
@@ -148,6 +158,12 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
             items.Add((JsonNode)deletion);
         }
 
+        if (MediaTypes.Negotiate(context.Request) == ResponseForm.Table)
+        {
+            await JsonResponses.WriteAsync(context, 200, DeletedTable(items)).ConfigureAwait(false);
+            return;
+        }
+
         await JsonResponses.WriteAsync(context, 200, new JsonObject
         {
             ["apiVersion"] = ApiVersion,
@@ -156,6 +172,43 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
             ["items"] = items,
         }).ConfigureAwait(false);
     }
+
+    /// <summary>The deleted list as meta.k8s.io/v1 Table, as <c>kubectl get</c> asks for it; the time is printed as it is, exact.</summary>
+    private static JsonObject DeletedTable(JsonArray items)
+    {
+        var rows = new JsonArray();
+        foreach (var item in items.OfType<JsonObject>())
+        {
+            var metadata = new JsonObject { ["name"] = (string?)item["name"] };
+            if ((string?)item["namespace"] is { } itemNamespace)
+            {
+                metadata["namespace"] = itemNamespace;
+            }
+
+            rows.Add((JsonNode)new JsonObject
+            {
+                ["cells"] = new JsonArray((string?)item["name"], (string?)item["kind"], (string?)item["time"], (string?)item["user"], (long?)item["revision"]),
+                ["object"] = new JsonObject { ["kind"] = "PartialObjectMetadata", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = metadata },
+            });
+        }
+
+        return new JsonObject
+        {
+            ["kind"] = "Table",
+            ["apiVersion"] = "meta.k8s.io/v1",
+            ["metadata"] = new JsonObject(),
+            ["columnDefinitions"] = new JsonArray(
+                Column("Name", "string", "name", "The deleted object's name."),
+                Column("Kind", "string", string.Empty, "The deleted object's kind."),
+                Column("Deleted", "string", string.Empty, "When it was deleted."),
+                Column("User", "string", string.Empty, "Who deleted it."),
+                Column("Revision", "integer", string.Empty, "The store revision of the deletion.")),
+            ["rows"] = rows,
+        };
+    }
+
+    private static JsonObject Column(string name, string type, string format, string description) =>
+        new() { ["name"] = name, ["type"] = type, ["format"] = format, ["description"] = description, ["priority"] = 0 };
 
     private static string GroupResourceOf(string storageKey)
     {

@@ -12,5 +12,8 @@ public sealed record HistoryOptions
     /// <summary>How often history past its retention or size is removed.</summary>
     public TimeSpan PruneInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How often the journal of who made each write and when is written out.</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     public bool Enabled => Retention > TimeSpan.Zero;
 }

@@ -5,30 +5,14 @@ using System.Text.Json.Nodes;
 namespace Kubesharp.ApiServer.History;
 
 /// <summary>
-/// One revision of one object as history keeps it: the store revision of the write, when and by whom it was made
-/// (the field manager the write stamped into managedFields, if any), and the object's stored JSON (for a deletion,
-/// its last value). Encoded as JSON with the small fields first, so that pruning reads them without the object.
+/// What history tells of one write besides the object: the store revision of the write, when and by whom it was made
+/// (the field manager the write stamped into managedFields, if any). A deletion's index entry begins with it.
 /// </summary>
 internal sealed record HistoryRecord(long Revision, DateTimeOffset Time, string Type, string User, string? Manager)
 {
     private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
 
     public static string FormatTime(DateTimeOffset time) => time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture);
-
-    public byte[] Encode(ReadOnlySpan<byte> storedObject)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(storedObject.Length + 256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            WriteHeader(writer);
-            writer.WritePropertyName("object");
-            writer.WriteRawValue(storedObject, skipInputValidation: true);
-            writer.WriteEndObject();
-        }
-
-        return buffer.WrittenSpan.ToArray();
-    }
 
     public void WriteHeader(Utf8JsonWriter writer)
     {
@@ -96,19 +80,10 @@ internal sealed record HistoryRecord(long Revision, DateTimeOffset Time, string 
         return time is { } at && type is not null && user is not null ? new HistoryRecord(revision, at, type, user, manager) : null;
     }
 
-    /// <summary>The record as the API answers it: the small fields and the object, its resourceVersion the record's revision.</summary>
-    public static JsonObject? Decode(ReadOnlySpan<byte> encoded)
-    {
-        if (JsonNode.Parse(encoded) is not JsonObject node)
-        {
-            return null;
-        }
-
-        if (node["object"]?["metadata"] is JsonObject meta)
-        {
-            meta["resourceVersion"] = ((long?)node["revision"] ?? 0).ToString(CultureInfo.InvariantCulture);
-        }
-
-        return node;
-    }
+    /// <summary>The small fields of a parsed record; null when they are not there.</summary>
+    public static HistoryRecord? DecodeHeader(JsonObject record) =>
+        (string?)record["time"] is { } time && DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)
+        && (string?)record["type"] is { } type && (string?)record["user"] is { } user
+            ? new HistoryRecord((long?)record["revision"] ?? 0, at, type, user, (string?)record["manager"])
+            : null;
 }

@@ -10,15 +10,15 @@ using Microsoft.Extensions.Logging;
 namespace Kubesharp.ApiServer.History;
 
 /// <summary>
-/// Every revision of every object for a retention window, kept by the API server in a keyspace of its own in the
-/// store: <c>/kubesharp/history/RESOURCE/[NAMESPACE/]NAME/REVISION</c> holds one <see cref="HistoryRecord"/> per
-/// write, written right after the write it records; <c>/kubesharp/deleted/NAMESPACE/REVISION</c> indexes deletions
-/// per namespace. The same keys on SQLite and etcd, through <see cref="IStore"/>, so the store seam does not grow and
-/// the store's own compaction keeps its short window.
+/// Every revision of every object for a retention window, read from the store's own revisions: while history is on,
+/// the store is compacted here, at the revision where the window opens (or later when the size bound asks), instead of
+/// a short way behind its head, so each write is kept once. What the store does not know of a write (when, by whom,
+/// through which field manager) is in <see cref="HistoryJournal"/>, a few bytes per write; deletions are indexed per
+/// namespace at <c>/kubesharp/deleted/NAMESPACE/REVISION</c>. The same keys on SQLite and etcd, through
+/// <see cref="IStore"/>.
 /// </summary>
 internal sealed partial class ObjectHistory(IStore store, HistoryOptions options, Func<string, bool> encrypted, TimeProvider timeProvider, ILogger<ObjectHistory> logger) : IDisposable
 {
-    public const string Prefix = "/kubesharp/history/";
     public const string DeletedPrefix = "/kubesharp/deleted/";
 
     /// <summary>The user of the server's own writes (bootstrap, upkeep), as upstream's loopback client names it.</summary>
@@ -27,61 +27,103 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
     /// <summary>The namespace segment of cluster-scoped deletions: no namespace can be named so.</summary>
     private const string ClusterScope = "-";
 
+    /// <summary>The journal is written when this many writes are buffered, or at the next flush tick.</summary>
+    private const int FlushEntries = 4096;
+
     private const int PageSize = 500;
 
     private readonly SemaphoreSlim _pruning = new(1, 1);
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private readonly HistoryJournal _journal = new(store);
     private long _bytesSincePrune;
     private int _pruneQueued;
+    private int _flushQueued;
 
     public HistoryOptions Options => options;
 
     /// <summary>
     /// Whether history of this resource is kept. Events and leases change by design and expire on their own; secrets
-    /// and whatever the encryption configuration covers are not copied out of encryption's reach.
+    /// and whatever the encryption configuration covers are not shown out of encryption's reach.
     /// </summary>
     public bool Keeps(ApiResource resource) =>
         options.Enabled
         && resource.GroupResource is not ("secrets" or "events" or "events.events.k8s.io" or "leases.coordination.k8s.io")
         && !encrypted(resource.GroupResource);
 
-    /// <summary>Where the revisions of the object stored at <paramref name="storageKey"/> are kept.</summary>
-    public static string ObjectPrefix(string storageKey) => Prefix + storageKey[WatchCache.RegistryPrefix.Length..] + "/";
-
-    private static string Revision(long revision) => revision.ToString("D19", CultureInfo.InvariantCulture);
+    private static string Revision(long revision) => HistoryJournal.Revision(revision);
 
     /// <summary>
-    /// Records a write the server has made. The write happened: a failure here is logged, never the client's. Not
-    /// cancelled with the request, so a client that goes away does not leave a gap.
+    /// Records a write the server has made: an entry in the journal's buffer (every resource, so that the size bound
+    /// counts all the store keeps), and for a deletion its index entry. The write happened: a failure here is logged,
+    /// never the client's. Not cancelled with the request, so a client that goes away does not leave a gap.
     /// </summary>
     public async Task RecordAsync(ApiResource resource, string? @namespace, string name, string storageKey, string type, KeyValue stored, JsonObject? after, JsonObject? before, UserInfo? user)
     {
-        if (!Keeps(resource) || stored.ReadError is not null)
+        if (!options.Enabled)
         {
-            // A value no key could read is no JSON to keep.
             return;
         }
 
+        var keeps = Keeps(resource) && stored.ReadError is null;
+        var bytes = storageKey.Length + (type == HistoryChange.Deleted ? 0 : stored.Value.Length);
         var record = new HistoryRecord(stored.ModRevision, timeProvider.GetUtcNow(), type, user?.Name ?? ServerUser, type == HistoryChange.Deleted ? null : ManagerOf(after, before));
+        _journal.Add(new JournalEntry(record.Revision, record.Time, bytes, keeps ? record.User : null, record.Manager));
+        if (_journal.Buffered >= FlushEntries && Interlocked.Exchange(ref _flushQueued, 1) == 0)
+        {
+            StartQuietly(FlushAsync, LogFlushFailed);
+        }
+
+        // Heavy churn does not wait for the next scheduled prune to respect the size bound.
+        if (Interlocked.Add(ref _bytesSincePrune, bytes) > options.MaxBytes / 4 && Interlocked.Exchange(ref _pruneQueued, 1) == 0)
+        {
+            StartQuietly(PruneAsync, LogPruneFailed);
+        }
+
+        if (type != HistoryChange.Deleted || !keeps)
+        {
+            return;
+        }
+
         try
         {
-            var encoded = record.Encode(stored.Value.Span);
-            await store.CreateAsync(ObjectPrefix(storageKey) + Revision(stored.ModRevision), encoded, CancellationToken.None).ConfigureAwait(false);
-            if (type == HistoryChange.Deleted)
-            {
-                await store.CreateAsync(DeletedPrefix + (@namespace ?? ClusterScope) + "/" + Revision(stored.ModRevision), EncodeDeletion(record, resource, @namespace, name, storageKey), CancellationToken.None).ConfigureAwait(false);
-            }
-
-            // Heavy churn does not wait for the next scheduled prune to respect the size bound.
-            if (Interlocked.Add(ref _bytesSincePrune, encoded.Length) > options.MaxBytes / 4 && Interlocked.Exchange(ref _pruneQueued, 1) == 0)
-            {
-                _ = Task.Run(() => PruneQuietlyAsync(CancellationToken.None), CancellationToken.None);
-            }
+            await store.CreateAsync(DeletedPrefix + (@namespace ?? ClusterScope) + "/" + Revision(stored.ModRevision), EncodeDeletion(record, resource, @namespace, name, storageKey), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             LogRecordFailed(logger, storageKey, stored.ModRevision, ex);
         }
     }
+
+    /// <summary>Writes the journal's buffered entries (every second, when many are buffered, and when the server stops).</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _flushing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref _flushQueued, 0);
+            await _journal.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    /// <summary>Runs upkeep in the background; a failure is logged, and the next write or tick tries again.</summary>
+    private void StartQuietly(Func<CancellationToken, Task> work, Action<ILogger, Exception> log) =>
+        _ = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await work(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    log(logger, ex);
+                }
+            },
+            CancellationToken.None);
 
     /// <summary>
     /// The field manager of a write: the managedFields entry it added or changed. Null when the write stamped none
@@ -129,20 +171,129 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>The revisions of one object, oldest first, each with its object.</summary>
-    public async Task<List<JsonObject>> ReadAsync(string storageKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// The revisions of one object, oldest first, each with its object: the store's revisions of the key, walked back
+    /// from its current value and from each indexed deletion, down to the compacted revision (the newest one at or below
+    /// it is how the object looked when the window opened).
+    /// </summary>
+    /// <param name="namespace">The object's namespace; null for a cluster-scoped object.</param>
+    public async Task<List<JsonObject>> ReadAsync(string storageKey, string? @namespace, CancellationToken cancellationToken)
     {
-        var records = new List<JsonObject>();
-        await foreach (var item in ScanAsync(ObjectPrefix(storageKey), cancellationToken).ConfigureAwait(false))
+        var found = new SortedDictionary<long, (KeyValue Value, string Type, HistoryRecord? Deletion)>();
+        if (await store.GetAsync(storageKey, 0, cancellationToken).ConfigureAwait(false) is { } latest)
         {
-            if (HistoryRecord.Decode(item.Value.Span) is { } record)
+            await WalkAsync(latest, found, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var deletion in await DeletionsAsync(@namespace ?? string.Empty, cancellationToken).ConfigureAwait(false))
+        {
+            if ((string?)deletion["storageKey"] != storageKey || HistoryRecord.DecodeHeader(deletion) is not { } header || found.ContainsKey(header.Revision)
+                || await GetAtAsync(storageKey, header.Revision - 1, cancellationToken).ConfigureAwait(false) is not { } last)
             {
-                records.Add(record);
+                continue;
             }
+
+            found[header.Revision] = (last, HistoryChange.Deleted, header);
+            await WalkAsync(last, found, cancellationToken).ConfigureAwait(false);
+        }
+
+        var journal = await _journal.FindAsync(found.Where(f => f.Value.Deletion is null).Select(f => f.Key), cancellationToken).ConfigureAwait(false);
+        var records = new List<JsonObject>(found.Count);
+        foreach (var (revision, (value, type, deletion)) in found)
+        {
+            if (JsonNode.Parse(value.Value.Span) is not JsonObject obj)
+            {
+                continue;
+            }
+
+            if (obj["metadata"] is JsonObject meta)
+            {
+                meta["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
+            }
+
+            var record = new JsonObject { ["revision"] = revision };
+            if (deletion is not null)
+            {
+                record["time"] = HistoryRecord.FormatTime(deletion.Time);
+                record["type"] = type;
+                record["user"] = deletion.User;
+            }
+            else if (journal.TryGetValue(revision, out var entry))
+            {
+                record["time"] = HistoryRecord.FormatTime(entry.Time);
+                record["type"] = type;
+                record["user"] = entry.User;
+                if (entry.Manager is not null)
+                {
+                    record["manager"] = entry.Manager;
+                }
+            }
+            else
+            {
+                // A revision from before the journal's window (or from the last second before a crash): its time is the
+                // newest the object itself names, and who made it is not known.
+                record["time"] = HistoryRecord.FormatTime(TimeOf(obj));
+                record["type"] = type;
+            }
+
+            record["object"] = obj;
+            records.Add(record);
         }
 
         return records;
     }
+
+    private async Task WalkAsync(KeyValue value, SortedDictionary<long, (KeyValue, string, HistoryRecord?)> found, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var added = value.ModRevision == value.CreateRevision;
+            found.TryAdd(value.ModRevision, (value, added ? HistoryChange.Added : HistoryChange.Modified, null));
+            if (added || await GetAtAsync(value.Key, value.ModRevision - 1, cancellationToken).ConfigureAwait(false) is not { } previous || previous.ModRevision >= value.ModRevision)
+            {
+                return;
+            }
+
+            value = previous;
+        }
+    }
+
+    /// <summary>The key at a revision; null when absent then or compacted away.</summary>
+    private async Task<KeyValue?> GetAtAsync(string key, long revision, CancellationToken cancellationToken)
+    {
+        if (revision <= 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return await store.GetAsync(key, revision, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CompactedException)
+        {
+            return null;
+        }
+    }
+
+    private static DateTimeOffset TimeOf(JsonObject obj)
+    {
+        var times = new List<DateTimeOffset>();
+        if (obj["metadata"]?["managedFields"] is JsonArray entries)
+        {
+            times.AddRange(entries.Select(e => (string?)e?["time"]).OfType<string>().Select(ParseTime).OfType<DateTimeOffset>());
+        }
+
+        if ((string?)obj["metadata"]?["creationTimestamp"] is { } created && ParseTime(created) is { } creation)
+        {
+            times.Add(creation);
+        }
+
+        return times.Count > 0 ? times.Max() : DateTimeOffset.UnixEpoch;
+    }
+
+    private static DateTimeOffset? ParseTime(string text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time) ? time : null;
 
     /// <summary>Deletions in one namespace ("" = cluster-scoped objects, null = everywhere), oldest first.</summary>
     public async Task<List<JsonObject>> DeletionsAsync(string? @namespace, CancellationToken cancellationToken)
@@ -181,9 +332,10 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
     }
 
     /// <summary>
-    /// Removes revisions older than the retention window (keeping, per object, the newest one before the window unless
-    /// it is the deletion: it is how the object looked when the window opens), then the oldest revisions of all while
-    /// history holds more than its size bound, and the deletion index entries of removed deletions.
+    /// Compacts the store where the window opens: at the newest revision older than the retention, or later while the
+    /// writes after it (their bytes in the store, as journaled) exceed the size bound. The store keeps each key's newest
+    /// value at or below that revision, so every object keeps how it looked when the window opens and deletions before
+    /// it are forgotten; journal chunks and deletion index entries at or below it go too.
     /// </summary>
     public async Task<HistoryUsage> PruneAsync(CancellationToken cancellationToken)
     {
@@ -192,60 +344,68 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
         {
             Interlocked.Exchange(ref _bytesSincePrune, 0);
             Volatile.Write(ref _pruneQueued, 0);
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
             var cutoff = timeProvider.GetUtcNow() - options.Retention;
-            var records = new List<(string Key, string Object, HistoryRecord Header, int Size)>();
-            await foreach (var item in ScanAsync(Prefix, cancellationToken).ConfigureAwait(false))
+            var chunks = new List<(string Key, long Newest)>();
+            var entries = new List<JournalEntry>();
+            await foreach (var (key, chunk) in _journal.ScanAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (HistoryRecord.DecodeHeader(item.Value.Span) is { } header)
+                if (chunk.Count > 0)
                 {
-                    records.Add((item.Key, item.Key[..(item.Key.LastIndexOf('/') + 1)], header, item.Key.Length + item.Value.Length));
+                    chunks.Add((key, chunk[^1].Revision));
+                    entries.AddRange(chunk);
                 }
             }
 
-            var doomed = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var revisions in records.GroupBy(r => r.Object, StringComparer.Ordinal))
-            {
-                var old = revisions.Where(r => r.Header.Time < cutoff).OrderBy(r => r.Header.Revision).ToList();
-                var keep = old.Count > 0 && old[^1].Header.Type != HistoryChange.Deleted ? 1 : 0;
-                doomed.UnionWith(old.Take(old.Count - keep).Select(r => r.Key));
-            }
+            entries.Sort((a, b) => a.Revision.CompareTo(b.Revision));
+            var compacted = await store.GetCompactedRevisionAsync(cancellationToken).ConfigureAwait(false);
 
-            var kept = records.Where(r => !doomed.Contains(r.Key)).OrderBy(r => r.Header.Revision).ToList();
-            var bytes = kept.Sum(r => (long)r.Size);
-            var count = kept.Count;
-            foreach (var record in kept)
+            // The window opens after the last write older than the retention that no younger write precedes.
+            var edge = compacted;
+            foreach (var entry in entries)
             {
-                if (bytes <= options.MaxBytes)
+                if (entry.Time >= cutoff)
                 {
                     break;
                 }
 
-                doomed.Add(record.Key);
-                bytes -= record.Size;
-                count--;
+                edge = Math.Max(edge, entry.Revision);
             }
 
-            foreach (var key in doomed)
+            long bytes = 0;
+            for (var i = entries.Count - 1; i >= 0 && entries[i].Revision > edge; i--)
             {
-                await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
-            }
-
-            await foreach (var item in ScanAsync(DeletedPrefix, cancellationToken).ConfigureAwait(false))
-            {
-                if (JsonNode.Parse(item.Value.Span) is JsonObject deletion && (string?)deletion["storageKey"] is { } storageKey
-                    && HistoryRecord.DecodeHeader(item.Value.Span) is { } header
-                    && (header.Time < cutoff || doomed.Contains(ObjectPrefix(storageKey) + Revision(header.Revision))))
+                if (bytes + entries[i].Bytes > options.MaxBytes)
                 {
-                    await DeleteAsync(item.Key, cancellationToken).ConfigureAwait(false);
+                    edge = entries[i].Revision;
+                    break;
                 }
+
+                bytes += entries[i].Bytes;
             }
 
-            if (doomed.Count > 0)
+            var kept = entries.Where(e => e.Revision > edge).ToList();
+            var keptBytes = kept.Sum(e => (long)e.Bytes);
+            if (edge > compacted)
             {
-                LogPruned(logger, doomed.Count, count, bytes);
+                await store.CompactAsync(edge, cancellationToken).ConfigureAwait(false);
+                foreach (var (key, _) in chunks.Where(c => c.Newest <= edge))
+                {
+                    await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+                }
+
+                await foreach (var item in ScanAsync(DeletedPrefix, cancellationToken).ConfigureAwait(false))
+                {
+                    if (HistoryRecord.DecodeHeader(item.Value.Span) is { } header && header.Revision <= edge)
+                    {
+                        await DeleteAsync(item.Key, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                LogPruned(logger, edge, kept.Count, keptBytes);
             }
 
-            return new HistoryUsage(count, bytes, doomed.Count);
+            return new HistoryUsage(kept.Count, keptBytes, edge);
         }
         finally
         {
@@ -253,18 +413,10 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
         }
     }
 
-    public void Dispose() => _pruning.Dispose();
-
-    private async Task PruneQuietlyAsync(CancellationToken cancellationToken)
+    public void Dispose()
     {
-        try
-        {
-            await PruneAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogPruneFailed(logger, ex);
-        }
+        _pruning.Dispose();
+        _flushing.Dispose();
     }
 
     private async Task DeleteAsync(string key, CancellationToken cancellationToken)
@@ -282,12 +434,15 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
     [LoggerMessage(Level = LogLevel.Warning, Message = "History of {Key} at revision {Revision} was not recorded")]
     private static partial void LogRecordFailed(ILogger logger, string key, long revision, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "History pruned: {Removed} revisions removed, {Kept} revisions in {Bytes} bytes kept")]
-    private static partial void LogPruned(ILogger logger, int removed, int kept, long bytes);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The history journal was not written; it is tried again")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "History pruned: store compacted at revision {Revision}, {Kept} revisions in {Bytes} bytes kept")]
+    private static partial void LogPruned(ILogger logger, long revision, int kept, long bytes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "History pruning failed")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception);
 }
 
-/// <summary>What history holds after a prune, and what the prune removed.</summary>
-internal sealed record HistoryUsage(int Revisions, long Bytes, int Removed);
+/// <summary>What history holds after a prune (the journaled writes after the compacted revision, and their bytes in the store).</summary>
+internal sealed record HistoryUsage(int Revisions, long Bytes, long CompactedRevision);

@@ -80,7 +80,7 @@ internal sealed partial class RequestHandler
         if (cached is null || !ReferenceEquals(cached.Snapshot, current) || cached.AggregationGeneration != generation)
         {
             var backends = _aggregator?.Apis.All.ToList() ?? [];
-            IEnumerable<Kubesharp.ApiMachinery.Discovery.ApiResource> local = [.. current.Resources, .. MetricsResources.All, .. Planning.SchedulingPlanEndpoint.Resources];
+            IEnumerable<Kubesharp.ApiMachinery.Discovery.ApiResource> local = [.. current.Resources, .. MetricsResources.All, .. Planning.SchedulingPlanEndpoint.Resources, .. (_registry.History is null ? [] : History.HistoryEndpoint.Resources)];
             var documents = new DiscoveryDocuments([.. local.Where(r => !backends.Any(b => b.Group == r.Group && b.Version == r.Version))], backends);
             cached = new CatalogDiscovery(current, generation, documents, ReferenceEquals(cached?.Snapshot, current) ? cached!.OpenApi : new CustomResourceOpenApi(current));
             Volatile.Write(ref _catalogDiscovery, cached);

@@ -104,6 +104,7 @@ internal sealed partial class ResourceRegistry
         if (History is { Options.Enabled: true } history)
         {
             _ = Task.Run(() => RunPeriodicallyAsync(history.Options.PruneInterval, history.PruneAsync, cancellationToken), CancellationToken.None);
+            _ = Task.Run(() => RunPeriodicallyAsync(history.Options.FlushInterval, history.FlushAsync, cancellationToken), CancellationToken.None);
         }
     }
 

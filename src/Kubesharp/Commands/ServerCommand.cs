@@ -439,7 +439,7 @@ internal static partial class ServerCommand
         IStore store;
         try
         {
-            store = await StoreBackends.OpenAsync(datastoreEndpoint, options.DataDir, datastoreTls, stop.Token).ConfigureAwait(false);
+            store = await StoreBackends.OpenAsync(datastoreEndpoint, options.DataDir, datastoreTls, options.History.Enabled, stop.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or IOException or InvalidOperationException or StorageException or System.Data.Common.DbException or UnauthorizedAccessException)
         {

@@ -11,9 +11,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kubesharp.IntegrationTests.History;
 
 /// <summary>
-/// History pruning over a real SQLite store with fake time: revisions past the retention window go (each object keeps
-/// how it looked when the window opens), deletions past it leave the deleted list, and under churn the size bound holds
-/// with the newest revisions kept.
+/// History over a real SQLite store with fake time: pruning compacts the store where the window opens (each object keeps
+/// how it looked then), deletions past it leave the deleted list, under churn the size bound holds with the newest
+/// revisions kept, and the journal of who and when costs a few bytes per write.
 /// </summary>
 public sealed class HistoryPruningTests : IAsyncLifetime
 {
@@ -35,7 +35,7 @@ public sealed class HistoryPruningTests : IAsyncLifetime
     public async Task Prune_PastRetention_KeepsWindowAndTheStateWhenItOpens()
     {
         using var history = New(new HistoryOptions { Retention = TimeSpan.FromHours(1) });
-        await WriteAsync(history, "kept", "a");
+        var first = await WriteAsync(history, "kept", "a");
         await WriteAsync(history, "kept", "b");
         var opening = await WriteAsync(history, "kept", "c");
         await WriteAsync(history, "gone", "x");
@@ -47,14 +47,15 @@ public sealed class HistoryPruningTests : IAsyncLifetime
 
         var usage = await history.PruneAsync(CancellationToken.None);
 
-        Assert.Equal(4, usage.Removed);
-        var kept = await history.ReadAsync(Key("kept"), CancellationToken.None);
+        Assert.Equal(3, usage.Revisions);
+        Assert.Equal(usage.CompactedRevision, await _store.GetCompactedRevisionAsync(CancellationToken.None));
+        await Assert.ThrowsAsync<CompactedException>(() => _store.GetAsync(Key("kept"), first, CancellationToken.None));
+        var kept = await history.ReadAsync(Key("kept"), "default", CancellationToken.None);
         Assert.Equal([opening, latest], kept.Select(r => (long)r["revision"]!));
         Assert.Equal(["c", "d"], kept.Select(r => (string?)r["object"]!["data"]!["v"]));
-        Assert.Empty(await history.ReadAsync(Key("gone"), CancellationToken.None));
-        Assert.Equal(2, (await history.ReadAsync(Key("recent"), CancellationToken.None)).Count);
+        Assert.Empty(await history.ReadAsync(Key("gone"), "default", CancellationToken.None));
+        Assert.Equal(["ADDED", "DELETED"], (await history.ReadAsync(Key("recent"), "default", CancellationToken.None)).Select(r => (string?)r["type"]));
         Assert.Equal(["recent"], (await history.DeletionsAsync("default", CancellationToken.None)).Select(d => (string?)d["name"]));
-        Assert.Equal(usage.Bytes, await HistoryBytesAsync());
     }
 
     [Fact]
@@ -63,6 +64,7 @@ public sealed class HistoryPruningTests : IAsyncLifetime
         const long maxBytes = 64 * 1024;
         using var history = New(new HistoryOptions { Retention = TimeSpan.FromDays(7), MaxBytes = maxBytes, PruneInterval = TimeSpan.FromDays(1) });
         var payload = new string('x', 1024);
+        var first = await WriteAsync(history, "churn", payload);
         long last = 0;
         for (var i = 0; i < 300; i++)
         {
@@ -71,19 +73,64 @@ public sealed class HistoryPruningTests : IAsyncLifetime
 
         // Nothing advances time: the bound is kept by pruning that heavy writing starts on its own.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (await HistoryBytesAsync() > maxBytes * 3 / 2)
+        while ((await history.ReadAsync(Key("churn"), "default", CancellationToken.None)).Count > 100)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"history still holds {await HistoryBytesAsync()} bytes");
+            Assert.True(DateTime.UtcNow < deadline, "the store still holds the revisions of the whole churn");
             await Task.Delay(50);
         }
 
         var usage = await history.PruneAsync(CancellationToken.None);
-        Assert.InRange(usage.Bytes, 1, maxBytes);
-        Assert.Equal(usage.Bytes, await HistoryBytesAsync());
-        var kept = (await history.ReadAsync(Key("churn"), CancellationToken.None)).Select(r => (long)r["revision"]!).ToList();
-        Assert.Equal(last, kept[^1]);
+        Assert.InRange(usage.Bytes, maxBytes / 2, maxBytes);
+        await Assert.ThrowsAsync<CompactedException>(() => _store.GetAsync(Key("churn"), first, CancellationToken.None));
+        var kept = await history.ReadAsync(Key("churn"), "default", CancellationToken.None);
+        Assert.Equal(last, (long)kept[^1]["revision"]!);
         Assert.InRange(kept.Count, 30, 60);
-        Assert.Equal(payload + "299", (string?)(await history.ReadAsync(Key("churn"), CancellationToken.None))[^1]["object"]!["data"]!["v"]);
+        Assert.Equal(payload + "299", (string?)kept[^1]["object"]!["data"]!["v"]);
+    }
+
+    [Fact]
+    public async Task Record_Churn_JournalCostsAFewBytesPerWriteAndNoSecondCopy()
+    {
+        using var history = New(new HistoryOptions { Retention = TimeSpan.FromDays(7) });
+        var payload = new string('x', 256);
+        long objectBytes = 0;
+        for (var i = 0; i < 200; i++)
+        {
+            await WriteAsync(history, "map-" + (i % 20), payload + i);
+            objectBytes += (await _store.GetAsync(Key("map-" + (i % 20)), 0, CancellationToken.None))!.Value.Length;
+        }
+
+        await history.FlushAsync(CancellationToken.None);
+
+        var kept = (await _store.ListAsync("/kubesharp/", new ListOptions(), CancellationToken.None)).Items;
+        var journalBytes = kept.Sum(i => (long)(Encoding.UTF8.GetByteCount(i.Key) + i.Value.Length));
+        Assert.All(kept, i => Assert.StartsWith(HistoryJournal.Prefix, i.Key, StringComparison.Ordinal));
+        Assert.InRange(journalBytes, 1, objectBytes / 20);
+        var revisions = await history.ReadAsync(Key("map-3"), "default", CancellationToken.None);
+        Assert.Equal(10, revisions.Count);
+        Assert.All(revisions, r => Assert.Equal(ObjectHistory.ServerUser, (string?)r["user"]));
+        Assert.Equal(_time.GetUtcNow().UtcDateTime, DateTime.Parse((string)revisions[^1]["time"]!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal), TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task Read_AfterFlushByAnotherInstance_UserTimeAndManagerFromTheJournal()
+    {
+        var revision = 0L;
+        using (var writer = New(new HistoryOptions { Retention = TimeSpan.FromDays(7) }))
+        {
+            var obj = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["metadata"] = new JsonObject { ["name"] = "m", ["namespace"] = "default", ["managedFields"] = new JsonArray(new JsonObject { ["manager"] = "editor", ["operation"] = "Update" }) } };
+            var stored = await _store.CreateAsync(Key("m"), ResourceRegistry.Serialize(obj), CancellationToken.None);
+            revision = stored.ModRevision;
+            await writer.RecordAsync(ConfigMaps, "default", "m", Key("m"), HistoryChange.Added, stored, obj, null, new Kubesharp.ApiServer.Security.UserInfo("alice", []));
+            await writer.FlushAsync(CancellationToken.None);
+        }
+
+        using var reader = New(new HistoryOptions { Retention = TimeSpan.FromDays(7) });
+        var record = Assert.Single(await reader.ReadAsync(Key("m"), "default", CancellationToken.None));
+        Assert.Equal(revision, (long)record["revision"]!);
+        Assert.Equal("alice", (string?)record["user"]);
+        Assert.Equal("editor", (string?)record["manager"]);
+        Assert.Equal("ADDED", (string?)record["type"]);
     }
 
     private ObjectHistory New(HistoryOptions options) => new(_store, options, _ => false, _time, NullLogger<ObjectHistory>.Instance);
@@ -106,11 +153,5 @@ public sealed class HistoryPruningTests : IAsyncLifetime
     {
         var deleted = await _store.DeleteAsync(Key(name), 0, CancellationToken.None);
         await history.RecordAsync(ConfigMaps, "default", name, Key(name), HistoryChange.Deleted, deleted, null, null, null);
-    }
-
-    private async Task<long> HistoryBytesAsync()
-    {
-        var items = (await _store.ListAsync(ObjectHistory.Prefix, new ListOptions(), CancellationToken.None)).Items;
-        return items.Sum(i => (long)(Encoding.UTF8.GetByteCount(i.Key) + i.Value.Length));
     }
 }

@@ -110,7 +110,9 @@ public sealed class ObjectHistoryTests : IAsyncLifetime
         // Secrets keep no history: their values stay where encryption can reach them.
         await client.SendJsonAsync(HttpMethod.Post, "/api/v1/namespaces/default/secrets", new JsonObject { ["metadata"] = new JsonObject { ["name"] = "s" }, ["stringData"] = new JsonObject { ["k"] = "v" } });
         Assert.Contains("keeps no history of secrets", await NotFoundAsync(host, "/api/v1/namespaces/default/secrets/s/history"), StringComparison.Ordinal);
-        Assert.Empty((await store.ListAsync(ObjectHistory.Prefix + "secrets/", new Kubesharp.Storage.ListOptions(), CancellationToken.None)).Items);
+        await client.SendJsonAsync(HttpMethod.Delete, "/api/v1/namespaces/default/secrets/s", null);
+        deleted = (await client.GetJsonAsync("/apis/history.kubesharp.io/v1/namespaces/default/deletedobjects"))!["items"]!.AsArray();
+        Assert.DoesNotContain(deleted, d => (string?)d!["name"] == "s");
     }
 
     [Fact]
@@ -160,7 +162,8 @@ public sealed class ObjectHistoryTests : IAsyncLifetime
         using var client = KubernetesClient.FromKubeconfig(host.KubeconfigPath);
         await client.SendJsonAsync(HttpMethod.Post, "/api/v1/namespaces/default/configmaps", ConfigMapJson("red"));
         Assert.Contains("--history-retention", await NotFoundAsync(host, "/api/v1/namespaces/default/configmaps/app/history"), StringComparison.Ordinal);
-        Assert.Empty((await store.ListAsync(ObjectHistory.Prefix, new Kubesharp.Storage.ListOptions(), CancellationToken.None)).Items);
+        await client.SendJsonAsync(HttpMethod.Delete, "/api/v1/namespaces/default/configmaps/app", null);
+        Assert.Empty((await store.ListAsync("/kubesharp/", new Kubesharp.Storage.ListOptions(), CancellationToken.None)).Items);
     }
 
     private const string ClusterCertificatesAdmin = "kubesharp-admin";
