@@ -171,7 +171,8 @@ internal sealed class MultiNodeCluster : IAsyncDisposable
         }
         finally
         {
-            foreach (var process in processes)
+            // Agents before the server, as machines leave a cluster.
+            foreach (var process in Enumerable.Reverse(processes))
             {
                 await process.StopAsync(StopLimit);
             }
