@@ -154,11 +154,31 @@ public sealed class MultiNodeEndToEndTests(ITestOutputHelper output)
         output.WriteLine($"policies checked after {watch.Elapsed.TotalSeconds:F0} s");
     }
 
-    /// <summary>One try of an HTTP GET from a client pod (through <c>kubectl exec</c>, which the server relays to the pod's node); true when the web pod answered.</summary>
+    /// <summary>
+    /// One try of an HTTP GET from a client pod (through <c>kubectl exec</c>, which the server relays to the pod's node):
+    /// true when the web pod answered, false when the pod said it could not reach it. An exec that itself fails is tried
+    /// again and fails the test at the third time, so a broken exec never passes for blocked traffic.
+    /// </summary>
     private static async Task<bool> ReachesAsync(MultiNodeCluster cluster, string pod, string url)
     {
-        var (exitCode, stdout, _) = await cluster.KubectlAsync("exec", "-n", ClientNs, pod, "--", "sh", "-c", $"timeout 4 wget -qO- {url}");
-        return exitCode == 0 && stdout.Trim() == "web";
+        var failures = new List<string>();
+        while (failures.Count < 3)
+        {
+            var (exitCode, stdout, stderr) = await cluster.KubectlAsync("exec", "-n", ClientNs, pod, "--", "sh", "-c", $"timeout 4 wget -qO- {url} || echo unreachable");
+            switch (stdout.Trim())
+            {
+                case "web" when exitCode == 0:
+                    return true;
+                case "unreachable" when exitCode == 0:
+                    return false;
+                default:
+                    failures.Add($"exit {exitCode}: {stdout}{stderr}");
+                    break;
+            }
+        }
+
+        Assert.Fail($"kubectl exec in {pod} failed: {string.Join("; ", failures)}");
+        return false;
     }
 
     private static async Task<T> UntilAsync<T>(string what, Func<Task<T?>> probe)
