@@ -6,6 +6,8 @@ using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiServer.Caching;
 using Kubesharp.ApiServer.Registry;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Kubesharp.ApiServer.Http;
 
@@ -91,7 +93,10 @@ internal sealed partial class ResourceEndpoint
             return;
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        // A watch ends when the server stops, as upstream closes watches at shutdown: otherwise every agent's watch would
+        // hold the stop until the host's shutdown timeout.
+        var stopping = context.RequestServices.GetService<IHostApplicationLifetime>()?.ApplicationStopping ?? CancellationToken.None;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(1, timeoutSeconds)));
         try
         {
