@@ -9,6 +9,7 @@ using Kubesharp.ApiServer;
 using Kubesharp.ApiServer.Discovery;
 using Kubesharp.Bench.Common;
 using Kubesharp.Client;
+using Kubesharp.ControllerManager;
 using Kubesharp.Kubelet.Simulation;
 using Kubesharp.Scheduler;
 using Kubesharp.Storage.Sqlite;
@@ -58,6 +59,16 @@ internal static class PlanBench
             });
             await nodes.StartAsync(CancellationToken.None);
             await nodes.Ready;
+            // The node lifecycle controller lifts the not-ready taint that every node registers with; the grace period
+            // outlasts the run, as the simulated nodes renew their leases rarely.
+            using var controllers = new CancellationTokenSource();
+            var controllerManager = ControllerManager.RunControllersAsync(
+                client, new ControllerManagerOptions { LeaderElect = false, NodeMonitorGracePeriod = TimeSpan.FromHours(1) }, TimeProvider.System, NullLoggerFactory.Instance, controllers.Token);
+            for (var i = 0; i < 1200 && (await client.Resource<Node>().ListAsync(null)).Items.Any(n => n.Spec?.Taints?.Any(t => t.Key == "node.kubernetes.io/not-ready") == true); i++)
+            {
+                await Task.Delay(500);
+            }
+
             using var scheduler = new SchedulerService(client);
             await scheduler.StartAsync(CancellationToken.None);
             await scheduler.Started;
@@ -83,6 +94,15 @@ internal static class PlanBench
             realSeconds = await ScheduleForRealAsync(client, podCount);
             Console.WriteLine($"scheduled for real: {realSeconds:F2} s");
             await scheduler.StopAsync(CancellationToken.None);
+            await controllers.CancelAsync();
+            try
+            {
+                await controllerManager;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
             await nodes.StopAsync(CancellationToken.None);
         }
         finally
