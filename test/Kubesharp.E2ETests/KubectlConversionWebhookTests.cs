@@ -1,4 +1,5 @@
 using Kubesharp.IntegrationTests.ApiServer;
+using Kubesharp.IntegrationTests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -24,44 +25,15 @@ public sealed class KubectlConversionWebhookTests(KubectlServer server) : IAsync
         }
     }
 
-    private string Definition => $$"""
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata:
-          name: widgets.{{_group}}
-        spec:
-          group: {{_group}}
-          scope: Namespaced
-          names: {plural: widgets, singular: widget, kind: Widget}
-          conversion:
-            strategy: Webhook
-            webhook:
-              conversionReviewVersions: [v1]
-              clientConfig:
-                url: {{_webhook.Url("/convert")}}
-                caBundle: {{_webhook.CaBundle}}
-          versions:
-          - name: v1
-            served: true
-            storage: true
-            additionalPrinterColumns:
-            - {name: Color, type: string, jsonPath: .spec.color}
-            schema:
-              openAPIV3Schema:
-                type: object
-                properties:
-                  spec: {type: object, properties: {color: {type: string} } }
-          - name: v2
-            served: true
-            storage: false
-            additionalPrinterColumns:
-            - {name: Colour, type: string, jsonPath: .spec.colour}
-            schema:
-              openAPIV3Schema:
-                type: object
-                properties:
-                  spec: {type: object, properties: {colour: {type: string} } }
-        """;
+    private string Definition => new CustomResourceDefinitionManifest(_group, "widgets", "Widget")
+    {
+        Webhook = (_webhook.Url("/convert"), _webhook.CaBundle),
+        Versions =
+        [
+            new("v1") { Storage = true, Spec = "{type: object, properties: {color: {type: string}}}", PrinterColumns = ["{name: Color, type: string, jsonPath: .spec.color}"] },
+            new("v2") { Spec = "{type: object, properties: {colour: {type: string}}}", PrinterColumns = ["{name: Colour, type: string, jsonPath: .spec.colour}"] },
+        ],
+    }.ToYaml();
 
     [Fact]
     public async Task GetInAnotherVersion_GoesThroughTheConversionWebhook()

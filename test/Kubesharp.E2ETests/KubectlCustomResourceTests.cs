@@ -1,4 +1,5 @@
 using System.Text;
+using Kubesharp.IntegrationTests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -11,39 +12,24 @@ public sealed class KubectlCustomResourceTests(KubectlServer server) : IDisposab
     private readonly string _group = "k" + Guid.NewGuid().ToString("N")[..10] + ".example.com";
     private readonly string _dir = Directory.CreateTempSubdirectory("kubesharp-e2e-crd").FullName;
 
-    private string Definition => $$"""
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata:
-          name: widgets.{{_group}}
-        spec:
-          group: {{_group}}
-          scope: Namespaced
-          names:
-            plural: widgets
-            singular: widget
-            kind: Widget
-            shortNames: [wdg]
-            categories: [gizmos]
-          versions:
-          - name: v1
-            served: true
-            storage: true
-            subresources:
-              status: {}
-              scale:
-                specReplicasPath: .spec.replicas
-                statusReplicasPath: .status.replicas
-            additionalPrinterColumns:
-            - {name: Color, type: string, jsonPath: .spec.color}
-            - {name: Replicas, type: integer, jsonPath: .spec.replicas}
-            - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
-            schema:
-              openAPIV3Schema:
-                type: object
-                description: A widget of the test suite.
-                properties:
-                  spec:
+    private string Definition => new CustomResourceDefinitionManifest(_group, "widgets", "Widget")
+    {
+        ShortNames = ["wdg"],
+        Categories = ["gizmos"],
+        Versions =
+        [
+            new("v1")
+            {
+                Storage = true,
+                Subresources = "{status: {}, scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}}",
+                PrinterColumns =
+                [
+                    "{name: Color, type: string, jsonPath: .spec.color}",
+                    "{name: Replicas, type: integer, jsonPath: .spec.replicas}",
+                    "{name: Age, type: date, jsonPath: .metadata.creationTimestamp}",
+                ],
+                Description = "A widget of the test suite.",
+                Spec = """
                     type: object
                     description: What the widget should be.
                     required: [color]
@@ -57,7 +43,8 @@ public sealed class KubectlCustomResourceTests(KubectlServer server) : IDisposab
                         minimum: 0
                         maximum: 10
                         default: 1
-                  status:
+                    """,
+                Status = """
                     type: object
                     properties:
                       replicas: {type: integer}
@@ -68,7 +55,10 @@ public sealed class KubectlCustomResourceTests(KubectlServer server) : IDisposab
                           properties:
                             type: {type: string}
                             status: {type: string}
-        """;
+                    """,
+            },
+        ],
+    }.ToYaml();
 
     private async Task<Kubectl.Result> K(params string[] args) => await _kubectl.RunAsync(args);
 
@@ -157,34 +147,13 @@ public sealed class KubectlCustomResourceTests(KubectlServer server) : IDisposab
     public async Task ServerSideApply_LargeDefinition_IsEstablished()
     {
         // Several hundred KB, as definitions of operators with wide schemas are.
-        var properties = new StringBuilder();
+        var properties = new StringBuilder("type: object\nproperties:\n");
         for (var i = 0; i < 1500; i++)
         {
-            properties.Append(System.Globalization.CultureInfo.InvariantCulture, $"                    field{i}:\n                      type: string\n                      description: {new string('d', 200)}\n");
+            properties.Append(System.Globalization.CultureInfo.InvariantCulture, $"  field{i}:\n    type: string\n    description: {new string('d', 200)}\n");
         }
 
-        var definition = $$"""
-            apiVersion: apiextensions.k8s.io/v1
-            kind: CustomResourceDefinition
-            metadata:
-              name: bigs.{{_group}}
-            spec:
-              group: {{_group}}
-              scope: Cluster
-              names: {plural: bigs, kind: Big}
-              versions:
-              - name: v1
-                served: true
-                storage: true
-                schema:
-                  openAPIV3Schema:
-                    type: object
-                    properties:
-                      spec:
-                        type: object
-                        properties:
-
-            """ + properties;
+        var definition = new CustomResourceDefinitionManifest(_group, "bigs", "Big") { Scope = "Cluster", Versions = [new("v1") { Storage = true, Spec = properties.ToString() }] }.ToYaml();
         Assert.True(definition.Length > 300_000);
         var file = await WriteAsync("big.yaml", definition);
         (await K("apply", "--server-side", "-f", file)).Ok();
@@ -200,24 +169,14 @@ public sealed class KubectlCustomResourceTests(KubectlServer server) : IDisposab
     public async Task ValidationRules_RefuseUpdatesBreakingRulesAndTransitions()
     {
         await SetUpAsync();
-        var definition = $$"""
-            apiVersion: apiextensions.k8s.io/v1
-            kind: CustomResourceDefinition
-            metadata:
-              name: dials.{{_group}}
-            spec:
-              group: {{_group}}
-              scope: Namespaced
-              names: {plural: dials, singular: dial, kind: Dial}
-              versions:
-              - name: v1
-                served: true
-                storage: true
-                schema:
-                  openAPIV3Schema:
-                    type: object
-                    properties:
-                      spec:
+        var definition = new CustomResourceDefinitionManifest(_group, "dials", "Dial")
+        {
+            Versions =
+            [
+                new("v1")
+                {
+                    Storage = true,
+                    Spec = """
                         type: object
                         x-kubernetes-validations:
                         - rule: self.level <= self.limit
@@ -231,7 +190,10 @@ public sealed class KubectlCustomResourceTests(KubectlServer server) : IDisposab
                             maxLength: 32
                             x-kubernetes-validations:
                             - {rule: self == oldSelf, message: owner is immutable}
-            """;
+                        """,
+                },
+            ],
+        }.ToYaml();
         (await K("apply", "-f", await WriteAsync("dials.yaml", definition))).Ok();
         (await K("wait", "--for=condition=Established", $"crd/dials.{_group}", "--timeout=30s")).Ok();
         string Dial(int level, string owner) => $"apiVersion: {_group}/v1\nkind: Dial\nmetadata:\n  name: volume\nspec:\n  level: {level}\n  limit: 10\n  owner: {owner}\n";

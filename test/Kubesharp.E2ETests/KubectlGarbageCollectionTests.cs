@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kubesharp.IntegrationTests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -13,24 +14,7 @@ public sealed class KubectlGarbageCollectionTests(KubectlServer server) : IAsync
     private readonly string _ns = "gc" + Guid.NewGuid().ToString("N")[..10];
     private readonly string _group = "gc" + Guid.NewGuid().ToString("N")[..10] + ".example.com";
 
-    private string Definition => $$"""
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata:
-          name: gizmos.{{_group}}
-        spec:
-          group: {{_group}}
-          scope: Namespaced
-          names: {plural: gizmos, singular: gizmo, kind: Gizmo}
-          versions:
-          - name: v1
-            served: true
-            storage: true
-            schema:
-              openAPIV3Schema:
-                type: object
-                properties:
-                  spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+    private string Definition => new CustomResourceDefinitionManifest(_group, "gizmos", "Gizmo") + $$"""
         ---
         apiVersion: v1
         kind: Namespace

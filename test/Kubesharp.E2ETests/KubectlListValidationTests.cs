@@ -1,3 +1,5 @@
+using Kubesharp.IntegrationTests.Support;
+
 namespace Kubesharp.E2ETests;
 
 /// <summary>
@@ -13,30 +15,17 @@ public sealed class KubectlListValidationTests(KubectlServer server) : IDisposab
     private readonly string _group = "v" + Guid.NewGuid().ToString("N")[..10] + ".example.com";
     private readonly string _dir = Directory.CreateTempSubdirectory("kubesharp-e2e-list").FullName;
 
-    private string Definition => $$"""
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata:
-          name: gadgets.{{_group}}
-        spec:
-          group: {{_group}}
-          scope: Namespaced
-          names: {plural: gadgets, singular: gadget, kind: Gadget}
-          versions:
-          - name: v1
-            served: true
-            storage: true
-            schema:
-              openAPIV3Schema:
-                type: object
-                properties:
-                  spec:
-                    type: object
-                    properties:
-                      size: {type: integer}
-                      note: {type: string, nullable: true}
-                      extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
-        """;
+    private string Definition => new CustomResourceDefinitionManifest(_group, "gadgets", "Gadget")
+    {
+        Versions =
+        [
+            new("v1")
+            {
+                Storage = true,
+                Spec = "{type: object, properties: {size: {type: integer}, note: {type: string, nullable: true}, extra: {type: object, x-kubernetes-preserve-unknown-fields: true}}}",
+            },
+        ],
+    }.ToYaml();
 
     private string List(string configMapExtra, string gadgetExtra) => $$$"""
         apiVersion: v1

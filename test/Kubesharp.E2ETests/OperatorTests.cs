@@ -3,6 +3,7 @@ using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using Kubesharp.IntegrationTests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -17,39 +18,14 @@ public sealed class OperatorTests(KubectlServer server) : IDisposable
     private readonly string _ns = "o" + Guid.NewGuid().ToString("N")[..10];
     private readonly string _group = "op" + Guid.NewGuid().ToString("N")[..10] + ".example.com";
 
-    private string Definition => $$"""
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata:
-          name: greetings.{{_group}}
-        spec:
-          group: {{_group}}
-          scope: Namespaced
-          names: {plural: greetings, singular: greeting, kind: Greeting}
-          versions:
-          - name: v1
-            served: true
-            storage: true
-            schema:
-              openAPIV3Schema:
-                type: object
-                properties:
-                  spec:
-                    type: object
-                    properties:
-                      message: {type: string}
-          - name: v1beta1
-            served: true
-            storage: false
-            schema:
-              openAPIV3Schema:
-                type: object
-                properties:
-                  spec:
-                    type: object
-                    properties:
-                      message: {type: string}
-        """;
+    private string Definition => new CustomResourceDefinitionManifest(_group, "greetings", "Greeting")
+    {
+        Versions =
+        [
+            new("v1") { Storage = true, Spec = "{type: object, properties: {message: {type: string}}}" },
+            new("v1beta1") { Spec = "{type: object, properties: {message: {type: string}}}" },
+        ],
+    }.ToYaml();
 
     [Fact]
     public async Task Operator_OfficialClient_ReconcilesCustomObjectsIntoOwnedConfigMaps()

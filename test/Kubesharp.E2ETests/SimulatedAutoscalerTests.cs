@@ -1,3 +1,5 @@
+using Kubesharp.IntegrationTests.Support;
+
 namespace Kubesharp.E2ETests;
 
 /// <summary>
@@ -115,29 +117,21 @@ public sealed class SimulatedAutoscalerTests(SimulatedCluster cluster) : IAsyncL
     {
         // A StatefulSet and a custom resource with a scale subresource, each with pods using 250Mi against a 100Mi
         // average: both targets are scaled to 3 (250 / 100 of one pod, rounded up).
-        var crd = """
-            apiVersion: apiextensions.k8s.io/v1
-            kind: CustomResourceDefinition
-            metadata:
-              name: pools@NS@.e2e.kubesharp.io
-            spec:
-              group: e2e.kubesharp.io
-              scope: Namespaced
-              names: {plural: pools@NS@, singular: pool@NS@, kind: Pool@NS@, listKind: Pool@NS@List}
-              versions:
-              - name: v1
-                served: true
-                storage: true
-                subresources:
-                  status: {}
-                  scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .status.selector}
-                schema:
-                  openAPIV3Schema:
-                    type: object
-                    properties:
-                      spec: {type: object, properties: {replicas: {type: integer}}}
-                      status: {type: object, properties: {replicas: {type: integer}, selector: {type: string}}}
-            """.Replace("@NS@", ns, StringComparison.Ordinal);
+        var crd = new CustomResourceDefinitionManifest("e2e.kubesharp.io", $"pools{ns}", $"Pool{ns}")
+        {
+            Singular = $"pool{ns}",
+            ListKind = $"Pool{ns}List",
+            Versions =
+            [
+                new("v1")
+                {
+                    Storage = true,
+                    Subresources = "{status: {}, scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .status.selector}}",
+                    Spec = "{type: object, properties: {replicas: {type: integer}}}",
+                    Status = "{type: object, properties: {replicas: {type: integer}, selector: {type: string}}}",
+                },
+            ],
+        }.ToYaml();
         (await cluster.KubectlAsync(["apply", "-f", "-"], crd)).Ok();
         try
         {

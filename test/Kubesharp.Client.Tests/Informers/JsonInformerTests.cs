@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Serialization;
 using Kubesharp.Client.Informers;
+using Kubesharp.IntegrationTests.Support;
 
 namespace Kubesharp.Client.Tests.Informers;
 
@@ -19,24 +20,11 @@ public sealed class JsonInformerTests
         var running = informer.RunAsync(stopping.Token);
 
         // Not served yet: the informer keeps trying until the definition is established.
-        await server.Client.SendRequiredJsonAsync(HttpMethod.Post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", (JsonObject)YamlDecoder.Decode("""
-            apiVersion: apiextensions.k8s.io/v1
-            kind: CustomResourceDefinition
-            metadata: {name: widgets.example.com}
-            spec:
-              group: example.com
-              scope: Namespaced
-              names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
-              versions:
-              - name: v1
-                served: true
-                storage: true
-                schema:
-                  openAPIV3Schema:
-                    type: object
-                    properties:
-                      spec: {type: object, properties: {size: {type: integer}}}
-            """)!);
+        await server.Client.SendRequiredJsonAsync(HttpMethod.Post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", (JsonObject)YamlDecoder.Decode(new CustomResourceDefinitionManifest("example.com", "widgets", "Widget")
+        {
+            ListKind = "WidgetList",
+            Versions = [new("v1") { Storage = true, Spec = "{type: object, properties: {size: {type: integer}}}" }],
+        }.ToYaml())!);
         using var timeout = new CancellationTokenSource(Patience);
         await informer.WaitForSyncAsync(timeout.Token);
 
