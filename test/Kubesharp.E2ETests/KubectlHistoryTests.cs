@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Kubesharp.IntegrationTests.ApiServer;
+using Kubesharp.IntegrationTests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -101,6 +103,55 @@ public sealed class KubectlHistoryTests : IAsyncLifetime
         var unknown = await PluginAsync("history", "configmap/never", "-n", Namespace);
         Assert.Equal(1, unknown.ExitCode);
         Assert.Contains("Error from server (NotFound): configmaps \"never\" not found", unknown.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task KubectlHistory_CustomResourceOfSeveralVersions_InTheVersionAsked()
+    {
+        var kubectl = new Kubectl(_server);
+        var ns = Namespace + "-cr";
+        await using var webhook = await TestConversionWebhook.StartAsync();
+        var plain = new CustomResourceDefinitionManifest("plain.history.example.com", "gadgets", "Gadget") { Versions = [new("v1") { Storage = true }, new("v2")] };
+        var converted = new CustomResourceDefinitionManifest("converted.history.example.com", "widgets", "Widget")
+        {
+            Webhook = (webhook.Url("/convert"), webhook.CaBundle),
+            Versions =
+            [
+                new("v1") { Storage = true, Spec = "{type: object, properties: {color: {type: string}}}" },
+                new("v2") { Spec = "{type: object, properties: {colour: {type: string}}}" },
+            ],
+        };
+        (await kubectl.RunAsync(["apply", "-f", "-"], $"{plain}---\n{converted}---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n", null)).Ok();
+        (await kubectl.RunAsync("wait", "--for=condition=Established", $"crd/{plain.Name}", $"crd/{converted.Name}", "--timeout=60s")).Ok();
+        foreach (var (manifest, resource, body) in new[] { (plain, "gadgets", "size: 1"), (converted, "widgets", "color: red") })
+        {
+            (await kubectl.RunAsync(["apply", "-n", ns, "-f", "-"], $"apiVersion: {manifest.Group}/v1\nkind: {manifest.Kind}\nmetadata: {{name: one}}\nspec: {{{body}}}\n", null)).Ok();
+            var patch = resource == "gadgets" ? """{"spec":{"size":2}}""" : """{"spec":{"color":"blue"}}""";
+            (await kubectl.RunAsync("-n", ns, "patch", $"{resource}.v1.{manifest.Group}", "one", "--type=merge", "-p", patch)).Ok();
+        }
+
+        // Conversion None: every revision, and the object as it was, in the version asked for (v2, the preferred).
+        var gadgets = JsonNode.Parse((await PluginAsync("history", "gadgets/one", "-n", ns, "-o", "json")).Ok().Output)!["items"]!.AsArray();
+        Assert.Equal(2, gadgets.Count);
+        Assert.All(gadgets, r => Assert.Equal($"{plain.Group}/v2", (string?)r!["object"]!["apiVersion"]));
+        var gadgetThen = (await PluginAsync("history", $"gadgets.v2.{plain.Group}/one", "-n", ns, "--at", (string)gadgets[0]!["time"]!, "-o", "yaml")).Ok().Output;
+        Assert.Contains($"apiVersion: {plain.Group}/v2", gadgetThen, StringComparison.Ordinal);
+        Assert.Contains("size: 1", gadgetThen, StringComparison.Ordinal);
+        Assert.Contains($"apiVersion: {plain.Group}/v1", (await PluginAsync("history", $"gadgets.v1.{plain.Group}/one", "-n", ns, "--revision", gadgets[1]!["revision"]!.ToString(), "-o", "yaml")).Ok().Output, StringComparison.Ordinal);
+
+        // Conversion by webhook: v2 names the field colour, the store (v1) color; history shows what a GET of the version shows.
+        var table = (await PluginAsync("history", $"widgets.v2.{converted.Group}/one", "-n", ns)).Ok().Output;
+        Assert.Contains("    ~ spec.colour: \"red\" -> \"blue\"", table, StringComparison.Ordinal);
+        Assert.DoesNotContain("spec.color:", table, StringComparison.Ordinal);
+        var widgets = JsonNode.Parse((await PluginAsync("history", $"widgets.v2.{converted.Group}/one", "-n", ns, "-o", "json")).Ok().Output)!["items"]!.AsArray();
+        var first = widgets[0]!["revision"]!.ToString();
+        var widgetThen = (await PluginAsync("history", $"widgets.v2.{converted.Group}/one", "-n", ns, "--revision", first, "-o", "yaml")).Ok().Output;
+        Assert.Contains($"apiVersion: {converted.Group}/v2", widgetThen, StringComparison.Ordinal);
+        Assert.Contains("colour: red", widgetThen, StringComparison.Ordinal);
+        Assert.Contains(webhook.Calls, c => (string?)c.Request["desiredAPIVersion"] == $"{converted.Group}/v2" && ((JsonArray)c.Request["objects"]!).Count == 2);
+        var stored = (await PluginAsync("history", $"widgets.v1.{converted.Group}/one", "-n", ns, "--revision", first, "-o", "yaml")).Ok().Output;
+        Assert.Contains("color: red", stored, StringComparison.Ordinal);
+        (await kubectl.RunAsync("delete", "crd", plain.Name, converted.Name, "--wait=false")).Ok();
     }
 
     [Kubesharp.E2ETests.Dashboard.ChromiumFact]

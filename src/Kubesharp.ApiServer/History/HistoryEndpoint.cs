@@ -56,7 +56,8 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
         }
 
         var name = request.Name!;
-        var records = await history.ReadAsync(WatchCache.Key(resource, request.Namespace, name), resource.Namespaced ? request.Namespace : null, context.RequestAborted).ConfigureAwait(false);
+        var key = WatchCache.Key(resource, request.Namespace, name);
+        var records = await history.ReadAsync(key, resource.Namespaced ? request.Namespace : null, context.RequestAborted).ConfigureAwait(false);
         var query = context.Request.Query;
         if (query.ContainsKey("revision") || query.ContainsKey("at"))
         {
@@ -90,7 +91,8 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
                 throw new StatusError(404, "NotFound", $"{StatusError.Qualified(resource.Resource, resource.Group)} \"{name}\" did not exist {when} (or its history was pruned)", name, resource.Group, resource.Resource);
             }
 
-            await JsonResponses.WriteAsync(context, 200, obj.DeepClone()).ConfigureAwait(false);
+            var presented = await registry.DefinitionOf(resource).PresentAsync(CachedObject.FromNode(key, obj, (long?)then["revision"] ?? 0), context.RequestAborted).ConfigureAwait(false);
+            await JsonResponses.WriteRawAsync(context, 200, presented.Json).ConfigureAwait(false);
             return;
         }
 
@@ -99,6 +101,7 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
             throw StatusError.NotFound(resource.Resource, resource.Group, name);
         }
 
+        await PresentAllAsync(resource, key, records, context.RequestAborted).ConfigureAwait(false);
         await JsonResponses.WriteAsync(context, 200, new JsonObject
         {
             ["apiVersion"] = ApiVersion,
@@ -106,6 +109,28 @@ internal sealed class HistoryEndpoint(ResourceRegistry registry, RequestAuthoriz
             ["metadata"] = new JsonObject(),
             ["items"] = new JsonArray([.. records]),
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The revisions' objects in the version the request names, as a GET of that version serves them: the store holds
+    /// each revision in the version it was stored in, and a resource with several versions converts it (a custom
+    /// resource's conversion webhook once for the whole list).
+    /// </summary>
+    private async Task PresentAllAsync(Kubesharp.ApiMachinery.Discovery.ApiResource resource, string key, List<JsonObject> records, CancellationToken cancellationToken)
+    {
+        var definition = registry.DefinitionOf(resource);
+        if (!definition.Converts)
+        {
+            return;
+        }
+
+        var withObjects = records.Where(r => r["object"] is JsonObject).ToList();
+        var stored = withObjects.ConvertAll(r => CachedObject.FromNode(key, (JsonObject)r["object"]!, (long?)r["revision"] ?? 0));
+        var presented = await definition.PresentAllAsync(stored, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < withObjects.Count; i++)
+        {
+            withObjects[i]["object"] = presented[i].ToNode();
+        }
     }
 
     /// <param name="rest">The path after /apis/history.kubesharp.io/VERSION/.</param>

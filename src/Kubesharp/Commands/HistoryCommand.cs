@@ -45,7 +45,7 @@ internal static partial class HistoryCommand
             new Option<string?>("--kubeconfig") { Description = "Kubeconfig of the cluster (default: $KUBECONFIG, ~/.kube/config, then the server's in the default data directory).", Recursive = true },
             new Option<string?>("--context") { Description = "The kubeconfig context to use.", Recursive = true });
         var deleted = new Option<bool>("--deleted") { Description = "List deleted objects of the namespace (or, with -A, of all)." };
-        var target = new Argument<string?>("KIND/NAME") { Description = "The object, e.g. deployment/web or configmaps.v1/app (any name kubectl accepts for the kind).", Arity = ArgumentArity.ZeroOrOne };
+        var target = new Argument<string?>("KIND/NAME") { Description = "The object, e.g. deployment/web or widgets.v2.example.com/w1 for a version of the resource (any name kubectl accepts for the kind).", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("history", "Show an object's revisions, the object as it was at a time, or deleted objects; restore a deleted or changed object.")
         {
             target, deleted, flags.Namespace, flags.AllNamespaces, flags.At, flags.Revision, flags.Output, flags.Kubeconfig, flags.Context,

@@ -15,7 +15,10 @@ internal sealed record ServedResource(string Group, string Version, string Resou
 
     public string ObjectPath(string @namespace, string name) => $"{CollectionPath(@namespace)}/{Uri.EscapeDataString(name)}";
 
-    /// <summary>The core group first, then every group's preferred version, as kubectl's resource mapping prefers.</summary>
+    /// <summary>
+    /// RESOURCE.VERSION.GROUP names that version when the group serves it, as kubectl reads it; otherwise the core
+    /// group first, then every group's preferred version, as kubectl's resource mapping prefers.
+    /// </summary>
     public static async Task<ServedResource> FindAsync(KubernetesClient client, string text, CancellationToken cancellationToken)
     {
         var dot = text.IndexOf('.', StringComparison.Ordinal);
@@ -28,9 +31,20 @@ internal sealed record ServedResource(string Group, string Version, string Resou
 
         if (group is not "")
         {
-            foreach (var apiGroup in (await client.GetJsonAsync("/apis", cancellationToken).ConfigureAwait(false))?["groups"] as JsonArray ?? [])
+            var groups = ((await client.GetJsonAsync("/apis", cancellationToken).ConfigureAwait(false))?["groups"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+            var second = group?.IndexOf('.', StringComparison.Ordinal) ?? -1;
+            if (second > 0)
             {
-                if ((string?)apiGroup?["name"] is { } groupName && (group is null || groupName == group) && (string?)apiGroup["preferredVersion"]?["version"] is { } version)
+                var (named, inGroup) = (group![..second], group[(second + 1)..]);
+                if (groups.Any(g => (string?)g["name"] == inGroup && (g["versions"] as JsonArray ?? []).Any(v => (string?)v?["version"] == named)))
+                {
+                    versions.Add((inGroup, named));
+                }
+            }
+
+            foreach (var apiGroup in groups)
+            {
+                if ((string?)apiGroup["name"] is { } groupName && (group is null || groupName == group) && (string?)apiGroup["preferredVersion"]?["version"] is { } version)
                 {
                     versions.Add((groupName, version));
                 }
