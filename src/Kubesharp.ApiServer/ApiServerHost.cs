@@ -268,6 +268,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         try
         {
             await _cache.StartAsync(cancellationToken).ConfigureAwait(false);
+            await (registry.History?.UpgradeAsync(cancellationToken) ?? History.ObjectHistory.RemoveEarlierRecordsAsync(registry.Store, _logger, cancellationToken)).ConfigureAwait(false);
             await registry.BootstrapAsync(cancellationToken).ConfigureAwait(false);
             await Authorization.BootstrapPolicyReconciler.ReconcileAsync(registry, cancellationToken).ConfigureAwait(false);
             await registry.StartCustomResourcesAsync(cancellationToken).ConfigureAwait(false);

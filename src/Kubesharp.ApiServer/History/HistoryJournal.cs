@@ -75,6 +75,26 @@ internal sealed class HistoryJournal(IStore store)
         }
     }
 
+    /// <summary>
+    /// Writes entries directly, in revision order and chunks of at most <paramref name="chunkSize"/> (an upgrade's); a
+    /// chunk already written (by an earlier attempt, or another server) is left as it is.
+    /// </summary>
+    public async Task WriteAsync(List<JournalEntry> entries, int chunkSize, CancellationToken cancellationToken)
+    {
+        entries.Sort((a, b) => a.Revision.CompareTo(b.Revision));
+        foreach (var chunk in entries.Chunk(chunkSize))
+        {
+            try
+            {
+                await store.CreateAsync(Prefix + Revision(chunk[^1].Revision), Encode([.. chunk]), cancellationToken).ConfigureAwait(false);
+            }
+            catch (KeyExistsException)
+            {
+                // Written before.
+            }
+        }
+    }
+
     /// <summary>The entries of the given revisions that the journal holds (buffered or written).</summary>
     public async Task<Dictionary<long, JournalEntry>> FindAsync(IEnumerable<long> revisions, CancellationToken cancellationToken)
     {

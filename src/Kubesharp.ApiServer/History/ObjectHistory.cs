@@ -94,6 +94,81 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
         }
     }
 
+    /// <summary>
+    /// Brings history an earlier version kept (<see cref="EarlierHistoryRecords"/>) into today's form, once at start:
+    /// a copied revision the store still holds becomes a journal entry (its time, user and manager) and the copy goes;
+    /// one the store has compacted away stays, read as it is until it leaves the window. Run again after a crash, it
+    /// finds the same chunks already written and carries on.
+    /// </summary>
+    public async Task UpgradeAsync(CancellationToken cancellationToken)
+    {
+        var entries = new List<JournalEntry>();
+        var upgraded = new List<string>();
+        var kept = 0;
+        var deletions = new Dictionary<string, List<JsonObject>>(StringComparer.Ordinal);
+        string? current = null;
+        SortedDictionary<long, (KeyValue Value, string Type, HistoryRecord? Deletion)> stored = [];
+        await foreach (var item in ScanAsync(store, EarlierHistoryRecords.Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            var storageKey = EarlierHistoryRecords.StorageKeyOf(item.Key);
+            if (storageKey != current)
+            {
+                current = storageKey;
+                var @namespace = storageKey.Count(c => c == '/') > 3 ? storageKey.Split('/')[3] : string.Empty;
+                if (!deletions.TryGetValue(@namespace, out var inNamespace))
+                {
+                    deletions[@namespace] = inNamespace = await DeletionsAsync(@namespace, cancellationToken).ConfigureAwait(false);
+                }
+
+                stored = await StoredRevisionsAsync(storageKey, inNamespace, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (HistoryRecord.DecodeHeader(item.Value.Span) is not { } header)
+            {
+                upgraded.Add(item.Key);
+            }
+            else if (stored.TryGetValue(header.Revision, out var revision))
+            {
+                var bytes = storageKey.Length + (header.Type == HistoryChange.Deleted ? 0 : revision.Value.Value.Length);
+                entries.Add(new JournalEntry(header.Revision, header.Time, bytes, header.User, header.Manager));
+                upgraded.Add(item.Key);
+            }
+            else
+            {
+                kept++;
+            }
+        }
+
+        if (upgraded.Count == 0 && kept == 0)
+        {
+            return;
+        }
+
+        await _journal.WriteAsync(entries, FlushEntries, cancellationToken).ConfigureAwait(false);
+        foreach (var key in upgraded)
+        {
+            await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        LogUpgraded(logger, upgraded.Count, kept);
+    }
+
+    /// <summary>Removes history an earlier version kept, when this server keeps none: nothing would read or prune it.</summary>
+    public static async Task RemoveEarlierRecordsAsync(IStore store, ILogger logger, CancellationToken cancellationToken)
+    {
+        var removed = 0;
+        await foreach (var item in ScanAsync(store, EarlierHistoryRecords.Prefix, cancellationToken).ConfigureAwait(false))
+        {
+            await DeleteAsync(store, item.Key, cancellationToken).ConfigureAwait(false);
+            removed++;
+        }
+
+        if (removed > 0)
+        {
+            LogEarlierRemoved(logger, removed);
+        }
+    }
+
     /// <summary>Writes the journal's buffered entries (every second, when many are buffered, and when the server stops).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
@@ -179,24 +254,7 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
     /// <param name="namespace">The object's namespace; null for a cluster-scoped object.</param>
     public async Task<List<JsonObject>> ReadAsync(string storageKey, string? @namespace, CancellationToken cancellationToken)
     {
-        var found = new SortedDictionary<long, (KeyValue Value, string Type, HistoryRecord? Deletion)>();
-        if (await store.GetAsync(storageKey, 0, cancellationToken).ConfigureAwait(false) is { } latest)
-        {
-            await WalkAsync(latest, found, cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var deletion in await DeletionsAsync(@namespace ?? string.Empty, cancellationToken).ConfigureAwait(false))
-        {
-            if ((string?)deletion["storageKey"] != storageKey || HistoryRecord.DecodeHeader(deletion) is not { } header || found.ContainsKey(header.Revision)
-                || await GetAtAsync(storageKey, header.Revision - 1, cancellationToken).ConfigureAwait(false) is not { } last)
-            {
-                continue;
-            }
-
-            found[header.Revision] = (last, HistoryChange.Deleted, header);
-            await WalkAsync(last, found, cancellationToken).ConfigureAwait(false);
-        }
-
+        var found = await StoredRevisionsAsync(storageKey, await DeletionsAsync(@namespace ?? string.Empty, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var journal = await _journal.FindAsync(found.Where(f => f.Value.Deletion is null).Select(f => f.Key), cancellationToken).ConfigureAwait(false);
         var records = new List<JsonObject>(found.Count);
         foreach (var (revision, (value, type, deletion)) in found)
@@ -240,7 +298,47 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
             records.Add(record);
         }
 
+        // Revisions an earlier version copied and the store has compacted away since.
+        var earlier = false;
+        await foreach (var item in ScanAsync(store, EarlierHistoryRecords.ObjectPrefix(storageKey), cancellationToken).ConfigureAwait(false))
+        {
+            if (EarlierHistoryRecords.Decode(item.Value.Span) is { } copy && !found.ContainsKey(copy.Header.Revision))
+            {
+                records.Add(copy.Record);
+                earlier = true;
+            }
+        }
+
+        if (earlier)
+        {
+            records.Sort((a, b) => ((long?)a["revision"] ?? 0).CompareTo((long?)b["revision"] ?? 0));
+        }
+
         return records;
+    }
+
+    /// <summary>The revisions of one key the store still holds, with what each was (a deletion with its index entry).</summary>
+    private async Task<SortedDictionary<long, (KeyValue Value, string Type, HistoryRecord? Deletion)>> StoredRevisionsAsync(string storageKey, List<JsonObject> deletions, CancellationToken cancellationToken)
+    {
+        var found = new SortedDictionary<long, (KeyValue Value, string Type, HistoryRecord? Deletion)>();
+        if (await store.GetAsync(storageKey, 0, cancellationToken).ConfigureAwait(false) is { } latest)
+        {
+            await WalkAsync(latest, found, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var deletion in deletions)
+        {
+            if ((string?)deletion["storageKey"] != storageKey || HistoryRecord.DecodeHeader(deletion) is not { } header || found.ContainsKey(header.Revision)
+                || await GetAtAsync(storageKey, header.Revision - 1, cancellationToken).ConfigureAwait(false) is not { } last)
+            {
+                continue;
+            }
+
+            found[header.Revision] = (last, HistoryChange.Deleted, header);
+            await WalkAsync(last, found, cancellationToken).ConfigureAwait(false);
+        }
+
+        return found;
     }
 
     private async Task WalkAsync(KeyValue value, SortedDictionary<long, (KeyValue, string, HistoryRecord?)> found, CancellationToken cancellationToken)
@@ -300,7 +398,7 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
     {
         var prefix = DeletedPrefix + (@namespace is null ? string.Empty : (@namespace.Length == 0 ? ClusterScope : @namespace) + "/");
         var deletions = new List<JsonObject>();
-        await foreach (var item in ScanAsync(prefix, cancellationToken).ConfigureAwait(false))
+        await foreach (var item in ScanAsync(store, prefix, cancellationToken).ConfigureAwait(false))
         {
             if (JsonNode.Parse(item.Value.Span) is JsonObject deletion)
             {
@@ -311,7 +409,7 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
         return deletions;
     }
 
-    private async IAsyncEnumerable<KeyValue> ScanAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<KeyValue> ScanAsync(IStore store, string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string? after = null;
         while (true)
@@ -384,6 +482,15 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
                 bytes += entries[i].Bytes;
             }
 
+            // Copies an earlier version made of revisions the store no longer holds go when they leave the window.
+            await foreach (var item in ScanAsync(store, EarlierHistoryRecords.Prefix, cancellationToken).ConfigureAwait(false))
+            {
+                if (HistoryRecord.DecodeHeader(item.Value.Span) is not { } header || header.Time < cutoff)
+                {
+                    await DeleteAsync(item.Key, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
             var kept = entries.Where(e => e.Revision > edge).ToList();
             var keptBytes = kept.Sum(e => (long)e.Bytes);
             if (edge > compacted)
@@ -394,7 +501,7 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
                     await DeleteAsync(key, cancellationToken).ConfigureAwait(false);
                 }
 
-                await foreach (var item in ScanAsync(DeletedPrefix, cancellationToken).ConfigureAwait(false))
+                await foreach (var item in ScanAsync(store, DeletedPrefix, cancellationToken).ConfigureAwait(false))
                 {
                     if (HistoryRecord.DecodeHeader(item.Value.Span) is { } header && header.Revision <= edge)
                     {
@@ -419,7 +526,9 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
         _flushing.Dispose();
     }
 
-    private async Task DeleteAsync(string key, CancellationToken cancellationToken)
+    private Task DeleteAsync(string key, CancellationToken cancellationToken) => DeleteAsync(store, key, cancellationToken);
+
+    private static async Task DeleteAsync(IStore store, string key, CancellationToken cancellationToken)
     {
         try
         {
@@ -439,6 +548,12 @@ internal sealed partial class ObjectHistory(IStore store, HistoryOptions options
 
     [LoggerMessage(Level = LogLevel.Information, Message = "History pruned: store compacted at revision {Revision}, {Kept} revisions in {Bytes} bytes kept")]
     private static partial void LogPruned(ILogger logger, long revision, int kept, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "History of an earlier format upgraded: {Upgraded} revisions now read from the store and its journal, {Kept} the store no longer holds kept as they were until they leave the window")]
+    private static partial void LogUpgraded(ILogger logger, int upgraded, int kept);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "History of an earlier format removed ({Removed} revisions): this server keeps no history (--history-retention)")]
+    private static partial void LogEarlierRemoved(ILogger logger, int removed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "History pruning failed")]
     private static partial void LogPruneFailed(ILogger logger, Exception exception);

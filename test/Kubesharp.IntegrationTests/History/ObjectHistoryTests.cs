@@ -166,6 +166,90 @@ public sealed class ObjectHistoryTests : IAsyncLifetime
         Assert.Empty((await store.ListAsync("/kubesharp/", new Kubesharp.Storage.ListOptions(), CancellationToken.None)).Items);
     }
 
+    [Fact]
+    public async Task History_RecordsOfTheEarlierFormat_UpgradedAtStartAndReadable()
+    {
+        await using var store = (await OpenStoreAsync("sqlite"))!;
+        var hourAgo = DateTimeOffset.UtcNow.AddHours(-1);
+        var red = await EarlierWriteAsync(store, "app", "red", hourAgo, "alice", "editor");
+        var blue = await EarlierWriteAsync(store, "app", "blue", hourAgo.AddMinutes(1), "bob", null);
+        var green = await EarlierWriteAsync(store, "app", "green", hourAgo.AddMinutes(2), "carol", null);
+        var gone = await EarlierWriteAsync(store, "gone", "x", hourAgo.AddMinutes(3), "alice", null);
+        var deleted = await EarlierWriteAsync(store, "gone", null, hourAgo.AddMinutes(4), "dave", null);
+
+        // The earlier version let the store compact itself behind its head: the first revision is only in its copy.
+        await store.CompactAsync(blue, CancellationToken.None);
+
+        await using var host = await StartAsync(store);
+        using var client = KubernetesClient.FromKubeconfig(host.KubeconfigPath);
+        var items = (await client.GetJsonAsync("/api/v1/namespaces/default/configmaps/app/history"))!["items"]!.AsArray().Select(i => i!.AsObject()).ToList();
+        Assert.Equal([red, blue, green], items.Select(i => (long)i["revision"]!));
+        Assert.Equal(["ADDED", "MODIFIED", "MODIFIED"], items.Select(i => (string?)i["type"]));
+        Assert.Equal(["alice", "bob", "carol"], items.Select(i => (string?)i["user"]));
+        Assert.Equal(["editor", null, null], items.Select(i => (string?)i["manager"]));
+        Assert.Equal(["red", "blue", "green"], items.Select(i => (string?)i["object"]!["data"]!["color"]));
+        Assert.Equal(hourAgo.AddMinutes(1).UtcDateTime, DateTime.Parse((string)items[1]["time"]!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal), TimeSpan.FromMilliseconds(1));
+        Assert.Equal("red", (string?)(await client.GetJsonAsync($"/api/v1/namespaces/default/configmaps/app/history?revision={red}"))!["data"]!["color"]);
+        var goneItems = (await client.GetJsonAsync("/api/v1/namespaces/default/configmaps/gone/history"))!["items"]!.AsArray();
+        Assert.Equal(["ADDED", "DELETED"], goneItems.Select(i => (string?)i!["type"]));
+        Assert.Equal([gone, deleted], goneItems.Select(i => (long)i!["revision"]!));
+        Assert.Equal(["alice", "dave"], goneItems.Select(i => (string?)i!["user"]));
+        Assert.Contains((await client.GetJsonAsync("/apis/history.kubesharp.io/v1/namespaces/default/deletedobjects"))!["items"]!.AsArray(), d => (string?)d!["name"] == "gone");
+
+        // Only the copy of the revision the store lost is left of the earlier keyspace; the rest is in the journal.
+        var left = (await store.ListAsync("/kubesharp/history/", new Kubesharp.Storage.ListOptions(), CancellationToken.None)).Items;
+        Assert.Equal([$"/kubesharp/history/configmaps/default/app/{red:D19}"], left.Select(i => i.Key));
+        Assert.NotEmpty((await store.ListAsync(HistoryJournal.Prefix, new Kubesharp.Storage.ListOptions(), CancellationToken.None)).Items);
+    }
+
+    [Fact]
+    public async Task History_RecordsOfTheEarlierFormatOnAServerWithoutRetention_Removed()
+    {
+        await using var store = (await OpenStoreAsync("sqlite"))!;
+        await EarlierWriteAsync(store, "app", "red", DateTimeOffset.UtcNow, "alice", null);
+        await using var host = await StartAsync(store, new HistoryOptions());
+        Assert.Empty((await store.ListAsync("/kubesharp/history/", new Kubesharp.Storage.ListOptions(), CancellationToken.None)).Items);
+        Assert.NotNull(await store.GetAsync("/registry/configmaps/default/app", 0, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// A write as an earlier Kubesharp recorded it: the object in the store, then a copy of it with its time, user and
+    /// field manager at /kubesharp/history/configmaps/default/NAME/REVISION; a deletion (null color) also in the index.
+    /// </summary>
+    private static async Task<long> EarlierWriteAsync(IStore store, string name, string? color, DateTimeOffset time, string user, string? manager)
+    {
+        var key = "/registry/configmaps/default/" + name;
+        var obj = ConfigMapJson(color ?? string.Empty);
+        obj["metadata"]!["name"] = name;
+        obj["metadata"]!["namespace"] = "default";
+        var current = await store.GetAsync(key, 0, CancellationToken.None);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(obj.ToJsonString());
+        var written = color is null ? await store.DeleteAsync(key, 0, CancellationToken.None)
+            : current is null ? await store.CreateAsync(key, bytes, CancellationToken.None)
+            : await store.UpdateAsync(key, bytes, current.ModRevision, CancellationToken.None);
+        var type = color is null ? "DELETED" : current is null ? "ADDED" : "MODIFIED";
+        var stamp = time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var record = new JsonObject { ["revision"] = written.ModRevision, ["time"] = stamp, ["type"] = type, ["user"] = user };
+        if (manager is not null)
+        {
+            record["manager"] = manager;
+        }
+
+        record["object"] = JsonNode.Parse(color is null ? current!.Value.Span : bytes);
+        await store.CreateAsync($"/kubesharp/history/configmaps/default/{name}/{written.ModRevision:D19}", System.Text.Encoding.UTF8.GetBytes(record.ToJsonString()), CancellationToken.None);
+        if (color is null)
+        {
+            var deletion = new JsonObject
+            {
+                ["revision"] = written.ModRevision, ["time"] = stamp, ["type"] = type, ["user"] = user,
+                ["apiVersion"] = "v1", ["kind"] = "ConfigMap", ["resource"] = "configmaps", ["namespace"] = "default", ["name"] = name, ["storageKey"] = key,
+            };
+            await store.CreateAsync($"/kubesharp/deleted/default/{written.ModRevision:D19}", System.Text.Encoding.UTF8.GetBytes(deletion.ToJsonString()), CancellationToken.None);
+        }
+
+        return written.ModRevision;
+    }
+
     private const string ClusterCertificatesAdmin = "kubesharp-admin";
 
     private static JsonObject ConfigMapJson(string color) => new()
