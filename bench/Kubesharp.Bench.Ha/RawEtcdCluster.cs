@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Google.Protobuf;
-using Kubesharp.Grpc;
-using Kubesharp.Storage.Etcd;
+using Grpc.Net.Client;
 using Kubesharp.Storage.Etcd.Protocol;
 
 namespace Kubesharp.Bench.Ha;
@@ -53,7 +52,7 @@ internal sealed class RawEtcdCluster : IAsyncDisposable
             using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             try
             {
-                await channel.UnaryAsync(EtcdMethods.Put, new PutRequest { Key = ByteString.CopyFromUtf8($"/failover/{round}"), Value = ByteString.CopyFromUtf8("x") }, cancellationToken: attempt.Token);
+                await new KV.KVClient(channel).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8($"/failover/{round}"), Value = ByteString.CopyFromUtf8("x") }, cancellationToken: attempt.Token);
                 break;
             }
             catch (Exception) when (clock.Elapsed < TimeSpan.FromSeconds(120))
@@ -122,7 +121,7 @@ internal sealed class RawEtcdCluster : IAsyncDisposable
                 using var attempt = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 try
                 {
-                    var status = await channel.UnaryAsync(EtcdMethods.Status, new StatusRequest(), cancellationToken: attempt.Token);
+                    var status = await new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), cancellationToken: attempt.Token);
                     seen.Add((member, status.Header.MemberId, status.Leader));
                 }
                 catch (Exception)

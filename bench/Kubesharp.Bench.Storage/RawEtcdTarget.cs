@@ -1,14 +1,20 @@
 using Google.Protobuf;
-using Kubesharp.Grpc;
-using Kubesharp.Storage.Etcd;
+using Grpc.Net.Client;
 using Kubesharp.Storage.Etcd.Protocol;
 
 namespace Kubesharp.Bench.Storage;
 
-/// <summary>etcd without the store: the same create-if-absent transaction and range sent straight over gRPC.</summary>
-internal sealed class RawEtcdTarget(string endpoint) : LoadTarget
+/// <summary>etcd without the store: the same create-if-absent transaction and range sent straight over gRPC (Grpc.Net.Client, as the store).</summary>
+internal sealed class RawEtcdTarget : LoadTarget
 {
-    private readonly GrpcChannel _channel = GrpcChannel.ForAddress("http://" + endpoint);
+    private readonly GrpcChannel _channel;
+    private readonly KV.KVClient _kv;
+
+    public RawEtcdTarget(string endpoint)
+    {
+        _channel = GrpcChannel.ForAddress("http://" + endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = null });
+        _kv = new KV.KVClient(_channel);
+    }
 
     public override string Name => "etcd, raw gRPC";
 
@@ -20,7 +26,7 @@ internal sealed class RawEtcdTarget(string endpoint) : LoadTarget
             Compare = { new Compare { Key = encoded, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 } },
             Success = { new RequestOp { RequestPut = new PutRequest { Key = encoded, Value = UnsafeByteOperations.UnsafeWrap(value) } } },
         };
-        var response = await _channel.UnaryAsync(EtcdMethods.Txn, request, cancellationToken: cancellationToken);
+        var response = await _kv.TxnAsync(request, cancellationToken: cancellationToken);
         if (!response.Succeeded)
         {
             throw new InvalidOperationException($"{key} exists");
@@ -32,8 +38,7 @@ internal sealed class RawEtcdTarget(string endpoint) : LoadTarget
         var start = System.Text.Encoding.UTF8.GetBytes(prefix);
         var end = (byte[])start.Clone();
         end[^1]++;
-        var response = await _channel.UnaryAsync(
-            EtcdMethods.Range,
+        var response = await _kv.RangeAsync(
             new RangeRequest { Key = ByteString.CopyFrom(start), RangeEnd = ByteString.CopyFrom(end) },
             cancellationToken: cancellationToken);
         return response.Kvs.Count;

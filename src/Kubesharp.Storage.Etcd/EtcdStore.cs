@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Google.Protobuf;
-using Kubesharp.Grpc;
+using Grpc.Core;
 using Kubesharp.Storage.Etcd.Protocol;
 
 namespace Kubesharp.Storage.Etcd;
@@ -15,7 +15,7 @@ public sealed class EtcdStore : IStore
 {
     private static readonly ByteString ProbeKey = ByteString.CopyFromUtf8("\0kubesharp/revision-probe");
 
-    private readonly GrpcChannel[] _channels;
+    private readonly EtcdConnection[] _connections;
     private readonly EtcdStoreOptions _options;
     private int _current;
     private int _disposed;
@@ -24,10 +24,10 @@ public sealed class EtcdStore : IStore
     {
         _options = options;
         var useTls = options.UseTls || options.Endpoints.Any(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
-        var channelOptions = new GrpcChannelOptions { SslOptions = useTls ? EtcdTls.CreateOptions(options) : null };
+        var ssl = useTls ? EtcdTls.CreateOptions(options) : null;
         var bareScheme = options.UseTls ? "https://" : "http://";
-        _channels = options.Endpoints
-            .Select(e => GrpcChannel.ForAddress(e.Contains("://", StringComparison.Ordinal) ? e : bareScheme + e, channelOptions))
+        _connections = options.Endpoints
+            .Select(e => EtcdConnection.Open(e.Contains("://", StringComparison.Ordinal) ? e : bareScheme + e, ssl))
             .ToArray();
     }
 
@@ -55,7 +55,7 @@ public sealed class EtcdStore : IStore
 
     /// <summary>The member's status (version, database size); also proves the member answers.</summary>
     public Task<StatusResponse> StatusAsync(CancellationToken cancellationToken) =>
-        CallAsync(channel => channel.UnaryAsync(EtcdMethods.Status, new StatusRequest(), Options(), cancellationToken), retry: true);
+        CallAsync((etcd, call) => etcd.Maintenance.StatusAsync(new StatusRequest(), call).ResponseAsync, retry: true, cancellationToken);
 
     /// <summary>
     /// Streams the member's whole backend database (the Maintenance Snapshot call, checksum included, as
@@ -65,28 +65,25 @@ public sealed class EtcdStore : IStore
     {
         ArgumentNullException.ThrowIfNull(destination);
         ThrowIfDisposed();
-        var channel = _channels[Volatile.Read(ref _current)];
+        var etcd = _connections[Volatile.Read(ref _current)];
         long written = 0;
         try
         {
             // No deadline: a large database takes as long as it takes; the caller cancels.
-            await foreach (var part in channel.ServerStreamingAsync(EtcdMethods.Snapshot, new SnapshotRequest(), CallOptions.Default, cancellationToken).ConfigureAwait(false))
+            using var call = etcd.Maintenance.Snapshot(new SnapshotRequest(), cancellationToken: cancellationToken);
+            await foreach (var part in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 await destination.WriteAsync(part.Blob.Memory, cancellationToken).ConfigureAwait(false);
                 written += part.Blob.Length;
             }
         }
-        catch (RpcException e) when (IsUnreachable(e.StatusCode) || e.InnerException is HttpRequestException)
+        catch (RpcException e) when (IsUnreachable(e))
         {
-            throw new StoreUnavailableException($"etcd is unavailable: {(e.InnerException is { } inner ? Describe(inner) : e.Detail)}", e);
+            throw Unavailable(e);
         }
         catch (RpcException e)
         {
             throw Translate(e);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new StoreUnavailableException($"etcd is unavailable: {Describe(e)}", e);
         }
 
         if (written == 0)
@@ -99,15 +96,15 @@ public sealed class EtcdStore : IStore
 
     /// <summary>The cluster's members.</summary>
     public Task<MemberListResponse> MemberListAsync(CancellationToken cancellationToken) =>
-        CallAsync(channel => channel.UnaryAsync(EtcdMethods.MemberList, new MemberListRequest(), Options(), cancellationToken), retry: true);
+        CallAsync((etcd, call) => etcd.Cluster.MemberListAsync(new MemberListRequest(), call).ResponseAsync, retry: true, cancellationToken);
 
     /// <summary>Adds a member with <paramref name="peerUrls"/>; it joins once it starts with the returned member list.</summary>
     public Task<MemberAddResponse> MemberAddAsync(IEnumerable<string> peerUrls, CancellationToken cancellationToken) =>
-        CallAsync(channel => channel.UnaryAsync(EtcdMethods.MemberAdd, new MemberAddRequest { PeerURLs = { peerUrls } }, Options(), cancellationToken), retry: false);
+        CallAsync((etcd, call) => etcd.Cluster.MemberAddAsync(new MemberAddRequest { PeerURLs = { peerUrls } }, call).ResponseAsync, retry: false, cancellationToken);
 
     /// <summary>Removes the member with <paramref name="memberId"/> from the cluster.</summary>
     public Task<MemberRemoveResponse> MemberRemoveAsync(ulong memberId, CancellationToken cancellationToken) =>
-        CallAsync(channel => channel.UnaryAsync(EtcdMethods.MemberRemove, new MemberRemoveRequest { ID = memberId }, Options(), cancellationToken), retry: false);
+        CallAsync((etcd, call) => etcd.Cluster.MemberRemoveAsync(new MemberRemoveRequest { ID = memberId }, call).ResponseAsync, retry: false, cancellationToken);
 
     public async Task<long> GetCurrentRevisionAsync(CancellationToken cancellationToken)
     {
@@ -227,17 +224,17 @@ public sealed class EtcdStore : IStore
         ArgumentNullException.ThrowIfNull(prefix);
         ThrowIfDisposed();
         var (start, end) = PrefixRange(prefix);
-        var channel = _channels[Volatile.Read(ref _current)];
-        using var call = channel.DuplexStreaming(EtcdMethods.Watch, cancellationToken: cancellationToken);
+        var etcd = _connections[Volatile.Read(ref _current)];
+        using var call = etcd.Watch.Watch(cancellationToken: cancellationToken);
         var create = new WatchCreateRequest { Key = start, RangeEnd = end, StartRevision = afterRevision + 1, PrevKv = true };
-        await Guard(() => call.WriteAsync(new WatchRequest { CreateRequest = create }, cancellationToken)).ConfigureAwait(false);
+        await Guard(() => call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = create }, cancellationToken)).ConfigureAwait(false);
         var last = afterRevision;
         while (true)
         {
             WatchResponse? response;
             try
             {
-                response = await call.ReadNextAsync(cancellationToken).ConfigureAwait(false);
+                response = await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false) ? call.ResponseStream.Current : null;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -246,6 +243,10 @@ public sealed class EtcdStore : IStore
             catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
             {
                 yield break;
+            }
+            catch (RpcException e) when (IsUnreachable(e))
+            {
+                throw Unavailable(e);
             }
             catch (RpcException e)
             {
@@ -284,7 +285,8 @@ public sealed class EtcdStore : IStore
     {
         try
         {
-            await CallAsync(channel => channel.UnaryAsync(EtcdMethods.Compact, new CompactionRequest { Revision = revision, Physical = true }, Options(), cancellationToken), retry: false, requested: revision).ConfigureAwait(false);
+            var request = new CompactionRequest { Revision = revision, Physical = true };
+            await CallAsync((etcd, call) => etcd.Kv.CompactAsync(request, call).ResponseAsync, retry: false, cancellationToken, requested: revision).ConfigureAwait(false);
         }
         catch (CompactedException)
         {
@@ -325,7 +327,8 @@ public sealed class EtcdStore : IStore
     {
         try
         {
-            await CallAsync(channel => channel.UnaryAsync(EtcdMethods.Range, new RangeRequest { Key = ProbeKey, Revision = revision, CountOnly = true }, Options(), cancellationToken), retry: true, translateCompaction: false).ConfigureAwait(false);
+            var request = new RangeRequest { Key = ProbeKey, Revision = revision, CountOnly = true };
+            await CallAsync((etcd, call) => etcd.Kv.RangeAsync(request, call).ResponseAsync, retry: true, cancellationToken, translateCompaction: false).ConfigureAwait(false);
             return true;
         }
         catch (RpcException e) when (IsCompaction(e))
@@ -335,40 +338,31 @@ public sealed class EtcdStore : IStore
     }
 
     private Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken) =>
-        CallAsync(channel => channel.UnaryAsync(EtcdMethods.Range, request, Options(), cancellationToken), retry: true, requested: request.Revision);
+        CallAsync((etcd, call) => etcd.Kv.RangeAsync(request, call).ResponseAsync, retry: true, cancellationToken, requested: request.Revision);
 
     private Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
-        CallAsync(channel => channel.UnaryAsync(EtcdMethods.Txn, request, Options(), cancellationToken), retry: false);
-
-    private CallOptions Options() => new() { Timeout = _options.RequestTimeout };
+        CallAsync((etcd, call) => etcd.Kv.TxnAsync(request, call).ResponseAsync, retry: false, cancellationToken);
 
     /// <summary>Runs a call on the current member; reads move on to the next member when one is unreachable.</summary>
-    private async Task<T> CallAsync<T>(Func<GrpcChannel, Task<T>> call, bool retry, long requested = 0, bool translateCompaction = true)
+    private async Task<T> CallAsync<T>(Func<EtcdConnection, CallOptions, Task<T>> call, bool retry, CancellationToken cancellationToken, long requested = 0, bool translateCompaction = true)
     {
         ThrowIfDisposed();
-        var attempts = retry ? _channels.Length : 1;
+        var attempts = retry ? _connections.Length : 1;
         for (var attempt = 1; ; attempt++)
         {
             var index = Volatile.Read(ref _current);
             try
             {
-                return await call(_channels[index]).ConfigureAwait(false);
+                var options = new CallOptions(deadline: DateTime.UtcNow + _options.RequestTimeout, cancellationToken: cancellationToken);
+                return await call(_connections[index], options).ConfigureAwait(false);
             }
-            catch (RpcException e) when (IsUnreachable(e.StatusCode) || e.InnerException is HttpRequestException)
+            catch (RpcException e) when (IsUnreachable(e))
             {
                 // A write that may have been applied is never repeated; the next call goes elsewhere.
-                Interlocked.CompareExchange(ref _current, (index + 1) % _channels.Length, index);
+                Interlocked.CompareExchange(ref _current, (index + 1) % _connections.Length, index);
                 if (attempt >= attempts)
                 {
-                    throw new StoreUnavailableException($"etcd is unavailable: {(e.InnerException is { } inner ? Describe(inner) : e.Detail)}", e);
-                }
-            }
-            catch (HttpRequestException e)
-            {
-                Interlocked.CompareExchange(ref _current, (index + 1) % _channels.Length, index);
-                if (attempt >= attempts)
-                {
-                    throw new StoreUnavailableException($"etcd is unavailable: {Describe(e)}", e);
+                    throw Unavailable(e);
                 }
             }
             catch (RpcException e) when (!translateCompaction && IsCompaction(e))
@@ -401,14 +395,19 @@ public sealed class EtcdStore : IStore
         return string.Join(": ", messages);
     }
 
-    private static bool IsUnreachable(StatusCode code) => code is StatusCode.Unavailable or StatusCode.DeadlineExceeded;
+    /// <summary>The member did not answer: no connection, a broken one (the library reports some as Internal), or the deadline.</summary>
+    private static bool IsUnreachable(RpcException e) =>
+        e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded || e.InnerException is HttpRequestException or IOException;
+
+    private static StoreUnavailableException Unavailable(RpcException e) =>
+        new($"etcd is unavailable: {(e.InnerException is { } inner ? Describe(inner) : e.Status.Detail)}", e);
 
     private static bool IsCompaction(RpcException e) =>
-        e.StatusCode == StatusCode.OutOfRange && e.Detail.Contains("compacted", StringComparison.Ordinal);
+        e.StatusCode == StatusCode.OutOfRange && e.Status.Detail.Contains("compacted", StringComparison.Ordinal);
 
     private static StorageException Translate(RpcException e, long requested = 0)
     {
-        if (e.StatusCode == StatusCode.OutOfRange && e.Detail.Contains("future revision", StringComparison.Ordinal))
+        if (e.StatusCode == StatusCode.OutOfRange && e.Status.Detail.Contains("future revision", StringComparison.Ordinal))
         {
             return new FutureRevisionException(requested, 0);
         }
@@ -418,7 +417,7 @@ public sealed class EtcdStore : IStore
             return new CompactedException(requested, 0);
         }
 
-        return new StoreUnavailableException($"etcd refused the request: {e.Detail}", e);
+        return new StoreUnavailableException($"etcd refused the request: {e.Status.Detail}", e);
     }
 
     private static async Task Guard(Func<Task> action)
@@ -427,13 +426,13 @@ public sealed class EtcdStore : IStore
         {
             await action().ConfigureAwait(false);
         }
+        catch (RpcException e) when (IsUnreachable(e))
+        {
+            throw Unavailable(e);
+        }
         catch (RpcException e)
         {
             throw Translate(e);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new StoreUnavailableException($"etcd is unavailable: {e.Message}", e);
         }
     }
 
@@ -486,9 +485,9 @@ public sealed class EtcdStore : IStore
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            foreach (var channel in _channels)
+            foreach (var connection in _connections)
             {
-                channel.Dispose();
+                connection.Dispose();
             }
         }
 

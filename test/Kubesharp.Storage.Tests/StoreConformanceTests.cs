@@ -231,6 +231,23 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task List_ValuesAtLimitTogetherOverFourMebibytes_ReturnsEveryValue()
+    {
+        // Four values of 1.5 MiB come back as one 6 MiB answer, above common 4 MiB message limits.
+        for (var i = 0; i < 4; i++)
+        {
+            var value = new byte[IStore.MaxValueBytes];
+            value[^1] = (byte)i;
+            await Store.CreateAsync($"{Prefix}big{i}", value, default);
+        }
+
+        var list = await Store.ListAsync(Prefix, new ListOptions(), default);
+
+        Assert.Equal(4, list.Items.Count);
+        Assert.All(list.Items, (item, i) => Assert.Equal(i, item.Value.Span[^1]));
+    }
+
+    [Fact]
     public async Task Update_ValueOverLimit_ThrowsValueTooLarge()
     {
         var created = await Store.CreateAsync(Prefix + "a", Bytes("one"), default);
