@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Kubesharp.E2ETests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -19,7 +20,7 @@ public sealed class KubectlHistoryTests : IAsyncLifetime
     {
         Directory.CreateDirectory(_server.DataDir);
         Directory.CreateDirectory(_bin);
-        File.CreateSymbolicLink(Path.Combine(_bin, "kubectl-history"), Path.Combine(AppContext.BaseDirectory, "kubesharp"));
+        File.CreateSymbolicLink(Path.Combine(_bin, "kubectl-history"), KubesharpExecutable.File);
         _process = await KubectlServer.StartAsync(_server.DataDir, ["--disable-agent", "--history-retention", "1h", "--history-max-size", "64Mi"]);
     }
 
