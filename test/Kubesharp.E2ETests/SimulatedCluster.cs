@@ -60,12 +60,12 @@ public sealed class SimulatedCluster : IAsyncLifetime
     public Task<Kubectl.Result> KubectlAsync(string[] args, string stdin) => RunAsync("kubectl", args, stdin);
 
     /// <summary>Runs a <c>kubesharp</c> verb (the built executable) against this cluster.</summary>
-    public Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunKubesharpAsync(args, Environment(), TimeSpan.FromSeconds(300));
+    public Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunKubesharpAsync(args, ClientEnvironment(), TimeSpan.FromSeconds(300));
 
     private Task<Kubectl.Result> RunAsync(string file, string[] args, string? stdin) =>
-        ChildProcess.RunAsync(file, args, Environment(), stdin, TimeSpan.FromSeconds(300));
+        ChildProcess.RunAsync(file, args, ClientEnvironment(), stdin, TimeSpan.FromSeconds(300));
 
-    private Dictionary<string, string> Environment() => new() { ["KUBECONFIG"] = Kubeconfig, ["HOME"] = DataDir };
+    private Dictionary<string, string> ClientEnvironment() => new() { ["KUBECONFIG"] = Kubeconfig, ["HOME"] = DataDir };
 }
 
 [CollectionDefinition(Name)]
