@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. As root on Debian it first installs the system packages the tests use: what a
 # node needs (node-packages.txt, the launcher's list, etcd included) plus a registry (and htpasswd for its credentials), nftables, curl and the official
-# Python client (an independent client the end-to-end tests drive), and headless Chromium for the dashboard's tests.
+# Python client (an independent client the end-to-end tests drive), and headless Chromium for the dashboard's tests;
+# and what the native compile needs (build-packages.txt, the launcher's too), for the executable the tests run.
 # ./test.sh --print-packages lists them and exits.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
-mapfile -t packages < <(sed -e 's/#.*//' node-packages.txt | awk 'NF { print $1 }')
+mapfile -t packages < <(sed -e 's/#.*//' node-packages.txt build-packages.txt | awk 'NF { print $1 }')
 packages+=(docker-registry apache2-utils nftables curl python3-kubernetes chromium)
 if [ "${1:-}" = "--print-packages" ]; then
   printf '%s\n' "${packages[@]}"
@@ -25,6 +26,13 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 fi
 
 dotnet build Kubesharp.slnx -c Release --nologo -v quiet
+
+# The tests that start kubesharp run the file KUBESHARP_EXECUTABLE names: the native (ahead-of-time compiled)
+# executable, as the launcher builds it, so trimming and AOT breaks fail here. Unset, they run the JIT build.
+native="$(mktemp -d "${TMPDIR:-/tmp}/kubesharp-native.XXXXXX")"
+trap 'rm -rf "$native"' EXIT
+dotnet publish src/Kubesharp/Kubesharp.csproj -c Release -r linux-x64 -p:PublishAot=true -o "$native" --nologo -v quiet
+export KUBESHARP_EXECUTABLE="$native/kubesharp"
 
 # One test project at a time: several of them start their own containerd, etcd or network namespaces,
 # and the machine is small; sequential runs keep them from competing for the same resources.

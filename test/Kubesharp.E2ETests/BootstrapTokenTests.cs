@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kubesharp.E2ETests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -108,14 +109,7 @@ public sealed class BootstrapTokenTests(KubectlServer server) : IAsyncLifetime
 
     private static async Task<Kubectl.Result> KubesharpAsync(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(KubesharpExecutable.StartInfo(args))!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -1,12 +1,17 @@
 using System.Diagnostics;
+using Kubesharp.E2ETests.Support;
 
 namespace Kubesharp.E2ETests;
 
 /// <summary>Runs a program (kubectl, the built kubesharp) to its end, as a user at a shell would.</summary>
 public static class ChildProcess
 {
-    /// <summary>The built <c>kubesharp</c> executable, run through dotnet, with its arguments.</summary>
-    public static string[] Kubesharp(params string[] args) => [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), .. args];
+    /// <summary>Runs the <c>kubesharp</c> executable (<see cref="KubesharpExecutable"/>) with <paramref name="args"/> to its end.</summary>
+    public static Task<Kubectl.Result> RunKubesharpAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var command = KubesharpExecutable.Command(args);
+        return RunAsync(command[0], command[1..], environment, timeout: timeout);
+    }
 
     /// <summary>Runs <paramref name="program"/> with standard input closed (or fed <paramref name="stdin"/>); one that
     /// outlives <paramref name="timeout"/> (default two minutes) is killed with its children, and that fails the caller.</summary>

@@ -227,6 +227,6 @@ public sealed class ClusterInitTests : IDisposable
     private Task<Kubectl.Result> KubectlAsync(params string[] args) =>
         ChildProcess.RunAsync("kubectl", args, new Dictionary<string, string> { ["KUBECONFIG"] = Path.Combine(dataDir, "kubeconfig.yaml"), ["HOME"] = dataDir });
 
-    private static Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunAsync("dotnet", ChildProcess.Kubesharp(args));
+    private static Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunKubesharpAsync(args);
 
 }

@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Kubesharp.E2ETests.Support;
 using Xunit.Abstractions;
 
 namespace Kubesharp.E2ETests;
@@ -303,11 +304,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
 
     private async Task<Process> StartAgentAsync(Server server, string token)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "agent", "--server", server.Url, "--token", token, "--simulated-nodes", SimulatedNodes.ToString(CultureInfo.InvariantCulture), "--node-name", "ha-agent", "--data-dir", Path.Combine(root, "agent") })
-        {
-            info.ArgumentList.Add(argument);
-        }
+        var info = KubesharpExecutable.StartInfo("agent", "--server", server.Url, "--token", token, "--simulated-nodes", SimulatedNodes.ToString(CultureInfo.InvariantCulture), "--node-name", "ha-agent", "--data-dir", Path.Combine(root, "agent"));
 
         var process = Process.Start(info)!;
         processes.Add(process);
@@ -429,7 +426,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
     private Task<Kubectl.Result> KubectlAsync(Server server, string[] args, string? stdin) =>
         ChildProcess.RunAsync("kubectl", ["--kubeconfig", Path.Combine(server.DataDir, "kubeconfig.yaml"), .. args], new Dictionary<string, string> { ["HOME"] = root }, stdin);
 
-    private static Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunAsync("dotnet", ChildProcess.Kubesharp(args));
+    private static Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunKubesharpAsync(args);
 
     private static int HttpsPortOf(string dataDir)
     {

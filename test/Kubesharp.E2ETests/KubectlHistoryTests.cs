@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Kubesharp.E2ETests.Support;
 using Kubesharp.IntegrationTests.ApiServer;
 using Kubesharp.IntegrationTests.Support;
 
@@ -21,7 +22,7 @@ public sealed class KubectlHistoryTests : IAsyncLifetime
     {
         Directory.CreateDirectory(_server.DataDir);
         Directory.CreateDirectory(_bin);
-        File.CreateSymbolicLink(Path.Combine(_bin, "kubectl-history"), Path.Combine(AppContext.BaseDirectory, "kubesharp"));
+        File.CreateSymbolicLink(Path.Combine(_bin, "kubectl-history"), KubesharpExecutable.File);
         _process = await KubectlServer.StartAsync(_server.DataDir, ["--disable-agent", "--history-retention", "1h", "--history-max-size", "64Mi"]);
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kubesharp.E2ETests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -39,7 +40,7 @@ public sealed class KubectlPlanTests(SimulatedCluster cluster) : IDisposable
     public async Task KubectlPlan_PluginOnPath_TableYamlAndAddedNodesWithoutCreatingAnything()
     {
         Directory.CreateDirectory(bin);
-        File.CreateSymbolicLink(Path.Combine(bin, "kubectl-plan"), Path.Combine(AppContext.BaseDirectory, "kubesharp"));
+        File.CreateSymbolicLink(Path.Combine(bin, "kubectl-plan"), KubesharpExecutable.File);
         var file = Path.Combine(bin, "app.yaml");
         await File.WriteAllTextAsync(file, Manifests);
 

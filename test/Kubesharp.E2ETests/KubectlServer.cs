@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Kubesharp.E2ETests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -71,22 +72,7 @@ public sealed class KubectlServer : IAsyncLifetime
     /// <summary>Starts <c>kubesharp server</c> with <paramref name="arguments"/> and waits until it says it is ready.</summary>
     public static async Task<Process> StartAsync(string dataDir, IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"));
-        info.ArgumentList.Add("server");
-        info.ArgumentList.Add("--data-dir");
-        info.ArgumentList.Add(dataDir);
-        info.ArgumentList.Add("--https-port");
-        info.ArgumentList.Add(FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
+        var info = KubesharpExecutable.StartInfo(["server", "--data-dir", dataDir, "--https-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments]);
 
         var process = Process.Start(info)!;
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

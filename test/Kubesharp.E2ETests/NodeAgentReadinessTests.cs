@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Kubesharp.E2ETests.Support;
 
 namespace Kubesharp.E2ETests;
 
@@ -44,11 +45,7 @@ public sealed class NodeAgentReadinessTests : IAsyncLifetime
             port = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
 
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "server", "--data-dir", _dataDir, "--https-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--disable-scheduler" })
-        {
-            info.ArgumentList.Add(argument);
-        }
+        var info = KubesharpExecutable.StartInfo("server", "--data-dir", _dataDir, "--https-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--disable-scheduler");
 
         var reported = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var saidReady = false;

@@ -60,10 +60,12 @@ public sealed class SimulatedCluster : IAsyncLifetime
     public Task<Kubectl.Result> KubectlAsync(string[] args, string stdin) => RunAsync("kubectl", args, stdin);
 
     /// <summary>Runs a <c>kubesharp</c> verb (the built executable) against this cluster.</summary>
-    public Task<Kubectl.Result> KubesharpAsync(params string[] args) => RunAsync("dotnet", ChildProcess.Kubesharp(args), null);
+    public Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunKubesharpAsync(args, ClientEnvironment(), TimeSpan.FromSeconds(300));
 
     private Task<Kubectl.Result> RunAsync(string file, string[] args, string? stdin) =>
-        ChildProcess.RunAsync(file, args, new Dictionary<string, string> { ["KUBECONFIG"] = Kubeconfig, ["HOME"] = DataDir }, stdin, TimeSpan.FromSeconds(300));
+        ChildProcess.RunAsync(file, args, ClientEnvironment(), stdin, TimeSpan.FromSeconds(300));
+
+    private Dictionary<string, string> ClientEnvironment() => new() { ["KUBECONFIG"] = Kubeconfig, ["HOME"] = DataDir };
 }
 
 [CollectionDefinition(Name)]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.Cri.Tests.Support;
+using Kubesharp.E2ETests.Support;
 using Container = Kubesharp.Api.Core.V1.Container;
 
 namespace Kubesharp.Kubelet.Tests.EndToEnd;
@@ -102,11 +103,7 @@ public sealed class KillallEndToEndTests
             port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
         }
 
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-        {
-            info.ArgumentList.Add(argument);
-        }
+        var info = KubesharpExecutable.StartInfo("server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         var process = Process.Start(info)!;
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

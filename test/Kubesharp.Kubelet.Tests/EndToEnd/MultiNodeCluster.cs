@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Kubesharp.Cri;
 using Kubesharp.Cri.Tests.Support;
+using Kubesharp.E2ETests.Support;
 using Kubesharp.Kubelet.Images;
 using Kubesharp.Kubelet.Runtime;
 
@@ -65,8 +66,8 @@ internal sealed class MultiNodeCluster : IAsyncDisposable
 
     public IReadOnlyList<MachineNode> Machines => [Server, Agent1, Agent2];
 
-    /// <summary>The built executable (the apphost the project's build puts beside the tests).</summary>
-    public static string Executable => Path.Combine(AppContext.BaseDirectory, "kubesharp");
+    /// <summary>The executable the tests run (<see cref="KubesharpExecutable.File"/>).</summary>
+    public static string Executable => KubesharpExecutable.File;
 
     public string ServerUrl => $"https://{ServerAddress}:6443";
 

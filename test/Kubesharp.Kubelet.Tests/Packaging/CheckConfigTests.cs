@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kubesharp.E2ETests.Support;
 using Kubesharp.Prerequisites;
 
 namespace Kubesharp.Kubelet.Tests.Packaging;
@@ -102,14 +103,7 @@ public sealed class CheckConfigTests : IDisposable
 
     private static async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(KubesharpExecutable.StartInfo(args))!;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var error = process.StandardError.ReadToEndAsync(timeout.Token);

@@ -49,10 +49,15 @@ public sealed class NodePackagesTests
 
     /// <summary>The file column of node-packages.txt by package.</summary>
     private static Dictionary<string, string> ListedFiles() =>
-        File.ReadLines(Path.Combine(Root, "node-packages.txt"))
+        Listed("node-packages.txt").ToDictionary(fields => fields[0], fields => fields.Length > 1 ? fields[1] : "", StringComparer.Ordinal);
+
+    /// <summary>The packages of build-packages.txt, what the launcher's native compile needs.</summary>
+    private static string[] BuildPackages() => [.. Listed("build-packages.txt").Select(fields => fields[0])];
+
+    private static IEnumerable<string[]> Listed(string file) =>
+        File.ReadLines(Path.Combine(Root, file))
             .Select(line => line.Split('#')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            .Where(fields => fields.Length > 0)
-            .ToDictionary(fields => fields[0], fields => fields.Length > 1 ? fields[1] : "", StringComparer.Ordinal);
+            .Where(fields => fields.Length > 0);
 
     [Fact]
     public async Task Launcher_PrintsTheListedPackages_AndTestShInstallsThemToo()
@@ -69,14 +74,27 @@ public sealed class NodePackagesTests
         Assert.Contains("etcd-server", suite);
         Assert.Contains("python3-kubernetes", suite);
         Assert.DoesNotContain("python3-kubernetes", launcher);
+        // The native compile's packages are the launcher's (installed before it compiles), not a node's.
+        Assert.Equal(["clang", "zlib1g-dev"], BuildPackages());
+        Assert.Empty(BuildPackages().Except(suite));
+        Assert.Empty(BuildPackages().Intersect(launcher));
     }
 
-    [Fact]
-    public async Task LauncherInstallStep_DryRun_ChecksEachListedPackageWithDpkgAndStartsNothing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task LauncherInstallStep_DryRun_ChecksEachListedPackageWithDpkgAndStartsNothing(bool jit)
     {
-        var listed = ListedFiles().Keys.ToArray();
+        // The native build (the default) needs the build packages too; the JIT build only a node's.
+        string[] listed = [.. ListedFiles().Keys, .. jit ? [] : BuildPackages()];
 
-        var (_, lines) = await RunAsync("bash", ["kubesharp", "server", "--data-dir", "/nonexistent"], new() { ["KUBESHARP_INSTALL_DRY_RUN"] = "1" });
+        Dictionary<string, string> environment = new() { ["KUBESHARP_INSTALL_DRY_RUN"] = "1" };
+        if (jit)
+        {
+            environment["KUBESHARP_JIT"] = "1";
+        }
+
+        var (_, lines) = await RunAsync("bash", ["kubesharp", "server", "--data-dir", "/nonexistent"], environment);
 
         var states = lines.Select(l => l.Split(' ')).ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
         Assert.Equal(listed, states.Keys);

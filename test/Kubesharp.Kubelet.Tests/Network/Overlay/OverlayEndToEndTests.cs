@@ -4,6 +4,7 @@ using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.Client;
 using Kubesharp.Client.Tests;
+using Kubesharp.E2ETests.Support;
 using Kubesharp.Kubelet.Network.Overlay;
 using Kubesharp.Kubelet.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -72,7 +73,7 @@ public sealed class OverlayEndToEndTests
 
             // The real executable, inside the node's namespace (so it sees that node's links and rules only).
             var (exitCode, stdout, stderr) = await Kubesharp.Kubelet.Runtime.ExternalCommand.RunAsync(
-                "ip", [.. testbed.Node1.CommandPrefix.Skip(1), "dotnet", Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), "killall", "--data-dir", dataDir], CancellationToken.None);
+                "ip", [.. testbed.Node1.CommandPrefix.Skip(1), .. KubesharpExecutable.Command("killall", "--data-dir", dataDir)], CancellationToken.None);
 
             Assert.True(exitCode == 0, stdout + stderr);
             Assert.Contains(OverlayOptions.DefaultDeviceName, stdout, StringComparison.Ordinal);

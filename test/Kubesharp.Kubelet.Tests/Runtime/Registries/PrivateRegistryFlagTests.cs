@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kubesharp.E2ETests.Support;
 
 namespace Kubesharp.Kubelet.Tests.Runtime.Registries;
 
@@ -19,14 +20,7 @@ public sealed class PrivateRegistryFlagTests
                 ? ["server", "--private-registry", file, "--data-dir", Path.Combine(dir.FullName, "data"), "--https-port", "0"]
                 // Nothing listens at the server's address: the file is checked before the agent reaches out.
                 : ["agent", "--private-registry", file, "--data-dir", Path.Combine(dir.FullName, "data"), "--server", "https://127.0.0.1:1", "--token", "K10" + new string('0', 64) + "::node:secret"];
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"));
-            foreach (var argument in arguments)
-            {
-                info.ArgumentList.Add(argument);
-            }
-
-            using var process = Process.Start(info)!;
+            using var process = Process.Start(KubesharpExecutable.StartInfo(arguments))!;
             var error = process.StandardError.ReadToEndAsync();
             _ = process.StandardOutput.ReadToEndAsync();
             using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
