@@ -18,6 +18,7 @@ using Kubesharp.Bench.Common;
 //        Kubesharp.Bench.Api --rbac [--quick] [--write BENCHMARKS.md]   (only the RBAC section)
 //        Kubesharp.Bench.Api --audit-encryption [--quick] [--write BENCHMARKS.md]   (audit log and encryption at rest)
 //        Kubesharp.Bench.Api --history [--quick] [--write BENCHMARKS.md]   (object history on beside off)
+//        Kubesharp.Bench.Api --list [--quick]   (LIST 1,000 ConfigMaps only, alternating rounds with the floor)
 //        Kubesharp.Bench.Api --native PATH [--quick] [--write BENCHMARKS.md]   (native executable against the JIT build)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
@@ -56,6 +57,40 @@ if (nativeIndex >= 0)
     }
 
     return 0;
+}
+
+if (args.Contains("--list"))
+{
+    // LIST alone, in alternating rounds against the floor: the quick loop for work on the list path.
+    await MeasureListAsync(root, duration);
+    Directory.Delete(root, recursive: true);
+    return 0;
+}
+
+static async Task MeasureListAsync(string root, TimeSpan duration)
+{
+    using var only = await ServerProcess.StartKubesharpAsync(Path.Combine(root, "server"));
+    using var onlyClient = ServerProcess.CreateClient(only.DataDir);
+    await PrepareAsync(onlyClient, only.Url);
+    var listBodies = Path.Combine(root, "bodies");
+    Directory.CreateDirectory(listBodies);
+    await File.WriteAllBytesAsync(Path.Combine(listBodies, "get.json"), await onlyClient.GetByteArrayAsync(new Uri(only.Url, "/api/v1/namespaces/bench/configmaps/get-me")));
+    await File.WriteAllBytesAsync(Path.Combine(listBodies, "list.json"), await onlyClient.GetByteArrayAsync(new Uri(only.Url, "/api/v1/namespaces/bench-list/configmaps")));
+    using var listFloor = await ServerProcess.StartFloorAsync(Path.Combine(only.DataDir, "server", "tls"), listBodies);
+    using var listFloorClient = ServerProcess.CreateClient(only.DataDir);
+    Console.Error.WriteLine($"kubesharp pid {only.Pid}, RSS {only.RssKilobytes() / 1024.0:F1} MB after 1,000 ConfigMaps");
+    foreach (var clients in new[] { 1, 32 })
+    {
+        var (ours, theirs) = await Load.ComparePairedAsync(
+            clients,
+            duration * 2,
+            (onlyClient, (c, _) => c.GetAsync(new Uri(only.Url, "/api/v1/namespaces/bench-list/configmaps"))),
+            (listFloorClient, (c, _) => c.GetAsync(new Uri(listFloor.Url, "/api/v1/namespaces/bench-list/configmaps"))),
+            rounds: 8);
+        Console.WriteLine($"LIST 1,000 ConfigMaps, {clients} client(s): {ours.Rate:F0}/s against the floor's {theirs.Rate:F0}/s = {ours.Rate / theirs.Rate:F2}; p50 {BenchmarkReport.Percentile(ours.Latencies, 0.5):F2} / {BenchmarkReport.Percentile(theirs.Latencies, 0.5):F2} ms, p99 {BenchmarkReport.Percentile(ours.Latencies, 0.99):F2} / {BenchmarkReport.Percentile(theirs.Latencies, 0.99):F2} ms");
+    }
+
+    Console.Error.WriteLine($"kubesharp RSS {only.RssKilobytes() / 1024.0:F1} MB after the lists");
 }
 
 if (args.Contains("--audit-encryption"))
@@ -473,6 +508,8 @@ namespace Kubesharp.Bench.Api
         }
 
         public static HttpClient CreateClient(string dataDir) => AdminClient.Create(dataDir, multipleConnections: false, TimeSpan.FromSeconds(60));
+
+        public int Pid => process.Id;
 
         public long RssKilobytes()
         {

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Kubesharp.Dns.Wire;
@@ -15,7 +17,10 @@ public sealed partial class ClusterDnsServer : IAsyncDisposable
     /// <summary>The EDNS(0) payload size we advertise (the DNS flag day 2020 value).</summary>
     public const ushort EdnsPayloadSize = 1232;
 
+    private const int OptRecordSize = 11;
+
     private readonly ClusterDnsZone zone;
+    private readonly ClusterDnsResponseCache cache;
     private readonly DnsForwarder forwarder;
     private readonly ClusterDnsOptions options;
     private readonly ILogger logger;
@@ -27,6 +32,7 @@ public sealed partial class ClusterDnsServer : IAsyncDisposable
     public ClusterDnsServer(ClusterDnsZone zone, DnsForwarder forwarder, ClusterDnsOptions options, ILogger? logger = null)
     {
         this.zone = zone;
+        cache = new ClusterDnsResponseCache(zone);
         this.forwarder = forwarder;
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
@@ -60,13 +66,91 @@ public sealed partial class ClusterDnsServer : IAsyncDisposable
         }
 
         TcpEndpoint = (IPEndPoint)tcp.LocalEndpoint;
-        loops.Add(Task.Run(() => ServeUdpAsync(udp, stopping.Token)));
+        for (var i = 0; i < UdpReceivers; i++)
+        {
+            var socket = udp;
+            loops.Add(Task.Factory.StartNew(() => ServeUdp(socket, stopping.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+        }
+
         loops.Add(Task.Run(() => ServeTcpAsync(tcp, stopping.Token)));
         LogListening(logger, UdpEndpoint);
     }
 
+    /// <summary>
+    /// Threads blocked in a receive on the UDP socket: the kernel hands each datagram to one of them, so a query
+    /// is answered while another is being read, without a thread-pool hop per query.
+    /// </summary>
+    private static int UdpReceivers => Math.Clamp(Environment.ProcessorCount, 2, 8);
+
     /// <summary>Answers one query message (exposed for benchmarks and tests of the decision logic).</summary>
     public async ValueTask<byte[]?> HandleAsync(ReadOnlyMemory<byte> query, bool overTcp, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ushort.MaxValue);
+        try
+        {
+            var length = TryAnswerFromCache(query.Span, buffer, overTcp);
+            if (length > 0)
+            {
+                return buffer.AsSpan(0, length).ToArray();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return await HandleUncachedAsync(query, overTcp, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes the response to a plain query about a cluster name into <paramref name="response"/> from the
+    /// precomputed one, patching ID, RD bit, the question's letter case and the OPT record; 0 when the query
+    /// needs the general path (forwarding, errors, an answer that must be truncated).
+    /// </summary>
+    internal int TryAnswerFromCache(ReadOnlySpan<byte> query, Span<byte> response, bool overTcp)
+    {
+        if (!DnsQuery.TryRead(query, out var request) || request.Class != DnsMessage.ClassInternet)
+        {
+            return 0;
+        }
+
+        Span<byte> key = stackalloc byte[request.QuestionLength];
+        request.WriteKey(query, key);
+        if (cache.Get(key) is not { } cached)
+        {
+            return 0;
+        }
+
+        var edns = request.EdnsUdpSize >= 0;
+        var length = cached.Length + (edns ? OptRecordSize : 0);
+        var maxSize = overTcp ? ushort.MaxValue : edns ? Math.Clamp(request.EdnsUdpSize, DnsMessage.ClassicUdpSize, EdnsPayloadSize) : DnsMessage.ClassicUdpSize;
+        if (length > maxSize || length > response.Length)
+        {
+            return 0;
+        }
+
+        cached.CopyTo(response);
+        BinaryPrimitives.WriteUInt16BigEndian(response, request.Id);
+        if (request.RecursionDesired)
+        {
+            response[2] |= 0x01;
+        }
+
+        query[DnsQuery.QuestionOffset..request.QuestionEnd].CopyTo(response[DnsQuery.QuestionOffset..]);
+        if (edns)
+        {
+            // OPT: root name, type 41, class = our payload size, TTL 0 (extended rcode, version, flags), no options.
+            var opt = response.Slice(cached.Length, OptRecordSize);
+            opt.Clear();
+            BinaryPrimitives.WriteUInt16BigEndian(opt[1..], (ushort)DnsType.OPT);
+            BinaryPrimitives.WriteUInt16BigEndian(opt[3..], EdnsPayloadSize);
+            BinaryPrimitives.WriteUInt16BigEndian(response[10..], (ushort)(BinaryPrimitives.ReadUInt16BigEndian(response[10..]) + 1));
+        }
+
+        return length;
+    }
+
+    private async ValueTask<byte[]?> HandleUncachedAsync(ReadOnlyMemory<byte> query, bool overTcp, CancellationToken cancellationToken)
     {
         DnsMessage request;
         try
@@ -136,44 +220,63 @@ public sealed partial class ClusterDnsServer : IAsyncDisposable
             Questions = request.Questions,
         }, MaxSize(request, overTcp));
 
-    private async Task ServeUdpAsync(Socket socket, CancellationToken cancellationToken)
+    private void ServeUdp(Socket socket, CancellationToken cancellationToken)
     {
-        var buffer = new byte[65535];
-        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        // Blocking receives and sends on a socket never used asynchronously: each is one system call, allocation-free.
+        var query = new byte[ushort.MaxValue];
+        var response = new byte[EdnsPayloadSize];
+        var client = new SocketAddress(socket.AddressFamily);
         while (!cancellationToken.IsCancellationRequested)
         {
-            SocketReceiveFromResult received;
+            int received;
             try
             {
-                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
+                received = socket.ReceiveFrom(query, SocketFlags.None, client);
             }
             catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
             {
                 continue;
             }
-            catch (ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
                 return;
             }
 
-            var query = buffer.AsSpan(0, received.ReceivedBytes).ToArray();
-            var client = received.RemoteEndPoint;
-            _ = RespondUdpAsync(socket, query, client, cancellationToken);
+            try
+            {
+                var length = TryAnswerFromCache(query.AsSpan(0, received), response, overTcp: false);
+                if (length > 0)
+                {
+                    socket.SendTo(response.AsSpan(0, length), SocketFlags.None, client);
+                    continue;
+                }
+            }
+            catch (Exception e) when (e is ObjectDisposedException or SocketException)
+            {
+                continue;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogQueryFailed(logger, e);
+                continue;
+            }
+
+            // Forwarding and the rare uncached answer wait elsewhere, so this receiver goes back to the socket.
+            var copy = new SocketAddress(client.Family, client.Size);
+            client.Buffer.Span.CopyTo(copy.Buffer.Span);
+            _ = RespondUdpAsync(socket, query.AsSpan(0, received).ToArray(), copy, cancellationToken);
         }
     }
 
-    private async Task RespondUdpAsync(Socket socket, byte[] query, EndPoint client, CancellationToken cancellationToken)
+    private async Task RespondUdpAsync(Socket socket, byte[] query, SocketAddress client, CancellationToken cancellationToken)
     {
         try
         {
-            var response = await HandleAsync(query, overTcp: false, cancellationToken).ConfigureAwait(false);
+            var response = await HandleUncachedAsync(query, overTcp: false, cancellationToken).ConfigureAwait(false);
             if (response is not null)
             {
-                await socket.SendToAsync(response, SocketFlags.None, client, cancellationToken).ConfigureAwait(false);
+                // A synchronous send keeps the socket in blocking mode for the receivers.
+                socket.SendTo(response, SocketFlags.None, client);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)

@@ -46,12 +46,23 @@ public sealed class ClusterDnsZone
 
     public string Zone => zone;
 
+    /// <summary>
+    /// Changes whenever an answer may have changed: forward names read Services and EndpointSlices, reverse
+    /// names (<paramref name="reverse"/>) Pods as well, so Pod churn leaves cached forward answers alone.
+    /// </summary>
+    internal long Version(bool reverse) =>
+        services.Version + slices.Version + (reverse ? pods.Version : 0);
+
+    /// <summary>Whether <paramref name="name"/> is a reverse (PTR) name, answered from Pods as well.</summary>
+    internal static bool IsReverse(string name) =>
+        name.EndsWith(".in-addr.arpa", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".ip6.arpa", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Answers <paramref name="question"/> or returns null when the name belongs elsewhere.</summary>
     public DnsAnswer? Answer(DnsQuestion question)
     {
         ArgumentNullException.ThrowIfNull(question);
         var name = question.Name.TrimEnd('.').ToLowerInvariant();
-        if (name.EndsWith(".in-addr.arpa", StringComparison.Ordinal) || name.EndsWith(".ip6.arpa", StringComparison.Ordinal))
+        if (IsReverse(name))
         {
             return Reverse(question, name);
         }

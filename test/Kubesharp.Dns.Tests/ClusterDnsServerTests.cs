@@ -236,6 +236,132 @@ public sealed class ClusterDnsServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Udp_CachedServiceAddressChanged_AnswersNewAddress()
+    {
+        var before = await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "web.shop.svc.cluster.local", DnsType.A);
+        cluster.Services.Upsert(DnsTestCluster.NewService("shop", "web", "10.43.0.21", new Kubesharp.Api.Core.V1.ServicePort { Name = "http", Port = 80 }));
+
+        var after = await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "web.shop.svc.cluster.local", DnsType.A);
+
+        Assert.Equal([IPAddress.Parse("10.43.0.20")], Addresses(before));
+        Assert.Equal([IPAddress.Parse("10.43.0.21")], Addresses(after));
+    }
+
+    [Fact]
+    public async Task Tcp_CachedServiceDeleted_IsNxdomain()
+    {
+        var before = await DnsClient.QueryTcpAsync(server.TcpEndpoint!, "web.shop.svc.cluster.local", DnsType.A);
+        cluster.Services.Delete("shop/web");
+
+        var after = await DnsClient.QueryTcpAsync(server.TcpEndpoint!, "web.shop.svc.cluster.local", DnsType.A);
+
+        Assert.Equal(DnsResponseCode.NoError, before.ResponseCode);
+        Assert.Equal(DnsResponseCode.NameError, after.ResponseCode);
+    }
+
+    [Fact]
+    public async Task Udp_CachedNxdomainThenServiceCreated_AnswersAddress()
+    {
+        var before = await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "late.shop.svc.cluster.local", DnsType.A);
+        cluster.Services.Upsert(DnsTestCluster.NewService("shop", "late", "10.43.0.77", new Kubesharp.Api.Core.V1.ServicePort { Name = "x", Port = 1 }));
+
+        var after = await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "late.shop.svc.cluster.local", DnsType.A);
+
+        Assert.Equal(DnsResponseCode.NameError, before.ResponseCode);
+        Assert.Equal([IPAddress.Parse("10.43.0.77")], Addresses(after));
+    }
+
+    [Fact]
+    public async Task Udp_CachedHeadlessEndpointBecomesReady_AnswersIt()
+    {
+        var before = await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "db.shop.svc.cluster.local", DnsType.A);
+        var slice = cluster.Slices.Get("shop/db-abcde")!;
+        cluster.Slices.Upsert(slice with
+        {
+            Endpoints = [.. slice.Endpoints!.Select(e => e with { Conditions = new Kubesharp.Api.Discovery.V1.EndpointConditions { Ready = true } })],
+        });
+
+        var after = await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "db.shop.svc.cluster.local", DnsType.A);
+
+        Assert.Equal(2, before.Answers.Count);
+        Assert.Equal([IPAddress.Parse("10.42.0.11"), IPAddress.Parse("10.42.0.12"), IPAddress.Parse("10.42.0.13")], Addresses(after));
+    }
+
+    [Fact]
+    public async Task Udp_CachedPodReverseAfterPodDeleted_NoLongerAnswersPodName()
+    {
+        var before = await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "99.0.42.10.in-addr.arpa", DnsType.PTR);
+        cluster.Pods.Delete("shop/lonely");
+
+        var after = await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "99.0.42.10.in-addr.arpa", DnsType.PTR);
+
+        Assert.Equal("10-42-0-99.shop.pod.cluster.local", ((NameData)Assert.Single(before.Answers).Data).Target);
+        Assert.DoesNotContain(after.Answers, a => a.Data is NameData { Target: "10-42-0-99.shop.pod.cluster.local" });
+        Assert.Equal(1, upstream.Queries);
+    }
+
+    [Fact]
+    public async Task Udp_CachedNameAskedInOtherCase_AnswersWithQuestionCase()
+    {
+        await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "web.shop.svc.cluster.local", DnsType.SRV);
+
+        var response = await DnsClient.QueryUdpAsync(server.UdpEndpoint!, "WEB.shop.Svc.cluster.local", DnsType.SRV);
+
+        Assert.Equal("WEB.shop.Svc.cluster.local", response.Questions.Single().Name);
+        Assert.All(response.Answers, a => Assert.Equal("WEB.shop.Svc.cluster.local", a.Name));
+        Assert.Equal(2, response.Answers.Count);
+    }
+
+    [Fact]
+    public async Task HandleAsync_EdnsQueryAnsweredTwice_SameBytesAsWrittenFromTheZone()
+    {
+        var question = new DnsQuestion("Db.shop.svc.cluster.local", DnsType.A);
+        var query = DnsMessageWriter.Write(new DnsMessage { Id = 0x4242, RecursionDesired = true, Questions = [question], EdnsUdpSize = 4096 });
+        var same = DnsTestCluster.Create();
+        var zoneAnswer = new ClusterDnsZone(new ClusterDnsOptions(), same.Services, same.Slices, same.Pods).Answer(question)!;
+        var expected = DnsMessageWriter.Write(new DnsMessage
+        {
+            Id = 0x4242,
+            IsResponse = true,
+            Authoritative = true,
+            RecursionDesired = true,
+            RecursionAvailable = true,
+            ResponseCode = zoneAnswer.ResponseCode,
+            Questions = [question],
+            Answers = zoneAnswer.Answers,
+            Authorities = zoneAnswer.Authorities,
+            Additionals = zoneAnswer.Additionals,
+            EdnsUdpSize = ClusterDnsServer.EdnsPayloadSize,
+        }, ClusterDnsServer.EdnsPayloadSize);
+
+        var first = await server.HandleAsync(query, overTcp: false, CancellationToken.None);
+        var second = await server.HandleAsync(query, overTcp: false, CancellationToken.None);
+
+        Assert.Equal(expected, first);
+        Assert.Equal(expected, second);
+    }
+
+    [Fact]
+    public void TryAnswerFromCache_CachedQuestion_AllocatesNothing()
+    {
+        var query = DnsMessageWriter.Write(new DnsMessage { Id = 7, RecursionDesired = true, Questions = [new DnsQuestion("Web.Shop.svc.cluster.local", DnsType.A)], EdnsUdpSize = 1232 });
+        var response = new byte[ClusterDnsServer.EdnsPayloadSize];
+        Assert.True(server.TryAnswerFromCache(query, response, overTcp: false) > 0);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var total = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            query[1] = (byte)i;
+            total += server.TryAnswerFromCache(query, response, overTcp: false);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(total > 0);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
     public void FromResolvConf_SkipsSelfAndReadsNameservers()
     {
         var upstreams = ClusterDnsUpstreams.FromResolvConf("nameserver 10.43.0.10\nnameserver 192.168.1.1\n# nameserver 1.1.1.1\n", new IPEndPoint(IPAddress.Parse("10.43.0.10"), 53));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
@@ -15,7 +16,12 @@ namespace Kubesharp.ApiServer.Http;
 /// </summary>
 internal static class ListStreamWriter
 {
-    private const int FlushBytes = 32 * 1024;
+    /// <summary>
+    /// How much is written between flushes: each flush hands the bytes to the connection (an HTTP/2 frame write and
+    /// a TLS record), so a 1,000-object list goes out in a few large pieces rather than many small ones, while
+    /// concurrent lists still hold little memory each.
+    /// </summary>
+    private const int FlushBytes = 128 * 1024;
     private static readonly JsonWriterOptions WriterOptions = new() { SkipValidation = true };
 
     /// <summary>
@@ -33,38 +39,15 @@ internal static class ListStreamWriter
         };
         var body = context.Response.BodyWriter;
         var cancellationToken = context.RequestAborted;
+        if (form == ResponseForm.Object)
+        {
+            await WriteItemsAsync(context, body, resource, items, revision, next, remaining, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         await using var writer = new Utf8JsonWriter(body, WriterOptions);
         long flushed = 0;
-        writer.WriteStartObject();
-        switch (form)
-        {
-            case ResponseForm.PartialObjectMetadata:
-                writer.WriteString("kind", "PartialObjectMetadataList");
-                writer.WriteString("apiVersion", "meta.k8s.io/v1");
-                break;
-            case ResponseForm.Table:
-                writer.WriteString("kind", "Table");
-                writer.WriteString("apiVersion", "meta.k8s.io/v1");
-                break;
-            default:
-                writer.WriteString("kind", resource.ListKind);
-                writer.WriteString("apiVersion", resource.ApiVersion);
-                break;
-        }
-
-        writer.WriteStartObject("metadata");
-        writer.WriteString("resourceVersion", revision.ToString(CultureInfo.InvariantCulture));
-        if (next is not null)
-        {
-            writer.WriteString("continue", next);
-        }
-
-        if (remaining is { } r)
-        {
-            writer.WriteNumber("remainingItemCount", r);
-        }
-
-        writer.WriteEndObject();
+        WriteHead(writer, resource, form, revision, next, remaining);
         if (form == ResponseForm.Table)
         {
             ArgumentNullException.ThrowIfNull(table);
@@ -99,6 +82,85 @@ internal static class ListStreamWriter
         writer.WriteEndObject();
         writer.Flush();
         await FlushAsync(body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The resource's List kind: the envelope, then each cached object's bytes copied as they are, with the length
+    /// known in advance (a Content-Length, as for a single object).
+    /// </summary>
+    private static async Task WriteItemsAsync(HttpContext context, PipeWriter body, ApiResource resource, IReadOnlyList<CachedObject> items, long revision, string? next, long? remaining, CancellationToken cancellationToken)
+    {
+        var head = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(head, WriterOptions))
+        {
+            WriteHead(writer, resource, ResponseForm.Object, revision, next, remaining);
+            writer.WritePropertyName("items");
+        }
+
+        long length = head.WrittenCount + 1 + Math.Max(items.Count - 1, 0) + 2;
+        foreach (var item in items)
+        {
+            length += item.Json.Length;
+        }
+
+        context.Response.ContentLength = length;
+        body.Write(head.WrittenSpan);
+        body.Write("["u8);
+        long unflushed = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var json = items[i].Json;
+            if (i > 0)
+            {
+                body.Write(","u8);
+            }
+
+            body.Write(json);
+            unflushed += json.Length + 1;
+            if (unflushed >= FlushBytes)
+            {
+                unflushed = 0;
+                await FlushAsync(body, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        body.Write("]}"u8);
+        await FlushAsync(body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The list's opening: kind, apiVersion and metadata (resourceVersion, continue, remainingItemCount).</summary>
+    private static void WriteHead(Utf8JsonWriter writer, ApiResource resource, ResponseForm form, long revision, string? next, long? remaining)
+    {
+        writer.WriteStartObject();
+        switch (form)
+        {
+            case ResponseForm.PartialObjectMetadata:
+                writer.WriteString("kind", "PartialObjectMetadataList");
+                writer.WriteString("apiVersion", "meta.k8s.io/v1");
+                break;
+            case ResponseForm.Table:
+                writer.WriteString("kind", "Table");
+                writer.WriteString("apiVersion", "meta.k8s.io/v1");
+                break;
+            default:
+                writer.WriteString("kind", resource.ListKind);
+                writer.WriteString("apiVersion", resource.ApiVersion);
+                break;
+        }
+
+        writer.WriteStartObject("metadata");
+        writer.WriteString("resourceVersion", revision.ToString(CultureInfo.InvariantCulture));
+        if (next is not null)
+        {
+            writer.WriteString("continue", next);
+        }
+
+        if (remaining is { } r)
+        {
+            writer.WriteNumber("remainingItemCount", r);
+        }
+
+        writer.WriteEndObject();
     }
 
     /// <summary>An object as PartialObjectMetadata: its metadata's bytes copied as they are cached.</summary>

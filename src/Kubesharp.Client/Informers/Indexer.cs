@@ -16,11 +16,18 @@ public sealed class Indexer<T>
     private readonly Dictionary<string, T> items = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Func<T, IEnumerable<string>>> indexers = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, HashSet<string>>> indices = new(StringComparer.Ordinal);
+    private long version;
 
     public Indexer()
     {
         AddIndexer(NamespaceIndex, o => [o.Metadata?.Namespace ?? ""]);
     }
+
+    /// <summary>
+    /// Grows with every change (upsert, delete, replace), so a reader can tell that something it derived from the
+    /// cache may be stale without being told which object changed.
+    /// </summary>
+    public long Version => Volatile.Read(ref version);
 
     public int Count
     {
@@ -118,6 +125,7 @@ public sealed class Indexer<T>
 
             items[key] = obj;
             Index(key, obj);
+            Interlocked.Increment(ref version);
             return old;
         }
     }
@@ -133,6 +141,7 @@ public sealed class Indexer<T>
             }
 
             Unindex(key, old);
+            Interlocked.Increment(ref version);
             return old;
         }
     }
@@ -170,6 +179,7 @@ public sealed class Indexer<T>
             }
 
             upserts = changes;
+            Interlocked.Increment(ref version);
             return removed;
         }
     }

@@ -168,6 +168,34 @@ public sealed class RestTests(TestServer server)
     }
 
     [Fact]
+    public async Task List_PlainListKind_ContentLengthMatchesBodyAndEnvelope()
+    {
+        var ns = await CreateNamespaceAsync();
+        using var empty = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/configmaps");
+        for (var i = 0; i < 3; i++)
+        {
+            await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap($"c{i}"));
+        }
+
+        using var full = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/configmaps");
+        using var page = await server.Client.GetAsync($"/api/v1/namespaces/{ns}/configmaps?limit=1");
+
+        foreach (var (response, names) in new[] { (empty, Array.Empty<string>()), (full, ["c0", "c1", "c2"]), (page, ["c0"]) })
+        {
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            Assert.Equal(bytes.Length, response.Content.Headers.ContentLength);
+            var list = JsonNode.Parse(bytes)!;
+            Assert.Equal("ConfigMapList", (string?)list["kind"]);
+            Assert.Equal("v1", (string?)list["apiVersion"]);
+            Assert.Equal(names, list["items"]!.AsArray().Select(i => (string?)i!["metadata"]!["name"]));
+        }
+
+        var paged = JsonNode.Parse(await page.Content.ReadAsByteArrayAsync())!;
+        Assert.Equal(2, (long?)paged["metadata"]!["remainingItemCount"]);
+        Assert.False(string.IsNullOrEmpty((string?)paged["metadata"]!["continue"]));
+    }
+
+    [Fact]
     public async Task List_WithGarbageContinueToken_Answers400()
     {
         var (status, _) = await server.GetAsync("/api/v1/configmaps?limit=1&continue=garbage");
