@@ -302,7 +302,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
             {
                 request = value;
             }
-            else if (request is { } whole && whole > TimeSpan.Zero && (value == TimeSpan.Zero || value > whole))
+            else if (request is { } whole && whole > TimeSpan.Zero && value > whole)
             {
                 problems.Add(new GatewayCondition("Accepted", false, "UnsupportedValue", "timeouts.backendRequest must not be longer than timeouts.request"));
             }
