@@ -170,22 +170,17 @@ internal sealed partial class IngressListener : IAsyncDisposable
             return;
         }
 
-        if (timeout is null)
+        // A rule's timeout bounds the forwarding; YARP's own ActivityTimeout only bounds silence.
+        using var deadline = timeout is { } bound ? new CancellationTokenSource(bound) : null;
+        var error = await forwarder.SendAsync(context, destination, invoker, Config, transformer, deadline?.Token ?? CancellationToken.None).ConfigureAwait(false);
+        if (error == ForwarderError.None || context.RequestAborted.IsCancellationRequested)
         {
-            var error = await forwarder.SendAsync(context, destination, invoker, Config, transformer).ConfigureAwait(false);
-            if (error != ForwarderError.None && context.RequestAborted.IsCancellationRequested is false)
-            {
-                LogForwardFailed(logger, backend.Service, destination, error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
-            }
-
             return;
         }
 
-        using var deadline = new CancellationTokenSource(timeout.Value);
-        var timedError = await forwarder.SendAsync(context, destination, invoker, Config, transformer, deadline.Token).ConfigureAwait(false);
-        if (timedError != ForwarderError.None && deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        if (deadline?.IsCancellationRequested is true)
         {
-            // The route's timeout passed: 504 as upstream requires, or a cut connection once the response has begun.
+            // 504 as upstream requires; once the response has begun, only cutting the connection tells the client.
             if (context.Response.HasStarted)
             {
                 context.Abort();
@@ -194,11 +189,11 @@ internal sealed partial class IngressListener : IAsyncDisposable
             {
                 context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
             }
+
+            return;
         }
-        else if (timedError != ForwarderError.None && context.RequestAborted.IsCancellationRequested is false)
-        {
-            LogForwardFailed(logger, backend.Service, destination, timedError, context.Features.Get<IForwarderErrorFeature>()?.Exception);
-        }
+
+        LogForwardFailed(logger, backend.Service, destination, error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
     }
 
     /// <summary>
