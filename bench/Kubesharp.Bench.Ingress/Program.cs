@@ -132,15 +132,16 @@ try
         {
             var cpuBefore = proxyProcesses.TryGetValue(name, out var cpu) ? cpu() : 0;
             var (requests, failed, elapsed, latencies) = await LoadAsync(url, TimeSpan.FromSeconds(seconds));
+            var roundCpu = cpu is null ? 0 : cpu() - cpuBefore;
             if (cpu is not null)
             {
-                proxyCpu[name] += cpu() - cpuBefore;
+                proxyCpu[name] += roundCpu;
             }
 
             var r = results[name];
             r.Latencies.AddRange(latencies);
             results[name] = (r.Requests + requests, r.Failed + failed, r.Seconds + elapsed, r.Latencies);
-            Console.Error.WriteLine($"{name}: {requests / elapsed:0} req/s");
+            Console.Error.WriteLine(cpu is null ? $"{name}: {requests / elapsed:0} req/s" : $"{name}: {requests / elapsed:0} req/s, {1e6 * roundCpu / Math.Max(1, requests):0.0} µs CPU per request");
         }
     }
 

@@ -32,6 +32,9 @@ internal sealed partial class IngressListener : IAsyncDisposable
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
+    /// <summary>How long a mirrored request may take; its answer is never waited for by the client.</summary>
+    private static readonly TimeSpan MirrorTimeout = TimeSpan.FromSeconds(30);
+
     private readonly WebApplication app;
     private readonly HttpMessageInvoker invoker;
     private readonly X509Certificate2 fallbackCertificate;
@@ -113,6 +116,7 @@ internal sealed partial class IngressListener : IAsyncDisposable
     {
         IngressBackendPool? backend;
         HttpTransformer transformer = IngressTransformer.Instance;
+        TimeSpan? timeout = null;
         if (gatewayRoutes.Match(context.Request) is { } rule)
         {
             // A filter that cannot be applied, an unresolved backendRef or a rule without any are answered 500, as upstream requires.
@@ -143,6 +147,11 @@ internal sealed partial class IngressListener : IAsyncDisposable
 
             backend = choice.Pool;
             transformer = choice.Transformer;
+            timeout = rule.Timeout;
+            if (choice.Filters.Mirrors.Count > 0)
+            {
+                await MirrorAsync(context, choice.Filters.Mirrors, logger).ConfigureAwait(false);
+            }
         }
         else
         {
@@ -161,10 +170,81 @@ internal sealed partial class IngressListener : IAsyncDisposable
             return;
         }
 
-        var error = await forwarder.SendAsync(context, destination, invoker, Config, transformer).ConfigureAwait(false);
-        if (error != ForwarderError.None && context.RequestAborted.IsCancellationRequested is false)
+        // A rule's timeout bounds the forwarding; YARP's own ActivityTimeout only bounds silence.
+        using var deadline = timeout is { } bound ? new CancellationTokenSource(bound) : null;
+        var error = await forwarder.SendAsync(context, destination, invoker, Config, transformer, deadline?.Token ?? CancellationToken.None).ConfigureAwait(false);
+        if (error == ForwarderError.None || context.RequestAborted.IsCancellationRequested)
         {
-            LogForwardFailed(logger, backend.Service, destination, error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
+            return;
+        }
+
+        if (deadline?.IsCancellationRequested is true)
+        {
+            // 504 as upstream requires; once the response has begun, only cutting the connection tells the client.
+            if (context.Response.HasStarted)
+            {
+                context.Abort();
+            }
+            else
+            {
+                context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            }
+
+            return;
+        }
+
+        LogForwardFailed(logger, backend.Service, destination, error, context.Features.Get<IForwarderErrorFeature>()?.Exception);
+    }
+
+    /// <summary>
+    /// Sends a copy of the request to each sampled mirror and forgets it: the answer is read and dropped, a failure only
+    /// logged. A request body is buffered first, so that the backend and the mirrors all get it whole.
+    /// </summary>
+    private async Task MirrorAsync(HttpContext context, IReadOnlyList<GatewayMirror> mirrors, ILogger logger)
+    {
+        byte[]? body = null;
+        foreach (var mirror in mirrors)
+        {
+            if (!mirror.Sample() || mirror.Pool.Next() is not { } destination)
+            {
+                continue;
+            }
+
+            var request = context.Request;
+            if (body is null && (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0))
+            {
+                request.EnableBuffering();
+                using var copy = new MemoryStream();
+                await request.Body.CopyToAsync(copy, context.RequestAborted).ConfigureAwait(false);
+                request.Body.Position = 0;
+                body = copy.ToArray();
+            }
+
+            var mirrored = new HttpRequestMessage(HttpMethod.Parse(request.Method), RequestUtilities.MakeDestinationAddress(destination, request.Path, request.QueryString))
+            {
+                Version = HttpVersion.Version11,
+                Content = body is null ? null : new ByteArrayContent(body),
+            };
+            await IngressTransformer.Instance.TransformRequestAsync(context, mirrored, destination, CancellationToken.None).ConfigureAwait(false);
+            _ = SendMirrorAsync(mirrored, mirror.Pool.Service, destination, logger);
+        }
+    }
+
+    private async Task SendMirrorAsync(HttpRequestMessage request, string service, string destination, ILogger logger)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(MirrorTimeout);
+            using var response = await invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            await response.Content.CopyToAsync(Stream.Null, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            LogMirrorFailed(logger, service, destination, e);
+        }
+        finally
+        {
+            request.Dispose();
         }
     }
 
@@ -202,6 +282,9 @@ internal sealed partial class IngressListener : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingress controller serving HTTP on {Http} and HTTPS on {Https}")]
     private static partial void LogListening(ILogger logger, IPEndPoint http, IPEndPoint https);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Mirrored request to {Service} at {Destination} failed")]
+    private static partial void LogMirrorFailed(ILogger logger, string service, string destination, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ingress backend {Service} at {Destination} failed: {Error}")]
     private static partial void LogForwardFailed(ILogger logger, string service, string destination, ForwarderError error, Exception? exception);

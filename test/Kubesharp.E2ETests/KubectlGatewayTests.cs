@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -17,6 +18,9 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
 {
     private readonly KubectlServer server = new();
     private readonly List<WebApplication> backends = [];
+
+    /// <summary>"METHOD path" of every request each backend was sent, by backend name.</summary>
+    private readonly Dictionary<string, ConcurrentQueue<string>> received = [];
     private Process? process;
     private int httpPort;
 
@@ -36,7 +40,19 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
             builder.WebHost.UseKestrelCore();
             builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
             var backend = builder.Build();
-            backend.Run(context => context.Response.WriteAsync($"{name} {context.Request.Path} host={context.Request.Host} env={context.Request.Headers["X-Test-Env"]}"));
+            var log = received[name] = new ConcurrentQueue<string>();
+            backend.Run(async context =>
+            {
+                log.Enqueue($"{context.Request.Method} {context.Request.Path}");
+                if (context.Request.Path.StartsWithSegments("/slow", StringComparison.Ordinal))
+                {
+                    // Answered only when the proxy gives up on it.
+                    await Task.WhenAny(Task.Delay(Timeout.Infinite, context.RequestAborted));
+                    return;
+                }
+
+                await context.Response.WriteAsync($"{name} {context.Request.Path} host={context.Request.Host} env={context.Request.Headers["X-Test-Env"]}");
+            });
             await backend.StartAsync();
             backends.Add(backend);
         }
@@ -231,6 +247,75 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
         Assert.Equal("True ResolvedRefs", await EventuallyAsync(kubectl,
             ["get", "httproute", "edge", "-o", "jsonpath={.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].status} {.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].reason}"],
             o => o.StartsWith("True", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ApplyHttpRouteMirrorAndTimeouts_MirrorGetsCopy_SlowBackendAnswered504()
+    {
+        var kubectl = new Kubectl(server);
+        var stablePort = new Uri(backends[0].Urls.First()).Port;
+        var canaryPort = new Uri(backends[1].Urls.First()).Port;
+        await EventuallyAsync(kubectl, ["get", "gatewayclass", "kubesharp", "-o", "jsonpath={.status.conditions[?(@.type==\"Accepted\")].status}"], o => o == "True");
+        (await kubectl.RunAsync(["apply", "-f", "-"], $$$"""
+            {{{ServiceYaml("stable", "default", 80, stablePort)}}}
+            ---
+            {{{ServiceYaml("canary", "default", 80, canaryPort)}}}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: web, namespace: default}
+            spec:
+              gatewayClassName: kubesharp
+              listeners: [{name: http, protocol: HTTP, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: shadowed, namespace: default}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [shadow.test]
+              rules:
+              - matches: [{path: {type: PathPrefix, value: /slow}}]
+                timeouts: {request: 500ms}
+                backendRefs: [{name: stable, port: 80}]
+              - filters:
+                - type: RequestMirror
+                  requestMirror: {backendRef: {name: canary, port: 80}}
+                backendRefs: [{name: stable, port: 80}]
+            """, null)).Ok();
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal("stable /orders host=shadow.test env=", await RequestUntilAsync(client, "shadow.test", "/orders", null, b => b.StartsWith("stable", StringComparison.Ordinal)));
+
+        // The mirror gets a copy of what the client sent; the client only ever sees the backend's answer.
+        for (var attempt = 0; attempt < 300 && !received["canary"].Contains("GET /orders"); attempt++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Contains("GET /orders", received["canary"]);
+        Assert.Equal("stable /orders/7 host=shadow.test env=", await SendAsync(client, "shadow.test", "/orders/7", null));
+
+        // A backend slower than the rule's request timeout: 504 from the proxy, long before the client would give up.
+        var started = Stopwatch.GetTimestamp();
+        Assert.Equal(HttpStatusCode.GatewayTimeout, await StatusAsync(client, "shadow.test", "/slow/report"));
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(20), $"took {Stopwatch.GetElapsedTime(started)}");
+        Assert.Contains("GET /slow/report", received["stable"]);
+        Assert.Equal("True True", await EventuallyAsync(kubectl,
+            ["get", "httproute", "shadowed", "-o", "jsonpath={.status.parents[0].conditions[?(@.type==\"Accepted\")].status} {.status.parents[0].conditions[?(@.type==\"ResolvedRefs\")].status}"],
+            o => o == "True True"));
+
+        // kubectl shows the API server refusing a timeout that is not a Gateway API duration.
+        var refused = await kubectl.RunAsync(["apply", "-f", "-"], """
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: invalid, namespace: default}
+            spec:
+              parentRefs: [{name: web}]
+              rules: [{timeouts: {request: 1.5s}, backendRefs: [{name: stable, port: 80}]}]
+            """, null);
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("timeouts.request", refused.Error, StringComparison.Ordinal);
     }
 
     private async Task<string> RequestUntilAsync(HttpClient client, string host, string path, string? canaryHeader, Func<string, bool> accept, (string Name, string Value)? header = null)

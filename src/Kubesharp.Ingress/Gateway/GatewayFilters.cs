@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 namespace Kubesharp.Ingress.Gateway;
 
 /// <summary>
-/// The filters of an HTTPRoute rule or backendRef: header modifiers, a redirect, a URL rewrite. Filters this proxy
+/// The filters of an HTTPRoute rule or backendRef: header modifiers, a redirect, a URL rewrite, request mirrors. Filters this proxy
 /// cannot apply are never skipped: the requests they would have processed are answered 500, and the route's status
 /// says why (<see cref="Problems"/>).
 /// </summary>
@@ -23,6 +23,9 @@ internal sealed class GatewayFilters
     /// <summary>URLRewrite's path.</summary>
     public GatewayPathModifier? RewritePath { get; private init; }
 
+    /// <summary>RequestMirror filters whose backendRef resolved.</summary>
+    public IReadOnlyList<GatewayMirror> Mirrors { get; private init; } = [];
+
     /// <summary>Whether requests must be answered 500 (a filter that cannot be applied).</summary>
     public bool Broken { get; private init; }
 
@@ -30,10 +33,13 @@ internal sealed class GatewayFilters
     public IReadOnlyList<GatewayCondition> Problems { get; private init; } = [];
 
     /// <summary>Whether a request passes through unchanged by the filters.</summary>
-    public bool Empty => RequestHeaders is null && ResponseHeaders is null && Redirect is null && RewriteHostname is null && RewritePath is null && !Broken;
+    public bool Empty => RequestHeaders is null && ResponseHeaders is null && Redirect is null && RewriteHostname is null && RewritePath is null && Mirrors.Count == 0 && !Broken;
 
-    public static GatewayFilters Parse(JsonNode? filters)
+    /// <param name="filters">The filters' JSON.</param>
+    /// <param name="pools">The resolved backendRefs of RequestMirror filters (absent or null: unresolved).</param>
+    public static GatewayFilters Parse(JsonNode? filters, IReadOnlyDictionary<JsonObject, IngressBackendPool?> pools)
     {
+        ArgumentNullException.ThrowIfNull(pools);
         if (filters is not JsonArray { Count: > 0 } list)
         {
             return None;
@@ -43,6 +49,7 @@ internal sealed class GatewayFilters
         GatewayRedirect? redirect = null;
         JsonObject? rewrite = null;
         GatewayPathModifier? rewritePath = null;
+        var mirrors = new List<GatewayMirror>();
         var problems = new List<GatewayCondition>();
         foreach (var filter in list.OfType<JsonObject>())
         {
@@ -63,6 +70,14 @@ internal sealed class GatewayFilters
                     if (rewrite["path"] is JsonObject pathSpec)
                     {
                         rewritePath = GatewayPathModifier.Parse(pathSpec, out error);
+                    }
+
+                    break;
+                case "RequestMirror":
+                    var mirrorRef = GatewayMirror.Reference(filter);
+                    if (GatewayMirror.Parse(filter["requestMirror"] as JsonObject, mirrorRef is null ? null : pools.GetValueOrDefault(mirrorRef), out error) is { } mirror)
+                    {
+                        mirrors.Add(mirror);
                     }
 
                     break;
@@ -93,6 +108,7 @@ internal sealed class GatewayFilters
             Redirect = redirect,
             RewriteHostname = (string?)rewrite?["hostname"],
             RewritePath = rewritePath,
+            Mirrors = mirrors,
             Broken = problems.Count > 0,
             Problems = problems,
         };
@@ -120,6 +136,7 @@ internal sealed class GatewayFilters
             Redirect = next.Redirect ?? Redirect,
             RewriteHostname = next.RewriteHostname ?? RewriteHostname,
             RewritePath = next.RewritePath ?? RewritePath,
+            Mirrors = [.. Mirrors, .. next.Mirrors],
             Broken = Broken || next.Broken || incompatible,
             Problems = [.. Problems, .. next.Problems, .. incompatible ? [new GatewayCondition("Accepted", false, "IncompatibleFilters", "RequestRedirect and URLRewrite cannot be used together")] : Array.Empty<GatewayCondition>()],
         };

@@ -251,12 +251,13 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
         var index = 0;
         foreach (var rule in (route["spec"]?["rules"] as JsonArray ?? []).OfType<JsonObject>())
         {
-            var filters = GatewayFilters.Parse(rule["filters"]);
+            var filters = GatewayFilters.Parse(rule["filters"], pools);
             problems.AddRange(filters.Problems);
+            var timeout = Timeout(rule["timeouts"] as JsonObject, problems);
             var choices = new List<(IngressBackendPool?, int, GatewayFilters)>();
             foreach (var reference in (rule["backendRefs"] as JsonArray ?? []).OfType<JsonObject>())
             {
-                var own = filters.Then(GatewayFilters.Parse(reference["filters"]));
+                var own = filters.Then(GatewayFilters.Parse(reference["filters"], pools));
                 problems.AddRange(own.Problems);
                 choices.Add((pools.GetValueOrDefault(reference), (int?)reference["weight"] ?? 1, own));
             }
@@ -264,7 +265,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
             var matches = rule["matches"] as JsonArray is { Count: > 0 } given ? given.OfType<JsonObject>() : [new JsonObject()];
             foreach (var match in matches)
             {
-                if (Rule(match, filters, choices, order + index, problems) is { } compiled)
+                if (Rule(match, filters, choices, timeout, order + index, problems) is { } compiled)
                 {
                     rules.Add(compiled);
                 }
@@ -276,8 +277,47 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
         return (rules, problems);
     }
 
+    /// <summary>
+    /// How long a request of the rule may take before it is answered 504: the shorter of the <c>request</c> and
+    /// <c>backendRequest</c> timeouts (this proxy does not retry, so each request makes one backend request); 0 turns one off.
+    /// </summary>
+    private static TimeSpan? Timeout(JsonObject? timeouts, List<GatewayCondition> problems)
+    {
+        TimeSpan? shortest = null;
+        TimeSpan? request = null;
+        foreach (var field in new[] { "request", "backendRequest" })
+        {
+            if (timeouts?[field] is not { } node)
+            {
+                continue;
+            }
+
+            if (GatewayDuration.Parse((string?)node) is not { } value)
+            {
+                problems.Add(new GatewayCondition("Accepted", false, "UnsupportedValue", $"timeouts.{field} {(string?)node} is not a duration"));
+                continue;
+            }
+
+            if (field == "request")
+            {
+                request = value;
+            }
+            else if (request is { } whole && whole > TimeSpan.Zero && value > whole)
+            {
+                problems.Add(new GatewayCondition("Accepted", false, "UnsupportedValue", "timeouts.backendRequest must not be longer than timeouts.request"));
+            }
+
+            if (value > TimeSpan.Zero && (shortest is null || value < shortest))
+            {
+                shortest = value;
+            }
+        }
+
+        return shortest;
+    }
+
     /// <summary>One match compiled; null when it uses what is not supported (then it matches nothing and the route says why).</summary>
-    private static GatewayRouteRule? Rule(JsonObject match, GatewayFilters filters, List<(IngressBackendPool?, int, GatewayFilters)> choices, int order, List<GatewayCondition> problems)
+    private static GatewayRouteRule? Rule(JsonObject match, GatewayFilters filters, List<(IngressBackendPool?, int, GatewayFilters)> choices, TimeSpan? timeout, int order, List<GatewayCondition> problems)
     {
         var pathType = (string?)match["path"]?["type"] ?? "PathPrefix";
         var pathValue = (string?)match["path"]?["value"] ?? "/";
@@ -339,6 +379,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
             (string?)match["method"],
             filters,
             new GatewayBackend(choices, pathValue),
+            timeout,
             order);
     }
 
@@ -347,7 +388,7 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
     {
         var pools = new Dictionary<JsonObject, IngressBackendPool?>(ReferenceEqualityComparer.Instance);
         GatewayCondition? failure = null;
-        foreach (var reference in (route["spec"]?["rules"] as JsonArray ?? []).OfType<JsonObject>().SelectMany(r => (r["backendRefs"] as JsonArray ?? []).OfType<JsonObject>()))
+        foreach (var reference in References(route))
         {
             var name = (string?)reference["name"] ?? string.Empty;
             var refNs = (string?)reference["namespace"] ?? ns;
@@ -376,6 +417,20 @@ internal sealed class GatewayRouteBuilder(ServiceEndpoints endpoints, Lister<Sec
         }
 
         return (pools, failure ?? new GatewayCondition("ResolvedRefs", true, "ResolvedRefs", "All references resolved"));
+    }
+
+    /// <summary>Every backendRef of the route: the rules' and those of their RequestMirror filters (on a rule or a backendRef).</summary>
+    private static IEnumerable<JsonObject> References(JsonObject route)
+    {
+        foreach (var rule in (route["spec"]?["rules"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var backendRefs = (rule["backendRefs"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+            var filters = (rule["filters"] as JsonArray ?? []).Concat(backendRefs.SelectMany(b => b["filters"] as JsonArray ?? [])).OfType<JsonObject>();
+            foreach (var reference in backendRefs.Concat(filters.Where(f => (string?)f["type"] == "RequestMirror").Select(GatewayMirror.Reference).OfType<JsonObject>()))
+            {
+                yield return reference;
+            }
+        }
     }
 
     private bool Allows(Listener listener, string routeNamespace) => listener.From switch

@@ -6,7 +6,7 @@ namespace Kubesharp.Ingress.Gateway;
 /// <summary>
 /// One match of an HTTPRoute rule (path, headers, query parameters, method), the rule's filters and its backends.
 /// A <paramref name="PathPattern"/> makes the path a RegularExpression match (the whole path must match).
-/// <paramref name="Order"/> ranks the route and rule among equals: older routes first, then by namespace/name, then
+/// <paramref name="Timeout"/> bounds a request's forwarding (the rule's <c>timeouts</c>); null: no bound. <paramref name="Order"/> ranks the route and rule among equals: older routes first, then by namespace/name, then
 /// the rule's position.
 /// </summary>
 internal sealed record GatewayRouteRule(
@@ -18,6 +18,7 @@ internal sealed record GatewayRouteRule(
     string? Method,
     GatewayFilters Filters,
     GatewayBackend Backend,
+    TimeSpan? Timeout,
     int Order)
 {
     public bool Matches(HttpRequest request)

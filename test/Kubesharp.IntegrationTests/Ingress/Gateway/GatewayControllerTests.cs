@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.ApiMachinery.Serialization;
 using Kubesharp.Client;
@@ -238,10 +239,10 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
 
         // The route is attached to the HTTPS listener only: plain HTTP does not reach it.
         Assert.Equal(HttpStatusCode.NotFound, (await harness.Web.GetAsync(new Uri($"http://{host}/"))).StatusCode);
-        var gateway = await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/tls", g => g["status"]?["listeners"] is JsonArray { Count: 3 });
+        // The status may be written before the route's attachment is: wait for the count, not only the listeners.
+        var gateway = await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/tls", g => g["status"]?["listeners"] is JsonArray { Count: 3 } l && (int?)l[0]?["attachedRoutes"] == 1);
         var listeners = gateway["status"]!["listeners"]!.AsArray();
         Assert.Equal("True Programmed", Condition(listeners[0]!["conditions"], "Programmed"));
-        Assert.Equal(1, (int?)listeners[0]!["attachedRoutes"]);
         Assert.Equal("False InvalidCertificateRef", Condition(listeners[1]!["conditions"], "ResolvedRefs"));
         Assert.Equal("False UnsupportedProtocol", Condition(listeners[2]!["conditions"], "Accepted"));
         Assert.Empty(listeners[2]!["supportedKinds"]!.AsArray());
@@ -380,26 +381,11 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HttpRoute_FiltersThisProxyCannotApply_ConditionsSetAndAnswered500()
+    public async Task HttpRoute_FiltersThisProxyCannotApply_ConditionsSetAnswered500AndStillAttached()
     {
         await TestServiceEndpoints.CreateAsync(Client, Ns, "web", await harness.BackendAsync("web"));
         await ApplyAsync(WebGateway);
         await ApplyAsync($$$"""
-            apiVersion: gateway.networking.k8s.io/v1
-            kind: HTTPRoute
-            metadata: {name: mirror}
-            spec:
-              parentRefs: [{name: web}]
-              hostnames: [mirror-{{{id}}}.test]
-              rules:
-              - matches: [{path: {type: PathPrefix, value: /mirrored}}]
-                filters:
-                - type: RequestMirror
-                  requestMirror:
-                    backendRef: {name: web, port: 80}
-                backendRefs: [{name: web, port: 80}]
-              - backendRefs: [{name: web, port: 80}]
-            ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
             metadata: {name: extension}
@@ -407,8 +393,10 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
               parentRefs: [{name: web}]
               hostnames: [extension-{{{id}}}.test]
               rules:
-              - filters: [{type: ExtensionRef, extensionRef: {group: example.com, kind: Auth, name: strict}}]
+              - matches: [{path: {type: PathPrefix, value: /checked}}]
+                filters: [{type: ExtensionRef, extensionRef: {group: example.com, kind: Auth, name: strict}}]
                 backendRefs: [{name: web, port: 80}]
+              - backendRefs: [{name: web, port: 80}]
             ---
             apiVersion: gateway.networking.k8s.io/v1
             kind: HTTPRoute
@@ -424,17 +412,148 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
             """);
 
         // The rule with the filter is answered 500, never served without it; the route's other rules are served.
-        Assert.StartsWith("web /", await harness.EventuallyAsync($"http://mirror-{id}.test/", b => b.StartsWith("web", StringComparison.Ordinal)));
-        await harness.EventuallyStatusAsync($"http://mirror-{id}.test/mirrored", HttpStatusCode.InternalServerError);
-        var mirror = await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/mirror", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "False UnsupportedValue");
-        Assert.Equal("True ResolvedRefs", Condition(mirror["status"]!["parents"]![0]!["conditions"], "ResolvedRefs"));
-
-        await harness.EventuallyStatusAsync($"http://extension-{id}.test/", HttpStatusCode.InternalServerError);
+        Assert.StartsWith("web /", await harness.EventuallyAsync($"http://extension-{id}.test/", b => b.StartsWith("web", StringComparison.Ordinal)));
+        await harness.EventuallyStatusAsync($"http://extension-{id}.test/checked", HttpStatusCode.InternalServerError);
         var extension = await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/extension", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "ResolvedRefs") == "False InvalidKind");
         Assert.Equal("True Accepted", Condition(extension["status"]!["parents"]![0]!["conditions"], "Accepted"));
 
         await harness.EventuallyStatusAsync($"http://incompatible-{id}.test/", HttpStatusCode.InternalServerError);
         await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/incompatible", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "False IncompatibleFilters");
+
+        // Attachment depends only on the listener's allowedRoutes and the route's parentRefs: a route that is not
+        // Accepted still counts in attachedRoutes, as upstream's ListenerStatus requires.
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/gateways/web", g => (int?)g["status"]?["listeners"]?[0]?["attachedRoutes"] == 2);
+    }
+
+    [Fact]
+    public async Task HttpRoute_RequestMirror_CopySentToMirrorAnswerFromBackend()
+    {
+        var web = await harness.BackendAsync("web");
+        var shadow = await harness.BackendAsync("shadow");
+        var second = await harness.BackendAsync("second");
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "web", web);
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "shadow", shadow, port: 8080);
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "second", second);
+        var host = $"mirror-{id}.test";
+        await ApplyAsync(WebGateway);
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: mirror}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [{{{host}}}]
+              rules:
+              - matches: [{path: {type: PathPrefix, value: /mirrored}}]
+                filters:
+                - type: RequestMirror
+                  requestMirror:
+                    backendRef: {name: shadow, port: 8080}
+                backendRefs:
+                - name: web
+                  port: 80
+                  filters:
+                  - type: RequestMirror
+                    requestMirror:
+                      backendRef: {name: second, port: 80}
+              - matches: [{path: {type: PathPrefix, value: /plain}}]
+                backendRefs: [{name: web, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: mirror-missing}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [missing-{{{id}}}.test]
+              rules:
+              - filters:
+                - type: RequestMirror
+                  requestMirror:
+                    backendRef: {name: absent, port: 80}
+                backendRefs: [{name: web, port: 80}]
+            """);
+
+        Assert.StartsWith("web /mirrored/a", await harness.EventuallyAsync($"http://{host}/mirrored/a", b => b.StartsWith("web", StringComparison.Ordinal)));
+        using (var post = await harness.Web.PostAsync(new Uri($"http://{host}/mirrored/b?x=1"), new StringContent("payload")))
+        {
+            // The client gets the backend's answer; the mirrors' answers are dropped.
+            Assert.StartsWith($"web /mirrored/b host={host} proto=http query=?x=1", await post.Content.ReadAsStringAsync());
+            Assert.Equal("web", string.Join(',', post.Headers.GetValues("X-Backend")));
+        }
+
+        // Both the rule's mirror and the backendRef's get a copy, body included.
+        await UntilAsync(() => shadow.Received.Contains("POST /mirrored/b payload") && second.Received.Contains("POST /mirrored/b payload"), () => $"both mirrors received the POST; shadow: {string.Join(" | ", shadow.Received)}; second: {string.Join(" | ", second.Received)}");
+        Assert.Equal("POST /mirrored/b payload", web.Received.Last());
+        Assert.StartsWith("web /plain", await harness.GetAsync($"http://{host}/plain"));
+        Assert.Contains("GET /plain ", web.Received);
+        Assert.DoesNotContain(shadow.Received, r => r.StartsWith("GET /plain", StringComparison.Ordinal));
+        Assert.Equal("True Accepted", Condition((await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/mirror", r => r["status"]?["parents"] is JsonArray { Count: 1 }))["status"]!["parents"]![0]!["conditions"], "Accepted"));
+
+        // A mirror whose Service does not exist is dropped: ResolvedRefs says so, and the requests are still served.
+        Assert.StartsWith("web /", await harness.EventuallyAsync($"http://missing-{id}.test/", b => b.StartsWith("web", StringComparison.Ordinal)));
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/mirror-missing", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "ResolvedRefs") == "False BackendNotFound");
+    }
+
+    [Fact]
+    public async Task HttpRoute_Timeouts_SlowBackendAnswered504()
+    {
+        var web = await harness.BackendAsync("web");
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "web", web);
+        var host = $"timeouts-{id}.test";
+        await ApplyAsync(WebGateway);
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: timeouts}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [{{{host}}}]
+              rules:
+              - matches: [{path: {type: PathPrefix, value: /slow/request}}]
+                timeouts: {request: 300ms}
+                backendRefs: [{name: web, port: 80}]
+              - matches: [{path: {type: PathPrefix, value: /slow/backend}}]
+                timeouts: {request: 1m, backendRequest: 200ms}
+                backendRefs: [{name: web, port: 80}]
+              - matches: [{path: {type: PathPrefix, value: /fast}}]
+                timeouts: {request: 1m}
+                backendRefs: [{name: web, port: 80}]
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: inverted}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [inverted-{{{id}}}.test]
+              rules:
+              - timeouts: {request: 1s, backendRequest: 2s}
+                backendRefs: [{name: web, port: 80}]
+            """);
+
+        Assert.StartsWith("web /fast", await harness.EventuallyAsync($"http://{host}/fast", b => b.StartsWith("web", StringComparison.Ordinal)));
+        foreach (var path in new[] { "/slow/request", "/slow/backend" })
+        {
+            var started = TimeProvider.System.GetTimestamp();
+            using var response = await harness.Web.GetAsync(new Uri($"http://{host}{path}"));
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(20), $"{path} took {TimeProvider.System.GetElapsedTime(started)}");
+            Assert.Contains($"GET {path} ", web.Received);
+        }
+
+        Assert.Equal("True Accepted", Condition((await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/timeouts", r => r["status"]?["parents"] is JsonArray { Count: 1 }))["status"]!["parents"]![0]!["conditions"], "Accepted"));
+        await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/inverted", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "Accepted") == "False UnsupportedValue");
+
+        // A duration upstream's format does not allow is refused by the API server.
+        var invalid = (JsonObject)YamlDecoder.DecodeAll($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: invalid}
+            spec:
+              parentRefs: [{name: web}]
+              rules: [{timeouts: {request: 10 seconds}, backendRefs: [{name: web, port: 80}]}]
+            """).Single();
+        var refused = await Assert.ThrowsAsync<StatusException>(() => Client.SendJsonAsync(HttpMethod.Post, $"{Api}/namespaces/{Ns}/httproutes", invalid));
+        Assert.Equal(422, refused.Code);
     }
 
     [Fact]
@@ -518,6 +637,17 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{method} {url}: {(int)response.StatusCode} {body}");
         return body;
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds; bounded.</summary>
+    private static async Task UntilAsync(Func<bool> condition, Func<string> what)
+    {
+        for (var attempt = 0; attempt < 600 && !condition(); attempt++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition(), $"never: {what()}");
     }
 
     /// <summary>Reads an object until it satisfies <paramref name="accept"/> (the controller writes status asynchronously); bounded.</summary>
