@@ -166,7 +166,7 @@ internal sealed class MultiNodeCluster : IAsyncDisposable
                 await StopSandboxesAsync(machine);
             }
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or OperationCanceledException or Kubesharp.Grpc.RpcException or HttpRequestException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or OperationCanceledException or Grpc.Core.RpcException or HttpRequestException)
         {
         }
         finally

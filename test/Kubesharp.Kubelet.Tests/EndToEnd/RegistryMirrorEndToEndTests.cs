@@ -257,7 +257,7 @@ public sealed class RegistryMirrorEndToEndTests
                         await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
                     }
                 }
-                catch (Kubesharp.Grpc.RpcException)
+                catch (Grpc.Core.RpcException)
                 {
                     // The node may be removing the same sandbox; what is left is ended below with the node's processes.
                 }

@@ -182,7 +182,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
                         await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
                         await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
                     }
-                    catch (Kubesharp.Grpc.RpcException)
+                    catch (Grpc.Core.RpcException)
                     {
                         // The agent removed it meanwhile (a pod deleted at the end of a test).
                     }

@@ -104,7 +104,7 @@ public sealed class ContainerdSupervisorTests
             {
                 return await call();
             }
-            catch (Grpc.RpcException e) when (e.StatusCode == Grpc.StatusCode.Unavailable)
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.Unavailable)
             {
                 await Task.Delay(100, Timeout);
             }
