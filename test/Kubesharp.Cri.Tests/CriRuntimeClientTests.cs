@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
+using Grpc.Core;
 using Kubesharp.Cri.Tests.Support;
 using Kubesharp.Cri.V1;
-using Kubesharp.Grpc;
 using Kubesharp.Kubelet.Network;
 
 namespace Kubesharp.Cri.Tests;
