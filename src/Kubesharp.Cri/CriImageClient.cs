@@ -51,7 +51,6 @@ public sealed class CriImageClient : IImageService
     private static async Task<TResponse> CallAsync<TRequest, TResponse>(
         Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
     {
-        using var call = method(request, new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken));
-        return await call.ResponseAsync;
+        return await method(request, new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken)).CompleteAsync(cancellationToken);
     }
 }

@@ -144,7 +144,6 @@ public sealed class CriRuntimeClient : IRuntimeService
     private async Task<TResponse> CallAsync<TRequest, TResponse>(
         Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, CancellationToken cancellationToken, TimeSpan? timeout = default)
     {
-        using var call = method(request, new CallOptions(deadline: DateTime.UtcNow + (timeout ?? requestTimeout), cancellationToken: cancellationToken));
-        return await call.ResponseAsync;
+        return await method(request, new CallOptions(deadline: DateTime.UtcNow + (timeout ?? requestTimeout), cancellationToken: cancellationToken)).CompleteAsync(cancellationToken);
     }
 }

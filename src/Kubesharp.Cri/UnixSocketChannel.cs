@@ -64,9 +64,6 @@ public static class UnixSocketChannel
         HttpHandler = handler,
         DisposeHttpClient = true,
         MaxReceiveMessageSize = MaxReceiveMessageSize,
-        // The caller's own cancellation surfaces as OperationCanceledException, as everywhere else in .NET;
-        // a passed deadline stays RpcException(DeadlineExceeded).
-        ThrowOperationCanceledOnCancellation = true,
     };
 
     private static SocketsHttpHandler CreateHandler() => new()

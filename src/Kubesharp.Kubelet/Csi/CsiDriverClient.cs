@@ -25,12 +25,12 @@ internal sealed class CsiDriverClient : IDisposable
     public string Endpoint { get; }
 
     public Task<NodeGetInfoResponse> NodeGetInfoAsync(CancellationToken cancellationToken) =>
-        node.NodeGetInfoAsync(new NodeGetInfoRequest(), Timed(cancellationToken)).ResponseAsync;
+        node.NodeGetInfoAsync(new NodeGetInfoRequest(), Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     /// <summary>Whether the driver stages volumes (STAGE_UNSTAGE_VOLUME) before publishing them.</summary>
     public async Task<bool> StagesVolumesAsync(CancellationToken cancellationToken)
     {
-        var response = await node.NodeGetCapabilitiesAsync(new NodeGetCapabilitiesRequest(), Timed(cancellationToken));
+        var response = await node.NodeGetCapabilitiesAsync(new NodeGetCapabilitiesRequest(), Timed(cancellationToken)).CompleteAsync(cancellationToken);
         return response.Capabilities.Any(c => c.Rpc?.Type == NodeServiceCapability.Types.RPC.Types.Type.StageUnstageVolume);
     }
 
@@ -39,7 +39,7 @@ internal sealed class CsiDriverClient : IDisposable
     {
         try
         {
-            var response = await controller.ControllerGetCapabilitiesAsync(new ControllerGetCapabilitiesRequest(), Timed(cancellationToken));
+            var response = await controller.ControllerGetCapabilitiesAsync(new ControllerGetCapabilitiesRequest(), Timed(cancellationToken)).CompleteAsync(cancellationToken);
             return response.Capabilities.Any(c => c.Rpc?.Type == ControllerServiceCapability.Types.RPC.Types.Type.PublishUnpublishVolume);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
@@ -49,22 +49,22 @@ internal sealed class CsiDriverClient : IDisposable
     }
 
     public Task<NodeStageVolumeResponse> NodeStageVolumeAsync(NodeStageVolumeRequest request, CancellationToken cancellationToken) =>
-        node.NodeStageVolumeAsync(request, Timed(cancellationToken)).ResponseAsync;
+        node.NodeStageVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<NodeUnstageVolumeResponse> NodeUnstageVolumeAsync(NodeUnstageVolumeRequest request, CancellationToken cancellationToken) =>
-        node.NodeUnstageVolumeAsync(request, Timed(cancellationToken)).ResponseAsync;
+        node.NodeUnstageVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<NodePublishVolumeResponse> NodePublishVolumeAsync(NodePublishVolumeRequest request, CancellationToken cancellationToken) =>
-        node.NodePublishVolumeAsync(request, Timed(cancellationToken)).ResponseAsync;
+        node.NodePublishVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<NodeUnpublishVolumeResponse> NodeUnpublishVolumeAsync(NodeUnpublishVolumeRequest request, CancellationToken cancellationToken) =>
-        node.NodeUnpublishVolumeAsync(request, Timed(cancellationToken)).ResponseAsync;
+        node.NodeUnpublishVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<ControllerPublishVolumeResponse> ControllerPublishVolumeAsync(ControllerPublishVolumeRequest request, CancellationToken cancellationToken) =>
-        controller.ControllerPublishVolumeAsync(request, Timed(cancellationToken)).ResponseAsync;
+        controller.ControllerPublishVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<ControllerUnpublishVolumeResponse> ControllerUnpublishVolumeAsync(ControllerUnpublishVolumeRequest request, CancellationToken cancellationToken) =>
-        controller.ControllerUnpublishVolumeAsync(request, Timed(cancellationToken)).ResponseAsync;
+        controller.ControllerUnpublishVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public void Dispose() => channel.Dispose();
 

@@ -77,7 +77,7 @@ internal sealed partial class CsiPluginWatcher(string directory, CsiDriverRegist
         PluginInfo info;
         try
         {
-            info = await registrar.GetInfoAsync(new InfoRequest(), deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken);
+            info = await registrar.GetInfoAsync(new InfoRequest(), deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken).CompleteAsync(cancellationToken);
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException)
         {
@@ -120,7 +120,7 @@ internal sealed partial class CsiPluginWatcher(string directory, CsiDriverRegist
         try
         {
             await registrar.NotifyRegistrationStatusAsync(
-                new RegistrationStatus { PluginRegistered = error is null, Error = error ?? "" }, deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken);
+                new RegistrationStatus { PluginRegistered = error is null, Error = error ?? "" }, deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken).CompleteAsync(cancellationToken);
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException)
         {

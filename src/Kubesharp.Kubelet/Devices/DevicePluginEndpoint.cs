@@ -33,7 +33,7 @@ internal sealed class DevicePluginEndpoint : IDisposable
     public async IAsyncEnumerable<ListAndWatchResponse> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var call = client.ListAndWatch(new Empty(), cancellationToken: cancellationToken);
-        while (await call.ResponseStream.MoveNext(cancellationToken))
+        while (await call.ResponseStream.MoveNextAsync(cancellationToken))
         {
             yield return call.ResponseStream.Current;
         }
@@ -43,7 +43,7 @@ internal sealed class DevicePluginEndpoint : IDisposable
     {
         var request = new AllocateRequest();
         request.ContainerRequests.Add(new ContainerAllocateRequest { DevicesIds = { deviceIds } });
-        var response = await client.AllocateAsync(request, Timed(cancellationToken));
+        var response = await client.AllocateAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
         return response.ContainerResponses.Count == 1
             ? response.ContainerResponses[0]
             : throw new RpcException(new Status(StatusCode.Internal, $"the {ResourceName} plugin answered Allocate with {response.ContainerResponses.Count} container responses for one container"));
@@ -59,12 +59,12 @@ internal sealed class DevicePluginEndpoint : IDisposable
             MustIncludeDeviceIDs = { mustInclude },
             AllocationSize = size,
         });
-        var response = await client.GetPreferredAllocationAsync(request, Timed(cancellationToken));
+        var response = await client.GetPreferredAllocationAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
         return response.ContainerResponses.Count == 1 ? response.ContainerResponses[0].DeviceIDs : [];
     }
 
     public async Task PreStartAsync(IEnumerable<string> deviceIds, CancellationToken cancellationToken) =>
-        await client.PreStartContainerAsync(new PreStartContainerRequest { DevicesIds = { deviceIds } }, Timed(cancellationToken));
+        await client.PreStartContainerAsync(new PreStartContainerRequest { DevicesIds = { deviceIds } }, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public void Dispose() => channel.Dispose();
 
