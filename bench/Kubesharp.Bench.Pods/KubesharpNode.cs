@@ -5,10 +5,10 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using Grpc.Net.Client;
 using Kubesharp.Bench.Common;
 using Kubesharp.Cri;
 using Kubesharp.Cri.V1;
-using Kubesharp.Grpc;
 using Kubesharp.Kubelet.Network;
 using Kubesharp.Kubelet.Runtime;
 
@@ -29,7 +29,7 @@ internal sealed class KubesharpNode : IAsyncDisposable
         DataDir = dataDir;
         Url = url;
         Client = client;
-        criChannel = GrpcChannel.ForAddress(new ContainerdLayout(AgentDir).Endpoint);
+        criChannel = UnixSocketChannel.ForEndpoint(new ContainerdLayout(AgentDir).Endpoint);
         Runtime = new CriRuntimeClient(criChannel);
         Images = new CriImageClient(criChannel);
     }

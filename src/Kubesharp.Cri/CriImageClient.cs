@@ -1,13 +1,13 @@
-using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Kubesharp.Cri.V1;
-using Kubesharp.Grpc;
 
 namespace Kubesharp.Cri;
 
-/// <summary>A runtime.v1 ImageService client over a gRPC channel.</summary>
+/// <summary>The runtime.v1 ImageService as the agent calls it: the generated client with a deadline on each call.</summary>
 public sealed class CriImageClient : IImageService
 {
-    private readonly GrpcChannel channel;
+    private readonly ImageService.ImageServiceClient client;
     private readonly TimeSpan requestTimeout;
 
     /// <param name="channel">The runtime's channel; the client does not own it.</param>
@@ -15,19 +15,19 @@ public sealed class CriImageClient : IImageService
     public CriImageClient(GrpcChannel channel, TimeSpan? requestTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        this.channel = channel;
+        client = new ImageService.ImageServiceClient(channel);
         this.requestTimeout = requestTimeout ?? TimeSpan.FromMinutes(2);
     }
 
     public async Task<IReadOnlyList<Image>> ListImagesAsync(ImageFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(CriMethods.ListImages, new ListImagesRequest { Filter = filter }, requestTimeout, cancellationToken);
+        var response = await CallAsync(client.ListImagesAsync, new ListImagesRequest { Filter = filter }, requestTimeout, cancellationToken);
         return response.Images;
     }
 
     public async Task<Image?> ImageStatusAsync(ImageSpec image, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(CriMethods.ImageStatus, new ImageStatusRequest { Image = image }, requestTimeout, cancellationToken);
+        var response = await CallAsync(client.ImageStatusAsync, new ImageStatusRequest { Image = image }, requestTimeout, cancellationToken);
         return response.Image;
     }
 
@@ -35,22 +35,22 @@ public sealed class CriImageClient : IImageService
         ImageSpec image, AuthConfig? auth = null, PodSandboxConfig? sandboxConfig = null, CancellationToken cancellationToken = default)
     {
         var request = new PullImageRequest { Image = image, Auth = auth, SandboxConfig = sandboxConfig };
-        var response = await CallAsync(CriMethods.PullImage, request, timeout: null, cancellationToken);
+        var response = await CallAsync(client.PullImageAsync, request, timeout: null, cancellationToken);
         return response.ImageRef;
     }
 
     public Task RemoveImageAsync(ImageSpec image, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.RemoveImage, new RemoveImageRequest { Image = image }, requestTimeout, cancellationToken);
+        CallAsync(client.RemoveImageAsync, new RemoveImageRequest { Image = image }, requestTimeout, cancellationToken);
 
     public async Task<IReadOnlyList<FilesystemUsage>> ImageFsInfoAsync(CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(CriMethods.ImageFsInfo, new ImageFsInfoRequest(), requestTimeout, cancellationToken);
+        var response = await CallAsync(client.ImageFsInfoAsync, new ImageFsInfoRequest(), requestTimeout, cancellationToken);
         return response.ImageFilesystems;
     }
 
-    private Task<TResponse> CallAsync<TRequest, TResponse>(
-        Method<TRequest, TResponse> method, TRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse> =>
-        channel.UnaryAsync(method, request, new CallOptions { Timeout = timeout }, cancellationToken);
+    private static async Task<TResponse> CallAsync<TRequest, TResponse>(
+        Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
+    {
+        return await method(request, new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken)).CompleteAsync(cancellationToken);
+    }
 }

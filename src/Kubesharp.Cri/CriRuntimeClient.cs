@@ -1,16 +1,16 @@
-using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Kubesharp.Cri.V1;
-using Kubesharp.Grpc;
 
 namespace Kubesharp.Cri;
 
-/// <summary>A runtime.v1 RuntimeService client over a gRPC channel (normally the runtime's unix socket).</summary>
+/// <summary>The runtime.v1 RuntimeService as the agent calls it: the generated client with a deadline on every call.</summary>
 public sealed class CriRuntimeClient : IRuntimeService
 {
     /// <summary>The CRI API version this client speaks.</summary>
     public const string ApiVersion = "v1";
 
-    private readonly GrpcChannel channel;
+    private readonly RuntimeService.RuntimeServiceClient client;
     private readonly TimeSpan requestTimeout;
 
     /// <param name="channel">The runtime's channel; the client does not own it.</param>
@@ -18,33 +18,33 @@ public sealed class CriRuntimeClient : IRuntimeService
     public CriRuntimeClient(GrpcChannel channel, TimeSpan? requestTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        this.channel = channel;
+        client = new RuntimeService.RuntimeServiceClient(channel);
         this.requestTimeout = requestTimeout ?? TimeSpan.FromMinutes(2);
     }
 
     public Task<VersionResponse> VersionAsync(CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.Version, new VersionRequest { Version = ApiVersion }, cancellationToken);
+        CallAsync(client.VersionAsync, new VersionRequest { Version = ApiVersion }, cancellationToken);
 
     public async Task<string> RunPodSandboxAsync(PodSandboxConfig config, string runtimeHandler = "", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         var response = await CallAsync(
-            CriMethods.RunPodSandbox, new RunPodSandboxRequest { Config = config, RuntimeHandler = runtimeHandler ?? "" }, cancellationToken);
+            client.RunPodSandboxAsync, new RunPodSandboxRequest { Config = config, RuntimeHandler = runtimeHandler ?? "" }, cancellationToken);
         return response.PodSandboxId;
     }
 
     public Task StopPodSandboxAsync(string podSandboxId, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.StopPodSandbox, new StopPodSandboxRequest { PodSandboxId = podSandboxId }, cancellationToken);
+        CallAsync(client.StopPodSandboxAsync, new StopPodSandboxRequest { PodSandboxId = podSandboxId }, cancellationToken);
 
     public Task RemovePodSandboxAsync(string podSandboxId, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.RemovePodSandbox, new RemovePodSandboxRequest { PodSandboxId = podSandboxId }, cancellationToken);
+        CallAsync(client.RemovePodSandboxAsync, new RemovePodSandboxRequest { PodSandboxId = podSandboxId }, cancellationToken);
 
     public Task<PodSandboxStatusResponse> PodSandboxStatusAsync(string podSandboxId, bool verbose = false, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.PodSandboxStatus, new PodSandboxStatusRequest { PodSandboxId = podSandboxId, Verbose = verbose }, cancellationToken);
+        CallAsync(client.PodSandboxStatusAsync, new PodSandboxStatusRequest { PodSandboxId = podSandboxId, Verbose = verbose }, cancellationToken);
 
     public async Task<IReadOnlyList<PodSandbox>> ListPodSandboxAsync(PodSandboxFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(CriMethods.ListPodSandbox, new ListPodSandboxRequest { Filter = filter }, cancellationToken);
+        var response = await CallAsync(client.ListPodSandboxAsync, new ListPodSandboxRequest { Filter = filter }, cancellationToken);
         return response.Items;
     }
 
@@ -53,42 +53,42 @@ public sealed class CriRuntimeClient : IRuntimeService
     {
         ArgumentNullException.ThrowIfNull(config);
         var response = await CallAsync(
-            CriMethods.CreateContainer,
+            client.CreateContainerAsync,
             new CreateContainerRequest { PodSandboxId = podSandboxId, Config = config, SandboxConfig = sandboxConfig },
             cancellationToken);
         return response.ContainerId;
     }
 
     public Task StartContainerAsync(string containerId, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.StartContainer, new StartContainerRequest { ContainerId = containerId }, cancellationToken);
+        CallAsync(client.StartContainerAsync, new StartContainerRequest { ContainerId = containerId }, cancellationToken);
 
     public Task StopContainerAsync(string containerId, long timeoutSeconds, CancellationToken cancellationToken = default) =>
         CallAsync(
-            CriMethods.StopContainer,
+            client.StopContainerAsync,
             new StopContainerRequest { ContainerId = containerId, Timeout = timeoutSeconds },
             cancellationToken,
             requestTimeout + TimeSpan.FromSeconds(Math.Max(0, timeoutSeconds)));
 
     public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.RemoveContainer, new RemoveContainerRequest { ContainerId = containerId }, cancellationToken);
+        CallAsync(client.RemoveContainerAsync, new RemoveContainerRequest { ContainerId = containerId }, cancellationToken);
 
     public async Task<IReadOnlyList<Container>> ListContainersAsync(ContainerFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(CriMethods.ListContainers, new ListContainersRequest { Filter = filter }, cancellationToken);
+        var response = await CallAsync(client.ListContainersAsync, new ListContainersRequest { Filter = filter }, cancellationToken);
         return response.Containers;
     }
 
     public Task<ContainerStatusResponse> ContainerStatusAsync(string containerId, bool verbose = false, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.ContainerStatus, new ContainerStatusRequest { ContainerId = containerId, Verbose = verbose }, cancellationToken);
+        CallAsync(client.ContainerStatusAsync, new ContainerStatusRequest { ContainerId = containerId, Verbose = verbose }, cancellationToken);
 
     public Task UpdateContainerResourcesAsync(string containerId, LinuxContainerResources resources, CancellationToken cancellationToken = default) =>
         CallAsync(
-            CriMethods.UpdateContainerResources,
+            client.UpdateContainerResourcesAsync,
             new UpdateContainerResourcesRequest { ContainerId = containerId, Linux = resources },
             cancellationToken);
 
     public Task ReopenContainerLogAsync(string containerId, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.ReopenContainerLog, new ReopenContainerLogRequest { ContainerId = containerId }, cancellationToken);
+        CallAsync(client.ReopenContainerLogAsync, new ReopenContainerLogRequest { ContainerId = containerId }, cancellationToken);
 
     public Task<ExecSyncResponse> ExecSyncAsync(string containerId, IEnumerable<string> command, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -99,51 +99,51 @@ public sealed class CriRuntimeClient : IRuntimeService
 
         // The runtime enforces the command's timeout; the call's deadline only adds slack for the round trip.
         TimeSpan? deadline = seconds == 0 ? null : requestTimeout + TimeSpan.FromSeconds(seconds);
-        return CallAsync(CriMethods.ExecSync, request, cancellationToken, deadline);
+        return CallAsync(client.ExecSyncAsync, request, cancellationToken, deadline);
     }
 
     public Task<ExecResponse> ExecAsync(ExecRequest request, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.Exec, request, cancellationToken);
+        CallAsync(client.ExecAsync, request, cancellationToken);
 
     public Task<AttachResponse> AttachAsync(AttachRequest request, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.Attach, request, cancellationToken);
+        CallAsync(client.AttachAsync, request, cancellationToken);
 
     public Task<PortForwardResponse> PortForwardAsync(PortForwardRequest request, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.PortForward, request, cancellationToken);
+        CallAsync(client.PortForwardAsync, request, cancellationToken);
 
     public async Task<ContainerStats> ContainerStatsAsync(string containerId, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(CriMethods.ContainerStats, new ContainerStatsRequest { ContainerId = containerId }, cancellationToken);
+        var response = await CallAsync(client.ContainerStatsAsync, new ContainerStatsRequest { ContainerId = containerId }, cancellationToken);
         return response.Stats;
     }
 
     public async Task<IReadOnlyList<ContainerStats>> ListContainerStatsAsync(ContainerStatsFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(CriMethods.ListContainerStats, new ListContainerStatsRequest { Filter = filter }, cancellationToken);
+        var response = await CallAsync(client.ListContainerStatsAsync, new ListContainerStatsRequest { Filter = filter }, cancellationToken);
         return response.Stats;
     }
 
     public async Task<PodSandboxStats> PodSandboxStatsAsync(string podSandboxId, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(CriMethods.PodSandboxStats, new PodSandboxStatsRequest { PodSandboxId = podSandboxId }, cancellationToken);
+        var response = await CallAsync(client.PodSandboxStatsAsync, new PodSandboxStatsRequest { PodSandboxId = podSandboxId }, cancellationToken);
         return response.Stats;
     }
 
     public async Task<IReadOnlyList<PodSandboxStats>> ListPodSandboxStatsAsync(PodSandboxStatsFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(CriMethods.ListPodSandboxStats, new ListPodSandboxStatsRequest { Filter = filter }, cancellationToken);
+        var response = await CallAsync(client.ListPodSandboxStatsAsync, new ListPodSandboxStatsRequest { Filter = filter }, cancellationToken);
         return response.Stats;
     }
 
     public Task UpdateRuntimeConfigAsync(RuntimeConfig runtimeConfig, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.UpdateRuntimeConfig, new UpdateRuntimeConfigRequest { RuntimeConfig = runtimeConfig }, cancellationToken);
+        CallAsync(client.UpdateRuntimeConfigAsync, new UpdateRuntimeConfigRequest { RuntimeConfig = runtimeConfig }, cancellationToken);
 
     public Task<StatusResponse> StatusAsync(bool verbose = false, CancellationToken cancellationToken = default) =>
-        CallAsync(CriMethods.Status, new StatusRequest { Verbose = verbose }, cancellationToken);
+        CallAsync(client.StatusAsync, new StatusRequest { Verbose = verbose }, cancellationToken);
 
-    private Task<TResponse> CallAsync<TRequest, TResponse>(
-        Method<TRequest, TResponse> method, TRequest request, CancellationToken cancellationToken, TimeSpan? timeout = default)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse> =>
-        channel.UnaryAsync(method, request, new CallOptions { Timeout = timeout ?? requestTimeout }, cancellationToken);
+    private async Task<TResponse> CallAsync<TRequest, TResponse>(
+        Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, CancellationToken cancellationToken, TimeSpan? timeout = default)
+    {
+        return await method(request, new CallOptions(deadline: DateTime.UtcNow + (timeout ?? requestTimeout), cancellationToken: cancellationToken)).CompleteAsync(cancellationToken);
+    }
 }

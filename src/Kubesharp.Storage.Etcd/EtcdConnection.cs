@@ -51,8 +51,8 @@ internal sealed class EtcdConnection : IDisposable
             DisposeHttpClient = true,
             // A list of many large objects comes back in one message; etcd bounds what it sends.
             MaxReceiveMessageSize = null,
-            // The caller's cancellation surfaces as OperationCanceledException, a deadline as DeadlineExceeded.
-            ThrowOperationCanceledOnCancellation = true,
+            // Not ThrowOperationCanceledOnCancellation: it turns a passed deadline into a cancellation as well, and a
+            // deadline means an unreachable member, not a caller that gave up. EtcdStore maps the caller's own.
             // A restarted member is tried again within a second; the store moves on to other members meanwhile.
             InitialReconnectBackoff = TimeSpan.FromMilliseconds(250),
             MaxReconnectBackoff = TimeSpan.FromSeconds(1),

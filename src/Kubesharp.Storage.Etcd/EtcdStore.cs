@@ -77,6 +77,10 @@ public sealed class EtcdStore : IStore
                 written += part.Blob.Length;
             }
         }
+        catch (RpcException e) when (IsCallerCancellation(e, cancellationToken))
+        {
+            throw new OperationCanceledException(e.Status.Detail, e, cancellationToken);
+        }
         catch (RpcException e) when (IsUnreachable(e))
         {
             throw Unavailable(e);
@@ -240,7 +244,7 @@ public sealed class EtcdStore : IStore
             {
                 yield break;
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+            catch (RpcException e) when (IsCallerCancellation(e, cancellationToken))
             {
                 yield break;
             }
@@ -356,6 +360,10 @@ public sealed class EtcdStore : IStore
                 var options = new CallOptions(deadline: DateTime.UtcNow + _options.RequestTimeout, cancellationToken: cancellationToken);
                 return await call(_connections[index], options).ConfigureAwait(false);
             }
+            catch (RpcException e) when (IsCallerCancellation(e, cancellationToken))
+            {
+                throw new OperationCanceledException(e.Status.Detail, e, cancellationToken);
+            }
             catch (RpcException e) when (IsUnreachable(e))
             {
                 // A write that may have been applied is never repeated; the next call goes elsewhere.
@@ -394,6 +402,10 @@ public sealed class EtcdStore : IStore
 
         return string.Join(": ", messages);
     }
+
+    /// <summary>The call ended because the caller cancelled it (the library reports that as Cancelled, a deadline apart).</summary>
+    private static bool IsCallerCancellation(RpcException e, CancellationToken cancellationToken) =>
+        e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested;
 
     /// <summary>The member did not answer: no connection, a broken one (the library reports some as Internal), or the deadline.</summary>
     private static bool IsUnreachable(RpcException e) =>

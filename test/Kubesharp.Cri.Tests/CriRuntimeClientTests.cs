@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
+using Grpc.Core;
 using Kubesharp.Cri.Tests.Support;
 using Kubesharp.Cri.V1;
-using Kubesharp.Grpc;
 using Kubesharp.Kubelet.Network;
 
 namespace Kubesharp.Cri.Tests;
@@ -155,6 +155,26 @@ public sealed class CriRuntimeClientTests(ContainerdFixture fixture)
         var error = await Assert.ThrowsAsync<RpcException>(() => fixture.Runtime.PodSandboxStatusAsync("does-not-exist", cancellationToken: Timeout));
 
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
+    }
+
+    [RuntimeFact]
+    public async Task VersionAsync_CallerCancels_ThrowsOperationCanceledNotRpcException()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        // The caller's own cancellation surfaces the .NET way, as callers catch it; RpcException is no OperationCanceledException.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fixture.Runtime.VersionAsync(cancelled.Token));
+    }
+
+    [RuntimeFact]
+    public async Task ListContainersAsync_DeadlinePassed_ThrowsDeadlineExceeded()
+    {
+        var runtime = new CriRuntimeClient(fixture.Supervisor.Channel, requestTimeout: TimeSpan.FromTicks(1));
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => runtime.ListContainersAsync(cancellationToken: Timeout));
+
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
     }
 
     private PodSandboxConfig NewSandboxConfig(string name)

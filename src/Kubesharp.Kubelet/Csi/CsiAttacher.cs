@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.Api.Storage.V1;
 using Kubesharp.ApiMachinery.Errors;
@@ -5,7 +6,6 @@ using Kubesharp.Client;
 using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
 using Kubesharp.Client.WorkQueues;
-using Kubesharp.Grpc;
 using Kubesharp.Kubelet.Csi.V1;
 using Microsoft.Extensions.Logging;
 
@@ -161,7 +161,7 @@ internal sealed partial class CsiAttacher : IDisposable
                 attachment.Status = new VolumeAttachmentStatus
                 {
                     Attached = false,
-                    AttachError = new VolumeError { Time = time.GetUtcNow(), Message = $"rpc error: code = {e.StatusCode} desc = {e.Detail}" },
+                    AttachError = new VolumeError { Time = time.GetUtcNow(), Message = $"rpc error: code = {e.StatusCode} desc = {e.Status.Detail}" },
                 };
                 await UpdateStatusAsync(attachment, cancellationToken);
                 throw;

@@ -1,5 +1,6 @@
-using Google.Protobuf;
-using Kubesharp.Grpc;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Kubesharp.Cri;
 using Kubesharp.Kubelet.Csi.V1;
 
 namespace Kubesharp.Kubelet.Csi;
@@ -7,25 +8,29 @@ namespace Kubesharp.Kubelet.Csi;
 /// <summary>The agent's CSI v1 connection to one driver: its Node service and, when it serves one, its Controller service.</summary>
 internal sealed class CsiDriverClient : IDisposable
 {
-    private static readonly CallOptions Timed = new() { Timeout = TimeSpan.FromMinutes(2) };
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(2);
     private readonly GrpcChannel channel;
+    private readonly Node.NodeClient node;
+    private readonly Controller.ControllerClient controller;
 
     public CsiDriverClient(string endpoint)
     {
         Endpoint = endpoint;
-        channel = GrpcChannel.ForUnixSocket(endpoint);
+        channel = UnixSocketChannel.Create(endpoint);
+        node = new Node.NodeClient(channel);
+        controller = new Controller.ControllerClient(channel);
     }
 
     /// <summary>The driver's CSI socket.</summary>
     public string Endpoint { get; }
 
     public Task<NodeGetInfoResponse> NodeGetInfoAsync(CancellationToken cancellationToken) =>
-        CallAsync<NodeGetInfoRequest, NodeGetInfoResponse>("Node/NodeGetInfo", new NodeGetInfoRequest(), cancellationToken);
+        node.NodeGetInfoAsync(new NodeGetInfoRequest(), Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     /// <summary>Whether the driver stages volumes (STAGE_UNSTAGE_VOLUME) before publishing them.</summary>
     public async Task<bool> StagesVolumesAsync(CancellationToken cancellationToken)
     {
-        var response = await CallAsync<NodeGetCapabilitiesRequest, NodeGetCapabilitiesResponse>("Node/NodeGetCapabilities", new NodeGetCapabilitiesRequest(), cancellationToken);
+        var response = await node.NodeGetCapabilitiesAsync(new NodeGetCapabilitiesRequest(), Timed(cancellationToken)).CompleteAsync(cancellationToken);
         return response.Capabilities.Any(c => c.Rpc?.Type == NodeServiceCapability.Types.RPC.Types.Type.StageUnstageVolume);
     }
 
@@ -34,7 +39,7 @@ internal sealed class CsiDriverClient : IDisposable
     {
         try
         {
-            var response = await CallAsync<ControllerGetCapabilitiesRequest, ControllerGetCapabilitiesResponse>("Controller/ControllerGetCapabilities", new ControllerGetCapabilitiesRequest(), cancellationToken);
+            var response = await controller.ControllerGetCapabilitiesAsync(new ControllerGetCapabilitiesRequest(), Timed(cancellationToken)).CompleteAsync(cancellationToken);
             return response.Capabilities.Any(c => c.Rpc?.Type == ControllerServiceCapability.Types.RPC.Types.Type.PublishUnpublishVolume);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
@@ -44,27 +49,25 @@ internal sealed class CsiDriverClient : IDisposable
     }
 
     public Task<NodeStageVolumeResponse> NodeStageVolumeAsync(NodeStageVolumeRequest request, CancellationToken cancellationToken) =>
-        CallAsync<NodeStageVolumeRequest, NodeStageVolumeResponse>("Node/NodeStageVolume", request, cancellationToken);
+        node.NodeStageVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<NodeUnstageVolumeResponse> NodeUnstageVolumeAsync(NodeUnstageVolumeRequest request, CancellationToken cancellationToken) =>
-        CallAsync<NodeUnstageVolumeRequest, NodeUnstageVolumeResponse>("Node/NodeUnstageVolume", request, cancellationToken);
+        node.NodeUnstageVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<NodePublishVolumeResponse> NodePublishVolumeAsync(NodePublishVolumeRequest request, CancellationToken cancellationToken) =>
-        CallAsync<NodePublishVolumeRequest, NodePublishVolumeResponse>("Node/NodePublishVolume", request, cancellationToken);
+        node.NodePublishVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<NodeUnpublishVolumeResponse> NodeUnpublishVolumeAsync(NodeUnpublishVolumeRequest request, CancellationToken cancellationToken) =>
-        CallAsync<NodeUnpublishVolumeRequest, NodeUnpublishVolumeResponse>("Node/NodeUnpublishVolume", request, cancellationToken);
+        node.NodeUnpublishVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<ControllerPublishVolumeResponse> ControllerPublishVolumeAsync(ControllerPublishVolumeRequest request, CancellationToken cancellationToken) =>
-        CallAsync<ControllerPublishVolumeRequest, ControllerPublishVolumeResponse>("Controller/ControllerPublishVolume", request, cancellationToken);
+        controller.ControllerPublishVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public Task<ControllerUnpublishVolumeResponse> ControllerUnpublishVolumeAsync(ControllerUnpublishVolumeRequest request, CancellationToken cancellationToken) =>
-        CallAsync<ControllerUnpublishVolumeRequest, ControllerUnpublishVolumeResponse>("Controller/ControllerUnpublishVolume", request, cancellationToken);
+        controller.ControllerUnpublishVolumeAsync(request, Timed(cancellationToken)).CompleteAsync(cancellationToken);
 
     public void Dispose() => channel.Dispose();
 
-    private Task<TResponse> CallAsync<TRequest, TResponse>(string method, TRequest request, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse>, new() =>
-        channel.UnaryAsync(new Method<TRequest, TResponse>("/csi.v1." + method, new MessageParser<TResponse>(() => new TResponse())), request, Timed, cancellationToken);
+    private static CallOptions Timed(CancellationToken cancellationToken) =>
+        new(deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken);
 }

@@ -1,5 +1,6 @@
+using Grpc.Core;
 using Kubesharp.ApiMachinery.Errors;
-using Kubesharp.Grpc;
+using Kubesharp.Cri;
 using Kubesharp.Kubelet.Csi.PluginRegistration;
 using Microsoft.Extensions.Logging;
 
@@ -16,10 +17,7 @@ internal sealed partial class CsiPluginWatcher(string directory, CsiDriverRegist
 {
     public const string PluginType = "CSIPlugin";
     private static readonly TimeSpan Rescan = TimeSpan.FromSeconds(5);
-    private static readonly CallOptions Timed = new() { Timeout = TimeSpan.FromSeconds(10) };
-    private static readonly Method<InfoRequest, PluginInfo> GetInfo = new("/pluginregistration.Registration/GetInfo", PluginInfo.Parser);
-    private static readonly Method<RegistrationStatus, RegistrationStatusResponse> NotifyRegistrationStatus =
-        new("/pluginregistration.Registration/NotifyRegistrationStatus", RegistrationStatusResponse.Parser);
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
     // Registration socket → driver name, and sockets whose registration failed (logged once, retried every scan).
     private readonly Dictionary<string, string> registered = new(StringComparer.Ordinal);
@@ -74,11 +72,12 @@ internal sealed partial class CsiPluginWatcher(string directory, CsiDriverRegist
 
     private async Task RegisterAsync(string socket, CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForUnixSocket(socket);
+        using var channel = UnixSocketChannel.Create(socket);
+        var registrar = new Registration.RegistrationClient(channel);
         PluginInfo info;
         try
         {
-            info = await channel.UnaryAsync(GetInfo, new InfoRequest(), Timed, cancellationToken);
+            info = await registrar.GetInfoAsync(new InfoRequest(), deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken).CompleteAsync(cancellationToken);
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException)
         {
@@ -100,7 +99,7 @@ internal sealed partial class CsiPluginWatcher(string directory, CsiDriverRegist
                 var node = await client.NodeGetInfoAsync(cancellationToken);
                 if (node.NodeId.Length == 0)
                 {
-                    throw new RpcException(StatusCode.InvalidArgument, "NodeGetInfo answered an empty node ID");
+                    throw new RpcException(new Status(StatusCode.InvalidArgument, "NodeGetInfo answered an empty node ID"));
                 }
 
                 var stages = await client.StagesVolumesAsync(cancellationToken);
@@ -120,7 +119,8 @@ internal sealed partial class CsiPluginWatcher(string directory, CsiDriverRegist
 
         try
         {
-            await channel.UnaryAsync(NotifyRegistrationStatus, new RegistrationStatus { PluginRegistered = error is null, Error = error ?? "" }, Timed, cancellationToken);
+            await registrar.NotifyRegistrationStatusAsync(
+                new RegistrationStatus { PluginRegistered = error is null, Error = error ?? "" }, deadline: DateTime.UtcNow + CallTimeout, cancellationToken: cancellationToken).CompleteAsync(cancellationToken);
         }
         catch (Exception e) when (e is RpcException or HttpRequestException or IOException)
         {

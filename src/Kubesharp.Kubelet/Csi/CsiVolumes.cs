@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using Grpc.Core;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.Api.Storage.V1;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.Client;
 using Kubesharp.Client.Volumes;
-using Kubesharp.Grpc;
 using Kubesharp.Kubelet.Csi.V1;
 using Kubesharp.Kubelet.Volumes;
 
@@ -276,7 +276,7 @@ internal sealed class CsiVolumes(KubernetesClient client, CsiDriverRegistry driv
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
         {
-            throw new VolumeSetupException($"rpc error: code = {e.StatusCode} desc = {e.Detail}");
+            throw new VolumeSetupException($"rpc error: code = {e.StatusCode} desc = {e.Status.Detail}");
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {

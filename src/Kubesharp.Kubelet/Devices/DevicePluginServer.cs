@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Kubesharp.Kubelet.Devices.V1Beta1;
 
 namespace Kubesharp.Kubelet.Devices;
@@ -29,10 +30,14 @@ internal sealed class DevicePluginServer : IAsyncDisposable
             }
         }
 
-        var methods = new GrpcMethods().Unary<RegisterRequest, Empty>(
-            "/v1beta1.Registration/Register", RegisterRequest.Parser, (request, _) => Task.FromResult(registry.Register(request)));
-        return new DevicePluginServer(await UnixGrpcServer.StartAsync(Path.Combine(registry.Directory, SocketName), methods, cancellationToken));
+        var services = new GrpcServiceSet().Add(new RegistrationService(registry));
+        return new DevicePluginServer(await UnixGrpcServer.StartAsync(Path.Combine(registry.Directory, SocketName), services, cancellationToken));
     }
 
     public ValueTask DisposeAsync() => server.DisposeAsync();
+
+    private sealed class RegistrationService(DeviceRegistry registry) : Registration.RegistrationBase
+    {
+        public override Task<Empty> Register(RegisterRequest request, ServerCallContext context) => Task.FromResult(registry.Register(request));
+    }
 }

@@ -1,5 +1,5 @@
+using Grpc.Core;
 using Kubesharp.Api.Core.V1;
-using Kubesharp.Grpc;
 using Kubesharp.Kubelet.Devices.V1Beta1;
 using Microsoft.Extensions.Logging;
 using Container = Kubesharp.Api.Core.V1.Container;
@@ -98,17 +98,17 @@ internal sealed partial class DeviceRegistry : IAsyncDisposable
     {
         if (request.Version != Version)
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"Unsupported device plugin API version {request.Version}; this agent serves {Version}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"Unsupported device plugin API version {request.Version}; this agent serves {Version}"));
         }
 
         if (!ExtendedResourceName.IsValid(request.ResourceName))
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"invalid name of device plugin socket: resource name {request.ResourceName} is not an extended resource name");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"invalid name of device plugin socket: resource name {request.ResourceName} is not an extended resource name"));
         }
 
         if (request.Endpoint.Length == 0 || request.Endpoint.Contains('/', StringComparison.Ordinal) || request.Endpoint is "." or "..")
         {
-            throw new RpcException(StatusCode.InvalidArgument, $"endpoint {request.Endpoint} must be a socket file name in {Directory}");
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"endpoint {request.Endpoint} must be a socket file name in {Directory}"));
         }
 
         var endpoint = new DevicePluginEndpoint(request.ResourceName, Path.Combine(Directory, request.Endpoint), request.Options ?? new DevicePluginOptions());

@@ -1,5 +1,5 @@
+using Grpc.Core;
 using Kubesharp.Api.Core.V1;
-using Kubesharp.Grpc;
 using Kubesharp.Kubelet.Devices.PodResources.V1;
 
 namespace Kubesharp.Kubelet.Devices;
@@ -23,38 +23,8 @@ internal sealed class PodResourcesServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(registry);
         ArgumentNullException.ThrowIfNull(pods);
-        var methods = new GrpcMethods()
-            .Unary<ListPodResourcesRequest, ListPodResourcesResponse>("/v1.PodResourcesLister/List", ListPodResourcesRequest.Parser, (_, _) =>
-            {
-                var response = new ListPodResourcesResponse();
-                foreach (var pod in pods().Where(p => p.Status?.Phase is not ("Succeeded" or "Failed")).OrderBy(p => p.Metadata?.Namespace, StringComparer.Ordinal).ThenBy(p => p.Metadata?.Name, StringComparer.Ordinal))
-                {
-                    response.PodResources.Add(Describe(pod, registry));
-                }
-
-                return Task.FromResult(response);
-            })
-            .Unary<GetPodResourcesRequest, GetPodResourcesResponse>("/v1.PodResourcesLister/Get", GetPodResourcesRequest.Parser, (request, _) =>
-            {
-                var pod = pods().FirstOrDefault(p => p.Metadata?.Namespace == request.PodNamespace && p.Metadata?.Name == request.PodName)
-                    ?? throw new RpcException(StatusCode.NotFound, $"pod {request.PodName} not found in {request.PodNamespace}");
-                return Task.FromResult(new GetPodResourcesResponse { PodResources = Describe(pod, registry) });
-            })
-            .Unary<AllocatableResourcesRequest, AllocatableResourcesResponse>("/v1.PodResourcesLister/GetAllocatableResources", AllocatableResourcesRequest.Parser, (_, _) =>
-            {
-                var response = new AllocatableResourcesResponse();
-                foreach (var (resource, devices) in registry.HealthyDevices().OrderBy(r => r.Key, StringComparer.Ordinal))
-                {
-                    // One entry per device keeps each device's NUMA affinity, as upstream reports it.
-                    foreach (var device in devices)
-                    {
-                        response.Devices.Add(new ContainerDevices { ResourceName = resource, DeviceIds = { device.ID }, Topology = Topology(device.Topology) });
-                    }
-                }
-
-                return Task.FromResult(response);
-            });
-        return new PodResourcesServer(await UnixGrpcServer.StartAsync(socketPath, methods, cancellationToken));
+        var services = new GrpcServiceSet().Add(new PodResourcesService(registry, pods));
+        return new PodResourcesServer(await UnixGrpcServer.StartAsync(socketPath, services, cancellationToken));
     }
 
     public ValueTask DisposeAsync() => server.DisposeAsync();
@@ -87,5 +57,41 @@ internal sealed class PodResourcesServer : IAsyncDisposable
         var result = new TopologyInfo();
         result.Nodes.AddRange(topology.Nodes.Select(n => new NUMANode { ID = n.ID }));
         return result;
+    }
+
+    private sealed class PodResourcesService(DeviceRegistry registry, Func<IEnumerable<Pod>> pods) : PodResourcesLister.PodResourcesListerBase
+    {
+        public override Task<ListPodResourcesResponse> List(ListPodResourcesRequest request, ServerCallContext context)
+        {
+            var response = new ListPodResourcesResponse();
+            foreach (var pod in pods().Where(p => p.Status?.Phase is not ("Succeeded" or "Failed")).OrderBy(p => p.Metadata?.Namespace, StringComparer.Ordinal).ThenBy(p => p.Metadata?.Name, StringComparer.Ordinal))
+            {
+                response.PodResources.Add(Describe(pod, registry));
+            }
+
+            return Task.FromResult(response);
+        }
+
+        public override Task<GetPodResourcesResponse> Get(GetPodResourcesRequest request, ServerCallContext context)
+        {
+            var pod = pods().FirstOrDefault(p => p.Metadata?.Namespace == request.PodNamespace && p.Metadata?.Name == request.PodName)
+                ?? throw new RpcException(new Status(StatusCode.NotFound, $"pod {request.PodName} not found in {request.PodNamespace}"));
+            return Task.FromResult(new GetPodResourcesResponse { PodResources = Describe(pod, registry) });
+        }
+
+        public override Task<AllocatableResourcesResponse> GetAllocatableResources(AllocatableResourcesRequest request, ServerCallContext context)
+        {
+            var response = new AllocatableResourcesResponse();
+            foreach (var (resource, devices) in registry.HealthyDevices().OrderBy(r => r.Key, StringComparer.Ordinal))
+            {
+                // One entry per device keeps each device's NUMA affinity, as upstream reports it.
+                foreach (var device in devices)
+                {
+                    response.Devices.Add(new ContainerDevices { ResourceName = resource, DeviceIds = { device.ID }, Topology = Topology(device.Topology) });
+                }
+            }
+
+            return Task.FromResult(response);
+        }
     }
 }

@@ -217,11 +217,11 @@ internal sealed partial class NodeStatusController : IDisposable
             ready = notReady.Count == 0;
             message = ready ? "kubelet is posting ready status" : "container runtime not ready: " + string.Join("; ", notReady);
         }
-        catch (Grpc.RpcException e)
+        catch (Grpc.Core.RpcException e)
         {
             runtimeVersion = "unknown://";
             ready = false;
-            message = "container runtime is down: " + e.Detail;
+            message = "container runtime is down: " + e.Status.Detail;
         }
 
         if (ready != lastReady || readySince == default)

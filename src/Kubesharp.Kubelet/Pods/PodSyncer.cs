@@ -237,12 +237,12 @@ internal sealed partial class PodSyncer
             {
                 sandboxId = await runtime.RunPodSandboxAsync(sandboxConfig, cancellationToken: cancellationToken);
             }
-            catch (Grpc.RpcException e) when (e.StatusCode != Grpc.StatusCode.Cancelled)
+            catch (Grpc.Core.RpcException e) when (e.StatusCode != Grpc.Core.StatusCode.Cancelled)
             {
                 // Retried with a growing delay (1 s doubling to a minute); the event says why the pod is not starting.
                 var failures = sandboxFailures.AddOrUpdate(uid, 1, (_, n) => n + 1);
-                events.FailedCreatePodSandbox(pod, e.Detail);
-                LogSandboxFailed(logger, pod.Metadata.Namespace!, pod.Metadata.Name!, failures, e.Detail);
+                events.FailedCreatePodSandbox(pod, e.Status.Detail);
+                LogSandboxFailed(logger, pod.Metadata.Namespace!, pod.Metadata.Name!, failures, e.Status.Detail);
                 return TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures - 1, 6))));
             }
 
@@ -446,10 +446,10 @@ internal sealed partial class PodSyncer
         {
             containerId = await runtime.CreateContainerAsync(sandboxId, config, sandboxConfig, cancellationToken);
         }
-        catch (Grpc.RpcException e) when (e.StatusCode != Grpc.StatusCode.Cancelled)
+        catch (Grpc.Core.RpcException e) when (e.StatusCode != Grpc.Core.StatusCode.Cancelled)
         {
-            waiting[key] = ("CreateContainerError", e.Detail);
-            events.Failed(pod, container, init, e.Detail);
+            waiting[key] = ("CreateContainerError", e.Status.Detail);
+            events.Failed(pod, container, init, e.Status.Detail);
             return TimeSpan.FromSeconds(5);
         }
 
@@ -458,10 +458,10 @@ internal sealed partial class PodSyncer
         {
             await runtime.StartContainerAsync(containerId, cancellationToken);
         }
-        catch (Grpc.RpcException e) when (e.StatusCode != Grpc.StatusCode.Cancelled)
+        catch (Grpc.Core.RpcException e) when (e.StatusCode != Grpc.Core.StatusCode.Cancelled)
         {
-            waiting[key] = ("CreateContainerError", e.Detail);
-            events.Failed(pod, container, init, e.Detail);
+            waiting[key] = ("CreateContainerError", e.Status.Detail);
+            events.Failed(pod, container, init, e.Status.Detail);
             return TimeSpan.FromSeconds(5);
         }
 
@@ -504,7 +504,7 @@ internal sealed partial class PodSyncer
         }
 
         var auths = await PullSecretsAsync(pod, image, cancellationToken);
-        Grpc.RpcException? lastError = null;
+        Grpc.Core.RpcException? lastError = null;
         events.Pulling(pod, container, init);
         var started = time.GetTimestamp();
         foreach (var auth in auths.DefaultIfEmpty())
@@ -517,13 +517,13 @@ internal sealed partial class PodSyncer
                 events.Pulled(pod, container, init, took, size);
                 return pulled;
             }
-            catch (Grpc.RpcException e) when (e.StatusCode != Grpc.StatusCode.Cancelled)
+            catch (Grpc.Core.RpcException e) when (e.StatusCode != Grpc.Core.StatusCode.Cancelled)
             {
                 lastError = e;
             }
         }
 
-        throw new ImagePullException("ErrImagePull", $"failed to pull image \"{image}\": {lastError?.Detail}", lastError?.Detail);
+        throw new ImagePullException("ErrImagePull", $"failed to pull image \"{image}\": {lastError?.Status.Detail}", lastError?.Status.Detail);
     }
 
     /// <summary>Credentials for the image's registry from the pod's imagePullSecrets (dockerconfigjson or dockercfg).</summary>
@@ -643,7 +643,7 @@ internal sealed partial class PodSyncer
         {
             await runtime.StopContainerAsync(containerId, gracePeriodSeconds > 0 ? Math.Max(2, left) : 0, cancellationToken);
         }
-        catch (Grpc.RpcException e) when (e.StatusCode == Grpc.StatusCode.NotFound)
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
         {
         }
     }
@@ -675,7 +675,7 @@ internal sealed partial class PodSyncer
 
             return (true, "");
         }
-        catch (Exception e) when (e is Grpc.RpcException or InvalidOperationException or HttpRequestException)
+        catch (Exception e) when (e is Grpc.Core.RpcException or InvalidOperationException or HttpRequestException)
         {
             return (false, e.Message);
         }
@@ -695,7 +695,7 @@ internal sealed partial class PodSyncer
             {
                 await runtime.RemoveContainerAsync(container.Id, cancellationToken);
             }
-            catch (Grpc.RpcException e) when (e.StatusCode == Grpc.StatusCode.NotFound)
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
             {
             }
         }
@@ -716,7 +716,7 @@ internal sealed partial class PodSyncer
             await runtime.StopPodSandboxAsync(sandboxId, cancellationToken);
             await runtime.RemovePodSandboxAsync(sandboxId, cancellationToken);
         }
-        catch (Grpc.RpcException e) when (e.StatusCode == Grpc.StatusCode.NotFound)
+        catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
         {
         }
     }

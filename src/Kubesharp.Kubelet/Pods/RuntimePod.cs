@@ -45,7 +45,7 @@ internal sealed class RuntimePod
                 statuses.Add((await runtime.ContainerStatusAsync(container.Id, cancellationToken: cancellationToken)).Status);
                 sandboxByContainer[container.Id] = container.PodSandboxId;
             }
-            catch (Grpc.RpcException e) when (e.StatusCode == Grpc.StatusCode.NotFound)
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound)
             {
                 // Removed between the list and the status call.
             }

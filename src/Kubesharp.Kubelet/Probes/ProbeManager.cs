@@ -221,7 +221,7 @@ internal sealed partial class ProbeManager : IAsyncDisposable
         {
             throw;
         }
-        catch (Exception e) when (e is Grpc.RpcException or InvalidOperationException or IOException or HttpRequestException or TimeoutException)
+        catch (Exception e) when (e is Grpc.Core.RpcException or InvalidOperationException or IOException or HttpRequestException or TimeoutException)
         {
             return (false, e.Message);
         }

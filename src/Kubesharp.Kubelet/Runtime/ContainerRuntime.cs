@@ -1,5 +1,6 @@
+using Grpc.Core;
+using Grpc.Net.Client;
 using Kubesharp.Cri;
-using Kubesharp.Grpc;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.Kubelet.Runtime;
@@ -35,7 +36,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(loggerFactory);
         if (!string.IsNullOrEmpty(options.ContainerRuntimeEndpoint))
         {
-            var channel = GrpcChannel.ForAddress(options.ContainerRuntimeEndpoint, new GrpcChannelOptions { TimeProvider = timeProvider ?? TimeProvider.System });
+            var channel = UnixSocketChannel.ForEndpoint(options.ContainerRuntimeEndpoint);
             var runtime = new CriRuntimeClient(channel);
             try
             {
@@ -44,7 +45,7 @@ public sealed class ContainerRuntime : IAsyncDisposable
             catch (RpcException e)
             {
                 channel.Dispose();
-                throw new ContainerRuntimeUnavailableException($"The container runtime at {options.ContainerRuntimeEndpoint} did not answer: {e.Detail}", e);
+                throw new ContainerRuntimeUnavailableException($"The container runtime at {options.ContainerRuntimeEndpoint} did not answer: {e.Status.Detail}", e);
             }
 
             return new ContainerRuntime(options.ContainerRuntimeEndpoint, runtime, new CriImageClient(channel), null, channel);

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Kubesharp.Cri;
 using Kubesharp.Cri.V1;
-using Kubesharp.Grpc;
 using Kubesharp.Kubelet.Images;
 using Kubesharp.Kubelet.Runtime.Registries;
 using Microsoft.Extensions.Logging;
@@ -81,7 +82,7 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
 
         Layout.EnsureSocketPathFits();
         var registries = ContainerdConfig.Write(options, Layout);
-        channel = GrpcChannel.ForUnixSocket(Layout.Socket, new GrpcChannelOptions { TimeProvider = timeProvider });
+        channel = UnixSocketChannel.Create(Layout.Socket);
         Runtime = new CriRuntimeClient(channel);
         Images = new CriImageClient(channel);
         if (registries.Mirrors.Values.Any(m => m.Rewrites.Count > 0))
@@ -223,7 +224,7 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
                 return;
             }
             catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded
-                || (e.StatusCode == StatusCode.Unknown && e.Detail.Contains("not initialized", StringComparison.Ordinal)))
+                || (e.StatusCode == StatusCode.Unknown && e.Status.Detail.Contains("not initialized", StringComparison.Ordinal)))
             {
                 // The CRI plugin answers "server is not initialized yet" while it loads its state after a restart.
                 last = e;

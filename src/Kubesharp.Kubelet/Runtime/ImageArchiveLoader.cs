@@ -170,7 +170,7 @@ public sealed partial class ImageArchiveLoader
         {
             await ScanAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or ContainerRuntimeUnavailableException or Kubesharp.Grpc.RpcException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or ContainerRuntimeUnavailableException or Grpc.Core.RpcException)
         {
             LogScanFailed(logger, directory, e.Message);
         }

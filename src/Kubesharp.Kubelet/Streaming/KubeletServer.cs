@@ -287,7 +287,7 @@ internal sealed partial class KubeletServer : IAsyncDisposable
                 var status = await runtime.ContainerStatusAsync(containerId, cancellationToken: ct);
                 return status.Status.State is CriContainerState.ContainerRunning or CriContainerState.ContainerCreated;
             }
-            catch (Grpc.RpcException)
+            catch (Grpc.Core.RpcException)
             {
                 return false;
             }
@@ -349,10 +349,10 @@ internal sealed partial class KubeletServer : IAsyncDisposable
                 url = (await runtime.ExecAsync(request, cancellationToken)).Url;
             }
         }
-        catch (Grpc.RpcException e)
+        catch (Grpc.Core.RpcException e)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsync(e.Detail, cancellationToken);
+            await context.Response.WriteAsync(e.Status.Detail, cancellationToken);
             return;
         }
 
@@ -394,10 +394,10 @@ internal sealed partial class KubeletServer : IAsyncDisposable
         {
             url = (await runtime.PortForwardAsync(request, cancellationToken)).Url;
         }
-        catch (Grpc.RpcException e)
+        catch (Grpc.Core.RpcException e)
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsync(e.Detail, cancellationToken);
+            await context.Response.WriteAsync(e.Status.Detail, cancellationToken);
             return;
         }
 

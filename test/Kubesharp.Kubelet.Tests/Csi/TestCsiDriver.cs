@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using Grpc.Core;
 using Kubesharp.Kubelet.Csi;
 using Kubesharp.Kubelet.Csi.PluginRegistration;
 using Kubesharp.Kubelet.Csi.V1;
@@ -53,15 +54,14 @@ internal sealed class TestCsiDriver : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        csiServer = await UnixGrpcServer.StartAsync(Path.Combine(Root, "csi.sock"), CsiMethods(), cancellationToken);
-        registrationServer = await UnixGrpcServer.StartAsync(RegistrationSocket, new GrpcMethods()
-            .Unary<InfoRequest, PluginInfo>("/pluginregistration.Registration/GetInfo", InfoRequest.Parser, (_, _) =>
-                Task.FromResult(new PluginInfo { Type = CsiPluginWatcher.PluginType, Name = Name, Endpoint = csiServer.SocketPath, SupportedVersions = { "1.0.0" } }))
-            .Unary<RegistrationStatus, RegistrationStatusResponse>("/pluginregistration.Registration/NotifyRegistrationStatus", RegistrationStatus.Parser, (status, _) =>
-            {
-                Status = status;
-                return Task.FromResult(new RegistrationStatusResponse());
-            }), cancellationToken);
+        var csiServices = new GrpcServiceSet().Add(new IdentityService(this)).Add(new NodeService(this));
+        if (controller)
+        {
+            csiServices.Add(new ControllerService(this));
+        }
+
+        csiServer = await UnixGrpcServer.StartAsync(Path.Combine(Root, "csi.sock"), csiServices, cancellationToken);
+        registrationServer = await UnixGrpcServer.StartAsync(RegistrationSocket, new GrpcServiceSet().Add(new RegistrarService(this, csiServer.SocketPath)), cancellationToken);
     }
 
     /// <summary>Removes the registration socket, as a registrar does when its driver stops.</summary>
@@ -74,78 +74,101 @@ internal sealed class TestCsiDriver : IAsyncDisposable
         }
     }
 
-    private GrpcMethods CsiMethods() => new GrpcMethods()
-        .Unary<GetPluginInfoRequest, GetPluginInfoResponse>("/csi.v1.Identity/GetPluginInfo", GetPluginInfoRequest.Parser, (_, _) =>
-            Task.FromResult(new GetPluginInfoResponse { Name = Name, VendorVersion = "0.1.0" }))
-        .Unary<NodeGetInfoRequest, NodeGetInfoResponse>("/csi.v1.Node/NodeGetInfo", NodeGetInfoRequest.Parser, (_, _) =>
-            Task.FromResult(new NodeGetInfoResponse { NodeId = NodeId, MaxVolumesPerNode = 8, AccessibleTopology = new Topology { Segments = { [TopologyKey] = "zone-a" } } }))
-        .Unary<NodeGetCapabilitiesRequest, NodeGetCapabilitiesResponse>("/csi.v1.Node/NodeGetCapabilities", NodeGetCapabilitiesRequest.Parser, (_, _) =>
+    private sealed class RegistrarService(TestCsiDriver driver, string endpoint) : Registration.RegistrationBase
+    {
+        public override Task<PluginInfo> GetInfo(InfoRequest request, ServerCallContext context) =>
+            Task.FromResult(new PluginInfo { Type = CsiPluginWatcher.PluginType, Name = driver.Name, Endpoint = endpoint, SupportedVersions = { "1.0.0" } });
+
+        public override Task<RegistrationStatusResponse> NotifyRegistrationStatus(RegistrationStatus request, ServerCallContext context)
+        {
+            driver.Status = request;
+            return Task.FromResult(new RegistrationStatusResponse());
+        }
+    }
+
+    private sealed class IdentityService(TestCsiDriver driver) : Identity.IdentityBase
+    {
+        public override Task<GetPluginInfoResponse> GetPluginInfo(GetPluginInfoRequest request, ServerCallContext context) =>
+            Task.FromResult(new GetPluginInfoResponse { Name = driver.Name, VendorVersion = "0.1.0" });
+    }
+
+    /// <summary>Served only by a driver with a controller; without it, the base answers Unimplemented.</summary>
+    private sealed class ControllerService(TestCsiDriver driver) : Controller.ControllerBase
+    {
+        public override Task<ControllerGetCapabilitiesResponse> ControllerGetCapabilities(ControllerGetCapabilitiesRequest request, ServerCallContext context) =>
+            Task.FromResult(new ControllerGetCapabilitiesResponse
+            {
+                Capabilities = { new ControllerServiceCapability { Rpc = new ControllerServiceCapability.Types.RPC { Type = ControllerServiceCapability.Types.RPC.Types.Type.PublishUnpublishVolume } } },
+            });
+
+        public override Task<ControllerPublishVolumeResponse> ControllerPublishVolume(ControllerPublishVolumeRequest request, ServerCallContext context)
+        {
+            driver.Calls.Enqueue($"ControllerPublishVolume:{request.VolumeId}:{request.NodeId}:{request.VolumeCapability.AccessMode.Mode}");
+            return Task.FromResult(new ControllerPublishVolumeResponse { PublishContext = { ["devicePath"] = "/dev/fake-" + request.VolumeId } });
+        }
+
+        public override Task<ControllerUnpublishVolumeResponse> ControllerUnpublishVolume(ControllerUnpublishVolumeRequest request, ServerCallContext context)
+        {
+            driver.Calls.Enqueue($"ControllerUnpublishVolume:{request.VolumeId}:{request.NodeId}");
+            return Task.FromResult(new ControllerUnpublishVolumeResponse());
+        }
+    }
+
+    private sealed class NodeService(TestCsiDriver driver) : Node.NodeBase
+    {
+        public override Task<NodeGetInfoResponse> NodeGetInfo(NodeGetInfoRequest request, ServerCallContext context) =>
+            Task.FromResult(new NodeGetInfoResponse { NodeId = driver.NodeId, MaxVolumesPerNode = 8, AccessibleTopology = new Topology { Segments = { [TopologyKey] = "zone-a" } } });
+
+        public override Task<NodeGetCapabilitiesResponse> NodeGetCapabilities(NodeGetCapabilitiesRequest request, ServerCallContext context)
         {
             var response = new NodeGetCapabilitiesResponse();
-            if (stages)
+            if (driver.stages)
             {
                 response.Capabilities.Add(new NodeServiceCapability { Rpc = new NodeServiceCapability.Types.RPC { Type = NodeServiceCapability.Types.RPC.Types.Type.StageUnstageVolume } });
             }
 
             return Task.FromResult(response);
-        })
-        .Unary<ControllerGetCapabilitiesRequest, ControllerGetCapabilitiesResponse>("/csi.v1.Controller/ControllerGetCapabilities", ControllerGetCapabilitiesRequest.Parser, (_, _) =>
-        {
-            if (!controller)
-            {
-                throw new Grpc.RpcException(Grpc.StatusCode.Unimplemented, "no controller service");
-            }
+        }
 
-            return Task.FromResult(new ControllerGetCapabilitiesResponse
-            {
-                Capabilities = { new ControllerServiceCapability { Rpc = new ControllerServiceCapability.Types.RPC { Type = ControllerServiceCapability.Types.RPC.Types.Type.PublishUnpublishVolume } } },
-            });
-        })
-        .Unary<ControllerPublishVolumeRequest, ControllerPublishVolumeResponse>("/csi.v1.Controller/ControllerPublishVolume", ControllerPublishVolumeRequest.Parser, (request, _) =>
+        public override async Task<NodeStageVolumeResponse> NodeStageVolume(NodeStageVolumeRequest request, ServerCallContext context)
         {
-            Calls.Enqueue($"ControllerPublishVolume:{request.VolumeId}:{request.NodeId}:{request.VolumeCapability.AccessMode.Mode}");
-            return Task.FromResult(new ControllerPublishVolumeResponse { PublishContext = { ["devicePath"] = "/dev/fake-" + request.VolumeId } });
-        })
-        .Unary<ControllerUnpublishVolumeRequest, ControllerUnpublishVolumeResponse>("/csi.v1.Controller/ControllerUnpublishVolume", ControllerUnpublishVolumeRequest.Parser, (request, _) =>
-        {
-            Calls.Enqueue($"ControllerUnpublishVolume:{request.VolumeId}:{request.NodeId}");
-            return Task.FromResult(new ControllerUnpublishVolumeResponse());
-        })
-        .Unary<NodeStageVolumeRequest, NodeStageVolumeResponse>("/csi.v1.Node/NodeStageVolume", NodeStageVolumeRequest.Parser, async (request, cancellationToken) =>
-        {
-            Calls.Enqueue($"NodeStageVolume:{request.VolumeId}:{request.StagingTargetPath}:{request.PublishContext.GetValueOrDefault("devicePath")}:{request.VolumeCapability.Mount.FsType}");
-            var source = Path.Combine(BackingDir, request.VolumeId);
+            driver.Calls.Enqueue($"NodeStageVolume:{request.VolumeId}:{request.StagingTargetPath}:{request.PublishContext.GetValueOrDefault("devicePath")}:{request.VolumeCapability.Mount.FsType}");
+            var source = Path.Combine(driver.BackingDir, request.VolumeId);
             Directory.CreateDirectory(source);
-            await BindAsync(source, request.StagingTargetPath, cancellationToken);
+            await driver.BindAsync(source, request.StagingTargetPath, context.CancellationToken);
             return new NodeStageVolumeResponse();
-        })
-        .Unary<NodeUnstageVolumeRequest, NodeUnstageVolumeResponse>("/csi.v1.Node/NodeUnstageVolume", NodeUnstageVolumeRequest.Parser, async (request, cancellationToken) =>
+        }
+
+        public override async Task<NodeUnstageVolumeResponse> NodeUnstageVolume(NodeUnstageVolumeRequest request, ServerCallContext context)
         {
-            Calls.Enqueue($"NodeUnstageVolume:{request.VolumeId}:{request.StagingTargetPath}");
-            await UnmountAsync(request.StagingTargetPath, cancellationToken);
+            driver.Calls.Enqueue($"NodeUnstageVolume:{request.VolumeId}:{request.StagingTargetPath}");
+            await driver.UnmountAsync(request.StagingTargetPath, context.CancellationToken);
             return new NodeUnstageVolumeResponse();
-        })
-        .Unary<NodePublishVolumeRequest, NodePublishVolumeResponse>("/csi.v1.Node/NodePublishVolume", NodePublishVolumeRequest.Parser, async (request, cancellationToken) =>
+        }
+
+        public override async Task<NodePublishVolumeResponse> NodePublishVolume(NodePublishVolumeRequest request, ServerCallContext context)
         {
-            var context = string.Join(",", request.VolumeContext.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key + "=" + c.Value));
-            Calls.Enqueue($"NodePublishVolume:{request.VolumeId}:{request.StagingTargetPath}:{request.TargetPath}:{request.Readonly}:{request.VolumeCapability.AccessMode.Mode}:{context}");
-            var source = request.StagingTargetPath.Length > 0 ? request.StagingTargetPath : Path.Combine(BackingDir, request.VolumeId);
+            var volumeContext = string.Join(",", request.VolumeContext.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => c.Key + "=" + c.Value));
+            driver.Calls.Enqueue($"NodePublishVolume:{request.VolumeId}:{request.StagingTargetPath}:{request.TargetPath}:{request.Readonly}:{request.VolumeCapability.AccessMode.Mode}:{volumeContext}");
+            var source = request.StagingTargetPath.Length > 0 ? request.StagingTargetPath : Path.Combine(driver.BackingDir, request.VolumeId);
             Directory.CreateDirectory(source);
             Directory.CreateDirectory(request.TargetPath);
-            await BindAsync(source, request.TargetPath, cancellationToken);
+            await driver.BindAsync(source, request.TargetPath, context.CancellationToken);
             return new NodePublishVolumeResponse();
-        })
-        .Unary<NodeUnpublishVolumeRequest, NodeUnpublishVolumeResponse>("/csi.v1.Node/NodeUnpublishVolume", NodeUnpublishVolumeRequest.Parser, async (request, cancellationToken) =>
+        }
+
+        public override async Task<NodeUnpublishVolumeResponse> NodeUnpublishVolume(NodeUnpublishVolumeRequest request, ServerCallContext context)
         {
-            Calls.Enqueue($"NodeUnpublishVolume:{request.VolumeId}:{request.TargetPath}");
-            await UnmountAsync(request.TargetPath, cancellationToken);
+            driver.Calls.Enqueue($"NodeUnpublishVolume:{request.VolumeId}:{request.TargetPath}");
+            await driver.UnmountAsync(request.TargetPath, context.CancellationToken);
             if (Directory.Exists(request.TargetPath))
             {
                 Directory.Delete(request.TargetPath);
             }
 
             return new NodeUnpublishVolumeResponse();
-        });
+        }
+    }
 
     private async Task BindAsync(string source, string target, CancellationToken cancellationToken)
     {
@@ -179,7 +202,7 @@ internal sealed class TestCsiDriver : IAsyncDisposable
         await process.WaitForExitAsync(cancellationToken);
         if (process.ExitCode != 0)
         {
-            throw new Grpc.RpcException(Grpc.StatusCode.Internal, $"{command} {string.Join(' ', arguments)} failed: {error}");
+            throw new RpcException(new global::Grpc.Core.Status(StatusCode.Internal, $"{command} {string.Join(' ', arguments)} failed: {error}"));
         }
     }
 

@@ -5,7 +5,7 @@ using Kubesharp.ApiMachinery;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.Client;
-using Kubesharp.Grpc;
+using Kubesharp.Cri;
 using Kubesharp.Kubelet.Devices;
 using Kubesharp.Kubelet.Devices.PodResources.V1;
 using Kubesharp.Kubelet.Pods;
@@ -161,16 +161,14 @@ public sealed partial class DevicePluginEndToEndTests(NodeFixture fixture)
 
     private async Task<ListPodResourcesResponse> ListPodResourcesAsync()
     {
-        using var channel = GrpcChannel.ForUnixSocket(fixture.Options.ResolvedPodResourcesSocket);
-        return await channel.UnaryAsync(new Method<ListPodResourcesRequest, ListPodResourcesResponse>("/v1.PodResourcesLister/List", ListPodResourcesResponse.Parser), new ListPodResourcesRequest());
+        using var channel = UnixSocketChannel.Create(fixture.Options.ResolvedPodResourcesSocket);
+        return await new PodResourcesLister.PodResourcesListerClient(channel).ListAsync(new ListPodResourcesRequest());
     }
 
     private async Task<List<string>> AllocatableAsync()
     {
-        using var channel = GrpcChannel.ForUnixSocket(fixture.Options.ResolvedPodResourcesSocket);
-        var response = await channel.UnaryAsync(
-            new Method<AllocatableResourcesRequest, AllocatableResourcesResponse>("/v1.PodResourcesLister/GetAllocatableResources", AllocatableResourcesResponse.Parser),
-            new AllocatableResourcesRequest());
+        using var channel = UnixSocketChannel.Create(fixture.Options.ResolvedPodResourcesSocket);
+        var response = await new PodResourcesLister.PodResourcesListerClient(channel).GetAllocatableResourcesAsync(new AllocatableResourcesRequest());
         return [.. response.Devices.Where(d => d.ResourceName == Resource).SelectMany(d => d.DeviceIds)];
     }
 

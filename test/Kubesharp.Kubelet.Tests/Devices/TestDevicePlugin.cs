@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Kubesharp.Grpc;
+using Grpc.Core;
+using Kubesharp.Cri;
 using Kubesharp.Kubelet.Devices;
 using Kubesharp.Kubelet.Devices.V1Beta1;
 
@@ -82,7 +83,7 @@ internal sealed class TestDevicePlugin : IAsyncDisposable
                 streams = new CancellationTokenSource();
             }
 
-            server = await UnixGrpcServer.StartAsync(Path.Combine(pluginDir, socketName), Methods(), cancellationToken);
+            server = await UnixGrpcServer.StartAsync(Path.Combine(pluginDir, socketName), new GrpcServiceSet().Add(new PluginService(this)), cancellationToken);
             // The agent's socket file appears when it binds, a moment before it accepts: a refused first try is retried.
             for (var attempt = 1; ; attempt++)
             {
@@ -107,9 +108,8 @@ internal sealed class TestDevicePlugin : IAsyncDisposable
 
     private async Task RegisterAsync(CancellationToken cancellationToken)
     {
-        using var channel = GrpcChannel.ForUnixSocket(Path.Combine(pluginDir, DevicePluginServer.SocketName));
-        await channel.UnaryAsync(
-            new Method<RegisterRequest, Empty>("/v1beta1.Registration/Register", Empty.Parser),
+        using var channel = UnixSocketChannel.Create(Path.Combine(pluginDir, DevicePluginServer.SocketName));
+        await new Registration.RegistrationClient(channel).RegisterAsync(
             new RegisterRequest
             {
                 Version = DeviceRegistry.Version,
@@ -120,18 +120,21 @@ internal sealed class TestDevicePlugin : IAsyncDisposable
             cancellationToken: cancellationToken);
     }
 
-    private GrpcMethods Methods() => new GrpcMethods()
-        .Unary<Empty, DevicePluginOptions>("/v1beta1.DevicePlugin/GetDevicePluginOptions", Empty.Parser, (_, _) =>
-            Task.FromResult(new DevicePluginOptions { PreStartRequired = true, GetPreferredAllocationAvailable = true }))
-        .ServerStreaming<Empty, ListAndWatchResponse>("/v1beta1.DevicePlugin/ListAndWatch", Empty.Parser, async (_, write, cancellationToken) =>
+    /// <summary>The DevicePlugin service: the plugin's devices and its answers to the agent's calls.</summary>
+    private sealed class PluginService(TestDevicePlugin plugin) : DevicePlugin.DevicePluginBase
+    {
+        public override Task<DevicePluginOptions> GetDevicePluginOptions(Empty request, ServerCallContext context) =>
+            Task.FromResult(new DevicePluginOptions { PreStartRequired = true, GetPreferredAllocationAvailable = true });
+
+        public override async Task ListAndWatch(Empty request, IServerStreamWriter<ListAndWatchResponse> responseStream, ServerCallContext context)
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, streams.Token);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, plugin.streams.Token);
             while (!linked.IsCancellationRequested)
             {
-                var next = changed.Task;
+                var next = plugin.changed.Task;
                 var response = new ListAndWatchResponse();
-                response.Devices.AddRange(health.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new Device { ID = d.Key, Health = d.Value }));
-                await write(response);
+                response.Devices.AddRange(plugin.health.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => new Device { ID = d.Key, Health = d.Value }));
+                await responseStream.WriteAsync(response, linked.Token);
                 try
                 {
                     await next.WaitAsync(linked.Token);
@@ -141,14 +144,15 @@ internal sealed class TestDevicePlugin : IAsyncDisposable
                     return;
                 }
             }
-        })
-        .Unary<PreferredAllocationRequest, PreferredAllocationResponse>("/v1beta1.DevicePlugin/GetPreferredAllocation", PreferredAllocationRequest.Parser, (request, _) =>
+        }
+
+        public override Task<PreferredAllocationResponse> GetPreferredAllocation(PreferredAllocationRequest request, ServerCallContext context)
         {
             // Prefers the highest-numbered devices, so the test sees the preference honoured over the agent's default order.
             var response = new PreferredAllocationResponse();
             foreach (var container in request.ContainerRequests)
             {
-                Calls.Enqueue("GetPreferredAllocation:" + string.Join(",", container.AvailableDeviceIDs));
+                plugin.Calls.Enqueue("GetPreferredAllocation:" + string.Join(",", container.AvailableDeviceIDs));
                 response.ContainerResponses.Add(new ContainerPreferredAllocationResponse
                 {
                     DeviceIDs = { container.AvailableDeviceIDs.OrderDescending(StringComparer.Ordinal).Take(container.AllocationSize) },
@@ -156,31 +160,34 @@ internal sealed class TestDevicePlugin : IAsyncDisposable
             }
 
             return Task.FromResult(response);
-        })
-        .Unary<AllocateRequest, AllocateResponse>("/v1beta1.DevicePlugin/Allocate", AllocateRequest.Parser, (request, _) =>
+        }
+
+        public override Task<AllocateResponse> Allocate(AllocateRequest request, ServerCallContext context)
         {
             var response = new AllocateResponse();
             foreach (var container in request.ContainerRequests)
             {
                 var ids = container.DevicesIds.Order(StringComparer.Ordinal).ToList();
-                Calls.Enqueue("Allocate:" + string.Join(",", ids));
+                plugin.Calls.Enqueue("Allocate:" + string.Join(",", ids));
                 var answer = new ContainerAllocateResponse
                 {
                     Envs = { ["FAKEDEV_IDS"] = string.Join(",", ids) },
                     Annotations = { ["kubesharp.test/fakedev-ids"] = string.Join(",", ids) },
-                    Mounts = { new Mount { ContainerPath = "/fakedev-info", HostPath = InfoDir, ReadOnly = true } },
+                    Mounts = { new Mount { ContainerPath = "/fakedev-info", HostPath = plugin.InfoDir, ReadOnly = true } },
                 };
-                answer.Devices.AddRange(ids.Select(id => new DeviceSpec { ContainerPath = "/dev/" + id, HostPath = Path.Combine(DeviceDir, id), Permissions = "rw" }));
+                answer.Devices.AddRange(ids.Select(id => new DeviceSpec { ContainerPath = "/dev/" + id, HostPath = Path.Combine(plugin.DeviceDir, id), Permissions = "rw" }));
                 response.ContainerResponses.Add(answer);
             }
 
             return Task.FromResult(response);
-        })
-        .Unary<PreStartContainerRequest, PreStartContainerResponse>("/v1beta1.DevicePlugin/PreStartContainer", PreStartContainerRequest.Parser, (request, _) =>
+        }
+
+        public override Task<PreStartContainerResponse> PreStartContainer(PreStartContainerRequest request, ServerCallContext context)
         {
-            Calls.Enqueue("PreStartContainer:" + string.Join(",", request.DevicesIds.Order(StringComparer.Ordinal)));
+            plugin.Calls.Enqueue("PreStartContainer:" + string.Join(",", request.DevicesIds.Order(StringComparer.Ordinal)));
             return Task.FromResult(new PreStartContainerResponse());
-        });
+        }
+    }
 
     /// <summary>A character device with /dev/null's numbers (1, 3).</summary>
     private static void MakeNullDevice(string path)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Grpc.Core;
 using Kubesharp.Cri;
 using Kubesharp.Cri.Tests.Support;
 using Kubesharp.E2ETests.Support;
@@ -167,7 +168,7 @@ internal sealed class MultiNodeCluster : IAsyncDisposable
                 await StopSandboxesAsync(machine);
             }
         }
-        catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or OperationCanceledException or Kubesharp.Grpc.RpcException or HttpRequestException)
+        catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or OperationCanceledException or RpcException or HttpRequestException)
         {
         }
         finally
@@ -209,7 +210,7 @@ internal sealed class MultiNodeCluster : IAsyncDisposable
             return;
         }
 
-        using var channel = Kubesharp.Grpc.GrpcChannel.ForUnixSocket(socket);
+        using var channel = UnixSocketChannel.Create(socket);
         var runtime = new CriRuntimeClient(channel);
         using var limit = new CancellationTokenSource(CommandLimit);
         foreach (var sandbox in await runtime.ListPodSandboxAsync(cancellationToken: limit.Token))

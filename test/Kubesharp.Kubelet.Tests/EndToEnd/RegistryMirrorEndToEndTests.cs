@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Grpc.Core;
 using Kubesharp.Api;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Meta.V1;
@@ -257,7 +258,7 @@ public sealed class RegistryMirrorEndToEndTests
                         await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
                     }
                 }
-                catch (Kubesharp.Grpc.RpcException)
+                catch (RpcException)
                 {
                     // The node may be removing the same sandbox; what is left is ended below with the node's processes.
                 }

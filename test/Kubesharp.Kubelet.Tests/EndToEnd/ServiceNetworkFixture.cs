@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Grpc.Core;
 using Kubesharp.Api;
 using Kubesharp.ApiServer;
 using Kubesharp.ApiServer.Discovery;
@@ -182,7 +183,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
                         await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
                         await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
                     }
-                    catch (Kubesharp.Grpc.RpcException)
+                    catch (RpcException)
                     {
                         // The agent removed it meanwhile (a pod deleted at the end of a test).
                     }

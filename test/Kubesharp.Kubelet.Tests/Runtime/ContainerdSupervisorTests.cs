@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Kubesharp.Kubelet.Runtime;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -104,7 +105,7 @@ public sealed class ContainerdSupervisorTests
             {
                 return await call();
             }
-            catch (Grpc.RpcException e) when (e.StatusCode == Grpc.StatusCode.Unavailable)
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable)
             {
                 await Task.Delay(100, Timeout);
             }

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using Kubesharp.Storage.Etcd;
 
@@ -34,6 +36,25 @@ public sealed class EtcdFailoverTests(EtcdServer etcd) : IClassFixture<EtcdServe
         var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => EtcdStore.OpenAsync(options, default));
 
         Assert.Contains("refused", error.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public async Task Open_MemberAcceptsButNeverAnswers_DeadlineIsStoreUnavailableNotCancellation()
+    {
+        // A listener that takes connections and never speaks HTTP/2: every call runs into its deadline.
+        using var silent = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        silent.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        silent.Listen();
+        var options = new EtcdStoreOptions
+        {
+            Endpoints = [$"127.0.0.1:{((IPEndPoint)silent.LocalEndPoint!).Port}"],
+            RequestTimeout = TimeSpan.FromMilliseconds(500),
+        };
+
+        // A deadline is an unreachable member; a cancellation would read as a caller that gave up (a server stops).
+        var error = await Assert.ThrowsAsync<StoreUnavailableException>(() => EtcdStore.OpenAsync(options, default));
+
         Assert.DoesNotContain('\n', error.Message);
     }
 

@@ -31,9 +31,9 @@ internal sealed partial class MirrorRewriteImageService(
             {
                 imageRef = await inner.PullImageAsync(new ImageSpec { Image = rewritten, Annotations = { image.Annotations } }, auth, sandboxConfig, cancellationToken);
             }
-            catch (Grpc.RpcException e) when (e.StatusCode != Grpc.StatusCode.Cancelled)
+            catch (Grpc.Core.RpcException e) when (e.StatusCode != Grpc.Core.StatusCode.Cancelled)
             {
-                LogRewrittenPullFailed(logger, image.Image, rewritten, e.Detail);
+                LogRewrittenPullFailed(logger, image.Image, rewritten, e.Status.Detail);
                 continue;
             }
 
