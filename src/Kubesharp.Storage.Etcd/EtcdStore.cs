@@ -231,7 +231,24 @@ public sealed class EtcdStore : IStore
         var etcd = _connections[Volatile.Read(ref _current)];
         using var call = etcd.Watch.Watch(cancellationToken: cancellationToken);
         var create = new WatchCreateRequest { Key = start, RangeEnd = end, StartRevision = afterRevision + 1, PrevKv = true };
-        await Guard(() => call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = create }, cancellationToken)).ConfigureAwait(false);
+        try
+        {
+            await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = create }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is OperationCanceledException or RpcException)
+        {
+            // The caller stopped watching before the watch was set up: the same quiet end as a cancel later on.
+            yield break;
+        }
+        catch (RpcException e) when (IsUnreachable(e))
+        {
+            throw Unavailable(e);
+        }
+        catch (RpcException e)
+        {
+            throw Translate(e);
+        }
+
         var last = afterRevision;
         while (true)
         {
@@ -430,22 +447,6 @@ public sealed class EtcdStore : IStore
         }
 
         return new StoreUnavailableException($"etcd refused the request: {e.Status.Detail}", e);
-    }
-
-    private static async Task Guard(Func<Task> action)
-    {
-        try
-        {
-            await action().ConfigureAwait(false);
-        }
-        catch (RpcException e) when (IsUnreachable(e))
-        {
-            throw Unavailable(e);
-        }
-        catch (RpcException e)
-        {
-            throw Translate(e);
-        }
     }
 
     private static void CheckValue(string key, ReadOnlyMemory<byte> value)

@@ -479,6 +479,27 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_TokenCancelledBeforeStart_EndsWithoutStoreError()
+    {
+        using var cancel = new CancellationTokenSource();
+        await cancel.CancelAsync();
+        var start = await Store.GetCurrentRevisionAsync(default);
+        var count = 0;
+        try
+        {
+            await foreach (var unused in Store.WatchAsync(Prefix, start, cancel.Token))
+            {
+                count++;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Assert.Equal(0, count);
+    }
+
+    [Fact]
     public async Task Watch_TokenCancelled_EnumerationEnds()
     {
         using var cancel = new CancellationTokenSource();
