@@ -14,13 +14,9 @@ public static class KubesharpExecutable
 
     private static readonly string? Named = Resolve();
 
-    /// <summary>The file that runs kubesharp by itself: the named executable, else the apphost of the build beside
-    /// the benchmark (which a shell script can start as well).</summary>
-    public static string File => Named ?? Path.Combine(AppContext.BaseDirectory, "kubesharp");
-
     /// <summary>Whether the executable started is ahead-of-time compiled: a .NET build always has its runtime
     /// configuration beside it, a Native AOT one never.</summary>
-    public static bool IsNative => Named is not null && !System.IO.File.Exists(Path.ChangeExtension(Named, ".runtimeconfig.json"));
+    private static bool IsNative => Named is not null && !File.Exists(Path.ChangeExtension(Named, ".runtimeconfig.json"));
 
     /// <summary>Which build a section measured, for its text: "the native (Native AOT) executable" or "the JIT build".</summary>
     public static string Description => IsNative ? "the native (Native AOT) executable" : "the JIT build";
@@ -34,7 +30,7 @@ public static class KubesharpExecutable
     public static ProcessStartInfo JitStartInfo(params IEnumerable<string> args)
     {
         var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
-        return System.IO.File.Exists(apphost) ? Start(apphost, args) : Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), .. args]);
+        return File.Exists(apphost) ? Start(apphost, args) : Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"), .. args]);
     }
 
     private static ProcessStartInfo Start(string file, IEnumerable<string> args)
@@ -57,7 +53,7 @@ public static class KubesharpExecutable
         }
 
         var full = Path.GetFullPath(named);
-        return System.IO.File.Exists(full)
+        return File.Exists(full)
             ? full
             : throw new FileNotFoundException($"{Variable} names {named}, which does not exist", full);
     }
