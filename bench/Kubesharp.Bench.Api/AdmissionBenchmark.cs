@@ -67,7 +67,7 @@ internal static class AdmissionBenchmark
         var section = new StringBuilder();
         section.AppendLine(Heading);
         section.AppendLine();
-        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api --admission`{(quick ? " (--quick)" : string.Empty)}, one Kubesharp server. CREATE of a ConfigMap in a namespace");
+        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api --admission`{(quick ? " (--quick)" : string.Empty)}, one Kubesharp server ({KubesharpExecutable.Description}). CREATE of a ConfigMap in a namespace");
         section.AppendLine("one validating webhook selects (failurePolicy Fail; the webhook is an HTTPS server on loopback in the benchmark's");
         section.AppendLine("process that allows everything) and in one a ValidatingAdmissionPolicy's binding selects (two CEL validations),");
         section.AppendLine(CultureInfo.InvariantCulture, $"beside the floor: the same CREATE in a namespace nothing selects, measured in the same run just before. Each load {duration.TotalSeconds:0} s");

@@ -36,7 +36,7 @@ internal static class AuditEncryptionBenchmark
         var section = new StringBuilder();
         section.AppendLine(Heading);
         section.AppendLine();
-        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api --audit-encryption`{(quick ? " --quick" : string.Empty)}. One `kubesharp server --disable-agent` (SQLite) per");
+        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api --audit-encryption`{(quick ? " --quick" : string.Empty)}. One `kubesharp server --disable-agent` (SQLite, {KubesharpExecutable.Description}) per");
         section.AppendLine("configuration, started one after the other in one run: none, `--audit-policy-file` with one rule auditing every request at");
         section.AppendLine("Metadata level into `--audit-log-path`, and `--encryption-provider-config` encrypting Secrets with aescbc, then aesgcm (a");
         section.AppendLine(CultureInfo.InvariantCulture, $"32-byte key, identity listed second). Each load runs {duration.TotalSeconds:0} s from {Clients} clients over one HTTP/2 connection; Secrets hold 256 bytes of data.");

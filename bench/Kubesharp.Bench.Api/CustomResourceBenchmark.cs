@@ -45,7 +45,7 @@ internal static class CustomResourceBenchmark
         var section = new StringBuilder();
         section.AppendLine(Heading);
         section.AppendLine();
-        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, both kinds on one Kubesharp server. A namespaced");
+        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, both kinds on one Kubesharp server ({KubesharpExecutable.Description}). A namespaced");
         section.AppendLine("custom resource with a structural schema (one version) against ConfigMaps of the same size, in one run over one HTTP/2");
         section.AppendLine(CultureInfo.InvariantCulture, $"connection: after an unmeasured {duration.TotalSeconds / 2:0.#} s of each load, four alternating rounds of {duration.TotalSeconds / 4:0.#} s each, either kind first in two. Targets: custom objects ≤ 1.2 × the ConfigMap figures;");
         section.AppendLine("≤ 0.2 s from creating a CustomResourceDefinition to its Established condition.");

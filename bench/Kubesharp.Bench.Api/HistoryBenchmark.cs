@@ -27,7 +27,7 @@ internal static class HistoryBenchmark
         var section = new StringBuilder();
         section.AppendLine(Heading);
         section.AppendLine();
-        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api --history`{(quick ? " --quick" : string.Empty)}. One `kubesharp server --disable-agent` (SQLite) per");
+        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api --history`{(quick ? " --quick" : string.Empty)}. One `kubesharp server --disable-agent` (SQLite, {KubesharpExecutable.Description}) per");
         section.AppendLine("configuration, started one after the other in one run (a first pair is discarded as warm-up): no history, and");
         section.AppendLine("`--history-retention 7d` (default 256Mi bound, not reached here).");
         section.AppendLine(CultureInfo.InvariantCulture, $"Each load runs {duration.TotalSeconds:0} s from {Clients} clients over one HTTP/2 connection: CREATE of ConfigMaps with 256");

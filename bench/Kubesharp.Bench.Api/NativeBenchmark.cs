@@ -12,10 +12,10 @@ internal static class NativeBenchmark
 {
     public static async Task<string> RunAsync(string root, string nativeBinary, int startRuns, TimeSpan settle, bool quick)
     {
-        var load = (await File.ReadAllTextAsync("/proc/loadavg")).Split(' ')[..3];
+        var load = BenchmarkReport.LoadAverage();
         var jit = await MeasureAsync(root, "jit", null, startRuns, settle);
         var native = await MeasureAsync(root, "native", nativeBinary, startRuns, settle);
-        var loadAfter = (await File.ReadAllTextAsync("/proc/loadavg")).Split(' ')[..3];
+        var loadAfter = BenchmarkReport.LoadAverage();
         var size = new FileInfo(nativeBinary).Length / 1048576.0;
 
         var section = new StringBuilder();
@@ -24,7 +24,7 @@ internal static class NativeBenchmark
         section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api --native PATH`{(quick ? " (--quick)" : string.Empty)}. The `kubesharp` executable published with Native AOT");
         section.AppendLine("(`dotnet publish src/Kubesharp -c Release -r linux-x64 -p:PublishAot=true`) against the JIT build of the same commit,");
         section.AppendLine(CultureInfo.InvariantCulture, $"each started {startRuns} times as `server --disable-agent` (SQLite) on a fresh data directory (certificates and database");
-        section.AppendLine(CultureInfo.InvariantCulture, $"created), the JIT build first; idle RSS {settle.TotalSeconds:0} s after the last start. Load average (1/5/15 min) {string.Join(' ', load)} before, {string.Join(' ', loadAfter)} after.");
+        section.AppendLine(CultureInfo.InvariantCulture, $"created), the JIT build first; idle RSS {settle.TotalSeconds:0} s after the last start. Load average (1/5/15 min) {load} before, {loadAfter} after.");
         section.AppendLine(CultureInfo.InvariantCulture, $"Native executable: {size:0.0} MB. Targets: idle RSS ≤ 45 MB, start to /readyz ≤ 0.15 s.");
         section.AppendLine();
         section.AppendLine("| measurement | native | JIT build | native / JIT |");
@@ -48,7 +48,7 @@ internal static class NativeBenchmark
             {
                 server?.Dispose();
                 var dataDir = Path.Combine(root, $"{name}-{run.ToString(CultureInfo.InvariantCulture)}");
-                server = binary is null ? await ServerProcess.StartKubesharpAsync(dataDir) : await ServerProcess.StartExecutableAsync(binary, dataDir);
+                server = binary is null ? await ServerProcess.StartJitAsync(dataDir) : await ServerProcess.StartExecutableAsync(binary, dataDir);
                 ready.Add(server.ReadySeconds);
                 Console.Error.WriteLine($"{name}: ready in {server.ReadySeconds:F2} s");
             }

@@ -10,7 +10,7 @@ using Kubesharp.Bench.Common;
 // API server benchmark: the real `kubesharp server --disable-agent` process on loopback (SQLite), against a
 // floor measured in the same run (bare Kestrel with the same TLS, answering with captured bodies):
 // seconds to /readyz, idle RSS, and GET / LIST (1,000 objects) / CREATE latency and throughput at 1 and 32
-// concurrent clients over one HTTP/2 connection, as client-go uses.
+// concurrent clients over one HTTP/2 connection, as client-go uses, each load paired with the floor in alternating rounds.
 // Then custom objects against ConfigMaps on the same server, and CustomResourceDefinition create → Established.
 // Usage: Kubesharp.Bench.Api [--quick] [--write BENCHMARKS.md]
 //        Kubesharp.Bench.Api --custom-resources [--quick] [--write BENCHMARKS.md]   (only the custom resource section)
@@ -36,6 +36,8 @@ var settle = TimeSpan.FromSeconds(quick ? 3 : 10);
 var root = Directory.CreateTempSubdirectory("kubesharp-bench-api-").FullName;
 var rows = new List<(string Measurement, double Ours, double Floor, string Format)>();
 const int RbacRounds = 16;
+const int PairedRounds = 8;
+string loadBefore = string.Empty, loadAfter = string.Empty;
 var rbacRows = new List<(string Measurement, double User, double Admin, string Format)>();
 var establishRuns = quick ? 5 : 20;
 string? customSection = null;
@@ -211,6 +213,8 @@ try
     rows.Add(("seconds from start to /readyz, median", BenchmarkReport.Percentile(readySeconds, 0.5), BenchmarkReport.Percentile(floorReadySeconds, 0.5), "0.00"));
     rows.Add(("seconds from start to /readyz, worst", readySeconds.Max(), floorReadySeconds.Max(), "0.00"));
     rows.Add(("idle RSS, MB", idleRss / 1024.0, floorRss / 1024.0, "0.0"));
+    using var floorClient = ServerProcess.CreateClient(server.DataDir);
+    loadBefore = BenchmarkReport.LoadAverage();
 
     foreach (var clients in new[] { 1, 32 })
     {
@@ -219,17 +223,18 @@ try
         await MeasureAsync($"CREATE ConfigMap, {clients} client(s)", clients, (c, n) => c.PostAsync(new Uri(baseUrl, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"c{clients}-{n}")), (c, n) => c.PostAsync(new Uri(floor.Url, "/api/v1/namespaces/bench/configmaps"), ConfigMap($"c{clients}-{n}")));
     }
 
+    // Paired and warmed up: an unmeasured warm-up of each, then alternating short rounds of Kubesharp and the floor,
+    // pooled, so that neither gains from a warmer JIT or loses more to a neighbour's burst on the shared machine.
     async Task MeasureAsync(string name, int clients, Func<HttpClient, long, Task<HttpResponseMessage>> ours, Func<HttpClient, long, Task<HttpResponseMessage>> theirs)
     {
-        var (oursLatencies, oursRate) = await Load.RunAsync(client, clients, duration, ours);
-        using var floorClient = ServerProcess.CreateClient(server.DataDir);
-        var (floorLatencies, floorRate) = await Load.RunAsync(floorClient, clients, duration, theirs);
+        var ((oursLatencies, oursRate), (floorLatencies, floorRate)) = await Load.ComparePairedAsync(clients, duration, (client, ours), (floorClient, theirs), PairedRounds);
         rows.Add(($"{name}: p50 ms", BenchmarkReport.Percentile(oursLatencies, 0.5), BenchmarkReport.Percentile(floorLatencies, 0.5), "0.00"));
         rows.Add(($"{name}: p99 ms", BenchmarkReport.Percentile(oursLatencies, 0.99), BenchmarkReport.Percentile(floorLatencies, 0.99), "0.00"));
         rows.Add(($"{name}: requests/s", oursRate, floorRate, "N0"));
         Console.Error.WriteLine($"{name}: p50 {BenchmarkReport.Percentile(oursLatencies, 0.5):F2} ms p99 {BenchmarkReport.Percentile(oursLatencies, 0.99):F2} ms {oursRate:F0}/s (floor {floorRate:F0}/s)");
     }
 
+    loadAfter = BenchmarkReport.LoadAverage();
     floor.Dispose();
 
     await MeasureRbacAsync(client, server.DataDir, baseUrl, duration, rbacRows);
@@ -250,11 +255,15 @@ finally
 var section = new StringBuilder();
 section.AppendLine("## API server");
 section.AppendLine();
-section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}. The real `kubesharp server --disable-agent` process (SQLite) against");
+section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}. The real `kubesharp server --disable-agent` process (SQLite; {KubesharpExecutable.Description}) against");
 section.AppendLine("the floor: bare Kestrel in its own process with the same certificate and TLS settings, answering GET and LIST with");
-section.AppendLine("bodies captured from the server and echoing CREATE bodies. One HTTP/2 connection per client set, as client-go uses;");
-section.AppendLine(CultureInfo.InvariantCulture, $"each load runs {duration.TotalSeconds:0} s; start-up is measured {startRuns} times on a fresh data directory (certificates and database created).");
-section.AppendLine("Targets: GET p99 ≤ 5 ms and CREATE p99 ≤ 20 ms at 32 clients, idle RSS ≤ 100 MB, ready ≤ 2 s.");
+section.AppendLine("bodies captured from the server and echoing CREATE bodies. One HTTP/2 connection per client set, as client-go uses.");
+section.AppendLine(CultureInfo.InvariantCulture, $"Each load is paired: after an unmeasured {duration.TotalSeconds / 2:0.#} s of it by each, Kubesharp and the floor run {PairedRounds} rounds of {duration.TotalSeconds / 4:0.#} s each,");
+section.AppendLine("alternating which goes first, and each side's rounds are pooled (so that neither gains from a warmer JIT or a later start, and a");
+section.AppendLine(CultureInfo.InvariantCulture, $"neighbour's burst on the shared machine falls on both alike). Start-up is measured {startRuns} times on a fresh data directory (certificates and");
+section.AppendLine(CultureInfo.InvariantCulture, $"database created). Load average (1/5/15 min) {loadBefore} before the loads, {loadAfter} after, on {Environment.ProcessorCount} cores.");
+section.AppendLine("Targets: CREATE at 32 clients ≥ 0.6 × the floor's requests/s with p99 ≤ 5 ms, LIST of 1,000 ≥ 0.8 × the floor, and for the native");
+section.AppendLine("executable idle RSS ≤ 45 MB and start to /readyz ≤ 0.15 s.");
 section.AppendLine();
 section.AppendLine("| measurement | Kubesharp | floor | Kubesharp / floor |");
 section.AppendLine("|---|--:|--:|--:|");
@@ -311,7 +320,7 @@ static async Task WriteRbacSectionAsync(List<(string Measurement, double User, d
     var rbacSection = new StringBuilder();
     rbacSection.AppendLine("## API server with RBAC");
     rbacSection.AppendLine();
-    rbacSection.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, same server process. An ordinary user (client certificate, no groups)");
+    rbacSection.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Api`{(quick ? " (--quick)" : string.Empty)}, same server process ({KubesharpExecutable.Description}). An ordinary user (client certificate, no groups)");
     rbacSection.AppendLine("allowed through one RoleBinding among 1,000 in its namespace, against the admin (system:masters short-cut), both");
     rbacSection.AppendLine("exempt from flow control (the admin as system:masters, the user through a FlowSchema), so the ratio is the cost of authorization, in the");
     rbacSection.AppendLine(CultureInfo.InvariantCulture, $"same run over one HTTP/2 connection each; after an unmeasured {duration.TotalSeconds / 2:0.#} s of the same load by each, each identity runs {RbacRounds} rounds of {duration.TotalSeconds / 4:0.#} s, alternating which goes first (many short rounds, so that the shared machine's bursts fall on both alike). Target: user p99 ≤ 1.1 × admin p99.");
@@ -419,29 +428,21 @@ namespace Kubesharp.Bench.Api
 
         public double ReadySeconds { get; }
 
-        public static async Task<ServerProcess> StartKubesharpAsync(string dataDir, params string[] extraArguments)
-        {
-            var port = FreePort();
-            var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
-            var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
-            foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) }.Concat(extraArguments))
-            {
-                info.ArgumentList.Add(argument);
-            }
+        /// <summary>Starts the kubesharp executable the benchmark measures (<see cref="KubesharpExecutable"/>) as `server --disable-agent`.</summary>
+        public static Task<ServerProcess> StartKubesharpAsync(string dataDir, params string[] extraArguments) =>
+            StartServerAsync(KubesharpExecutable.StartInfo, dataDir, extraArguments);
 
-            return await StartAsync(info, new Uri($"https://127.0.0.1:{port}"), dataDir);
-        }
+        /// <summary>Starts the JIT build beside the benchmark as `server --disable-agent`, whatever the executable measured elsewhere.</summary>
+        public static Task<ServerProcess> StartJitAsync(string dataDir) => StartServerAsync(KubesharpExecutable.JitStartInfo, dataDir, []);
 
         /// <summary>Starts a given kubesharp executable (such as the native one) as `server --disable-agent`.</summary>
-        public static async Task<ServerProcess> StartExecutableAsync(string executable, string dataDir)
+        public static Task<ServerProcess> StartExecutableAsync(string executable, string dataDir) =>
+            StartServerAsync(arguments => new ProcessStartInfo(executable, arguments), dataDir, []);
+
+        private static async Task<ServerProcess> StartServerAsync(Func<IEnumerable<string>, ProcessStartInfo> start, string dataDir, string[] extraArguments)
         {
             var port = FreePort();
-            var info = new ProcessStartInfo(executable);
-            foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
-            {
-                info.ArgumentList.Add(argument);
-            }
-
+            var info = start(new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) }.Concat(extraArguments));
             return await StartAsync(info, new Uri($"https://127.0.0.1:{port}"), dataDir);
         }
 

@@ -43,4 +43,9 @@ public static class BenchmarkReport
 
     /// <summary>A ratio cell: ours over the peer's, two decimals.</summary>
     public static string Ratio(double ours, double peer) => peer > 0 && !double.IsNaN(ours) ? (ours / peer).ToString("0.00", CultureInfo.InvariantCulture) : "–";
+
+    /// <summary>The machine's load average over 1, 5 and 15 minutes ("1.20 3.40 5.60"), for a section's text: on a shared
+    /// machine it says how much the figures were disturbed.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ')[..3]) : "unknown";
 }

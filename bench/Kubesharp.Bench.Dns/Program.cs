@@ -80,7 +80,7 @@ var section = new StringBuilder();
 section.AppendLine("## Cluster DNS");
 section.AppendLine();
 section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Dns`. Real UDP on loopback, {clients} clients sending A queries back to back for {seconds} one-second rounds, alternating with the floor, against");
-section.AppendLine("the cluster DNS server with 1,000 Services in its caches; the floor is a loopback UDP responder that returns a canned answer.");
+section.AppendLine("the cluster DNS server (in the benchmark's own process, on the JIT) with 1,000 Services in its caches; the floor is a loopback UDP responder that returns a canned answer.");
 section.AppendLine();
 section.AppendLine("| measurement | cluster DNS | floor | cluster DNS / floor |");
 section.AppendLine("|---|--:|--:|--:|");

@@ -49,17 +49,11 @@ internal sealed class HaServer : IAsyncDisposable
     /// <summary>Starts the process again on the same data directory and ports (a member that restarts).</summary>
     public async Task StartAsync()
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kubesharp.dll"));
-        foreach (var argument in new[]
+        var info = KubesharpExecutable.StartInfo(new[]
         {
             "server", "--disable-agent", "--data-dir", DataDir, "--advertise-address", "127.0.0.1",
             "--https-port", Invariant(HttpsPort), "--etcd-client-port", Invariant(EtcdClientPort), "--etcd-peer-port", Invariant(EtcdPeerPort),
-        }.Concat(arguments))
-        {
-            info.ArgumentList.Add(argument);
-        }
-
+        }.Concat(arguments));
         var started = Process.Start(info)!;
         process = started;
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

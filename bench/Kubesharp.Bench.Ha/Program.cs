@@ -148,7 +148,7 @@ finally
 var section = new StringBuilder();
 section.AppendLine(Heading);
 section.AppendLine();
-section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Ha`{(quick ? " --quick" : string.Empty)}. Three `kubesharp server --disable-agent` processes on loopback, each");
+section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Ha`{(quick ? " --quick" : string.Empty)}. Three `kubesharp server --disable-agent` processes ({KubesharpExecutable.Description}) on loopback, each");
 section.AppendLine("with its own etcd member (`--cluster-init`, then `--server` with the token), beside one such server with a one-member etcd,");
 section.AppendLine(CultureInfo.InvariantCulture, $"in the same run. Writes: ConfigMap CREATEs (256 bytes of data) from {Workers} closed-loop clients for {duration.TotalSeconds:0} s after an unmeasured");
 section.AppendLine(CultureInfo.InvariantCulture, $"{(duration / 2).TotalSeconds:0} s, spread over one HTTP/2 connection per server; etcd syncs every write before it is acknowledged.");

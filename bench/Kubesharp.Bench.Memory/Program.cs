@@ -68,7 +68,7 @@ var shipped = results[0];
 var section = new StringBuilder();
 section.AppendLine("## Memory under load");
 section.AppendLine();
-section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Memory`{(quick ? " (--quick)" : string.Empty)}{(compareModes ? " --gc-modes" : string.Empty)}. The real `kubesharp server --disable-agent` process (SQLite)");
+section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Memory`{(quick ? " (--quick)" : string.Empty)}{(compareModes ? " --gc-modes" : string.Empty)}. The real `kubesharp server --disable-agent` process (SQLite; {KubesharpExecutable.Description})");
 section.AppendLine(CultureInfo.InvariantCulture, $"holding {Objects:N0} ConfigMaps of 1 KiB data. The floor is the same process idle with those objects loaded (RSS after {settle.TotalSeconds:0} s).");
 section.AppendLine(CultureInfo.InvariantCulture, $"Burst: {waves} wave(s) of {Lists} concurrent LISTs of all {Objects:N0} objects (about {shipped.ListMegabytes:0.0} MB of JSON each) over HTTP/2; RSS sampled every 20 ms for the peak and");
 section.AppendLine(CultureInfo.InvariantCulture, $"again {afterBurst.TotalSeconds:0} s after the last response. Watches: {Watches:N0} watches of the namespace's ConfigMaps from the current resourceVersion, all open");
@@ -250,21 +250,12 @@ internal sealed class ServerProcess : IDisposable
             port = ((IPEndPoint)listener.LocalEndpoint).Port;
         }
 
-        var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
-        var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
-        foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
+        var info = KubesharpExecutable.StartInfo("server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture));
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
         }
 
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.UseShellExecute = false;
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) =>

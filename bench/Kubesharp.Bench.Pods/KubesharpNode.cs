@@ -59,16 +59,7 @@ internal sealed class KubesharpNode : IAsyncDisposable
     public static async Task<KubesharpNode> StartAsync(string dataDir, CancellationToken cancellationToken)
     {
         var port = FreePort();
-        var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
-        var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
-        foreach (var argument in new[] { "server", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.UseShellExecute = false;
+        var info = KubesharpExecutable.StartInfo("server", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture));
         var log = new StreamWriter(Path.Combine(Path.GetTempPath(), "kubesharp-bench-pods-server.log"), append: false) { AutoFlush = true };
         var clock = Stopwatch.StartNew();
         var process = Process.Start(info)!;

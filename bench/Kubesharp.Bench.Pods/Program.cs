@@ -266,7 +266,7 @@ var section = new StringBuilder();
 section.AppendLine("## Node start and idle memory");
 section.AppendLine();
 section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Pods`{(quick ? " (--quick)" : string.Empty)}, as root. The real `kubesharp server` (control plane and agent in one process,");
-section.AppendLine(CultureInfo.InvariantCulture, $"SQLite, its own containerd) started {rounds} time(s) on a fresh data directory: seconds from the process start to /readyz and");
+section.AppendLine(CultureInfo.InvariantCulture, $"SQLite, its own containerd; {KubesharpExecutable.Description}) started {rounds} time(s) on a fresh data directory: seconds from the process start to /readyz and");
 section.AppendLine("to the node reporting Ready (with the default ServiceAccount present). The floor for node Ready is a containerd of the same");
 section.AppendLine(CultureInfo.InvariantCulture, $"configuration started until its CRI service answers. Idle RSS is read from /proc after the node has been Ready for {idleSeconds} s");
 section.AppendLine("with the benchmark images imported and no pods, beside that same containerd started alone.");
@@ -284,7 +284,7 @@ section.AppendLine("| k0s controller idle RSS (published, not measured here) | â
 section.AppendLine();
 section.AppendLine("## Pod start-up");
 section.AppendLine();
-section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Pods`{(quick ? " (--quick)" : string.Empty)}, as root. The real `kubesharp server` process and its node (its own containerd 1.6,");
+section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Pods`{(quick ? " (--quick)" : string.Empty)}, as root. The real `kubesharp server` process ({KubesharpExecutable.Description}) and its node (its own containerd 1.6,");
 section.AppendLine("runc, CNI bridge) against the floor: a containerd of the same configuration (same conflist shape, its own bridge)");
 section.AppendLine("receiving RunPodSandbox + CreateContainer + StartContainer directly at the same concurrency. Kubesharp's time runs");
 section.AppendLine("from the pod's POST to the watch event that shows it Running; the floor's from RunPodSandbox to StartContainer's answer.");
@@ -308,7 +308,7 @@ if (!skipSwarm)
     section.AppendLine("benchmark with its own data root, exec root and unix socket, a single-node swarm on 127.0.0.1, the same two locally");
     section.AppendLine("built busybox images loaded with `docker load`. Seconds from `docker service create --replicas N` until `N/N` run,");
     section.AppendLine("and from `docker service update --image` until swarm reports the update completed (swarm's defaults: one task at a");
-    section.AppendLine("time). Kubesharp: a Deployment on the real `kubesharp server` node, seconds from the POST until readyReplicas = N,");
+    section.AppendLine(CultureInfo.InvariantCulture, $"time). Kubesharp: a Deployment on the real `kubesharp server` node ({KubesharpExecutable.Description}), seconds from the POST until readyReplicas = N,");
     section.AppendLine("and from a merge patch of the container image until all 20 replicas are updated and ready (Deployment defaults:");
     section.AppendLine("maxSurge 25 %, maxUnavailable 25 %). Both observed by polling every 100 ms.");
     if (swarmUnavailable is not null)

@@ -63,7 +63,7 @@ internal static class VolumeBench
         var section = new StringBuilder();
         section.AppendLine("## Persistent volumes");
         section.AppendLine();
-        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Pods`{(quick ? " (--quick)" : string.Empty)}, as root, on the real `kubesharp server` node. A PersistentVolumeClaim on the");
+        section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Pods`{(quick ? " (--quick)" : string.Empty)}, as root, on the real `kubesharp server` node ({KubesharpExecutable.Description}). A PersistentVolumeClaim on the");
         section.AppendLine("default `local-path` class (WaitForFirstConsumer, reclaim Delete) is POSTed, then the pod that mounts it: the claim binds");
         section.AppendLine("only after the scheduler picks the node and the node's provisioner makes the directory and the volume, and the pod starts");
         section.AppendLine("once the claim is Bound. The floor is the same busybox pod with an emptyDir, created just before in the same run.");

@@ -7,6 +7,7 @@
 # VXLAN device, the link and the other node's bridge. Alternating rounds per path: throughput (one connection, 1 MiB
 # writes) and request latency (64-byte request and reply on one connection).
 # Usage: cross-node-bench.sh [--write BENCHMARKS.md] [--no-build] [--quick]
+# The machines run the file KUBESHARP_EXECUTABLE names (the native executable bench/run publishes), else the JIT build.
 set -euo pipefail
 write=
 build=1
@@ -22,8 +23,10 @@ while [ $# -gt 0 ]; do
 done
 [ "$(id -u)" = 0 ] || { echo "cross-node-bench.sh: needs root (network namespaces, containerd)" >&2; exit 1; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
-[ -z "$build" ] || dotnet build -c Release "$root/src/Kubesharp" --nologo -v quiet >/dev/null
-exe="$root/src/Kubesharp/bin/Release/net10.0/kubesharp"
+. "$root/bench/Kubesharp.Bench.Common/kubesharp-executable.sh"
+[ -z "$build" ] || [ -n "${KUBESHARP_EXECUTABLE:-}" ] || dotnet build -c Release "$root/src/Kubesharp" --nologo -v quiet >/dev/null
+kubesharp_executable "$root/src/Kubesharp/bin/Release/net10.0"
+exe=$kubesharp_exe
 out=$(mktemp -d /tmp/kubesharp-cross-node.XXXXXX)
 id=$(head -c3 /dev/urandom | od -An -tx1 | tr -d ' \n')
 sw="ksxb-sw-$id"
@@ -158,7 +161,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 section=$(cat <<EOF
 ## Pod network across nodes
 
-Program: \`bench/Kubesharp.Bench.Pods/cross-node-bench.sh\`, as root: the real \`kubesharp server\` and two \`kubesharp agent\`s, each in
+Program: \`bench/Kubesharp.Bench.Pods/cross-node-bench.sh\`, as root: the real \`kubesharp server\` and two \`kubesharp agent\`s ($kubesharp_build), each in
 its own network namespace on one bridge (three machines on one link), pods linked by the VXLAN overlay (MTU 1450). The client
 and sink are python3 programs run in the pods' network namespaces; one TCP connection each. Throughput: 1 MiB writes for
 ${seconds} s; latency: a 64-byte request and its reply, back to back for ${seconds} s. Medians of ${rounds} alternating rounds. The floor

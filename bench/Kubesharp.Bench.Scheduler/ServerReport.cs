@@ -4,15 +4,16 @@ using Kubesharp.Bench.Common;
 /// <summary>
 /// Writes server-bench.sh's figures as the "Scheduler: whole server" section of BENCHMARKS.md, so that
 /// bench/run (which rebuilds the file) keeps them. Arguments: FILE REPLICAS DEPLOY_NODES DEPLOY_SECONDS IDLE_KB
-/// NODES NODES_KB PODS PODS_KB LOAD, where LOAD is the load average during the run.
+/// NODES NODES_KB PODS PODS_KB LOAD BUILD, where LOAD is the load average during the run and BUILD says which kubesharp
+/// build ran ("the native (Native AOT) executable" or "the JIT build").
 /// </summary>
 internal static class ServerReport
 {
     public static async Task<int> WriteAsync(string[] args)
     {
-        if (args.Length < 10)
+        if (args.Length < 11)
         {
-            await Console.Error.WriteLineAsync("server-report FILE REPLICAS DEPLOY_NODES DEPLOY_SECONDS IDLE_KB NODES NODES_KB PODS PODS_KB LOAD");
+            await Console.Error.WriteLineAsync("server-report FILE REPLICAS DEPLOY_NODES DEPLOY_SECONDS IDLE_KB NODES NODES_KB PODS PODS_KB LOAD BUILD");
             return 2;
         }
 
@@ -27,6 +28,7 @@ internal static class ServerReport
         var pods = Int(7);
         var withPods = Int(8);
         var load = args[9];
+        var build = args[10];
         var perNode = (double)(withNodes - idle) / Math.Max(1, nodes);
         var perPod = (double)(withPods - withNodes) / Math.Max(1, pods);
         var perPodAboveIdle = (double)(withPods - idle) / Math.Max(1, pods);
@@ -34,7 +36,7 @@ internal static class ServerReport
             ## Scheduler: whole server
 
             Script: `bench/Kubesharp.Bench.Scheduler/server-bench.sh [REPLICAS NODES PODS]` runs the real
-            `kubesharp server --disable-agent --simulated-nodes N` (Release) as its own process and measures the seconds
+            `kubesharp server --disable-agent --simulated-nodes N` (Release; {build}) as its own process and measures the seconds
             from creating a Deployment (pods tolerate the simulated taint) to all replicas Ready, and the server's resident
             memory (RSS) idle, with N simulated nodes, and with the pods Running on them. "Above idle" divides the growth
             over the idle server by the pod count (the nodes' own share included); "pods only" divides the growth from

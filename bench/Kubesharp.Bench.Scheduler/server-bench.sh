@@ -3,7 +3,8 @@
 # replicas Ready, and the server's resident memory idle, with NODES simulated nodes, and with PODS pods on them.
 # Usage: server-bench.sh [--write BENCHMARKS.md] [--no-build] [REPLICAS=1000] [NODES=5000] [PODS=50000]
 # --write puts the figures into the file's "Scheduler: whole server" section; --no-build uses the Release
-# outputs already built (bench/run builds the solution first).
+# outputs already built (bench/run builds the solution first). The server is the file KUBESHARP_EXECUTABLE names (the
+# native executable bench/run publishes), else the JIT build.
 set -euo pipefail
 write=
 build=1
@@ -19,15 +20,17 @@ nodes=${2:-5000}
 pods=${3:-50000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d /tmp/kubesharp-server-bench.XXXXXX)
+. "$root/bench/Kubesharp.Bench.Common/kubesharp-executable.sh"
 if [ -n "$build" ]; then
-  dotnet build -c Release "$root/src/Kubesharp" -o "$out/server" >/dev/null
+  [ -n "${KUBESHARP_EXECUTABLE:-}" ] || dotnet build -c Release "$root/src/Kubesharp" -o "$out/server" >/dev/null
   dotnet build -c Release "$root/bench/Kubesharp.Bench.Scheduler" -o "$out/bench" >/dev/null
-  server_dll="$out/server/kubesharp.dll"
+  kubesharp_executable "$out/server"
   bench_dll="$out/bench/Kubesharp.Bench.Scheduler.dll"
 else
-  server_dll="$root/src/Kubesharp/bin/Release/net10.0/kubesharp.dll"
+  kubesharp_executable "$root/src/Kubesharp/bin/Release/net10.0"
   bench_dll="$root/bench/Kubesharp.Bench.Scheduler/bin/Release/net10.0/Kubesharp.Bench.Scheduler.dll"
 fi
+echo "server: $kubesharp_exe ($kubesharp_build)"
 load() { dotnet "$bench_dll" "$@"; }
 pid=
 loads=()
@@ -36,7 +39,7 @@ start() { # start NODES [extra server flags]
   local n=$1; shift
   rm -rf "$out/data"
   # A /24 per node: thousands of simulated nodes need a wider cluster range than the default /16.
-  dotnet "$server_dll" server --disable-agent --data-dir "$out/data" --https-port 0 \
+  "$kubesharp_exe" server --disable-agent --data-dir "$out/data" --https-port 0 \
     --simulated-nodes "$n" --cluster-cidr 10.128.0.0/9 "$@" >"$out/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 240); do grep -q "ready at" "$out/server.log" && return 0; sleep 0.5; done
@@ -75,5 +78,5 @@ echo "deploy replicas=$replicas seconds=$deploy_seconds"
 echo "rss idle=${idle}kB nodes=$nodes:${with_nodes}kB pods=$pods:${with_pods}kB per-node=$(( (with_nodes - idle) / nodes ))kB per-pod=$(( (with_pods - with_nodes) / pods ))kB"
 if [ -n "$write" ]; then
   load_range=$(printf '%s\n' "${loads[@]}" | sort -n | sed -n '1p;$p' | paste -sd'-' | sed 's/-/–/')
-  load server-report "$write" "$replicas" "$deploy_nodes" "$deploy_seconds" "$idle" "$nodes" "$with_nodes" "$pods" "$with_pods" "$load_range"
+  load server-report "$write" "$replicas" "$deploy_nodes" "$deploy_seconds" "$idle" "$nodes" "$with_nodes" "$pods" "$with_pods" "$load_range" "$kubesharp_build"
 fi

@@ -186,7 +186,7 @@ finally
 var section = new StringBuilder();
 section.AppendLine("## Service proxy");
 section.AppendLine();
-section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Services`{(quick ? " (--quick)" : string.Empty)}, as root, on the real `kubesharp server` process and its node (containerd, CNI bridge,");
+section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Services`{(quick ? " (--quick)" : string.Empty)}, as root, on the real `kubesharp server` process ({KubesharpExecutable.Description}) and its node (containerd, CNI bridge,");
 section.AppendLine("the service proxy's iptables rules). Server: one busybox `httpd` pod answering its host name. The client is this program on the");
 section.AppendLine(CultureInfo.InvariantCulture, $"host: a new TCP connection per HTTP/1.0 GET, read to the server's close. {rounds} alternating rounds of {roundTime.TotalSeconds:0} s per target and mode;");
 section.AppendLine(CultureInfo.InvariantCulture, $"connections/s with {Workers} concurrent clients, latency with one client at a time. The floor is the same pod addressed by its pod IP.");

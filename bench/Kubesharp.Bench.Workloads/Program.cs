@@ -104,7 +104,7 @@ if (markdownPath is not null)
         ## Workloads
 
         Program: `bench/Kubesharp.Bench.Workloads`. The real `kubesharp server --disable-agent --simulated-nodes {nodes:N0}`
-        (Release, SQLite) as its own process, and through its API one workload at a time, each timed from its create
+        (Release, SQLite; {KubesharpExecutable.Description}) as its own process, and through its API one workload at a time, each timed from its create
         (or update) request until its status, read back every 100 ms, shows the state named; every pod tolerates the
         simulated taint and requests 10m cpu and 16Mi, the Job's pods exit 0 as soon as they run. Each workload stands
         beside a Deployment of the same size in the same run; rolling updates allow 10% unavailable and no surge for

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Kubesharp.Bench.Common;
 
 /// <summary>
 /// The real <c>kubesharp server --disable-agent --simulated-nodes N</c> as its own process, on a free loopback
@@ -32,16 +33,7 @@ internal sealed class SimulatedServer : IDisposable
         }
 
         var dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-workloads-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        var apphost = Path.Combine(AppContext.BaseDirectory, "kubesharp");
-        var info = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")]);
-        foreach (var argument in new[] { "server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture), "--simulated-nodes", nodes.ToString(CultureInfo.InvariantCulture), "--cluster-cidr", "10.128.0.0/9" })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        info.RedirectStandardOutput = true;
-        info.RedirectStandardError = true;
-        info.UseShellExecute = false;
+        var info = KubesharpExecutable.StartInfo("server", "--disable-agent", "--data-dir", dataDir, "--https-port", port.ToString(CultureInfo.InvariantCulture), "--simulated-nodes", nodes.ToString(CultureInfo.InvariantCulture), "--cluster-cidr", "10.128.0.0/9");
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var errors = new ConcurrentQueue<string>();
         var process = Process.Start(info)!;
