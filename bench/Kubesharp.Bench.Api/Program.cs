@@ -19,6 +19,7 @@ using Kubesharp.Bench.Common;
 //        Kubesharp.Bench.Api --audit-encryption [--quick] [--write BENCHMARKS.md]   (audit log and encryption at rest)
 //        Kubesharp.Bench.Api --history [--quick] [--write BENCHMARKS.md]   (object history on beside off)
 //        Kubesharp.Bench.Api --list [--quick]   (LIST 1,000 ConfigMaps only, alternating rounds with the floor)
+//        Kubesharp.Bench.Api --create [--quick]   (CREATE ConfigMap only, alternating rounds with the floor, CPU per request)
 //        Kubesharp.Bench.Api --native PATH [--quick] [--write BENCHMARKS.md]   (native executable against the JIT build)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
@@ -93,6 +94,14 @@ static async Task MeasureListAsync(string root, TimeSpan duration)
     }
 
     Console.Error.WriteLine($"kubesharp RSS {only.RssKilobytes() / 1024.0:F1} MB after the lists");
+}
+
+if (args.Contains("--create"))
+{
+    // CREATE alone, in alternating rounds against the floor, with CPU time per request: the quick loop for the write path.
+    await CreateBenchmark.RunAsync(root, duration);
+    Directory.Delete(root, recursive: true);
+    return 0;
 }
 
 if (args.Contains("--audit-encryption"))
@@ -523,6 +532,15 @@ namespace Kubesharp.Bench.Api
             }
 
             return 0;
+        }
+
+        /// <summary>User plus system CPU time the process spent so far (/proc/PID/stat, in clock ticks of 1/100 s).</summary>
+        public double CpuSeconds()
+        {
+            var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the command name.
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
         }
 
         public void Dispose()

@@ -27,8 +27,8 @@ public static partial class SchemaTypeChecker
     {
         ArgumentNullException.ThrowIfNull(schema);
         var found = new List<TypeMismatch>();
-        var walker = new Walker(found, Math.Max(1, limit));
-        walker.Walk(node, schema, new Location(null, "", schema.Name is null ? "" : ShortName(schema.Name)), 0);
+        var walker = new Walker(found, Math.Max(1, limit), schema.Name is null ? "" : ShortName(schema.Name));
+        walker.Walk(node, schema, 0);
         return found;
     }
 
@@ -46,9 +46,16 @@ public static partial class SchemaTypeChecker
         public Location Key(string key) => this with { Field = (Field ?? FieldPath.Root("")).Key(key) };
     }
 
-    private sealed class Walker(List<TypeMismatch> found, int limit)
+    /// <summary>One step below the root: a property (with the schema name of the object holding it), an index or a map key.</summary>
+    private readonly record struct Step(string? Name, int Index, string? HolderSchema, bool IsProperty);
+
+    private sealed class Walker(List<TypeMismatch> found, int limit, string rootStruct)
     {
-        public void Walk(JsonNode? node, TypeSchema schema, Location at, int depth)
+        // The steps to the value being checked; a Location (with its allocated paths) is built only for a mismatch,
+        // since almost every body has none.
+        private readonly List<Step> _path = [];
+
+        public void Walk(JsonNode? node, TypeSchema schema, int depth)
         {
             if (node is null || found.Count >= limit || depth > MaxDepth)
             {
@@ -61,16 +68,17 @@ public static partial class SchemaTypeChecker
                 case SchemaKind.Object:
                     if (node is not JsonObject obj)
                     {
-                        Add(at, schema, kind);
+                        Add(schema, kind);
                         return;
                     }
 
-                    var structName = schema.Name is null ? at.Struct : ShortName(schema.Name);
                     foreach (var (name, value) in obj)
                     {
-                        if (schema.Properties.TryGetValue(name, out var field))
+                        if (value is not null && schema.Properties.TryGetValue(name, out var field))
                         {
-                            Walk(value, field.Type, at.Property(name, structName), depth + 1);
+                            _path.Add(new Step(name, 0, schema.Name, IsProperty: true));
+                            Walk(value, field.Type, depth + 1);
+                            _path.RemoveAt(_path.Count - 1);
                         }
                     }
 
@@ -78,7 +86,7 @@ public static partial class SchemaTypeChecker
                 case SchemaKind.Array:
                     if (node is not JsonArray array)
                     {
-                        Add(at, schema, kind);
+                        Add(schema, kind);
                         return;
                     }
 
@@ -86,7 +94,9 @@ public static partial class SchemaTypeChecker
                     {
                         for (var i = 0; i < array.Count && found.Count < limit; i++)
                         {
-                            Walk(array[i], itemSchema, at.Index(i), depth + 1);
+                            _path.Add(new Step(null, i, null, IsProperty: false));
+                            Walk(array[i], itemSchema, depth + 1);
+                            _path.RemoveAt(_path.Count - 1);
                         }
                     }
 
@@ -94,7 +104,7 @@ public static partial class SchemaTypeChecker
                 case SchemaKind.Map:
                     if (node is not JsonObject map)
                     {
-                        Add(at, schema, kind);
+                        Add(schema, kind);
                         return;
                     }
 
@@ -102,40 +112,45 @@ public static partial class SchemaTypeChecker
                     {
                         foreach (var (key, value) in map)
                         {
-                            Walk(value, valueSchema, at.Key(key), depth + 1);
+                            if (value is not null)
+                            {
+                                _path.Add(new Step(key, 0, null, IsProperty: false));
+                                Walk(value, valueSchema, depth + 1);
+                                _path.RemoveAt(_path.Count - 1);
+                            }
                         }
                     }
 
                     return;
                 case SchemaKind.String:
-                    CheckString(node, schema, at, kind);
+                    CheckString(node, schema, kind);
                     return;
                 case SchemaKind.Boolean:
                     if (kind is not (JsonValueKind.True or JsonValueKind.False))
                     {
-                        Add(at, schema, kind);
+                        Add(schema, kind);
                     }
 
                     return;
                 case SchemaKind.Integer:
                     if (kind != JsonValueKind.Number)
                     {
-                        Add(at, schema, kind);
+                        Add(schema, kind);
                     }
                     else if (!IsInteger(Literal(node), schema.Format == "int32"))
                     {
-                        Add(at, schema, kind, literal: Literal(node));
+                        Add(schema, kind, literal: Literal(node));
                     }
 
                     return;
                 case SchemaKind.Number:
                     if (kind != JsonValueKind.Number)
                     {
-                        Add(at, schema, kind);
+                        Add(schema, kind);
                     }
                     else if (!double.TryParse(Literal(node), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
                     {
-                        Add(at, schema, kind, literal: Literal(node));
+                        Add(schema, kind, literal: Literal(node));
                     }
 
                     return;
@@ -150,7 +165,7 @@ public static partial class SchemaTypeChecker
                     {
                         var literal = kind == JsonValueKind.Number ? Literal(node) : null;
                         var value = literal is null ? (kind is JsonValueKind.True or JsonValueKind.False ? "bool" : JsonTypeName(kind)) : $"number {literal}";
-                        Add(at, schema, kind, literal, $"json: cannot unmarshal {value} into Go value of type int32");
+                        Add(schema, kind, literal, $"json: cannot unmarshal {value} into Go value of type int32");
                     }
 
                     return;
@@ -159,7 +174,7 @@ public static partial class SchemaTypeChecker
             }
         }
 
-        private void CheckString(JsonNode node, TypeSchema schema, Location at, JsonValueKind kind)
+        private void CheckString(JsonNode node, TypeSchema schema, JsonValueKind kind)
         {
             if (schema.Name == QuantityName)
             {
@@ -167,7 +182,7 @@ public static partial class SchemaTypeChecker
                 var text = kind == JsonValueKind.String ? node.GetValue<string>() : kind == JsonValueKind.Number ? Literal(node) : node.ToJsonString();
                 if (!Quantity.TryParse(text, out _))
                 {
-                    Add(at, schema, kind, detail: QuantityError);
+                    Add(schema, kind, detail: QuantityError);
                 }
 
                 return;
@@ -175,7 +190,7 @@ public static partial class SchemaTypeChecker
 
             if (kind != JsonValueKind.String)
             {
-                Add(at, schema, kind, detail: schema.Format == "date-time" ? $"json: cannot unmarshal {JsonTypeName(kind)} into Go value of type string" : null);
+                Add(schema, kind, detail: schema.Format == "date-time" ? $"json: cannot unmarshal {JsonTypeName(kind)} into Go value of type string" : null);
                 return;
             }
 
@@ -183,21 +198,22 @@ public static partial class SchemaTypeChecker
             switch (schema.Format)
             {
                 case "date-time" when !Rfc3339.TryParse(value, out _):
-                    Add(at, schema, kind, detail: $"parsing time {QuotedString.Quote(value)} as \"2006-01-02T15:04:05Z07:00\": cannot parse {QuotedString.Quote(value)} as \"2006\"");
+                    Add(schema, kind, detail: $"parsing time {QuotedString.Quote(value)} as \"2006-01-02T15:04:05Z07:00\": cannot parse {QuotedString.Quote(value)} as \"2006\"");
                     break;
                 case "byte" when !IsBase64(value, out var offset):
-                    Add(at, schema, kind, detail: string.Create(CultureInfo.InvariantCulture, $"illegal base64 data at input byte {offset}"));
+                    Add(schema, kind, detail: string.Create(CultureInfo.InvariantCulture, $"illegal base64 data at input byte {offset}"));
                     break;
             }
         }
 
-        private void Add(Location at, TypeSchema schema, JsonValueKind kind, string? literal = null, string? detail = null)
+        private void Add(TypeSchema schema, JsonValueKind kind, string? literal = null, string? detail = null)
         {
             if (found.Count >= limit)
             {
                 return;
             }
 
+            var at = Here();
             found.Add(new TypeMismatch
             {
                 Field = at.Field ?? FieldPath.Root(""),
@@ -209,6 +225,23 @@ public static partial class SchemaTypeChecker
                 Literal = literal,
                 Detail = detail,
             });
+        }
+
+        /// <summary>The location of the value being checked, from the steps to it.</summary>
+        private Location Here()
+        {
+            var at = new Location(null, "", rootStruct);
+            foreach (var step in _path)
+            {
+                at = step switch
+                {
+                    { IsProperty: true } => at.Property(step.Name!, step.HolderSchema is null ? at.Struct : ShortName(step.HolderSchema)),
+                    { Name: null } => at.Index(step.Index),
+                    _ => at.Key(step.Name),
+                };
+            }
+
+            return at;
         }
     }
 

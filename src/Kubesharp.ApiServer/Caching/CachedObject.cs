@@ -44,8 +44,126 @@ internal sealed class CachedObject
 
     public static CachedObject FromStored(string key, ReadOnlySpan<byte> stored, long revision)
     {
+        // Every write passes through here (the watch cache's one loop), so the usual stored form is not parsed into
+        // nodes and written again: the resourceVersion is spliced in at the end of metadata, where FromNode puts it.
+        if (MetadataEnd(stored) is { } end)
+        {
+            var json = Splice(stored, end, revision);
+            var root = JsonElement.Parse(json);
+            var metadata = root.GetProperty("metadata");
+            if (Text(metadata, "namespace") is { } @namespace
+                && Text(metadata, "name") is { } name
+                && LabelsOf(metadata) is { } labels)
+            {
+                return new CachedObject(key, @namespace, name, revision, json, root, labels);
+            }
+        }
+
         var node = JsonNode.Parse(stored)?.AsObject() ?? throw new JsonException("stored value is not an object");
         return FromNode(key, node, revision);
+    }
+
+    /// <summary>
+    /// Where the one metadata object of a stored object ends (its closing brace) and whether it has members; null when
+    /// the value has another shape (no metadata, a stored resourceVersion, metadata twice), which the node path handles.
+    /// </summary>
+    private static (int Index, bool Empty)? MetadataEnd(ReadOnlySpan<byte> stored)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(stored);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            (int Index, bool Empty)? found = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isMetadata = reader.ValueTextEquals("metadata"u8);
+                reader.Read();
+                if (!isMetadata)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                if (found is not null || reader.TokenType != JsonTokenType.StartObject)
+                {
+                    return null;
+                }
+
+                var empty = true;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    empty = false;
+                    if (reader.ValueTextEquals("resourceVersion"u8))
+                    {
+                        return null;
+                    }
+
+                    reader.Read();
+                    reader.Skip();
+                }
+
+                found = ((int)reader.TokenStartIndex, empty);
+            }
+
+            return found;
+        }
+        catch (JsonException)
+        {
+            // The node path reports it.
+            return null;
+        }
+    }
+
+    private static byte[] Splice(ReadOnlySpan<byte> stored, (int Index, bool Empty) end, long revision)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        revision.TryFormat(digits, out var length, provider: System.Globalization.CultureInfo.InvariantCulture);
+        ReadOnlySpan<byte> head = end.Empty ? "\"resourceVersion\":\""u8 : ",\"resourceVersion\":\""u8;
+        var json = new byte[stored.Length + head.Length + length + 1];
+        stored[..end.Index].CopyTo(json);
+        var at = end.Index;
+        head.CopyTo(json.AsSpan(at));
+        at += head.Length;
+        digits[..length].CopyTo(json.AsSpan(at));
+        at += length;
+        json[at++] = (byte)'"';
+        stored[end.Index..].CopyTo(json.AsSpan(at));
+        return json;
+    }
+
+    /// <summary>A metadata string field, empty when absent; null when it is not a string (the node path decides).</summary>
+    private static string? Text(JsonElement metadata, string field) =>
+        !metadata.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null ? string.Empty
+        : value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static Dictionary<string, string>? LabelsOf(JsonElement metadata)
+    {
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!metadata.TryGetProperty("labels", out var labelElement) || labelElement.ValueKind == JsonValueKind.Null)
+        {
+            return labels;
+        }
+
+        if (labelElement.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        foreach (var label in labelElement.EnumerateObject())
+        {
+            if (label.Value.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+
+            labels[label.Name] = label.Value.GetString()!;
+        }
+
+        return labels;
     }
 
     /// <summary>Builds the cached form; sets metadata.resourceVersion on <paramref name="node"/>.</summary>

@@ -16,12 +16,40 @@ internal static class RequestBody
             throw StatusError.TooLarge();
         }
 
+        try
+        {
+            // Clients send the length (client-go and kubectl do): the body is read straight into an array of that size.
+            return request.ContentLength is { } length
+                ? await ReadDeclaredAsync(request.Body, (int)length, cancellationToken).ConfigureAwait(false)
+                : await ReadChunkedAsync(request.Body, limit, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw StatusError.TooLarge();
+        }
+    }
+
+    private static async Task<byte[]> ReadDeclaredAsync(Stream body, int length, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[length];
+        var filled = 0;
+        int read;
+        while (filled < length && (read = await body.ReadAsync(bytes.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            filled += read;
+        }
+
+        return filled == length ? bytes : bytes[..filled];
+    }
+
+    private static async Task<byte[]> ReadChunkedAsync(Stream body, int limit, CancellationToken cancellationToken)
+    {
         using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
+        var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
             int read;
-            while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 if (buffer.Length + read > limit)
                 {
@@ -31,9 +59,9 @@ internal static class RequestBody
                 buffer.Write(chunk, 0, read);
             }
         }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        finally
         {
-            throw StatusError.TooLarge();
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
         }
 
         return buffer.ToArray();

@@ -27,6 +27,8 @@ internal sealed partial class ResourceRegistry
     private const int MaxRetries = 256;
     private const string NameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
 
+    private static readonly string[] OmittedWhenEmpty = ["labels", "annotations", "ownerReferences", "finalizers", "managedFields"];
+
     private readonly ILogger _logger;
 
     public ResourceRegistry(IReadOnlyList<ApiResource> resources, WatchCache cache, IStore store, ApiServerOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
@@ -576,7 +578,7 @@ internal sealed partial class ResourceRegistry
     /// <summary>Empty lists and maps in metadata are stored as absent, as upstream's omitempty fields are.</summary>
     private static void DropEmptyCollections(JsonObject meta)
     {
-        foreach (var field in new[] { "labels", "annotations", "ownerReferences", "finalizers", "managedFields" })
+        foreach (var field in OmittedWhenEmpty)
         {
             if (meta[field] is JsonArray { Count: 0 } or JsonObject { Count: 0 })
             {
