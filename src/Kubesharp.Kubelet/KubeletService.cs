@@ -97,6 +97,12 @@ public sealed partial class KubeletService : BackgroundService
             ? new OverlayController(client, NodeName, new OverlayNetwork(overlayOptions), time, loggerFactory.CreateLogger<OverlayController>())
             : null;
         var startedAt = time.GetTimestamp();
+        void Phase(string phase)
+        {
+            var milliseconds = time.GetElapsedTime(startedAt).TotalMilliseconds;
+            LogPhase(logger, phase, milliseconds);
+        }
+
         try
         {
             runtime = StartingRuntime is { } starting
@@ -105,13 +111,13 @@ public sealed partial class KubeletService : BackgroundService
                     options.ContainerRuntime ?? new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = options.DataDir } },
                     loggerFactory, time, stoppingToken);
             Runtime = runtime;
-            LogPhase(logger, "runtime", time.GetElapsedTime(startedAt).TotalMilliseconds);
+            Phase("runtime");
             if (runtime.Supervisor is { } supervisor)
             {
                 // Before the node registers, so that pods bound to it find their images.
                 ImageArchives = new ImageArchiveLoader(options.ImagesDir, supervisor.ImportedArchivesFile, supervisor.Importer, runtime.Images, time, loggerFactory.CreateLogger<ImageArchiveLoader>());
                 await ImageArchives.TryScanAsync(stoppingToken);
-            LogPhase(logger, "image archives", time.GetElapsedTime(startedAt).TotalMilliseconds);
+            Phase("image archives");
             }
 
             var nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
@@ -138,21 +144,21 @@ public sealed partial class KubeletService : BackgroundService
             using var certificate = KubeletServingCertificate.LoadOrCreate(options.DataDir, NodeName, nodeIp, time);
             server = await KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken);
             KubeletPort = server.Port;
-            LogPhase(logger, "endpoint", time.GetElapsedTime(startedAt).TotalMilliseconds);
+            Phase("endpoint");
 
             using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices, csiVolumes.VolumesInUse);
             await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
-            LogPhase(logger, "registered", time.GetElapsedTime(startedAt).TotalMilliseconds);
+            Phase("registered");
             if (options.PodCidr is null)
             {
                 // The runtime reports its network not ready (and so the node NotReady) until this config exists.
                 var assigned = await nodeStatus.WaitForPodCidrAsync(stoppingToken);
                 LogPodCidr(logger, NodeName, assigned);
                 await WriteCniConfigAsync(runtime, assigned, nodeIp, overlay, stoppingToken);
-            LogPhase(logger, "pod network", time.GetElapsedTime(startedAt).TotalMilliseconds);
+            Phase("pod network");
             }
             (devicePlugins, podResources) = await deviceServers;
-            LogPhase(logger, "device servers", time.GetElapsedTime(startedAt).TotalMilliseconds);
+            Phase("device servers");
             using var csiAttacher = new CsiAttacher(AttacherClient ?? client, csiDrivers, NodeName, time, loggerFactory.CreateLogger<CsiAttacher>());
             var csiWatcher = new CsiPluginWatcher(options.PluginsRegistryDir, csiDrivers, new CsiNodeWriter(client, NodeName), time, loggerFactory.CreateLogger<CsiPluginWatcher>());
             var lease = new NodeLeaseController(client, NodeName, options.LeaseDurationSeconds, time);
@@ -169,7 +175,7 @@ public sealed partial class KubeletService : BackgroundService
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var informerTask = informer.RunAsync(stopping.Token);
             await informer.WaitForSyncAsync(stoppingToken);
-            LogPhase(logger, "pods listed", time.GetElapsedTime(startedAt).TotalMilliseconds);
+            Phase("pods listed");
 
             // Pods deleted while the agent was down: whatever the runtime or the disk has of them goes.
             var pleg = new PodLifecycleEventGenerator(runtime.Runtime);

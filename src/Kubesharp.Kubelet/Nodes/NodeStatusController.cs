@@ -118,7 +118,7 @@ internal sealed partial class NodeStatusController : IDisposable
             {
                 // Listed first and watched from the list's version, so an assignment between the two is not missed.
                 var listed = await nodes.ListAsync(null, new ListOptions { FieldSelector = byName }, cancellationToken);
-                if (listed.Items.FirstOrDefault()?.Spec?.PodCIDR is { Length: > 0 } podCidr)
+                if (listed.Items.Count > 0 && listed.Items[0].Spec?.PodCIDR is { Length: > 0 } podCidr)
                 {
                     return podCidr;
                 }
