@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Kubesharp.Api;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Meta.V1;
@@ -74,11 +75,25 @@ public sealed class NodeStatusControllerTests : IAsyncLifetime
     private KubernetesClient NodeClient(RequestCounter counter)
     {
         var sockets = new SocketsHttpHandler();
-        sockets.SslOptions.ClientCertificates = [System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(server.Certificates.AdminCertificatePem, server.Certificates.AdminKeyPem)];
-        // The test's own server on loopback.
-        sockets.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+        sockets.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPem(server.Certificates.AdminCertificatePem, server.Certificates.AdminKeyPem)];
+        var ca = X509Certificate2.CreateFromPem(server.Certificates.CaPem);
+        sockets.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => IssuedBy(ca, certificate as X509Certificate2);
         counter.InnerHandler = sockets;
         return new KubernetesClient(new KubernetesClientOptions { Server = server.Url }, counter);
+    }
+
+    private static bool IssuedBy(X509Certificate2 ca, X509Certificate2? certificate)
+    {
+        if (certificate is null)
+        {
+            return false;
+        }
+
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(ca);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
     }
 
     private sealed class RequestCounter : DelegatingHandler
