@@ -117,7 +117,7 @@ public sealed partial class KubeletService : BackgroundService
                 // Before the node registers, so that pods bound to it find their images.
                 ImageArchives = new ImageArchiveLoader(options.ImagesDir, supervisor.ImportedArchivesFile, supervisor.Importer, runtime.Images, time, loggerFactory.CreateLogger<ImageArchiveLoader>());
                 await ImageArchives.TryScanAsync(stoppingToken);
-            Phase("image archives");
+                Phase("image archives");
             }
 
             var nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
@@ -155,8 +155,9 @@ public sealed partial class KubeletService : BackgroundService
                 var assigned = await nodeStatus.WaitForPodCidrAsync(stoppingToken);
                 LogPodCidr(logger, NodeName, assigned);
                 await WriteCniConfigAsync(runtime, assigned, nodeIp, overlay, stoppingToken);
-            Phase("pod network");
+                Phase("pod network");
             }
+
             (devicePlugins, podResources) = await deviceServers;
             Phase("device servers");
             using var csiAttacher = new CsiAttacher(AttacherClient ?? client, csiDrivers, NodeName, time, loggerFactory.CreateLogger<CsiAttacher>());
