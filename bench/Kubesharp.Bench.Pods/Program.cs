@@ -13,9 +13,12 @@ using Kubesharp.Kubelet.Images;
 // 2. replicated workloads against Docker Swarm (dockerd started here, loopback only): seconds until 20 and 50
 //    replicas run, and a rolling image update of 20, Kubesharp doing the same with a Deployment.
 // 3. persistent volumes: a pod with a fresh local-path claim beside the same pod with an emptyDir (VolumeBench).
-// Usage: Kubesharp.Bench.Pods [--quick] [--skip-swarm] [--volumes-only] [--write BENCHMARKS.md]
+// 4. --deployments-only: containerd's own start, the node's start and 20/50-replica Deployments, nothing else and no
+//    peer (for tracing the node-start and Deployment paths); prints its figures and writes nothing.
+// Usage: Kubesharp.Bench.Pods [--quick] [--skip-swarm] [--volumes-only] [--deployments-only] [--write BENCHMARKS.md]
 var quick = args.Contains("--quick");
 var volumesOnly = args.Contains("--volumes-only");
+var deploymentsOnly = args.Contains("--deployments-only");
 var volumeRuns = quick ? 5 : 10;
 List<(string Measurement, double Ours, double Floor)> volumeRows = [];
 var skipSwarm = args.Contains("--skip-swarm");
@@ -64,6 +67,39 @@ try
         if (markdownPath is not null)
         {
             await BenchmarkReport.WriteSectionAsync(markdownPath, "## Persistent volumes", volumeSection, cancellationToken);
+        }
+
+        return 0;
+    }
+
+    if (deploymentsOnly)
+    {
+        await using (var alone = await CriFloor.StartAsync(Path.Combine(root, "floor"), ociArchive, cancellationToken))
+        {
+            Console.Error.WriteLine($"containerd alone: CRI answers after {alone.StartupSeconds:F2} s");
+        }
+
+        await using var deploymentNode = await KubesharpNode.StartAsync(Path.Combine(root, "kubesharp"), cancellationToken);
+        Console.Error.WriteLine($"kubesharp: /readyz {deploymentNode.ReadyzSeconds:F2} s, node Ready {deploymentNode.NodeReadySeconds:F2} s");
+        await deploymentNode.ImportAsync(ociArchive, cancellationToken);
+        for (var round = 0; round < rounds; round++)
+        {
+            // The same count of bare pods first: what the Deployment adds is the difference.
+            var bare = Stopwatch.GetTimestamp();
+            await Task.WhenAll(Enumerable.Range(0, Burst).Select(n => deploymentNode.SendAsync(HttpMethod.Post, "/api/v1/namespaces/default/pods", PodJson($"bare-{round}-{n}", Image), cancellationToken)));
+            await WaitRunningAsync(deploymentNode, Burst, cancellationToken);
+            Console.Error.WriteLine($"kubesharp: {Burst} bare pods Running in {Stopwatch.GetElapsedTime(bare).TotalSeconds:F2} s (load {File.ReadAllText("/proc/loadavg").Trim()})");
+            await deploymentNode.SendAsync(HttpMethod.Delete, "/api/v1/namespaces/default/pods?labelSelector=app%3Dbench-pods&gracePeriodSeconds=0", null, cancellationToken);
+            await deploymentNode.WaitEmptyAsync(cancellationToken);
+
+            foreach (var replicas in new[] { 20, 50 })
+            {
+                var name = "replicas-" + replicas.ToString(CultureInfo.InvariantCulture);
+                var seconds = await DeploymentAsync(deploymentNode, name, replicas, Image, cancellationToken);
+                Console.Error.WriteLine($"kubesharp: {replicas} replicas in {seconds:F2} s (load {File.ReadAllText("/proc/loadavg").Trim()})");
+                await deploymentNode.SendAsync(HttpMethod.Delete, $"/apis/apps/v1/namespaces/default/deployments/{name}?propagationPolicy=Background", null, cancellationToken);
+                await deploymentNode.WaitEmptyAsync(cancellationToken);
+            }
         }
 
         return 0;
@@ -383,6 +419,26 @@ static async Task<double> DeploymentAsync(KubesharpNode node, string name, int r
         cancellationToken);
     await WaitDeploymentAsync(node, name, replicas, cancellationToken);
     return Stopwatch.GetElapsedTime(started).TotalSeconds;
+}
+
+static async Task WaitRunningAsync(KubesharpNode node, int count, CancellationToken cancellationToken)
+{
+    var clock = Stopwatch.StartNew();
+    while (true)
+    {
+        var pods = await node.GetJsonAsync("/api/v1/namespaces/default/pods?labelSelector=app%3Dbench-pods", cancellationToken);
+        if (pods?["items"]?.AsArray().Count(p => (string?)p?["status"]?["phase"] == "Running") == count)
+        {
+            return;
+        }
+
+        if (clock.Elapsed > TimeSpan.FromMinutes(5))
+        {
+            throw new TimeoutException($"{count} pods did not run within 5 minutes");
+        }
+
+        await Task.Delay(100, cancellationToken);
+    }
 }
 
 static async Task WaitDeploymentAsync(KubesharpNode node, string name, int replicas, CancellationToken cancellationToken)

@@ -92,9 +92,17 @@ public sealed partial class KubeletService : BackgroundService
         DevicePluginServer? devicePlugins = null;
         PodResourcesServer? podResources = null;
         CsiDriverRegistry? csiDrivers = null;
+        Task<(DevicePluginServer?, PodResourcesServer?)>? deviceServers = null;
         var overlay = options.Overlay is { Backend: not OverlayBackend.None } overlayOptions
             ? new OverlayController(client, NodeName, new OverlayNetwork(overlayOptions), time, loggerFactory.CreateLogger<OverlayController>())
             : null;
+        var startedAt = time.GetTimestamp();
+        void Phase(string phase)
+        {
+            var milliseconds = time.GetElapsedTime(startedAt).TotalMilliseconds;
+            LogPhase(logger, phase, milliseconds);
+        }
+
         try
         {
             runtime = StartingRuntime is { } starting
@@ -103,11 +111,13 @@ public sealed partial class KubeletService : BackgroundService
                     options.ContainerRuntime ?? new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = options.DataDir } },
                     loggerFactory, time, stoppingToken);
             Runtime = runtime;
+            Phase("runtime");
             if (runtime.Supervisor is { } supervisor)
             {
                 // Before the node registers, so that pods bound to it find their images.
                 ImageArchives = new ImageArchiveLoader(options.ImagesDir, supervisor.ImportedArchivesFile, supervisor.Importer, runtime.Images, time, loggerFactory.CreateLogger<ImageArchiveLoader>());
                 await ImageArchives.TryScanAsync(stoppingToken);
+                Phase("image archives");
             }
 
             var nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
@@ -129,20 +139,27 @@ public sealed partial class KubeletService : BackgroundService
             devices = new DeviceRegistry(options.ResolvedDevicePluginsDir, loggerFactory.CreateLogger<DeviceRegistry>());
             var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>(), podEvents, devices);
 
+            // The device plugin sockets start beside the endpoint and registration: nothing before Ready needs them.
+            deviceServers = StartDeviceServersAsync(devices, syncer, stoppingToken);
             using var certificate = KubeletServingCertificate.LoadOrCreate(options.DataDir, NodeName, nodeIp, time);
             server = await KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken);
             KubeletPort = server.Port;
+            Phase("endpoint");
 
-            (devicePlugins, podResources) = await StartDeviceServersAsync(devices, syncer, stoppingToken);
             using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices, csiVolumes.VolumesInUse);
             await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
+            Phase("registered");
             if (options.PodCidr is null)
             {
                 // The runtime reports its network not ready (and so the node NotReady) until this config exists.
                 var assigned = await nodeStatus.WaitForPodCidrAsync(stoppingToken);
                 LogPodCidr(logger, NodeName, assigned);
                 await WriteCniConfigAsync(runtime, assigned, nodeIp, overlay, stoppingToken);
+                Phase("pod network");
             }
+
+            (devicePlugins, podResources) = await deviceServers;
+            Phase("device servers");
             using var csiAttacher = new CsiAttacher(AttacherClient ?? client, csiDrivers, NodeName, time, loggerFactory.CreateLogger<CsiAttacher>());
             var csiWatcher = new CsiPluginWatcher(options.PluginsRegistryDir, csiDrivers, new CsiNodeWriter(client, NodeName), time, loggerFactory.CreateLogger<CsiPluginWatcher>());
             var lease = new NodeLeaseController(client, NodeName, options.LeaseDurationSeconds, time);
@@ -159,6 +176,7 @@ public sealed partial class KubeletService : BackgroundService
             using var stopping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var informerTask = informer.RunAsync(stopping.Token);
             await informer.WaitForSyncAsync(stoppingToken);
+            Phase("pods listed");
 
             // Pods deleted while the agent was down: whatever the runtime or the disk has of them goes.
             var pleg = new PodLifecycleEventGenerator(runtime.Runtime);
@@ -241,6 +259,18 @@ public sealed partial class KubeletService : BackgroundService
             if (server is not null)
             {
                 await server.DisposeAsync();
+            }
+
+            if (devicePlugins is null && podResources is null && deviceServers is not null)
+            {
+                // A start that failed while they were starting: what did start is stopped below.
+                try
+                {
+                    (devicePlugins, podResources) = await deviceServers;
+                }
+                catch (OperationCanceledException)
+                {
+                }
             }
 
             if (podResources is not null)
@@ -404,6 +434,9 @@ public sealed partial class KubeletService : BackgroundService
         {
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Node start: {Phase} after {Milliseconds} ms")]
+    private static partial void LogPhase(ILogger logger, string phase, double milliseconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node agent for {Node} running; endpoint on port {Port}")]
     private static partial void LogStarted(ILogger logger, string node, int port);

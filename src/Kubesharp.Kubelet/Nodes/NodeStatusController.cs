@@ -103,40 +103,39 @@ internal sealed partial class NodeStatusController : IDisposable
     }
 
     /// <summary>
-    /// Waits until the Node has a <c>spec.podCIDR</c> (the node IPAM controller assigns it moments after registration),
-    /// reporting status meanwhile; returns it.
+    /// Waits until the Node has a <c>spec.podCIDR</c> (the node IPAM controller assigns it moments after registration)
+    /// and returns it. It watches the Node rather than polling it: the node cannot be Ready before its pod network is
+    /// configured, so every moment between the assignment and its notice would be added to the node's start.
     /// </summary>
     public async Task<string> WaitForPodCidrAsync(CancellationToken cancellationToken)
     {
         var nodes = client.Resource<Node>();
-        var waited = TimeSpan.Zero;
-        var warned = false;
-        var interval = TimeSpan.FromMilliseconds(200);
+        var byName = "metadata.name=" + NodeName;
+        using var warning = time.CreateTimer(_ => LogWaitingForPodCidr(logger, NodeName), null, TimeSpan.FromSeconds(30), Timeout.InfiniteTimeSpan);
         while (true)
         {
             try
             {
-                if ((await nodes.GetAsync(null, NodeName, cancellationToken)).Spec?.PodCIDR is { Length: > 0 } podCidr)
+                // Listed first and watched from the list's version, so an assignment between the two is not missed.
+                var listed = await nodes.ListAsync(null, new ListOptions { FieldSelector = byName }, cancellationToken);
+                if (listed.Items.Count > 0 && listed.Items[0].Spec?.PodCIDR is { Length: > 0 } podCidr)
                 {
                     return podCidr;
                 }
 
-                await UpdateStatusAsync(force: false, cancellationToken);
+                await foreach (var change in nodes.WatchAsync(null, new ListOptions { FieldSelector = byName, ResourceVersion = listed.ResourceVersion, AllowWatchBookmarks = true }, cancellationToken))
+                {
+                    if (change.Type is WatchEventType.Added or WatchEventType.Modified && change.Object.Spec?.PodCIDR is { Length: > 0 } assigned)
+                    {
+                        return assigned;
+                    }
+                }
             }
             catch (Exception e) when (e is StatusException or HttpRequestException or IOException)
             {
                 LogPodCidrReadFailed(logger, NodeName, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken);
             }
-
-            if (!warned && waited >= TimeSpan.FromSeconds(30))
-            {
-                warned = true;
-                LogWaitingForPodCidr(logger, NodeName);
-            }
-
-            await Task.Delay(interval, time, cancellationToken);
-            waited += interval;
-            interval = TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
         }
     }
 
