@@ -53,7 +53,8 @@ internal sealed partial class IdleMemoryTrimmer
     {
         var before = GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        LogTrimmed(logger, before >> 20, GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes >> 20);
+        var after = GC.GetGCMemoryInfo(GCKind.Any).TotalCommittedBytes;
+        LogTrimmed(logger, before >> 20, after >> 20);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Idle: heap trimmed from {Before} MB to {After} MB committed")]
