@@ -109,6 +109,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(options.DataDir);
+        var phases = System.Diagnostics.Stopwatch.StartNew();
+        var logger = loggerFactory.CreateLogger<ApiServerHost>();
         // Encryption sits between the API server and the store: the store only ever sees the bytes it is given.
         var encrypting = new Encryption.EncryptingStore(store, options.EncryptionProviderConfig is { } encryptionConfig
             ? Encryption.EncryptionConfiguration.Load(encryptionConfig)
@@ -116,6 +118,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         store = encrypting;
         var certificates = ClusterCertificates.LoadOrCreate(options.DataDir, options.BindAddress, timeProvider, options.ServiceCidr.KubernetesServiceIp,
             [.. options.AdvertiseAddress is { } advertised ? [advertised.ToString()] : Array.Empty<string>(), .. options.TlsSans]);
+        LogPhase(logger, "certificates", phases.ElapsedMilliseconds);
         var tokens = RequestAuthenticator.LoadOrCreateTokens(options.DataDir);
         var authenticator = new RequestAuthenticator(certificates.Ca, tokens);
         var kubelets = new KubeletClient(certificates, tokens.FirstOrDefault(t => t.Value.Name == RequestAuthenticator.AgentUser).Key, timeProvider);
@@ -173,7 +176,6 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new Metrics.ApiServerMetrics();
         store = new Metrics.MeasuredStore(store, metrics);
         var cache = new WatchCache(store, resources, options.WatchCacheEventsPerResource, loggerFactory.CreateLogger<WatchCache>());
@@ -204,7 +206,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, forwarder, host._auditor, host._aggregator, maxInFlight);
         app.Run(handler.HandleAsync);
 
+        LogPhase(logger, "request pipeline built", phases.ElapsedMilliseconds);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        LogPhase(logger, "Kestrel started", phases.ElapsedMilliseconds);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)).Port;
         var hostName = options.BindAddress.Equals(IPAddress.Any) || options.BindAddress.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(options.BindAddress)
@@ -216,6 +220,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         registry.AdvertisedUrl = host.Url;
         registry.Authenticator = authenticator;
         host.ConfigureServiceAccountTokens(registry, authenticator, timeProvider);
+        LogPhase(logger, "service-account signing key", phases.ElapsedMilliseconds);
         authenticator.BootstrapTokens = new Security.BootstrapTokens.BootstrapTokenAuthenticator(cache, timeProvider);
         // The OpenAPI documents are built on first request: most clients never ask, and built eagerly they would
         // hold several megabytes for the life of the process.
@@ -224,6 +229,12 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         LogListening(logger, host.Url);
         return host;
     }
+
+    /// <summary>
+    /// Gives back the garbage of start-up (one compacting collection); the composition calls it once the components
+    /// beside the server have synced, off the path to readiness.
+    /// </summary>
+    public void ReleaseStartupMemory() => Memory.IdleMemoryTrimmer.Collect(_logger);
 
     /// <summary>Service-account tokens: the signing key of the data directory, TokenRequest, their authentication and OIDC discovery.</summary>
     private void ConfigureServiceAccountTokens(ResourceRegistry registry, RequestAuthenticator authenticator, TimeProvider timeProvider)
@@ -265,15 +276,20 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
     private async Task RunStartupAsync(ResourceRegistry registry, FlowControl.FlowController? flowControl, CancellationToken cancellationToken)
     {
+        var phases = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             await _cache.StartAsync(cancellationToken).ConfigureAwait(false);
+            LogPhase(_logger, "watch cache filled", phases.ElapsedMilliseconds);
             await (registry.History?.UpgradeAsync(cancellationToken) ?? History.ObjectHistory.RemoveEarlierRecordsAsync(registry.Store, _logger, cancellationToken)).ConfigureAwait(false);
             await registry.BootstrapAsync(cancellationToken).ConfigureAwait(false);
+            LogPhase(_logger, "bootstrap objects", phases.ElapsedMilliseconds);
             await Authorization.BootstrapPolicyReconciler.ReconcileAsync(registry, cancellationToken).ConfigureAwait(false);
+            LogPhase(_logger, "bootstrap policy", phases.ElapsedMilliseconds);
             await registry.StartCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
             await (_aggregator?.StartAsync(Certificates.CaPem, cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             await (flowControl?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
+            LogPhase(_logger, "custom resources, API services and flow control", phases.ElapsedMilliseconds);
             registry.StartBackgroundWork(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -333,6 +349,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "API server listening on {Url}")]
     private static partial void LogListening(ILogger logger, Uri url);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Start-up of the API server: {Phase} at {Milliseconds} ms")]
+    private static partial void LogPhase(ILogger logger, string phase, long milliseconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "API server startup failed")]
     private static partial void LogStartupFailed(ILogger logger, Exception exception);

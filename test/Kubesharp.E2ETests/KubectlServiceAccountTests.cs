@@ -88,7 +88,7 @@ public sealed class KubectlServiceAccountTests(KubectlServer server) : IDisposab
         var discovery = JsonNode.Parse((await K("get", "--raw", "/.well-known/openid-configuration")).Ok().Output)!;
         Assert.Equal("https://kubernetes.default.svc.cluster.local", (string?)discovery["issuer"]);
         var keys = JsonNode.Parse((await K("get", "--raw", "/openid/v1/jwks")).Ok().Output)!;
-        Assert.Equal("RS256", (string?)keys["keys"]![0]!["alg"]);
+        Assert.Equal("ES256", (string?)keys["keys"]![0]!["alg"]);
     }
 
     /// <summary>kubectl with a kubeconfig that holds only the server, its CA and the token.</summary>

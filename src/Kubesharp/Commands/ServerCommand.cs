@@ -448,6 +448,8 @@ internal static partial class ServerCommand
         }
 
         await using var storeLifetime = store.ConfigureAwait(false);
+        var startupLogger = loggerFactory.CreateLogger("Kubesharp.Startup");
+        LogStartupPhase(startupLogger, "datastore open", started.ElapsedMilliseconds);
         if (migrateSqlite)
         {
             try
@@ -487,6 +489,7 @@ internal static partial class ServerCommand
         }
 
         await using var serverLifetime = server.ConfigureAwait(false);
+        LogStartupPhase(startupLogger, "API server listening", started.ElapsedMilliseconds);
         server.EtcdMemberClientUrl = etcdMember?.AdvertisedClientUrl;
         var snapshots = roles.SnapshotSchedule is { } schedule
             ? new Kubesharp.Snapshots.SnapshotScheduler(new Kubesharp.Snapshots.DatastoreSnapshots(options.DataDir, TimeProvider.System), store, schedule, roles.SnapshotRetention, TimeProvider.System, loggerFactory.CreateLogger("Kubesharp.Storage.Snapshots")).RunAsync(stop.Token)
@@ -506,6 +509,7 @@ internal static partial class ServerCommand
             return 1;
         }
 
+        LogStartupPhase(startupLogger, "watch cache filled and bootstrap objects made", started.ElapsedMilliseconds);
         // /readyz passes only once the components below have synced their informers and the node is up.
         var componentSync = new Kubesharp.Readiness.ComponentSync();
         server.Readiness.Add("informer-sync", componentSync.Check);
@@ -578,6 +582,7 @@ internal static partial class ServerCommand
         {
         }
 
+        LogStartupPhase(startupLogger, "components synced", started.ElapsedMilliseconds);
         if (nodeAgentCheck.Failure is { } nodeFailure)
         {
             await Console.Error.WriteLineAsync($"kubesharp: the node agent could not start: {nodeFailure}. The cluster has no node; /readyz fails (see /readyz?verbose) until this is fixed and the server restarted.").ConfigureAwait(false);
@@ -597,6 +602,12 @@ internal static partial class ServerCommand
                 Join a node on another machine (the token pins this cluster's CA; it is also in {joinToken}):
                     kubesharp agent --server https://{options.AdvertiseAddress ?? options.BindAddress}:{server.Url.Port} --token $(cat {joinToken})
                 """).ConfigureAwait(false);
+        }
+
+        if (!stop.IsCancellationRequested)
+        {
+            // Start-up's garbage goes now, while the server is quiet, rather than at the first idle check.
+            server.ReleaseStartupMemory();
         }
 
         try
@@ -742,6 +753,9 @@ internal static partial class ServerCommand
             LogRemoveDisabledFailed(loggerFactory.CreateLogger("Kubesharp.Addons.BuiltInAddons"), e.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Start-up: {Phase} at {Milliseconds} ms")]
+    private static partial void LogStartupPhase(ILogger logger, string phase, long milliseconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove a disabled built-in add-on: {Reason}")]
     private static partial void LogRemoveDisabledFailed(ILogger logger, string reason);

@@ -82,4 +82,31 @@ public sealed class HostTests(TestServer server)
         Assert.Equal("10.43.0.1", (string?)service!["spec"]!["clusterIP"]);
         Assert.Equal(443, (int?)service["spec"]!["ports"]![0]!["port"]);
     }
+
+    [Fact]
+    public void ReleaseStartupMemory_WithGarbageOnTheHeap_CollectsItAtOnce()
+    {
+        // Garbage like start-up's: objects that lived through a few collections (so now in the older generations), then died.
+        Fill(64);
+        var before = GC.GetTotalMemory(forceFullCollection: false);
+        var fullCollections = GC.CollectionCount(GC.MaxGeneration);
+
+        server.Host.ReleaseStartupMemory();
+
+        Assert.True(GC.CollectionCount(GC.MaxGeneration) > fullCollections);
+        Assert.True(GC.GetTotalMemory(forceFullCollection: false) < before - (32L << 20), $"heap {before >> 20} MB before, {GC.GetTotalMemory(false) >> 20} MB after");
+    }
+
+    private static void Fill(int megabytes)
+    {
+        // Small-object heap chunks (64 kB, below the large-object threshold), alive together until this returns.
+        var chunks = new byte[megabytes * 16][];
+        for (var i = 0; i < chunks.Length; i++)
+        {
+            chunks[i] = new byte[64 << 10];
+            chunks[i][^1] = 1;
+        }
+
+        GC.KeepAlive(chunks);
+    }
 }

@@ -192,23 +192,69 @@ public sealed class ServiceAccountTokenTests(TestServer server)
         var configuration = JsonNode.Parse(await configurationResponse.Content.ReadAsStringAsync())!;
         Assert.Equal(Issuer, (string?)configuration["issuer"]);
         Assert.Equal(new Uri(server.Host.Url, "/openid/v1/jwks").ToString(), (string?)configuration["jwks_uri"]);
-        Assert.Equal("RS256", (string?)configuration["id_token_signing_alg_values_supported"]![0]);
+        // A key made by this version is ECDSA P-256.
+        Assert.Equal("ES256", (string?)configuration["id_token_signing_alg_values_supported"]![0]);
 
         using var keysResponse = await server.Anonymous.GetAsync(new Uri((string)configuration["jwks_uri"]!).PathAndQuery);
         Assert.Equal(HttpStatusCode.OK, keysResponse.StatusCode);
         Assert.Equal("application/jwk-set+json", keysResponse.Content.Headers.ContentType?.MediaType);
         var jwk = JsonNode.Parse(await keysResponse.Content.ReadAsStringAsync())!["keys"]![0]!;
-        Assert.Equal("RSA", (string?)jwk["kty"]);
+        Assert.Equal("EC", (string?)jwk["kty"]);
+        Assert.Equal("P-256", (string?)jwk["crv"]);
+        Assert.Equal("ES256", (string?)jwk["alg"]);
 
         var (name, _) = await CreateServiceAccountAsync();
         var token = await TokenAsync(name, """{"spec":{}}""");
         var parts = token.Split('.');
         var header = JsonNode.Parse(Base64Url.DecodeFromChars(parts[0]))!;
         Assert.Equal((string?)jwk["kid"], (string?)header["kid"]);
-        using var rsa = RSA.Create(new RSAParameters { Modulus = Base64Url.DecodeFromChars((string)jwk["n"]!), Exponent = Base64Url.DecodeFromChars((string)jwk["e"]!) });
-        Assert.True(rsa.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), Base64Url.DecodeFromChars(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        Assert.Equal("ES256", (string?)header["alg"]);
+        using var ecdsa = ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = Base64Url.DecodeFromChars((string)jwk["x"]!), Y = Base64Url.DecodeFromChars((string)jwk["y"]!) },
+        });
+        // JWS carries r and s as two fixed 32-byte fields (RFC 7518 section 3.4).
+        var signature = Base64Url.DecodeFromChars(parts[2]);
+        Assert.Equal(64, signature.Length);
+        Assert.True(ecdsa.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
         var tampered = Encoding.ASCII.GetBytes(parts[0] + "." + parts[1] + "x");
-        Assert.False(rsa.VerifyData(tampered, Base64Url.DecodeFromChars(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+        Assert.False(ecdsa.VerifyData(tampered, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+    }
+
+    [Fact]
+    public async Task SigningKey_RsaKeyOfAnEarlierVersion_KeepsSigningAndVerifyingRs256()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("ks-rsa-key-").FullName;
+        try
+        {
+            // A data directory from before ECDSA keys: its RSA key stays, and so do the tokens it signed.
+            var path = ServiceAccountSigningKey.PathIn(dataDir);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using (var rsa = RSA.Create(2048))
+            {
+                await File.WriteAllTextAsync(path, rsa.ExportRSAPrivateKeyPem());
+            }
+
+            using var key = ServiceAccountSigningKey.LoadOrCreate(dataDir);
+            Assert.Equal("RS256", key.Algorithm);
+            var jwk = key.ToJwk();
+            Assert.Equal("RSA", (string?)jwk["kty"]);
+            var (name, uid) = await CreateServiceAccountAsync();
+            var issued = new ServiceAccountTokenIssuer(key, Issuer, [Issuer], TimeProvider.System).Issue(new ServiceAccountTokenClaims("default", new BoundObject(name, uid)), [Issuer], 600).Token;
+            var parts = issued.Split('.');
+            Assert.Equal("RS256", (string?)JsonNode.Parse(Base64Url.DecodeFromChars(parts[0]))!["alg"]);
+            using var publicKey = RSA.Create(new RSAParameters { Modulus = Base64Url.DecodeFromChars((string)jwk["n"]!), Exponent = Base64Url.DecodeFromChars((string)jwk["e"]!) });
+            Assert.True(publicKey.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), Base64Url.DecodeFromChars(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+            Assert.True(key.Verify(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), Base64Url.DecodeFromChars(parts[2])));
+            // Loaded again it is the same key, not a new one.
+            using var again = ServiceAccountSigningKey.LoadOrCreate(dataDir);
+            Assert.Equal(key.KeyId, again.KeyId);
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
     }
 
     [Fact]

@@ -13,7 +13,7 @@ internal sealed record JsonWebToken(JsonObject Header, JsonObject Payload, byte[
 
     public static string Sign(JsonObject payload, ServiceAccountSigningKey key)
     {
-        var header = new JsonObject { ["alg"] = "RS256", ["kid"] = key.KeyId };
+        var header = new JsonObject { ["alg"] = key.Algorithm, ["kid"] = key.KeyId };
         var signingInput = Encode(header) + "." + Encode(payload);
         return signingInput + "." + Base64Url.EncodeToString(key.Sign(Encoding.ASCII.GetBytes(signingInput)));
     }

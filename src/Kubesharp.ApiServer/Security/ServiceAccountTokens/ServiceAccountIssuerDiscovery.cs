@@ -39,7 +39,7 @@ internal sealed class ServiceAccountIssuerDiscovery(ServiceAccountTokenIssuer is
         ["jwks_uri"] = new Uri(externalUrl(), KeySetPath).ToString(),
         ["response_types_supported"] = new JsonArray("id_token"),
         ["subject_types_supported"] = new JsonArray("public"),
-        ["id_token_signing_alg_values_supported"] = new JsonArray("RS256"),
+        ["id_token_signing_alg_values_supported"] = new JsonArray(issuer.Key.Algorithm),
     };
 
     public JsonObject KeySet() => new() { ["keys"] = new JsonArray(issuer.Key.ToJwk()) };

@@ -26,7 +26,7 @@ internal sealed class ServiceAccountTokenAuthenticator(ServiceAccountTokenIssuer
     {
         matched = [];
         var jwt = JsonWebToken.TryParse(token);
-        if (jwt is null || (string?)jwt.Header["alg"] != "RS256" || !issuer.Key.Verify(jwt.SigningInput, jwt.Signature))
+        if (jwt is null || (string?)jwt.Header["alg"] != issuer.Key.Algorithm || !issuer.Key.Verify(jwt.SigningInput, jwt.Signature))
         {
             return null;
         }
