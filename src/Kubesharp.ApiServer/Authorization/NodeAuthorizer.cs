@@ -60,7 +60,7 @@ internal sealed class NodeAuthorizer
                     ? AuthorizationDecision.Allow()
                     : AuthorizationDecision.NoOpinion($"node '{node}' cannot modify node '{request.Name}'");
             case "pods" when core && (request.Subresource is "status" or "eviction" || request.Verb == "delete"):
-                return PodIsOnNode(node, request.Namespace, request.Name) && RulesAllow(request)
+                return PodIsOnNodeOrGone(node, request.Namespace, request.Name) && RulesAllow(request)
                     ? AuthorizationDecision.Allow()
                     : AuthorizationDecision.NoOpinion($"node '{node}' can only change pods bound to it");
         }
@@ -81,8 +81,12 @@ internal sealed class NodeAuthorizer
         return false;
     }
 
-    private bool PodIsOnNode(string node, string @namespace, string name) =>
-        _pods is not null && _registry.Get(_pods, @namespace, name) is { } pod && NodeOf(pod.Root) == node;
+    /// <summary>
+    /// The pod is bound to the node, or does not exist: a pod that is gone gets upstream's 404 from the registry rather
+    /// than a 403, so a kubelet whose pod was deleted by someone else sees it gone instead of retrying.
+    /// </summary>
+    private bool PodIsOnNodeOrGone(string node, string @namespace, string name) =>
+        _pods is not null && (_registry.Get(_pods, @namespace, name) is not { } pod || NodeOf(pod.Root) == node);
 
     private bool PodOnNodeUses(string node, string @namespace, string resource, string name)
     {

@@ -175,6 +175,13 @@ public sealed class ComponentIdentityTests(TestServer server)
             Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
         }
 
+        // A pod that is gone is not found, as upstream's node restriction answers, not forbidden: the kubelet's
+        // last delete of its own pod may come after another one.
+        using (var again = await node.DeleteAsync($"/api/v1/namespaces/{ns}/pods/static"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        }
+
         await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}");
     }
 
