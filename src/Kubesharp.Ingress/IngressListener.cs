@@ -265,7 +265,12 @@ internal sealed partial class IngressListener : IAsyncDisposable
         }
 
         request.Body = new ReplayedBodyStream(buffer.AsMemory(0, length), request.Body);
-        return length > GatewayMirror.BodyLimit ? null : buffer.AsMemory(0, length);
+        if (length > GatewayMirror.BodyLimit)
+        {
+            return null;
+        }
+
+        return buffer.AsMemory(0, length);
     }
 
     private async Task SendMirrorAsync(HttpRequestMessage request, string service, string destination, ILogger logger)
