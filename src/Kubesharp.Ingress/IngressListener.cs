@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -198,11 +199,13 @@ internal sealed partial class IngressListener : IAsyncDisposable
 
     /// <summary>
     /// Sends a copy of the request to each sampled mirror and forgets it: the answer is read and dropped, a failure only
-    /// logged. A request body is buffered first, so that the backend and the mirrors all get it whole.
+    /// logged. A request body is read once, up to <see cref="GatewayMirror.BodyLimit"/>, so that the backend and the
+    /// mirrors all get it whole; a larger body is not mirrored (logged) and streams to the backend as usual.
     /// </summary>
     private async Task MirrorAsync(HttpContext context, IReadOnlyList<GatewayMirror> mirrors, ILogger logger)
     {
-        byte[]? body = null;
+        var request = context.Request;
+        ReadOnlyMemory<byte>? body = null;
         foreach (var mirror in mirrors)
         {
             if (!mirror.Sample() || mirror.Pool.Next() is not { } destination)
@@ -210,24 +213,64 @@ internal sealed partial class IngressListener : IAsyncDisposable
                 continue;
             }
 
-            var request = context.Request;
-            if (body is null && (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0))
+            if (body is null && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody is true)
             {
-                request.EnableBuffering();
-                using var copy = new MemoryStream();
-                await request.Body.CopyToAsync(copy, context.RequestAborted).ConfigureAwait(false);
-                request.Body.Position = 0;
-                body = copy.ToArray();
+                if (request.ContentLength > GatewayMirror.BodyLimit || await ReadBodyForMirrorsAsync(request, context.RequestAborted).ConfigureAwait(false) is not { } read)
+                {
+                    LogMirrorBodyTooLarge(logger, mirror.Pool.Service, GatewayMirror.BodyLimit);
+                    return;
+                }
+
+                body = read;
             }
 
             var mirrored = new HttpRequestMessage(HttpMethod.Parse(request.Method), RequestUtilities.MakeDestinationAddress(destination, request.Path, request.QueryString))
             {
                 Version = HttpVersion.Version11,
-                Content = body is null ? null : new ByteArrayContent(body),
+                Content = body is { } content ? new ReadOnlyMemoryContent(content) : null,
             };
             await IngressTransformer.Instance.TransformRequestAsync(context, mirrored, destination, CancellationToken.None).ConfigureAwait(false);
             _ = SendMirrorAsync(mirrored, mirror.Pool.Service, destination, logger);
         }
+    }
+
+    /// <summary>
+    /// Reads the request body for the mirrors, at most <see cref="GatewayMirror.BodyLimit"/> bytes (a chunked body has no
+    /// length to check first), and puts what was read back in front of the rest for the backend: the body, or null
+    /// when it is larger than the limit.
+    /// </summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyForMirrorsAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[(int)Math.Min(request.ContentLength ?? 16 * 1024, GatewayMirror.BodyLimit) + 1];
+        var length = 0;
+        while (true)
+        {
+            if (length == buffer.Length)
+            {
+                if (length > GatewayMirror.BodyLimit)
+                {
+                    break;
+                }
+
+                Array.Resize(ref buffer, Math.Min(buffer.Length * 2, GatewayMirror.BodyLimit + 1));
+            }
+
+            var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            length += read;
+        }
+
+        request.Body = new ReplayedBodyStream(buffer.AsMemory(0, length), request.Body);
+        if (length > GatewayMirror.BodyLimit)
+        {
+            return null;
+        }
+
+        return buffer.AsMemory(0, length);
     }
 
     private async Task SendMirrorAsync(HttpRequestMessage request, string service, string destination, ILogger logger)
@@ -285,6 +328,9 @@ internal sealed partial class IngressListener : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Mirrored request to {Service} at {Destination} failed")]
     private static partial void LogMirrorFailed(ILogger logger, string service, string destination, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Request not mirrored to {Service}: its body is larger than {Limit} bytes")]
+    private static partial void LogMirrorBodyTooLarge(ILogger logger, string service, int limit);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ingress backend {Service} at {Destination} failed: {Error}")]
     private static partial void LogForwardFailed(ILogger logger, string service, string destination, ForwarderError error, Exception? exception);

@@ -9,6 +9,12 @@ namespace Kubesharp.Ingress.Gateway;
 /// </summary>
 internal sealed class GatewayMirror(IngressBackendPool pool, double share)
 {
+    /// <summary>
+    /// The largest request body copied to mirrors (as Envoy's default buffer limit and nginx's client_max_body_size): a
+    /// larger one is not mirrored, and the request itself is still served, so an upload cannot make the proxy hold it.
+    /// </summary>
+    public const int BodyLimit = 1024 * 1024;
+
     public IngressBackendPool Pool { get; } = pool;
 
     /// <summary>Whether this request is mirrored: always at 100%, else a random draw against the share.</summary>

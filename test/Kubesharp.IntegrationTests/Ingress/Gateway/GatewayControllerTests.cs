@@ -6,6 +6,7 @@ using Kubesharp.ApiMachinery.Meta.V1;
 using Kubesharp.ApiMachinery.Serialization;
 using Kubesharp.Client;
 using Kubesharp.Ingress;
+using Kubesharp.Ingress.Gateway;
 using Kubesharp.IntegrationTests.ApiServer;
 
 namespace Kubesharp.IntegrationTests.Ingress.Gateway;
@@ -492,6 +493,53 @@ public sealed class GatewayControllerTests(TestServer server) : IAsyncLifetime
         // A mirror whose Service does not exist is dropped: ResolvedRefs says so, and the requests are still served.
         Assert.StartsWith("web /", await harness.EventuallyAsync($"http://missing-{id}.test/", b => b.StartsWith("web", StringComparison.Ordinal)));
         await EventuallyAsync($"{Api}/namespaces/{Ns}/httproutes/mirror-missing", r => Condition(r["status"]?["parents"]?[0]?["conditions"], "ResolvedRefs") == "False BackendNotFound");
+    }
+
+    [Fact]
+    public async Task HttpRoute_RequestMirror_BodyOverLimitNotMirroredRequestStillServed()
+    {
+        var web = await harness.BackendAsync("web");
+        var shadow = await harness.BackendAsync("shadow");
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "web", web);
+        await TestServiceEndpoints.CreateAsync(Client, Ns, "shadow", shadow);
+        var host = $"mirror-limit-{id}.test";
+        await ApplyAsync(WebGateway);
+        await ApplyAsync($$$"""
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: HTTPRoute
+            metadata: {name: mirror-limit}
+            spec:
+              parentRefs: [{name: web}]
+              hostnames: [{{{host}}}]
+              rules:
+              - filters:
+                - type: RequestMirror
+                  requestMirror:
+                    backendRef: {name: shadow, port: 80}
+                backendRefs: [{name: web, port: 80}]
+            """);
+        Assert.StartsWith("web /", await harness.EventuallyAsync($"http://{host}/", b => b.StartsWith("web", StringComparison.Ordinal)));
+
+        // Over the limit, with a length and chunked (read up to the limit first): the backend gets the body whole, the mirror nothing.
+        var over = new string('o', GatewayMirror.BodyLimit + 1);
+        var atLimit = new string('a', GatewayMirror.BodyLimit);
+        foreach (var (path, body, chunked) in new[] { ("/over/length", over, false), ("/over/chunked", over, true), ("/limit/chunked", atLimit, true) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri($"http://{host}{path}")) { Content = new StringContent(body) };
+            request.Headers.TransferEncodingChunked = chunked;
+            using var response = await harness.Web.SendAsync(request);
+            Assert.StartsWith($"web {path}", await response.Content.ReadAsStringAsync());
+            Assert.Equal($"POST {path} {body}", web.Received.Last());
+        }
+
+        // A body at the limit is mirrored whole, and so are the requests after the skipped ones.
+        using (var small = await harness.Web.PostAsync(new Uri($"http://{host}/after"), new StringContent("small")))
+        {
+            Assert.StartsWith("web /after", await small.Content.ReadAsStringAsync());
+        }
+
+        await UntilAsync(() => shadow.Received.Contains($"POST /limit/chunked {atLimit}") && shadow.Received.Contains("POST /after small"), () => $"the mirror received the later POSTs; it has {string.Join(" | ", shadow.Received.Select(r => r[..Math.Min(r.Length, 40)]))}");
+        Assert.DoesNotContain(shadow.Received, r => r.StartsWith("POST /over", StringComparison.Ordinal));
     }
 
     [Fact]
