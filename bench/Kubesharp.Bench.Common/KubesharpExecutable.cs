@@ -16,7 +16,7 @@ public static class KubesharpExecutable
 
     /// <summary>Whether the executable started is ahead-of-time compiled: a .NET build always has its runtime
     /// configuration beside it, a Native AOT one never.</summary>
-    private static bool IsNative => Named is not null && !File.Exists(Path.ChangeExtension(Named, ".runtimeconfig.json"));
+    public static bool IsNative => Named is not null && !File.Exists(Path.ChangeExtension(Named, ".runtimeconfig.json"));
 
     /// <summary>Which build a section measured, for its text: "the native (Native AOT) executable" or "the JIT build".</summary>
     public static string Description => IsNative ? "the native (Native AOT) executable" : "the JIT build";

@@ -24,13 +24,6 @@ var write = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
 var seconds = quick ? 2 : 5;
 var rounds = 2;
 const int Concurrency = 16;
-// The kubesharp executable KUBESHARP_EXECUTABLE names (the native binary the launcher builds), else the build beside the benchmark on .NET.
-var executable = Environment.GetEnvironmentVariable("KUBESHARP_EXECUTABLE") is { Length: > 0 } named ? Path.GetFullPath(named) : null;
-if (executable is not null && !File.Exists(executable))
-{
-    throw new FileNotFoundException($"KUBESHARP_EXECUTABLE names {executable}, which does not exist", executable);
-}
-
 var backendApp = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
 backendApp.WebHost.UseKestrelCore();
 backendApp.WebHost.ConfigureKestrel(k => { k.AddServerHeader = false; k.Listen(IPAddress.Loopback, 0); });
@@ -42,7 +35,7 @@ var backendPort = new Uri(backend.Urls.First()).Port;
 
 var dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-bench-ingress-" + Guid.NewGuid().ToString("N"));
 var ingressPort = FreePort();
-var server = await StartServerAsync(executable, dataDir, ingressPort);
+var server = await StartServerAsync(dataDir, ingressPort);
 Process? nginx = null;
 var nginxDir = Path.Combine(dataDir, "nginx");
 try
@@ -158,12 +151,12 @@ try
     section.AppendLine("## Ingress");
     section.AppendLine();
     section.AppendLine(CultureInfo.InvariantCulture, $"Program: `bench/Kubesharp.Bench.Ingress`{(quick ? " (--quick)" : string.Empty)}. One Kestrel backend in the benchmark process on loopback answering 20 bytes; the real");
-    section.AppendLine(CultureInfo.InvariantCulture, $"`kubesharp server` process ({(executable is null ? "the JIT build on .NET" : "the Native AOT executable")}) routes a host of an Ingress to a Service whose EndpointSlice names the backend; Debian's nginx");
+    section.AppendLine(CultureInfo.InvariantCulture, $"`kubesharp server` process ({KubesharpExecutable.Description}) routes a host of an Ingress to a Service whose EndpointSlice names the backend; Debian's nginx");
     section.AppendLine("is configured as the equivalent reverse proxy (one `server`, `proxy_pass` to a keep-alive upstream, Host and X-Forwarded-For");
     section.AppendLine(CultureInfo.InvariantCulture, $"passed, access log off, `worker_processes auto`). {Concurrency} concurrent keep-alive HTTP/1.1 clients in the benchmark process send GETs back to");
     section.AppendLine(CultureInfo.InvariantCulture, $"back; {rounds} alternating rounds of {seconds} s per target after a 1 s warm-up. Client, backend and proxy share the machine's cores: nginx's");
     section.AppendLine("workers may use all of them, as may the server's thread pool, so neither proxy has fewer cores than the other; the server process");
-    section.AppendLine(executable is null
+    section.AppendLine(!KubesharpExecutable.IsNative
         ? "also runs the API server and controllers meanwhile, as it does in use, and its JIT is still tiering the proxy's code up in the\nfirst rounds (nginx is compiled ahead of time). The CPU line below is the less noise-prone comparison on a shared machine."
         : "also runs the API server and controllers meanwhile, as it does in use; both proxies are compiled ahead of time. The CPU line\nbelow is the less noise-prone comparison on a shared machine.");
     section.AppendLine();
@@ -272,19 +265,12 @@ static async Task<(long Requests, long Failed, double Seconds, List<double> Late
     return (all.Count, done.Sum(d => d.failed), elapsed, all);
 }
 
-static async Task<Process> StartServerAsync(string? executable, string dataDir, int ingressPort)
+static async Task<Process> StartServerAsync(string dataDir, int ingressPort)
 {
-    var info = new ProcessStartInfo(executable ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-    foreach (var argument in (executable is null ? [Path.Combine(AppContext.BaseDirectory, "kubesharp.dll")] : Array.Empty<string>()).Concat(
-    [
+    var info = KubesharpExecutable.StartInfo(
         "server", "--data-dir", dataDir, "--https-port", FreePort().ToString(CultureInfo.InvariantCulture),
         "--disable-agent", "--simulated-nodes", "1", "--ingress-bind-address", "127.0.0.1",
-        "--ingress-http-port", ingressPort.ToString(CultureInfo.InvariantCulture), "--ingress-https-port", FreePort().ToString(CultureInfo.InvariantCulture),
-    ]))
-    {
-        info.ArgumentList.Add(argument);
-    }
-
+        "--ingress-http-port", ingressPort.ToString(CultureInfo.InvariantCulture), "--ingress-https-port", FreePort().ToString(CultureInfo.InvariantCulture));
     var process = Process.Start(info)!;
     var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     process.OutputDataReceived += (_, e) =>
