@@ -115,8 +115,10 @@ public sealed partial class SchedulerService : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var nodeInformer = new SharedInformer<Node>(client.Resource<Node>(), null, time);
-        var podInformer = new SharedInformer<Pod>(client.Resource<Pod>(), null, time);
+        // Every pod and node of the cluster is held here: without managedFields, which no plugin reads.
+        var trimmed = new SharedInformerOptions { TrimManagedFields = true };
+        var nodeInformer = new SharedInformer<Node>(client.Resource<Node>(), trimmed, time);
+        var podInformer = new SharedInformer<Pod>(client.Resource<Pod>(), trimmed, time);
         priorityClasses = new SharedInformer<PriorityClass>(client.Resource<PriorityClass>(), null, time);
         nodeInformer.AddEventHandler(
             onAdd: n => NodeChanged(null, n),

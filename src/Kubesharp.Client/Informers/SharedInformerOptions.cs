@@ -14,4 +14,10 @@ public sealed record SharedInformerOptions
 
     /// <summary>Page size of the initial list and relists.</summary>
     public long PageSize { get; init; } = 500;
+
+    /// <summary>
+    /// Drop metadata.managedFields before caching (as kube-controller-manager's informers do): often half an
+    /// object's metadata, which no controller reads. An update sent without managedFields keeps the stored ones.
+    /// </summary>
+    public bool TrimManagedFields { get; init; }
 }
