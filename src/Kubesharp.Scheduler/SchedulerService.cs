@@ -53,6 +53,8 @@ public sealed partial class SchedulerService : BackgroundService
     private long bindFailures;
     private long algorithmTicks;
     private long bindTicks;
+    private long queueWaitTicks;
+    private long firstAttempts;
     private int bindsInFlight;
     private int maxBindsInFlight;
 
@@ -104,6 +106,8 @@ public sealed partial class SchedulerService : BackgroundService
         AlgorithmTime = TimeSpan.FromSeconds((double)Interlocked.Read(ref algorithmTicks) / System.Diagnostics.Stopwatch.Frequency),
         BindTime = TimeSpan.FromSeconds((double)Interlocked.Read(ref bindTicks) / System.Diagnostics.Stopwatch.Frequency),
         MaxBindsInFlight = Volatile.Read(ref maxBindsInFlight),
+        QueueWait = TimeSpan.FromTicks(Interlocked.Read(ref queueWaitTicks)),
+        FirstAttempts = Interlocked.Read(ref firstAttempts),
     };
 
     public override void Dispose()
@@ -190,6 +194,13 @@ public sealed partial class SchedulerService : BackgroundService
         var pod = queued.Pod;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         attempts++;
+        if (queued.Attempts == 1)
+        {
+            // Informer fan-out is behind the pod's arrival; this is what the queue adds before the cycle.
+            firstAttempts++;
+            queueWaitTicks += Math.Max(0, (time.GetUtcNow() - queued.FirstSeen).Ticks);
+        }
+
         var snapshot = cache.Snapshot();
         var result = algorithm.Schedule(pod, snapshot);
         if (result.NodeName is { } nodeName)
