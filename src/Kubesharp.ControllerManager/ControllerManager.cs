@@ -74,8 +74,7 @@ public static class ControllerManager
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
-        // As upstream's controller manager: no controller reads managedFields, and they are much of what a cache would hold.
-        await using var informers = new SharedInformerFactory(client, options.ResyncPeriod, timeProvider: timeProvider, loggerFactory: loggerFactory) { TrimManagedFields = true };
+        await using var informers = new SharedInformerFactory(client, options.ResyncPeriod, timeProvider: timeProvider, loggerFactory: loggerFactory);
         var events = new EventRecorder(client, "kube-controller-manager", timeProvider: timeProvider, logger: loggerFactory.CreateLogger<EventRecorder>());
         var context = new ControllerContext(client, informers, events, options, timeProvider, loggerFactory);
         IController[] controllers =

@@ -17,7 +17,8 @@ public sealed record SharedInformerOptions
 
     /// <summary>
     /// Drop metadata.managedFields before caching (as kube-controller-manager's informers do): often half an
-    /// object's metadata, which no controller reads. An update sent without managedFields keeps the stored ones.
+    /// object's metadata. Only for readers that patch rather than update: an update sent from such a cache
+    /// would drop the stored managedFields here.
     /// </summary>
     public bool TrimManagedFields { get; init; }
 }

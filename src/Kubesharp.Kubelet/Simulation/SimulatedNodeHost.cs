@@ -90,8 +90,7 @@ public sealed partial class SimulatedNodeHost : BackgroundService
             }
 
             using var queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(time), time);
-            // Status updates sent without managedFields keep the stored ones, so the cache need not hold them.
-            podInformer = new SharedInformer<Pod>(pods, new SharedInformerOptions { TrimManagedFields = true }, time);
+            podInformer = new SharedInformer<Pod>(pods, null, time);
             podInformer.AddEventHandler(
                 onAdd: p => Enqueue(queue, p),
                 onUpdate: (_, p) => Enqueue(queue, p),
