@@ -66,6 +66,8 @@ internal static class MemoryBench
                     Metadata = new ObjectMeta { Name = "pod-" + i.ToString(CultureInfo.InvariantCulture), Namespace = "bench", Labels = new() { ["app"] = "bench" } },
                     Spec = new PodSpec
                     {
+                        // No node lifecycle controller runs in this process to lift the not-ready taint nodes register with.
+                        Tolerations = [new Toleration { Key = "node.kubernetes.io/not-ready", Operator = "Exists", Effect = "NoSchedule" }],
                         Containers = [new Container { Name = "c", Image = "registry.k8s.io/pause:3.10", Resources = new ResourceRequirements { Requests = new() { ["cpu"] = Quantity.Parse("10m"), ["memory"] = Quantity.Parse("16Mi") } } }],
                     },
                 }, cancellationToken: ct));
