@@ -27,6 +27,12 @@ if (args.Length > 0 && args[0] == "plan")
     return await PlanBench.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "memory")
+{
+    // Managed heap per pod of the server, scheduler and simulated nodes in one process (see MemoryBench).
+    return await MemoryBench.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "server-report")
 {
     // server-bench.sh --write: its figures become their own section of BENCHMARKS.md.
@@ -173,6 +179,8 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount)
                 Metadata = new ObjectMeta { Name = name, Namespace = "bench", Labels = new() { ["app"] = "bench" } },
                 Spec = new PodSpec
                 {
+                    // No node lifecycle controller runs in this process to lift the not-ready taint nodes register with.
+                    Tolerations = [new Toleration { Key = "node.kubernetes.io/not-ready", Operator = "Exists", Effect = "NoSchedule" }],
                     Containers = [new Container { Name = "c", Image = "registry.k8s.io/pause:3.10", Resources = new ResourceRequirements { Requests = new() { ["cpu"] = Quantity.Parse("100m"), ["memory"] = Quantity.Parse("128Mi") } } }],
                 },
             }, cancellationToken: ct);
@@ -198,7 +206,8 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount)
             bindSpan > 0 ? stats.Bound / bindSpan : double.NaN);
         Console.WriteLine($"nodes={nodeCount} pods={podCount} created-in={createSeconds:F1}s all-bound-in={total:F1}s throughput={figures.Throughput:F0} pods/s "
             + $"creates={figures.CreateRate:F0}/s p50={figures.P50:F0}ms p99={figures.P99:F0}ms attempts={stats.Attempts} cycle={figures.AlgorithmMicros:F0}us/pod "
-            + $"bound={stats.Bound} bind-failures={stats.BindFailures} binds={figures.BindRate:F0}/s mean-bind={stats.BindTime.TotalMilliseconds / Math.Max(1, stats.Bound):F0}ms max-in-flight={stats.MaxBindsInFlight}");
+            + $"bound={stats.Bound} bind-failures={stats.BindFailures} binds={figures.BindRate:F0}/s mean-bind={stats.BindTime.TotalMilliseconds / Math.Max(1, stats.Bound):F0}ms max-in-flight={stats.MaxBindsInFlight} "
+            + $"mean-queue-wait={stats.QueueWait.TotalMilliseconds / Math.Max(1, stats.FirstAttempts):F0}ms load={LoadAverage():F1}");
         return figures;
     }
     finally

@@ -23,6 +23,12 @@ public sealed record SchedulerStatistics
     /// <summary>Time from a binding call's start to its response, summed over bindings (they overlap).</summary>
     public TimeSpan BindTime { get; init; }
 
+    /// <summary>Time from a pod's arrival in the queue (its informer event) to its first attempt, summed over first attempts.</summary>
+    public TimeSpan QueueWait { get; init; }
+
+    /// <summary>Attempts that were a pod's first.</summary>
+    public long FirstAttempts { get; init; }
+
     /// <summary>Largest number of bindings in flight at once.</summary>
     public int MaxBindsInFlight { get; init; }
 }

@@ -51,9 +51,13 @@ public sealed class SchedulerMetricsTests
             await Task.Delay(50, timeout.Token);
         }
 
+        var statistics = scheduler.Statistics;
         await scheduler.StopAsync(CancellationToken.None);
         await nodes.StopAsync(CancellationToken.None);
 
+        // Three pods, each with one first attempt (the huge one's retries are not first attempts), each waited a while in the queue.
+        Assert.Equal(3, statistics.FirstAttempts);
+        Assert.InRange(statistics.QueueWait, TimeSpan.Zero, TimeSpan.FromSeconds(90));
         Assert.True(Delta("scheduler_schedule_attempts_total{result=\"scheduled\",profile=\"default-scheduler\"}") >= 2);
         Assert.True(Delta("scheduler_schedule_attempts_total{result=\"unschedulable\",profile=\"default-scheduler\"}") >= 1);
         Assert.True(Delta("scheduler_scheduling_attempt_duration_seconds_count{result=\"scheduled\",profile=\"default-scheduler\"}") >= 2);

@@ -6,17 +6,20 @@ namespace Kubesharp.ApiServer.Caching;
 /// <summary>
 /// One stored object as the cache serves it: the JSON with metadata.resourceVersion filled in, and a read-only
 /// parsed view for selectors and printing. Never mutate; parse <see cref="Json"/> into a node to change it.
+/// The parsed view is made on first use and reads the same bytes: most objects (pods among them) are only ever
+/// served as JSON, and a parsed copy kept for each would more than double what the cache holds.
 /// </summary>
 internal sealed class CachedObject
 {
-    private CachedObject(string key, string @namespace, string name, long revision, byte[] json, JsonElement root, IReadOnlyDictionary<string, string> labels)
+    private JsonDocument? parsed;
+
+    private CachedObject(string key, string @namespace, string name, long revision, byte[] json, IReadOnlyDictionary<string, string> labels)
     {
         Key = key;
         Namespace = @namespace;
         Name = name;
         Revision = revision;
         Json = json;
-        Root = root;
         Labels = labels;
     }
 
@@ -31,7 +34,20 @@ internal sealed class CachedObject
 
     public byte[] Json { get; }
 
-    public JsonElement Root { get; }
+    public JsonElement Root
+    {
+        get
+        {
+            if (Volatile.Read(ref parsed) is { } document)
+            {
+                return document.RootElement;
+            }
+
+            // Never disposed: the document lives as long as this object, and its bytes are Json itself (no copy).
+            var made = JsonDocument.Parse(Json.AsMemory());
+            return (Interlocked.CompareExchange(ref parsed, made, null) ?? made).RootElement;
+        }
+    }
 
     public IReadOnlyDictionary<string, string> Labels { get; }
 
@@ -49,13 +65,14 @@ internal sealed class CachedObject
         if (MetadataEnd(stored) is { } end)
         {
             var json = Splice(stored, end, revision);
-            var root = JsonElement.Parse(json);
-            var metadata = root.GetProperty("metadata");
+            // Read for the names and labels only, then given back: the parsed view is made when first asked for.
+            using var document = JsonDocument.Parse(json);
+            var metadata = document.RootElement.GetProperty("metadata");
             if (Text(metadata, "namespace") is { } @namespace
                 && Text(metadata, "name") is { } name
                 && LabelsOf(metadata) is { } labels)
             {
-                return new CachedObject(key, @namespace, name, revision, json, root, labels);
+                return new CachedObject(key, @namespace, name, revision, json, labels);
             }
         }
 
@@ -178,7 +195,6 @@ internal sealed class CachedObject
 
         metadata["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var json = JsonSerializer.SerializeToUtf8Bytes(node, StoredJsonContext.Default.JsonObject);
-        var root = JsonElement.Parse(json);
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         if (metadata["labels"] is JsonObject labelNode)
         {
@@ -194,7 +210,6 @@ internal sealed class CachedObject
             (string?)metadata["name"] ?? string.Empty,
             revision,
             json,
-            root,
             labels);
     }
 

@@ -201,7 +201,13 @@ internal sealed partial class ResourceRegistry
         {
             foreach (var ev in Cache.For(resource).Snapshot.Values)
             {
-                var last = LastChange(ev.Root);
+                // Parsed for the look and let go: keeping every event's parsed form would double what the cache holds for it.
+                DateTimeOffset last;
+                using (var parsed = JsonDocument.Parse(ev.Json))
+                {
+                    last = LastChange(parsed.RootElement);
+                }
+
                 if (last + Options.EventTtl > now)
                 {
                     continue;

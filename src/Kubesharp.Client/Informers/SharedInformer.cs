@@ -171,7 +171,7 @@ public sealed partial class SharedInformer<T>
                 reportedUndecodable.Remove(key);
             }
 
-            var removed = Indexer.Replace(Transform is { } transform ? list.Items.Select(transform).ToList() : list.Items, out var upserts);
+            var removed = Indexer.Replace(Transform is not null || options.TrimManagedFields ? list.Items.Select(Prepare).ToList() : list.Items, out var upserts);
             foreach (var (old, obj) in upserts)
             {
                 if (old is null)
@@ -195,9 +195,20 @@ public sealed partial class SharedInformer<T>
         synced.TrySetResult();
     }
 
+    /// <summary>What the cache keeps of an object read from the API.</summary>
+    private T Prepare(T obj)
+    {
+        if (options.TrimManagedFields && obj.Metadata is { ManagedFields: not null } meta)
+        {
+            obj.Metadata = meta with { ManagedFields = null };
+        }
+
+        return Transform is { } transform ? transform(obj) : obj;
+    }
+
     private void Apply(WatchEvent<T> change)
     {
-        var obj = Transform is { } transform && change.Type is not WatchEventType.Bookmark ? transform(change.Object) : change.Object;
+        var obj = change.Type is not WatchEventType.Bookmark ? Prepare(change.Object) : change.Object;
         lock (dispatchGate)
         {
             if (change.Undecodable is { } undecodable && change.Type is WatchEventType.Added or WatchEventType.Modified)

@@ -14,4 +14,11 @@ public sealed record SharedInformerOptions
 
     /// <summary>Page size of the initial list and relists.</summary>
     public long PageSize { get; init; } = 500;
+
+    /// <summary>
+    /// Drop metadata.managedFields before caching (as kube-controller-manager's informers do): often half an
+    /// object's metadata. Only for readers that patch rather than update: an update sent from such a cache
+    /// would drop the stored managedFields here.
+    /// </summary>
+    public bool TrimManagedFields { get; init; }
 }

@@ -23,10 +23,7 @@ internal sealed class ResourceMonitor
     {
         Resource = resource;
         client = context.Client.MetadataResource(resource);
-        informer = new SharedInformer<PartialObjectMetadata>(client, new SharedInformerOptions(), context.Time, context.LoggerFactory.CreateLogger<ResourceMonitor>())
-        {
-            Transform = WithoutManagedFields,
-        };
+        informer = new SharedInformer<PartialObjectMetadata>(client, new SharedInformerOptions { TrimManagedFields = true }, context.Time, context.LoggerFactory.CreateLogger<ResourceMonitor>());
         stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
     }
 
@@ -85,15 +82,5 @@ internal sealed class ResourceMonitor
         catch (StatusException e) when (e.IsNotFound())
         {
         }
-    }
-
-    private static PartialObjectMetadata WithoutManagedFields(PartialObjectMetadata obj)
-    {
-        if (obj.Metadata is { ManagedFields: not null } meta)
-        {
-            obj.Metadata = meta with { ManagedFields = null };
-        }
-
-        return obj;
     }
 }

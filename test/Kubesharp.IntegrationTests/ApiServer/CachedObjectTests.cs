@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiServer.Caching;
 
@@ -6,7 +7,8 @@ namespace Kubesharp.IntegrationTests.ApiServer;
 
 /// <summary>
 /// The cached form of a stored value: the resourceVersion written in at the end of metadata without re-serialising the
-/// object, and the same result as parsing and writing it again, whatever shape the stored value has.
+/// object, and the same result as parsing and writing it again, whatever shape the stored value has; the parsed view
+/// made only when read.
 /// </summary>
 public sealed class CachedObjectTests
 {
@@ -58,6 +60,54 @@ public sealed class CachedObjectTests
     [Fact]
     public void FromStored_Truncated_Refused()
     {
-        Assert.ThrowsAny<System.Text.Json.JsonException>(() => CachedObject.FromStored("/registry/configmaps/ns/a", """{"metadata":{"name":"a"}"""u8, 1));
+        Assert.ThrowsAny<JsonException>(() => CachedObject.FromStored("/registry/configmaps/ns/a", """{"metadata":{"name":"a"}"""u8, 1));
+    }
+
+    private static JsonObject Pod() => JsonNode.Parse("""
+        {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns","uid":"u-1","labels":{"app":"web"}},
+         "spec":{"nodeName":"n1","containers":[{"name":"c","image":"pause"}]}}
+        """)!.AsObject();
+
+    [Fact]
+    public void FromNode_ObjectNeverRead_KeepsOnlyItsJson()
+    {
+        var cached = CachedObject.FromNode("/registry/pods/ns/p", Pod(), 42);
+
+        // The parsed view is made on the first read and kept: a second read allocates nothing.
+        var first = GC.GetAllocatedBytesForCurrentThread();
+        var root = cached.Root;
+        var parsing = GC.GetAllocatedBytesForCurrentThread() - first;
+        var second = GC.GetAllocatedBytesForCurrentThread();
+        _ = cached.Root;
+        var again = GC.GetAllocatedBytesForCurrentThread() - second;
+
+        Assert.True(parsing > 0, "the parsed view was made before anyone asked for it");
+        Assert.Equal(0, again);
+        Assert.Equal("n1", root.GetProperty("spec").GetProperty("nodeName").GetString());
+        Assert.Equal("42", root.GetProperty("metadata").GetProperty("resourceVersion").GetString());
+        Assert.Equal("u-1", cached.Uid);
+        Assert.Equal("web", cached.Labels["app"]);
+        using var fromJson = JsonDocument.Parse(cached.Json);
+        Assert.Equal(fromJson.RootElement.GetRawText(), root.GetRawText());
+    }
+
+    [Fact]
+    public void FromStored_ObjectNeverRead_ParsedOnlyWhenRead()
+    {
+        var cached = CachedObject.FromStored("/registry/pods/ns/p", Encoding.UTF8.GetBytes(Pod().ToJsonString()), 42);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var root = cached.Root;
+
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before > 0, "the stored value's parsed view was kept from the write");
+        Assert.Equal("42", root.GetProperty("metadata").GetProperty("resourceVersion").GetString());
+    }
+
+    [Fact]
+    public async Task Root_ReadConcurrently_EveryReaderSeesTheSameObject()
+    {
+        var cached = CachedObject.FromNode("/registry/pods/ns/p", Pod(), 7);
+        var names = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => cached.Root.GetProperty("metadata").GetProperty("name").GetString())));
+        Assert.All(names, n => Assert.Equal("p", n));
     }
 }
