@@ -177,9 +177,14 @@ public sealed class ComponentIdentityTests(TestServer server)
 
         // A pod that is gone is not found, as upstream's node restriction answers, not forbidden: the kubelet's
         // last delete of its own pod may come after another one.
-        using (var again = await node.DeleteAsync($"/api/v1/namespaces/{ns}/pods/static"))
+        using (var gone = await node.DeleteAsync($"/api/v1/namespaces/{ns}/pods/gone"))
         {
-            Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        using (var goneStatus = await node.PatchAsync($"/api/v1/namespaces/{ns}/pods/gone/status", MergePatch("""{"status":{"message":"x"}}""")))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, goneStatus.StatusCode);
         }
 
         await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}");
