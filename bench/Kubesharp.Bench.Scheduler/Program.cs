@@ -84,7 +84,7 @@ if (markdownPath is not null)
         ## Scheduler
 
         Program: `bench/Kubesharp.Bench.Scheduler`. An in-process API server (the benchmark's own process, on the JIT) over SQLite on loopback, simulated nodes
-        (no taint, pods left bound rather than run), the scheduler, and pods (100m cpu, 128Mi each) created by 32
+        (pods tolerate their not-ready taint; left bound rather than run), the scheduler, and pods (100m cpu, 128Mi each) created by 32
         concurrent clients; latency runs from a pod's create request to the watch event showing it bound. pods/s is
         pods over the time from the first create to the last pod bound; creates/s is the creators' rate alone; the
         scheduler columns come from its own counters: time in the scheduling cycle per pod (snapshot, filters, scores,
