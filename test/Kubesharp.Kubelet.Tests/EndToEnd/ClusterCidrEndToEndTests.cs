@@ -109,11 +109,7 @@ public sealed class ClusterCidrEndToEndTests
         {
             if (agent?.Runtime is { } runtime)
             {
-                foreach (var sandbox in await runtime.Runtime.ListPodSandboxAsync())
-                {
-                    await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
-                    await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
-                }
+                await PodSandboxCleanup.RemoveAllAsync(runtime.Runtime);
             }
 
             if (agent is not null)

@@ -1,3 +1,4 @@
+using Kubesharp.Kubelet.Tests.Support;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -213,11 +214,7 @@ internal sealed class MultiNodeCluster : IAsyncDisposable
         using var channel = UnixSocketChannel.Create(socket);
         var runtime = new CriRuntimeClient(channel);
         using var limit = new CancellationTokenSource(CommandLimit);
-        foreach (var sandbox in await runtime.ListPodSandboxAsync(cancellationToken: limit.Token))
-        {
-            await runtime.StopPodSandboxAsync(sandbox.Id, limit.Token);
-            await runtime.RemovePodSandboxAsync(sandbox.Id, limit.Token);
-        }
+        await PodSandboxCleanup.RemoveAllAsync(runtime, limit.Token);
     }
 
     private async Task AddNamespaceAsync(string name)

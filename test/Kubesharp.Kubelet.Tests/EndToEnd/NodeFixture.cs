@@ -124,11 +124,7 @@ public sealed class NodeFixture : IAsyncLifetime
             // A stopped agent's containerd is gone too: its leftovers go with the host cleanup below.
             if (Agent?.Runtime is { } runtime && !agentStopped)
             {
-                foreach (var sandbox in await runtime.Runtime.ListPodSandboxAsync())
-                {
-                    await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
-                    await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
-                }
+                await PodSandboxCleanup.RemoveAllAsync(runtime.Runtime);
             }
         }
         finally

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Grpc.Core;
 using Kubesharp.Api;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Meta.V1;
@@ -250,18 +249,7 @@ public sealed class RegistryMirrorEndToEndTests
         {
             if (agent?.Runtime is { } runtime)
             {
-                try
-                {
-                    foreach (var sandbox in await runtime.Runtime.ListPodSandboxAsync())
-                    {
-                        await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
-                        await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
-                    }
-                }
-                catch (RpcException)
-                {
-                    // The node may be removing the same sandbox; what is left is ended below with the node's processes.
-                }
+                await PodSandboxCleanup.RemoveAllAsync(runtime.Runtime);
             }
 
             if (agent is not null)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using Grpc.Core;
 using Kubesharp.Api;
 using Kubesharp.ApiServer;
 using Kubesharp.ApiServer.Discovery;
@@ -176,18 +175,7 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
         {
             if (Agent?.Kubelet.Runtime is { } runtime)
             {
-                foreach (var sandbox in await runtime.Runtime.ListPodSandboxAsync())
-                {
-                    try
-                    {
-                        await runtime.Runtime.StopPodSandboxAsync(sandbox.Id);
-                        await runtime.Runtime.RemovePodSandboxAsync(sandbox.Id);
-                    }
-                    catch (RpcException)
-                    {
-                        // The agent removed it meanwhile (a pod deleted at the end of a test).
-                    }
-                }
+                await PodSandboxCleanup.RemoveAllAsync(runtime.Runtime);
             }
         }
         finally
