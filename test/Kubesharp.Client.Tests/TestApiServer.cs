@@ -10,10 +10,12 @@ internal sealed class TestApiServer : IAsyncDisposable
 {
     private readonly string dataDir;
     private readonly SqliteStore store;
-    private readonly ApiServerHost host;
+    private readonly int watchCacheEventsPerResource;
+    private ApiServerHost host;
 
-    private TestApiServer(string dataDir, SqliteStore store, ApiServerHost host, KubernetesClient client)
+    private TestApiServer(string dataDir, SqliteStore store, ApiServerHost host, KubernetesClient client, int watchCacheEventsPerResource)
     {
+        this.watchCacheEventsPerResource = watchCacheEventsPerResource;
         this.dataDir = dataDir;
         this.store = store;
         this.host = host;
@@ -35,8 +37,28 @@ internal sealed class TestApiServer : IAsyncDisposable
         var dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
         var store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(dataDir, "state.db") }, CancellationToken.None);
+        var host = await StartHostAsync(dataDir, store, 0, watchCacheEventsPerResource);
+        var client = KubernetesClient.FromKubeconfig(host.KubeconfigPath);
+        return new TestApiServer(dataDir, store, host, client, watchCacheEventsPerResource);
+    }
+
+    /// <summary>
+    /// Stops the server, runs <paramref name="whileStopped"/>, then starts it again on the same port, data directory
+    /// (so the same certificates) and store: the same server to its clients, as after a restart.
+    /// </summary>
+    public async Task RestartAsync(Func<Task> whileStopped)
+    {
+        ArgumentNullException.ThrowIfNull(whileStopped);
+        var port = host.Url.Port;
+        await host.DisposeAsync();
+        await whileStopped();
+        host = await StartHostAsync(dataDir, store, port, watchCacheEventsPerResource);
+    }
+
+    private static async Task<ApiServerHost> StartHostAsync(string dataDir, SqliteStore store, int port, int watchCacheEventsPerResource)
+    {
         var host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = dataDir, HttpsPort = 0, WatchCacheEventsPerResource = watchCacheEventsPerResource },
+            new ApiServerOptions { DataDir = dataDir, HttpsPort = port, WatchCacheEventsPerResource = watchCacheEventsPerResource },
             store,
             Kubesharp.ApiServer.Discovery.BuiltinResources.Complete(ApiCatalog.Resources),
             null,
@@ -44,8 +66,7 @@ internal sealed class TestApiServer : IAsyncDisposable
             TimeProvider.System,
             CancellationToken.None);
         await host.Ready;
-        var client = KubernetesClient.FromKubeconfig(host.KubeconfigPath);
-        return new TestApiServer(dataDir, store, host, client);
+        return host;
     }
 
     public async ValueTask DisposeAsync()

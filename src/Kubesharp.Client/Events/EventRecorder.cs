@@ -13,11 +13,19 @@ namespace Kubesharp.Client.Events;
 /// <summary>
 /// Records core/v1 Events about objects. <see cref="Record"/> never blocks (events are dropped when the
 /// buffer is full); <see cref="RunAsync"/> sends them. Repeats of the same event (object, type, reason,
-/// message, source) are aggregated: the existing Event's count and lastTimestamp are patched.
+/// message, source) are aggregated: the existing Event's count and lastTimestamp are patched. A send that fails for
+/// a reason that passes (the server unreachable, overloaded or restarting) is tried again, up to upstream's twelve
+/// tries per event, with a growing pause.
 /// </summary>
 public sealed partial class EventRecorder
 {
     private const int CacheSize = 4096;
+
+    /// <summary>Tries per event, as upstream's recorder.</summary>
+    internal const int MaxTries = 12;
+
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
     private readonly ResourceClient<Event> events;
     private readonly string component;
     private readonly string? host;
@@ -26,6 +34,7 @@ public sealed partial class EventRecorder
     private readonly Channel<Event> pending = Channel.CreateBounded<Event>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Dictionary<string, (string Namespace, string Name, int Count)> seen = new(StringComparer.Ordinal);
     private readonly Queue<string> seenOrder = new();
+    private long lastNameStamp;
 
     public EventRecorder(KubernetesClient client, string component, string? host = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
@@ -68,7 +77,7 @@ public sealed partial class EventRecorder
             Kind = "Event",
             Metadata = new ObjectMeta
             {
-                Name = string.Create(CultureInfo.InvariantCulture, $"{meta.Name}.{(now - DateTimeOffset.UnixEpoch).Ticks * 100:x}"),
+                Name = string.Create(CultureInfo.InvariantCulture, $"{meta.Name}.{NextNameStamp(now):x}"),
                 Namespace = string.IsNullOrEmpty(meta.Namespace) ? "default" : meta.Namespace,
             },
             InvolvedObject = involved,
@@ -91,23 +100,76 @@ public sealed partial class EventRecorder
         {
             await foreach (var e in pending.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                try
-                {
-                    await SendAsync(e, cancellationToken).ConfigureAwait(false);
-                }
-                catch (StatusException ex) when (ex.IsNamespaceTerminating() || ex.IsNotFound())
-                {
-                    // The object's namespace is being deleted (or gone): its events go with it, nothing to warn about.
-                    LogSendDropped(logger, e.Reason ?? "", e.InvolvedObject?.Namespace ?? "", e.InvolvedObject?.Name ?? "", ex.Message);
-                }
-                catch (Exception ex) when (ex is StatusException or HttpRequestException or IOException or JsonException)
-                {
-                    LogSendFailed(logger, e.Reason ?? "", e.InvolvedObject?.Namespace ?? "", e.InvolvedObject?.Name ?? "", ex.Message);
-                }
+                await SendWithRetryAsync(e, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task SendWithRetryAsync(Event e, CancellationToken cancellationToken)
+    {
+        var delay = FirstRetryDelay;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await SendAsync(e, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (StatusException ex) when (ex.IsNamespaceTerminating() || ex.IsNotFound())
+            {
+                // The object's namespace is being deleted (or gone): its events go with it, nothing to warn about.
+                LogSendDropped(logger, e.Reason ?? "", e.InvolvedObject?.Namespace ?? "", e.InvolvedObject?.Name ?? "", ex.Message);
+                return;
+            }
+            catch (StatusException ex) when (ex.IsAlreadyExists() && attempt < MaxTries)
+            {
+                // Another recorder took this name in the same instant: the next try goes under a new one.
+                e = e with { Metadata = e.Metadata! with { Name = string.Create(CultureInfo.InvariantCulture, $"{e.InvolvedObject!.Name}.{NextNameStamp(time.GetUtcNow()):x}") } };
+            }
+            catch (Exception ex) when (IsTransient(ex, cancellationToken) && attempt < MaxTries)
+            {
+                var wait = ex is StatusException { Details.RetryAfterSeconds: > 0 } status
+                    ? TimeSpan.FromSeconds(Math.Min(status.Details!.RetryAfterSeconds, MaxRetryDelay.TotalSeconds))
+                    : delay;
+                LogSendRetried(logger, e.Reason ?? "", e.InvolvedObject?.Namespace ?? "", e.InvolvedObject?.Name ?? "", attempt, wait, ex.Message);
+                await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+            catch (Exception ex) when (ex is StatusException or HttpRequestException or IOException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                LogSendFailed(logger, e.Reason ?? "", e.InvolvedObject?.Namespace ?? "", e.InvolvedObject?.Name ?? "", ex.Message);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Failures that pass: the server unreachable, overloaded, timing out or failing inside.</summary>
+    private static bool IsTransient(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        StatusException status => status.Code is 429 or 500 or 502 or 503 or 504,
+        HttpRequestException or IOException => true,
+        TaskCanceledException => !cancellationToken.IsCancellationRequested, // the request's own timeout
+        _ => false,
+    };
+
+    /// <summary>
+    /// The nanosecond stamp in an Event's name, as upstream names them, but never the same twice in this recorder:
+    /// two events about one object recorded within one clock tick would otherwise collide and one would be lost.
+    /// </summary>
+    private long NextNameStamp(DateTimeOffset now)
+    {
+        var stamp = (now - DateTimeOffset.UnixEpoch).Ticks * 100;
+        while (true)
+        {
+            var last = Volatile.Read(ref lastNameStamp);
+            var next = Math.Max(stamp, last + 1);
+            if (Interlocked.CompareExchange(ref lastNameStamp, next, last) == last)
+            {
+                return next;
+            }
         }
     }
 
@@ -146,6 +208,9 @@ public sealed partial class EventRecorder
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped event {Reason} for {Namespace}/{Name}: {Error}")]
     private static partial void LogSendDropped(ILogger logger, string reason, string @namespace, string name, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Event {Reason} for {Namespace}/{Name} not sent (try {Attempt}), trying again in {Delay}: {Error}")]
+    private static partial void LogSendRetried(ILogger logger, string reason, string @namespace, string name, int attempt, TimeSpan delay, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not record event {Reason} for {Namespace}/{Name}: {Error}")]
     private static partial void LogSendFailed(ILogger logger, string reason, string @namespace, string name, string error);
