@@ -8,8 +8,6 @@ namespace Kubesharp.Client.Tests.Informers;
 /// <summary>The JSON informer against a real in-process API server, following a custom resource defined after it started.</summary>
 public sealed class JsonInformerTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task RunAsync_ResourceDefinedLater_FollowsCreatesUpdatesAndDeletes()
     {
@@ -25,20 +23,20 @@ public sealed class JsonInformerTests
             ListKind = "WidgetList",
             Versions = [new("v1") { Storage = true, Spec = "{type: object, properties: {size: {type: integer}}}" }],
         }.ToYaml())!);
-        using var timeout = new CancellationTokenSource(Patience);
+        using var timeout = new CancellationTokenSource(Eventually.Patience);
         await informer.WaitForSyncAsync(timeout.Token);
 
         var path = "/apis/example.com/v1/namespaces/default/widgets";
-        await EventuallyAsync(async () =>
+        await Eventually.TrueAsync(async () =>
             await server.Client.SendJsonAsync(HttpMethod.Post, path, Widget("a", 1)) is not null, "the widget to be created");
-        await EventuallyAsync(() => Task.FromResult((int?)informer.Get("default", "a")?["spec"]?["size"] == 1), "the created widget");
+        await Eventually.TrueAsync(() => (int?)informer.Get("default", "a")?["spec"]?["size"] == 1, "the created widget");
 
         await server.Client.PatchJsonAsync(path + "/a", PatchType.Merge, new JsonObject { ["spec"] = new JsonObject { ["size"] = 2 } });
-        await EventuallyAsync(() => Task.FromResult((int?)informer.Get("default", "a")?["spec"]?["size"] == 2), "the updated widget");
+        await Eventually.TrueAsync(() => (int?)informer.Get("default", "a")?["spec"]?["size"] == 2, "the updated widget");
 
         var before = Volatile.Read(ref changes);
         await server.Client.SendRequiredJsonAsync(HttpMethod.Delete, path + "/a", null);
-        await EventuallyAsync(() => Task.FromResult(informer.Get("default", "a") is null && informer.List().Count == 0), "the deleted widget");
+        await Eventually.TrueAsync(() => informer.Get("default", "a") is null && informer.List().Count == 0, "the deleted widget");
         Assert.True(Volatile.Read(ref changes) > before);
 
         await stopping.CancelAsync();
@@ -53,13 +51,4 @@ public sealed class JsonInformerTests
         ["spec"] = new JsonObject { ["size"] = size },
     };
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTimeOffset.UtcNow + Patience;
-        while (!await condition())
-        {
-            Assert.True(DateTimeOffset.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(50);
-        }
-    }
 }

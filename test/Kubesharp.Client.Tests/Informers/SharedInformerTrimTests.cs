@@ -5,22 +5,10 @@ namespace Kubesharp.Client.Tests.Informers;
 
 public sealed class SharedInformerTrimTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
     // Server-side apply records managedFields.
     private static Task<ConfigMap> ApplyAsync(ResourceClient<ConfigMap> maps, string name) =>
         maps.PatchAsync("default", name, PatchType.Apply, $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}","namespace":"default"},"data":{"k":"v"}}""",
             new PatchOptions { FieldManager = "test" });
-
-    private static async Task EventuallyAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTimeOffset.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTimeOffset.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(50);
-        }
-    }
 
     [Fact]
     public async Task Informer_TrimManagedFields_CachesListedAndWatchedObjectsWithoutThem()
@@ -35,10 +23,10 @@ public sealed class SharedInformerTrimTests
         trimmed.AddEventHandler(onAdd: m => { lock (handed) { handed.Add(m); } });
         using var stop = new CancellationTokenSource();
         var runs = new[] { trimmed.RunAsync(stop.Token), kept.RunAsync(stop.Token) };
-        await Task.WhenAll(trimmed.WaitForSyncAsync(CancellationToken.None), kept.WaitForSyncAsync(CancellationToken.None)).WaitAsync(Patience);
+        await Task.WhenAll(trimmed.WaitForSyncAsync(CancellationToken.None), kept.WaitForSyncAsync(CancellationToken.None)).WaitAsync(Eventually.Patience);
 
         await ApplyAsync(maps, "watched");
-        await EventuallyAsync(() => trimmed.Lister.Get("default", "watched") is not null && kept.Lister.Get("default", "watched") is not null, "the watched ConfigMap");
+        await Eventually.TrueAsync(() => trimmed.Lister.Get("default", "watched") is not null && kept.Lister.Get("default", "watched") is not null, "the watched ConfigMap");
 
         foreach (var name in new[] { "listed", "watched" })
         {
@@ -52,6 +40,6 @@ public sealed class SharedInformerTrimTests
         }
 
         await stop.CancelAsync();
-        await Task.WhenAll(runs).WaitAsync(Patience);
+        await Task.WhenAll(runs).WaitAsync(Eventually.Patience);
     }
 }

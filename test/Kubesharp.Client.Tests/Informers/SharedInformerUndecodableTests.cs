@@ -13,8 +13,6 @@ namespace Kubesharp.Client.Tests.Informers;
 /// </summary>
 public sealed class SharedInformerUndecodableTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
     private static ConfigMap ConfigMap(string name) => new()
     {
         Metadata = new ObjectMeta { Name = name, Namespace = "default" },
@@ -26,16 +24,6 @@ public sealed class SharedInformerUndecodableTests
 
     private static string PoisonConfigMap(string name) =>
         $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}","namespace":"default","uid":"{{{Guid.NewGuid()}}}","creationTimestamp":"2025-01-01T00:00:00Z"},"data":{"k":1}}""";
-
-    private static async Task EventuallyAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTimeOffset.UtcNow + Patience;
-        while (!condition())
-        {
-            Assert.True(DateTimeOffset.UtcNow < deadline, $"timed out waiting for {what}");
-            await Task.Delay(50);
-        }
-    }
 
     [Fact]
     public async Task ListAsync_WrongTypedObjects_ServesTheOthersAndNamesTheSkipped()
@@ -72,20 +60,20 @@ public sealed class SharedInformerUndecodableTests
         using var stop = new CancellationTokenSource();
         var run = informer.RunAsync(stop.Token);
 
-        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(Patience);
+        await informer.WaitForSyncAsync(CancellationToken.None).WaitAsync(Eventually.Patience);
         Assert.NotNull(informer.Lister.Get("default", "good-a"));
         Assert.Null(informer.Lister.Get("default", "poison-listed"));
 
         // On the watch: a poison object, then a good one behind it must still arrive.
         await StorePoisonAsync(server, "/registry/configmaps/default/poison-watched", PoisonConfigMap("poison-watched"));
         await maps.CreateAsync(ConfigMap("good-b"));
-        await EventuallyAsync(() => informer.Lister.Get("default", "good-b") is not null, "good-b behind the poison event");
+        await Eventually.TrueAsync(() => informer.Lister.Get("default", "good-b") is not null, "good-b behind the poison event");
 
         // A good object turned bad leaves the cache, as a relist would leave it out.
         var goodA = await server.Store.GetAsync("/registry/configmaps/default/good-a", 0, CancellationToken.None);
         await server.Store.UpdateAsync(goodA!.Key, Encoding.UTF8.GetBytes(PoisonConfigMap("good-a")), goodA.ModRevision, CancellationToken.None);
         await maps.CreateAsync(ConfigMap("good-c"));
-        await EventuallyAsync(() => informer.Lister.Get("default", "good-c") is not null, "good-c");
+        await Eventually.TrueAsync(() => informer.Lister.Get("default", "good-c") is not null, "good-c");
         Assert.Null(informer.Lister.Get("default", "good-a"));
         lock (deleted)
         {
@@ -93,7 +81,7 @@ public sealed class SharedInformerUndecodableTests
         }
 
         await stop.CancelAsync();
-        await run.WaitAsync(Patience);
+        await run.WaitAsync(Eventually.Patience);
 
         var skipped = logger.Entries.Where(e => e.Message.StartsWith("Skipping", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, skipped.Count);
@@ -111,7 +99,7 @@ public sealed class SharedInformerUndecodableTests
         await using var server = await TestApiServer.StartAsync();
         var maps = server.Client.Resource<ConfigMap>();
         var start = await maps.ListAsync("default");
-        using var stop = new CancellationTokenSource(Patience);
+        using var stop = new CancellationTokenSource(Eventually.Patience);
         await using var events = maps.WatchAsync("default", new ListOptions { ResourceVersion = start.ResourceVersion }, stop.Token).GetAsyncEnumerator(stop.Token);
         await StorePoisonAsync(server, "/registry/configmaps/default/poison", PoisonConfigMap("poison"));
         await maps.CreateAsync(ConfigMap("good"));
@@ -130,7 +118,7 @@ public sealed class SharedInformerUndecodableTests
         await using var factory = new SharedInformerFactory(server.Client);
         var informer = factory.Informer<Deployment>();
         factory.Start(CancellationToken.None);
-        await factory.WaitForCacheSyncAsync(CancellationToken.None).WaitAsync(Patience);
+        await factory.WaitForCacheSyncAsync(CancellationToken.None).WaitAsync(Eventually.Patience);
 
         await server.Client.Resource<Deployment>().CreateAsync(new Deployment
         {
@@ -146,7 +134,7 @@ public sealed class SharedInformerUndecodableTests
             },
         });
 
-        await EventuallyAsync(() => informer.Lister.Get("default", "good") is not null, "the good deployment");
+        await Eventually.TrueAsync(() => informer.Lister.Get("default", "good") is not null, "the good deployment");
         Assert.Null(informer.Lister.Get("default", "poison"));
     }
 }
