@@ -72,8 +72,10 @@ public static partial class SchemaTypeChecker
                         return;
                     }
 
-                    foreach (var (name, value) in obj)
+                    // Indexed rather than enumerated: JsonObject's enumerator is an allocation per object of every body.
+                    for (var i = 0; i < obj.Count; i++)
                     {
+                        var (name, value) = obj.GetAt(i);
                         if (value is not null && schema.Properties.TryGetValue(name, out var field))
                         {
                             _path.Add(new Step(name, 0, schema.Name, IsProperty: true));
@@ -110,8 +112,9 @@ public static partial class SchemaTypeChecker
 
                     if (schema.Items is { } valueSchema)
                     {
-                        foreach (var (key, value) in map)
+                        for (var i = 0; i < map.Count; i++)
                         {
+                            var (key, value) = map.GetAt(i);
                             if (value is not null)
                             {
                                 _path.Add(new Step(key, 0, null, IsProperty: false));

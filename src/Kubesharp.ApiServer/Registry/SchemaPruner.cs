@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Schema;
 
@@ -12,11 +14,13 @@ internal static class SchemaPruner
     public static List<string> Prune(JsonObject obj, TypeSchema schema, bool remove)
     {
         var found = new List<string>();
-        Walk(obj, schema, string.Empty, found, remove, 0);
+        Walk(obj, schema, [], found, remove, 0);
         return found;
     }
 
-    private static void Walk(JsonNode? node, TypeSchema schema, string path, List<string> found, bool remove, int depth)
+    // Every request body is walked and almost none has an unknown field, so the path to a value is kept as steps and
+    // written out only for a field that is reported.
+    private static void Walk(JsonNode? node, TypeSchema schema, List<Step> steps, List<string> found, bool remove, int depth)
     {
         if (depth > 100)
         {
@@ -27,16 +31,18 @@ internal static class SchemaPruner
         {
             case SchemaKind.Object when node is JsonObject obj:
                 List<string>? unknown = null;
-                foreach (var (name, value) in obj)
+                for (var i = 0; i < obj.Count; i++)
                 {
-                    var child = path.Length == 0 ? name : $"{path}.{name}";
+                    var (name, value) = obj.GetAt(i);
                     if (schema.Properties.TryGetValue(name, out var field))
                     {
-                        Walk(value, field.Type, child, found, remove, depth + 1);
+                        steps.Add(new Step(name, 0, Bracketed: false));
+                        Walk(value, field.Type, steps, found, remove, depth + 1);
+                        steps.RemoveAt(steps.Count - 1);
                     }
                     else
                     {
-                        found.Add(child);
+                        found.Add(PathOf(steps, name));
                         (unknown ??= []).Add(name);
                     }
                 }
@@ -53,17 +59,64 @@ internal static class SchemaPruner
             case SchemaKind.Array when node is JsonArray array && schema.Items is not null:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    Walk(array[i], schema.Items, $"{path}[{i}]", found, remove, depth + 1);
+                    steps.Add(new Step(null, i, Bracketed: true));
+                    Walk(array[i], schema.Items, steps, found, remove, depth + 1);
+                    steps.RemoveAt(steps.Count - 1);
                 }
 
                 break;
             case SchemaKind.Map when node is JsonObject map && schema.Items is not null:
-                foreach (var (key, value) in map)
+                for (var i = 0; i < map.Count; i++)
                 {
-                    Walk(value, schema.Items, $"{path}[{key}]", found, remove, depth + 1);
+                    var (key, value) = map.GetAt(i);
+                    steps.Add(new Step(key, 0, Bracketed: true));
+                    Walk(value, schema.Items, steps, found, remove, depth + 1);
+                    steps.RemoveAt(steps.Count - 1);
                 }
 
                 break;
         }
     }
+
+    /// <summary>spec.containers[0].name, metadata.labels[app]: a property's name after a dot, an index or key in brackets.</summary>
+    private static string PathOf(List<Step> steps, string name)
+    {
+        var path = new StringBuilder();
+        foreach (var step in steps)
+        {
+            if (step.Bracketed)
+            {
+                path.Append('[');
+                if (step.Name is null)
+                {
+                    path.Append(step.Index.ToString(CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    path.Append(step.Name);
+                }
+
+                path.Append(']');
+            }
+            else
+            {
+                if (path.Length > 0)
+                {
+                    path.Append('.');
+                }
+
+                path.Append(step.Name);
+            }
+        }
+
+        if (path.Length > 0)
+        {
+            path.Append('.');
+        }
+
+        return path.Append(name).ToString();
+    }
+
+    /// <summary>One step below the root: a property, an array index or a map key.</summary>
+    private readonly record struct Step(string? Name, int Index, bool Bracketed);
 }
