@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Schema;
 
@@ -11,11 +12,76 @@ namespace Kubesharp.ApiServer.Registry;
 /// </summary>
 internal static class SchemaPruner
 {
-    public static List<string> Prune(JsonObject obj, TypeSchema schema, bool remove)
+    public static List<string> Prune(JsonObject obj, TypeSchema schema, bool remove) => Prune(obj, null, schema, remove);
+
+    /// <summary>
+    /// As <see cref="Prune(JsonObject, TypeSchema, bool)"/>, looking for unknown fields in <paramref name="parsed"/>,
+    /// the document <paramref name="obj"/> was read from, so that the node tree is expanded only to remove a field.
+    /// </summary>
+    public static List<string> Prune(JsonObject obj, JsonElement? parsed, TypeSchema schema, bool remove)
     {
         var found = new List<string>();
-        Walk(obj, schema, [], found, remove, 0);
+        if (parsed is not { } element)
+        {
+            Walk(obj, schema, [], found, remove, 0);
+        }
+        else
+        {
+            Find(element, schema, [], found, 0);
+            if (remove && found.Count > 0)
+            {
+                Walk(obj, schema, [], [], remove, 0);
+            }
+        }
+
         return found;
+    }
+
+    private static void Find(JsonElement element, TypeSchema schema, List<Step> steps, List<string> found, int depth)
+    {
+        if (depth > 100)
+        {
+            return;
+        }
+
+        switch (schema.Kind)
+        {
+            case SchemaKind.Object when element.ValueKind == JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (schema.Properties.TryGetValue(property.Name, out var field))
+                    {
+                        steps.Add(new Step(property.Name, 0, Bracketed: false));
+                        Find(property.Value, field.Type, steps, found, depth + 1);
+                        steps.RemoveAt(steps.Count - 1);
+                    }
+                    else
+                    {
+                        found.Add(PathOf(steps, property.Name));
+                    }
+                }
+
+                break;
+            case SchemaKind.Array when element.ValueKind == JsonValueKind.Array && schema.Items is not null:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    steps.Add(new Step(null, i++, Bracketed: true));
+                    Find(item, schema.Items, steps, found, depth + 1);
+                    steps.RemoveAt(steps.Count - 1);
+                }
+
+                break;
+            case SchemaKind.Map when element.ValueKind == JsonValueKind.Object && schema.Items is not null:
+                foreach (var property in element.EnumerateObject())
+                {
+                    steps.Add(new Step(property.Name, 0, Bracketed: true));
+                    Find(property.Value, schema.Items, steps, found, depth + 1);
+                    steps.RemoveAt(steps.Count - 1);
+                }
+
+                break;
+        }
     }
 
     // Every request body is walked and almost none has an unknown field, so the path to a value is kept as steps and
