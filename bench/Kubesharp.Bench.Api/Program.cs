@@ -19,7 +19,7 @@ using Kubesharp.Bench.Common;
 //        Kubesharp.Bench.Api --audit-encryption [--quick] [--write BENCHMARKS.md]   (audit log and encryption at rest)
 //        Kubesharp.Bench.Api --history [--quick] [--write BENCHMARKS.md]   (object history on beside off)
 //        Kubesharp.Bench.Api --list [--quick]   (LIST 1,000 ConfigMaps only, alternating rounds with the floor)
-//        Kubesharp.Bench.Api --create [--quick]   (CREATE ConfigMap only, alternating rounds with the floor, CPU per request)
+//        Kubesharp.Bench.Api --create [--pods] [--quick]   (CREATE ConfigMap, or pod, only, alternating rounds with the floor, CPU per request)
 //        Kubesharp.Bench.Api --native PATH [--quick] [--write BENCHMARKS.md]   (native executable against the JIT build)
 //        Kubesharp.Bench.Api --serve-floor TLS-DIR BODIES-DIR PORT   (internal: the floor process)
 if (args.Length == 4 && args[0] == "--serve-floor")
@@ -99,7 +99,7 @@ static async Task MeasureListAsync(string root, TimeSpan duration)
 if (args.Contains("--create"))
 {
     // CREATE alone, in alternating rounds against the floor, with CPU time per request: the quick loop for the write path.
-    await CreateBenchmark.RunAsync(root, duration);
+    await CreateBenchmark.RunAsync(root, duration, args.Contains("--pods"));
     Directory.Delete(root, recursive: true);
     return 0;
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -62,8 +63,9 @@ public static class JsonSize
             case JsonObject obj:
                 // Braces, and per property its quotes, colon and separating comma (one fewer than properties).
                 total += 1 + (obj.Count == 0 ? 1 : 0);
-                foreach (var (key, value) in obj)
+                for (var i = 0; i < obj.Count; i++)
                 {
+                    var (key, value) = obj.GetAt(i);
                     total += Encoding.UTF8.GetByteCount(key) + 4;
                     Walk(value, ref total, budget, depth + 1);
                     if (total > budget)
@@ -75,10 +77,10 @@ public static class JsonSize
                 return;
             case JsonArray array:
                 total += 1 + (array.Count == 0 ? 1 : 0);
-                foreach (var item in array)
+                for (var i = 0; i < array.Count; i++)
                 {
                     total += 1;
-                    Walk(item, ref total, budget, depth + 1);
+                    Walk(array[i], ref total, budget, depth + 1);
                     if (total > budget)
                     {
                         return;
@@ -87,9 +89,15 @@ public static class JsonSize
 
                 return;
             default:
-                total += node.GetValueKind() == JsonValueKind.String
-                    ? Encoding.UTF8.GetByteCount(node.GetValue<string>()) + 2
-                    : node.ToJsonString().Length;
+                total += node.GetValueKind() switch
+                {
+                    JsonValueKind.String => Encoding.UTF8.GetByteCount(node.GetValue<string>()) + 2,
+                    JsonValueKind.True => 4,
+                    JsonValueKind.False => 5,
+                    // A parsed number is written back as it was read; measuring it needs no text of its own.
+                    JsonValueKind.Number when node is JsonValue value && value.TryGetValue<JsonElement>(out var element) => JsonMarshal.GetRawUtf8Value(element).Length,
+                    _ => node.ToJsonString().Length,
+                };
                 return;
         }
     }

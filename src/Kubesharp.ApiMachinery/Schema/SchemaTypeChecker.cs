@@ -35,6 +35,22 @@ public static partial class SchemaTypeChecker
     /// <summary>The first mismatch, as upstream's decoder stops at the first error it reports.</summary>
     public static TypeMismatch? First(JsonNode? node, TypeSchema schema) => Check(node, schema, 1) is [var first, ..] ? first : null;
 
+    /// <summary>
+    /// The mismatches of a parsed document, in document order. Checking the parsed form leaves a node tree built on it
+    /// unexpanded, so parts that nothing else reads (a ConfigMap's data) are written back as they came.
+    /// </summary>
+    public static IReadOnlyList<TypeMismatch> Check(JsonElement element, TypeSchema schema, int limit = 100)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var found = new List<TypeMismatch>();
+        var walker = new Walker(found, Math.Max(1, limit), schema.Name is null ? "" : ShortName(schema.Name));
+        walker.Walk(element, schema, 0);
+        return found;
+    }
+
+    /// <summary>The first mismatch of a parsed document.</summary>
+    public static TypeMismatch? First(JsonElement element, TypeSchema schema) => Check(element, schema, 1) is [var first, ..] ? first : null;
+
     /// <summary>Where a value is: the validation path, the decoder's path and the struct holding it.</summary>
     private readonly record struct Location(FieldPath? Field, string DecoderPath, string Struct)
     {
@@ -72,8 +88,10 @@ public static partial class SchemaTypeChecker
                         return;
                     }
 
-                    foreach (var (name, value) in obj)
+                    // Indexed rather than enumerated: JsonObject's enumerator is an allocation per object of every body.
+                    for (var i = 0; i < obj.Count; i++)
                     {
+                        var (name, value) = obj.GetAt(i);
                         if (value is not null && schema.Properties.TryGetValue(name, out var field))
                         {
                             _path.Add(new Step(name, 0, schema.Name, IsProperty: true));
@@ -110,8 +128,9 @@ public static partial class SchemaTypeChecker
 
                     if (schema.Items is { } valueSchema)
                     {
-                        foreach (var (key, value) in map)
+                        for (var i = 0; i < map.Count; i++)
                         {
+                            var (key, value) = map.GetAt(i);
                             if (value is not null)
                             {
                                 _path.Add(new Step(key, 0, null, IsProperty: false));
@@ -122,8 +141,99 @@ public static partial class SchemaTypeChecker
                     }
 
                     return;
+                default:
+                    CheckScalar(new Scalar(node, default), schema);
+                    return;
+            }
+        }
+
+        public void Walk(JsonElement element, TypeSchema schema, int depth)
+        {
+            var kind = element.ValueKind;
+            if (kind is JsonValueKind.Null or JsonValueKind.Undefined || found.Count >= limit || depth > MaxDepth)
+            {
+                return;
+            }
+
+            switch (schema.Kind)
+            {
+                case SchemaKind.Object:
+                    if (kind != JsonValueKind.Object)
+                    {
+                        Add(schema, kind);
+                        return;
+                    }
+
+                    foreach (var property in element.EnumerateObject())
+                    {
+                        if (property.Value.ValueKind != JsonValueKind.Null && schema.Properties.TryGetValue(property.Name, out var field))
+                        {
+                            _path.Add(new Step(property.Name, 0, schema.Name, IsProperty: true));
+                            Walk(property.Value, field.Type, depth + 1);
+                            _path.RemoveAt(_path.Count - 1);
+                        }
+                    }
+
+                    return;
+                case SchemaKind.Array:
+                    if (kind != JsonValueKind.Array)
+                    {
+                        Add(schema, kind);
+                        return;
+                    }
+
+                    if (schema.Items is { } itemSchema)
+                    {
+                        var i = 0;
+                        foreach (var item in element.EnumerateArray())
+                        {
+                            if (found.Count >= limit)
+                            {
+                                break;
+                            }
+
+                            _path.Add(new Step(null, i++, null, IsProperty: false));
+                            Walk(item, itemSchema, depth + 1);
+                            _path.RemoveAt(_path.Count - 1);
+                        }
+                    }
+
+                    return;
+                case SchemaKind.Map:
+                    if (kind != JsonValueKind.Object)
+                    {
+                        Add(schema, kind);
+                        return;
+                    }
+
+                    if (schema.Items is { } valueSchema)
+                    {
+                        foreach (var property in element.EnumerateObject())
+                        {
+                            if (property.Value.ValueKind != JsonValueKind.Null)
+                            {
+                                _path.Add(new Step(property.Name, 0, null, IsProperty: false));
+                                Walk(property.Value, valueSchema, depth + 1);
+                                _path.RemoveAt(_path.Count - 1);
+                            }
+                        }
+                    }
+
+                    return;
+                default:
+                    CheckScalar(new Scalar(null, element), schema);
+                    return;
+            }
+        }
+
+        /// <summary>A value that is not an object, list or map in its schema (it may still be one in the body).</summary>
+        private void CheckScalar(Scalar value, TypeSchema schema)
+        {
+            var kind = value.Kind;
+            switch (schema.Kind)
+            {
                 case SchemaKind.String:
-                    CheckString(node, schema, kind);
+                    CheckString(value, schema, kind);
                     return;
                 case SchemaKind.Boolean:
                     if (kind is not (JsonValueKind.True or JsonValueKind.False))
@@ -137,9 +247,9 @@ public static partial class SchemaTypeChecker
                     {
                         Add(schema, kind);
                     }
-                    else if (!IsInteger(Literal(node), schema.Format == "int32"))
+                    else if (!IsInteger(value.Literal(), schema.Format == "int32"))
                     {
-                        Add(schema, kind, literal: Literal(node));
+                        Add(schema, kind, literal: value.Literal());
                     }
 
                     return;
@@ -148,9 +258,9 @@ public static partial class SchemaTypeChecker
                     {
                         Add(schema, kind);
                     }
-                    else if (!double.TryParse(Literal(node), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
+                    else if (!double.TryParse(value.Literal(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || !double.IsFinite(d))
                     {
-                        Add(schema, kind, literal: Literal(node));
+                        Add(schema, kind, literal: value.Literal());
                     }
 
                     return;
@@ -161,11 +271,11 @@ public static partial class SchemaTypeChecker
                     }
 
                     // Upstream reads a non-string as int32 and reports it without a struct.
-                    if (kind != JsonValueKind.Number || !IsInteger(Literal(node), int32: true))
+                    if (kind != JsonValueKind.Number || !IsInteger(value.Literal(), int32: true))
                     {
-                        var literal = kind == JsonValueKind.Number ? Literal(node) : null;
-                        var value = literal is null ? (kind is JsonValueKind.True or JsonValueKind.False ? "bool" : JsonTypeName(kind)) : $"number {literal}";
-                        Add(schema, kind, literal, $"json: cannot unmarshal {value} into Go value of type int32");
+                        var literal = kind == JsonValueKind.Number ? value.Literal() : null;
+                        var text = literal is null ? (kind is JsonValueKind.True or JsonValueKind.False ? "bool" : JsonTypeName(kind)) : $"number {literal}";
+                        Add(schema, kind, literal, $"json: cannot unmarshal {text} into Go value of type int32");
                     }
 
                     return;
@@ -174,12 +284,12 @@ public static partial class SchemaTypeChecker
             }
         }
 
-        private void CheckString(JsonNode node, TypeSchema schema, JsonValueKind kind)
+        private void CheckString(Scalar node, TypeSchema schema, JsonValueKind kind)
         {
             if (schema.Name == QuantityName)
             {
                 // A quantity reads strings and bare numbers alike.
-                var text = kind == JsonValueKind.String ? node.GetValue<string>() : kind == JsonValueKind.Number ? Literal(node) : node.ToJsonString();
+                var text = kind == JsonValueKind.String ? node.Text() : kind == JsonValueKind.Number ? node.Literal() : node.Compact();
                 if (!Quantity.TryParse(text, out _))
                 {
                     Add(schema, kind, detail: QuantityError);
@@ -194,7 +304,7 @@ public static partial class SchemaTypeChecker
                 return;
             }
 
-            var value = node.GetValue<string>();
+            var value = node.Text();
             switch (schema.Format)
             {
                 case "date-time" when !Rfc3339.TryParse(value, out _):
@@ -254,6 +364,21 @@ public static partial class SchemaTypeChecker
         }
 
         return node.ToJsonString();
+    }
+
+    /// <summary>A value being checked, from a node tree or from a parsed document.</summary>
+    private readonly struct Scalar(JsonNode? node, JsonElement element)
+    {
+        public JsonValueKind Kind => node is null ? element.ValueKind : node.GetValueKind();
+
+        /// <summary>A number's text as written.</summary>
+        public string Literal() => node is null ? element.GetRawText() : SchemaTypeChecker.Literal(node);
+
+        /// <summary>A string's value.</summary>
+        public string Text() => node is null ? element.GetString()! : node.GetValue<string>();
+
+        /// <summary>Any value as JSON text.</summary>
+        public string Compact() => node is null ? element.GetRawText() : node.ToJsonString();
     }
 
     /// <summary>What Go's integer decoding accepts: an optional minus and digits, in range; "1.0" and "1e3" are not integers.</summary>

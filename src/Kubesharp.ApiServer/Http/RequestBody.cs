@@ -67,23 +67,30 @@ internal static class RequestBody
         return buffer.ToArray();
     }
 
-    public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    public static async Task<JsonObject> ReadObjectAsync(HttpRequest request, int limit, CancellationToken cancellationToken) =>
+        (await ReadParsedAsync(request, limit, cancellationToken).ConfigureAwait(false)).Object;
+
+    /// <summary>
+    /// The body as an object and, when it was JSON, the document the object reads lazily: checks that only read the
+    /// body walk the document, and the object is expanded only where it is changed.
+    /// </summary>
+    public static async Task<ParsedBody> ReadParsedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
         var bytes = await ReadAsync(request, limit, cancellationToken).ConfigureAwait(false);
         var type = MediaTypes.BaseType(request.ContentType);
         if (type is "application/yaml" or "application/x-yaml" or "text/yaml")
         {
-            return YamlBody.ToJsonObject(bytes);
+            return new ParsedBody(YamlBody.ToJsonObject(bytes), null);
         }
 
         if (type == MediaTypes.ApplyPatch)
         {
-            return YamlBody.ToJsonObject(bytes);
+            return new ParsedBody(YamlBody.ToJsonObject(bytes), null);
         }
 
         if (ProtobufBody.IsProtobuf(type))
         {
-            return ProtobufBody.ToJsonObject(bytes);
+            return new ParsedBody(ProtobufBody.ToJsonObject(bytes), null);
         }
 
         if (type.Length > 0 && type != "application/json" && type != "*/*" && !type.EndsWith("+json", StringComparison.Ordinal))
@@ -91,21 +98,40 @@ internal static class RequestBody
             throw StatusError.UnsupportedMediaType(request.ContentType ?? string.Empty);
         }
 
-        return ParseObject(bytes);
+        return ParseBody(bytes);
     }
 
-    public static JsonObject ParseObject(ReadOnlySpan<byte> bytes)
+    public static JsonObject ParseObject(ReadOnlySpan<byte> bytes) => ParseBody(bytes).Object;
+
+    private static ParsedBody ParseBody(ReadOnlySpan<byte> bytes)
     {
         if (Kubesharp.Api.Protobuf.ProtobufEnvelope.HasMagic(bytes))
         {
-            return ProtobufBody.ToJsonObject(bytes);
+            return new ParsedBody(ProtobufBody.ToJsonObject(bytes), null);
         }
 
-        var node = Parse(bytes);
-        return node as JsonObject ?? throw StatusError.BadRequest("Object 'Kind' is missing in '" + System.Text.Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 200)]) + "'");
+        var element = ParseElement(bytes);
+        return element.ValueKind == JsonValueKind.Object
+            ? new ParsedBody(JsonObject.Create(element)!, element)
+            : throw NotAnObject(bytes);
     }
 
+    private static StatusError NotAnObject(ReadOnlySpan<byte> bytes) =>
+        StatusError.BadRequest("Object 'Kind' is missing in '" + System.Text.Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 200)]) + "'");
+
     public static JsonNode? Parse(ReadOnlySpan<byte> bytes)
+    {
+        var element = ParseElement(bytes);
+        return element.ValueKind switch
+        {
+            JsonValueKind.Object => JsonObject.Create(element),
+            JsonValueKind.Array => JsonArray.Create(element),
+            JsonValueKind.Null => null,
+            _ => JsonValue.Create(element),
+        };
+    }
+
+    private static JsonElement ParseElement(ReadOnlySpan<byte> bytes)
     {
         if (bytes.IsEmpty)
         {
@@ -115,7 +141,7 @@ internal static class RequestBody
         Kubesharp.ApiMachinery.Serialization.TextEncodingCheck.EnsureJsonText(bytes);
         try
         {
-            return JsonNode.Parse(bytes, null, DocumentOptions);
+            return JsonElement.Parse(bytes, DocumentOptions);
         }
         catch (JsonException ex)
         {

@@ -255,9 +255,10 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task CreateAsync(HttpContext context, ResourceRequest request)
     {
-        var body = await ReadBodyAsync(context).ConfigureAwait(false);
-        SchemaTypeCheck.CheckBody(request.Resource, body);
-        ValidateFields(context, request.Resource, body);
+        var parsed = await ReadBodyAsync(context).ConfigureAwait(false);
+        var body = parsed.Object;
+        SchemaTypeCheck.CheckBody(request.Resource, parsed);
+        ValidateFields(context, request.Resource, body, parsed: parsed.Parsed);
         CheckEscalation(context, request, body);
         var created = await registry.CreateAsync(request.Resource, request.Namespace, body, IsDryRun(context), Admission(context), null, context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, created, StatusCodes.Status201Created).ConfigureAwait(false);
@@ -265,9 +266,10 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
     private async Task UpdateAsync(HttpContext context, ResourceRequest request)
     {
-        var body = await ReadBodyAsync(context).ConfigureAwait(false);
-        SchemaTypeCheck.CheckBody(request.Resource, body);
-        ValidateFields(context, request.Resource, body);
+        var parsed = await ReadBodyAsync(context).ConfigureAwait(false);
+        var body = parsed.Object;
+        SchemaTypeCheck.CheckBody(request.Resource, parsed);
+        ValidateFields(context, request.Resource, body, parsed: parsed.Parsed);
         var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, _ =>
         {
             var desired = body.DeepClone().AsObject();
@@ -359,7 +361,8 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     }
 
     /// <summary>fieldValidation: Strict rejects unknown fields, Warn (the default) reports them in Warning headers; both drop them.</summary>
-    private void ValidateFields(HttpContext context, ApiResource resource, JsonObject body, bool warn = true)
+    /// <summary>Unknown fields, looked for in <paramref name="parsed"/> (the document <paramref name="body"/> was read from) when given.</summary>
+    private void ValidateFields(HttpContext context, ApiResource resource, JsonObject body, bool warn = true, JsonElement? parsed = null)
     {
         var mode = (string?)context.Request.Query["fieldValidation"] ?? "Warn";
         if (mode is not ("Strict" or "Warn" or "Ignore"))
@@ -367,7 +370,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
             throw StatusError.BadRequest($"fieldValidation: Unsupported value: \"{mode}\": supported values: \"Ignore\", \"Strict\", \"Warn\"");
         }
 
-        var unknown = registry.DefinitionOf(resource).UnknownFields(body, remove: mode != "Strict");
+        var unknown = registry.DefinitionOf(resource).UnknownFields(body, parsed, remove: mode != "Strict");
         if (unknown.Count == 0)
         {
             return;
@@ -686,8 +689,8 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     private static PatchLimits PatchLimitsFor(ApiServerOptions options) =>
         new() { MaxCopyBytes = options.MaxRequestBodyBytes, MaxResultBytes = options.MaxRequestBodyBytes };
 
-    private async Task<JsonObject> ReadBodyAsync(HttpContext context) =>
-        await RequestBody.ReadObjectAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
+    private async Task<ParsedBody> ReadBodyAsync(HttpContext context) =>
+        await RequestBody.ReadParsedAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
 
     /// <summary>The requester and the response's warnings, for the admission chain.</summary>
     internal static AdmissionContext Admission(HttpContext context) => new(

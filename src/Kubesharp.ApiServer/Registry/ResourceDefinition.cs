@@ -71,8 +71,11 @@ internal class ResourceDefinition
     /// The fields of <paramref name="body"/> the schema does not declare, as dotted paths; removed when
     /// <paramref name="remove"/> (decoding upstream drops them).
     /// </summary>
-    public virtual List<string> UnknownFields(JsonObject body, bool remove) =>
-        Schema is null ? [] : SchemaPruner.Prune(body, Schema, remove);
+    public List<string> UnknownFields(JsonObject body, bool remove) => UnknownFields(body, null, remove);
+
+    /// <summary>As <see cref="UnknownFields(JsonObject, bool)"/>, given the document <paramref name="body"/> was read from, if it is unchanged.</summary>
+    public virtual List<string> UnknownFields(JsonObject body, JsonElement? parsed, bool remove) =>
+        Schema is null ? [] : SchemaPruner.Prune(body, parsed, Schema, remove);
 
     /// <summary>
     /// The object as this version serves it (the stored object may be of another version of the resource). A conversion

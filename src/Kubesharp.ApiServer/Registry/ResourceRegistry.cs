@@ -29,6 +29,9 @@ internal sealed partial class ResourceRegistry
 
     private static readonly string[] OmittedWhenEmpty = ["labels", "annotations", "ownerReferences", "finalizers", "managedFields"];
 
+    /// <summary>Metadata an update cannot change: the old object's values are kept.</summary>
+    private static readonly string[] KeptOnUpdate = ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"];
+
     private readonly ILogger _logger;
 
     public ResourceRegistry(IReadOnlyList<ApiResource> resources, WatchCache cache, IStore store, ApiServerOptions options, TimeProvider timeProvider, ILoggerFactory loggerFactory)
@@ -281,7 +284,7 @@ internal sealed partial class ResourceRegistry
                 updatedMeta["namespace"] = @namespace;
             }
 
-            foreach (var field in new[] { "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation" })
+            foreach (var field in KeptOnUpdate)
             {
                 if (oldMeta[field] is { } value)
                 {

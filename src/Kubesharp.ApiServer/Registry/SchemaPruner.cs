@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Kubesharp.ApiMachinery.Schema;
 
@@ -9,14 +12,81 @@ namespace Kubesharp.ApiServer.Registry;
 /// </summary>
 internal static class SchemaPruner
 {
-    public static List<string> Prune(JsonObject obj, TypeSchema schema, bool remove)
+    public static List<string> Prune(JsonObject obj, TypeSchema schema, bool remove) => Prune(obj, null, schema, remove);
+
+    /// <summary>
+    /// As <see cref="Prune(JsonObject, TypeSchema, bool)"/>, looking for unknown fields in <paramref name="parsed"/>,
+    /// the document <paramref name="obj"/> was read from, so that the node tree is expanded only to remove a field.
+    /// </summary>
+    public static List<string> Prune(JsonObject obj, JsonElement? parsed, TypeSchema schema, bool remove)
     {
         var found = new List<string>();
-        Walk(obj, schema, string.Empty, found, remove, 0);
+        if (parsed is not { } element)
+        {
+            Walk(obj, schema, [], found, remove, 0);
+        }
+        else
+        {
+            Find(element, schema, [], found, 0);
+            if (remove && found.Count > 0)
+            {
+                Walk(obj, schema, [], [], remove, 0);
+            }
+        }
+
         return found;
     }
 
-    private static void Walk(JsonNode? node, TypeSchema schema, string path, List<string> found, bool remove, int depth)
+    private static void Find(JsonElement element, TypeSchema schema, List<Step> steps, List<string> found, int depth)
+    {
+        if (depth > 100)
+        {
+            return;
+        }
+
+        switch (schema.Kind)
+        {
+            case SchemaKind.Object when element.ValueKind == JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (schema.Properties.TryGetValue(property.Name, out var field))
+                    {
+                        steps.Add(new Step(property.Name, 0, Bracketed: false));
+                        Find(property.Value, field.Type, steps, found, depth + 1);
+                        steps.RemoveAt(steps.Count - 1);
+                    }
+                    else
+                    {
+                        found.Add(PathOf(steps, property.Name));
+                    }
+                }
+
+                break;
+            case SchemaKind.Array when element.ValueKind == JsonValueKind.Array && schema.Items is not null:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    steps.Add(new Step(null, i++, Bracketed: true));
+                    Find(item, schema.Items, steps, found, depth + 1);
+                    steps.RemoveAt(steps.Count - 1);
+                }
+
+                break;
+            case SchemaKind.Map when element.ValueKind == JsonValueKind.Object && schema.Items is not null:
+                foreach (var property in element.EnumerateObject())
+                {
+                    steps.Add(new Step(property.Name, 0, Bracketed: true));
+                    Find(property.Value, schema.Items, steps, found, depth + 1);
+                    steps.RemoveAt(steps.Count - 1);
+                }
+
+                break;
+        }
+    }
+
+    // Every request body is walked and almost none has an unknown field, so the path to a value is kept as steps and
+    // written out only for a field that is reported.
+    private static void Walk(JsonNode? node, TypeSchema schema, List<Step> steps, List<string> found, bool remove, int depth)
     {
         if (depth > 100)
         {
@@ -27,16 +97,18 @@ internal static class SchemaPruner
         {
             case SchemaKind.Object when node is JsonObject obj:
                 List<string>? unknown = null;
-                foreach (var (name, value) in obj)
+                for (var i = 0; i < obj.Count; i++)
                 {
-                    var child = path.Length == 0 ? name : $"{path}.{name}";
+                    var (name, value) = obj.GetAt(i);
                     if (schema.Properties.TryGetValue(name, out var field))
                     {
-                        Walk(value, field.Type, child, found, remove, depth + 1);
+                        steps.Add(new Step(name, 0, Bracketed: false));
+                        Walk(value, field.Type, steps, found, remove, depth + 1);
+                        steps.RemoveAt(steps.Count - 1);
                     }
                     else
                     {
-                        found.Add(child);
+                        found.Add(PathOf(steps, name));
                         (unknown ??= []).Add(name);
                     }
                 }
@@ -53,17 +125,64 @@ internal static class SchemaPruner
             case SchemaKind.Array when node is JsonArray array && schema.Items is not null:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    Walk(array[i], schema.Items, $"{path}[{i}]", found, remove, depth + 1);
+                    steps.Add(new Step(null, i, Bracketed: true));
+                    Walk(array[i], schema.Items, steps, found, remove, depth + 1);
+                    steps.RemoveAt(steps.Count - 1);
                 }
 
                 break;
             case SchemaKind.Map when node is JsonObject map && schema.Items is not null:
-                foreach (var (key, value) in map)
+                for (var i = 0; i < map.Count; i++)
                 {
-                    Walk(value, schema.Items, $"{path}[{key}]", found, remove, depth + 1);
+                    var (key, value) = map.GetAt(i);
+                    steps.Add(new Step(key, 0, Bracketed: true));
+                    Walk(value, schema.Items, steps, found, remove, depth + 1);
+                    steps.RemoveAt(steps.Count - 1);
                 }
 
                 break;
         }
     }
+
+    /// <summary>spec.containers[0].name, metadata.labels[app]: a property's name after a dot, an index or key in brackets.</summary>
+    private static string PathOf(List<Step> steps, string name)
+    {
+        var path = new StringBuilder();
+        foreach (var step in steps)
+        {
+            if (step.Bracketed)
+            {
+                path.Append('[');
+                if (step.Name is null)
+                {
+                    path.Append(step.Index.ToString(CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    path.Append(step.Name);
+                }
+
+                path.Append(']');
+            }
+            else
+            {
+                if (path.Length > 0)
+                {
+                    path.Append('.');
+                }
+
+                path.Append(step.Name);
+            }
+        }
+
+        if (path.Length > 0)
+        {
+            path.Append('.');
+        }
+
+        return path.Append(name).ToString();
+    }
+
+    /// <summary>One step below the root: a property, an array index or a map key.</summary>
+    private readonly record struct Step(string? Name, int Index, bool Bracketed);
 }

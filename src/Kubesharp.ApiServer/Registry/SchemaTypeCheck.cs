@@ -13,9 +13,15 @@ namespace Kubesharp.ApiServer.Registry;
 internal static class SchemaTypeCheck
 {
     /// <summary>A create, update or apply body.</summary>
-    public static void CheckBody(ApiResource resource, JsonObject body)
+    public static void CheckBody(ApiResource resource, JsonObject body) => CheckBody(resource, new ParsedBody(body, null));
+
+    /// <summary>A create or update body, checked on the document it was parsed from when there is one.</summary>
+    public static void CheckBody(ApiResource resource, ParsedBody body)
     {
-        if (First(resource, body) is { } mismatch)
+        var mismatch = Patches.SchemaOf(resource) is not { } schema ? null
+            : body.Parsed is { } parsed ? SchemaTypeChecker.First(parsed, schema)
+            : SchemaTypeChecker.First(body.Object, schema);
+        if (mismatch is not null)
         {
             throw StatusError.BadRequest($"{resource.Kind} in version {Kubesharp.ApiMachinery.Errors.QuotedString.Quote(resource.Version)} cannot be handled as a {resource.Kind}: {mismatch.DecoderMessage}");
         }

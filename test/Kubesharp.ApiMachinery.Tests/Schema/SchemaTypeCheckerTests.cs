@@ -96,4 +96,43 @@ public sealed class SchemaTypeCheckerTests
         map.Items = map;
         Assert.Empty(SchemaTypeChecker.Check(JsonNode.Parse(nested.ToString(), documentOptions: new System.Text.Json.JsonDocumentOptions { MaxDepth = 400 }), map));
     }
+
+    public static TheoryData<string> Bodies => new(
+    [
+        """{"spec":{"replicas":1.5}}""",
+        """{"spec":{"replicas":1.0}}""",
+        """{"spec":{"replicas":2147483648}}""",
+        """{"spec":{"grace":99999999999999999999}}""",
+        """{"spec":{"grace":1e400}}""",
+        """{"spec":{"ratio":1e400}}""",
+        """{"spec":{"replicas":"3"}}""",
+        """{"spec":{"paused":"true"}}""",
+        """{"metadata":{"finalizers":[1]}}""",
+        """{"metadata":{"labels":[]}}""",
+        """{"metadata":"x"}""",
+        """{"spec":{"template":{"spec":{"containers":{}}}}}""",
+        """{"spec":{"template":{"spec":{"containers":[{"name":"a"},{"image":false}]}}}}""",
+        """{"spec":{"cpu":"lots"}}""",
+        """{"spec":{"since":"yesterday"}}""",
+        """{"spec":{"bytes":"a b"}}""",
+        """{"spec":{"port":1.5}}""",
+        """{"spec":{"port":true}}""",
+        """{"spec":{"replicas":3,"grace":-9223372036854775808,"ratio":0.25,"paused":true,"cpu":"100m","since":"2024-01-01T00:00:00Z","bytes":"aGk=","port":"http"}}""",
+        """{"spec":{"replicas":-0,"cpu":1.5,"port":8080,"since":null,"template":null}}""",
+        """{"metadata":{"finalizers":["a"],"labels":{"a":"b"},"unknown":[1]},"other":{"x":1}}""",
+        """{"metadata":{"finalizers":[1,"ok",true]},"spec":{"replicas":1.5}}""",
+    ]);
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void Check_ParsedDocument_ReportsWhatTheNodeTreeReports(string json)
+    {
+        static string Describe(TypeMismatch m) => $"{m.Field}: {m.DecoderMessage}";
+
+        var fromNodes = SchemaTypeChecker.Check(JsonNode.Parse(json), Deployment).Select(Describe).ToList();
+        var fromDocument = SchemaTypeChecker.Check(System.Text.Json.JsonElement.Parse(json), Deployment).Select(Describe).ToList();
+
+        Assert.Equal(fromNodes, fromDocument);
+        Assert.Equal(SchemaTypeChecker.First(JsonNode.Parse(json), Deployment)?.DecoderMessage, SchemaTypeChecker.First(System.Text.Json.JsonElement.Parse(json), Deployment)?.DecoderMessage);
+    }
 }

@@ -48,6 +48,26 @@ public sealed class ErrorStatusTests(TestServer server)
         Assert.Equal("299 - \"unknown field \\\"\\u00e9t\\u00e9\\\"\"", Assert.Single(response.Headers.GetValues("Warning")));
     }
 
+    [Fact]
+    public async Task Create_UnknownNestedFields_AreWarnedAboutAndDropped()
+    {
+        var name = Name();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/namespaces/default/configmaps")
+        {
+            Content = new StringContent("{\"metadata\":{\"name\":\"" + name + "\",\"bogus\":1,\"labels\":{\"a\":\"b\"}},\"data\":{\"k\":\"v\"},\"extra\":{\"x\":[1]}}", Encoding.UTF8, "application/json"),
+        };
+        using var response = await server.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(["299 - \"unknown field \\\"metadata.bogus\\\"\"", "299 - \"unknown field \\\"extra\\\"\""], response.Headers.GetValues("Warning"));
+
+        var (status, stored) = await server.SendAsync(HttpMethod.Get, "/api/v1/namespaces/default/configmaps/" + name);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Null(stored!["extra"]);
+        Assert.Null(stored["metadata"]!["bogus"]);
+        Assert.Equal("b", (string?)stored["metadata"]!["labels"]!["a"]);
+        Assert.Equal("v", (string?)stored["data"]!["k"]);
+    }
+
     [Theory]
     [InlineData("nope", "nope")]
     [InlineData("a%3Cb%26c%3E", "a\\u003cb\\u0026c\\u003e")]

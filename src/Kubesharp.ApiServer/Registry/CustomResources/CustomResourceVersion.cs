@@ -130,7 +130,7 @@ internal sealed class CustomResourceVersion : ResourceDefinition
         return definitions;
     }
 
-    public override List<string> UnknownFields(JsonObject body, bool remove) => _schema?.Prune(body, remove) ?? [];
+    public override List<string> UnknownFields(JsonObject body, JsonElement? parsed, bool remove) => _schema?.Prune(body, remove) ?? [];
 
     public override async ValueTask<CachedObject> PresentAsync(CachedObject stored, CancellationToken cancellationToken)
     {

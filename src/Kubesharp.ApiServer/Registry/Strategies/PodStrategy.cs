@@ -59,29 +59,69 @@ internal sealed class PodStrategy(ApiResource resource, RegistryContext context)
         }
     }
 
-    private static bool SameExceptMutable(JsonObject spec, JsonObject oldSpec)
+    // Compared in place rather than on trimmed copies: every status update of a pod (the scheduler's, the node
+    // agent's) passes here with its spec unchanged.
+    private static bool SameExceptMutable(JsonObject spec, JsonObject oldSpec) =>
+        SameFields(spec, oldSpec, ImmutableSpecField, SameSpecField)
+        && ((string?)oldSpec["nodeName"] is null or "" || (string?)oldSpec["nodeName"] == (string?)spec["nodeName"]);
+
+    // The scheduler binds through the binding subresource; a nodeName set by an update is allowed only when unset before.
+    private static bool ImmutableSpecField(string name) => name is not ("activeDeadlineSeconds" or "tolerations" or "nodeName");
+
+    private static bool SameSpecField(string name, JsonNode? a, JsonNode? b)
     {
-        var a = spec.DeepClone().AsObject();
-        var b = oldSpec.DeepClone().AsObject();
-        foreach (var s in new[] { a, b })
+        if (name is not ("containers" or "initContainers") || a is not JsonArray left || b is not JsonArray right)
         {
-            s.Remove("activeDeadlineSeconds");
-            s.Remove("tolerations");
-            // The scheduler binds through the binding subresource; a nodeName set by an update is allowed only when unset before.
-            s.Remove("nodeName");
-            foreach (var list in new[] { "containers", "initContainers" })
+            return JsonNode.DeepEquals(a, b);
+        }
+
+        if (left.Count != right.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < left.Count; i++)
+        {
+            var same = left[i] is JsonObject l && right[i] is JsonObject r
+                ? SameFields(l, r, static field => field != "image", static (_, x, y) => JsonNode.DeepEquals(x, y))
+                : JsonNode.DeepEquals(left[i], right[i]);
+            if (!same)
             {
-                if (s[list] is JsonArray containers)
-                {
-                    foreach (var c in containers.OfType<JsonObject>())
-                    {
-                        c.Remove("image");
-                    }
-                }
+                return false;
             }
         }
 
-        return JsonNode.DeepEquals(a, b) && ((string?)oldSpec["nodeName"] is null or "" || (string?)oldSpec["nodeName"] == (string?)spec["nodeName"]);
+        return true;
+    }
+
+    /// <summary>Whether two objects hold the same compared fields (whatever their order), each compared by <paramref name="same"/>.</summary>
+    private static bool SameFields(JsonObject a, JsonObject b, Func<string, bool> compared, Func<string, JsonNode?, JsonNode?, bool> same)
+    {
+        var count = 0;
+        for (var i = 0; i < a.Count; i++)
+        {
+            var (name, value) = a.GetAt(i);
+            if (!compared(name))
+            {
+                continue;
+            }
+
+            count++;
+            if (!b.TryGetPropertyValue(name, out var other) || !same(name, value, other))
+            {
+                return false;
+            }
+        }
+
+        for (var i = 0; i < b.Count; i++)
+        {
+            if (compared(b.GetAt(i).Key))
+            {
+                count--;
+            }
+        }
+
+        return count == 0;
     }
 
     /// <summary>
