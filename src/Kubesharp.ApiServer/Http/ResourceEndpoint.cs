@@ -360,8 +360,10 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         await WriteObjectAsync(context, resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 
-    /// <summary>fieldValidation: Strict rejects unknown fields, Warn (the default) reports them in Warning headers; both drop them.</summary>
-    /// <summary>Unknown fields, looked for in <paramref name="parsed"/> (the document <paramref name="body"/> was read from) when given.</summary>
+    /// <summary>
+    /// fieldValidation: Strict rejects unknown fields, Warn (the default) reports them in Warning headers; both drop them.
+    /// They are looked for in <paramref name="parsed"/> (the document <paramref name="body"/> was read from) when given.
+    /// </summary>
     private void ValidateFields(HttpContext context, ApiResource resource, JsonObject body, bool warn = true, JsonElement? parsed = null)
     {
         var mode = (string?)context.Request.Query["fieldValidation"] ?? "Warn";
