@@ -13,9 +13,9 @@ namespace Kubesharp.ApiServer.InProcess;
 /// request abort), and the client's side of it (when the response may be handed over, the body's read end).
 /// </summary>
 /// <remarks>
-/// The response is handed to the client when the pipeline ends, when it sends its headers (StartAsync, a flush, a
-/// large write), or when it goes asynchronous after starting; plain writes stay in the pipe until then, so a short
-/// answer costs no hand-off between threads.
+/// The response is handed to the client when the pipeline ends or sends its headers (StartAsync, a flush, a large
+/// write); plain writes stay in the pipe until then, so a short answer reaches the client on the thread that finished
+/// it, without a further hand-off.
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "RequestAborted's source may be cancelled from queued work after the request ended; it holds no timer or wait handle to give back.")]
 internal sealed class InProcessExchange :
@@ -257,7 +257,7 @@ internal sealed class InProcessExchange :
 
     internal void MarkAwaited() => _awaited = true;
 
-    /// <summary>Runs the request pipeline; the part before its first asynchronous wait runs on the caller's thread.</summary>
+    /// <summary>Runs the request pipeline, then completes the response and runs the completion callbacks.</summary>
     internal async Task RunAsync(HttpContext context)
     {
         _stopping = _transport.Aborting.UnsafeRegister(static state => ((InProcessExchange)state!).Abort(), this);

@@ -44,7 +44,11 @@ internal sealed class InProcessHandler : HttpMessageHandler
         {
             var context = new DefaultHttpContext(Features(exchange));
             Describe(exchange, context, request, uri, body);
-            _ = exchange.RunAsync(context);
+            exchange.MarkAwaited();
+
+            // The pipeline runs on the thread pool, never on the caller's thread: a caller that fires requests without
+            // awaiting them at once (the scheduler's binds) keeps its thread, as it would with a socket to write to.
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Exchange.RunAsync(state.Context), (Exchange: exchange, Context: (HttpContext)context), preferLocal: false);
         }
         catch
         {
@@ -52,10 +56,8 @@ internal sealed class InProcessHandler : HttpMessageHandler
             throw;
         }
 
-        // What ran on this thread may have finished the response already: then there is nothing to wait for.
         if (!exchange.Finished && !exchange.HeadersSent)
         {
-            exchange.MarkAwaited();
             try
             {
                 await exchange.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
