@@ -41,9 +41,10 @@ if (args.Length > 0 && args[0] == "server-report")
 
 // Scheduler throughput: an in-process API server on loopback over SQLite, N simulated nodes, the scheduler,
 // and P pods created as fast as the API accepts them; a pod's latency runs from its create request to the
-// watch event that shows it bound. Usage: [--quick] [--write BENCHMARKS.md] [NODES PODS]; without NODES PODS it
+// watch event that shows it bound. Usage: [--quick] [--scheduler-https] [--write BENCHMARKS.md] [NODES PODS]; without NODES PODS it
 // measures 10,000 pods on 1,000 and on 5,000 nodes (--quick: 2,000 pods on 5,000 nodes, the node count of upstream's published floor).
 string? markdownPath = null;
+var schedulerOverHttps = false;
 var sizes = new List<(int Nodes, int Pods)>();
 var positional = new List<int>();
 for (var i = 0; i < args.Length; i++)
@@ -52,6 +53,8 @@ for (var i = 0; i < args.Length; i++)
     {
         case "--quick": sizes.Add((5000, 2000)); break;
         case "--write": markdownPath = args[++i]; break;
+        // The scheduler's client over loopback HTTPS instead of the in-process transport the server gives it.
+        case "--scheduler-https": schedulerOverHttps = true; break;
         default: positional.Add(int.Parse(args[i], CultureInfo.InvariantCulture)); break;
     }
 }
@@ -71,7 +74,7 @@ foreach (var (nodeCount, podCount) in sizes)
 {
     loads.Add(LoadAverage());
     var core = MeasureAlgorithm(nodeCount, podCount);
-    var run = await MeasureAsync(nodeCount, podCount);
+    var run = await MeasureAsync(nodeCount, podCount, schedulerOverHttps);
     rows.Add($"| {podCount:N0} pods on {nodeCount:N0} simulated nodes | {run.Throughput:F0} | {run.CreateRate:F0} | {run.P50:F0} ms | {run.P99:F0} ms | "
         + $"{run.AlgorithmMicros:F0} µs | {run.BindRate:F0} | {core:F0} | "
         + (nodeCount == 5000 ? $"{BenchmarkReport.Ratio(run.Throughput, 810)}–{BenchmarkReport.Ratio(run.Throughput, 680)}" : "–") + " | this program |");
@@ -102,7 +105,7 @@ if (markdownPath is not null)
 
 return 0;
 
-static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount)
+static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount, bool schedulerOverHttps)
 {
     var dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-bench-" + Guid.NewGuid().ToString("N"));
     Directory.CreateDirectory(dataDir);
@@ -134,7 +137,13 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount)
         await nodes.Ready;
         Console.WriteLine($"{nodeCount} nodes registered in {setup.Elapsed.TotalSeconds:F1} s");
 
-        using var scheduler = new SchedulerService(client);
+        // The scheduler as the server runs it: its own identity, through the in-process transport (or loopback HTTPS);
+        // the pod creators stay external HTTPS clients.
+        var (schedulerCertificate, schedulerKey) = Kubesharp.ApiServer.Security.ComponentIdentities.Issue(host.Certificates, Kubesharp.ApiServer.Security.ComponentIdentities.Scheduler, TimeProvider.System);
+        var schedulerOptions = new KubernetesClientOptions { Server = host.Url, CertificateAuthorityPem = host.Certificates.CaPem, ClientCertificatePem = schedulerCertificate, ClientKeyPem = schedulerKey, UserAgent = "kube-scheduler" };
+        using var schedulerIdentity = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(schedulerCertificate, schedulerKey);
+        using var schedulerClient = schedulerOverHttps ? new KubernetesClient(schedulerOptions) : new KubernetesClient(schedulerOptions, host.CreateInProcessHandler(schedulerIdentity));
+        using var scheduler = new SchedulerService(schedulerClient);
         await scheduler.StartAsync(CancellationToken.None);
         await scheduler.Started;
 
@@ -169,6 +178,7 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount)
             }
         });
 
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, podCount), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
         {
@@ -188,6 +198,7 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount)
         var createSeconds = clock.Elapsed.TotalSeconds;
         await allBound.Task.WaitAsync(TimeSpan.FromMinutes(20));
         var total = clock.Elapsed.TotalSeconds;
+        var cpuPerPod = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / podCount;
         await stop.CancelAsync();
         await watching;
         await scheduler.StopAsync(CancellationToken.None);
@@ -204,7 +215,7 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount)
             Percentile(0.99),
             stats.AlgorithmTime.TotalMicroseconds / Math.Max(1, stats.Attempts),
             bindSpan > 0 ? stats.Bound / bindSpan : double.NaN);
-        Console.WriteLine($"nodes={nodeCount} pods={podCount} created-in={createSeconds:F1}s all-bound-in={total:F1}s throughput={figures.Throughput:F0} pods/s "
+        Console.WriteLine($"scheduler-transport={(schedulerOverHttps ? "https" : "in-process")} cpu-per-pod={cpuPerPod:F2}ms nodes={nodeCount} pods={podCount} created-in={createSeconds:F1}s all-bound-in={total:F1}s throughput={figures.Throughput:F0} pods/s "
             + $"creates={figures.CreateRate:F0}/s p50={figures.P50:F0}ms p99={figures.P99:F0}ms attempts={stats.Attempts} cycle={figures.AlgorithmMicros:F0}us/pod "
             + $"bound={stats.Bound} bind-failures={stats.BindFailures} binds={figures.BindRate:F0}/s mean-bind={stats.BindTime.TotalMilliseconds / Math.Max(1, stats.Bound):F0}ms max-in-flight={stats.MaxBindsInFlight} "
             + $"mean-queue-wait={stats.QueueWait.TotalMilliseconds / Math.Max(1, stats.FirstAttempts):F0}ms load={LoadAverage():F1}");

@@ -41,6 +41,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private Audit.Auditor? _auditor;
     private Aggregation.ApiAggregator? _aggregator;
     private History.ObjectHistory? _history;
+    private InProcess.InProcessTransport? _inProcess;
 
     private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
     {
@@ -205,6 +206,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         host._disposables.Add(host._aggregator);
         var handler = new RequestHandler(registry, authenticator, authorizer, host, openApi ?? new OpenApiEndpoint(null, null), kubelets, metrics, loggerFactory.CreateLogger<RequestHandler>(), flowControl, forwarder, host._auditor, host._aggregator, maxInFlight);
         app.Run(handler.HandleAsync);
+        host._inProcess = new InProcess.InProcessTransport(handler.HandleAsync, app.Services);
 
         LogPhase(logger, "request pipeline built", phases.ElapsedMilliseconds);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -215,6 +217,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             ? "127.0.0.1"
             : options.BindAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{options.BindAddress}]" : options.BindAddress.ToString();
         host.Url = new Uri($"https://{hostName}:{port}");
+        host._inProcess.LocalEndPoint = new IPEndPoint(IPAddress.Loopback, port);
         Kubeconfig.Write(host.KubeconfigPath, Kubeconfig.Render(host.Url.ToString().TrimEnd('/'), certificates.CaPem, certificates.AdminCertificatePem, certificates.AdminKeyPem));
 
         registry.AdvertisedUrl = host.Url;
@@ -228,6 +231,24 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         host._trimmer = Memory.IdleMemoryTrimmer.RunAsync(TimeSpan.FromSeconds(20), timeProvider, logger, host._stopping.Token);
         LogListening(logger, host.Url);
         return host;
+    }
+
+    /// <summary>
+    /// A transport for a client in this process (the server's own components): each request goes through this server's
+    /// request pipeline as if it had come over HTTPS with <paramref name="clientCertificate"/> — the same authentication,
+    /// authorization, admission, flow control, audit, watch streaming and cancellation — without TLS, HTTP/2 framing,
+    /// sockets or the thread hand-offs between them. The certificate must carry its private key, as a TLS client's does;
+    /// the caller keeps it. Requests after the server stops fail as a refused connection would.
+    /// </summary>
+    public HttpMessageHandler CreateInProcessHandler(X509Certificate2 clientCertificate)
+    {
+        ArgumentNullException.ThrowIfNull(clientCertificate);
+        if (!clientCertificate.HasPrivateKey)
+        {
+            throw new ArgumentException("The client certificate needs its private key, as it would for TLS.", nameof(clientCertificate));
+        }
+
+        return new InProcess.InProcessHandler(_inProcess!, clientCertificate);
     }
 
     /// <summary>
@@ -320,6 +341,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         }
         finally
         {
+            // As Kestrel drains its connections: the in-process requests end before the cache and the store go.
+            await (_inProcess?.StopAsync() ?? Task.CompletedTask).ConfigureAwait(false);
+            _inProcess?.Dispose();
+
             // Every request has ended: what the audit log holds queued is written out before the server is gone.
             if (_auditor is not null)
             {

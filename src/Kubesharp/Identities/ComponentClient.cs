@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Kubesharp.ApiServer;
 using Kubesharp.ApiServer.Security;
 using Kubesharp.Client;
@@ -6,21 +7,35 @@ namespace Kubesharp.Identities;
 
 /// <summary>
 /// A client for one of the server's own components, under its own identity: a client certificate issued by the
-/// cluster CA at start, so the component holds only what its ClusterRole grants (never system:masters).
+/// cluster CA at start, so the component holds only what its ClusterRole grants (never system:masters). Its requests
+/// reach the API server through the in-process transport (<see cref="ApiServerHost.CreateInProcessHandler"/>), with
+/// that certificate, unless <see cref="TransportVariable"/> is <c>https</c>: then over loopback HTTPS, for comparison.
 /// </summary>
 internal static class ComponentClient
 {
-    public static KubernetesClient Create(ApiServerHost server, string user, string userAgent)
+    public const string TransportVariable = "KUBESHARP_COMPONENT_TRANSPORT";
+
+    public static KubernetesClient Create(ApiServerHost server, string user, string userAgent) =>
+        Create(server, user, userAgent, string.Equals(Environment.GetEnvironmentVariable(TransportVariable), "https", StringComparison.OrdinalIgnoreCase));
+
+    public static KubernetesClient Create(ApiServerHost server, string user, string userAgent, bool loopbackHttps)
     {
         ArgumentNullException.ThrowIfNull(server);
         var (certificatePem, keyPem) = ComponentIdentities.Issue(server.Certificates, user, TimeProvider.System);
-        return new KubernetesClient(new KubernetesClientOptions
+        var options = new KubernetesClientOptions
         {
             Server = server.Url,
             CertificateAuthorityPem = server.Certificates.CaPem,
             ClientCertificatePem = certificatePem,
             ClientKeyPem = keyPem,
             UserAgent = userAgent,
-        });
+        };
+        if (loopbackHttps)
+        {
+            return new KubernetesClient(options);
+        }
+
+        using var certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+        return new KubernetesClient(options, server.CreateInProcessHandler(certificate));
     }
 }

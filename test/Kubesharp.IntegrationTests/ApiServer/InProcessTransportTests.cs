@@ -1,0 +1,207 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery.Errors;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.ApiServer.Security;
+using Kubesharp.Client;
+using Kubesharp.Identities;
+
+namespace Kubesharp.IntegrationTests.ApiServer;
+
+/// <summary>
+/// The in-process transport the server's components use (<c>ApiServerHost.CreateInProcessHandler</c> through
+/// <c>ComponentClient</c>): the whole request pipeline of the real server, under the component's own certificate,
+/// without a connection to the server's port.
+/// </summary>
+[Collection(ServerCollection.Name)]
+public sealed class InProcessTransportTests(TestServer server) : IAsyncLifetime
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+    private readonly string ns = "inproc-" + Guid.NewGuid().ToString("N")[..10];
+
+    public async Task InitializeAsync() =>
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync("/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{ns}}}"}}""")).Status);
+
+    public async Task DisposeAsync() => await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}");
+
+    private KubernetesClient ControllerManager(bool loopbackHttps = false) =>
+        ComponentClient.Create(server.Host, ComponentIdentities.ControllerManager, "kube-controller-manager", loopbackHttps);
+
+    [Fact]
+    public async Task ComponentClient_CreateListPatchGet_ServedWithoutAConnectionToTheServer()
+    {
+        var before = EstablishedConnections(server.Host.Url.Port);
+        using (var client = ControllerManager())
+        {
+            var configMaps = client.Resource<ConfigMap>();
+            var created = await configMaps.CreateAsync(ConfigMap("first", "a", "1"));
+            Assert.Equal("1", created.Data!["a"]);
+            Assert.False(string.IsNullOrEmpty(created.Metadata!.ResourceVersion));
+
+            var list = await configMaps.ListAsync(ns);
+            Assert.Contains(list.Items, c => c.Metadata!.Name == "first");
+
+            var patched = await configMaps.PatchAsync(ns, "first", PatchType.Merge, """{"data":{"b":"2"}}""");
+            Assert.Equal("2", patched.Data!["b"]);
+
+            var read = await configMaps.GetAsync(ns, "first");
+            Assert.Equal(new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" }, read.Data);
+            Assert.Equal(patched.Metadata!.ResourceVersion, read.Metadata!.ResourceVersion);
+            Assert.Equal(before, EstablishedConnections(server.Host.Url.Port));
+        }
+
+        // The same requests over loopback HTTPS do open one: the count above can see a connection.
+        using var https = ControllerManager(loopbackHttps: true);
+        await https.Resource<ConfigMap>().GetAsync(ns, "first");
+        Assert.True(EstablishedConnections(server.Host.Url.Port) > before, "a loopback HTTPS client holds a connection to the server's port");
+    }
+
+    [Fact]
+    public async Task InProcessHandler_FailedRequests_StatusErrorsWithTheirCodes()
+    {
+        using var client = ControllerManager();
+        var configMaps = client.Resource<ConfigMap>();
+        var missing = await Assert.ThrowsAsync<StatusException>(() => configMaps.GetAsync(ns, "absent"));
+        Assert.Equal((404, StatusReason.NotFound), (missing.Code, missing.Reason));
+
+        await configMaps.CreateAsync(ConfigMap("twice", "a", "1"));
+        var conflict = await Assert.ThrowsAsync<StatusException>(() => configMaps.CreateAsync(ConfigMap("twice", "a", "1")));
+        Assert.Equal((409, StatusReason.AlreadyExists), (conflict.Code, conflict.Reason));
+
+        var invalid = await Assert.ThrowsAsync<StatusException>(() => configMaps.CreateAsync(ConfigMap("Not_A_Name", "a", "1")));
+        Assert.Equal((422, StatusReason.Invalid), (invalid.Code, invalid.Reason));
+        Assert.Contains("Not_A_Name", invalid.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task InProcessHandler_RequestOutsideTheComponentsRole_ForbiddenAsItself()
+    {
+        using var client = ControllerManager();
+
+        // The controller manager's own ClusterRole lets it read namespaces but not create them.
+        var forbidden = await Assert.ThrowsAsync<StatusException>(() => client.Resource<Namespace>().CreateAsync(new Namespace { Metadata = new ObjectMeta { Name = ns + "-other" } }));
+        Assert.Equal((403, StatusReason.Forbidden), (forbidden.Code, forbidden.Reason));
+        Assert.Contains("\"" + ComponentIdentities.ControllerManager + "\"", forbidden.Message, StringComparison.Ordinal);
+        Assert.Equal(ns, (await client.Resource<Namespace>().GetAsync(null, ns)).Metadata!.Name);
+    }
+
+    [Fact]
+    public async Task InProcessHandler_LargeBodies_CarriedWholeAndOverTheLimitRefused()
+    {
+        using var client = ControllerManager();
+        var configMaps = client.Resource<ConfigMap>();
+        var large = new string('x', 1024 * 1024);
+        await configMaps.CreateAsync(ConfigMap("large", "blob", large));
+        Assert.Equal(large, (await configMaps.GetAsync(ns, "large")).Data!["blob"]);
+
+        // Past the API's 3 MiB request limit: refused as upstream does, before anything is stored.
+        var tooLarge = await Assert.ThrowsAsync<StatusException>(() => configMaps.CreateAsync(ConfigMap("huge", "blob", new string('x', 4 * 1024 * 1024))));
+        Assert.Equal(413, tooLarge.Code);
+    }
+
+    [Fact]
+    public async Task InProcessHandler_Watch_StreamsEventsAsTheyHappen()
+    {
+        using var client = ControllerManager();
+        var configMaps = client.Resource<ConfigMap>();
+        var start = await configMaps.ListAsync(ns);
+        using var stop = new CancellationTokenSource(Bound);
+        await using var events = configMaps.WatchAsync(ns, new ListOptions { ResourceVersion = start.ResourceVersion }, stop.Token).GetAsyncEnumerator(stop.Token);
+
+        // Each event arrives while the watch stays open: written by another client, seen on this one's stream.
+        foreach (var name in new[] { "one", "two" })
+        {
+            Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", $$$"""{"metadata":{"name":"{{{name}}}"}}""")).Status);
+            Assert.True(await events.MoveNextAsync());
+            Assert.Equal((WatchEventType.Added, name), (events.Current.Type, events.Current.Object.Metadata!.Name));
+        }
+
+        await configMaps.DeleteAsync(ns, "one");
+        Assert.True(await events.MoveNextAsync());
+        Assert.Equal((WatchEventType.Deleted, "one"), (events.Current.Type, events.Current.Object.Metadata!.Name));
+    }
+
+    [Fact]
+    public async Task InProcessHandler_WatchCancelled_ServerSideWatchEnds()
+    {
+        using var client = ControllerManager();
+        var configMaps = client.Resource<ConfigMap>();
+        var baseline = await ConfigMapWatchesAsync();
+        var from = (await configMaps.ListAsync(ns)).ResourceVersion;
+        using var stop = new CancellationTokenSource();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watching = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var e in configMaps.WatchAsync(ns, new ListOptions { ResourceVersion = from, TimeoutSeconds = 600 }, stop.Token))
+                {
+                    started.TrySetResult();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", """{"metadata":{"name":"seen"}}""");
+        await started.Task.WaitAsync(Bound);
+        Assert.Equal(baseline + 1, await ConfigMapWatchesAsync());
+
+        // Cancelling the client's read closes the response; the server's handler must end with it, not run to its timeout.
+        await stop.CancelAsync();
+        await watching.WaitAsync(Bound);
+        using var wait = new CancellationTokenSource(Bound);
+        while (await ConfigMapWatchesAsync() != baseline)
+        {
+            await Task.Delay(50, wait.Token);
+        }
+    }
+
+    private ConfigMap ConfigMap(string name, string key, string value) => new()
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = ns },
+        Data = new() { [key] = value },
+    };
+
+    /// <summary>The server's open configmap watches (apiserver_longrunning_requests), all clients together.</summary>
+    private async Task<long> ConfigMapWatchesAsync()
+    {
+        var text = await server.Client.GetStringAsync("/metrics");
+        long total = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith("apiserver_longrunning_requests{", StringComparison.Ordinal) && line.Contains("resource=\"configmaps\"", StringComparison.Ordinal) && line.Contains("verb=\"WATCH\"", StringComparison.Ordinal))
+            {
+                total += (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>Established TCP connections whose local end is <paramref name="port"/>: the server's side of each client connection.</summary>
+    private static int EstablishedConnections(int port)
+    {
+        var count = 0;
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(table))
+            {
+                continue;
+            }
+
+            foreach (var line in File.ReadLines(table, Encoding.ASCII).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length > 3 && fields[3] == "01" && int.Parse(fields[1][(fields[1].LastIndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == port)
+                {
+                    count++;
+                }
+            }
+        }
+
+        return count;
+    }
+}
