@@ -53,12 +53,12 @@ internal static class ServerLoad
                     },
                 }, cancellationToken: timeout.Token);
                 // A watch the server ends early is picked up again from a fresh read.
-                var ready = false;
-                while (!ready)
+                var allReady = false;
+                while (!allReady)
                 {
                     var start = await deployments.GetAsync(Namespace, name, timeout.Token);
-                    ready = start.Status?.ReadyReplicas == count;
-                    if (ready)
+                    allReady = start.Status?.ReadyReplicas == count;
+                    if (allReady)
                     {
                         break;
                     }
@@ -67,7 +67,7 @@ internal static class ServerLoad
                     {
                         if (e.Object.Status?.ReadyReplicas == count)
                         {
-                            ready = true;
+                            allReady = true;
                             break;
                         }
                     }
