@@ -18,7 +18,8 @@ internal static class ServerLoad
     public static async Task<int> RunAsync(string mode, string kubeconfig, int count)
     {
         using var client = KubernetesClient.FromKubeconfig(kubeconfig);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(30));
+        // Hundreds of thousands of pods (server-bench.sh --scale) take a while on a small machine.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(120));
         var clock = Stopwatch.StartNew();
         switch (mode)
         {
@@ -51,12 +52,24 @@ internal static class ServerLoad
                         Template = new PodTemplateSpec { Metadata = new ObjectMeta { Labels = new() { ["app"] = name } }, Spec = PodSpec() },
                     },
                 }, cancellationToken: timeout.Token);
-                var start = await deployments.GetAsync(Namespace, name, timeout.Token);
-                await foreach (var e in deployments.WatchAsync(Namespace, new ListOptions { ResourceVersion = start.Metadata!.ResourceVersion, FieldSelector = "metadata.name=" + name }, timeout.Token))
+                // A watch the server ends early is picked up again from a fresh read.
+                var allReady = false;
+                while (!allReady)
                 {
-                    if (e.Object.Status?.ReadyReplicas == count)
+                    var start = await deployments.GetAsync(Namespace, name, timeout.Token);
+                    allReady = start.Status?.ReadyReplicas == count;
+                    if (allReady)
                     {
                         break;
+                    }
+
+                    await foreach (var e in deployments.WatchAsync(Namespace, new ListOptions { ResourceVersion = start.Metadata!.ResourceVersion, FieldSelector = "metadata.name=" + name }, timeout.Token))
+                    {
+                        if (e.Object.Status?.ReadyReplicas == count)
+                        {
+                            allReady = true;
+                            break;
+                        }
                     }
                 }
 

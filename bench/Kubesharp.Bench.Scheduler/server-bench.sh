@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # Figures against the real `kubesharp server --disable-agent`: seconds from creating a Deployment to all
 # replicas Ready, and the server's resident memory idle, with NODES simulated nodes, and with PODS pods on them.
-# Usage: server-bench.sh [--write BENCHMARKS.md] [--no-build] [REPLICAS=1000] [NODES=5000] [PODS=50000]
+# Usage: server-bench.sh [--write BENCHMARKS.md] [--no-build] [--scale] [REPLICAS=1000] [NODES=5000] [PODS=50000]
+# --scale runs only the scale figure instead: NODES simulated nodes (default 5000) and one Deployment of PODS
+# replicas (default 150000) in one server, the seconds until all are Ready and the server's RSS then.
 # --write puts the figures into the file's "Scheduler: whole server" section; --no-build uses the Release
 # outputs already built (bench/run builds the solution first). The server is the file KUBESHARP_EXECUTABLE names (the
 # native executable bench/run publishes), else the JIT build.
 set -euo pipefail
 write=
 build=1
+scale=
 while [ $# -gt 0 ]; do
   case "$1" in
     --write) write=$2; shift 2 ;;
     --no-build) build=; shift ;;
+    --scale) scale=1; shift ;;
     *) break ;;
   esac
 done
@@ -49,6 +53,22 @@ stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 sample_load() { loads+=("$(cut -d' ' -f1 /proc/loadavg)"); }
 trap '[ -n "$pid" ] && kill -KILL "$pid"; rm -rf "$out"' EXIT
+
+if [ -n "$scale" ]; then
+  nodes=${2:-5000}
+  pods=${3:-150000}
+  start "$nodes" --simulated-node-pods 110
+  load nodes "$out/data/kubeconfig.yaml" "$nodes"
+  with_nodes=$(rss)
+  scale_line=$(load deploy "$out/data/kubeconfig.yaml" "$pods")
+  echo "$scale_line"
+  with_pods=$(rss)
+  # Nodes must still be Ready after the pods: heartbeats kept up under the load.
+  load nodes "$out/data/kubeconfig.yaml" "$nodes"
+  stop
+  echo "scale nodes=$nodes pods=$pods seconds=$(sed -n 's/.*all-ready-in=\([0-9.]*\)s.*/\1/p' <<<"$scale_line") rss nodes=${with_nodes}kB pods=${with_pods}kB"
+  exit 0
+fi
 
 # 1. Deployment to all Ready, on enough nodes for the replicas (110 pods each).
 deploy_nodes=$(( (replicas + 99) / 100 ))

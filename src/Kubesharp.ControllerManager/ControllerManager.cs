@@ -74,7 +74,8 @@ public static class ControllerManager
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(options);
-        await using var informers = new SharedInformerFactory(client, options.ResyncPeriod, timeProvider: timeProvider, loggerFactory: loggerFactory);
+        // As upstream's controller manager: no controller reads managedFields, and its writes leave them out, which keeps them.
+        await using var informers = new SharedInformerFactory(client, options.ResyncPeriod, timeProvider: timeProvider, loggerFactory: loggerFactory) { TrimManagedFields = true };
         var events = new EventRecorder(client, "kube-controller-manager", timeProvider: timeProvider, logger: loggerFactory.CreateLogger<EventRecorder>());
         var context = new ControllerContext(client, informers, events, options, timeProvider, loggerFactory);
         IController[] controllers =

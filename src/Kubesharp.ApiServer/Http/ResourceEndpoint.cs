@@ -270,12 +270,15 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
         var body = parsed.Object;
         SchemaTypeCheck.CheckBody(request.Resource, parsed);
         ValidateFields(context, request.Resource, body, parsed: parsed.Parsed);
+        var manager = (string?)context.Request.Query["fieldManager"];
+        FieldManager.ValidateManagerName(manager, apply: false);
+        manager ??= FieldManager.ManagerFromUserAgent(context.Request.Headers.UserAgent);
         var updated = await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, _ =>
         {
             var desired = body.DeepClone().AsObject();
             CheckEscalation(context, request, desired);
             return desired;
-        }, request.Subresource, IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
+        }, request.Subresource, IsDryRun(context), Admission(context), manager, context.RequestAborted).ConfigureAwait(false);
         await WriteObjectAsync(context, request.Resource, updated, StatusCodes.Status200OK).ConfigureAwait(false);
     }
 

@@ -224,6 +224,18 @@ internal sealed partial class ResourceRegistry
     public Task<CachedObject> UpdateAsync(ApiResource resource, string? @namespace, string name, Func<CachedObject, JsonObject> mutate, string? subresource, bool dryRun, CancellationToken cancellationToken) =>
         UpdateAsync(resource, @namespace, name, mutate, subresource, dryRun, null, cancellationToken);
 
+    public Task<CachedObject> UpdateAsync(
+        ApiResource resource,
+        string? @namespace,
+        string name,
+        Func<CachedObject, JsonObject> mutate,
+        string? subresource,
+        bool dryRun,
+        AdmissionContext? admission,
+        CancellationToken cancellationToken) =>
+        UpdateAsync(resource, @namespace, name, mutate, subresource, dryRun, admission, null, cancellationToken);
+
+    /// <param name="fieldManager">The manager an update (not a patch or apply) records its changes under, if any.</param>
     public async Task<CachedObject> UpdateAsync(
         ApiResource resource,
         string? @namespace,
@@ -232,6 +244,7 @@ internal sealed partial class ResourceRegistry
         string? subresource,
         bool dryRun,
         AdmissionContext? admission,
+        string? fieldManager,
         CancellationToken cancellationToken)
     {
         var key = WatchCache.Key(resource, @namespace, name);
@@ -297,10 +310,21 @@ internal sealed partial class ResourceRegistry
             }
 
             updatedMeta.Remove("selfLink");
+            if (subresource is null)
+            {
+                WriteManagedFields.Carry(updatedMeta, oldMeta);
+            }
+
             DropEmptyCollections(updatedMeta);
             if (subresource is not ("status" or "finalize" or "binding") && ownSubresource is null)
             {
                 strategy.ApplySchemeDefaults(updated);
+            }
+
+            if (subresource is null && fieldManager is not null)
+            {
+                updated = WriteManagedFields.Record(updated, old, fieldManager, resource.ApiVersion, definition.Schema, TimeProvider);
+                updatedMeta = (JsonObject)updated["metadata"]!;
             }
 
             AdmissionAttributes? attributes = null;

@@ -30,6 +30,9 @@ public sealed class SharedInformerFactory : IAsyncDisposable
         this.loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
     }
 
+    /// <summary>Informers made from now on drop managedFields (see <see cref="SharedInformerOptions.TrimManagedFields"/>).</summary>
+    public bool TrimManagedFields { get; init; }
+
     public SharedInformer<T> Informer<T>()
         where T : class, IKubernetesObject, IKubernetesKind
     {
@@ -37,7 +40,7 @@ public sealed class SharedInformerFactory : IAsyncDisposable
         {
             var informer = new SharedInformer<T>(
                 client.Resource<T>(),
-                new SharedInformerOptions { Namespace = @namespace, ResyncPeriod = defaultResync },
+                new SharedInformerOptions { Namespace = @namespace, ResyncPeriod = defaultResync, TrimManagedFields = TrimManagedFields },
                 time,
                 loggerFactory.CreateLogger($"Kubesharp.Client.Informers.{typeof(T).Name}Informer"));
             return new Entry(informer, ct => informer.RunAsync(ct), ct => informer.WaitForSyncAsync(ct));

@@ -17,8 +17,8 @@ public sealed record SharedInformerOptions
 
     /// <summary>
     /// Drop metadata.managedFields before caching (as kube-controller-manager's informers do): often half an
-    /// object's metadata. Only for readers that patch rather than update: an update sent from such a cache
-    /// would drop the stored managedFields here.
+    /// object's metadata. Writes from such a cache keep the stored ones: an update or patch that leaves
+    /// managedFields out (or sends an empty list) keeps them on the server, as upstream's does.
     /// </summary>
     public bool TrimManagedFields { get; init; }
 }

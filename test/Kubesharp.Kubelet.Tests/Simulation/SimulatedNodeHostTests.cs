@@ -74,8 +74,8 @@ public sealed class SimulatedNodeHostTests
         var pods = server.Client.Resource<Pod>();
         await pods.CreateAsync(new Pod
         {
-            Metadata = new ObjectMeta { Name = "p", Namespace = "default" },
-            Spec = new PodSpec { NodeName = "sim-node-0", TerminationGracePeriodSeconds = 2, Containers = [new Container { Name = "c", Image = "busybox" }] },
+            Metadata = new ObjectMeta { Name = "p", Namespace = "default", Labels = new() { ["app"] = "p" } },
+            Spec = new PodSpec { NodeName = "sim-node-0", TerminationGracePeriodSeconds = 2, Containers = [new Container { Name = "c", Image = "busybox", Args = ["sleep", "1d"] }] },
         });
 
         var running = await EventuallyAsync(async () =>
@@ -95,6 +95,9 @@ public sealed class SimulatedNodeHostTests
         Assert.Equal(node.Spec!.PodCIDR!.Replace(".0/24", ".2", StringComparison.Ordinal), running.Status!.PodIP);
         Assert.Equal("True", running.Status.Conditions!.Single(c => c.Type == "Ready").Status);
         Assert.True(Assert.Single(running.Status.ContainerStatuses!).Ready);
+        // The host caches a slim copy of the pod; its status write leaves the rest of the pod as it was.
+        Assert.Equal("p", running.Metadata!.Labels!["app"]);
+        Assert.Equal(["sleep", "1d"], Assert.Single(running.Spec!.Containers!).Args);
         Assert.Equal("gone", gone);
         // deletionTimestamp holds whole seconds, so the 2 s grace period ends between 1 and 2 s after the delete.
         Assert.True(took >= TimeSpan.FromSeconds(0.9), $"removed after {took}, before its 2 s grace period");
