@@ -93,6 +93,7 @@ public sealed partial class KubeletService : BackgroundService
         PodResourcesServer? podResources = null;
         CsiDriverRegistry? csiDrivers = null;
         Task<(DevicePluginServer?, PodResourcesServer?)>? deviceServers = null;
+        Task<KubeletServer>? serverStart = null;
         var overlay = options.Overlay is { Backend: not OverlayBackend.None } overlayOptions
             ? new OverlayController(client, NodeName, new OverlayNetwork(overlayOptions), time, loggerFactory.CreateLogger<OverlayController>())
             : null;
@@ -142,11 +143,17 @@ public sealed partial class KubeletService : BackgroundService
             // The device plugin sockets start beside the endpoint and registration: nothing before Ready needs them.
             deviceServers = StartDeviceServersAsync(devices, syncer, stoppingToken);
             using var certificate = KubeletServingCertificate.LoadOrCreate(options.DataDir, NodeName, nodeIp, time);
-            server = await KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken);
-            KubeletPort = server.Port;
-            Phase("endpoint");
+            // The endpoint starts beside registration when its port is fixed: the Node only needs to name the port, and
+            // nothing reaches the endpoint before the node is Ready. A port the system picks must be known first.
+            serverStart = KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken);
+            if (options.KubeletPort == 0)
+            {
+                server = await serverStart;
+                Phase("endpoint");
+            }
 
-            using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, server.Port, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices, csiVolumes.VolumesInUse);
+            var endpointPort = server?.Port ?? options.KubeletPort;
+            using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, endpointPort, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices, csiVolumes.VolumesInUse);
             await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
             Phase("registered");
             if (options.PodCidr is null)
@@ -158,6 +165,13 @@ public sealed partial class KubeletService : BackgroundService
                 Phase("pod network");
             }
 
+            if (server is null)
+            {
+                server = await serverStart;
+                Phase("endpoint");
+            }
+
+            KubeletPort = server.Port;
             (devicePlugins, podResources) = await deviceServers;
             Phase("device servers");
             using var csiAttacher = new CsiAttacher(AttacherClient ?? client, csiDrivers, NodeName, time, loggerFactory.CreateLogger<CsiAttacher>());
@@ -194,9 +208,10 @@ public sealed partial class KubeletService : BackgroundService
             {
                 worker.RunAsync(options.PodWorkers, stopping.Token),
                 EveryAsync(options.LeaseRenewInterval, ct => lease.RenewAsync(nodeStatus.NodeUid, ct), stopping.Token),
-                // Until the node is first Ready (containerd loads the CNI configuration a moment after it starts), the
-                // status is checked every 200 ms so the node does not sit NotReady for a whole 10 s period.
-                EveryAsync(() => nodeStatus.Ready ? TimeSpan.FromSeconds(10) : TimeSpan.FromMilliseconds(200), ct => nodeStatus.UpdateStatusAsync(false, ct), stopping.Token),
+                // Until the node is first Ready (containerd loads the CNI configuration a moment after it is written), the
+                // runtime's status is read every 50 ms, one local call each, so the node turns Ready as soon as it can
+                // instead of sitting NotReady for a whole 10 s period.
+                EveryAsync(() => nodeStatus.Ready ? TimeSpan.FromSeconds(10) : TimeSpan.FromMilliseconds(50), ct => nodeStatus.UpdateStatusAsync(false, ct), stopping.Token),
                 EveryAsync(options.RelistPeriod, async ct =>
                 {
                     foreach (var uid in await pleg.RelistAsync(ct))
@@ -253,6 +268,19 @@ public sealed partial class KubeletService : BackgroundService
                 catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception)
                 {
                     LogOverlayRemoveFailed(logger, e);
+                }
+            }
+
+            if (server is null && serverStart is not null)
+            {
+                // A start that failed while the endpoint was starting: stop it if it did start.
+                try
+                {
+                    server = await serverStart;
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // Its failure is not this start's; the start's own error is already on its way out.
                 }
             }
 
