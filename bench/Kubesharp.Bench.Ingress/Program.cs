@@ -158,10 +158,11 @@ try
     section.AppendLine("is configured as the equivalent reverse proxy (one `server`, `proxy_pass` to a keep-alive upstream, Host and X-Forwarded-For");
     section.AppendLine(CultureInfo.InvariantCulture, $"passed, access log off, `worker_processes auto`). {Concurrency} concurrent keep-alive HTTP/1.1 clients in the benchmark process send GETs back to");
     section.AppendLine(CultureInfo.InvariantCulture, $"back; {rounds} alternating rounds of {seconds} s per target after a 1 s warm-up. Client, backend and proxy share the machine's cores: nginx's");
-    section.AppendLine("workers may use all of them, as may the server's thread pool, so neither proxy has fewer cores than the other; the server process");
+    section.AppendLine("workers may use all of them, as may the ingress proxy's threads, so neither proxy has fewer cores than the other; the proxy is");
+    section.AppendLine("a child process of the server, which runs the API server and controllers meanwhile, as in use; both processes count in the CPU");
     section.AppendLine(!KubesharpExecutable.IsNative
-        ? "also runs the API server and controllers meanwhile, as it does in use, and its JIT is still tiering the proxy's code up in the\nfirst rounds (nginx is compiled ahead of time). The CPU line below is the less noise-prone comparison on a shared machine."
-        : "also runs the API server and controllers meanwhile, as it does in use; both proxies are compiled ahead of time. The CPU line\nbelow is the less noise-prone comparison on a shared machine.");
+        ? "and RSS lines, and the JIT is still tiering the proxy's code up in the first rounds (nginx is compiled ahead of time). The CPU\nline below is the less noise-prone comparison on a shared machine."
+        : "and RSS lines; both proxies are compiled ahead of time. The CPU line below is the less noise-prone comparison on a shared\nmachine.");
     section.AppendLine();
     section.AppendLine("| path | requests/s | p50 ms | p99 ms | failed | requests/s vs. direct |");
     section.AppendLine("|---|--:|--:|--:|--:|--:|");

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Kubesharp.Commands;
@@ -29,9 +30,20 @@ internal sealed partial class IngressProxyProcess(IngressOptions options, string
         var delay = TimeSpan.FromSeconds(1);
         while (!cancellationToken.IsCancellationRequested)
         {
-            using var process = Process.Start(StartInfo()) ?? throw new InvalidOperationException("Could not start the ingress proxy.");
+            Process? started;
+            try
+            {
+                started = Process.Start(StartInfo());
+            }
+            catch (Win32Exception e)
+            {
+                LogStartFailed(logger, e.Message);
+                return;
+            }
+
+            using var process = started ?? throw new InvalidOperationException("Could not start the ingress proxy.");
             LogStarted(logger, process.Id);
-            var started = time.GetTimestamp();
+            var startedAt = time.GetTimestamp();
             try
             {
                 await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
@@ -49,7 +61,7 @@ internal sealed partial class IngressProxyProcess(IngressOptions options, string
             }
 
             // Quick failures back off; one that ran a while starts again at once.
-            delay = time.GetElapsedTime(started) > MaxRestartDelay ? TimeSpan.FromSeconds(1) : delay;
+            delay = time.GetElapsedTime(startedAt) > MaxRestartDelay ? TimeSpan.FromSeconds(1) : delay;
             LogExited(logger, process.ExitCode, delay.TotalSeconds);
             try
             {
@@ -111,6 +123,9 @@ internal sealed partial class IngressProxyProcess(IngressOptions options, string
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The ingress proxy could not be started: {Reason}")]
+    private static partial void LogStartFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Ingress proxy started as process {Pid}")]
     private static partial void LogStarted(ILogger logger, int pid);
