@@ -34,8 +34,10 @@ internal static partial class IngressProxyCommand
                 return 2;
             }
 
-            // A session of its own: a Ctrl+C meant for the server does not reach the proxy, which the server stops in order.
-            _ = SetSid();
+            // A process group of its own, so a Ctrl+C meant for the server does not reach the proxy, which the server
+            // stops in order. Not a session of its own: the scheduler would then share the CPU between the proxy and
+            // everything else per session (autogroups), which cut its requests/s on a loaded machine.
+            _ = SetProcessGroup(0, 0);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             WatchStandardInput(stop);
             using var loggerFactory = Logging.LogOptions.CreateLoggerFactory(result);
@@ -101,8 +103,8 @@ internal static partial class IngressProxyCommand
         thread.Start();
     }
 
-    [LibraryImport("libc", EntryPoint = "setsid")]
-    private static partial int SetSid();
+    [LibraryImport("libc", EntryPoint = "setpgid")]
+    private static partial int SetProcessGroup(int pid, int processGroup);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The ingress controller could not listen on {Http} and {Https}: {Reason}")]
     private static partial void LogListenFailed(ILogger logger, IPEndPoint http, IPEndPoint https, string reason);
