@@ -22,7 +22,8 @@ using Endpoint = Kubesharp.Api.Discovery.V1.Endpoint;
 var quick = args.Contains("--quick");
 var write = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
 var seconds = quick ? 2 : 5;
-var rounds = 2;
+// More alternating rounds (--rounds N) average out a shared machine's bursts.
+var rounds = int.TryParse(args.SkipWhile(a => a != "--rounds").Skip(1).FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var asked) && asked > 0 ? asked : 2;
 const int Concurrency = 16;
 var backendApp = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
 backendApp.WebHost.UseKestrelCore();
@@ -108,10 +109,10 @@ try
     }
 
     var results = targets.ToDictionary(t => t.Name, _ => (Requests: 0L, Failed: 0L, Seconds: 0.0, Latencies: new List<double>()));
-    // CPU time of each proxy's processes (the whole kubesharp server; nginx's master and workers) over its rounds.
+    // CPU time of each proxy's processes (the whole kubesharp server with its ingress proxy child; nginx's master and workers) over its rounds.
     var proxyProcesses = new Dictionary<string, Func<double>>
     {
-        [targets[1].Name] = () => CpuSeconds(server.Id),
+        [targets[1].Name] = () => CpuSeconds(server.Id) + ChildProcesses(server.Id).Sum(CpuSeconds),
     };
     if (nginx is not null)
     {
@@ -144,6 +145,8 @@ try
         }
     }
 
+    var serverRss = RssMegabytes(server.Id);
+    var proxyRss = ChildProcesses(server.Id).Sum(RssMegabytes);
     var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ') : ["?", "?", "?"];
     var floor = results[targets[0].Name];
     var floorRate = floor.Requests / floor.Seconds;
@@ -155,10 +158,11 @@ try
     section.AppendLine("is configured as the equivalent reverse proxy (one `server`, `proxy_pass` to a keep-alive upstream, Host and X-Forwarded-For");
     section.AppendLine(CultureInfo.InvariantCulture, $"passed, access log off, `worker_processes auto`). {Concurrency} concurrent keep-alive HTTP/1.1 clients in the benchmark process send GETs back to");
     section.AppendLine(CultureInfo.InvariantCulture, $"back; {rounds} alternating rounds of {seconds} s per target after a 1 s warm-up. Client, backend and proxy share the machine's cores: nginx's");
-    section.AppendLine("workers may use all of them, as may the server's thread pool, so neither proxy has fewer cores than the other; the server process");
+    section.AppendLine("workers may use all of them, as may the ingress proxy's threads, so neither proxy has fewer cores than the other; the proxy is");
+    section.AppendLine("a child process of the server, which runs the API server and controllers meanwhile, as in use; both processes count in the CPU");
     section.AppendLine(!KubesharpExecutable.IsNative
-        ? "also runs the API server and controllers meanwhile, as it does in use, and its JIT is still tiering the proxy's code up in the\nfirst rounds (nginx is compiled ahead of time). The CPU line below is the less noise-prone comparison on a shared machine."
-        : "also runs the API server and controllers meanwhile, as it does in use; both proxies are compiled ahead of time. The CPU line\nbelow is the less noise-prone comparison on a shared machine.");
+        ? "and RSS lines, and the JIT is still tiering the proxy's code up in the first rounds (nginx is compiled ahead of time). The CPU\nline below is the less noise-prone comparison on a shared machine."
+        : "and RSS lines; both proxies are compiled ahead of time. The CPU line below is the less noise-prone comparison on a shared\nmachine.");
     section.AppendLine();
     section.AppendLine("| path | requests/s | p50 ms | p99 ms | failed | requests/s vs. direct |");
     section.AppendLine("|---|--:|--:|--:|--:|--:|");
@@ -179,6 +183,8 @@ try
         var ourCpu = 1e6 * proxyCpu[targets[1].Name] / Math.Max(1, ours.Requests);
         var peerCpu = 1e6 * proxyCpu[targets[2].Name] / Math.Max(1, peer.Requests);
         section.AppendLine(CultureInfo.InvariantCulture, $"Proxy CPU time (user + system) per request over the measured rounds: kubesharp server {ourCpu:0.0} µs, nginx {peerCpu:0.0} µs ({BenchmarkReport.Ratio(ourCpu, peerCpu)}).");
+        var nginxRss = RssMegabytes(nginx!.Id) + ChildProcesses(nginx.Id).Sum(RssMegabytes);
+        section.AppendLine(CultureInfo.InvariantCulture, $"RSS after the rounds: kubesharp server {serverRss:0.0} MB plus its ingress proxy process {proxyRss:0.0} MB; nginx (master and workers) {nginxRss:0.0} MB.");
     }
     else
     {
@@ -325,6 +331,20 @@ static double CpuSeconds(int pid)
     {
         var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        return 0;
+    }
+}
+
+// Resident memory of a process, from /proc (0 once it is gone).
+static double RssMegabytes(int pid)
+{
+    try
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
     {

@@ -44,6 +44,7 @@ internal static class KubesharpCommand
         root.Subcommands.Add(Commands.NodeTeardownCommands.Killall());
         root.Subcommands.Add(Commands.NodeTeardownCommands.Uninstall());
         root.Subcommands.Add(CheckConfigCommand.Create());
+        root.Subcommands.Add(IngressProxyCommand.Create());
         Logging.LogOptions.AddTo(root);
         root.Options.Add(ConfigurationArguments.ConfigOption);
         return root;

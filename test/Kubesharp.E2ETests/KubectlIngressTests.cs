@@ -111,6 +111,80 @@ public sealed class KubectlIngressTests : IAsyncLifetime
         Assert.Matches($@"web\s+kubesharp\s+web\.test\s+{Regex(address)}\s+80\s", table);
     }
 
+    [Fact]
+    public async Task Server_IngressProxy_ChildProcessWithInlineCompletionsEndsWithTheServer()
+    {
+        // The proxy is a child of the server, the runtime's inline socket completions on for it alone.
+        var server = process!;
+        int? child = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (child is null && DateTime.UtcNow < deadline)
+        {
+            var found = ChildProcesses(server.Id).FirstOrDefault(pid => ReadProc(pid, "cmdline").Contains("ingress-proxy", StringComparison.Ordinal));
+            child = found > 0 ? found : null;
+            if (child is null)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Assert.True(child is not null, "no ingress-proxy child of the server");
+        const string Inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1";
+        Assert.Contains(Inline, ReadProc(child.Value, "environ").Split('\0'));
+        Assert.DoesNotContain(Inline, ReadProc(server.Id, "environ").Split('\0'));
+        await WaitAsync(() => Accepts(httpPort), "the proxy to listen");
+
+        // However the server ends, even killed, the proxy ends with it and frees its ports.
+        server.Kill();
+        await server.WaitForExitAsync();
+        await WaitAsync(() => !Running(child.Value) && !Accepts(httpPort), "the proxy to end with the server");
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for " + what);
+            await Task.Delay(50);
+        }
+    }
+
+    private static bool Accepts(int port)
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string ReadProc(int pid, string file)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/{file}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
+
+    // A process that has ended but is not yet reaped (a zombie) counts as ended.
+    private static bool Running(int pid) => ReadProc(pid, "stat").Split(')')[^1].Trim() is { Length: > 0 } rest && rest[0] != 'Z';
+
+    private static IEnumerable<int> ChildProcesses(int parent) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ReadProc(pid, "stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, var ppid, ..] && ppid == parent.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .ToList();
+
     private static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
 
     private static int FreePort()

@@ -50,31 +50,12 @@ internal static partial class ServerCommand
         }
     }
 
-    /// <summary>Runs the ingress controller until the server stops; a port it cannot take is logged, not fatal to the server.</summary>
-    private static async Task RunIngressAsync(Kubesharp.Client.KubernetesClient client, IngressOptions? options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
-    {
-        if (options is null)
-        {
-            return;
-        }
-
-        var informers = new Kubesharp.Client.Informers.SharedInformerFactory(client, loggerFactory: loggerFactory);
-        await using var informersLifetime = informers.ConfigureAwait(false);
-        var controller = new IngressController(client, informers, options, loggerFactory, TimeProvider.System);
-        await using var controllerLifetime = controller.ConfigureAwait(false);
-        try
-        {
-            await controller.RunAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (IOException e)
-        {
-            LogIngressListenFailed(loggerFactory.CreateLogger<IngressController>(), options.HttpEndpoint, options.HttpsEndpoint, e.Message);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "The ingress controller could not listen on {Http} and {Https}: {Reason}")]
-    private static partial void LogIngressListenFailed(ILogger logger, IPEndPoint http, IPEndPoint https, string reason);
+    /// <summary>
+    /// Runs the ingress controller in its own process (<see cref="IngressProxy.IngressProxyProcess"/>) with the server's
+    /// admin credentials until the server stops; a port it cannot take is logged by it, not fatal to the server.
+    /// </summary>
+    private static Task RunIngressAsync(string kubeconfig, IngressOptions? options, IReadOnlyList<string> logArguments, ILoggerFactory loggerFactory, CancellationToken cancellationToken) =>
+        options is null
+            ? Task.CompletedTask
+            : new IngressProxy.IngressProxyProcess(options, kubeconfig, logArguments, loggerFactory.CreateLogger<IngressProxy.IngressProxyProcess>(), TimeProvider.System).RunAsync(cancellationToken);
 }

@@ -292,6 +292,7 @@ internal static partial class ServerCommand
                 SnapshotSchedule = result.GetValue(snapshotSchedule),
                 SnapshotRetention = result.GetValue(snapshotRetention),
                 Ingress = ingress,
+                LogArguments = [Logging.LogOptions.Verbosity.Name, result.GetValue(Logging.LogOptions.Verbosity).ToString(System.Globalization.CultureInfo.InvariantCulture), Logging.LogOptions.Format.Name, result.GetValue(Logging.LogOptions.Format) ?? "text"],
                 NodeCidrMaskSize = nodeCidrs.NodeCidrMaskSize,
                 Agent = !result.GetValue(disableAgent),
                 Scheduler = !result.GetValue(disableScheduler),
@@ -543,7 +544,7 @@ internal static partial class ServerCommand
             : RemoveDisabledAsync(() => Kubesharp.Volumes.LocalPathStorageClass.RemoveAsync(client, stop.Token), loggerFactory);
         var clusterServices = RunClusterServicesAsync(client, roles, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
         var addons = new Kubesharp.Addons.AddonDeployer(client, options.DataDir, roles.Disabled, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Addons.AddonDeployer>()).RunAsync(stop.Token);
-        var ingress = RunIngressAsync(client, roles.Ingress, loggerFactory, stop.Token);
+        var ingress = RunIngressAsync(server.KubeconfigPath, roles.Ingress, roles.LogArguments, loggerFactory, stop.Token);
         // One scheduler binds at a time across the servers of a cluster: the holder of the kube-system/kube-scheduler Lease.
         var scheduler = roles.Scheduler
             ? RunSchedulerAsync(schedulerClient, controllerOptions.Identity!, componentSync.Track("scheduler"), loggerFactory, stop.Token)
@@ -806,6 +807,9 @@ internal static partial class ServerCommand
 
         /// <summary>The built-in ingress controller, null when it does not run.</summary>
         public Kubesharp.Ingress.IngressOptions? Ingress { get; init; }
+
+        /// <summary>The server's logging flags, for the processes it starts of itself (the ingress proxy).</summary>
+        public IReadOnlyList<string> LogArguments { get; init; } = [];
 
         public string? LocalStorageDir { get; init; }
 
