@@ -54,16 +54,15 @@ public static class SchedulingVerdict
             }
         }
 
-        var kept = best.Select(v =>
+        var values = new long[best.Sum(v => v.SharedScoreCount)];
+        var kept = new NodeVerdict[best.Count];
+        var offset = 0;
+        for (var i = 0; i < best.Count; i++)
         {
-            var copy = new NodeVerdict(v.Node) { TotalScore = v.TotalScore };
-            foreach (var (plugin, score) in v.Scores)
-            {
-                copy.Scores[plugin] = score;
-            }
+            kept[i] = best[i].CopyWithScores(values, offset);
+            offset += best[i].SharedScoreCount;
+        }
 
-            return copy;
-        }).ToList();
         return result with { Verdicts = kept };
     }
 
