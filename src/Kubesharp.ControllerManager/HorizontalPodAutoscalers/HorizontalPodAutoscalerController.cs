@@ -36,7 +36,8 @@ internal sealed partial class HorizontalPodAutoscalerController : IController, I
     {
         this.context = context;
         options = context.Options.HorizontalPodAutoscaler;
-        queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(context.Time), context.Time);
+        // As upstream: a failed evaluation is retried one sync period later, never after a growing backoff.
+        queue = new WorkQueue<string>(new FixedIntervalRateLimiter<string>(options.SyncPeriod), context.Time);
         logger = context.LoggerFactory.CreateLogger<HorizontalPodAutoscalerController>();
         calculator = new ReplicaCalculator(new ReplicaCalculatorOptions { CpuInitializationPeriod = options.CpuInitializationPeriod, InitialReadinessDelay = options.InitialReadinessDelay });
         normalizer = new ReplicaNormalizer(context.Time, options.DownscaleStabilizationWindow);

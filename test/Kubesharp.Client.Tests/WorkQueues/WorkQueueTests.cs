@@ -100,6 +100,28 @@ public sealed class WorkQueueTests
     }
 
     [Fact]
+    public void AddRateLimited_FixedIntervalAfterManyFailures_ReadyAfterOneInterval()
+    {
+        var time = new ManualTimeProvider();
+        var limiter = new FixedIntervalRateLimiter<string>(TimeSpan.FromSeconds(15));
+        using var queue = new WorkQueue<string>(limiter, time);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(TimeSpan.FromSeconds(15), limiter.When("k"));
+        }
+
+        queue.AddRateLimited("k");
+        time.Advance(TimeSpan.FromSeconds(14));
+        Assert.Equal(0, queue.Length);
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.Equal(1, queue.Length);
+        Assert.Equal(21, queue.NumRequeues("k"));
+        queue.Forget("k");
+        Assert.Equal(0, queue.NumRequeues("k"));
+    }
+
+    [Fact]
     public void ItemExponentialFailureRateLimiter_ManyFailures_CappedAtMax()
     {
         var limiter = new ItemExponentialFailureRateLimiter<string>(TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(1000));
