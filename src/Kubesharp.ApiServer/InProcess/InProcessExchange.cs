@@ -31,31 +31,31 @@ internal sealed class InProcessExchange :
     /// <summary>Bytes written without a flush after which they are flushed: bounds the pipe as Kestrel's output does.</summary>
     internal const int FlushThreshold = 32 * 1024;
 
-    private readonly InProcessTransport _transport;
-    private readonly Pipe _pipe = new(new PipeOptions(useSynchronizationContext: false));
-    private readonly CancellationTokenSource _aborted = new();
-    private readonly TaskCompletionSource _ready = new();
-    private readonly object _gate = new();
-    private Stack<(Func<object, Task> Callback, object State)>? _onStarting;
-    private Stack<(Func<object, Task> Callback, object State)>? _onCompleted;
-    private CancellationTokenRegistration _stopping;
-    private int _statusCode = StatusCodes.Status200OK;
-    private volatile bool _started;
-    private volatile bool _headersSent;
-    private volatile bool _finished;
-    private volatile bool _awaited;
-    private bool _bodyCompleted;
-    private Exception? _abortedWith;
+    private readonly InProcessTransport transport;
+    private readonly Pipe pipe = new(new PipeOptions(useSynchronizationContext: false));
+    private readonly CancellationTokenSource aborted = new();
+    private readonly TaskCompletionSource ready = new();
+    private readonly object gate = new();
+    private Stack<(Func<object, Task> Callback, object State)>? onStarting;
+    private Stack<(Func<object, Task> Callback, object State)>? onCompleted;
+    private CancellationTokenRegistration stopping;
+    private int statusCode = StatusCodes.Status200OK;
+    private volatile bool started;
+    private volatile bool headersSent;
+    private volatile bool finished;
+    private volatile bool awaited;
+    private bool bodyCompleted;
+    private Exception? abortedWith;
 
     public InProcessExchange(InProcessTransport transport, X509Certificate2 clientCertificate, string connectionId)
     {
-        _transport = transport;
+        this.transport = transport;
         ClientCertificate = clientCertificate;
         ConnectionId = connectionId;
-        RequestAborted = _aborted.Token;
-        Writer = new ResponseBodyWriter(this, _pipe.Writer);
+        RequestAborted = aborted.Token;
+        Writer = new ResponseBodyWriter(this, pipe.Writer);
         Stream = Writer.AsStream(leaveOpen: true);
-        ResponseBody = new ResponseBodyStream(this, _pipe.Reader);
+        ResponseBody = new ResponseBodyStream(this, pipe.Reader);
         RequestServices = transport.Services;
         var local = transport.LocalEndPoint;
         LocalIpAddress = local.Address;
@@ -106,15 +106,15 @@ internal sealed class InProcessExchange :
     // Response.
     public int StatusCode
     {
-        get => _statusCode;
+        get => statusCode;
         set
         {
-            if (_started)
+            if (started)
             {
                 throw new InvalidOperationException("StatusCode cannot be set because the response has already started.");
             }
 
-            _statusCode = value;
+            statusCode = value;
         }
     }
 
@@ -131,7 +131,7 @@ internal sealed class InProcessExchange :
         set => throw new NotSupportedException("The response body is replaced through IHttpResponseBodyFeature.");
     }
 
-    public bool HasStarted => _started;
+    public bool HasStarted => started;
 
     public Stream Stream { get; }
 
@@ -141,23 +141,23 @@ internal sealed class InProcessExchange :
     internal ResponseBodyStream ResponseBody { get; }
 
     /// <summary>Completes when the response may be handed to the client.</summary>
-    internal Task Ready => _ready.Task;
+    internal Task Ready => ready.Task;
 
-    internal bool Finished => _finished;
+    internal bool Finished => finished;
 
-    internal bool HeadersSent => _headersSent;
+    internal bool HeadersSent => headersSent;
 
     public void OnStarting(Func<object, Task> callback, object state)
     {
-        if (_started)
+        if (started)
         {
             throw new InvalidOperationException("OnStarting cannot be set because the response has already started.");
         }
 
-        (_onStarting ??= new()).Push((callback, state));
+        (onStarting ??= new()).Push((callback, state));
     }
 
-    public void OnCompleted(Func<object, Task> callback, object state) => (_onCompleted ??= new()).Push((callback, state));
+    public void OnCompleted(Func<object, Task> callback, object state) => (onCompleted ??= new()).Push((callback, state));
 
     public void DisableBuffering()
     {
@@ -184,22 +184,22 @@ internal sealed class InProcessExchange :
 
     internal void Abort(Exception reason)
     {
-        lock (_gate)
+        lock (gate)
         {
-            if (_abortedWith is not null)
+            if (abortedWith is not null)
             {
                 return;
             }
 
-            _abortedWith = reason;
+            abortedWith = reason;
         }
 
         // Off the caller's thread, as Kestrel does: what the pipeline registered on RequestAborted must not run on a client's thread.
-        ThreadPool.UnsafeQueueUserWorkItem(static aborted => aborted.Cancel(), _aborted, preferLocal: false);
+        ThreadPool.UnsafeQueueUserWorkItem(static aborted => aborted.Cancel(), aborted, preferLocal: false);
 
         // Either end of the pipe may be in use on another thread: both are woken, and each side ends itself.
-        _pipe.Reader.CancelPendingRead();
-        _pipe.Writer.CancelPendingFlush();
+        pipe.Reader.CancelPendingRead();
+        pipe.Writer.CancelPendingFlush();
         Signal(inline: false);
     }
 
@@ -208,76 +208,76 @@ internal sealed class InProcessExchange :
     {
         get
         {
-            lock (_gate)
+            lock (gate)
             {
-                return _abortedWith;
+                return abortedWith;
             }
         }
     }
 
     /// <summary>The first write starts the response (its status and headers are fixed); they reach the client later.</summary>
-    internal void MarkStarted() => _started = true;
+    internal void MarkStarted() => started = true;
 
     /// <summary>Runs the OnStarting callbacks (last registered first, as Kestrel) and fixes the headers, once.</summary>
     internal async ValueTask SendHeadersAsync()
     {
-        if (_headersSent)
+        if (headersSent)
         {
             return;
         }
 
-        while (_onStarting is { Count: > 0 } callbacks)
+        while (onStarting is { Count: > 0 } callbacks)
         {
             var (callback, state) = callbacks.Pop();
             await callback(state).ConfigureAwait(false);
         }
 
-        _started = true;
+        started = true;
         if (ResponseHeaders is HeaderDictionary headers)
         {
             headers.IsReadOnly = true;
         }
 
-        _headersSent = true;
+        headersSent = true;
         Signal(inline: false);
     }
 
     /// <summary>Lets the client have the response; off the pipeline's thread when the client is already waiting for it.</summary>
     internal void Signal(bool inline)
     {
-        if (inline || !_awaited)
+        if (inline || !awaited)
         {
-            _ready.TrySetResult();
+            ready.TrySetResult();
         }
-        else if (!_ready.Task.IsCompleted)
+        else if (!ready.Task.IsCompleted)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(static ready => ready.TrySetResult(), _ready, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static ready => ready.TrySetResult(), ready, preferLocal: false);
         }
     }
 
-    internal void MarkAwaited() => _awaited = true;
+    internal void MarkAwaited() => awaited = true;
 
     /// <summary>Runs the request pipeline, then completes the response and runs the completion callbacks.</summary>
     internal async Task RunAsync(HttpContext context)
     {
-        _stopping = _transport.Aborting.UnsafeRegister(static state => ((InProcessExchange)state!).Abort(), this);
+        stopping = transport.Aborting.UnsafeRegister(static state => ((InProcessExchange)state!).Abort(), this);
         try
         {
             try
             {
-                await _transport.Pipeline(context).ConfigureAwait(false);
+                await transport.Pipeline(context).ConfigureAwait(false);
                 await SendHeadersAsync().ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                if (_started)
+                if (started)
                 {
                     // Too late for a status: the stream is reset, as Kestrel resets it.
                     Abort(new IOException("The server ended the response with an error.", ex));
                 }
                 else
                 {
-                    _statusCode = StatusCodes.Status500InternalServerError;
+                    statusCode = StatusCodes.Status500InternalServerError;
                     ResponseHeaders.Clear();
                     ResponseHeaders.ContentLength = 0;
                     await SendHeadersAsync().ConfigureAwait(false);
@@ -286,7 +286,7 @@ internal sealed class InProcessExchange :
 
             // On the pipeline's side of the pipe, so no write of it is in flight: an abort reaches a reader still reading.
             CompleteBody(AbortedWith);
-            while (_onCompleted is { Count: > 0 } callbacks)
+            while (onCompleted is { Count: > 0 } callbacks)
             {
                 var (callback, state) = callbacks.Pop();
                 try
@@ -301,18 +301,18 @@ internal sealed class InProcessExchange :
         }
         finally
         {
-            await _stopping.DisposeAsync().ConfigureAwait(false);
-            _finished = true;
+            await stopping.DisposeAsync().ConfigureAwait(false);
+            finished = true;
             Signal(inline: true);
-            _transport.Exit();
+            transport.Exit();
         }
     }
 
     /// <summary>The client is done with the response: a request still running is aborted, as on a closed stream.</summary>
     internal void ClientClosed()
     {
-        _pipe.Reader.Complete();
-        if (!_finished)
+        pipe.Reader.Complete();
+        if (!finished)
         {
             Abort(new IOException("The client closed the response."));
         }
@@ -320,17 +320,17 @@ internal sealed class InProcessExchange :
 
     private void CompleteBody(Exception? error)
     {
-        lock (_gate)
+        lock (gate)
         {
-            if (_bodyCompleted)
+            if (bodyCompleted)
             {
                 return;
             }
 
-            _bodyCompleted = true;
+            bodyCompleted = true;
         }
 
-        _pipe.Writer.Complete(error);
+        pipe.Writer.Complete(error);
     }
 
     /// <summary>
@@ -339,7 +339,7 @@ internal sealed class InProcessExchange :
     /// </summary>
     private sealed class ResponseBodyWriter(InProcessExchange exchange, PipeWriter inner) : PipeWriter
     {
-        private long _unflushed;
+        private long unflushed;
 
         public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
 
@@ -348,7 +348,7 @@ internal sealed class InProcessExchange :
         public override void Advance(int bytes)
         {
             inner.Advance(bytes);
-            _unflushed += bytes;
+            unflushed += bytes;
         }
 
         public override Memory<byte> GetMemory(int sizeHint = 0)
@@ -377,8 +377,8 @@ internal sealed class InProcessExchange :
         {
             // The headers go first: a flush that waits for the reader must not wait for a client not yet given the response.
             await exchange.SendHeadersAsync().ConfigureAwait(false);
-            _unflushed = 0;
-            if (exchange._bodyCompleted || exchange._aborted.IsCancellationRequested)
+            unflushed = 0;
+            if (exchange.bodyCompleted || exchange.aborted.IsCancellationRequested)
             {
                 return new FlushResult(isCanceled: false, isCompleted: true);
             }
@@ -390,8 +390,8 @@ internal sealed class InProcessExchange :
         {
             exchange.MarkStarted();
             inner.Write(source.Span);
-            _unflushed += source.Length;
-            return _unflushed >= FlushThreshold ? FlushAsync(cancellationToken) : ValueTask.FromResult(new FlushResult(isCanceled: false, isCompleted: false));
+            unflushed += source.Length;
+            return unflushed >= FlushThreshold ? FlushAsync(cancellationToken) : ValueTask.FromResult(new FlushResult(isCanceled: false, isCompleted: false));
         }
     }
 }

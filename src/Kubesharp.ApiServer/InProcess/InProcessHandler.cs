@@ -8,22 +8,22 @@ namespace Kubesharp.ApiServer.InProcess;
 
 /// <summary>
 /// An <see cref="HttpMessageHandler"/> that hands each request to the API server's request pipeline in this process,
-/// as from a client presenting <see cref="_certificate"/> over TLS: authentication, authorization, admission, flow
+/// as from a client presenting <see cref="certificate"/> over TLS: authentication, authorization, admission, flow
 /// control, audit and watches run as for a remote client; TLS, HTTP/2 framing and sockets are skipped.
 /// </summary>
 internal sealed class InProcessHandler : HttpMessageHandler
 {
-    private readonly InProcessTransport _transport;
+    private readonly InProcessTransport transport;
 
     // The public certificate only, as a TLS handshake would have delivered it to the server.
-    private readonly X509Certificate2 _certificate;
-    private readonly string _connectionId;
+    private readonly X509Certificate2 certificate;
+    private readonly string connectionId;
 
     public InProcessHandler(InProcessTransport transport, X509Certificate2 clientCertificate)
     {
-        _transport = transport;
-        _certificate = X509CertificateLoader.LoadCertificate(clientCertificate.RawData);
-        _connectionId = transport.NextConnectionId();
+        this.transport = transport;
+        certificate = X509CertificateLoader.LoadCertificate(clientCertificate.RawData);
+        connectionId = transport.NextConnectionId();
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -34,12 +34,12 @@ internal sealed class InProcessHandler : HttpMessageHandler
             ? absolute
             : throw new InvalidOperationException("An in-process request needs an absolute URI (a client with a BaseAddress).");
         var body = request.Content is { } content ? await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false) : null;
-        if (!_transport.TryEnter())
+        if (!transport.TryEnter())
         {
             throw new HttpRequestException(HttpRequestError.ConnectionError, "The API server is stopped.");
         }
 
-        var exchange = new InProcessExchange(_transport, _certificate, _connectionId);
+        var exchange = new InProcessExchange(transport, certificate, connectionId);
         try
         {
             var context = new DefaultHttpContext(Features(exchange));
@@ -52,7 +52,7 @@ internal sealed class InProcessHandler : HttpMessageHandler
         }
         catch
         {
-            _transport.Exit();
+            transport.Exit();
             throw;
         }
 
@@ -155,7 +155,7 @@ internal sealed class InProcessHandler : HttpMessageHandler
     {
         if (disposing)
         {
-            _certificate.Dispose();
+            certificate.Dispose();
         }
 
         base.Dispose(disposing);

@@ -12,11 +12,11 @@ internal sealed class InProcessTransport : IDisposable
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly CancellationTokenSource _aborting = new();
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _active;
-    private volatile bool _stopped;
-    private long _connections;
+    private readonly CancellationTokenSource aborting = new();
+    private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int active;
+    private volatile bool stopped;
+    private long connections;
 
     public InProcessTransport(RequestDelegate pipeline, IServiceProvider services)
     {
@@ -33,16 +33,16 @@ internal sealed class InProcessTransport : IDisposable
     public IPEndPoint LocalEndPoint { get; set; } = new(IPAddress.Loopback, 0);
 
     /// <summary>Ends the requests still running when the server stops.</summary>
-    public CancellationToken Aborting => _aborting.Token;
+    public CancellationToken Aborting => aborting.Token;
 
     /// <summary>A connection id per handler, as each component would hold its own connection.</summary>
-    public string NextConnectionId() => "in-process-" + Interlocked.Increment(ref _connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public string NextConnectionId() => "in-process-" + Interlocked.Increment(ref connections).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Counts a request in; false once the server stops, where a socket would be refused.</summary>
     public bool TryEnter()
     {
-        Interlocked.Increment(ref _active);
-        if (!_stopped)
+        Interlocked.Increment(ref active);
+        if (!stopped)
         {
             return true;
         }
@@ -53,17 +53,17 @@ internal sealed class InProcessTransport : IDisposable
 
     public void Exit()
     {
-        if (Interlocked.Decrement(ref _active) == 0 && _stopped)
+        if (Interlocked.Decrement(ref active) == 0 && stopped)
         {
-            _drained.TrySetResult();
+            drained.TrySetResult();
         }
     }
 
     /// <summary>Refuses new requests, lets the running ones end for a while (watches end with the host), then aborts the rest.</summary>
     public async Task StopAsync()
     {
-        _stopped = true;
-        if (Volatile.Read(ref _active) == 0)
+        stopped = true;
+        if (Volatile.Read(ref active) == 0)
         {
             return;
         }
@@ -73,7 +73,7 @@ internal sealed class InProcessTransport : IDisposable
             return;
         }
 
-        await _aborting.CancelAsync().ConfigureAwait(false);
+        await aborting.CancelAsync().ConfigureAwait(false);
         await WaitDrainedAsync().ConfigureAwait(false);
     }
 
@@ -81,14 +81,14 @@ internal sealed class InProcessTransport : IDisposable
     {
         try
         {
-            await _drained.Task.WaitAsync(DrainTimeout).ConfigureAwait(false);
+            await drained.Task.WaitAsync(DrainTimeout).ConfigureAwait(false);
             return true;
         }
         catch (TimeoutException)
         {
-            return Volatile.Read(ref _active) == 0;
+            return Volatile.Read(ref active) == 0;
         }
     }
 
-    public void Dispose() => _aborting.Dispose();
+    public void Dispose() => aborting.Dispose();
 }

@@ -9,7 +9,7 @@ namespace Kubesharp.ApiServer.InProcess;
 /// </summary>
 internal sealed class ResponseBodyStream(InProcessExchange exchange, PipeReader reader) : Stream
 {
-    private bool _disposed;
+    private bool disposed;
 
     public override bool CanRead => true;
 
@@ -27,7 +27,7 @@ internal sealed class ResponseBodyStream(InProcessExchange exchange, PipeReader 
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(disposed, this);
         while (true)
         {
             var result = await ReadResultAsync(cancellationToken).ConfigureAwait(false);
@@ -53,7 +53,7 @@ internal sealed class ResponseBodyStream(InProcessExchange exchange, PipeReader 
 
     public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(disposed, this);
         while (true)
         {
             var result = await ReadResultAsync(cancellationToken).ConfigureAwait(false);
@@ -111,9 +111,9 @@ internal sealed class ResponseBodyStream(InProcessExchange exchange, PipeReader 
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing && !_disposed)
+        if (disposing && !disposed)
         {
-            _disposed = true;
+            disposed = true;
             exchange.ClientClosed();
         }
 
