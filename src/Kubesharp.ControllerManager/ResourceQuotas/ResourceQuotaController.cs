@@ -7,6 +7,7 @@ using Kubesharp.Client;
 using Kubesharp.Client.Informers;
 using Kubesharp.Client.Reconciliation;
 using Kubesharp.Client.WorkQueues;
+using Kubesharp.ControllerManager.Objects;
 using Microsoft.Extensions.Logging;
 
 namespace Kubesharp.ControllerManager.ResourceQuotas;
@@ -42,7 +43,18 @@ internal sealed class ResourceQuotaController : IController, IReconciler
         var podInformer = context.Informers.Informer<Pod>();
         quotas = quotaInformer.Lister;
         pods = podInformer.Lister;
-        quotaInformer.AddEventHandler(q => queue.Add(ObjectKey.Of(q)), (_, q) => queue.Add(ObjectKey.Of(q)));
+        // As upstream, only a changed spec is recounted at once, never a status change: admission charges status.used
+        // before the object it charged is written, and a recount set off by the charge could count the namespace
+        // without that object and undo the charge.
+        quotaInformer.AddEventHandler(
+            q => queue.Add(ObjectKey.Of(q)),
+            (old, q) =>
+            {
+                if (!ObjectCopy.SemanticEquals(old.Spec ?? new ResourceQuotaSpec(), q.Spec ?? new ResourceQuotaSpec()))
+                {
+                    queue.Add(ObjectKey.Of(q));
+                }
+            });
         podInformer.AddEventHandler(EnqueueQuotas, (_, p) => EnqueueQuotas(p), EnqueueQuotas);
         syncs.Add(quotaInformer.WaitForSyncAsync);
         syncs.Add(podInformer.WaitForSyncAsync);
