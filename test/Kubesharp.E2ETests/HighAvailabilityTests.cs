@@ -77,9 +77,14 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
         await EventuallyAsync(() => Task.FromResult(acknowledged.Count >= 3), TimeSpan.FromSeconds(60), "no write was acknowledged before the kill");
 
         // The kill comes once the rollout has begun and before it ends (minReadySeconds makes it take over 20 s).
+        var generationBefore = (await DeploymentStatusAsync(survivors[0]))!.Generation;
         (await KubectlAsync(survivors[0], "set", "image", "deployment/web", "web=registry.invalid/web:v2", "-n", "default")).Ok();
         DeploymentStatus? atKill = null;
-        await EventuallyAsync(async () => (atKill = await DeploymentStatusAsync(survivors[0])) is { Updated: > 0 }, TimeSpan.FromSeconds(120), "the rollout did not begin");
+        // A status the controller wrote for the new template: until then it still counts the old revision's pods as updated.
+        await EventuallyAsync(
+            async () => (atKill = await DeploymentStatusAsync(survivors[0])) is { Updated: > 0 } s && s.Generation > generationBefore && s.ObservedGeneration == s.Generation,
+            TimeSpan.FromSeconds(120),
+            "the rollout did not begin");
         Kill(leader!);
         var killedAt = DateTimeOffset.UtcNow;
         var gap = Stopwatch.StartNew();
@@ -252,14 +257,14 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
 
     private async Task<DeploymentStatus?> DeploymentStatusAsync(Server server)
     {
-        var result = await KubectlAsync(server, "get", "deployment", "web", "-n", "default", "-o", "jsonpath={.status.replicas} {.status.updatedReplicas} {.status.availableReplicas}", "--request-timeout=5s");
+        var result = await KubectlAsync(server, "get", "deployment", "web", "-n", "default", "-o", "jsonpath={.status.replicas} {.status.updatedReplicas} {.status.availableReplicas} {.metadata.generation} {.status.observedGeneration}", "--request-timeout=5s");
         if (result.ExitCode != 0)
         {
             return null;
         }
 
         var fields = result.Output.Split(' ').Select(f => int.TryParse(f, CultureInfo.InvariantCulture, out var n) ? n : 0).ToArray();
-        return fields.Length == 3 ? new DeploymentStatus(fields[0], fields[1], fields[2]) : null;
+        return fields.Length == 5 ? new DeploymentStatus(fields[0], fields[1], fields[2], fields[3], fields[4]) : null;
     }
 
     /// <summary>A Deployment of <see cref="Replicas"/> pods on the simulated nodes, each available 5 s after it is ready.</summary>
@@ -435,7 +440,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
         return new Uri(server).Port;
     }
 
-    private sealed record DeploymentStatus(int Replicas, int Updated, int Available);
+    private sealed record DeploymentStatus(int Replicas, int Updated, int Available, int Generation, int ObservedGeneration);
 
     private sealed record Server(string Name, string DataDir, Process Process, string[] Arguments, int EtcdClientPort, int EtcdPeerPort, int HttpsPort)
     {
