@@ -31,6 +31,13 @@ internal static class GarbageCollectionRules
             return DependentDecision.None;
         }
 
+        var orphaned = owners.Where(o => o.State == OwnerState.Orphaned).Select(o => o.Reference.Uid!).ToList();
+        if (orphaned.Count > 0)
+        {
+            // The owner's deletion orphaned its dependents: drop the reference first, then judge the rest.
+            return new DependentDecision(orphaned, [], null);
+        }
+
         var solid = owners.Where(o => o.State == OwnerState.Solid).ToList();
         var dangling = owners.Where(o => o.State == OwnerState.Dangling).Select(o => o.Reference.Uid!).ToList();
         var waiting = owners.Where(o => o.State == OwnerState.WaitingForDependentsDeletion).ToList();

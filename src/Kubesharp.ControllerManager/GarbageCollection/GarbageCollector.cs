@@ -47,6 +47,16 @@ internal sealed partial class GarbageCollector : IController, IReconciler
     /// <summary>Dependents with an owner of a kind no monitored resource has; looked at again after each discovery.</summary>
     private readonly HashSet<string> unresolved = new(StringComparer.Ordinal);
 
+    /// <summary>How long the uid of an owner deleted with orphaning is remembered; see <see cref="orphanedOwners"/>.</summary>
+    private static readonly TimeSpan OrphanedOwnerMemory = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Owners whose orphan finalizer this collector removed, with when. The monitors of other resources can lag the
+    /// owner's: a dependent created just before the deletion may reach the graph only after the owner is gone, and
+    /// must then be orphaned, not collected.
+    /// </summary>
+    private readonly Dictionary<string, DateTimeOffset> orphanedOwners = new(StringComparer.Ordinal);
+
     /// <summary>
     /// Held back while new monitors fill their caches, so no decision (an orphaning, say) is taken on a graph that
     /// does not yet hold the dependents of a new resource.
@@ -431,7 +441,33 @@ internal sealed partial class GarbageCollector : IController, IReconciler
             await dependent.Monitor.PatchAsync(dependentMeta.Namespace, dependentMeta.Name!, MetadataPatch.OwnerReferences(dependentMeta, remaining), cancellationToken).ConfigureAwait(false);
         }
 
+        RememberOrphaned(meta.Uid!);
         await node.Monitor.PatchAsync(meta.Namespace, meta.Name!, MetadataPatch.Finalizers(meta, meta.Finalizers!.Where(f => f != GarbageCollectionRules.OrphanFinalizer).ToList()), cancellationToken).ConfigureAwait(false);
+    }
+
+    private void RememberOrphaned(string ownerUid)
+    {
+        var now = context.Time.GetUtcNow();
+        lock (gate)
+        {
+            foreach (var (uid, at) in orphanedOwners.ToList())
+            {
+                if (now - at > OrphanedOwnerMemory)
+                {
+                    orphanedOwners.Remove(uid);
+                }
+            }
+
+            orphanedOwners[ownerUid] = now;
+        }
+    }
+
+    private bool WasOrphaned(string ownerUid)
+    {
+        lock (gate)
+        {
+            return orphanedOwners.ContainsKey(ownerUid);
+        }
     }
 
     private List<(string Uid, ObjectMeta Meta)> Dependents(string ownerUid)
@@ -514,7 +550,7 @@ internal sealed partial class GarbageCollector : IController, IReconciler
 
         if (owner is null || owner.Uid != reference.Uid)
         {
-            return OwnerState.Dangling;
+            return reference.Uid is not null && WasOrphaned(reference.Uid) ? OwnerState.Orphaned : OwnerState.Dangling;
         }
 
         return GarbageCollectionRules.IsDeletingDependents(owner) ? OwnerState.WaitingForDependentsDeletion : OwnerState.Solid;

@@ -11,4 +11,10 @@ internal enum OwnerState
 
     /// <summary>Being deleted in the foreground: it waits for blocking dependents to go first.</summary>
     WaitingForDependentsDeletion,
+
+    /// <summary>
+    /// Gone after a deletion that orphaned its dependents: a dependent the collector saw only after the orphaning
+    /// loses the reference and stays, as the deletion asked.
+    /// </summary>
+    Orphaned,
 }

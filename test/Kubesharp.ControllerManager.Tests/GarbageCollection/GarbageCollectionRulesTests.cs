@@ -28,6 +28,16 @@ public sealed class GarbageCollectionRulesTests
     }
 
     [Fact]
+    public void ForDependent_OwnerGoneAfterOrphaning_DropsTheReferenceAndKeepsTheObject()
+    {
+        var decision = GarbageCollectionRules.ForDependent(Item(), [(Ref("a"), OwnerState.Orphaned), (Ref("b"), OwnerState.Dangling)], false, false);
+
+        Assert.Null(decision.DeletePolicy);
+        Assert.Equal(["a"], decision.RemoveOwners);
+        Assert.Equal(["b"], GarbageCollectionRules.Apply([Ref("a"), Ref("b")], decision).Select(r => r.Uid));
+    }
+
+    [Fact]
     public void ForDependent_OwnerAlive_DoesNothing()
     {
         Assert.True(GarbageCollectionRules.ForDependent(Item(), [(Ref("a"), OwnerState.Solid)], false, false).IsNone);

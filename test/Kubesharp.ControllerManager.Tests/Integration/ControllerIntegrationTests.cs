@@ -147,6 +147,27 @@ public sealed class ControllerIntegrationTests(ControllerCluster cluster) : ICla
     }
 
     [Fact]
+    public async Task Delete_Orphan_DependentSeenOnlyAfterTheOwnerWentIsOrphanedNotCollected()
+    {
+        var ns = await NewNamespaceAsync();
+        var maps = cluster.Client.Resource<ConfigMap>();
+        var owner = await maps.CreateAsync(new ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = new ObjectMeta { Name = "owner", Namespace = ns } });
+        await maps.DeleteAsync(ns, "owner", new DeleteOptions { PropagationPolicy = "Orphan" });
+        await ControllerCluster.EventuallyAsync(() => cluster.TryGetAsync<ConfigMap>(ns, "owner"), m => m is null, "the owner to go");
+
+        // Stands for a dependent written just before the orphaning deletion whose watch event reached the collector
+        // after the owner's: the deletion asked for it to stay.
+        var reference = new OwnerReference { ApiVersion = "v1", Kind = "ConfigMap", Name = "owner", Uid = owner.Metadata!.Uid };
+        await maps.CreateAsync(new ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = new ObjectMeta { Name = "late", Namespace = ns, OwnerReferences = [reference] } });
+        await ControllerCluster.EventuallyAsync(() => cluster.TryGetAsync<ConfigMap>(ns, "late"), m => m?.Metadata!.OwnerReferences is null or { Count: 0 }, "the reference to be dropped");
+
+        // An owner that was never deleted with orphaning still takes its dependents with it.
+        await maps.CreateAsync(new ConfigMap { ApiVersion = "v1", Kind = "ConfigMap", Metadata = new ObjectMeta { Name = "stray", Namespace = ns, OwnerReferences = [reference with { Uid = Guid.NewGuid().ToString() }] } });
+        await ControllerCluster.EventuallyAsync(() => cluster.TryGetAsync<ConfigMap>(ns, "stray"), m => m is null, "the dependent of a missing owner to be collected");
+        Assert.NotNull(await cluster.TryGetAsync<ConfigMap>(ns, "late"));
+    }
+
+    [Fact]
     public async Task ReplicationController_CreatedScaledAndDeleted_KeepsItsPodCountWithUpstreamsStatusAndEvents()
     {
         var ns = await NewNamespaceAsync();
