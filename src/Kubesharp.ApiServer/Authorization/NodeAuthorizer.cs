@@ -95,9 +95,9 @@ internal sealed class NodeAuthorizer
             return false;
         }
 
-        foreach (var pod in _registry.Cache.For(_pods).Snapshot.Values)
+        foreach (var pod in _registry.Cache.For(_pods).InNamespace(@namespace).Values)
         {
-            if (pod.Namespace == @namespace && NodeOf(pod.Root) == node && Uses(pod.Root, resource, name))
+            if (NodeOf(pod.Root) == node && Uses(pod.Root, resource, name))
             {
                 return true;
             }

@@ -17,10 +17,22 @@ internal sealed class ResourceCache
     private ImmutableSortedDictionary<string, CachedObject> _objects = ImmutableSortedDictionary.Create<string, CachedObject>(StringComparer.Ordinal);
     private ImmutableSortedDictionary<string, CorruptObject> _corrupt = ImmutableSortedDictionary.Create<string, CorruptObject>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The same objects split by namespace, so that a namespace's list, watch or clean-up reads only that namespace
+    /// rather than every object of the resource. Keys are the full keys, so each namespace's order is the store's.
+    /// </summary>
+    private ImmutableDictionary<string, ImmutableSortedDictionary<string, CachedObject>> _byNamespace = ImmutableDictionary.Create<string, ImmutableSortedDictionary<string, CachedObject>>(StringComparer.Ordinal);
+
+    private static readonly ImmutableSortedDictionary<string, CachedObject> NoObjects = ImmutableSortedDictionary.Create<string, CachedObject>(StringComparer.Ordinal);
+
+    /// <summary>Length of the resource's key prefix, after which a namespaced key holds "namespace/name".</summary>
+    private readonly int _keyPrefixLength;
+
     public ResourceCache(string groupResource, int historyLimit)
     {
         GroupResource = groupResource;
         _historyLimit = historyLimit;
+        _keyPrefixLength = WatchCache.RegistryPrefix.Length + groupResource.Length + 1;
     }
 
     public string GroupResource { get; }
@@ -30,15 +42,19 @@ internal sealed class ResourceCache
 
     public ImmutableSortedDictionary<string, CachedObject> Snapshot => Volatile.Read(ref _objects);
 
+    /// <summary>The objects of one namespace (none for a cluster-scoped resource), in key order.</summary>
+    public ImmutableSortedDictionary<string, CachedObject> InNamespace(string @namespace) =>
+        Volatile.Read(ref _byNamespace).TryGetValue(@namespace, out var objects) ? objects : NoObjects;
+
     /// <summary>
-    /// The objects and the revision they are consistent at, given the global cache revision read just before:
-    /// the later of it and this resource's last applied change.
+    /// The objects, of one namespace or all, and the revision they are consistent at, given the global cache revision
+    /// read just before: the later of it and this resource's last applied change.
     /// </summary>
-    public (ImmutableSortedDictionary<string, CachedObject> Objects, long Revision) SnapshotAt(long globalRevision)
+    public (ImmutableSortedDictionary<string, CachedObject> Objects, long Revision) SnapshotAt(long globalRevision, string? @namespace = null)
     {
         lock (_gate)
         {
-            return (_objects, Math.Max(globalRevision, _lastRevision));
+            return (@namespace is null ? _objects : InNamespace(@namespace), Math.Max(globalRevision, _lastRevision));
         }
     }
 
@@ -65,7 +81,12 @@ internal sealed class ResourceCache
     {
         lock (_gate)
         {
-            Volatile.Write(ref _objects, _objects.Remove(corrupt.Key));
+            if (_objects.TryGetValue(corrupt.Key, out var held))
+            {
+                Volatile.Write(ref _objects, _objects.Remove(corrupt.Key));
+                Index(held, removed: true);
+            }
+
             Volatile.Write(ref _corrupt, _corrupt.SetItem(corrupt.Key, corrupt));
             _lastRevision = revision;
             _history.Clear();
@@ -112,7 +133,15 @@ internal sealed class ResourceCache
                 builder[o.Key] = o;
             }
 
-            Volatile.Write(ref _objects, builder.ToImmutable());
+            var all = builder.ToImmutable();
+            var byNamespace = ImmutableDictionary.CreateBuilder<string, ImmutableSortedDictionary<string, CachedObject>>(StringComparer.Ordinal);
+            foreach (var group in all.Values.Where(o => NamespaceOf(o.Key) is not null).GroupBy(o => NamespaceOf(o.Key)!, StringComparer.Ordinal))
+            {
+                byNamespace[group.Key] = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, group.Select(o => KeyValuePair.Create(o.Key, o)));
+            }
+
+            Volatile.Write(ref _objects, all);
+            Volatile.Write(ref _byNamespace, byNamespace.ToImmutable());
             _history.Clear();
             HistoryStartRevision = revision;
             _lastRevision = revision;
@@ -130,7 +159,9 @@ internal sealed class ResourceCache
         lock (_gate)
         {
             var obj = change.Object!;
-            Volatile.Write(ref _objects, change.Type == CacheEventType.Deleted ? _objects.Remove(obj.Key) : _objects.SetItem(obj.Key, obj));
+            var removed = change.Type == CacheEventType.Deleted;
+            Volatile.Write(ref _objects, removed ? _objects.Remove(obj.Key) : _objects.SetItem(obj.Key, obj));
+            Index(obj, removed);
             if (!_corrupt.IsEmpty && _corrupt.ContainsKey(obj.Key))
             {
                 Volatile.Write(ref _corrupt, _corrupt.Remove(obj.Key));
@@ -144,6 +175,34 @@ internal sealed class ResourceCache
 
             Publish(change);
         }
+    }
+
+    /// <summary>Brings the namespace index in line with one change of <see cref="_objects"/>; called under the gate.</summary>
+    private void Index(CachedObject obj, bool removed)
+    {
+        if (NamespaceOf(obj.Key) is not { } ns)
+        {
+            return;
+        }
+
+        var current = _byNamespace.TryGetValue(ns, out var objects) ? objects : NoObjects;
+        var next = removed ? current.Remove(obj.Key) : current.SetItem(obj.Key, obj);
+        Volatile.Write(ref _byNamespace, next.IsEmpty ? _byNamespace.Remove(ns) : _byNamespace.SetItem(ns, next));
+    }
+
+    /// <summary>
+    /// The namespace a key lies under, read from the key as a list's key prefix would match it (not from the object,
+    /// whose stored metadata another writer may have left without one); null for a cluster-scoped key.
+    /// </summary>
+    private string? NamespaceOf(string key)
+    {
+        if (key.Length <= _keyPrefixLength)
+        {
+            return null;
+        }
+
+        var slash = key.IndexOf('/', _keyPrefixLength);
+        return slash < 0 ? null : key[_keyPrefixLength..slash];
     }
 
     /// <summary>Sends a bookmark at <paramref name="revision"/> to every watch that asked for them.</summary>
@@ -175,14 +234,15 @@ internal sealed class ResourceCache
     }
 
     /// <summary>
-    /// Starts a watch of changes after <paramref name="afterRevision"/>, returning the buffered ones; null when they
-    /// are no longer in the history (the client gets 410 Gone).
+    /// Starts a watch of changes after <paramref name="afterRevision"/>, returning the buffered ones and the current
+    /// objects (of <paramref name="namespace"/> when given); null when the changes are no longer in the history (the
+    /// client gets 410 Gone).
     /// </summary>
-    public CacheSubscription? Subscribe(long afterRevision, long globalRevision, bool wantsBookmarks, out List<CacheEvent> backlog, out ImmutableSortedDictionary<string, CachedObject> snapshot, out long snapshotRevision)
+    public CacheSubscription? Subscribe(long afterRevision, long globalRevision, bool wantsBookmarks, out List<CacheEvent> backlog, out ImmutableSortedDictionary<string, CachedObject> snapshot, out long snapshotRevision, string? @namespace = null)
     {
         lock (_gate)
         {
-            snapshot = _objects;
+            snapshot = @namespace is null ? _objects : InNamespace(@namespace);
             snapshotRevision = Math.Max(globalRevision, _lastRevision);
             backlog = [];
             if (afterRevision < HistoryStartRevision)

@@ -74,7 +74,7 @@ internal sealed partial class ResourceEndpoint
         }
 
         var cache = registry.Cache.For(resource);
-        using var subscription = cache.Subscribe(initial ? long.MaxValue : after, registry.Cache.Revision, bookmarks, out var backlog, out var snapshot, out var snapshotRevision);
+        using var subscription = cache.Subscribe(initial ? long.MaxValue : after, registry.Cache.Revision, bookmarks, out var backlog, out var snapshot, out var snapshotRevision, CacheNamespace(request));
         if (initial && specificVersion && snapshotRevision < after)
         {
             snapshotRevision = after;

@@ -153,7 +153,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
                 await WaitForCacheAsync(ParseRevision(resourceVersion), context.RequestAborted).ConfigureAwait(false);
             }
 
-            var (snapshot, revision) = registry.Cache.For(resource).SnapshotAt(registry.Cache.Revision);
+            var (snapshot, revision) = registry.Cache.For(resource).SnapshotAt(registry.Cache.Revision, CacheNamespace(request));
             listRevision = revision;
             var count = 0L;
             var takeAll = limit <= 0;
@@ -184,6 +184,9 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
 
         await WriteListAsync(context, resource, items, listRevision, nextToken, remaining).ConfigureAwait(false);
     }
+
+    /// <summary>The namespace whose objects alone a request reads from the cache; null for all of the resource's.</summary>
+    private static string? CacheNamespace(ResourceRequest request) => request.Resource.Namespaced ? request.Namespace : null;
 
     private static string KeyPrefix(ResourceRequest request) =>
         request.Namespace is null || !request.Resource.Namespaced ? WatchCache.KeyPrefix(request.Resource) : WatchCache.KeyPrefix(request.Resource) + request.Namespace + "/";

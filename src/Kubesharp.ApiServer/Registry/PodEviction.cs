@@ -49,8 +49,7 @@ internal sealed class PodEviction(ResourceRegistry registry)
         }
 
         var labels = pod["metadata"]?["labels"] as JsonObject;
-        var matching = registry.Cache.For(resource).Snapshot.Values
-            .Where(b => b.Namespace == @namespace)
+        var matching = registry.Cache.For(resource).InNamespace(@namespace).Values
             .Where(b =>
             {
                 var selector = LabelSelector.FromJson(b.ToNode()["spec"]?["selector"]);

@@ -149,7 +149,7 @@ internal sealed partial class ResourceRegistry
             var remaining = 0;
             foreach (var resource in Resources.Where(r => r.Namespaced).DistinctBy(r => r.GroupResource))
             {
-                foreach (var obj in Cache.For(resource).Snapshot.Values.Where(o => o.Namespace == ns.Name).ToList())
+                foreach (var obj in Cache.For(resource).InNamespace(ns.Name).Values.ToList())
                 {
                     remaining++;
                     if (obj.Metadata.TryGetProperty("deletionTimestamp", out _))

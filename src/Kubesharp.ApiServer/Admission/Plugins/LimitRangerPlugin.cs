@@ -87,7 +87,7 @@ internal sealed class LimitRangerPlugin(ResourceRegistry registry) : IMutatingAd
             yield break;
         }
 
-        foreach (var range in registry.Cache.For(resource).Snapshot.Values.Where(r => r.Namespace == @namespace))
+        foreach (var range in registry.Cache.For(resource).InNamespace(@namespace).Values)
         {
             foreach (var item in (range.ToNode()["spec"]?["limits"] as JsonArray)?.OfType<JsonObject>() ?? [])
             {

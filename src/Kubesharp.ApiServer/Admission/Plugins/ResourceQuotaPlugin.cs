@@ -27,7 +27,7 @@ internal sealed class ResourceQuotaPlugin(ResourceRegistry registry) : IValidati
     public async ValueTask ValidateAsync(AdmissionAttributes attributes, CancellationToken cancellationToken)
     {
         var quotas = registry.FindByGroupResource("resourcequotas")!;
-        var inNamespace = registry.Cache.For(quotas).Snapshot.Values.Where(q => q.Namespace == attributes.Namespace).ToList();
+        var inNamespace = registry.Cache.For(quotas).InNamespace(attributes.Namespace).Values.ToList();
         if (inNamespace.Count == 0)
         {
             return;

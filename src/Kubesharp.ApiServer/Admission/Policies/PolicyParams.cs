@@ -48,9 +48,10 @@ internal sealed class PolicyParams(ResourceRegistry registry)
         }
         else if (paramRef.Selector is { } selector)
         {
-            foreach (var candidate in registry.Cache.For(resource).Snapshot.Values)
+            var cache = registry.Cache.For(resource);
+            foreach (var candidate in (@namespace is null ? cache.Snapshot : cache.InNamespace(@namespace)).Values)
             {
-                if ((@namespace is null || candidate.Namespace == @namespace) && selector.Matches(candidate.Labels))
+                if (selector.Matches(candidate.Labels))
                 {
                     found.Add(candidate.ToNode());
                 }
