@@ -12,10 +12,16 @@ public static class KubernetesJson
     /// <summary>The source-generated metadata of an API type.</summary>
     public static JsonTypeInfo<T> TypeInfo<T>() => TypeInfoCache<T>.Info;
 
+    /// <summary>
+    /// The same metadata for reading what the server sends: strings go through <see cref="PooledStringConverter"/>,
+    /// so that the many objects a process caches share their repeated strings.
+    /// </summary>
+    internal static JsonTypeInfo<T> ReadTypeInfo<T>() => TypeInfoCache<T>.ReadInfo;
+
     public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>());
 
     public static T Deserialize<T>(ReadOnlySpan<byte> json) =>
-        JsonSerializer.Deserialize(json, TypeInfo<T>()) ?? throw new JsonException($"null {typeof(T).Name}");
+        JsonSerializer.Deserialize(json, ReadTypeInfo<T>()) ?? throw new JsonException($"null {typeof(T).Name}");
 
     /// <summary>
     /// A deep copy by JSON round trip: objects from informer caches are shared and read-only, so copy before changing.
@@ -94,5 +100,26 @@ public static class KubernetesJson
         public static readonly JsonTypeInfo<T> Info =
             (KubernetesJsonContext.Default.GetTypeInfo(typeof(T)) ?? Metadata.MetadataJsonContext.Default.GetTypeInfo(typeof(T))) as JsonTypeInfo<T>
             ?? throw new InvalidOperationException($"{typeof(T)} is not in the API's JSON context");
+
+        public static readonly JsonTypeInfo<T> ReadInfo =
+            (ReadContexts.Api.GetTypeInfo(typeof(T)) ?? ReadContexts.MetadataOnly.GetTypeInfo(typeof(T))) as JsonTypeInfo<T>
+            ?? throw new InvalidOperationException($"{typeof(T)} is not in the API's JSON context");
+    }
+
+    /// <summary>Contexts with the generated contexts' settings plus one string pool shared by every type.</summary>
+    private static class ReadContexts
+    {
+        private static readonly PooledStringConverter Strings = new();
+
+        public static readonly KubernetesJsonContext Api = new(WithPool(KubernetesJsonContext.Default.Options));
+
+        public static readonly Metadata.MetadataJsonContext MetadataOnly = new(WithPool(Metadata.MetadataJsonContext.Default.Options));
+
+        private static JsonSerializerOptions WithPool(JsonSerializerOptions generated)
+        {
+            var options = new JsonSerializerOptions(generated) { TypeInfoResolver = null };
+            options.Converters.Add(Strings);
+            return options;
+        }
     }
 }

@@ -343,7 +343,7 @@ public sealed class ResourceClient<T>
 
     internal static ObjectList<T> ReadList(ReadOnlySpan<byte> json)
     {
-        var info = KubernetesJson.TypeInfo<T>();
+        var info = KubernetesJson.ReadTypeInfo<T>();
         var reader = new Utf8JsonReader(json);
         var items = new List<T>();
         List<UndecodableObject>? undecodable = null;
