@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -12,6 +13,9 @@ namespace Kubesharp.ApiServer.Caching;
 internal sealed class CachedObject
 {
     private JsonDocument? parsed;
+
+    /// <summary>Field selector values read so far, by dot path; replaced whole when one is added.</summary>
+    private KeyValuePair<string, string>[] fieldTexts = [];
 
     private CachedObject(string key, string @namespace, string name, long revision, byte[] json, IReadOnlyDictionary<string, string> labels)
     {
@@ -49,9 +53,110 @@ internal sealed class CachedObject
         }
     }
 
+    /// <summary>Whether the parsed view has been made (and is kept with the object).</summary>
+    public bool HasParsedView => Volatile.Read(ref parsed) is not null;
+
     public IReadOnlyDictionary<string, string> Labels { get; }
 
     public JsonElement Metadata => Root.TryGetProperty("metadata", out var m) ? m : default;
+
+    /// <summary>
+    /// The bytes of the metadata object, found in <see cref="Json"/> without making the parsed view: metadata-only
+    /// lists and watches (the garbage collector's, of every object) would otherwise keep a parsed view of everything.
+    /// </summary>
+    public ReadOnlySpan<byte> MetadataJson
+    {
+        get
+        {
+            var reader = new Utf8JsonReader(Json);
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isMetadata = reader.ValueTextEquals("metadata"u8);
+                    reader.Read();
+                    if (isMetadata && reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        var start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        return Json.AsSpan(start, (int)reader.BytesConsumed - start);
+                    }
+
+                    reader.Skip();
+                }
+            }
+
+            return "{}"u8;
+        }
+    }
+
+    /// <summary>
+    /// The text a field selector compares for a dot path (<c>spec.nodeName</c>): a string as it is, a boolean or
+    /// number as written, anything else or a missing field empty. Read from <see cref="Json"/> and remembered, so that
+    /// the watches of many nodes, each selecting its own pods, neither parse every pod nor keep a parsed view of it.
+    /// </summary>
+    public string FieldText(string path)
+    {
+        var known = Volatile.Read(ref fieldTexts);
+        foreach (var (field, text) in known)
+        {
+            if (field == path)
+            {
+                return text;
+            }
+        }
+
+        var read = ReadFieldText(path.Split('.'));
+        Volatile.Write(ref fieldTexts, [.. known, KeyValuePair.Create(path, read)]);
+        return read;
+    }
+
+    private string ReadFieldText(string[] parts)
+    {
+        var reader = new Utf8JsonReader(Json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return string.Empty;
+        }
+
+        for (var level = 0; ; level++)
+        {
+            var found = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                found = reader.ValueTextEquals(parts[level]);
+                reader.Read();
+                if (found)
+                {
+                    break;
+                }
+
+                reader.Skip();
+            }
+
+            if (!found)
+            {
+                return string.Empty;
+            }
+
+            if (level == parts.Length - 1)
+            {
+                return reader.TokenType switch
+                {
+                    JsonTokenType.String => reader.GetString() ?? string.Empty,
+                    JsonTokenType.True => "true",
+                    JsonTokenType.False => "false",
+                    JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
+                    _ => string.Empty,
+                };
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                return string.Empty;
+            }
+        }
+    }
 
     public string? Uid => Metadata.ValueKind == JsonValueKind.Object && Metadata.TryGetProperty("uid", out var u) ? u.GetString() : null;
 

@@ -170,7 +170,7 @@ internal static class ListStreamWriter
         writer.WriteString("kind", "PartialObjectMetadata");
         writer.WriteString("apiVersion", "meta.k8s.io/v1");
         writer.WritePropertyName("metadata");
-        obj.Metadata.WriteTo(writer);
+        writer.WriteRawValue(obj.MetadataJson, skipInputValidation: true);
         writer.WriteEndObject();
     }
 

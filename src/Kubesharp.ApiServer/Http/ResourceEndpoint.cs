@@ -775,7 +775,7 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     {
         ["kind"] = "PartialObjectMetadata",
         ["apiVersion"] = "meta.k8s.io/v1",
-        ["metadata"] = JsonNode.Parse(obj.Metadata.GetRawText()),
+        ["metadata"] = JsonNode.Parse(obj.MetadataJson),
     };
 
     /// <summary>Opaque continue tokens: base64 of {"key":..., "rv":...}.</summary>

@@ -110,23 +110,7 @@ internal sealed class ObjectFilter
                 break;
         }
 
-        var current = obj.Root;
-        foreach (var part in field.Split('.'))
-        {
-            if (current.ValueKind != JsonValueKind.Object || !current.TryGetProperty(part, out current))
-            {
-                return string.Empty;
-            }
-        }
-
-        return current.ValueKind switch
-        {
-            JsonValueKind.String => current.GetString() ?? string.Empty,
-            JsonValueKind.True => "true",
-            JsonValueKind.False => "false",
-            JsonValueKind.Number => current.GetRawText(),
-            _ => string.Empty,
-        };
+        return obj.FieldText(field);
     }
 
     private static List<string> SplitTerms(string selector)

@@ -110,4 +110,26 @@ public sealed class CachedObjectTests
         var names = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => cached.Root.GetProperty("metadata").GetProperty("name").GetString())));
         Assert.All(names, n => Assert.Equal("p", n));
     }
+
+    [Fact]
+    public void FieldTextAndMetadataJson_ReadWithoutMakingTheParsedView_SameAsTheParsedView()
+    {
+        var stored = """{"kind":"Pod","metadata":{"name":"p","namespace":"ns","labels":{"a":"b"}},"spec":{"nodeName":"n\u00e9","hostNetwork":true,"priority":7,"containers":[{"name":"c"}]},"status":{"phase":"Running"}}""";
+        var cached = CachedObject.FromStored("/registry/pods/ns/p", Encoding.UTF8.GetBytes(stored), 9);
+
+        Assert.Equal("n\u00e9", cached.FieldText("spec.nodeName"));
+        Assert.Equal("true", cached.FieldText("spec.hostNetwork"));
+        Assert.Equal("7", cached.FieldText("spec.priority"));
+        Assert.Equal("Running", cached.FieldText("status.phase"));
+        Assert.Equal(string.Empty, cached.FieldText("spec.containers"));
+        Assert.Equal(string.Empty, cached.FieldText("spec.nodeName.deeper"));
+        Assert.Equal(string.Empty, cached.FieldText("status.podIP"));
+        Assert.Equal("n\u00e9", cached.FieldText("spec.nodeName"));
+        var metadata = Encoding.UTF8.GetString(cached.MetadataJson);
+        Assert.False(cached.HasParsedView);
+
+        Assert.Equal(cached.Metadata.GetRawText(), metadata);
+        Assert.Equal("9", (string?)JsonNode.Parse(metadata)!["resourceVersion"]);
+        Assert.True(cached.HasParsedView);
+    }
 }
