@@ -38,7 +38,8 @@ internal static class ServerReport
             Script: `bench/Kubesharp.Bench.Scheduler/server-bench.sh [REPLICAS NODES PODS]` runs the real
             `kubesharp server --disable-agent --simulated-nodes N` (Release; {build}) as its own process and measures the seconds
             from creating a Deployment (pods tolerate the simulated taint) to all replicas Ready, and the server's resident
-            memory (RSS) idle, with N simulated nodes, and with the pods Running on them. "Above idle" divides the growth
+            memory (RSS) idle, with N simulated nodes, and with the pods Running on them, each settled (60 s, then the median
+            of 7 samples 10 s apart: the GC returns a burst's spare memory over tens of seconds). "Above idle" divides the growth
             over the idle server by the pod count (the nodes' own share included); "pods only" divides the growth from
             the pods alone. Load average during the run: {load} (the machine has {Environment.ProcessorCount} cores).
 

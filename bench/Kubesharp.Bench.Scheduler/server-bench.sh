@@ -51,6 +51,14 @@ start() { # start NODES [extra server flags]
 }
 stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
+# The settled RSS: after a burst (nodes registering, pods starting) the GC gives its spare memory back over tens of
+# seconds and the figure then swings with each collection, so wait 60 s and take the median of 7 samples 10 s apart.
+settled_rss() {
+  sleep 60
+  local samples=()
+  for _ in $(seq 1 7); do samples+=("$(rss)"); sleep 10; done
+  printf '%s\n' "${samples[@]}" | sort -n | sed -n 4p
+}
 sample_load() { loads+=("$(cut -d' ' -f1 /proc/loadavg)"); }
 trap '[ -n "$pid" ] && kill -KILL "$pid"; rm -rf "$out"' EXIT
 
@@ -81,16 +89,16 @@ deploy_seconds=$(sed -n 's/.*all-ready-in=\([0-9.]*\)s.*/\1/p' <<<"$deploy_line"
 sample_load
 stop
 
-# 2. Memory: idle, with the nodes, with the pods (after a settle of 30 s each, GC'd state as it stands).
+# 2. Memory: idle, with the nodes, with the pods, each settled (see settled_rss).
 start 0
-sleep 30; idle=$(rss)
+idle=$(settled_rss)
 stop
 start "$nodes" --simulated-node-pods 110
 load nodes "$out/data/kubeconfig.yaml" "$nodes"
-sleep 30; with_nodes=$(rss); sample_load
+with_nodes=$(settled_rss); sample_load
 load pods "$out/data/kubeconfig.yaml" "$pods"
 sample_load
-sleep 30; with_pods=$(rss); sample_load
+with_pods=$(settled_rss); sample_load
 # Nodes must still be Ready after the pods: heartbeats kept up under the load.
 load nodes "$out/data/kubeconfig.yaml" "$nodes"
 stop
