@@ -1,6 +1,7 @@
-using System.Text;
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Unicode;
 
 namespace Kubesharp.Client;
 
@@ -32,15 +33,16 @@ internal sealed class PooledStringConverter : JsonConverter<string>
 
     private string? ReadPooled(ref Utf8JsonReader reader)
     {
+        Span<char> buffer = stackalloc char[MaxPooledLength];
         if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || reader.ValueIsEscaped || reader.HasValueSequence
-            || reader.ValueSpan.Length > MaxPooledLength || !System.Text.Unicode.Utf8.IsValid(reader.ValueSpan))
+            || reader.ValueSpan.Length > MaxPooledLength
+            || Utf8.ToUtf16(reader.ValueSpan, buffer, out _, out var written, replaceInvalidSequences: false) != OperationStatus.Done)
         {
             // Everything unusual, errors included, goes the built-in way.
             return reader.GetString();
         }
 
-        Span<char> buffer = stackalloc char[MaxPooledLength];
-        var chars = buffer[..Encoding.UTF8.GetChars(reader.ValueSpan, buffer)];
+        var chars = buffer[..written];
         if (chars.IsEmpty)
         {
             return string.Empty;

@@ -135,9 +135,9 @@ internal sealed class ResourceCache
 
             var all = builder.ToImmutable();
             var byNamespace = ImmutableDictionary.CreateBuilder<string, ImmutableSortedDictionary<string, CachedObject>>(StringComparer.Ordinal);
-            foreach (var group in all.Values.Where(o => NamespaceOf(o.Key) is not null).GroupBy(o => NamespaceOf(o.Key)!, StringComparer.Ordinal))
+            foreach (var group in all.Values.Select(o => (Namespace: NamespaceOf(o.Key), Object: o)).Where(p => p.Namespace is not null).GroupBy(p => p.Namespace!, StringComparer.Ordinal))
             {
-                byNamespace[group.Key] = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, group.Select(o => KeyValuePair.Create(o.Key, o)));
+                byNamespace[group.Key] = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, group.Select(p => KeyValuePair.Create(p.Object.Key, p.Object)));
             }
 
             Volatile.Write(ref _objects, all);
