@@ -203,6 +203,8 @@ internal sealed partial class DaemonSetController : IController, IReconciler
             return ReconcileResult.Done;
         }
 
+        // Read before the pod cache: once satisfied, every pod this controller created is in the cache it reads next.
+        var satisfied = expectations.Satisfied(key);
         var owned = await ControllerRefManager.ClaimAsync(
             context.Client.Resource<Pod>(),
             meta,
@@ -231,7 +233,7 @@ internal sealed partial class DaemonSetController : IController, IReconciler
         var plan = DaemonSetPlanner.Plan(ds, nodeList, podsByNode, hash, now);
         var requeue = plan.RequeueAfter;
         string? failure = null;
-        if (meta.DeletionTimestamp is null && expectations.Satisfied(key))
+        if (meta.DeletionTimestamp is null && satisfied)
         {
             var delete = plan.PodsToDelete.ToList();
             foreach (var (nodeName, pod) in plan.FailedPods)

@@ -164,6 +164,8 @@ internal sealed partial class StatefulSetController : IController, IReconciler
             return ReconcileResult.Done;
         }
 
+        // Read before the pod cache: once satisfied, every pod this controller created is in the cache it reads next.
+        var satisfied = expectations.Satisfied(key);
         var owned = await ControllerRefManager.ClaimAsync(
             context.Client.Resource<Pod>(),
             meta,
@@ -183,7 +185,7 @@ internal sealed partial class StatefulSetController : IController, IReconciler
         var plan = StatefulSetPlanner.Plan(set, ControllerRevisionHistory.Template(current) ?? set.Spec?.Template, current.Metadata!.Name!, set.Spec?.Template, update.Metadata!.Name!, owned, now);
 
         string? failure = null;
-        if (expectations.Satisfied(key))
+        if (satisfied)
         {
             failure = await ApplyAsync(key, set, plan.Actions, cancellationToken).ConfigureAwait(false);
             if (failure is null)
@@ -289,7 +291,8 @@ internal sealed partial class StatefulSetController : IController, IReconciler
                     }
                     catch (StatusException e) when (e.IsAlreadyExists())
                     {
-                        // Created meanwhile (the cache lags); the informer brings it.
+                        // A pod of that name exists already (the cache lags): no creation of ours is coming to observe.
+                        expectations.LowerCreations(key, 1);
                     }
                     catch (StatusException e)
                     {
