@@ -69,48 +69,7 @@ internal sealed partial class DaemonSetController : IController, IReconciler
                 expectations.Forget(ObjectKey.Of(ds));
                 queue.Add(ObjectKey.Of(ds));
             });
-        podInformer.AddEventHandler(
-            pod =>
-            {
-                if (Owner(pod.Metadata) is { } owner)
-                {
-                    expectations.CreationObserved(owner);
-                    queue.Add(owner);
-                }
-                else
-                {
-                    EnqueueSelecting(pod);
-                }
-            },
-            (old, pod) =>
-            {
-                if (Owner(old.Metadata) is { } previous && previous != Owner(pod.Metadata))
-                {
-                    queue.Add(previous);
-                }
-
-                if (Owner(pod.Metadata) is { } owner)
-                {
-                    if (old.Metadata?.DeletionTimestamp is null && pod.Metadata?.DeletionTimestamp is not null)
-                    {
-                        expectations.DeletionObserved(owner, ObjectKey.Of(pod));
-                    }
-
-                    queue.Add(owner);
-                }
-                else
-                {
-                    EnqueueSelecting(pod);
-                }
-            },
-            pod =>
-            {
-                if (Owner(pod.Metadata) is { } owner)
-                {
-                    expectations.DeletionObserved(owner, ObjectKey.Of(pod));
-                    queue.Add(owner);
-                }
-            });
+        podInformer.AddEventHandler(new OwnedPodEventHandler(DaemonSet.KubeKind, queue, expectations, EnqueueSelecting));
         nodeInformer.AddEventHandler(
             _ => EnqueueAll(),
             (old, node) =>
@@ -147,11 +106,7 @@ internal sealed partial class DaemonSetController : IController, IReconciler
 
     private static string? Ready(Node node) => node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status;
 
-    private static string? Owner(ObjectMeta? meta)
-    {
-        var reference = ControllerRef.Of(meta);
-        return reference?.Kind == DaemonSet.KubeKind && reference.Name is { } name ? ObjectKey.Of(meta?.Namespace, name) : null;
-    }
+    private static string? Owner(ObjectMeta? meta) => OwnedPodEventHandler.Owner(meta, DaemonSet.KubeKind);
 
     private void EnqueueOwner(ObjectMeta? meta)
     {
@@ -171,11 +126,6 @@ internal sealed partial class DaemonSetController : IController, IReconciler
 
     private void EnqueueSelecting(Pod pod)
     {
-        if (pod.Metadata?.DeletionTimestamp is not null)
-        {
-            return;
-        }
-
         foreach (var ds in daemonSets.List(pod.Metadata?.Namespace ?? string.Empty))
         {
             if (LabelSelectorEvaluator.Matches(ds.Spec?.Selector, pod.Metadata?.Labels))

@@ -61,42 +61,7 @@ internal sealed partial class StatefulSetController : IController, IReconciler
                 expectations.Forget(ObjectKey.Of(s));
                 queue.Add(ObjectKey.Of(s));
             });
-        podInformer.AddEventHandler(
-            pod =>
-            {
-                if (Owner(pod.Metadata) is { } owner)
-                {
-                    expectations.CreationObserved(owner);
-                    queue.Add(owner);
-                }
-                else
-                {
-                    EnqueueSelecting(pod);
-                }
-            },
-            (old, pod) =>
-            {
-                if (Owner(old.Metadata) is { } previous && previous != Owner(pod.Metadata))
-                {
-                    queue.Add(previous);
-                }
-
-                if (Owner(pod.Metadata) is { } owner)
-                {
-                    queue.Add(owner);
-                }
-                else
-                {
-                    EnqueueSelecting(pod);
-                }
-            },
-            pod =>
-            {
-                if (Owner(pod.Metadata) is { } owner)
-                {
-                    queue.Add(owner);
-                }
-            });
+        podInformer.AddEventHandler(new OwnedPodEventHandler(StatefulSet.KubeKind, queue, expectations, EnqueueSelecting));
         revisionInformer.AddEventHandler(
             r => EnqueueOwner(r.Metadata),
             (_, r) => EnqueueOwner(r.Metadata),
@@ -115,11 +80,7 @@ internal sealed partial class StatefulSetController : IController, IReconciler
         await new ReconcileWorker(Name, queue, this, logger).RunAsync(context.Options.StatefulSetWorkers, cancellationToken).ConfigureAwait(false);
     }
 
-    private static string? Owner(ObjectMeta? meta)
-    {
-        var reference = ControllerRef.Of(meta);
-        return reference?.Kind == StatefulSet.KubeKind && reference.Name is { } name ? ObjectKey.Of(meta?.Namespace, name) : null;
-    }
+    private static string? Owner(ObjectMeta? meta) => OwnedPodEventHandler.Owner(meta, StatefulSet.KubeKind);
 
     private void EnqueueOwner(ObjectMeta? meta)
     {
@@ -132,11 +93,6 @@ internal sealed partial class StatefulSetController : IController, IReconciler
     /// <summary>An orphan with a member's name may be adopted by the set selecting it.</summary>
     private void EnqueueSelecting(Pod pod)
     {
-        if (pod.Metadata?.DeletionTimestamp is not null)
-        {
-            return;
-        }
-
         foreach (var set in sets.List(pod.Metadata?.Namespace ?? string.Empty))
         {
             if (StatefulPodIdentity.Ordinal(set, pod) >= 0 && LabelSelectorEvaluator.Matches(set.Spec?.Selector, pod.Metadata?.Labels))
