@@ -36,6 +36,8 @@ internal sealed class CriFloor : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         var runtime = await ContainerRuntime.StartAsync(
             new ContainerRuntimeOptions { Containerd = new ContainerdOptions { DataDir = dataDir } }, NullLoggerFactory.Instance, TimeProvider.System, cancellationToken);
+        // Until it could start a pod: its CRI answers and it holds the sandbox image.
+        await runtime.Supervisor!.SandboxImageReady.WaitAsync(cancellationToken);
         var floor = new CriFloor(runtime, dataDir, Stopwatch.GetElapsedTime(started).TotalSeconds);
         var layout = runtime.Supervisor!.Layout;
         CniConfigWriter.Write(layout.CniConfDir, new CniNetworkOptions

@@ -94,6 +94,7 @@ public sealed partial class KubeletService : BackgroundService
         CsiDriverRegistry? csiDrivers = null;
         Task<(DevicePluginServer?, PodResourcesServer?)>? deviceServers = null;
         Task<KubeletServer>? serverStart = null;
+        var podNetwork = Task.CompletedTask;
         var overlay = options.Overlay is { Backend: not OverlayBackend.None } overlayOptions
             ? new OverlayController(client, NodeName, new OverlayNetwork(overlayOptions), time, loggerFactory.CreateLogger<OverlayController>())
             : null;
@@ -124,7 +125,7 @@ public sealed partial class KubeletService : BackgroundService
             var nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
             if (options.PodCidr is { } podCidr)
             {
-                await WriteCniConfigAsync(runtime, podCidr, nodeIp, overlay, stoppingToken);
+                podNetwork = StartPodNetwork(runtime, podCidr, nodeIp, overlay, stoppingToken);
             }
 
             var machine = MachineInfo.Read(options.DataDir);
@@ -140,12 +141,13 @@ public sealed partial class KubeletService : BackgroundService
             devices = new DeviceRegistry(options.ResolvedDevicePluginsDir, loggerFactory.CreateLogger<DeviceRegistry>());
             var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>(), podEvents, devices);
 
-            // The device plugin sockets start beside the endpoint and registration: nothing before Ready needs them.
-            deviceServers = StartDeviceServersAsync(devices, syncer, stoppingToken);
+            // The device plugin sockets start beside the endpoint and registration, on their own threads (building a
+            // server takes a while): nothing before Ready needs them.
+            deviceServers = Task.Run(() => StartDeviceServersAsync(devices, syncer, stoppingToken), stoppingToken);
             using var certificate = KubeletServingCertificate.LoadOrCreate(options.DataDir, NodeName, nodeIp, time);
             // The endpoint starts beside registration when its port is fixed: the Node only needs to name the port, and
             // nothing reaches the endpoint before the node is Ready. A port the system picks must be known first.
-            serverStart = KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken);
+            serverStart = Task.Run(() => KubeletServer.StartAsync(options.KubeletPort, certificate, ClientCaPem, EndpointToken, syncer, runtime.Runtime, NodeName, loggerFactory, time, stoppingToken), stoppingToken);
             if (options.KubeletPort == 0)
             {
                 server = await serverStart;
@@ -161,7 +163,7 @@ public sealed partial class KubeletService : BackgroundService
                 // The runtime reports its network not ready (and so the node NotReady) until this config exists.
                 var assigned = await nodeStatus.WaitForPodCidrAsync(stoppingToken);
                 LogPodCidr(logger, NodeName, assigned);
-                await WriteCniConfigAsync(runtime, assigned, nodeIp, overlay, stoppingToken);
+                podNetwork = StartPodNetwork(runtime, assigned, nodeIp, overlay, stoppingToken);
                 Phase("pod network");
             }
 
@@ -201,6 +203,16 @@ public sealed partial class KubeletService : BackgroundService
                 {
                     queue.Add(uid);
                 }
+            }
+
+            // Both made ready beside everything above, and pods need both. A node that cannot import the sandbox image
+            // fails to start.
+            await podNetwork.WaitAsync(stoppingToken);
+            Phase("overlay");
+            if (runtime.Supervisor is { } imports)
+            {
+                await imports.SandboxImageReady.WaitAsync(stoppingToken);
+                Phase("sandbox image");
             }
 
             var worker = new ReconcileWorker("pod-sync", queue, syncer.SyncAsync, loggerFactory.CreateLogger("Kubesharp.Kubelet.PodWorkers"));
@@ -257,6 +269,8 @@ public sealed partial class KubeletService : BackgroundService
         }
         finally
         {
+            // A set-up still under way ends before the overlay is removed.
+            await Task.WhenAny(podNetwork);
             if (overlay is not null && File.Exists(OverlayRecord.PathIn(options.DataDir)))
             {
                 // Its run removes it too; this covers a start that failed before the run began.
@@ -389,25 +403,41 @@ public sealed partial class KubeletService : BackgroundService
     }
 
     /// <summary>
-    /// Sets up the overlay for the pod range first: its MTU is the pods', and with its masquerade rules in place the
-    /// bridge masquerades nothing itself (pod-to-pod traffic between nodes keeps its source). A node whose overlay
-    /// cannot be set up still runs its own pods.
+    /// Writes the CNI configuration of the pod range and returns the overlay's set-up, which pods must wait for. With an
+    /// overlay the configuration is written at once for the MTU the node's link implies, masquerading left to the
+    /// overlay's rules, so that the node can turn Ready while the overlay is set up (several ip and iptables runs); the
+    /// configuration is written again should the set-up yield another MTU, or fail: a node whose overlay cannot be set
+    /// up still runs its own pods, its bridge masquerading for them.
     /// </summary>
-    private async Task WriteCniConfigAsync(ContainerRuntime runtime, string podCidr, string nodeIp, OverlayController? overlay, CancellationToken cancellationToken)
+    private Task StartPodNetwork(ContainerRuntime runtime, string podCidr, string nodeIp, OverlayController? overlay, CancellationToken cancellationToken)
     {
-        OverlayLink? link = null;
-        if (overlay is not null)
+        if (overlay is null)
         {
-            if (!System.Net.IPAddress.TryParse(nodeIp, out var address) || System.Net.IPAddress.IsLoopback(address))
+            WriteCniConfig(runtime, podCidr, null);
+            return Task.CompletedTask;
+        }
+
+        if (!System.Net.IPAddress.TryParse(nodeIp, out var address) || System.Net.IPAddress.IsLoopback(address))
+        {
+            LogOverlaySkipped(logger, nodeIp, "the node address is not one other nodes can reach");
+            WriteCniConfig(runtime, podCidr, null);
+            return Task.CompletedTask;
+        }
+
+        // Recorded first, so that killall finds what a crash in the middle left.
+        OverlayRecord.Write(options.DataDir, overlay.Network.Options);
+        var expected = overlay.Network.ExpectedLink(address);
+        if (expected is not null)
+        {
+            WriteCniConfig(runtime, podCidr, expected);
+        }
+
+        return Task.Run(
+            async () =>
             {
-                LogOverlaySkipped(logger, nodeIp, "the node address is not one other nodes can reach");
-            }
-            else
-            {
+                OverlayLink? link;
                 try
                 {
-                    // Recorded first, so that killall finds what a crash in the middle left.
-                    OverlayRecord.Write(options.DataDir, overlay.Network.Options);
                     link = await overlay.SetUpAsync(address, podCidr, cancellationToken);
                 }
                 catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception or System.Text.Json.JsonException)
@@ -416,9 +446,18 @@ public sealed partial class KubeletService : BackgroundService
                     LogOverlaySkipped(logger, nodeIp, e.Message);
                     link = null;
                 }
-            }
-        }
 
+                if (expected is null || link?.Mtu != expected.Mtu)
+                {
+                    WriteCniConfig(runtime, podCidr, link);
+                }
+            },
+            cancellationToken);
+    }
+
+    /// <summary>The bridge network for the pod range: the overlay's MTU and no masquerading of its own with an overlay.</summary>
+    private void WriteCniConfig(ContainerRuntime runtime, string podCidr, OverlayLink? link)
+    {
         if (runtime.Supervisor is { } supervisor)
         {
             CniConfigWriter.Write(supervisor.Layout.CniConfDir, new CniNetworkOptions

@@ -87,7 +87,7 @@ public sealed partial class ContainerdImageImporter
             // The CRI plugin learns about imported images from containerd's events, slightly later.
             while (await images.ImageStatusAsync(new ImageSpec { Image = name }, linked.Token) is null)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), timeProvider, linked.Token);
+                await Task.Delay(TimeSpan.FromMilliseconds(10), timeProvider, linked.Token);
             }
         }
 

@@ -19,6 +19,7 @@ namespace Kubesharp.Kubelet.Runtime;
 public sealed partial class ContainerdSupervisor : IAsyncDisposable
 {
     private const int SigTerm = 15;
+    private const string SandboxArchiveName = "pause.oci.tar";
 
     private readonly ContainerdOptions options;
     private readonly ILogger logger;
@@ -62,6 +63,12 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
 
     public IRuntimeService Runtime { get; private set; } = null!;
 
+    /// <summary>
+    /// Completes once containerd has the sandbox image, which is imported beside the node's registration after
+    /// <see cref="StartAsync"/>; no pod sandbox can start before. Faults when it cannot be imported.
+    /// </summary>
+    public Task SandboxImageReady { get; private set; } = Task.CompletedTask;
+
     public IImageService Images { get; private set; } = null!;
 
     /// <summary>Imports image archives into this containerd.</summary>
@@ -103,8 +110,9 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
             StartProcess();
         }
 
-        await WaitReadyAsync(cancellationToken);
-        await EnsureSandboxImageAsync(cancellationToken);
+        var ready = WaitReadyAsync(cancellationToken);
+        SandboxImageReady = EnsureSandboxImageAsync(ready, stopping.Token);
+        await ready;
         watchTask = WatchAsync(stopping.Token);
     }
 
@@ -112,6 +120,8 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await stopping.CancelAsync();
+        // An import under way ends (cancelled) before the containerd it talks to.
+        await Task.WhenAny(SandboxImageReady);
         if (watchTask is not null)
         {
             await watchTask;
@@ -245,19 +255,40 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
         }
     }
 
-    private async Task EnsureSandboxImageAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Imports the sandbox image unless containerd has it. On a first start its archive is built while containerd comes
+    /// up: only the import needs containerd.
+    /// </summary>
+    private async Task EnsureSandboxImageAsync(Task containerdReady, CancellationToken cancellationToken)
     {
+        var archive = Path.Combine(Layout.ImagesDir, SandboxArchiveName);
+        var built = false;
+        if (!File.Exists(archive))
+        {
+            await Task.Run(() => WriteSandboxArchiveAsync(archive, cancellationToken), cancellationToken);
+            built = true;
+        }
+
+        await containerdReady;
         if (await Images.ImageStatusAsync(new ImageSpec { Image = options.SandboxImage }, cancellationToken) is not null)
         {
             return;
         }
 
+        if (!built)
+        {
+            await WriteSandboxArchiveAsync(archive, cancellationToken);
+        }
+
+        await Importer.ImportAndWaitAsync(archive, Images, timeProvider, cancellationToken);
+        LogSandboxImported(logger, options.SandboxImage);
+    }
+
+    private async Task WriteSandboxArchiveAsync(string archive, CancellationToken cancellationToken)
+    {
         Directory.CreateDirectory(Layout.ImagesDir);
-        var archive = Path.Combine(Layout.ImagesDir, "pause.oci.tar");
         var pause = await OciImageBuilder.BuildPauseAsync(options.SandboxImage, options.BusyboxPath, cancellationToken);
         await OciImageBuilder.WriteOciArchiveAsync(archive, [pause], cancellationToken);
-        await Importer.ImportAndWaitAsync(archive, Images, timeProvider, cancellationToken);
-        LogSandboxImported(logger, options.SandboxImage, pause.Manifest.Digest);
     }
 
     private async Task WatchAsync(CancellationToken stoppingToken)
@@ -364,8 +395,8 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Container runtime ready: {Name} {Version} (CRI {ApiVersion})")]
     private static partial void LogReady(ILogger logger, string name, string version, string apiVersion);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Imported sandbox image {Image} ({Digest})")]
-    private static partial void LogSandboxImported(ILogger logger, string image, string digest);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Imported sandbox image {Image}")]
+    private static partial void LogSandboxImported(ILogger logger, string image);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "containerd (pid {Pid}) exited with code {ExitCode}; restarting in {Backoff}")]
     private static partial void LogExited(ILogger logger, int pid, int exitCode, TimeSpan backoff);

@@ -58,9 +58,10 @@ internal sealed partial class KubeletServer : IAsyncDisposable
         int port, X509Certificate2 certificate, string? clientCaPem, string? token, PodSyncer pods, IRuntimeService runtime,
         string nodeName, ILoggerFactory loggerFactory, TimeProvider time, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        // The empty builder: a default one watches the whole working directory tree for configuration files.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
+        builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -520,6 +520,23 @@ internal static partial class ServerCommand
             server.Readiness.Add("node-agent", nodeAgentCheck.Check);
         }
 
+        // The server's own node (a single-node cluster), unless the control plane runs alone. It starts first: its start
+        // (containerd, registration, the pod network) is the longest, and it waits for nothing the components below do.
+        Kubesharp.NodeAgents.NodeAgent? agent = null;
+        if (roles.Agent)
+        {
+            try
+            {
+                agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.FlannelBackend, roles.ClusterDns, roles.ClusterDomain, roles.Dns, startingRuntime, loggerFactory, stop.Token, roles.LocalStorageDir).ConfigureAwait(false);
+                nodeAgentCheck.Started(agent.Kubelet.Ready);
+                componentSync.Track("node agent", agent.Synced);
+            }
+            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+            {
+                nodeAgentCheck.Failed(e);
+            }
+        }
+
         // The control-plane components talk to the API over HTTPS like remote ones would, each under its own identity
         // with least privilege; the server's own cluster services (kube-dns Service, API endpoints, storage class,
         // LoadBalancer status) keep the admin credentials, as k3s's deploy and service-LB controllers do.
@@ -557,22 +574,6 @@ internal static partial class ServerCommand
         {
             await simulated.StartAsync(stop.Token).ConfigureAwait(false);
             componentSync.Track("simulated nodes", simulated.Ready);
-        }
-
-        // The server's own node (a single-node cluster), unless the control plane runs alone.
-        Kubesharp.NodeAgents.NodeAgent? agent = null;
-        if (roles.Agent)
-        {
-            try
-            {
-                agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.FlannelBackend, roles.ClusterDns, roles.ClusterDomain, roles.Dns, startingRuntime, loggerFactory, stop.Token, roles.LocalStorageDir).ConfigureAwait(false);
-                nodeAgentCheck.Started(agent.Kubelet.Ready);
-                componentSync.Track("node agent", agent.Synced);
-            }
-            catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
-            {
-                nodeAgentCheck.Failed(e);
-            }
         }
 
         try

@@ -60,6 +60,7 @@ public sealed class ContainerdFixture : IAsyncLifetime
             },
             NullLogger<ContainerdSupervisor>.Instance);
         await Supervisor.StartAsync(CancellationToken.None);
+        await Supervisor.SandboxImageReady;
         CniConfigWriter.Write(Supervisor.Layout.CniConfDir, new CniNetworkOptions
         {
             PodCidr = PodCidr,

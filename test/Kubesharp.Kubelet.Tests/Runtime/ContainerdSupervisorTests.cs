@@ -18,6 +18,7 @@ public sealed class ContainerdSupervisorTests
         {
             await supervisor.StartAsync(Timeout);
             var firstPid = supervisor.ProcessId!.Value;
+            await supervisor.SandboxImageReady;
             Assert.NotNull(await supervisor.Images.ImageStatusAsync(new Cri.V1.ImageSpec { Image = Kubelet.Images.OciImageBuilder.PauseImageName }, Timeout));
 
             using (var victim = System.Diagnostics.Process.GetProcessById(firstPid))

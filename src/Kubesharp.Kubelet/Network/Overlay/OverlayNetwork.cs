@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Text.Json;
 using Kubesharp.Kubelet.Runtime;
 
@@ -170,6 +171,31 @@ public sealed class OverlayNetwork(OverlayOptions options)
                 await CheckAsync(["iptables", "-w", "-t", table, "-I", hook, "-j", chain], cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// What <see cref="SetUpAsync"/> should yield as the pods' MTU, from the interface list the runtime reads itself (no
+    /// process run); null when no interface holds the node's address that way, or the commands run in another network
+    /// namespace than this process.
+    /// </summary>
+    public OverlayLink? ExpectedLink(IPAddress nodeIp)
+    {
+        ArgumentNullException.ThrowIfNull(nodeIp);
+        if (Options.CommandPrefix.Count > 0)
+        {
+            return null;
+        }
+
+        foreach (var candidate in NetworkInterface.GetAllNetworkInterfaces())
+        {
+            var properties = candidate.GetIPProperties();
+            if (properties.UnicastAddresses.Any(a => a.Address.Equals(nodeIp)) && properties.GetIPv4Properties() is { Mtu: > 0 } ipv4)
+            {
+                return new OverlayLink(Options.Backend == OverlayBackend.Vxlan ? ipv4.Mtu - OverlayOptions.VxlanOverhead : ipv4.Mtu, null);
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The link holding the node's address, and its MTU.</summary>

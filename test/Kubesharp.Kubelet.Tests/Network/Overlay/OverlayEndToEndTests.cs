@@ -6,6 +6,7 @@ using Kubesharp.Client;
 using Kubesharp.Client.Tests;
 using Kubesharp.E2ETests.Support;
 using Kubesharp.Kubelet.Network.Overlay;
+using Kubesharp.Kubelet.Nodes;
 using Kubesharp.Kubelet.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -102,6 +103,13 @@ public sealed class OverlayEndToEndTests
         await using var node1 = await StartNodeAsync(api.Client, testbed.Node1, backend);
         await using var node2 = await StartNodeAsync(api.Client, testbed.Node2, backend);
         Assert.Equal(expectedMtu, node1.Link.Mtu);
+        // Read from this process's interfaces: in its own namespace, where the kubelet's overlay runs, the same MTU; for
+        // commands run in another namespace, none.
+        Assert.Null(node1.Controller.Network.ExpectedLink(System.Net.IPAddress.Parse(testbed.Node1.Address)));
+        var here = new OverlayNetwork(new OverlayOptions { Backend = backend, ClusterCidr = TwoNodeTestbed.ClusterCidr });
+        Assert.Equal(
+            await ExpectedPodMtuAsync(backend, MachineInfo.DefaultNodeIp()),
+            here.ExpectedLink(System.Net.IPAddress.Parse(MachineInfo.DefaultNodeIp()))?.Mtu);
 
         // Pod-to-pod keeps its source: only traffic leaving the cluster CIDR is masqueraded.
         Assert.Equal(testbed.Node1.PodIp, await testbed.WaitForPodToPodAsync(WaitLimit));
@@ -116,6 +124,22 @@ public sealed class OverlayEndToEndTests
             var fdb = await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "bridge", "fdb", "show", "dev", OverlayOptions.DefaultDeviceName]);
             Assert.Contains($"{node2.Link.VtepMac} dst {testbed.Node2.Address}", fdb, StringComparison.Ordinal);
         }
+    }
+
+    /// <summary>The pods' MTU for the link holding <paramref name="address"/>, as iproute2 reports that link.</summary>
+    private static async Task<int?> ExpectedPodMtuAsync(OverlayBackend backend, string address)
+    {
+        using var links = JsonDocument.Parse(await TwoNodeTestbed.RunAsync(["ip", "-j", "addr", "show"]));
+        foreach (var link in links.RootElement.EnumerateArray())
+        {
+            if (link.GetProperty("addr_info").EnumerateArray().Any(a => a.TryGetProperty("local", out var local) && local.GetString() == address))
+            {
+                var mtu = link.GetProperty("mtu").GetInt32();
+                return backend == OverlayBackend.Vxlan ? mtu - OverlayOptions.VxlanOverhead : mtu;
+            }
+        }
+
+        return null;
     }
 
     private static async Task<RunningNode> StartNodeAsync(KubernetesClient client, TwoNodeTestbed.TestNode node, OverlayBackend backend)
