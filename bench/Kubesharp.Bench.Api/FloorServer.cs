@@ -22,8 +22,9 @@ internal static class FloorServer
         var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(tlsDirectory, "serving.crt"), Path.Combine(tlsDirectory, "serving.key"));
         var getBody = await File.ReadAllBytesAsync(Path.Combine(bodiesDirectory, "get.json"));
         var listBody = await File.ReadAllBytesAsync(Path.Combine(bodiesDirectory, "list.json"));
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        // The empty builder, as the server's: a default one watches the whole working directory tree for configuration files.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

@@ -43,7 +43,11 @@ public sealed class SchedulerMetricsTests
         while (true)
         {
             after = await ScrapeAsync();
-            if (scheduler.Statistics.Bound >= 2 && scheduler.Statistics.Unschedulable >= 1 && Get(after, "scheduler_pending_pods{queue=\"unschedulable\"}") >= 1)
+            // The attempts are counted just after the statistics, so both are waited for.
+            if (scheduler.Statistics.Bound >= 2 && scheduler.Statistics.Unschedulable >= 1 && Get(after, "scheduler_pending_pods{queue=\"unschedulable\"}") >= 1
+                && Delta("scheduler_schedule_attempts_total{result=\"scheduled\",profile=\"default-scheduler\"}") >= 2
+                && Delta("scheduler_schedule_attempts_total{result=\"unschedulable\",profile=\"default-scheduler\"}") >= 1
+                && Delta("scheduler_scheduling_attempt_duration_seconds_count{result=\"scheduled\",profile=\"default-scheduler\"}") >= 2)
             {
                 break;
             }
