@@ -39,6 +39,12 @@ if (args.Length > 0 && args[0] == "server-report")
     return await ServerReport.WriteAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "scale-report")
+{
+    // server-bench.sh --scale --write: the scale run's figures, a section of their own.
+    return await ScaleReport.WriteAsync(args[1..]);
+}
+
 // Scheduler throughput: an in-process API server on loopback over SQLite, N simulated nodes, the scheduler,
 // and P pods created as fast as the API accepts them; a pod's latency runs from its create request to the
 // watch event that shows it bound. Usage: [--quick] [--scheduler-https] [--write BENCHMARKS.md] [NODES PODS]; without NODES PODS it

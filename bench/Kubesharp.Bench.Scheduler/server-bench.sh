@@ -3,7 +3,8 @@
 # replicas Ready, and the server's resident memory idle, with NODES simulated nodes, and with PODS pods on them.
 # Usage: server-bench.sh [--write BENCHMARKS.md] [--no-build] [--scale] [REPLICAS=1000] [NODES=5000] [PODS=50000]
 # --scale runs only the scale figure instead: NODES simulated nodes (default 5000) and one Deployment of PODS
-# replicas (default 150000) in one server, the seconds until all are Ready and the server's RSS then.
+# replicas (default 150000) in one server, the seconds until all are Ready and the server's RSS then (with --write,
+# as the file's "Scale: one server" section).
 # --write puts the figures into the file's "Scheduler: whole server" section; --no-build uses the Release
 # outputs already built (bench/run builds the solution first). The server is the file KUBESHARP_EXECUTABLE names (the
 # native executable bench/run publishes), else the JIT build.
@@ -67,14 +68,19 @@ if [ -n "$scale" ]; then
   pods=${3:-150000}
   start "$nodes" --simulated-node-pods 110
   load nodes "$out/data/kubeconfig.yaml" "$nodes"
-  with_nodes=$(rss)
+  with_nodes=$(rss); sample_load
   scale_line=$(load deploy "$out/data/kubeconfig.yaml" "$pods")
   echo "$scale_line"
-  with_pods=$(rss)
+  with_pods=$(rss); sample_load
   # Nodes must still be Ready after the pods: heartbeats kept up under the load.
   load nodes "$out/data/kubeconfig.yaml" "$nodes"
   stop
-  echo "scale nodes=$nodes pods=$pods seconds=$(sed -n 's/.*all-ready-in=\([0-9.]*\)s.*/\1/p' <<<"$scale_line") rss nodes=${with_nodes}kB pods=${with_pods}kB"
+  scale_seconds=$(sed -n 's/.*all-ready-in=\([0-9.]*\)s.*/\1/p' <<<"$scale_line")
+  echo "scale nodes=$nodes pods=$pods seconds=$scale_seconds rss nodes=${with_nodes}kB pods=${with_pods}kB"
+  if [ -n "$write" ]; then
+    load_range=$(printf '%s\n' "${loads[@]}" | sort -n | sed -n '1p;$p' | paste -sd'-' | sed 's/-/–/')
+    load scale-report "$write" "$nodes" "$pods" "$scale_seconds" "$with_nodes" "$with_pods" "$load_range" "$kubesharp_build"
+  fi
   exit 0
 fi
 
