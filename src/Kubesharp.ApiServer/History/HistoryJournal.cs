@@ -22,6 +22,9 @@ internal sealed class HistoryJournal(IStore store)
     private readonly Lock _lock = new();
     private List<JournalEntry> _buffer = [];
 
+    /// <summary>Entries taken from the buffer whose chunk is being written: readers still find them here meanwhile.</summary>
+    private List<JournalEntry> _writing = [];
+
     public static string Revision(long revision) => revision.ToString("D19", CultureInfo.InvariantCulture);
 
     /// <summary>Entries waiting for the next flush.</summary>
@@ -57,6 +60,7 @@ internal sealed class HistoryJournal(IStore store)
 
             entries = _buffer;
             _buffer = [];
+            _writing = entries;
         }
 
         try
@@ -72,6 +76,13 @@ internal sealed class HistoryJournal(IStore store)
             }
 
             throw;
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _writing = [];
+            }
         }
     }
 
@@ -102,7 +113,7 @@ internal sealed class HistoryJournal(IStore store)
         var found = new Dictionary<long, JournalEntry>();
         lock (_lock)
         {
-            foreach (var entry in _buffer)
+            foreach (var entry in _buffer.Concat(_writing))
             {
                 if (wanted.Contains(entry.Revision))
                 {

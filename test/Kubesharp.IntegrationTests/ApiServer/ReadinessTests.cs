@@ -95,7 +95,7 @@ public sealed class ReadinessTests : IAsyncLifetime
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         // The cache's load is held after its first page until a request has been refused, so the start-up window is
         // hit however fast the machine loads the store.
-        var loading = new HeldListStore(await OpenStoreAsync());
+        var loading = new HeldStore(await OpenStoreAsync());
         _store = loading;
         var starting = Task.Run(() => StartAsync(port));
         var ready = starting.ContinueWith(t => t.IsCompletedSuccessfully ? _host!.Ready : t, TaskScheduler.Default).Unwrap();

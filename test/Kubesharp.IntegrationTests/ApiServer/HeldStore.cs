@@ -3,10 +3,11 @@ using Kubesharp.Storage;
 namespace Kubesharp.IntegrationTests.ApiServer;
 
 /// <summary>
-/// A real store whose paged lists stop after the first page until <see cref="Release"/>: the API server's cache load is
-/// held half done for as long as a test needs to look at the server in that state.
+/// A real store that holds some of its calls until <see cref="Release"/>: paged lists after their first page (the API
+/// server's cache load held half done), or creates of keys under a prefix (a write held in flight), for as long as a
+/// test needs to look at the server in that state.
 /// </summary>
-internal sealed class HeldListStore(IStore inner) : IStore, IStoreHealth
+internal sealed class HeldStore(IStore inner, bool holdPagedLists = true, string? holdCreatesUnder = null) : IStore, IStoreHealth
 {
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -16,7 +17,7 @@ internal sealed class HeldListStore(IStore inner) : IStore, IStoreHealth
 
     public async Task<ListResult> ListAsync(string prefix, ListOptions options, CancellationToken cancellationToken)
     {
-        if (options.StartAfter is not null)
+        if (holdPagedLists && options.StartAfter is not null)
         {
             await _released.Task.WaitAsync(cancellationToken);
         }
@@ -28,7 +29,15 @@ internal sealed class HeldListStore(IStore inner) : IStore, IStoreHealth
 
     public Task<KeyValue?> GetAsync(string key, long revision, CancellationToken cancellationToken) => inner.GetAsync(key, revision, cancellationToken);
 
-    public Task<KeyValue> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken) => inner.CreateAsync(key, value, cancellationToken);
+    public async Task<KeyValue> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken)
+    {
+        if (holdCreatesUnder is not null && key.StartsWith(holdCreatesUnder, StringComparison.Ordinal))
+        {
+            await _released.Task.WaitAsync(cancellationToken);
+        }
+
+        return await inner.CreateAsync(key, value, cancellationToken);
+    }
 
     public Task<KeyValue> UpdateAsync(string key, ReadOnlyMemory<byte> value, long expectedModRevision, CancellationToken cancellationToken) =>
         inner.UpdateAsync(key, value, expectedModRevision, cancellationToken);
