@@ -5,7 +5,8 @@ namespace Kubesharp.Ingress;
 
 /// <summary>
 /// What the backend sees, as upstream ingress controllers send it: the client's Host header, and the client's
-/// address, scheme and host in the X-Forwarded headers.
+/// address, scheme and host in the X-Forwarded headers; the response's body goes to the client in as few writes as
+/// it arrives in (<see cref="CoalescedResponseBody"/>).
 /// </summary>
 internal sealed class IngressTransformer : HttpTransformer
 {
@@ -28,5 +29,12 @@ internal sealed class IngressTransformer : HttpTransformer
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", request.Scheme);
         proxyRequest.Headers.Remove("X-Forwarded-Host");
         proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Host", request.Host.Value);
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        CoalescedResponseBody.Install(httpContext, proxyResponse);
+        return proceed;
     }
 }

@@ -35,6 +35,7 @@ internal sealed class GatewayTransformer(GatewayFilters filters, string matchedP
         ArgumentNullException.ThrowIfNull(httpContext);
         var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
         filters.ResponseHeaders?.Apply(httpContext.Response.Headers);
+        CoalescedResponseBody.Install(httpContext, proxyResponse);
         return proceed;
     }
 }

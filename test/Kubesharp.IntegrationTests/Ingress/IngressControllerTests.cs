@@ -62,6 +62,48 @@ public sealed class IngressControllerTests(TestServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChunkedResponse_ReachesTheClientInOneSegment_AStreamedOneAsItComes()
+    {
+        var backend = await BackendAsync("chunks");
+        await ServiceAsync("chunks", backend);
+        await CreateIngressAsync("chunks", null, Rule("chunks.test", Path("/", "Prefix", "chunks")));
+        await EventuallyAsync("http://chunks.test/warm", body => body.StartsWith("chunks", StringComparison.Ordinal));
+
+        // The backend sends its whole chunked answer at once; the proxy passes it on in one send, closing chunk
+        // included (the count of data segments the client's socket received, from the kernel).
+        using (var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true })
+        {
+            await socket.ConnectAsync(harness.HttpEndpoint);
+            await socket.SendAsync("GET /whole HTTP/1.1\r\nHost: chunks.test\r\n\r\n"u8.ToArray());
+            var response = new System.Text.StringBuilder();
+            var buffer = new byte[8192];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (!response.ToString().EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal))
+            {
+                var read = await socket.ReceiveAsync(buffer, timeout.Token);
+                Assert.True(read > 0, response.ToString());
+                response.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+            }
+
+            Assert.Contains("Transfer-Encoding: chunked", response.ToString(), StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("chunks /whole host=chunks.test", response.ToString(), StringComparison.Ordinal);
+            Assert.Equal(1u, DataSegmentsReceived(socket));
+        }
+
+        // A streamed answer is not held back: its first line arrives while the backend still holds the second.
+        using var streamed = await Web.GetAsync(new Uri("http://chunks.test/stream"), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await streamed.Content.ReadAsStreamAsync());
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            Assert.Equal("first", await reader.ReadLineAsync(timeout.Token));
+        }
+
+        backend.ReleaseStream();
+        Assert.Equal("second", await reader.ReadLineAsync());
+        Assert.Null(await reader.ReadLineAsync());
+    }
+
+    [Fact]
     public async Task ExactAndPrefix_LongestMatchWins_ImplementationSpecificIsPrefix()
     {
         await ServiceAsync("root", await BackendAsync("root"));
@@ -188,6 +230,16 @@ public sealed class IngressControllerTests(TestServer server) : IAsyncLifetime
         var badClass = new IngressClass { Metadata = new ObjectMeta { Name = "bad-" + id }, Spec = new IngressClassSpec { Controller = "no-domain" } };
         error = await Assert.ThrowsAsync<StatusException>(() => Client.Resource<IngressClass>().CreateAsync(badClass));
         Assert.Equal(422, error.Code);
+    }
+
+    /// <summary>tcpi_data_segs_in of Linux's struct tcp_info: the segments carrying data a TCP socket has received.</summary>
+    private static uint DataSegmentsReceived(System.Net.Sockets.Socket socket)
+    {
+        const int IpProtoTcp = 6, TcpInfo = 11, DataSegmentsInOffset = 152;
+        var info = new byte[256];
+        var length = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+        Assert.True(length >= DataSegmentsInOffset + 4, $"tcp_info of {length} bytes");
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(info.AsSpan(DataSegmentsInOffset));
     }
 
     private Task<TestBackend> BackendAsync(string name) => harness.BackendAsync(name);

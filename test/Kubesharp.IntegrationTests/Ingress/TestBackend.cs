@@ -9,15 +9,18 @@ namespace Kubesharp.IntegrationTests.Ingress;
 /// <summary>
 /// A real HTTP server on a loopback port that answers with its name, the path, the Host, the query and the X-Test-*
 /// headers it was sent, and sends X-Backend and X-Backend-Extra response headers (for header filters to change). It
-/// records what it was sent (<see cref="Received"/>); a path under <c>/slow</c> is answered only when the request is aborted.
+/// records what it was sent (<see cref="Received"/>); a path under <c>/slow</c> is answered only when the request is aborted,
+/// one under <c>/stream</c> with a first line at once and a second once <see cref="ReleaseStream"/> is called.
 /// </summary>
 internal sealed class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication app;
+    private readonly TaskCompletionSource streamReleased;
 
-    private TestBackend(WebApplication app, string name, int port, ConcurrentQueue<string> received)
+    private TestBackend(WebApplication app, string name, int port, ConcurrentQueue<string> received, TaskCompletionSource streamReleased)
     {
         this.app = app;
+        this.streamReleased = streamReleased;
         Name = name;
         Port = port;
         Received = received;
@@ -30,6 +33,9 @@ internal sealed class TestBackend : IAsyncDisposable
     /// <summary>"METHOD path body" of every request, in arrival order.</summary>
     public ConcurrentQueue<string> Received { get; }
 
+    /// <summary>Lets the <c>/stream</c> answers send their second line.</summary>
+    public void ReleaseStream() => streamReleased.TrySetResult();
+
     public static async Task<TestBackend> StartAsync(string name)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -37,6 +43,7 @@ internal sealed class TestBackend : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
         var received = new ConcurrentQueue<string>();
+        var streamReleased = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         app.Run(async context =>
         {
             var request = context.Request;
@@ -57,6 +64,15 @@ internal sealed class TestBackend : IAsyncDisposable
                 }
             }
 
+            if (request.Path.StartsWithSegments("/stream", StringComparison.Ordinal))
+            {
+                await context.Response.WriteAsync("first\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await streamReleased.Task.WaitAsync(context.RequestAborted);
+                await context.Response.WriteAsync("second\n", context.RequestAborted);
+                return;
+            }
+
             var test = string.Join(';', request.Headers.Where(h => h.Key.StartsWith("X-Test", StringComparison.OrdinalIgnoreCase))
                 .OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => $"{h.Key.ToLowerInvariant()}:{h.Value}"));
             context.Response.Headers["X-Backend"] = name;
@@ -65,7 +81,7 @@ internal sealed class TestBackend : IAsyncDisposable
         });
         await app.StartAsync();
         var address = app.Urls.First();
-        return new TestBackend(app, name, new Uri(address).Port, received);
+        return new TestBackend(app, name, new Uri(address).Port, received, streamReleased);
     }
 
     public async ValueTask DisposeAsync()

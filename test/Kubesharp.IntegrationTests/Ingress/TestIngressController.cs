@@ -62,6 +62,9 @@ internal sealed class TestIngressController : IAsyncDisposable
 
     public HttpClient Web { get; }
 
+    /// <summary>The controller's HTTP listener.</summary>
+    public IPEndPoint HttpEndpoint => http;
+
     /// <summary>The certificate the listener presented in the last TLS handshake.</summary>
     public X509Certificate2? Presented { get; private set; }
 
