@@ -114,7 +114,7 @@ public sealed class KubectlIngressTests : IAsyncLifetime
     [Fact]
     public async Task Server_IngressProxy_ChildProcessWithInlineCompletionsEndsWithTheServer()
     {
-        // The proxy is a child of the server, the runtime's inline socket completions on for it alone.
+        // The proxy is a child of the server, the runtime's inline socket completions on for it alone, on half the cores' polling threads.
         var server = process!;
         int? child = null;
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -132,6 +132,7 @@ public sealed class KubectlIngressTests : IAsyncLifetime
         const string Inline = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1";
         Assert.Contains(Inline, ReadProc(child.Value, "environ").Split('\0'));
         Assert.DoesNotContain(Inline, ReadProc(server.Id, "environ").Split('\0'));
+        Assert.Contains($"DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT={Math.Max(1, Environment.ProcessorCount / 2)}", ReadProc(child.Value, "environ").Split('\0'));
         await WaitAsync(() => Accepts(httpPort), "the proxy to listen");
 
         // However the server ends, even killed, the proxy ends with it and frees its ports.

@@ -21,6 +21,9 @@ internal sealed partial class IngressProxyProcess(IngressOptions options, string
     /// <summary>The runtime's switch for inline socket completions, read once when the first socket is used.</summary>
     public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
+    /// <summary>The runtime's count of socket polling threads (with inline completions, one per core by default).</summary>
+    public const string SocketThreadsVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
+
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(30);
 
@@ -105,8 +108,18 @@ internal sealed partial class IngressProxyProcess(IngressOptions options, string
         }
 
         start.Environment[InlineCompletionsVariable] = "1";
+        // With the proxy's whole work on its polling threads, half the cores' worth leaves the rest to the backends and
+        // clients on the node: on 2 cores one thread took 20% less CPU per request than two, for 10% more requests/s.
+        // A count the server was given is kept.
+        if (!start.Environment.ContainsKey(SocketThreadsVariable))
+        {
+            start.Environment[SocketThreadsVariable] = SocketThreads(Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture);
+        }
+
         return start;
     }
+
+    internal static int SocketThreads(int processors) => Math.Max(1, processors / 2);
 
     private async Task StopAsync(Process process)
     {
