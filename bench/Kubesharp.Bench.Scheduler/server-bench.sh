@@ -61,7 +61,7 @@ settled_rss() {
   printf '%s\n' "${samples[@]}" | sort -n | sed -n 4p
 }
 sample_load() { loads+=("$(cut -d' ' -f1 /proc/loadavg)"); }
-trap '[ -n "$pid" ] && kill -KILL "$pid"; rm -rf "$out"' EXIT
+trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true; rm -rf "$out"' EXIT
 
 if [ -n "$scale" ]; then
   nodes=${2:-5000}

@@ -208,7 +208,7 @@ public sealed partial class KubeletService : BackgroundService
             // Both made ready beside everything above, and pods need both. A node that cannot import the sandbox image
             // fails to start.
             await podNetwork.WaitAsync(stoppingToken);
-            Phase("overlay");
+            Phase(overlay is null ? "pod network" : "overlay");
             if (runtime.Supervisor is { } imports)
             {
                 await imports.SandboxImageReady.WaitAsync(stoppingToken);
