@@ -5,8 +5,8 @@ namespace Kubesharp.Ingress.Gateway;
 
 /// <summary>
 /// What the backend of an HTTPRoute rule with filters sees: the ingress proxy's usual request (Host and X-Forwarded
-/// headers), then the rule's and backendRef's header modifiers and URL rewrite; the response gets their response header
-/// modifiers. Built once per match and backendRef when the routes are built, so a request allocates none.
+/// headers), then the rule's and backendRef's header modifiers and URL rewrite; the response is the ingress proxy's
+/// (its body coalesced), then gets their response header modifiers. Built once per match and backendRef when the routes are built, so a request allocates none.
 /// </summary>
 internal sealed class GatewayTransformer(GatewayFilters filters, string matchedPrefix) : HttpTransformer
 {
@@ -33,9 +33,8 @@ internal sealed class GatewayTransformer(GatewayFilters filters, string matchedP
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
-        var proceed = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        var proceed = await IngressTransformer.Instance.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
         filters.ResponseHeaders?.Apply(httpContext.Response.Headers);
-        CoalescedResponseBody.Install(httpContext, proxyResponse);
         return proceed;
     }
 }

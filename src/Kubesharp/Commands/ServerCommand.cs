@@ -538,8 +538,9 @@ internal static partial class ServerCommand
         }
 
         // The control-plane components talk to the API each under its own identity with least privilege (in process,
-        // through the server's own pipeline, as remote ones would over HTTPS); the server's own cluster services (kube-dns Service, API endpoints, storage class,
-        // LoadBalancer status) keep the admin credentials, as k3s's deploy and service-LB controllers do.
+        // through the server's own pipeline, as remote ones would over HTTPS); the server's own cluster services
+        // (kube-dns Service, API endpoints, storage class, LoadBalancer status) keep the admin credentials, as k3s's
+        // deploy and service-LB controllers do.
         using var client = Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath);
         using var controllerClient = Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.ControllerManager, "kube-controller-manager");
         using var schedulerClient = Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.Scheduler, "kube-scheduler");

@@ -113,13 +113,11 @@ internal sealed partial class IngressProxyProcess(IngressOptions options, string
         // A count the server was given is kept.
         if (!start.Environment.ContainsKey(SocketThreadsVariable))
         {
-            start.Environment[SocketThreadsVariable] = SocketThreads(Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture);
+            start.Environment[SocketThreadsVariable] = Math.Max(1, Environment.ProcessorCount / 2).ToString(CultureInfo.InvariantCulture);
         }
 
         return start;
     }
-
-    internal static int SocketThreads(int processors) => Math.Max(1, processors / 2);
 
     private async Task StopAsync(Process process)
     {
