@@ -7,7 +7,8 @@ namespace Kubesharp.Scheduler;
 /// <summary>
 /// The scheduler's live view of nodes and placed pods, including pods assumed on a node while their binding
 /// is in flight. Owned by the scheduling loop: informer callbacks queue changes that the loop applies
-/// between attempts, so a cycle's snapshot never changes under it. The snapshot is kept across cycles and
+/// between attempts (or the callback itself, while the loop waits for a pod), so a cycle's snapshot never changes
+/// under it. The snapshot is kept across cycles and
 /// rebuilt only when nodes come or go or a pod with inter-pod affinity terms is placed or removed (the lists of
 /// nodes with such pods are computed once per snapshot).
 /// </summary>

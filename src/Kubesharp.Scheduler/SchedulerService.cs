@@ -34,6 +34,9 @@ public sealed partial class SchedulerService : BackgroundService
     private readonly IBinder binder;
     private readonly SchedulerCache cache = new();
     private readonly ConcurrentQueue<Action<SchedulerCache>> cacheUpdates = new();
+
+    /// <summary>Held by whoever reads or changes <see cref="cache"/>: the loop for an attempt, or an idle loop's stand-in.</summary>
+    private readonly Lock cacheGate = new();
     private readonly SchedulingQueue queue;
     private readonly SchedulingAlgorithm algorithm;
     private readonly DefaultPreemption preemption;
@@ -127,7 +130,7 @@ public sealed partial class SchedulerService : BackgroundService
         nodeInformer.AddEventHandler(
             onAdd: n => NodeChanged(null, n),
             onUpdate: NodeChanged,
-            onDelete: n => cacheUpdates.Enqueue(c => c.RemoveNode(n.Metadata?.Name ?? "")));
+            onDelete: n => UpdateCache(c => c.RemoveNode(n.Metadata?.Name ?? "")));
         podInformer.AddEventHandler(onAdd: p => PodAdded(null, p), onUpdate: PodAdded, onDelete: PodDeleted);
 
         // A claim bound, a volume made or a class added can make a parked pod with claims fit.
@@ -174,18 +177,49 @@ public sealed partial class SchedulerService : BackgroundService
                 return;
             }
 
-            while (cacheUpdates.TryDequeue(out var update))
+            using (cacheGate.EnterScope())
             {
-                update(cache);
-            }
+                ApplyCacheUpdates();
+                if (cache.IsPlaced(queued.Pod.Key))
+                {
+                    queue.Done(queued.Pod.Key);
+                    continue;
+                }
 
-            if (cache.IsPlaced(queued.Pod.Key))
+                ScheduleOne(queued, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues a change for the loop to apply before its next attempt, and applies the queue at once when the loop is
+    /// not in one: an idle scheduler (every pod placed) would otherwise hold each node heartbeat and pod status change,
+    /// with the object it carries, until the next pod came.
+    /// </summary>
+    private void UpdateCache(Action<SchedulerCache> update)
+    {
+        cacheUpdates.Enqueue(update);
+        if (cacheGate.TryEnter())
+        {
+            try
             {
-                queue.Done(queued.Pod.Key);
-                continue;
+                ApplyCacheUpdates();
             }
+            finally
+            {
+                cacheGate.Exit();
+            }
+        }
+    }
 
-            ScheduleOne(queued, cancellationToken);
+    /// <summary>Changes queued for the cache and not yet applied.</summary>
+    internal int PendingCacheUpdates => cacheUpdates.Count;
+
+    private void ApplyCacheUpdates()
+    {
+        while (cacheUpdates.TryDequeue(out var update))
+        {
+            update(cache);
         }
     }
 
@@ -275,7 +309,7 @@ public sealed partial class SchedulerService : BackgroundService
         }
         catch (StatusException e) when (e.IsNotFound())
         {
-            cacheUpdates.Enqueue(c => c.Forget(pod.Key));
+            UpdateCache(c => c.Forget(pod.Key));
             queue.Done(pod.Key);
         }
         catch (Exception e) when (e is StatusException or HttpRequestException or IOException)
@@ -283,7 +317,7 @@ public sealed partial class SchedulerService : BackgroundService
             Interlocked.Increment(ref bindFailures);
             metrics.Attempted(SchedulerMetrics.Error, System.Diagnostics.Stopwatch.GetElapsedTime(attemptStarted));
             LogBindFailed(logger, pod.Namespace, pod.Name, nodeName, e.Message);
-            cacheUpdates.Enqueue(c => c.Forget(pod.Key));
+            UpdateCache(c => c.Forget(pod.Key));
             queue.AddBackoff(queued);
         }
         finally
@@ -330,7 +364,7 @@ public sealed partial class SchedulerService : BackgroundService
 
     private void NodeChanged(Node? old, Node node)
     {
-        cacheUpdates.Enqueue(c => c.SetNode(node));
+        UpdateCache(c => c.SetNode(node));
 
         // Heartbeats and other status churn cannot make a pod fit: only what the filters read moves parked pods.
         if (old is null || SchedulingEvents.NodeSchedulingPropertiesChanged(old, node))
@@ -356,13 +390,13 @@ public sealed partial class SchedulerService : BackgroundService
             queue.Delete(key);
             if (terminal)
             {
-                cacheUpdates.Enqueue(c => c.RemovePod(key));
+                UpdateCache(c => c.RemovePod(key));
                 queue.MoveAllToActiveOrBackoff();
             }
             else
             {
                 var info = new PodInfo(pod, ResolvePriority(pod));
-                cacheUpdates.Enqueue(c => c.SetPod(info));
+                UpdateCache(c => c.SetPod(info));
                 if (string.IsNullOrEmpty(old?.Spec?.NodeName))
                 {
                     // A newly placed pod can only satisfy pod affinity or topology spread of parked pods.
@@ -389,7 +423,7 @@ public sealed partial class SchedulerService : BackgroundService
         verdicts.TryRemove(key, out _);
         if (!string.IsNullOrEmpty(pod.Spec?.NodeName))
         {
-            cacheUpdates.Enqueue(c => c.RemovePod(key));
+            UpdateCache(c => c.RemovePod(key));
             queue.MoveAllToActiveOrBackoff();
         }
     }

@@ -171,7 +171,7 @@ public sealed partial class SharedInformer<T>
                 reportedUndecodable.Remove(key);
             }
 
-            var removed = Indexer.Replace(Transform is not null || options.TrimManagedFields ? list.Items.Select(Prepare).ToList() : list.Items, out var upserts);
+            var removed = Indexer.Replace(list.Items.Select(Prepare).ToList(), out var upserts);
             foreach (var (old, obj) in upserts)
             {
                 if (old is null)
@@ -195,7 +195,10 @@ public sealed partial class SharedInformer<T>
         synced.TrySetResult();
     }
 
-    /// <summary>What the cache keeps of an object read from the API.</summary>
+    /// <summary>
+    /// What the cache keeps of an object read from the API: trimmed, then transformed, or else the instance another
+    /// informer of the process holds at the same version (<see cref="SharedObjectTable{T}"/>).
+    /// </summary>
     private T Prepare(T obj)
     {
         if (options.TrimManagedFields && obj.Metadata is { ManagedFields: not null } meta)
@@ -203,7 +206,7 @@ public sealed partial class SharedInformer<T>
             obj.Metadata = meta with { ManagedFields = null };
         }
 
-        return Transform is { } transform ? transform(obj) : obj;
+        return Transform is { } transform ? transform(obj) : SharedObjectTable<T>.Share(obj);
     }
 
     private void Apply(WatchEvent<T> change)

@@ -27,9 +27,10 @@ internal sealed partial class NodeAgent : IAsyncDisposable
     private NodeAgent(NodeAgentOptions options, NodeAgentClients clients, Task<Kubelet.Runtime.ContainerRuntime>? startingRuntime, ILoggerFactory loggerFactory)
     {
         logger = loggerFactory.CreateLogger<NodeAgent>();
-        // The proxy and DNS watch under their own identities where they have them, so each has its own informers.
-        proxyInformers = new SharedInformerFactory(clients.Proxy, loggerFactory: loggerFactory);
-        dnsInformers = new SharedInformerFactory(clients.Dns, loggerFactory: loggerFactory);
+        // The proxy and DNS watch under their own identities where they have them, so each has its own informers (the
+        // objects themselves are shared with the other informers of the process). Neither reads managedFields.
+        proxyInformers = new SharedInformerFactory(clients.Proxy, loggerFactory: loggerFactory) { TrimManagedFields = true };
+        dnsInformers = new SharedInformerFactory(clients.Dns, loggerFactory: loggerFactory) { TrimManagedFields = true };
         Kubelet = new KubeletService(options.Kubelet, clients.Kubelet, loggerFactory) { ClientCaPem = options.ClientCaPem, EndpointToken = options.EndpointToken, StartingRuntime = startingRuntime, ProvisionerClient = clients.Provisioner, AttacherClient = clients.Attacher };
         Proxy = new ServiceProxy(proxyInformers, options.Proxy, loggerFactory.CreateLogger<ServiceProxy>());
         // Enforcement shares the proxy's identity, informers and chain prefix.
