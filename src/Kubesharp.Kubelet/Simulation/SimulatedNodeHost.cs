@@ -90,7 +90,9 @@ public sealed partial class SimulatedNodeHost : BackgroundService
             }
 
             using var queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(time), time);
-            podInformer = new SharedInformer<Pod>(pods, new SharedInformerOptions { TrimManagedFields = true }, time) { Transform = Slim };
+            // No slimmer copy of its own: in a server the pods it caches are the instances the controller manager's and the
+            // scheduler's informers already hold (SharedObjectTable), so a copy would only add to them.
+            podInformer = new SharedInformer<Pod>(pods, new SharedInformerOptions { TrimManagedFields = true }, time);
             podInformer.AddEventHandler(
                 onAdd: p => Enqueue(queue, p),
                 onUpdate: (_, p) => Enqueue(queue, p),
@@ -233,31 +235,6 @@ public sealed partial class SimulatedNodeHost : BackgroundService
 
         return ReconcileResult.Done;
     }
-
-    /// <summary>
-    /// What the simulation reads of a pod: identity, node, annotations, container names and images, and status. The
-    /// rest (most of a pod's spec, labels, owners) stays on the server, which takes only the status from a status write.
-    /// </summary>
-    internal static Pod Slim(Pod pod) => new()
-    {
-        ApiVersion = pod.ApiVersion,
-        Kind = pod.Kind,
-        Metadata = pod.Metadata is { } meta
-            ? new ObjectMeta
-            {
-                Name = meta.Name,
-                Namespace = meta.Namespace,
-                Uid = meta.Uid,
-                ResourceVersion = meta.ResourceVersion,
-                DeletionTimestamp = meta.DeletionTimestamp,
-                Annotations = meta.Annotations,
-            }
-            : null,
-        Spec = pod.Spec is { } spec
-            ? new PodSpec { NodeName = spec.NodeName, Containers = spec.Containers?.Select(c => new Container { Name = c.Name, Image = c.Image }).ToList() }
-            : null,
-        Status = pod.Status,
-    };
 
     private static PodCondition Condition(string type, DateTimeOffset at) =>
         new() { Type = type, Status = "True", LastTransitionTime = at };
