@@ -40,33 +40,6 @@ public sealed record NodeVerdict(string Node)
         scores = null;
     }
 
-    /// <summary>How many score values <see cref="CopyWithScores"/> writes into its array.</summary>
-    internal int SharedScoreCount => scoreNames?.Length ?? 0;
-
-    /// <summary>
-    /// A copy with this verdict's total and scores only, the scores written into <paramref name="values"/> at
-    /// <paramref name="offset"/>: the copies kept per pod share one array and the plugin names, instead of a
-    /// dictionary each.
-    /// </summary>
-    internal NodeVerdict CopyWithScores(long[] values, int offset)
-    {
-        var copy = new NodeVerdict(Node) { TotalScore = TotalScore };
-        if (scoreNames is not null)
-        {
-            Array.Copy(scoreValues!, scoreOffset, values, offset, scoreNames.Length);
-            copy.SetScores(scoreNames, values, offset);
-        }
-        else if (scores is not null)
-        {
-            foreach (var (plugin, score) in scores)
-            {
-                copy.Scores[plugin] = score;
-            }
-        }
-
-        return copy;
-    }
-
     private Dictionary<string, long> MaterializeScores()
     {
         var result = new Dictionary<string, long>(scoreNames?.Length ?? 0, StringComparer.Ordinal);

@@ -26,7 +26,6 @@ namespace Kubesharp.Scheduler;
 /// </summary>
 public sealed partial class SchedulerService : BackgroundService
 {
-    private const int MaxKeptVerdicts = 10_000;
     private readonly KubernetesClient client;
     private readonly SchedulerOptions options;
     private readonly TimeProvider time;
@@ -42,7 +41,6 @@ public sealed partial class SchedulerService : BackgroundService
     private readonly DefaultPreemption preemption;
     private readonly EventRecorder events;
     private readonly ResourceClient<Pod> pods;
-    private readonly ConcurrentDictionary<string, object> verdicts = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim bindSlots;
     private SharedInformer<PriorityClass>? priorityClasses;
     private readonly SharedInformer<PersistentVolumeClaim> claimInformer;
@@ -90,14 +88,6 @@ public sealed partial class SchedulerService : BackgroundService
     public Task Started => started.Task;
 
     private readonly TaskCompletionSource started = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>The JSON verdict of the pod's last attempt (see <see cref="SchedulingVerdict"/>), if kept.</summary>
-    public string? LastVerdict(string @namespace, string name) => verdicts.GetValueOrDefault(ObjectKey.Of(@namespace, name)) switch
-    {
-        string json => json,
-        ScheduledVerdict scheduled => SchedulingVerdict.ToJson(scheduled.Result, scheduled.Attempt, scheduled.Time, null),
-        _ => null,
-    };
 
     /// <summary>Counters since start (see <see cref="SchedulerStatistics"/>).</summary>
     public SchedulerStatistics Statistics => new()
@@ -240,11 +230,6 @@ public sealed partial class SchedulerService : BackgroundService
         if (result.NodeName is { } nodeName)
         {
             cache.Assume(pod, nodeName);
-            // Rendered only when asked for: every bound pod would otherwise pay for JSON nobody reads.
-            verdicts[pod.Key] = SchedulingVerdict.Compact(result) is { } compact
-                ? new ScheduledVerdict(compact, queued.Attempts, time.GetUtcNow())
-                : SchedulingVerdict.ToJson(result, queued.Attempts, time.GetUtcNow(), null);
-            TrimVerdicts();
             algorithmTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
             _ = BindAsync(queued, nodeName, started, cancellationToken);
             return;
@@ -260,8 +245,6 @@ public sealed partial class SchedulerService : BackgroundService
         }
 
         var verdict = SchedulingVerdict.ToJson(result, queued.Attempts, time.GetUtcNow(), message);
-        verdicts[pod.Key] = verdict;
-        TrimVerdicts();
         LogUnschedulable(logger, pod.Namespace, pod.Name, message);
         queue.AddUnschedulable(queued);
         algorithmTicks += System.Diagnostics.Stopwatch.GetTimestamp() - started;
@@ -420,7 +403,6 @@ public sealed partial class SchedulerService : BackgroundService
     {
         var key = ObjectKey.Of(pod);
         queue.Delete(key);
-        verdicts.TryRemove(key, out _);
         if (!string.IsNullOrEmpty(pod.Spec?.NodeName))
         {
             UpdateCache(c => c.RemovePod(key));
@@ -451,20 +433,6 @@ public sealed partial class SchedulerService : BackgroundService
 
         return pod.Spec?.Priority ?? 0;
     }
-
-    private void TrimVerdicts()
-    {
-        // In batches: listing the keys copies them all, which per pod would make every attempt O(kept verdicts).
-        if (verdicts.Count > MaxKeptVerdicts + (MaxKeptVerdicts / 10))
-        {
-            foreach (var key in verdicts.Keys.Take(verdicts.Count - MaxKeptVerdicts))
-            {
-                verdicts.TryRemove(key, out _);
-            }
-        }
-    }
-
-    private sealed record ScheduledVerdict(ScheduleResult Result, int Attempt, DateTimeOffset Time);
 
     private static string Quote(string value) => System.Text.Json.JsonSerializer.Serialize(value, SchedulerJsonContext.Default.String);
 

@@ -8,63 +8,13 @@ namespace Kubesharp.Scheduler;
 /// <summary>
 /// The explainable verdict of a scheduling attempt as compact JSON: nodes grouped by the reasons every failing
 /// filter gave, and the per-plugin scores of the best-scored nodes. Failed attempts store it in the pod's
-/// annotation <see cref="AnnotationKey"/> (what <c>kubesharp explain pod</c> reads); the scheduler keeps the last
-/// one per pod in memory too.
+/// annotation <see cref="AnnotationKey"/> (what <c>kubesharp explain pod</c> reads).
 /// </summary>
 public static class SchedulingVerdict
 {
     public const string AnnotationKey = "scheduler.kubesharp.io/verdict";
     private const int NodesPerGroup = 20;
     private const int ScoredNodes = 10;
-
-    /// <summary>
-    /// The part of a successful attempt its verdict shows (the best-scored nodes, scores copied out of the attempt's
-    /// shared arrays), small enough to keep per pod; null when nodes were filtered out (their reasons are rendered
-    /// at once instead).
-    /// </summary>
-    internal static ScheduleResult? Compact(ScheduleResult result)
-    {
-        var best = new List<NodeVerdict>(ScoredNodes + 1);
-        foreach (var verdict in result.Verdicts)
-        {
-            if (!verdict.Feasible)
-            {
-                return null;
-            }
-
-            if (!verdict.HasScores)
-            {
-                continue;
-            }
-
-            // Insertion into a short sorted list: the top few of hundreds without sorting them all.
-            var at = best.Count;
-            while (at > 0 && best[at - 1].TotalScore < verdict.TotalScore)
-            {
-                at--;
-            }
-
-            if (at < ScoredNodes)
-            {
-                best.Insert(at, verdict);
-                if (best.Count > ScoredNodes)
-                {
-                    best.RemoveAt(ScoredNodes);
-                }
-            }
-        }
-
-        var values = new long[best.Sum(v => v.SharedScoreCount)];
-        var kept = new NodeVerdict[best.Count];
-        var offset = 0;
-        for (var i = 0; i < best.Count; i++)
-        {
-            kept[i] = best[i].CopyWithScores(values, offset);
-            offset += best[i].SharedScoreCount;
-        }
-
-        return result with { Verdicts = kept };
-    }
 
     public static string ToJson(ScheduleResult result, int attempt, DateTimeOffset time, string? message)
     {

@@ -127,28 +127,4 @@ public sealed class SchedulingAlgorithmTests
         Assert.Equal(["NodeAffinity"], result.Verdicts.Single(v => v.Node == "b").Failures.Select(f => f.Plugin));
         Assert.All(result.Verdicts.Where(v => v.Feasible), v => Assert.Equal(SchedulerProfile.Default().Scores.Count, v.Scores.Count));
     }
-
-    [Fact]
-    public void Compact_ScheduledAttempt_RendersTheSameVerdictAsTheFullResult()
-    {
-        var nodes = Enumerable.Range(0, 30).Select(i => Make.Node("n" + i, cpu: (2 + (i % 7)).ToString(System.Globalization.CultureInfo.InvariantCulture))).ToList();
-        var result = Algorithm.Schedule(new PodInfo(Make.Pod("p", cpu: "1")), ClusterSnapshot.Build(nodes, []));
-        var at = DateTimeOffset.UnixEpoch;
-
-        var compact = SchedulingVerdict.Compact(result);
-
-        Assert.NotNull(compact);
-        Assert.Equal(SchedulingVerdict.ToJson(result, 1, at, null), SchedulingVerdict.ToJson(compact, 1, at, null));
-    }
-
-    [Fact]
-    public void Compact_FilteredNodes_LeftToTheFullRendering()
-    {
-        var snapshot = ClusterSnapshot.Build([Make.Node("small", cpu: "1"), Make.Node("big", cpu: "8")], []);
-
-        var result = Algorithm.Schedule(new PodInfo(Make.Pod("p", cpu: "2")), snapshot);
-
-        Assert.Equal("big", result.NodeName);
-        Assert.Null(SchedulingVerdict.Compact(result));
-    }
 }
