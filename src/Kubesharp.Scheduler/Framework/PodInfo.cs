@@ -109,11 +109,13 @@ public sealed class PodInfo
         return total;
     }
 
+    // Array.Empty, not [] (which beside a List in a conditional is a new List): most pods have no terms, and a PodInfo
+    // is kept per placed pod.
     private IReadOnlyList<AffinityTerm> Terms(List<PodAffinityTerm>? terms, int weight) =>
-        terms is null ? [] : terms.Select(t => Term(t, weight)).ToList();
+        terms is null ? Array.Empty<AffinityTerm>() : terms.Select(t => Term(t, weight)).ToList();
 
     private IReadOnlyList<AffinityTerm> Weighted(List<WeightedPodAffinityTerm>? terms) =>
-        terms is null ? [] : terms.Where(t => t.PodAffinityTerm is not null).Select(t => Term(t.PodAffinityTerm!, t.Weight ?? 1)).ToList();
+        terms is null ? Array.Empty<AffinityTerm>() : terms.Where(t => t.PodAffinityTerm is not null).Select(t => Term(t.PodAffinityTerm!, t.Weight ?? 1)).ToList();
 
     private AffinityTerm Term(PodAffinityTerm term, int weight)
     {
