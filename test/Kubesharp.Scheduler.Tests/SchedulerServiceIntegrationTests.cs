@@ -37,52 +37,28 @@ public sealed class SchedulerServiceIntegrationTests
     [Fact]
     public async Task Scheduler_IdleWithEveryPodPlaced_AppliesNodeChangesAsTheyCome()
     {
-        await using var server = await TestApiServer.StartAsync();
-        using var stopping = new CancellationTokenSource();
-        // The node IPAM controller gives the nodes the pod CIDRs they need to become Ready.
-        var controllers = ControllerManager.ControllerManager.RunAsync(
-            server.Client, new ControllerManager.ControllerManagerOptions { LeaderElect = false }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, stopping.Token);
-        using var nodes = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 2, Cpu = "2" });
-        using var scheduler = new SchedulerService(server.Client);
-        await nodes.StartAsync(CancellationToken.None);
-        await nodes.Ready.WaitAsync(TimeSpan.FromSeconds(60));
-        await scheduler.StartAsync(CancellationToken.None);
-        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(60));
-        var pods = server.Client.Resource<Pod>();
+        await using var cluster = await SimulatedCluster.StartAsync(nodeCount: 2);
+        var pods = cluster.Server.Client.Resource<Pod>();
         await pods.CreateAsync(Tolerating("placed", "100m"));
         await EventuallyAsync(async () => (await pods.GetAsync("default", "placed")).Spec?.NodeName is { Length: > 0 } node ? node : null);
 
         // No pod is waiting, so no attempt comes to apply these: each update (and the Node it carries) must not wait for one.
-        var nodeClient = server.Client.Resource<Node>();
+        var nodeClient = cluster.Server.Client.Resource<Node>();
         var names = (await nodeClient.ListAsync(null)).Items.Select(n => n.Metadata!.Name!).ToList();
         for (var i = 0; i < 20; i++)
         {
             await nodeClient.PatchAsync(null, names[i % names.Count], Client.PatchType.Merge, "{\"metadata\":{\"labels\":{\"round\":\"" + i + "\"}}}");
         }
 
-        await EventuallyAsync(() => Task.FromResult(scheduler.PendingCacheUpdates == 0 ? "applied" : null));
-        await scheduler.StopAsync(CancellationToken.None);
-        await nodes.StopAsync(CancellationToken.None);
-        await stopping.CancelAsync();
-        await controllers;
+        await EventuallyAsync(() => Task.FromResult(cluster.Scheduler.PendingCacheUpdates == 0 ? "applied" : null));
     }
 
     [Fact]
     public async Task Scheduler_SimulatedNodes_SpreadsRunningPodsAndReportsUnschedulable()
     {
-        await using var server = await TestApiServer.StartAsync();
-        using var stopping = new CancellationTokenSource();
-
-        // The node IPAM controller gives the nodes the pod CIDRs their pods' addresses come from.
-        var controllers = ControllerManager.ControllerManager.RunAsync(
-            server.Client, new ControllerManager.ControllerManagerOptions { LeaderElect = false }, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, stopping.Token);
-        using var nodes = new SimulatedNodeHost(server.Client, new SimulatedNodeOptions { Count = 3, Cpu = "2" });
-        using var scheduler = new SchedulerService(server.Client);
-        await nodes.StartAsync(CancellationToken.None);
-        await nodes.Ready.WaitAsync(TimeSpan.FromSeconds(60));
-        await scheduler.StartAsync(CancellationToken.None);
-        await scheduler.Started.WaitAsync(TimeSpan.FromSeconds(60));
-        var pods = server.Client.Resource<Pod>();
+        // The pods' addresses come from the pod CIDRs the node IPAM controller gives the nodes.
+        await using var cluster = await SimulatedCluster.StartAsync(nodeCount: 3);
+        var pods = cluster.Server.Client.Resource<Pod>();
 
         for (var i = 0; i < 6; i++)
         {
@@ -110,13 +86,9 @@ public sealed class SchedulerServiceIntegrationTests
         });
         var events = await EventuallyAsync(async () =>
         {
-            var list = (await server.Client.Resource<Event>().ListAsync("default")).Items;
+            var list = (await cluster.Server.Client.Resource<Event>().ListAsync("default")).Items;
             return list.Any(e => e.Reason == "FailedScheduling" && e.InvolvedObject?.Name == "huge") ? list : null;
         });
-        await scheduler.StopAsync(CancellationToken.None);
-        await nodes.StopAsync(CancellationToken.None);
-        await stopping.CancelAsync();
-        await controllers;
 
         Assert.Equal(3, running.Select(p => p.Spec!.NodeName).Distinct().Count());
         Assert.All(running, p => Assert.StartsWith("10.42.", p.Status!.PodIP, StringComparison.Ordinal));
