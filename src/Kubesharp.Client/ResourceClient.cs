@@ -173,8 +173,11 @@ public sealed class ResourceClient<T>
         }
     }
 
-    /// <summary>The watch with undecodable objects as stand-ins carrying their identity (for informers).</summary>
-    internal async IAsyncEnumerable<WatchEvent<T>> WatchEventsAsync(string? @namespace, ListOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The watch with undecodable objects as stand-ins carrying their identity (for informers). An object
+    /// <paramref name="held"/> finds (by its JSON) is not decoded again: that instance stands for it.
+    /// </summary>
+    internal async IAsyncEnumerable<WatchEvent<T>> WatchEventsAsync(string? @namespace, ListOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken, HeldObject? held = null)
     {
         using var request = NewRequest(HttpMethod.Get, Path(@namespace, null, null) + Query(options, watch: true));
         using var response = await client.SendAsync(request, streaming: true, cancellationToken).ConfigureAwait(false);
@@ -190,7 +193,7 @@ public sealed class ResourceClient<T>
                     var newline = Array.IndexOf(buffer, (byte)'\n', start, end - start);
                     if (newline >= 0)
                     {
-                        var line = ParseEvent(buffer, start, newline - start);
+                        var line = ParseEvent(buffer, start, newline - start, held);
                         start = newline + 1;
                         if (line is not null)
                         {
@@ -232,7 +235,7 @@ public sealed class ResourceClient<T>
 
                     if (read == 0)
                     {
-                        var last = ParseEvent(buffer, start, end - start);
+                        var last = ParseEvent(buffer, start, end - start, held);
                         if (last is not null)
                         {
                             yield return last;
@@ -393,7 +396,10 @@ public sealed class ResourceClient<T>
         return new ObjectList<T>(items, meta?.ResourceVersion ?? "", meta?.Continue, meta?.RemainingItemCount) { Undecodable = undecodable ?? [] };
     }
 
-    internal static WatchEvent<T>? ParseEvent(byte[] buffer, int offset, int count)
+    /// <summary>An instance already held for the object whose JSON this is, or null to decode it.</summary>
+    internal delegate T? HeldObject(ReadOnlySpan<byte> json);
+
+    internal static WatchEvent<T>? ParseEvent(byte[] buffer, int offset, int count, HeldObject? held = null)
     {
         var span = buffer.AsSpan(offset, count);
         if (span.Trim(" \r\t"u8).IsEmpty)
@@ -441,6 +447,11 @@ public sealed class ResourceClient<T>
             "ERROR" => throw KubernetesJson.ToException(500, obj),
             _ => throw new JsonException($"unknown watch event type {type}"),
         };
+        if (eventType is not WatchEventType.Bookmark && held?.Invoke(obj) is { } known)
+        {
+            return new WatchEvent<T>(eventType, known);
+        }
+
         try
         {
             return new WatchEvent<T>(eventType, KubernetesJson.Deserialize<T>(obj));

@@ -123,7 +123,7 @@ public sealed partial class SharedInformer<T>
                     AllowWatchBookmarks = true,
                     TimeoutSeconds = 300 + Random.Shared.Next(300),
                 };
-                await foreach (var change in client.WatchEventsAsync(options.Namespace, watchOptions, cancellationToken).ConfigureAwait(false))
+                await foreach (var change in client.WatchEventsAsync(options.Namespace, watchOptions, cancellationToken, Transform is null ? FindShared : null).ConfigureAwait(false))
                 {
                     Apply(change);
                     failures = 0;
@@ -208,6 +208,9 @@ public sealed partial class SharedInformer<T>
 
         return Transform is { } transform ? transform(obj) : SharedObjectTable<T>.Share(obj);
     }
+
+    /// <summary>The instance another informer of the process holds for this JSON, found without decoding it.</summary>
+    private T? FindShared(ReadOnlySpan<byte> json) => SharedObjectTable<T>.Find(json, options.TrimManagedFields);
 
     private void Apply(WatchEvent<T> change)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Kubesharp.ApiMachinery;
 
 namespace Kubesharp.Client.Informers;
@@ -52,6 +53,85 @@ internal static class SharedObjectTable<T>
 
             return obj;
         }
+    }
+
+    /// <summary>
+    /// The instance held for the object whose JSON this is, read from its metadata alone (uid, resourceVersion and
+    /// whether managedFields are there, which <paramref name="trims"/> ignores): an informer that finds it need not
+    /// decode the object at all. Null when none is held at that version.
+    /// </summary>
+    public static T? Find(ReadOnlySpan<byte> json, bool trims)
+    {
+        if (ReadIdentity(json) is not var (uid, version, withManagedFields))
+        {
+            return null;
+        }
+
+        lock (Gate)
+        {
+            return Entries.TryGetValue((uid, trims || !withManagedFields), out var entry) && entry.ResourceVersion == version
+                && entry.Target.TryGetTarget(out var held) ? held : null;
+        }
+    }
+
+    private static (string Uid, string Version, bool WithManagedFields)? ReadIdentity(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isMetadata = reader.ValueTextEquals("metadata"u8);
+                reader.Read();
+                if (!isMetadata)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    return null;
+                }
+
+                string? uid = null, version = null;
+                var withManagedFields = false;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("uid"u8))
+                    {
+                        reader.Read();
+                        uid = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    }
+                    else if (reader.ValueTextEquals("resourceVersion"u8))
+                    {
+                        reader.Read();
+                        version = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    }
+                    else
+                    {
+                        // Present and not null, as the decoded object's ManagedFields would be (what Share keys by).
+                        var isManagedFields = reader.ValueTextEquals("managedFields"u8);
+                        reader.Read();
+                        withManagedFields |= isManagedFields && reader.TokenType != JsonTokenType.Null;
+                        reader.Skip();
+                    }
+                }
+
+                return uid is { Length: > 0 } && version is { Length: > 0 } ? (uid, version, withManagedFields) : null;
+            }
+        }
+        catch (JsonException)
+        {
+            // Left to the decoder, which reports it.
+        }
+
+        return null;
     }
 
     /// <summary>Drops entries whose object was collected; the next sweep waits until the table has doubled again.</summary>
