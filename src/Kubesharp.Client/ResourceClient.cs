@@ -8,6 +8,7 @@ using Kubesharp.ApiMachinery;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.ApiMachinery.Serialization;
 
 namespace Kubesharp.Client;
 
@@ -131,7 +132,7 @@ public sealed class ResourceClient<T>
 
         using var response = await client.SendAsync(request, streaming: false, cancellationToken).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        return KindOf(body) == "Status" ? null : KubernetesJson.Deserialize<T>(body);
+        return JsonMember.FindString(body, "kind"u8) == "Status" ? null : KubernetesJson.Deserialize<T>(body);
     }
 
     /// <summary>GET of a subresource (scale → autoscaling/v1 Scale).</summary>
@@ -513,27 +514,4 @@ public sealed class ResourceClient<T>
 
     private static void Append(StringBuilder query, string key, string value) =>
         query.Append(query.Length == 0 ? '?' : '&').Append(key).Append('=').Append(Uri.EscapeDataString(value));
-
-    private static string? KindOf(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            return null;
-        }
-
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var isKind = reader.ValueTextEquals("kind"u8);
-            reader.Read();
-            if (isKind)
-            {
-                return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-            }
-
-            reader.Skip();
-        }
-
-        return null;
-    }
 }

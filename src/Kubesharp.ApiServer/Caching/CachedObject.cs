@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Kubesharp.ApiMachinery.Serialization;
 
 namespace Kubesharp.ApiServer.Caching;
 
@@ -68,25 +69,8 @@ internal sealed class CachedObject
     {
         get
         {
-            var reader = new Utf8JsonReader(Json);
-            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-            {
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var isMetadata = reader.ValueTextEquals("metadata"u8);
-                    reader.Read();
-                    if (isMetadata && reader.TokenType == JsonTokenType.StartObject)
-                    {
-                        var start = (int)reader.TokenStartIndex;
-                        reader.Skip();
-                        return Json.AsSpan(start, (int)reader.BytesConsumed - start);
-                    }
-
-                    reader.Skip();
-                }
-            }
-
-            return "{}"u8;
+            var metadata = JsonMember.Find(Json, "metadata"u8);
+            return metadata is [(byte)'{', ..] ? metadata : "{}"u8;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Kubesharp.ApiMachinery;
+using Kubesharp.ApiMachinery.Serialization;
 
 namespace Kubesharp.Client.Informers;
 
@@ -78,60 +79,45 @@ internal static class SharedObjectTable<T>
     {
         try
         {
-            var reader = new Utf8JsonReader(json);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            var metadata = JsonMember.Find(json, "metadata"u8);
+            if (metadata is not [(byte)'{', ..])
             {
                 return null;
             }
 
+            var reader = new Utf8JsonReader(metadata);
+            reader.Read();
+            string? uid = null, version = null;
+            var withManagedFields = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isMetadata = reader.ValueTextEquals("metadata"u8);
-                reader.Read();
-                if (!isMetadata)
+                if (reader.ValueTextEquals("uid"u8))
                 {
+                    reader.Read();
+                    uid = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else if (reader.ValueTextEquals("resourceVersion"u8))
+                {
+                    reader.Read();
+                    version = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+                else
+                {
+                    // Present and not null, as the decoded object's ManagedFields would be (what Share keys by).
+                    var isManagedFields = reader.ValueTextEquals("managedFields"u8);
+                    reader.Read();
+                    withManagedFields |= isManagedFields && reader.TokenType != JsonTokenType.Null;
                     reader.Skip();
-                    continue;
                 }
-
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    return null;
-                }
-
-                string? uid = null, version = null;
-                var withManagedFields = false;
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (reader.ValueTextEquals("uid"u8))
-                    {
-                        reader.Read();
-                        uid = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    }
-                    else if (reader.ValueTextEquals("resourceVersion"u8))
-                    {
-                        reader.Read();
-                        version = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    }
-                    else
-                    {
-                        // Present and not null, as the decoded object's ManagedFields would be (what Share keys by).
-                        var isManagedFields = reader.ValueTextEquals("managedFields"u8);
-                        reader.Read();
-                        withManagedFields |= isManagedFields && reader.TokenType != JsonTokenType.Null;
-                        reader.Skip();
-                    }
-                }
-
-                return uid is { Length: > 0 } && version is { Length: > 0 } ? (uid, version, withManagedFields) : null;
             }
+
+            return uid is { Length: > 0 } && version is { Length: > 0 } ? (uid, version, withManagedFields) : null;
         }
         catch (JsonException)
         {
             // Left to the decoder, which reports it.
+            return null;
         }
-
-        return null;
     }
 
     /// <summary>Drops entries whose object was collected; the next sweep waits until the table has doubled again.</summary>
