@@ -450,7 +450,7 @@ public sealed class ResourceClient<T>
         };
         if (eventType is not WatchEventType.Bookmark && held?.Invoke(obj) is { } known)
         {
-            return new WatchEvent<T>(eventType, known);
+            return new WatchEvent<T>(eventType, known) { Held = true };
         }
 
         try

@@ -8,4 +8,7 @@ public sealed record WatchEvent<T>(WatchEventType Type, T Object)
     /// namespace and resourceVersion. Only informers see such events.
     /// </summary>
     internal UndecodableObject? Undecodable { get; init; }
+
+    /// <summary>Set when <see cref="Object"/> is an instance another informer of the process holds, not a decoded copy.</summary>
+    internal bool Held { get; init; }
 }

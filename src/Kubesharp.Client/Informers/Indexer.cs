@@ -118,13 +118,8 @@ public sealed class Indexer<T>
         lock (gate)
         {
             items.TryGetValue(key, out var old);
-            if (old is not null)
-            {
-                Unindex(key, old);
-            }
-
             items[key] = obj;
-            Index(key, obj);
+            Reindex(key, old, obj);
             Interlocked.Increment(ref version);
             return old;
         }
@@ -159,13 +154,8 @@ public sealed class Indexer<T>
                 var key = ObjectKey.Of(obj);
                 seen.Add(key);
                 items.TryGetValue(key, out var old);
-                if (old is not null)
-                {
-                    Unindex(key, old);
-                }
-
                 items[key] = obj;
-                Index(key, obj);
+                Reindex(key, old, obj);
                 changes.Add((old, obj));
             }
 
@@ -196,17 +186,51 @@ public sealed class Indexer<T>
         }
     }
 
+    /// <summary>
+    /// Moves the key between index values where they changed. An index whose values stayed the same (a pod's namespace
+    /// always, its node mostly) is left alone, keeping the key instance it has rather than taking each update's copy.
+    /// </summary>
+    private void Reindex(string key, T? old, T obj)
+    {
+        if (old is null)
+        {
+            Index(key, obj);
+            return;
+        }
+
+        foreach (var (name, func) in indexers)
+        {
+            var before = func(old);
+            var after = func(obj);
+            if (before.SequenceEqual(after, StringComparer.Ordinal))
+            {
+                continue;
+            }
+
+            var index = indices[name];
+            RemoveFromIndex(index, before, key);
+            foreach (var value in after)
+            {
+                AddToIndex(index, value, key);
+            }
+        }
+    }
+
     private void Unindex(string key, T obj)
     {
         foreach (var (name, func) in indexers)
         {
-            var index = indices[name];
-            foreach (var value in func(obj))
+            RemoveFromIndex(indices[name], func(obj), key);
+        }
+    }
+
+    private static void RemoveFromIndex(Dictionary<string, HashSet<string>> index, IEnumerable<string> values, string key)
+    {
+        foreach (var value in values)
+        {
+            if (index.TryGetValue(value, out var keys) && keys.Remove(key) && keys.Count == 0)
             {
-                if (index.TryGetValue(value, out var keys) && keys.Remove(key) && keys.Count == 0)
-                {
-                    index.Remove(value);
-                }
+                index.Remove(value);
             }
         }
     }

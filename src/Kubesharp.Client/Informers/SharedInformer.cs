@@ -214,7 +214,8 @@ public sealed partial class SharedInformer<T>
 
     private void Apply(WatchEvent<T> change)
     {
-        var obj = change.Type is not WatchEventType.Bookmark ? Prepare(change.Object) : change.Object;
+        // A held instance is prepared already, and shared: it is not changed again.
+        var obj = change.Type is not WatchEventType.Bookmark && !change.Held ? Prepare(change.Object) : change.Object;
         lock (dispatchGate)
         {
             if (change.Undecodable is { } undecodable && change.Type is WatchEventType.Added or WatchEventType.Modified)

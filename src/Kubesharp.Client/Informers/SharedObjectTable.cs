@@ -15,15 +15,13 @@ namespace Kubesharp.Client.Informers;
 internal static class SharedObjectTable<T>
     where T : class, IKubernetesObject
 {
-    private static readonly Lock Gate = new();
+    private static readonly VersionedObjectTable<T> Objects = new();
 
-    // Keyed apart by whether managedFields are there: an informer that trims them shares only with readers of objects
-    // without them, and one that keeps them never gets a trimmed copy.
-    private static readonly Dictionary<(string Uid, bool WithoutManagedFields), Entry> Entries = [];
-
-    private static int sweepAt = 1024;
-
-    /// <summary>The instance to cache for <paramref name="obj"/>: one held already at the same version, else itself.</summary>
+    /// <summary>
+    /// The instance to cache for <paramref name="obj"/>, a copy this informer decoded itself: one held already at the
+    /// same version, else <paramref name="obj"/>, whose metadata becomes the instance an informer of another kind holds
+    /// for the same version (the garbage collector reads every object as metadata alone).
+    /// </summary>
     public static T Share(T obj)
     {
         if (obj.Metadata is not { Uid: { Length: > 0 } uid, ResourceVersion: { Length: > 0 } version } meta)
@@ -31,29 +29,16 @@ internal static class SharedObjectTable<T>
             return obj;
         }
 
-        var key = (uid, meta.ManagedFields is null);
-        lock (Gate)
+        var withoutManagedFields = meta.ManagedFields is null;
+        if (Objects.Find(uid, withoutManagedFields, version) is { } held)
         {
-            if (Entries.TryGetValue(key, out var entry))
-            {
-                if (entry.ResourceVersion == version && entry.Target.TryGetTarget(out var held))
-                {
-                    return held;
-                }
-
-                entry.ResourceVersion = version;
-                entry.Target.SetTarget(obj);
-                return obj;
-            }
-
-            Entries.Add(key, new Entry(version, obj));
-            if (Entries.Count >= sweepAt)
-            {
-                Sweep();
-            }
-
-            return obj;
+            return held;
         }
+
+        // Not shared yet, so still this informer's own: its metadata may be swapped for an equal instance, whose
+        // strings the table's key then takes too.
+        var shared = obj.Metadata = SharedObjectMetadata.Share(meta);
+        return Objects.Share(shared.Uid!, withoutManagedFields, shared.ResourceVersion!, obj);
     }
 
     /// <summary>
@@ -68,11 +53,7 @@ internal static class SharedObjectTable<T>
             return null;
         }
 
-        lock (Gate)
-        {
-            return Entries.TryGetValue((uid, trims || !withManagedFields), out var entry) && entry.ResourceVersion == version
-                && entry.Target.TryGetTarget(out var held) ? held : null;
-        }
+        return Objects.Find(uid, trims || !withManagedFields, version);
     }
 
     private static (string Uid, string Version, bool WithManagedFields)? ReadIdentity(ReadOnlySpan<byte> json)
@@ -118,26 +99,5 @@ internal static class SharedObjectTable<T>
             // Left to the decoder, which reports it.
             return null;
         }
-    }
-
-    /// <summary>Drops entries whose object was collected; the next sweep waits until the table has doubled again.</summary>
-    private static void Sweep()
-    {
-        foreach (var (key, entry) in Entries)
-        {
-            if (!entry.Target.TryGetTarget(out _))
-            {
-                Entries.Remove(key);
-            }
-        }
-
-        sweepAt = Math.Max(1024, Entries.Count * 2);
-    }
-
-    private sealed class Entry(string resourceVersion, T target)
-    {
-        public string ResourceVersion { get; set; } = resourceVersion;
-
-        public WeakReference<T> Target { get; } = new(target);
     }
 }

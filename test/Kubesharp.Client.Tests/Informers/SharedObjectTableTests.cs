@@ -38,4 +38,41 @@ public sealed class SharedObjectTableTests
         Assert.Null(SharedObjectTable<ConfigMap>.Find(Json(uid, "5"), trims: false));
         GC.KeepAlive(held);
     }
+
+    [Fact]
+    public void Share_MetadataOfAnotherKindAtTheSameVersion_IsTheInstanceHeldAlready()
+    {
+        var uid = Guid.NewGuid().ToString();
+        var pod = new Pod { Metadata = Meta(uid, "5", "web-1") };
+        var sharedPod = SharedObjectTable<Pod>.Share(pod);
+
+        // The garbage collector's metadata-only copy of the same version takes the pod's metadata.
+        var partial = new PartialObjectMetadata { ApiVersion = "meta.k8s.io/v1", Kind = "PartialObjectMetadata", Metadata = Meta(uid, "5", "web-1") };
+        var sharedPartial = SharedObjectTable<PartialObjectMetadata>.Share(partial);
+        Assert.Same(sharedPod.Metadata, sharedPartial.Metadata);
+
+        // Another version keeps its own.
+        var newer = new PartialObjectMetadata { Metadata = Meta(uid, "6", "web-1") };
+        Assert.NotSame(sharedPod.Metadata, SharedObjectTable<PartialObjectMetadata>.Share(newer).Metadata);
+        GC.KeepAlive(sharedPod);
+    }
+
+    [Fact]
+    public void Share_ObjectsWithEqualLabels_HoldOneLabelSet()
+    {
+        var first = SharedObjectTable<Pod>.Share(new Pod { Metadata = Meta(Guid.NewGuid().ToString(), "1", "web-1") });
+        var second = SharedObjectTable<Pod>.Share(new Pod { Metadata = Meta(Guid.NewGuid().ToString(), "1", "web-2") });
+
+        Assert.Same(first.Metadata!.Labels, second.Metadata!.Labels);
+        Assert.Equal(("web-1", "web-2"), (first.Metadata.Name, second.Metadata.Name));
+    }
+
+    private static ObjectMeta Meta(string uid, string version, string name) => new()
+    {
+        Name = name,
+        Namespace = "shop",
+        Uid = uid,
+        ResourceVersion = version,
+        Labels = new() { ["app"] = "web", ["pod-template-hash"] = "5d8f" },
+    };
 }
