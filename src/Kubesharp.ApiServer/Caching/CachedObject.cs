@@ -13,6 +13,14 @@ namespace Kubesharp.ApiServer.Caching;
 /// </summary>
 internal sealed class CachedObject
 {
+    // Pods of one ReplicaSet, and the versions of one object, carry the same namespace and labels: the cache holds
+    // one copy of them, not one per object version.
+    private static readonly StringPool Strings = new(14);
+
+    private static readonly LabelSetPool LabelSets = new(10);
+
+    private static readonly Dictionary<string, string> NoLabels = new(StringComparer.Ordinal);
+
     private JsonDocument? parsed;
 
     /// <summary>Field selector values read so far, by dot path; replaced whole when one is added.</summary>
@@ -161,7 +169,7 @@ internal sealed class CachedObject
                 && Text(metadata, "name") is { } name
                 && LabelsOf(metadata) is { } labels)
             {
-                return new CachedObject(key, @namespace, name, revision, json, labels);
+                return new CachedObject(key, Strings.Get(@namespace), name, revision, json, labels);
             }
         }
 
@@ -248,10 +256,9 @@ internal sealed class CachedObject
 
     private static Dictionary<string, string>? LabelsOf(JsonElement metadata)
     {
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!metadata.TryGetProperty("labels", out var labelElement) || labelElement.ValueKind == JsonValueKind.Null)
         {
-            return labels;
+            return NoLabels;
         }
 
         if (labelElement.ValueKind != JsonValueKind.Object)
@@ -259,6 +266,7 @@ internal sealed class CachedObject
             return null;
         }
 
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var label in labelElement.EnumerateObject())
         {
             if (label.Value.ValueKind != JsonValueKind.String)
@@ -266,10 +274,10 @@ internal sealed class CachedObject
                 return null;
             }
 
-            labels[label.Name] = label.Value.GetString()!;
+            labels[Strings.Get(label.Name)] = Strings.Get(label.Value.GetString()!);
         }
 
-        return labels;
+        return labels.Count == 0 ? NoLabels : LabelSets.Share(labels);
     }
 
     /// <summary>Builds the cached form; sets metadata.resourceVersion on <paramref name="node"/>.</summary>
@@ -284,18 +292,21 @@ internal sealed class CachedObject
 
         metadata["resourceVersion"] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var json = JsonSerializer.SerializeToUtf8Bytes(node, StoredJsonContext.Default.JsonObject);
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (metadata["labels"] is JsonObject labelNode)
+        var labels = NoLabels;
+        if (metadata["labels"] is JsonObject { Count: > 0 } labelNode)
         {
+            labels = new Dictionary<string, string>(StringComparer.Ordinal);
             foreach (var (k, v) in labelNode)
             {
-                labels[k] = v?.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v?.ToJsonString() ?? string.Empty;
+                labels[Strings.Get(k)] = Strings.Get(v?.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : v?.ToJsonString() ?? string.Empty);
             }
+
+            labels = LabelSets.Share(labels);
         }
 
         return new CachedObject(
             key,
-            (string?)metadata["namespace"] ?? string.Empty,
+            Strings.Get((string?)metadata["namespace"] ?? string.Empty),
             (string?)metadata["name"] ?? string.Empty,
             revision,
             json,

@@ -132,4 +132,21 @@ public sealed class CachedObjectTests
         Assert.Equal("9", (string?)JsonNode.Parse(metadata)!["resourceVersion"]);
         Assert.True(cached.HasParsedView);
     }
+
+    [Fact]
+    public void FromStored_ObjectsWithEqualLabels_HoldOneCopyOfThemAndOfTheNamespace()
+    {
+        static byte[] Pod(string name) => Encoding.UTF8.GetBytes(
+            $$$$"""{"kind":"Pod","metadata":{"name":"{{{{name}}}}","namespace":"shop","labels":{"app":"web","pod-template-hash":"5d8f"}}}""");
+
+        var first = CachedObject.FromStored("/registry/pods/shop/web-1", Pod("web-1"), 7);
+        var second = CachedObject.FromStored("/registry/pods/shop/web-2", Pod("web-2"), 8);
+        var unlabelled = CachedObject.FromStored("/registry/pods/shop/bare", """{"kind":"Pod","metadata":{"name":"bare","namespace":"shop"}}"""u8, 9);
+
+        Assert.Same(first.Labels, second.Labels);
+        Assert.Same(first.Namespace, second.Namespace);
+        Assert.Equal(new Dictionary<string, string> { ["app"] = "web", ["pod-template-hash"] = "5d8f" }, second.Labels);
+        Assert.Empty(unlabelled.Labels);
+        Assert.Equal(("web-1", "web-2"), (first.Name, second.Name));
+    }
 }
