@@ -18,8 +18,16 @@ public sealed class ResourceSet
 
     public long AllowedPods { get; set; }
 
+    // Made on first write: most pods request none, and the scheduler keeps a set for every pod.
+    private Dictionary<string, long>? scalars;
+
     /// <summary>Extended resources (nvidia.com/gpu, hugepages-2Mi …) in whole units.</summary>
-    public Dictionary<string, long> Scalars { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, long> Scalars => scalars ??= new(StringComparer.Ordinal);
+
+    public bool HasScalars => scalars is { Count: > 0 };
+
+    /// <summary>The amount of one extended resource, 0 when absent (without making <see cref="Scalars"/>).</summary>
+    public long Scalar(string name) => scalars?.GetValueOrDefault(name) ?? 0;
 
     public static ResourceSet FromList(IReadOnlyDictionary<string, Quantity>? list)
     {
@@ -63,9 +71,12 @@ public sealed class ResourceSet
         MilliCpu += sign * other.MilliCpu;
         Memory += sign * other.Memory;
         EphemeralStorage += sign * other.EphemeralStorage;
-        foreach (var (name, value) in other.Scalars)
+        if (other.HasScalars)
         {
-            Scalars[name] = Scalars.GetValueOrDefault(name) + (sign * value);
+            foreach (var (name, value) in other.scalars!)
+            {
+                Scalars[name] = Scalar(name) + (sign * value);
+            }
         }
     }
 
@@ -75,18 +86,21 @@ public sealed class ResourceSet
         MilliCpu = Math.Max(MilliCpu, other.MilliCpu);
         Memory = Math.Max(Memory, other.Memory);
         EphemeralStorage = Math.Max(EphemeralStorage, other.EphemeralStorage);
-        foreach (var (name, value) in other.Scalars)
+        if (other.HasScalars)
         {
-            Scalars[name] = Math.Max(Scalars.GetValueOrDefault(name), value);
+            foreach (var (name, value) in other.scalars!)
+            {
+                Scalars[name] = Math.Max(Scalar(name), value);
+            }
         }
     }
 
     public ResourceSet Clone()
     {
         var copy = new ResourceSet { MilliCpu = MilliCpu, Memory = Memory, EphemeralStorage = EphemeralStorage, AllowedPods = AllowedPods };
-        foreach (var (name, value) in Scalars)
+        if (HasScalars)
         {
-            copy.Scalars[name] = value;
+            copy.scalars = new Dictionary<string, long>(scalars!, StringComparer.Ordinal);
         }
 
         return copy;

@@ -36,11 +36,14 @@ public sealed class NodeResourcesFitPlugin : IFilterPlugin, IScorePlugin
             (reasons ??= []).Add("Insufficient ephemeral-storage");
         }
 
-        foreach (var (name, amount) in request.Scalars)
+        if (request.HasScalars)
         {
-            if (amount > 0 && allocatable.Scalars.GetValueOrDefault(name) < amount + used.Scalars.GetValueOrDefault(name))
+            foreach (var (name, amount) in request.Scalars)
             {
-                (reasons ??= []).Add($"Insufficient {name}");
+                if (amount > 0 && allocatable.Scalar(name) < amount + used.Scalar(name))
+                {
+                    (reasons ??= []).Add($"Insufficient {name}");
+                }
             }
         }
 
