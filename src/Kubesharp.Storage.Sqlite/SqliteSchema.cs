@@ -13,11 +13,13 @@ internal static class SqliteSchema
 
     // auto_vacuum must be chosen before the first table exists. For the writer connection,
     // synchronous=NORMAL keeps SQLite's syncs around checkpoints; SqliteWriter syncs the log after each
-    // commit itself, before acknowledging, which makes every acknowledged commit durable.
+    // commit itself, before acknowledging, which makes every acknowledged commit durable. The writer's page cache
+    // (8 MiB) holds the trees' inner pages and the leaves writes touch; a larger one only fills with the old rows
+    // compaction reads once, as memory the server keeps (the watch cache, not SQLite, serves reads).
     public const string ConnectionPragmas = """
         PRAGMA synchronous = NORMAL;
         PRAGMA journal_size_limit = 67108864;
-        PRAGMA cache_size = -32768;
+        PRAGMA cache_size = -8192;
         """;
 
     public const string Create = """
