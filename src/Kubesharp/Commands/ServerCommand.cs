@@ -561,8 +561,11 @@ internal static partial class ServerCommand
             ? Kubesharp.Volumes.LocalPathStorageClass.EnsureAsync(client, TimeProvider.System, e => LogLocalStorageFailed(loggerFactory.CreateLogger("Kubesharp.Volumes.LocalPathStorageClass"), e.Message), stop.Token)
             : RemoveDisabledAsync(() => Kubesharp.Volumes.LocalPathStorageClass.RemoveAsync(client, stop.Token), loggerFactory);
         var clusterServices = RunClusterServicesAsync(client, roles, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
-        var addons = new Kubesharp.Addons.AddonDeployer(client, options.DataDir, roles.Disabled, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Addons.AddonDeployer>()).RunAsync(stop.Token);
-        var ingress = RunIngressAsync(server.KubeconfigPath, roles.Ingress, roles.LogArguments, loggerFactory, stop.Token);
+        // The add-ons' manifests and the ingress proxy (a process of its own) are not part of the node's start, which is
+        // what a user waits for: they begin once the node is up (or failed), rather than beside it on the same cores.
+        var nodeStarted = agent?.Kubelet.Ready ?? Task.CompletedTask;
+        var addons = AfterAsync(nodeStarted, () => new Kubesharp.Addons.AddonDeployer(client, options.DataDir, roles.Disabled, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Addons.AddonDeployer>()).RunAsync(stop.Token), stop.Token);
+        var ingress = AfterAsync(nodeStarted, () => RunIngressAsync(server.KubeconfigPath, roles.Ingress, roles.LogArguments, loggerFactory, stop.Token), stop.Token);
         // One scheduler binds at a time across the servers of a cluster: the holder of the kube-system/kube-scheduler Lease.
         var scheduler = roles.Scheduler
             ? RunSchedulerAsync(schedulerClient, controllerOptions.Identity!, componentSync.Track("scheduler"), loggerFactory, stop.Token)
@@ -755,6 +758,28 @@ internal static partial class ServerCommand
         {
             LogRemoveDisabledFailed(loggerFactory.CreateLogger("Kubesharp.Addons.BuiltInAddons"), e.Message);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="start"/> once <paramref name="gate"/> has ended, whether it succeeded or not, or after 10 s
+    /// at most (a node still importing its images holds up nothing else); nothing when stopped first.
+    /// </summary>
+    private static async Task AfterAsync(Task gate, Func<Task> start, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await gate.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A timeout, or the gate's failure, which is reported where it is awaited (the node agent's readiness check).
+        }
+
+        await start().ConfigureAwait(false);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Start-up: {Phase} at {Milliseconds} ms")]
