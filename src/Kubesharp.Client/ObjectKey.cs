@@ -1,13 +1,16 @@
 using Kubesharp.ApiMachinery;
+using Kubesharp.ApiMachinery.Serialization;
 
 namespace Kubesharp.Client;
 
 /// <summary>The cache and work-queue key of an object: <c>namespace/name</c>, or <c>name</c> when cluster-scoped.</summary>
 public static class ObjectKey
 {
-    private const int RecentKeyCount = 1 << 14;
+    // Every informer, index and work queue of a process keys the same objects: through a pool of recent keys they hold
+    // one copy of each key, not one each. Long enough for any namespace (63) and name (253).
+    private const int MaxKeyLength = 63 + 1 + 253;
 
-    private static readonly string?[] RecentKeys = new string?[RecentKeyCount];
+    private static readonly StringPool RecentKeys = new(14, MaxKeyLength);
 
     public static string Of(IKubernetesObject obj)
     {
@@ -23,20 +26,18 @@ public static class ObjectKey
             return name;
         }
 
-        // Every informer, index and work queue of a process keys the same objects: through a fixed table of recent
-        // keys (as the client's string pool does for the strings it reads) they hold one copy of each key, not one each.
         var nameChars = name.AsSpan();
-        ref var slot = ref RecentKeys[HashCode.Combine(string.GetHashCode(@namespace), string.GetHashCode(nameChars)) & (RecentKeyCount - 1)];
-        var recent = Volatile.Read(ref slot);
-        if (recent is not null && recent.Length == @namespace.Length + 1 + nameChars.Length && recent[@namespace.Length] == '/'
-            && recent.AsSpan(0, @namespace.Length).SequenceEqual(@namespace) && recent.AsSpan(@namespace.Length + 1).SequenceEqual(nameChars))
+        var length = @namespace.Length + 1 + nameChars.Length;
+        if (length > MaxKeyLength)
         {
-            return recent;
+            return string.Concat(@namespace, "/", name);
         }
 
-        var key = string.Concat(@namespace, "/", name);
-        Volatile.Write(ref slot, key);
-        return key;
+        Span<char> key = stackalloc char[length];
+        @namespace.CopyTo(key);
+        key[@namespace.Length] = '/';
+        nameChars.CopyTo(key[(@namespace.Length + 1)..]);
+        return RecentKeys.Get(key);
     }
 
     /// <summary>Splits a key back into namespace (empty when cluster-scoped) and name.</summary>

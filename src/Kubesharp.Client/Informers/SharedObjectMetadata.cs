@@ -26,17 +26,11 @@ internal static class SharedObjectMetadata
             return meta;
         }
 
-        var withoutManagedFields = meta.ManagedFields is null;
-        if (Held.Find(uid, withoutManagedFields, version) is { } held)
-        {
-            return held;
-        }
-
         if (meta.Labels is { Count: > 0 } labels)
         {
             meta.Labels = LabelSets.Share(labels);
         }
 
-        return Held.Share(uid, withoutManagedFields, version, meta);
+        return Held.Share(uid, meta.ManagedFields is null, version, meta);
     }
 }

@@ -18,27 +18,22 @@ internal static class SharedObjectTable<T>
     private static readonly VersionedObjectTable<T> Objects = new();
 
     /// <summary>
-    /// The instance to cache for <paramref name="obj"/>, a copy this informer decoded itself: one held already at the
-    /// same version, else <paramref name="obj"/>, whose metadata becomes the instance an informer of another kind holds
-    /// for the same version (the garbage collector reads every object as metadata alone).
+    /// The instance to cache for <paramref name="obj"/>, a copy this informer decoded itself (an instance another
+    /// informer holds is never prepared again): one held already at the same version, else <paramref name="obj"/>,
+    /// whose metadata becomes the instance an informer of another kind holds for the same version (the garbage
+    /// collector reads every object as metadata alone).
     /// </summary>
     public static T Share(T obj)
     {
-        if (obj.Metadata is not { Uid: { Length: > 0 } uid, ResourceVersion: { Length: > 0 } version } meta)
+        if (obj.Metadata is not { Uid: { Length: > 0 }, ResourceVersion: { Length: > 0 } } meta)
         {
             return obj;
         }
 
-        var withoutManagedFields = meta.ManagedFields is null;
-        if (Objects.Find(uid, withoutManagedFields, version) is { } held)
-        {
-            return held;
-        }
-
-        // Not shared yet, so still this informer's own: its metadata may be swapped for an equal instance, whose
-        // strings the table's key then takes too.
+        // Still this informer's own, so its metadata may be swapped for an equal instance, whose strings the table's
+        // key then takes too. Should the object be held already, the swap is on a copy about to be dropped.
         var shared = obj.Metadata = SharedObjectMetadata.Share(meta);
-        return Objects.Share(shared.Uid!, withoutManagedFields, shared.ResourceVersion!, obj);
+        return Objects.Share(shared.Uid!, meta.ManagedFields is null, shared.ResourceVersion!, obj);
     }
 
     /// <summary>
