@@ -46,7 +46,7 @@ if (args.Length > 0 && args[0] == "scale-report")
 }
 
 // Scheduler throughput: an in-process API server on loopback over SQLite, N simulated nodes, the scheduler,
-// and P pods created as fast as the API accepts them; a pod's latency runs from its create request to the
+// 1,000 unmeasured pods scheduled first (as upstream's SchedulingBasic), then P pods created as fast as the API accepts them; a pod's latency runs from its create request to the
 // watch event that shows it bound. Usage: [--quick] [--scheduler-https] [--write BENCHMARKS.md] [NODES PODS]; without NODES PODS it
 // measures 10,000 pods on 1,000 and on 5,000 nodes (--quick: 2,000 pods on 5,000 nodes, the node count of upstream's published floor).
 string? markdownPath = null;
@@ -92,9 +92,11 @@ if (markdownPath is not null)
     await BenchmarkReport.WriteSectionAsync(markdownPath, "## Scheduler", $"""
         ## Scheduler
 
-        Program: `bench/Kubesharp.Bench.Scheduler`. An in-process API server (the benchmark's own process, on the JIT) over SQLite on loopback, simulated nodes
+        Program: `bench/Kubesharp.Bench.Scheduler`. An in-process API server (the benchmark's own process, on the JIT with the server's collector settings and without
+        dynamic PGO, whose instrumented tiers would still be compiling during the measured second) over SQLite on loopback, simulated nodes
         (pods tolerate their not-ready taint; left bound rather than run), the scheduler, and pods (100m cpu, 128Mi each) created by 32
-        concurrent clients; latency runs from a pod's create request to the watch event showing it bound. pods/s is
+        concurrent clients. As in upstream's SchedulingBasic workload (the source of its floor), 1,000 pods are created and
+        scheduled first, unmeasured; then the measured pods. Latency runs from a pod's create request to the watch event showing it bound. pods/s is
         pods over the time from the first create to the last pod bound; creates/s is the creators' rate alone; the
         scheduler columns come from its own counters: time in the scheduling cycle per pod (snapshot, filters, scores,
         verdict) and binding calls completed per second while binding ran. "cycle only" runs the same scheduling
@@ -113,6 +115,8 @@ return 0;
 
 static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount, bool schedulerOverHttps)
 {
+    // Upstream's SchedulingBasic/5000Nodes schedules 1,000 pods before it measures.
+    const int initPods = 1000;
     var dataDir = Path.Combine(Path.GetTempPath(), "kubesharp-bench-" + Guid.NewGuid().ToString("N"));
     Directory.CreateDirectory(dataDir);
     try
@@ -153,18 +157,51 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount, bool sch
         await scheduler.StartAsync(CancellationToken.None);
         await scheduler.Started;
 
+        var pods = client.Resource<Pod>();
+        foreach (var name in new[] { "bench-init", "bench" })
+        {
+            try
+            {
+                await client.Resource<Namespace>().CreateAsync(new Namespace { Metadata = new ObjectMeta { Name = name } });
+            }
+            catch (Kubesharp.ApiMachinery.Errors.StatusException e) when (e.IsAlreadyExists())
+            {
+            }
+        }
+
+        // As upstream's SchedulingBasic workload (the source of its published floor): pods scheduled before the
+        // measured ones, so the cluster is not empty and every path has run once.
+        var initStart = await pods.ListAsync("bench-init");
+        var initBound = new HashSet<string>(StringComparer.Ordinal);
+        var initDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stopInit = new CancellationTokenSource();
+        var watchingInit = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var e in pods.WatchAsync("bench-init", new ListOptions { ResourceVersion = initStart.ResourceVersion }, stopInit.Token))
+                {
+                    if (e.Object.Spec?.NodeName is { Length: > 0 } && initBound.Add(e.Object.Metadata!.Name!) && initBound.Count == initPods)
+                    {
+                        initDone.TrySetResult();
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+        await Parallel.ForEachAsync(Enumerable.Range(0, initPods), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+            await pods.CreateAsync(BenchPod("bench-init", "init-" + i.ToString(CultureInfo.InvariantCulture)), cancellationToken: ct));
+        await initDone.Task.WaitAsync(TimeSpan.FromMinutes(10));
+        await stopInit.CancelAsync();
+        await watchingInit;
+        var statsBefore = scheduler.Statistics;
+        Console.WriteLine($"{initPods} pods scheduled before measuring");
+
         var created = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var bound = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var allBound = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var pods = client.Resource<Pod>();
-        try
-        {
-            await client.Resource<Namespace>().CreateAsync(new Namespace { Metadata = new ObjectMeta { Name = "bench" } });
-        }
-        catch (Kubesharp.ApiMachinery.Errors.StatusException e) when (e.IsAlreadyExists())
-        {
-        }
-
         var start = await pods.ListAsync("bench");
         using var stop = new CancellationTokenSource();
         var watching = Task.Run(async () =>
@@ -190,16 +227,7 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount, bool sch
         {
             var name = "pod-" + i.ToString(CultureInfo.InvariantCulture);
             created[name] = Stopwatch.GetTimestamp();
-            await pods.CreateAsync(new Pod
-            {
-                Metadata = new ObjectMeta { Name = name, Namespace = "bench", Labels = new() { ["app"] = "bench" } },
-                Spec = new PodSpec
-                {
-                    // No node lifecycle controller runs in this process to lift the not-ready taint nodes register with.
-                    Tolerations = [new Toleration { Key = "node.kubernetes.io/not-ready", Operator = "Exists", Effect = "NoSchedule" }],
-                    Containers = [new Container { Name = "c", Image = "registry.k8s.io/pause:3.10", Resources = new ResourceRequirements { Requests = new() { ["cpu"] = Quantity.Parse("100m"), ["memory"] = Quantity.Parse("128Mi") } } }],
-                },
-            }, cancellationToken: ct);
+            await pods.CreateAsync(BenchPod("bench", name), cancellationToken: ct);
         });
         var createSeconds = clock.Elapsed.TotalSeconds;
         await allBound.Task.WaitAsync(TimeSpan.FromMinutes(20));
@@ -212,7 +240,17 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount, bool sch
 
         var latencies = created.Select(c => Stopwatch.GetElapsedTime(c.Value, bound[c.Key]).TotalMilliseconds).Order().ToList();
         double Percentile(double p) => latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)];
-        var stats = scheduler.Statistics;
+        var after = scheduler.Statistics;
+        var stats = after with
+        {
+            Attempts = after.Attempts - statsBefore.Attempts,
+            Bound = after.Bound - statsBefore.Bound,
+            BindFailures = after.BindFailures - statsBefore.BindFailures,
+            AlgorithmTime = after.AlgorithmTime - statsBefore.AlgorithmTime,
+            BindTime = after.BindTime - statsBefore.BindTime,
+            QueueWait = after.QueueWait - statsBefore.QueueWait,
+            FirstAttempts = after.FirstAttempts - statsBefore.FirstAttempts,
+        };
         var bindSpan = Stopwatch.GetElapsedTime(bound.Values.Min(), bound.Values.Max()).TotalSeconds;
         var figures = new RunFigures(
             podCount / total,
@@ -271,6 +309,17 @@ static double MeasureAlgorithm(int nodeCount, int podCount)
     Console.WriteLine($"cycle only: nodes={nodeCount} pods={podCount} {rate:F0} pods/s ({clock.Elapsed.TotalMicroseconds / podCount:F0} us/pod)");
     return rate;
 }
+
+static Pod BenchPod(string ns, string name) => new()
+{
+    Metadata = new ObjectMeta { Name = name, Namespace = ns, Labels = new() { ["app"] = "bench" } },
+    Spec = new PodSpec
+    {
+        // No node lifecycle controller runs in this process to lift the not-ready taint nodes register with.
+        Tolerations = [new Toleration { Key = "node.kubernetes.io/not-ready", Operator = "Exists", Effect = "NoSchedule" }],
+        Containers = [new Container { Name = "c", Image = "registry.k8s.io/pause:3.10", Resources = new ResourceRequirements { Requests = new() { ["cpu"] = Quantity.Parse("100m"), ["memory"] = Quantity.Parse("128Mi") } } }],
+    },
+};
 
 static double LoadAverage() =>
     File.Exists("/proc/loadavg") ? double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture) : double.NaN;

@@ -191,6 +191,7 @@ internal sealed partial class NodeStatusController : IDisposable
             if (lastReady || reportedReady is not null)
             {
                 NodeEvent(reason, $"Node {NodeName} status is now: {reason}");
+                LogReadiness(logger, NodeName, reason);
             }
 
             reportedReady = lastReady;
@@ -310,6 +311,9 @@ internal sealed partial class NodeStatusController : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registered node {Node}")]
     private static partial void LogRegistered(ILogger logger, string node);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} status is now: {Reason}")]
+    private static partial void LogReadiness(ILogger logger, string node, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} still has no pod CIDR; is the controller manager allocating node CIDRs (--cluster-cidr)?")]
     private static partial void LogWaitingForPodCidr(ILogger logger, string node);
