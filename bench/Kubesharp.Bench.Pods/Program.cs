@@ -13,12 +13,15 @@ using Kubesharp.Kubelet.Images;
 // 2. replicated workloads against Docker Swarm (dockerd started here, loopback only): seconds until 20 and 50
 //    replicas run, and a rolling image update of 20, Kubesharp doing the same with a Deployment.
 // 3. persistent volumes: a pod with a fresh local-path claim beside the same pod with an emptyDir (VolumeBench).
-// 4. --deployments-only: containerd's own start, the node's start and 20/50-replica Deployments, nothing else and no
+// 4. --starts-only: containerd's own start and the node's start, alternating, each as many times as a run takes (for
+//    tracing the node-start path); prints its figures and writes nothing.
+// 5. --deployments-only: containerd's own start, the node's start and 20/50-replica Deployments, nothing else and no
 //    peer (for tracing the node-start and Deployment paths); prints its figures and writes nothing.
-// Usage: Kubesharp.Bench.Pods [--quick] [--skip-swarm] [--volumes-only] [--deployments-only] [--write BENCHMARKS.md]
+// Usage: Kubesharp.Bench.Pods [--quick] [--skip-swarm] [--volumes-only] [--starts-only] [--deployments-only] [--write BENCHMARKS.md]
 var quick = args.Contains("--quick");
 var volumesOnly = args.Contains("--volumes-only");
 var deploymentsOnly = args.Contains("--deployments-only");
+var startsOnly = args.Contains("--starts-only");
 var volumeRuns = quick ? 5 : 10;
 List<(string Measurement, double Ours, double Floor)> volumeRows = [];
 var skipSwarm = args.Contains("--skip-swarm");
@@ -69,6 +72,22 @@ try
         if (markdownPath is not null)
         {
             await BenchmarkReport.WriteSectionAsync(markdownPath, "## Persistent volumes", volumeSection, cancellationToken);
+        }
+
+        return 0;
+    }
+
+    if (startsOnly)
+    {
+        for (var start = 0; start < startRounds; start++)
+        {
+            await using (var alone = await CriFloor.StartAsync(Path.Combine(root, $"floor-start-{start}"), ociArchive, cancellationToken))
+            {
+                Console.Error.WriteLine($"containerd alone: CRI answers and holds the sandbox image after {alone.StartupSeconds:F3} s");
+            }
+
+            await using var started = await KubesharpNode.StartAsync(Path.Combine(root, $"kubesharp-start-{start}"), cancellationToken);
+            Console.Error.WriteLine($"kubesharp: /readyz {started.ReadyzSeconds:F3} s, node Ready {started.NodeReadySeconds:F3} s");
         }
 
         return 0;

@@ -255,7 +255,13 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     /// Gives back the garbage of start-up (one compacting collection); the composition calls it once the components
     /// beside the server have synced, off the path to readiness.
     /// </summary>
-    public void ReleaseStartupMemory() => Memory.IdleMemoryTrimmer.Collect(_logger);
+    public void ReleaseStartupMemory()
+    {
+        var allocated = GC.GetTotalAllocatedBytes() >> 20;
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        LogStartupAllocation(_logger, allocated, gen0, gen1, gen2);
+        Memory.IdleMemoryTrimmer.Collect(_logger);
+    }
 
     /// <summary>Service-account tokens: the signing key of the data directory, TokenRequest, their authentication and OIDC discovery.</summary>
     private void ConfigureServiceAccountTokens(ResourceRegistry registry, RequestAuthenticator authenticator, TimeProvider timeProvider)
@@ -377,6 +383,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Start-up of the API server: {Phase} at {Milliseconds} ms")]
     private static partial void LogPhase(ILogger logger, string phase, long milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Start-up allocated {Megabytes} MB; collections during it: {Gen0} gen0, {Gen1} gen1, {Gen2} gen2")]
+    private static partial void LogStartupAllocation(ILogger logger, long megabytes, int gen0, int gen1, int gen2);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "API server startup failed")]
     private static partial void LogStartupFailed(ILogger logger, Exception exception);
