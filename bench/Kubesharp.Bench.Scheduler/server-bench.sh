@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
 done
 replicas=${1:-1000}
 nodes=${2:-5000}
-pods=${3:-50000}
+if [ -n "$scale" ]; then pods=${3:-150000}; else pods=${3:-50000}; fi
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(mktemp -d /tmp/kubesharp-server-bench.XXXXXX)
 . "$root/bench/Kubesharp.Bench.Common/kubesharp-executable.sh"
