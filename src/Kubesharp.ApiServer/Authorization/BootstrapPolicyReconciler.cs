@@ -20,15 +20,12 @@ internal static class BootstrapPolicyReconciler
             return;
         }
 
-        foreach (var role in BootstrapPolicy.ClusterRoles)
-        {
-            await ReconcileAsync(registry, roles, role, MergeRole, cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (var binding in BootstrapPolicy.ClusterRoleBindings)
-        {
-            await ReconcileAsync(registry, bindings, binding, MergeBinding, cancellationToken).ConfigureAwait(false);
-        }
+        // Each object is a write of its own: made together, they share the store's commits instead of waiting for a
+        // disk sync each, one after another (a binding may name a role not yet made, as RBAC allows).
+        await Task.WhenAll(
+            BootstrapPolicy.ClusterRoles.Select(role => ReconcileAsync(registry, roles, role, MergeRole, cancellationToken))
+                .Concat(BootstrapPolicy.ClusterRoleBindings.Select(binding => ReconcileAsync(registry, bindings, binding, MergeBinding, cancellationToken))))
+            .ConfigureAwait(false);
     }
 
     private static async Task ReconcileAsync(ResourceRegistry registry, ApiResource resource, JsonObject expected, Func<JsonObject, JsonObject, bool> merge, CancellationToken cancellationToken)
