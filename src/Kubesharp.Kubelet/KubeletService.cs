@@ -221,9 +221,15 @@ public sealed partial class KubeletService : BackgroundService
                 worker.RunAsync(options.PodWorkers, stopping.Token),
                 EveryAsync(options.LeaseRenewInterval, ct => lease.RenewAsync(nodeStatus.NodeUid, ct), stopping.Token),
                 // Until the node is first Ready (containerd loads the CNI configuration a moment after it is written), the
-                // runtime's status is read every 10 ms, two local calls each, so the node turns Ready as soon as it can
-                // instead of sitting NotReady for a whole 10 s period.
-                EveryAsync(() => nodeStatus.Ready ? TimeSpan.FromSeconds(10) : TimeSpan.FromMilliseconds(10), ct => nodeStatus.UpdateStatusAsync(false, ct), stopping.Token),
+                // runtime's status is read often, two local calls each, so the node turns Ready as soon as it can instead
+                // of sitting NotReady for a whole 10 s period: every 10 ms in the agent's first seconds, when a start is
+                // waited for, then every 50 ms, so that a node kept NotReady costs little.
+                EveryAsync(
+                    () => nodeStatus.Ready ? TimeSpan.FromSeconds(10)
+                        : time.GetElapsedTime(startedAt) < TimeSpan.FromSeconds(5) ? TimeSpan.FromMilliseconds(10)
+                        : TimeSpan.FromMilliseconds(50),
+                    ct => nodeStatus.UpdateStatusAsync(false, ct),
+                    stopping.Token),
                 EveryAsync(options.RelistPeriod, async ct =>
                 {
                     foreach (var uid in await pleg.RelistAsync(ct))
