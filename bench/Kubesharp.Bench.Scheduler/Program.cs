@@ -172,54 +172,22 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount, bool sch
         // As upstream's SchedulingBasic workload (the source of its published floor): pods scheduled before the
         // measured ones, so the cluster is not empty and every path has run once.
         var initStart = await pods.ListAsync("bench-init");
-        var initBound = new HashSet<string>(StringComparer.Ordinal);
-        var initDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var stopInit = new CancellationTokenSource();
-        var watchingInit = Task.Run(async () =>
+        using (var initTimeout = new CancellationTokenSource(TimeSpan.FromMinutes(10)))
         {
-            try
-            {
-                await foreach (var e in pods.WatchAsync("bench-init", new ListOptions { ResourceVersion = initStart.ResourceVersion }, stopInit.Token))
-                {
-                    if (e.Object.Spec?.NodeName is { Length: > 0 } && initBound.Add(e.Object.Metadata!.Name!) && initBound.Count == initPods)
-                    {
-                        initDone.TrySetResult();
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        });
-        await Parallel.ForEachAsync(Enumerable.Range(0, initPods), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
-            await pods.CreateAsync(BenchPod("bench-init", "init-" + i.ToString(CultureInfo.InvariantCulture)), cancellationToken: ct));
-        await initDone.Task.WaitAsync(TimeSpan.FromMinutes(10));
-        await stopInit.CancelAsync();
-        await watchingInit;
+            var initBound = Task.Run(() => WatchUntilBoundAsync(pods, "bench-init", initStart.ResourceVersion, initPods, new ConcurrentDictionary<string, long>(StringComparer.Ordinal), initTimeout.Token));
+            await Parallel.ForEachAsync(Enumerable.Range(0, initPods), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+                await pods.CreateAsync(BenchPod("bench-init", "init-" + i.ToString(CultureInfo.InvariantCulture)), cancellationToken: ct));
+            await initBound;
+        }
+
         var statsBefore = scheduler.Statistics;
         Console.WriteLine($"{initPods} pods scheduled before measuring");
 
         var created = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         var bound = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
-        var allBound = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var start = await pods.ListAsync("bench");
-        using var stop = new CancellationTokenSource();
-        var watching = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var e in pods.WatchAsync("bench", new ListOptions { ResourceVersion = start.ResourceVersion }, stop.Token))
-                {
-                    if (e.Object.Spec?.NodeName is { Length: > 0 } && bound.TryAdd(e.Object.Metadata!.Name!, Stopwatch.GetTimestamp()) && bound.Count == podCount)
-                    {
-                        allBound.TrySetResult();
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        });
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(20));
+        var allBound = Task.Run(() => WatchUntilBoundAsync(pods, "bench", start.ResourceVersion, podCount, bound, timeout.Token));
 
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
@@ -230,11 +198,9 @@ static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount, bool sch
             await pods.CreateAsync(BenchPod("bench", name), cancellationToken: ct);
         });
         var createSeconds = clock.Elapsed.TotalSeconds;
-        await allBound.Task.WaitAsync(TimeSpan.FromMinutes(20));
+        await allBound;
         var total = clock.Elapsed.TotalSeconds;
         var cpuPerPod = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / podCount;
-        await stop.CancelAsync();
-        await watching;
         await scheduler.StopAsync(CancellationToken.None);
         await nodes.StopAsync(CancellationToken.None);
 
@@ -308,6 +274,20 @@ static double MeasureAlgorithm(int nodeCount, int podCount)
     var rate = podCount / clock.Elapsed.TotalSeconds;
     Console.WriteLine($"cycle only: nodes={nodeCount} pods={podCount} {rate:F0} pods/s ({clock.Elapsed.TotalMicroseconds / podCount:F0} us/pod)");
     return rate;
+}
+
+// Watches the namespace from a list's version and notes when each pod is first seen bound, until count are.
+static async Task WatchUntilBoundAsync(ResourceClient<Pod> pods, string ns, string? fromVersion, int count, ConcurrentDictionary<string, long> bound, CancellationToken cancellationToken)
+{
+    await foreach (var e in pods.WatchAsync(ns, new ListOptions { ResourceVersion = fromVersion }, cancellationToken))
+    {
+        if (e.Object.Spec?.NodeName is { Length: > 0 } && bound.TryAdd(e.Object.Metadata!.Name!, Stopwatch.GetTimestamp()) && bound.Count == count)
+        {
+            return;
+        }
+    }
+
+    throw new InvalidOperationException($"the watch of {ns} ended with {bound.Count} of {count} pods bound");
 }
 
 static Pod BenchPod(string ns, string name) => new()
