@@ -24,13 +24,15 @@ public static class OciImageBuilder
     /// The pause image: PID 1 ignores signals it has no handler for, so the shell traps TERM/INT and
     /// exits at once instead of waiting for SIGKILL.
     /// </summary>
-    public static Task<OciImage> BuildPauseAsync(string name = PauseImageName, string busyboxPath = DefaultBusyboxPath, CancellationToken cancellationToken = default) =>
-        BuildBusyboxAsync(
-            name,
-            ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"],
-            [],
-            busyboxPath,
-            cancellationToken);
+    /// <remarks>
+    /// It holds busybox with links for the two applets it runs and no others: every node imports it first thing, and
+    /// containerd unpacks each of busybox's hundreds of links as a file of its own.
+    /// </remarks>
+    public static async Task<OciImage> BuildPauseAsync(string name = PauseImageName, string busyboxPath = DefaultBusyboxPath, CancellationToken cancellationToken = default)
+    {
+        var layer = new OciBlob(OciMediaTypes.Layer, await BuildBusyboxLayerAsync(busyboxPath, ["bin/sh", "bin/sleep"], cancellationToken));
+        return Assemble(name, layer, ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"], []);
+    }
 
     /// <summary>A busybox image with the given entrypoint and command.</summary>
     public static async Task<OciImage> BuildBusyboxAsync(

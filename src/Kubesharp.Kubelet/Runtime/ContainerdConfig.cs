@@ -214,6 +214,13 @@ public static class ContainerdConfig
     /// <summary>Whether a child process may lower its oom_score_adj (not allowed in some nested containers).</summary>
     internal static bool CanLowerOomScoreAdj()
     {
+        // The kernel allows it to a holder of CAP_SYS_RESOURCE in the initial user namespace: read that from /proc
+        // rather than start a shell, which would delay containerd's start. Anywhere else only a try tells.
+        if (HoldsSysResourceInInitialUserNamespace())
+        {
+            return true;
+        }
+
         try
         {
             var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
@@ -233,6 +240,28 @@ public static class ContainerdConfig
             return probe.ExitCode == 0;
         }
         catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    private static bool HoldsSysResourceInInitialUserNamespace()
+    {
+        const int CapSysResource = 24;
+        try
+        {
+            var uidMap = File.ReadAllText("/proc/self/uid_map").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (uidMap is not ["0", "0", "4294967295"])
+            {
+                return false;
+            }
+
+            var effective = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("CapEff:", StringComparison.Ordinal));
+            return effective is not null
+                && ulong.TryParse(effective.AsSpan("CapEff:".Length).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var capabilities)
+                && (capabilities & (1UL << CapSysResource)) != 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }

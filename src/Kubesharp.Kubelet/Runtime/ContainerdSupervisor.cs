@@ -246,7 +246,8 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
 
             try
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(50), timeProvider, linked.Token);
+                // containerd serves within a few tens of milliseconds; a node's start waits on this, so ask often.
+                await Task.Delay(TimeSpan.FromMilliseconds(10), timeProvider, linked.Token);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {

@@ -44,6 +44,26 @@ public sealed class OciImageBuilderTests
     }
 
     [BusyboxFact]
+    public async Task BuildPauseAsync_Layer_LinksOnlyTheAppletsItRuns()
+    {
+        var image = await OciImageBuilder.BuildPauseAsync();
+
+        var links = new List<string>();
+        var files = new List<string>();
+        using var reader = new TarReader(new MemoryStream(image.Layers[0].Content));
+        while (reader.GetNextEntry() is { } entry)
+        {
+            (entry.EntryType == TarEntryType.SymbolicLink ? links : entry.EntryType == TarEntryType.Directory ? null : files)?.Add(entry.Name);
+        }
+
+        Assert.Equal(["bin/sh", "bin/sleep"], links.Order(StringComparer.Ordinal));
+        Assert.Equal(["bin/busybox", "etc/group", "etc/passwd"], files.Order(StringComparer.Ordinal));
+        var config = JsonNode.Parse(image.Config.Content)!;
+        Assert.Equal("/bin/sh", (string?)config["config"]!["Entrypoint"]![0]);
+        Assert.Contains("sleep", (string?)config["config"]!["Entrypoint"]![2], StringComparison.Ordinal);
+    }
+
+    [BusyboxFact]
     public async Task BuildBusyboxAsync_Layer_HoldsBusyboxAndAppletLinks()
     {
         var image = await OciImageBuilder.BuildBusyboxAsync("docker.io/kubesharp/busybox:test", [], ["sh"]);

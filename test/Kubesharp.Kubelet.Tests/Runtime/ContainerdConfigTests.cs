@@ -32,6 +32,23 @@ public sealed class ContainerdConfigTests
     }
 
     [Fact]
+    public void CanLowerOomScoreAdj_AgreesWithAChildThatTries()
+    {
+        // What the answer read from /proc must match: a child process lowering its own oom_score_adj.
+        var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
+        {
+            ArgumentList = { "-c", "echo -999 > /proc/self/oom_score_adj" },
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var child = System.Diagnostics.Process.Start(start)!;
+        child.StandardError.ReadToEnd();
+        child.WaitForExit();
+
+        Assert.Equal(child.ExitCode == 0, ContainerdConfig.CanLowerOomScoreAdj());
+    }
+
+    [Fact]
     public void Render_RestrictedOomScoreAndSystemd_AreWritten()
     {
         var options = new ContainerdOptions { DataDir = "/d", SystemdCgroup = true, RuncPath = "/opt/runc" };
