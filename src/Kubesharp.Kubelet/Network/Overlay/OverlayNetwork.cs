@@ -25,41 +25,50 @@ public sealed class OverlayNetwork(OverlayOptions options)
     {
         ArgumentNullException.ThrowIfNull(nodeIp);
         var (linkName, linkMtu) = await FindLinkAsync(nodeIp, cancellationToken);
-        await EnsureRulesAsync(cancellationToken);
+        // The rules and the device are independent; a node's start waits for both.
+        var rules = EnsureRulesAsync(cancellationToken);
         if (Options.Backend != OverlayBackend.Vxlan)
         {
+            await rules;
             return new OverlayLink(linkMtu, null);
         }
 
-        var device = Options.DeviceName;
         var mtu = linkMtu - OverlayOptions.VxlanOverhead;
-        if (await ShowDeviceAsync(cancellationToken) is { } existing && !Matches(existing, nodeIp))
+        var device = SetUpDeviceAsync(nodeIp, linkName, mtu, CniConfigWriter.ParseCidr(podCidr).Network, cancellationToken);
+        await Task.WhenAll(rules, device);
+        return new OverlayLink(mtu, await device);
+    }
+
+    /// <summary>Creates or corrects the VXLAN device in one <c>ip -batch</c> (a node's start waits on it); returns its MAC.</summary>
+    private async Task<string?> SetUpDeviceAsync(IPAddress nodeIp, string linkName, int mtu, IPAddress address, CancellationToken cancellationToken)
+    {
+        var device = Options.DeviceName;
+        var changes = new List<string>();
+        var existing = await ShowDeviceAsync(cancellationToken);
+        if (existing is { } shown && !Matches(shown, nodeIp))
         {
             // Another VNI, port or local address: the device is rebuilt rather than half-changed.
-            await CheckAsync(["ip", "link", "del", device], cancellationToken);
+            changes.Add($"link del {device}");
+            existing = null;
         }
 
-        if (await ShowDeviceAsync(cancellationToken) is null)
+        if (existing is null)
         {
-            await CheckAsync(
-                ["ip", "link", "add", device, "type", "vxlan", "id", Invariant(Options.Vni), "local", nodeIp.ToString(), "dev", linkName, "dstport", Invariant(Options.Port), "nolearning"],
-                cancellationToken);
+            changes.Add($"link add {device} type vxlan id {Invariant(Options.Vni)} local {nodeIp} dev {linkName} dstport {Invariant(Options.Port)} nolearning");
         }
-
-        await CheckAsync(["ip", "link", "set", device, "mtu", Invariant(mtu)], cancellationToken);
-        var address = CniConfigWriter.ParseCidr(podCidr).Network;
-        foreach (var stale in await DeviceAddressesAsync(cancellationToken))
+        else
         {
-            if (stale != address.ToString())
-            {
-                await CheckAsync(["ip", "addr", "del", stale + "/32", "dev", device], cancellationToken);
-            }
+            changes.AddRange((await DeviceAddressesAsync(cancellationToken))
+                .Where(stale => stale != address.ToString())
+                .Select(stale => $"addr del {stale}/32 dev {device}"));
         }
 
-        await CheckAsync(["ip", "addr", "replace", address + "/32", "dev", device], cancellationToken);
-        await CheckAsync(["ip", "link", "set", device, "up"], cancellationToken);
-        var shown = await ShowDeviceAsync(cancellationToken) ?? throw new IOException($"{device} vanished while it was set up");
-        return new OverlayLink(mtu, shown.GetProperty("address").GetString());
+        changes.Add($"link set {device} mtu {Invariant(mtu)}");
+        changes.Add($"addr replace {address}/32 dev {device}");
+        changes.Add($"link set {device} up");
+        await CheckAsync(["ip", "-batch", "-"], string.Join('\n', changes) + "\n", cancellationToken);
+        var result = await ShowDeviceAsync(cancellationToken) ?? throw new IOException($"{device} vanished while it was set up");
+        return result.GetProperty("address").GetString();
     }
 
     /// <summary>Makes the kernel's entries match exactly <paramref name="peers"/>: missing ones added, changed ones replaced, the rest removed.</summary>

@@ -56,6 +56,32 @@ public sealed class OverlayEndToEndTests
     }
 
     [NetworkNamespaceFact]
+    public async Task SetUpAsync_DeviceLeftByAnEarlierStart_KeepsItOrRebuildsItWithOnlyTheNewAddress()
+    {
+        Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
+        await using var testbed = new TwoNodeTestbed();
+        await testbed.CreateAsync(1450);
+        var nodeIp = System.Net.IPAddress.Parse(testbed.Node1.Address);
+        var options = new OverlayOptions { ClusterCidr = TwoNodeTestbed.ClusterCidr, CommandPrefix = testbed.Node1.CommandPrefix };
+        var first = await new OverlayNetwork(options).SetUpAsync(nodeIp, testbed.Node1.PodCidr, CancellationToken.None);
+
+        // The same device kept, its old address replaced by the new range's.
+        var kept = await new OverlayNetwork(options).SetUpAsync(nodeIp, testbed.Node2.PodCidr, CancellationToken.None);
+        Assert.Equal(first.VtepMac, kept.VtepMac);
+        Assert.Equal([testbed.Node2.PodCidr.Split('/')[0] + "/32"], await DeviceAddressesAsync(testbed.Node1));
+
+        // Another VNI: the device is built again, up, with the right MTU and the one address.
+        var rebuilt = await new OverlayNetwork(options with { Vni = options.Vni + 1 }).SetUpAsync(nodeIp, testbed.Node1.PodCidr, CancellationToken.None);
+        Assert.Equal(first.Mtu, rebuilt.Mtu);
+        Assert.Equal([testbed.Node1.PodCidr.Split('/')[0] + "/32"], await DeviceAddressesAsync(testbed.Node1));
+        var device = await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "ip", "-d", "link", "show", "dev", OverlayOptions.DefaultDeviceName]);
+        Assert.Contains($"vxlan id {options.Vni + 1} ", device, StringComparison.Ordinal);
+        Assert.Contains(",UP,", device, StringComparison.Ordinal);
+        Assert.Contains($" mtu {first.Mtu} ", device, StringComparison.Ordinal);
+        await new OverlayNetwork(options).TearDownAsync(CancellationToken.None);
+    }
+
+    [NetworkNamespaceFact]
     public async Task Killall_OverlayRecordedInDataDirectory_DeviceRoutesAndChainsRemoved()
     {
         Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
@@ -163,6 +189,11 @@ public sealed class OverlayEndToEndTests
         var neighbours = await TwoNodeTestbed.RunAsync([.. node.CommandPrefix, "ip", "neigh", "show", "dev", OverlayOptions.DefaultDeviceName]);
         return [.. (routes + neighbours).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
+
+    private static async Task<IReadOnlyList<string>> DeviceAddressesAsync(TwoNodeTestbed.TestNode node) =>
+        [.. (await TwoNodeTestbed.RunAsync([.. node.CommandPrefix, "ip", "-4", "-o", "addr", "show", "dev", OverlayOptions.DefaultDeviceName]))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3])];
 
     private static async Task<bool> DeviceExistsAsync(TwoNodeTestbed.TestNode node) =>
         (await Kubesharp.Kubelet.Runtime.ExternalCommand.RunAsync("ip", ["-n", node.Namespace, "link", "show", "dev", OverlayOptions.DefaultDeviceName], CancellationToken.None)).ExitCode == 0;
