@@ -228,12 +228,17 @@ internal static class AgentCommand
         // Without the coredns add-on, pods still resolve through the cluster DNS address; something else serves it.
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, serveDns ? NodeAgentOptions.DefaultDnsInterface : null) with { ClientCaPem = server.Certificates.CaPem };
         // The kubelet as system:node:NAME, the proxy as system:kube-proxy, DNS as system:coredns, the provisioner and the CSI attacher as themselves.
-        var clients = new NodeAgentClients(
-            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.NodeUser(kubelet.ResolvedNodeName), "kubesharp-agent"),
-            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Proxy, "kube-proxy"),
-            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Dns, "coredns"),
-            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.LocalPathProvisioner, "local-path-provisioner"),
-            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.CsiAttacher, "csi-attacher"));
+        // Each issues a certificate (a key and a signature); the node's start waits for them, so they are made side by side.
+        (string User, string UserAgent)[] identities =
+        [
+            (ApiServer.Security.ComponentIdentities.NodeUser(kubelet.ResolvedNodeName), "kubesharp-agent"),
+            (ApiServer.Security.ComponentIdentities.Proxy, "kube-proxy"),
+            (ApiServer.Security.ComponentIdentities.Dns, "coredns"),
+            (ApiServer.Security.ComponentIdentities.LocalPathProvisioner, "local-path-provisioner"),
+            (ApiServer.Security.ComponentIdentities.CsiAttacher, "csi-attacher"),
+        ];
+        var made = await Task.WhenAll(identities.Select(i => Task.Run(() => Identities.ComponentClient.Create(server, i.User, i.UserAgent), cancellationToken))).ConfigureAwait(false);
+        var clients = new NodeAgentClients(made[0], made[1], made[2], made[3], made[4]);
         return await NodeAgent.StartAsync(options, clients, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 
