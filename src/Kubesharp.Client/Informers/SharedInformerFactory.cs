@@ -16,7 +16,7 @@ public sealed class SharedInformerFactory : IAsyncDisposable
     private readonly string? @namespace;
     private readonly TimeProvider time;
     private readonly ILoggerFactory loggerFactory;
-    private readonly ConcurrentDictionary<Type, Entry> informers = new();
+    private readonly ConcurrentDictionary<(Type Kind, string? FieldSelector), Entry> informers = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly Lock gate = new();
     private readonly List<Task> running = [];
@@ -34,13 +34,20 @@ public sealed class SharedInformerFactory : IAsyncDisposable
     public bool TrimManagedFields { get; init; }
 
     public SharedInformer<T> Informer<T>()
+        where T : class, IKubernetesObject, IKubernetesKind => Informer<T>(null);
+
+    /// <summary>
+    /// The informer of the objects of a kind that a field selector picks (e.g. <c>metadata.name=kube-root-ca.crt</c>),
+    /// shared by the controllers that ask for the same selector: only those objects are listed, watched and held.
+    /// </summary>
+    public SharedInformer<T> Informer<T>(string? fieldSelector)
         where T : class, IKubernetesObject, IKubernetesKind
     {
-        var entry = informers.GetOrAdd(typeof(T), _ =>
+        var entry = informers.GetOrAdd((typeof(T), fieldSelector), _ =>
         {
             var informer = new SharedInformer<T>(
                 client.Resource<T>(),
-                new SharedInformerOptions { Namespace = @namespace, ResyncPeriod = defaultResync, TrimManagedFields = TrimManagedFields },
+                new SharedInformerOptions { Namespace = @namespace, FieldSelector = fieldSelector, ResyncPeriod = defaultResync, TrimManagedFields = TrimManagedFields },
                 time,
                 loggerFactory.CreateLogger($"Kubesharp.Client.Informers.{typeof(T).Name}Informer"));
             return new Entry(informer, ct => informer.RunAsync(ct), ct => informer.WaitForSyncAsync(ct));

@@ -36,10 +36,14 @@ internal sealed class RootCaPublisherController : IController, IReconciler
 
     public string Name => "root-ca-certificate-publisher";
 
+    /// <summary>The ConfigMaps the controller holds (for tests): the published ones only.</summary>
+    internal Lister<ConfigMap> ConfigMaps => configMaps;
+
     public void Register()
     {
         var nsInformer = context.Informers.Informer<Namespace>();
-        var cmInformer = context.Informers.Informer<ConfigMap>();
+        // Only the published ConfigMaps: every other ConfigMap of the cluster is neither held nor decoded here.
+        var cmInformer = context.Informers.Informer<ConfigMap>("metadata.name=" + ConfigMapName);
         namespaces = nsInformer.Lister;
         configMaps = cmInformer.Lister;
         nsInformer.AddEventHandler(ns => queue.Add(ns.Metadata!.Name!), (_, ns) => queue.Add(ns.Metadata!.Name!));
