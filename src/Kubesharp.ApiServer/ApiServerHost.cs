@@ -37,6 +37,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     // Pending until start-up runs: requests that arrive before it are kept out too.
     private Task _startup = new TaskCompletionSource().Task;
     private Task _trimmer = Task.CompletedTask;
+    private TimeProvider _timeProvider = TimeProvider.System;
     private readonly List<IDisposable> _disposables = [];
     private Audit.Auditor? _auditor;
     private Aggregation.ApiAggregator? _aggregator;
@@ -181,7 +182,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         store = new Metrics.MeasuredStore(store, metrics);
         var cache = new WatchCache(store, resources, options.WatchCacheEventsPerResource, loggerFactory.CreateLogger<WatchCache>());
         metrics.CountObjectsOf(cache);
-        var host = new ApiServerHost(app, cache, certificates, options, kubelets, logger) { MetricsRegistry = metrics.Registry };
+        var host = new ApiServerHost(app, cache, certificates, options, kubelets, logger) { MetricsRegistry = metrics.Registry, _timeProvider = timeProvider };
         var registry = new ResourceRegistry(resources, cache, store, options, timeProvider, loggerFactory);
         if (options.History.Enabled)
         {
@@ -252,15 +253,15 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     }
 
     /// <summary>
-    /// Gives back the garbage of start-up (one compacting collection); the composition calls it once the components
-    /// beside the server have synced, off the path to readiness.
+    /// Gives back the garbage of start-up (one compacting collection) once the process has gone quiet, within a few
+    /// seconds; the composition calls it once the components beside the server have synced, off the path to readiness.
     /// </summary>
-    public void ReleaseStartupMemory()
+    public Task ReleaseStartupMemoryAsync(CancellationToken cancellationToken)
     {
         var allocated = GC.GetTotalAllocatedBytes() >> 20;
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         LogStartupAllocation(_logger, allocated, gen0, gen1, gen2);
-        Memory.IdleMemoryTrimmer.Collect(_logger);
+        return Memory.IdleMemoryTrimmer.CollectWhenQuietAsync(TimeSpan.FromSeconds(2), _timeProvider, _logger, cancellationToken);
     }
 
     /// <summary>Service-account tokens: the signing key of the data directory, TokenRequest, their authentication and OIDC discovery.</summary>

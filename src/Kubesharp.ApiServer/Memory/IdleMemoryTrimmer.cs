@@ -44,6 +44,35 @@ internal sealed partial class IdleMemoryTrimmer
         }
     }, CancellationToken.None);
 
+    /// <summary>Allocation over one <see cref="QuietStep"/> below which start-up's trailing work counts as done.</summary>
+    public const long QuietStepBytes = 512L << 10;
+
+    public static readonly TimeSpan QuietStep = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// <see cref="Collect"/> once the process has gone quiet (less than <see cref="QuietStepBytes"/> allocated in a
+    /// <see cref="QuietStep"/>), or after <paramref name="limit"/> at the latest. Work that follows the components'
+    /// sync (the garbage collector's graph of every resource, the add-ons) would otherwise fill the heap again right
+    /// after an immediate collection, and an idle server would keep that until the first period.
+    /// </summary>
+    public static async Task CollectWhenQuietAsync(TimeSpan limit, TimeProvider timeProvider, ILogger logger, CancellationToken cancellationToken)
+    {
+        var allocated = GC.GetTotalAllocatedBytes();
+        for (var waited = TimeSpan.Zero; waited < limit; waited += QuietStep)
+        {
+            await Task.Delay(QuietStep, timeProvider, cancellationToken).ConfigureAwait(false);
+            var now = GC.GetTotalAllocatedBytes();
+            if (now - allocated < QuietStepBytes)
+            {
+                break;
+            }
+
+            allocated = now;
+        }
+
+        Collect(logger);
+    }
+
     /// <summary>
     /// One aggressive, compacting full collection that gives the free heap back. Start-up leaves garbage (bootstrap
     /// objects, schemas, informer lists) in every generation that an idle server would keep committed until the first

@@ -617,14 +617,10 @@ internal static partial class ServerCommand
                 """).ConfigureAwait(false);
         }
 
-        if (!stop.IsCancellationRequested)
-        {
-            // Start-up's garbage goes now, while the server is quiet, rather than at the first idle check.
-            server.ReleaseStartupMemory();
-        }
-
         try
         {
+            // Start-up's garbage goes as soon as the server is quiet, rather than at the first idle check.
+            await server.ReleaseStartupMemoryAsync(stop.Token).ConfigureAwait(false);
             await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

@@ -45,4 +45,28 @@ public sealed class SharedInformerSharingTests
         await stop.CancelAsync();
         await Task.WhenAll(runs).WaitAsync(Eventually.Patience);
     }
+
+    [Fact]
+    public async Task Factory_FieldSelectedInformer_IsSharedPerSelector_AndHoldsOnlyWhatItSelects()
+    {
+        await using var server = await TestApiServer.StartAsync();
+        var maps = server.Client.Resource<ConfigMap>();
+        await maps.CreateAsync(new ConfigMap { Metadata = new() { Name = "wanted", Namespace = "default" } });
+        await maps.CreateAsync(new ConfigMap { Metadata = new() { Name = "other", Namespace = "default" } });
+        await using var factory = new SharedInformerFactory(server.Client);
+
+        var selected = factory.Informer<ConfigMap>("metadata.name=wanted");
+        Assert.Same(selected, factory.Informer<ConfigMap>("metadata.name=wanted"));
+        Assert.NotSame(selected, factory.Informer<ConfigMap>());
+        Assert.Same(factory.Informer<ConfigMap>(), factory.Informer<ConfigMap>(null));
+        using var stop = new CancellationTokenSource();
+        factory.Start(stop.Token);
+        await factory.WaitForCacheSyncAsync(CancellationToken.None).WaitAsync(Eventually.Patience);
+
+        Assert.Equal(["wanted"], selected.Lister.List().Select(c => c.Metadata!.Name));
+        Assert.NotNull(factory.Informer<ConfigMap>().Lister.Get("default", "other"));
+        await maps.CreateAsync(new ConfigMap { Metadata = new() { Name = "later", Namespace = "default" } });
+        await Eventually.TrueAsync(() => factory.Informer<ConfigMap>().Lister.Get("default", "later") is not null, "the unfiltered informer to see the new ConfigMap");
+        Assert.Equal(["wanted"], selected.Lister.List().Select(c => c.Metadata!.Name));
+    }
 }
