@@ -37,15 +37,16 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     // Pending until start-up runs: requests that arrive before it are kept out too.
     private Task _startup = new TaskCompletionSource().Task;
     private Task _trimmer = Task.CompletedTask;
-    private TimeProvider _timeProvider = TimeProvider.System;
+    private readonly TimeProvider _timeProvider;
     private readonly List<IDisposable> _disposables = [];
     private Audit.Auditor? _auditor;
     private Aggregation.ApiAggregator? _aggregator;
     private History.ObjectHistory? _history;
     private InProcess.InProcessTransport? _inProcess;
 
-    private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, ILogger logger)
+    private ApiServerHost(WebApplication app, WatchCache cache, ClusterCertificates certificates, ApiServerOptions options, KubeletClient kubelets, TimeProvider timeProvider, ILogger logger)
     {
+        _timeProvider = timeProvider;
         _kubelets = kubelets;
         _app = app;
         _cache = cache;
@@ -182,7 +183,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         store = new Metrics.MeasuredStore(store, metrics);
         var cache = new WatchCache(store, resources, options.WatchCacheEventsPerResource, loggerFactory.CreateLogger<WatchCache>());
         metrics.CountObjectsOf(cache);
-        var host = new ApiServerHost(app, cache, certificates, options, kubelets, logger) { MetricsRegistry = metrics.Registry, _timeProvider = timeProvider };
+        var host = new ApiServerHost(app, cache, certificates, options, kubelets, timeProvider, logger) { MetricsRegistry = metrics.Registry };
         var registry = new ResourceRegistry(resources, cache, store, options, timeProvider, loggerFactory);
         if (options.History.Enabled)
         {
