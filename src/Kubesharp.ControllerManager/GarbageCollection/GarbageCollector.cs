@@ -32,6 +32,10 @@ internal sealed partial class GarbageCollector : IController, IReconciler
 
     private static readonly TimeSpan DiscoveryResyncPeriod = TimeSpan.FromSeconds(30);
 
+    private static readonly TimeSpan SettleQuiet = TimeSpan.FromMilliseconds(50);
+
+    private static readonly TimeSpan SettleLimit = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How long a discovery pass waits for new caches: a resource that cannot be listed must not stop collection of the others.</summary>
     private static readonly TimeSpan SyncLimit = TimeSpan.FromSeconds(30);
 
@@ -105,8 +109,14 @@ internal sealed partial class GarbageCollector : IController, IReconciler
                 var wait = failures == 0 ? DiscoveryResyncPeriod : TimeSpan.FromSeconds(Math.Min(DiscoveryResyncPeriod.TotalSeconds, 1 << Math.Min(failures, 5)));
                 using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var period = Task.Delay(wait, context.Time, wake.Token);
-                await Task.WhenAny(resyncRequests.Reader.WaitToReadAsync(wake.Token).AsTask(), period).ConfigureAwait(false);
+                var requested = resyncRequests.Reader.WaitToReadAsync(wake.Token).AsTask();
+                var woken = await Task.WhenAny(requested, period).ConfigureAwait(false);
                 await wake.CancelAsync().ConfigureAwait(false);
+                if (woken == requested)
+                {
+                    await SettleAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 while (resyncRequests.Reader.TryRead(out _))
                 {
                 }
@@ -131,6 +141,32 @@ internal sealed partial class GarbageCollector : IController, IReconciler
             if (workers is not null)
             {
                 await workers.ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits until the changes that asked for a new discovery pause (<see cref="SettleQuiet"/> without one, at most
+    /// <see cref="SettleLimit"/>): CRDs and APIServices change in bursts (a manifest of CRDs, then their Established
+    /// status and the APIServices of their groups), and one discovery after the burst sees what each would have.
+    /// </summary>
+    private async Task SettleAsync(CancellationToken cancellationToken)
+    {
+        var started = context.Time.GetTimestamp();
+        while (context.Time.GetElapsedTime(started) < SettleLimit)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            while (resyncRequests.Reader.TryRead(out _))
+            {
+            }
+
+            using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var pause = Task.Delay(SettleQuiet, context.Time, quiet.Token);
+            var first = await Task.WhenAny(resyncRequests.Reader.WaitToReadAsync(quiet.Token).AsTask(), pause).ConfigureAwait(false);
+            await quiet.CancelAsync().ConfigureAwait(false);
+            if (first == pause)
+            {
+                return;
             }
         }
     }

@@ -22,13 +22,8 @@ internal sealed partial class NamespaceController : IController, IReconciler
 
     private static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>How long one reading of discovery serves the passes of every namespace being emptied.</summary>
-    private static readonly TimeSpan DiscoveryLifetime = TimeSpan.FromSeconds(5);
-
     private readonly ControllerContext context;
     private readonly DiscoveryClient discovery;
-    private readonly SemaphoreSlim discoveryGate = new(1, 1);
-    private (DiscoveredResources Resources, DateTimeOffset ReadAt)? discovered;
     private readonly WorkQueue<string> queue;
     private readonly ILogger logger;
     private readonly InformerSyncs syncs = new();
@@ -52,11 +47,7 @@ internal sealed partial class NamespaceController : IController, IReconciler
         syncs.Add(informer.WaitForSyncAsync);
     }
 
-    public void Dispose()
-    {
-        queue.Dispose();
-        discoveryGate.Dispose();
-    }
+    public void Dispose() => queue.Dispose();
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -69,25 +60,6 @@ internal sealed partial class NamespaceController : IController, IReconciler
         if (ns.Metadata?.DeletionTimestamp is not null)
         {
             queue.Add(ns.Metadata.Name!);
-        }
-    }
-
-    private async Task<DiscoveredResources> DiscoverAsync(CancellationToken cancellationToken)
-    {
-        await discoveryGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var now = context.Time.GetUtcNow();
-            if (discovered is not { } last || now - last.ReadAt > DiscoveryLifetime)
-            {
-                discovered = last = (await discovery.ServerPreferredResourcesAsync(cancellationToken).ConfigureAwait(false), now);
-            }
-
-            return last.Resources;
-        }
-        finally
-        {
-            discoveryGate.Release();
         }
     }
 
@@ -104,7 +76,9 @@ internal sealed partial class NamespaceController : IController, IReconciler
         var errors = new List<string>();
         // A group-version whose discovery fails (an aggregated API whose backend is down) is passed over rather than
         // waited for, unlike upstream: its backend holds its objects, not this server's store.
-        var resources = await DiscoverAsync(cancellationToken).ConfigureAwait(false);
+        // Read afresh on every pass, as upstream does (two requests for the aggregated lists): a CRD established a
+        // moment ago has its objects deleted with the namespace.
+        var resources = await discovery.ServerPreferredResourcesAsync(cancellationToken).ConfigureAwait(false);
         foreach (var resource in resources.Resources.Where(r => r.Namespaced && r.Verbs.Contains("list") && r.Verbs.Contains("delete")))
         {
             var objects = context.Client.MetadataResource(resource);

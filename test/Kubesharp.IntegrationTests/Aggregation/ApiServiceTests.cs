@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Kubesharp.Client;
+using Kubesharp.Client.Discovery;
 using Kubesharp.IntegrationTests.ApiServer;
 
 namespace Kubesharp.IntegrationTests.Aggregation;
@@ -63,6 +65,19 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
             """);
         Assert.True(status == HttpStatusCode.Created, body?.ToJsonString());
         Assert.Equal(443, (int?)body!["spec"]!["service"]!["port"]);
+    }
+
+    /// <summary>What the client library's discovery (the garbage collector's and namespace controller's) finds.</summary>
+    private async Task<DiscoveredResources> DiscoverAsync()
+    {
+        using var client = new KubernetesClient(new KubernetesClientOptions
+        {
+            Server = server.Host.Url,
+            CertificateAuthorityPem = server.Host.Certificates.CaPem,
+            ClientCertificatePem = server.Host.Certificates.AdminCertificatePem,
+            ClientKeyPem = server.Host.Certificates.AdminKeyPem,
+        });
+        return await new DiscoveryClient(client).ServerPreferredResourcesAsync();
     }
 
     /// <summary>Waits (bounded) until the APIService's Available condition has <paramref name="status"/> and <paramref name="reason"/>.</summary>
@@ -136,6 +151,17 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
         var (status, resourceList) = await server.GetAsync($"/apis/{_group}/v1alpha1");
         Assert.True(status == HttpStatusCode.OK, resourceList?.ToJsonString());
         Assert.Equal("APIResourceList", (string?)resourceList!["kind"]);
+
+        // The client library's discovery reads the aggregated lists: the backend's resource beside the built-in ones.
+        var discovered = await DiscoverAsync();
+        var flunders = Assert.Single(discovered.Resources, r => r.Group == _group);
+        Assert.Equal(("v1alpha1", "flunders", "Flunder", "FlunderList", true), (flunders.Version, flunders.Resource, flunders.Kind, flunders.ListKind, flunders.Namespaced));
+        Assert.Equal(["fl"], flunders.ShortNames);
+        Assert.Contains("watch", flunders.Verbs);
+        Assert.Contains(discovered.Resources, r => r is { Group: "", Version: "v1", Resource: "pods", Kind: "Pod", Namespaced: true });
+        Assert.Contains(discovered.Resources, r => r is { Group: "apps", Version: "v1", Resource: "deployments", SingularName: "deployment" });
+        Assert.DoesNotContain(discovered.Resources, r => r.Resource.Contains('/', StringComparison.Ordinal));
+        Assert.DoesNotContain($"{_group}/v1alpha1", discovered.FailedGroupVersions);
 
         // List and get proxied, with the caller's identity in the front-proxy headers.
         var (listStatus, list) = await server.GetAsync(Flunders);
@@ -274,6 +300,11 @@ public sealed class ApiServiceTests(TestServer server) : IAsyncLifetime
         var version = (aggregated!["items"] as JsonArray)!.Single(i => (string?)i!["metadata"]!["name"] == _group)!["versions"]![0]!;
         Assert.Equal("Stale", (string?)version["freshness"]);
         Assert.Equal("flunders", (string?)version["resources"]![0]!["resource"]);
+
+        // A stale group-version is one discovery could not read: its resources are unknown, not gone.
+        var discovered = await DiscoverAsync();
+        Assert.Contains($"{_group}/v1alpha1", discovered.FailedGroupVersions);
+        Assert.DoesNotContain(discovered.Resources, r => r.Group == _group);
 
         var apiServices = await KubectlAsync("get", "apiservice", ApiServiceName);
         Assert.True(apiServices.ExitCode == 0, apiServices.Error);
