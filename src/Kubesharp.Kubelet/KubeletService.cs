@@ -141,9 +141,6 @@ public sealed partial class KubeletService : BackgroundService
             devices = new DeviceRegistry(options.ResolvedDevicePluginsDir, loggerFactory.CreateLogger<DeviceRegistry>());
             var syncer = new PodSyncer(client, runtime.Runtime, runtime.Images, configs, volumes, probes, runner, options, nodeIp, time, loggerFactory.CreateLogger<PodSyncer>(), podEvents, devices);
 
-            // The device plugin sockets start beside the endpoint and registration, on their own threads (building a
-            // server takes a while): nothing before Ready needs them.
-            deviceServers = Task.Run(() => StartDeviceServersAsync(devices, syncer, stoppingToken), stoppingToken);
             using var certificate = KubeletServingCertificate.LoadOrCreate(options.DataDir, NodeName, nodeIp, time);
             // The endpoint starts beside registration when its port is fixed: the Node only needs to name the port, and
             // nothing reaches the endpoint before the node is Ready. A port the system picks must be known first.
@@ -174,8 +171,6 @@ public sealed partial class KubeletService : BackgroundService
             }
 
             KubeletPort = server.Port;
-            (devicePlugins, podResources) = await deviceServers;
-            Phase("device servers");
             using var csiAttacher = new CsiAttacher(AttacherClient ?? client, csiDrivers, NodeName, time, loggerFactory.CreateLogger<CsiAttacher>());
             var csiWatcher = new CsiPluginWatcher(options.PluginsRegistryDir, csiDrivers, new CsiNodeWriter(client, NodeName), time, loggerFactory.CreateLogger<CsiPluginWatcher>());
             var lease = new NodeLeaseController(client, NodeName, options.LeaseDurationSeconds, time);
@@ -215,6 +210,10 @@ public sealed partial class KubeletService : BackgroundService
                 Phase("sandbox image");
             }
 
+            // The device plugin sockets start once the node can turn Ready, beside its first Ready status, on their own
+            // thread: building their servers takes more CPU than anything else of the agent's start, and nothing before
+            // Ready needs them (plugins wait for kubelet.sock to appear).
+            deviceServers = Task.Run(() => StartDeviceServersAsync(devices, syncer, stoppingToken), stoppingToken);
             var worker = new ReconcileWorker("pod-sync", queue, syncer.SyncAsync, loggerFactory.CreateLogger("Kubesharp.Kubelet.PodWorkers"));
             var loops = new[]
             {
@@ -256,6 +255,8 @@ public sealed partial class KubeletService : BackgroundService
                 loops = [.. loops, overlay.RunAsync(stopping.Token)];
             }
 
+            (devicePlugins, podResources) = await deviceServers;
+            Phase("device servers");
             LogStarted(logger, NodeName, server.Port);
             ready.TrySetResult();
             await Task.WhenAny(loops);
