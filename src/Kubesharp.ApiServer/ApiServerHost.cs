@@ -311,14 +311,16 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             await _cache.StartAsync(cancellationToken).ConfigureAwait(false);
             LogPhase(_logger, "watch cache filled", phases.ElapsedMilliseconds);
             await (registry.History?.UpgradeAsync(cancellationToken) ?? History.ObjectHistory.RemoveEarlierRecordsAsync(registry.Store, _logger, cancellationToken)).ConfigureAwait(false);
-            await registry.BootstrapAsync(cancellationToken).ConfigureAwait(false);
-            LogPhase(_logger, "bootstrap objects", phases.ElapsedMilliseconds);
-            await Authorization.BootstrapPolicyReconciler.ReconcileAsync(registry, cancellationToken).ConfigureAwait(false);
-            LogPhase(_logger, "bootstrap policy", phases.ElapsedMilliseconds);
-            await registry.StartCustomResourcesAsync(cancellationToken).ConfigureAwait(false);
+            // Independent of each other, so made together: their writes share the store's commits.
+            await Task.WhenAll(
+                registry.BootstrapAsync(cancellationToken),
+                Authorization.BootstrapPolicyReconciler.ReconcileAsync(registry, cancellationToken),
+                registry.StartCustomResourcesAsync(cancellationToken),
+                flowControl?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
+            LogPhase(_logger, "bootstrap objects and policy, custom resources and flow control", phases.ElapsedMilliseconds);
+            // After the system namespaces (its ConfigMap) and the custom resources (their groups' APIServices).
             await (_aggregator?.StartAsync(Certificates.CaPem, cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
-            await (flowControl?.StartAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
-            LogPhase(_logger, "custom resources, API services and flow control", phases.ElapsedMilliseconds);
+            LogPhase(_logger, "API services", phases.ElapsedMilliseconds);
             registry.StartBackgroundWork(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

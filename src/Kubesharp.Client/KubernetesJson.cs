@@ -10,13 +10,13 @@ namespace Kubesharp.Client;
 public static class KubernetesJson
 {
     /// <summary>The source-generated metadata of an API type.</summary>
-    public static JsonTypeInfo<T> TypeInfo<T>() => TypeInfoCache<T>.Info;
+    public static JsonTypeInfo<T> TypeInfo<T>() => WriteTypeInfoCache<T>.Info;
 
     /// <summary>
     /// The same metadata for reading what the server sends: strings go through <see cref="PooledStringConverter"/>,
     /// so that the many objects a process caches share their repeated strings.
     /// </summary>
-    internal static JsonTypeInfo<T> ReadTypeInfo<T>() => TypeInfoCache<T>.ReadInfo;
+    internal static JsonTypeInfo<T> ReadTypeInfo<T>() => ReadTypeInfoCache<T>.Info;
 
     public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, TypeInfo<T>());
 
@@ -95,13 +95,18 @@ public static class KubernetesJson
         _ => StatusReason.Unknown,
     };
 
-    private static class TypeInfoCache<T>
+    // Apart, so that a kind only read (what informers cache) or only written never has its metadata built twice: a
+    // kind's metadata covers every type it holds, and building it is much of a process's start.
+    private static class WriteTypeInfoCache<T>
     {
         public static readonly JsonTypeInfo<T> Info =
             (KubernetesJsonContext.Default.GetTypeInfo(typeof(T)) ?? Metadata.MetadataJsonContext.Default.GetTypeInfo(typeof(T))) as JsonTypeInfo<T>
             ?? throw new InvalidOperationException($"{typeof(T)} is not in the API's JSON context");
+    }
 
-        public static readonly JsonTypeInfo<T> ReadInfo =
+    private static class ReadTypeInfoCache<T>
+    {
+        public static readonly JsonTypeInfo<T> Info =
             (ReadContexts.Api.GetTypeInfo(typeof(T)) ?? ReadContexts.MetadataOnly.GetTypeInfo(typeof(T))) as JsonTypeInfo<T>
             ?? throw new InvalidOperationException($"{typeof(T)} is not in the API's JSON context");
     }

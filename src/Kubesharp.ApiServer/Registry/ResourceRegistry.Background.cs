@@ -27,13 +27,15 @@ internal sealed partial class ResourceRegistry
 
     public async Task BootstrapAsync(CancellationToken cancellationToken)
     {
+        // The objects of each step are made together, so that they share the store's commits instead of waiting for a
+        // disk sync each; the namespaces come first, as the objects in them need them.
         if (Namespaces is not null)
         {
-            foreach (var name in SystemNamespaces)
-            {
-                await EnsureAsync(Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, cancellationToken).ConfigureAwait(false);
-            }
+            await Task.WhenAll(SystemNamespaces.Select(name =>
+                EnsureAsync(Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }, cancellationToken))).ConfigureAwait(false);
         }
+
+        var writes = new List<Task>();
 
         if (FindByGroupResource("services") is { } services)
         {
@@ -50,22 +52,24 @@ internal sealed partial class ResourceRegistry
                     ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = AdvertisedUrl?.Port ?? Options.HttpsPort }),
                 },
             };
-            await EnsureAsync(services, "default", service, cancellationToken).ConfigureAwait(false);
+            writes.Add(EnsureAsync(services, "default", service, cancellationToken));
         }
 
         if (FindByGroupResource("priorityclasses.scheduling.k8s.io") is { } priorityClasses)
         {
             foreach (var (name, value, description) in Kubesharp.ApiServer.Admission.Plugins.PriorityPlugin.SystemClasses)
             {
-                await EnsureAsync(priorityClasses, null, new JsonObject
+                writes.Add(EnsureAsync(priorityClasses, null, new JsonObject
                 {
                     ["metadata"] = new JsonObject { ["name"] = name },
                     ["value"] = value,
                     ["description"] = description,
                     ["preemptionPolicy"] = "PreemptLowerPriority",
-                }, cancellationToken).ConfigureAwait(false);
+                }, cancellationToken));
             }
         }
+
+        await Task.WhenAll(writes).ConfigureAwait(false);
 
         // The kubernetes Service's Endpoints and EndpointSlice name the address pods reach the API at; the
         // server keeps them through the API (see KubernetesServiceEndpoints), not here.
