@@ -217,13 +217,10 @@ public sealed class KubernetesClient : IDisposable
         }
     }
 
-    private static X509Certificate2 LoadClientCertificate(string certificatePem, string keyPem)
-    {
-        using var pem = X509Certificate2.CreateFromPem(certificatePem, keyPem);
-
-        // Re-import so the private key is usable by SslStream on every platform.
-        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
-    }
+    // On Linux SslStream signs with a key loaded from PEM as it is; the PKCS#12 round trip other platforms need costs
+    // two key derivations per certificate.
+    private static X509Certificate2 LoadClientCertificate(string certificatePem, string keyPem) =>
+        X509Certificate2.CreateFromPem(certificatePem, keyPem);
 
     private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {

@@ -318,9 +318,8 @@ internal sealed partial class IngressListener : IAsyncDisposable
         var request = new CertificateRequest("CN=Kubesharp Ingress Controller Fake Certificate", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
         var now = DateTimeOffset.UtcNow;
-        using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
-        // A certificate with an ephemeral key works for TLS on Linux but not everywhere; the PKCS#12 round trip makes it portable.
-        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+        // Its key is ephemeral, which TLS on Linux uses as it is.
+        return request.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingress controller serving HTTP on {Http} and HTTPS on {Https}")]

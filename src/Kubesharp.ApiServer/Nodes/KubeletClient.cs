@@ -29,8 +29,7 @@ internal sealed class KubeletClient : IDisposable
         certificate = new(() =>
         {
             var (certPem, keyPem) = certificates.IssueClientCertificate(User, [ClusterCertificates.MastersGroup], timeProvider);
-            using var ephemeral = X509Certificate2.CreateFromPem(certPem, keyPem);
-            return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pkcs12), null);
+            return X509Certificate2.CreateFromPem(certPem, keyPem);
         });
         this.nodeToken = nodeToken;
         http = new(() => new HttpClient(new SocketsHttpHandler

@@ -38,11 +38,8 @@ internal sealed class FrontProxyCertificates : IDisposable
             client = ClusterCertificates.LoadPair(directory, "front-proxy-client")!;
         }
 
-        // A PEM-loaded key is ephemeral; TLS client authentication wants one it can use from the platform's store.
-        using (client)
-        {
-            return new FrontProxyCertificates(ca, X509CertificateLoader.LoadPkcs12(client.Export(X509ContentType.Pkcs12), null));
-        }
+        // A PEM-loaded key serves TLS client authentication on Linux as it is.
+        return new FrontProxyCertificates(ca, client);
     }
 
     public void Dispose()

@@ -14,11 +14,13 @@ internal static class KubeletServingCertificate
         var keyPath = Path.Combine(dir, "kubelet.key");
         if (File.Exists(certPath) && File.Exists(keyPath))
         {
-            using var existing = X509Certificate2.CreateFromPemFile(certPath, keyPath);
+            var existing = X509Certificate2.CreateFromPemFile(certPath, keyPath);
             if (existing.NotAfter > time.GetUtcNow().UtcDateTime.AddDays(30))
             {
-                return X509CertificateLoader.LoadPkcs12(existing.Export(X509ContentType.Pkcs12), null);
+                return existing;
             }
+
+            existing.Dispose();
         }
 
         Directory.CreateDirectory(dir);
@@ -36,10 +38,10 @@ internal static class KubeletServingCertificate
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         var now = time.GetUtcNow();
-        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(1));
+        var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddYears(1));
         File.WriteAllText(certPath, certificate.ExportCertificatePem());
         File.WriteAllText(keyPath, key.ExportPkcs8PrivateKeyPem());
         Volumes.FileModes.Set(keyPath, Convert.ToInt32("600", 8));
-        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+        return certificate;
     }
 }

@@ -495,7 +495,7 @@ internal static partial class ServerCommand
         // The control-plane components' clients are made while the API server writes its bootstrap objects: each holds a
         // certificate issued now (a key and a signature), which their start would otherwise wait for.
         var componentClients = Task.Run(() => (
-            Admin: Kubesharp.Client.KubernetesClient.FromKubeconfig(server.KubeconfigPath),
+            Admin: Kubesharp.Identities.ComponentClient.Admin(server),
             ControllerManager: Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.ControllerManager, "kube-controller-manager"),
             Scheduler: Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.Scheduler, "kube-scheduler")));
         var snapshots = roles.SnapshotSchedule is { } schedule

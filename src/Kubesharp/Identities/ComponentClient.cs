@@ -38,4 +38,27 @@ internal static class ComponentClient
         using var certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
         return new KubernetesClient(options, server.CreateInProcessHandler(certificate));
     }
+
+    /// <summary>
+    /// The server's own client under the admin identity of its kubeconfig (system:masters), in process like the
+    /// components' (or over loopback HTTPS when <see cref="TransportVariable"/> says so).
+    /// </summary>
+    public static KubernetesClient Admin(ApiServerHost server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        var options = new KubernetesClientOptions
+        {
+            Server = server.Url,
+            CertificateAuthorityPem = server.Certificates.CaPem,
+            ClientCertificatePem = server.Certificates.AdminCertificatePem,
+            ClientKeyPem = server.Certificates.AdminKeyPem,
+        };
+        if (string.Equals(Environment.GetEnvironmentVariable(TransportVariable), "https", StringComparison.OrdinalIgnoreCase))
+        {
+            return new KubernetesClient(options);
+        }
+
+        using var certificate = X509Certificate2.CreateFromPem(options.ClientCertificatePem, options.ClientKeyPem);
+        return new KubernetesClient(options, server.CreateInProcessHandler(certificate));
+    }
 }
