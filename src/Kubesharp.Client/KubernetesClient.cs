@@ -53,7 +53,9 @@ public sealed class KubernetesClient : IDisposable
             };
             if (options.ClientCertificatePem is { } cert && options.ClientKeyPem is { } key)
             {
-                clientCertificate = LoadClientCertificate(cert, key);
+                // On Linux SslStream signs with a key loaded from PEM as it is (no PKCS#12 round trip, which costs two key
+                // derivations per certificate).
+                clientCertificate = X509Certificate2.CreateFromPem(cert, key);
                 sockets.SslOptions.ClientCertificates = [clientCertificate];
             }
 
@@ -216,11 +218,6 @@ public sealed class KubernetesClient : IDisposable
             throw KubernetesJson.ToException((int)response.StatusCode, body);
         }
     }
-
-    // On Linux SslStream signs with a key loaded from PEM as it is; the PKCS#12 round trip other platforms need costs
-    // two key derivations per certificate.
-    private static X509Certificate2 LoadClientCertificate(string certificatePem, string keyPem) =>
-        X509Certificate2.CreateFromPem(certificatePem, keyPem);
 
     private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {

@@ -16,27 +16,13 @@ internal static class ComponentClient
     public const string TransportVariable = "KUBESHARP_COMPONENT_TRANSPORT";
 
     public static KubernetesClient Create(ApiServerHost server, string user, string userAgent) =>
-        Create(server, user, userAgent, string.Equals(Environment.GetEnvironmentVariable(TransportVariable), "https", StringComparison.OrdinalIgnoreCase));
+        Create(server, user, userAgent, LoopbackHttps);
 
     public static KubernetesClient Create(ApiServerHost server, string user, string userAgent, bool loopbackHttps)
     {
         ArgumentNullException.ThrowIfNull(server);
         var (certificatePem, keyPem) = ComponentIdentities.Issue(server.Certificates, user, TimeProvider.System);
-        var options = new KubernetesClientOptions
-        {
-            Server = server.Url,
-            CertificateAuthorityPem = server.Certificates.CaPem,
-            ClientCertificatePem = certificatePem,
-            ClientKeyPem = keyPem,
-            UserAgent = userAgent,
-        };
-        if (loopbackHttps)
-        {
-            return new KubernetesClient(options);
-        }
-
-        using var certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
-        return new KubernetesClient(options, server.CreateInProcessHandler(certificate));
+        return Connect(server, certificatePem, keyPem, userAgent, loopbackHttps);
     }
 
     /// <summary>
@@ -46,19 +32,32 @@ internal static class ComponentClient
     public static KubernetesClient Admin(ApiServerHost server)
     {
         ArgumentNullException.ThrowIfNull(server);
+        return Connect(server, server.Certificates.AdminCertificatePem, server.Certificates.AdminKeyPem, userAgent: null, LoopbackHttps);
+    }
+
+    private static bool LoopbackHttps => string.Equals(Environment.GetEnvironmentVariable(TransportVariable), "https", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A client of <paramref name="server"/> with this certificate; the client library's user agent when none is named.</summary>
+    private static KubernetesClient Connect(ApiServerHost server, string certificatePem, string keyPem, string? userAgent, bool loopbackHttps)
+    {
         var options = new KubernetesClientOptions
         {
             Server = server.Url,
             CertificateAuthorityPem = server.Certificates.CaPem,
-            ClientCertificatePem = server.Certificates.AdminCertificatePem,
-            ClientKeyPem = server.Certificates.AdminKeyPem,
+            ClientCertificatePem = certificatePem,
+            ClientKeyPem = keyPem,
         };
-        if (string.Equals(Environment.GetEnvironmentVariable(TransportVariable), "https", StringComparison.OrdinalIgnoreCase))
+        if (userAgent is not null)
+        {
+            options = options with { UserAgent = userAgent };
+        }
+
+        if (loopbackHttps)
         {
             return new KubernetesClient(options);
         }
 
-        using var certificate = X509Certificate2.CreateFromPem(options.ClientCertificatePem, options.ClientKeyPem);
+        using var certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
         return new KubernetesClient(options, server.CreateInProcessHandler(certificate));
     }
 }
