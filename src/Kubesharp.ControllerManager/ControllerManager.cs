@@ -78,7 +78,16 @@ public static class ControllerManager
         await using var informers = new SharedInformerFactory(client, options.ResyncPeriod, timeProvider: timeProvider, loggerFactory: loggerFactory) { TrimManagedFields = true };
         var events = new EventRecorder(client, "kube-controller-manager", timeProvider: timeProvider, logger: loggerFactory.CreateLogger<EventRecorder>());
         var context = new ControllerContext(client, informers, events, options, timeProvider, loggerFactory);
-        IController[] controllers =
+
+        // What a starting node waits for from the controller manager: its pod CIDR and its namespaces' default
+        // ServiceAccounts. These controllers list and watch first; the others start once those caches have synced, so
+        // that a node's start does not wait behind the other controllers' ninety-odd lists.
+        IController[] first =
+        [
+            .. options.AllocateNodeCidrs ? [new NodeIpam.NodeIpamController(context, NodeIpam.CidrSet.Create(options.ClusterCidr, options.NodeCidrMaskSize))] : Array.Empty<IController>(),
+            new ServiceAccountController(context),
+        ];
+        IController[] rest =
         [
             new ReplicaSetController(context),
             new ReplicaSetController(context, new ReplicationControllerKind()),
@@ -88,8 +97,6 @@ public static class ControllerManager
             new GarbageCollector(context),
             new NamespaceController(context),
             new NodeLifecycleController(context),
-            .. options.AllocateNodeCidrs ? [new NodeIpam.NodeIpamController(context, NodeIpam.CidrSet.Create(options.ClusterCidr, options.NodeCidrMaskSize))] : Array.Empty<IController>(),
-            new ServiceAccountController(context),
             new ClusterRoleAggregation.ClusterRoleAggregationController(context),
             new PodGarbageCollector(context),
             new DisruptionController(context),
@@ -105,31 +112,43 @@ public static class ControllerManager
             new Volumes.PersistentVolumeController(context),
             new Volumes.AttachDetachController(context),
         ];
-        using var endpointSlices = new EndpointSliceController(client, informers, loggerFactory.CreateLogger<EndpointSliceController>(), timeProvider);
-        using var endpoints = new EndpointsController(client, informers, loggerFactory.CreateLogger<EndpointsController>(), timeProvider);
+        IController[] controllers = [.. first, .. rest];
+        EndpointSliceController? endpointSlices = null;
+        EndpointsController? endpoints = null;
+        var running = new List<Task>();
         try
         {
-            foreach (var controller in controllers)
+            foreach (var controller in first)
             {
                 controller.Register();
             }
 
+            informers.Start(cancellationToken);
+            running.Add(events.RunAsync(cancellationToken));
+            running.AddRange(first.Select(c => Task.Run(() => c.RunAsync(cancellationToken), CancellationToken.None)));
+            await WaitBrieflyAsync(informers.WaitForCacheSyncAsync(cancellationToken), timeProvider, cancellationToken).ConfigureAwait(false);
+            foreach (var controller in rest)
+            {
+                controller.Register();
+            }
+
+            endpointSlices = new EndpointSliceController(client, informers, loggerFactory.CreateLogger<EndpointSliceController>(), timeProvider);
+            endpoints = new EndpointsController(client, informers, loggerFactory.CreateLogger<EndpointsController>(), timeProvider);
             informers.Start(cancellationToken);
             if (options.InformersSynced is { } synced)
             {
                 _ = informers.WaitForCacheSyncAsync(cancellationToken).ContinueWith(t => synced(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             }
 
-            var recording = events.RunAsync(cancellationToken);
-            var endpointWork = new[]
-            {
-                Task.Run(() => endpointSlices.RunAsync(options.EndpointWorkers, cancellationToken), CancellationToken.None),
-                Task.Run(() => endpoints.RunAsync(options.EndpointWorkers, cancellationToken), CancellationToken.None),
-            };
-            await Task.WhenAll(controllers.Select(c => Task.Run(() => c.RunAsync(cancellationToken), CancellationToken.None)).Concat(endpointWork).Append(recording)).ConfigureAwait(false);
+            running.AddRange(rest.Select(c => Task.Run(() => c.RunAsync(cancellationToken), CancellationToken.None)));
+            running.Add(Task.Run(() => endpointSlices.RunAsync(options.EndpointWorkers, cancellationToken), CancellationToken.None));
+            running.Add(Task.Run(() => endpoints.RunAsync(options.EndpointWorkers, cancellationToken), CancellationToken.None));
+            await Task.WhenAll(running).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // Cancelled while the first controllers ran alone: they end with the token before they are disposed.
+            await Task.WhenAll(running.Select(t => t.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default))).ConfigureAwait(false);
         }
         finally
         {
@@ -137,6 +156,21 @@ public static class ControllerManager
             {
                 controller.Dispose();
             }
+
+            endpointSlices?.Dispose();
+            endpoints?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Waits for the first controllers' caches, but not for long: a resource that cannot be listed holds back only the
+    /// controllers that read it, never the others.
+    /// </summary>
+    private static async Task WaitBrieflyAsync(Task synced, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        using var waited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        await Task.WhenAny(synced, Task.Delay(TimeSpan.FromSeconds(1), timeProvider, waited.Token)).ConfigureAwait(false);
+        await waited.CancelAsync().ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
     }
 }

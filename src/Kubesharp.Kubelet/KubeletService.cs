@@ -95,6 +95,7 @@ public sealed partial class KubeletService : BackgroundService
         Task<(DevicePluginServer?, PodResourcesServer?)>? deviceServers = null;
         Task<KubeletServer>? serverStart = null;
         var podNetwork = Task.CompletedTask;
+        var assignedPodCidr = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         var overlay = options.Overlay is { Backend: not OverlayBackend.None } overlayOptions
             ? new OverlayController(client, NodeName, new OverlayNetwork(overlayOptions), time, loggerFactory.CreateLogger<OverlayController>())
             : null;
@@ -123,10 +124,9 @@ public sealed partial class KubeletService : BackgroundService
             }
 
             var nodeIp = options.NodeIp ?? MachineInfo.DefaultNodeIp();
-            if (options.PodCidr is { } podCidr)
-            {
-                podNetwork = StartPodNetwork(runtime, podCidr, nodeIp, overlay, stoppingToken);
-            }
+            // Set up from here on, beside the registration: only the CNI configuration and the overlay device's address
+            // wait for the pod CIDR, which the controller manager assigns once the node is registered.
+            podNetwork = StartPodNetwork(runtime, options.PodCidr is { } podCidr ? Task.FromResult(podCidr) : assignedPodCidr.Task, nodeIp, overlay, stoppingToken);
 
             var machine = MachineInfo.Read(options.DataDir);
             var queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(time), time);
@@ -152,16 +152,22 @@ public sealed partial class KubeletService : BackgroundService
             }
 
             var endpointPort = server?.Port ?? options.KubeletPort;
-            using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, endpointPort, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices, csiVolumes.VolumesInUse);
+            using var nodeStatus = new NodeStatusController(client, runtime.Runtime, options, endpointPort, time, loggerFactory.CreateLogger<NodeStatusController>(), recorder, devices, csiVolumes.VolumesInUse)
+            {
+                StartedUp = Task.WhenAll(podNetwork, runtime.Supervisor?.SandboxImageReady ?? Task.CompletedTask),
+            };
             await RetryAsync(ct => nodeStatus.RegisterAsync(ct), stoppingToken);
             Phase("registered");
+            // The node's capacity and conditions, written beside the wait for its pod CIDR: both ask others (the
+            // runtime, the controller manager) and neither needs the other.
+            var firstStatus = RetryAsync(ct => nodeStatus.UpdateStatusAsync(force: true, ct), stoppingToken);
             if (options.PodCidr is null)
             {
                 // The runtime reports its network not ready (and so the node NotReady) until this config exists.
                 var assigned = await nodeStatus.WaitForPodCidrAsync(stoppingToken);
                 LogPodCidr(logger, NodeName, assigned);
-                podNetwork = StartPodNetwork(runtime, assigned, nodeIp, overlay, stoppingToken);
-                Phase("pod network");
+                assignedPodCidr.TrySetResult(assigned);
+                Phase("pod CIDR");
             }
 
             if (server is null)
@@ -170,6 +176,8 @@ public sealed partial class KubeletService : BackgroundService
                 Phase("endpoint");
             }
 
+            await firstStatus;
+            Phase("status");
             KubeletPort = server.Port;
             using var csiAttacher = new CsiAttacher(AttacherClient ?? client, csiDrivers, NodeName, time, loggerFactory.CreateLogger<CsiAttacher>());
             var csiWatcher = new CsiPluginWatcher(options.PluginsRegistryDir, csiDrivers, new CsiNodeWriter(client, NodeName), time, loggerFactory.CreateLogger<CsiPluginWatcher>());
@@ -210,10 +218,21 @@ public sealed partial class KubeletService : BackgroundService
                 Phase("sandbox image");
             }
 
-            // The device plugin sockets start once the node can turn Ready, beside its first Ready status, on their own
-            // thread: building their servers takes more CPU than anything else of the agent's start, and nothing before
-            // Ready needs them (plugins wait for kubelet.sock to appear).
-            deviceServers = Task.Run(() => StartDeviceServersAsync(devices, syncer, stoppingToken), stoppingToken);
+            // The device plugin sockets start once the node has reported Ready (or when it cannot turn Ready soon):
+            // building their servers takes more CPU than anything else of the agent's start, and nothing before Ready
+            // needs them (plugins wait for kubelet.sock to appear).
+            deviceServers = Task.Run(
+                async () =>
+                {
+                    using (var waited = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+                    {
+                        await Task.WhenAny(nodeStatus.ReportedReady, Task.Delay(TimeSpan.FromSeconds(5), time, waited.Token));
+                        await waited.CancelAsync();
+                    }
+
+                    return await StartDeviceServersAsync(devices, syncer, stoppingToken);
+                },
+                stoppingToken);
             var worker = new ReconcileWorker("pod-sync", queue, syncer.SyncAsync, loggerFactory.CreateLogger("Kubesharp.Kubelet.PodWorkers"));
             var loops = new[]
             {
@@ -276,7 +295,8 @@ public sealed partial class KubeletService : BackgroundService
         }
         finally
         {
-            // A set-up still under way ends before the overlay is removed.
+            // A set-up still under way (perhaps waiting for a pod CIDR that will not come) ends before the overlay is removed.
+            assignedPodCidr.TrySetCanceled(CancellationToken.None);
             await Task.WhenAny(podNetwork);
             if (overlay is not null && File.Exists(OverlayRecord.PathIn(options.DataDir)))
             {
@@ -410,35 +430,32 @@ public sealed partial class KubeletService : BackgroundService
     }
 
     /// <summary>
-    /// Writes the CNI configuration of the pod range and returns the overlay's set-up, which pods must wait for. With an
-    /// overlay the configuration is written at once for the MTU the node's link implies, masquerading left to the
-    /// overlay's rules, so that the node can turn Ready while the overlay is set up (several ip and iptables runs); the
-    /// configuration is written again should the set-up yield another MTU, or fail: a node whose overlay cannot be set
-    /// up still runs its own pods, its bridge masquerading for them.
+    /// Writes the CNI configuration of the pod range once it is known and returns the overlay's set-up, which pods must
+    /// wait for. With an overlay the configuration is written as soon as the range is known, for the MTU the node's link
+    /// implies, masquerading left to the overlay's rules, so that the node can turn Ready while the overlay is set up
+    /// (several ip and iptables runs, all but the device's address before the range is known); the configuration is
+    /// written again should the set-up yield another MTU, or fail: a node whose overlay cannot be set up still runs its
+    /// own pods, its bridge masquerading for them.
     /// </summary>
-    private Task StartPodNetwork(ContainerRuntime runtime, string podCidr, string nodeIp, OverlayController? overlay, CancellationToken cancellationToken)
+    private Task StartPodNetwork(ContainerRuntime runtime, Task<string> podCidr, string nodeIp, OverlayController? overlay, CancellationToken cancellationToken)
     {
+        async Task WriteWhenAssignedAsync(OverlayLink? link) => WriteCniConfig(runtime, await podCidr.WaitAsync(cancellationToken), link);
+
         if (overlay is null)
         {
-            WriteCniConfig(runtime, podCidr, null);
-            return Task.CompletedTask;
+            return WriteWhenAssignedAsync(null);
         }
 
         if (!System.Net.IPAddress.TryParse(nodeIp, out var address) || System.Net.IPAddress.IsLoopback(address))
         {
             LogOverlaySkipped(logger, nodeIp, "the node address is not one other nodes can reach");
-            WriteCniConfig(runtime, podCidr, null);
-            return Task.CompletedTask;
+            return WriteWhenAssignedAsync(null);
         }
 
         // Recorded first, so that killall finds what a crash in the middle left.
         OverlayRecord.Write(options.DataDir, overlay.Network.Options);
         var expected = overlay.Network.ExpectedLink(address);
-        if (expected is not null)
-        {
-            WriteCniConfig(runtime, podCidr, expected);
-        }
-
+        var written = expected is null ? Task.CompletedTask : WriteWhenAssignedAsync(expected);
         return Task.Run(
             async () =>
             {
@@ -454,9 +471,10 @@ public sealed partial class KubeletService : BackgroundService
                     link = null;
                 }
 
+                await written;
                 if (expected is null || link?.Mtu != expected.Mtu)
                 {
-                    WriteCniConfig(runtime, podCidr, link);
+                    await WriteWhenAssignedAsync(link);
                 }
             },
             cancellationToken);

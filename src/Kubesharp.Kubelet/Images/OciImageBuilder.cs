@@ -163,7 +163,10 @@ public static class OciImageBuilder
 
     private static async Task<byte[]> BuildBusyboxLayerAsync(string busyboxPath, IReadOnlyList<string> applets, CancellationToken cancellationToken)
     {
-        using var buffer = new MemoryStream();
+        // Sized for busybox and the entries' headers up front, and busybox streamed in: a node's start builds this layer
+        // while the rest of the server starts, and a growing buffer would leave several times busybox's size as garbage.
+        await using var busybox = File.OpenRead(busyboxPath);
+        using var buffer = new MemoryStream(checked((int)busybox.Length + ((applets.Count + 32) * 512) + 1024));
         await using (var tar = new TarWriter(buffer, TarEntryFormat.Ustar, leaveOpen: true))
         {
             var directories = new SortedSet<string>(StringComparer.Ordinal)
@@ -186,7 +189,7 @@ public static class OciImageBuilder
             await WriteDirectoryAsync(tar, "tmp/", cancellationToken, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                 | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
                 | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute | UnixFileMode.StickyBit);
-            await WriteFileAsync(tar, "bin/busybox", await File.ReadAllBytesAsync(busyboxPath, cancellationToken), cancellationToken, executable: true);
+            await WriteFileAsync(tar, "bin/busybox", busybox, cancellationToken, executable: true);
             foreach (var applet in applets.Where(a => a != "bin/busybox"))
             {
                 var link = new UstarTarEntry(TarEntryType.SymbolicLink, applet) { LinkName = "/bin/busybox" };
@@ -199,12 +202,15 @@ public static class OciImageBuilder
             await WriteFileAsync(tar, "etc/group", "root:x:0:\nnogroup:x:65534:\n"u8.ToArray(), cancellationToken);
         }
 
-        return buffer.ToArray();
+        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray();
     }
 
-    private static async Task WriteFileAsync(TarWriter tar, string name, byte[] content, CancellationToken cancellationToken, bool executable = false)
+    private static Task WriteFileAsync(TarWriter tar, string name, byte[] content, CancellationToken cancellationToken, bool executable = false) =>
+        WriteFileAsync(tar, name, new MemoryStream(content, writable: false), cancellationToken, executable);
+
+    private static async Task WriteFileAsync(TarWriter tar, string name, Stream content, CancellationToken cancellationToken, bool executable = false)
     {
-        var entry = new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(content, writable: false) };
+        var entry = new UstarTarEntry(TarEntryType.RegularFile, name) { DataStream = content };
         var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
         if (executable)
         {

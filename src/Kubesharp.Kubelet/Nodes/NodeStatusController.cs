@@ -38,6 +38,7 @@ internal sealed partial class NodeStatusController : IDisposable
     private readonly DeviceRegistry? devices;
     private readonly Func<IReadOnlyList<string>>? volumesInUse;
     private readonly SemaphoreSlim updating = new(1, 1);
+    private readonly TaskCompletionSource firstReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public NodeStatusController(KubernetesClient client, IRuntimeService runtime, KubeletOptions options, int kubeletPort, TimeProvider time, ILogger logger, EventRecorder? events = null, DeviceRegistry? devices = null, Func<IReadOnlyList<string>>? volumesInUse = null)
     {
@@ -63,12 +64,21 @@ internal sealed partial class NodeStatusController : IDisposable
     /// <summary>Whether the last status built said Ready (the runtime and its network are ready).</summary>
     public bool Ready => lastReady;
 
+    /// <summary>
+    /// What the node's own start must finish before it may say Ready (its pod network and sandbox image): the runtime
+    /// reports itself ready as soon as the CNI configuration exists, before either.
+    /// </summary>
+    public Task StartedUp { get; init; } = Task.CompletedTask;
+
+    /// <summary>Completes once a status saying Ready has been written.</summary>
+    public Task ReportedReady => firstReady.Task;
+
     /// <summary>The registered Node's UID (owner of its Lease).</summary>
     public string? NodeUid { get; private set; }
 
     public void Dispose() => updating.Dispose();
 
-    /// <summary>Creates the Node, or takes over the existing one and sets its pod CIDR; then writes the status.</summary>
+    /// <summary>Creates the Node, or takes over the existing one and sets its pod CIDR (its status is written apart).</summary>
     public async Task RegisterAsync(CancellationToken cancellationToken)
     {
         var nodes = client.Resource<Node>();
@@ -99,7 +109,6 @@ internal sealed partial class NodeStatusController : IDisposable
         }
 
         NodeUid = registered.Metadata?.Uid;
-        await UpdateStatusAsync(force: true, cancellationToken);
     }
 
     /// <summary>
@@ -196,6 +205,11 @@ internal sealed partial class NodeStatusController : IDisposable
 
             reportedReady = lastReady;
         }
+
+        if (lastReady)
+        {
+            firstReady.TrySetResult();
+        }
     }
 
     /// <summary>An event about this node; upstream's kubelet names the node by its name in place of a UID.</summary>
@@ -214,8 +228,10 @@ internal sealed partial class NodeStatusController : IDisposable
             runtimeVersion = $"{version.RuntimeName}://{version.RuntimeVersion}";
             var runtimeStatus = await runtime.StatusAsync(cancellationToken: cancellationToken);
             var notReady = runtimeStatus.Status.Conditions.Where(c => !c.Status).Select(c => $"{c.Type}={c.Reason}: {c.Message}").ToList();
-            ready = notReady.Count == 0;
-            message = ready ? "kubelet is posting ready status" : "container runtime not ready: " + string.Join("; ", notReady);
+            ready = notReady.Count == 0 && StartedUp.IsCompletedSuccessfully;
+            message = notReady.Count > 0 ? "container runtime not ready: " + string.Join("; ", notReady)
+                : ready ? "kubelet is posting ready status"
+                : "kubelet is starting: the pod network or the sandbox image is not ready yet";
         }
         catch (Grpc.Core.RpcException e)
         {

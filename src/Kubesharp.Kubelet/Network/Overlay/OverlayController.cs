@@ -41,7 +41,11 @@ public sealed partial class OverlayController
     public OverlayLink? Link => link;
 
     /// <summary>Sets up this node's side (device, rules); the pod MTU comes from the result.</summary>
-    public async Task<OverlayLink> SetUpAsync(IPAddress nodeAddress, string podCidr, CancellationToken cancellationToken)
+    public Task<OverlayLink> SetUpAsync(IPAddress nodeAddress, string podCidr, CancellationToken cancellationToken) =>
+        SetUpAsync(nodeAddress, Task.FromResult(podCidr), cancellationToken);
+
+    /// <summary>Sets up this node's side while its pod CIDR may still be on its way (only the device's address waits for it).</summary>
+    public async Task<OverlayLink> SetUpAsync(IPAddress nodeAddress, Task<string> podCidr, CancellationToken cancellationToken)
     {
         link = await Network.SetUpAsync(nodeAddress, podCidr, cancellationToken);
         nodeIp = nodeAddress;

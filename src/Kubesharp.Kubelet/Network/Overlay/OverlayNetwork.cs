@@ -21,9 +21,18 @@ public sealed class OverlayNetwork(OverlayOptions options)
     /// Creates (or keeps, when it already matches) the VXLAN device and the masquerade and forward rules; returns the
     /// MTU pods must use (the node link's less the VXLAN overhead) and the device's MAC.
     /// </summary>
-    public async Task<OverlayLink> SetUpAsync(IPAddress nodeIp, string podCidr, CancellationToken cancellationToken)
+    public Task<OverlayLink> SetUpAsync(IPAddress nodeIp, string podCidr, CancellationToken cancellationToken) =>
+        SetUpAsync(nodeIp, Task.FromResult(podCidr), cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SetUpAsync(IPAddress, string, CancellationToken)"/> for a node whose pod CIDR is not assigned yet:
+    /// the link, the rules and the device's current state are read and written meanwhile, and only the device's
+    /// address waits for the CIDR.
+    /// </summary>
+    public async Task<OverlayLink> SetUpAsync(IPAddress nodeIp, Task<string> podCidr, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(nodeIp);
+        ArgumentNullException.ThrowIfNull(podCidr);
         var (linkName, linkMtu) = await FindLinkAsync(nodeIp, cancellationToken);
         // The rules and the device are independent; a node's start waits for both.
         var rules = EnsureRulesAsync(cancellationToken);
@@ -34,17 +43,18 @@ public sealed class OverlayNetwork(OverlayOptions options)
         }
 
         var mtu = linkMtu - OverlayOptions.VxlanOverhead;
-        var device = SetUpDeviceAsync(nodeIp, linkName, mtu, CniConfigWriter.ParseCidr(podCidr).Network, cancellationToken);
+        var device = SetUpDeviceAsync(nodeIp, linkName, mtu, podCidr, cancellationToken);
         await Task.WhenAll(rules, device);
         return new OverlayLink(mtu, await device);
     }
 
     /// <summary>Creates or corrects the VXLAN device in one <c>ip -batch</c> (a node's start waits on it); returns its MAC.</summary>
-    private async Task<string?> SetUpDeviceAsync(IPAddress nodeIp, string linkName, int mtu, IPAddress address, CancellationToken cancellationToken)
+    private async Task<string?> SetUpDeviceAsync(IPAddress nodeIp, string linkName, int mtu, Task<string> podCidr, CancellationToken cancellationToken)
     {
         var device = Options.DeviceName;
         var changes = new List<string>();
         var existing = await ShowDeviceAsync(cancellationToken);
+        var address = CniConfigWriter.ParseCidr(await podCidr.WaitAsync(cancellationToken)).Network;
         if (existing is { } shown && !Matches(shown, nodeIp))
         {
             // Another VNI, port or local address: the device is rebuilt rather than half-changed.
