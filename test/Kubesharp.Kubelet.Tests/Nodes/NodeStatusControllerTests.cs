@@ -71,6 +71,37 @@ public sealed class NodeStatusControllerTests : IAsyncLifetime
         Assert.Equal("10.77.3.0/24", await waiting.WaitAsync(timeout.Token));
     }
 
+    [Fact]
+    public async Task UpdateStatusAsync_RuntimeReadyBeforeTheNodesStart_ReportsReadyOnlyOnceStarted()
+    {
+        const string name = "starting-node";
+        var options = new KubeletOptions { NodeName = name, DataDir = Path.Combine(root, "agent-starting"), PodCidr = "10.77.4.0/24" };
+        var started = new TaskCompletionSource();
+        using var client = NodeClient(new RequestCounter());
+        using var controller = new NodeStatusController(client, new ReadyRuntime(), options, 10250, TimeProvider.System, NullLogger.Instance)
+        {
+            StartedUp = started.Task,
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await controller.RegisterAsync(timeout.Token);
+
+        // The runtime says ready (its CNI configuration exists) while the node's own start (pod network, sandbox
+        // image) is still under way: the node is not Ready yet.
+        await controller.UpdateStatusAsync(force: true, timeout.Token);
+        var starting = ReadyCondition(await admin.Resource<Node>().GetAsync(null, name, timeout.Token));
+        Assert.Equal(("False", "KubeletNotReady"), (starting.Status, starting.Reason));
+        Assert.Contains("starting", starting.Message, StringComparison.Ordinal);
+        Assert.False(controller.ReportedReady.IsCompleted);
+
+        started.SetResult();
+        await controller.UpdateStatusAsync(force: false, timeout.Token);
+        var ready = ReadyCondition(await admin.Resource<Node>().GetAsync(null, name, timeout.Token));
+        Assert.Equal(("True", "KubeletReady"), (ready.Status, ready.Reason));
+        Assert.True(controller.ReportedReady.IsCompletedSuccessfully);
+    }
+
+    private static NodeCondition ReadyCondition(Node node) => Assert.Single(node.Status!.Conditions!, c => c.Type == "Ready");
+
     /// <summary>An admin client whose requests are counted as they are sent.</summary>
     private KubernetesClient NodeClient(RequestCounter counter)
     {

@@ -82,6 +82,30 @@ public sealed class OverlayEndToEndTests
     }
 
     [NetworkNamespaceFact]
+    public async Task SetUpAsync_PodCidrNotAssignedYet_RulesInPlaceMeanwhileAndTheDeviceTakesTheRangeOnceKnown()
+    {
+        Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
+        await using var testbed = new TwoNodeTestbed();
+        await testbed.CreateAsync(1450);
+        var options = new OverlayOptions { ClusterCidr = TwoNodeTestbed.ClusterCidr, CommandPrefix = testbed.Node1.CommandPrefix };
+        var network = new OverlayNetwork(options);
+        var podCidr = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var setUp = network.SetUpAsync(System.Net.IPAddress.Parse(testbed.Node1.Address), podCidr.Task, CancellationToken.None);
+
+        // Before the node has a range: the rules are written, the device waits for its address.
+        await WaitUntilAsync(
+            async () => (await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "iptables-save"])).Contains(OverlayOptions.DefaultChainPrefix, StringComparison.Ordinal),
+            "the overlay's rules were not written while the pod CIDR was unknown");
+        Assert.False(setUp.IsCompleted);
+
+        podCidr.SetResult(testbed.Node1.PodCidr);
+        var link = await setUp.WaitAsync(WaitLimit);
+        Assert.NotNull(link.VtepMac);
+        Assert.Equal([testbed.Node1.PodCidr.Split('/')[0] + "/32"], await DeviceAddressesAsync(testbed.Node1));
+        await network.TearDownAsync(CancellationToken.None);
+    }
+
+    [NetworkNamespaceFact]
     public async Task Killall_OverlayRecordedInDataDirectory_DeviceRoutesAndChainsRemoved()
     {
         Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
