@@ -430,12 +430,12 @@ public sealed partial class KubeletService : BackgroundService
     }
 
     /// <summary>
-    /// Writes the CNI configuration of the pod range once it is known and returns the overlay's set-up, which pods must
-    /// wait for. With an overlay the configuration is written as soon as the range is known, for the MTU the node's link
-    /// implies, masquerading left to the overlay's rules, so that the node can turn Ready while the overlay is set up
-    /// (several ip and iptables runs, all but the device's address before the range is known); the configuration is
-    /// written again should the set-up yield another MTU, or fail: a node whose overlay cannot be set up still runs its
-    /// own pods, its bridge masquerading for them.
+    /// Writes the CNI configuration of the pod range once it is known and returns the overlay's set-up, which the node's
+    /// Ready and its pods wait for. With an overlay the configuration is written as soon as the range is known, for the
+    /// MTU the node's link implies, masquerading left to the overlay's rules, so that containerd loads it while the
+    /// overlay is set up (several ip and iptables runs, all but the device's address before the range is known); the
+    /// configuration is written again should the set-up yield another MTU, or fail: a node whose overlay cannot be set
+    /// up still runs its own pods, its bridge masquerading for them.
     /// </summary>
     private Task StartPodNetwork(ContainerRuntime runtime, Task<string> podCidr, string nodeIp, OverlayController? overlay, CancellationToken cancellationToken)
     {
