@@ -168,9 +168,12 @@ public static class ControllerManager
     /// </summary>
     private static async Task WaitBrieflyAsync(Task synced, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
-        using var waited = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        await Task.WhenAny(synced, Task.Delay(TimeSpan.FromSeconds(1), timeProvider, waited.Token)).ConfigureAwait(false);
-        await waited.CancelAsync().ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await synced.WaitAsync(TimeSpan.FromSeconds(1), timeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
     }
 }

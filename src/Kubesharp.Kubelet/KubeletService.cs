@@ -224,10 +224,12 @@ public sealed partial class KubeletService : BackgroundService
             deviceServers = Task.Run(
                 async () =>
                 {
-                    using (var waited = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+                    try
                     {
-                        await Task.WhenAny(nodeStatus.ReportedReady, Task.Delay(TimeSpan.FromSeconds(5), time, waited.Token));
-                        await waited.CancelAsync();
+                        await nodeStatus.ReportedReady.WaitAsync(TimeSpan.FromSeconds(5), time, stoppingToken);
+                    }
+                    catch (TimeoutException)
+                    {
                     }
 
                     return await StartDeviceServersAsync(devices, syncer, stoppingToken);
