@@ -227,6 +227,14 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
                     $"containerd exited during start{(current is null ? "" : $" with code {current.ExitCode}")}; see {Layout.LogFile}.", last);
             }
 
+            // containerd makes its socket once it serves; until then a call only fails, and each failure throws (and
+            // formats a stack trace) several times over on its way up, which costs a starting node more than a stat.
+            if (!File.Exists(Layout.Socket))
+            {
+                await DelayAsync(TimeSpan.FromMilliseconds(2), linked.Token, timeout.Token, cancellationToken, last);
+                continue;
+            }
+
             try
             {
                 var version = await Runtime.VersionAsync(linked.Token);
@@ -244,15 +252,20 @@ public sealed partial class ContainerdSupervisor : IAsyncDisposable
                 throw new ContainerRuntimeUnavailableException($"containerd did not answer within {options.StartTimeout}; see {Layout.LogFile}.", last);
             }
 
-            try
-            {
-                // containerd serves within a few tens of milliseconds; a node's start waits on this, so ask often.
-                await Task.Delay(TimeSpan.FromMilliseconds(10), timeProvider, linked.Token);
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw new ContainerRuntimeUnavailableException($"containerd did not answer within {options.StartTimeout}; see {Layout.LogFile}.", last);
-            }
+            // containerd serves within a few tens of milliseconds; a node's start waits on this, so ask often.
+            await DelayAsync(TimeSpan.FromMilliseconds(10), linked.Token, timeout.Token, cancellationToken, last);
+        }
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken linked, CancellationToken timeout, CancellationToken cancellationToken, Exception? last)
+    {
+        try
+        {
+            await Task.Delay(delay, timeProvider, linked);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ContainerRuntimeUnavailableException($"containerd did not answer within {options.StartTimeout}; see {Layout.LogFile}.", last);
         }
     }
 
