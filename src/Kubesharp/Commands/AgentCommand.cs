@@ -38,6 +38,8 @@ internal static class AgentCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
+            // Before the first TLS connection is made: it reads the system's trusted certificates.
+            Security.SystemTrustStore.ReadEachCertificateOnce(Path.Combine(Path.GetFullPath(result.GetValue(dataDir)!), Security.SystemTrustStore.StateDirectoryName));
             if (!TryLoadRegistries(result.GetValue(privateRegistry)))
             {
                 return 2;

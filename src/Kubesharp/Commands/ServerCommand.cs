@@ -358,6 +358,8 @@ internal static partial class ServerCommand
     {
         var started = Stopwatch.StartNew();
         using var loggerFactory = logging;
+        // Before the first TLS context is made: it reads the system's trusted certificates.
+        Security.SystemTrustStore.ReadEachCertificateOnce(Path.Combine(options.DataDir, Security.SystemTrustStore.StateDirectoryName));
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
