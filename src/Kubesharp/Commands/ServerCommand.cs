@@ -358,8 +358,9 @@ internal static partial class ServerCommand
     {
         var started = Stopwatch.StartNew();
         using var loggerFactory = logging;
-        // Before the first TLS context is made: it reads the system's trusted certificates.
-        Security.SystemTrustStore.ReadEachCertificateOnce(Path.Combine(options.DataDir, Security.SystemTrustStore.StateDirectoryName));
+        // Beside the store's and containerd's start, and done before the API server makes its TLS context, which reads the
+        // system's trusted certificates.
+        var systemTrust = Task.Run(() => Security.SystemTrustStore.ReadEachCertificateOnce(Path.Combine(options.DataDir, Security.SystemTrustStore.StateDirectoryName)), CancellationToken.None);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
@@ -470,6 +471,7 @@ internal static partial class ServerCommand
         }
 
         ApiServerHost server;
+        await systemTrust.ConfigureAwait(false);
         try
         {
             server = await ApiServerHost.StartAsync(options, store, ServerCatalog.Resources, ServerCatalog.OpenApi, loggerFactory, TimeProvider.System, stop.Token).ConfigureAwait(false);

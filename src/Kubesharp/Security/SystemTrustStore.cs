@@ -24,9 +24,9 @@ internal static partial class SystemTrustStore
     /// Has this process's OpenSSL lookups read each trusted certificate once: the bundle, and instead of the default
     /// directory a directory of this node's own (<paramref name="stateDirectory"/>) holding only what the default
     /// directory adds to the bundle (no directory at all when it adds nothing). The trusted set is the same, with a
-    /// third of the parsing. Nothing changes when <c>SSL_CERT_DIR</c> names another directory, or the directory holds a file
-    /// that is not PEM certificates; a certificate added to the default directory alone is seen at the next start (one added the
-    /// usual way, to the bundle too, is seen as before). Child processes keep the environment they had.
+    /// third of the parsing. Nothing changes when <c>SSL_CERT_DIR</c> names another directory, or the directory holds
+    /// a file that is not PEM certificates. A certificate added to the default directory alone is seen at the next
+    /// start (one added the usual way, to the bundle too, is seen as before). Child processes keep their environment.
     /// </summary>
     public static void ReadEachCertificateOnce(string stateDirectory)
     {
@@ -36,7 +36,8 @@ internal static partial class SystemTrustStore
             var bundle = Environment.GetEnvironmentVariable(FileVariable) is { Length: > 0 } named ? named : Marshal.PtrToStringUTF8(DefaultCertificateFile());
             var directory = Marshal.PtrToStringUTF8(DefaultCertificateDirectory());
             if (bundle is null || directory is null || !File.Exists(bundle) || !Directory.Exists(directory)
-                || (Environment.GetEnvironmentVariable(DirectoryVariable) is { } set && Resolved(set) != Resolved(directory))
+                || (Environment.GetEnvironmentVariable(DirectoryVariable) is { } set
+                    && (set.Length == 0 || set.Contains(Path.PathSeparator, StringComparison.Ordinal) || Resolved(set) != Resolved(directory)))
                 || !TryFindAdditions(directory, bundle, out var additions))
             {
                 return;
@@ -54,7 +55,7 @@ internal static partial class SystemTrustStore
 
             _ = SetEnvironment(DirectoryVariable, lookup, overwrite: 1);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or DllNotFoundException or EntryPointNotFoundException)
         {
             // Reading both stays the default.
         }
