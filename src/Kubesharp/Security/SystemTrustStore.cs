@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 
 namespace Kubesharp.Security;
 
@@ -15,10 +16,8 @@ internal static partial class SystemTrustStore
 
     private const string DirectoryVariable = "SSL_CERT_DIR";
     private const string FileVariable = "SSL_CERT_FILE";
-    private const string CertificateBegin = "-----BEGIN CERTIFICATE-----";
-    private const string CertificateEnd = "-----END CERTIFICATE-----";
-    private const string TrustedCertificateBegin = "-----BEGIN TRUSTED CERTIFICATE-----";
-    private const string TrustedCertificateEnd = "-----END TRUSTED CERTIFICATE-----";
+    private const string CertificateLabel = "CERTIFICATE";
+    private const string TrustedCertificateLabel = "TRUSTED CERTIFICATE";
 
     /// <summary>
     /// Has this process's OpenSSL lookups read each trusted certificate once: the bundle, and instead of the default
@@ -97,7 +96,7 @@ internal static partial class SystemTrustStore
             {
                 if (known.Add(body))
                 {
-                    additions.Add(CertificateBegin + "\n" + string.Join('\n', body.Chunk(64).Select(line => new string(line))) + "\n" + CertificateEnd + "\n");
+                    additions.Add(PemEncoding.WriteString(CertificateLabel, Convert.FromBase64String(body)) + "\n");
                 }
             }
         }
@@ -106,48 +105,34 @@ internal static partial class SystemTrustStore
     }
 
     /// <summary>
-    /// Adds each certificate block's base64 body (whitespace removed) to <paramref name="certificates"/>. False for text
+    /// Adds each certificate block (its DER, as canonical base64) to <paramref name="certificates"/>. False for text
     /// .NET might read something else from: another kind of PEM block, or no block at all (DER). Trusted-certificate
     /// blocks are passed over, as .NET passes over them.
     /// </summary>
     private static bool TryReadCertificates(string text, HashSet<string> certificates)
     {
-        var rest = text.AsSpan();
+        var rest = text.AsMemory();
         var blocks = 0;
-        while (rest.IndexOf("-----BEGIN ", StringComparison.Ordinal) is var begin and >= 0)
+        while (PemEncoding.TryFind(rest.Span, out var fields))
         {
-            rest = rest[begin..];
-            var trusted = rest.StartsWith(TrustedCertificateBegin, StringComparison.Ordinal);
-            if (!trusted && !rest.StartsWith(CertificateBegin, StringComparison.Ordinal))
+            var label = rest.Span[fields.Label];
+            if (label.SequenceEqual(CertificateLabel))
             {
-                return false;
-            }
-
-            var endMarker = trusted ? TrustedCertificateEnd : CertificateEnd;
-            var end = rest.IndexOf(endMarker, StringComparison.Ordinal);
-            if (end < 0)
-            {
-                return false;
-            }
-
-            if (!trusted)
-            {
-                var body = rest[CertificateBegin.Length..end];
-                var compact = new char[body.Length];
-                var length = 0;
-                foreach (var c in body)
+                var der = new byte[fields.DecodedDataLength];
+                if (!Convert.TryFromBase64Chars(rest.Span[fields.Base64Data], der, out _))
                 {
-                    if (!char.IsWhiteSpace(c))
-                    {
-                        compact[length++] = c;
-                    }
+                    return false;
                 }
 
-                certificates.Add(new string(compact, 0, length));
+                certificates.Add(Convert.ToBase64String(der));
+            }
+            else if (!label.SequenceEqual(TrustedCertificateLabel))
+            {
+                return false;
             }
 
             blocks++;
-            rest = rest[(end + endMarker.Length)..];
+            rest = rest[fields.Location.End..];
         }
 
         return blocks > 0 || text.AsSpan().Trim().IsEmpty;
