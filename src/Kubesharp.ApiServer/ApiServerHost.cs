@@ -37,6 +37,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     // Pending until start-up runs: requests that arrive before it are kept out too.
     private Task _startup = new TaskCompletionSource().Task;
     private Task _trimmer = Task.CompletedTask;
+    private Task _youngGenerationCap = Task.CompletedTask;
     private readonly TimeProvider _timeProvider;
     private readonly List<IDisposable> _disposables = [];
     private Audit.Auditor? _auditor;
@@ -231,6 +232,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         // hold several megabytes for the life of the process.
         host._startup = host.RunStartupAsync(registry, flowControl, host._stopping.Token);
         host._trimmer = Memory.IdleMemoryTrimmer.RunAsync(TimeSpan.FromSeconds(20), timeProvider, logger, host._stopping.Token);
+        host._youngGenerationCap = Memory.YoungGenerationCap.ForProcess().RunAsync(TimeSpan.FromSeconds(1), timeProvider, host._stopping.Token);
         LogListening(logger, host.Url);
         return host;
     }
@@ -338,6 +340,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _trimmer.ConfigureAwait(false);
+        await _youngGenerationCap.ConfigureAwait(false);
         try
         {
             await (_aggregator?.AvailabilityRun ?? Task.CompletedTask).ConfigureAwait(false);
