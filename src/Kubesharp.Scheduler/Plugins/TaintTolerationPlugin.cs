@@ -40,15 +40,12 @@ public sealed class TaintTolerationPlugin : IFilterPlugin, IScorePlugin
             return FilterResult.Success;
         }
 
-        var tolerations = pod.Pod.Spec?.Tolerations ?? [];
-        foreach (var taint in node.Taints)
+        var tolerations = pod.Pod.Spec?.Tolerations;
+        var taints = node.Taints;
+        for (var i = 0; i < taints.Count; i++)
         {
-            if (taint.Effect is not ("NoSchedule" or "NoExecute"))
-            {
-                continue;
-            }
-
-            if (!tolerations.Any(t => Tolerates(t, taint)))
+            var taint = taints[i];
+            if (taint.Effect is ("NoSchedule" or "NoExecute") && !AnyTolerates(tolerations, taint))
             {
                 return FilterResult.Unresolvable($"node(s) had untolerated taint {{{taint.Key}: {taint.Value}}}");
             }
@@ -64,8 +61,38 @@ public sealed class TaintTolerationPlugin : IFilterPlugin, IScorePlugin
             return 0;
         }
 
-        var tolerations = (pod.Pod.Spec?.Tolerations ?? []).Where(t => string.IsNullOrEmpty(t.Effect) || t.Effect == "PreferNoSchedule").ToList();
-        return node.Taints.Count(taint => taint.Effect == "PreferNoSchedule" && !tolerations.Any(t => Tolerates(t, taint)));
+        // Only tolerations without an effect or with PreferNoSchedule can tolerate these taints, which Tolerates checks.
+        var tolerations = pod.Pod.Spec?.Tolerations;
+        var taints = node.Taints;
+        var intolerable = 0;
+        for (var i = 0; i < taints.Count; i++)
+        {
+            if (taints[i].Effect == "PreferNoSchedule" && !AnyTolerates(tolerations, taints[i]))
+            {
+                intolerable++;
+            }
+        }
+
+        return intolerable;
+    }
+
+    // Runs for every node of every cycle (thousands per pod): a loop, without a closure or enumerator per taint.
+    private static bool AnyTolerates(List<Toleration>? tolerations, Taint taint)
+    {
+        if (tolerations is null)
+        {
+            return false;
+        }
+
+        foreach (var toleration in tolerations)
+        {
+            if (Tolerates(toleration, taint))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Fewer intolerable taints is better: the node with none gets the maximum.</summary>

@@ -61,6 +61,36 @@ public sealed class PluginTests
     }
 
     [Fact]
+    public void TaintToleration_SeveralTaints_FilterNamesTheFirstUntoleratedAndScoreCountsIntolerablePreferences()
+    {
+        var node = Make.Node("a", taints:
+        [
+            new Taint { Key = "k1", Effect = "PreferNoSchedule" },
+            new Taint { Key = "k2", Effect = "PreferNoSchedule" },
+            new Taint { Key = "gpu", Value = "yes", Effect = "NoExecute" },
+            new Taint { Key = "zone", Value = "b", Effect = "NoSchedule" },
+        ]);
+        var snapshot = ClusterSnapshot.Build([node], []);
+        var pod = Make.Pod("p");
+        pod.Spec!.Tolerations =
+        [
+            new Toleration { Key = "k1", Operator = "Exists" },
+            // An effect other than the taint's tolerates nothing of it.
+            new Toleration { Key = "k2", Operator = "Exists", Effect = "NoSchedule" },
+            new Toleration { Key = "gpu", Operator = "Equal", Value = "yes", Effect = "NoExecute" },
+        ];
+        var plugin = new TaintTolerationPlugin();
+
+        Assert.Equal(["node(s) had untolerated taint {zone: b}"], Run(plugin, pod, snapshot, "a").Reasons);
+        Assert.Equal(1L, plugin.Score(new CycleState(), new PodInfo(pod), snapshot.Get("a")!));
+
+        pod.Spec.Tolerations.Add(new Toleration { Key = "zone", Operator = "Equal", Value = "b" });
+        pod.Spec.Tolerations.Add(new Toleration { Operator = "Exists", Effect = "PreferNoSchedule" });
+        Assert.True(Run(plugin, pod, snapshot, "a").IsSuccess);
+        Assert.Equal(0L, plugin.Score(new CycleState(), new PodInfo(pod), snapshot.Get("a")!));
+    }
+
+    [Fact]
     public void TaintToleration_PreferNoSchedule_ScoresUntaintedHigher()
     {
         var snapshot = ClusterSnapshot.Build([Make.Node("tainted", taints: [new Taint { Key = "k", Effect = "PreferNoSchedule" }]), Make.Node("clean")], []);
