@@ -122,7 +122,7 @@ internal static class PlanBench
             await BenchmarkReport.WriteSectionAsync(markdownPath, "## What-if scheduling (plan)", $"""
                 ## What-if scheduling (plan)
 
-                Program: `bench/Kubesharp.Bench.Scheduler plan [NODES PODS]`. An in-process API server (the benchmark's own process, on the JIT) over SQLite on loopback,
+                Program: `bench/Kubesharp.Bench.Scheduler plan [NODES PODS]`. An in-process API server (the benchmark's own process, {BenchProcess.Build}) over SQLite on loopback,
                 {nodeCount:N0} simulated nodes (no taint of their own; the node lifecycle controller lifts the not-ready one), the scheduler. "plan" is one POST of a plan.kubesharp.io/v1 SchedulingPlan
                 holding a Deployment of {podCount:N0} replicas (100m cpu, 128Mi each) until its answer is read: the API server reads
                 nodes and pods from its cache and runs the scheduler's algorithm once per pod (median of three). "for real" creates

@@ -92,8 +92,7 @@ if (markdownPath is not null)
     await BenchmarkReport.WriteSectionAsync(markdownPath, "## Scheduler", $"""
         ## Scheduler
 
-        Program: `bench/Kubesharp.Bench.Scheduler`. An in-process API server (the benchmark's own process, on the JIT with the server's collector settings and without
-        dynamic PGO, whose instrumented tiers would still be compiling during the measured second) over SQLite on loopback, simulated nodes
+        Program: `bench/Kubesharp.Bench.Scheduler`. An in-process API server (the benchmark's own process, {ProcessBuild()}) over SQLite on loopback, simulated nodes
         (pods tolerate their not-ready taint; left bound rather than run), the scheduler, and pods (100m cpu, 128Mi each) created by 32
         concurrent clients. As in upstream's SchedulingBasic workload (the source of its floor), 1,000 pods are created and
         scheduled first, unmeasured; then the measured pods. Latency runs from a pod's create request to the watch event showing it bound. pods/s is
@@ -112,6 +111,10 @@ if (markdownPath is not null)
 }
 
 return 0;
+
+static string ProcessBuild() => BenchProcess.IsNative
+    ? BenchProcess.Build + " with the server's collector settings, as the kubesharp executable is"
+    : BenchProcess.Build + " with the server's collector settings and without dynamic PGO, whose instrumented tiers would still be compiling during the measured second";
 
 static async Task<RunFigures> MeasureAsync(int nodeCount, int podCount, bool schedulerOverHttps)
 {
