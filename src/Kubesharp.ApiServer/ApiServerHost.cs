@@ -36,8 +36,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly KubeletClient _kubelets;
     // Pending until start-up runs: requests that arrive before it are kept out too.
     private Task _startup = new TaskCompletionSource().Task;
-    private Task _trimmer = Task.CompletedTask;
-    private Task _youngGenerationCap = Task.CompletedTask;
+    private Task _memory = Task.CompletedTask;
     private readonly TimeProvider _timeProvider;
     private readonly List<IDisposable> _disposables = [];
     private Audit.Auditor? _auditor;
@@ -231,8 +230,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         // The OpenAPI documents are built on first request: most clients never ask, and built eagerly they would
         // hold several megabytes for the life of the process.
         host._startup = host.RunStartupAsync(registry, flowControl, host._stopping.Token);
-        host._trimmer = Memory.IdleMemoryTrimmer.RunAsync(TimeSpan.FromSeconds(20), timeProvider, logger, host._stopping.Token);
-        host._youngGenerationCap = Memory.YoungGenerationCap.ForProcess().RunAsync(TimeSpan.FromSeconds(1), timeProvider, host._stopping.Token);
+        host._memory = Memory.ProcessMemory.RunAsync(timeProvider, logger, host._stopping.Token);
         LogListening(logger, host.Url);
         return host;
     }
@@ -264,7 +262,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var allocated = GC.GetTotalAllocatedBytes() >> 20;
         int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
         LogStartupAllocation(_logger, allocated, gen0, gen1, gen2);
-        return Memory.IdleMemoryTrimmer.CollectWhenQuietAsync(TimeSpan.FromSeconds(2), _timeProvider, _logger, cancellationToken);
+        return Memory.ProcessMemory.ReleaseStartupMemoryAsync(_timeProvider, _logger, cancellationToken);
     }
 
     /// <summary>Service-account tokens: the signing key of the data directory, TokenRequest, their authentication and OIDC discovery.</summary>
@@ -339,8 +337,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _trimmer.ConfigureAwait(false);
-        await _youngGenerationCap.ConfigureAwait(false);
+        await _memory.ConfigureAwait(false);
         try
         {
             await (_aggregator?.AvailabilityRun ?? Task.CompletedTask).ConfigureAwait(false);

@@ -122,9 +122,15 @@ internal static class AgentCommand
                 }
             });
             var servers = balancer.KeepServersAsync(client, TimeSpan.FromSeconds(10), TimeProvider.System, stop.Token);
+            // The memory policy the server's process runs: an agent allocates slowly too, and would otherwise hold a
+            // young generation sized from the processor's cache.
+            var memoryLogger = loggerFactory.CreateLogger("Kubesharp.NodeAgents.ProcessMemory");
+            var memory = ApiServer.Memory.ProcessMemory.RunAsync(TimeProvider.System, memoryLogger, stop.Token);
             if (result.GetValue(simulatedNodes) > 0)
             {
-                return await RunSimulatedAsync(client, result.GetValue(simulatedNodes), $"{kubelet.ResolvedNodeName}-sim-", servers, loggerFactory, stop.Token).ConfigureAwait(false);
+                var code = await RunSimulatedAsync(client, result.GetValue(simulatedNodes), $"{kubelet.ResolvedNodeName}-sim-", servers, memoryLogger, loggerFactory, stop.Token).ConfigureAwait(false);
+                await memory.ConfigureAwait(false);
+                return code;
             }
 
             var agent = await NodeAgent.StartAsync(options, client, loggerFactory, stop.Token).ConfigureAwait(false);
@@ -132,6 +138,7 @@ internal static class AgentCommand
             try
             {
                 await agent.Kubelet.Ready.WaitAsync(stop.Token).ConfigureAwait(false);
+                await ApiServer.Memory.ProcessMemory.ReleaseStartupMemoryAsync(TimeProvider.System, memoryLogger, stop.Token).ConfigureAwait(false);
                 await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
@@ -146,6 +153,7 @@ internal static class AgentCommand
             {
                 await agent.StopAsync(CancellationToken.None).ConfigureAwait(false);
                 await servers.ConfigureAwait(false);
+                await memory.ConfigureAwait(false);
             }
 
             return 0;
@@ -153,7 +161,7 @@ internal static class AgentCommand
         return command;
     }
 
-    private static async Task<int> RunSimulatedAsync(KubernetesClient client, int count, string namePrefix, Task servers, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    private static async Task<int> RunSimulatedAsync(KubernetesClient client, int count, string namePrefix, Task servers, ILogger memoryLogger, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         using var simulated = new Kubesharp.Kubelet.Simulation.SimulatedNodeHost(
             client, new Kubesharp.Kubelet.Simulation.SimulatedNodeOptions { Count = count, NamePrefix = namePrefix }, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Kubelet.Simulation.SimulatedNodeHost>());
@@ -162,6 +170,7 @@ internal static class AgentCommand
             await simulated.StartAsync(cancellationToken).ConfigureAwait(false);
             await simulated.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
             await Console.Out.WriteLineAsync($"kubesharp: {count} simulated nodes ready").ConfigureAwait(false);
+            await ApiServer.Memory.ProcessMemory.ReleaseStartupMemoryAsync(TimeProvider.System, memoryLogger, cancellationToken).ConfigureAwait(false);
             await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
