@@ -21,8 +21,7 @@ public sealed class AgentProcessMemoryTests
         var lines = new ConcurrentQueue<string>();
         try
         {
-            var kubeconfig = await File.ReadAllTextAsync(Path.Combine(serverDir, "kubeconfig.yaml"));
-            var url = kubeconfig[(kubeconfig.IndexOf("server: ", StringComparison.Ordinal) + "server: ".Length)..].Split('\n')[0].Trim();
+            var url = KubectlServer.UrlOf(serverDir);
             var token = (await File.ReadAllTextAsync(Path.Combine(serverDir, "server", "token"))).Trim();
             var trimmed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             agent = Process.Start(KubesharpExecutable.StartInfo(

@@ -433,12 +433,7 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
 
     private static Task<Kubectl.Result> KubesharpAsync(params string[] args) => ChildProcess.RunKubesharpAsync(args);
 
-    private static int HttpsPortOf(string dataDir)
-    {
-        var kubeconfig = File.ReadAllText(Path.Combine(dataDir, "kubeconfig.yaml"));
-        var server = kubeconfig[(kubeconfig.IndexOf("server: ", StringComparison.Ordinal) + "server: ".Length)..].Split('\n')[0].Trim();
-        return new Uri(server).Port;
-    }
+    private static int HttpsPortOf(string dataDir) => new Uri(KubectlServer.UrlOf(dataDir)).Port;
 
     private sealed record DeploymentStatus(int Replicas, int Updated, int Available, int Generation, int ObservedGeneration);
 

@@ -109,6 +109,13 @@ public sealed class KubectlServer : IAsyncLifetime
         return process;
     }
 
+    /// <summary>The URL a server started on <paramref name="dataDir"/> serves, as its admin kubeconfig names it.</summary>
+    public static string UrlOf(string dataDir)
+    {
+        var kubeconfig = File.ReadAllText(Path.Combine(dataDir, "kubeconfig.yaml"));
+        return kubeconfig[(kubeconfig.IndexOf("server: ", StringComparison.Ordinal) + "server: ".Length)..].Split('\n')[0].Trim();
+    }
+
     /// <summary>Stops the server with SIGTERM (as a user would), then kills it if it does not exit.</summary>
     public static async Task StopAsync(Process process)
     {
