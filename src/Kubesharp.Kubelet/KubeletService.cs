@@ -32,6 +32,7 @@ public sealed partial class KubeletService : BackgroundService
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource up = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="client">The agent's API connection (its own credentials); the caller owns it.</param>
     public KubeletService(KubeletOptions options, KubernetesClient client, ILoggerFactory loggerFactory, TimeProvider? timeProvider = null)
@@ -50,6 +51,13 @@ public sealed partial class KubeletService : BackgroundService
 
     /// <summary>Completes once the node is registered and pods are being synced; fails if startup failed.</summary>
     public Task Ready => ready.Task;
+
+    /// <summary>
+    /// Completes once the node has first reported Ready with its pod workers running (or has stopped waiting for that,
+    /// when it cannot turn Ready soon), before <see cref="Ready"/>: the device plugin sockets may still be starting.
+    /// What a server's readiness and the node's proxy and DNS wait for. Fails if startup failed.
+    /// </summary>
+    public Task Up => up.Task;
 
     /// <summary>The runtime connection, once started.</summary>
     public ContainerRuntime? Runtime { get; private set; }
@@ -221,17 +229,11 @@ public sealed partial class KubeletService : BackgroundService
             // The device plugin sockets start once the node has reported Ready (or when it cannot turn Ready soon):
             // building their servers takes more CPU than anything else of the agent's start, and nothing before Ready
             // needs them (plugins wait for kubelet.sock to appear).
+            var reportedReady = ReportedReadyOrLateAsync(nodeStatus, stoppingToken);
             deviceServers = Task.Run(
                 async () =>
                 {
-                    try
-                    {
-                        await nodeStatus.ReportedReady.WaitAsync(TimeSpan.FromSeconds(5), time, stoppingToken);
-                    }
-                    catch (TimeoutException)
-                    {
-                    }
-
+                    await reportedReady;
                     return await StartDeviceServersAsync(devices, syncer, stoppingToken);
                 },
                 stoppingToken);
@@ -276,6 +278,9 @@ public sealed partial class KubeletService : BackgroundService
                 loops = [.. loops, overlay.RunAsync(stopping.Token)];
             }
 
+            // Up with the workers running, without waiting for the device servers.
+            await reportedReady;
+            up.TrySetResult();
             (devicePlugins, podResources) = await deviceServers;
             Phase("device servers");
             LogStarted(logger, NodeName, server.Port);
@@ -287,11 +292,13 @@ public sealed partial class KubeletService : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            up.TrySetCanceled(stoppingToken);
             ready.TrySetCanceled(stoppingToken);
         }
         catch (Exception e)
         {
             LogFailed(logger, e);
+            up.TrySetException(e);
             ready.TrySetException(e);
             throw;
         }
@@ -375,6 +382,18 @@ public sealed partial class KubeletService : BackgroundService
     }
 
     /// <summary>The device plugin Registration and pod resources sockets; a node runs on without them when they cannot be served.</summary>
+    /// <summary>Until the node has written a Ready status, or 5 s when it cannot turn Ready soon.</summary>
+    private async Task ReportedReadyOrLateAsync(NodeStatusController nodeStatus, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await nodeStatus.ReportedReady.WaitAsync(TimeSpan.FromSeconds(5), time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
     private async Task<(DevicePluginServer?, PodResourcesServer?)> StartDeviceServersAsync(DeviceRegistry devices, PodSyncer syncer, CancellationToken cancellationToken)
     {
         DevicePluginServer? registration = null;

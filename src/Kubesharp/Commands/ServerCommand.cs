@@ -538,7 +538,7 @@ internal static partial class ServerCommand
             try
             {
                 agent = await AgentCommand.StartInProcessAsync(server, roles.ClusterCidr, roles.FlannelBackend, roles.ClusterDns, roles.ClusterDomain, roles.Dns, startingRuntime, loggerFactory, stop.Token, roles.LocalStorageDir).ConfigureAwait(false);
-                nodeAgentCheck.Started(agent.Kubelet.Ready);
+                nodeAgentCheck.Started(agent.Kubelet.Up);
                 componentSync.Track("node agent", agent.Synced);
             }
             catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)

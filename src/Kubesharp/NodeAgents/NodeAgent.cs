@@ -50,8 +50,8 @@ internal sealed partial class NodeAgent : IAsyncDisposable
     public NetworkPolicyController? NetworkPolicies { get; }
 
     /// <summary>
-    /// Completes once the kubelet is ready (registered, its pods listed) and the proxy's and DNS's informers have
-    /// listed; fails when the kubelet could not start.
+    /// Completes once the kubelet is up (its Ready status written, its pod workers running) and the proxy's and DNS's
+    /// informers have listed; fails when the kubelet could not start.
     /// </summary>
     public Task Synced { get; private set; } = Task.CompletedTask;
 
@@ -71,26 +71,26 @@ internal sealed partial class NodeAgent : IAsyncDisposable
         agent.Proxy.Synced += () => proxySynced.TrySetResult();
         await agent.Kubelet.StartAsync(cancellationToken).ConfigureAwait(false);
         // The proxy and DNS change the host (rules, a link): only on a node whose kubelet came up.
-        agent.proxyRun = agent.RunLoggedAsync("service proxy", ct => agent.AfterKubeletReadyAsync(agent.Proxy.RunAsync, ct));
+        agent.proxyRun = agent.RunLoggedAsync("service proxy", ct => agent.AfterKubeletUpAsync(agent.Proxy.RunAsync, ct));
         if (agent.NetworkPolicies is { } policies)
         {
-            agent.policiesRun = agent.RunLoggedAsync("network policy enforcement", ct => agent.AfterKubeletReadyAsync(policies.RunAsync, ct), agent.policiesStopping.Token);
+            agent.policiesRun = agent.RunLoggedAsync("network policy enforcement", ct => agent.AfterKubeletUpAsync(policies.RunAsync, ct), agent.policiesStopping.Token);
         }
         if (options.Dns is { } dns)
         {
             var dnsLogger = loggerFactory.CreateLogger<ClusterDnsServer>();
-            agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => agent.AfterKubeletReadyAsync(c => ClusterDns.RunAsync(agent.dnsInformers, dns, dnsLogger, c), ct));
+            agent.dnsRun = agent.RunLoggedAsync("cluster DNS", ct => agent.AfterKubeletUpAsync(c => ClusterDns.RunAsync(agent.dnsInformers, dns, dnsLogger, c), ct));
         }
 
         agent.Synced = agent.WaitForSyncAsync(proxySynced.Task);
         return agent;
     }
 
-    private async Task AfterKubeletReadyAsync(Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    private async Task AfterKubeletUpAsync(Func<CancellationToken, Task> run, CancellationToken cancellationToken)
     {
         try
         {
-            await Kubelet.Ready.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Kubelet.Up.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
@@ -103,7 +103,7 @@ internal sealed partial class NodeAgent : IAsyncDisposable
 
     private async Task WaitForSyncAsync(Task proxySynced)
     {
-        await Kubelet.Ready.ConfigureAwait(false);
+        await Kubelet.Up.ConfigureAwait(false);
         if (await Task.WhenAny(proxySynced, proxyRun).WaitAsync(stopping.Token).ConfigureAwait(false) != proxySynced)
         {
             throw new InvalidOperationException("the service proxy stopped before it first programmed the node's rules (see the log)");

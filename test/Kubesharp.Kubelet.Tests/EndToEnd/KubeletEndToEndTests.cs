@@ -162,7 +162,14 @@ public sealed class KubeletEndToEndTests(NodeFixture fixture)
         await fixture.StopAgentAsync();
         // Deleted while the agent is down: with no agent the pod only gets a deletionTimestamp.
         await fixture.Client.Resource<Pod>().DeleteAsync(Ns, "doomed");
-        await fixture.StartAgentAsync();
+        // NotReady, as the node lifecycle controller marks a node whose agent stopped: the restarted agent is up (what a
+        // server's readiness waits for) only once it has written Ready again.
+        var stopped = await fixture.Client.Resource<Node>().GetAsync(null, fixture.NodeName);
+        stopped.Status!.Conditions!.Single(c => c.Type == "Ready").Status = "False";
+        await fixture.Client.Resource<Node>().UpdateStatusAsync(stopped);
+        Node? whenUp = null;
+        await fixture.StartAgentAsync(async () => whenUp = await fixture.Client.Resource<Node>().GetAsync(null, fixture.NodeName));
+        Assert.Equal("True", whenUp!.Status!.Conditions!.Single(c => c.Type == "Ready").Status);
 
         await WaitGoneAsync("doomed");
         var after = await WaitPodAsync("survivor", p => p.Status?.ContainerStatuses?[0].ContainerID == containerId && IsReady(p));

@@ -95,13 +95,20 @@ public sealed class NodeFixture : IAsyncLifetime
     }
 
     /// <summary>Starts a (new) agent on the same data directory, as after a restart of the process.</summary>
-    public async Task StartAgentAsync()
+    /// <param name="whenUp">Called once the agent is up (<see cref="KubeletService.Up"/>), before it is wholly ready.</param>
+    public async Task StartAgentAsync(Func<Task>? whenUp = null)
     {
         loggerFactory ??= LoggerFactory.Create(builder => builder.AddProvider(new FileLoggerProvider(Path.Combine(Path.GetTempPath(), "kubesharp-kubelet-e2e.log"))));
         // The endpoint accepts client certificates of the cluster CA, as the API server's proxy presents.
         Agent = new KubeletService(Options, Client, loggerFactory) { ClientCaPem = Server.Certificates.CaPem };
         agentStopped = false;
         await Agent.StartAsync(CancellationToken.None);
+        await Agent.Up.WaitAsync(TimeSpan.FromMinutes(2));
+        if (whenUp is not null)
+        {
+            await whenUp();
+        }
+
         await Agent.Ready.WaitAsync(TimeSpan.FromMinutes(2));
     }
 
