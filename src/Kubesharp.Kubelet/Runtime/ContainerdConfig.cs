@@ -215,31 +215,31 @@ public static class ContainerdConfig
     internal static bool CanLowerOomScoreAdj()
     {
         // The kernel allows it to a holder of CAP_SYS_RESOURCE in the initial user namespace: read that from /proc
-        // rather than start a shell, which would delay containerd's start. Anywhere else only a try tells.
-        if (HoldsSysResourceInInitialUserNamespace())
-        {
-            return true;
-        }
+        // rather than try, which briefly changes this process. Anywhere else only a try tells, and this process tries
+        // (a child inherits the limit and the capabilities it would try with), then puts its own value back: a shell
+        // started for the try would delay containerd's start.
+        return HoldsSysResourceInInitialUserNamespace() || TryLowerOwnOomScoreAdj();
+    }
 
+    private static bool TryLowerOwnOomScoreAdj()
+    {
+        const string Path = "/proc/self/oom_score_adj";
         try
         {
-            var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
+            var own = File.ReadAllText(Path).Trim();
+            try
             {
-                ArgumentList = { "-c", "echo -999 > /proc/self/oom_score_adj" },
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            using var probe = System.Diagnostics.Process.Start(start);
-            if (probe is null)
+                File.WriteAllText(Path, "-999");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 return false;
             }
 
-            probe.StandardError.ReadToEnd();
-            probe.WaitForExit();
-            return probe.ExitCode == 0;
+            File.WriteAllText(Path, own);
+            return true;
         }
-        catch (System.ComponentModel.Win32Exception)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }

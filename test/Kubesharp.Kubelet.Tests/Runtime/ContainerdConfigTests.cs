@@ -34,7 +34,8 @@ public sealed class ContainerdConfigTests
     [Fact]
     public void CanLowerOomScoreAdj_AgreesWithAChildThatTries()
     {
-        // What the answer read from /proc must match: a child process lowering its own oom_score_adj.
+        // What the answer (read from /proc, or tried by this process) must match: a child process lowering its own
+        // oom_score_adj.
         var start = new System.Diagnostics.ProcessStartInfo("/bin/sh")
         {
             ArgumentList = { "-c", "echo -999 > /proc/self/oom_score_adj" },
