@@ -381,7 +381,6 @@ public sealed partial class KubeletService : BackgroundService
         }
     }
 
-    /// <summary>The device plugin Registration and pod resources sockets; a node runs on without them when they cannot be served.</summary>
     /// <summary>Until the node has written a Ready status, or 5 s when it cannot turn Ready soon.</summary>
     private async Task ReportedReadyOrLateAsync(NodeStatusController nodeStatus, CancellationToken cancellationToken)
     {
@@ -394,6 +393,7 @@ public sealed partial class KubeletService : BackgroundService
         }
     }
 
+    /// <summary>The device plugin Registration and pod resources sockets; a node runs on without them when they cannot be served.</summary>
     private async Task<(DevicePluginServer?, PodResourcesServer?)> StartDeviceServersAsync(DeviceRegistry devices, PodSyncer syncer, CancellationToken cancellationToken)
     {
         DevicePluginServer? registration = null;
