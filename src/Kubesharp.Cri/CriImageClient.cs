@@ -1,13 +1,26 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Kubesharp.Cri.V1;
 
 namespace Kubesharp.Cri;
 
-/// <summary>The runtime.v1 ImageService as the agent calls it: the generated client with a deadline on each call.</summary>
+/// <summary>The runtime.v1 ImageService as the agent calls it: each call on the channel's own invoker (see <see cref="UnaryMethod"/>), with a deadline.</summary>
 public sealed class CriImageClient : IImageService
 {
-    private readonly ImageService.ImageServiceClient client;
+    private const string Service = "runtime.v1.ImageService";
+    private static readonly Method<ListImagesRequest, ListImagesResponse> ListImagesMethod =
+        UnaryMethod.Create(Service, "ListImages", ListImagesRequest.Parser, ListImagesResponse.Parser);
+    private static readonly Method<ImageStatusRequest, ImageStatusResponse> ImageStatusMethod =
+        UnaryMethod.Create(Service, "ImageStatus", ImageStatusRequest.Parser, ImageStatusResponse.Parser);
+    private static readonly Method<PullImageRequest, PullImageResponse> PullImageMethod =
+        UnaryMethod.Create(Service, "PullImage", PullImageRequest.Parser, PullImageResponse.Parser);
+    private static readonly Method<RemoveImageRequest, RemoveImageResponse> RemoveImageMethod =
+        UnaryMethod.Create(Service, "RemoveImage", RemoveImageRequest.Parser, RemoveImageResponse.Parser);
+    private static readonly Method<ImageFsInfoRequest, ImageFsInfoResponse> ImageFsInfoMethod =
+        UnaryMethod.Create(Service, "ImageFsInfo", ImageFsInfoRequest.Parser, ImageFsInfoResponse.Parser);
+
+    private readonly CallInvoker invoker;
     private readonly TimeSpan requestTimeout;
 
     /// <param name="channel">The runtime's channel; the client does not own it.</param>
@@ -15,19 +28,21 @@ public sealed class CriImageClient : IImageService
     public CriImageClient(GrpcChannel channel, TimeSpan? requestTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        client = new ImageService.ImageServiceClient(channel);
+        invoker = channel.CreateCallInvoker();
         this.requestTimeout = requestTimeout ?? TimeSpan.FromMinutes(2);
     }
 
     public async Task<IReadOnlyList<Image>> ListImagesAsync(ImageFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(client.ListImagesAsync, new ListImagesRequest { Filter = filter }, requestTimeout, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(ListImagesMethod, null, Options(requestTimeout, cancellationToken), new ListImagesRequest { Filter = filter })
+            .CompleteAsync(cancellationToken);
         return response.Images;
     }
 
     public async Task<Image?> ImageStatusAsync(ImageSpec image, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(client.ImageStatusAsync, new ImageStatusRequest { Image = image }, requestTimeout, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(ImageStatusMethod, null, Options(requestTimeout, cancellationToken), new ImageStatusRequest { Image = image })
+            .CompleteAsync(cancellationToken);
         return response.Image;
     }
 
@@ -35,22 +50,21 @@ public sealed class CriImageClient : IImageService
         ImageSpec image, AuthConfig? auth = null, PodSandboxConfig? sandboxConfig = null, CancellationToken cancellationToken = default)
     {
         var request = new PullImageRequest { Image = image, Auth = auth, SandboxConfig = sandboxConfig };
-        var response = await CallAsync(client.PullImageAsync, request, timeout: null, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(PullImageMethod, null, Options(timeout: null, cancellationToken), request).CompleteAsync(cancellationToken);
         return response.ImageRef;
     }
 
     public Task RemoveImageAsync(ImageSpec image, CancellationToken cancellationToken = default) =>
-        CallAsync(client.RemoveImageAsync, new RemoveImageRequest { Image = image }, requestTimeout, cancellationToken);
+        invoker.AsyncUnaryCall(RemoveImageMethod, null, Options(requestTimeout, cancellationToken), new RemoveImageRequest { Image = image })
+            .CompleteAsync(cancellationToken);
 
     public async Task<IReadOnlyList<FilesystemUsage>> ImageFsInfoAsync(CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(client.ImageFsInfoAsync, new ImageFsInfoRequest(), requestTimeout, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(ImageFsInfoMethod, null, Options(requestTimeout, cancellationToken), new ImageFsInfoRequest())
+            .CompleteAsync(cancellationToken);
         return response.ImageFilesystems;
     }
 
-    private static async Task<TResponse> CallAsync<TRequest, TResponse>(
-        Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, TimeSpan? timeout, CancellationToken cancellationToken)
-    {
-        return await method(request, new CallOptions(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken)).CompleteAsync(cancellationToken);
-    }
+    private static CallOptions Options(TimeSpan? timeout, CancellationToken cancellationToken) =>
+        new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellationToken);
 }

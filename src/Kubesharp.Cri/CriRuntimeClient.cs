@@ -1,16 +1,63 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Kubesharp.Cri.V1;
 
 namespace Kubesharp.Cri;
 
-/// <summary>The runtime.v1 RuntimeService as the agent calls it: the generated client with a deadline on every call.</summary>
+/// <summary>The runtime.v1 RuntimeService as the agent calls it: each call on the channel's own invoker (see <see cref="UnaryMethod"/>), with a deadline.</summary>
 public sealed class CriRuntimeClient : IRuntimeService
 {
     /// <summary>The CRI API version this client speaks.</summary>
     public const string ApiVersion = "v1";
 
-    private readonly RuntimeService.RuntimeServiceClient client;
+    private const string Service = "runtime.v1.RuntimeService";
+    private static readonly Method<VersionRequest, VersionResponse> VersionMethod = Unary("Version", VersionRequest.Parser, VersionResponse.Parser);
+    private static readonly Method<RunPodSandboxRequest, RunPodSandboxResponse> RunPodSandboxMethod =
+        Unary("RunPodSandbox", RunPodSandboxRequest.Parser, RunPodSandboxResponse.Parser);
+    private static readonly Method<StopPodSandboxRequest, StopPodSandboxResponse> StopPodSandboxMethod =
+        Unary("StopPodSandbox", StopPodSandboxRequest.Parser, StopPodSandboxResponse.Parser);
+    private static readonly Method<RemovePodSandboxRequest, RemovePodSandboxResponse> RemovePodSandboxMethod =
+        Unary("RemovePodSandbox", RemovePodSandboxRequest.Parser, RemovePodSandboxResponse.Parser);
+    private static readonly Method<PodSandboxStatusRequest, PodSandboxStatusResponse> PodSandboxStatusMethod =
+        Unary("PodSandboxStatus", PodSandboxStatusRequest.Parser, PodSandboxStatusResponse.Parser);
+    private static readonly Method<ListPodSandboxRequest, ListPodSandboxResponse> ListPodSandboxMethod =
+        Unary("ListPodSandbox", ListPodSandboxRequest.Parser, ListPodSandboxResponse.Parser);
+    private static readonly Method<CreateContainerRequest, CreateContainerResponse> CreateContainerMethod =
+        Unary("CreateContainer", CreateContainerRequest.Parser, CreateContainerResponse.Parser);
+    private static readonly Method<StartContainerRequest, StartContainerResponse> StartContainerMethod =
+        Unary("StartContainer", StartContainerRequest.Parser, StartContainerResponse.Parser);
+    private static readonly Method<StopContainerRequest, StopContainerResponse> StopContainerMethod =
+        Unary("StopContainer", StopContainerRequest.Parser, StopContainerResponse.Parser);
+    private static readonly Method<RemoveContainerRequest, RemoveContainerResponse> RemoveContainerMethod =
+        Unary("RemoveContainer", RemoveContainerRequest.Parser, RemoveContainerResponse.Parser);
+    private static readonly Method<ListContainersRequest, ListContainersResponse> ListContainersMethod =
+        Unary("ListContainers", ListContainersRequest.Parser, ListContainersResponse.Parser);
+    private static readonly Method<ContainerStatusRequest, ContainerStatusResponse> ContainerStatusMethod =
+        Unary("ContainerStatus", ContainerStatusRequest.Parser, ContainerStatusResponse.Parser);
+    private static readonly Method<UpdateContainerResourcesRequest, UpdateContainerResourcesResponse> UpdateContainerResourcesMethod =
+        Unary("UpdateContainerResources", UpdateContainerResourcesRequest.Parser, UpdateContainerResourcesResponse.Parser);
+    private static readonly Method<ReopenContainerLogRequest, ReopenContainerLogResponse> ReopenContainerLogMethod =
+        Unary("ReopenContainerLog", ReopenContainerLogRequest.Parser, ReopenContainerLogResponse.Parser);
+    private static readonly Method<ExecSyncRequest, ExecSyncResponse> ExecSyncMethod =
+        Unary("ExecSync", ExecSyncRequest.Parser, ExecSyncResponse.Parser);
+    private static readonly Method<ExecRequest, ExecResponse> ExecMethod = Unary("Exec", ExecRequest.Parser, ExecResponse.Parser);
+    private static readonly Method<AttachRequest, AttachResponse> AttachMethod = Unary("Attach", AttachRequest.Parser, AttachResponse.Parser);
+    private static readonly Method<PortForwardRequest, PortForwardResponse> PortForwardMethod =
+        Unary("PortForward", PortForwardRequest.Parser, PortForwardResponse.Parser);
+    private static readonly Method<ContainerStatsRequest, ContainerStatsResponse> ContainerStatsMethod =
+        Unary("ContainerStats", ContainerStatsRequest.Parser, ContainerStatsResponse.Parser);
+    private static readonly Method<ListContainerStatsRequest, ListContainerStatsResponse> ListContainerStatsMethod =
+        Unary("ListContainerStats", ListContainerStatsRequest.Parser, ListContainerStatsResponse.Parser);
+    private static readonly Method<PodSandboxStatsRequest, PodSandboxStatsResponse> PodSandboxStatsMethod =
+        Unary("PodSandboxStats", PodSandboxStatsRequest.Parser, PodSandboxStatsResponse.Parser);
+    private static readonly Method<ListPodSandboxStatsRequest, ListPodSandboxStatsResponse> ListPodSandboxStatsMethod =
+        Unary("ListPodSandboxStats", ListPodSandboxStatsRequest.Parser, ListPodSandboxStatsResponse.Parser);
+    private static readonly Method<UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse> UpdateRuntimeConfigMethod =
+        Unary("UpdateRuntimeConfig", UpdateRuntimeConfigRequest.Parser, UpdateRuntimeConfigResponse.Parser);
+    private static readonly Method<StatusRequest, StatusResponse> StatusMethod = Unary("Status", StatusRequest.Parser, StatusResponse.Parser);
+
+    private readonly CallInvoker invoker;
     private readonly TimeSpan requestTimeout;
 
     /// <param name="channel">The runtime's channel; the client does not own it.</param>
@@ -18,33 +65,38 @@ public sealed class CriRuntimeClient : IRuntimeService
     public CriRuntimeClient(GrpcChannel channel, TimeSpan? requestTimeout = null)
     {
         ArgumentNullException.ThrowIfNull(channel);
-        client = new RuntimeService.RuntimeServiceClient(channel);
+        invoker = channel.CreateCallInvoker();
         this.requestTimeout = requestTimeout ?? TimeSpan.FromMinutes(2);
     }
 
     public Task<VersionResponse> VersionAsync(CancellationToken cancellationToken = default) =>
-        CallAsync(client.VersionAsync, new VersionRequest { Version = ApiVersion }, cancellationToken);
+        invoker.AsyncUnaryCall(VersionMethod, null, Options(cancellationToken), new VersionRequest { Version = ApiVersion })
+            .CompleteAsync(cancellationToken);
 
     public async Task<string> RunPodSandboxAsync(PodSandboxConfig config, string runtimeHandler = "", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var response = await CallAsync(
-            client.RunPodSandboxAsync, new RunPodSandboxRequest { Config = config, RuntimeHandler = runtimeHandler ?? "" }, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(RunPodSandboxMethod, null, Options(cancellationToken), new RunPodSandboxRequest { Config = config, RuntimeHandler = runtimeHandler ?? "" })
+            .CompleteAsync(cancellationToken);
         return response.PodSandboxId;
     }
 
     public Task StopPodSandboxAsync(string podSandboxId, CancellationToken cancellationToken = default) =>
-        CallAsync(client.StopPodSandboxAsync, new StopPodSandboxRequest { PodSandboxId = podSandboxId }, cancellationToken);
+        invoker.AsyncUnaryCall(StopPodSandboxMethod, null, Options(cancellationToken), new StopPodSandboxRequest { PodSandboxId = podSandboxId })
+            .CompleteAsync(cancellationToken);
 
     public Task RemovePodSandboxAsync(string podSandboxId, CancellationToken cancellationToken = default) =>
-        CallAsync(client.RemovePodSandboxAsync, new RemovePodSandboxRequest { PodSandboxId = podSandboxId }, cancellationToken);
+        invoker.AsyncUnaryCall(RemovePodSandboxMethod, null, Options(cancellationToken), new RemovePodSandboxRequest { PodSandboxId = podSandboxId })
+            .CompleteAsync(cancellationToken);
 
     public Task<PodSandboxStatusResponse> PodSandboxStatusAsync(string podSandboxId, bool verbose = false, CancellationToken cancellationToken = default) =>
-        CallAsync(client.PodSandboxStatusAsync, new PodSandboxStatusRequest { PodSandboxId = podSandboxId, Verbose = verbose }, cancellationToken);
+        invoker.AsyncUnaryCall(PodSandboxStatusMethod, null, Options(cancellationToken), new PodSandboxStatusRequest { PodSandboxId = podSandboxId, Verbose = verbose })
+            .CompleteAsync(cancellationToken);
 
     public async Task<IReadOnlyList<PodSandbox>> ListPodSandboxAsync(PodSandboxFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(client.ListPodSandboxAsync, new ListPodSandboxRequest { Filter = filter }, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(ListPodSandboxMethod, null, Options(cancellationToken), new ListPodSandboxRequest { Filter = filter })
+            .CompleteAsync(cancellationToken);
         return response.Items;
     }
 
@@ -52,43 +104,41 @@ public sealed class CriRuntimeClient : IRuntimeService
         string podSandboxId, ContainerConfig config, PodSandboxConfig sandboxConfig, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var response = await CallAsync(
-            client.CreateContainerAsync,
-            new CreateContainerRequest { PodSandboxId = podSandboxId, Config = config, SandboxConfig = sandboxConfig },
-            cancellationToken);
+        var response = await invoker.AsyncUnaryCall(CreateContainerMethod, null, Options(cancellationToken), new CreateContainerRequest { PodSandboxId = podSandboxId, Config = config, SandboxConfig = sandboxConfig })
+            .CompleteAsync(cancellationToken);
         return response.ContainerId;
     }
 
     public Task StartContainerAsync(string containerId, CancellationToken cancellationToken = default) =>
-        CallAsync(client.StartContainerAsync, new StartContainerRequest { ContainerId = containerId }, cancellationToken);
+        invoker.AsyncUnaryCall(StartContainerMethod, null, Options(cancellationToken), new StartContainerRequest { ContainerId = containerId })
+            .CompleteAsync(cancellationToken);
 
     public Task StopContainerAsync(string containerId, long timeoutSeconds, CancellationToken cancellationToken = default) =>
-        CallAsync(
-            client.StopContainerAsync,
-            new StopContainerRequest { ContainerId = containerId, Timeout = timeoutSeconds },
-            cancellationToken,
-            requestTimeout + TimeSpan.FromSeconds(Math.Max(0, timeoutSeconds)));
+        invoker.AsyncUnaryCall(StopContainerMethod, null, Options(cancellationToken, requestTimeout + TimeSpan.FromSeconds(Math.Max(0, timeoutSeconds))), new StopContainerRequest { ContainerId = containerId, Timeout = timeoutSeconds })
+            .CompleteAsync(cancellationToken);
 
     public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken = default) =>
-        CallAsync(client.RemoveContainerAsync, new RemoveContainerRequest { ContainerId = containerId }, cancellationToken);
+        invoker.AsyncUnaryCall(RemoveContainerMethod, null, Options(cancellationToken), new RemoveContainerRequest { ContainerId = containerId })
+            .CompleteAsync(cancellationToken);
 
     public async Task<IReadOnlyList<Container>> ListContainersAsync(ContainerFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(client.ListContainersAsync, new ListContainersRequest { Filter = filter }, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(ListContainersMethod, null, Options(cancellationToken), new ListContainersRequest { Filter = filter })
+            .CompleteAsync(cancellationToken);
         return response.Containers;
     }
 
     public Task<ContainerStatusResponse> ContainerStatusAsync(string containerId, bool verbose = false, CancellationToken cancellationToken = default) =>
-        CallAsync(client.ContainerStatusAsync, new ContainerStatusRequest { ContainerId = containerId, Verbose = verbose }, cancellationToken);
+        invoker.AsyncUnaryCall(ContainerStatusMethod, null, Options(cancellationToken), new ContainerStatusRequest { ContainerId = containerId, Verbose = verbose })
+            .CompleteAsync(cancellationToken);
 
     public Task UpdateContainerResourcesAsync(string containerId, LinuxContainerResources resources, CancellationToken cancellationToken = default) =>
-        CallAsync(
-            client.UpdateContainerResourcesAsync,
-            new UpdateContainerResourcesRequest { ContainerId = containerId, Linux = resources },
-            cancellationToken);
+        invoker.AsyncUnaryCall(UpdateContainerResourcesMethod, null, Options(cancellationToken), new UpdateContainerResourcesRequest { ContainerId = containerId, Linux = resources })
+            .CompleteAsync(cancellationToken);
 
     public Task ReopenContainerLogAsync(string containerId, CancellationToken cancellationToken = default) =>
-        CallAsync(client.ReopenContainerLogAsync, new ReopenContainerLogRequest { ContainerId = containerId }, cancellationToken);
+        invoker.AsyncUnaryCall(ReopenContainerLogMethod, null, Options(cancellationToken), new ReopenContainerLogRequest { ContainerId = containerId })
+            .CompleteAsync(cancellationToken);
 
     public Task<ExecSyncResponse> ExecSyncAsync(string containerId, IEnumerable<string> command, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -99,51 +149,59 @@ public sealed class CriRuntimeClient : IRuntimeService
 
         // The runtime enforces the command's timeout; the call's deadline only adds slack for the round trip.
         TimeSpan? deadline = seconds == 0 ? null : requestTimeout + TimeSpan.FromSeconds(seconds);
-        return CallAsync(client.ExecSyncAsync, request, cancellationToken, deadline);
+        return invoker.AsyncUnaryCall(ExecSyncMethod, null, Options(cancellationToken, deadline), request).CompleteAsync(cancellationToken);
     }
 
     public Task<ExecResponse> ExecAsync(ExecRequest request, CancellationToken cancellationToken = default) =>
-        CallAsync(client.ExecAsync, request, cancellationToken);
+        invoker.AsyncUnaryCall(ExecMethod, null, Options(cancellationToken), request).CompleteAsync(cancellationToken);
 
     public Task<AttachResponse> AttachAsync(AttachRequest request, CancellationToken cancellationToken = default) =>
-        CallAsync(client.AttachAsync, request, cancellationToken);
+        invoker.AsyncUnaryCall(AttachMethod, null, Options(cancellationToken), request).CompleteAsync(cancellationToken);
 
     public Task<PortForwardResponse> PortForwardAsync(PortForwardRequest request, CancellationToken cancellationToken = default) =>
-        CallAsync(client.PortForwardAsync, request, cancellationToken);
+        invoker.AsyncUnaryCall(PortForwardMethod, null, Options(cancellationToken), request).CompleteAsync(cancellationToken);
 
     public async Task<ContainerStats> ContainerStatsAsync(string containerId, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(client.ContainerStatsAsync, new ContainerStatsRequest { ContainerId = containerId }, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(ContainerStatsMethod, null, Options(cancellationToken), new ContainerStatsRequest { ContainerId = containerId })
+            .CompleteAsync(cancellationToken);
         return response.Stats;
     }
 
     public async Task<IReadOnlyList<ContainerStats>> ListContainerStatsAsync(ContainerStatsFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(client.ListContainerStatsAsync, new ListContainerStatsRequest { Filter = filter }, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(ListContainerStatsMethod, null, Options(cancellationToken), new ListContainerStatsRequest { Filter = filter })
+            .CompleteAsync(cancellationToken);
         return response.Stats;
     }
 
     public async Task<PodSandboxStats> PodSandboxStatsAsync(string podSandboxId, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(client.PodSandboxStatsAsync, new PodSandboxStatsRequest { PodSandboxId = podSandboxId }, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(PodSandboxStatsMethod, null, Options(cancellationToken), new PodSandboxStatsRequest { PodSandboxId = podSandboxId })
+            .CompleteAsync(cancellationToken);
         return response.Stats;
     }
 
     public async Task<IReadOnlyList<PodSandboxStats>> ListPodSandboxStatsAsync(PodSandboxStatsFilter? filter = null, CancellationToken cancellationToken = default)
     {
-        var response = await CallAsync(client.ListPodSandboxStatsAsync, new ListPodSandboxStatsRequest { Filter = filter }, cancellationToken);
+        var response = await invoker.AsyncUnaryCall(ListPodSandboxStatsMethod, null, Options(cancellationToken), new ListPodSandboxStatsRequest { Filter = filter })
+            .CompleteAsync(cancellationToken);
         return response.Stats;
     }
 
     public Task UpdateRuntimeConfigAsync(RuntimeConfig runtimeConfig, CancellationToken cancellationToken = default) =>
-        CallAsync(client.UpdateRuntimeConfigAsync, new UpdateRuntimeConfigRequest { RuntimeConfig = runtimeConfig }, cancellationToken);
+        invoker.AsyncUnaryCall(UpdateRuntimeConfigMethod, null, Options(cancellationToken), new UpdateRuntimeConfigRequest { RuntimeConfig = runtimeConfig })
+            .CompleteAsync(cancellationToken);
 
     public Task<StatusResponse> StatusAsync(bool verbose = false, CancellationToken cancellationToken = default) =>
-        CallAsync(client.StatusAsync, new StatusRequest { Verbose = verbose }, cancellationToken);
+        invoker.AsyncUnaryCall(StatusMethod, null, Options(cancellationToken), new StatusRequest { Verbose = verbose })
+            .CompleteAsync(cancellationToken);
 
-    private async Task<TResponse> CallAsync<TRequest, TResponse>(
-        Func<TRequest, CallOptions, AsyncUnaryCall<TResponse>> method, TRequest request, CancellationToken cancellationToken, TimeSpan? timeout = default)
-    {
-        return await method(request, new CallOptions(deadline: DateTime.UtcNow + (timeout ?? requestTimeout), cancellationToken: cancellationToken)).CompleteAsync(cancellationToken);
-    }
+    private static Method<TRequest, TResponse> Unary<TRequest, TResponse>(string name, MessageParser<TRequest> request, MessageParser<TResponse> response)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse> =>
+        UnaryMethod.Create(Service, name, request, response);
+
+    private CallOptions Options(CancellationToken cancellationToken, TimeSpan? timeout = default) =>
+        new(deadline: DateTime.UtcNow + (timeout ?? requestTimeout), cancellationToken: cancellationToken);
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace Kubesharp.Security;
 
@@ -71,7 +72,7 @@ internal static partial class SystemTrustStore
     {
         additions = [];
         var known = new HashSet<string>(StringComparer.Ordinal);
-        if (!TryReadCertificates(File.ReadAllText(bundle), known))
+        if (!TryReadCertificates(bundle, known))
         {
             return false;
         }
@@ -87,7 +88,7 @@ internal static partial class SystemTrustStore
             }
 
             found.Clear();
-            if (!TryReadCertificates(File.ReadAllText(file), found))
+            if (!TryReadCertificates(file, found))
             {
                 return false;
             }
@@ -105,21 +106,46 @@ internal static partial class SystemTrustStore
     }
 
     /// <summary>
-    /// Adds each certificate block (its DER, as canonical base64) to <paramref name="certificates"/>. False for text
-    /// .NET might read something else from: another kind of PEM block, or no block at all (DER). Trusted-certificate
-    /// blocks are passed over, as .NET passes over them.
+    /// Adds each certificate block of the file (its DER, as canonical base64) to <paramref name="certificates"/>. False
+    /// for a file .NET might read something else from: another kind of PEM block, or no block at all (DER).
+    /// Trusted-certificate blocks are passed over, as .NET passes over them. The file is read a line at a time: the
+    /// bundle as one string would be a large object, and a process's first large objects set off a full collection
+    /// while it starts.
     /// </summary>
-    private static bool TryReadCertificates(string text, HashSet<string> certificates)
+    private static bool TryReadCertificates(string path, HashSet<string> certificates)
     {
-        var rest = text.AsMemory();
+        using var reader = new StreamReader(path);
+        var block = new StringBuilder();
         var blocks = 0;
-        while (PemEncoding.TryFind(rest.Span, out var fields))
+        var onlyWhitespace = true;
+        while (reader.ReadLine() is { } line)
         {
-            var label = rest.Span[fields.Label];
+            if (block.Length == 0 && !line.Contains("-----BEGIN ", StringComparison.Ordinal))
+            {
+                onlyWhitespace &= string.IsNullOrWhiteSpace(line);
+                continue;
+            }
+
+            block.Append(line).Append('\n');
+            if (!line.Contains("-----END ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var text = block.ToString();
+            block.Clear();
+            if (!PemEncoding.TryFind(text, out var fields))
+            {
+                // Text that only looks like a block, passed over as a search of the whole file passes over it.
+                onlyWhitespace = false;
+                continue;
+            }
+
+            var label = text.AsSpan()[fields.Label];
             if (label.SequenceEqual(CertificateLabel))
             {
                 var der = new byte[fields.DecodedDataLength];
-                if (!Convert.TryFromBase64Chars(rest.Span[fields.Base64Data], der, out _))
+                if (!Convert.TryFromBase64Chars(text.AsSpan()[fields.Base64Data], der, out _))
                 {
                     return false;
                 }
@@ -132,10 +158,9 @@ internal static partial class SystemTrustStore
             }
 
             blocks++;
-            rest = rest[fields.Location.End..];
         }
 
-        return blocks > 0 || text.AsSpan().Trim().IsEmpty;
+        return blocks > 0 || (onlyWhitespace && block.Length == 0);
     }
 
     [LibraryImport("libcrypto.so.3", EntryPoint = "X509_get_default_cert_file")]

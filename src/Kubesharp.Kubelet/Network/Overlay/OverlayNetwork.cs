@@ -77,6 +77,12 @@ public sealed class OverlayNetwork(OverlayOptions options)
         changes.Add($"addr replace {address}/32 dev {device}");
         changes.Add($"link set {device} up");
         await CheckAsync(["ip", "-batch", "-"], string.Join('\n', changes) + "\n", cancellationToken);
+        if (Options.CommandPrefix.Count == 0 && File.Exists($"/sys/class/net/{device}/address"))
+        {
+            // The kernel's own record of the device, read without starting a process.
+            return (await File.ReadAllTextAsync($"/sys/class/net/{device}/address", cancellationToken)).Trim();
+        }
+
         var result = await ShowDeviceAsync(cancellationToken) ?? throw new IOException($"{device} vanished while it was set up");
         return result.GetProperty("address").GetString();
     }
@@ -200,26 +206,38 @@ public sealed class OverlayNetwork(OverlayOptions options)
     public OverlayLink? ExpectedLink(IPAddress nodeIp)
     {
         ArgumentNullException.ThrowIfNull(nodeIp);
-        if (Options.CommandPrefix.Count > 0)
+        if (Options.CommandPrefix.Count > 0 || LinkHolding(nodeIp) is not (not null, var mtu))
         {
             return null;
         }
 
+        return new OverlayLink(Options.Backend == OverlayBackend.Vxlan ? mtu - OverlayOptions.VxlanOverhead : mtu, null);
+    }
+
+    /// <summary>The interface of this process's network namespace holding <paramref name="nodeIp"/>, and its MTU.</summary>
+    private static (string? Name, int Mtu) LinkHolding(IPAddress nodeIp)
+    {
         foreach (var candidate in NetworkInterface.GetAllNetworkInterfaces())
         {
             var properties = candidate.GetIPProperties();
             if (properties.UnicastAddresses.Any(a => a.Address.Equals(nodeIp)) && properties.GetIPv4Properties() is { Mtu: > 0 } ipv4)
             {
-                return new OverlayLink(Options.Backend == OverlayBackend.Vxlan ? ipv4.Mtu - OverlayOptions.VxlanOverhead : ipv4.Mtu, null);
+                return (candidate.Name, ipv4.Mtu);
             }
         }
 
-        return null;
+        return (null, 0);
     }
 
     /// <summary>The link holding the node's address, and its MTU.</summary>
     private async Task<(string Name, int Mtu)> FindLinkAsync(IPAddress nodeIp, CancellationToken cancellationToken)
     {
+        // In this process's own network namespace the runtime's interface list answers without starting a process.
+        if (Options.CommandPrefix.Count == 0 && LinkHolding(nodeIp) is ({ } name, var mtu))
+        {
+            return (name, mtu);
+        }
+
         var wanted = nodeIp.ToString();
         foreach (var link in await JsonAsync(["ip", "-j", "addr", "show"], cancellationToken))
         {

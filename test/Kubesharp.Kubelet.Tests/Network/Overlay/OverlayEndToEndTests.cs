@@ -7,6 +7,7 @@ using Kubesharp.Client.Tests;
 using Kubesharp.E2ETests.Support;
 using Kubesharp.Kubelet.Network.Overlay;
 using Kubesharp.Kubelet.Nodes;
+using Kubesharp.Kubelet.Runtime;
 using Kubesharp.Kubelet.Tests.Support;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -53,6 +54,43 @@ public sealed class OverlayEndToEndTests
         var rules = await TwoNodeTestbed.RunAsync([.. testbed.Node1.CommandPrefix, "iptables-save"]);
         Assert.DoesNotContain(OverlayOptions.DefaultChainPrefix, rules, StringComparison.Ordinal);
         Assert.True(await DeviceExistsAsync(testbed.Node2), "the other node's device went too");
+    }
+
+    [NetworkNamespaceFact]
+    public async Task SetUpAsync_InThisProcesssOwnNamespace_LinkAndMacAsTheKernelHasThem()
+    {
+        // A node's own namespace (no command prefix), as every real node runs: the link holding the node's address and
+        // the device's MAC are read by the process itself. A veth link of its own stands in for the node's.
+        Assert.Null(NetworkNamespaceFactAttribute.SkipReason());
+        var suffix = Random.Shared.Next(0x1000, 0x10000).ToString("x4", System.Globalization.CultureInfo.InvariantCulture);
+        var link = $"kstl{suffix}";
+        var address = System.Net.IPAddress.Parse($"198.51.100.{Random.Shared.Next(2, 250)}");
+        var overlay = new OverlayNetwork(new OverlayOptions
+        {
+            ClusterCidr = "10.251.0.0/16",
+            DeviceName = $"kstv{suffix}",
+            ChainPrefix = $"KSTOV{suffix.ToUpperInvariant()}",
+            Vni = Random.Shared.Next(1000, 60000),
+        });
+        await TwoNodeTestbed.RunAsync("ip", "link", "add", link, "mtu", "1400", "type", "veth", "peer", "name", $"kstp{suffix}", "mtu", "1400");
+        try
+        {
+            await TwoNodeTestbed.RunAsync("ip", "addr", "add", $"{address}/32", "dev", link);
+            await TwoNodeTestbed.RunAsync("ip", "link", "set", link, "up");
+
+            var set = await overlay.SetUpAsync(address, "10.251.7.0/24", CancellationToken.None);
+
+            Assert.Equal(1400 - OverlayOptions.VxlanOverhead, set.Mtu);
+            Assert.Equal(set.Mtu, overlay.ExpectedLink(address)?.Mtu);
+            var device = await TwoNodeTestbed.RunAsync("ip", "-d", "link", "show", "dev", overlay.Options.DeviceName);
+            Assert.Contains($"link/ether {set.VtepMac} ", device, StringComparison.Ordinal);
+            Assert.Contains($"local {address} dev {link} ", device, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await overlay.TearDownAsync(CancellationToken.None);
+            await ExternalCommand.RunAsync("ip", ["link", "del", link], CancellationToken.None);
+        }
     }
 
     [NetworkNamespaceFact]
