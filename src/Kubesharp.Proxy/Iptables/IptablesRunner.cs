@@ -29,21 +29,69 @@ public sealed class IptablesRunner(HostCommand command, IptablesChains? chains =
     }
 
     /// <summary>Inserts the jumps into our chains where missing (after the chains exist).</summary>
+    /// <summary>
+    /// Puts each jump from a built-in chain into ours first in that chain, unless it is there: one
+    /// <c>iptables-save</c> shows which are, and one restore inserts the rest (a check and an insert per jump would
+    /// start up to fourteen processes on a fresh node, while it starts).
+    /// </summary>
     public async Task EnsureJumpsAsync(CancellationToken cancellationToken)
     {
-        foreach (var (table, chain, match, target) in Jumps)
+        var saved = await command.RunAsync(["iptables-save"], null, cancellationToken).ConfigureAwait(false);
+        if (!saved.Succeeded)
         {
-            string[] rule = [.. match, "-m", "comment", "--comment", "kubesharp", "-j", target];
-            var check = await command.RunAsync(["iptables", "-w", "5", "-t", table, "-C", chain, .. rule], null, cancellationToken).ConfigureAwait(false);
-            if (!check.Succeeded)
+            throw new IptablesException($"iptables-save failed ({saved.ExitCode}): {saved.StandardError.Trim()}");
+        }
+
+        var present = JumpsIn(saved.StandardOutput);
+        var input = new System.Text.StringBuilder();
+        foreach (var table in Jumps.Where(j => !present.Contains((j.Table, j.Chain, j.Target))).GroupBy(j => j.Table))
+        {
+            input.Append('*').Append(table.Key).Append('\n');
+            foreach (var (_, chain, match, target) in table)
             {
-                var insert = await command.RunAsync(["iptables", "-w", "5", "-t", table, "-I", chain, "1", .. rule], null, cancellationToken).ConfigureAwait(false);
-                if (!insert.Succeeded)
-                {
-                    throw new IptablesException($"iptables -I {chain} failed: {insert.StandardError.Trim()}");
-                }
+                input.Append("-I ").Append(chain).Append(" 1 ").AppendJoin(' ', [.. match, "-m", "comment", "--comment", "kubesharp", "-j", target]).Append('\n');
+            }
+
+            input.Append("COMMIT\n");
+        }
+
+        if (input.Length > 0)
+        {
+            await RestoreAsync(input.ToString(), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The (table, chain, target) of each rule in <paramref name="saved"/> that carries our comment: our chains' names
+    /// are our own, so a rule of ours jumping from a chain to one of them is that jump, however the save spells its matches.
+    /// </summary>
+    private static HashSet<(string Table, string Chain, string Target)> JumpsIn(string saved)
+    {
+        var found = new HashSet<(string, string, string)>();
+        var table = string.Empty;
+        foreach (var line in saved.Split('\n'))
+        {
+            if (line.StartsWith('*'))
+            {
+                table = line[1..].Trim();
+                continue;
+            }
+
+            if (!line.StartsWith("-A ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var comment = Array.IndexOf(words, "--comment");
+            var jump = Array.LastIndexOf(words, "-j");
+            if (comment > 0 && comment + 1 < words.Length && words[comment + 1].Trim('"') == "kubesharp" && jump > 0 && jump + 1 < words.Length)
+            {
+                found.Add((table, words[1], words[jump + 1]));
             }
         }
+
+        return found;
     }
 
     /// <summary>Removes our jumps and chains from both tables.</summary>

@@ -117,6 +117,40 @@ public sealed class NetworkNamespaceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EnsureJumpsAsync_TwiceWithOneJumpAlreadyThere_EachJumpOnceAheadOfOtherRules()
+    {
+        var inClient = new HostCommand(["ip", "netns", "exec", ClientNs]);
+        var runner = new IptablesRunner(inClient);
+        var chains = IptablesChains.Default;
+        var model = ServiceProxyModel.Build([ProxyObjects.Service("web", "10.43.0.99", 80)], []);
+        await runner.RestoreAsync(IptablesRuleRenderer.Render(model, new ServiceProxyOptions()).Restore, CancellationToken.None);
+        // A rule of someone else's in each hooked chain, and one of the jumps put there before (by an earlier start).
+        foreach (var (table, chain) in new[] { ("nat", "PREROUTING"), ("nat", "OUTPUT"), ("nat", "POSTROUTING"), ("filter", "FORWARD"), ("filter", "OUTPUT"), ("filter", "INPUT") })
+        {
+            Assert.True((await inClient.RunAsync(["iptables", "-t", table, "-A", chain, "-s", "192.0.2.1/32", "-j", "ACCEPT"], null, CancellationToken.None)).Succeeded);
+        }
+
+        Assert.True((await inClient.RunAsync(["iptables", "-t", "nat", "-I", "PREROUTING", "1", "-m", "comment", "--comment", "kubesharp", "-j", chains.Services], null, CancellationToken.None)).Succeeded);
+
+        await runner.EnsureJumpsAsync(CancellationToken.None);
+        await runner.EnsureJumpsAsync(CancellationToken.None);
+
+        var saved = (await inClient.RunAsync(["iptables-save"], null, CancellationToken.None)).StandardOutput;
+        var tables = saved.Split('*').Skip(1).ToDictionary(t => t.Split('\n')[0].Trim(), t => t.Split('\n'));
+        foreach (var (table, chain, target) in new[]
+        {
+            ("nat", "PREROUTING", chains.Services), ("nat", "OUTPUT", chains.Services), ("nat", "POSTROUTING", chains.Postrouting),
+            ("filter", "FORWARD", chains.Forward), ("filter", "FORWARD", chains.Reject), ("filter", "OUTPUT", chains.Reject), ("filter", "INPUT", chains.Reject),
+        })
+        {
+            var rules = tables[table].Where(l => l.StartsWith($"-A {chain} ", StringComparison.Ordinal)).ToList();
+            var ours = rules.FindAll(l => l.EndsWith($"-j {target}", StringComparison.Ordinal) && l.Contains("--comment kubesharp", StringComparison.Ordinal));
+            Assert.True(ours.Count == 1, $"{table} {chain} -> {target}: {string.Join(" | ", rules)}");
+            Assert.True(rules.IndexOf(ours[0]) < rules.FindIndex(l => l.Contains("192.0.2.1", StringComparison.Ordinal)), $"{table} {chain}: {string.Join(" | ", rules)}");
+        }
+    }
+
+    [Fact]
     public async Task ClusterIp_NoEndpoints_RejectedImmediately()
     {
         var runner = new IptablesRunner(new HostCommand(["ip", "netns", "exec", ClientNs]));

@@ -175,27 +175,57 @@ public sealed class OverlayNetwork(OverlayOptions options)
         var cluster = NormalizedCidr(Options.ClusterCidr);
         var masq = Options.MasqueradeChain;
         var forward = Options.ForwardChain;
-        // Declaring a chain under --noflush empties it, so the rules are replaced in one step.
-        var rules = string.Join('\n',
-            "*nat",
-            $":{masq} - [0:0]",
-            $"-A {masq} -s {cluster} -d {cluster} -j RETURN",
-            $"-A {masq} -s {cluster} ! -d 224.0.0.0/4 -j MASQUERADE",
-            "COMMIT",
-            "*filter",
-            $":{forward} - [0:0]",
-            $"-A {forward} -s {cluster} -j ACCEPT",
-            $"-A {forward} -d {cluster} -j ACCEPT",
-            "COMMIT",
-            "");
-        await CheckAsync(["iptables-restore", "-w", "--noflush"], rules, cancellationToken);
-        foreach (var (table, hook, chain) in Chains())
+        // One save shows whether the hooks already jump to our chains; the missing jumps go into the same restore (a
+        // check and an insert per hook would start four more processes on a fresh node, while it starts).
+        var (saveExit, saved, saveError) = await RunAsync(["iptables-save"], cancellationToken);
+        if (saveExit != 0)
         {
-            if ((await RunAsync(["iptables", "-w", "-t", table, "-C", hook, "-j", chain], cancellationToken)).ExitCode != 0)
+            throw new IOException($"iptables-save failed ({saveExit}): {saveError.Trim()}");
+        }
+
+        var jumps = HookJumps(saved);
+        string Jump(string table, string hook, string chain) => jumps.Contains((table, hook, chain)) ? string.Empty : $"-I {hook} 1 -j {chain}\n";
+
+        // Declaring a chain under --noflush empties it, so the rules are replaced in one step.
+        var rules = string.Concat(
+            "*nat\n",
+            $":{masq} - [0:0]\n",
+            $"-A {masq} -s {cluster} -d {cluster} -j RETURN\n",
+            $"-A {masq} -s {cluster} ! -d 224.0.0.0/4 -j MASQUERADE\n",
+            Jump("nat", "POSTROUTING", masq),
+            "COMMIT\n",
+            "*filter\n",
+            $":{forward} - [0:0]\n",
+            $"-A {forward} -s {cluster} -j ACCEPT\n",
+            $"-A {forward} -d {cluster} -j ACCEPT\n",
+            Jump("filter", "FORWARD", forward),
+            "COMMIT\n");
+        await CheckAsync(["iptables-restore", "-w", "--noflush"], rules, cancellationToken);
+    }
+
+    /// <summary>The (table, hook, chain) of each rule in <paramref name="saved"/> jumping from a built-in chain to one of ours.</summary>
+    private HashSet<(string Table, string Hook, string Chain)> HookJumps(string saved)
+    {
+        var found = new HashSet<(string, string, string)>();
+        var table = string.Empty;
+        foreach (var line in saved.Split('\n'))
+        {
+            if (line.StartsWith('*'))
             {
-                await CheckAsync(["iptables", "-w", "-t", table, "-I", hook, "-j", chain], cancellationToken);
+                table = line[1..].Trim();
+            }
+            else if (line.StartsWith("-A ", StringComparison.Ordinal))
+            {
+                var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var jump = Array.LastIndexOf(words, "-j");
+                if (jump > 0 && jump + 1 < words.Length && Chains().Any(c => c.Table == table && c.Hook == words[1] && c.Chain == words[jump + 1]))
+                {
+                    found.Add((table, words[1], words[jump + 1]));
+                }
             }
         }
+
+        return found;
     }
 
     /// <summary>

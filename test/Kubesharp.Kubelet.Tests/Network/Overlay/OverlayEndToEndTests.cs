@@ -85,6 +85,12 @@ public sealed class OverlayEndToEndTests
             var device = await TwoNodeTestbed.RunAsync("ip", "-d", "link", "show", "dev", overlay.Options.DeviceName);
             Assert.Contains($"link/ether {set.VtepMac} ", device, StringComparison.Ordinal);
             Assert.Contains($"local {address} dev {link} ", device, StringComparison.Ordinal);
+
+            // A second start finds the hooks' jumps in place and adds none.
+            await overlay.SetUpAsync(address, "10.251.7.0/24", CancellationToken.None);
+            var saved = await TwoNodeTestbed.RunAsync("iptables-save");
+            Assert.Single(saved.Split('\n'), l => l.StartsWith("-A POSTROUTING ", StringComparison.Ordinal) && l.EndsWith($"-j {overlay.Options.MasqueradeChain}", StringComparison.Ordinal));
+            Assert.Single(saved.Split('\n'), l => l.StartsWith("-A FORWARD ", StringComparison.Ordinal) && l.EndsWith($"-j {overlay.Options.ForwardChain}", StringComparison.Ordinal));
         }
         finally
         {
