@@ -168,23 +168,36 @@ public sealed partial class KubeletService : BackgroundService
             Phase("registered");
             // The node's capacity and conditions, written beside the wait for its pod CIDR: both ask others (the
             // runtime, the controller manager) and neither needs the other.
-            var firstStatus = RetryAsync(ct => nodeStatus.UpdateStatusAsync(force: true, ct), stoppingToken);
-            if (options.PodCidr is null)
+            using var firstStatusStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var firstStatus = RetryAsync(ct => nodeStatus.UpdateStatusAsync(force: true, ct), firstStatusStop.Token);
+            try
             {
-                // The runtime reports its network not ready (and so the node NotReady) until this config exists.
-                var assigned = await nodeStatus.WaitForPodCidrAsync(stoppingToken);
-                LogPodCidr(logger, NodeName, assigned);
-                assignedPodCidr.TrySetResult(assigned);
-                Phase("pod CIDR");
+                if (options.PodCidr is null)
+                {
+                    // The runtime reports its network not ready (and so the node NotReady) until this config exists.
+                    var assigned = await nodeStatus.WaitForPodCidrAsync(stoppingToken);
+                    LogPodCidr(logger, NodeName, assigned);
+                    assignedPodCidr.TrySetResult(assigned);
+                    Phase("pod CIDR");
+                }
+
+                if (server is null)
+                {
+                    server = await serverStart;
+                    Phase("endpoint");
+                }
+
+                await firstStatus;
+            }
+            catch
+            {
+                // A start failing meanwhile (its endpoint's port taken) ends the status retries before the controller
+                // they call is disposed; left running they would retry on it for as long as the process lives.
+                await firstStatusStop.CancelAsync();
+                await Task.WhenAny(firstStatus);
+                throw;
             }
 
-            if (server is null)
-            {
-                server = await serverStart;
-                Phase("endpoint");
-            }
-
-            await firstStatus;
             Phase("status");
             KubeletPort = server.Port;
             using var csiAttacher = new CsiAttacher(AttacherClient ?? client, csiDrivers, NodeName, time, loggerFactory.CreateLogger<CsiAttacher>());
