@@ -9,38 +9,15 @@ namespace Kubesharp.ApiMachinery.Serialization;
 /// last string hashed to it; a miss allocates as usual and takes the slot. The table never grows, so strings no object
 /// holds any more are not kept for long, and a race between threads only costs a miss.
 /// </summary>
-public sealed class StringPool
+public sealed class StringPool(int slotCountPowerOfTwo, int maxLength = StringPool.MaxPooledLength)
 {
     /// <summary>The default longest pooled string: longer ones (certificates, annotations holding JSON) rarely repeat.</summary>
     public const int MaxPooledLength = 96;
 
-    /// <summary>
-    /// Slots are kept in arrays of 4,096 (32 kB), under the large object heap's threshold: a large table would be
-    /// allocated there, and a process's first large objects set off a full collection while it starts.
-    /// </summary>
-    private const int SegmentBits = 12;
-
-    private readonly string?[][] segments;
-    private readonly int segmentBits;
-    private readonly int slotMask;
-
-    public StringPool(int slotCountPowerOfTwo, int maxLength = MaxPooledLength)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(slotCountPowerOfTwo);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(slotCountPowerOfTwo, 30);
-        segmentBits = Math.Min(slotCountPowerOfTwo, SegmentBits);
-        slotMask = (1 << slotCountPowerOfTwo) - 1;
-        segments = new string?[1 << (slotCountPowerOfTwo - segmentBits)][];
-        for (var i = 0; i < segments.Length; i++)
-        {
-            segments[i] = new string?[1 << segmentBits];
-        }
-
-        MaxLength = maxLength;
-    }
+    private readonly string?[] slots = new string?[1 << slotCountPowerOfTwo];
 
     /// <summary>The longest string this pool holds; longer ones are made as usual.</summary>
-    public int MaxLength { get; }
+    public int MaxLength { get; } = maxLength;
 
     /// <summary>The pooled string of these characters.</summary>
     public string Get(ReadOnlySpan<char> chars) =>
@@ -74,8 +51,7 @@ public sealed class StringPool
     /// <summary>The slot's string when it has these characters; else <paramref name="instance"/> (or a new one), which takes the slot.</summary>
     private string Take(ReadOnlySpan<char> chars, string? instance)
     {
-        var index = string.GetHashCode(chars) & slotMask;
-        ref var slot = ref segments[index >> segmentBits][index & ((1 << segmentBits) - 1)];
+        ref var slot = ref slots[string.GetHashCode(chars) & (slots.Length - 1)];
         var held = Volatile.Read(ref slot);
         if (held is not null && chars.SequenceEqual(held))
         {
