@@ -12,50 +12,50 @@ public sealed class CriRuntimeClient : IRuntimeService
     public const string ApiVersion = "v1";
 
     private const string Service = "runtime.v1.RuntimeService";
-    private static readonly Method<VersionRequest, VersionResponse> VersionMethod = Unary("Version", VersionRequest.Parser, VersionResponse.Parser);
+    private static readonly Method<VersionRequest, VersionResponse> VersionMethod = UnaryMethod.Create(Service, "Version", VersionRequest.Parser, VersionResponse.Parser);
     private static readonly Method<RunPodSandboxRequest, RunPodSandboxResponse> RunPodSandboxMethod =
-        Unary("RunPodSandbox", RunPodSandboxRequest.Parser, RunPodSandboxResponse.Parser);
+        UnaryMethod.Create(Service, "RunPodSandbox", RunPodSandboxRequest.Parser, RunPodSandboxResponse.Parser);
     private static readonly Method<StopPodSandboxRequest, StopPodSandboxResponse> StopPodSandboxMethod =
-        Unary("StopPodSandbox", StopPodSandboxRequest.Parser, StopPodSandboxResponse.Parser);
+        UnaryMethod.Create(Service, "StopPodSandbox", StopPodSandboxRequest.Parser, StopPodSandboxResponse.Parser);
     private static readonly Method<RemovePodSandboxRequest, RemovePodSandboxResponse> RemovePodSandboxMethod =
-        Unary("RemovePodSandbox", RemovePodSandboxRequest.Parser, RemovePodSandboxResponse.Parser);
+        UnaryMethod.Create(Service, "RemovePodSandbox", RemovePodSandboxRequest.Parser, RemovePodSandboxResponse.Parser);
     private static readonly Method<PodSandboxStatusRequest, PodSandboxStatusResponse> PodSandboxStatusMethod =
-        Unary("PodSandboxStatus", PodSandboxStatusRequest.Parser, PodSandboxStatusResponse.Parser);
+        UnaryMethod.Create(Service, "PodSandboxStatus", PodSandboxStatusRequest.Parser, PodSandboxStatusResponse.Parser);
     private static readonly Method<ListPodSandboxRequest, ListPodSandboxResponse> ListPodSandboxMethod =
-        Unary("ListPodSandbox", ListPodSandboxRequest.Parser, ListPodSandboxResponse.Parser);
+        UnaryMethod.Create(Service, "ListPodSandbox", ListPodSandboxRequest.Parser, ListPodSandboxResponse.Parser);
     private static readonly Method<CreateContainerRequest, CreateContainerResponse> CreateContainerMethod =
-        Unary("CreateContainer", CreateContainerRequest.Parser, CreateContainerResponse.Parser);
+        UnaryMethod.Create(Service, "CreateContainer", CreateContainerRequest.Parser, CreateContainerResponse.Parser);
     private static readonly Method<StartContainerRequest, StartContainerResponse> StartContainerMethod =
-        Unary("StartContainer", StartContainerRequest.Parser, StartContainerResponse.Parser);
+        UnaryMethod.Create(Service, "StartContainer", StartContainerRequest.Parser, StartContainerResponse.Parser);
     private static readonly Method<StopContainerRequest, StopContainerResponse> StopContainerMethod =
-        Unary("StopContainer", StopContainerRequest.Parser, StopContainerResponse.Parser);
+        UnaryMethod.Create(Service, "StopContainer", StopContainerRequest.Parser, StopContainerResponse.Parser);
     private static readonly Method<RemoveContainerRequest, RemoveContainerResponse> RemoveContainerMethod =
-        Unary("RemoveContainer", RemoveContainerRequest.Parser, RemoveContainerResponse.Parser);
+        UnaryMethod.Create(Service, "RemoveContainer", RemoveContainerRequest.Parser, RemoveContainerResponse.Parser);
     private static readonly Method<ListContainersRequest, ListContainersResponse> ListContainersMethod =
-        Unary("ListContainers", ListContainersRequest.Parser, ListContainersResponse.Parser);
+        UnaryMethod.Create(Service, "ListContainers", ListContainersRequest.Parser, ListContainersResponse.Parser);
     private static readonly Method<ContainerStatusRequest, ContainerStatusResponse> ContainerStatusMethod =
-        Unary("ContainerStatus", ContainerStatusRequest.Parser, ContainerStatusResponse.Parser);
+        UnaryMethod.Create(Service, "ContainerStatus", ContainerStatusRequest.Parser, ContainerStatusResponse.Parser);
     private static readonly Method<UpdateContainerResourcesRequest, UpdateContainerResourcesResponse> UpdateContainerResourcesMethod =
-        Unary("UpdateContainerResources", UpdateContainerResourcesRequest.Parser, UpdateContainerResourcesResponse.Parser);
+        UnaryMethod.Create(Service, "UpdateContainerResources", UpdateContainerResourcesRequest.Parser, UpdateContainerResourcesResponse.Parser);
     private static readonly Method<ReopenContainerLogRequest, ReopenContainerLogResponse> ReopenContainerLogMethod =
-        Unary("ReopenContainerLog", ReopenContainerLogRequest.Parser, ReopenContainerLogResponse.Parser);
+        UnaryMethod.Create(Service, "ReopenContainerLog", ReopenContainerLogRequest.Parser, ReopenContainerLogResponse.Parser);
     private static readonly Method<ExecSyncRequest, ExecSyncResponse> ExecSyncMethod =
-        Unary("ExecSync", ExecSyncRequest.Parser, ExecSyncResponse.Parser);
-    private static readonly Method<ExecRequest, ExecResponse> ExecMethod = Unary("Exec", ExecRequest.Parser, ExecResponse.Parser);
-    private static readonly Method<AttachRequest, AttachResponse> AttachMethod = Unary("Attach", AttachRequest.Parser, AttachResponse.Parser);
+        UnaryMethod.Create(Service, "ExecSync", ExecSyncRequest.Parser, ExecSyncResponse.Parser);
+    private static readonly Method<ExecRequest, ExecResponse> ExecMethod = UnaryMethod.Create(Service, "Exec", ExecRequest.Parser, ExecResponse.Parser);
+    private static readonly Method<AttachRequest, AttachResponse> AttachMethod = UnaryMethod.Create(Service, "Attach", AttachRequest.Parser, AttachResponse.Parser);
     private static readonly Method<PortForwardRequest, PortForwardResponse> PortForwardMethod =
-        Unary("PortForward", PortForwardRequest.Parser, PortForwardResponse.Parser);
+        UnaryMethod.Create(Service, "PortForward", PortForwardRequest.Parser, PortForwardResponse.Parser);
     private static readonly Method<ContainerStatsRequest, ContainerStatsResponse> ContainerStatsMethod =
-        Unary("ContainerStats", ContainerStatsRequest.Parser, ContainerStatsResponse.Parser);
+        UnaryMethod.Create(Service, "ContainerStats", ContainerStatsRequest.Parser, ContainerStatsResponse.Parser);
     private static readonly Method<ListContainerStatsRequest, ListContainerStatsResponse> ListContainerStatsMethod =
-        Unary("ListContainerStats", ListContainerStatsRequest.Parser, ListContainerStatsResponse.Parser);
+        UnaryMethod.Create(Service, "ListContainerStats", ListContainerStatsRequest.Parser, ListContainerStatsResponse.Parser);
     private static readonly Method<PodSandboxStatsRequest, PodSandboxStatsResponse> PodSandboxStatsMethod =
-        Unary("PodSandboxStats", PodSandboxStatsRequest.Parser, PodSandboxStatsResponse.Parser);
+        UnaryMethod.Create(Service, "PodSandboxStats", PodSandboxStatsRequest.Parser, PodSandboxStatsResponse.Parser);
     private static readonly Method<ListPodSandboxStatsRequest, ListPodSandboxStatsResponse> ListPodSandboxStatsMethod =
-        Unary("ListPodSandboxStats", ListPodSandboxStatsRequest.Parser, ListPodSandboxStatsResponse.Parser);
+        UnaryMethod.Create(Service, "ListPodSandboxStats", ListPodSandboxStatsRequest.Parser, ListPodSandboxStatsResponse.Parser);
     private static readonly Method<UpdateRuntimeConfigRequest, UpdateRuntimeConfigResponse> UpdateRuntimeConfigMethod =
-        Unary("UpdateRuntimeConfig", UpdateRuntimeConfigRequest.Parser, UpdateRuntimeConfigResponse.Parser);
-    private static readonly Method<StatusRequest, StatusResponse> StatusMethod = Unary("Status", StatusRequest.Parser, StatusResponse.Parser);
+        UnaryMethod.Create(Service, "UpdateRuntimeConfig", UpdateRuntimeConfigRequest.Parser, UpdateRuntimeConfigResponse.Parser);
+    private static readonly Method<StatusRequest, StatusResponse> StatusMethod = UnaryMethod.Create(Service, "Status", StatusRequest.Parser, StatusResponse.Parser);
 
     private readonly CallInvoker invoker;
     private readonly TimeSpan requestTimeout;
@@ -196,11 +196,6 @@ public sealed class CriRuntimeClient : IRuntimeService
     public Task<StatusResponse> StatusAsync(bool verbose = false, CancellationToken cancellationToken = default) =>
         invoker.AsyncUnaryCall(StatusMethod, null, Options(cancellationToken), new StatusRequest { Verbose = verbose })
             .CompleteAsync(cancellationToken);
-
-    private static Method<TRequest, TResponse> Unary<TRequest, TResponse>(string name, MessageParser<TRequest> request, MessageParser<TResponse> response)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse> =>
-        UnaryMethod.Create(Service, name, request, response);
 
     private CallOptions Options(CancellationToken cancellationToken, TimeSpan? timeout = default) =>
         new(deadline: DateTime.UtcNow + (timeout ?? requestTimeout), cancellationToken: cancellationToken);

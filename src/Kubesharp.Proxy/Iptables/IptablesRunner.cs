@@ -28,7 +28,6 @@ public sealed class IptablesRunner(HostCommand command, IptablesChains? chains =
         }
     }
 
-    /// <summary>Inserts the jumps into our chains where missing (after the chains exist).</summary>
     /// <summary>
     /// Puts each jump from a built-in chain into ours first in that chain, unless it is there: one
     /// <c>iptables-save</c> shows which are, and one restore inserts the rest (a check and an insert per jump would
@@ -65,34 +64,8 @@ public sealed class IptablesRunner(HostCommand command, IptablesChains? chains =
     /// The (table, chain, target) of each rule in <paramref name="saved"/> that carries our comment: our chains' names
     /// are our own, so a rule of ours jumping from a chain to one of them is that jump, however the save spells its matches.
     /// </summary>
-    private static HashSet<(string Table, string Chain, string Target)> JumpsIn(string saved)
-    {
-        var found = new HashSet<(string, string, string)>();
-        var table = string.Empty;
-        foreach (var line in saved.Split('\n'))
-        {
-            if (line.StartsWith('*'))
-            {
-                table = line[1..].Trim();
-                continue;
-            }
-
-            if (!line.StartsWith("-A ", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var comment = Array.IndexOf(words, "--comment");
-            var jump = Array.LastIndexOf(words, "-j");
-            if (comment > 0 && comment + 1 < words.Length && words[comment + 1].Trim('"') == "kubesharp" && jump > 0 && jump + 1 < words.Length)
-            {
-                found.Add((table, words[1], words[jump + 1]));
-            }
-        }
-
-        return found;
-    }
+    private static HashSet<(string Table, string Chain, string Target)> JumpsIn(string saved) =>
+        SavedRule.Parse(saved).Where(r => r.Comment == "kubesharp" && r.Target is not null).Select(r => (r.Table, r.Chain, r.Target!)).ToHashSet();
 
     /// <summary>Removes our jumps and chains from both tables.</summary>
     public async Task CleanupAsync(CancellationToken cancellationToken)
@@ -130,7 +103,7 @@ public sealed class IptablesRunner(HostCommand command, IptablesChains? chains =
                 continue;
             }
 
-            var jumps = lines.Where(l => l.StartsWith("-A ", StringComparison.Ordinal) && !owns(l[3..].Split(' ')[0]) && JumpTarget(l) is { } target && owns(target)).ToList();
+            var jumps = lines.Where(l => SavedRule.Parse(l).FirstOrDefault() is { Target: { } target } rule && !owns(rule.Chain) && owns(target)).ToList();
             input.Append('*').Append(table).Append('\n');
             foreach (var chain in ours)
             {
@@ -164,8 +137,7 @@ public sealed class IptablesRunner(HostCommand command, IptablesChains? chains =
     {
         string[] rule = ["-m", "comment", "--comment", "kubesharp", "-j", target];
         var listed = await command.RunAsync(["iptables", "-w", "5", "-t", table, "-S", chain], null, cancellationToken).ConfigureAwait(false);
-        var first = listed.StandardOutput.Split('\n').FirstOrDefault(l => l.StartsWith("-A ", StringComparison.Ordinal));
-        if (first is not null && JumpTarget(first) == target)
+        if (SavedRule.Parse(listed.StandardOutput).FirstOrDefault().Target == target)
         {
             return;
         }
@@ -179,12 +151,6 @@ public sealed class IptablesRunner(HostCommand command, IptablesChains? chains =
         {
             throw new IptablesException($"iptables -I {chain} failed: {insert.StandardError.Trim()}");
         }
-    }
-
-    private static string? JumpTarget(string rule)
-    {
-        var at = rule.LastIndexOf(" -j ", StringComparison.Ordinal);
-        return at < 0 ? null : rule[(at + 4)..].Split(' ')[0];
     }
 
     /// <summary>Drops UDP conntrack entries that still send a service's traffic to a removed endpoint.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Text.Json;
 using Kubesharp.Kubelet.Runtime;
+using Kubesharp.Proxy.Iptables;
 
 namespace Kubesharp.Kubelet.Network.Overlay;
 
@@ -183,11 +184,12 @@ public sealed class OverlayNetwork(OverlayOptions options)
             throw new IOException($"iptables-save failed ({saveExit}): {saveError.Trim()}");
         }
 
-        var jumps = HookJumps(saved);
-        string Jump(string table, string hook, string chain) => jumps.Contains((table, hook, chain)) ? string.Empty : $"-I {hook} 1 -j {chain}\n";
+        var rules = SavedRule.Parse(saved).ToList();
+        string Jump(string table, string hook, string chain) =>
+            rules.Any(r => r.Table == table && r.Chain == hook && r.Target == chain) ? string.Empty : $"-I {hook} 1 -j {chain}\n";
 
         // Declaring a chain under --noflush empties it, so the rules are replaced in one step.
-        var rules = string.Concat(
+        var restore = string.Concat(
             "*nat\n",
             $":{masq} - [0:0]\n",
             $"-A {masq} -s {cluster} -d {cluster} -j RETURN\n",
@@ -200,32 +202,7 @@ public sealed class OverlayNetwork(OverlayOptions options)
             $"-A {forward} -d {cluster} -j ACCEPT\n",
             Jump("filter", "FORWARD", forward),
             "COMMIT\n");
-        await CheckAsync(["iptables-restore", "-w", "--noflush"], rules, cancellationToken);
-    }
-
-    /// <summary>The (table, hook, chain) of each rule in <paramref name="saved"/> jumping from a built-in chain to one of ours.</summary>
-    private HashSet<(string Table, string Hook, string Chain)> HookJumps(string saved)
-    {
-        var found = new HashSet<(string, string, string)>();
-        var table = string.Empty;
-        foreach (var line in saved.Split('\n'))
-        {
-            if (line.StartsWith('*'))
-            {
-                table = line[1..].Trim();
-            }
-            else if (line.StartsWith("-A ", StringComparison.Ordinal))
-            {
-                var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                var jump = Array.LastIndexOf(words, "-j");
-                if (jump > 0 && jump + 1 < words.Length && Chains().Any(c => c.Table == table && c.Hook == words[1] && c.Chain == words[jump + 1]))
-                {
-                    found.Add((table, words[1], words[jump + 1]));
-                }
-            }
-        }
-
-        return found;
+        await CheckAsync(["iptables-restore", "-w", "--noflush"], restore, cancellationToken);
     }
 
     /// <summary>
