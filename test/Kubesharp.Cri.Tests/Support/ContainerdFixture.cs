@@ -93,16 +93,12 @@ public sealed class ContainerdFixture : IAsyncLifetime
         finally
         {
             await Supervisor.DisposeAsync();
-            HostCleanup.KillProcessesMentioning(Root);
-            HostCleanup.UnmountUnder(Root);
-            await HostCleanup.DeleteNatRulesAsync(NetworkName);
-            await HostCleanup.DeleteLinkAsync(BridgeName);
             if (Registry is not null)
             {
                 await Registry.DisposeAsync();
             }
 
-            Directory.Delete(Root, recursive: true);
+            await HostCleanup.RemoveNodeAsync(Root, NetworkName, BridgeName);
         }
     }
 }

@@ -8,6 +8,19 @@ public static class HostCleanup
 {
     private const int MntDetach = 2;
 
+    /// <summary>
+    /// Removes what a test's own node (containerd and its shims under <paramref name="root"/>, pods on the CNI network
+    /// <paramref name="networkName"/> behind <paramref name="bridgeName"/>) leaves on the host, and its directory.
+    /// </summary>
+    public static async Task RemoveNodeAsync(string root, string networkName, string bridgeName)
+    {
+        KillProcessesMentioning(root);
+        UnmountUnder(root);
+        await DeleteNatRulesAsync(networkName);
+        await DeleteLinkAsync(bridgeName);
+        Directory.Delete(root, recursive: true);
+    }
+
     /// <summary>Kills processes whose command line names the directory (containerd shims started for the test).</summary>
     public static void KillProcessesMentioning(string directory)
     {

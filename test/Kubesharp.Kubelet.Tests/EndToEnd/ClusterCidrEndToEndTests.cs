@@ -127,11 +127,7 @@ public sealed class ClusterCidrEndToEndTests
             }
 
             await store.DisposeAsync();
-            HostCleanup.KillProcessesMentioning(root);
-            HostCleanup.UnmountUnder(root);
-            await HostCleanup.DeleteNatRulesAsync(network);
-            await HostCleanup.DeleteLinkAsync(bridge);
-            Directory.Delete(root, recursive: true);
+            await HostCleanup.RemoveNodeAsync(root, network, bridge);
         }
     }
 }

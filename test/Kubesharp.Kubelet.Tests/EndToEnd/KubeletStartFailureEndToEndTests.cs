@@ -51,11 +51,7 @@ public sealed class KubeletStartFailureEndToEndTests
         {
             await agent.StopAsync(CancellationToken.None);
             agent.Dispose();
-            HostCleanup.KillProcessesMentioning(root);
-            HostCleanup.UnmountUnder(root);
-            await HostCleanup.DeleteNatRulesAsync(network);
-            await HostCleanup.DeleteLinkAsync(bridge);
-            Directory.Delete(root, recursive: true);
+            await HostCleanup.RemoveNodeAsync(root, network, bridge);
         }
     }
 }

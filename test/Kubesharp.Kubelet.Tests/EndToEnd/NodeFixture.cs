@@ -158,11 +158,7 @@ public sealed class NodeFixture : IAsyncLifetime
                 await store.DisposeAsync();
             }
 
-            HostCleanup.KillProcessesMentioning(Root);
-            HostCleanup.UnmountUnder(Root);
-            await HostCleanup.DeleteNatRulesAsync(Options.NetworkName);
-            await HostCleanup.DeleteLinkAsync(Options.BridgeName);
-            Directory.Delete(Root, recursive: true);
+            await HostCleanup.RemoveNodeAsync(Root, Options.NetworkName, Options.BridgeName);
         }
     }
 }

@@ -265,11 +265,7 @@ public sealed class RegistryMirrorEndToEndTests
             }
 
             await store.DisposeAsync();
-            HostCleanup.KillProcessesMentioning(root);
-            HostCleanup.UnmountUnder(root);
-            await HostCleanup.DeleteNatRulesAsync(network);
-            await HostCleanup.DeleteLinkAsync(bridge);
-            Directory.Delete(root, recursive: true);
+            await HostCleanup.RemoveNodeAsync(root, network, bridge);
         }
     }
 }

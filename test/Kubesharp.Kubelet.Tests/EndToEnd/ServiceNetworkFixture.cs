@@ -207,15 +207,11 @@ public sealed class ServiceNetworkFixture : IAsyncLifetime, IDisposable
             }
 
             loggerFactory?.Dispose();
-            HostCleanup.KillProcessesMentioning(Root);
-            HostCleanup.UnmountUnder(Root);
-            await HostCleanup.DeleteNatRulesAsync(NetworkName);
-            await HostCleanup.DeleteLinkAsync(BridgeName);
+            await HostCleanup.RemoveNodeAsync(Root, NetworkName, BridgeName);
             // Normally already gone with the agent; a failed start may have left them.
             await new IptablesRunner(new HostCommand([]), new IptablesChains(ChainPrefix)).CleanupAsync(CancellationToken.None);
             await HostCleanup.DeleteLinkAsync(DnsLink);
             await HostCleanup.DeleteLinkAsync(BlackholeLink);
-            Directory.Delete(Root, recursive: true);
         }
     }
 

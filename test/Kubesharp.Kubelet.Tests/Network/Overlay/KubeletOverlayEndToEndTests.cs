@@ -72,11 +72,7 @@ public sealed class KubeletOverlayEndToEndTests
         {
             await agent.StopAsync(CancellationToken.None);
             agent.Dispose();
-            HostCleanup.KillProcessesMentioning(root);
-            HostCleanup.UnmountUnder(root);
-            await HostCleanup.DeleteNatRulesAsync(network);
-            await HostCleanup.DeleteLinkAsync(bridge);
-            Directory.Delete(root, recursive: true);
+            await HostCleanup.RemoveNodeAsync(root, network, bridge);
         }
     }
 }
