@@ -505,18 +505,45 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
     {
         var body = await RequestBody.ReadObjectAsync(context.Request, registry.Options.MaxRequestBodyBytes, context.RequestAborted).ConfigureAwait(false);
         var node = (string?)body["target"]?["name"];
-        if (string.IsNullOrEmpty(node))
+        var causes = new List<StatusCause>();
+        if ((string?)body["target"]?["kind"] is { Length: > 0 } targetKind && targetKind != "Node")
         {
-            throw StatusError.Invalid("Binding", string.Empty, request.Name!, [ResourceStrategy.Required("target.name")]);
+            causes.Add(ResourceStrategy.Unsupported("target.kind", targetKind, ["Node", "<empty>"]));
         }
 
+        if (string.IsNullOrEmpty(node))
+        {
+            causes.Add(ResourceStrategy.Required("target.name"));
+        }
+
+        if (causes.Count > 0)
+        {
+            throw StatusError.Invalid("Binding", string.Empty, request.Name!, causes);
+        }
+
+        var bindingMeta = body["metadata"] as JsonObject;
+        var uid = (string?)bindingMeta?["uid"];
+        var resourceVersion = (string?)bindingMeta?["resourceVersion"];
         var now = registry.Now();
         await registry.AdmitAsync(AdmissionOperation.Create, request.Resource, "binding", request.Namespace, request.Name!, body, IsDryRun(context), Admission(context), context.RequestAborted).ConfigureAwait(false);
         await registry.UpdateAsync(request.Resource, request.Namespace, request.Name!, current =>
         {
+            // The binding's uid and resourceVersion are preconditions on the pod, as for a delete.
+            if (uid is { Length: > 0 } && uid != current.Uid)
+            {
+                throw StatusError.Conflict("pods", string.Empty, request.Name!, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid}");
+            }
+
+            var currentVersion = current.Revision.ToString(CultureInfo.InvariantCulture);
+            if (resourceVersion is { Length: > 0 } && resourceVersion != currentVersion)
+            {
+                throw StatusError.Conflict("pods", string.Empty, request.Name!, $"Precondition failed: ResourceVersion in precondition: {resourceVersion}, ResourceVersion in object meta: {currentVersion}");
+            }
+
             var pod = current.ToNode();
-            ((JsonObject)pod["metadata"]!).Remove("resourceVersion");
-            if (pod["metadata"]?["deletionTimestamp"] is not null)
+            var metadata = (JsonObject)pod["metadata"]!;
+            metadata.Remove("resourceVersion");
+            if (metadata["deletionTimestamp"] is not null)
             {
                 throw StatusError.Conflict("pods", string.Empty, request.Name!, "pod is being deleted, cannot be assigned to a host");
             }
@@ -527,7 +554,21 @@ internal sealed partial class ResourceEndpoint(ResourceRegistry registry)
                 throw StatusError.Conflict("pods/binding", string.Empty, request.Name!, $"pod {request.Name} is already assigned to node \"{existing}\"");
             }
 
+            if (spec["schedulingGates"] is JsonArray { Count: > 0 })
+            {
+                throw StatusError.Conflict("pods/binding", string.Empty, request.Name!, $"pod {request.Name} has non-empty .spec.schedulingGates");
+            }
+
             spec["nodeName"] = node;
+            if (bindingMeta?["annotations"] is JsonObject { Count: > 0 } annotations)
+            {
+                var podAnnotations = (JsonObject)(metadata["annotations"] ??= new JsonObject());
+                foreach (var (annotation, value) in annotations)
+                {
+                    podAnnotations[annotation] = value?.DeepClone();
+                }
+            }
+
             var status = (JsonObject)(pod["status"] ??= new JsonObject());
             var conditions = status["conditions"] as JsonArray ?? [];
             status["conditions"] = conditions;

@@ -250,13 +250,20 @@ internal sealed partial class ResourceRegistry
         var key = WatchCache.Key(resource, @namespace, name);
         var definition = DefinitionOf(resource);
         var strategy = definition.Strategy;
+        // A binding writes the pod as upstream's does, straight through to storage: its handler checks the two fields
+        // it sets, and the pod is not defaulted, validated or given a new generation as an update of its spec would be.
+        var binding = subresource == "binding";
         for (var attempt = 0; ; attempt++)
         {
             var current = ExistingAt(resource, key, name);
             var presented = await definition.PresentAsync(current, cancellationToken).ConfigureAwait(false);
             var old = presented.ToNode();
-            // Stored objects are read with today's defaults, so objects written before a default existed stay updatable.
-            strategy.ApplySchemeDefaults(old);
+            if (!binding)
+            {
+                // Stored objects are read with today's defaults, so objects written before a default existed stay updatable.
+                strategy.ApplySchemeDefaults(old);
+            }
+
             var desired = mutate(presented);
             CheckKind(resource, desired);
             var meta = desired["metadata"] as JsonObject;
@@ -341,16 +348,19 @@ internal sealed partial class ResourceRegistry
                 strategy.PrepareForUpdate(updated, old);
             }
 
-            if (strategy.TracksGeneration && !JsonNode.DeepEquals(old["spec"], updated["spec"]))
+            if (!binding && strategy.TracksGeneration && !JsonNode.DeepEquals(old["spec"], updated["spec"]))
             {
                 updatedMeta["generation"] = (JsonNumber.Int64(oldMeta["generation"]) ?? 0) + 1;
             }
 
-            var causes = new List<StatusCause>();
-            strategy.Validate(updated, old, causes);
-            if (causes.Count > 0)
+            if (!binding)
             {
-                throw StatusError.Invalid(resource.Kind, resource.Group, name, causes);
+                var causes = new List<StatusCause>();
+                strategy.Validate(updated, old, causes);
+                if (causes.Count > 0)
+                {
+                    throw StatusError.Invalid(resource.Kind, resource.Group, name, causes);
+                }
             }
 
             if (attributes is not null)

@@ -283,6 +283,50 @@ public sealed class RestTests(TestServer server)
     }
 
     [Fact]
+    public async Task Binding_WritesNodeAndAnnotationsOnly_GenerationKept()
+    {
+        var ns = await CreateNamespaceAsync();
+        var (_, created) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","annotations":{"keep":"1"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""");
+        var uid = (string?)created!["metadata"]!["uid"];
+        var binding = $$$"""{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p","uid":"{{{uid}}}","annotations":{"bound-by":"test"}},"target":{"name":"n1"}}""";
+
+        var (status, _) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods/p/binding", binding);
+
+        Assert.Equal(HttpStatusCode.Created, status);
+        var (_, pod) = await server.GetAsync($"/api/v1/namespaces/{ns}/pods/p");
+        Assert.Equal("n1", (string?)pod!["spec"]!["nodeName"]);
+        Assert.Equal(1, (long?)pod["metadata"]!["generation"]);
+        Assert.Equal("1", (string?)pod["metadata"]!["annotations"]!["keep"]);
+        Assert.Equal("test", (string?)pod["metadata"]!["annotations"]!["bound-by"]);
+        var scheduled = pod["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "PodScheduled");
+        Assert.Equal("True", (string?)scheduled!["status"]);
+    }
+
+    [Fact]
+    public async Task Binding_OtherUidGatedPodOrOtherKind_RefusedAndPodUnbound()
+    {
+        var ns = await CreateNamespaceAsync();
+        await server.PostAsync($"/api/v1/namespaces/{ns}/pods", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""");
+        await server.PostAsync($"/api/v1/namespaces/{ns}/pods", """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"gated"},"spec":{"schedulingGates":[{"name":"example.com/wait"}],"containers":[{"name":"c","image":"busybox"}]}}""");
+
+        var (otherUid, otherUidBody) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods/p/binding", """{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p","uid":"not-this-pod"},"target":{"name":"n1"}}""");
+        var (gated, gatedBody) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods/gated/binding", """{"apiVersion":"v1","kind":"Binding","metadata":{"name":"gated"},"target":{"name":"n1"}}""");
+        var (otherKind, otherKindBody) = await server.PostAsync($"/api/v1/namespaces/{ns}/pods/p/binding", """{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},"target":{"kind":"Pod","name":"n1"}}""");
+
+        Assert.Equal(HttpStatusCode.Conflict, otherUid);
+        Assert.Contains("Precondition failed: UID in precondition: not-this-pod", (string?)otherUidBody!["message"], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, gated);
+        Assert.Contains("non-empty .spec.schedulingGates", (string?)gatedBody!["message"], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, otherKind);
+        Assert.Equal("target.kind", (string?)otherKindBody!["details"]!["causes"]![0]!["field"]);
+        foreach (var name in new[] { "p", "gated" })
+        {
+            var (_, pod) = await server.GetAsync($"/api/v1/namespaces/{ns}/pods/{name}");
+            Assert.Null(pod!["spec"]!["nodeName"]);
+        }
+    }
+
+    [Fact]
     public async Task Table_ForPods_HasUpstreamColumns()
     {
         var ns = await CreateNamespaceAsync();
