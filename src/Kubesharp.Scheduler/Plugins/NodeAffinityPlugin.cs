@@ -70,8 +70,14 @@ public sealed class NodeAffinityPlugin : IFilterPlugin, IScorePlugin
 
     public long Score(CycleState state, PodInfo pod, NodeInfo node)
     {
+        // Runs for every node of every cycle: most pods prefer nothing, and `?? []` would allocate a list per node.
+        if (pod.Pod.Spec?.Affinity?.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution is not { Count: > 0 } terms)
+        {
+            return 0;
+        }
+
         long score = 0;
-        foreach (var preferred in pod.Pod.Spec?.Affinity?.NodeAffinity?.PreferredDuringSchedulingIgnoredDuringExecution ?? [])
+        foreach (var preferred in terms)
         {
             if (preferred.Preference is { } term && TermMatches(term, node))
             {
