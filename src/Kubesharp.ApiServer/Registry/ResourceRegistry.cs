@@ -356,7 +356,15 @@ internal sealed partial class ResourceRegistry
             if (!binding)
             {
                 var causes = new List<StatusCause>();
-                strategy.Validate(updated, old, causes);
+                if (subresource == "status")
+                {
+                    strategy.ValidateStatusUpdate(updated, old, causes);
+                }
+                else
+                {
+                    strategy.Validate(updated, old, causes);
+                }
+
                 if (causes.Count > 0)
                 {
                     throw StatusError.Invalid(resource.Kind, resource.Group, name, causes);

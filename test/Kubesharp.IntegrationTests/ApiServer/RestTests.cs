@@ -327,6 +327,28 @@ public sealed class RestTests(TestServer server)
     }
 
     [Fact]
+    public async Task PodStatusUpdate_SpecStoredUnderOlderRules_WrittenWithoutCheckingSpecAgain()
+    {
+        var ns = await CreateNamespaceAsync();
+        // A container name today's validation refuses, as a pod written under older rules (or by another server) may hold.
+        await server.Store.CreateAsync(
+            $"/registry/pods/{ns}/old",
+            System.Text.Encoding.UTF8.GetBytes($$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"old","namespace":"{{{ns}}}","uid":"{{{Guid.NewGuid()}}}","creationTimestamp":"2026-01-01T00:00:00Z"},"spec":{"nodeName":"n1","containers":[{"name":"Old_Name","image":"busybox"}]},"status":{"phase":"Pending"}}"""),
+            CancellationToken.None);
+        var (_, stored) = await server.GetAsync($"/api/v1/namespaces/{ns}/pods/old");
+        var status = stored!.DeepClone().AsObject();
+        status["status"] = new JsonObject { ["phase"] = "Running" };
+
+        var (statusCode, written) = await server.SendAsync(HttpMethod.Put, $"/api/v1/namespaces/{ns}/pods/old/status", status.ToJsonString());
+        var (specCode, _) = await server.SendAsync(HttpMethod.Put, $"/api/v1/namespaces/{ns}/pods/old", written!.ToJsonString());
+
+        Assert.Equal(HttpStatusCode.OK, statusCode);
+        Assert.Equal("Running", (string?)written["status"]!["phase"]);
+        Assert.Equal("Old_Name", (string?)written["spec"]!["containers"]![0]!["name"]);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, specCode);
+    }
+
+    [Fact]
     public async Task Table_ForPods_HasUpstreamColumns()
     {
         var ns = await CreateNamespaceAsync();

@@ -59,6 +59,13 @@ internal sealed class PodStrategy(ApiResource resource, RegistryContext context)
         }
     }
 
+    /// <summary>
+    /// A status update carries the stored spec unchanged, so, as upstream's, it checks what every object's update does but
+    /// not the spec again: a pod stored under older rules keeps getting its status written, and the node agent's every
+    /// status write does not re-check a spec it cannot change.
+    /// </summary>
+    public override void ValidateStatusUpdate(JsonObject obj, JsonObject old, List<StatusCause> causes) => base.Validate(obj, old, causes);
+
     // Compared in place rather than on trimmed copies: every status update of a pod (the scheduler's, the node
     // agent's) passes here with its spec unchanged.
     private static bool SameExceptMutable(JsonObject spec, JsonObject oldSpec) =>

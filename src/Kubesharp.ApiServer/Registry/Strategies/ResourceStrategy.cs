@@ -126,6 +126,12 @@ internal partial class ResourceStrategy
     {
     }
 
+    /// <summary>
+    /// Validates a status update, whose object is the stored one with a new status (<see cref="PrepareForStatusUpdate"/>):
+    /// by default as any update.
+    /// </summary>
+    public virtual void ValidateStatusUpdate(JsonObject obj, JsonObject old, List<StatusCause> causes) => Validate(obj, old, causes);
+
     public virtual void Validate(JsonObject obj, JsonObject? old, List<StatusCause> causes)
     {
         var meta = obj["metadata"] as JsonObject;
