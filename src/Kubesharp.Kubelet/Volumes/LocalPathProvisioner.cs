@@ -59,7 +59,18 @@ public sealed partial class LocalPathProvisioner
     public async Task RunAsync(int workers, CancellationToken cancellationToken)
     {
         using var queue = new WorkQueue<string>(RateLimiters.DefaultController<string>(time), time);
-        claims.AddEventHandler(c => queue.Add(ClaimLookup.ClaimKey(c)), (_, c) => queue.Add(ClaimLookup.ClaimKey(c)));
+        claims.AddEventHandler(
+            c => queue.Add(ClaimLookup.ClaimKey(c)),
+            (_, c) => queue.Add(ClaimLookup.ClaimKey(c)),
+            // A released volume whose claim this cache still held when the volume was looked at is looked at again
+            // once the claim is gone from it too (the binder, on informers of its own, may release the volume first).
+            c =>
+            {
+                if (c.Spec?.VolumeName is { Length: > 0 } volume)
+                {
+                    queue.Add(ClaimLookup.VolumeKey(volume));
+                }
+            });
         volumes.AddEventHandler(v => queue.Add(ClaimLookup.VolumeKey(v.Metadata!.Name!)), (_, v) => queue.Add(ClaimLookup.VolumeKey(v.Metadata!.Name!)));
         var running = new[] { claims.RunAsync(cancellationToken), volumes.RunAsync(cancellationToken), classes.RunAsync(cancellationToken), events.RunAsync(cancellationToken) };
         try
