@@ -66,8 +66,7 @@ internal sealed class PodStrategy(ApiResource resource, RegistryContext context)
     /// </summary>
     public override void ValidateStatusUpdate(JsonObject obj, JsonObject old, List<StatusCause> causes) => base.Validate(obj, old, causes);
 
-    // Compared in place rather than on trimmed copies: every status update of a pod (the scheduler's, the node
-    // agent's) passes here with its spec unchanged.
+    // Compared in place rather than on trimmed copies: most updates of a pod's main resource leave its spec as it was.
     private static bool SameExceptMutable(JsonObject spec, JsonObject oldSpec) =>
         SameFields(spec, oldSpec, ImmutableSpecField, SameSpecField)
         && ((string?)oldSpec["nodeName"] is null or "" || (string?)oldSpec["nodeName"] == (string?)spec["nodeName"]);
