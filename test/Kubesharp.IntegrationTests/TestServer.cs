@@ -34,6 +34,9 @@ public class TestServer : IAsyncLifetime
     /// <summary>API Priority and Fairness on (the default), or the max-in-flight limits (read-only, mutating) instead.</summary>
     protected virtual (bool PriorityAndFairness, int ReadOnly, int Mutating) Overload => (true, 400, 200);
 
+    /// <summary>The store the server is given: the SQLite store itself, or a layer over it a test puts between.</summary>
+    protected virtual Kubesharp.Storage.IStore ServedStore(Kubesharp.Storage.IStore store) => store;
+
     /// <summary>The store under the server, for tests that write into it as a broken or foreign writer would.</summary>
     public Kubesharp.Storage.IStore Store => _store!;
 
@@ -50,7 +53,7 @@ public class TestServer : IAsyncLifetime
         _store = await SqliteStore.OpenAsync(new SqliteStoreOptions { Path = Path.Combine(DataDir, "db", "state.db") }, CancellationToken.None);
         Host = await ApiServerHost.StartAsync(
             new ApiServerOptions { DataDir = DataDir, HttpsPort = 0, WatchCacheEventsPerResource = HistoryLimit, AnonymousAuth = AnonymousAuth, EnablePriorityAndFairness = Overload.PriorityAndFairness, MaxRequestsInflight = Overload.ReadOnly, MaxMutatingRequestsInflight = Overload.Mutating, EncryptionProviderConfig = EncryptionProviderConfig, Admission = Admission ?? new() },
-            _store,
+            ServedStore(_store),
             BuiltinResources.Complete(ApiCatalog.Resources),
             OpenApi,
             NullLoggerFactory.Instance,

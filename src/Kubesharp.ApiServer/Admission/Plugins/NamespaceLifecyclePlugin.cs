@@ -35,17 +35,36 @@ internal sealed class NamespaceLifecyclePlugin(ResourceRegistry registry) : IMut
             return ValueTask.CompletedTask;
         }
 
-        var ns = registry.Get(registry.Namespaces, null, attributes.Namespace)
+        if (registry.Get(registry.Namespaces, null, attributes.Namespace) is not { } ns)
+        {
+            return AdmitStoredAsync(registry.Namespaces, attributes, cancellationToken);
+        }
+
+        RefuseTerminating(attributes, ns.Root);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// A namespace this server's cache does not hold yet: made through another server, or a moment ago. As upstream's
+    /// live lookup, the store decides before the namespace is called missing.
+    /// </summary>
+    private async ValueTask AdmitStoredAsync(Kubesharp.ApiMachinery.Discovery.ApiResource namespaces, AdmissionAttributes attributes, CancellationToken cancellationToken)
+    {
+        var stored = await registry.Store.GetAsync(Caching.WatchCache.Key(namespaces, null, attributes.Namespace), 0, cancellationToken).ConfigureAwait(false)
             ?? throw StatusError.NotFound("namespaces", string.Empty, attributes.Namespace);
-        if (ns.Metadata.TryGetProperty("deletionTimestamp", out _) ||
-            (ns.Root.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object &&
-             status.TryGetProperty("phase", out var phase) && phase.GetString() == "Terminating"))
+        using var document = JsonDocument.Parse(stored.Value);
+        RefuseTerminating(attributes, document.RootElement);
+    }
+
+    private static void RefuseTerminating(AdmissionAttributes attributes, JsonElement ns)
+    {
+        if ((ns.TryGetProperty("metadata", out var metadata) && metadata.ValueKind == JsonValueKind.Object && metadata.TryGetProperty("deletionTimestamp", out _)) ||
+            (ns.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object &&
+             status.TryGetProperty("phase", out var phase) && phase.ValueKind == JsonValueKind.String && phase.GetString() == "Terminating"))
         {
             throw attributes.Forbidden(
                 $"unable to create new content in namespace {attributes.Namespace} because it is being terminated",
                 [new StatusCause("NamespaceTerminating", $"namespace {attributes.Namespace} is being terminated", "metadata.namespace")]);
         }
-
-        return ValueTask.CompletedTask;
     }
 }
