@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Kubesharp.Storage;
 
@@ -13,7 +12,8 @@ public sealed class NamespaceLifecycleTests : TestServer
 {
     private const string LaggingNamespace = "made-elsewhere";
 
-    protected override IStore ServedStore(IStore store) => new WatchWithout(store, "/registry/namespaces/" + LaggingNamespace);
+    // The test server disposes the store it opened, so this layer is never disposed.
+    protected override IStore ServedStore(IStore store) => new ApiServer.HeldStore(store, holdPagedLists: false, watchWithout: "/registry/namespaces/" + LaggingNamespace);
 
     [Fact]
     public async Task Create_NamespaceStoredButNotYetCached_AdmittedFromTheStore()
@@ -31,39 +31,5 @@ public sealed class NamespaceLifecycleTests : TestServer
         var (refused, status) = await PostAsync("/api/v1/namespaces/nowhere/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"settings"}}""");
         Assert.Equal(HttpStatusCode.NotFound, refused);
         Assert.Equal("namespaces", (string?)status!["details"]!["kind"]);
-    }
-
-    /// <summary>The store, except that its watch never carries the key given: a watch cache that lags behind for it.</summary>
-    private sealed class WatchWithout(IStore store, string heldKey) : IStore
-    {
-        public Task<long> GetCurrentRevisionAsync(CancellationToken cancellationToken) => store.GetCurrentRevisionAsync(cancellationToken);
-
-        public Task<KeyValue?> GetAsync(string key, long revision, CancellationToken cancellationToken) => store.GetAsync(key, revision, cancellationToken);
-
-        public Task<ListResult> ListAsync(string prefix, ListOptions options, CancellationToken cancellationToken) => store.ListAsync(prefix, options, cancellationToken);
-
-        public Task<KeyValue> CreateAsync(string key, ReadOnlyMemory<byte> value, CancellationToken cancellationToken) => store.CreateAsync(key, value, cancellationToken);
-
-        public Task<KeyValue> UpdateAsync(string key, ReadOnlyMemory<byte> value, long expectedModRevision, CancellationToken cancellationToken) => store.UpdateAsync(key, value, expectedModRevision, cancellationToken);
-
-        public Task<KeyValue> DeleteAsync(string key, long expectedModRevision, CancellationToken cancellationToken) => store.DeleteAsync(key, expectedModRevision, cancellationToken);
-
-        public async IAsyncEnumerable<WatchEvent> WatchAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await foreach (var change in store.WatchAsync(prefix, afterRevision, cancellationToken).ConfigureAwait(false))
-            {
-                if (change.Current.Key != heldKey)
-                {
-                    yield return change;
-                }
-            }
-        }
-
-        public Task CompactAsync(long revision, CancellationToken cancellationToken) => store.CompactAsync(revision, cancellationToken);
-
-        public Task<long> GetCompactedRevisionAsync(CancellationToken cancellationToken) => store.GetCompactedRevisionAsync(cancellationToken);
-
-        // The test server disposes the store it opened.
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
