@@ -113,6 +113,23 @@ public sealed class ClusterInitTests : IDisposable
     }
 
     [Fact]
+    public async Task ClusterInit_EtcdClientPortTaken_ServerExitsWithEtcdsReason()
+    {
+        Assert.True(File.Exists(Etcd), $"{Etcd} is missing: install the etcd-server package (node-packages.txt)");
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        var taken = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => KubectlServer.StartAsync(dataDir, [
+            "--disable-agent", "--cluster-init", "--etcd-client-port", taken.ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+        ]));
+
+        // The server's message carries etcd's own reason, not only the path of its log.
+        Assert.Contains("etcd exited during start: ", failed.Message, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{taken.ToString(CultureInfo.InvariantCulture)}: bind: address already in use", failed.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(PidFile) && IsRunning(ReadPid()), "the failed member is still running");
+    }
+
+    [Fact]
     public async Task ClusterInit_SqliteDataDirectory_MovesEveryObjectOntoEtcdAndMigrateTakesThemBack()
     {
         Assert.True(File.Exists(Etcd), $"{Etcd} is missing: install the etcd-server package (node-packages.txt)");

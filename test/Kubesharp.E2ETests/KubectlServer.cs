@@ -92,7 +92,12 @@ public sealed class KubectlServer : IAsyncLifetime
             }
         };
         process.EnableRaisingEvents = true;
-        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("kubesharp server exited before it was ready: " + string.Join('\n', errors)));
+        process.Exited += (_, _) =>
+        {
+            // Exited can come before the last lines were read; WaitForExit() waits for the end of the streams.
+            process.WaitForExit();
+            ready.TrySetException(new InvalidOperationException("kubesharp server exited before it was ready: " + string.Join('\n', errors)));
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try

@@ -27,6 +27,7 @@ internal sealed partial class EtcdMemberSupervisor : IAsyncDisposable
     private Task? watchTask;
     private int restartCount;
     private bool forceNewCluster;
+    private long logStart;
 
     public EtcdMemberSupervisor(EtcdMemberOptions options, ILogger logger, TimeProvider timeProvider)
     {
@@ -191,6 +192,7 @@ internal sealed partial class EtcdMemberSupervisor : IAsyncDisposable
             start.ArgumentList.Add(argument);
         }
 
+        logStart = File.Exists(Layout.LogFile) ? new FileInfo(Layout.LogFile).Length : 0;
         var started = Process.Start(start) ?? throw new InvalidOperationException("Could not start etcd.");
         // The reset happens once: a restart after it must not drop members that joined since.
         forceNewCluster = false;
@@ -245,7 +247,8 @@ internal sealed partial class EtcdMemberSupervisor : IAsyncDisposable
 
             if (current is null || current.HasExited)
             {
-                throw new InvalidOperationException($"etcd exited during start; see {Layout.LogFile}", last);
+                var reason = ExitReason(Layout.LogFile, logStart) is { } logged ? $": {logged}" : string.Empty;
+                throw new InvalidOperationException($"etcd exited during start{reason}; see {Layout.LogFile}", last);
             }
 
             try
@@ -274,6 +277,31 @@ internal sealed partial class EtcdMemberSupervisor : IAsyncDisposable
                 throw new InvalidOperationException($"etcd did not answer within {options.StartTimeout}; see {Layout.LogFile}", last);
             }
         }
+    }
+
+    /// <summary>
+    /// Why etcd stopped, as its log says after <paramref name="from"/> (this start's part of the file): its last critical
+    /// line (the one it writes as it exits, "C |"), else its last line; null when it wrote nothing.
+    /// </summary>
+    private static string? ExitReason(string logFile, long from)
+    {
+        string text;
+        try
+        {
+            using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            // The reason is at the end; a member that ran for long may have written megabytes before it.
+            stream.Seek(Math.Max(from, stream.Length - (64 << 10)), SeekOrigin.Begin);
+            using var reader = new StreamReader(stream);
+            text = reader.ReadToEnd();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var reason = Array.FindLast(lines, l => l.Contains(" C | ", StringComparison.Ordinal)) ?? lines.LastOrDefault();
+        return reason is { Length: > 500 } ? reason[..500] : reason;
     }
 
     private async Task WatchAsync(CancellationToken stoppingToken)
