@@ -26,13 +26,13 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        httpPort = FreePort();
+        httpPort = ChildProcess.FreePort();
         process = await KubectlServer.StartAsync(server.DataDir,
         [
             "--disable-agent", "--simulated-nodes", "1",
             "--ingress-bind-address", "127.0.0.1",
             "--ingress-http-port", httpPort.ToString(CultureInfo.InvariantCulture),
-            "--ingress-https-port", FreePort().ToString(CultureInfo.InvariantCulture),
+            "--ingress-https-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
         ]);
         foreach (var name in new[] { "stable", "canary" })
         {
@@ -403,12 +403,5 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
 
         Assert.Fail($"kubectl {string.Join(' ', arguments)} never gave the expected output; last: {output}");
         return output;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -20,13 +20,13 @@ public sealed class KubectlIngressTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        httpPort = FreePort();
+        httpPort = ChildProcess.FreePort();
         process = await KubectlServer.StartAsync(server.DataDir,
         [
             "--disable-agent", "--simulated-nodes", "1",
             "--ingress-bind-address", "127.0.0.1",
             "--ingress-http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--ingress-https-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--ingress-https-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
         ]);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();
@@ -188,10 +188,4 @@ public sealed class KubectlIngressTests : IAsyncLifetime
 
     private static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -72,7 +72,7 @@ public sealed class KubectlServer : IAsyncLifetime
     /// <summary>Starts <c>kubesharp server</c> with <paramref name="arguments"/> and waits until it says it is ready.</summary>
     public static async Task<Process> StartAsync(string dataDir, IEnumerable<string> arguments)
     {
-        var info = KubesharpExecutable.StartInfo(["server", "--data-dir", dataDir, "--https-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments]);
+        var info = KubesharpExecutable.StartInfo(["server", "--data-dir", dataDir, "--https-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments]);
 
         var process = Process.Start(info)!;
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -141,13 +141,6 @@ public sealed class KubectlServer : IAsyncLifetime
         }
 
         process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 
