@@ -56,38 +56,4 @@ public static class ChildProcess
 
         return new Kubectl.Result(process.ExitCode, await output, await error);
     }
-
-    /// <summary>
-    /// A loopback port free at the moment of asking, below the kernel's ephemeral range. A port from that range can be
-    /// taken by any outgoing connection of the machine between this choice and the bind of the process it is given to
-    /// (or while a server that had it restarts on it); the kernel never picks a port below the range by itself.
-    /// </summary>
-    public static int FreePort()
-    {
-        var ephemeralStart = 32768;
-        if (File.Exists(PortRangeFile) && int.TryParse(File.ReadAllText(PortRangeFile).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture, out var start))
-        {
-            ephemeralStart = start;
-        }
-
-        for (var attempt = 0; attempt < 200 && ephemeralStart > 12000; attempt++)
-        {
-            var port = Random.Shared.Next(10000, ephemeralStart);
-            try
-            {
-                using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
-                probe.Start();
-                return port;
-            }
-            catch (System.Net.Sockets.SocketException)
-            {
-            }
-        }
-
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private const string PortRangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
 }

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
+using Kubesharp.Storage.Tests;
 
 namespace Kubesharp.E2ETests;
 
@@ -24,7 +25,7 @@ public sealed class ClusterInitTests : IDisposable
     {
         Assert.True(File.Exists(Etcd), $"{Etcd} is missing: install the etcd-server package (node-packages.txt)");
         var server = await KubectlServer.StartAsync(dataDir, [
-            "--disable-agent", "--cluster-init", "--etcd-client-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+            "--disable-agent", "--cluster-init", "--etcd-client-port", LoopbackPort.Free().ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
             // The = form: System.CommandLine reads a token that starts with @ as a response file.
             "--snapshot-schedule=@every 2s", "--snapshot-retention", "2",
         ]);
@@ -120,7 +121,7 @@ public sealed class ClusterInitTests : IDisposable
         holder.Start();
         var taken = ((IPEndPoint)holder.LocalEndpoint).Port;
         var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => KubectlServer.StartAsync(dataDir, [
-            "--disable-agent", "--cluster-init", "--etcd-client-port", taken.ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+            "--disable-agent", "--cluster-init", "--etcd-client-port", taken.ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
         ]));
 
         // The server's message carries etcd's own reason, not only the path of its log.
@@ -150,9 +151,9 @@ public sealed class ClusterInitTests : IDisposable
         }
 
         // The same data directory with --cluster-init: the SQLite datastore moves into the new member and is set aside.
-        var clientPort = ChildProcess.FreePort();
+        var clientPort = LoopbackPort.Free();
         server = await KubectlServer.StartAsync(dataDir, [
-            "--disable-agent", "--cluster-init", "--etcd-client-port", clientPort.ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+            "--disable-agent", "--cluster-init", "--etcd-client-port", clientPort.ToString(CultureInfo.InvariantCulture), "--etcd-peer-port", LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
         ]);
         try
         {

@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Kubesharp.E2ETests.Support;
+using Kubesharp.Storage.Tests;
 using Xunit.Abstractions;
 
 namespace Kubesharp.E2ETests;
@@ -291,8 +290,8 @@ public sealed class HighAvailabilityTests(ITestOutputHelper output) : IAsyncLife
     private async Task<Server> StartServerAsync(string name, string[] arguments, Server? previous = null)
     {
         var dataDir = previous?.DataDir ?? Path.Combine(root, name);
-        var clientPort = previous?.EtcdClientPort ?? ChildProcess.FreePort();
-        var peerPort = previous?.EtcdPeerPort ?? ChildProcess.FreePort();
+        var clientPort = previous?.EtcdClientPort ?? LoopbackPort.Free();
+        var peerPort = previous?.EtcdPeerPort ?? LoopbackPort.Free();
         string[] all =
         [
             "--disable-agent", "--advertise-address", "127.0.0.1",

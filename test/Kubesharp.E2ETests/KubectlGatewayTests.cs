@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
+using Kubesharp.Storage.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -26,13 +26,13 @@ public sealed class KubectlGatewayTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        httpPort = ChildProcess.FreePort();
+        httpPort = LoopbackPort.Free();
         process = await KubectlServer.StartAsync(server.DataDir,
         [
             "--disable-agent", "--simulated-nodes", "1",
             "--ingress-bind-address", "127.0.0.1",
             "--ingress-http-port", httpPort.ToString(CultureInfo.InvariantCulture),
-            "--ingress-https-port", ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
+            "--ingress-https-port", LoopbackPort.Free().ToString(CultureInfo.InvariantCulture),
         ]);
         foreach (var name in new[] { "stable", "canary" })
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
+using Kubesharp.Storage.Tests;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -20,13 +21,13 @@ public sealed class KubectlIngressTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        httpPort = ChildProcess.FreePort();
+        httpPort = LoopbackPort.Free();
         process = await KubectlServer.StartAsync(server.DataDir,
         [
             "--disable-agent", "--simulated-nodes", "1",
             "--ingress-bind-address", "127.0.0.1",
             "--ingress-http-port", httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--ingress-https-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--ingress-https-port", LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture),
         ]);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.WebHost.UseKestrelCore();

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Kubesharp.E2ETests.Support;
+using Kubesharp.Storage.Tests;
 
 namespace Kubesharp.E2ETests;
 
@@ -72,7 +71,7 @@ public sealed class KubectlServer : IAsyncLifetime
     /// <summary>Starts <c>kubesharp server</c> with <paramref name="arguments"/> and waits until it says it is ready.</summary>
     public static async Task<Process> StartAsync(string dataDir, IEnumerable<string> arguments)
     {
-        var info = KubesharpExecutable.StartInfo(["server", "--data-dir", dataDir, "--https-port", ChildProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments]);
+        var info = KubesharpExecutable.StartInfo(["server", "--data-dir", dataDir, "--https-port", LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments]);
 
         var process = Process.Start(info)!;
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

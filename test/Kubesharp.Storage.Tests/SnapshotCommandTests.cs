@@ -137,7 +137,7 @@ public sealed class SnapshotCommandTests : IDisposable
 
         // The original etcd is gone; the snapshot becomes a new one-member cluster in another data directory.
         var restoredData = Path.Combine(_directory.Path, "restored");
-        var peerPort = FreePort();
+        var peerPort = LoopbackPort.Free();
         var restore = await RunAsync(
             "datastore", "snapshot", "restore", Path.Combine(data, "server", "db", "snapshots", row[0]),
             "--data-dir", restoredData, "--etcd-peer-url", $"http://127.0.0.1:{peerPort}");
@@ -175,12 +175,5 @@ public sealed class SnapshotCommandTests : IDisposable
         {
             await Task.Delay(20, deadline.Token);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

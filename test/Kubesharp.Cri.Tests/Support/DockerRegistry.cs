@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
+using Kubesharp.Storage.Tests;
 
 namespace Kubesharp.Cri.Tests.Support;
 
@@ -35,7 +35,7 @@ public sealed class DockerRegistry : IAsyncDisposable
     public static async Task<DockerRegistry> StartAsync(string? htpasswd, CancellationToken cancellationToken = default)
     {
         var directory = Directory.CreateTempSubdirectory("ks-registry-");
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var config = Path.Combine(directory.FullName, "config.yml");
         var auth = "";
         if (htpasswd is not null)
@@ -98,12 +98,5 @@ public sealed class DockerRegistry : IAsyncDisposable
         await process.WaitForExitAsync();
         process.Dispose();
         directory.Delete(recursive: true);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

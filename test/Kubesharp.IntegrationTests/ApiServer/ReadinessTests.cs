@@ -1,13 +1,14 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
 using Kubesharp.Api;
-using Kubesharp.ApiServer;
 using Kubesharp.ApiServer.Discovery;
-using Kubesharp.Storage;
+using Kubesharp.ApiServer;
 using Kubesharp.Storage.Sqlite;
 using Kubesharp.Storage.Tests.Etcd;
+using Kubesharp.Storage.Tests;
+using Kubesharp.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kubesharp.IntegrationTests.ApiServer;
@@ -83,7 +84,7 @@ public sealed class ReadinessTests : IAsyncLifetime
         _store = null;
 
         // Requests start before the server does: clients from the certificates the first start left, a port chosen up front.
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(_dataDir, "server", "tls", "ca.crt")));
         using (var admin = X509Certificate2.CreateFromPemFile(Path.Combine(_dataDir, "server", "tls", "client-admin.crt"), Path.Combine(_dataDir, "server", "tls", "client-admin.key")))
         {
@@ -297,12 +298,6 @@ public sealed class ReadinessTests : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The test's store: the SQLite file, or the etcd server the test started.</summary>
     private async Task<IStore> OpenStoreAsync() => _etcd is not null

@@ -12,7 +12,7 @@ public sealed class EtcdFailoverTests(EtcdServer etcd) : IClassFixture<EtcdServe
     public async Task Open_FirstMemberRefusesConnections_ReadsAndWritesGoToTheNextMember()
     {
         // A port that was free a moment ago: nothing listens there, so connecting is refused.
-        var refused = $"127.0.0.1:{EtcdServer.FreePort()}";
+        var refused = $"127.0.0.1:{LoopbackPort.Free()}";
         var options = new EtcdStoreOptions { Endpoints = [refused, etcd.Endpoint], RequestTimeout = TimeSpan.FromSeconds(15) };
 
         await using var store = await EtcdStore.OpenAsync(options, default);
@@ -29,7 +29,7 @@ public sealed class EtcdFailoverTests(EtcdServer etcd) : IClassFixture<EtcdServe
     {
         var options = new EtcdStoreOptions
         {
-            Endpoints = [$"127.0.0.1:{EtcdServer.FreePort()}", $"127.0.0.1:{EtcdServer.FreePort()}"],
+            Endpoints = [$"127.0.0.1:{LoopbackPort.Free()}", $"127.0.0.1:{LoopbackPort.Free()}"],
             RequestTimeout = TimeSpan.FromSeconds(15),
         };
 

@@ -62,8 +62,8 @@ public sealed class EtcdServer : IAsyncLifetime
             throw new InvalidOperationException($"{Executable} is missing: install the etcd-server package");
         }
 
-        var client = FreePort();
-        var peer = _peerPort ?? FreePort();
+        var client = LoopbackPort.Free();
+        var peer = _peerPort ?? LoopbackPort.Free();
         Endpoint = $"127.0.0.1:{client}";
         var start = new ProcessStartInfo(Executable)
         {
@@ -144,12 +144,5 @@ public sealed class EtcdServer : IAsyncLifetime
         {
             Directory.Delete(_directory, recursive: true);
         }
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
