@@ -19,6 +19,9 @@ namespace Kubesharp.Client;
 public sealed class ResourceClient<T>
     where T : class, IKubernetesObject, IKubernetesKind
 {
+    /// <summary>A watch's read buffer, from the shared pool; an event larger than it grows it.</summary>
+    private const int BufferBytes = 64 * 1024;
+
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
     private readonly KubernetesClient client;
     private readonly string? accept;
@@ -185,7 +188,7 @@ public sealed class ResourceClient<T>
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
             try
             {
                 int start = 0, end = 0;
@@ -222,6 +225,16 @@ public sealed class ResourceClient<T>
                     int read;
                     try
                     {
+                        if (end == 0)
+                        {
+                            // Nothing is pending: wait for the next event with a zero-byte read and without a buffer, so
+                            // that an idle watch (a server holds one per informer) keeps none of the pool's 64 kB.
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = [];
+                            await stream.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                            buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+                        }
+
                         read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken).ConfigureAwait(false);
                     }
                     catch (IOException) when (!cancellationToken.IsCancellationRequested)
@@ -250,7 +263,10 @@ public sealed class ResourceClient<T>
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                if (buffer.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
         }
     }

@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Errors;
@@ -124,6 +126,46 @@ public sealed class InProcessTransportTests(TestServer server) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InProcessHandler_IdleWatch_WaitsWithAZeroByteRead()
+    {
+        var (certificatePem, keyPem) = ComponentIdentities.Issue(server.Host.Certificates, ComponentIdentities.ControllerManager, TimeProvider.System);
+        using var certificate = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+        var reads = new ConcurrentQueue<int>();
+        using var client = new KubernetesClient(
+            new KubernetesClientOptions { Server = server.Host.Url },
+            new ReadRecordingHandler(server.Host.CreateInProcessHandler(certificate), reads));
+        var configMaps = client.Resource<ConfigMap>();
+        var start = await configMaps.ListAsync(ns);
+        using var stop = new CancellationTokenSource(Bound);
+        await using var events = configMaps.WatchAsync(ns, new ListOptions { ResourceVersion = start.ResourceVersion }, stop.Token).GetAsyncEnumerator(stop.Token);
+
+        var first = events.MoveNextAsync();
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", $$$"""{"metadata":{"name":"one"}}""")).Status);
+        Assert.True(await first);
+        Assert.Equal("one", events.Current.Object.Metadata!.Name);
+
+        // Asked for the next event with nothing pending, the watch waits on a read of no bytes: it holds no buffer.
+        var readsBefore = reads.Count;
+        var second = events.MoveNextAsync();
+        using (var wait = new CancellationTokenSource(Bound))
+        {
+            while (reads.Count == readsBefore)
+            {
+                await Task.Delay(10, wait.Token);
+            }
+        }
+
+        Assert.Equal(0, reads.Last());
+        Assert.False(second.IsCompleted);
+
+        // The next event wakes it, and is read whole.
+        Assert.Equal(HttpStatusCode.Created, (await server.PostAsync($"/api/v1/namespaces/{ns}/configmaps", $$$"""{"metadata":{"name":"two"}}""")).Status);
+        Assert.True(await second);
+        Assert.Equal((WatchEventType.Added, "two"), (events.Current.Type, events.Current.Object.Metadata!.Name));
+        Assert.Contains(reads.Skip(readsBefore), length => length > 0);
+    }
+
+    [Fact]
     public async Task InProcessHandler_WatchCancelled_ServerSideWatchEnds()
     {
         using var client = ControllerManager();
@@ -203,5 +245,72 @@ public sealed class InProcessTransportTests(TestServer server) : IAsyncLifetime
         }
 
         return count;
+    }
+
+    /// <summary>Hands each response body through a <see cref="ReadRecordingStream"/>.</summary>
+    private sealed class ReadRecordingHandler(HttpMessageHandler inner, ConcurrentQueue<int> reads) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken);
+            var original = response.Content;
+            var recorded = new StreamContent(new ReadRecordingStream(await original.ReadAsStreamAsync(cancellationToken), reads));
+            foreach (var header in original.Headers)
+            {
+                recorded.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+
+            response.Content = recorded;
+            return response;
+        }
+    }
+
+    /// <summary>Records the size of the buffer each read of the body is given.</summary>
+    private sealed class ReadRecordingStream(Stream inner, ConcurrentQueue<int> reads) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            reads.Enqueue(buffer.Length);
+            return inner.ReadAsync(buffer, cancellationToken);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }
