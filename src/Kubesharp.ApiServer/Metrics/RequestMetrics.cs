@@ -35,20 +35,18 @@ internal sealed class RequestMetrics(ApiServerMetrics metrics, ResourceRegistry 
     public void Finished(HttpContext context, long startedTimestamp)
     {
         var info = context.Features.Get<RequestInfo>();
-        if (info is null)
-        {
-            // Refused before the pipeline resolved it (no credentials, a malformed target): labelled from the URL alone.
-            info = RequestInfo.Resolve(context.Request, context.Request.Path.Value ?? "/");
-        }
-        else if (info.IsResourceRequest && info.IsLongRunning)
-        {
-            Track(context, info, -1);
-        }
-
+        var tracked = info is { IsResourceRequest: true, IsLongRunning: true };
+        // Refused before the pipeline resolved it (no credentials, a malformed target): labelled from the URL alone.
+        info ??= RequestInfo.Resolve(context.Request, context.Request.Path.Value ?? "/");
         var key = Key(context, info, context.Response.StatusCode);
         var series = metrics.Request(key);
         series.Total.Inc();
         series.Duration.Observe(Stopwatch.GetElapsedTime(startedTimestamp).TotalSeconds);
+        // Counted before it leaves the running gauge: a scrape that no longer sees the request running sees it counted.
+        if (tracked)
+        {
+            Track(context, info, -1);
+        }
     }
 
     private void Track(HttpContext context, RequestInfo info, int delta)
