@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Kubesharp.ApiMachinery;
 using Kubesharp.ApiMachinery.Discovery;
 using Kubesharp.ApiMachinery.Errors;
@@ -363,7 +364,8 @@ public sealed class ResourceClient<T>
 
     internal static ObjectList<T> ReadList(ReadOnlySpan<byte> json)
     {
-        var info = KubernetesJson.ReadTypeInfo<T>();
+        // Taken at the first item: an empty list (most kinds, when a process starts) builds no metadata for its kind.
+        JsonTypeInfo<T>? info = null;
         var reader = new Utf8JsonReader(json);
         var items = new List<T>();
         List<UndecodableObject>? undecodable = null;
@@ -391,7 +393,7 @@ public sealed class ResourceClient<T>
                         var itemStart = reader;
                         try
                         {
-                            items.Add(JsonSerializer.Deserialize(ref reader, info)!);
+                            items.Add(JsonSerializer.Deserialize(ref reader, info ??= KubernetesJson.ReadTypeInfo<T>())!);
                         }
                         catch (Exception e) when (UndecodableObject.IsDecodingFailure(e))
                         {

@@ -1,7 +1,10 @@
 using System.Text;
 using Kubesharp.Api.Apps.V1;
 using Kubesharp.Api.Core.V1;
+using Kubesharp.ApiMachinery;
 using Kubesharp.ApiMachinery.Errors;
+using Kubesharp.ApiMachinery.Meta.V1;
+using Kubesharp.ApiMachinery.Schema;
 
 namespace Kubesharp.Client.Tests;
 
@@ -39,6 +42,18 @@ public sealed class ResourceClientTests
         Assert.Equal(["a", "b"], list.Items.Select(p => p.Metadata!.Name));
         Assert.Equal("42", list.ResourceVersion);
         Assert.Equal("abc", list.Continue);
+    }
+
+    [Fact]
+    public void ReadList_Empty_BuildsNoMetadataForItsKind()
+    {
+        // Building a kind's JSON metadata is much of a process's start; most kinds a starting process lists are empty.
+        var list = ResourceClient<KindWithoutMetadata>.ReadList("""{"kind":"WidgetList","metadata":{"resourceVersion":"5"},"items":[]}"""u8);
+
+        Assert.Empty(list.Items);
+        Assert.Equal("5", list.ResourceVersion);
+        // The kind really has none: an item of it needs it and fails.
+        Assert.ThrowsAny<Exception>(() => ResourceClient<KindWithoutMetadata>.ReadList("""{"items":[{"metadata":{"name":"a"}}]}"""u8));
     }
 
     [Fact]
@@ -83,5 +98,17 @@ public sealed class ResourceClientTests
         copy.Metadata!.Labels!["k"] = "changed";
 
         Assert.Equal("v", pod.Metadata.Labels["k"]);
+    }
+
+    /// <summary>A kind the client's JSON contexts do not hold.</summary>
+    private sealed class KindWithoutMetadata : IKubernetesObject, IKubernetesKind
+    {
+        public static GroupVersionKind GroupVersionKind { get; } = new("example.com", "v1", "Widget");
+
+        public string? ApiVersion { get; set; }
+
+        public string? Kind { get; set; }
+
+        public ObjectMeta? Metadata { get; set; }
     }
 }
