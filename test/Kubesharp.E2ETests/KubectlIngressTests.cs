@@ -79,8 +79,17 @@ public sealed class KubectlIngressTests : IAsyncLifetime
                 ready: true
             """, null)).Ok();
 
-        var classes = (await kubectl.RunAsync("get", "ingressclass", "kubesharp", "-o", "jsonpath={.spec.controller} {.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class}")).Ok();
-        Assert.Equal("kubesharp.io/ingress-controller true", classes.Output);
+        // The ingress proxy makes its default class once it runs, which it begins after the server has said it is ready
+        // (as k3s's ingress controller comes after its server).
+        Task<Kubectl.Result> DefaultClassAsync() => kubectl.RunAsync("get", "ingressclass", "kubesharp", "-o", "jsonpath={.spec.controller} {.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class}");
+        var classes = await DefaultClassAsync();
+        for (var attempt = 0; attempt < 300 && classes.ExitCode != 0; attempt++)
+        {
+            await Task.Delay(50);
+            classes = await DefaultClassAsync();
+        }
+
+        Assert.Equal("kubesharp.io/ingress-controller true", classes.Ok().Output);
 
         (await kubectl.RunAsync("create", "ingress", "web", "--rule=web.test/*=web:80")).Ok();
         Assert.Equal("kubesharp", (await kubectl.RunAsync("get", "ingress", "web", "-o", "jsonpath={.spec.ingressClassName}")).Ok().Output);

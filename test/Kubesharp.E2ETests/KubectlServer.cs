@@ -68,8 +68,11 @@ public sealed class KubectlServer : IAsyncLifetime
         }
     }
 
-    /// <summary>Starts <c>kubesharp server</c> with <paramref name="arguments"/> and waits until it says it is ready.</summary>
-    public static async Task<Process> StartAsync(string dataDir, IEnumerable<string> arguments)
+    /// <summary>
+    /// Starts <c>kubesharp server</c> with <paramref name="arguments"/> and waits until it says it is ready; each line of
+    /// its standard output goes to <paramref name="output"/> too, in order, while it runs.
+    /// </summary>
+    public static async Task<Process> StartAsync(string dataDir, IEnumerable<string> arguments, System.Collections.Concurrent.ConcurrentQueue<string>? output = null)
     {
         var info = KubesharpExecutable.StartInfo(["server", "--data-dir", dataDir, "--https-port", LoopbackPort.Free().ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments]);
 
@@ -78,6 +81,11 @@ public sealed class KubectlServer : IAsyncLifetime
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is not null)
+            {
+                output?.Enqueue(e.Data);
+            }
+
             if (e.Data?.Contains("ready at", StringComparison.Ordinal) == true)
             {
                 ready.TrySetResult();

@@ -572,11 +572,13 @@ internal static partial class ServerCommand
             ? Kubesharp.Volumes.LocalPathStorageClass.EnsureAsync(client, TimeProvider.System, e => LogLocalStorageFailed(loggerFactory.CreateLogger("Kubesharp.Volumes.LocalPathStorageClass"), e.Message), stop.Token)
             : RemoveDisabledAsync(() => Kubesharp.Volumes.LocalPathStorageClass.RemoveAsync(client, stop.Token), loggerFactory);
         var clusterServices = RunClusterServicesAsync(client, roles, new IPEndPoint(options.AdvertiseAddress ?? options.BindAddress, server.Url.Port), loggerFactory, stop.Token);
-        // The add-ons' manifests and the ingress proxy (a process of its own) are not part of the node's start, which is
-        // what a user waits for: they begin once the node is up (or failed), rather than beside it on the same cores.
-        var nodeStarted = agent?.Kubelet.Ready ?? Task.CompletedTask;
-        var addons = AfterAsync(nodeStarted, () => new Kubesharp.Addons.AddonDeployer(client, options.DataDir, roles.Disabled, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Addons.AddonDeployer>()).RunAsync(stop.Token), stop.Token);
-        var ingress = AfterAsync(nodeStarted, () => RunIngressAsync(server.KubeconfigPath, roles.Ingress, roles.LogArguments, loggerFactory, stop.Token), stop.Token);
+        // The add-ons' manifests and the ingress proxy (a process of its own) are not part of the node's start or the
+        // server's readiness, which are what a user waits for: they begin once the node is up (or failed) and the server
+        // has said whether it is ready, rather than beside them on the same cores.
+        var componentsSettled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var startedUp = Task.WhenAll(agent?.Kubelet.Ready ?? Task.CompletedTask, componentsSettled.Task);
+        var addons = AfterAsync(startedUp, () => new Kubesharp.Addons.AddonDeployer(client, options.DataDir, roles.Disabled, TimeProvider.System, loggerFactory.CreateLogger<Kubesharp.Addons.AddonDeployer>()).RunAsync(stop.Token), stop.Token);
+        var ingress = AfterAsync(startedUp, () => RunIngressAsync(server.KubeconfigPath, roles.Ingress, roles.LogArguments, loggerFactory, stop.Token), stop.Token);
         // One scheduler binds at a time across the servers of a cluster: the holder of the kube-system/kube-scheduler Lease.
         var scheduler = roles.Scheduler
             ? RunSchedulerAsync(schedulerClient, controllerOptions.Identity!, componentSync.Track("scheduler"), loggerFactory, stop.Token)
@@ -621,6 +623,7 @@ internal static partial class ServerCommand
                 """).ConfigureAwait(false);
         }
 
+        componentsSettled.TrySetResult();
         try
         {
             // Start-up's garbage goes as soon as the server is quiet, rather than at the first idle check.

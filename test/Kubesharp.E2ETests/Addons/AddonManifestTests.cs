@@ -22,11 +22,18 @@ public sealed class AddonManifestTests : IDisposable
         await File.WriteAllTextAsync(Path.Combine(Manifests, "skipped.yaml"), ConfigMaps(("addon-skipped", "x")));
         await File.WriteAllTextAsync(Path.Combine(Manifests, "skipped.yaml.skip"), "");
         await File.WriteAllTextAsync(Path.Combine(Manifests, "extra.yaml"), ConfigMaps(("addon-extra", "x")));
-        var server = await KubectlServer.StartAsync(dataDir, ["--disable-agent", "--disable", "local-storage", "--disable", "extra"]);
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var server = await KubectlServer.StartAsync(dataDir, ["--disable-agent", "--disable", "local-storage", "--disable", "extra"], output);
         try
         {
             // Applied at start, into kube-system, marked with its file and the add-on manager.
             await WaitForAsync(async () => await ValueAsync("addon-demo") == "one", "addon-demo applied");
+            // Only once the server has said it is ready: add-ons do not compete with its start.
+            await WaitForAsync(() => Task.FromResult(output.Any(l => l.Contains("Applied add-on manifest demo.yaml", StringComparison.Ordinal))), "the applied manifest's log line");
+            var lines = output.ToList();
+            Assert.True(
+                lines.FindIndex(l => l.Contains("ready at", StringComparison.Ordinal)) < lines.FindIndex(l => l.Contains("Applied add-on manifest demo.yaml", StringComparison.Ordinal)),
+                "an add-on was applied before the server said it was ready:\n" + string.Join('\n', lines));
             var marks = (await KubectlAsync("get", "configmap", "addon-demo", "-n", "kube-system", "-o",
                 "jsonpath={.metadata.labels.app\\.kubernetes\\.io/managed-by} {.metadata.annotations.addons\\.kubesharp\\.io/source} {.metadata.managedFields[*].manager}")).Ok().Output;
             Assert.Equal("kubesharp-addons demo.yaml kubesharp-addons", marks.Trim());
