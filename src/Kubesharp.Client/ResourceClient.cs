@@ -189,7 +189,8 @@ public sealed class ResourceClient<T>
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+            // Rented once bytes are there (see the zero-byte read below), which at the start they are not.
+            byte[] buffer = [];
             try
             {
                 int start = 0, end = 0;
@@ -215,7 +216,7 @@ public sealed class ResourceClient<T>
                         start = 0;
                     }
 
-                    if (end == buffer.Length)
+                    if (end > 0 && end == buffer.Length)
                     {
                         var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
                         Buffer.BlockCopy(buffer, 0, larger, 0, end);
@@ -230,8 +231,12 @@ public sealed class ResourceClient<T>
                         {
                             // Nothing is pending: wait for the next event with a zero-byte read and without a buffer, so
                             // that an idle watch (a server holds one per informer) keeps none of the pool's 64 kB.
-                            ArrayPool<byte>.Shared.Return(buffer);
-                            buffer = [];
+                            if (buffer.Length > 0)
+                            {
+                                ArrayPool<byte>.Shared.Return(buffer);
+                                buffer = [];
+                            }
+
                             await stream.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
                             buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
                         }
