@@ -9,6 +9,9 @@ public sealed class MicroTimeJsonConverter : JsonConverter<DateTimeOffset>
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         TimeJsonConverter.ReadTimestamp(ref reader);
 
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(Rfc3339.FormatMicroTime(value));
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+    {
+        Span<byte> text = stackalloc byte[Rfc3339.MicroTimeLength];
+        writer.WriteStringValue(text[..Rfc3339.FormatMicroTime(value, text)]);
+    }
 }

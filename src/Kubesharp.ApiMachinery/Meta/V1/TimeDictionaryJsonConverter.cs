@@ -27,9 +27,10 @@ public sealed class TimeDictionaryJsonConverter : JsonConverter<Dictionary<strin
     public override void Write(Utf8JsonWriter writer, Dictionary<string, DateTimeOffset> value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
+        Span<byte> text = stackalloc byte[Rfc3339.TimeLength];
         foreach (var (key, time) in value)
         {
-            writer.WriteString(key, Rfc3339.FormatTime(time));
+            writer.WriteString(key, text[..Rfc3339.FormatTime(time, text)]);
         }
 
         writer.WriteEndObject();

@@ -9,8 +9,11 @@ public sealed class TimeJsonConverter : JsonConverter<DateTimeOffset>
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         ReadTimestamp(ref reader);
 
-    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(Rfc3339.FormatTime(value));
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options)
+    {
+        Span<byte> text = stackalloc byte[Rfc3339.TimeLength];
+        writer.WriteStringValue(text[..Rfc3339.FormatTime(value, text)]);
+    }
 
     internal static DateTimeOffset ReadTimestamp(ref Utf8JsonReader reader)
     {
@@ -19,7 +22,14 @@ public sealed class TimeJsonConverter : JsonConverter<DateTimeOffset>
             throw new JsonException($"a timestamp must be a string, not {reader.TokenType}");
         }
 
-        var text = reader.GetString()!;
-        return Rfc3339.TryParse(text, out var value) ? value : throw new JsonException($"parsing time \"{text}\" as RFC 3339 failed");
+        // A timestamp is plain ASCII: its bytes are read where they lie unless the JSON escaped them or split them over buffers.
+        if (!reader.HasValueSequence && !reader.ValueIsEscaped
+            ? Rfc3339.TryParse(reader.ValueSpan, out var value)
+            : Rfc3339.TryParse(reader.GetString(), out value))
+        {
+            return value;
+        }
+
+        throw new JsonException($"parsing time \"{reader.GetString()}\" as RFC 3339 failed");
     }
 }
