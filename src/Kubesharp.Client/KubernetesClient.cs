@@ -185,7 +185,10 @@ public sealed class KubernetesClient : IDisposable
         return System.Text.Json.Nodes.JsonNode.Parse(answer) as System.Text.Json.Nodes.JsonObject;
     }
 
-    /// <summary>Sends a request; a non-success answer becomes a StatusException.</summary>
+    /// <summary>
+    /// Sends a request; a non-success answer becomes a StatusException, except 304, which only a request that named
+    /// what it holds (If-None-Match) gets back.
+    /// </summary>
     internal async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, bool streaming, CancellationToken cancellationToken)
     {
         HttpResponseMessage response;
@@ -207,7 +210,7 @@ public sealed class KubernetesClient : IDisposable
             }
         }
 
-        if (response.IsSuccessStatusCode)
+        if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.NotModified)
         {
             return response;
         }

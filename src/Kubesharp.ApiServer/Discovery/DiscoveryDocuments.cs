@@ -16,8 +16,8 @@ internal sealed class DiscoveryDocuments
 
     private readonly IReadOnlyList<ApiResource> _resources;
     private readonly List<(string Group, List<string> Versions)> _groups = [];
-    private readonly Lazy<byte[]> _aggregatedCore;
-    private readonly Lazy<byte[]> _aggregatedGroups;
+    private readonly Lazy<TaggedDocument> _aggregatedCore;
+    private readonly Lazy<TaggedDocument> _aggregatedGroups;
     private readonly Lazy<byte[]> _groupList;
     private readonly HashSet<(string Group, string Version)> _stale = [];
 
@@ -50,14 +50,16 @@ internal sealed class DiscoveryDocuments
             versions.Sort(CompareVersions);
         }
 
-        _aggregatedCore = new(() => Bytes(Aggregated(_groups.Where(g => g.Group.Length == 0))));
-        _aggregatedGroups = new(() => Bytes(Aggregated(_groups.Where(g => g.Group.Length > 0))));
+        _aggregatedCore = new(() => TaggedDocument.Of(Bytes(Aggregated(_groups.Where(g => g.Group.Length == 0)))));
+        _aggregatedGroups = new(() => TaggedDocument.Of(Bytes(Aggregated(_groups.Where(g => g.Group.Length > 0)))));
         _groupList = new(() => Bytes(GroupList()));
     }
 
-    public byte[] AggregatedCore => _aggregatedCore.Value;
+    /// <summary>The aggregated list of the core group (GET /api).</summary>
+    public TaggedDocument AggregatedCore => _aggregatedCore.Value;
 
-    public byte[] AggregatedGroups => _aggregatedGroups.Value;
+    /// <summary>The aggregated list of the named groups (GET /apis).</summary>
+    public TaggedDocument AggregatedGroups => _aggregatedGroups.Value;
 
     public byte[] ApiGroupList => _groupList.Value;
 
@@ -282,4 +284,13 @@ internal sealed class DiscoveryDocuments
     private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray());
 
     private static byte[] Bytes(JsonNode node) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(node, Caching.StoredJsonContext.Default.JsonNode);
+
+    /// <summary>
+    /// A served document with its entity tag (a quoted hash of its bytes), as upstream serves aggregated discovery: a
+    /// client that sends the tag back in If-None-Match while the document is the same gets 304 and no body.
+    /// </summary>
+    internal sealed record TaggedDocument(byte[] Body, string ETag)
+    {
+        public static TaggedDocument Of(byte[] body) => new(body, $"\"{Convert.ToHexString(SHA256.HashData(body))}\"");
+    }
 }

@@ -291,7 +291,7 @@ internal sealed partial class RequestHandler
                 {
                     if (WantsAggregated(context))
                     {
-                        await JsonResponses.WriteRawAsync(context, 200, CurrentDiscovery(out _).AggregatedCore, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
+                        await WriteAggregatedDiscoveryAsync(context, CurrentDiscovery(out _).AggregatedCore).ConfigureAwait(false);
                     }
                     else
                     {
@@ -319,7 +319,7 @@ internal sealed partial class RequestHandler
                 {
                     if (WantsAggregated(context))
                     {
-                        await JsonResponses.WriteRawAsync(context, 200, CurrentDiscovery(out _).AggregatedGroups, DiscoveryDocuments.AggregatedContentType).ConfigureAwait(false);
+                        await WriteAggregatedDiscoveryAsync(context, CurrentDiscovery(out _).AggregatedGroups).ConfigureAwait(false);
                     }
                     else
                     {
@@ -459,6 +459,19 @@ internal sealed partial class RequestHandler
         }
 
         await _resources.HandleAsync(context, request).ConfigureAwait(false);
+    }
+
+    /// <summary>An aggregated discovery list with its entity tag; 304 without a body when the client holds the same list.</summary>
+    private static Task WriteAggregatedDiscoveryAsync(HttpContext context, DiscoveryDocuments.TaggedDocument document)
+    {
+        context.Response.Headers.ETag = document.ETag;
+        if (context.Request.Headers.IfNoneMatch.ToString() == document.ETag)
+        {
+            context.Response.StatusCode = StatusCodes.Status304NotModified;
+            return Task.CompletedTask;
+        }
+
+        return JsonResponses.WriteRawAsync(context, 200, document.Body, DiscoveryDocuments.AggregatedContentType);
     }
 
     /// <summary>
