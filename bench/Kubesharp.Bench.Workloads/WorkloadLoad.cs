@@ -164,7 +164,7 @@ internal sealed class WorkloadLoad(KubernetesClient client)
 
     /// <summary>Sets a new image on the object's template (retrying on conflict); returns the new generation.</summary>
     private static async Task<long> UpdateImageAsync<T>(ResourceClient<T> resource, string name, Func<T, PodTemplateSpec> template, CancellationToken cancellationToken)
-        where T : class, IKubernetesObject, IKubernetesKind
+        where T : class, IKubernetesObject, IKubernetesKind, new()
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -197,7 +197,7 @@ internal sealed class WorkloadLoad(KubernetesClient client)
 
     /// <summary>Deletes the workload with its pods in the background and waits until no pod is left in the namespace.</summary>
     private async Task DeleteAsync<T>(ResourceClient<T> resource, string name, CancellationToken cancellationToken)
-        where T : class, IKubernetesObject, IKubernetesKind
+        where T : class, IKubernetesObject, IKubernetesKind, new()
     {
         await resource.DeleteAsync(Namespace, name, new DeleteOptions { PropagationPolicy = "Background" }, cancellationToken);
         var pods = client.Resource<Pod>();

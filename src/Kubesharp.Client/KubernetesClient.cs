@@ -98,7 +98,7 @@ public sealed class KubernetesClient : IDisposable
 
     /// <summary>The typed client of a kind, resolved through the API catalog.</summary>
     public ResourceClient<T> Resource<T>()
-        where T : class, IKubernetesObject, IKubernetesKind =>
+        where T : class, IKubernetesObject, IKubernetesKind, new() =>
         (ResourceClient<T>)resourceClients.GetOrAdd(typeof(T), _ => new ResourceClient<T>(this, ResourceFor<T>()));
 
     /// <summary>

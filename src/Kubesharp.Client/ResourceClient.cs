@@ -18,7 +18,7 @@ namespace Kubesharp.Client;
 /// resources and mean "all namespaces" when null on list and watch.
 /// </summary>
 public sealed class ResourceClient<T>
-    where T : class, IKubernetesObject, IKubernetesKind
+    where T : class, IKubernetesObject, IKubernetesKind, new()
 {
     /// <summary>A watch's read buffer, from the shared pool; an event larger than it grows it.</summary>
     private const int BufferBytes = 64 * 1024;
@@ -423,6 +423,33 @@ public sealed class ResourceClient<T>
     /// <summary>An instance already held for the object whose JSON this is, or null to decode it.</summary>
     internal delegate T? HeldObject(ReadOnlySpan<byte> json);
 
+    /// <summary>
+    /// A bookmark's object: an empty object of the kind with the bookmark's metadata (its resourceVersion and the
+    /// initial-events-end annotation are all it carries). Read through the kind's JSON metadata instead, the first
+    /// bookmark of every watched kind would build that metadata, the kind's whole type graph, objects or not.
+    /// </summary>
+    private static T ReadBookmark(ReadOnlySpan<byte> obj)
+    {
+        var reader = new Utf8JsonReader(obj);
+        reader.Read();
+        var bookmark = new T();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var metadata = reader.ValueTextEquals("metadata"u8);
+            reader.Read();
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            if (metadata && reader.TokenType == JsonTokenType.EndObject)
+            {
+                bookmark.Metadata = KubernetesJson.Deserialize<ObjectMeta>(obj[start..(int)reader.BytesConsumed]);
+            }
+        }
+
+        bookmark.ApiVersion = T.GroupVersionKind.ApiVersion;
+        bookmark.Kind = T.GroupVersionKind.Kind;
+        return bookmark;
+    }
+
     internal static WatchEvent<T>? ParseEvent(byte[] buffer, int offset, int count, HeldObject? held = null)
     {
         var span = buffer.AsSpan(offset, count);
@@ -471,7 +498,12 @@ public sealed class ResourceClient<T>
             "ERROR" => throw KubernetesJson.ToException(500, obj),
             _ => throw new JsonException($"unknown watch event type {type}"),
         };
-        if (eventType is not WatchEventType.Bookmark && held?.Invoke(obj) is { } known)
+        if (eventType is WatchEventType.Bookmark)
+        {
+            return new WatchEvent<T>(eventType, ReadBookmark(obj));
+        }
+
+        if (held?.Invoke(obj) is { } known)
         {
             return new WatchEvent<T>(eventType, known) { Held = true };
         }

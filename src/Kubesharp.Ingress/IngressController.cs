@@ -124,7 +124,7 @@ public sealed partial class IngressController : IAsyncDisposable
     }
 
     private void Watch<T>(SharedInformer<T> informer)
-        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind =>
+        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind, new() =>
         informer.AddEventHandler(onAdd: _ => Changed(), onUpdate: (_, _) => Changed(), onDelete: _ => Changed());
 
     private void Changed() => changes.Notify();

@@ -57,6 +57,23 @@ public sealed class ResourceClientTests
     }
 
     [Fact]
+    public void ParseEvent_Bookmark_BuildsNoMetadataForItsKind()
+    {
+        // Every informer's watch gets bookmarks, kinds without objects too: a bookmark reads only its metadata.
+        var line = Encoding.UTF8.GetBytes("""{"type":"BOOKMARK","object":{"kind":"Widget","apiVersion":"example.com/v1","metadata":{"resourceVersion":"12","annotations":{"k8s.io/initial-events-end":"true"}}}}""");
+
+        var e = ResourceClient<KindWithoutMetadata>.ParseEvent(line, 0, line.Length);
+
+        Assert.Equal(WatchEventType.Bookmark, e!.Type);
+        Assert.Equal("12", e.Object.Metadata!.ResourceVersion);
+        Assert.Equal("true", e.Object.Metadata.Annotations!["k8s.io/initial-events-end"]);
+        Assert.Equal(("example.com/v1", "Widget"), (e.Object.ApiVersion, e.Object.Kind));
+        // The kind really has none: any other event of it needs it and fails.
+        var modified = Encoding.UTF8.GetBytes("""{"type":"MODIFIED","object":{"metadata":{"name":"a","resourceVersion":"13"}}}""");
+        Assert.ThrowsAny<Exception>(() => ResourceClient<KindWithoutMetadata>.ParseEvent(modified, 0, modified.Length));
+    }
+
+    [Fact]
     public void ParseEvent_ObjectBeforeType_Typed()
     {
         var line = Encoding.UTF8.GetBytes("""{"object":{"metadata":{"name":"a","resourceVersion":"9"}},"type":"MODIFIED"}""");

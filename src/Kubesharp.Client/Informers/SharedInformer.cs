@@ -12,7 +12,7 @@ namespace Kubesharp.Client.Informers;
 /// (as if absent) and logged once per resourceVersion; it never stops the list or the watch.
 /// </summary>
 public sealed partial class SharedInformer<T>
-    where T : class, IKubernetesObject, IKubernetesKind
+    where T : class, IKubernetesObject, IKubernetesKind, new()
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 

@@ -34,14 +34,14 @@ public sealed class SharedInformerFactory : IAsyncDisposable
     public bool TrimManagedFields { get; init; }
 
     public SharedInformer<T> Informer<T>()
-        where T : class, IKubernetesObject, IKubernetesKind => Informer<T>(null);
+        where T : class, IKubernetesObject, IKubernetesKind, new() => Informer<T>(null);
 
     /// <summary>
     /// The informer of the objects of a kind that a field selector picks (e.g. <c>metadata.name=kube-root-ca.crt</c>),
     /// shared by the controllers that ask for the same selector: only those objects are listed, watched and held.
     /// </summary>
     public SharedInformer<T> Informer<T>(string? fieldSelector)
-        where T : class, IKubernetesObject, IKubernetesKind
+        where T : class, IKubernetesObject, IKubernetesKind, new()
     {
         var entry = informers.GetOrAdd((typeof(T), fieldSelector), _ =>
         {
@@ -56,7 +56,7 @@ public sealed class SharedInformerFactory : IAsyncDisposable
     }
 
     public Lister<T> Lister<T>()
-        where T : class, IKubernetesObject, IKubernetesKind => Informer<T>().Lister;
+        where T : class, IKubernetesObject, IKubernetesKind, new() => Informer<T>().Lister;
 
     /// <summary>Starts informers not yet running; they stop on <paramref name="cancellationToken"/> or disposal.</summary>
     public void Start(CancellationToken cancellationToken)

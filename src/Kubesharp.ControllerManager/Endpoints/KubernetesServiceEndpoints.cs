@@ -270,7 +270,7 @@ public static class KubernetesServiceEndpoints
     }
 
     private static async Task EnsureAsync<T>(ResourceClient<T> resource, T desired, Func<T, T, bool> matches, Func<T, T, T> repair, CancellationToken cancellationToken)
-        where T : class, Kubesharp.ApiMachinery.IKubernetesObject, Kubesharp.ApiMachinery.IKubernetesKind
+        where T : class, Kubesharp.ApiMachinery.IKubernetesObject, Kubesharp.ApiMachinery.IKubernetesKind, new()
     {
         T current;
         try

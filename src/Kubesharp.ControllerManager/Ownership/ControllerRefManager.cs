@@ -21,7 +21,7 @@ internal static class ControllerRefManager
         IEnumerable<T> candidates,
         Func<CancellationToken, Task<bool>> canAdopt,
         CancellationToken cancellationToken)
-        where T : class, IKubernetesObject, IKubernetesKind
+        where T : class, IKubernetesObject, IKubernetesKind, new()
     {
         var claimed = new List<T>();
         bool? adoptionAllowed = null;
@@ -57,7 +57,7 @@ internal static class ControllerRefManager
     }
 
     private static async Task<T?> TryPatchAsync<T>(ResourceClient<T> client, ObjectMeta meta, List<OwnerReference> references, CancellationToken cancellationToken)
-        where T : class, IKubernetesObject, IKubernetesKind
+        where T : class, IKubernetesObject, IKubernetesKind, new()
     {
         try
         {

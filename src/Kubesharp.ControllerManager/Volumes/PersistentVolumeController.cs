@@ -414,7 +414,7 @@ internal sealed partial class PersistentVolumeController : IController, IReconci
         && (pod.Spec?.Volumes ?? []).Any(v => v.PersistentVolumeClaim?.ClaimName == claimName);
 
     private static async Task RemoveFinalizerAsync<T>(ResourceClient<T> client, ObjectMeta meta, string finalizer, CancellationToken cancellationToken)
-        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind
+        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind, new()
     {
         if (meta.Finalizers?.Contains(finalizer) != true)
         {

@@ -131,7 +131,7 @@ internal sealed partial class GatewayController : IDisposable
     }
 
     private void Watch<T>(SharedInformer<T> informer)
-        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind =>
+        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind, new() =>
         informer.AddEventHandler(onAdd: _ => Changed(), onUpdate: (_, _) => Changed(), onDelete: _ => Changed());
 
     private void Changed() => changes.Notify();

@@ -328,7 +328,7 @@ internal sealed class PodConfigBuilder
     }
 
     private async Task<T?> GetOptionalAsync<T>(string ns, string name, bool optional, string what, CancellationToken cancellationToken)
-        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind
+        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind, new()
     {
         try
         {

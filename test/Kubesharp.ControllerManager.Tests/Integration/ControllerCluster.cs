@@ -165,7 +165,7 @@ public sealed class ControllerCluster : IAsyncLifetime
     }
 
     public async Task<T?> TryGetAsync<T>(string? ns, string name)
-        where T : class, Kubesharp.ApiMachinery.IKubernetesObject, Kubesharp.ApiMachinery.IKubernetesKind
+        where T : class, Kubesharp.ApiMachinery.IKubernetesObject, Kubesharp.ApiMachinery.IKubernetesKind, new()
     {
         try
         {

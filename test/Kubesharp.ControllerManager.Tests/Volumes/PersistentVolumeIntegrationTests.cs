@@ -82,7 +82,7 @@ public sealed class PersistentVolumeIntegrationTests(VolumeCluster cluster) : IC
         ControllerCluster.EventuallyAsync(() => Volumes.GetAsync(null, name), condition, what);
 
     private async Task<bool> GoneAsync<T>(ResourceClient<T> client, string? ns, string name)
-        where T : class, IKubernetesObject, IKubernetesKind
+        where T : class, IKubernetesObject, IKubernetesKind, new()
     {
         try
         {
@@ -96,7 +96,7 @@ public sealed class PersistentVolumeIntegrationTests(VolumeCluster cluster) : IC
     }
 
     private Task WaitGoneAsync<T>(ResourceClient<T> client, string? ns, string name, string what)
-        where T : class, IKubernetesObject, IKubernetesKind =>
+        where T : class, IKubernetesObject, IKubernetesKind, new() =>
         ControllerCluster.EventuallyAsync(() => GoneAsync(client, ns, name), gone => gone, what);
 
     private async Task DeleteVolumesAsync(params string[] names)

@@ -264,7 +264,7 @@ public sealed class CsiEndToEndTests(NodeFixture fixture) : IAsyncLifetime, IDis
     private static string Sha256(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
 
     private static async Task<bool> GoneAsync<T>(ResourceClient<T> resource, string? ns, string name)
-        where T : class, IKubernetesObject, IKubernetesKind
+        where T : class, IKubernetesObject, IKubernetesKind, new()
     {
         try
         {
@@ -278,7 +278,7 @@ public sealed class CsiEndToEndTests(NodeFixture fixture) : IAsyncLifetime, IDis
     }
 
     private static async Task DeleteAsync<T>(ResourceClient<T> resource, string? ns, string name)
-        where T : class, IKubernetesObject, IKubernetesKind
+        where T : class, IKubernetesObject, IKubernetesKind, new()
     {
         try
         {

@@ -293,7 +293,7 @@ public sealed class PersistentVolumeEndToEndTests(NodeFixture fixture) : IAsyncL
     }
 
     private async Task WaitGoneAsync<T>(string? ns, string name)
-        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind
+        where T : class, ApiMachinery.IKubernetesObject, ApiMachinery.IKubernetesKind, new()
     {
         for (var i = 0; i < 480; i++)
         {

@@ -100,7 +100,7 @@ public sealed class ServiceAccountTokenEndToEndTests(ServiceNetworkFixture fixtu
     }
 
     private static async Task<T?> GetOrNullAsync<T>(ResourceClient<T> resource, string name, CancellationToken cancellationToken)
-        where T : class, Kubesharp.ApiMachinery.IKubernetesObject, Kubesharp.ApiMachinery.IKubernetesKind
+        where T : class, Kubesharp.ApiMachinery.IKubernetesObject, Kubesharp.ApiMachinery.IKubernetesKind, new()
     {
         try
         {
