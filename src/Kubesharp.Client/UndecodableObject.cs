@@ -41,12 +41,8 @@ public sealed record UndecodableObject(string Kind, string? Namespace, string Na
 
     /// <summary>An empty object of the type carrying this one's identity (name, namespace, uid, resourceVersion).</summary>
     public T StandIn<T>()
-        where T : class, ApiMachinery.IKubernetesObject
-    {
-        var obj = KubernetesJson.Deserialize<T>("{}"u8);
-        obj.Metadata = new ApiMachinery.Meta.V1.ObjectMeta { Namespace = Namespace, Name = Name, Uid = Uid, ResourceVersion = ResourceVersion };
-        return obj;
-    }
+        where T : class, ApiMachinery.IKubernetesObject, new() =>
+        new() { Metadata = new ApiMachinery.Meta.V1.ObjectMeta { Namespace = Namespace, Name = Name, Uid = Uid, ResourceVersion = ResourceVersion } };
 
     /// <summary>The decoding failures of a well-formed document whose values do not fit the type.</summary>
     internal static bool IsDecodingFailure(Exception error) =>

@@ -48,15 +48,13 @@ internal static class DashboardEndpoint
         }
 
         var headers = context.Response.Headers;
-        headers.ETag = asset.ETag;
         // Revalidated on every load: a new server binary brings new files under the same names.
         headers.CacheControl = "no-cache";
         headers.XContentTypeOptions = "nosniff";
         headers["Referrer-Policy"] = "no-referrer";
         headers.ContentSecurityPolicy = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-        if (context.Request.Headers.IfNoneMatch == asset.ETag)
+        if (EntityTags.AnswerNotModified(context, asset.ETag))
         {
-            context.Response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
 

@@ -73,10 +73,8 @@ public sealed class OpenApiEndpoint(Func<OpenApiDocument>? v2, Func<OpenApiV3Doc
             context.Response.Headers.CacheControl = context.Request.Query.ContainsKey("hash") ? "public, immutable" : "no-cache, private";
         }
 
-        context.Response.Headers.ETag = document.ETag;
-        if (context.Request.Headers.IfNoneMatch.ToString() == document.ETag)
+        if (EntityTags.AnswerNotModified(context, document.ETag))
         {
-            context.Response.StatusCode = StatusCodes.Status304NotModified;
             return true;
         }
 
@@ -92,10 +90,8 @@ public sealed class OpenApiEndpoint(Func<OpenApiDocument>? v2, Func<OpenApiV3Doc
     {
         var protobuf = PrefersProtobuf(context.Request.Headers.Accept.ToString());
         context.Response.Headers.Vary = "Accept";
-        context.Response.Headers.ETag = document.ETag;
-        if (context.Request.Headers.IfNoneMatch.ToString() == document.ETag)
+        if (EntityTags.AnswerNotModified(context, document.ETag))
         {
-            context.Response.StatusCode = StatusCodes.Status304NotModified;
             return;
         }
 

@@ -462,17 +462,10 @@ internal sealed partial class RequestHandler
     }
 
     /// <summary>An aggregated discovery list with its entity tag; 304 without a body when the client holds the same list.</summary>
-    private static Task WriteAggregatedDiscoveryAsync(HttpContext context, DiscoveryDocuments.TaggedDocument document)
-    {
-        context.Response.Headers.ETag = document.ETag;
-        if (context.Request.Headers.IfNoneMatch.ToString() == document.ETag)
-        {
-            context.Response.StatusCode = StatusCodes.Status304NotModified;
-            return Task.CompletedTask;
-        }
-
-        return JsonResponses.WriteRawAsync(context, 200, document.Body, DiscoveryDocuments.AggregatedContentType);
-    }
+    private static Task WriteAggregatedDiscoveryAsync(HttpContext context, DiscoveryDocuments.TaggedDocument document) =>
+        EntityTags.AnswerNotModified(context, document.ETag)
+            ? Task.CompletedTask
+            : JsonResponses.WriteRawAsync(context, 200, document.Body, DiscoveryDocuments.AggregatedContentType);
 
     /// <summary>
     /// Whether Accept asks for apidiscovery.k8s.io/v2 before any plain type. Only v2 is served: a client that asks for
