@@ -254,6 +254,20 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     }
 
     /// <summary>
+    /// A transport for a client this process made itself (the server's own components), which the transport authenticates
+    /// as <paramref name="user"/> in <paramref name="groups"/> (and system:authenticated): the same pipeline as
+    /// <see cref="CreateInProcessHandler(X509Certificate2)"/>, authorization included, without a certificate to issue,
+    /// parse and verify for a caller whose identity the process already knows. Components on other machines, or over
+    /// loopback HTTPS, present certificates with the same name and groups.
+    /// </summary>
+    public HttpMessageHandler CreateInProcessHandler(string user, IReadOnlyList<string> groups)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(user);
+        ArgumentNullException.ThrowIfNull(groups);
+        return new InProcess.InProcessHandler(_inProcess!, new UserInfo(user, [.. groups, UserInfo.AuthenticatedGroup]));
+    }
+
+    /// <summary>
     /// Gives back the garbage of start-up (one compacting collection) once the process has gone quiet, within a few
     /// seconds; the composition calls it once the components beside the server have synced, off the path to readiness.
     /// </summary>

@@ -117,7 +117,9 @@ internal sealed partial class RequestHandler
                 return;
             }
 
-            var user = _authenticator.Authenticate(context.Connection.ClientCertificate, context.Request.Headers.Authorization);
+            // One of the server's own components is known by the in-process transport; anyone else by a credential.
+            var user = context.Features.Get<InProcess.ITransportIdentityFeature>()?.User
+                ?? _authenticator.Authenticate(context.Connection.ClientCertificate, context.Request.Headers.Authorization);
             if (user is null)
             {
                 // Without any credential a request is anonymous when --anonymous-auth allows it; a wrong credential is never.

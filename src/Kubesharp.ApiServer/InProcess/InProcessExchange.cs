@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
+using Kubesharp.ApiServer.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -26,7 +27,8 @@ internal sealed class InProcessExchange :
     IHttpConnectionFeature,
     ITlsConnectionFeature,
     IHttpRequestBodyDetectionFeature,
-    IServiceProvidersFeature
+    IServiceProvidersFeature,
+    ITransportIdentityFeature
 {
     /// <summary>Bytes written without a flush after which they are flushed: bounds the pipe as Kestrel's output does.</summary>
     internal const int FlushThreshold = 32 * 1024;
@@ -47,10 +49,11 @@ internal sealed class InProcessExchange :
     private bool bodyCompleted;
     private Exception? abortedWith;
 
-    public InProcessExchange(InProcessTransport transport, X509Certificate2 clientCertificate, string connectionId)
+    public InProcessExchange(InProcessTransport transport, X509Certificate2? clientCertificate, UserInfo? user, string connectionId)
     {
         this.transport = transport;
         ClientCertificate = clientCertificate;
+        User = user;
         ConnectionId = connectionId;
         RequestAborted = aborted.Token;
         Writer = new ResponseBodyWriter(this, pipe.Writer);
@@ -98,6 +101,11 @@ internal sealed class InProcessExchange :
     public X509Certificate2? ClientCertificate { get; set; }
 
     public Task<X509Certificate2?> GetClientCertificateAsync(CancellationToken cancellationToken) => Task.FromResult(ClientCertificate);
+
+    /// <summary>The component the transport vouches for, when it was made for one instead of a certificate.</summary>
+    public UserInfo? User { get; }
+
+    UserInfo ITransportIdentityFeature.User => User!;
 
     public IServiceProvider RequestServices { get; set; }
 

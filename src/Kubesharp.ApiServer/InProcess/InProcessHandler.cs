@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
+using Kubesharp.ApiServer.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -8,21 +9,30 @@ namespace Kubesharp.ApiServer.InProcess;
 
 /// <summary>
 /// An <see cref="HttpMessageHandler"/> that hands each request to the API server's request pipeline in this process,
-/// as from a client presenting <see cref="certificate"/> over TLS: authentication, authorization, admission, flow
-/// control, audit and watches run as for a remote client; TLS, HTTP/2 framing and sockets are skipped.
+/// as from a client presenting <see cref="certificate"/> over TLS, or as <see cref="user"/>, whom the transport itself
+/// vouches for: authorization, admission, flow control, audit and watches run as for a remote client; TLS, HTTP/2
+/// framing and sockets are skipped.
 /// </summary>
 internal sealed class InProcessHandler : HttpMessageHandler
 {
     private readonly InProcessTransport transport;
 
     // The public certificate only, as a TLS handshake would have delivered it to the server.
-    private readonly X509Certificate2 certificate;
+    private readonly X509Certificate2? certificate;
+    private readonly UserInfo? user;
     private readonly string connectionId;
 
     public InProcessHandler(InProcessTransport transport, X509Certificate2 clientCertificate)
     {
         this.transport = transport;
         certificate = X509CertificateLoader.LoadCertificate(clientCertificate.RawData);
+        connectionId = transport.NextConnectionId();
+    }
+
+    public InProcessHandler(InProcessTransport transport, UserInfo user)
+    {
+        this.transport = transport;
+        this.user = user;
         connectionId = transport.NextConnectionId();
     }
 
@@ -39,7 +49,7 @@ internal sealed class InProcessHandler : HttpMessageHandler
             throw new HttpRequestException(HttpRequestError.ConnectionError, "The API server is stopped.");
         }
 
-        var exchange = new InProcessExchange(transport, certificate, connectionId);
+        var exchange = new InProcessExchange(transport, certificate, user, connectionId);
         try
         {
             var context = new DefaultHttpContext(Features(exchange));
@@ -89,6 +99,11 @@ internal sealed class InProcessHandler : HttpMessageHandler
         features.Set<ITlsConnectionFeature>(exchange);
         features.Set<IHttpRequestBodyDetectionFeature>(exchange);
         features.Set<IServiceProvidersFeature>(exchange);
+        if (exchange.User is not null)
+        {
+            features.Set<ITransportIdentityFeature>(exchange);
+        }
+
         return features;
     }
 
@@ -155,7 +170,7 @@ internal sealed class InProcessHandler : HttpMessageHandler
     {
         if (disposing)
         {
-            certificate.Dispose();
+            certificate?.Dispose();
         }
 
         base.Dispose(disposing);

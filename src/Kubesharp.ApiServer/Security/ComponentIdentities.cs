@@ -21,10 +21,14 @@ public static class ComponentIdentities
     /// <summary>The kubelet of <paramref name="nodeName"/>: what the node authorizer and NodeRestriction know it by.</summary>
     public static string NodeUser(string nodeName) => NodeUserPrefix + nodeName;
 
+    /// <summary>The groups a component's user belongs to: a kubelet's is system:nodes, the others' none.</summary>
+    public static IReadOnlyList<string> GroupsOf(string user) =>
+        user.StartsWith(NodeUserPrefix, StringComparison.Ordinal) ? [NodesGroup] : [];
+
     /// <summary>A client certificate (PEM) for the component, issued by the cluster CA.</summary>
     public static (string CertificatePem, string KeyPem) Issue(ClusterCertificates certificates, string user, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(certificates);
-        return certificates.IssueClientCertificate(user, user.StartsWith(NodeUserPrefix, StringComparison.Ordinal) ? [NodesGroup] : [], timeProvider);
+        return certificates.IssueClientCertificate(user, GroupsOf(user), timeProvider);
     }
 }

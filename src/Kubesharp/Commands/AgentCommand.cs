@@ -227,8 +227,8 @@ internal static class AgentCommand
     }
 
     /// <summary>
-    /// The server's own node: talks to the API like a remote agent, over HTTPS with client certificates the
-    /// cluster CA issues for its kubelet, proxy and DNS identities; its files live in DATA/agent and its pods get addresses from the pod CIDR the node IPAM controller assigns. It runs the
+    /// The server's own node: talks to the API like a remote agent, through the in-process transport under its kubelet's,
+    /// proxy's, DNS's, provisioner's and CSI attacher's identities; its files live in DATA/agent and its pods get addresses from the pod CIDR the node IPAM controller assigns. It runs the
     /// service proxy and (<paramref name="serveDns"/>) serves cluster DNS for <paramref name="clusterDomain"/> on <paramref name="clusterDns"/>.
     /// </summary>
     public static async Task<NodeAgent> StartInProcessAsync(ApiServer.ApiServerHost server, string clusterCidr, string flannelBackend, System.Net.IPAddress clusterDns, string clusterDomain, bool serveDns, StartingContainerRuntime? runtime, ILoggerFactory loggerFactory, CancellationToken cancellationToken, string? localStorageDir = null)
@@ -239,17 +239,12 @@ internal static class AgentCommand
         // Without the coredns add-on, pods still resolve through the cluster DNS address; something else serves it.
         var options = NodeAgentOptions.Create(kubelet, clusterCidr, serveDns ? NodeAgentOptions.DefaultDnsInterface : null) with { ClientCaPem = server.Certificates.CaPem };
         // The kubelet as system:node:NAME, the proxy as system:kube-proxy, DNS as system:coredns, the provisioner and the CSI attacher as themselves.
-        // Each issues a certificate (a key and a signature); the node's start waits for them, so they are made side by side.
-        (string User, string UserAgent)[] identities =
-        [
-            (ApiServer.Security.ComponentIdentities.NodeUser(kubelet.ResolvedNodeName), "kubesharp-agent"),
-            (ApiServer.Security.ComponentIdentities.Proxy, "kube-proxy"),
-            (ApiServer.Security.ComponentIdentities.Dns, "coredns"),
-            (ApiServer.Security.ComponentIdentities.LocalPathProvisioner, "local-path-provisioner"),
-            (ApiServer.Security.ComponentIdentities.CsiAttacher, "csi-attacher"),
-        ];
-        var made = await Task.WhenAll(identities.Select(i => Task.Run(() => Identities.ComponentClient.Create(server, i.User, i.UserAgent), cancellationToken))).ConfigureAwait(false);
-        var clients = new NodeAgentClients(made[0], made[1], made[2], made[3], made[4]);
+        var clients = new NodeAgentClients(
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.NodeUser(kubelet.ResolvedNodeName), "kubesharp-agent"),
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Proxy, "kube-proxy"),
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.Dns, "coredns"),
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.LocalPathProvisioner, "local-path-provisioner"),
+            Identities.ComponentClient.Create(server, ApiServer.Security.ComponentIdentities.CsiAttacher, "csi-attacher"));
         return await NodeAgent.StartAsync(options, clients, runtime, loggerFactory, cancellationToken).ConfigureAwait(false);
     }
 

@@ -496,12 +496,7 @@ internal static partial class ServerCommand
         await using var serverLifetime = server.ConfigureAwait(false);
         LogStartupPhase(startupLogger, "API server listening", started.ElapsedMilliseconds);
         server.EtcdMemberClientUrl = etcdMember?.AdvertisedClientUrl;
-        // The control-plane components' clients are made while the API server writes its bootstrap objects: each holds a
-        // certificate issued now (a key and a signature), which their start would otherwise wait for.
-        var componentClients = Task.Run(() => (
-            Admin: Kubesharp.Identities.ComponentClient.Admin(server),
-            ControllerManager: Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.ControllerManager, "kube-controller-manager"),
-            Scheduler: Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.Scheduler, "kube-scheduler")));
+
         var snapshots = roles.SnapshotSchedule is { } schedule
             ? new Kubesharp.Snapshots.SnapshotScheduler(new Kubesharp.Snapshots.DatastoreSnapshots(options.DataDir, TimeProvider.System), store, schedule, roles.SnapshotRetention, TimeProvider.System, loggerFactory.CreateLogger("Kubesharp.Storage.Snapshots")).RunAsync(stop.Token)
             : Task.CompletedTask;
@@ -551,10 +546,9 @@ internal static partial class ServerCommand
         // through the server's own pipeline, as remote ones would over HTTPS); the server's own cluster services
         // (kube-dns Service, API endpoints, storage class, LoadBalancer status) keep the admin credentials, as k3s's
         // deploy and service-LB controllers do.
-        var clients = await componentClients.ConfigureAwait(false);
-        using var client = clients.Admin;
-        using var controllerClient = clients.ControllerManager;
-        using var schedulerClient = clients.Scheduler;
+        using var client = Kubesharp.Identities.ComponentClient.Admin(server);
+        using var controllerClient = Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.ControllerManager, "kube-controller-manager");
+        using var schedulerClient = Kubesharp.Identities.ComponentClient.Create(server, Kubesharp.ApiServer.Security.ComponentIdentities.Scheduler, "kube-scheduler");
         var controllerOptions = new Kubesharp.ControllerManager.ControllerManagerOptions
         {
             // Stable across restarts of this server, so one restarted after a crash takes its own lease back at once.

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json.Nodes;
 using Kubesharp.Api.Core.V1;
 using Kubesharp.ApiMachinery.Errors;
 using Kubesharp.ApiMachinery.Meta.V1;
@@ -14,8 +15,8 @@ namespace Kubesharp.IntegrationTests.ApiServer;
 
 /// <summary>
 /// The in-process transport the server's components use (<c>ApiServerHost.CreateInProcessHandler</c> through
-/// <c>ComponentClient</c>): the whole request pipeline of the real server, under the component's own certificate,
-/// without a connection to the server's port.
+/// <c>ComponentClient</c>): the whole request pipeline of the real server, under the component's own identity (the
+/// name and groups its certificate would carry), without a connection to the server's port.
 /// </summary>
 [Collection(ServerCollection.Name)]
 public sealed class InProcessTransportTests(TestServer server) : IAsyncLifetime
@@ -87,6 +88,41 @@ public sealed class InProcessTransportTests(TestServer server) : IAsyncLifetime
         Assert.Equal((403, StatusReason.Forbidden), (forbidden.Code, forbidden.Reason));
         Assert.Contains("\"" + ComponentIdentities.ControllerManager + "\"", forbidden.Message, StringComparison.Ordinal);
         Assert.Equal(ns, (await client.Resource<Namespace>().GetAsync(null, ns)).Metadata!.Name);
+    }
+
+    [Theory]
+    [InlineData(ComponentIdentities.ControllerManager, new string[0])]
+    [InlineData("system:node:in-process-node", new[] { ComponentIdentities.NodesGroup })]
+    public async Task ComponentClient_InProcess_IsTheComponentWithItsGroups(string user, string[] groups)
+    {
+        using var client = ComponentClient.Create(server.Host, user, "test");
+        var review = await client.SendRequiredJsonAsync(HttpMethod.Post, "/apis/authentication.k8s.io/v1/selfsubjectreviews", new JsonObject
+        {
+            ["apiVersion"] = "authentication.k8s.io/v1",
+            ["kind"] = "SelfSubjectReview",
+        });
+        var userInfo = review!["status"]!["userInfo"]!;
+        Assert.Equal(user, (string?)userInfo["username"]);
+        Assert.Equal([.. groups, "system:authenticated"], userInfo["groups"]!.AsArray().Select(g => (string?)g));
+    }
+
+    [Fact]
+    public async Task ComponentClient_InProcessNode_IsHeldToItsOwnNodeAsOverHttps()
+    {
+        // The node authorizer and NodeRestriction know a kubelet by its name and system:nodes, as they would its certificate.
+        using var kubelet = ComponentClient.Create(server.Host, ComponentIdentities.NodeUser(ns), "kubesharp-agent");
+        var nodes = kubelet.Resource<Node>();
+        try
+        {
+            await nodes.CreateAsync(new Node { Metadata = new ObjectMeta { Name = ns } });
+            var other = await Assert.ThrowsAsync<StatusException>(() => nodes.CreateAsync(new Node { Metadata = new ObjectMeta { Name = ns + "-other" } }));
+            Assert.Equal((403, StatusReason.Forbidden), (other.Code, other.Reason));
+            Assert.Contains($"node \"{ns}\" is not allowed to modify node \"{ns}-other\"", other.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await server.SendAsync(HttpMethod.Delete, $"/api/v1/nodes/{ns}");
+        }
     }
 
     [Fact]
