@@ -1,8 +1,7 @@
 using System.CommandLine;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace Kubesharp.Logging;
 
@@ -55,17 +54,35 @@ internal static class LogOptions
     public static ILoggerFactory CreateLoggerFactory(ParseResult result) =>
         CreateLoggerFactory(result.GetValue(Verbosity), result.GetValue(Format) ?? "text");
 
-    public static ILoggerFactory CreateLoggerFactory(int verbosity, string format) => LoggerFactory.Create(builder =>
+    /// <summary>
+    /// The console logger at <paramref name="verbosity"/> in <paramref name="format"/>, put together by hand: the
+    /// framework's builder resolves it through a service container, which a native build does by reflection, and that
+    /// took milliseconds at the head of every start, before containerd or the datastore could begin.
+    /// </summary>
+    public static ILoggerFactory CreateLoggerFactory(int verbosity, string format)
     {
-        // The formatters take no options, so they are registered as plain services: the generic AddConsoleFormatter
-        // would bind options from configuration by reflection, which a trimmed native build cannot do.
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, ComponentLogFormatter>());
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ConsoleFormatter, ComponentJsonLogFormatter>());
-        builder
-            .AddConsole(console => console.FormatterName = format == "json" ? ComponentLogFormatter.JsonName : ComponentLogFormatter.TextName)
-            .SetMinimumLevel(LevelFor(verbosity))
-            // The web host's own chatter only from -v 4 on.
-            .AddFilter("Microsoft", verbosity >= 4 ? LevelFor(verbosity) : LogLevel.Warning)
-            .AddFilter("System.Net.Http", verbosity >= 4 ? LevelFor(verbosity) : LogLevel.Warning);
-    });
+        var level = LevelFor(verbosity);
+        // The web host's own chatter only from -v 4 on.
+        var framework = verbosity >= 4 ? level : LogLevel.Warning;
+        var filters = new LoggerFilterOptions { MinLevel = level };
+        filters.Rules.Add(new LoggerFilterRule(providerName: null, "Microsoft", framework, filter: null));
+        filters.Rules.Add(new LoggerFilterRule(providerName: null, "System.Net.Http", framework, filter: null));
+        var console = new ConsoleLoggerProvider(
+            new FixedConsoleOptions(new ConsoleLoggerOptions { FormatterName = format == "json" ? ComponentLogFormatter.JsonName : ComponentLogFormatter.TextName }),
+            [new ComponentLogFormatter(), new ComponentJsonLogFormatter()]);
+        var factory = new LoggerFactory([], filters);
+        // Added, not passed to the constructor: the factory then owns it, and disposing the factory writes out what is queued.
+        factory.AddProvider(console);
+        return factory;
+    }
+
+    /// <summary>The console logger's options, which never change: it asks for a monitor of them.</summary>
+    private sealed class FixedConsoleOptions(ConsoleLoggerOptions value) : IOptionsMonitor<ConsoleLoggerOptions>
+    {
+        public ConsoleLoggerOptions CurrentValue => value;
+
+        public ConsoleLoggerOptions Get(string? name) => value;
+
+        public IDisposable? OnChange(Action<ConsoleLoggerOptions, string?> listener) => null;
+    }
 }
