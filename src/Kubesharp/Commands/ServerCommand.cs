@@ -496,7 +496,6 @@ internal static partial class ServerCommand
         await using var serverLifetime = server.ConfigureAwait(false);
         LogStartupPhase(startupLogger, "API server listening", started.ElapsedMilliseconds);
         server.EtcdMemberClientUrl = etcdMember?.AdvertisedClientUrl;
-
         var snapshots = roles.SnapshotSchedule is { } schedule
             ? new Kubesharp.Snapshots.SnapshotScheduler(new Kubesharp.Snapshots.DatastoreSnapshots(options.DataDir, TimeProvider.System), store, schedule, roles.SnapshotRetention, TimeProvider.System, loggerFactory.CreateLogger("Kubesharp.Storage.Snapshots")).RunAsync(stop.Token)
             : Task.CompletedTask;
